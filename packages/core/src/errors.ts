@@ -1,0 +1,130 @@
+const kCachewireError = Symbol.for('cachewire.error')
+
+export type CachewireErrorCode =
+  | 'CACHEWIRE_INVALID_OPTION'
+  | 'CACHEWIRE_INVALID_ARGUMENT'
+  | 'CACHEWIRE_STORE_TIMEOUT'
+  | 'CACHEWIRE_STORE_UNAVAILABLE'
+  | 'CACHEWIRE_STORE_ERROR'
+  | 'CACHEWIRE_ENTRY_DECODE'
+  | 'CACHEWIRE_QUEUE_FULL'
+  | 'CACHEWIRE_CLOSED'
+
+/**
+ * Base class of every error cachewire throws or emits. `instanceof` works across an ESM and a
+ * CJS copy of the package, because it checks a registered symbol instead of the prototype chain.
+ *
+ * @example
+ * ```ts
+ * import { CachewireError } from '@cachewire/core'
+ * cache.on('error', (error) => {
+ *   if (error instanceof CachewireError) console.warn(error.code, error.message)
+ * })
+ * ```
+ */
+export class CachewireError extends Error {
+  readonly code: CachewireErrorCode
+  constructor(code: CachewireErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = new.target.name
+    this.code = code
+  }
+  get [kCachewireError](): true {
+    return true
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (typeof value !== 'object' || value === null) return false
+    if ((value as Record<symbol, unknown>)[kCachewireError] !== true) return false
+    // Subclasses keep their own identity: `x instanceof StoreTimeoutError` must not match a DecodeError.
+    if (this === CachewireError) return true
+    return (value as { constructor?: { name?: string } }).constructor?.name === this.name
+  }
+}
+
+/** Thrown when an option is missing, of the wrong type or out of range, at construction time. */
+export class InvalidOptionError extends CachewireError {
+  readonly option: string
+  constructor(option: string, expected: string, received: unknown) {
+    super('CACHEWIRE_INVALID_OPTION', `expected options.${option} to be ${expected}, got ${describe(received)}`)
+    this.option = option
+  }
+}
+
+/** Thrown for a bad argument to a method (an empty key, a non-integer increment). */
+export class InvalidArgumentError extends CachewireError {
+  readonly argument: string
+  constructor(argument: string, expected: string, received: unknown, options?: ErrorOptions) {
+    super('CACHEWIRE_INVALID_ARGUMENT', `expected ${argument} to be ${expected}, got ${describe(received)}`, options)
+    this.argument = argument
+  }
+}
+
+/** A store call did not answer within its deadline. Emitted, never thrown on the read path. */
+export class StoreTimeoutError extends CachewireError {
+  readonly operation: string
+  constructor(operation: string, deadlineMs: number) {
+    super('CACHEWIRE_STORE_TIMEOUT', `store ${operation} did not answer within ${deadlineMs} ms`)
+    this.operation = operation
+  }
+}
+
+/** The circuit breaker is open, so the store was not asked. */
+export class StoreUnavailableError extends CachewireError {
+  constructor(message = 'store skipped: circuit breaker is open', options?: ErrorOptions) {
+    super('CACHEWIRE_STORE_UNAVAILABLE', message, options)
+  }
+}
+
+/** A store call failed; the original error is the `cause`. */
+export class StoreError extends CachewireError {
+  readonly operation: string
+  constructor(operation: string, cause: unknown) {
+    super('CACHEWIRE_STORE_ERROR', `store ${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
+    this.operation = operation
+  }
+}
+
+/** A stored value could not be decoded. The entry is treated as a miss and deleted. */
+export class DecodeError extends CachewireError {
+  readonly key: string
+  constructor(key: string, cause?: unknown) {
+    super('CACHEWIRE_ENTRY_DECODE', `stored value for key ${JSON.stringify(key)} could not be decoded`, { cause })
+    this.key = key
+  }
+}
+
+/** The write-behind queue is full and its `onFull` policy is `'reject'`. */
+export class QueueFullError extends CachewireError {
+  constructor(maxQueue: number) {
+    super('CACHEWIRE_QUEUE_FULL', `write-behind queue is full (maxQueue ${maxQueue}); the write was not acknowledged`)
+  }
+}
+
+/** The object was closed and takes no more work. */
+export class ClosedError extends CachewireError {
+  constructor(what: string) {
+    super('CACHEWIRE_CLOSED', `${what} is closed`)
+  }
+}
+
+/** Error classes by code, for users who switch on `error.code`. */
+export const errors = {
+  CACHEWIRE_INVALID_OPTION: InvalidOptionError,
+  CACHEWIRE_INVALID_ARGUMENT: InvalidArgumentError,
+  CACHEWIRE_STORE_TIMEOUT: StoreTimeoutError,
+  CACHEWIRE_STORE_UNAVAILABLE: StoreUnavailableError,
+  CACHEWIRE_STORE_ERROR: StoreError,
+  CACHEWIRE_ENTRY_DECODE: DecodeError,
+  CACHEWIRE_QUEUE_FULL: QueueFullError,
+  CACHEWIRE_CLOSED: ClosedError,
+} as const
+
+export function describe(value: unknown): string {
+  if (value === null) return 'null'
+  if (value === undefined) return 'undefined'
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? value.slice(0, 57) + '...' : value)
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value)
+  if (typeof value === 'function') return 'a function'
+  if (Array.isArray(value)) return 'an array'
+  return typeof value === 'object' ? 'an object' : typeof value
+}

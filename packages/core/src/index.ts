@@ -1,0 +1,30 @@
+export { Cache, RESERVED_KEY_PREFIX } from './cache.js'
+export type { WrapOptions } from './cache.js'
+export type { CacheOptions } from './options.js'
+export { MemoryStore } from './stores/memory-store.js'
+export type { MemoryStoreOptions } from './stores/memory-store.js'
+export { cached } from './patterns/cached.js'
+export type { CachedOptions } from './patterns/cached.js'
+export { writeThrough } from './patterns/write-through.js'
+export { WriteBehind } from './patterns/write-behind.js'
+export type { WriteBehindOptions, WriteBehindRetryOptions, WriteBehindStats, WriteBehindEvents, PendingWrite } from './patterns/write-behind.js'
+export { CircuitBreaker } from './resilience/circuit-breaker.js'
+export type { CircuitBreakerOptions, CircuitState } from './resilience/circuit-breaker.js'
+export { withDeadline } from './resilience/deadline.js'
+export { toMilliseconds } from './duration.js'
+export { systemClock } from './clock.js'
+export type { Clock } from './clock.js'
+export {
+  CachewireError,
+  InvalidOptionError,
+  InvalidArgumentError,
+  StoreTimeoutError,
+  StoreUnavailableError,
+  StoreError,
+  DecodeError,
+  QueueFullError,
+  ClosedError,
+  errors,
+} from './errors.js'
+export type { CachewireErrorCode } from './errors.js'
+export type { Store, StoreSetOptions, StoreSize, Ttl, DurationUnit, SetOptions, CacheEvents, CacheStats } from './types.js'

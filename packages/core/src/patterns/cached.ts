@@ -1,0 +1,35 @@
+import { InvalidOptionError } from '../errors.js'
+import type { Cache, WrapOptions } from '../cache.js'
+
+export interface CachedOptions<Args extends unknown[], T> extends Omit<WrapOptions<T>, 'tags'> {
+  /** The cache key for a call's arguments. */
+  key: (...args: Args) => string
+  /** Tags for a call's result: a list, or a function of the arguments. */
+  tags?: readonly string[] | ((...args: Args) => readonly string[]) | undefined
+}
+
+/**
+ * Wraps an async function so that calls with the same key are answered from the cache, with
+ * single-flight for concurrent calls.
+ *
+ * @example
+ * ```ts
+ * import { Cache, cached } from '@cachewire/core'
+ * const cache = new Cache()
+ * const getUser = cached(cache, (id: number) => db.users.find(id), { key: (id) => `user:${id}`, ttl: '1m' })
+ * await getUser(1) // loads; the next call within a minute does not
+ * ```
+ */
+export function cached<Args extends unknown[], T>(
+  cache: Cache,
+  fn: (...args: Args) => T | Promise<T>,
+  options: CachedOptions<Args, T>
+): (...args: Args) => Promise<T> {
+  if (typeof fn !== 'function') throw new InvalidOptionError('fn', 'a function', fn)
+  if (typeof options?.key !== 'function') throw new InvalidOptionError('key', 'a function of the arguments returning a string', options?.key)
+  const { key, tags, ...rest } = options
+  return function cachedCall(...args: Args): Promise<T> {
+    const resolvedTags = typeof tags === 'function' ? tags(...args) : tags
+    return cache.wrap(key(...args), () => fn(...args), { ...rest, tags: resolvedTags })
+  }
+}

@@ -1,0 +1,30 @@
+export interface FlightResult<T> {
+  value: T
+  /** The key stays claimed until this settles (e.g. the cache write), so a caller arriving in between joins instead of loading again. */
+  holdUntil?: Promise<unknown>
+}
+
+/**
+ * One in-flight promise per key, per instance (never module-level, so two caches or an ESM and
+ * a CJS copy never share it). Callers that arrive while a run is in flight get its promise.
+ */
+export class SingleFlight {
+  readonly #inflight = new Map<string, Promise<unknown>>()
+
+  run<T>(key: string, work: () => Promise<FlightResult<T>>): Promise<T> {
+    const existing = this.#inflight.get(key)
+    if (existing !== undefined) return existing as Promise<T>
+    const result = work()
+    const value = result.then((r) => r.value)
+    this.#inflight.set(key, value)
+    const release = (): void => {
+      if (this.#inflight.get(key) === value) this.#inflight.delete(key)
+    }
+    result.then((r) => (r.holdUntil ?? Promise.resolve()).then(release, release), release)
+    return value
+  }
+
+  get size(): number {
+    return this.#inflight.size
+  }
+}

@@ -1,0 +1,161 @@
+import { LRUCache } from 'lru-cache'
+import { InvalidOptionError } from '../errors.js'
+import { globToRegExp } from '../glob.js'
+import type { Clock } from '../clock.js'
+import type { Store, StoreSetOptions, StoreSize } from '../types.js'
+
+export interface MemoryStoreOptions {
+  /** Total bytes held (keys, values and tag records, estimated). The least recently used entries go first. @default 67_108_864 (64 MiB) */
+  maxBytes?: number
+  /** Largest single entry, in bytes. A larger value is not stored (and replaces nothing). @default maxBytes / 4 */
+  maxEntrySize?: number
+  /** Optional cap on the number of entries, on top of the byte bound. */
+  maxEntries?: number
+  /** Time source for TTLs. Defaults to `performance.now`; tests may pass a fake clock. */
+  clock?: Clock
+}
+
+interface MemoryEntry {
+  value: Uint8Array
+  tags: readonly string[] | undefined
+}
+
+/** lru-cache's own bookkeeping per entry (slot arrays, map entry, TTL arrays), estimated. */
+const ENTRY_OVERHEAD_BYTES = 96
+
+/**
+ * An in-process store on `lru-cache`, bounded by bytes rather than entry counts, so memory stays
+ * flat whatever passes through it. Values are kept as given (not copied).
+ *
+ * @example
+ * ```ts
+ * import { Cache, MemoryStore } from '@cachewire/core'
+ * const cache = new Cache({ store: new MemoryStore({ maxBytes: 64 * 1024 * 1024 }) })
+ * ```
+ */
+export class MemoryStore implements Store {
+  readonly name = 'memory'
+  readonly #lru: LRUCache<string, MemoryEntry>
+  readonly #keysByTag = new Map<string, Set<string>>()
+
+  constructor(options: MemoryStoreOptions = {}) {
+    const maxBytes = options.maxBytes ?? 64 * 1024 * 1024
+    if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) throw new InvalidOptionError('maxBytes', 'a positive integer', maxBytes)
+    const maxEntrySize = options.maxEntrySize ?? Math.max(1, Math.floor(maxBytes / 4))
+    if (!Number.isSafeInteger(maxEntrySize) || maxEntrySize <= 0 || maxEntrySize > maxBytes) {
+      throw new InvalidOptionError('maxEntrySize', `a positive integer no larger than maxBytes (${maxBytes})`, maxEntrySize)
+    }
+    if (options.maxEntries !== undefined && (!Number.isSafeInteger(options.maxEntries) || options.maxEntries <= 0)) {
+      throw new InvalidOptionError('maxEntries', 'a positive integer', options.maxEntries)
+    }
+    if (options.clock !== undefined && typeof options.clock !== 'function') throw new InvalidOptionError('clock', 'a function returning milliseconds', options.clock)
+    const clock = options.clock
+    this.#lru = new LRUCache<string, MemoryEntry>({
+      maxSize: maxBytes,
+      maxEntrySize,
+      ...(options.maxEntries === undefined ? {} : { max: options.maxEntries }),
+      // An injected clock is read on every check; lru-cache otherwise caches the time for 1 ms.
+      ...(clock === undefined ? {} : { perf: { now: clock }, ttlResolution: 0 }),
+      sizeCalculation: (entry, key) => entrySize(key, entry),
+      // Stale entries are dropped when touched or pushed out by size; no timer per entry.
+      ttlAutopurge: false,
+      allowStale: false,
+      dispose: (entry, key) => this.#unindex(key, entry.tags),
+    })
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    return this.#lru.get(key)?.value
+  }
+
+  /** Synchronous read for callers on a hot path; same result as `get`. */
+  getSync(key: string): Uint8Array | undefined {
+    return this.#lru.get(key)?.value
+  }
+
+  async set(key: string, value: Uint8Array, options: StoreSetOptions): Promise<void> {
+    const tags = options.tags !== undefined && options.tags.length > 0 ? options.tags : undefined
+    const entry: MemoryEntry = { value, tags }
+    this.#lru.set(key, entry, { ttl: options.ttlMs })
+    // Index tags only once the entry is really held: an oversized value is refused by lru-cache.
+    if (tags !== undefined && this.#lru.peek(key) === entry) {
+      for (const tag of tags) {
+        let keys = this.#keysByTag.get(tag)
+        if (keys === undefined) this.#keysByTag.set(tag, (keys = new Set()))
+        keys.add(key)
+      }
+    }
+  }
+
+  async delete(key: string): Promise<boolean> {
+    return this.#lru.delete(key)
+  }
+
+  async has(key: string): Promise<boolean> {
+    return this.#lru.has(key)
+  }
+
+  async invalidateTags(tags: readonly string[]): Promise<number> {
+    let removed = 0
+    for (const tag of tags) {
+      const keys = this.#keysByTag.get(tag)
+      if (keys === undefined) continue
+      this.#keysByTag.delete(tag)
+      for (const key of keys) if (this.#lru.delete(key)) removed++
+    }
+    return removed
+  }
+
+  async deletePattern(pattern: string): Promise<number> {
+    const matcher = globToRegExp(pattern)
+    const matched: string[] = []
+    for (const key of this.#lru.keys()) if (matcher.test(key)) matched.push(key)
+    let removed = 0
+    for (const key of matched) if (this.#lru.delete(key)) removed++
+    return removed
+  }
+
+  async increment(key: string, by: number, ttlMs: number): Promise<number> {
+    const current = this.#lru.get(key)
+    const previous = current === undefined ? 0 : parseCounter(current.value)
+    if (previous === undefined) throw new TypeError(`value at ${JSON.stringify(key)} is not an integer`)
+    const next = previous + by
+    const remaining = current === undefined ? ttlMs : this.#lru.getRemainingTTL(key)
+    const ttl = Number.isFinite(remaining) && remaining > 0 ? Math.ceil(remaining) : ttlMs
+    this.#lru.set(key, { value: Buffer.from(String(next)), tags: undefined }, { ttl })
+    return next
+  }
+
+  async clear(): Promise<void> {
+    this.#lru.clear()
+    this.#keysByTag.clear()
+  }
+
+  size(): StoreSize {
+    return { entries: this.#lru.size, bytes: this.#lru.calculatedSize }
+  }
+
+  #unindex(key: string, tags: readonly string[] | undefined): void {
+    if (tags === undefined) return
+    for (const tag of tags) {
+      const keys = this.#keysByTag.get(tag)
+      if (keys === undefined) continue
+      keys.delete(key)
+      if (keys.size === 0) this.#keysByTag.delete(tag)
+    }
+  }
+}
+
+function entrySize(key: string, entry: MemoryEntry): number {
+  let size = ENTRY_OVERHEAD_BYTES + key.length * 2 + entry.value.byteLength
+  // A tag costs a Set slot per key plus, at worst, the tag string itself.
+  if (entry.tags !== undefined) for (const tag of entry.tags) size += 48 + tag.length * 2
+  return size
+}
+
+const INTEGER = /^-?\d{1,16}$/
+
+function parseCounter(bytes: Uint8Array): number | undefined {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1')
+  return INTEGER.test(text) ? Number(text) : undefined
+}

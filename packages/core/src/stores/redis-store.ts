@@ -1,0 +1,219 @@
+import { Redis, type Cluster, type RedisOptions } from 'ioredis'
+import { InvalidOptionError } from '../errors.js'
+import { escapeGlob } from '../glob.js'
+import { withDeadline } from '../resilience/deadline.js'
+import type { Store, StoreSetOptions } from '../types.js'
+
+/** A standalone client or a Cluster; both are used through single-key commands only. */
+export type RedisClient = Redis | Cluster
+
+export interface RedisStoreOptions {
+  /** An ioredis `Redis` or `Cluster` you own (the store never quits it). */
+  client?: RedisClient
+  /** A `redis://` or `rediss://` URL; the store creates, tunes and owns the client. */
+  url?: string
+  /** Extra ioredis options for a client built from `url`. Yours win over the cache-oriented defaults. */
+  redisOptions?: RedisOptions
+  /** Prepended to every key, so several apps or tests can share one Redis. @default 'cachewire:' */
+  prefix?: string
+  /** Deadline for each request-path command (get, set, delete, has, increment). @default 50 */
+  deadlineMs?: number
+  /** Deadline for bulk work (tag and pattern invalidation, clear). @default 30_000 */
+  bulkDeadlineMs?: number
+  /** Keys asked of SCAN per call during pattern deletes. @default 500 */
+  scanCount?: number
+}
+
+/** Lua run on one key only, so every script is safe on a Cluster (no CROSSSLOT). */
+const SCRIPTS = {
+  // Add a member to a tag set and make the set outlive its longest member.
+  cachewireTagAdd: {
+    numberOfKeys: 1,
+    lua: `redis.call('SADD', KEYS[1], ARGV[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 1`,
+  },
+  // Read and delete a tag set atomically, so a member added meanwhile lands in a fresh set.
+  cachewireTagTake: {
+    numberOfKeys: 1,
+    lua: `local members = redis.call('SMEMBERS', KEYS[1])
+redis.call('UNLINK', KEYS[1])
+return members`,
+  },
+  // INCRBY that gives a new counter its TTL and leaves an existing counter's TTL alone.
+  cachewireIncrement: {
+    numberOfKeys: 1,
+    lua: `local value = redis.call('INCRBY', KEYS[1], ARGV[1])
+if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return value`,
+  },
+} as const
+
+interface ScriptCommands {
+  cachewireTagAdd(key: string, member: string, ttlMs: number): Promise<number>
+  cachewireTagTake(key: string): Promise<string[]>
+  cachewireIncrement(key: string, by: number, ttlMs: number): Promise<number>
+}
+
+/**
+ * A store on Redis through ioredis, standalone or Cluster. Every key has a TTL; values are one
+ * binary string; tags are Redis sets that expire with their entries; every command touches one
+ * key, so nothing raises CROSSSLOT on a Cluster; pattern deletes SCAN every master, never KEYS.
+ *
+ * @example
+ * ```ts
+ * import { Cache } from '@cachewire/core'
+ * import { RedisStore } from '@cachewire/core/redis'
+ *
+ * const cache = new Cache({ store: new RedisStore('redis://127.0.0.1:6379') })
+ * ```
+ */
+export class RedisStore implements Store {
+  readonly name = 'redis'
+  readonly client: RedisClient
+  readonly prefix: string
+  readonly #ownsClient: boolean
+  readonly #deadlineMs: number
+  readonly #bulkDeadlineMs: number
+  readonly #scanCount: number
+  readonly #entryPrefix: string
+  readonly #tagPrefix: string
+
+  constructor(options: RedisStoreOptions | RedisClient | string) {
+    const resolved = normaliseOptions(options)
+    this.prefix = resolved.prefix ?? 'cachewire:'
+    if (typeof this.prefix !== 'string') throw new InvalidOptionError('prefix', 'a string', this.prefix)
+    this.#deadlineMs = positive(resolved.deadlineMs ?? 50, 'deadlineMs')
+    this.#bulkDeadlineMs = positive(resolved.bulkDeadlineMs ?? 30_000, 'bulkDeadlineMs')
+    this.#scanCount = positive(resolved.scanCount ?? 500, 'scanCount')
+    this.#entryPrefix = `${this.prefix}k:`
+    this.#tagPrefix = `${this.prefix}t:`
+    if (resolved.client !== undefined) {
+      if (!isRedisClient(resolved.client)) throw new InvalidOptionError('client', 'an ioredis Redis or Cluster instance', resolved.client)
+      this.client = resolved.client
+      this.#ownsClient = false
+    } else if (typeof resolved.url === 'string' && /^rediss?:\/\//.test(resolved.url)) {
+      this.client = new Redis(resolved.url, { ...CACHE_CLIENT_DEFAULTS, ...resolved.redisOptions })
+      this.#ownsClient = true
+    } else {
+      throw new InvalidOptionError('url', 'a redis:// URL (or pass options.client)', resolved.url)
+    }
+    for (const [name, script] of Object.entries(SCRIPTS)) {
+      if (typeof (this.client as unknown as Record<string, unknown>)[name] !== 'function') this.client.defineCommand(name, script)
+    }
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    const value = await withDeadline(this.client.getBuffer(this.#entryPrefix + key), this.#deadlineMs, 'get')
+    return value ?? undefined
+  }
+
+  async set(key: string, value: Uint8Array, options: StoreSetOptions): Promise<void> {
+    const fullKey = this.#entryPrefix + key
+    const ttlMs = Math.max(1, Math.ceil(options.ttlMs))
+    const work = async (): Promise<void> => {
+      // Tag records first: an entry that exists is always reachable from its tags.
+      if (options.tags !== undefined && options.tags.length > 0) {
+        await Promise.all(options.tags.map((tag) => this.#scripts.cachewireTagAdd(this.#tagPrefix + tag, key, ttlMs)))
+      }
+      await this.client.set(fullKey, Buffer.from(value.buffer, value.byteOffset, value.byteLength), 'PX', ttlMs)
+    }
+    await withDeadline(work(), this.#deadlineMs, 'set')
+  }
+
+  async delete(key: string): Promise<boolean> {
+    return (await withDeadline(this.client.unlink(this.#entryPrefix + key), this.#deadlineMs, 'delete')) > 0
+  }
+
+  async has(key: string): Promise<boolean> {
+    return (await withDeadline(this.client.exists(this.#entryPrefix + key), this.#deadlineMs, 'has')) > 0
+  }
+
+  async increment(key: string, by: number, ttlMs: number): Promise<number> {
+    const value = this.#scripts.cachewireIncrement(this.#entryPrefix + key, by, Math.max(1, Math.ceil(ttlMs)))
+    return Number(await withDeadline(value, this.#deadlineMs, 'increment'))
+  }
+
+  async invalidateTags(tags: readonly string[]): Promise<number> {
+    const work = async (): Promise<number> => {
+      const memberLists = await Promise.all(tags.map((tag) => this.#scripts.cachewireTagTake(this.#tagPrefix + tag)))
+      const keys = new Set(memberLists.flat())
+      return this.#unlinkEach([...keys].map((key) => this.#entryPrefix + key))
+    }
+    return withDeadline(work(), this.#bulkDeadlineMs, 'invalidateTags')
+  }
+
+  async deletePattern(pattern: string): Promise<number> {
+    return withDeadline(this.#scanAndUnlink(escapeGlob(this.#entryPrefix) + pattern), this.#bulkDeadlineMs, 'deletePattern')
+  }
+
+  async clear(): Promise<void> {
+    await withDeadline(this.#scanAndUnlink(escapeGlob(this.prefix) + '*'), this.#bulkDeadlineMs, 'clear')
+  }
+
+  async close(): Promise<void> {
+    if (this.#ownsClient) await this.client.quit().catch(() => this.client.disconnect())
+  }
+
+  get #scripts(): ScriptCommands {
+    return this.client as unknown as ScriptCommands
+  }
+
+  /** SCAN each master (a Cluster spreads keys over several) and UNLINK what matches, one key per command. */
+  async #scanAndUnlink(match: string): Promise<number> {
+    const nodes: Redis[] = isCluster(this.client) ? this.client.nodes('master') : [this.client]
+    let removed = 0
+    for (const node of nodes) {
+      let cursor = '0'
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', this.#scanCount)
+        cursor = next
+        if (keys.length > 0) {
+          const pipeline = node.pipeline()
+          for (const key of keys) pipeline.unlink(key)
+          const results = (await pipeline.exec()) ?? []
+          for (const [error, count] of results) if (error === null && typeof count === 'number') removed += count
+        }
+      } while (cursor !== '0')
+    }
+    return removed
+  }
+
+  async #unlinkEach(keys: readonly string[]): Promise<number> {
+    // One key per command: multi-key UNLINK would raise CROSSSLOT on a Cluster.
+    const counts = await Promise.all(keys.map((key) => this.client.unlink(key)))
+    return counts.reduce((sum, count) => sum + count, 0)
+  }
+}
+
+/**
+ * ioredis defaults suit a queue, not a cache: a request would wait through ~20 reconnect
+ * retries when Redis is down. A cache should fail fast and fall back to the origin.
+ */
+const CACHE_CLIENT_DEFAULTS: RedisOptions = {
+  maxRetriesPerRequest: 1,
+  connectTimeout: 2000,
+  enableAutoPipelining: true,
+  retryStrategy: (times) => Math.min(times * 100, 2000),
+}
+
+function normaliseOptions(options: RedisStoreOptions | RedisClient | string): RedisStoreOptions {
+  if (typeof options === 'string') return { url: options }
+  if (isRedisClient(options)) return { client: options }
+  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'a Redis URL, an ioredis client or an options object', options)
+  return options
+}
+
+function isRedisClient(value: unknown): value is RedisClient {
+  return typeof value === 'object' && value !== null && typeof (value as { getBuffer?: unknown }).getBuffer === 'function' && typeof (value as { isCluster?: unknown }).isCluster === 'boolean'
+}
+
+function isCluster(client: RedisClient): client is Cluster {
+  return client.isCluster
+}
+
+function positive(value: unknown, option: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new InvalidOptionError(option, 'a positive number', value)
+  return value
+}

@@ -1,0 +1,93 @@
+/**
+ * The storage contract. A Store keeps opaque bytes under string keys, each with a TTL, and
+ * knows which keys carry which tags. Everything above it (serialisation, namespaces, stats,
+ * fail-open) lives in the `Cache` facade, so a store stays small.
+ *
+ * Every method may reject; the `Cache` turns a rejection into a miss plus an `error` event.
+ */
+export interface Store {
+  /** A short name for logs and stats, e.g. `'memory'` or `'redis'`. */
+  readonly name: string
+  /** The stored bytes, or `undefined` when absent or expired. */
+  get(key: string): Promise<Uint8Array | undefined>
+  /** Stores bytes for `ttlMs` milliseconds (always > 0) and records the key under each tag. */
+  set(key: string, value: Uint8Array, options: StoreSetOptions): Promise<void>
+  /** Removes one key; resolves `true` when something was removed. */
+  delete(key: string): Promise<boolean>
+  /** Whether a live value is stored under `key`, without reading it. */
+  has(key: string): Promise<boolean>
+  /**
+   * Removes every key recorded under any of `tags`, and the tag records themselves.
+   * Work is proportional to the number of keys under those tags, never to the whole store.
+   * Resolves the number of keys removed.
+   */
+  invalidateTags(tags: readonly string[]): Promise<number>
+  /**
+   * Removes every key matching a glob (`*`, `?`, `[...]`, as Redis MATCH understands it).
+   * Resolves the number of keys removed.
+   */
+  deletePattern(pattern: string): Promise<number>
+  /**
+   * Atomically adds `by` to the integer stored under `key` (0 when absent) and resolves the new
+   * value. The TTL is set when the key is created and left alone afterwards, like Redis INCRBY
+   * on a key that already expires. Counters are stored as ASCII decimal bytes.
+   */
+  increment(key: string, by: number, ttlMs: number): Promise<number>
+  /** Removes everything this store owns (for Redis: every key under its prefix). */
+  clear(): Promise<void>
+  /** Entry count and bytes held, where the store can tell cheaply. */
+  size?(): StoreSize | undefined
+  /** Releases connections or timers the store created itself. */
+  close?(): Promise<void>
+}
+
+export interface StoreSetOptions {
+  /** Time to live in milliseconds; always a positive integer. */
+  ttlMs: number
+  /** Tags this key is filed under, for `invalidateTags`. */
+  tags?: readonly string[] | undefined
+}
+
+export interface StoreSize {
+  entries: number
+  bytes: number
+}
+
+/** A TTL as milliseconds or a readable duration: `'500ms'`, `'30s'`, `'5m'`, `'1h'`, `'1d'`. */
+export type Ttl = number | `${number}${DurationUnit}` | `${number} ${DurationUnit}`
+export type DurationUnit = 'ms' | 's' | 'm' | 'h' | 'd' | 'w'
+
+export interface SetOptions {
+  /** Time to live. Falls back to the cache's `defaultTtl`. */
+  ttl?: Ttl | undefined
+  /** Tags to file this entry under; `invalidateTags` removes it on every process sharing the store. */
+  tags?: readonly string[] | undefined
+}
+
+/** Payloads of the events a `Cache` emits. */
+export interface CacheEvents {
+  hit: [event: { key: string }]
+  miss: [event: { key: string }]
+  set: [event: { key: string; ttlMs: number; bytes: number }]
+  delete: [event: { key: string }]
+  invalidate: [event: { tags?: readonly string[]; pattern?: string; namespace?: string; removed: number }]
+  error: [error: Error]
+}
+
+export interface CacheStats {
+  hits: number
+  misses: number
+  /** hits / (hits + misses), 0 when nothing was read. */
+  hitRate: number
+  sets: number
+  deletes: number
+  errors: number
+  timeouts: number
+  /** Reads and writes skipped because the circuit breaker was open. */
+  skipped: number
+  /** Entries held, when the store can tell (the memory store can; Redis cannot cheaply). */
+  entries: number | undefined
+  /** Bytes held, when the store can tell. */
+  bytes: number | undefined
+  breaker: 'closed' | 'open' | 'half-open'
+}

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest'
+import { defineStoreContract } from '../src/testing.js'
+import { MemoryStore } from '../src/stores/memory-store.js'
+import { InvalidOptionError } from '../src/errors.js'
+
+defineStoreContract({ name: 'MemoryStore', create: () => new MemoryStore() })
+
+describe('MemoryStore', () => {
+  describe('when total bytes exceed maxBytes', () => {
+    it('evicts the least recently used entries and stays within the bound', async () => {
+      const store = new MemoryStore({ maxBytes: 10_000, maxEntrySize: 2_000 })
+      for (let i = 0; i < 100; i++) await store.set(`k${i}`, Buffer.alloc(500), { ttlMs: 60_000 })
+      const size = store.size()
+      expect(size.bytes).toBeLessThanOrEqual(10_000)
+      expect(size.entries).toBeLessThan(100)
+      expect(await store.get('k99')).toBeDefined()
+      expect(await store.get('k0')).toBeUndefined()
+    })
+  })
+
+  describe('when one value is larger than maxEntrySize', () => {
+    it('does not store it and keeps the previous value out too', async () => {
+      const store = new MemoryStore({ maxBytes: 10_000, maxEntrySize: 1_000 })
+      await store.set('big', Buffer.alloc(10), { ttlMs: 60_000, tags: ['t'] })
+      await store.set('big', Buffer.alloc(5_000), { ttlMs: 60_000, tags: ['t'] })
+      expect(await store.get('big')).toBeUndefined()
+      expect(await store.invalidateTags(['t'])).toBe(0)
+    })
+  })
+
+  describe('when maxEntries is set', () => {
+    it('caps the entry count as well as the bytes', async () => {
+      const store = new MemoryStore({ maxEntries: 3 })
+      for (let i = 0; i < 5; i++) await store.set(`k${i}`, Buffer.from('x'), { ttlMs: 60_000 })
+      expect(store.size().entries).toBe(3)
+    })
+  })
+
+  describe('when an evicted entry had tags', () => {
+    it('drops it from the tag index, so the index stays bounded', async () => {
+      const store = new MemoryStore({ maxBytes: 2_000, maxEntrySize: 1_000 })
+      for (let i = 0; i < 50; i++) await store.set(`k${i}`, Buffer.alloc(100), { ttlMs: 60_000, tags: ['all'] })
+      const live = store.size().entries
+      expect(await store.invalidateTags(['all'])).toBe(live)
+    })
+  })
+
+  describe('with an injected clock', () => {
+    it('expires entries when the clock passes their TTL', async () => {
+      let now = 1_000
+      const store = new MemoryStore({ clock: () => now })
+      await store.set('k', Buffer.from('x'), { ttlMs: 100 })
+      now += 99
+      expect(await store.get('k')).toBeDefined()
+      now += 2
+      expect(await store.get('k')).toBeUndefined()
+    })
+  })
+
+  describe('options', () => {
+    it.each([
+      [{ maxBytes: 0 }, 'maxBytes'],
+      [{ maxBytes: -1 }, 'maxBytes'],
+      [{ maxBytes: 100, maxEntrySize: 200 }, 'maxEntrySize'],
+      [{ maxEntries: 1.5 }, 'maxEntries'],
+      [{ clock: 5 as unknown as () => number }, 'clock'],
+    ])('rejects %j naming %s', (options, option) => {
+      const build = (): MemoryStore => new MemoryStore(options)
+      expect(build).toThrow(InvalidOptionError)
+      try {
+        build()
+      } catch (error) {
+        expect((error as InvalidOptionError).option).toBe(option)
+      }
+    })
+  })
+})

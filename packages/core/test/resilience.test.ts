@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest'
+import { CircuitBreaker } from '../src/resilience/circuit-breaker.js'
+import { withDeadline } from '../src/resilience/deadline.js'
+import { CachewireError, DecodeError, InvalidOptionError, StoreTimeoutError } from '../src/errors.js'
+
+describe('CircuitBreaker', () => {
+  it('opens after failureThreshold consecutive failures', () => {
+    const breaker = new CircuitBreaker({ failureThreshold: 3, breakDurationMs: 1000, clock: () => 0 })
+    breaker.failure()
+    breaker.failure()
+    expect(breaker.state).toBe('closed')
+    breaker.failure()
+    expect(breaker.state).toBe('open')
+    expect(breaker.allow()).toBe(false)
+  })
+
+  it('resets the failure count on success', () => {
+    const breaker = new CircuitBreaker({ failureThreshold: 2, clock: () => 0 })
+    breaker.failure()
+    breaker.success()
+    breaker.failure()
+    expect(breaker.state).toBe('closed')
+  })
+
+  it('lets one probe through after breakDurationMs and closes on its success', () => {
+    let now = 0
+    const breaker = new CircuitBreaker({ failureThreshold: 1, breakDurationMs: 1000, clock: () => now })
+    breaker.failure()
+    now = 999
+    expect(breaker.allow()).toBe(false)
+    now = 1000
+    expect(breaker.state).toBe('half-open')
+    expect(breaker.allow()).toBe(true)
+    expect(breaker.allow()).toBe(false)
+    breaker.success()
+    expect(breaker.state).toBe('closed')
+  })
+
+  it('opens again when the probe fails', () => {
+    let now = 0
+    const breaker = new CircuitBreaker({ failureThreshold: 1, breakDurationMs: 1000, clock: () => now })
+    breaker.failure()
+    now = 1000
+    expect(breaker.allow()).toBe(true)
+    breaker.failure()
+    expect(breaker.state).toBe('open')
+    now = 1500
+    expect(breaker.allow()).toBe(false)
+  })
+
+  it('rejects bad options by name', () => {
+    expect(() => new CircuitBreaker({ failureThreshold: 0 })).toThrow(/options\.breaker\.failureThreshold/)
+    expect(() => new CircuitBreaker({ breakDurationMs: -1 })).toThrow(InvalidOptionError)
+  })
+})
+
+describe('withDeadline', () => {
+  it('rejects with StoreTimeoutError when the operation is slower than the deadline', async () => {
+    const slow = new Promise((resolve) => setTimeout(resolve, 200, 'late'))
+    await expect(withDeadline(slow, 10, 'get')).rejects.toBeInstanceOf(StoreTimeoutError)
+  })
+
+  it('passes a fast result and a fast rejection through', async () => {
+    await expect(withDeadline(Promise.resolve(1), 50, 'get')).resolves.toBe(1)
+    await expect(withDeadline(Promise.reject(new Error('boom')), 50, 'get')).rejects.toThrow('boom')
+  })
+})
+
+describe('CachewireError', () => {
+  it('keeps subclass identity under instanceof and exposes a code', () => {
+    const error = new StoreTimeoutError('get', 5)
+    expect(error).toBeInstanceOf(CachewireError)
+    expect(error).toBeInstanceOf(StoreTimeoutError)
+    expect(error).not.toBeInstanceOf(DecodeError)
+    expect(error.code).toBe('CACHEWIRE_STORE_TIMEOUT')
+  })
+
+  it('recognises an error from another copy of the package by its brand', () => {
+    const foreign = Object.assign(Object.create(null) as object, { [Symbol.for('cachewire.error')]: true })
+    expect(foreign).toBeInstanceOf(CachewireError)
+  })
+})
