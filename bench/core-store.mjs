@@ -1,0 +1,51 @@
+// MemoryStore against lru-cache used directly, in one process and one run, rounds interleaved;
+// RSS after a million distinct keys is measured in its own process by core-memory.mjs.
+// Run pinned to one core: taskset -c 1 node bench/core-store.mjs
+import { LRUCache } from 'lru-cache'
+import { Cache, MemoryStore } from '@cachewire/core'
+
+const KEYS = 10_000
+const OPS = 2_000_000
+const ROUNDS = Number(process.env.ROUNDS ?? 5)
+const value = Buffer.alloc(100, 1)
+const keys = Array.from({ length: KEYS }, (_, i) => `key:${i}`)
+
+const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]
+const opsPerSec = (ops, ns) => ops / (Number(ns) / 1e9)
+
+async function measure(run) {
+  const started = process.hrtime.bigint()
+  await run()
+  return opsPerSec(OPS, process.hrtime.bigint() - started)
+}
+
+const lru = new LRUCache({ maxSize: 64 * 1024 * 1024, sizeCalculation: (v, k) => v.byteLength + k.length * 2 + 96 })
+const store = new MemoryStore({ maxBytes: 64 * 1024 * 1024 })
+const cache = new Cache({ store, breaker: false })
+for (const key of keys) {
+  lru.set(key, value, { ttl: 600_000 })
+  await store.set(key, value, { ttlMs: 600_000 })
+  await cache.set(key, value, { ttl: 600_000 })
+}
+
+const cases = {
+  'lru-cache get': async () => { for (let i = 0; i < OPS; i++) lru.get(keys[i % KEYS]) },
+  'MemoryStore getSync': async () => { for (let i = 0; i < OPS; i++) store.getSync(keys[i % KEYS]) },
+  'MemoryStore await get': async () => { for (let i = 0; i < OPS; i++) await store.get(keys[i % KEYS]) },
+  'Cache await get (decode)': async () => { for (let i = 0; i < OPS; i++) await cache.get(keys[i % KEYS]) },
+  'lru-cache set': async () => { for (let i = 0; i < OPS; i++) lru.set(keys[i % KEYS], value, { ttl: 600_000 }) },
+  'MemoryStore await set': async () => { for (let i = 0; i < OPS; i++) await store.set(keys[i % KEYS], value, { ttlMs: 600_000 }) },
+}
+const results = Object.fromEntries(Object.keys(cases).map((name) => [name, []]))
+for (let round = 0; round < ROUNDS; round++) {
+  for (const [name, run] of Object.entries(cases)) results[name].push(await measure(run))
+}
+const lruGet = median(results['lru-cache get'])
+const lruSet = median(results['lru-cache set'])
+console.log(`| case | median ops/s (${ROUNDS} rounds) | ratio to lru-cache |`)
+console.log('|---|---:|---:|')
+for (const [name, list] of Object.entries(results)) {
+  const base = name.includes('set') ? lruSet : lruGet
+  console.log(`| ${name} | ${Math.round(median(list)).toLocaleString('en-US')} | ${(median(list) / base).toFixed(2)} |`)
+}
+
