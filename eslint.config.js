@@ -1,0 +1,112 @@
+// ESLint flat config. Type-aware promise rules run on package sources only: fire-and-forget
+// cache writes are part of the design, so each must be visibly `void`ed and caught (STYLE.md
+// Tooling), and those rules need type information, which only packages/*/src has a tsconfig for.
+import js from '@eslint/js'
+import { defineConfig } from 'eslint/config'
+import globals from 'globals'
+import tseslint from 'typescript-eslint'
+
+/** no-restricted-imports options from a list of forbidden module patterns. */
+const forbid = (message, patterns, extra = {}) => ({
+  'no-restricted-imports': ['error', { patterns: [{ group: patterns, message, ...extra }] }],
+})
+
+const DIRECTION = 'DESIGN.md: adapters → http → core; nothing imports an adapter (STYLE.md §7).'
+
+export default defineConfig(
+  {
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      '.redis-cluster/**',
+      '**/coverage/**',
+      '**/.turbo/**',
+    ],
+  },
+  js.configs.recommended,
+  tseslint.configs.recommended,
+  {
+    languageOptions: { ecmaVersion: 2023, sourceType: 'module', globals: globals.node },
+    rules: {
+      // `_`-prefixed parameters are deliberately unused (Express's (req, res, next) shape, say).
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
+    },
+  },
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+
+  // Type-aware rules on package sources.
+  {
+    files: ['packages/*/src/**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+    },
+  },
+
+  // Layer boundaries (STYLE.md §7). A later block replaces an earlier one's options for the
+  // files it matches, so each block lists everything forbidden there, not just the difference.
+  {
+    files: ['packages/core/src/**/*.ts'],
+    rules: forbid(`core knows nothing of HTTP, frameworks or Redis. ${DIRECTION}`, [
+      '@cachewire/*',
+      'express',
+      'koa',
+      'ioredis',
+    ]),
+  },
+  {
+    // Only the Redis entry point and stores may touch ioredis, so `@cachewire/core` stays free
+    // of it for memory-only users.
+    files: ['packages/core/src/redis.ts', 'packages/core/src/stores/redis-*.ts'],
+    rules: forbid(`core knows nothing of HTTP or frameworks. ${DIRECTION}`, [
+      '@cachewire/*',
+      'express',
+      'koa',
+    ]),
+  },
+  {
+    files: ['packages/http/src/**/*.ts'],
+    rules: forbid(`http knows HTTP, not frameworks or Redis. ${DIRECTION}`, [
+      '@cachewire/express',
+      '@cachewire/koa',
+      'express',
+      'koa',
+      'ioredis',
+    ]),
+  },
+  {
+    files: ['packages/http/src/semantics/**/*.ts'],
+    rules: forbid(`semantics/ is pure RFC rules: no store, no core, no I/O. ${DIRECTION}`, [
+      '@cachewire/*',
+      'express',
+      'koa',
+      'ioredis',
+    ]),
+  },
+  {
+    files: ['packages/express/src/**/*.ts'],
+    rules: forbid(
+      `adapters see only @cachewire/http, which re-exports what they need. ${DIRECTION}`,
+      ['@cachewire/core', '@cachewire/core/*', '@cachewire/koa', 'koa', 'ioredis']
+    ),
+  },
+  {
+    files: ['packages/koa/src/**/*.ts'],
+    rules: forbid(
+      `adapters see only @cachewire/http, which re-exports what they need. ${DIRECTION}`,
+      ['@cachewire/core', '@cachewire/core/*', '@cachewire/express', 'express', 'ioredis']
+    ),
+  }
+)

@@ -1,0 +1,39 @@
+import { defineStoreContract } from '@cachewire/core/testing'
+import { RedisStore } from '@cachewire/core/redis'
+import { describe, expect, it } from 'vitest'
+import { createClusterClient, deleteKeysWithPrefix, describeCluster, uniquePrefix } from '../setup/redis.js'
+
+describeCluster('RedisStore on a Redis Cluster (3 masters, 3 replicas)', () => {
+  const cluster = createClusterClient()
+  let prefix = uniquePrefix('cluster-store')
+
+  defineStoreContract({
+    name: 'RedisStore (cluster)',
+    create: () => {
+      prefix = uniquePrefix('cluster-store')
+      return new RedisStore({ client: cluster, prefix })
+    },
+    createPeer: () => new RedisStore({ client: createClusterClient(), prefix }),
+    cleanup: async () => {
+      await deleteKeysWithPrefix(cluster, prefix)
+    },
+  })
+
+  describe('slot spread', () => {
+    it('tags, patterns and clear work when keys land on every master (no CROSSSLOT)', async () => {
+      const own = uniquePrefix('spread')
+      const store = new RedisStore({ client: cluster, prefix: own })
+      const keys = Array.from({ length: 60 }, (_, i) => `item:${i}`)
+      await Promise.all(keys.map((key, i) => store.set(key, Buffer.from(String(i)), { ttlMs: 60_000, tags: ['all', `even:${i % 2}`] })))
+      const perMaster = await Promise.all(
+        cluster.nodes('master').map(async (node) => (await node.keys(`${own}k:*`)).length)
+      )
+      expect(perMaster.filter((count) => count > 0).length).toBe(3)
+      expect(await store.invalidateTags(['even:0'])).toBe(30)
+      expect(await store.deletePattern('item:1*')).toBeGreaterThan(0)
+      await store.clear()
+      const left = await Promise.all(cluster.nodes('master').map((node) => node.keys(`${own}*`)))
+      expect(left.flat()).toEqual([])
+    })
+  })
+})

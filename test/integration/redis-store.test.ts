@@ -1,0 +1,81 @@
+import { defineStoreContract } from '@cachewire/core/testing'
+import { RedisStore } from '@cachewire/core/redis'
+import { Cache, StoreTimeoutError } from '@cachewire/core'
+import { describe, expect, it } from 'vitest'
+import { createClient, deleteKeysWithPrefix, describeRedis, redisUrl, uniquePrefix } from '../setup/redis.js'
+import { createTcpProxy } from '../helpers/tcp-proxy.js'
+
+describeRedis('RedisStore on a standalone Redis', () => {
+  const client = createClient()
+  let prefix = uniquePrefix('redis-store')
+
+  defineStoreContract({
+    name: 'RedisStore (standalone)',
+    create: () => {
+      prefix = uniquePrefix('redis-store')
+      return new RedisStore({ client, prefix })
+    },
+    createPeer: () => new RedisStore({ client: createClient(), prefix }),
+    cleanup: async () => {
+      await deleteKeysWithPrefix(client, prefix)
+    },
+  })
+
+  describe('storage layout', () => {
+    it('stores one binary string per entry, with a TTL on every key', async () => {
+      const own = uniquePrefix('layout')
+      const store = new RedisStore({ client, prefix: own })
+      const body = Buffer.from([0, 255, 10, 13, 0x7b])
+      await store.set('entry', body, { ttlMs: 60_000, tags: ['t1'] })
+      await store.increment('counter', 1, 60_000)
+      expect(await client.type(`${own}k:entry`)).toBe('string')
+      expect((await client.getBuffer(`${own}k:entry`))?.equals(body)).toBe(true)
+      const keys = await client.keys(`${own}*`)
+      expect(keys.length).toBe(3)
+      for (const key of keys) expect(await client.pttl(key)).toBeGreaterThan(0)
+      await deleteKeysWithPrefix(client, own)
+    })
+
+    it('clear() leaves other prefixes alone', async () => {
+      const mine = new RedisStore({ client, prefix: uniquePrefix('mine') })
+      const theirsPrefix = uniquePrefix('theirs')
+      const theirs = new RedisStore({ client, prefix: theirsPrefix })
+      await mine.set('k', Buffer.from('1'), { ttlMs: 60_000 })
+      await theirs.set('k', Buffer.from('2'), { ttlMs: 60_000 })
+      await mine.clear()
+      expect(await theirs.get('k')).toBeDefined()
+      await deleteKeysWithPrefix(client, theirsPrefix)
+    })
+
+    it('builds and owns a client from a URL', async () => {
+      const own = uniquePrefix('url')
+      const store = new RedisStore({ url: redisUrl(), prefix: own })
+      await store.set('k', Buffer.from('v'), { ttlMs: 60_000 })
+      expect(Buffer.from((await store.get('k')) as Uint8Array).toString()).toBe('v')
+      await store.clear()
+      await store.close()
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      expect(['close', 'end']).toContain(store.client.status)
+    })
+  })
+
+  describe('when Redis stops answering', () => {
+    it('times out within the deadline and the Cache serves a miss', async () => {
+      const proxy = await createTcpProxy({ targetPort: Number(new URL(redisUrl()).port || 6379), targetHost: new URL(redisUrl()).hostname })
+      const proxied = createClient({ port: proxy.port, host: '127.0.0.1' })
+      await proxied.ping()
+      const store = new RedisStore({ client: proxied, prefix: uniquePrefix('hung'), deadlineMs: 30 })
+      const cache = new Cache({ store })
+      const errors: Error[] = []
+      cache.on('error', (error) => errors.push(error))
+      await cache.set('k', 'v')
+      proxy.setMode('blackhole')
+      const started = performance.now()
+      expect(await cache.get('k')).toBeUndefined()
+      expect(performance.now() - started).toBeLessThan(1000)
+      expect(errors[0]).toBeInstanceOf(StoreTimeoutError)
+      proxy.setMode('pass')
+      await store.clear()
+    })
+  })
+})
