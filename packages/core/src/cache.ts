@@ -22,7 +22,27 @@ const NAMESPACE_VERSION_TTL_MS = 30 * 86_400_000
 export interface WrapOptions<T> extends SetOptions {
   /** Return `false` to hand the loaded value back without caching it. */
   cacheIf?: ((value: T) => boolean) | undefined
+  /**
+   * A fill lock across processes sharing the store (Redis: SET NX PX with a token): of N
+   * processes missing the same key, one runs the loader; the others poll the cache for up to
+   * `wait`, then run the loader themselves (fail open). `true` means `{ ttl: '10s', wait: '5s' }`.
+   */
+  lock?: boolean | { ttl?: Ttl | undefined; wait?: Ttl | undefined } | undefined
+  /**
+   * Probabilistic early refresh (XFetch, Vattani et al., VLDB 2015): a hit close to expiry
+   * refreshes in the background with a probability that grows as expiry nears and with how long
+   * the loader takes. The number is beta (1 is the paper's default; higher refreshes earlier).
+   */
+  earlyRefresh?: boolean | number | undefined
 }
+
+/** A held lock; `release` frees it only if this holder still owns it. */
+export interface LockHandle {
+  release(): Promise<void>
+}
+
+/** How many loader durations are remembered for early refresh. */
+const LOADER_DURATIONS_KEPT = 10_000
 
 interface Shared {
   store: Store
@@ -30,6 +50,8 @@ interface Shared {
   breaker: CircuitBreaker | undefined
   stats: StatsCounters
   flights: SingleFlight
+  /** Recent loader durations per key (ms), for XFetch's delta. Insertion-ordered, trimmed to LOADER_DURATIONS_KEPT. */
+  loaderDurations: Map<string, number>
   events: EventEmitter<CacheEvents>
 }
 
@@ -65,6 +87,7 @@ export class Cache {
       ...resolved,
       stats: new StatsCounters(),
       flights: new SingleFlight(),
+      loaderDurations: new Map(),
       events: new EventEmitter<CacheEvents>(),
     }
     this.#namespace = undefined
@@ -215,15 +238,62 @@ export class Cache {
     assertKey(key, 'key')
     if (typeof loader !== 'function') throw new InvalidArgumentError('loader', 'a function', loader)
     const flightKey = `${this.#namespace ?? ''}\u0000${key}`
+    const beta = options.earlyRefresh === true ? 1 : options.earlyRefresh === false ? 0 : (options.earlyRefresh ?? 0)
+    if (typeof beta !== 'number' || !Number.isFinite(beta) || beta < 0) throw new InvalidArgumentError('options.earlyRefresh', 'true, false or a non-negative number', options.earlyRefresh)
     return this.#shared.flights.run(flightKey, async () => {
-      const cached = await this.get<T>(key)
-      if (cached !== undefined) return { value: cached }
-      const value = await loader()
-      if (value === undefined || (options.cacheIf !== undefined && !options.cacheIf(value))) return { value }
-      // The value goes back to callers now; the key stays claimed until the write lands.
-      const written = this.set(key, value, options).catch((error: unknown) => this.#report(toError(error)))
-      return { value, holdUntil: written }
+      const cached = beta > 0 ? await this.#getWithTtl<T>(key) : await this.get<T>(key).then((value) => (value === undefined ? undefined : { value, ttlMs: Infinity }))
+      if (cached !== undefined) {
+        if (beta > 0 && this.#refreshEarly(flightKey, cached.ttlMs, beta)) {
+          void this.#shared.flights
+            .run(`${flightKey}\u0000refresh`, async () => ({ value: await this.#load(key, flightKey, loader, options) }))
+            .catch((error: unknown) => this.#report(toError(error)))
+        }
+        return { value: cached.value }
+      }
+      const lock = options.lock === undefined || options.lock === false ? undefined : resolveLock(options.lock)
+      if (lock === undefined) {
+        const value = await this.#timedLoad(flightKey, loader)
+        if (value === undefined || (options.cacheIf !== undefined && !options.cacheIf(value))) return { value }
+        // The value goes back to callers now; the key stays claimed until the write lands.
+        const written = this.set(key, value, options).catch((error: unknown) => this.#report(toError(error)))
+        return { value, holdUntil: written }
+      }
+      const handle = await this.acquireLock(`fill:${key}`, { ttl: lock.ttlMs })
+      if (handle === undefined) {
+        // Another process is loading: wait for its value, then fail open and load ourselves.
+        const deadline = Date.now() + lock.waitMs
+        while (Date.now() < deadline) {
+          await sleep(Math.min(25, Math.max(1, deadline - Date.now())))
+          const value = await this.get<T>(key)
+          if (value !== undefined) return { value }
+        }
+        return { value: await this.#load(key, flightKey, loader, options) }
+      }
+      try {
+        return { value: await this.#load(key, flightKey, loader, options) }
+      } finally {
+        await handle.release()
+      }
     })
+  }
+
+  /**
+   * Takes a named lock shared by every process on the store, for `ttl` (default 10 s). Resolves a
+   * handle, or `undefined` when someone else holds it. Fails open: if the store cannot be asked,
+   * the caller gets a handle, as if it had won.
+   */
+  async acquireLock(name: string, options: { ttl?: Ttl } = {}): Promise<LockHandle | undefined> {
+    assertKey(name, 'lock name')
+    const ttlMs = toMilliseconds(options.ttl ?? '10s', 'ttl')
+    const store = this.#shared.store
+    const noop: LockHandle = { release: async () => {} }
+    if (store.acquireLock === undefined || store.releaseLock === undefined) return noop
+    const storeKey = await this.#storeKey(name)
+    if (storeKey === undefined) return noop
+    const token = randomBytes(12).toString('base64url')
+    const acquired = await this.#call('acquireLock', () => (store.acquireLock as NonNullable<Store['acquireLock']>)(storeKey, token, ttlMs), true)
+    if (!acquired) return undefined
+    return { release: async () => void (await this.#call('releaseLock', () => (store.releaseLock as NonNullable<Store['releaseLock']>)(storeKey, token), false)) }
   }
 
   /** Alias of `wrap`, under the name other cache libraries use. */
@@ -263,6 +333,51 @@ export class Cache {
     const token = newVersion()
     await this.#call('set', () => this.#shared.store.set(namespaceVersionKey(namespace), Buffer.from(token), { ttlMs: NAMESPACE_VERSION_TTL_MS }), undefined)
     this.#shared.events.emit('invalidate', { namespace, removed: 0 })
+  }
+
+  async #timedLoad<T>(flightKey: string, loader: () => T | Promise<T>): Promise<T> {
+    const started = performance.now()
+    const value = await loader()
+    const durations = this.#shared.loaderDurations
+    durations.delete(flightKey)
+    durations.set(flightKey, performance.now() - started)
+    if (durations.size > LOADER_DURATIONS_KEPT) durations.delete(durations.keys().next().value as string)
+    return value
+  }
+
+  /** Loads and waits for the write, so a lock held around it covers the value landing in the store. */
+  async #load<T>(key: string, flightKey: string, loader: () => T | Promise<T>, options: WrapOptions<T>): Promise<T> {
+    const value = await this.#timedLoad(flightKey, loader)
+    if (value !== undefined && (options.cacheIf === undefined || options.cacheIf(value))) await this.set(key, value, options)
+    return value
+  }
+
+  /** XFetch: refresh when now - delta * beta * ln(rand) >= expiry, i.e. -delta * beta * ln(rand) >= remaining TTL. */
+  #refreshEarly(flightKey: string, ttlMs: number, beta: number): boolean {
+    const delta = this.#shared.loaderDurations.get(flightKey)
+    if (delta === undefined || !Number.isFinite(ttlMs)) return false
+    return -delta * beta * Math.log(Math.random()) >= ttlMs
+  }
+
+  async #getWithTtl<T>(key: string): Promise<{ value: T; ttlMs: number } | undefined> {
+    const store = this.#shared.store
+    if (store.getWithTtl === undefined) {
+      const value = await this.get<T>(key)
+      return value === undefined ? undefined : { value, ttlMs: Infinity }
+    }
+    const storeKey = await this.#storeKey(key)
+    if (storeKey === undefined) return undefined
+    const found = await this.#call('get', () => (store.getWithTtl as NonNullable<Store['getWithTtl']>)(storeKey), undefined)
+    if (found === undefined) return this.#miss(key)
+    try {
+      const value = decodeValue(found.value, key) as T
+      this.#shared.stats.hits++
+      this.#shared.events.emit('hit', { key })
+      return { value, ttlMs: found.ttlMs }
+    } catch (error) {
+      this.#report(error instanceof CachewireError ? error : new DecodeError(key, error))
+      return this.#miss(key)
+    }
   }
 
   /** Records an error: counted, and emitted when someone listens (an unheard `error` event must not crash the process). */
@@ -343,6 +458,15 @@ function assertKey(value: unknown, what: string): asserts value is string {
   if (typeof value !== 'string' || value.length === 0) throw new InvalidArgumentError(what, 'a non-empty string', value)
   if (value.length > 4096) throw new InvalidArgumentError(what, 'at most 4096 characters', `${value.length} characters`)
   if (what === 'key' && value.startsWith(RESERVED_KEY_PREFIX)) throw new InvalidArgumentError(what, `a key that does not start with ${RESERVED_KEY_PREFIX}`, value)
+}
+
+function resolveLock(option: true | { ttl?: Ttl | undefined; wait?: Ttl | undefined }): { ttlMs: number; waitMs: number } {
+  const settings = option === true ? {} : option
+  return { ttlMs: toMilliseconds(settings.ttl ?? '10s', 'lock.ttl'), waitMs: toMilliseconds(settings.wait ?? '5s', 'lock.wait') }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
 function toError(error: unknown): Error {

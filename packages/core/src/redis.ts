@@ -1,2 +1,6 @@
 export { RedisStore } from './stores/redis-store.js'
 export type { RedisStoreOptions, RedisClient } from './stores/redis-store.js'
+export { RedisBus } from './stores/redis-bus.js'
+export type { RedisBusOptions } from './stores/redis-bus.js'
+export { RedisJournal } from './stores/redis-journal.js'
+export type { RedisJournalOptions } from './stores/redis-journal.js'

@@ -35,6 +35,17 @@ export interface Store {
   increment(key: string, by: number, ttlMs: number): Promise<number>
   /** Removes everything this store owns (for Redis: every key under its prefix). */
   clear(): Promise<void>
+  /** The value and its remaining TTL in one call; lets a tiered store give L1 copies the right lifetime. */
+  getWithTtl?(key: string): Promise<{ value: Uint8Array; ttlMs: number } | undefined>
+  /** Like `invalidateTags`, but resolves the keys it removed, so peers can evict their own copies. */
+  invalidateTagsReturningKeys?(tags: readonly string[]): Promise<readonly string[]>
+  /**
+   * Takes a lock for `ttlMs` if nobody holds it (Redis: SET NX PX with a random token). Resolves
+   * whether it was taken. Used for fill locks across processes.
+   */
+  acquireLock?(key: string, token: string, ttlMs: number): Promise<boolean>
+  /** Releases a lock only if `token` still owns it. */
+  releaseLock?(key: string, token: string): Promise<boolean>
   /** Entry count and bytes held, where the store can tell cheaply. */
   size?(): StoreSize | undefined
   /** Releases connections or timers the store created itself. */
@@ -90,4 +101,22 @@ export interface CacheStats {
   /** Bytes held, when the store can tell. */
   bytes: number | undefined
   breaker: 'closed' | 'open' | 'half-open'
+}
+
+/** A message between processes sharing a store: which L1 copies to drop. */
+export type InvalidationMessage =
+  | { op: 'keys'; keys: readonly string[] }
+  | { op: 'tags'; tags: readonly string[] }
+  | { op: 'pattern'; pattern: string }
+  | { op: 'clear' }
+
+/**
+ * Carries invalidations between processes (Redis pub/sub in `RedisBus`). Delivery is best
+ * effort; a subscriber that reconnects is told through `onReconnect` so it can drop what it may
+ * have missed.
+ */
+export interface Bus {
+  publish(message: InvalidationMessage): Promise<void>
+  subscribe(handler: (message: InvalidationMessage) => void, onReconnect?: () => void): Promise<void>
+  close?(): Promise<void>
 }

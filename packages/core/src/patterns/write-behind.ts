@@ -10,6 +10,24 @@ export interface PendingWrite<T> {
   version: number
 }
 
+/**
+ * Where acknowledged writes are recorded before `write` resolves, so they survive a crash
+ * (`RedisJournal` keeps them in a Redis Stream). Entries are acknowledged once persisted.
+ */
+export interface WriteJournal<T> {
+  /** Records a write durably; resolves its journal id. */
+  append(key: string, value: T): Promise<string>
+  /** Forgets persisted writes. */
+  acknowledge(ids: readonly string[]): Promise<void>
+  /** Every write appended and not acknowledged, oldest first. */
+  replay(): Promise<ReadonlyArray<{ id: string; key: string; value: T }>>
+}
+
+interface QueuedWrite<T> extends PendingWrite<T> {
+  /** Journal ids of this write and of the older writes of the key it replaced. */
+  journalIds: string[]
+}
+
 export interface WriteBehindRetryOptions {
   /** Attempts per batch, the first included. @default 5 */
   attempts?: number
@@ -33,6 +51,11 @@ export interface WriteBehindOptions<T> extends SetOptions {
   retry?: WriteBehindRetryOptions
   /** Flush and close on SIGTERM and SIGINT before the process exits. @default true */
   flushOnSignals?: boolean
+  /**
+   * Records each write before acknowledging it and replays unpersisted writes when the writer
+   * starts, so a crash (kill -9) loses nothing acknowledged. See `RedisJournal`.
+   */
+  journal?: WriteJournal<T>
 }
 
 export interface WriteBehindStats {
@@ -46,6 +69,8 @@ export interface WriteBehindStats {
   failed: number
   /** Writes persisted directly because the queue was full. */
   writtenThrough: number
+  /** Writes recovered from the journal at start. */
+  replayed: number
 }
 
 export interface WriteBehindEvents<T> {
@@ -79,10 +104,12 @@ export class WriteBehind<T> extends EventEmitter<WriteBehindEvents<T>> {
   readonly #attempts: number
   readonly #baseDelayMs: number
   readonly #maxDelayMs: number
-  readonly #queue = new Map<string, PendingWrite<T>>()
+  readonly #queue = new Map<string, QueuedWrite<T>>()
+  readonly #journal: WriteJournal<T> | undefined
+  readonly #ready: Promise<number>
   readonly #failedWrites: PendingWrite<T>[] = []
   readonly #timer: NodeJS.Timeout
-  readonly #stats = { persisted: 0, retried: 0, failed: 0, writtenThrough: 0 }
+  readonly #stats = { persisted: 0, retried: 0, failed: 0, writtenThrough: 0, replayed: 0 }
   #version = 0
   #flushing: Promise<void> = Promise.resolve()
   #closed = false
@@ -103,9 +130,16 @@ export class WriteBehind<T> extends EventEmitter<WriteBehindEvents<T>> {
     this.#attempts = positiveInteger(options.retry?.attempts ?? 5, 'retry.attempts')
     this.#baseDelayMs = positiveInteger(options.retry?.baseDelayMs ?? 100, 'retry.baseDelayMs')
     this.#maxDelayMs = positiveInteger(options.retry?.maxDelayMs ?? 10_000, 'retry.maxDelayMs')
+    this.#journal = options.journal
+    this.#ready = this.#recover()
     this.#timer = setInterval(() => void this.#kick(), flushIntervalMs)
     this.#timer.unref()
     if (options.flushOnSignals !== false) this.#installSignalHandlers()
+  }
+
+  /** Resolves once writes left in the journal by an earlier process are queued again (their count). */
+  ready(): Promise<number> {
+    return this.#ready
   }
 
   /**
@@ -115,6 +149,7 @@ export class WriteBehind<T> extends EventEmitter<WriteBehindEvents<T>> {
    */
   async write(key: string, value: T): Promise<void> {
     if (this.#closed) throw new ClosedError('write-behind')
+    await this.#ready
     if (!this.#queue.has(key) && this.#queue.size >= this.#maxQueue) {
       if (this.#onFull === 'reject') throw new QueueFullError(this.#maxQueue)
       // Persist in order behind whatever is in flight, so this write cannot be overtaken by an older one.
@@ -125,13 +160,34 @@ export class WriteBehind<T> extends EventEmitter<WriteBehindEvents<T>> {
       await this.#cache.set(key, value, this.#setOptions)
       return
     }
+    // Journal first: if it cannot record the write, the write is refused and nothing changed.
+    const journalId = this.#journal === undefined ? undefined : await this.#journal.append(key, value)
     await this.#cache.set(key, value, this.#setOptions)
-    this.#queue.set(key, { key, value, version: ++this.#version })
+    this.#enqueue(key, value, journalId)
     if (this.#queue.size >= this.#batchSize) void this.#kick()
+  }
+
+  #enqueue(key: string, value: T, journalId: string | undefined): void {
+    const previous = this.#queue.get(key)
+    const journalIds = previous?.journalIds ?? []
+    if (journalId !== undefined) journalIds.push(journalId)
+    // Delete first so the key moves to the back: batches go oldest-first by latest write.
+    this.#queue.delete(key)
+    this.#queue.set(key, { key, value, version: ++this.#version, journalIds })
+  }
+
+  async #recover(): Promise<number> {
+    if (this.#journal === undefined) return 0
+    const entries = await this.#journal.replay()
+    for (const entry of entries) this.#enqueue(entry.key, entry.value, entry.id)
+    this.#stats.replayed = entries.length
+    if (entries.length > 0) void this.#kick()
+    return entries.length
   }
 
   /** Persists everything queued now (and whatever arrives while it runs). */
   async flush(): Promise<void> {
+    await this.#ready.catch(() => 0)
     while (this.#queue.size > 0) await this.#kick()
     await this.#flushing
   }
@@ -161,7 +217,7 @@ export class WriteBehind<T> extends EventEmitter<WriteBehindEvents<T>> {
 
   async #flushBatch(): Promise<void> {
     if (this.#queue.size === 0) return
-    let batch: PendingWrite<T>[] = []
+    let batch: QueuedWrite<T>[] = []
     for (const write of this.#queue.values()) {
       batch.push(write)
       if (batch.length >= this.#batchSize) break
@@ -170,9 +226,15 @@ export class WriteBehind<T> extends EventEmitter<WriteBehindEvents<T>> {
     let lastError: unknown
     for (let attempt = 1; attempt <= this.#attempts; attempt++) {
       try {
-        await this.#persist(batch)
+        await this.#persist(batch.map(({ key, value, version }) => ({ key, value, version })))
         this.#stats.persisted += batch.length
         this.emit('persisted', batch)
+        if (this.#journal !== undefined) {
+          await this.#journal.acknowledge(batch.flatMap((write) => write.journalIds)).catch((error: unknown) => {
+            // Unacknowledged entries are replayed and persisted again at the next start: a repeat, never a loss.
+            process.emitWarning(`cachewire write-behind: journal acknowledge failed: ${String(error)}`)
+          })
+        }
         return
       } catch (error) {
         lastError = error
@@ -181,7 +243,12 @@ export class WriteBehind<T> extends EventEmitter<WriteBehindEvents<T>> {
         this.emit('retry', error, attempt)
         await sleep(Math.min(this.#maxDelayMs, this.#baseDelayMs * 2 ** (attempt - 1)))
         // A newer write of a key is queued behind us and will persist next; don't retry the older value.
-        batch = batch.filter((write) => !this.#queue.has(write.key))
+        // Its journal ids travel with the newer write, so they are acknowledged when it lands.
+        batch = batch.filter((write) => {
+          const newer = this.#queue.get(write.key)
+          if (newer !== undefined) newer.journalIds.unshift(...write.journalIds)
+          return newer === undefined
+        })
         if (batch.length === 0) return
       }
     }

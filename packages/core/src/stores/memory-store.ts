@@ -41,6 +41,8 @@ export class MemoryStore implements Store {
   readonly name = 'memory'
   readonly #lru: LRUCache<string, MemoryEntry>
   readonly #keysByTag = new Map<string, Set<string>>()
+  readonly #locks = new Map<string, { token: string; until: number }>()
+  readonly #now: () => number
 
   constructor(options: MemoryStoreOptions = {}) {
     const maxBytes = options.maxBytes ?? 64 * 1024 * 1024
@@ -54,6 +56,7 @@ export class MemoryStore implements Store {
     }
     if (options.clock !== undefined && typeof options.clock !== 'function') throw new InvalidOptionError('clock', 'a function returning milliseconds', options.clock)
     const clock = options.clock
+    this.#now = clock ?? (() => performance.now())
     this.#lru = new LRUCache<string, MemoryEntry>({
       maxSize: maxBytes,
       maxEntrySize,
@@ -99,15 +102,43 @@ export class MemoryStore implements Store {
     return this.#lru.has(key)
   }
 
+  async getWithTtl(key: string): Promise<{ value: Uint8Array; ttlMs: number } | undefined> {
+    const entry = this.#lru.get(key)
+    if (entry === undefined) return undefined
+    const remaining = this.#lru.getRemainingTTL(key)
+    return { value: entry.value, ttlMs: Number.isFinite(remaining) ? Math.max(1, Math.floor(remaining)) : Number.MAX_SAFE_INTEGER }
+  }
+
   async invalidateTags(tags: readonly string[]): Promise<number> {
-    let removed = 0
+    return (await this.invalidateTagsReturningKeys(tags)).length
+  }
+
+  async invalidateTagsReturningKeys(tags: readonly string[]): Promise<readonly string[]> {
+    const removed: string[] = []
     for (const tag of tags) {
       const keys = this.#keysByTag.get(tag)
       if (keys === undefined) continue
       this.#keysByTag.delete(tag)
-      for (const key of keys) if (this.#lru.delete(key)) removed++
+      for (const key of keys) if (this.#lru.delete(key)) removed.push(key)
     }
     return removed
+  }
+
+  async acquireLock(key: string, token: string, ttlMs: number): Promise<boolean> {
+    const now = this.#now()
+    const held = this.#locks.get(key)
+    if (held !== undefined && held.until > now) return false
+    this.#locks.set(key, { token, until: now + ttlMs })
+    // Expired locks of keys never asked for again are swept here, so the map stays small.
+    if (this.#locks.size > 1024) for (const [name, lock] of this.#locks) if (lock.until <= now) this.#locks.delete(name)
+    return true
+  }
+
+  async releaseLock(key: string, token: string): Promise<boolean> {
+    const held = this.#locks.get(key)
+    if (held === undefined || held.token !== token) return false
+    this.#locks.delete(key)
+    return true
   }
 
   async deletePattern(pattern: string): Promise<number> {
@@ -133,6 +164,7 @@ export class MemoryStore implements Store {
   async clear(): Promise<void> {
     this.#lru.clear()
     this.#keysByTag.clear()
+    this.#locks.clear()
   }
 
   size(): StoreSize {

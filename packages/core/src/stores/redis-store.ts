@@ -41,6 +41,12 @@ return 1`,
 redis.call('UNLINK', KEYS[1])
 return members`,
   },
+  // Delete a lock only if the caller still owns it (its token), never someone else's.
+  cachewireUnlock: {
+    numberOfKeys: 1,
+    lua: `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`,
+  },
   // INCRBY that gives a new counter its TTL and leaves an existing counter's TTL alone.
   cachewireIncrement: {
     numberOfKeys: 1,
@@ -54,6 +60,7 @@ interface ScriptCommands {
   cachewireTagAdd(key: string, member: string, ttlMs: number): Promise<number>
   cachewireTagTake(key: string): Promise<string[]>
   cachewireIncrement(key: string, by: number, ttlMs: number): Promise<number>
+  cachewireUnlock(key: string, token: string): Promise<number>
 }
 
 /**
@@ -79,6 +86,7 @@ export class RedisStore implements Store {
   readonly #scanCount: number
   readonly #entryPrefix: string
   readonly #tagPrefix: string
+  readonly #lockPrefix: string
 
   constructor(options: RedisStoreOptions | RedisClient | string) {
     const resolved = normaliseOptions(options)
@@ -89,6 +97,7 @@ export class RedisStore implements Store {
     this.#scanCount = positive(resolved.scanCount ?? 500, 'scanCount')
     this.#entryPrefix = `${this.prefix}k:`
     this.#tagPrefix = `${this.prefix}t:`
+    this.#lockPrefix = `${this.prefix}l:`
     if (resolved.client !== undefined) {
       if (!isRedisClient(resolved.client)) throw new InvalidOptionError('client', 'an ioredis Redis or Cluster instance', resolved.client)
       this.client = resolved.client
@@ -107,6 +116,23 @@ export class RedisStore implements Store {
   async get(key: string): Promise<Uint8Array | undefined> {
     const value = await withDeadline(this.client.getBuffer(this.#entryPrefix + key), this.#deadlineMs, 'get')
     return value ?? undefined
+  }
+
+  async getWithTtl(key: string): Promise<{ value: Uint8Array; ttlMs: number } | undefined> {
+    const fullKey = this.#entryPrefix + key
+    // Two commands on one key: auto-pipelining sends them in one round trip, on one node.
+    const [value, ttlMs] = await withDeadline(Promise.all([this.client.getBuffer(fullKey), this.client.pttl(fullKey)]), this.#deadlineMs, 'get')
+    if (value === null) return undefined
+    return { value, ttlMs: ttlMs > 0 ? ttlMs : 1 }
+  }
+
+  async acquireLock(key: string, token: string, ttlMs: number): Promise<boolean> {
+    const result = await withDeadline(this.client.set(this.#lockPrefix + key, token, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX'), this.#deadlineMs, 'acquireLock')
+    return result === 'OK'
+  }
+
+  async releaseLock(key: string, token: string): Promise<boolean> {
+    return (await withDeadline(this.#scripts.cachewireUnlock(this.#lockPrefix + key, token), this.#deadlineMs, 'releaseLock')) === 1
   }
 
   async set(key: string, value: Uint8Array, options: StoreSetOptions): Promise<void> {
@@ -136,10 +162,16 @@ export class RedisStore implements Store {
   }
 
   async invalidateTags(tags: readonly string[]): Promise<number> {
-    const work = async (): Promise<number> => {
+    return (await this.invalidateTagsReturningKeys(tags)).length
+  }
+
+  async invalidateTagsReturningKeys(tags: readonly string[]): Promise<readonly string[]> {
+    const work = async (): Promise<string[]> => {
       const memberLists = await Promise.all(tags.map((tag) => this.#scripts.cachewireTagTake(this.#tagPrefix + tag)))
-      const keys = new Set(memberLists.flat())
-      return this.#unlinkEach([...keys].map((key) => this.#entryPrefix + key))
+      const keys = [...new Set(memberLists.flat())]
+      // One key per command: multi-key UNLINK would raise CROSSSLOT on a Cluster.
+      const counts = await Promise.all(keys.map((key) => this.client.unlink(this.#entryPrefix + key)))
+      return keys.filter((_, i) => (counts[i] as number) > 0)
     }
     return withDeadline(work(), this.#bulkDeadlineMs, 'invalidateTags')
   }
@@ -178,12 +210,6 @@ export class RedisStore implements Store {
       } while (cursor !== '0')
     }
     return removed
-  }
-
-  async #unlinkEach(keys: readonly string[]): Promise<number> {
-    // One key per command: multi-key UNLINK would raise CROSSSLOT on a Cluster.
-    const counts = await Promise.all(keys.map((key) => this.client.unlink(key)))
-    return counts.reduce((sum, count) => sum + count, 0)
   }
 }
 
