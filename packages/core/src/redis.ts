@@ -1,4 +1,4 @@
-export { RedisStore } from './stores/redis-store.js'
+export { RedisStore, CACHE_CLIENT_DEFAULTS, CACHE_CLUSTER_DEFAULTS } from './stores/redis-store.js'
 export type { RedisStoreOptions, RedisClient } from './stores/redis-store.js'
 export { RedisBus } from './stores/redis-bus.js'
 export type { RedisBusOptions } from './stores/redis-bus.js'

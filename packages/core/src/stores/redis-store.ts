@@ -1,4 +1,4 @@
-import { Redis, type Cluster, type RedisOptions } from 'ioredis'
+import { Redis, type Cluster, type ClusterOptions, type RedisOptions } from 'ioredis'
 import { InvalidOptionError } from '../errors.js'
 import { escapeGlob } from '../glob.js'
 import { withDeadline } from '../resilience/deadline.js'
@@ -22,6 +22,8 @@ export interface RedisStoreOptions {
   bulkDeadlineMs?: number
   /** Keys asked of SCAN per call during pattern deletes. @default 500 */
   scanCount?: number
+  /** Connection errors of a client the store owns (ioredis emits them while reconnecting). @default ignored: commands fail open */
+  onConnectionError?: (error: Error) => void
 }
 
 /** Lua run on one key only, so every script is safe on a Cluster (no CROSSSLOT). */
@@ -103,7 +105,17 @@ export class RedisStore implements Store {
       this.client = resolved.client
       this.#ownsClient = false
     } else if (typeof resolved.url === 'string' && /^rediss?:\/\//.test(resolved.url)) {
-      this.client = new Redis(resolved.url, { ...CACHE_CLIENT_DEFAULTS, ...resolved.redisOptions })
+      const client = new Redis(resolved.url, { ...CACHE_CLIENT_DEFAULTS, ...resolved.redisOptions })
+      // Without a listener, ioredis prints every reconnect failure as an unhandled error.
+      client.on('error', resolved.onConnectionError ?? (() => {}))
+      if (resolved.redisOptions?.enableOfflineQueue === undefined) {
+        // Queue commands only until the first connection: after that, a lost connection means
+        // fail fast (a miss), not requests piling up behind a dead socket.
+        client.once('ready', () => {
+          client.options.enableOfflineQueue = false
+        })
+      }
+      this.client = client
       this.#ownsClient = true
     } else {
       throw new InvalidOptionError('url', 'a redis:// URL (or pass options.client)', resolved.url)
@@ -217,11 +229,30 @@ export class RedisStore implements Store {
  * ioredis defaults suit a queue, not a cache: a request would wait through ~20 reconnect
  * retries when Redis is down. A cache should fail fast and fall back to the origin.
  */
-const CACHE_CLIENT_DEFAULTS: RedisOptions = {
+export const CACHE_CLIENT_DEFAULTS: RedisOptions = {
   maxRetriesPerRequest: 1,
   connectTimeout: 2000,
   enableAutoPipelining: true,
   retryStrategy: (times) => Math.min(times * 100, 2000),
+}
+
+/**
+ * Cluster options for a cache: fail fast per node like CACHE_CLIENT_DEFAULTS, and re-read the
+ * slot map every 2 s so a failed-over master is noticed without waiting for a MOVED reply.
+ *
+ * @example
+ * ```ts
+ * import { Cluster } from 'ioredis'
+ * import { RedisStore, CACHE_CLUSTER_DEFAULTS } from '@cachewire/core/redis'
+ * const store = new RedisStore({ client: new Cluster(nodes, CACHE_CLUSTER_DEFAULTS) })
+ * ```
+ */
+export const CACHE_CLUSTER_DEFAULTS: ClusterOptions = {
+  enableAutoPipelining: true,
+  slotsRefreshInterval: 2000,
+  slotsRefreshTimeout: 1000,
+  clusterRetryStrategy: (times) => Math.min(times * 100, 2000),
+  redisOptions: { maxRetriesPerRequest: 1, connectTimeout: 2000 },
 }
 
 function normaliseOptions(options: RedisStoreOptions | RedisClient | string): RedisStoreOptions {

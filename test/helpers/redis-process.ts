@@ -1,0 +1,69 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { createServer } from 'node:net'
+import { Redis } from 'ioredis'
+import { registerCleanup } from '../setup/cleanup.js'
+
+export interface RedisProcess {
+  port: number
+  url: string
+  /** kill -STOP: the socket stays open and nothing answers (a hung Redis). */
+  freeze(): void
+  /** kill -CONT. */
+  thaw(): void
+  /** Stops the server (SIGTERM) and waits for it to exit. */
+  stop(): Promise<void>
+  /** Starts it again on the same port (after stop). */
+  start(): Promise<void>
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as { port: number }
+  server.close()
+  return port
+}
+
+/**
+ * A private redis-server for fault tests, on a free loopback port, stopped by PID when the test
+ * file ends. Freezing or stopping it never disturbs the shared Redis other files use.
+ */
+export async function startRedisProcess(): Promise<RedisProcess> {
+  const port = await freePort()
+  let child: ChildProcess | undefined
+  const launch = async (): Promise<void> => {
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+    const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: 0 })
+    probe.on('error', () => {})
+    for (let i = 0; i < 100; i++) {
+      try {
+        if (probe.status !== 'ready') await probe.connect()
+        if ((await probe.ping()) === 'PONG') break
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+    }
+    probe.disconnect()
+  }
+  const stop = async (): Promise<void> => {
+    const running = child
+    child = undefined
+    if (running === undefined || running.exitCode !== null) return
+    running.kill('SIGCONT')
+    const exited = once(running, 'exit')
+    running.kill('SIGTERM')
+    await exited
+  }
+  await launch()
+  registerCleanup(stop)
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    freeze: () => void child?.kill('SIGSTOP'),
+    thaw: () => void child?.kill('SIGCONT'),
+    stop,
+    start: launch,
+  }
+}
