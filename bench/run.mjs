@@ -1,0 +1,178 @@
+// `pnpm bench`: every server pinned to core 0, wrk pinned to core 1, rounds interleaved (each
+// round visits every variant once), medians and same-run ratios written to bench/RESULTS.md.
+// Options: --rounds 3 --duration 5 --connections 64 --sizes 1024,51200 --only a,b --out RESULTS.md
+import { execFileSync, fork, spawnSync } from 'node:child_process'
+import { once } from 'node:events'
+import { writeFileSync, readFileSync } from 'node:fs'
+import os from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    duration: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '1' },
+    connections: { type: 'string', default: '64' },
+    sizes: { type: 'string', default: '1024,51200' },
+    only: { type: 'string' },
+    out: { type: 'string', default: fileURLToPath(new URL('./RESULTS.md', import.meta.url)) },
+    'skip-core': { type: 'boolean', default: false },
+  },
+})
+
+const VARIANTS = [
+  'raw-node',
+  'express-floor',
+  'express-constant',
+  'apicache',
+  'cachewire-express',
+  'cachewire-express-front',
+  'koa-floor',
+  'koa-constant',
+  'koa-cash',
+  'cachewire-koa',
+  'cachewire-koa-front',
+  'cachewire-express-redis',
+  'cachewire-express-front-redis',
+  'cachewire-koa-redis',
+  'cachewire-koa-front-redis',
+]
+const variants = args.only ? args.only.split(',') : VARIANTS
+const sizes = args.sizes.split(',').map(Number)
+const rounds = Number(args.rounds)
+const serverPath = fileURLToPath(new URL('./server.mjs', import.meta.url))
+const cores = os.cpus().length
+const serverCore = '0'
+const loadCore = cores > 1 ? '1' : '0'
+
+if (spawnSync('wrk', ['--version']).error) {
+  console.error('bench: wrk is not installed. On Debian: apt-get install -y wrk')
+  process.exit(1)
+}
+
+async function startServer(variant, bodyBytes, port) {
+  // taskset pins the server; fork keeps an IPC channel to know when it listens.
+  const child = fork(serverPath, [variant], {
+    env: { ...process.env, PORT: String(port), BODY_BYTES: String(bodyBytes), NODE_ENV: 'production' },
+    execPath: 'taskset',
+    execArgv: ['-c', serverCore, process.execPath],
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  })
+  const [message] = await Promise.race([once(child, 'message'), once(child, 'exit').then(() => ['exited'])])
+  if (message !== 'listening') throw new Error(`${variant} did not start`)
+  return child
+}
+
+async function check(port) {
+  const response = await fetch(`http://127.0.0.1:${port}/data`)
+  const body = await response.arrayBuffer()
+  const again = await fetch(`http://127.0.0.1:${port}/data`)
+  await again.arrayBuffer()
+  if (response.status !== 200 || again.status !== 200) throw new Error(`status ${response.status}/${again.status}`)
+  return { bytes: body.byteLength, cacheStatus: again.headers.get('cache-status') ?? again.headers.get('x-cached-response') ?? '' }
+}
+
+function wrk(port, seconds) {
+  const output = execFileSync('taskset', ['-c', loadCore, 'wrk', '-t1', `-c${args.connections}`, `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}/data`], { encoding: 'utf8' })
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1])
+  const p99 = /99%\s+([\d.]+\w+)/.exec(output)?.[1] ?? '?'
+  const errors = /Non-2xx or 3xx responses: (\d+)/.exec(output)?.[1] ?? '0'
+  return { rps, p99, errors: Number(errors) }
+}
+
+const median = (list) => {
+  const sorted = [...list].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)]
+}
+
+const results = new Map()
+const notes = new Map()
+let port = 3200
+for (let round = 1; round <= rounds; round++) {
+  for (const size of sizes) {
+    for (const variant of variants) {
+      port++
+      let child
+      try {
+        child = await startServer(variant, size, port)
+        const seen = await check(port)
+        notes.set(`${variant}|${size}`, seen)
+        wrk(port, args.warmup)
+        const sample = wrk(port, args.duration)
+        const key = `${variant}|${size}`
+        if (!results.has(key)) results.set(key, [])
+        results.get(key).push(sample)
+        console.log(`round ${round} ${String(size).padStart(6)} B ${variant.padEnd(30)} ${Math.round(sample.rps).toString().padStart(7)} req/s  p99 ${sample.p99}  non-2xx ${sample.errors}`)
+      } catch (error) {
+        console.log(`round ${round} ${String(size).padStart(6)} B ${variant.padEnd(30)} unavailable: ${error.message}`)
+      } finally {
+        if (child && child.exitCode === null) {
+          const exited = once(child, 'exit')
+          child.kill('SIGTERM')
+          await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 2000))])
+          if (child.exitCode === null) child.kill('SIGKILL')
+        }
+      }
+    }
+  }
+}
+
+const rps = (variant, size) => {
+  const samples = results.get(`${variant}|${size}`)
+  return samples ? median(samples.map((sample) => sample.rps)) : undefined
+}
+const ratio = (a, b, size) => {
+  const x = rps(a, size)
+  const y = rps(b, size)
+  return x && y ? (x / y).toFixed(2) : 'n/a'
+}
+
+const versions = {}
+for (const name of ['express', 'koa', 'apicache', 'koa-cash', 'ioredis', 'lru-cache']) {
+  try {
+    versions[name] = JSON.parse(readFileSync(fileURLToPath(new URL(`./node_modules/${name}/package.json`, import.meta.url)), 'utf8')).version
+  } catch {
+    versions[name] = '?'
+  }
+}
+const wrkVersion = spawnSync('wrk', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]
+const lines = []
+lines.push('# cachewire benchmark results', '')
+lines.push(`Run on ${new Date().toISOString()} by \`pnpm bench\` (bench/run.mjs ${process.argv.slice(2).join(' ')}).`, '')
+lines.push(`- Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${cores} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}`)
+lines.push(`- Node ${process.version}; ${Object.entries(versions).map(([n, v]) => `${n} ${v}`).join(', ')}; ${wrkVersion}`)
+lines.push(`- Servers pinned to core ${serverCore} (\`taskset -c ${serverCore} node bench/server.mjs <variant>\`), load from core ${loadCore} (\`taskset -c ${loadCore} wrk -t1 -c${args.connections} -d${args.duration}s --latency\`), ${args.warmup}s warm-up per server, ${rounds} rounds interleaved, medians reported.`)
+lines.push('')
+lines.push(`| variant | ${sizes.map((size) => `${size} B req/s (median)`).join(' | ')} | ${sizes.map((size) => `${size} B p99`).join(' | ')} | Cache-Status on 2nd request |`)
+lines.push(`|---|${sizes.map(() => '---:').join('|')}|${sizes.map(() => '---:').join('|')}|---|`)
+for (const variant of variants) {
+  const cells = sizes.map((size) => (rps(variant, size) ? Math.round(rps(variant, size)).toLocaleString('en-US') : 'n/a'))
+  const p99s = sizes.map((size) => results.get(`${variant}|${size}`)?.map((s) => s.p99).join(' / ') ?? 'n/a')
+  lines.push(`| ${variant} | ${cells.join(' | ')} | ${p99s.join(' | ')} | ${notes.get(`${variant}|${sizes[0]}`)?.cacheStatus ?? ''} |`)
+}
+lines.push('', '## Targets (ratios of medians from this run)', '')
+lines.push(`| target | goal | ${sizes.map((size) => `${size} B`).join(' | ')} |`)
+lines.push(`|---|---|${sizes.map(() => '---:').join('|')}|`)
+const targets = [
+  ['Express middleware hit / Express floor', 'cachewire-express', 'express-floor', '≥ 0.95'],
+  ['Express middleware hit / apicache', 'cachewire-express', 'apicache', '≥ 1.15'],
+  ['Koa middleware hit / Koa floor', 'cachewire-koa', 'koa-floor', '≥ 0.9'],
+  ['Koa middleware hit / koa-cash', 'cachewire-koa', 'koa-cash', '≥ 1.1'],
+  ['Express front door / raw node:http', 'cachewire-express-front', 'raw-node', '≥ 0.8'],
+  ['Koa front door / raw node:http', 'cachewire-koa-front', 'raw-node', '≥ 0.8'],
+  ['Express front door on Redis / on memory', 'cachewire-express-front-redis', 'cachewire-express-front', '≥ 0.5'],
+  ['Koa front door on Redis / on memory', 'cachewire-koa-front-redis', 'cachewire-koa-front', '≥ 0.5'],
+  ['Express middleware hit / Express constant route', 'cachewire-express', 'express-constant', '—'],
+  ['Koa middleware hit / Koa constant route', 'cachewire-koa', 'koa-constant', '—'],
+]
+for (const [label, a, b, goal] of targets) lines.push(`| ${label} | ${goal} | ${sizes.map((size) => ratio(a, b, size)).join(' | ')} |`)
+
+if (!args['skip-core']) {
+  const coreStore = execFileSync('taskset', ['-c', serverCore, process.execPath, fileURLToPath(new URL('./core-store.mjs', import.meta.url))], { encoding: 'utf8' })
+  const coreMemory = execFileSync('taskset', ['-c', serverCore, process.execPath, '--expose-gc', fileURLToPath(new URL('./core-memory.mjs', import.meta.url))], { encoding: 'utf8' })
+  lines.push('', '## MemoryStore against lru-cache (same process, same run)', '', `\`taskset -c ${serverCore} node bench/core-store.mjs\``, '', coreStore.trim())
+  lines.push('', '## Memory after a million distinct keys (64 MiB MemoryStore, 100-byte values)', '', `\`taskset -c ${serverCore} node --expose-gc bench/core-memory.mjs\``, '', '```', coreMemory.trim(), '```')
+}
+writeFileSync(args.out, lines.join('\n') + '\n')
+console.log(`\nwrote ${args.out}`)

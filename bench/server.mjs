@@ -1,0 +1,159 @@
+// One benchmark server: `node server.mjs <variant>` with PORT and BODY_BYTES in the environment.
+// Every variant answers GET /data with the same JSON body of about BODY_BYTES bytes.
+// The load generator warms each cache variant before measuring, so the run measures hits.
+import http from 'node:http'
+
+const variant = process.argv[2]
+const port = Number(process.env.PORT ?? 3100)
+const bodyBytes = Number(process.env.BODY_BYTES ?? 1024)
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+
+// An array of small records, trimmed to about bodyBytes of JSON.
+const items = []
+while (JSON.stringify(items).length < bodyBytes - 40) items.push({ id: items.length, name: `item ${items.length}`, ok: true })
+const payload = { items }
+const payloadText = JSON.stringify(payload)
+
+async function redisStore() {
+  const { RedisStore } = await import('@cachewire/core/redis')
+  const prefix = `cw-bench:${process.pid}:`
+  const store = new RedisStore({ url: redisUrl, prefix })
+  process.on('SIGTERM', () => void store.clear().finally(() => process.exit(0)))
+  return store
+}
+
+const variants = {
+  async 'raw-node'() {
+    const length = String(Buffer.byteLength(payloadText))
+    return http.createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': length })
+      res.end(payloadText)
+    })
+  },
+  async 'express-floor'() {
+    const { default: express } = await import('express')
+    const app = express()
+    const length = String(Buffer.byteLength(payloadText))
+    app.use((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': length })
+      res.end(payloadText)
+    })
+    return http.createServer(app)
+  },
+  async 'express-constant'() {
+    const { default: express } = await import('express')
+    const app = express()
+    app.get('/data', (req, res) => res.json(payload))
+    return http.createServer(app)
+  },
+  async apicache() {
+    const { default: express } = await import('express')
+    const { default: apicache } = await import('apicache')
+    const app = express()
+    app.get('/data', apicache.middleware('5 minutes'), (req, res) => res.json(payload))
+    return http.createServer(app)
+  },
+  async 'cachewire-express'(store) {
+    const { default: express } = await import('express')
+    const { cacheMiddleware } = await import('@cachewire/express')
+    const app = express()
+    app.use(cacheMiddleware({ ttl: '5m', store }))
+    app.get('/data', (req, res) => res.json(payload))
+    return http.createServer(app)
+  },
+  async 'cachewire-express-front'(store) {
+    const { default: express } = await import('express')
+    const { cacheMiddleware, cacheFront } = await import('@cachewire/express')
+    const app = express()
+    const options = { ttl: '5m', store }
+    const middleware = cacheMiddleware(options)
+    app.use(middleware)
+    app.get('/data', (req, res) => res.json(payload))
+    return http.createServer(cacheFront(app, { middleware }))
+  },
+  async 'cachewire-express-redis'() {
+    return variants['cachewire-express'](await redisStore())
+  },
+  async 'cachewire-express-front-redis'() {
+    return variants['cachewire-express-front'](await redisStore())
+  },
+  async 'koa-floor'() {
+    const { default: Koa } = await import('koa')
+    const app = new Koa()
+    const body = Buffer.from(payloadText)
+    app.use((ctx) => {
+      ctx.type = 'application/json; charset=utf-8'
+      ctx.body = body
+    })
+    return http.createServer(app.callback())
+  },
+  async 'koa-constant'() {
+    const { default: Koa } = await import('koa')
+    const { default: Router } = await import('@koa/router')
+    const app = new Koa()
+    const router = new Router()
+    router.get('/data', (ctx) => {
+      ctx.body = payload
+    })
+    app.use(router.routes())
+    return http.createServer(app.callback())
+  },
+  async 'koa-cash'() {
+    const { default: Koa } = await import('koa')
+    const { default: Router } = await import('@koa/router')
+    const { default: koaCash } = await import('koa-cash')
+    const app = new Koa()
+    const store = new Map()
+    app.use(koaCash({ get: async (key) => store.get(key), set: async (key, value) => void store.set(key, value) }))
+    const router = new Router()
+    router.get('/data', async (ctx) => {
+      if (await ctx.cashed(300_000)) return
+      ctx.body = payload
+    })
+    app.use(router.routes())
+    return http.createServer(app.callback())
+  },
+  async 'cachewire-koa'(store) {
+    const { default: Koa } = await import('koa')
+    const { default: Router } = await import('@koa/router')
+    const { cacheMiddleware } = await import('@cachewire/koa')
+    const app = new Koa()
+    app.use(cacheMiddleware({ ttl: '5m', store }))
+    const router = new Router()
+    router.get('/data', (ctx) => {
+      ctx.body = payload
+    })
+    app.use(router.routes())
+    return http.createServer(app.callback())
+  },
+  async 'cachewire-koa-front'(store) {
+    const { default: Koa } = await import('koa')
+    const { default: Router } = await import('@koa/router')
+    const { cacheMiddleware, cacheFront } = await import('@cachewire/koa')
+    const app = new Koa()
+    const middleware = cacheMiddleware({ ttl: '5m', store })
+    app.use(middleware)
+    const router = new Router()
+    router.get('/data', (ctx) => {
+      ctx.body = payload
+    })
+    app.use(router.routes())
+    return http.createServer(cacheFront(app.callback(), { middleware }))
+  },
+  async 'cachewire-koa-redis'() {
+    return variants['cachewire-koa'](await redisStore())
+  },
+  async 'cachewire-koa-front-redis'() {
+    return variants['cachewire-koa-front'](await redisStore())
+  },
+}
+
+const build = variants[variant]
+if (build === undefined) {
+  console.error(`unknown variant ${variant}; one of: ${Object.keys(variants).join(', ')}`)
+  process.exit(2)
+}
+const server = await build(undefined)
+server.keepAliveTimeout = 60_000
+server.listen(port, '127.0.0.1', () => process.send?.('listening') ?? console.log(`${variant} on ${port}`))
+process.on('SIGTERM', () => server.close(() => process.exit(0)))
