@@ -1,0 +1,306 @@
+import { InvalidArgumentError, type Cache } from '@cachewire/core'
+import { EntryStore, type Lookup } from './entry/entry-store.js'
+import { admitResponse, captureInput, predictStorage, selectsVariant, type Admission, type AdmitInput } from './flows/admit.js'
+import { Coalescer, COALESCE_TIMEOUT } from './flows/coalesce.js'
+import { createForwardOutcome } from './flows/forward.js'
+import { invalidationTags, type InvalidationBase } from './flows/invalidation.js'
+import { hasValidator } from './flows/revalidate.js'
+import { HandlerFailure, refreshInBackground, revalidate, type RevalidationServices } from './flows/revalidation-flow.js'
+import { gatewayTimeout, serveStored } from './flows/serve-stored.js'
+import { decideStored, withinStaleIfError } from './flows/stale.js'
+import { resolveHttpCacheOptions, type ResolvedHttpCacheOptions } from './options.js'
+import { prepareRequest, type RequestContext } from './request/prepare-request.js'
+import { purgeTag } from './request/purge-target.js'
+import { stripValidators } from './request/strip-validators.js'
+import { formatCacheStatus, remainingTtl, type CacheStatusParams, type Forward } from './semantics/cache-status.js'
+import { requestUsability } from './semantics/freshness.js'
+import { toHeaderPairs } from './semantics/headers.js'
+import { Reason } from './semantics/reasons.js'
+import type { HeaderPairs, HttpCacheOptions, HttpRequest, Outcome, RunHandler, StoredResponse } from './types.js'
+
+/**
+ * The HTTP caching engine: RFC 9111 shared-cache semantics over a core `Cache`. Adapters call
+ * `handle` for every request; `types.ts` describes the contract.
+ *
+ * @example
+ * ```ts
+ * import { HttpCache } from '@cachewire/http'
+ * const engine = new HttpCache({ ttl: '1m' })
+ * const outcome = await engine.handle(request, runHandler)
+ * ```
+ */
+export class HttpCache {
+  /** The core cache entries live in. */
+  readonly cache: Cache
+  readonly options: ResolvedHttpCacheOptions
+  readonly #entries: EntryStore
+  readonly #coalescer: Coalescer<StoredResponse>
+  readonly #refreshing = new Set<string>()
+  readonly #pending = new Set<Promise<void>>()
+  readonly #services: RevalidationServices
+
+  constructor(options: HttpCacheOptions | ResolvedHttpCacheOptions = {}) {
+    this.options = resolveHttpCacheOptions(options)
+    this.cache = this.options.cache
+    this.#entries = new EntryStore(this.cache, this.options.clock, (error) => this.#report(error))
+    this.#coalescer = new Coalescer(this.options.coalesce.timeoutMs, this.options.clock)
+    this.#services = {
+      clock: this.options.clock,
+      admit: (context, input) => this.#admit(context, input),
+      write: (context, admission, found) => this.#entries.write(context, admission, found.index),
+      remove: (hash) => this.#entries.delete(hash),
+      status: (params) => this.#status(params),
+      track: (work) => this.#track(work),
+      surrogateKeyHeader: this.options.surrogateKeyHeader,
+    }
+  }
+
+  /**
+   * Decides how to answer a request: from the cache, by having the adapter run the handler live
+   * (storing what it answers), or by calling `runHandler` to revalidate. Never rejects for a
+   * cache reason; rejects only with what `runHandler` rejected with when nothing may stand in.
+   */
+  async handle(request: HttpRequest, runHandler: RunHandler, refresh?: RunHandler): Promise<Outcome> {
+    let context: RequestContext
+    try {
+      const prepared = prepareRequest(request, this.options)
+      if ('reason' in prepared) return this.#bypass(request, prepared.reason, prepared.invalidation)
+      context = prepared
+    } catch (error) {
+      // A throwing key function, or a bug: serve the request uncached rather than fail it.
+      this.#report(error)
+      return this.#bypass(request, Reason.Error, undefined)
+    }
+    let ran = false
+    const guarded: RunHandler = (origin) => {
+      ran = true
+      return runHandler(origin)
+    }
+    try {
+      const found = await this.#entries.lookup(context)
+      if (found.entry !== undefined) return await this.#fromStored(context, found, guarded, refresh)
+      return await this.#miss(context, found)
+    } catch (error) {
+      if (error instanceof HandlerFailure) throw error.error
+      // Once the handler has run, a bypass would run it twice; before, serve uncached.
+      if (ran) throw error
+      this.#report(error)
+      return this.#bypass(request, Reason.Error, undefined)
+    }
+  }
+
+  /**
+   * Removes every stored response for a URL: all schemes, variants and key-function parts.
+   * `url` is absolute (`https://example.com/a?b=1`), or a path with `host` given.
+   *
+   * @example
+   * ```ts
+   * await engine.purgeUrl('/products?id=7', 'shop.example.com')
+   * ```
+   */
+  async purgeUrl(url: string, host?: string): Promise<number> {
+    const result = purgeTag(url, host, this.options.query)
+    if ('error' in result) {
+      if (result.error === 'url') throw new InvalidArgumentError('url', 'an absolute URL or a path', url)
+      throw new InvalidArgumentError('host', 'a host name (or an absolute url)', host)
+    }
+    return this.cache.invalidateTags([result.tag])
+  }
+
+  /**
+   * Removes every stored response filed under any of `tags` (option, route and surrogate-key tags).
+   *
+   * @example
+   * ```ts
+   * await engine.invalidateTags(['products'])
+   * ```
+   */
+  invalidateTags(tags: readonly string[]): Promise<number> {
+    return this.cache.invalidateTags(tags)
+  }
+
+  /** Resolves once background work (refreshes, writes after a revalidation) has settled. */
+  async whenIdle(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending])
+  }
+
+  async #fromStored(context: RequestContext, found: Lookup, runHandler: RunHandler, refresh: RunHandler | undefined): Promise<Outcome> {
+    const entry = found.entry as StoredResponse
+    const now = this.options.clock()
+    // RFC 9111 §3.5: a request with Authorization is answered only from explicitly shareable entries.
+    if (context.authorization && !entry.sharedWithAuthorization) return this.#forward(context, found, 'request', false, Reason.Authorization)
+    const decision = decideStored(entry, context.directives, now, {
+      respectRequest: this.options.respectRequestNoCache,
+      canRefresh: refresh !== undefined,
+    })
+    const ttl = remainingTtl(entry.staleAt, now)
+    if (decision.action === 'serve') return serveStored(entry, context.request, now, this.#status({ hit: true, ttl }), 'hit')
+    if (decision.action === 'serve-stale-and-refresh') {
+      this.#refresh(context, found, refresh as RunHandler)
+      const status = this.#status({ hit: true, ttl, detail: Reason.StaleWhileRevalidate })
+      return serveStored(entry, context.request, now, status, 'hit')
+    }
+    // RFC 9111 §5.2.1.7: only-if-cached never goes forward.
+    if (context.directives['only-if-cached'] === true) return gatewayTimeout(this.#status({ detail: Reason.OnlyIfCached }))
+    // HEAD has no body to renew the entry with; and without a validator or a stale-if-error
+    // window a buffered run adds nothing: run the handler live, as on a miss.
+    if (context.method === 'HEAD' || (!hasValidator(entry) && !withinStaleIfError(entry, now))) {
+      return this.#forward(context, found, decision.fwd, false, undefined)
+    }
+    return revalidate(this.#services, context, found, decision.fwd, runHandler)
+  }
+
+  async #miss(context: RequestContext, found: Lookup): Promise<Outcome> {
+    if (context.directives['only-if-cached'] === true) return gatewayTimeout(this.#status({ detail: Reason.OnlyIfCached }))
+    // Requests with credentials never share a handler run: their response may be personal.
+    if (!this.options.coalesce.enabled || context.authorization) return this.#forward(context, found, found.fwd, false, undefined)
+    const waiting = this.#coalescer.join(context.primaryHash)
+    // Only a request whose response can be stored may lead: HEAD and no-store ones never share.
+    const lead = context.method === 'GET' && !context.noStore
+    if (waiting === undefined) return this.#forward(context, found, found.fwd, lead, undefined)
+    const shared = await waiting
+    const now = this.options.clock()
+    if (
+      shared !== COALESCE_TIMEOUT &&
+      shared !== undefined &&
+      selectsVariant(shared, context) &&
+      requestUsability(shared, context.directives, now, this.options.respectRequestNoCache) === 'usable'
+    ) {
+      const ttl = remainingTtl(shared.staleAt, now)
+      const status = this.#status({ fwd: found.fwd, fwdStatus: shared.status, collapsed: true, ttl })
+      return serveStored(shared, context.request, now, status, 'hit')
+    }
+    // Not stored (perhaps personal), another variant, or too slow: run the handler ourselves.
+    return this.#forward(context, found, found.fwd, false, shared === COALESCE_TIMEOUT ? Reason.CoalesceTimeout : undefined)
+  }
+
+  /** A live handler run whose response may be stored; `lead` makes concurrent misses wait for it. */
+  #forward(context: RequestContext, found: Lookup, fwd: Forward, lead: boolean, detail: Reason | undefined): Outcome {
+    const { options } = this
+    const leader = lead ? this.#coalescer.lead(context.primaryHash) : undefined
+    const requestTime = options.clock()
+    const storable = context.method === 'GET' && !context.noStore
+    return createForwardOutcome({
+      kind: 'miss',
+      reason: undefined,
+      requestHeaders: stripValidators(context.request.headers),
+      clientHeaders: context.request.headers,
+      captureBody: storable,
+      maxBodyBytes: options.maxEntrySize,
+      surrogateKeyHeader: options.surrogateKeyHeader,
+      cacheStatus: (status, pairs) => {
+        const guess = storable
+          ? this.#predict(context, status, pairs)
+          : { stored: false as const, reason: context.method === 'HEAD' ? Reason.Head : Reason.RequestNoStore }
+        return this.#status({
+          fwd,
+          fwdStatus: status,
+          stored: guess.stored,
+          ttl: guess.stored ? guess.ttl : undefined,
+          detail: guess.stored ? detail : guess.reason,
+        })
+      },
+      finish: async (captured) => {
+        let admission: Admission | undefined
+        try {
+          if (captured !== undefined && storable) {
+            admission = this.#admit(context, { ...captureInput(captured, requestTime, options.clock()), index: found.index })
+          }
+        } catch (error) {
+          this.#report(error)
+        } finally {
+          leader?.settle(admission?.stored === true ? admission.entry : undefined)
+        }
+        if (admission?.stored === true) await this.#entries.write(context, admission, found.index)
+      },
+    })
+  }
+
+  /** RFC 5861 §3: one background refresh per stored response at a time. */
+  #refresh(context: RequestContext, found: Lookup, refresh: RunHandler): void {
+    const hash = found.entryHash as string
+    if (this.#refreshing.has(hash)) return
+    this.#refreshing.add(hash)
+    const work = refreshInBackground(this.#services, context, found, refresh)
+      .catch((error: unknown) => this.#report(error))
+      .finally(() => this.#refreshing.delete(hash))
+    this.#track(work)
+  }
+
+  #bypass(request: HttpRequest, reason: Reason, invalidation: InvalidationBase | undefined): Outcome {
+    // RFC 9211 §2.2: `method` when the method itself sends the request forward.
+    const fwd: Forward = reason === Reason.Method ? 'method' : 'bypass'
+    return createForwardOutcome({
+      kind: 'bypass',
+      reason,
+      requestHeaders: request.headers,
+      clientHeaders: undefined,
+      captureBody: false,
+      maxBodyBytes: 0,
+      surrogateKeyHeader: this.options.surrogateKeyHeader,
+      cacheStatus: (status) => this.#status({ fwd, fwdStatus: status, detail: reason }),
+      finish: async (captured) => {
+        if (invalidation === undefined || captured === undefined) return
+        try {
+          const tags = invalidationTags(captured.status, toHeaderPairs(captured.headers), invalidation, this.options.query)
+          if (tags.length > 0) await this.cache.invalidateTags(tags)
+        } catch (error) {
+          this.#report(error)
+        }
+      },
+    })
+  }
+
+  #admit(context: RequestContext, input: AdmitInput): Admission {
+    try {
+      return admitResponse(context, input, this.options)
+    } catch (error) {
+      // A throwing tags function: an entry without its tags could never be purged by them.
+      this.#report(error)
+      return { stored: false, reason: Reason.Error }
+    }
+  }
+
+  #predict(context: RequestContext, status: number, pairs: HeaderPairs): ReturnType<typeof predictStorage> {
+    try {
+      return predictStorage(context, status, pairs, this.options, this.options.clock())
+    } catch (error) {
+      this.#report(error)
+      return { stored: false, reason: Reason.Error }
+    }
+  }
+
+  /** Our Cache-Status member; `detail` only in debug mode (RFC 9211 §2.8), never the key. */
+  #status(params: CacheStatusParams): string {
+    return formatCacheStatus(this.options.cacheStatusName, this.options.debug ? params : { ...params, detail: undefined })
+  }
+
+  #track(work: Promise<void>): void {
+    // Tracked work is built not to reject; if it ever did, it is reported, never left unhandled.
+    const settled: Promise<void> = work
+      .catch((error: unknown) => this.#report(error))
+      .finally(() => this.#pending.delete(settled))
+    this.#pending.add(settled)
+  }
+
+  #report(error: unknown): void {
+    try {
+      this.options.onError(error instanceof Error ? error : new Error(String(error)))
+    } catch {
+      // An onError that throws must not turn a swallowed cache fault into a failed request.
+    }
+  }
+}
+
+/**
+ * Builds an engine: options are validated here, once.
+ *
+ * @example
+ * ```ts
+ * import { createHttpCache } from '@cachewire/http'
+ * const engine = createHttpCache({ ttl: '1m', staleIfError: '10m' })
+ * ```
+ */
+export function createHttpCache(options: HttpCacheOptions | ResolvedHttpCacheOptions = {}): HttpCache {
+  return new HttpCache(options)
+}

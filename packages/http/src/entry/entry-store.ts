@@ -1,0 +1,122 @@
+import { DecodeError, type Cache } from '@cachewire/core'
+import type { Admission } from '../flows/admit.js'
+import { hashKey, urlTag, variantKey } from '../request/cache-key.js'
+import type { RequestContext } from '../request/prepare-request.js'
+import { secondaryKey } from '../semantics/vary.js'
+import type { StoredResponse } from '../types.js'
+import { decodeValue, encodeEntry, encodeVaryIndex, type DecodedValue, type VaryIndex } from './entry-codec.js'
+
+/** What a lookup found under a request's primary key. */
+export interface Lookup {
+  entry: StoredResponse | undefined
+  /** Store key of `entry`. */
+  entryHash: string | undefined
+  /** The URL's Vary index, when its responses vary. */
+  index: VaryIndex | undefined
+  /** Why a request without a usable entry goes forward (RFC 9211 §2.2). */
+  fwd: 'uri-miss' | 'vary-miss'
+}
+
+/**
+ * Entries in a core `Cache`: the one place HTTP entries are read, written and deleted.
+ *
+ * Layout: the primary key's hash holds either the entry (no Vary) or a Vary index naming the
+ * fields that select a variant; each variant lives under the hash of primary + secondary key
+ * (RFC 9111 §4.1). A non-varying URL costs one store read per hit. Every read compares the full
+ * key kept inside the value, and every fault is a miss: the store's own errors are already
+ * misses in the core `Cache`, a value that does not decode is deleted and reported.
+ *
+ * @example
+ * ```ts
+ * const entries = new EntryStore(cache, Date.now, console.error)
+ * const found = await entries.lookup(context)
+ * ```
+ */
+export class EntryStore {
+  readonly #cache: Cache
+  readonly #clock: () => number
+  readonly #report: (error: unknown) => void
+
+  constructor(cache: Cache, clock: () => number, report: (error: unknown) => void) {
+    this.#cache = cache
+    this.#clock = clock
+    this.#report = report
+  }
+
+  /** Finds the stored response selected by this request, if any. */
+  async lookup(context: RequestContext): Promise<Lookup> {
+    const now = this.#clock()
+    const first = await this.#read(context.primaryHash, context.primary, now)
+    if (first === undefined) return { entry: undefined, entryHash: undefined, index: undefined, fwd: 'uri-miss' }
+    if (first.kind === 'entry') {
+      return { entry: first.entry, entryHash: context.primaryHash, index: undefined, fwd: 'uri-miss' }
+    }
+    const index = first.index
+    const key = variantKey(context.primary, secondaryKey(index.vary, context.request.headers))
+    const hash = hashKey(key)
+    const second = await this.#read(hash, key, now)
+    if (second?.kind === 'entry') return { entry: second.entry, entryHash: hash, index, fwd: 'vary-miss' }
+    return { entry: undefined, entryHash: undefined, index, fwd: 'vary-miss' }
+  }
+
+  /**
+   * Stores an admitted entry, with a store TTL that covers its stale windows (expiresAt), and
+   * for a variant also the URL's Vary index. Never rejects.
+   */
+  async write(context: RequestContext, admission: Admission & { stored: true }, index: VaryIndex | undefined): Promise<void> {
+    const { entry, variantHash } = admission
+    const now = this.#clock()
+    const ttl = Math.ceil(entry.expiresAt - now)
+    if (ttl <= 0) return
+    try {
+      if (variantHash === undefined) {
+        await this.#cache.set(context.primaryHash, encodeEntry(entry), { ttl, tags: entry.tags })
+        return
+      }
+      await this.#cache.set(variantHash, encodeEntry(entry), { ttl, tags: entry.tags })
+      const same = index !== undefined && index.vary.join() === entry.vary.join() ? index : undefined
+      const variants = same === undefined ? [variantHash] : same.variants.includes(variantHash) ? same.variants : [...same.variants, variantHash]
+      const expiresAt = Math.max(entry.expiresAt, same?.expiresAt ?? 0)
+      // The index carries the URL tag only: a tag purge of variants leaves a harmless index.
+      await this.#cache.set(
+        context.primaryHash,
+        encodeVaryIndex({ key: context.primary, vary: entry.vary, variants, expiresAt }),
+        { ttl: Math.ceil(expiresAt - now), tags: [urlTag(context.authority, context.path, context.query)] }
+      )
+    } catch (error) {
+      this.#report(error)
+    }
+  }
+
+  /** Deletes one stored value; never rejects. */
+  async delete(hash: string | undefined): Promise<void> {
+    if (hash === undefined) return
+    try {
+      await this.#cache.delete(hash)
+    } catch (error) {
+      this.#report(error)
+    }
+  }
+
+  /** One store read: a corrupt value is a miss and a delete; a key mismatch or an expired record a miss. */
+  async #read(hash: string, fullKey: string, now: number): Promise<DecodedValue | undefined> {
+    let value: unknown
+    try {
+      value = await this.#cache.get<unknown>(hash)
+    } catch (error) {
+      this.#report(error)
+      return undefined
+    }
+    if (value === undefined) return undefined
+    const decoded = value instanceof Uint8Array ? decodeValue(value) : undefined
+    if (decoded === undefined) {
+      this.#report(new DecodeError(hash))
+      await this.delete(hash)
+      return undefined
+    }
+    const record = decoded.kind === 'entry' ? decoded.entry : decoded.index
+    // A different full key under the same hash is a collision or tampering: never serve it.
+    if (record.key !== fullKey || record.expiresAt <= now) return undefined
+    return decoded
+  }
+}

@@ -1,0 +1,86 @@
+/** What a waiter gets when the leader did not finish in time. */
+export const COALESCE_TIMEOUT: unique symbol = Symbol('cachewire.coalesce-timeout')
+
+interface Slot<T> {
+  startedAt: number
+  promise: Promise<T | undefined | typeof COALESCE_TIMEOUT>
+  resolve: (value: T | undefined | typeof COALESCE_TIMEOUT) => void
+  timer: ReturnType<typeof setTimeout> | undefined
+}
+
+/** Handed to the request that goes to the origin; settle it exactly once. */
+export interface CoalesceLeader<T> {
+  /** Wake the waiters with the stored value, or undefined when nothing reusable was stored. */
+  settle(value: T | undefined): void
+}
+
+/**
+ * Request coalescing: concurrent misses for one key wait for the first one's handler run instead
+ * of each running the handler. State is per instance, never module-level, so two engines (or an
+ * ESM and a CJS copy) never share waiters. A waiter never waits longer than `timeoutMs`; a leader
+ * that never settles is forgotten after `timeoutMs`, so one lost request cannot stall a key.
+ *
+ * @example
+ * ```ts
+ * const coalescer = new Coalescer<StoredResponse>(5000, Date.now)
+ * const waiting = coalescer.join(key)
+ * if (waiting === undefined) coalescer.lead(key).settle(entry)
+ * else console.log(await waiting)
+ * ```
+ */
+export class Coalescer<T> {
+  readonly #slots = new Map<string, Slot<T>>()
+  readonly #timeoutMs: number
+  readonly #clock: () => number
+
+  constructor(timeoutMs: number, clock: () => number) {
+    this.#timeoutMs = timeoutMs
+    this.#clock = clock
+  }
+
+  /** Wait for the request already going to the origin for `key`, or undefined when there is none. */
+  join(key: string): Promise<T | undefined | typeof COALESCE_TIMEOUT> | undefined {
+    const slot = this.#slots.get(key)
+    if (slot === undefined) return undefined
+    // Belt and braces for a clock that runs ahead of timers (tests inject clocks).
+    if (this.#clock() - slot.startedAt >= this.#timeoutMs) {
+      this.#expire(key, slot)
+      return undefined
+    }
+    return slot.promise
+  }
+
+  /** Become the request that goes to the origin for `key`. */
+  lead(key: string): CoalesceLeader<T> {
+    let resolve!: Slot<T>['resolve']
+    const promise = new Promise<T | undefined | typeof COALESCE_TIMEOUT>((done) => (resolve = done))
+    const slot: Slot<T> = { startedAt: this.#clock(), promise, resolve, timer: undefined }
+    // The timer frees the slot even if the leader never settles and nobody waits, so a lost
+    // request can neither stall its key nor leak the slot.
+    slot.timer = setTimeout(() => this.#expire(key, slot), this.#timeoutMs)
+    // A pending slot must not keep the process alive on its own.
+    slot.timer.unref?.()
+    this.#slots.set(key, slot)
+    let settled = false
+    return {
+      settle: (value) => {
+        if (settled) return
+        settled = true
+        if (slot.timer !== undefined) clearTimeout(slot.timer)
+        if (this.#slots.get(key) === slot) this.#slots.delete(key)
+        slot.resolve(value)
+      },
+    }
+  }
+
+  /** Keys with a request in flight (for tests and stats). */
+  get size(): number {
+    return this.#slots.size
+  }
+
+  #expire(key: string, slot: Slot<T>): void {
+    if (slot.timer !== undefined) clearTimeout(slot.timer)
+    if (this.#slots.get(key) === slot) this.#slots.delete(key)
+    slot.resolve(COALESCE_TIMEOUT)
+  }
+}

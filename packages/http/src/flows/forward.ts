@@ -1,0 +1,75 @@
+import { appendCacheStatus } from '../semantics/cache-status.js'
+import { isNotModified } from '../semantics/conditional.js'
+import { headerValue, notModifiedHeaders, toHeaderPairs } from '../semantics/headers.js'
+import type { Reason } from '../semantics/reasons.js'
+import type {
+  CapturedResponse,
+  ForwardOutcome,
+  HeaderPairs,
+  RequestHeaders,
+  ResponseHeaders,
+  ResponsePatch,
+} from '../types.js'
+
+export type ForwardParams = ForwardCommon & ({ kind: 'miss'; reason: undefined } | { kind: 'bypass'; reason: Reason })
+
+interface ForwardCommon {
+  /** What the handler sees (stripped of validators on a miss). */
+  requestHeaders: RequestHeaders
+  /** The client's own headers, for answering its conditional on a miss; undefined on a bypass. */
+  clientHeaders: RequestHeaders | undefined
+  captureBody: boolean
+  maxBodyBytes: number
+  /** Lower-case surrogate-key field, removed before the response leaves. */
+  surrogateKeyHeader: string | undefined
+  /** Our Cache-Status member for a response head. */
+  cacheStatus: (status: number, pairs: HeaderPairs) => string
+  /** Receives the captured response; must not reject. */
+  finish: (captured: CapturedResponse | undefined) => Promise<void>
+}
+
+/**
+ * Builds the outcome that tells an adapter to run the handler live. Its `patch` strips the
+ * surrogate-key field, appends our Cache-Status member (RFC 9211 §2: after any upstream ones),
+ * and on a miss answers the client's own conditional (whose fields were removed before the
+ * handler ran) by turning a matching 2xx into a 304 with the RFC 9110 §15.4.5 fields.
+ * `finish` runs once; later calls are ignored.
+ *
+ * @example
+ * ```ts
+ * const outcome = createForwardOutcome({ kind: 'bypass', reason: 'cookie', ...params })
+ * ```
+ */
+export function createForwardOutcome(params: ForwardParams): ForwardOutcome {
+  let finished: Promise<void> | undefined
+  const common = {
+    requestHeaders: params.requestHeaders,
+    captureBody: params.captureBody,
+    maxBodyBytes: params.maxBodyBytes,
+    patch: (status: number, headers: ResponseHeaders) => patchResponse(params, status, headers),
+    finish: (captured: CapturedResponse | undefined) => (finished ??= params.finish(captured)),
+  }
+  return params.kind === 'miss' ? { ...common, kind: 'miss', reason: undefined } : { ...common, kind: 'bypass', reason: params.reason }
+}
+
+function patchResponse(params: ForwardParams, status: number, headers: ResponseHeaders): ResponsePatch {
+  const pairs = toHeaderPairs(headers)
+  const remove: string[] = []
+  const surrogate = params.surrogateKeyHeader
+  if (surrogate !== undefined && pairs.some(([name]) => name === surrogate)) remove.push(surrogate)
+  const member = params.cacheStatus(status, pairs)
+  const set: HeaderPairs = [['cache-status', appendCacheStatus(headerValue(pairs, 'cache-status'), member)]]
+  const client = params.clientHeaders
+  const conditional =
+    client !== undefined && (client['if-none-match'] !== undefined || client['if-modified-since'] !== undefined)
+  if (
+    conditional &&
+    isNotModified(client, { status, etag: headerValue(pairs, 'etag'), lastModified: headerValue(pairs, 'last-modified') })
+  ) {
+    const keep = new Set(notModifiedHeaders(pairs).map(([name]) => name))
+    keep.add('cache-status')
+    for (const [name] of pairs) if (!keep.has(name) && !remove.includes(name)) remove.push(name)
+    return { status: 304, remove, set, omitBody: true }
+  }
+  return { status, remove, set, omitBody: false }
+}

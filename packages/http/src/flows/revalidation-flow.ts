@@ -1,0 +1,137 @@
+import type { Lookup } from '../entry/entry-store.js'
+import type { RequestContext } from '../request/prepare-request.js'
+import { remainingTtl, type CacheStatusParams, type Forward } from '../semantics/cache-status.js'
+import { Reason } from '../semantics/reasons.js'
+import type { CapturedResponse, ReplyOutcome, RunHandler, StoredResponse } from '../types.js'
+import { captureInput, type Admission, type AdmitInput } from './admit.js'
+import { originReply } from './origin-reply.js'
+import { classifyRevalidation, revalidationRequest, type RevalidationAnswer } from './revalidate.js'
+import { serveStored } from './serve-stored.js'
+import { withinStaleIfError } from './stale.js'
+
+/** The engine services the revalidation flows use; the engine stays the only owner of state. */
+export interface RevalidationServices {
+  clock: () => number
+  /** Storability plus entry building; never throws. */
+  admit(context: RequestContext, input: AdmitInput): Admission
+  write(context: RequestContext, admission: Admission & { stored: true }, found: Lookup): Promise<void>
+  remove(hash: string | undefined): Promise<void>
+  /** Our Cache-Status member (detail dropped unless debug). */
+  status(params: CacheStatusParams): string
+  /** Runs work in the background, for `whenIdle`. */
+  track(work: Promise<void>): void
+  surrogateKeyHeader: string | undefined
+}
+
+/**
+ * Marks a rejection of the handler, which `handle` passes on, apart from the engine's own failures.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof HandlerFailure) throw error.error
+ * ```
+ */
+export class HandlerFailure {
+  readonly error: unknown
+  constructor(error: unknown) {
+    this.error = error
+  }
+}
+
+/**
+ * Foreground revalidation of a stored response (RFC 9111 §4.3): a conditional request through
+ * runHandler when the entry has a validator. A 304 updates the stored headers and freshness
+ * (§3.2, §4.3.4) and the client gets the stored response, or a 304 if its own conditional
+ * matches; a 5xx or a thrown handler is answered from the stale entry within stale-if-error
+ * (RFC 5861 §4); any other answer replaces the entry, or removes it when it may not be stored.
+ * Rejects with a HandlerFailure when the handler threw and nothing may stand in.
+ *
+ * @example
+ * ```ts
+ * const outcome = await revalidate(services, context, found, 'stale', runHandler)
+ * ```
+ */
+export async function revalidate(
+  services: RevalidationServices,
+  context: RequestContext,
+  found: Lookup,
+  fwd: Forward,
+  runHandler: RunHandler
+): Promise<ReplyOutcome> {
+  const entry = found.entry as StoredResponse
+  const { request } = context
+  const requestTime = services.clock()
+  let captured: CapturedResponse
+  try {
+    captured = await runHandler(revalidationRequest(request, entry))
+  } catch (error) {
+    const now = services.clock()
+    if (!withinStaleIfError(entry, now)) throw new HandlerFailure(error)
+    const status = services.status({ fwd: 'stale', ttl: remainingTtl(entry.staleAt, now), detail: Reason.StaleIfError })
+    return serveStored(entry, request, now, status, 'hit')
+  }
+  const responseTime = services.clock()
+  const input = captureInput(captured, requestTime, responseTime)
+  const answer = classifyRevalidation(entry, captured.status, input.pairs)
+  const ttl = remainingTtl(entry.staleAt, responseTime)
+  if (answer.type === 'error' && withinStaleIfError(entry, responseTime)) {
+    const status = services.status({ fwd: 'stale', fwdStatus: captured.status, ttl, detail: Reason.StaleIfError })
+    return serveStored(entry, request, responseTime, status, 'hit')
+  }
+  if (answer.type === 'mismatch') {
+    const status = services.status({ fwd, fwdStatus: 304, ttl, detail: Reason.ValidatorMismatch })
+    return serveStored(entry, request, responseTime, status, 'response')
+  }
+  const full = fullResponse(entry, input, answer)
+  const admission = services.admit(context, { ...full, index: found.index })
+  if (admission.stored) {
+    services.track(services.write(context, admission, found))
+    const fresh = remainingTtl(admission.entry.staleAt, responseTime)
+    const status = services.status({ fwd, fwdStatus: captured.status, stored: true, ttl: fresh })
+    return serveStored(admission.entry, request, responseTime, status, 'response')
+  }
+  // The origin answered and its answer may not be stored: the old entry must not be reused.
+  if (answer.type !== 'error') services.track(services.remove(found.entryHash))
+  const status = services.status({ fwd, fwdStatus: captured.status, detail: admission.reason })
+  return originReply(request, full, status, services.surrogateKeyHeader)
+}
+
+/**
+ * Background refresh for stale-while-revalidate (RFC 5861 §3), through the adapter's `refresh`:
+ * the same rules as a foreground revalidation, without a client. An error, or a 304 for another
+ * validator, leaves the entry as it is; an answer that may not be stored removes it.
+ *
+ * @example
+ * ```ts
+ * services.track(refreshInBackground(services, context, found, refresh))
+ * ```
+ */
+export async function refreshInBackground(
+  services: RevalidationServices,
+  context: RequestContext,
+  found: Lookup,
+  refresh: RunHandler
+): Promise<void> {
+  const entry = found.entry as StoredResponse
+  // Start on a later turn, so the client's stale response goes out before the app runs again.
+  await new Promise((resolve) => setImmediate(resolve))
+  const requestTime = services.clock()
+  const captured = await refresh(revalidationRequest(context.request, entry))
+  const input = captureInput(captured, requestTime, services.clock())
+  const answer = classifyRevalidation(entry, captured.status, input.pairs)
+  if (answer.type === 'error' || answer.type === 'mismatch') return
+  // The refresh is a GET even when a HEAD triggered it.
+  const admission = services.admit({ ...context, method: 'GET' }, { ...fullResponse(entry, input, answer), index: found.index })
+  if (admission.stored) await services.write(context, admission, found)
+  else await services.remove(found.entryHash)
+}
+
+/** RFC 9111 §4.3.4: a 304 turns the stored response, headers updated, into the origin's full answer. */
+function fullResponse(
+  entry: StoredResponse,
+  input: Omit<AdmitInput, 'index'>,
+  answer: RevalidationAnswer
+): Omit<AdmitInput, 'index'> {
+  if (answer.type !== 'not-modified') return input
+  return { ...input, status: entry.status, pairs: answer.headers, body: entry.body, complete: true }
+}

@@ -1,0 +1,45 @@
+export { createHttpCache, HttpCache } from './engine.js'
+export { resolveHttpCacheOptions, resolveRouteOptions } from './options.js'
+export type { ResolvedHttpCacheOptions } from './options.js'
+export type {
+  HttpRequest,
+  OriginRequest,
+  CapturedResponse,
+  RunHandler,
+  Outcome,
+  Reply,
+  ReplyOutcome,
+  HitOutcome,
+  NotModifiedOutcome,
+  ResponseOutcome,
+  ForwardBase,
+  ForwardOutcome,
+  MissOutcome,
+  BypassOutcome,
+  ResponsePatch,
+  HeaderPair,
+  HeaderPairs,
+  RequestHeaders,
+  ResponseHeaders,
+  StoredResponse,
+  HttpCacheOptions,
+  RouteOptions,
+  RoutePolicy,
+  KeyFunction,
+  TagsOption,
+} from './types.js'
+export { Reason } from './semantics/reasons.js'
+export { cacheControl } from './semantics/cache-control-builder.js'
+export type { CacheControlOptions } from './semantics/cache-control-builder.js'
+export { parseCacheControl } from './semantics/cache-control.js'
+export type { CacheControlDirectives } from './semantics/cache-control.js'
+export { formatCacheStatus, Forward } from './semantics/cache-status.js'
+export type { CacheStatusParams } from './semantics/cache-status.js'
+export { DEFAULT_CACHEABLE_STATUSES } from './semantics/storability.js'
+export { isNotModified } from './semantics/conditional.js'
+export type { Validators } from './semantics/conditional.js'
+export { generateEtag } from './semantics/etag.js'
+export type { EtagMode } from './semantics/etag.js'
+export { notModifiedHeaders } from './semantics/headers.js'
+export { Cache, MemoryStore, CachewireError, InvalidOptionError, InvalidArgumentError, DecodeError } from '@cachewire/core'
+export type { Store, Ttl, CachewireErrorCode } from '@cachewire/core'

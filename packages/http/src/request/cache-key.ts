@@ -1,0 +1,108 @@
+import { createHash } from 'node:crypto'
+
+/**
+ * Part of every key. Bump it when the key text or the entry format changes incompatibly, so old
+ * entries in a shared Redis are simply never found (they expire by their TTL).
+ */
+export const KEY_FORMAT_VERSION = 'cw1'
+
+/** The path and raw query of a request target. */
+export interface RequestTarget {
+  path: string
+  /** Without the `?`; empty when there is none. */
+  query: string
+}
+
+/** Any whitespace or control character: never valid in a request target (RFC 9112 §3.2). */
+const INVALID_TARGET = /[\x00-\x20\x7f]/
+const ABSOLUTE_FORM = /^https?:\/\/[^/?#]*(\/[^?#]*)?(?:\?([^#]*))?/i
+
+/**
+ * Splits an origin-form (`/a?b`) or absolute-form (`http://h/a?b`) target into path and query,
+ * or undefined for anything else (`*`, authority-form, control characters).
+ *
+ * @example
+ * ```ts
+ * parseTarget('/products?id=1') // { path: '/products', query: 'id=1' }
+ * parseTarget('*')              // undefined
+ * ```
+ */
+export function parseTarget(url: string): RequestTarget | undefined {
+  if (url === '' || INVALID_TARGET.test(url)) return undefined
+  if (url.startsWith('/')) {
+    const hash = url.indexOf('#')
+    const target = hash === -1 ? url : url.slice(0, hash)
+    const question = target.indexOf('?')
+    if (question === -1) return { path: target, query: '' }
+    return { path: target.slice(0, question), query: target.slice(question + 1) }
+  }
+  const match = ABSOLUTE_FORM.exec(url)
+  if (match === null) return undefined
+  return { path: match[1] ?? '/', query: match[2] ?? '' }
+}
+
+/** What identifies a cached resource, before any Vary. */
+export interface PrimaryKeyParts {
+  scheme: 'http' | 'https'
+  /** Normalised host (and non-default port). */
+  authority: string
+  path: string
+  /** Normalised query. */
+  query: string
+  /** Key material from key functions, in order (engine's, then the route's). */
+  extra: readonly string[]
+}
+
+/**
+ * The full primary key text (RFC 9111 §4: method and target URI, plus our scheme, host and
+ * key-function parts). HEAD shares GET's key: a HEAD is answered from the GET entry. The
+ * text is JSON so no part can imitate a separator.
+ *
+ * @example
+ * ```ts
+ * primaryKey({ scheme: 'https', authority: 'example.com', path: '/a', query: 'b=1', extra: [] })
+ * // '["cw1","GET","https","example.com","/a","b=1"]'
+ * ```
+ */
+export function primaryKey(parts: PrimaryKeyParts): string {
+  return JSON.stringify([KEY_FORMAT_VERSION, 'GET', parts.scheme, parts.authority, parts.path, parts.query, ...parts.extra])
+}
+
+/**
+ * The full key of one variant: the primary key plus the secondary key from Vary (RFC 9111 §4.1).
+ *
+ * @example
+ * ```ts
+ * variantKey(primary, '[["accept-encoding","gzip"]]')
+ * ```
+ */
+export function variantKey(primary: string, secondary: string): string {
+  return `${primary}\n${secondary}`
+}
+
+/**
+ * The store key for a full key: SHA-256, so raw request text never becomes a store key
+ * (DESIGN rule 1). The full key is kept inside the entry and compared on read.
+ *
+ * @example
+ * ```ts
+ * hashKey(primary) // 'http:5e88…' (64 hex digits)
+ * ```
+ */
+export function hashKey(key: string): string {
+  return `http:${createHash('sha256').update(key).digest('hex')}`
+}
+
+/**
+ * The tag every entry of one URL carries, whatever its scheme, key-function part or variant, so
+ * an unsafe method or a purge can remove them all (RFC 9111 §4.4).
+ *
+ * @example
+ * ```ts
+ * urlTag('example.com', '/a', 'b=1') // 'http-url:…'
+ * ```
+ */
+export function urlTag(authority: string, path: string, query: string): string {
+  const target = query === '' ? path : `${path}?${query}`
+  return `http-url:${createHash('sha256').update(`${authority}\n${target}`).digest('hex')}`
+}

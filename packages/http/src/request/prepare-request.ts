@@ -1,0 +1,89 @@
+import type { ResolvedHttpCacheOptions } from '../options.js'
+import type { CacheControlDirectives } from '../semantics/cache-control.js'
+import { Reason } from '../semantics/reasons.js'
+import type { HttpRequest } from '../types.js'
+import { hashKey, parseTarget, primaryKey } from './cache-key.js'
+import { checkEligibility } from './eligibility.js'
+import { normaliseHost } from './host.js'
+import { normaliseQuery } from './query.js'
+
+/** Everything later steps need about a request that may use the cache. */
+export interface RequestContext {
+  request: HttpRequest
+  method: 'GET' | 'HEAD'
+  directives: CacheControlDirectives
+  authorization: boolean
+  noStore: boolean
+  protocol: 'http' | 'https'
+  authority: string
+  path: string
+  /** Normalised query. */
+  query: string
+  /** Full primary key text, kept in entries and compared on read. */
+  primary: string
+  /** Store key of the primary key. */
+  primaryHash: string
+}
+
+/** A request that goes around the cache, and what an unsafe one invalidates. */
+export interface Bypass {
+  reason: Reason
+  /** Set for unsafe methods on an allowed host: the URL to invalidate on success. */
+  invalidation: { protocol: 'http' | 'https'; authority: string; path: string; query: string } | undefined
+}
+
+/**
+ * Step 1 of every request: eligibility, then the primary key (DESIGN rule 1): method class,
+ * scheme, an allowed and normalised host, the path, the normalised query and key-function
+ * material, hashed before it reaches a store. Pure except for the user's key functions,
+ * which the caller guards.
+ *
+ * @example
+ * ```ts
+ * const prepared = prepareRequest(request, options)
+ * if ('reason' in prepared) console.log('bypass:', prepared.reason)
+ * ```
+ */
+export function prepareRequest(request: HttpRequest, options: ResolvedHttpCacheOptions): RequestContext | Bypass {
+  const { route } = request
+  const eligibility = checkEligibility(request.method, request.headers, {
+    methods: options.methods,
+    allowCookies: route?.allowCookies ?? options.allowCookies,
+  })
+  const protocol = request.protocol
+  if (protocol !== 'http' && protocol !== 'https') return { reason: Reason.Url, invalidation: undefined }
+  const target = parseTarget(request.url)
+  const host = typeof request.host === 'string' ? normaliseHost(request.host, protocol) : undefined
+  const allowed = host !== undefined && (options.hosts?.(host.hostname) ?? true) ? host : undefined
+  if (!eligibility.eligible) {
+    const invalidation =
+      eligibility.invalidates && target !== undefined && allowed !== undefined
+        ? { protocol, authority: allowed.authority, path: target.path, query: normaliseQuery(target.query, options.query) }
+        : undefined
+    return { reason: eligibility.reason, invalidation }
+  }
+  if (target === undefined) return { reason: Reason.Url, invalidation: undefined }
+  if (allowed === undefined) return { reason: Reason.Host, invalidation: undefined }
+  const query = normaliseQuery(target.query, options.query)
+  const extra: string[] = []
+  for (const keyFunction of [options.key, route?.key]) {
+    if (keyFunction === undefined) continue
+    const part = keyFunction(request)
+    if (part === false) return { reason: Reason.Key, invalidation: undefined }
+    if (typeof part === 'string') extra.push(part)
+  }
+  const primary = primaryKey({ scheme: protocol, authority: allowed.authority, path: target.path, query, extra })
+  return {
+    request,
+    method: request.method as 'GET' | 'HEAD',
+    directives: eligibility.directives,
+    authorization: eligibility.authorization,
+    noStore: eligibility.noStore,
+    protocol,
+    authority: allowed.authority,
+    path: target.path,
+    query,
+    primary,
+    primaryHash: hashKey(primary),
+  }
+}

@@ -1,0 +1,71 @@
+/** How query strings are normalised for the key. */
+export interface QueryPolicy {
+  /** Sort parameters by name; values of one name keep their relative order. */
+  sort: boolean
+  /** Whether a (decoded) parameter name is left out of the key. */
+  ignore: (name: string) => boolean
+}
+
+/**
+ * Normalises a query string (without `?`) so that requests the app cannot tell apart share a key:
+ * empty members dropped, `a` and `a=` unified, percent-encoding re-done in one canonical form
+ * (`+` and `%20` are both a space, as form decoding and Express's `qs` read them), ignored
+ * parameters dropped, and parameters sorted by name when `policy.sort` says so. A member that is
+ * not valid percent-encoding is kept verbatim, so it still separates keys.
+ *
+ * @example
+ * ```ts
+ * normaliseQuery('b=2&utm_source=x&a=%7e&a=1', { sort: true, ignore: (n) => n.startsWith('utm_') })
+ * // 'a=~&a=1&b=2'
+ * ```
+ */
+export function normaliseQuery(query: string, policy: QueryPolicy): string {
+  if (query === '') return ''
+  const members: Array<{ name: string; text: string }> = []
+  for (const member of query.split('&')) {
+    if (member === '') continue
+    const eq = member.indexOf('=')
+    const rawName = eq === -1 ? member : member.slice(0, eq)
+    const rawValue = eq === -1 ? '' : member.slice(eq + 1)
+    const name = recode(rawName)
+    const value = recode(rawValue)
+    if (name !== undefined && policy.ignore(name.decoded)) continue
+    const text = name === undefined || value === undefined ? member : `${name.encoded}=${value.encoded}`
+    members.push({ name: name?.decoded ?? rawName, text })
+  }
+  // Array#sort is stable (ES2019), so repeated names keep their order, which apps rely on.
+  if (policy.sort) members.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  return members.map((member) => member.text).join('&')
+}
+
+/**
+ * Compiles an ignore-list (`utm_*`, `fbclid`) into a predicate. `*` matches any run of
+ * characters; everything else is literal and case-sensitive.
+ *
+ * @example
+ * ```ts
+ * compileIgnoreList(['utm_*', 'fbclid'])('utm_source') // true
+ * ```
+ */
+export function compileIgnoreList(patterns: readonly string[]): (name: string) => boolean {
+  if (patterns.length === 0) return () => false
+  const source = patterns
+    .map((pattern) => pattern.split('*').map(escapeRegExp).join('[\\s\\S]*'))
+    .join('|')
+  const matcher = new RegExp(`^(?:${source})$`)
+  return (name) => matcher.test(name)
+}
+
+/** Decoded and canonically re-encoded text, or undefined when it is not valid percent-encoding. */
+function recode(text: string): { decoded: string; encoded: string } | undefined {
+  try {
+    const decoded = decodeURIComponent(text.replace(/\+/g, ' '))
+    return { decoded, encoded: encodeURIComponent(decoded) }
+  } catch {
+    return undefined
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
+}

@@ -1,0 +1,49 @@
+/**
+ * Why the cache did not store, did not use, or specially served a response. These words are the
+ * `detail` of Cache-Status (RFC 9211 §2.8) in debug mode, and the `reason` of a bypass outcome.
+ * New words may be added in a minor release; existing words keep their meaning.
+ */
+export const Reason = {
+  /** The method is not cacheable (only GET is stored, HEAD is answered from GET entries). */
+  Method: 'method',
+  /** The Host is not in the hosts allow-list, or is malformed. */
+  Host: 'host',
+  /** The request target is not origin-form or absolute-form. */
+  Url: 'url',
+  /** The request has Authorization and the response does not say public, s-maxage or must-revalidate. */
+  Authorization: 'authorization',
+  /** The request has a Cookie and the route did not opt in. */
+  Cookie: 'cookie',
+  /** The request has If-Match or If-Unmodified-Since, which only the origin may evaluate. */
+  Precondition: 'precondition',
+  /** The key function returned false. */
+  Key: 'key',
+  /** The request said no-store (RFC 9111 §5.2.1.5). */
+  RequestNoStore: 'request-no-store',
+  /** The status is not in the statuses allow-list, or is 206/304. */
+  Status: 'status',
+  NoStore: 'no-store',
+  Private: 'private',
+  SetCookie: 'set-cookie',
+  VaryStar: 'vary-star',
+  /** The response has neither freshness, a validator nor a stale window, so it can never be reused. */
+  NoFreshness: 'no-freshness',
+  /** The body was not complete (aborted, or shorter than Content-Length). */
+  Incomplete: 'incomplete',
+  /** The body is larger than maxEntrySize. */
+  TooLarge: 'too-large',
+  /** The URL already has maxVariants variants. */
+  VariantCap: 'variant-cap',
+  /** A HEAD response has no body to store. */
+  Head: 'head',
+  /** The engine itself failed (a bug or a throwing key function); the request went uncached. */
+  Error: 'error',
+  StaleWhileRevalidate: 'stale-while-revalidate',
+  StaleIfError: 'stale-if-error',
+  OnlyIfCached: 'only-if-cached',
+  /** A coalesced waiter gave up waiting for the first request. */
+  CoalesceTimeout: 'coalesce-timeout',
+  /** The revalidation 304 named a different validator than the stored one. */
+  ValidatorMismatch: 'validator-mismatch',
+} as const
+export type Reason = (typeof Reason)[keyof typeof Reason]

@@ -1,0 +1,213 @@
+import { describe, expect, it } from 'vitest'
+import { hashKey, parseTarget, primaryKey, urlTag, variantKey } from '../src/request/cache-key.js'
+import { checkEligibility } from '../src/request/eligibility.js'
+import { compileHostAllowList, normaliseHost } from '../src/request/host.js'
+import { prepareRequest, type RequestContext } from '../src/request/prepare-request.js'
+import { stripValidators, withValidators } from '../src/request/strip-validators.js'
+import { resolveHttpCacheOptions } from '../src/options.js'
+import type { HttpCacheOptions, HttpRequest } from '../src/types.js'
+
+const request = (overrides: Partial<HttpRequest> = {}): HttpRequest => ({
+  method: 'GET',
+  url: '/a?b=1',
+  headers: {},
+  host: 'example.com',
+  protocol: 'https',
+  ...overrides,
+})
+
+function key(overrides: Partial<HttpRequest> = {}, options: HttpCacheOptions = {}): string | undefined {
+  const prepared = prepareRequest(request(overrides), resolveHttpCacheOptions(options))
+  return 'reason' in prepared ? undefined : prepared.primaryHash
+}
+
+function bypassReason(overrides: Partial<HttpRequest> = {}, options: HttpCacheOptions = {}): string | undefined {
+  const prepared = prepareRequest(request(overrides), resolveHttpCacheOptions(options))
+  return 'reason' in prepared ? prepared.reason : undefined
+}
+
+describe('cache key — DESIGN rule 1, RFC 9111 §4', () => {
+  it('is a SHA-256 hex digest, so raw request text never reaches the store', () => {
+    const hash = key({ url: '/a?<script>*[x]' })
+    expect(hash).toMatch(/^http:[0-9a-f]{64}$/)
+  })
+
+  const same: Array<[string, Partial<HttpRequest>, Partial<HttpRequest>]> = [
+    ['HEAD shares GET\'s key', { method: 'GET' }, { method: 'HEAD' }],
+    ['host is case-insensitive', { host: 'Example.COM' }, { host: 'example.com' }],
+    ['the scheme\'s default port is dropped', { host: 'example.com:443' }, { host: 'example.com' }],
+    ['a trailing dot on the host is dropped', { host: 'example.com.' }, { host: 'example.com' }],
+    ['query parameter order does not matter (sort on by default)', { url: '/a?x=1&y=2' }, { url: '/a?y=2&x=1' }],
+    ['ignored parameters do not matter', { url: '/a?x=1&utm_source=news' }, { url: '/a?x=1' }],
+    ['absolute-form equals origin-form', { url: 'https://example.com/a?b=1' }, { url: '/a?b=1' }],
+    ['a fragment is not part of the key', { url: '/a?b=1#top' }, { url: '/a?b=1' }],
+    ['unrelated request headers do not matter', { headers: { 'user-agent': 'x' } }, { headers: {} }],
+  ]
+  for (const [name, a, b] of same) {
+    it(`${name}: same key`, () => expect(key(a)).toBe(key(b)))
+  }
+
+  const different: Array<[string, Partial<HttpRequest>, Partial<HttpRequest>]> = [
+    ['scheme is in the key', { protocol: 'http' }, { protocol: 'https' }],
+    ['host is in the key', { host: 'a.example.com' }, { host: 'b.example.com' }],
+    ['a non-default port is in the key', { host: 'example.com:8443' }, { host: 'example.com' }],
+    ['path is in the key, case-sensitive', { url: '/A?b=1' }, { url: '/a?b=1' }],
+    ['query values are in the key', { url: '/a?b=2' }, { url: '/a?b=1' }],
+  ]
+  for (const [name, a, b] of different) {
+    it(`${name}: different keys`, () => expect(key(a)).not.toBe(key(b)))
+  }
+
+  it('sorting can be turned off', () => {
+    const options = { query: { sort: false } }
+    expect(key({ url: '/a?x=1&y=2' }, options)).not.toBe(key({ url: '/a?y=2&x=1' }, options))
+  })
+
+  it('key functions add material, engine first then route', () => {
+    const options = { key: (r: HttpRequest) => String(r.headers['x-tenant']) }
+    expect(key({ headers: { 'x-tenant': 'a' } }, options)).not.toBe(key({ headers: { 'x-tenant': 'b' } }, options))
+    expect(key({ headers: { 'x-tenant': 'a' } }, options)).not.toBe(key({ headers: { 'x-tenant': 'a' } }))
+  })
+
+  it('a key function returning false bypasses the cache', () => {
+    expect(bypassReason({}, { key: () => false })).toBe('key')
+  })
+
+  it('primaryKey is JSON, so no part can imitate a separator; variantKey appends the secondary key', () => {
+    const a = primaryKey({ scheme: 'https', authority: 'a', path: '/x","y', query: '', extra: [] })
+    const b = primaryKey({ scheme: 'https', authority: 'a', path: '/x', query: 'y', extra: [] })
+    expect(a).not.toBe(b)
+    expect(JSON.parse(a)).toEqual(['cw1', 'GET', 'https', 'a', '/x","y', ''])
+    expect(variantKey(a, 's')).toBe(`${a}\ns`)
+    expect(hashKey(a)).not.toBe(hashKey(b))
+  })
+
+  it('urlTag ignores scheme but not host, path or query', () => {
+    expect(urlTag('example.com', '/a', 'b=1')).toBe(urlTag('example.com', '/a', 'b=1'))
+    expect(urlTag('example.com', '/a', 'b=1')).not.toBe(urlTag('example.com', '/a', ''))
+    expect(urlTag('example.com', '/a', '')).not.toBe(urlTag('other.com', '/a', ''))
+  })
+})
+
+describe('parseTarget(url) — RFC 9112 §3.2', () => {
+  it.each([
+    ['/', { path: '/', query: '' }],
+    ['/a?b=1', { path: '/a', query: 'b=1' }],
+    ['/a?', { path: '/a', query: '' }],
+    ['http://h/a?b', { path: '/a', query: 'b' }],
+    ['http://h', { path: '/', query: '' }],
+  ])('%s', (url, expected) => expect(parseTarget(url)).toEqual(expected))
+
+  it.each(['*', 'example.com:443', '', '/a b', '/a\r\nx', 'ftp://h/a'])('rejects %j', (url) => {
+    expect(parseTarget(url)).toBeUndefined()
+  })
+})
+
+describe('hosts — normalisation and allow-list', () => {
+  it.each([
+    ['example.com', 'https', 'example.com'],
+    ['EXAMPLE.com:80', 'http', 'example.com'],
+    ['example.com:80', 'https', 'example.com:80'],
+    ['[::1]:8080', 'http', '[::1]:8080'],
+    ['127.0.0.1', 'http', '127.0.0.1'],
+  ] as const)('%s over %s → %s', (host, protocol, authority) => {
+    expect(normaliseHost(host, protocol)?.authority).toBe(authority)
+  })
+
+  it.each(['', 'a b', 'exa_mple.com:99999', 'example.com/x', 'évil.com', 'a..b'])('rejects %j', (host) => {
+    expect(normaliseHost(host, 'http')).toBeUndefined()
+  })
+
+  it('matches exact names and *.wildcards, not the wildcard apex', () => {
+    const allowed = compileHostAllowList(['example.com', '*.example.org']) as (h: string) => boolean
+    expect(allowed('example.com')).toBe(true)
+    expect(allowed('www.example.com')).toBe(false)
+    expect(allowed('api.example.org')).toBe(true)
+    expect(allowed('a.b.example.org')).toBe(true)
+    expect(allowed('example.org')).toBe(false)
+    expect(allowed('evilexample.org')).toBe(false)
+  })
+
+  it('a host outside the allow-list bypasses; a malformed host bypasses', () => {
+    expect(bypassReason({ host: 'evil.com' }, { hosts: ['example.com'] })).toBe('host')
+    expect(bypassReason({ host: 'example.com' }, { hosts: ['example.com'] })).toBeUndefined()
+    expect(bypassReason({ host: 'bad host' })).toBe('host')
+  })
+})
+
+describe('checkEligibility(method, headers, policy)', () => {
+  const policy = { methods: new Set(['GET', 'HEAD']), allowCookies: false }
+  it.each([
+    ['GET', {}, true, undefined],
+    ['HEAD', {}, true, undefined],
+    ['OPTIONS', {}, false, 'method'],
+    ['POST', {}, false, 'method'],
+    ['GET', { cookie: 'sid=1' }, false, 'cookie'],
+    ['GET', { 'if-match': '"a"' }, false, 'precondition'],
+    ['GET', { 'if-unmodified-since': 'x' }, false, 'precondition'],
+    ['GET', { authorization: 'Bearer x' }, true, undefined],
+    ['GET', { range: 'bytes=0-1' }, true, undefined],
+  ])('%s %j → eligible %s (%s)', (method, headers, eligible, reason) => {
+    const result = checkEligibility(method, headers, policy)
+    expect(result.eligible).toBe(eligible)
+    if (!result.eligible) expect(result.reason).toBe(reason)
+  })
+
+  it('RFC 9111 §4.4: unsafe and unknown methods invalidate; safe ones do not', () => {
+    for (const method of ['POST', 'PUT', 'PATCH', 'DELETE', 'PURGE']) {
+      expect(checkEligibility(method, {}, policy)).toMatchObject({ eligible: false, invalidates: true })
+    }
+    expect(checkEligibility('OPTIONS', {}, policy)).toMatchObject({ eligible: false, invalidates: false })
+  })
+
+  it('a Cookie is allowed when the route opts in', () => {
+    expect(checkEligibility('GET', { cookie: 'a' }, { ...policy, allowCookies: true }).eligible).toBe(true)
+  })
+
+  it('flags Authorization and request no-store (RFC 9111 §3.5, §5.2.1.5)', () => {
+    expect(checkEligibility('GET', { authorization: 'x', 'cache-control': 'no-store' }, policy)).toMatchObject({
+      eligible: true,
+      authorization: true,
+      noStore: true,
+    })
+  })
+
+  it('HEAD can be left out of the methods', () => {
+    expect(checkEligibility('HEAD', {}, { ...policy, methods: new Set(['GET']) })).toMatchObject({ eligible: false, reason: 'method' })
+  })
+})
+
+describe('stripValidators / withValidators — RFC 9111 §4.3.1, §4.3.2', () => {
+  it('removes conditional and Range fields, keeps the rest', () => {
+    const headers = { accept: '*/*', 'if-none-match': '"a"', 'if-modified-since': 'x', 'if-match': 'y', 'if-unmodified-since': 'z', 'if-range': 'w', range: 'bytes=0-1' }
+    expect(stripValidators(headers)).toEqual({ accept: '*/*' })
+  })
+  it('returns the same object when there is nothing to remove', () => {
+    const headers = { accept: '*/*' }
+    expect(stripValidators(headers)).toBe(headers)
+  })
+  it('adds If-None-Match from the ETag, else If-Modified-Since from Last-Modified', () => {
+    expect(withValidators({ 'if-none-match': '"client"' }, { etag: '"a"', lastModified: 'lm' })).toEqual({ 'if-none-match': '"a"' })
+    expect(withValidators({}, { etag: undefined, lastModified: 'lm' })).toEqual({ 'if-modified-since': 'lm' })
+  })
+})
+
+describe('prepareRequest(request, options)', () => {
+  it('bypasses unusable targets and protocols', () => {
+    expect(bypassReason({ url: '*' })).toBe('url')
+    expect(bypassReason({ protocol: 'ftp' as 'http' })).toBe('url')
+  })
+  it('an unsafe method carries the URL to invalidate', () => {
+    const prepared = prepareRequest(request({ method: 'POST', url: '/a?b=1&utm_source=x' }), resolveHttpCacheOptions())
+    expect(prepared).toMatchObject({ reason: 'method', invalidation: { protocol: 'https', authority: 'example.com', path: '/a', query: 'b=1' } })
+  })
+  it('an unsafe method on a host outside the allow-list invalidates nothing', () => {
+    const prepared = prepareRequest(request({ method: 'POST', host: 'evil.com' }), resolveHttpCacheOptions({ hosts: ['example.com'] }))
+    expect(prepared).toMatchObject({ reason: 'method', invalidation: undefined })
+  })
+  it('gives the context the engine needs', () => {
+    const context = prepareRequest(request({ headers: { 'cache-control': 'max-age=0' } }), resolveHttpCacheOptions()) as RequestContext
+    expect(context).toMatchObject({ method: 'GET', authority: 'example.com', path: '/a', query: 'b=1', authorization: false, noStore: false })
+    expect(context.directives['max-age']).toBe(0)
+  })
+})

@@ -1,0 +1,160 @@
+import { describe, expect, it } from 'vitest'
+import { resolveRouteOptions } from '../src/options.js'
+import type { ForwardOutcome } from '../src/types.js'
+import { setup } from './harness.js'
+
+describe('engine: coalescing', () => {
+  it('concurrent misses for one key wait for one handler run', async () => {
+    const t = setup({ debug: true })
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    t.setApp(async () => {
+      await gate
+      return { headers: { 'cache-control': 'max-age=60' }, body: 'once' }
+    })
+    const pending = [t.send(), t.send(), t.send()]
+    await new Promise((resolve) => setTimeout(resolve, 1))
+    release()
+    const results = await Promise.all(pending)
+    expect(t.calls).toHaveLength(1)
+    expect(results.map((r) => r.body)).toEqual(['once', 'once', 'once'])
+    expect(results[1]?.header('cache-status')).toBe('cachewire; fwd=uri-miss; fwd-status=200; collapsed; ttl=60')
+  })
+
+  it('when the shared response is not storable, every waiter runs the handler itself', async () => {
+    const t = setup()
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    let n = 0
+    t.setApp(async () => {
+      const mine = ++n
+      await gate
+      return { headers: { 'cache-control': 'private' }, body: `user-${mine}` }
+    })
+    const pending = [t.send(), t.send()]
+    await new Promise((resolve) => setTimeout(resolve, 1))
+    release()
+    const results = await Promise.all(pending)
+    expect(t.calls).toHaveLength(2)
+    expect(results.map((r) => r.body)).toEqual(['user-1', 'user-2'])
+  })
+
+  it('a waiter never waits longer than coalesce.timeoutMs', async () => {
+    const t = setup({ coalesce: { timeoutMs: 5 }, debug: true })
+    const leader = await t.engine.handle(t.request(), t.run)
+    expect(leader.kind).toBe('miss')
+    const waiter = await t.engine.handle(t.request(), t.run)
+    expect(waiter.kind).toBe('miss')
+    const patch = (waiter as ForwardOutcome).patch(200, { 'cache-control': 'max-age=60' })
+    expect(patch.set[0]?.[1]).toContain('detail=coalesce-timeout')
+    await (leader as ForwardOutcome).finish(undefined)
+  })
+
+  it('requests with Authorization are never coalesced', async () => {
+    const t = setup()
+    const leader = await t.engine.handle(t.request(), t.run)
+    const auth = await t.engine.handle(t.request({ headers: { authorization: 'Bearer x' } }), t.run)
+    expect(auth.kind).toBe('miss')
+    await (leader as ForwardOutcome).finish(undefined)
+  })
+
+  it.each([
+    ['HEAD', { method: 'HEAD' }],
+    ['no-store', { headers: { 'cache-control': 'no-store' } }],
+  ] as const)('a %s request never leads (its response is not stored), so a GET does not wait for it', async (_, overrides) => {
+    const t = setup()
+    const first = await t.engine.handle(t.request(overrides), t.run)
+    let settled = false
+    const second = t.engine.handle(t.request(), t.run).then((outcome) => {
+      settled = true
+      return outcome
+    })
+    await new Promise((resolve) => setTimeout(resolve, 2))
+    expect(settled).toBe(true)
+    expect((await second).kind).toBe('miss')
+    await (first as ForwardOutcome).finish(undefined)
+    await ((await second) as ForwardOutcome).finish(undefined)
+  })
+
+  it('can be turned off', async () => {
+    const t = setup({ coalesce: false })
+    await t.engine.handle(t.request(), t.run)
+    expect((await t.engine.handle(t.request(), t.run)).kind).toBe('miss')
+  })
+})
+
+describe('engine: Vary (RFC 9111 §4.1)', () => {
+  it('stores one variant per value of the varying fields', async () => {
+    const t = setup()
+    t.setApp((request) => ({ headers: { 'cache-control': 'max-age=60', vary: 'Accept-Encoding' }, body: `enc:${String(request.headers['accept-encoding'])}` }))
+    await t.send({ headers: { 'accept-encoding': 'gzip' } })
+    const other = await t.send({ headers: { 'accept-encoding': 'br' } })
+    expect(other.outcome.kind).toBe('miss')
+    expect(other.header('cache-status')).toContain('fwd=vary-miss')
+    expect((await t.send({ headers: { 'accept-encoding': 'GZIP' } })).body).toBe('enc:gzip')
+    expect((await t.send({ headers: { 'accept-encoding': 'br' } })).body).toBe('enc:br')
+    expect(t.calls).toHaveLength(2)
+  })
+
+  it('caps variants per URL at maxVariants', async () => {
+    const t = setup({ maxVariants: 2, debug: true })
+    t.setApp(() => ({ headers: { 'cache-control': 'max-age=60', vary: 'x-v' }, body: 'x' }))
+    await t.send({ headers: { 'x-v': '1' } })
+    await t.send({ headers: { 'x-v': '2' } })
+    const third = await t.send({ headers: { 'x-v': '3' } })
+    expect(third.outcome.kind).toBe('miss')
+    expect((await t.send({ headers: { 'x-v': '3' } })).outcome.kind).toBe('miss')
+    expect((await t.send({ headers: { 'x-v': '1' } })).outcome.kind).toBe('hit')
+  })
+
+  it('never stores Vary: *', async () => {
+    const t = setup()
+    t.setApp(() => ({ headers: { 'cache-control': 'max-age=60', vary: '*' }, body: 'x' }))
+    await t.send()
+    expect((await t.send()).outcome.kind).toBe('miss')
+  })
+
+  it('coalesced waiters only take the leader\'s response when it is their variant', async () => {
+    const t = setup()
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    t.setApp(async (request) => {
+      await gate
+      return { headers: { 'cache-control': 'max-age=60', vary: 'accept-language' }, body: String(request.headers['accept-language']) }
+    })
+    const pending = [t.send({ headers: { 'accept-language': 'en' } }), t.send({ headers: { 'accept-language': 'fr' } })]
+    await new Promise((resolve) => setTimeout(resolve, 1))
+    release()
+    expect((await Promise.all(pending)).map((r) => r.body)).toEqual(['en', 'fr'])
+  })
+})
+
+describe('engine: credentials (RFC 9111 §3.5, DESIGN rule 2)', () => {
+  it('a response to a request with Authorization is stored only when public, s-maxage or must-revalidate', async () => {
+    const t = setup()
+    await t.send({ headers: { authorization: 'Bearer a' } })
+    expect((await t.send()).outcome.kind).toBe('miss')
+    const u = setup()
+    u.setApp(() => ({ headers: { 'cache-control': 'public, max-age=60' }, body: 'shared' }))
+    await u.send({ headers: { authorization: 'Bearer a' } })
+    expect((await u.send({ headers: { authorization: 'Bearer b' } })).outcome.kind).toBe('hit')
+  })
+
+  it('a request with Authorization is not answered from an entry that is not explicitly shareable', async () => {
+    const t = setup()
+    await t.send()
+    const auth = await t.send({ headers: { authorization: 'Bearer a' } })
+    expect(auth.outcome.kind).toBe('miss')
+    expect(t.calls[1]?.headers.authorization).toBe('Bearer a')
+  })
+
+  it('a request with a Cookie bypasses unless the route opts in', async () => {
+    const t = setup()
+    await t.send()
+    const cookie = await t.send({ headers: { cookie: 'sid=1' } })
+    expect(cookie.outcome).toMatchObject({ kind: 'bypass', reason: 'cookie' })
+    expect(t.calls[1]?.headers.cookie).toBe('sid=1')
+    const route = resolveRouteOptions({ allowCookies: true })
+    expect((await t.send({ headers: { cookie: 'sid=1' }, route })).outcome.kind).toBe('hit')
+  })
+})
