@@ -16,7 +16,7 @@ import { formatCacheStatus, remainingTtl, type CacheStatusParams, type Forward }
 import { requestUsability } from './semantics/freshness.js'
 import { toHeaderPairs } from './semantics/headers.js'
 import { Reason } from './semantics/reasons.js'
-import type { HeaderPairs, HttpCacheOptions, HttpRequest, Outcome, RunHandler, StoredResponse } from './types.js'
+import type { HeaderPairs, HttpCacheOptions, HttpRequest, Outcome, ReplyOutcome, RunHandler, StoredResponse } from './types.js'
 
 /**
  * The HTTP caching engine: RFC 9111 shared-cache semantics over a core `Cache`. Adapters call
@@ -86,6 +86,37 @@ export class HttpCache {
       if (ran) throw error
       this.#report(error)
       return this.#bypass(request, Reason.Error, undefined)
+    }
+  }
+
+  /**
+   * For a front door in front of the framework: answers only what a stored response can answer
+   * as it stands (a fresh hit, or a 304 from it), and resolves `undefined` for everything else
+   * with nothing recorded, so the request can go on to the app, whose middleware calls `handle`.
+   * Same keys and rules as `handle`: both go through the same request preparation and lookup.
+   *
+   * @example
+   * ```ts
+   * const reply = await engine.lookup(request)
+   * if (reply === undefined) app(req, res)
+   * ```
+   */
+  async lookup(request: HttpRequest): Promise<ReplyOutcome | undefined> {
+    try {
+      const context = prepareRequest(request, this.options)
+      if ('reason' in context) return undefined
+      const found = await this.#entries.lookup(context)
+      const entry = found.entry
+      if (entry === undefined) return undefined
+      // RFC 9111 §3.5, as in #fromStored.
+      if (context.authorization && !entry.sharedWithAuthorization) return undefined
+      const now = this.options.clock()
+      const decision = decideStored(entry, context.directives, now, { respectRequest: this.options.respectRequestNoCache, canRefresh: false })
+      if (decision.action !== 'serve') return undefined
+      return serveStored(entry, context.request, now, this.#status({ hit: true, ttl: remainingTtl(entry.staleAt, now) }), 'hit')
+    } catch (error) {
+      this.#report(error)
+      return undefined
     }
   }
 

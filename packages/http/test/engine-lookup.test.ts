@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest'
+import { setup } from './harness.js'
+
+describe('engine.lookup (front door)', () => {
+  it('answers nothing before the entry exists, and records nothing', async () => {
+    const t = setup()
+    expect(await t.engine.lookup(t.request())).toBeUndefined()
+    expect(t.calls).toHaveLength(0)
+    expect((await t.send()).outcome.kind).toBe('miss')
+  })
+
+  it('answers a fresh hit with the same bytes, Age and Cache-Status as handle', async () => {
+    const t = setup()
+    await t.send()
+    t.advance(5_000)
+    const reply = await t.engine.lookup(t.request())
+    expect(reply?.kind).toBe('hit')
+    expect(reply?.body.toString()).toBe('hello')
+    expect(reply?.headers).toContainEqual(['age', '5'])
+    expect(reply?.headers).toContainEqual(['cache-status', 'cachewire; hit; ttl=55'])
+  })
+
+  it('answers a matching If-None-Match with a 304', async () => {
+    const t = setup()
+    await t.send()
+    const etag = (await t.engine.lookup(t.request()))?.headers.find(([name]) => name === 'etag')?.[1] as string
+    const reply = await t.engine.lookup(t.request({ headers: { 'if-none-match': etag } }))
+    expect(reply?.kind).toBe('not-modified')
+    expect(reply?.status).toBe(304)
+  })
+
+  it('leaves stale entries, bypassed requests and unsafe methods to the app', async () => {
+    const t = setup()
+    await t.send()
+    expect(await t.engine.lookup(t.request({ method: 'POST' }))).toBeUndefined()
+    expect(await t.engine.lookup(t.request({ headers: { cookie: 'a=1' } }))).toBeUndefined()
+    expect(await t.engine.lookup(t.request({ headers: { 'cache-control': 'no-cache' } }))).toBeUndefined()
+    t.advance(61_000)
+    expect(await t.engine.lookup(t.request())).toBeUndefined()
+  })
+})
