@@ -1,0 +1,30 @@
+import type { Middleware } from 'koa'
+import type { Cache } from '@cachewire/http'
+import type { KoaCache } from './koa-cache.js'
+import type { CacheContext } from './options.js'
+
+/** A cache middleware, plus the invalidation helpers of its cache for use outside a request. */
+export interface CacheHandler extends Middleware {
+  /** The core cache the responses live in. */
+  readonly cache: Cache
+  /** Removes every stored response filed under any of the tags; resolves how many were removed. */
+  invalidateTags(tags: readonly string[]): Promise<number>
+  /**
+   * Removes every stored response for a URL (all variants and schemes): an absolute URL, or a
+   * path with its host (`purgeUrl('/users/7', 'api.example.com')`).
+   */
+  purgeUrl(url: string, host?: string): Promise<number>
+  /** Resolves when background work (cache writes, refreshes) has settled: for tests and shutdown. */
+  whenIdle(): Promise<void>
+}
+
+/** Gives a named middleware function its helpers. */
+export function withHelpers(middleware: (ctx: CacheContext, next: () => Promise<unknown>) => Promise<void>, koa: KoaCache): CacheHandler {
+  const engine = koa.engine
+  return Object.assign(middleware, {
+    cache: engine.cache,
+    invalidateTags: (tags: readonly string[]) => engine.invalidateTags(tags),
+    purgeUrl: (url: string, host?: string) => engine.purgeUrl(url, host),
+    whenIdle: () => koa.whenIdle(),
+  }) as CacheHandler
+}

@@ -1,0 +1,111 @@
+import type { ParameterizedContext } from 'koa'
+import { InvalidOptionError, type HttpCacheOptions, type HttpRequest } from '@cachewire/http'
+
+/** The Koa context `key`, `tags` and path predicates receive (`ctx.params` is set by @koa/router). */
+export type CacheContext = ParameterizedContext
+
+/** Which requests a middleware caches: a path prefix (`'/api'`), a RegExp over the path, or a predicate. */
+export type PathRule = string | RegExp | ((ctx: CacheContext) => boolean)
+
+/**
+ * Engine options (see `@cachewire/http`), with `key` and `tags` taking the Koa context, so they
+ * can read `ctx.params`, `ctx.state.user` or anything else a middleware attached.
+ */
+export interface KoaCacheOptions extends Omit<HttpCacheOptions, 'key' | 'tags'> {
+  /**
+   * Extra key material for a request (a tenant id, say); return false to not cache it. It runs
+   * before the handler, so on `app.use` it sees no `ctx.params` (use `cachedRoute` for those).
+   */
+  key?: ((ctx: CacheContext) => string | false | undefined) | undefined
+  /** Tags for stored responses, for `invalidateTags`: a list, or a function of the context. */
+  tags?: readonly string[] | ((ctx: CacheContext) => readonly string[]) | undefined
+}
+
+/** Options of {@link cacheMiddleware}. */
+export interface CacheMiddlewareOptions extends KoaCacheOptions {
+  /**
+   * Only requests matching one of these rules use the cache; others pass through untouched.
+   * Strings are path prefixes on segment boundaries (`'/api'` matches `/api` and `/api/users`,
+   * not `/apis`), matched against the full path (`ctx.originalUrl` without the query).
+   * @default every path
+   */
+  include?: PathRule | readonly PathRule[] | undefined
+  /** Requests matching one of these rules pass through untouched; wins over `include`. @default none */
+  exclude?: PathRule | readonly PathRule[] | undefined
+}
+
+/** Options of {@link cachedRoute}: the engine options, with `ttl`, `tags` and `key` the usual per-route ones. */
+export type CachedRouteOptions = KoaCacheOptions
+
+/** Where the Koa context rides along on the engine's request, for `key` and `tags`. */
+export const kKoaContext: unique symbol = Symbol('cachewire.koa.context')
+
+/** The engine's request with the Koa context attached. */
+export type KoaHttpRequest = HttpRequest & { [kKoaContext]?: CacheContext }
+
+/**
+ * Turns Koa-facing `key`/`tags` functions into the engine's (which take its neutral request).
+ * Anything that is not a function is passed through for the engine to validate.
+ */
+export function toEngineOptions(options: KoaCacheOptions): HttpCacheOptions {
+  const { key, tags, ...rest } = options as KoaCacheOptions & { include?: unknown; exclude?: unknown }
+  delete (rest as { include?: unknown }).include
+  delete (rest as { exclude?: unknown }).exclude
+  const engine: HttpCacheOptions = { ...rest }
+  if (typeof key === 'function') engine.key = (request) => key(koaContext(request))
+  else if (key !== undefined) engine.key = key
+  if (typeof tags === 'function') engine.tags = (request) => tags(koaContext(request))
+  else if (tags !== undefined) engine.tags = tags
+  return engine
+}
+
+function koaContext(request: HttpRequest): CacheContext {
+  const ctx = (request as KoaHttpRequest)[kKoaContext]
+  if (ctx === undefined) throw new TypeError('cachewire: the engine called a key or tags function with a request it was not given')
+  return ctx
+}
+
+/**
+ * Compiles include/exclude rules once; the result answers "does this request use the cache?".
+ * Throws `InvalidOptionError` naming the bad rule.
+ */
+export function compilePathRules(
+  include: CacheMiddlewareOptions['include'],
+  exclude: CacheMiddlewareOptions['exclude']
+): ((ctx: CacheContext) => boolean) | undefined {
+  const included = include === undefined ? undefined : compileRules(include, 'include')
+  const excluded = exclude === undefined ? undefined : compileRules(exclude, 'exclude')
+  if (included === undefined && excluded === undefined) return undefined
+  return (ctx) => {
+    const path = pathOf(ctx.originalUrl)
+    if (excluded?.some((rule) => rule(ctx, path)) === true) return false
+    return included === undefined || included.some((rule) => rule(ctx, path))
+  }
+}
+
+type CompiledRule = (ctx: CacheContext, path: string) => boolean
+
+function compileRules(value: PathRule | readonly PathRule[], name: string): CompiledRule[] {
+  const list: readonly unknown[] = Array.isArray(value) ? value : [value]
+  return list.map((rule, i) => compileRule(rule, Array.isArray(value) ? `${name}[${i}]` : name))
+}
+
+function compileRule(rule: unknown, name: string): CompiledRule {
+  if (typeof rule === 'function') return (ctx) => (rule as (ctx: CacheContext) => boolean)(ctx) === true
+  if (rule instanceof RegExp) {
+    // A global or sticky RegExp keeps lastIndex between tests; a copy without those flags does not.
+    const pattern = new RegExp(rule.source, rule.flags.replace(/[gy]/g, ''))
+    return (_ctx, path) => pattern.test(path)
+  }
+  if (typeof rule === 'string' && rule.startsWith('/')) {
+    const prefix = rule.length > 1 && rule.endsWith('/') ? rule.slice(0, -1) : rule
+    if (prefix === '/') return () => true
+    return (_ctx, path) => path === prefix || path.startsWith(`${prefix}/`)
+  }
+  throw new InvalidOptionError(name, 'a path prefix starting with "/", a RegExp or a function', rule)
+}
+
+function pathOf(url: string): string {
+  const query = url.indexOf('?')
+  return query === -1 ? url : url.slice(0, query)
+}

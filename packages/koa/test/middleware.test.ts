@@ -1,0 +1,250 @@
+import { gunzipSync } from 'node:zlib'
+import compress from 'koa-compress'
+import { describe, expect, it } from 'vitest'
+import {
+  cacheMiddleware,
+  CachewireError,
+  InvalidOptionError,
+  MemoryStore,
+  type CacheMiddlewareOptions,
+} from '../src/index.js'
+import type Koa3 from 'koa'
+import { KOAS, manualClock, serve } from './helpers.js'
+
+describe('cacheMiddleware(options)', () => {
+  describe('when an option is invalid', () => {
+    const cases: Array<[string, CacheMiddlewareOptions]> = [
+      ['ttl', { ttl: 'soon' as never }],
+      ['maxEntrySize', { maxEntrySize: -1 }],
+      ['statuses[0]', { statuses: [99] }],
+      ['hosts[0]', { hosts: ['not a host'] }],
+      ['include', { include: 5 as never }],
+      ['exclude[1]', { exclude: ['/a', 'b'] }],
+      ['key', { key: 'tenant' as never }],
+      ['coalesce.timeoutMs', { coalesce: { timeoutMs: 0 } }],
+      ['staleWhileRevalidate', { staleWhileRevalidate: 'later' as never }],
+    ]
+    it.each(cases)('throws an InvalidOptionError naming %s, when the middleware is built', (option, options) => {
+      let thrown: unknown
+      try {
+        cacheMiddleware(options)
+      } catch (error) {
+        thrown = error
+      }
+      expect(thrown).toBeInstanceOf(InvalidOptionError)
+      expect(thrown).toBeInstanceOf(CachewireError)
+      expect((thrown as InvalidOptionError).option).toBe(option)
+      expect((thrown as Error).message).toContain(`options.${option}`)
+    })
+
+    it('rejects options that are not an object', () => {
+      expect(() => cacheMiddleware(null as never)).toThrow(InvalidOptionError)
+    })
+  })
+
+  it('returns a named async middleware with the cache helpers', () => {
+    const middleware = cacheMiddleware()
+    expect(middleware.name).toBe('cachewire')
+    expect(typeof middleware.invalidateTags).toBe('function')
+    expect(typeof middleware.purgeUrl).toBe('function')
+    expect(typeof middleware.whenIdle).toBe('function')
+    expect(typeof middleware.cache.get).toBe('function')
+  })
+})
+
+describe.each(KOAS)('cacheMiddleware on $name', ({ Koa }) => {
+  /** An app whose last middleware answers `v<n>` and counts runs per path. */
+  async function app(options: CacheMiddlewareOptions, setup?: (app: Koa3) => void, headers: Record<string, string> = {}) {
+    const koa = new Koa()
+    koa.silent = true
+    const calls = new Map<string, number>()
+    const cache = cacheMiddleware({ store: new MemoryStore(), ...options })
+    setup?.(koa)
+    koa.use(cache)
+    koa.use((ctx) => {
+      const n = (calls.get(ctx.path) ?? 0) + 1
+      calls.set(ctx.path, n)
+      ctx.set(headers)
+      ctx.body = `${ctx.path} v${n}`
+    })
+    const served = await serve(koa)
+    const get = async (path: string, init?: Parameters<typeof served.request>[1]) => {
+      const response = await served.request(path, init)
+      await cache.whenIdle()
+      return response
+    }
+    return { get, calls: (path: string) => calls.get(path) ?? 0, cache }
+  }
+
+  it('serves hits without running later middleware', async () => {
+    const { get, calls } = await app({ ttl: '1m' })
+    expect((await get('/a')).text).toBe('/a v1')
+    const hit = await get('/a')
+    expect(hit.text).toBe('/a v1')
+    expect(hit.headers['cache-status']).toMatch(/^cachewire; hit; ttl=(59|60)$/)
+    expect(calls('/a')).toBe(1)
+  })
+
+  it('applies include and exclude rules to the full path', async () => {
+    const { get, calls } = await app({ ttl: '1m', include: [/^\/api\//], exclude: (ctx) => ctx.query.fresh === '1' })
+    await get('/api/x')
+    await get('/api/x')
+    await get('/api/x?fresh=1')
+    await get('/other')
+    await get('/other')
+    expect(calls('/api/x')).toBe(2)
+    expect(calls('/other')).toBe(2)
+  })
+
+  it('passes key and tags the Koa context', async () => {
+    const seen: unknown[] = []
+    const { get, calls, cache } = await app(
+      {
+        ttl: '1m',
+        key: (ctx) => String(ctx.state.tenant),
+        tags: (ctx) => {
+          seen.push(ctx.state.tenant)
+          return [`tenant:${String(ctx.state.tenant)}`]
+        },
+      },
+      (koa) =>
+        koa.use(async (ctx, next) => {
+          ctx.state.tenant = ctx.get('x-tenant')
+          await next()
+        })
+    )
+    expect((await get('/t', { headers: { 'x-tenant': 'a' } })).text).toBe('/t v1')
+    expect((await get('/t', { headers: { 'x-tenant': 'b' } })).text).toBe('/t v2')
+    expect((await get('/t', { headers: { 'x-tenant': 'a' } })).text).toBe('/t v1')
+    expect(seen).toEqual(['a', 'b'])
+    expect(await cache.invalidateTags(['tenant:a'])).toBe(1)
+    expect((await get('/t', { headers: { 'x-tenant': 'a' } })).text).toBe('/t v3')
+    expect(calls('/t')).toBe(3)
+  })
+
+  it('takes the host from X-Forwarded-Host only when app.proxy trusts it', async () => {
+    const trusted = await app({ ttl: '1m', hosts: ['shop.test'] }, (koa) => void (koa.proxy = true))
+    const viaProxy = await trusted.get('/h', { headers: { 'x-forwarded-host': 'shop.test' } })
+    expect(viaProxy.headers['cache-status']).toMatch(/stored/)
+    const direct = await app({ ttl: '1m', hosts: ['shop.test'] })
+    const spoofed = await direct.get('/h', { headers: { 'x-forwarded-host': 'shop.test' } })
+    expect(spoofed.headers['cache-status']).toBe('cachewire; fwd=bypass; fwd-status=200')
+  })
+
+  describe('stale-while-revalidate', () => {
+    it('refreshes in the background through the app, with the stored validators', async () => {
+      const clock = manualClock()
+      const seen: Array<{ inm: string | undefined; marker: string | undefined; outer: boolean }> = []
+      const koa = new Koa()
+      const cache = cacheMiddleware({ clock: clock.now })
+      koa.use(async (ctx, next) => {
+        ctx.state.outer = true
+        await next()
+      })
+      koa.use(cache)
+      let n = 0
+      koa.use((ctx) => {
+        n++
+        seen.push({ inm: ctx.get('if-none-match') || undefined, marker: ctx.get('x-cachewire-refresh') || undefined, outer: ctx.state.outer === true })
+        ctx.set('cache-control', 'max-age=10, stale-while-revalidate=60')
+        ctx.set('etag', `"v${n}"`)
+        ctx.body = `v${n}`
+      })
+      const { request } = await serve(koa)
+      await request('/')
+      await cache.whenIdle()
+      clock.advance(20_000)
+      const stale = await request('/')
+      expect(stale.text).toBe('v1')
+      expect(stale.headers.age).toBe('20')
+      await cache.whenIdle()
+      const fresh = await request('/')
+      expect(fresh.text).toBe('v2')
+      expect(fresh.headers.age).toBe('0')
+      expect(seen).toEqual([
+        { inm: undefined, marker: undefined, outer: true },
+        { inm: '"v1"', marker: undefined, outer: true },
+      ])
+    })
+
+    it('treats a refresh marker without its secret as an ordinary request', async () => {
+      const { get, calls } = await app({ ttl: '1m' })
+      await get('/m')
+      const forged = await get('/m', { headers: { 'x-cachewire-refresh': 'guess.1' } })
+      expect(forged.text).toBe('/m v1')
+      expect(forged.headers['cache-status']).toMatch(/; hit/)
+      expect(calls('/m')).toBe(1)
+    })
+  })
+
+  describe('with koa-compress', () => {
+    const long = 'x'.repeat(4096)
+    async function compressed(order: 'before' | 'after') {
+      const koa = new Koa()
+      const cache = cacheMiddleware({ ttl: '1m' })
+      let calls = 0
+      if (order === 'before') koa.use(compress({ threshold: 0 }))
+      koa.use(cache)
+      if (order === 'after') koa.use(compress({ threshold: 0 }))
+      koa.use((ctx) => {
+        calls++
+        ctx.type = 'text/plain'
+        ctx.body = long
+      })
+      const { request } = await serve(koa)
+      const get = async (encoding?: string) => {
+        const response = await request('/', encoding === undefined ? {} : { headers: { 'accept-encoding': encoding } })
+        await cache.whenIdle()
+        return response
+      }
+      return { get, calls: () => calls }
+    }
+    const text = (response: { headers: Record<string, unknown>; body: Buffer }): string =>
+      response.headers['content-encoding'] === 'gzip' ? gunzipSync(response.body).toString() : response.body.toString()
+
+    it.each(['before', 'after'] as const)('keeps bytes and Content-Encoding together with compression %s the cache', async (order) => {
+      const { get, calls } = await compressed(order)
+      const gzipMiss = await get('gzip')
+      const gzipHit = await get('gzip')
+      const identity = await get('identity')
+      const identityAgain = await get('identity')
+      for (const response of [gzipMiss, gzipHit]) {
+        expect(response.headers['content-encoding']).toBe('gzip')
+        expect(text(response)).toBe(long)
+      }
+      for (const response of [identity, identityAgain]) {
+        expect(response.headers['content-encoding']).toBeUndefined()
+        expect(response.body.toString()).toBe(long)
+      }
+      expect(gzipHit.headers['cache-status']).toMatch(/; hit/)
+      expect(identityAgain.headers['cache-status']).toMatch(/; hit/)
+      // Compression after the cache stores one variant per encoding; before it, the cache keeps
+      // identity bytes and compression re-applies on hits.
+      expect(calls()).toBeLessThanOrEqual(2)
+    })
+  })
+
+  describe('ctx.cache and ctx.state.cache', () => {
+    it('are the same invalidation helpers, bound to the request host', async () => {
+      const koa = new Koa()
+      const cache = cacheMiddleware({ ttl: '1m' })
+      koa.use(cache)
+      let n = 0
+      koa.use(async (ctx) => {
+        expect(ctx.state.cache).toBe(ctx.cache)
+        if (ctx.method === 'POST') {
+          ctx.body = { purged: await ctx.cache?.purgeUrl('/page'), tagged: await ctx.cache?.invalidateTags(['none']) }
+          return
+        }
+        ctx.body = `page v${++n}`
+      })
+      const { request } = await serve(koa)
+      await request('/page')
+      await cache.whenIdle()
+      expect((await request('/page')).text).toBe('page v1')
+      const purge = await request('/page', { method: 'POST' })
+      expect(JSON.parse(purge.text)).toEqual({ purged: 1, tagged: 0 })
+      expect((await request('/page')).text).toBe('page v2')
+    })
+  })
+})
