@@ -1,0 +1,75 @@
+// A small API on the in-memory store. Every request is logged with its Cache-Status, and at
+// startup the app calls itself so the log shows a miss, a hit, a 304 and a tag purge.
+//   pnpm --filter example-express-memory start        (PORT=3000; EXIT_AFTER_DEMO=1 to stop after the demo)
+import { get } from 'node:http'
+import express from 'express'
+import { cacheMiddleware } from '@cachewire/express'
+
+const port = Number(process.env.PORT ?? 3000)
+const app = express()
+const users = new Map([['1', { id: 1, name: 'Ada' }], ['2', { id: 2, name: 'Grace' }]])
+const slow = () => new Promise((resolve) => setTimeout(resolve, 50)) // a pretend database
+
+app.use((req, res, next) => {
+  const started = performance.now()
+  res.on('finish', () => {
+    const status = String(res.getHeader('cache-status') ?? '')
+    const label = /; hit/.test(status) ? 'HIT' : /fwd=(bypass|method)/.test(status) || status === '' ? 'BYPASS' : 'MISS'
+    const ms = (performance.now() - started).toFixed(1)
+    console.log(`${req.method.padEnd(4)} ${req.originalUrl.padEnd(18)} ${res.statusCode} ${label.padEnd(6)} ${ms.padStart(6)} ms  ${status}`)
+  })
+  next()
+})
+
+const cache = cacheMiddleware({ ttl: '1m' })
+app.use(cache)
+
+app.get('/products', async (_req, res) => {
+  await slow()
+  res.json([{ id: 1, name: 'Keyboard' }, { id: 2, name: 'Mouse' }])
+})
+
+app.get('/users/:id', async (req, res) => {
+  await slow()
+  const user = users.get(req.params.id)
+  if (user === undefined) return void res.status(404).json({ error: 'no such user' })
+  // Surrogate-Key values become tags of the stored response (the field itself never leaves).
+  res.set('surrogate-key', `user:${user.id} users`).json(user)
+})
+
+app.post('/users/:id/purge', async (req, res) => {
+  const removed = await req.cache?.invalidateTags([`user:${req.params.id}`])
+  res.json({ removed })
+})
+
+const server = app.listen(port, async () => {
+  const base = `http://localhost:${port}`
+  console.log(`cachewire example (in-memory store) on ${base}\n`)
+  // Each step waits for the previous response to be stored (stores never delay a response).
+  const call = async (path: string, init?: RequestInit) => {
+    const response = await fetch(base + path, init)
+    await response.arrayBuffer()
+    await cache.whenIdle()
+    return response
+  }
+  // Not fetch: it adds Cache-Control: no-cache to conditional requests, forcing a revalidation.
+  const revalidate = (path: string, etag: string) =>
+    new Promise((resolve) => get(base + path, { headers: { 'if-none-match': etag } }, (res) => res.resume().on('end', resolve)))
+  const step = (text: string) => console.log(`\n# ${text}`)
+  step('a miss, then a hit')
+  await call('/products')
+  const hit = await call('/products')
+  step('a conditional request answered 304 from the cache')
+  await revalidate('/products', hit.headers.get('etag') ?? '')
+  step('a tagged user: miss, hit, purge by tag, miss again')
+  await call('/users/1')
+  await call('/users/1')
+  await call('/users/1/purge', { method: 'POST' })
+  await call('/users/1')
+  if (process.env.EXIT_AFTER_DEMO === '1') {
+    server.close(() => process.exit(0))
+    server.closeAllConnections()
+    return
+  }
+  console.log(`\nServing on ${base} (try: curl -i ${base}/products). Ctrl+C to stop.`)
+})

@@ -1,0 +1,40 @@
+import type { NextFunction, Request, Response } from 'express'
+import type { Cache } from '@cachewire/http'
+import type { ExpressCache } from './express-cache.js'
+
+/**
+ * An Express middleware. Generic in the route parameters, so that in
+ * `app.get('/users/:id', middleware, handler)` the handler's `req.params.id` keeps its type.
+ */
+export interface Middleware {
+  <P>(req: Request<P>, res: Response, next: NextFunction): void
+}
+
+/** A cache middleware, plus the invalidation helpers of its cache for use outside a request. */
+export interface CacheHandler extends Middleware {
+  /** The core cache the responses live in. */
+  readonly cache: Cache
+  /** Removes every stored response filed under any of the tags; resolves how many were removed. */
+  invalidateTags(tags: readonly string[]): Promise<number>
+  /**
+   * Removes every stored response for a URL (all variants and schemes): an absolute URL, or a
+   * path with its host (`purgeUrl('/users/7', 'api.example.com')`).
+   */
+  purgeUrl(url: string, host?: string): Promise<number>
+  /** Resolves when background work (cache writes, refreshes) has settled: for tests and shutdown. */
+  whenIdle(): Promise<void>
+}
+
+/** Gives a named middleware function its helpers. */
+export function withHelpers(
+  middleware: (req: Request, res: Response, next: NextFunction) => void,
+  express: ExpressCache
+): CacheHandler {
+  const engine = express.engine
+  return Object.assign(middleware, {
+    cache: engine.cache,
+    invalidateTags: (tags: readonly string[]) => engine.invalidateTags(tags),
+    purgeUrl: (url: string, host?: string) => engine.purgeUrl(url, host),
+    whenIdle: () => express.whenIdle(),
+  }) as unknown as CacheHandler
+}

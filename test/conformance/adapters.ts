@@ -1,0 +1,131 @@
+/**
+ * The conformance seam: one `createApp(routes, cacheOptions)` per framework version, each mapping
+ * the suite's neutral routes onto the framework the way an app would write them, with the
+ * framework's `cacheMiddleware` in front. Framework defaults that are not the cache's business
+ * (Express's own weak ETag and X-Powered-By) are switched off, so headers compare across adapters.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { Readable } from 'node:stream'
+import express from 'express'
+import express4 from 'express4'
+import type { Request, Response, NextFunction } from 'express'
+import Koa from 'koa'
+import Koa2 from 'koa2'
+import type { Context } from 'koa'
+import Router from '@koa/router'
+import { cacheMiddleware as expressCache } from '@cachewire/express'
+import { cacheMiddleware as koaCache } from '@cachewire/koa'
+import { behaviourOf, routeId, type Adapter, type Behaviour, type BuiltApp, type RouteSpec } from './suite.js'
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** The stream a `{ chunks }` body becomes, the same for every framework. */
+function chunkStream(chunks: readonly string[], delayMs = 0): Readable {
+  return Readable.from(
+    (async function* body(): AsyncGenerator<Buffer> {
+      for (const chunk of chunks) {
+        if (delayMs > 0) await sleep(delayMs)
+        yield Buffer.from(chunk)
+      }
+    })()
+  )
+}
+
+/** Counts the run and waits out the behaviour's delay; throws when it says so. */
+async function start(route: RouteSpec, calls: Map<string, number>, headers: IncomingMessage['headers'], clock: () => number): Promise<Behaviour> {
+  const id = routeId(route)
+  const call = (calls.get(id) ?? 0) + 1
+  calls.set(id, call)
+  const behaviour = behaviourOf(route, { call, headers, now: clock() })
+  if (behaviour.delayMs !== undefined) await sleep(behaviour.delayMs)
+  if (behaviour.throws === true) throw new Error(`${id} failed on purpose`)
+  return behaviour
+}
+
+// ---------------------------------------------------------------------------------------------
+// Express 4 and 5
+
+type ExpressFactory = typeof express
+
+function expressAdapter(name: string, factory: ExpressFactory): Adapter {
+  return {
+    name,
+    createApp(routes, cacheOptions, { calls, clock }): BuiltApp {
+      const app = factory()
+      app.set('etag', false)
+      app.disable('x-powered-by')
+      const cache = expressCache(cacheOptions)
+      app.use(cache)
+      for (const route of routes) {
+        const method = (route.method ?? 'GET').toLowerCase() as 'get' | 'post' | 'put' | 'delete'
+        app[method](route.path, (req: Request, res: Response, next: NextFunction) => {
+          answerExpress(route, req, res, calls, clock).catch(next)
+        })
+      }
+      return {
+        app: app as unknown as (req: IncomingMessage, res: ServerResponse) => void,
+        whenIdle: () => cache.whenIdle(),
+        invalidateTags: (tags) => cache.invalidateTags(tags),
+      }
+    },
+  }
+}
+
+async function answerExpress(route: RouteSpec, req: Request, res: Response, calls: Map<string, number>, clock: () => number): Promise<void> {
+  const behaviour = await start(route, calls, req.headers, clock)
+  if (behaviour.invalidateTags !== undefined) await req.cache?.invalidateTags(behaviour.invalidateTags)
+  if (behaviour.purgeUrl !== undefined) await req.cache?.purgeUrl(behaviour.purgeUrl)
+  res.status(behaviour.status ?? 200)
+  for (const [name, value] of Object.entries(behaviour.headers ?? {})) res.setHeader(name, value)
+  const body = behaviour.body ?? { empty: true }
+  if ('text' in body) res.send(Buffer.from(body.text))
+  else if ('json' in body) res.json(body.json)
+  else if ('chunks' in body) chunkStream(body.chunks, body.delayMs).pipe(res)
+  else res.end()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Koa 2 and 3
+
+type KoaFactory = typeof Koa
+
+function koaAdapter(name: string, KoaClass: KoaFactory): Adapter {
+  return {
+    name,
+    createApp(routes, cacheOptions, { calls, clock }): BuiltApp {
+      const app = new KoaClass()
+      // Thrown handler errors are part of the script; Koa's default logger would only add noise.
+      app.silent = true
+      const cache = koaCache(cacheOptions)
+      const router = new Router()
+      app.use(cache)
+      for (const route of routes) {
+        const method = (route.method ?? 'GET').toLowerCase() as 'get' | 'post' | 'put' | 'delete'
+        router[method](route.path, (ctx: Context) => answerKoa(route, ctx, calls, clock))
+      }
+      app.use(router.routes())
+      return { app, whenIdle: () => cache.whenIdle(), invalidateTags: (tags) => cache.invalidateTags(tags) }
+    },
+  }
+}
+
+async function answerKoa(route: RouteSpec, ctx: Context, calls: Map<string, number>, clock: () => number): Promise<void> {
+  const behaviour = await start(route, calls, ctx.req.headers, clock)
+  if (behaviour.invalidateTags !== undefined) await ctx.cache?.invalidateTags(behaviour.invalidateTags)
+  if (behaviour.purgeUrl !== undefined) await ctx.cache?.purgeUrl(behaviour.purgeUrl)
+  ctx.status = behaviour.status ?? 200
+  for (const [name, value] of Object.entries(behaviour.headers ?? {})) ctx.set(name, value)
+  const body = behaviour.body ?? { empty: true }
+  if ('text' in body) ctx.body = body.text
+  else if ('json' in body) ctx.body = body.json
+  else if ('chunks' in body) ctx.body = chunkStream(body.chunks, body.delayMs)
+  else if (ctx.status !== 204 && ctx.status !== 304) ctx.body = ''
+}
+
+/** Every framework version the adapters support. */
+export const ADAPTERS: readonly Adapter[] = [
+  expressAdapter('express 4', express4 as unknown as ExpressFactory),
+  expressAdapter('express 5', express),
+  koaAdapter('koa 2', Koa2 as unknown as KoaFactory),
+  koaAdapter('koa 3', Koa),
+]
