@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express'
-import type { Cache } from '@cachewire/http'
+import type { Cache, HttpCache } from '@cachewire/http'
 import type { ExpressCache } from './express-cache.js'
 
 /**
@@ -9,6 +9,17 @@ import type { ExpressCache } from './express-cache.js'
 export interface Middleware {
   <P>(req: Request<P>, res: Response, next: NextFunction): void
 }
+
+/** What `cacheFront` needs from a middleware: its engine and whether its rules need the Express request. */
+export interface FrontDoorInfo {
+  engine: HttpCache
+  /** Include/exclude over the URL, when the rules are paths and RegExps only. */
+  selects: ((url: string) => boolean) | undefined
+  /** A key function or a function rule: only the middleware can serve such requests. */
+  needsRequest: boolean
+}
+
+export const kFrontDoor: unique symbol = Symbol('cachewire.express.front-door')
 
 /** A cache middleware, plus the invalidation helpers of its cache for use outside a request. */
 export interface CacheHandler extends Middleware {
@@ -23,15 +34,19 @@ export interface CacheHandler extends Middleware {
   purgeUrl(url: string, host?: string): Promise<number>
   /** Resolves when background work (cache writes, refreshes) has settled: for tests and shutdown. */
   whenIdle(): Promise<void>
+  /** @internal read by `cacheFront` */
+  readonly [kFrontDoor]: FrontDoorInfo
 }
 
 /** Gives a named middleware function its helpers. */
 export function withHelpers(
   middleware: (req: Request, res: Response, next: NextFunction) => void,
-  express: ExpressCache
+  express: ExpressCache,
+  front?: Omit<FrontDoorInfo, 'engine'>
 ): CacheHandler {
   const engine = express.engine
   return Object.assign(middleware, {
+    [kFrontDoor]: { engine, selects: front?.selects, needsRequest: front?.needsRequest ?? true },
     cache: engine.cache,
     invalidateTags: (tags: readonly string[]) => engine.invalidateTags(tags),
     purgeUrl: (url: string, host?: string) => engine.purgeUrl(url, host),

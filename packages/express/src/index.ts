@@ -1,5 +1,7 @@
 export { cacheMiddleware } from './middleware.js'
 export { cachedRoute } from './cached-route.js'
+export { cacheFront } from './front-door.js'
+export type { CacheFrontOptions, ExpressListener } from './front-door.js'
 export { cacheControl } from './cache-control.js'
 export { conditional } from './conditional.js'
 export type { CacheMiddlewareOptions, CachedRouteOptions, ExpressCacheOptions, PathRule } from './options.js'

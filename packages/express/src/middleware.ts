@@ -28,11 +28,14 @@ export function cacheMiddleware(options: CacheMiddlewareOptions = {}): CacheHand
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an object', options)
   const selects = compilePathRules(options.include, options.exclude)
   const express = new ExpressCache(options)
+  const needsRequest = typeof options.key === 'function' || [options.include, options.exclude].flat().some((rule) => typeof rule === 'function')
+  // Path and RegExp rules read only the URL, so the front door can apply them to a raw request.
+  const front = { needsRequest, selects: selects === undefined ? undefined : (url: string) => selects({ originalUrl: url } as Request) }
   return withHelpers(function cachewire(req: Request, res: Response, next: NextFunction): void {
     if (selects !== undefined && !selects(req)) {
       next()
       return
     }
     express.serve(req, res, next)
-  }, express)
+  }, express, front)
 }

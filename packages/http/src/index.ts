@@ -1,4 +1,6 @@
 export { createHttpCache, HttpCache } from './engine.js'
+export { createFrontDoor, writeReply } from './node/front-door.js'
+export type { FrontDoorOptions } from './node/front-door.js'
 export { resolveHttpCacheOptions, resolveRouteOptions } from './options.js'
 export type { ResolvedHttpCacheOptions } from './options.js'
 export type {

@@ -30,11 +30,14 @@ export function cacheMiddleware(options: CacheMiddlewareOptions = {}): CacheHand
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an object', options)
   const selects = compilePathRules(options.include, options.exclude)
   const koa = new KoaCache(options)
+  const needsRequest = typeof options.key === 'function' || [options.include, options.exclude].flat().some((rule) => typeof rule === 'function')
+  // Path and RegExp rules read only the URL, so the front door can apply them to a raw request.
+  const front = { needsRequest, selects: selects === undefined ? undefined : (url: string) => selects({ originalUrl: url } as CacheContext) }
   return withHelpers(async function cachewire(ctx: CacheContext, next: Next): Promise<void> {
     if (selects !== undefined && !selects(ctx)) {
       await next()
       return
     }
     await koa.serve(ctx, next)
-  }, koa)
+  }, koa, front)
 }
