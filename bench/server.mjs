@@ -157,3 +157,6 @@ const server = await build(undefined)
 server.keepAliveTimeout = 60_000
 server.listen(port, '127.0.0.1', () => process.send?.('listening') ?? console.log(`${variant} on ${port}`))
 process.on('SIGTERM', () => server.close(() => process.exit(0)))
+// SIGINT exits at once (and lets --cpu-prof write its profile).
+process.on('SIGINT', () => process.exit(0))
+if (process.env.EXIT_AFTER_MS) setTimeout(() => process.exit(0), Number(process.env.EXIT_AFTER_MS))

@@ -52,6 +52,8 @@ interface Shared {
   flights: SingleFlight
   /** Recent loader durations per key (ms), for XFetch's delta. Insertion-ordered, trimmed to LOADER_DURATIONS_KEPT. */
   loaderDurations: Map<string, number>
+  /** Byte values already decoded, by the stored bytes they view. Weak: evicted entries take theirs along. */
+  byteViews: WeakMap<Uint8Array, unknown>
   events: EventEmitter<CacheEvents>
 }
 
@@ -88,6 +90,7 @@ export class Cache {
       stats: new StatsCounters(),
       flights: new SingleFlight(),
       loaderDurations: new Map(),
+      byteViews: new WeakMap(),
       events: new EventEmitter<CacheEvents>(),
     }
     this.#namespace = undefined
@@ -135,9 +138,14 @@ export class Cache {
     if (storeKey === undefined) return this.#miss(key)
     const bytes = await this.#call('get', () => this.#shared.store.get(storeKey), undefined)
     if (bytes === undefined) return this.#miss(key)
-    let value: unknown
+    let value: unknown = this.#shared.byteViews.get(bytes)
     try {
-      value = decodeValue(bytes, key)
+      if (value === undefined) {
+        value = decodeValue(bytes, key)
+        // A store that hands back the same bytes each time (memory) gets the same view each time,
+        // so callers can memoise work per stored value. JSON values are decoded fresh: callers may mutate them.
+        if (Buffer.isBuffer(value)) this.#shared.byteViews.set(bytes, value)
+      }
     } catch (error) {
       this.#report(error instanceof CachewireError ? error : new DecodeError(key, error))
       void this.#call('delete', () => this.#shared.store.delete(storeKey), false)
@@ -146,6 +154,44 @@ export class Cache {
     this.#shared.stats.hits++
     this.#shared.events.emit('hit', { key })
     return value as T
+  }
+
+  /**
+   * Reads without I/O when the store can (a memory store, a tiered store's L1): resolves nothing,
+   * returns at once. `{ value }` is the answer (`value` undefined: a miss); `undefined` means it
+   * cannot be told synchronously, so call `get`. For hot paths that want to skip promise work.
+   *
+   * @example
+   * ```ts
+   * const found = cache.readSync<Buffer>('k')
+   * const value = found !== undefined ? found.value : await cache.get<Buffer>('k')
+   * ```
+   */
+  readSync<T = unknown>(key: string): { value: T | undefined } | undefined {
+    assertKey(key, 'key')
+    const store = this.#shared.store
+    if (store.getSync === undefined || store.syncReads === undefined) return undefined
+    const storeKey = this.#storeKeySync(key, store)
+    if (storeKey === undefined) return undefined
+    const bytes = store.getSync(storeKey)
+    if (bytes === undefined) {
+      if (store.syncReads !== 'complete') return undefined
+      this.#miss(key)
+      return { value: undefined }
+    }
+    let value: unknown = this.#shared.byteViews.get(bytes)
+    if (value === undefined) {
+      try {
+        value = decodeValue(bytes, key)
+      } catch {
+        // `get` reports and deletes an undecodable value; let it.
+        return undefined
+      }
+      if (Buffer.isBuffer(value)) this.#shared.byteViews.set(bytes, value)
+    }
+    this.#shared.stats.hits++
+    this.#shared.events.emit('hit', { key })
+    return { value: value as T }
   }
 
   /**
@@ -410,6 +456,15 @@ export class Cache {
       this.#report(error instanceof CachewireError ? error : new StoreError(operation, error))
       return fallback
     }
+  }
+
+  /** The store key without I/O, or undefined when a namespace version is not known synchronously. */
+  #storeKeySync(key: string, store: Store): string | undefined {
+    const namespace = this.#namespace
+    if (namespace === undefined) return key
+    const version = store.getSync?.(namespaceVersionKey(namespace))
+    if (version === undefined) return undefined
+    return `${namespace}@${Buffer.from(version.buffer, version.byteOffset, version.byteLength).toString('latin1')}:${key}`
   }
 
   async #storeKey(key: string): Promise<string | undefined> {

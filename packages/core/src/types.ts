@@ -35,6 +35,16 @@ export interface Store {
   increment(key: string, by: number, ttlMs: number): Promise<number>
   /** Removes everything this store owns (for Redis: every key under its prefix). */
   clear(): Promise<void>
+  /**
+   * Reads without I/O, for hot paths. Resolves nothing asynchronously: `undefined` means "not
+   * available synchronously"; whether that is a definite miss is said by `syncReads`.
+   */
+  getSync?(key: string): Uint8Array | undefined
+  /**
+   * `'complete'`: `getSync` sees everything the store holds (a memory store), so its `undefined` is
+   * a miss. `'partial'`: it sees part (a tiered store's L1), so `undefined` means "ask `get`".
+   */
+  readonly syncReads?: 'complete' | 'partial'
   /** The value and its remaining TTL in one call; lets a tiered store give L1 copies the right lifetime. */
   getWithTtl?(key: string): Promise<{ value: Uint8Array; ttlMs: number } | undefined>
   /** Like `invalidateTags`, but resolves the keys it removed, so peers can evict their own copies. */

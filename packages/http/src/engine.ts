@@ -10,6 +10,7 @@ import { gatewayTimeout, serveStored } from './flows/serve-stored.js'
 import { decideStored, withinStaleIfError } from './flows/stale.js'
 import { resolveHttpCacheOptions, type ResolvedHttpCacheOptions } from './options.js'
 import { prepareRequest, type RequestContext } from './request/prepare-request.js'
+import { KeyHasher } from './request/cache-key.js'
 import { purgeTag } from './request/purge-target.js'
 import { stripValidators } from './request/strip-validators.js'
 import { formatCacheStatus, remainingTtl, type CacheStatusParams, type Forward } from './semantics/cache-status.js'
@@ -17,6 +18,9 @@ import { requestUsability } from './semantics/freshness.js'
 import { toHeaderPairs } from './semantics/headers.js'
 import { Reason } from './semantics/reasons.js'
 import type { HeaderPairs, HttpCacheOptions, HttpRequest, Outcome, ReplyOutcome, RunHandler, StoredResponse } from './types.js'
+
+/** `lookupSync`'s answer when only an asynchronous store read can tell. */
+export const NEEDS_STORE: unique symbol = Symbol('cachewire.needs-store')
 
 /**
  * The HTTP caching engine: RFC 9111 shared-cache semantics over a core `Cache`. Adapters call
@@ -38,11 +42,12 @@ export class HttpCache {
   readonly #refreshing = new Set<string>()
   readonly #pending = new Set<Promise<void>>()
   readonly #services: RevalidationServices
+  readonly #hasher = new KeyHasher()
 
   constructor(options: HttpCacheOptions | ResolvedHttpCacheOptions = {}) {
     this.options = resolveHttpCacheOptions(options)
     this.cache = this.options.cache
-    this.#entries = new EntryStore(this.cache, this.options.clock, (error) => this.#report(error))
+    this.#entries = new EntryStore(this.cache, this.options.clock, (error) => this.#report(error), this.#hasher)
     this.#coalescer = new Coalescer(this.options.coalesce.timeoutMs, this.options.clock)
     this.#services = {
       clock: this.options.clock,
@@ -63,7 +68,7 @@ export class HttpCache {
   async handle(request: HttpRequest, runHandler: RunHandler, refresh?: RunHandler): Promise<Outcome> {
     let context: RequestContext
     try {
-      const prepared = prepareRequest(request, this.options)
+      const prepared = prepareRequest(request, this.options, this.#hasher)
       if ('reason' in prepared) return this.#bypass(request, prepared.reason, prepared.invalidation)
       context = prepared
     } catch (error) {
@@ -77,7 +82,7 @@ export class HttpCache {
       return runHandler(origin)
     }
     try {
-      const found = await this.#entries.lookup(context)
+      const found = this.#entries.lookupSync(context) ?? (await this.#entries.lookup(context))
       if (found.entry !== undefined) return await this.#fromStored(context, found, guarded, refresh)
       return await this.#miss(context, found)
     } catch (error) {
@@ -102,22 +107,51 @@ export class HttpCache {
    * ```
    */
   async lookup(request: HttpRequest): Promise<ReplyOutcome | undefined> {
+    const now = this.lookupSync(request)
+    if (now !== NEEDS_STORE) return now
     try {
-      const context = prepareRequest(request, this.options)
+      const context = prepareRequest(request, this.options, this.#hasher)
       if ('reason' in context) return undefined
-      const found = await this.#entries.lookup(context)
-      const entry = found.entry
-      if (entry === undefined) return undefined
-      // RFC 9111 §3.5, as in #fromStored.
-      if (context.authorization && !entry.sharedWithAuthorization) return undefined
-      const now = this.options.clock()
-      const decision = decideStored(entry, context.directives, now, { respectRequest: this.options.respectRequestNoCache, canRefresh: false })
-      if (decision.action !== 'serve') return undefined
-      return serveStored(entry, context.request, now, this.#status({ hit: true, ttl: remainingTtl(entry.staleAt, now) }), 'hit')
+      return this.#replyFromLookup(context, await this.#entries.lookup(context))
     } catch (error) {
       this.#report(error)
       return undefined
     }
+  }
+
+  /**
+   * `lookup` without I/O: a reply, `undefined` (the app must answer), or `NEEDS_STORE` when only
+   * an asynchronous store read can tell (Redis; a tiered store's L1 miss). With a memory store a
+   * front-door hit is answered in the same tick the request arrived, with no promise work.
+   *
+   * @example
+   * ```ts
+   * const reply = engine.lookupSync(request)
+   * if (reply === NEEDS_STORE) engine.lookup(request).then(...)
+   * ```
+   */
+  lookupSync(request: HttpRequest): ReplyOutcome | undefined | typeof NEEDS_STORE {
+    try {
+      const context = prepareRequest(request, this.options, this.#hasher)
+      if ('reason' in context) return undefined
+      const found = this.#entries.lookupSync(context)
+      if (found === undefined) return NEEDS_STORE
+      return this.#replyFromLookup(context, found)
+    } catch (error) {
+      this.#report(error)
+      return undefined
+    }
+  }
+
+  /** What a front door may answer from a lookup: a usable fresh entry only (RFC 9111 §3.5, §4.2). */
+  #replyFromLookup(context: RequestContext, found: Lookup): ReplyOutcome | undefined {
+    const entry = found.entry
+    if (entry === undefined) return undefined
+    if (context.authorization && !entry.sharedWithAuthorization) return undefined
+    const now = this.options.clock()
+    const decision = decideStored(entry, context.directives, now, { respectRequest: this.options.respectRequestNoCache, canRefresh: false })
+    if (decision.action !== 'serve') return undefined
+    return serveStored(entry, context.request, now, this.#status({ hit: true, ttl: remainingTtl(entry.staleAt, now) }), 'hit')
   }
 
   /**

@@ -1,4 +1,4 @@
-export { createHttpCache, HttpCache } from './engine.js'
+export { createHttpCache, HttpCache, NEEDS_STORE } from './engine.js'
 export { createFrontDoor, writeReply } from './node/front-door.js'
 export type { FrontDoorOptions } from './node/front-door.js'
 export { resolveHttpCacheOptions, resolveRouteOptions } from './options.js'

@@ -39,3 +39,14 @@ describe('engine.lookup (front door)', () => {
     expect(await t.engine.lookup(t.request())).toBeUndefined()
   })
 })
+
+describe('engine.lookupSync (memory store)', () => {
+  it('answers a hit without a promise, and a miss as undefined', async () => {
+    const t = setup()
+    expect(t.engine.lookupSync(t.request())).toBeUndefined()
+    await t.send()
+    const reply = t.engine.lookupSync(t.request())
+    expect(reply).not.toBeInstanceOf(Promise)
+    expect((reply as { kind: string }).kind).toBe('hit')
+  })
+})

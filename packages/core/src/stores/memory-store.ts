@@ -39,6 +39,7 @@ const ENTRY_OVERHEAD_BYTES = 288
  */
 export class MemoryStore implements Store {
   readonly name = 'memory'
+  readonly syncReads = 'complete'
   readonly #lru: LRUCache<string, MemoryEntry>
   readonly #keysByTag = new Map<string, Set<string>>()
   readonly #locks = new Map<string, { token: string; until: number }>()

@@ -35,6 +35,7 @@ export interface TieredStoreOptions {
  */
 export class TieredStore implements Store {
   readonly name = 'tiered'
+  readonly syncReads = 'partial'
   readonly l1: Store
   readonly l2: Store
   readonly #bus: Bus | undefined
@@ -56,6 +57,11 @@ export class TieredStore implements Store {
   start(): Promise<void> {
     this.#started ??= this.#bus?.subscribe((message) => void this.#apply(message), () => void this.l1.clear()) ?? Promise.resolve()
     return this.#started
+  }
+
+  /** An L1 copy, without I/O; `undefined` means "ask `get`", which also reads L2. */
+  getSync(key: string): Uint8Array | undefined {
+    return this.l1.getSync?.(key)
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {

@@ -1,6 +1,6 @@
 import { DecodeError, type Cache } from '@cachewire/core'
 import type { Admission } from '../flows/admit.js'
-import { hashKey, urlTag, variantKey } from '../request/cache-key.js'
+import { KeyHasher, urlTag, variantKey } from '../request/cache-key.js'
 import type { RequestContext } from '../request/prepare-request.js'
 import { secondaryKey } from '../semantics/vary.js'
 import type { StoredResponse } from '../types.js'
@@ -36,11 +36,19 @@ export class EntryStore {
   readonly #cache: Cache
   readonly #clock: () => number
   readonly #report: (error: unknown) => void
+  readonly #hasher: KeyHasher
+  /**
+   * Decoded values by the stored bytes they came from. A memory store hands back the same bytes
+   * for every hit, so a hit skips decoding; a Redis read brings new bytes and decodes. Entries are
+   * immutable, and the map is weak: an evicted entry's decoding goes with it.
+   */
+  readonly #decoded = new WeakMap<Uint8Array, DecodedValue>()
 
-  constructor(cache: Cache, clock: () => number, report: (error: unknown) => void) {
+  constructor(cache: Cache, clock: () => number, report: (error: unknown) => void, hasher: KeyHasher = new KeyHasher()) {
     this.#cache = cache
     this.#clock = clock
     this.#report = report
+    this.#hasher = hasher
   }
 
   /** Finds the stored response selected by this request, if any. */
@@ -53,9 +61,28 @@ export class EntryStore {
     }
     const index = first.index
     const key = variantKey(context.primary, secondaryKey(index.vary, context.request.headers))
-    const hash = hashKey(key)
+    const hash = this.#hasher.hash(key)
     const second = await this.#read(hash, key, now)
     if (second?.kind === 'entry') return { entry: second.entry, entryHash: hash, index, fwd: 'vary-miss' }
+    return { entry: undefined, entryHash: undefined, index, fwd: 'vary-miss' }
+  }
+
+  /**
+   * `lookup` without I/O, when the store can answer synchronously (memory, a tiered L1 copy);
+   * `undefined` means "call `lookup`". Same keys, same checks, no promise work on a memory hit.
+   */
+  lookupSync(context: RequestContext): Lookup | undefined {
+    const now = this.#clock()
+    const first = this.#readSync(context.primaryHash, context.primary, now)
+    if (first === undefined) return undefined
+    if (first.value === undefined) return { entry: undefined, entryHash: undefined, index: undefined, fwd: 'uri-miss' }
+    if (first.value.kind === 'entry') return { entry: first.value.entry, entryHash: context.primaryHash, index: undefined, fwd: 'uri-miss' }
+    const index = first.value.index
+    const key = variantKey(context.primary, secondaryKey(index.vary, context.request.headers))
+    const hash = this.#hasher.hash(key)
+    const second = this.#readSync(hash, key, now)
+    if (second === undefined) return undefined
+    if (second.value?.kind === 'entry') return { entry: second.value.entry, entryHash: hash, index, fwd: 'vary-miss' }
     return { entry: undefined, entryHash: undefined, index, fwd: 'vary-miss' }
   }
 
@@ -98,6 +125,24 @@ export class EntryStore {
     }
   }
 
+  /** `#read` without I/O; `undefined` when the store cannot tell, or the value needs `#read`'s repair (a delete). */
+  #readSync(hash: string, fullKey: string, now: number): { value: DecodedValue | undefined } | undefined {
+    const found = this.#cache.readSync<unknown>(hash)
+    if (found === undefined) return undefined
+    const value = found.value
+    if (value === undefined) return { value: undefined }
+    if (!(value instanceof Uint8Array)) return undefined
+    let decoded = this.#decoded.get(value)
+    if (decoded === undefined) {
+      decoded = decodeValue(value)
+      if (decoded === undefined) return undefined
+      this.#decoded.set(value, decoded)
+    }
+    const record = decoded.kind === 'entry' ? decoded.entry : decoded.index
+    if (record.key !== fullKey || record.expiresAt <= now) return { value: undefined }
+    return { value: decoded }
+  }
+
   /** One store read: a corrupt value is a miss and a delete; a key mismatch or an expired record a miss. */
   async #read(hash: string, fullKey: string, now: number): Promise<DecodedValue | undefined> {
     let value: unknown
@@ -108,7 +153,11 @@ export class EntryStore {
       return undefined
     }
     if (value === undefined) return undefined
-    const decoded = value instanceof Uint8Array ? decodeValue(value) : undefined
+    let decoded = value instanceof Uint8Array ? this.#decoded.get(value) : undefined
+    if (decoded === undefined && value instanceof Uint8Array) {
+      decoded = decodeValue(value)
+      if (decoded !== undefined) this.#decoded.set(value, decoded)
+    }
     if (decoded === undefined) {
       this.#report(new DecodeError(hash))
       await this.delete(hash)

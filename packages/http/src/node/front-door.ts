@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { HttpCache } from '../engine.js'
+import { NEEDS_STORE, type HttpCache } from '../engine.js'
 import type { HttpRequest, ReplyOutcome } from '../types.js'
 
 export interface FrontDoorOptions {
@@ -38,6 +38,13 @@ export function createFrontDoor(engine: HttpCache, options: FrontDoorOptions): (
     }
     if (request === undefined) {
       next(req, res)
+      return
+    }
+    // A memory store answers in this tick; only a store read that needs I/O goes async.
+    const reply = engine.lookupSync(request)
+    if (reply !== NEEDS_STORE) {
+      if (reply === undefined) next(req, res)
+      else writeReply(res, reply)
       return
     }
     engine.lookup(request).then(

@@ -93,6 +93,27 @@ export function hashKey(key: string): string {
   return `http:${createHash('sha256').update(key).digest('hex')}`
 }
 
+/** How many key → hash results one engine remembers; a full memo is emptied and refilled. */
+const HASH_MEMO_ENTRIES = 4096
+
+/**
+ * `hashKey` with a bounded per-engine memo: hot URLs skip SHA-256 on every hit (DESIGN rule 7).
+ * Bounded by count, and keys are at most a few KB, so it holds at most a few MB.
+ */
+export class KeyHasher {
+  readonly #memo = new Map<string, string>()
+
+  hash(key: string): string {
+    let hash = this.#memo.get(key)
+    if (hash === undefined) {
+      hash = hashKey(key)
+      if (this.#memo.size >= HASH_MEMO_ENTRIES) this.#memo.clear()
+      this.#memo.set(key, hash)
+    }
+    return hash
+  }
+}
+
 /**
  * The tag every entry of one URL carries, whatever its scheme, key-function part or variant, so
  * an unsafe method or a purge can remove them all (RFC 9111 §4.4).

@@ -2,7 +2,7 @@ import type { ResolvedHttpCacheOptions } from '../options.js'
 import type { CacheControlDirectives } from '../semantics/cache-control.js'
 import { Reason } from '../semantics/reasons.js'
 import type { HttpRequest } from '../types.js'
-import { hashKey, parseTarget, primaryKey } from './cache-key.js'
+import { hashKey, parseTarget, primaryKey, type KeyHasher } from './cache-key.js'
 import { checkEligibility } from './eligibility.js'
 import { normaliseHost } from './host.js'
 import { normaliseQuery } from './query.js'
@@ -44,7 +44,7 @@ export interface Bypass {
  * if ('reason' in prepared) console.log('bypass:', prepared.reason)
  * ```
  */
-export function prepareRequest(request: HttpRequest, options: ResolvedHttpCacheOptions): RequestContext | Bypass {
+export function prepareRequest(request: HttpRequest, options: ResolvedHttpCacheOptions, hasher?: KeyHasher): RequestContext | Bypass {
   const { route } = request
   const eligibility = checkEligibility(request.method, request.headers, {
     methods: options.methods,
@@ -84,6 +84,6 @@ export function prepareRequest(request: HttpRequest, options: ResolvedHttpCacheO
     path: target.path,
     query,
     primary,
-    primaryHash: hashKey(primary),
+    primaryHash: hasher === undefined ? hashKey(primary) : hasher.hash(primary),
   }
 }

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest'
+import { Cache } from '../src/cache.js'
+import { MemoryStore } from '../src/stores/memory-store.js'
+import { TieredStore } from '../src/stores/tiered-store.js'
+import { ChaosStore } from './chaos-store.js'
+
+describe('Cache.readSync', () => {
+  it('answers a memory store hit and a definite miss without I/O', async () => {
+    const cache = new Cache()
+    expect(cache.readSync('k')).toEqual({ value: undefined })
+    await cache.set('k', Buffer.from('bytes'))
+    const first = cache.readSync<Buffer>('k')
+    expect(first?.value?.toString()).toBe('bytes')
+    // The same stored bytes give the same view, so callers can memoise per stored value.
+    expect(cache.readSync<Buffer>('k')?.value).toBe(first?.value)
+    expect(await cache.get('k')).toBe(first?.value)
+    expect(cache.stats()).toMatchObject({ hits: 3, misses: 1 })
+  })
+
+  it('says "ask get" for a store without synchronous reads', async () => {
+    const cache = new Cache({ store: new ChaosStore(new MemoryStore()) })
+    await cache.set('k', 1)
+    expect(cache.readSync('k')).toBeUndefined()
+  })
+
+  it('says "ask get" on a tiered L1 miss, and answers an L1 copy', async () => {
+    const l2 = new MemoryStore()
+    const cache = new Cache({ store: new TieredStore({ l2 }) })
+    await new Cache({ store: l2 }).set('far', 'only in L2')
+    expect(cache.readSync('far')).toBeUndefined()
+    expect(await cache.get('far')).toBe('only in L2')
+    expect(cache.readSync('far')).toEqual({ value: 'only in L2' })
+  })
+
+  it('reads inside a namespace once its version is known', async () => {
+    const cache = new Cache()
+    const ns = cache.namespace('n')
+    expect(ns.readSync('k')).toBeUndefined()
+    await ns.set('k', 'v')
+    expect(ns.readSync('k')).toEqual({ value: 'v' })
+    await ns.invalidate()
+    expect(ns.readSync('k')).toEqual({ value: undefined })
+  })
+
+  it('returns JSON values fresh each time, so a caller mutating one cannot corrupt the cache', async () => {
+    const cache = new Cache()
+    await cache.set('k', { n: 1 })
+    const first = cache.readSync<{ n: number }>('k')?.value as { n: number }
+    first.n = 99
+    expect(cache.readSync('k')).toEqual({ value: { n: 1 } })
+  })
+})
