@@ -18,11 +18,16 @@ import type { CacheContext } from './options.js'
 export function writeResponse(ctx: CacheContext, outcome: ReplyOutcome): void {
   const res = ctx.res
   ctx.status = outcome.status
-  ctx.body = outcome.body
   res.removeHeader('content-type')
-  res.removeHeader('content-length')
   for (const [name] of outcome.headers) res.removeHeader(name)
   for (const [name, value] of outcome.headers) res.appendHeader(name, value)
+  // With Content-Type already on the response, Koa's body setter skips its MIME lookup.
+  ctx.body = outcome.body
+  // Koa set Content-Length from the body it was given; the stored one describes the full
+  // representation (a HEAD's body is empty), or, when none was stored, there should be none.
+  const length = outcome.headers.find(([name]) => name === 'content-length')
+  if (length !== undefined) res.setHeader('content-length', length[1])
+  else res.removeHeader('content-length')
 }
 
 /**
