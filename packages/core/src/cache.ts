@@ -244,6 +244,24 @@ export class Cache {
     return removed
   }
 
+  /**
+   * How many entries `invalidateTags(tags)` would remove now, removing nothing (a dry run).
+   * Resolves `undefined` when the store cannot count, or cannot be reached.
+   *
+   * @example
+   * ```ts
+   * const wouldGo = await cache.countTagged(['products'])
+   * ```
+   */
+  async countTagged(tags: readonly string[]): Promise<number | undefined> {
+    if (!Array.isArray(tags)) throw new InvalidArgumentError('tags', 'an array of strings', tags)
+    for (const tag of tags) assertKey(tag, 'tag')
+    const store = this.#shared.store
+    if (store.countTagged === undefined) return undefined
+    if (tags.length === 0) return 0
+    return this.#call('countTagged', () => (store.countTagged as NonNullable<Store['countTagged']>)(tags), undefined)
+  }
+
   /** Removes every key (of this namespace) matching a glob, by SCAN on Redis: never KEYS. */
   async deletePattern(pattern: string): Promise<number> {
     if (typeof pattern !== 'string' || pattern.length === 0) throw new InvalidArgumentError('pattern', 'a non-empty glob', pattern)

@@ -24,6 +24,7 @@ export class StatsCounters {
       skipped: this.skipped,
       entries: size?.entries,
       bytes: size?.bytes,
+      evictions: size?.evictions,
       breaker,
     }
   }

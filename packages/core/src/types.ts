@@ -47,6 +47,8 @@ export interface Store {
   readonly syncReads?: 'complete' | 'partial'
   /** The value and its remaining TTL in one call; lets a tiered store give L1 copies the right lifetime. */
   getWithTtl?(key: string): Promise<{ value: Uint8Array; ttlMs: number } | undefined>
+  /** How many live keys are filed under any of `tags`, removing nothing (a purge dry run). */
+  countTagged?(tags: readonly string[]): Promise<number>
   /** Like `invalidateTags`, but resolves the keys it removed, so peers can evict their own copies. */
   invalidateTagsReturningKeys?(tags: readonly string[]): Promise<readonly string[]>
   /**
@@ -72,6 +74,8 @@ export interface StoreSetOptions {
 export interface StoreSize {
   entries: number
   bytes: number
+  /** Entries removed to make room (LRU evictions) since the store was built, where the store can tell. */
+  evictions?: number | undefined
 }
 
 /** A TTL as milliseconds or a readable duration: `'500ms'`, `'30s'`, `'5m'`, `'1h'`, `'1d'`. */
@@ -110,6 +114,8 @@ export interface CacheStats {
   entries: number | undefined
   /** Bytes held, when the store can tell. */
   bytes: number | undefined
+  /** Entries evicted to make room, when the store can tell (the memory store can). */
+  evictions: number | undefined
   breaker: 'closed' | 'open' | 'half-open'
 }
 

@@ -23,6 +23,8 @@ export const kFrontDoor: unique symbol = Symbol('cachewire.express.front-door')
 
 /** A cache middleware, plus the invalidation helpers of its cache for use outside a request. */
 export interface CacheHandler extends Middleware {
+  /** The HTTP engine: `engine.observer.stats()`, and what `createPrometheusMetrics` and `purgeRouter` take. */
+  readonly engine: HttpCache
   /** The core cache the responses live in. */
   readonly cache: Cache
   /** Removes every stored response filed under any of the tags; resolves how many were removed. */
@@ -47,6 +49,7 @@ export function withHelpers(
   const engine = express.engine
   return Object.assign(middleware, {
     [kFrontDoor]: { engine, selects: front?.selects, needsRequest: front?.needsRequest ?? true },
+    engine,
     cache: engine.cache,
     invalidateTags: (tags: readonly string[]) => engine.invalidateTags(tags),
     purgeUrl: (url: string, host?: string) => engine.purgeUrl(url, host),

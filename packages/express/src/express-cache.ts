@@ -8,11 +8,13 @@ import {
   type OriginRequest,
   type Outcome,
   type RunHandler,
+  Refresher,
+  REFRESH_HEADER,
+  type PendingRefresh,
 } from '@cachewire/http'
 import { bufferResponse } from './buffer-response.js'
 import { captureLive } from './capture.js'
 import { kExpressRequest, toEngineOptions, type ExpressCacheOptions, type ExpressHttpRequest } from './options.js'
-import { REFRESH_HEADER, Refresher, type PendingRefresh } from './refresher.js'
 import { RequestCache } from './request-cache.js'
 import { requestHost, toHttpRequest } from './to-http-request.js'
 import { writeResponse } from './write-response.js'
@@ -135,8 +137,7 @@ export class ExpressCache {
 
   /** The synthetic request of a background refresh: run the handler, hand the response to the waiting refresh. */
   #runRefresh(req: Request, res: Response, next: NextFunction, pending: PendingRefresh): void {
-    delete req.headers[REFRESH_HEADER]
-    req.rawHeaders = stripRawHeader(req.rawHeaders, REFRESH_HEADER)
+    Refresher.strip(req)
     req.cache = new RequestCache(this.engine, requestHost(req))
     captureLive(res, {
       captureBody: true,
@@ -178,13 +179,4 @@ function rootApp(req: Request): (req: IncomingMessage, res: ServerResponse) => v
     app = (app as Application & { parent: Application }).parent
   }
   return app as unknown as (req: IncomingMessage, res: ServerResponse) => void
-}
-
-function stripRawHeader(raw: string[] | undefined, name: string): string[] {
-  if (raw === undefined) return []
-  const kept: string[] = []
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    if ((raw[i] as string).toLowerCase() !== name) kept.push(raw[i] as string, raw[i + 1] as string)
-  }
-  return kept
 }

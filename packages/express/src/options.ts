@@ -8,7 +8,12 @@ export type PathRule = string | RegExp | ((req: Request) => boolean)
  * Engine options (see `@cachewire/http`), with `key` and `tags` taking the Express request, so
  * they can read `req.params`, `req.user` or anything else a middleware attached.
  */
-export interface ExpressCacheOptions extends Omit<HttpCacheOptions, 'key' | 'tags'> {
+export interface ExpressCacheOptions extends Omit<HttpCacheOptions, 'key' | 'tags' | 'privateKey'> {
+  /**
+   * The user id for `scope: 'private'`, e.g. `(req) => req.user?.id`; undefined for an anonymous
+   * request (it bypasses). Only a SHA-256 hash of it reaches a key.
+   */
+  privateKey?: ((req: Request) => string | undefined) | undefined
   /**
    * Extra key material for a request (a tenant id, say); return false to not cache it. It runs
    * before the handler, so on `app.use` it sees no `req.params` (use `cachedRoute` for those).
@@ -45,7 +50,7 @@ export type ExpressHttpRequest = HttpRequest & { [kExpressRequest]?: Request }
  * Anything that is not a function is passed through for the engine to validate.
  */
 export function toEngineOptions(options: ExpressCacheOptions): HttpCacheOptions {
-  const { key, tags, ...rest } = options as ExpressCacheOptions & { include?: unknown; exclude?: unknown }
+  const { key, tags, privateKey, ...rest } = options as ExpressCacheOptions & { include?: unknown; exclude?: unknown }
   delete (rest as { include?: unknown }).include
   delete (rest as { exclude?: unknown }).exclude
   const engine: HttpCacheOptions = { ...rest }
@@ -53,6 +58,8 @@ export function toEngineOptions(options: ExpressCacheOptions): HttpCacheOptions 
   else if (key !== undefined) engine.key = key
   if (typeof tags === 'function') engine.tags = (request) => tags(expressRequest(request))
   else if (tags !== undefined) engine.tags = tags
+  if (typeof privateKey === 'function') engine.privateKey = (request) => privateKey(expressRequest(request))
+  else if (privateKey !== undefined) engine.privateKey = privateKey
   return engine
 }
 

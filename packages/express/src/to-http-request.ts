@@ -10,6 +10,8 @@ import type { HttpRequest, RoutePolicy } from '@cachewire/http'
  *   chosen with the app's own `trust proxy` function, so `localhost:3000` and `localhost:3001`
  *   never share entries. Express 4's `req.host` and both majors' `req.hostname` drop the port.
  * - `protocol` is `req.protocol`, which honours `trust proxy` for X-Forwarded-Proto.
+ * - `forwarded` names those two fields when `trust proxy` trusts the peer: they are keyed through
+ *   `host` and `protocol`, so they do not bypass as unkeyed headers.
  *
  * @example
  * ```ts
@@ -24,7 +26,17 @@ export function toHttpRequest(req: Request, route?: RoutePolicy): HttpRequest {
     host: requestHost(req),
     protocol: req.protocol === 'https' ? 'https' : 'http',
     route,
+    forwarded: trustsProxy(req) ? APPLIED_FORWARDED_HEADERS : undefined,
   }
+}
+
+/** What Express reads under `trust proxy`: X-Forwarded-Host (host) and X-Forwarded-Proto (protocol). */
+const APPLIED_FORWARDED_HEADERS: readonly string[] = Object.freeze(['x-forwarded-host', 'x-forwarded-proto'])
+
+/** Whether Express applies forwarded fields to this request (its `trust proxy` trusts the peer). */
+function trustsProxy(req: Request): boolean {
+  const trust = req.app?.get('trust proxy fn') as ((address: string | undefined, hop: number) => boolean) | undefined
+  return trust !== undefined && trust(req.socket?.remoteAddress, 0)
 }
 
 /** Express 5's `req.host` (host and port, trust proxy honoured), written out so Express 4 gets it too. */

@@ -1,6 +1,7 @@
-import { InvalidArgumentError, type Cache } from '@cachewire/core'
+import { DecodeError, InvalidArgumentError, type Cache } from '@cachewire/core'
 import { EntryStore, type Lookup } from './entry/entry-store.js'
 import { admitResponse, captureInput, predictStorage, selectsVariant, type Admission, type AdmitInput } from './flows/admit.js'
+import { CardinalityGuard } from './flows/cardinality-guard.js'
 import { Coalescer, COALESCE_TIMEOUT } from './flows/coalesce.js'
 import { createForwardOutcome } from './flows/forward.js'
 import { invalidationTags, type InvalidationBase } from './flows/invalidation.js'
@@ -17,7 +18,11 @@ import { formatCacheStatus, remainingTtl, type CacheStatusParams, type Forward }
 import { requestUsability } from './semantics/freshness.js'
 import { toHeaderPairs } from './semantics/headers.js'
 import { Reason } from './semantics/reasons.js'
+import { EngineObserver } from './observability/engine-observer.js'
 import type { HeaderPairs, HttpCacheOptions, HttpRequest, Outcome, ReplyOutcome, RunHandler, StoredResponse } from './types.js'
+
+/** Not-stored reasons that are size or count bounds, counted by `counters()`. */
+const BOUND_REASONS: ReadonlySet<string> = new Set([Reason.VariantCap, Reason.TooLarge, Reason.HeadersTooLarge])
 
 /** `lookupSync`'s answer when only an asynchronous store read can tell. */
 export const NEEDS_STORE: unique symbol = Symbol('cachewire.needs-store')
@@ -37,22 +42,33 @@ export class HttpCache {
   /** The core cache entries live in. */
   readonly cache: Cache
   readonly options: ResolvedHttpCacheOptions
+  /** Counters, diagnostics_channel events and the debug log. See `observability/`. */
+  readonly observer: EngineObserver
   readonly #entries: EntryStore
   readonly #coalescer: Coalescer<StoredResponse>
   readonly #refreshing = new Set<string>()
   readonly #pending = new Set<Promise<void>>()
   readonly #services: RevalidationServices
   readonly #hasher = new KeyHasher()
+  readonly #guard: CardinalityGuard
+  /** Bound and isolation trips, by reason (see `counters`). */
+  readonly #trips = new Map<string, number>()
 
   constructor(options: HttpCacheOptions | ResolvedHttpCacheOptions = {}) {
     this.options = resolveHttpCacheOptions(options)
     this.cache = this.options.cache
+    this.observer = new EngineObserver(this.cache, this.options.clock)
     this.#entries = new EntryStore(this.cache, this.options.clock, (error) => this.#report(error), this.#hasher)
     this.#coalescer = new Coalescer(this.options.coalesce.timeoutMs, this.options.clock)
+    this.#guard = new CardinalityGuard(this.options.clock)
     this.#services = {
       clock: this.options.clock,
-      admit: (context, input) => this.#admit(context, input),
-      write: (context, admission, found) => this.#entries.write(context, admission, found.index),
+      admit: (context, input) => {
+        const admission = this.#admit(context, input)
+        this.observer.admitted(context, admission)
+        return admission
+      },
+      write: (context, admission, found) => this.observer.stored(context, admission, () => this.#entries.write(context, admission, found.index)),
       remove: (hash) => this.#entries.delete(hash),
       status: (params) => this.#status(params),
       track: (work) => this.#track(work),
@@ -83,8 +99,8 @@ export class HttpCache {
     }
     try {
       const found = this.#entries.lookupSync(context) ?? (await this.#entries.lookup(context))
-      if (found.entry !== undefined) return await this.#fromStored(context, found, guarded, refresh)
-      return await this.#miss(context, found)
+      if (found.entry !== undefined) return this.observer.answered(context, found.entry, await this.#fromStored(context, found, guarded, refresh))
+      return this.observer.answered(context, undefined, await this.#miss(context, found))
     } catch (error) {
       if (error instanceof HandlerFailure) throw error.error
       // Once the handler has run, a bypass would run it twice; before, serve uncached.
@@ -151,6 +167,7 @@ export class HttpCache {
     const now = this.options.clock()
     const decision = decideStored(entry, context.directives, now, { respectRequest: this.options.respectRequestNoCache, canRefresh: false })
     if (decision.action !== 'serve') return undefined
+    this.observer.frontDoorHit(context, entry)
     return serveStored(entry, context.request, now, this.#status({ hit: true, ttl: remainingTtl(entry.staleAt, now) }), 'hit')
   }
 
@@ -182,6 +199,21 @@ export class HttpCache {
    */
   invalidateTags(tags: readonly string[]): Promise<number> {
     return this.cache.invalidateTags(tags)
+  }
+
+  /**
+   * How often each safety bound or isolation rule tripped since the engine was built: bypasses
+   * (`unkeyed-header`, `request-body`, `private-key`, `cardinality`, `cookie`, `host`, …),
+   * responses not stored for a bound (`variant-cap`, `too-large`, `headers-too-large`), and
+   * stored values dropped as corrupt or mismatched (`corrupt-entry`).
+   *
+   * @example
+   * ```ts
+   * engine.counters().cardinality // requests served uncached by the cardinality guard
+   * ```
+   */
+  counters(): Record<string, number> {
+    return Object.fromEntries(this.#trips)
   }
 
   /** Resolves once background work (refreshes, writes after a revalidation) has settled. */
@@ -217,6 +249,10 @@ export class HttpCache {
 
   async #miss(context: RequestContext, found: Lookup): Promise<Outcome> {
     if (context.directives['only-if-cached'] === true) return gatewayTimeout(this.#status({ detail: Reason.OnlyIfCached }))
+    // A flood of new keys (cache busting) is served uncached rather than evicting useful entries.
+    if (context.limit !== false && !this.#guard.admit(context.limit, context.group, context.primaryHash)) {
+      return this.#bypass(context.request, Reason.Cardinality, undefined)
+    }
     // Requests with credentials never share a handler run: their response may be personal.
     if (!this.options.coalesce.enabled || context.authorization) return this.#forward(context, found, found.fwd, false, undefined)
     const waiting = this.#coalescer.join(context.primaryHash)
@@ -276,7 +312,9 @@ export class HttpCache {
         } finally {
           leader?.settle(admission?.stored === true ? admission.entry : undefined)
         }
-        if (admission?.stored === true) await this.#entries.write(context, admission, found.index)
+        this.observer.admitted(context, admission)
+        if (admission?.stored === false && BOUND_REASONS.has(admission.reason)) this.#trip(admission.reason)
+        if (admission?.stored === true) await this.observer.stored(context, admission, () => this.#entries.write(context, admission, found.index))
       },
     })
   }
@@ -293,6 +331,8 @@ export class HttpCache {
   }
 
   #bypass(request: HttpRequest, reason: Reason, invalidation: InvalidationBase | undefined): Outcome {
+    this.observer.bypassed(request, reason)
+    this.#trip(reason)
     // RFC 9211 §2.2: `method` when the method itself sends the request forward.
     const fwd: Forward = reason === Reason.Method ? 'method' : 'bypass'
     return createForwardOutcome({
@@ -348,7 +388,12 @@ export class HttpCache {
     this.#pending.add(settled)
   }
 
+  #trip(reason: string): void {
+    this.#trips.set(reason, (this.#trips.get(reason) ?? 0) + 1)
+  }
+
   #report(error: unknown): void {
+    if (error instanceof DecodeError) this.#trip('corrupt-entry')
     try {
       this.options.onError(error instanceof Error ? error : new Error(String(error)))
     } catch {

@@ -4,7 +4,8 @@ import { compileIgnoreList, type QueryPolicy } from './request/query.js'
 import { isCacheStatusName } from './semantics/cache-status.js'
 import type { EtagMode } from './semantics/etag.js'
 import { DEFAULT_CACHEABLE_STATUSES } from './semantics/storability.js'
-import type { HttpCacheOptions, KeyFunction, RouteOptions, RoutePolicy, TagsOption } from './types.js'
+import type { CardinalityLimit } from './flows/cardinality-guard.js'
+import type { CacheScope, HttpCacheOptions, KeyFunction, MaxKeysPerWindow, PrivateKeyFunction, RouteOptions, RoutePolicy, TagsOption } from './types.js'
 
 const kResolved = Symbol.for('cachewire.http.resolved-options')
 
@@ -34,6 +35,15 @@ export interface ResolvedHttpCacheOptions {
   readonly debug: boolean
   readonly coalesce: { readonly enabled: boolean; readonly timeoutMs: number }
   readonly maxVariants: number
+  readonly maxHeaderSize: number
+  /** False: the cardinality guard is off. */
+  readonly maxKeysPerWindow: CardinalityLimit | false
+  /** Lower-case, sorted. */
+  readonly keyedHeaders: readonly string[]
+  /** Lower-case. */
+  readonly ignoredHeaders: ReadonlySet<string>
+  readonly scope: CacheScope
+  readonly privateKey: PrivateKeyFunction | undefined
   readonly tags: TagsOption | undefined
   readonly clock: () => number
   readonly onError: (error: Error) => void
@@ -41,7 +51,6 @@ export interface ResolvedHttpCacheOptions {
 
 /** RFC 9110 §5.1 field-name. */
 const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
-const DURATION = 'a positive number of milliseconds or a duration like "5m"'
 
 /**
  * Validates and defaults engine options, once, at build time. Every problem throws an
@@ -60,6 +69,11 @@ export function resolveHttpCacheOptions(options: HttpCacheOptions | ResolvedHttp
   const o: HttpCacheOptions = options
   const cache = resolveCache(o)
   const coalesce = resolveCoalesce(o.coalesce)
+  const scope = scopeOption(o.scope, 'scope') ?? 'shared'
+  const privateKey = optionalFunction(o.privateKey, 'privateKey') as PrivateKeyFunction | undefined
+  if (scope === 'private' && privateKey === undefined) {
+    throw new InvalidOptionError('privateKey', "a function when scope is 'private'", privateKey)
+  }
   return Object.freeze({
     [kResolved]: true as const,
     cache,
@@ -82,6 +96,12 @@ export function resolveHttpCacheOptions(options: HttpCacheOptions | ResolvedHttp
     debug: bool(o.debug, 'debug', false),
     coalesce,
     maxVariants: positiveInteger(o.maxVariants, 'maxVariants', 32),
+    maxHeaderSize: positiveInteger(o.maxHeaderSize, 'maxHeaderSize', 16_384),
+    maxKeysPerWindow: cardinalityLimit(o.maxKeysPerWindow, 'maxKeysPerWindow') ?? DEFAULT_CARDINALITY_LIMIT,
+    keyedHeaders: headerList(o.keyedHeaders, 'keyedHeaders') ?? [],
+    ignoredHeaders: new Set(headerList(o.ignoredHeaders, 'ignoredHeaders') ?? []),
+    scope,
+    privateKey,
     tags: tagsOption(o.tags, 'tags'),
     clock: (optionalFunction(o.clock, 'clock') as (() => number) | undefined) ?? Date.now,
     onError: (optionalFunction(o.onError, 'onError') as ((error: Error) => void) | undefined) ?? (() => {}),
@@ -110,6 +130,38 @@ export function resolveRouteOptions(options: RouteOptions = {}): RoutePolicy {
     allowCookies: options.allowCookies === undefined ? undefined : bool(options.allowCookies, 'allowCookies', false),
     tags: tagsOption(options.tags, 'tags'),
     key: optionalFunction(options.key, 'key') as KeyFunction | undefined,
+    scope: scopeOption(options.scope, 'scope'),
+    privateKey: optionalFunction(options.privateKey, 'privateKey') as PrivateKeyFunction | undefined,
+    keyedHeaders: headerList(options.keyedHeaders, 'keyedHeaders'),
+    ignoredHeaders: headerList(options.ignoredHeaders, 'ignoredHeaders'),
+    maxKeysPerWindow: cardinalityLimit(options.maxKeysPerWindow, 'maxKeysPerWindow'),
+  })
+}
+
+/** Generous enough for any real route; tight enough that a busting flood cannot fill memory. */
+const DEFAULT_CARDINALITY_LIMIT: CardinalityLimit = Object.freeze({ keys: 10_000, windowMs: 60_000 })
+
+function scopeOption(value: CacheScope | undefined, name: string): CacheScope | undefined {
+  if (value === undefined) return undefined
+  if (value !== 'shared' && value !== 'private') throw new InvalidOptionError(name, '"shared" or "private"', value)
+  return value
+}
+
+function headerList(value: readonly string[] | undefined, name: string): readonly string[] | undefined {
+  if (value === undefined) return undefined
+  if (!Array.isArray(value)) throw new InvalidOptionError(name, 'an array of header field names', value)
+  value.forEach((header, i) => {
+    if (typeof header !== 'string' || !FIELD_NAME.test(header)) throw new InvalidOptionError(`${name}[${i}]`, 'a header field name', header)
+  })
+  return Object.freeze([...new Set(value.map((header) => header.toLowerCase()))].sort())
+}
+
+function cardinalityLimit(value: MaxKeysPerWindow | false | undefined, name: string): CardinalityLimit | false | undefined {
+  if (value === undefined || value === false) return value
+  if (typeof value !== 'object' || value === null) throw new InvalidOptionError(name, '{ keys, windowMs } or false', value)
+  return Object.freeze({
+    keys: requiredPositiveInteger(value.keys, `${name}.keys`),
+    windowMs: toMilliseconds(value.windowMs, `${name}.windowMs`),
   })
 }
 
@@ -205,6 +257,11 @@ function tagsOption(value: TagsOption | undefined, name: string): TagsOption | u
     if (typeof tag !== 'string' || tag === '' || tag.length > 256) throw new InvalidOptionError(`${name}[${i}]`, 'a tag of 1 to 256 characters', tag)
   })
   return Object.freeze([...value])
+}
+
+function requiredPositiveInteger(value: unknown, name: string): number {
+  if (!Number.isSafeInteger(value) || (value as number) <= 0) throw new InvalidOptionError(name, 'a positive integer', value)
+  return value as number
 }
 
 function positiveInteger(value: number | undefined, name: string, fallback: number): number {

@@ -55,6 +55,12 @@ export interface OriginRequest {
 export interface HttpRequest extends OriginRequest {
   /** Per-route policy from `resolveRouteOptions()`, resolved once when the route was built. */
   route?: RoutePolicy | undefined
+  /**
+   * Lower-case names of forwarded fields the framework applied to `host` and `protocol` because
+   * it trusts the proxy (`trust proxy`, `app.proxy`): they are keyed through those values, so they
+   * do not make the request bypass as unkeyed headers. Adapters set it; leave it out otherwise.
+   */
+  forwarded?: readonly string[] | undefined
 }
 
 /** A handler's response as an adapter captured it. */
@@ -189,6 +195,23 @@ export interface RoutePolicy {
   readonly allowCookies: boolean | undefined
   readonly tags: TagsOption | undefined
   readonly key: KeyFunction | undefined
+  readonly scope?: CacheScope | undefined
+  readonly privateKey?: PrivateKeyFunction | undefined
+  /** Lower-case. */
+  readonly keyedHeaders?: readonly string[] | undefined
+  /** Lower-case. */
+  readonly ignoredHeaders?: readonly string[] | undefined
+  readonly maxKeysPerWindow?: { readonly keys: number; readonly windowMs: number } | false | undefined
+}
+
+/** `shared`: one entry serves every user. `private`: entries per user, keyed by `privateKey`. */
+export type CacheScope = 'shared' | 'private'
+/** The id of the user a request belongs to (hashed before use); undefined for an anonymous request. */
+export type PrivateKeyFunction = (request: HttpRequest) => string | undefined
+/** At most `keys` new keys per route (or per host and path) per `windowMs`. */
+export interface MaxKeysPerWindow {
+  keys: number
+  windowMs: Ttl
 }
 
 /** Extra key material for a request; `false` means "do not cache this request". */
@@ -268,6 +291,40 @@ export interface HttpCacheOptions {
   coalesce?: boolean | { enabled?: boolean | undefined; timeoutMs?: number | undefined } | undefined
   /** Most variants (Vary) stored per URL; further variants are served uncached. @default 32 */
   maxVariants?: number | undefined
+  /**
+   * Largest size of a stored response's header lines, in bytes (names, values and `: `/CRLF).
+   * Larger responses are served uncached. @default 16_384
+   */
+  maxHeaderSize?: number | undefined
+  /**
+   * The cardinality guard: at most `keys` distinct new keys per route (per host and path for
+   * app-wide middleware) per `windowMs`; past it, misses are served uncached with reason
+   * `cardinality`, so cache-busting URLs cannot flush the cache. At most 10,000 routes or paths
+   * are tracked per window; more are refused too. @default { keys: 10_000, windowMs: '1m' }; false turns it off
+   */
+  maxKeysPerWindow?: MaxKeysPerWindow | false | undefined
+  /**
+   * Request header names that go into the key (like Vary, for every response of the route). A
+   * guarded header (X-Forwarded-Host, X-Original-URL, Forwarded…) listed here no longer bypasses.
+   * @default []
+   */
+  keyedHeaders?: readonly string[] | undefined
+  /**
+   * Guarded headers (X-Forwarded-Host, X-Forwarded-Proto, X-Original-URL, X-Rewrite-URL,
+   * X-HTTP-Method-Override, Forwarded…) the app never reads: requests carrying them may use the
+   * cache, unkeyed. By default a request carrying one bypasses with reason `unkeyed-header`, unless
+   * the framework applied it to the host or protocol (`trust proxy`, `app.proxy`). @default []
+   */
+  ignoredHeaders?: readonly string[] | undefined
+  /**
+   * `'private'`: a per-user cache. Each entry is keyed by a SHA-256 hash of `privateKey(request)`
+   * (the raw id never reaches a key, a store or a header); requests with Cookie or Authorization
+   * may use it, and `Cache-Control: private` responses are stored. A request without an id bypasses
+   * (reason `private-key`). Set-Cookie responses are still never stored. @default 'shared'
+   */
+  scope?: CacheScope | undefined
+  /** The user id for `scope: 'private'` (required with it), e.g. `(req) => req.user?.id`. */
+  privateKey?: PrivateKeyFunction | undefined
   /** Tags for every stored response, for `invalidateTags`. */
   tags?: TagsOption | undefined
   /** Milliseconds since epoch; inject one in tests. @default Date.now */
@@ -294,4 +351,14 @@ export interface RouteOptions {
   tags?: TagsOption | undefined
   /** Added to the engine's key material. */
   key?: KeyFunction | undefined
+  /** Overrides the engine's `scope`. */
+  scope?: CacheScope | undefined
+  /** Overrides the engine's `privateKey`. */
+  privateKey?: PrivateKeyFunction | undefined
+  /** Replaces the engine's `keyedHeaders`. */
+  keyedHeaders?: readonly string[] | undefined
+  /** Replaces the engine's `ignoredHeaders`. */
+  ignoredHeaders?: readonly string[] | undefined
+  /** Overrides the engine's `maxKeysPerWindow` for this route (counted per route). */
+  maxKeysPerWindow?: MaxKeysPerWindow | false | undefined
 }

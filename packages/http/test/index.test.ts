@@ -27,6 +27,12 @@ describe('@cachewire/http exports', () => {
         'parseCacheControl',
         'resolveHttpCacheOptions',
         'resolveRouteOptions',
+        'Refresher',
+        'REFRESH_HEADER',
+        'EngineObserver',
+        'DiagnosticsChannel',
+        'createPurgeApi',
+        'MIN_PURGE_TOKEN_LENGTH',
       ].sort()
     )
   })

@@ -1,7 +1,6 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
 import { createFrontDoor, InvalidOptionError, type HttpRequest } from '@cachewire/http'
 import { kFrontDoor, type CacheHandler } from './cache-handler.js'
-import type { CacheContext } from './options.js'
 
 /** A Koa app's request listener (`app.callback()`), or the app itself. */
 export type KoaListener = ((req: IncomingMessage, res: ServerResponse) => unknown) | { callback(): (req: IncomingMessage, res: ServerResponse) => unknown; proxy?: boolean }

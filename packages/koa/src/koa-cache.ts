@@ -8,11 +8,13 @@ import {
   type OriginRequest,
   type Outcome,
   type RunHandler,
+  Refresher,
+  REFRESH_HEADER,
+  type PendingRefresh,
 } from '@cachewire/http'
 import { bufferResponse } from './buffer-response.js'
 import { onResponseDone, readBody, responseHead, settleBody, teeBody, type CapturedBody } from './capture.js'
 import { kKoaContext, toEngineOptions, type CacheContext, type KoaCacheOptions, type KoaHttpRequest } from './options.js'
-import { REFRESH_HEADER, Refresher, type PendingRefresh } from './refresher.js'
 import { RequestCache } from './request-cache.js'
 import { toHttpRequest } from './to-http-request.js'
 import { applyPatch, writeResponse } from './write-response.js'
@@ -59,7 +61,7 @@ export class KoaCache {
     const request: KoaHttpRequest = toHttpRequest(ctx)
     request[kKoaContext] = ctx
     const runHandler: RunHandler = (origin) => this.#runBuffered(ctx, next, origin)
-    const refresh: RunHandler = (origin) => this.#refresher.dispatch(ctx.app, origin, ctx.req.socket?.remoteAddress)
+    const refresh: RunHandler = (origin) => this.#refresher.dispatch(ctx.app.callback(), origin, ctx.req.socket?.remoteAddress)
     // Rejects only with what the handler threw in a buffered run, when no stale response may
     // stand in: it goes up the middleware stack as it would have without the cache.
     const outcome: Outcome = await this.engine.handle(request, runHandler, refresh)
@@ -161,8 +163,7 @@ export class KoaCache {
 
   /** The synthetic request of a background refresh: run the handler, hand the response to the waiting refresh. */
   async #runRefresh(ctx: CacheContext, next: Next, pending: PendingRefresh): Promise<void> {
-    delete ctx.req.headers[REFRESH_HEADER]
-    ctx.req.rawHeaders = stripRawHeader(ctx.req.rawHeaders, REFRESH_HEADER)
+    Refresher.strip(ctx.req)
     let captured: BufferedRun
     try {
       captured = await this.#runBuffered(ctx, next, undefined)
@@ -213,13 +214,4 @@ function markError(error: unknown, outcome: ForwardOutcome): void {
   } catch {
     // A read-only `headers` (a frozen error class field): the error goes on without our field.
   }
-}
-
-function stripRawHeader(raw: string[] | undefined, name: string): string[] {
-  if (raw === undefined) return []
-  const kept: string[] = []
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    if ((raw[i] as string).toLowerCase() !== name) kept.push(raw[i] as string, raw[i + 1] as string)
-  }
-  return kept
 }

@@ -11,7 +11,12 @@ export type PathRule = string | RegExp | ((ctx: CacheContext) => boolean)
  * Engine options (see `@cachewire/http`), with `key` and `tags` taking the Koa context, so they
  * can read `ctx.params`, `ctx.state.user` or anything else a middleware attached.
  */
-export interface KoaCacheOptions extends Omit<HttpCacheOptions, 'key' | 'tags'> {
+export interface KoaCacheOptions extends Omit<HttpCacheOptions, 'key' | 'tags' | 'privateKey'> {
+  /**
+   * The user id for `scope: 'private'`, e.g. `(ctx) => ctx.state.user?.id`; undefined for an anonymous
+   * request (it bypasses). Only a SHA-256 hash of it reaches a key.
+   */
+  privateKey?: ((ctx: CacheContext) => string | undefined) | undefined
   /**
    * Extra key material for a request (a tenant id, say); return false to not cache it. It runs
    * before the handler, so on `app.use` it sees no `ctx.params` (use `cachedRoute` for those).
@@ -48,7 +53,7 @@ export type KoaHttpRequest = HttpRequest & { [kKoaContext]?: CacheContext }
  * Anything that is not a function is passed through for the engine to validate.
  */
 export function toEngineOptions(options: KoaCacheOptions): HttpCacheOptions {
-  const { key, tags, ...rest } = options as KoaCacheOptions & { include?: unknown; exclude?: unknown }
+  const { key, tags, privateKey, ...rest } = options as KoaCacheOptions & { include?: unknown; exclude?: unknown }
   delete (rest as { include?: unknown }).include
   delete (rest as { exclude?: unknown }).exclude
   const engine: HttpCacheOptions = { ...rest }
@@ -56,6 +61,8 @@ export function toEngineOptions(options: KoaCacheOptions): HttpCacheOptions {
   else if (key !== undefined) engine.key = key
   if (typeof tags === 'function') engine.tags = (request) => tags(koaContext(request))
   else if (tags !== undefined) engine.tags = tags
+  if (typeof privateKey === 'function') engine.privateKey = (request) => privateKey(koaContext(request))
+  else if (privateKey !== undefined) engine.privateKey = privateKey
   return engine
 }
 

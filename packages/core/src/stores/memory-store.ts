@@ -42,6 +42,7 @@ export class MemoryStore implements Store {
   readonly syncReads = 'complete'
   readonly #lru: LRUCache<string, MemoryEntry>
   readonly #keysByTag = new Map<string, Set<string>>()
+  #evictions = 0
   readonly #locks = new Map<string, { token: string; until: number }>()
   readonly #now: () => number
 
@@ -68,7 +69,11 @@ export class MemoryStore implements Store {
       // Stale entries are dropped when touched or pushed out by size; no timer per entry.
       ttlAutopurge: false,
       allowStale: false,
-      dispose: (entry, key) => this.#unindex(key, entry.tags),
+      dispose: (entry, key, reason) => {
+        // Only room-making removals count: expiry, deletes and overwrites are not evictions.
+        if (reason === 'evict') this.#evictions++
+        this.#unindex(key, entry.tags)
+      },
     })
   }
 
@@ -112,6 +117,12 @@ export class MemoryStore implements Store {
 
   async invalidateTags(tags: readonly string[]): Promise<number> {
     return (await this.invalidateTagsReturningKeys(tags)).length
+  }
+
+  async countTagged(tags: readonly string[]): Promise<number> {
+    const live = new Set<string>()
+    for (const tag of tags) for (const key of this.#keysByTag.get(tag) ?? []) if (this.#lru.has(key)) live.add(key)
+    return live.size
   }
 
   async invalidateTagsReturningKeys(tags: readonly string[]): Promise<readonly string[]> {
@@ -169,7 +180,7 @@ export class MemoryStore implements Store {
   }
 
   size(): StoreSize {
-    return { entries: this.#lru.size, bytes: this.#lru.calculatedSize }
+    return { entries: this.#lru.size, bytes: this.#lru.calculatedSize, evictions: this.#evictions }
   }
 
   #unindex(key: string, tags: readonly string[] | undefined): void {

@@ -177,6 +177,17 @@ export class RedisStore implements Store {
     return (await this.invalidateTagsReturningKeys(tags)).length
   }
 
+  async countTagged(tags: readonly string[]): Promise<number> {
+    const work = async (): Promise<number> => {
+      const memberLists = await Promise.all(tags.map((tag) => this.client.smembers(this.#tagPrefix + tag)))
+      const keys = [...new Set(memberLists.flat())]
+      // One key per command, as in invalidateTags: a Cluster refuses multi-key EXISTS across slots.
+      const counts = await Promise.all(keys.map((key) => this.client.exists(this.#entryPrefix + key)))
+      return counts.filter((count) => count > 0).length
+    }
+    return withDeadline(work(), this.#bulkDeadlineMs, 'countTagged')
+  }
+
   async invalidateTagsReturningKeys(tags: readonly string[]): Promise<readonly string[]> {
     const work = async (): Promise<string[]> => {
       const memberLists = await Promise.all(tags.map((tag) => this.#scripts.cachewireTagTake(this.#tagPrefix + tag)))

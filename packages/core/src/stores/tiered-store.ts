@@ -94,6 +94,11 @@ export class TieredStore implements Store {
     return (await this.l1.has(key)) || this.l2.has(key)
   }
 
+  async countTagged(tags: readonly string[]): Promise<number> {
+    // L2 holds everything L1 does (L1 copies read from L2 carry no tags).
+    return this.l2.countTagged !== undefined ? this.l2.countTagged(tags) : (this.l1.countTagged?.(tags) ?? 0)
+  }
+
   async invalidateTags(tags: readonly string[]): Promise<number> {
     await this.l1.invalidateTags(tags)
     if (this.l2.invalidateTagsReturningKeys !== undefined) {

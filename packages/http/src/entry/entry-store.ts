@@ -24,7 +24,7 @@ export interface Lookup {
  * fields that select a variant; each variant lives under the hash of primary + secondary key
  * (RFC 9111 §4.1). A non-varying URL costs one store read per hit. Every read compares the full
  * key kept inside the value, and every fault is a miss: the store's own errors are already
- * misses in the core `Cache`, a value that does not decode is deleted and reported.
+ * misses in the core `Cache`, a value that does not decode, or whose full key differs, is deleted and reported.
  *
  * @example
  * ```ts
@@ -139,7 +139,9 @@ export class EntryStore {
       this.#decoded.set(value, decoded)
     }
     const record = decoded.kind === 'entry' ? decoded.entry : decoded.index
-    if (record.key !== fullKey || record.expiresAt <= now) return { value: undefined }
+    // A key mismatch needs `#read`'s repair (a delete).
+    if (record.key !== fullKey) return undefined
+    if (record.expiresAt <= now) return { value: undefined }
     return { value: decoded }
   }
 
@@ -164,8 +166,14 @@ export class EntryStore {
       return undefined
     }
     const record = decoded.kind === 'entry' ? decoded.entry : decoded.index
-    // A different full key under the same hash is a collision or tampering: never serve it.
-    if (record.key !== fullKey || record.expiresAt <= now) return undefined
+    // A different full key under the same hash is a collision or tampering: never serve it, and
+    // delete it, so a planted value cannot keep a URL from being cached.
+    if (record.key !== fullKey) {
+      this.#report(new DecodeError(hash, new Error('stored key differs from the requested key')))
+      await this.delete(hash)
+      return undefined
+    }
+    if (record.expiresAt <= now) return undefined
     return decoded
   }
 }

@@ -112,11 +112,13 @@ function storability(
   body: { complete: boolean; body: Buffer | undefined },
   options: ResolvedHttpCacheOptions
 ): true | Reason {
-  return canStore({
+  // A private-scope entry answers only the user it was stored for: `private` is no obstacle.
+  const directives = context.scope === 'private' ? { ...facts.directives, private: undefined } : facts.directives
+  const verdict = canStore({
     method: context.method,
     status,
     headers: pairs,
-    directives: facts.directives,
+    directives,
     authorization: context.authorization,
     // Cookie requests reach this point only when the route opted in (see checkEligibility).
     cookie: false,
@@ -127,6 +129,15 @@ function storability(
     maxEntrySize: options.maxEntrySize,
     reusable: facts.reusable,
   })
+  if (verdict === true && headerBytes(pairs) > options.maxHeaderSize) return Reason.HeadersTooLarge
+  return verdict
+}
+
+/** Size of header lines as they go on the wire: `name: value\r\n`. */
+function headerBytes(pairs: HeaderPairs): number {
+  let bytes = 0
+  for (const [name, value] of pairs) bytes += Buffer.byteLength(name) + Buffer.byteLength(value) + 4
+  return bytes
 }
 
 /** The URL tag, the engine's and the route's tags, then the response's surrogate keys; de-duplicated. */

@@ -14,6 +14,7 @@ export interface RequestTarget {
 }
 
 /** Any whitespace or control character: never valid in a request target (RFC 9112 §3.2). */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what it finds
 const INVALID_TARGET = /[\x00-\x20\x7f]/
 const ABSOLUTE_FORM = /^https?:\/\/[^/?#]*(\/[^?#]*)?(?:\?([^#]*))?/i
 

@@ -1,6 +1,7 @@
 import { parseCacheControl, type CacheControlDirectives } from '../semantics/cache-control.js'
 import { Reason } from '../semantics/reasons.js'
 import type { RequestHeaders } from '../types.js'
+import { hasRequestBody } from './unkeyed-headers.js'
 
 /** RFC 9110 §9.2.1: safe methods. Any other method, known or not, invalidates (RFC 9111 §4.4). */
 export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
@@ -35,6 +36,8 @@ export interface Ineligible {
  * May this request use the cache? Decided from method and headers only, before any key work:
  * - only the configured safe methods (GET, HEAD) are answered from the cache; unsafe ones
  *   bypass and invalidate on success (RFC 9111 §4.4);
+ * - a GET or HEAD with a body bypasses: the body is not keyed, and a handler reading it could
+ *   poison the entry ("fat GET");
  * - a Cookie bypasses unless the route opts in (its response could be personalised);
  * - If-Match / If-Unmodified-Since are preconditions for the origin to evaluate (RFC 9110 §13.2.1);
  * - Authorization and request no-store are allowed through with flags, since they only
@@ -56,6 +59,7 @@ export function checkEligibility(
   if (!policy.methods.has(method)) {
     return { eligible: false, reason: Reason.Method, invalidates: !SAFE_METHODS.has(method) }
   }
+  if (hasRequestBody(headers)) return { eligible: false, reason: Reason.RequestBody, invalidates: false }
   if (headers.cookie !== undefined && !policy.allowCookies) {
     return { eligible: false, reason: Reason.Cookie, invalidates: false }
   }

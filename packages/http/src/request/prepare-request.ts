@@ -2,10 +2,14 @@ import type { ResolvedHttpCacheOptions } from '../options.js'
 import type { CacheControlDirectives } from '../semantics/cache-control.js'
 import { Reason } from '../semantics/reasons.js'
 import type { HttpRequest } from '../types.js'
+import { createHash } from 'node:crypto'
+import type { CardinalityLimit } from '../flows/cardinality-guard.js'
+import type { CacheScope } from '../types.js'
 import { hashKey, parseTarget, primaryKey, type KeyHasher } from './cache-key.js'
 import { checkEligibility } from './eligibility.js'
 import { normaliseHost } from './host.js'
 import { normaliseQuery } from './query.js'
+import { findUnkeyedHeader, keyedHeaderMaterial } from './unkeyed-headers.js'
 
 /** Everything later steps need about a request that may use the cache. */
 export interface RequestContext {
@@ -23,6 +27,12 @@ export interface RequestContext {
   primary: string
   /** Store key of the primary key. */
   primaryHash: string
+  /** `private`: the key holds a hash of the user's id, and credentials do not restrict reuse. */
+  scope: CacheScope
+  /** The cardinality guard's limit for this request, or false. */
+  limit: CardinalityLimit | false
+  /** What the guard counts keys per: the route's policy, or the host and path. */
+  group: unknown
 }
 
 /** A request that goes around the cache, and what an unsafe one invalidates. */
@@ -46,9 +56,11 @@ export interface Bypass {
  */
 export function prepareRequest(request: HttpRequest, options: ResolvedHttpCacheOptions, hasher?: KeyHasher): RequestContext | Bypass {
   const { route } = request
+  const scope = route?.scope ?? options.scope
   const eligibility = checkEligibility(request.method, request.headers, {
     methods: options.methods,
-    allowCookies: route?.allowCookies ?? options.allowCookies,
+    // A private entry is keyed by the user, so the cookie that identifies them may come along.
+    allowCookies: scope === 'private' || (route?.allowCookies ?? options.allowCookies),
   })
   const protocol = request.protocol
   if (protocol !== 'http' && protocol !== 'https') return { reason: Reason.Url, invalidation: undefined }
@@ -64,8 +76,26 @@ export function prepareRequest(request: HttpRequest, options: ResolvedHttpCacheO
   }
   if (target === undefined) return { reason: Reason.Url, invalidation: undefined }
   if (allowed === undefined) return { reason: Reason.Host, invalidation: undefined }
+  // RFC 9112 §3.2.2: an absolute-form target's authority overrides Host, but the app reads Host.
+  // When they disagree, the handler's view and the key's could differ: stay out of the way.
+  if (!request.url.startsWith('/') && !sameAuthority(request.url, protocol, allowed.authority)) {
+    return { reason: Reason.Host, invalidation: undefined }
+  }
+  const keyedHeaders = route?.keyedHeaders ?? options.keyedHeaders
+  const ignoredHeaders = route?.ignoredHeaders === undefined ? options.ignoredHeaders : new Set(route.ignoredHeaders)
+  if (findUnkeyedHeader(request.headers, { keyed: keyedHeaders, ignored: ignoredHeaders }, request.forwarded) !== undefined) {
+    return { reason: Reason.UnkeyedHeader, invalidation: undefined }
+  }
   const query = normaliseQuery(target.query, options.query)
   const extra: string[] = []
+  if (scope === 'private') {
+    const id = (route?.privateKey ?? options.privateKey)?.(request)
+    if (typeof id !== 'string' || id === '') return { reason: Reason.PrivateKey, invalidation: undefined }
+    // Only a hash of the id reaches the key text, which is kept inside stored entries.
+    extra.push(`private:${createHash('sha256').update(`cachewire-private\n${id}`).digest('hex')}`)
+  }
+  const headerPart = keyedHeaderMaterial(request.headers, keyedHeaders)
+  if (headerPart !== undefined) extra.push(headerPart)
   for (const keyFunction of [options.key, route?.key]) {
     if (keyFunction === undefined) continue
     const part = keyFunction(request)
@@ -77,7 +107,8 @@ export function prepareRequest(request: HttpRequest, options: ResolvedHttpCacheO
     request,
     method: request.method as 'GET' | 'HEAD',
     directives: eligibility.directives,
-    authorization: eligibility.authorization,
+    // RFC 9111 §3.5 restricts shared caches; a private entry answers only its own user.
+    authorization: scope === 'private' ? false : eligibility.authorization,
     noStore: eligibility.noStore,
     protocol,
     authority: allowed.authority,
@@ -85,5 +116,14 @@ export function prepareRequest(request: HttpRequest, options: ResolvedHttpCacheO
     query,
     primary,
     primaryHash: hasher === undefined ? hashKey(primary) : hasher.hash(primary),
+    scope,
+    limit: route?.maxKeysPerWindow ?? options.maxKeysPerWindow,
+    group: route ?? `${protocol}://${allowed.authority}${target.path}`,
   }
+}
+
+function sameAuthority(url: string, protocol: 'http' | 'https', authority: string): boolean {
+  const match = /^https?:\/\/([^/?#]*)/i.exec(url)
+  if (match === null) return false
+  return normaliseHost(match[1] as string, protocol)?.authority === authority
 }

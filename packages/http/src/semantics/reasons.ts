@@ -18,6 +18,19 @@ export const Reason = {
   Precondition: 'precondition',
   /** The key function returned false. */
   Key: 'key',
+  /**
+   * The request carries a header the app may read but the key does not cover (X-Forwarded-Host,
+   * X-Original-URL, Forwarded…), and the options neither key it nor ignore it.
+   */
+  UnkeyedHeader: 'unkeyed-header',
+  /** A GET or HEAD with a body (Content-Length > 0 or Transfer-Encoding): the body is not keyed. */
+  RequestBody: 'request-body',
+  /** A `scope: 'private'` request for which `privateKey` returned no id (anonymous). */
+  PrivateKey: 'private-key',
+  /** The route (or path) already made `maxKeysPerWindow` new keys in this window. */
+  Cardinality: 'cardinality',
+  /** The stored response's header lines are larger than maxHeaderSize. */
+  HeadersTooLarge: 'headers-too-large',
   /** The request said no-store (RFC 9111 §5.2.1.5). */
   RequestNoStore: 'request-no-store',
   /** The status is not in the statuses allow-list, or is 206/304. */

@@ -1,7 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { CapturedResponse, OriginRequest } from '@cachewire/http'
 import inject from 'light-my-request'
+import type { CapturedResponse, OriginRequest } from '../types.js'
 
 /**
  * Request field that marks a synthetic refresh request. Its value is `<secret>.<id>`; only the
@@ -15,12 +15,17 @@ export interface PendingRefresh {
   reject(error: Error): void
 }
 
-type Dispatch = (req: IncomingMessage, res: ServerResponse) => void
+/** Anything that handles a Node request: an Express app, a Koa `app.callback()`. */
+export type NodeListener = (req: IncomingMessage, res: ServerResponse) => unknown
+
+/** A refresh that has not come back by then is given up, so its entry can be refreshed again. @default 30_000 */
+const REFRESH_TIMEOUT_MS = 30_000
 
 /**
- * Stale-while-revalidate without a client: dispatches a synthetic GET through the whole app
- * (light-my-request, no socket), marked with a per-instance secret, and resolves with what the
- * handler answered once the middleware that sent it has captured the response.
+ * Stale-while-revalidate without a client, for adapters: dispatches a synthetic GET through the
+ * whole app (light-my-request, no socket), marked with a per-instance secret, and resolves with
+ * what the handler answered once the adapter's middleware has captured it (`claim`, then
+ * `resolve`). A refresh that never reaches the middleware, or hangs, rejects.
  *
  * @example
  * ```ts
@@ -31,20 +36,37 @@ type Dispatch = (req: IncomingMessage, res: ServerResponse) => void
 export class Refresher {
   readonly #secret = randomBytes(24).toString('base64url')
   readonly #pending = new Map<string, PendingRefresh>()
+  readonly #timeoutMs: number
   #sequence = 0
 
-  dispatch(app: Dispatch, origin: OriginRequest, remoteAddress: string | undefined): Promise<CapturedResponse> {
+  constructor(timeoutMs = REFRESH_TIMEOUT_MS) {
+    this.#timeoutMs = timeoutMs
+  }
+
+  dispatch(listener: NodeListener, origin: OriginRequest, remoteAddress: string | undefined): Promise<CapturedResponse> {
     const id = (++this.#sequence).toString(36)
     return new Promise<CapturedResponse>((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject })
+      const timer = setTimeout(() => settleLate(new Error(`the refresh of ${origin.url} took longer than ${this.#timeoutMs} ms`)), this.#timeoutMs)
+      timer.unref()
+      this.#pending.set(id, {
+        resolve: (captured) => {
+          clearTimeout(timer)
+          resolve(captured)
+        },
+        reject: (error) => {
+          clearTimeout(timer)
+          reject(error)
+        },
+      })
       const settleLate = (error: Error): void => {
+        clearTimeout(timer)
         if (!this.#pending.delete(id)) return
         reject(error)
       }
-      const dispatch: Dispatch = (req, res) => {
-        // The app decides req.protocol from the socket when no proxy header is trusted.
+      const dispatch = (req: IncomingMessage, res: ServerResponse): void => {
+        // The app decides its protocol from the socket when no proxy header is trusted.
         if (origin.protocol === 'https') (req.socket as { encrypted?: boolean }).encrypted = true
-        app(req, res)
+        void listener(req, res)
       }
       inject(dispatch, {
         method: origin.method as 'GET',
@@ -70,5 +92,16 @@ export class Refresher {
     const pending = this.#pending.get(id)
     if (pending !== undefined) this.#pending.delete(id)
     return pending
+  }
+
+  /** Removes the marker from a claimed request, so the handler and its logs never see it. */
+  static strip(req: IncomingMessage): void {
+    delete req.headers[REFRESH_HEADER]
+    const raw = req.rawHeaders ?? []
+    const kept: string[] = []
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      if ((raw[i] as string).toLowerCase() !== REFRESH_HEADER) kept.push(raw[i] as string, raw[i + 1] as string)
+    }
+    req.rawHeaders = kept
   }
 }

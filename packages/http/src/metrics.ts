@@ -1,0 +1,2 @@
+export { createPrometheusMetrics } from './observability/prometheus-metrics.js'
+export type { PrometheusMetricsOptions, PrometheusMetrics } from './observability/prometheus-metrics.js'

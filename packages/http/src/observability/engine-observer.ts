@@ -1,0 +1,193 @@
+import { debuglog } from 'node:util'
+import type { Cache, CacheStats } from '@cachewire/core'
+import type { RequestContext } from '../request/prepare-request.js'
+import type { Admission } from '../flows/admit.js'
+import type { Reason } from '../semantics/reasons.js'
+import type { HttpRequest, Outcome, StoredResponse } from '../types.js'
+import { publish, type LookupResult, type StoreMessage } from './diagnostics.js'
+import { TopPaths, type PathStats } from './top-paths.js'
+
+/** Rows kept in the top-paths table; bounded so a URL scan cannot grow memory. */
+const TOP_PATHS_CAPACITY = 256
+/** Recent bypass / not-stored reasons kept for the inspector. */
+const RECENT_REASONS_KEPT = 50
+/** Longest path recorded; longer ones are cut (they are labels, not keys). */
+const PATH_LENGTH_KEPT = 200
+
+/** What the engine counted since it was built. All counters only go up. */
+export interface HttpCacheStats {
+  /** Requests answered, by how. `bypass` counts requests that went around the cache. */
+  lookups: Record<LookupResult | 'bypass', number>
+  /** (hit + stale) / (hit + stale + miss + revalidated); 0 before any lookup. */
+  hitRate: number
+  /** Bypasses by `Reason` word. */
+  bypassReasons: Record<string, number>
+  /** Responses not stored, by `Reason` word. */
+  notStoredReasons: Record<string, number>
+  stores: number
+  storedBytes: number
+  invalidations: number
+  /** Entries removed by invalidations. */
+  invalidated: number
+  /** Purges through the purge API, by kind (`url`, `tag`, `namespace`), dry runs excluded. */
+  purges: Record<string, number>
+  topPaths: { byHits: PathStats[]; byBytes: PathStats[] }
+  recentReasons: Array<{ at: number; kind: 'bypass' | 'not-stored'; reason: string; path: string }>
+  /** The core cache's own counters: entries, bytes, evictions, breaker state. */
+  cache: CacheStats
+}
+
+/** What `onStore` listeners receive (for a latency histogram). */
+export type StoreListener = (message: StoreMessage) => void
+
+/**
+ * The engine's counters, diagnostics_channel events and debug log (`NODE_DEBUG=cachewire`).
+ * One per engine; the engine calls it at the few points where an outcome is decided.
+ *
+ * @example
+ * ```ts
+ * const engine = createHttpCache()
+ * engine.observer.stats().lookups.hit
+ * ```
+ */
+export class EngineObserver {
+  readonly #cache: Cache
+  readonly #clock: () => number
+  readonly #log = debuglog('cachewire')
+  readonly #lookups: Record<LookupResult | 'bypass', number> = { hit: 0, stale: 0, miss: 0, revalidated: 0, bypass: 0 }
+  readonly #bypassReasons = new Map<string, number>()
+  readonly #notStoredReasons = new Map<string, number>()
+  readonly #purges = new Map<string, number>()
+  readonly #top = new TopPaths(TOP_PATHS_CAPACITY)
+  readonly #recent: HttpCacheStats['recentReasons'] = []
+  readonly #storeListeners = new Set<StoreListener>()
+  #stores = 0
+  #storedBytes = 0
+  #invalidations = 0
+  #invalidated = 0
+
+  constructor(cache: Cache, clock: () => number) {
+    this.#cache = cache
+    this.#clock = clock
+    cache.on('invalidate', (event) => {
+      this.#invalidations++
+      this.#invalidated += event.removed
+      this.#log('invalidate %j', event)
+      publish.invalidate(() => ({ ...event }))
+    })
+  }
+
+  /** Counts a request `handle` answered through the store; returns `outcome` unchanged. */
+  answered<T extends Outcome>(context: RequestContext, entry: StoredResponse | undefined, outcome: T): T {
+    const result = classify(outcome, entry, this.#clock())
+    if (result !== undefined) this.#lookup(context.method, context.path, result, entry)
+    return outcome
+  }
+
+  /** A front-door answer from a fresh stored response. */
+  frontDoorHit(context: RequestContext, entry: StoredResponse): void {
+    this.#lookup(context.method, context.path, 'hit', entry)
+  }
+
+  bypassed(request: HttpRequest, reason: Reason): void {
+    this.#lookups.bypass++
+    increment(this.#bypassReasons, reason)
+    const path = pathOf(request.url)
+    this.#remember('bypass', reason, path)
+    this.#log('bypass %s %s: %s', request.method, path, reason)
+    publish.bypass(() => ({ reason, method: request.method, path }))
+  }
+
+  /** A captured response was judged; records why it was not stored. */
+  admitted(context: RequestContext, admission: Admission | undefined): void {
+    if (admission === undefined || admission.stored) return
+    increment(this.#notStoredReasons, admission.reason)
+    this.#remember('not-stored', admission.reason, context.path)
+    this.#log('not stored %s %s: %s', context.method, context.path, admission.reason)
+    publish.store(() => ({ stored: false, reason: admission.reason, path: context.path, bytes: 0, durationMs: 0 }))
+  }
+
+  /** Times a store write and counts it. */
+  async stored(context: RequestContext, admission: Admission & { stored: true }, write: () => Promise<void>): Promise<void> {
+    const started = performance.now()
+    await write()
+    const durationMs = performance.now() - started
+    const bytes = admission.entry.body.byteLength
+    this.#stores++
+    this.#storedBytes += bytes
+    this.#top.stored(pathLabel(context.path), bytes)
+    this.#log('stored %s %s: %d bytes in %dms', context.method, context.path, bytes, Math.round(durationMs))
+    const message: StoreMessage = { stored: true, reason: undefined, path: context.path, bytes, durationMs }
+    for (const listener of this.#storeListeners) listener(message)
+    publish.store(() => message)
+  }
+
+  /** A purge through the purge API (counted; dry runs are not). */
+  purged(kind: string, detail: Record<string, unknown>): void {
+    increment(this.#purges, kind)
+    this.#log('purge %s %j', kind, detail)
+  }
+
+  /** Listens for store writes (bytes, duration); returns a function that stops listening. */
+  onStore(listener: StoreListener): () => void {
+    this.#storeListeners.add(listener)
+    return () => this.#storeListeners.delete(listener)
+  }
+
+  stats(topLimit = 10): HttpCacheStats {
+    const { hit, stale, miss, revalidated } = this.#lookups
+    const reads = hit + stale + miss + revalidated
+    return {
+      lookups: { ...this.#lookups },
+      hitRate: reads === 0 ? 0 : (hit + stale) / reads,
+      bypassReasons: Object.fromEntries(this.#bypassReasons),
+      notStoredReasons: Object.fromEntries(this.#notStoredReasons),
+      stores: this.#stores,
+      storedBytes: this.#storedBytes,
+      invalidations: this.#invalidations,
+      invalidated: this.#invalidated,
+      purges: Object.fromEntries(this.#purges),
+      topPaths: { byHits: this.#top.byHits(topLimit), byBytes: this.#top.byBytes(topLimit) },
+      recentReasons: [...this.#recent].reverse(),
+      cache: this.#cache.stats(),
+    }
+  }
+
+  #lookup(method: string, path: string, result: LookupResult, entry: StoredResponse | undefined): void {
+    this.#lookups[result]++
+    if ((result === 'hit' || result === 'stale') && entry !== undefined) this.#top.hit(pathLabel(path), entry.body.byteLength)
+    publish.lookup(() => ({ result, method, path }))
+  }
+
+  #remember(kind: 'bypass' | 'not-stored', reason: string, path: string): void {
+    this.#recent.push({ at: this.#clock(), kind, reason, path: pathLabel(path) })
+    if (this.#recent.length > RECENT_REASONS_KEPT) this.#recent.shift()
+  }
+}
+
+function classify(outcome: Outcome, entry: StoredResponse | undefined, now: number): LookupResult | undefined {
+  switch (outcome.kind) {
+    case 'hit':
+    case 'not-modified':
+      return entry !== undefined && entry.staleAt <= now ? 'stale' : 'hit'
+    case 'response':
+      return 'revalidated'
+    case 'miss':
+      return 'miss'
+    case 'bypass':
+      return undefined // counted by `bypassed`, with its reason
+  }
+}
+
+function increment(counts: Map<string, number>, key: string): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1)
+}
+
+function pathOf(url: string): string {
+  const query = url.indexOf('?')
+  return query === -1 ? url : url.slice(0, query)
+}
+
+function pathLabel(path: string): string {
+  return path.length > PATH_LENGTH_KEPT ? path.slice(0, PATH_LENGTH_KEPT) : path
+}

@@ -1,0 +1,175 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { InvalidOptionError, type Cache, type WriteBehind } from '@cachewire/core'
+import type { HttpCache } from '../engine.js'
+
+export interface PrometheusMetricsOptions {
+  /** The engine to export (request outcomes, reasons, stores and its core cache). Give this or `cache`. */
+  engine?: HttpCache | undefined
+  /** A core cache alone (hits, misses, entries, bytes, evictions, breaker), when there is no engine. */
+  cache?: Cache | undefined
+  /** Registry to add the metrics to. @default a new `Registry` (see `register` on the result) */
+  register?: Registry | undefined
+  /** Prefix of every metric name. @default 'cachewire_' */
+  prefix?: string | undefined
+  /** A write-behind writer whose queue depth and failures to export. */
+  writeBehind?: Pick<WriteBehind<never>, 'stats'> | undefined
+  /** Store latency histogram buckets, in seconds. @default [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1] */
+  buckets?: number[] | undefined
+}
+
+export interface PrometheusMetrics {
+  /** The registry the metrics live in: serve `await register.metrics()` as text/plain on /metrics. */
+  register: Registry
+  /** Removes the metrics from the registry and stops listening to the engine. */
+  close(): void
+}
+
+const BREAKER_STATES = ['closed', 'open', 'half-open'] as const
+
+/**
+ * Prometheus metrics for an engine or a cache, on `prom-client` (an optional peer dependency:
+ * install it to use this entry). Values are read from the engine's counters when Prometheus
+ * scrapes, so the request path pays nothing; only store latency is observed as it happens.
+ *
+ * @example
+ * ```ts
+ * import { createPrometheusMetrics } from '@cachewire/http/metrics'
+ * const metrics = createPrometheusMetrics({ engine: middleware.engine })
+ * app.get('/metrics', async (req, res) => res.type('text/plain').send(await metrics.register.metrics()))
+ * ```
+ */
+export function createPrometheusMetrics(options: PrometheusMetricsOptions): PrometheusMetrics {
+  const engine = options.engine
+  const cache = engine?.cache ?? options.cache
+  if (cache === undefined) throw new InvalidOptionError('engine', 'an HttpCache (or options.cache, a Cache)', options.engine)
+  const prefix = options.prefix ?? 'cachewire_'
+  if (typeof prefix !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix)) throw new InvalidOptionError('prefix', 'a Prometheus metric name prefix', prefix)
+  const register = options.register ?? new Registry()
+  const registers = [register]
+  const names: string[] = []
+  const name = (suffix: string): string => {
+    names.push(prefix + suffix)
+    return prefix + suffix
+  }
+  const writeBehind = options.writeBehind
+
+  new Counter({
+    name: name('lookups_total'),
+    help: 'Requests answered, by result: hit, stale (served stale), miss, revalidated, bypass. Without an engine: core cache hits and misses.',
+    labelNames: ['result'],
+    registers,
+    collect() {
+      this.reset()
+      if (engine === undefined) {
+        const stats = cache.stats()
+        this.inc({ result: 'hit' }, stats.hits)
+        this.inc({ result: 'miss' }, stats.misses)
+        return
+      }
+      for (const [result, count] of Object.entries(engine.observer.stats(0).lookups)) this.inc({ result }, count)
+    },
+  })
+  if (engine !== undefined) {
+    const reasons = (metric: string, help: string, pick: 'bypassReasons' | 'notStoredReasons'): void => {
+      new Counter({
+        name: name(metric),
+        help,
+        labelNames: ['reason'],
+        registers,
+        collect() {
+          this.reset()
+          for (const [reason, count] of Object.entries(engine.observer.stats(0)[pick])) this.inc({ reason }, count)
+        },
+      })
+    }
+    reasons('bypasses_total', 'Requests that went around the cache, by reason (the Cache-Status detail words).', 'bypassReasons')
+    reasons('not_stored_total', 'Responses not stored, by reason (the Cache-Status detail words).', 'notStoredReasons')
+    new Counter({
+      name: name('purges_total'),
+      help: 'Purges through the purge API, by kind (url, tag, namespace); dry runs excluded.',
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        this.reset()
+        for (const [kind, count] of Object.entries(engine.observer.stats(0).purges)) this.inc({ kind }, count)
+      },
+    })
+  }
+  new Counter({
+    name: name('stores_total'),
+    help: 'Entries written to the store.',
+    registers,
+    collect() {
+      this.reset()
+      this.inc(engine !== undefined ? engine.observer.stats(0).stores : cache.stats().sets)
+    },
+  })
+  new Counter({
+    name: name('evictions_total'),
+    help: 'Entries evicted to make room (stores that can tell: memory).',
+    registers,
+    collect() {
+      this.reset()
+      this.inc(cache.stats().evictions ?? 0)
+    },
+  })
+  new Gauge({
+    name: name('entries'),
+    help: 'Entries held (stores that can tell: memory, a tiered store\'s L1).',
+    registers,
+    collect() {
+      this.set(cache.stats().entries ?? 0)
+    },
+  })
+  new Gauge({
+    name: name('bytes'),
+    help: 'Bytes held (stores that can tell: memory, a tiered store\'s L1).',
+    registers,
+    collect() {
+      this.set(cache.stats().bytes ?? 0)
+    },
+  })
+  new Gauge({
+    name: name('breaker_state'),
+    help: 'Circuit breaker state: 1 for the current state, 0 for the others.',
+    labelNames: ['state'],
+    registers,
+    collect() {
+      const state = cache.stats().breaker
+      for (const candidate of BREAKER_STATES) this.set({ state: candidate }, candidate === state ? 1 : 0)
+    },
+  })
+  if (writeBehind !== undefined) {
+    new Gauge({
+      name: name('write_behind_queue_depth'),
+      help: 'Write-behind writes waiting to be persisted.',
+      registers,
+      collect() {
+        this.set(writeBehind.stats().queued)
+      },
+    })
+    new Counter({
+      name: name('write_behind_failed_total'),
+      help: 'Write-behind writes given up after every retry.',
+      registers,
+      collect() {
+        this.reset()
+        this.inc(writeBehind.stats().failed)
+      },
+    })
+  }
+  const histogram = new Histogram({
+    name: name('store_duration_seconds'),
+    help: 'Time to write a response to the store.',
+    buckets: options.buckets ?? [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers,
+  })
+  const stopListening = engine?.observer.onStore((message) => histogram.observe(message.durationMs / 1000))
+  return {
+    register,
+    close() {
+      stopListening?.()
+      for (const metric of names) register.removeSingleMetric(metric)
+    },
+  }
+}

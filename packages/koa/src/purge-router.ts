@@ -1,0 +1,72 @@
+import type { Context, Middleware, Next } from 'koa'
+import { createPurgeApi, InvalidOptionError, type HttpCache, type PurgeApiOptions } from '@cachewire/http'
+
+/** Options of {@link purgeRouter}: those of the shared purge API, with the engine taken from a middleware if given. */
+export interface PurgeRouterOptions extends Omit<PurgeApiOptions, 'engine'> {
+  /** The engine to purge. Give this or `middleware`. */
+  engine?: HttpCache | undefined
+  /** A `cacheMiddleware()` / `cachedRoute()` whose engine to purge. */
+  middleware?: { readonly engine: HttpCache } | undefined
+  /** Where the routes live (Koa has no mounting). @default '/_cache' */
+  prefix?: string | undefined
+}
+
+/** Largest JSON body read from a purge request. */
+const MAX_BODY_BYTES = 64 * 1024
+
+/**
+ * A purge API and inspector under `prefix` (nothing is exposed unless you add it). Every route
+ * but the inspector page requires `Authorization: Bearer <token>`. `POST /purge/url`
+ * `{ url, host? }`, `POST /purge/tags` `{ tags }`, `POST /purge/namespace` `{ namespace }` (add
+ * `?dryRun=1` to count without removing), `GET /stats`, `GET /inspector`.
+ *
+ * @example
+ * ```ts
+ * import { cacheMiddleware, purgeRouter } from '@cachewire/koa'
+ *
+ * const cache = cacheMiddleware({ ttl: '1m' })
+ * app.use(purgeRouter({ middleware: cache, token: process.env.CACHE_PURGE_TOKEN!, prefix: '/_cache' }))
+ * app.use(cache)
+ * ```
+ */
+export function purgeRouter(options: PurgeRouterOptions): Middleware {
+  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an object', options)
+  const { middleware, engine, prefix = '/_cache', ...rest } = options
+  if (typeof prefix !== 'string' || !prefix.startsWith('/') || prefix.endsWith('/')) {
+    throw new InvalidOptionError('prefix', "a path starting with '/' and not ending with one", prefix)
+  }
+  const api = createPurgeApi({ ...rest, engine: (engine ?? middleware?.engine) as HttpCache })
+  return async function cachewirePurge(ctx: Context, next: Next): Promise<void> {
+    if (ctx.path !== prefix && !ctx.path.startsWith(prefix + '/')) return next()
+    const answer = await api.handle({
+      method: ctx.method,
+      path: ctx.path.slice(prefix.length) || '/',
+      query: new URLSearchParams(ctx.querystring),
+      authorization: ctx.get('authorization') || undefined,
+      ip: ctx.ip,
+      body: await readBody(ctx),
+    })
+    ctx.status = answer.status
+    ctx.set(answer.headers)
+    ctx.body = answer.body
+  }
+}
+
+async function readBody(ctx: Context): Promise<unknown> {
+  // A body parser mounted before us has already read it.
+  const parsed = (ctx.request as { body?: unknown }).body
+  if (parsed !== undefined) return parsed
+  if (ctx.method !== 'POST' || !ctx.is('json')) return undefined
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+    size += chunk.length
+    if (size > MAX_BODY_BYTES) return undefined
+    chunks.push(chunk)
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown
+  } catch {
+    return undefined
+  }
+}
