@@ -47,8 +47,15 @@ const serverCore = '0'
 const loadCore = cores > 1 ? '1' : '0'
 
 if (spawnSync('wrk', ['--version']).error) {
-  console.error('bench: wrk is not installed. On Debian: apt-get install -y wrk')
-  process.exit(1)
+  // A fresh Debian machine has no wrk; as root, fetch it from Debian's packages rather than stop.
+  if (process.getuid?.() === 0 && !spawnSync('apt-get', ['--version']).error) {
+    console.log('bench: wrk is not installed; installing it with apt-get')
+    spawnSync('apt-get', ['install', '-y', '-q', 'wrk'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })
+  }
+  if (spawnSync('wrk', ['--version']).error) {
+    console.error('bench: wrk is not installed. On Debian: apt-get install -y wrk')
+    process.exit(1)
+  }
 }
 
 async function startServer(variant, bodyBytes, port) {

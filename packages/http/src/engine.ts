@@ -53,6 +53,8 @@ export class HttpCache {
   readonly #guard: CardinalityGuard
   /** Bound and isolation trips, by reason (see `counters`). */
   readonly #trips = new Map<string, number>()
+  /** The last plain-hit Cache-Status value, by whole seconds of ttl. */
+  #hitStatus = { ttl: Number.NaN, value: '' }
 
   constructor(options: HttpCacheOptions | ResolvedHttpCacheOptions = {}) {
     this.options = resolveHttpCacheOptions(options)
@@ -377,7 +379,14 @@ export class HttpCache {
 
   /** Our Cache-Status member; `detail` only in debug mode (RFC 9211 §2.8), never the key. */
   #status(params: CacheStatusParams): string {
-    return formatCacheStatus(this.options.cacheStatusName, this.options.debug ? params : { ...params, detail: undefined })
+    // A plain hit is the hot path: its value changes only with `ttl`, once a second.
+    if (params.hit === true && params.ttl !== undefined && params.fwd === undefined && params.fwdStatus === undefined && params.stored === undefined && params.collapsed === undefined && params.detail === undefined) {
+      const ttl = Math.trunc(params.ttl)
+      if (ttl !== this.#hitStatus.ttl) this.#hitStatus = { ttl, value: formatCacheStatus(this.options.cacheStatusName, { hit: true, ttl }) }
+      return this.#hitStatus.value
+    }
+    if (!this.options.debug && params.detail !== undefined) params = { ...params, detail: undefined }
+    return formatCacheStatus(this.options.cacheStatusName, params)
   }
 
   #track(work: Promise<void>): void {

@@ -6,6 +6,8 @@ import type { EtagMode } from './semantics/etag.js'
 import { DEFAULT_CACHEABLE_STATUSES } from './semantics/storability.js'
 import type { CardinalityLimit } from './flows/cardinality-guard.js'
 import type { CacheScope, HttpCacheOptions, KeyFunction, MaxKeysPerWindow, PrivateKeyFunction, RouteOptions, RoutePolicy, TagsOption } from './types.js'
+import { resolveCdnOptions, type ResolvedCdnOptions } from './cdn/cdn-headers.js'
+import type { PurgeHook } from './cdn/purge-hook.js'
 
 const kResolved = Symbol.for('cachewire.http.resolved-options')
 
@@ -47,6 +49,8 @@ export interface ResolvedHttpCacheOptions {
   readonly tags: TagsOption | undefined
   readonly clock: () => number
   readonly onError: (error: Error) => void
+  readonly cdn: ResolvedCdnOptions | undefined
+  readonly purgeHooks: readonly PurgeHook[]
 }
 
 /** RFC 9110 §5.1 field-name. */
@@ -105,6 +109,8 @@ export function resolveHttpCacheOptions(options: HttpCacheOptions | ResolvedHttp
     tags: tagsOption(o.tags, 'tags'),
     clock: (optionalFunction(o.clock, 'clock') as (() => number) | undefined) ?? Date.now,
     onError: (optionalFunction(o.onError, 'onError') as ((error: Error) => void) | undefined) ?? (() => {}),
+    cdn: resolveCdnOptions(o.cdn, 'cdn'),
+    purgeHooks: purgeHookList(o.purgeHooks),
   })
 }
 
@@ -135,11 +141,21 @@ export function resolveRouteOptions(options: RouteOptions = {}): RoutePolicy {
     keyedHeaders: headerList(options.keyedHeaders, 'keyedHeaders'),
     ignoredHeaders: headerList(options.ignoredHeaders, 'ignoredHeaders'),
     maxKeysPerWindow: cardinalityLimit(options.maxKeysPerWindow, 'maxKeysPerWindow'),
+    cdn: options.cdn === false ? false : resolveCdnOptions(options.cdn, 'cdn'),
   })
 }
 
 /** Generous enough for any real route; tight enough that a busting flood cannot fill memory. */
 const DEFAULT_CARDINALITY_LIMIT: CardinalityLimit = Object.freeze({ keys: 10_000, windowMs: 60_000 })
+
+function purgeHookList(value: readonly PurgeHook[] | undefined): readonly PurgeHook[] {
+  if (value === undefined) return []
+  if (!Array.isArray(value)) throw new InvalidOptionError('purgeHooks', 'an array of { purge(event) } hooks', value)
+  value.forEach((hook: unknown, i) => {
+    if (typeof (hook as PurgeHook | null)?.purge !== 'function') throw new InvalidOptionError(`purgeHooks[${i}]`, 'an object with a purge(event) method', hook)
+  })
+  return Object.freeze([...value])
+}
 
 function scopeOption(value: CacheScope | undefined, name: string): CacheScope | undefined {
   if (value === undefined) return undefined

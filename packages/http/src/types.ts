@@ -27,6 +27,8 @@
  */
 import type { Cache, Store, Ttl } from '@cachewire/core'
 import type { Reason } from './semantics/reasons.js'
+import type { CdnOptions, ResolvedCdnOptions } from './cdn/cdn-headers.js'
+import type { PurgeHook } from './cdn/purge-hook.js'
 
 /** One header field line: lower-case name and value, as it goes on the wire. */
 export type HeaderPair = readonly [name: string, value: string]
@@ -202,6 +204,7 @@ export interface RoutePolicy {
   /** Lower-case. */
   readonly ignoredHeaders?: readonly string[] | undefined
   readonly maxKeysPerWindow?: { readonly keys: number; readonly windowMs: number } | false | undefined
+  readonly cdn?: ResolvedCdnOptions | false | undefined
 }
 
 /** `shared`: one entry serves every user. `private`: entries per user, keyed by `privateKey`. */
@@ -331,6 +334,10 @@ export interface HttpCacheOptions {
   clock?: (() => number) | undefined
   /** Called with errors the request path swallowed (background refresh, engine bugs). @default ignore */
   onError?: ((error: Error) => void) | undefined
+  /** Surrogate-Key, Surrogate-Control and CDN-Cache-Control for a CDN in front. @default none */
+  cdn?: CdnOptions | undefined
+  /** Told of every invalidation (tags, URL purges, unsafe requests), e.g. `varnishPurger()`. @default [] */
+  purgeHooks?: readonly PurgeHook[] | undefined
 }
 
 /**
@@ -361,4 +368,6 @@ export interface RouteOptions {
   ignoredHeaders?: readonly string[] | undefined
   /** Overrides the engine's `maxKeysPerWindow` for this route (counted per route). */
   maxKeysPerWindow?: MaxKeysPerWindow | false | undefined
+  /** Replaces the engine's `cdn` for this route; false sends no CDN fields. */
+  cdn?: CdnOptions | false | undefined
 }

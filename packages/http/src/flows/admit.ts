@@ -141,7 +141,7 @@ function headerBytes(pairs: HeaderPairs): number {
 }
 
 /** The URL tag, the engine's and the route's tags, then the response's surrogate keys; de-duplicated. */
-function collectTags(context: RequestContext, pairs: HeaderPairs, options: ResolvedHttpCacheOptions): string[] {
+export function collectTags(context: RequestContext, pairs: HeaderPairs, options: ResolvedHttpCacheOptions): string[] {
   const tags = new Set([urlTag(context.authority, context.path, context.query)])
   const add = (option: TagsOption | undefined): void => {
     const list = typeof option === 'function' ? option(context.request) : option

@@ -30,8 +30,38 @@ export function invalidationTags(
   base: InvalidationBase,
   query: QueryPolicy
 ): string[] {
+  return [...new Set(invalidationTargets(status, headers, base, query).map((t) => urlTag(t.authority, t.path, t.query)))]
+}
+
+/**
+ * The same targets as `invalidationTags`, as absolute URLs for a CDN purge hook.
+ *
+ * @example
+ * ```ts
+ * invalidationUrls(201, [['location', '/items/7']], base, policy) // ['https://shop.example/items', 'https://shop.example/items/7']
+ * ```
+ */
+export function invalidationUrls(
+  status: number,
+  headers: HeaderPairs,
+  base: InvalidationBase,
+  query: QueryPolicy
+): string[] {
+  const urls = invalidationTargets(status, headers, base, query).map(
+    (t) => `${base.protocol}://${t.authority}${t.path}${t.query === '' ? '' : `?${t.query}`}`
+  )
+  return [...new Set(urls)]
+}
+
+interface Target {
+  authority: string
+  path: string
+  query: string
+}
+
+function invalidationTargets(status: number, headers: HeaderPairs, base: InvalidationBase, query: QueryPolicy): Target[] {
   if (status < 200 || status > 399) return []
-  const tags = new Set([urlTag(base.authority, base.path, base.query)])
+  const targets: Target[] = [{ authority: base.authority, path: base.path, query: base.query }]
   const origin = `${base.protocol}://${base.authority}`
   for (const name of ['location', 'content-location']) {
     const value = headerValue(headers, name)
@@ -45,7 +75,7 @@ export function invalidationTags(
     const scheme = url.protocol === 'https:' ? 'https' : url.protocol === 'http:' ? 'http' : undefined
     const host = scheme === undefined ? undefined : normaliseHost(url.host, scheme)
     if (host?.authority !== base.authority) continue
-    tags.add(urlTag(host.authority, url.pathname, normaliseQuery(url.search.slice(1), query)))
+    targets.push({ authority: host.authority, path: url.pathname, query: normaliseQuery(url.search.slice(1), query) })
   }
-  return [...tags]
+  return targets
 }

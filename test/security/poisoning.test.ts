@@ -1,0 +1,247 @@
+/**
+ * Web cache poisoning (Kettle 2018, 2020): an attacker's request carries input the app reads but
+ * the key does not cover, and the response made from it is stored for everyone. Every vector is
+ * sent first (poisoned), then a clean request must get the clean body, and a second clean request
+ * must be a hit with that same clean body (the cache still works for the URL).
+ */
+import { expect, it } from 'vitest'
+import { rawRequest } from '../helpers/servers.js'
+import type { TestResponse } from '../helpers/servers.js'
+import { cacheStatus, eachTarget, HOST, isHit, send, type SecurityApp } from './harness.js'
+
+/** The fields of /reflect an app acts on (not the raw target text, which the key normalises). */
+function meaning(res: TestResponse): unknown {
+  const parsed = JSON.parse(res.text) as Record<string, unknown>
+  return { host: parsed.host, protocol: parsed.protocol, method: parsed.method, query: parsed.query, lax: parsed.lax, body: parsed.body, link: parsed.link }
+}
+
+/** Clean request, then the same again, which must be a hit with an identical body. */
+async function cleanTwice(app: SecurityApp, target: string): Promise<TestResponse> {
+  await app.whenIdle()
+  const clean = await send(app, target)
+  expect(clean.status).toBe(200)
+  await app.whenIdle()
+  const again = await send(app, target)
+  expect(isHit(again), cacheStatus(again)).toBe(true)
+  expect(again.text).toBe(clean.text)
+  return clean
+}
+
+/** The header section of a raw response, lower-cased names kept as sent. */
+function headerSection(raw: string): string {
+  const end = raw.indexOf('\r\n\r\n')
+  return end === -1 ? raw : raw.slice(0, end)
+}
+
+eachTarget((target) => {
+  const POISON_HEADERS: Array<[string, string]> = [
+    ['x-forwarded-host', 'evil.example'],
+    ['x-forwarded-proto', 'evilproto'],
+    ['x-original-url', '/evil-admin'],
+    ['x-rewrite-url', '/evil-admin'],
+    ['x-http-method-override', 'EVILMETHOD'],
+    ['forwarded', 'host=evil.example;proto=https'],
+  ]
+
+  for (const [name, value] of POISON_HEADERS) {
+    it(`${name}: the poisoned response bypasses, before and after a clean entry exists`, async () => {
+      const app = await target.app()
+      const poisoned = await send(app, '/reflect?v=1', { headers: { [name]: value } })
+      // The app did act on it: without the guard this body would be stored for everyone.
+      expect(poisoned.text).toContain('evil')
+      expect(cacheStatus(poisoned)).toMatch(/fwd=bypass.*detail=unkeyed-header/)
+      const clean = await cleanTwice(app, '/reflect?v=1')
+      expect(clean.text).not.toContain('evil')
+      // Once an entry exists, the attacker neither gets it nor replaces it.
+      const late = await send(app, '/reflect?v=1', { headers: { [name]: value } })
+      expect(late.text).toContain('evil')
+      expect(isHit(late)).toBe(false)
+      await app.whenIdle()
+      const after = await send(app, '/reflect?v=1')
+      expect(isHit(after)).toBe(true)
+      expect(after.text).toBe(clean.text)
+      expect(app.engine.counters()['unkeyed-header']).toBe(2)
+    })
+  }
+
+  it('the guarded header names are matched whatever their case and even when empty', async () => {
+    const app = await target.app()
+    const mixed = await send(app, '/reflect?v=case', { headers: { 'X-FORWARDED-HOST': 'evil.example' } })
+    expect(cacheStatus(mixed)).toMatch(/detail=unkeyed-header/)
+    const empty = await send(app, '/reflect?v=case', { headers: { 'x-original-url': '' } })
+    expect(cacheStatus(empty)).toMatch(/detail=unkeyed-header/)
+    const clean = await cleanTwice(app, '/reflect?v=case')
+    expect(clean.text).not.toContain('evil')
+  })
+
+  it('keyedHeaders: X-Forwarded-Host becomes part of the key, so each value has its own entry', async () => {
+    const app = await target.app({ keyedHeaders: ['X-Forwarded-Host'] })
+    const poisoned = await send(app, '/reflect?v=keyed', { headers: { 'x-forwarded-host': 'evil.example' } })
+    expect(poisoned.text).toContain('evil')
+    const clean = await cleanTwice(app, '/reflect?v=keyed')
+    expect(clean.text).not.toContain('evil')
+    await app.whenIdle()
+    const poisonedAgain = await send(app, '/reflect?v=keyed', { headers: { 'x-forwarded-host': 'evil.example' } })
+    expect(isHit(poisonedAgain)).toBe(true)
+    expect(poisonedAgain.text).toBe(poisoned.text)
+  })
+
+  it('trust proxy: an applied X-Forwarded-Host is keyed through the host (and the allow-list applies to it)', async () => {
+    const app = await target.app({}, { trustProxy: true })
+    const other = await send(app, '/reflect?v=proxy', { headers: { 'x-forwarded-host': `attacker.${HOST}` } })
+    expect(JSON.parse(other.text).host).toBe(`attacker.${HOST}`)
+    const outside = await send(app, '/reflect?v=proxy', { headers: { 'x-forwarded-host': 'evil.example' } })
+    expect(cacheStatus(outside)).toMatch(/detail=host/)
+    const clean = await cleanTwice(app, '/reflect?v=proxy')
+    expect(JSON.parse(clean.text).link).toBe(`http://${HOST}/next`)
+    // X-Original-URL is not something the framework applies: it still bypasses under trust proxy.
+    const rewritten = await send(app, '/reflect?v=proxy', { headers: { 'x-original-url': '/evil' } })
+    expect(cacheStatus(rewritten)).toMatch(/detail=unkeyed-header/)
+  })
+
+  it('fat GET (Content-Length body): bypasses; the clean request never sees the body', async () => {
+    const app = await target.app()
+    const poisoned = await send(app, '/reflect?v=fat', { body: 'q=evilbody', headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+    expect(JSON.parse(poisoned.text).body).toBe('q=evilbody')
+    expect(cacheStatus(poisoned)).toMatch(/detail=request-body/)
+    const clean = await cleanTwice(app, '/reflect?v=fat')
+    expect(clean.text).not.toContain('evilbody')
+    expect(app.engine.counters()['request-body']).toBe(1)
+  })
+
+  it('fat GET (chunked, raw bytes): bypasses; the clean request never sees the body', async () => {
+    const app = await target.app()
+    const raw = await rawRequest(
+      app.port,
+      `GET /reflect?v=chunked HTTP/1.1\r\nHost: ${HOST}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n9\r\nevilchunk\r\n0\r\n\r\n`
+    )
+    expect(raw.status).toBe(200)
+    expect(raw.text).toContain('evilchunk')
+    const clean = await cleanTwice(app, '/reflect?v=chunked')
+    expect(clean.text).not.toContain('evilchunk')
+  })
+
+  // Parameter cloaking: two targets the key treats alike must mean the same to the app.
+  const CLOAKING: Array<[string, string, string]> = [
+    ['`;` inside an ignored parameter hides a keyed one from the key', '/reflect?q=clean&utm_content=x;q=evil', '/reflect?q=clean'],
+    ['`;` as a separator', '/reflect?q=clean;q=evil', '/reflect?q=clean'],
+    ['`%26` vs `&`', '/reflect?q=clean%26q=evil', '/reflect?q=clean&q=evil'],
+    ['duplicate parameters in another order', '/reflect?q=evil&q=clean', '/reflect?q=clean&q=evil'],
+    ['duplicate parameters vs one', '/reflect?q=clean&q=evil', '/reflect?q=clean'],
+    ['`%2B` vs `+`', '/reflect?q=a%2Bevil', '/reflect?q=a+evil'],
+    ['`+` vs `%2B`', '/reflect?q=a+evil', '/reflect?q=a%2Bevil'],
+    ['`__proto__` parameter', '/reflect?__proto__=evil&q=clean', '/reflect?q=clean'],
+    ['`__proto__[x]` parameter', '/reflect?__proto__[polluted]=evil&q=clean', '/reflect?q=clean'],
+    ['`constructor[prototype]` parameter', '/reflect?constructor[prototype][polluted]=evil&q=clean', '/reflect?q=clean'],
+    ['array syntax vs plain', '/reflect?q[]=evil', '/reflect?q=evil'],
+    ['encoded name vs plain name', '/reflect?%71=evil', '/reflect?q=evil'],
+  ]
+  for (const [name, attack, clean] of CLOAKING) {
+    it(`parameter cloaking, ${name}: the clean URL gets what the app makes of the clean URL`, async () => {
+      const reference = await (await target.app()).then
+        ? undefined
+        : undefined
+      void reference
+      const fresh = await target.app()
+      const expected = meaning(await send(fresh, clean))
+      const app = await target.app()
+      const poisoned = await send(app, attack)
+      expect(poisoned.status).toBe(200)
+      const served = await cleanTwice(app, clean)
+      expect(meaning(served)).toEqual(expected)
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+    })
+  }
+
+  // Host and request-target authority.
+  it('Host case and a default port share the entry, and only ever with the same origin', async () => {
+    const app = await target.app()
+    await send(app, '/reflect?v=host', { headers: { host: 'EXAMPLE.com:80' } })
+    const clean = await cleanTwice(app, '/reflect?v=host')
+    expect(new URL(JSON.parse(clean.text).link as string).origin).toBe(`http://${HOST}`)
+  })
+
+  it('Host with another port gets its own entry', async () => {
+    const app = await target.app()
+    const port = await send(app, '/reflect?v=port', { headers: { host: `${HOST}:8080` } })
+    expect(JSON.parse(port.text).link).toBe(`http://${HOST}:8080/next`)
+    const clean = await cleanTwice(app, '/reflect?v=port')
+    expect(JSON.parse(clean.text).link).toBe(`http://${HOST}/next`)
+  })
+
+  it('a Host outside the allow-list bypasses', async () => {
+    const app = await target.app()
+    const evil = await send(app, '/reflect?v=evilhost', { headers: { host: 'evil.example' } })
+    expect(cacheStatus(evil)).toMatch(/detail=host/)
+    const clean = await cleanTwice(app, '/reflect?v=evilhost')
+    expect(clean.text).not.toContain('evil')
+  })
+
+  const ABSOLUTE: Array<[string, string]> = [
+    ['another authority', 'http://evil.example/reflect?v=abs'],
+    ['another port', `http://${HOST}:8080/reflect?v=abs`],
+    ['userinfo', `http://evil@${HOST}/reflect?v=abs`],
+    ['another scheme', `https://${HOST}/reflect?v=abs`],
+  ]
+  for (const [name, absolute] of ABSOLUTE) {
+    it(`absolute-form target with ${name} than Host: bypasses`, async () => {
+      const app = await target.app()
+      const attack = await send(app, absolute)
+      expect(attack.status).toBe(200)
+      expect(isHit(attack)).toBe(false)
+      expect(cacheStatus(attack)).toMatch(/fwd=bypass/)
+      const clean = await cleanTwice(app, '/reflect?v=abs')
+      expect(clean.text).not.toContain('evil')
+      expect(JSON.parse(clean.text).url).toBe('/reflect?v=abs')
+    })
+  }
+
+  it('absolute-form target with the same authority may share, and carries nothing foreign', async () => {
+    const app = await target.app()
+    await send(app, `http://${HOST}/reflect?v=same`)
+    const clean = await cleanTwice(app, '/reflect?v=same')
+    expect(new URL(JSON.parse(clean.text).link as string).origin).toBe(`http://${HOST}`)
+  })
+
+  it('two Host headers are refused before the app or the cache', async () => {
+    const app = await target.app()
+    const raw = await rawRequest(app.port, `GET /reflect HTTP/1.1\r\nHost: ${HOST}\r\nHost: evil.example\r\n\r\n`)
+    expect(raw.status).toBe(400)
+    expect(app.runs.get('/reflect') ?? 0).toBe(0)
+  })
+
+  // CRLF: nothing from the request reaches a response header.
+  const CRLF: Array<[string, string]> = [
+    ['an encoded CRLF in the query', '/reflect?q=%0d%0aSet-Cookie:%20evil=1%0d%0aX-Injected:%201'],
+    ['an encoded CRLF in the path', '/crlf%0d%0aSet-Cookie:%20evil=1%0d%0aX-Injected:%201'],
+    ['an encoded CR alone and LF alone', '/crlf%0dX-Injected:%201%0aSet-Cookie:%20evil=1'],
+    ['encoded NUL and a percent-encoded percent', '/crlf%00%250d%250aX-Injected:%201?x=%00'],
+  ]
+  for (const [name, path] of CRLF) {
+    it(`CRLF, ${name}: no injected header on the miss or on the hit`, async () => {
+      const app = await target.app()
+      for (let i = 0; i < 2; i++) {
+        const raw = await rawRequest(app.port, `GET ${path} HTTP/1.1\r\nHost: ${HOST}\r\nConnection: close\r\n\r\n`)
+        expect(raw.status).toBe(200)
+        const head = headerSection(raw.text).toLowerCase()
+        expect(head).not.toContain('x-injected')
+        expect(head).not.toContain('evil')
+        expect(head).toContain('cache-status: cachewire')
+        if (i === 1) expect(head).toMatch(/cache-status: cachewire; hit/)
+        await app.whenIdle()
+      }
+    })
+  }
+
+  it('CRLF, raw CR/LF bytes in the target: refused with 400, nothing injected, nothing stored', async () => {
+    const app = await target.app()
+    for (const target of ['/crlf\rX-Injected: 1', '/crlf?q=\nX-Injected: 1', '/crlf\r\nX-Injected: 1\r\n']) {
+      const raw = await rawRequest(app.port, `GET ${target} HTTP/1.1\r\nHost: ${HOST}\r\n\r\n`)
+      expect(raw.status === 400 || raw.status === undefined).toBe(true)
+      expect(headerSection(raw.text).toLowerCase()).not.toContain('x-injected')
+    }
+    expect(app.runs.size).toBe(0)
+    const ok = await send(app, '/crlf')
+    expect(ok.status).toBe(200)
+  })
+})
