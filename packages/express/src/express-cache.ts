@@ -11,6 +11,7 @@ import {
   Refresher,
   REFRESH_HEADER,
   type PendingRefresh,
+  NEEDS_STORE,
 } from '@cachewire/http'
 import { bufferResponse } from './buffer-response.js'
 import { captureLive } from './capture.js'
@@ -60,6 +61,12 @@ export class ExpressCache {
     }
     const request: ExpressHttpRequest = toHttpRequest(req)
     request[kExpressRequest] = req
+    // A fresh hit (or 304) the store can answer in this tick needs none of `handle`'s promise work.
+    const reply = this.engine.lookupSync(request)
+    if (reply !== undefined && reply !== NEEDS_STORE) {
+      this.#answer(req, res, next, reply)
+      return
+    }
     const runHandler: RunHandler = (origin) => this.#runBuffered(req, res, next, origin)
     const refresh: RunHandler = (origin) => this.#refresher.dispatch(rootApp(req), origin, req.socket?.remoteAddress)
     this.engine.handle(request, runHandler, refresh).then(

@@ -11,6 +11,7 @@ import {
   Refresher,
   REFRESH_HEADER,
   type PendingRefresh,
+  NEEDS_STORE,
 } from '@cachewire/http'
 import { bufferResponse } from './buffer-response.js'
 import { onResponseDone, readBody, responseHead, settleBody, teeBody, type CapturedBody } from './capture.js'
@@ -60,6 +61,12 @@ export class KoaCache {
     }
     const request: KoaHttpRequest = toHttpRequest(ctx)
     request[kKoaContext] = ctx
+    // A fresh hit (or 304) the store can answer in this tick needs none of `handle`'s promise work.
+    const reply = this.engine.lookupSync(request)
+    if (reply !== undefined && reply !== NEEDS_STORE) {
+      writeResponse(ctx, reply)
+      return
+    }
     const runHandler: RunHandler = (origin) => this.#runBuffered(ctx, next, origin)
     const refresh: RunHandler = (origin) => this.#refresher.dispatch(ctx.app.callback(), origin, ctx.req.socket?.remoteAddress)
     // Rejects only with what the handler threw in a buffered run, when no stale response may
