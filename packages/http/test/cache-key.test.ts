@@ -40,7 +40,6 @@ describe('cache key — DESIGN rule 1, RFC 9111 §4', () => {
     ['query parameter order does not matter (sort on by default)', { url: '/a?x=1&y=2' }, { url: '/a?y=2&x=1' }],
     ['ignored parameters do not matter', { url: '/a?x=1&utm_source=news' }, { url: '/a?x=1' }],
     ['absolute-form equals origin-form', { url: 'https://example.com/a?b=1' }, { url: '/a?b=1' }],
-    ['a fragment is not part of the key', { url: '/a?b=1#top' }, { url: '/a?b=1' }],
     ['unrelated request headers do not matter', { headers: { 'user-agent': 'x' } }, { headers: {} }],
   ]
   for (const [name, a, b] of same) {
@@ -57,6 +56,16 @@ describe('cache key — DESIGN rule 1, RFC 9111 §4', () => {
   for (const [name, a, b] of different) {
     it(`${name}: different keys`, () => expect(key(a)).not.toBe(key(b)))
   }
+
+  it('a target with a fragment bypasses: the app would read it, the key cannot cover it (RFC 9112 §3.2)', () => {
+    expect(bypassReason({ url: '/a?b=1#top' })).toBe('url')
+    expect(bypassReason({ url: '/a#"><script>' })).toBe('url')
+  })
+
+  it('an absolute-form target whose scheme differs from the connection\'s bypasses', () => {
+    expect(bypassReason({ url: 'http://example.com/a?b=1', protocol: 'https' })).toBe('host')
+    expect(key({ url: 'HTTPS://example.com/a?b=1', protocol: 'https' })).toBe(key())
+  })
 
   it('sorting can be turned off', () => {
     const options = { query: { sort: false } }
@@ -209,5 +218,39 @@ describe('prepareRequest(request, options)', () => {
     const context = prepareRequest(request({ headers: { 'cache-control': 'max-age=0' } }), resolveHttpCacheOptions()) as RequestContext
     expect(context).toMatchObject({ method: 'GET', authority: 'example.com', path: '/a', query: 'b=1', authorization: false, noStore: false })
     expect(context.directives['max-age']).toBe(0)
+  })
+})
+
+describe('primaryKey text', () => {
+  const reference = (parts: Parameters<typeof primaryKey>[0]): string =>
+    JSON.stringify(['cw1', 'GET', parts.scheme, parts.authority, parts.path, parts.query, ...parts.extra])
+
+  it('is exactly the JSON array text for every UTF-16 code unit in any part (the fast path never differs)', () => {
+    for (let code = 0; code <= 0xffff; code++) {
+      const c = String.fromCharCode(code)
+      const parts = { scheme: 'https' as const, authority: `h${c}`, path: `/a${c}b`, query: `q=${c}`, extra: [] }
+      expect(primaryKey(parts)).toBe(reference(parts))
+    }
+    const withExtra = { scheme: 'http' as const, authority: 'h', path: '/', query: '', extra: ['tenant:"a"'] }
+    expect(primaryKey(withExtra)).toBe(reference(withExtra))
+  })
+
+  it('keeps a quote or backslash in a path from imitating a separator', () => {
+    const a = primaryKey({ scheme: 'http', authority: 'h', path: '/a","b', query: '', extra: [] })
+    const b = primaryKey({ scheme: 'http', authority: 'h', path: '/a', query: 'b', extra: [] })
+    expect(a).not.toBe(b)
+    expect(JSON.parse(a)).toEqual(['cw1', 'GET', 'http', 'h', '/a","b', ''])
+  })
+})
+
+describe('normaliseHost memo', () => {
+  it('answers the same for a Host seen before, per scheme, and stays right past its capacity', () => {
+    expect(normaliseHost('Example.com:443', 'https')).toEqual({ hostname: 'example.com', authority: 'example.com' })
+    expect(normaliseHost('Example.com:443', 'http')).toEqual({ hostname: 'example.com', authority: 'example.com:443' })
+    expect(normaliseHost('Example.com:443', 'https')).toEqual({ hostname: 'example.com', authority: 'example.com' })
+    for (let i = 0; i < 1000; i++) expect(normaliseHost(`h${i}.test:${8000 + (i % 10)}`, 'http')?.authority).toBe(`h${i}.test:${8000 + (i % 10)}`)
+    expect(normaliseHost('a b', 'http')).toBeUndefined()
+    expect(normaliseHost('a b', 'http')).toBeUndefined()
+    expect(Object.isFrozen(normaliseHost('example.com', 'http'))).toBe(true)
   })
 })

@@ -66,8 +66,16 @@ export interface PrimaryKeyParts {
  * ```
  */
 export function primaryKey(parts: PrimaryKeyParts): string {
-  return JSON.stringify([KEY_FORMAT_VERSION, 'GET', parts.scheme, parts.authority, parts.path, parts.query, ...parts.extra])
+  const { scheme, authority, path, query, extra } = parts
+  // Printable ASCII without `"` or `\` is its own JSON string body: the same text, without
+  // JSON.stringify's array walk on every hit.
+  if (extra.length === 0 && JSON_PLAIN.test(authority) && JSON_PLAIN.test(path) && JSON_PLAIN.test(query)) {
+    return `["${KEY_FORMAT_VERSION}","GET","${scheme}","${authority}","${path}","${query}"]`
+  }
+  return JSON.stringify([KEY_FORMAT_VERSION, 'GET', scheme, authority, path, query, ...extra])
 }
+
+const JSON_PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/
 
 /**
  * The full key of one variant: the primary key plus the secondary key from Vary (RFC 9111 §4.1).

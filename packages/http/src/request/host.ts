@@ -21,6 +21,24 @@ const DEFAULT_PORTS: Readonly<Record<'http' | 'https', string>> = { http: '80', 
  * ```
  */
 export function normaliseHost(host: string, protocol: 'http' | 'https'): NormalisedHost | undefined {
+  const memo = protocol === 'https' ? HTTPS_MEMO : HTTP_MEMO
+  let found = memo.get(host)
+  if (found === undefined) {
+    // `null` remembers a malformed host; the memo is emptied when full, so random Hosts cannot grow it.
+    const parsed = parseHost(host, protocol)
+    found = parsed === undefined ? null : Object.freeze(parsed)
+    if (memo.size >= HOST_MEMO_ENTRIES) memo.clear()
+    memo.set(host, found)
+  }
+  return found ?? undefined
+}
+
+/** Distinct Host values remembered per scheme; a real site has a handful. */
+const HOST_MEMO_ENTRIES = 256
+const HTTP_MEMO = new Map<string, NormalisedHost | null>()
+const HTTPS_MEMO = new Map<string, NormalisedHost | null>()
+
+function parseHost(host: string, protocol: 'http' | 'https'): NormalisedHost | undefined {
   const lower = host.trim().toLowerCase()
   const match = REG_NAME.exec(lower) ?? IP_LITERAL.exec(lower)
   if (match === null) return undefined
