@@ -4,7 +4,7 @@
  * real Redis under a unique prefix. Every vector runs against every target.
  *
  * The handler is deliberately naive — it trusts forwarded headers, reads a GET body, splits the
- * query on `;`, matches `/me` by prefix and case-insensitively, marks everything `public` — so a
+ * query on `;`, matches `/me` by prefix and case-insensitively, marks most things `public` — so a
  * test passes only because the cache itself refused to share what it must not share.
  */
 import type { IncomingMessage } from 'node:http'
@@ -20,7 +20,7 @@ import { RedisStore } from '@cachewire/core/redis'
 import { cacheMiddleware as expressCache } from '@cachewire/express'
 import { cacheMiddleware as koaCache } from '@cachewire/koa'
 import type { HttpCache } from '@cachewire/http'
-import { afterAll, describe } from 'vitest'
+import { afterAll, beforeAll, describe } from 'vitest'
 import { listen, request, type RequestOptions, type TestResponse } from '../helpers/servers.js'
 import { createClient, deleteKeysWithPrefix, describeRedis, uniquePrefix } from '../setup/redis.js'
 
@@ -84,15 +84,17 @@ let setCookieRuns = 0
 /**
  * The app every vector attacks. Paths:
  * - `/reflect`: everything an app might read that the key may not cover, as JSON, public.
- * - `/me…` (prefix, any case): the caller's private page, marked public (deception worst case).
+ * - `/me…` (prefix, any case): the caller's private page, no Cache-Control (a `ttl` makes it storable).
  * - `/set-cookie`: a new session cookie each run, public.
  * - `/user`: who the caller is (after `?delay=ms`), max-age without public.
  * - `/private-etag`: the caller's page with a per-user ETag, private.
  * - `/vary-lang`: Vary: Accept-Language.
+ * - `/big-headers`: a 12 KB header line, public.
  * - anything else: the path and query, public.
  */
 export function neutralHandler(input: HandlerInput): HandlerOutput {
-  const path = input.url.split('?')[0] ?? ''
+  // An absolute-form target (`http://host/path`) routes like its path, as Express and Koa do.
+  const path = (input.url.replace(/^https?:\/\/[^/?#]*/i, '') || '/').split(/[?#]/)[0] ?? ''
   const pub = { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'public, max-age=300' }
   const user = userOf(input.headers)
   if (path === '/reflect') {
@@ -113,7 +115,8 @@ export function neutralHandler(input: HandlerInput): HandlerOutput {
     return { headers: { ...pub, 'content-type': 'application/json' }, body: JSON.stringify(reflected) }
   }
   if (/^\/me/i.test(path)) {
-    return { headers: pub, body: user === undefined ? 'anonymous' : `PRIVATE page of ${user}` }
+    // No Cache-Control, as most apps write it: the cache's `ttl` would make it storable.
+    return { headers: { 'content-type': 'text/plain' }, body: user === undefined ? 'anonymous' : `PRIVATE page of ${user}` }
   }
   if (path === '/set-cookie') {
     setCookieRuns++
@@ -128,6 +131,9 @@ export function neutralHandler(input: HandlerInput): HandlerOutput {
       headers: { 'content-type': 'text/plain', 'cache-control': 'private, max-age=300', etag: `"${user ?? 'anonymous'}-v1"` },
       body: `user:${user ?? 'anonymous'}`,
     }
+  }
+  if (path === '/big-headers') {
+    return { headers: { ...pub, 'x-big': 'a'.repeat(12_000) }, body: 'big' }
   }
   if (path === '/vary-lang') {
     const lang = String(input.headers['accept-language'] ?? '')
@@ -281,6 +287,8 @@ export function eachTarget(body: (target: Target) => void, frameworks: readonly 
     for (const framework of frameworks) {
       const target = makeTarget(framework, store)
       const block = (): void => {
+        // Made outside any test, so the client lives until the file ends (setup/cleanup.ts).
+        if (store === 'redis') beforeAll(() => void target.redis())
         afterAll(() => target.cleanup())
         body(target)
       }

@@ -1,10 +1,12 @@
 import { DecodeError, InvalidArgumentError, type Cache } from '@cachewire/core'
 import { EntryStore, type Lookup } from './entry/entry-store.js'
-import { admitResponse, captureInput, predictStorage, selectsVariant, type Admission, type AdmitInput } from './flows/admit.js'
+import { admitResponse, captureInput, collectTags, predictStorage, selectsVariant, type Admission, type AdmitInput } from './flows/admit.js'
+import { cdnHeaders, publicTags, type ResolvedCdnOptions } from './cdn/cdn-headers.js'
+import type { PurgeEvent } from './cdn/purge-hook.js'
 import { CardinalityGuard } from './flows/cardinality-guard.js'
 import { Coalescer, COALESCE_TIMEOUT } from './flows/coalesce.js'
 import { createForwardOutcome } from './flows/forward.js'
-import { invalidationTags, type InvalidationBase } from './flows/invalidation.js'
+import { invalidationTags, invalidationUrls, type InvalidationBase } from './flows/invalidation.js'
 import { hasValidator } from './flows/revalidate.js'
 import { HandlerFailure, refreshInBackground, revalidate, type RevalidationServices } from './flows/revalidation-flow.js'
 import { gatewayTimeout, serveStored } from './flows/serve-stored.js'
@@ -19,7 +21,7 @@ import { requestUsability } from './semantics/freshness.js'
 import { toHeaderPairs } from './semantics/headers.js'
 import { Reason } from './semantics/reasons.js'
 import { EngineObserver } from './observability/engine-observer.js'
-import type { HeaderPairs, HttpCacheOptions, HttpRequest, Outcome, ReplyOutcome, RunHandler, StoredResponse } from './types.js'
+import type { HeaderPairs, HttpCacheOptions, HttpRequest, Outcome, ReplyOutcome, ResponsePatch, RunHandler, StoredResponse } from './types.js'
 
 /** Not-stored reasons that are size or count bounds, counted by `counters()`. */
 const BOUND_REASONS: ReadonlySet<string> = new Set([Reason.VariantCap, Reason.TooLarge, Reason.HeadersTooLarge])
@@ -170,7 +172,7 @@ export class HttpCache {
     const decision = decideStored(entry, context.directives, now, { respectRequest: this.options.respectRequestNoCache, canRefresh: false })
     if (decision.action !== 'serve') return undefined
     this.observer.frontDoorHit(context, entry)
-    return serveStored(entry, context.request, now, this.#status({ hit: true, ttl: remainingTtl(entry.staleAt, now) }), 'hit')
+    return this.#serve(entry, context.request, now, this.#status({ hit: true, ttl: remainingTtl(entry.staleAt, now) }))
   }
 
   /**
@@ -188,7 +190,9 @@ export class HttpCache {
       if (result.error === 'url') throw new InvalidArgumentError('url', 'an absolute URL or a path', url)
       throw new InvalidArgumentError('host', 'a host name (or an absolute url)', host)
     }
-    return this.cache.invalidateTags([result.tag])
+    const removed = await this.cache.invalidateTags([result.tag])
+    await this.#notifyPurge({ kind: 'url', tags: [], urls: [absoluteUrl(url, host)] })
+    return removed
   }
 
   /**
@@ -199,8 +203,11 @@ export class HttpCache {
    * await engine.invalidateTags(['products'])
    * ```
    */
-  invalidateTags(tags: readonly string[]): Promise<number> {
-    return this.cache.invalidateTags(tags)
+  async invalidateTags(tags: readonly string[]): Promise<number> {
+    const removed = await this.cache.invalidateTags(tags)
+    const forCdn = publicTags(tags)
+    if (forCdn.length > 0) await this.#notifyPurge({ kind: 'tags', tags: forCdn, urls: [] })
+    return removed
   }
 
   /**
@@ -233,11 +240,11 @@ export class HttpCache {
       canRefresh: refresh !== undefined,
     })
     const ttl = remainingTtl(entry.staleAt, now)
-    if (decision.action === 'serve') return serveStored(entry, context.request, now, this.#status({ hit: true, ttl }), 'hit')
+    if (decision.action === 'serve') return this.#serve(entry, context.request, now, this.#status({ hit: true, ttl }))
     if (decision.action === 'serve-stale-and-refresh') {
       this.#refresh(context, found, refresh as RunHandler)
       const status = this.#status({ hit: true, ttl, detail: Reason.StaleWhileRevalidate })
-      return serveStored(entry, context.request, now, status, 'hit')
+      return this.#serve(entry, context.request, now, status)
     }
     // RFC 9111 §5.2.1.7: only-if-cached never goes forward.
     if (context.directives['only-if-cached'] === true) return gatewayTimeout(this.#status({ detail: Reason.OnlyIfCached }))
@@ -271,7 +278,7 @@ export class HttpCache {
     ) {
       const ttl = remainingTtl(shared.staleAt, now)
       const status = this.#status({ fwd: found.fwd, fwdStatus: shared.status, collapsed: true, ttl })
-      return serveStored(shared, context.request, now, status, 'hit')
+      return this.#serve(shared, context.request, now, status)
     }
     // Not stored (perhaps personal), another variant, or too slow: run the handler ourselves.
     return this.#forward(context, found, found.fwd, false, shared === COALESCE_TIMEOUT ? Reason.CoalesceTimeout : undefined)
@@ -283,7 +290,8 @@ export class HttpCache {
     const leader = lead ? this.#coalescer.lead(context.primaryHash) : undefined
     const requestTime = options.clock()
     const storable = context.method === 'GET' && !context.noStore
-    return createForwardOutcome({
+    let predicted = false
+    const outcome = createForwardOutcome({
       kind: 'miss',
       reason: undefined,
       requestHeaders: stripValidators(context.request.headers),
@@ -295,6 +303,7 @@ export class HttpCache {
         const guess = storable
           ? this.#predict(context, status, pairs)
           : { stored: false as const, reason: context.method === 'HEAD' ? Reason.Head : Reason.RequestNoStore }
+        predicted = guess.stored
         return this.#status({
           fwd,
           fwdStatus: status,
@@ -319,6 +328,52 @@ export class HttpCache {
         if (admission?.stored === true) await this.observer.stored(context, admission, () => this.#entries.write(context, admission, found.index))
       },
     })
+    const cdn = this.#cdnFor(context.request)
+    if (cdn === undefined) return outcome
+    const patch = outcome.patch
+    // Only a response the engine will store is announced to the CDN: never a private or Set-Cookie one.
+    outcome.patch = (status, headers) => {
+      const base = patch(status, headers)
+      if (!predicted) return base
+      try {
+        const pairs = toHeaderPairs(headers)
+        return withFields(base, ownFieldsWin(cdnHeaders(cdn, collectTags(context, pairs, this.options)), pairs))
+      } catch (error) {
+        this.#report(error)
+        return base
+      }
+    }
+    return outcome
+  }
+
+  /** A stored response as a reply, with the CDN fields when the route has them. */
+  #serve(entry: StoredResponse, request: HttpRequest, now: number, status: string): ReplyOutcome {
+    const reply = serveStored(entry, request, now, status, 'hit')
+    const cdn = this.#cdnFor(request)
+    if (cdn === undefined) return reply
+    const fields = ownFieldsWin(cdnHeaders(cdn, entry.tags), reply.headers)
+    return fields.length === 0 ? reply : { ...reply, headers: [...reply.headers, ...fields] }
+  }
+
+  #cdnFor(request: HttpRequest): ResolvedCdnOptions | undefined {
+    const route = request.route?.cdn
+    return route === false ? undefined : (route ?? this.options.cdn)
+  }
+
+  /** Tells every purge hook; a failing hook is reported, never thrown. */
+  async #notifyPurge(event: PurgeEvent): Promise<void> {
+    const hooks = this.options.purgeHooks
+    if (hooks.length === 0) return
+    await Promise.all(
+      hooks.map(async (hook, i) => {
+        try {
+          await hook.purge(event)
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error)
+          this.#report(new Error(`purge hook ${hook.name ?? `#${i}`} failed: ${message}`, { cause: error }))
+        }
+      })
+    )
   }
 
   /** RFC 5861 §3: one background refresh per stored response at a time. */
@@ -349,8 +404,11 @@ export class HttpCache {
       finish: async (captured) => {
         if (invalidation === undefined || captured === undefined) return
         try {
-          const tags = invalidationTags(captured.status, toHeaderPairs(captured.headers), invalidation, this.options.query)
+          const pairs = toHeaderPairs(captured.headers)
+          const tags = invalidationTags(captured.status, pairs, invalidation, this.options.query)
           if (tags.length > 0) await this.cache.invalidateTags(tags)
+          const urls = tags.length > 0 && this.options.purgeHooks.length > 0 ? invalidationUrls(captured.status, pairs, invalidation, this.options.query) : []
+          if (urls.length > 0) await this.#notifyPurge({ kind: 'url', tags: [], urls })
         } catch (error) {
           this.#report(error)
         }
@@ -409,6 +467,23 @@ export class HttpCache {
       // An onError that throws must not turn a swallowed cache fault into a failed request.
     }
   }
+}
+
+/** `patch` with `fields` set (replacing a surrogate-key field the handler set). */
+function withFields(patch: ResponsePatch, fields: HeaderPairs): ResponsePatch {
+  if (fields.length === 0) return patch
+  const names = new Set(fields.map(([name]) => name))
+  return { ...patch, remove: patch.remove.filter((name) => !names.has(name)), set: [...patch.set, ...fields] }
+}
+
+/** The CDN fields the response does not set itself: a handler's own Surrogate-Control or CDN-Cache-Control wins. */
+function ownFieldsWin(fields: HeaderPairs, response: HeaderPairs): HeaderPairs {
+  return fields.filter(([name]) => name === 'surrogate-key' || !response.some(([own]) => own === name))
+}
+
+/** `url` as an absolute URL for a purge hook (scheme-less purges are sent as http). */
+function absoluteUrl(url: string, host: string | undefined): string {
+  return new URL(url, `http://${host ?? 'localhost'}`).href
 }
 
 /**

@@ -54,3 +54,8 @@ export type { LookupResult, LookupMessage, BypassMessage, StoreMessage, Invalida
 export type { PathStats } from './observability/top-paths.js'
 export { createPurgeApi, MIN_PURGE_TOKEN_LENGTH } from './observability/purge-api.js'
 export type { PurgeApiOptions, PurgeApiRequest, PurgeApiResponse, PurgeLogEntry, PurgeKind, PurgeResult } from './observability/purge-api.js'
+export { varnishPurger, surrogateKeyRegex } from './cdn/varnish-purger.js'
+export type { VarnishPurgerOptions } from './cdn/varnish-purger.js'
+export type { CdnOptions } from './cdn/cdn-headers.js'
+export { formatCacheControlField } from './cdn/cache-control-field.js'
+export type { PurgeHook, PurgeEvent } from './cdn/purge-hook.js'

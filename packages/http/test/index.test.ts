@@ -33,6 +33,9 @@ describe('@cachewire/http exports', () => {
         'DiagnosticsChannel',
         'createPurgeApi',
         'MIN_PURGE_TOKEN_LENGTH',
+        'varnishPurger',
+        'surrogateKeyRegex',
+        'formatCacheControlField',
       ].sort()
     )
   })

@@ -19,6 +19,7 @@ describe('normaliseQuery(query, policy)', () => {
     ['%2B stays a plus, distinct from a space', 'q=a%2Bb', sorted, 'q=a%2Bb'],
     ['keeps invalid percent-encoding verbatim', 'a=%E0%A4%A', sorted, 'a=%E0%A4%A'],
     ['keeps = inside values', 'a=b=c', sorted, 'a=b%3Dc'],
+    ['keeps an ignored parameter that contains ; (cloaking: some parsers split on it)', 'q=1&utm_content=x;q=evil', sorted, 'q=1&utm_content=x%3Bq%3Devil'],
   ]
   for (const [name, input, policy, expected] of cases) {
     it(name, () => expect(normaliseQuery(input, policy)).toBe(expected))

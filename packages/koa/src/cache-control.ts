@@ -1,5 +1,5 @@
 import type { Next } from 'koa'
-import { cacheControl as formatCacheControl, InvalidOptionError, type CacheControlOptions } from '@cachewire/http'
+import { formatCacheControlField as format, InvalidOptionError, type CacheControlOptions } from '@cachewire/http'
 import type { CacheContext } from './options.js'
 
 /** Options of {@link cacheControl}: Cache-Control directives (seconds, as on the wire) and the CDN fields. */
@@ -11,8 +11,6 @@ export interface CacheControlMiddlewareOptions extends CacheControlOptions {
   /** Replace fields the handler set itself. @default false: a handler's own Cache-Control wins */
   override?: boolean | undefined
 }
-
-const SECONDS = ['maxAge', 'sMaxage', 'staleWhileRevalidate', 'staleIfError'] as const
 
 /**
  * Sets Cache-Control (and optionally Surrogate-Control / CDN-Cache-Control) on GET and HEAD
@@ -57,24 +55,4 @@ export function cacheControl(options: CacheControlMiddlewareOptions): (ctx: Cach
 /** 2xx, 3xx (304 included: it must repeat Cache-Control, RFC 9110 §15.4.5), 404 and 410. */
 function appliesTo(status: number): boolean {
   return (status >= 200 && status < 400) || status === 404 || status === 410
-}
-
-function format(value: CacheControlOptions | string, path: string): string {
-  if (typeof value === 'string') {
-    if (value.trim() === '' || /[\r\n]/.test(value)) throw new InvalidOptionError(path.slice(0, -1), 'a non-empty field value', value)
-    return value
-  }
-  if (typeof value !== 'object' || value === null) throw new InvalidOptionError(path.slice(0, -1), 'directives or a string', value)
-  for (const name of SECONDS) {
-    const seconds = value[name]
-    if (seconds !== undefined && (typeof seconds !== 'number' || !Number.isSafeInteger(seconds) || seconds < 0)) {
-      throw new InvalidOptionError(`${path}${name}`, 'a non-negative integer of seconds', seconds)
-    }
-  }
-  if (value.public === true && value.private === true) {
-    throw new InvalidOptionError(`${path}private`, 'false when public is true', true)
-  }
-  const formatted = formatCacheControl(value)
-  if (formatted === '' && path !== '') throw new InvalidOptionError(path.slice(0, -1), 'at least one directive', value)
-  return formatted
 }

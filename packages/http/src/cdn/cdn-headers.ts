@@ -1,5 +1,6 @@
 import { InvalidOptionError } from '@cachewire/core'
-import { cacheControl, type CacheControlOptions } from '../semantics/cache-control-builder.js'
+import type { CacheControlOptions } from '../semantics/cache-control-builder.js'
+import { formatCacheControlField } from './cache-control-field.js'
 import type { HeaderPairs } from '../types.js'
 
 /**
@@ -46,8 +47,8 @@ export function resolveCdnOptions(value: CdnOptions | undefined, name: string): 
   const { surrogateKeys = false, surrogateControl, cdnCacheControl } = value
   if (typeof surrogateKeys !== 'boolean') throw new InvalidOptionError(`${name}.surrogateKeys`, 'a boolean', surrogateKeys)
   const fields: Array<readonly [string, string]> = []
-  if (surrogateControl !== undefined) fields.push(['surrogate-control', fieldValue(surrogateControl, `${name}.surrogateControl`)])
-  if (cdnCacheControl !== undefined) fields.push(['cdn-cache-control', fieldValue(cdnCacheControl, `${name}.cdnCacheControl`)])
+  if (surrogateControl !== undefined) fields.push(['surrogate-control', formatCacheControlField(surrogateControl, `${name}.surrogateControl.`)])
+  if (cdnCacheControl !== undefined) fields.push(['cdn-cache-control', formatCacheControlField(cdnCacheControl, `${name}.cdnCacheControl.`)])
   return Object.freeze({ surrogateKeys, fields: Object.freeze(fields) })
 }
 
@@ -77,20 +78,4 @@ function surrogateKeyValue(tags: readonly string[]): string {
     value = value === '' ? tag : `${value} ${tag}`
   }
   return value
-}
-
-function fieldValue(value: CacheControlOptions | string, name: string): string {
-  if (typeof value === 'string') {
-    if (value.trim() === '' || /[\r\n\0]/.test(value)) throw new InvalidOptionError(name, 'a non-empty field value', value)
-    return value
-  }
-  if (typeof value !== 'object' || value === null) throw new InvalidOptionError(name, 'directives or a string', value)
-  let formatted: string
-  try {
-    formatted = cacheControl(value)
-  } catch (error) {
-    throw new InvalidOptionError(name, 'valid Cache-Control directives', (error as Error).message)
-  }
-  if (formatted === '') throw new InvalidOptionError(name, 'at least one directive', value)
-  return formatted
 }

@@ -1,9 +1,9 @@
-import { debuglog } from 'node:util'
 import type { Cache, CacheStats } from '@cachewire/core'
 import type { RequestContext } from '../request/prepare-request.js'
 import type { Admission } from '../flows/admit.js'
 import type { Reason } from '../semantics/reasons.js'
 import type { HttpRequest, Outcome, StoredResponse } from '../types.js'
+import { createDebugLog } from './debug-log.js'
 import { publish, type LookupResult, type StoreMessage } from './diagnostics.js'
 import { TopPaths, type PathStats } from './top-paths.js'
 
@@ -29,7 +29,7 @@ export interface HttpCacheStats {
   invalidations: number
   /** Entries removed by invalidations. */
   invalidated: number
-  /** Purges through the purge API, by kind (`url`, `tag`, `namespace`), dry runs excluded. */
+  /** Purges through the purge API, by kind (`url`, `tags`, `namespace`), dry runs excluded. */
   purges: Record<string, number>
   topPaths: { byHits: PathStats[]; byBytes: PathStats[] }
   recentReasons: Array<{ at: number; kind: 'bypass' | 'not-stored'; reason: string; path: string }>
@@ -41,7 +41,7 @@ export interface HttpCacheStats {
 export type StoreListener = (message: StoreMessage) => void
 
 /**
- * The engine's counters, diagnostics_channel events and debug log (`NODE_DEBUG=cachewire`).
+ * The engine's counters, diagnostics_channel events and debug log (`DEBUG=cachewire:*` or `NODE_DEBUG=cachewire`).
  * One per engine; the engine calls it at the few points where an outcome is decided.
  *
  * @example
@@ -53,7 +53,7 @@ export type StoreListener = (message: StoreMessage) => void
 export class EngineObserver {
   readonly #cache: Cache
   readonly #clock: () => number
-  readonly #log = debuglog('cachewire')
+  readonly #log = createDebugLog()
   readonly #lookups: Record<LookupResult | 'bypass', number> = { hit: 0, stale: 0, miss: 0, revalidated: 0, bypass: 0 }
   readonly #bypassReasons = new Map<string, number>()
   readonly #notStoredReasons = new Map<string, number>()
@@ -72,7 +72,7 @@ export class EngineObserver {
     cache.on('invalidate', (event) => {
       this.#invalidations++
       this.#invalidated += event.removed
-      this.#log('invalidate %j', event)
+      this.#log('invalidate', '%j', event)
       publish.invalidate(() => ({ ...event }))
     })
   }
@@ -94,7 +94,7 @@ export class EngineObserver {
     increment(this.#bypassReasons, reason)
     const path = pathOf(request.url)
     this.#remember('bypass', reason, path)
-    this.#log('bypass %s %s: %s', request.method, path, reason)
+    this.#log('bypass', '%s %s: %s', request.method, path, reason)
     publish.bypass(() => ({ reason, method: request.method, path }))
   }
 
@@ -103,7 +103,7 @@ export class EngineObserver {
     if (admission === undefined || admission.stored) return
     increment(this.#notStoredReasons, admission.reason)
     this.#remember('not-stored', admission.reason, context.path)
-    this.#log('not stored %s %s: %s', context.method, context.path, admission.reason)
+    this.#log('store', 'not stored %s %s: %s', context.method, context.path, admission.reason)
     publish.store(() => ({ stored: false, reason: admission.reason, path: context.path, bytes: 0, durationMs: 0 }))
   }
 
@@ -116,7 +116,7 @@ export class EngineObserver {
     this.#stores++
     this.#storedBytes += bytes
     this.#top.stored(pathLabel(context.path), bytes)
-    this.#log('stored %s %s: %d bytes in %dms', context.method, context.path, bytes, Math.round(durationMs))
+    this.#log('store', 'stored %s %s: %d bytes in %dms', context.method, context.path, bytes, Math.round(durationMs))
     const message: StoreMessage = { stored: true, reason: undefined, path: context.path, bytes, durationMs }
     for (const listener of this.#storeListeners) listener(message)
     publish.store(() => message)
@@ -125,7 +125,7 @@ export class EngineObserver {
   /** A purge through the purge API (counted; dry runs are not). */
   purged(kind: string, detail: Record<string, unknown>): void {
     increment(this.#purges, kind)
-    this.#log('purge %s %j', kind, detail)
+    this.#log('purge', '%s %j', kind, detail)
   }
 
   /** Listens for store writes (bytes, duration); returns a function that stops listening. */

@@ -86,7 +86,7 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions): Prom
     reasons('not_stored_total', 'Responses not stored, by reason (the Cache-Status detail words).', 'notStoredReasons')
     new Counter({
       name: name('purges_total'),
-      help: 'Purges through the purge API, by kind (url, tag, namespace); dry runs excluded.',
+      help: 'Purges through the purge API, by kind (url, tags, namespace); dry runs excluded.',
       labelNames: ['kind'],
       registers,
       collect() {

@@ -74,10 +74,14 @@ export function prepareRequest(request: HttpRequest, options: ResolvedHttpCacheO
         : undefined
     return { reason: eligibility.reason, invalidation }
   }
-  if (target === undefined) return { reason: Reason.Url, invalidation: undefined }
+  // RFC 9112 §3.2: a request target has no fragment, and clients never send one. Node passes it
+  // through in `req.url`, where an app that reflects its URL would read it, yet the key cannot
+  // cover it: it would be an unkeyed input (`/page#"><script>` stored under `/page`).
+  if (target === undefined || request.url.includes('#')) return { reason: Reason.Url, invalidation: undefined }
   if (allowed === undefined) return { reason: Reason.Host, invalidation: undefined }
-  // RFC 9112 §3.2.2: an absolute-form target's authority overrides Host, but the app reads Host.
-  // When they disagree, the handler's view and the key's could differ: stay out of the way.
+  // RFC 9112 §3.2.2: an absolute-form target's authority overrides Host, but the app reads Host
+  // (and the connection's scheme). When they disagree, the handler's view and the key's could
+  // differ: stay out of the way.
   if (!request.url.startsWith('/') && !sameAuthority(request.url, protocol, allowed.authority)) {
     return { reason: Reason.Host, invalidation: undefined }
   }
@@ -123,7 +127,7 @@ export function prepareRequest(request: HttpRequest, options: ResolvedHttpCacheO
 }
 
 function sameAuthority(url: string, protocol: 'http' | 'https', authority: string): boolean {
-  const match = /^https?:\/\/([^/?#]*)/i.exec(url)
-  if (match === null) return false
-  return normaliseHost(match[1] as string, protocol)?.authority === authority
+  const match = /^(https?):\/\/([^/?#]*)/i.exec(url)
+  if (match === null || (match[1] as string).toLowerCase() !== protocol) return false
+  return normaliseHost(match[2] as string, protocol)?.authority === authority
 }

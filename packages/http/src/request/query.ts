@@ -10,8 +10,9 @@ export interface QueryPolicy {
  * Normalises a query string (without `?`) so that requests the app cannot tell apart share a key:
  * empty members dropped, `a` and `a=` unified, percent-encoding re-done in one canonical form
  * (`+` and `%20` are both a space, as form decoding and Express's `qs` read them), ignored
- * parameters dropped, and parameters sorted by name when `policy.sort` says so. A member that is
- * not valid percent-encoding is kept verbatim, so it still separates keys.
+ * parameters dropped (unless they contain a `;`, which some parsers split on), and parameters
+ * sorted by name when `policy.sort` says so. A member that is not valid percent-encoding is kept
+ * verbatim, so it still separates keys.
  *
  * @example
  * ```ts
@@ -29,7 +30,9 @@ export function normaliseQuery(query: string, policy: QueryPolicy): string {
     const rawValue = eq === -1 ? '' : member.slice(eq + 1)
     const name = recode(rawName)
     const value = recode(rawValue)
-    if (name !== undefined && policy.ignore(name.decoded)) continue
+    // Some parsers (Rails, Rack, older PHP) also split on `;`: `utm_content=x;q=evil` would hide
+    // `q` inside an ignored parameter (parameter cloaking, Kettle 2020). Such a member stays keyed.
+    if (name !== undefined && !member.includes(';') && policy.ignore(name.decoded)) continue
     const text = name === undefined || value === undefined ? member : `${name.encoded}=${value.encoded}`
     members.push({ name: name?.decoded ?? rawName, text })
   }

@@ -1,0 +1,158 @@
+/**
+ * What is in Redis is untrusted: anyone with access to it (or a bug, or an older version) may have
+ * written anything under our keys. A planted value is served as a miss, deleted, counted, and never
+ * crashes the app or reaches a response. And the other way round: nothing from a request reaches
+ * a Redis key unescaped — every key is a hash.
+ */
+import { expect, it } from 'vitest'
+import { rawRequest } from '../helpers/servers.js'
+import { cacheStatus, eachTarget, HOST, isHit, keysUnder, send, type SecurityApp, type Target } from './harness.js'
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** The Redis key holding the entry whose stored key text contains `marker`. */
+async function entryKeyFor(target: Target, app: SecurityApp, marker: string): Promise<string> {
+  const client = target.redis()
+  for (const key of await keysUnder(client, app.prefix as string)) {
+    if (!key.startsWith(`${app.prefix}k:`) || (await client.type(key)) !== 'string') continue
+    const value = await client.getBuffer(key)
+    if (value?.includes(marker)) return key
+  }
+  throw new Error(`no stored entry mentions ${marker}`)
+}
+
+/** Waits until `key` is gone (the core deletes an undecodable value without waiting). */
+async function gone(target: Target, key: string): Promise<boolean> {
+  for (let i = 0; i < 50; i++) {
+    if ((await target.redis().exists(key)) === 0) return true
+    await sleep(10)
+  }
+  return false
+}
+
+/** The framed entry format: 0x00 (raw bytes marker), `CWH\x01`, kind, uint32 header length, JSON, body. */
+function reframe(stored: Buffer, edit: (header: Record<string, unknown>) => Record<string, unknown> | string): Buffer {
+  const length = stored.readUInt32BE(6)
+  const header = JSON.parse(stored.toString('utf8', 10, 10 + length)) as Record<string, unknown>
+  const edited = edit(header)
+  const json = Buffer.from(typeof edited === 'string' ? edited : JSON.stringify(edited))
+  const prefix = Buffer.from(stored.subarray(0, 10))
+  prefix.writeUInt32BE(json.length, 6)
+  return Buffer.concat([prefix, json, stored.subarray(10 + length)])
+}
+
+eachTarget(
+  (target) => {
+    const PLANTS: Array<[string, (own: Buffer, foreign: Buffer) => Buffer | string, { counted: boolean }]> = [
+      ['garbage bytes', () => Buffer.from([0xff, 0xfe, 0x13, 0x37, 0x00, 0x42]), { counted: false }],
+      ['raw-marked garbage', () => Buffer.concat([Buffer.from([0x00]), Buffer.from('not an entry at all')]), { counted: true }],
+      ['a truncated entry', (own) => own.subarray(0, Math.floor(own.length / 2)), { counted: true }],
+      ['a header length past the end', (own) => reframe(own, (h) => h).fill(0x7f, 6, 7), { counted: true }],
+      ['a valid entry stored under another key', (_own, foreign) => foreign, { counted: true }],
+      ['JSON with __proto__', () => '{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},"status":200}', { counted: true }],
+      [
+        'an entry whose header line carries CRLF',
+        (own) => reframe(own, (h) => ({ ...h, headers: [...(h.headers as unknown[]), ['x-planted', 'a\r\nSet-Cookie: evil=1']] })),
+        { counted: true },
+      ],
+      ['an entry with a mistyped field', (own) => reframe(own, (h) => ({ ...h, status: '200' })), { counted: true }],
+    ]
+
+    for (const [name, plant, { counted }] of PLANTS) {
+      it(`planted ${name}: a miss, deleted, never served, never a crash`, async () => {
+        const app = await target.app()
+        const client = target.redis()
+        const marker = `v=planted-${name.replace(/\W+/g, '-')}`
+        await send(app, `/reflect?${marker}`)
+        await send(app, '/reflect?v=foreign')
+        await app.whenIdle()
+        const key = await entryKeyFor(target, app, marker)
+        const own = (await client.getBuffer(key)) as Buffer
+        const foreign = (await client.getBuffer(await entryKeyFor(target, app, 'v=foreign'))) as Buffer
+        await client.set(key, plant(own, foreign), 'PX', 60_000)
+        // A HEAD reads and repairs, and stores nothing: the key must be gone afterwards.
+        const head = await send(app, `/reflect?${marker}`, { method: 'HEAD' })
+        expect(head.status).toBe(200)
+        expect(await gone(target, key)).toBe(true)
+        await client.set(key, plant(own, foreign), 'PX', 60_000)
+        const res = await send(app, `/reflect?${marker}`)
+        expect(res.status).toBe(200)
+        expect(isHit(res)).toBe(false)
+        expect(res.text).toContain(marker)
+        expect(res.text).not.toContain('v=foreign')
+        expect(res.headers['x-planted']).toBeUndefined()
+        expect(res.headers['set-cookie']).toBeUndefined()
+        await app.whenIdle()
+        // Repaired: the next request is a hit on a fresh, valid entry.
+        const again = await send(app, `/reflect?${marker}`)
+        expect(isHit(again), cacheStatus(again)).toBe(true)
+        expect(again.text).toBe(res.text)
+        if (counted) expect(app.engine.counters()['corrupt-entry']).toBeGreaterThanOrEqual(2)
+        expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+      })
+    }
+
+    it('planted: an entry with __proto__ in its header part decodes field by field, without pollution', async () => {
+      const app = await target.app()
+      const client = target.redis()
+      await send(app, '/reflect?v=proto-header')
+      await app.whenIdle()
+      const key = await entryKeyFor(target, app, 'v=proto-header')
+      const own = (await client.getBuffer(key)) as Buffer
+      const planted = reframe(own, (h) => JSON.stringify(h).replace(/^\{/, '{"__proto__":{"polluted":"yes","status":999},'))
+      await client.set(key, planted, 'PX', 60_000)
+      const res = await send(app, '/reflect?v=proto-header')
+      expect(res.status).toBe(200)
+      expect(res.text).toContain('v=proto-header')
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+    })
+
+    it('planted: a Vary index naming another URL is a miss and is deleted', async () => {
+      const app = await target.app()
+      const client = target.redis()
+      await send(app, '/vary-lang?v=index-a', { headers: { 'accept-language': 'en' } })
+      await send(app, '/vary-lang?v=index-b', { headers: { 'accept-language': 'en' } })
+      await app.whenIdle()
+      const keys = await keysUnder(client, app.prefix as string)
+      const indexes: Array<[string, Buffer]> = []
+      for (const key of keys) {
+        if ((await client.type(key)) !== 'string') continue
+        const value = (await client.getBuffer(key)) as Buffer
+        if (value[5] === 0x56) indexes.push([key, value]) // 'V'
+      }
+      const a = indexes.find(([, v]) => v.includes('v=index-a'))
+      const b = indexes.find(([, v]) => v.includes('v=index-b'))
+      expect(a && b).toBeTruthy()
+      await client.set((a as [string, Buffer])[0], (b as [string, Buffer])[1], 'PX', 60_000)
+      const res = await send(app, '/vary-lang?v=index-a', { headers: { 'accept-language': 'en' } })
+      expect(res.text).toBe('lang:en')
+      expect(isHit(res)).toBe(false)
+      expect(app.engine.counters()['corrupt-entry']).toBeGreaterThanOrEqual(1)
+    })
+
+    it('nothing from the request reaches a Redis key: every key under the prefix is a hash', async () => {
+      const app = await target.app({ tags: ['products'] })
+      const nasty = [
+        '/a*b?[x]=\\',
+        '/%0d%0aSET%20x%201',
+        `/${'long'.repeat(1000)}`,
+        '/%C3%BC/%E2%9C%93?q=%F0%9F%98%80',
+        '/__proto__?constructor=1',
+        '/{{7*7}}?q=${x}',
+        '/key with space?x=1',
+      ]
+      for (const path of nasty) await send(app, path.replace(/ /g, '%20'))
+      await rawRequest(app.port, `GET /raw*[?]{} HTTP/1.1\r\nHost: ${HOST}\r\nConnection: close\r\n\r\n`, { halfClose: false })
+      await send(app, '/vary-lang', { headers: { 'accept-language': 'en*[x]' } })
+      await app.whenIdle()
+      const keys = await keysUnder(target.redis(), app.prefix as string)
+      expect(keys.length).toBeGreaterThan(nasty.length)
+      const escaped = (app.prefix as string).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+      const HASHED = new RegExp(`^${escaped}(?:k:http:[0-9a-f]{64}|t:(?:http-url:[0-9a-f]{64}|products))$`)
+      for (const key of keys) expect(key).toMatch(HASHED)
+      for (const key of keys) for (const bit of ['long', '*', '[', '{', ' ', '__proto__', 'SET']) expect(key.slice((app.prefix as string).length)).not.toContain(bit)
+    })
+  },
+  ['express 5', 'koa 3', 'express 4', 'koa 2'],
+  ['redis']
+)
