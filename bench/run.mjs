@@ -80,12 +80,28 @@ async function check(port) {
   return { bytes: body.byteLength, cacheStatus: again.headers.get('cache-status') ?? again.headers.get('x-cached-response') ?? '' }
 }
 
-function wrk(port, seconds) {
+// The server's own CPU time (user + system, from /proc) per request: on a host whose other
+// tenants steal or stall the core, req/s swings between runs, CPU time per request much less.
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100
+function cpuTicks(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return Number(fields[11]) + Number(fields[12])
+  } catch {
+    return undefined
+  }
+}
+
+function wrk(port, seconds, pid) {
+  const before = pid === undefined ? undefined : cpuTicks(pid)
   const output = execFileSync('taskset', ['-c', loadCore, 'wrk', '-t1', `-c${args.connections}`, `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}/data`], { encoding: 'utf8' })
+  const after = pid === undefined ? undefined : cpuTicks(pid)
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1])
+  const requests = Number(/(\d+) requests in/.exec(output)?.[1])
   const p99 = /99%\s+([\d.]+\w+)/.exec(output)?.[1] ?? '?'
   const errors = /Non-2xx or 3xx responses: (\d+)/.exec(output)?.[1] ?? '0'
-  return { rps, p99, errors: Number(errors) }
+  const cpuUs = before !== undefined && after !== undefined && requests > 0 ? ((after - before) * 1e6) / CLOCK_TICKS / requests : undefined
+  return { rps, p99, errors: Number(errors), cpuUs }
 }
 
 const median = (list) => {
@@ -106,11 +122,11 @@ for (let round = 1; round <= rounds; round++) {
         const seen = await check(port)
         notes.set(`${variant}|${size}`, seen)
         wrk(port, args.warmup)
-        const sample = wrk(port, args.duration)
+        const sample = wrk(port, args.duration, child.pid)
         const key = `${variant}|${size}`
         if (!results.has(key)) results.set(key, [])
         results.get(key).push(sample)
-        console.log(`round ${round} ${String(size).padStart(6)} B ${variant.padEnd(30)} ${Math.round(sample.rps).toString().padStart(7)} req/s  p99 ${sample.p99}  non-2xx ${sample.errors}`)
+        console.log(`round ${round} ${String(size).padStart(6)} B ${variant.padEnd(30)} ${Math.round(sample.rps).toString().padStart(7)} req/s  ${sample.cpuUs?.toFixed(1) ?? '?'} CPU µs/req  p99 ${sample.p99}  non-2xx ${sample.errors}`)
       } catch (error) {
         console.log(`round ${round} ${String(size).padStart(6)} B ${variant.padEnd(30)} unavailable: ${error.message}`)
       } finally {
@@ -134,6 +150,16 @@ const ratio = (a, b, size) => {
   const y = rps(b, size)
   return x && y ? (x / y).toFixed(2) : 'n/a'
 }
+const cpu = (variant, size) => {
+  const samples = results.get(`${variant}|${size}`)?.map((sample) => sample.cpuUs).filter((us) => us !== undefined)
+  return samples?.length ? median(samples) : undefined
+}
+// Requests per CPU-second of a over b: b's CPU time per request over a's.
+const cpuRatio = (a, b, size) => {
+  const x = cpu(a, size)
+  const y = cpu(b, size)
+  return x && y ? (y / x).toFixed(2) : 'n/a'
+}
 
 const versions = {}
 for (const name of ['express', 'koa', 'apicache', 'koa-cash', 'ioredis', 'lru-cache']) {
@@ -151,16 +177,19 @@ lines.push(`- Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${cores} cores, 
 lines.push(`- Node ${process.version}; ${Object.entries(versions).map(([n, v]) => `${n} ${v}`).join(', ')}; ${wrkVersion}`)
 lines.push(`- Servers pinned to core ${serverCore} (\`taskset -c ${serverCore} node bench/server.mjs <variant>\`), load from core ${loadCore} (\`taskset -c ${loadCore} wrk -t1 -c${args.connections} -d${args.duration}s --latency\`), ${args.warmup}s warm-up per server, ${rounds} rounds interleaved, medians reported.`)
 lines.push('')
-lines.push(`| variant | ${sizes.map((size) => `${size} B req/s (median)`).join(' | ')} | ${sizes.map((size) => `${size} B p99`).join(' | ')} | Cache-Status on 2nd request |`)
-lines.push(`|---|${sizes.map(() => '---:').join('|')}|${sizes.map(() => '---:').join('|')}|---|`)
+lines.push(`| variant | ${sizes.map((size) => `${size} B req/s (median)`).join(' | ')} | ${sizes.map((size) => `${size} B server CPU µs/req (median)`).join(' | ')} | ${sizes.map((size) => `${size} B p99 per round`).join(' | ')} | Cache-Status on 2nd request |`)
+lines.push(`|---|${sizes.map(() => '---:').join('|')}|${sizes.map(() => '---:').join('|')}|${sizes.map(() => '---:').join('|')}|---|`)
 for (const variant of variants) {
   const cells = sizes.map((size) => (rps(variant, size) ? Math.round(rps(variant, size)).toLocaleString('en-US') : 'n/a'))
+  const cpus = sizes.map((size) => cpu(variant, size)?.toFixed(1) ?? 'n/a')
   const p99s = sizes.map((size) => results.get(`${variant}|${size}`)?.map((s) => s.p99).join(' / ') ?? 'n/a')
-  lines.push(`| ${variant} | ${cells.join(' | ')} | ${p99s.join(' | ')} | ${notes.get(`${variant}|${sizes[0]}`)?.cacheStatus ?? ''} |`)
+  lines.push(`| ${variant} | ${cells.join(' | ')} | ${cpus.join(' | ')} | ${p99s.join(' | ')} | ${notes.get(`${variant}|${sizes[0]}`)?.cacheStatus ?? ''} |`)
 }
+lines.push('', 'Server CPU counts the server process only (user + system time from /proc); on the Redis variants Redis\'s own CPU is not in it.')
 lines.push('', '## Targets (ratios of medians from this run)', '')
-lines.push(`| target | goal | ${sizes.map((size) => `${size} B`).join(' | ')} |`)
-lines.push(`|---|---|${sizes.map(() => '---:').join('|')}|`)
+lines.push('By req/s, and by requests per server CPU-second (the inverse ratio of CPU µs per request), which a noisy host disturbs less.', '')
+lines.push(`| target | goal | ${sizes.map((size) => `${size} B req/s`).join(' | ')} | ${sizes.map((size) => `${size} B per CPU-s`).join(' | ')} |`)
+lines.push(`|---|---|${sizes.map(() => '---:').join('|')}|${sizes.map(() => '---:').join('|')}|`)
 const targets = [
   ['Express middleware hit / Express floor', 'cachewire-express', 'express-floor', '≥ 0.95'],
   ['Express middleware hit / apicache', 'cachewire-express', 'apicache', '≥ 1.15'],
@@ -173,7 +202,9 @@ const targets = [
   ['Express middleware hit / Express constant route', 'cachewire-express', 'express-constant', '—'],
   ['Koa middleware hit / Koa constant route', 'cachewire-koa', 'koa-constant', '—'],
 ]
-for (const [label, a, b, goal] of targets) lines.push(`| ${label} | ${goal} | ${sizes.map((size) => ratio(a, b, size)).join(' | ')} |`)
+for (const [label, a, b, goal] of targets) {
+  lines.push(`| ${label} | ${goal} | ${sizes.map((size) => ratio(a, b, size)).join(' | ')} | ${sizes.map((size) => cpuRatio(a, b, size)).join(' | ')} |`)
+}
 
 if (!args['skip-core']) {
   const coreStore = execFileSync('taskset', ['-c', serverCore, process.execPath, fileURLToPath(new URL('./core-store.mjs', import.meta.url))], { encoding: 'utf8' })

@@ -1,3 +1,6 @@
+import { once } from 'node:events'
+import { spawn } from 'node:child_process'
+import net from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { CircuitBreaker } from '../src/resilience/circuit-breaker.js'
 import { withDeadline } from '../src/resilience/deadline.js'
@@ -54,6 +57,11 @@ describe('CircuitBreaker', () => {
   })
 })
 
+const PONG_SERVER = `
+const server = require('node:net').createServer((socket) => socket.on('data', () => socket.write('+PONG\\r\\n')))
+server.listen(0, '127.0.0.1', () => process.stdout.write(String(server.address().port)))
+`
+
 describe('withDeadline', () => {
   it('rejects with StoreTimeoutError when the operation is slower than the deadline', async () => {
     const slow = new Promise((resolve) => setTimeout(resolve, 200, 'late'))
@@ -63,6 +71,29 @@ describe('withDeadline', () => {
   it('passes a fast result and a fast rejection through', async () => {
     await expect(withDeadline(Promise.resolve(1), 50, 'get')).resolves.toBe(1)
     await expect(withDeadline(Promise.reject(new Error('boom')), 50, 'get')).rejects.toThrow('boom')
+  })
+
+  it('takes a reply that reached the socket before an overdue timer fired (a busy process is not a sick store)', async () => {
+    // The answering side lives in another process, so it replies while this one is blocked.
+    const server = spawn(process.execPath, ['-e', PONG_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const [port] = (await once(server.stdout, 'data')) as [Buffer]
+    const socket = net.connect(Number(String(port)), '127.0.0.1')
+    await once(socket, 'connect')
+    try {
+      const reply = new Promise<string>((resolve) => socket.once('data', (data) => resolve(String(data))))
+      socket.write('PING\r\n')
+      const guarded = withDeadline(reply, 10, 'get')
+      // The event loop is blocked past the deadline while the reply arrives: when it turns, the
+      // timer is due and the reply is waiting in the socket.
+      const until = Date.now() + 60
+      while (Date.now() < until) {
+        // busy, as a saturated server is
+      }
+      await expect(guarded).resolves.toBe('+PONG\r\n')
+    } finally {
+      socket.destroy()
+      server.kill()
+    }
   })
 })
 

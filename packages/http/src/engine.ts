@@ -62,6 +62,11 @@ export class HttpCache {
     this.options = resolveHttpCacheOptions(options)
     this.cache = this.options.cache
     this.observer = new EngineObserver(this.cache, this.options.clock)
+    // Bytes the core itself cannot decode never reach the entry store: count them here. The core
+    // has already deleted them and answered a miss.
+    this.cache.on('error', (error) => {
+      if (error instanceof DecodeError) this.#trip('corrupt-entry')
+    })
     this.#entries = new EntryStore(this.cache, this.options.clock, (error) => this.#report(error), this.#hasher)
     this.#coalescer = new Coalescer(this.options.coalesce.timeoutMs, this.options.clock)
     this.#guard = new CardinalityGuard(this.options.clock)
