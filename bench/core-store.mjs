@@ -1,6 +1,6 @@
 // MemoryStore against lru-cache used directly, in one process and one run, rounds interleaved;
 // RSS after a million distinct keys is measured in its own process by core-memory.mjs.
-// Run pinned to one core: taskset -c 1 node bench/core-store.mjs
+// Run pinned to one core: taskset -c 0 node bench/core-store.mjs (pnpm bench runs it so)
 import { LRUCache } from 'lru-cache'
 import { Cache, MemoryStore } from '@cachewire/core'
 
