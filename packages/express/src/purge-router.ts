@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express'
-import { createPurgeApi, InvalidOptionError, type HttpCache, type PurgeApiOptions } from '@cachewire/http'
+import { createPurgeApi, InvalidOptionError, readJsonBody, type HttpCache, type PurgeApiOptions } from '@cachewire/http'
 
 /** Options of {@link purgeRouter}: those of the shared purge API, with the engine taken from a middleware if given. */
 export interface PurgeRouterOptions extends Omit<PurgeApiOptions, 'engine'> {
@@ -55,16 +55,5 @@ async function readBody(req: Request): Promise<unknown> {
   // A body parser mounted before us has already read it.
   if (req.body !== undefined) return req.body
   if (req.method !== 'POST' || !/json/i.test(req.headers['content-type'] ?? '')) return undefined
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length
-    if (size > MAX_BODY_BYTES) return undefined
-    chunks.push(chunk)
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown
-  } catch {
-    return undefined
-  }
+  return readJsonBody(req as AsyncIterable<Buffer>, MAX_BODY_BYTES)
 }

@@ -28,6 +28,7 @@ describe('@cachewire/http exports', () => {
         'resolveHttpCacheOptions',
         'resolveRouteOptions',
         'Refresher',
+        'readJsonBody',
         'REFRESH_HEADER',
         'EngineObserver',
         'DiagnosticsChannel',

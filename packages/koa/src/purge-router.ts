@@ -1,5 +1,5 @@
 import type { Context, Middleware, Next } from 'koa'
-import { createPurgeApi, InvalidOptionError, type HttpCache, type PurgeApiOptions } from '@cachewire/http'
+import { createPurgeApi, InvalidOptionError, readJsonBody, type HttpCache, type PurgeApiOptions } from '@cachewire/http'
 
 /** Options of {@link purgeRouter}: those of the shared purge API, with the engine taken from a middleware if given. */
 export interface PurgeRouterOptions extends Omit<PurgeApiOptions, 'engine'> {
@@ -57,16 +57,5 @@ async function readBody(ctx: Context): Promise<unknown> {
   const parsed = (ctx.request as { body?: unknown }).body
   if (parsed !== undefined) return parsed
   if (ctx.method !== 'POST' || !ctx.is('json')) return undefined
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    size += chunk.length
-    if (size > MAX_BODY_BYTES) return undefined
-    chunks.push(chunk)
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown
-  } catch {
-    return undefined
-  }
+  return readJsonBody(ctx.req as AsyncIterable<Buffer>, MAX_BODY_BYTES)
 }
