@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express'
-import type { Cache, HttpCache } from '@cachewire/http'
+import { middlewareHelpers, type HttpCache, type MiddlewareHelpers } from '@cachewire/http'
 import type { ExpressCache } from './express-cache.js'
 
 /**
@@ -22,20 +22,7 @@ export interface FrontDoorInfo {
 export const kFrontDoor: unique symbol = Symbol('cachewire.express.front-door')
 
 /** A cache middleware, plus the invalidation helpers of its cache for use outside a request. */
-export interface CacheHandler extends Middleware {
-  /** The HTTP engine: `engine.observer.stats()`, and what `createPrometheusMetrics` and `purgeRouter` take. */
-  readonly engine: HttpCache
-  /** The core cache the responses live in. */
-  readonly cache: Cache
-  /** Removes every stored response filed under any of the tags; resolves how many were removed. */
-  invalidateTags(tags: readonly string[]): Promise<number>
-  /**
-   * Removes every stored response for a URL (all variants and schemes): an absolute URL, or a
-   * path with its host (`purgeUrl('/users/7', 'api.example.com')`).
-   */
-  purgeUrl(url: string, host?: string): Promise<number>
-  /** Resolves when background work (cache writes, refreshes) has settled: for tests and shutdown. */
-  whenIdle(): Promise<void>
+export interface CacheHandler extends Middleware, MiddlewareHelpers {
   /** @internal read by `cacheFront` */
   readonly [kFrontDoor]: FrontDoorInfo
 }
@@ -49,10 +36,6 @@ export function withHelpers(
   const engine = express.engine
   return Object.assign(middleware, {
     [kFrontDoor]: { engine, selects: front?.selects, needsRequest: front?.needsRequest ?? true },
-    engine,
-    cache: engine.cache,
-    invalidateTags: (tags: readonly string[]) => engine.invalidateTags(tags),
-    purgeUrl: (url: string, host?: string) => engine.purgeUrl(url, host),
-    whenIdle: () => express.whenIdle(),
+    ...middlewareHelpers(engine, () => express.whenIdle()),
   }) as unknown as CacheHandler
 }

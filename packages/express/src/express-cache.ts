@@ -12,6 +12,7 @@ import {
   REFRESH_HEADER,
   type PendingRefresh,
   NEEDS_STORE,
+  SAFE_METHODS,
 } from '@cachewire/http'
 import { bufferResponse } from './buffer-response.js'
 import { captureLive } from './capture.js'
@@ -20,8 +21,6 @@ import { RequestCache } from './request-cache.js'
 import { requestHost, toHttpRequest } from './to-http-request.js'
 import { writeResponse } from './write-response.js'
 
-/** RFC 9110 §9.2.1: the methods whose responses never invalidate anything. */
-const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
 const EMPTY_BODY: Buffer = Buffer.alloc(0)
 
 /** Runs what comes after the cache: `next()` for a middleware, the wrapped handler for `cachedRoute(options, handler)`. */

@@ -12,6 +12,7 @@ import {
   REFRESH_HEADER,
   type PendingRefresh,
   NEEDS_STORE,
+  SAFE_METHODS,
 } from '@cachewire/http'
 import { bufferResponse } from './buffer-response.js'
 import { onResponseDone, readBody, responseHead, settleBody, teeBody, type CapturedBody } from './capture.js'
@@ -26,8 +27,6 @@ interface BufferedRun extends CapturedResponse {
   body: Buffer
 }
 
-/** RFC 9110 §9.2.1: the methods whose responses never invalidate anything. */
-const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
 const EMPTY_BODY: Buffer = Buffer.alloc(0)
 
 /**

@@ -1,52 +1,7 @@
-import type { Cache, HttpCache } from '@cachewire/http'
+import type { CacheHelpers } from '@cachewire/http'
 
-/**
- * Invalidation helpers a cache middleware puts on `ctx.cache` and `ctx.state.cache` for the
- * middleware and handlers behind it.
- *
- * @example
- * ```ts
- * router.post('/users/:id', async (ctx) => {
- *   await saveUser(ctx.params.id, ctx.request.body)
- *   await ctx.cache?.invalidateTags(['user:' + ctx.params.id])
- *   ctx.status = 204
- * })
- * ```
- */
-export interface CacheHelpers {
-  /** The core cache the responses live in (get/set/delete/stats for application data too). */
-  readonly cache: Cache
-  /** Removes every stored response filed under any of the tags; resolves how many were removed. */
-  invalidateTags(tags: readonly string[]): Promise<number>
-  /**
-   * Removes every stored response for a URL: all variants, schemes and key-function parts.
-   * A path (`'/users/7?full=1'`) is taken on the current request's host; an absolute URL names its own.
-   */
-  purgeUrl(url: string): Promise<number>
-}
-
-/** `ctx.cache`: the helpers bound to one request's host. */
-export class RequestCache implements CacheHelpers {
-  readonly #engine: HttpCache
-  readonly #host: string
-
-  constructor(engine: HttpCache, host: string) {
-    this.#engine = engine
-    this.#host = host
-  }
-
-  get cache(): Cache {
-    return this.#engine.cache
-  }
-
-  invalidateTags(tags: readonly string[]): Promise<number> {
-    return this.#engine.invalidateTags(tags)
-  }
-
-  purgeUrl(url: string): Promise<number> {
-    return this.#engine.purgeUrl(url, this.#host)
-  }
-}
+// The helpers themselves live in @cachewire/http, shared with the other adapter.
+export { RequestCache, type CacheHelpers } from '@cachewire/http'
 
 declare module 'koa' {
   interface DefaultContext {
