@@ -13,7 +13,8 @@ export type { WriteBehindOptions, WriteBehindRetryOptions, WriteBehindStats, Wri
 export { CircuitBreaker } from './resilience/circuit-breaker.js'
 export type { CircuitBreakerOptions, CircuitState } from './resilience/circuit-breaker.js'
 export { withDeadline } from './resilience/deadline.js'
-export { toMilliseconds } from './duration.js'
+export { parseDuration, parseOptionalWindow, toMilliseconds } from './duration.js'
+export type { Duration, DurationUnit, DurationWord, DurationKind, DurationRules } from './duration.js'
 export { systemClock } from './clock.js'
 export type { Clock } from './clock.js'
 export {
@@ -29,4 +30,4 @@ export {
   errors,
 } from './errors.js'
 export type { CachewireErrorCode } from './errors.js'
-export type { Store, StoreSetOptions, StoreSize, Ttl, DurationUnit, SetOptions, CacheEvents, CacheStats, Bus, InvalidationMessage } from './types.js'
+export type { Store, StoreSetOptions, StoreSize, Ttl, SetOptions, CacheEvents, CacheStats, Bus, InvalidationMessage } from './types.js'

@@ -1,3 +1,4 @@
+import type { Duration } from './duration.js'
 /**
  * The storage contract. A Store keeps opaque bytes under string keys, each with a TTL, and
  * knows which keys carry which tags. Everything above it (serialisation, namespaces, stats,
@@ -79,8 +80,7 @@ export interface StoreSize {
 }
 
 /** A TTL as milliseconds or a readable duration: `'500ms'`, `'30s'`, `'5m'`, `'1h'`, `'1d'`. */
-export type Ttl = number | `${number}${DurationUnit}` | `${number} ${DurationUnit}`
-export type DurationUnit = 'ms' | 's' | 'm' | 'h' | 'd' | 'w'
+export type Ttl = Duration
 
 export interface SetOptions {
   /** Time to live. Falls back to the cache's `defaultTtl`. */
