@@ -15,11 +15,13 @@ describe('Cache', () => {
       ['5m', 300_000],
       ['1.5h', 5_400_000],
       ['2 d', 172_800_000],
+      ['5 minutes', 300_000],
+      ['90 Seconds', 90_000],
     ] as const)('reads %j as %i ms', (input, ms) => {
       expect(toMilliseconds(input, 'ttl')).toBe(ms)
     })
 
-    it.each([0, -5, Number.NaN, '5 minutes', '', 'm5', '0s'])('rejects %j naming the option', (input) => {
+    it.each([0, -5, Number.NaN, '5 fortnights', '', 'm5', '0s'])('rejects %j naming the option', (input) => {
       expect(() => toMilliseconds(input as never, 'defaultTtl')).toThrow(/options\.defaultTtl/)
     })
 
