@@ -64,7 +64,7 @@ describeRedis('RedisStore on a standalone Redis', () => {
       const proxy = await createTcpProxy({ targetPort: Number(new URL(redisUrl()).port || 6379), targetHost: new URL(redisUrl()).hostname })
       const proxied = createClient({ port: proxy.port, host: '127.0.0.1' })
       await proxied.ping()
-      const store = new RedisStore({ client: proxied, prefix: uniquePrefix('hung'), deadlineMs: 30 })
+      const store = new RedisStore({ client: proxied, prefix: uniquePrefix('hung'), timeout: 30 })
       const cache = new Cache({ store })
       const errors: Error[] = []
       cache.on('error', (error) => errors.push(error))

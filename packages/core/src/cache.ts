@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events'
 import { randomBytes } from 'node:crypto'
-import { CachewireError, DecodeError, InvalidArgumentError, StoreError, StoreTimeoutError, StoreUnavailableError } from './errors.js'
-import { toMilliseconds } from './duration.js'
+import { CachewireError, DecodeError, InvalidArgumentError, InvalidOptionError, StoreError, StoreTimeoutError, StoreUnavailableError } from './errors.js'
+import { parseDuration, type Duration } from './duration.js'
+import { rejectUnknownOptions } from './known-options.js'
 import { escapeGlob } from './glob.js'
 import { decodeValue, encodeValue } from './serializers.js'
 import { StatsCounters } from './stats.js'
@@ -11,7 +12,7 @@ import { cached, type CachedOptions } from './patterns/cached.js'
 import { writeThrough } from './patterns/write-through.js'
 import { WriteBehind, type WriteBehindOptions } from './patterns/write-behind.js'
 import type { CircuitBreaker } from './resilience/circuit-breaker.js'
-import type { CacheEvents, CacheStats, SetOptions, Store, Ttl } from './types.js'
+import type { CacheEvents, CacheStats, SetOptions, Store } from './types.js'
 
 /** Keys that begin with this are the cache's own bookkeeping (namespace versions). */
 export const RESERVED_KEY_PREFIX = '@cachewire/'
@@ -27,7 +28,7 @@ export interface WrapOptions<T> extends SetOptions {
    * processes missing the same key, one runs the loader; the others poll the cache for up to
    * `wait`, then run the loader themselves (fail open). `true` means `{ ttl: '10s', wait: '5s' }`.
    */
-  lock?: boolean | { ttl?: Ttl | undefined; wait?: Ttl | undefined } | undefined
+  lock?: boolean | { ttl?: Duration | undefined; wait?: Duration | undefined } | undefined
   /**
    * Probabilistic early refresh (XFetch, Vattani et al., VLDB 2015): a hit close to expiry
    * refreshes in the background with a probability that grows as expiry nears and with how long
@@ -40,6 +41,11 @@ export interface WrapOptions<T> extends SetOptions {
 export interface LockHandle {
   release(): Promise<void>
 }
+
+const SET_OPTIONS = ['ttl', 'tags'] as const
+const WRAP_OPTIONS = ['ttl', 'tags', 'cacheIf', 'lock', 'earlyRefresh'] as const
+const TTL_ONLY = ['ttl'] as const
+const TTL_AND_WAIT = ['ttl', 'wait'] as const
 
 /** How many loader durations are remembered for early refresh. */
 const LOADER_DURATIONS_KEPT = 10_000
@@ -200,7 +206,8 @@ export class Cache {
    */
   async set(key: string, value: unknown, options: SetOptions = {}): Promise<boolean> {
     assertKey(key, 'key')
-    const ttlMs = options.ttl === undefined ? this.#shared.defaultTtlMs : toMilliseconds(options.ttl, 'ttl')
+    rejectUnknownOptions(options, SET_OPTIONS, '')
+    const ttlMs = options.ttl === undefined ? this.#shared.defaultTtlMs : parseDuration(options.ttl, 'ttl')
     const tags = options.tags
     if (tags !== undefined) for (const tag of tags) assertKey(tag, 'tag')
     const bytes = encodeValue(value, key)
@@ -277,10 +284,11 @@ export class Cache {
    * Atomically adds `by` to a counter and resolves the new value; the TTL applies when the counter
    * is created. Resolves `undefined` when the store cannot be reached, so callers choose how to fail.
    */
-  async increment(key: string, by = 1, options: { ttl?: Ttl } = {}): Promise<number | undefined> {
+  async increment(key: string, by = 1, options: { ttl?: Duration } = {}): Promise<number | undefined> {
     assertKey(key, 'key')
     if (!Number.isSafeInteger(by)) throw new InvalidArgumentError('by', 'a safe integer', by)
-    const ttlMs = options.ttl === undefined ? this.#shared.defaultTtlMs : toMilliseconds(options.ttl, 'ttl')
+    rejectUnknownOptions(options, TTL_ONLY, '')
+    const ttlMs = options.ttl === undefined ? this.#shared.defaultTtlMs : parseDuration(options.ttl, 'ttl')
     const storeKey = await this.#storeKey(key)
     if (storeKey === undefined) return undefined
     return this.#call('increment', () => this.#shared.store.increment(storeKey, by, ttlMs), undefined)
@@ -301,6 +309,9 @@ export class Cache {
   async wrap<T>(key: string, loader: () => T | Promise<T>, options: WrapOptions<T> = {}): Promise<T> {
     assertKey(key, 'key')
     if (typeof loader !== 'function') throw new InvalidArgumentError('loader', 'a function', loader)
+    rejectUnknownOptions(options, WRAP_OPTIONS, '')
+    // Checked now, not when the loaded value is written: a bad TTL is the caller's error, not a store fault.
+    if (options.ttl !== undefined) parseDuration(options.ttl, 'ttl')
     const flightKey = `${this.#namespace ?? ''}\u0000${key}`
     const beta = options.earlyRefresh === true ? 1 : options.earlyRefresh === false ? 0 : (options.earlyRefresh ?? 0)
     if (typeof beta !== 'number' || !Number.isFinite(beta) || beta < 0) throw new InvalidArgumentError('options.earlyRefresh', 'true, false or a non-negative number', options.earlyRefresh)
@@ -319,7 +330,7 @@ export class Cache {
         const value = await this.#timedLoad(flightKey, loader)
         if (value === undefined || (options.cacheIf !== undefined && !options.cacheIf(value))) return { value }
         // The value goes back to callers now; the key stays claimed until the write lands.
-        const written = this.set(key, value, options).catch((error: unknown) => this.#report(toError(error)))
+        const written = this.set(key, value, { ttl: options.ttl, tags: options.tags }).catch((error: unknown) => this.#report(toError(error)))
         return { value, holdUntil: written }
       }
       const handle = await this.acquireLock(`fill:${key}`, { ttl: lock.ttlMs })
@@ -346,9 +357,10 @@ export class Cache {
    * handle, or `undefined` when someone else holds it. Fails open: if the store cannot be asked,
    * the caller gets a handle, as if it had won.
    */
-  async acquireLock(name: string, options: { ttl?: Ttl } = {}): Promise<LockHandle | undefined> {
+  async acquireLock(name: string, options: { ttl?: Duration } = {}): Promise<LockHandle | undefined> {
     assertKey(name, 'lock name')
-    const ttlMs = toMilliseconds(options.ttl ?? '10s', 'ttl')
+    rejectUnknownOptions(options, TTL_ONLY, '')
+    const ttlMs = parseDuration(options.ttl ?? '10s', 'ttl')
     const store = this.#shared.store
     const noop: LockHandle = { release: async () => {} }
     if (store.acquireLock === undefined || store.releaseLock === undefined) return noop
@@ -412,7 +424,7 @@ export class Cache {
   /** Loads and waits for the write, so a lock held around it covers the value landing in the store. */
   async #load<T>(key: string, flightKey: string, loader: () => T | Promise<T>, options: WrapOptions<T>): Promise<T> {
     const value = await this.#timedLoad(flightKey, loader)
-    if (value !== undefined && (options.cacheIf === undefined || options.cacheIf(value))) await this.set(key, value, options)
+    if (value !== undefined && (options.cacheIf === undefined || options.cacheIf(value))) await this.set(key, value, { ttl: options.ttl, tags: options.tags })
     return value
   }
 
@@ -533,9 +545,11 @@ function assertKey(value: unknown, what: string): asserts value is string {
   if (what === 'key' && value.startsWith(RESERVED_KEY_PREFIX)) throw new InvalidArgumentError(what, `a key that does not start with ${RESERVED_KEY_PREFIX}`, value)
 }
 
-function resolveLock(option: true | { ttl?: Ttl | undefined; wait?: Ttl | undefined }): { ttlMs: number; waitMs: number } {
+function resolveLock(option: true | { ttl?: Duration | undefined; wait?: Duration | undefined }): { ttlMs: number; waitMs: number } {
+  if (option !== true && (typeof option !== 'object' || option === null)) throw new InvalidOptionError('lock', 'true, false or { ttl?, wait? }', option)
   const settings = option === true ? {} : option
-  return { ttlMs: toMilliseconds(settings.ttl ?? '10s', 'lock.ttl'), waitMs: toMilliseconds(settings.wait ?? '5s', 'lock.wait') }
+  rejectUnknownOptions(settings, TTL_AND_WAIT, 'lock')
+  return { ttlMs: parseDuration(settings.ttl ?? '10s', 'lock.ttl'), waitMs: parseDuration(settings.wait ?? '5s', 'lock.wait', { kind: 'timeout' }) }
 }
 
 function sleep(ms: number): Promise<void> {

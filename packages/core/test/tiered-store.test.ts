@@ -93,10 +93,10 @@ describe('TieredStore', () => {
     await expect(a.get('other')).rejects.toThrow()
   })
 
-  it('caps an L1 copy at l1MaxTtlMs', async () => {
+  it('caps an L1 copy at l1MaxTtl', async () => {
     let now = 10_000
     const l1 = new MemoryStore({ clock: () => now })
-    const store = new TieredStore({ l1, l2: new MemoryStore(), l1MaxTtlMs: 100 })
+    const store = new TieredStore({ l1, l2: new MemoryStore(), l1MaxTtl: '100ms' })
     await store.set('k', Buffer.from('v'), { ttlMs: 60_000 })
     now += 101
     expect(await l1.get('k')).toBeUndefined()
