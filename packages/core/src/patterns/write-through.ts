@@ -1,4 +1,4 @@
-import type { Cache } from '../cache.js'
+import type { CacheLike } from '../cache-like.js'
 import type { SetOptions } from '../types.js'
 
 /**
@@ -14,7 +14,7 @@ import type { SetOptions } from '../types.js'
  * ```
  */
 export async function writeThrough<T, R>(
-  cache: Cache,
+  cache: CacheLike,
   key: string,
   value: T,
   persist: (value: T) => R | Promise<R>,
