@@ -1,6 +1,6 @@
 import { defineStoreContract } from '@cachewire/core/testing'
 import { RedisStore } from '@cachewire/core/redis'
-import { describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createClusterClient, deleteKeysWithPrefix, describeCluster, uniquePrefix } from '../setup/redis.js'
 
 describeCluster('RedisStore on a Redis Cluster (3 masters, 3 replicas)', () => {
@@ -17,6 +17,7 @@ describeCluster('RedisStore on a Redis Cluster (3 masters, 3 replicas)', () => {
     cleanup: async () => {
       await deleteKeysWithPrefix(cluster, prefix)
     },
+    runner: { describe, it, beforeEach, afterEach },
   })
 
   describe('slot spread', () => {

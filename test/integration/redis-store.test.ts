@@ -1,7 +1,7 @@
 import { defineStoreContract } from '@cachewire/core/testing'
 import { RedisStore } from '@cachewire/core/redis'
 import { Cache, StoreTimeoutError } from '@cachewire/core'
-import { describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createClient, deleteKeysWithPrefix, describeRedis, redisUrl, uniquePrefix } from '../setup/redis.js'
 import { createTcpProxy } from '../helpers/tcp-proxy.js'
 
@@ -19,6 +19,7 @@ describeRedis('RedisStore on a standalone Redis', () => {
     cleanup: async () => {
       await deleteKeysWithPrefix(client, prefix)
     },
+    runner: { describe, it, beforeEach, afterEach },
   })
 
   describe('storage layout', () => {

@@ -1,9 +1,9 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { defineStoreContract } from '../src/testing.js'
 import { MemoryStore } from '../src/stores/memory-store.js'
 import { InvalidOptionError } from '../src/errors.js'
 
-defineStoreContract({ name: 'MemoryStore', create: () => new MemoryStore() })
+defineStoreContract({ name: 'MemoryStore', create: () => new MemoryStore(), runner: { describe, it, beforeEach, afterEach } })
 
 describe('MemoryStore', () => {
   describe('when total bytes exceed maxBytes', () => {

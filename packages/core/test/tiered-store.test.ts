@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { TieredStore } from '../src/stores/tiered-store.js'
 import { MemoryStore } from '../src/stores/memory-store.js'
 import { Cache } from '../src/cache.js'
@@ -30,7 +30,11 @@ function pair(): { a: TieredStore; b: TieredStore; l2: ChaosStore } {
   return { a, b, l2 }
 }
 
-defineStoreContract({ name: 'TieredStore (memory over memory)', create: () => new TieredStore({ l2: new MemoryStore() }) })
+defineStoreContract({
+  name: 'TieredStore (memory over memory)',
+  create: () => new TieredStore({ l2: new MemoryStore() }),
+  runner: { describe, it, beforeEach, afterEach },
+})
 
 describe('TieredStore', () => {
   it('serves a repeated read from L1 without asking L2', async () => {
