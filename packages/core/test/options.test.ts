@@ -121,3 +121,20 @@ describe('unknown options are refused, naming the nearest known one', () => {
     expect((await rejected(() => cache.acquireLock('l', { ttl: '1s', wait: '1s' } as never))).option).toBe('wait')
   })
 })
+
+describe('options checked before any work', () => {
+  it('writeThrough refuses bad cache options before persisting', async () => {
+    const cache = new Cache()
+    let persisted = 0
+    const persist = async (): Promise<void> => {
+      persisted++
+    }
+    expect((await rejected(() => cache.writeThrough('k', 1, persist, { ttl: 30 })))).toHaveProperty('option', 'ttl')
+    expect((await rejected(() => cache.writeThrough('k', 1, persist, { tgs: ['t'] } as never))).message).toContain('did you mean "tags"?')
+    expect(persisted).toBe(0)
+  })
+
+  it('cached refuses a TTL that reads as milliseconds when it is built, not when called', () => {
+    expect(thrown(() => cached(new Cache(), (id: number) => id, { key: (id: number) => String(id), ttl: 90 })).option).toBe('ttl')
+  })
+})

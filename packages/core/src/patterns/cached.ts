@@ -1,4 +1,5 @@
 import { InvalidOptionError } from '../errors.js'
+import { parseDuration } from '../duration.js'
 import { rejectUnknownOptions } from '../known-options.js'
 import type { CacheLike } from '../cache-like.js'
 import type { WrapOptions } from './wrap.js'
@@ -33,6 +34,7 @@ export function cached<Args extends unknown[], T>(
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an options object with a key function', options)
   rejectUnknownOptions(options, CACHED_OPTIONS, '')
   if (typeof options.key !== 'function') throw new InvalidOptionError('key', 'a function of the arguments returning a string', options.key)
+  if (options.ttl !== undefined) parseDuration(options.ttl, 'ttl')
   const { key, tags, ...rest } = options
   return function cachedCall(...args: Args): Promise<T> {
     const resolvedTags = typeof tags === 'function' ? tags(...args) : tags

@@ -1,3 +1,5 @@
+import { assertOptions } from '../arguments.js'
+import { parseDuration } from '../duration.js'
 import type { CacheLike } from '../cache-like.js'
 import type { SetOptions } from '../types.js'
 
@@ -20,6 +22,9 @@ export async function writeThrough<T, R>(
   persist: (value: T) => R | Promise<R>,
   options: SetOptions = {}
 ): Promise<R> {
+  // Bad cache options must fail before the source is written, not after.
+  assertOptions(options, ['ttl', 'tags'])
+  if (options.ttl !== undefined) parseDuration(options.ttl, 'ttl')
   const result = await persist(value)
   const stored = await cache.set(key, value, options)
   if (!stored) await cache.delete(key)
