@@ -17,7 +17,7 @@ const payloadText = JSON.stringify(payload)
 async function redisStore() {
   const { RedisStore } = await import('@cachewire/core/redis')
   const prefix = `cw-bench:${process.pid}:`
-  const store = new RedisStore({ url: redisUrl, prefix, deadlineMs: Number(process.env.REDIS_DEADLINE_MS) || undefined })
+  const store = new RedisStore({ url: redisUrl, prefix, timeout: Number(process.env.REDIS_DEADLINE_MS) || undefined })
   process.on('SIGTERM', () => void store.clear().finally(() => process.exit(0)))
   return store
 }

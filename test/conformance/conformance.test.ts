@@ -35,7 +35,7 @@ describeRedis('on RedisStore', () => {
           const prefix = uniquePrefix(`conformance-${adapter.name}`)
           prefixes.push(prefix)
           // A generous deadline: a busy test machine must not turn a slow Redis answer into a miss.
-          return new RedisStore({ client, prefix, deadlineMs: 2_000 })
+          return new RedisStore({ client, prefix, timeout: '2s' })
         },
       })
     })

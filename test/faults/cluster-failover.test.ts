@@ -15,7 +15,7 @@ describeCluster('Redis Cluster: a frozen master', () => {
   it('other shards keep hitting, and the failed-over shard recovers', async () => {
     const client = new Cluster(cluster.nodes, CACHE_CLUSTER_DEFAULTS)
     client.on('error', () => {})
-    const cache = new Cache({ store: new RedisStore({ client, prefix: uniquePrefix('failover'), deadlineMs: 60 }), breaker: false })
+    const cache = new Cache({ store: new RedisStore({ client, prefix: uniquePrefix('failover'), timeout: 60 }), breaker: false })
     cache.on('error', () => {})
     const keys = Array.from({ length: 90 }, (_, i) => `key:${i}`)
     for (const key of keys) await cache.set(key, key, { ttl: '5m' })

@@ -12,8 +12,8 @@ async function timed<T>(run: () => Promise<T>): Promise<{ value: T; ms: number }
 describe('the core cache through Redis faults (private redis-server)', () => {
   it('a frozen Redis costs at most the deadline, then the breaker skips it, and hits resume after thaw', async () => {
     const redis = await startRedisProcess()
-    const store = new RedisStore({ url: redis.url, deadlineMs: 40 })
-    const cache = new Cache({ store, breaker: { failureThreshold: 3, breakDurationMs: 300 } })
+    const store = new RedisStore({ url: redis.url, timeout: 40 })
+    const cache = new Cache({ store, breaker: { failureThreshold: 3, breakDuration: 300 } })
     cache.on('error', () => {})
     await cache.set('k', 'v')
     expect(await cache.get('k')).toBe('v')
@@ -33,7 +33,7 @@ describe('the core cache through Redis faults (private redis-server)', () => {
 
   it('survives Redis shutting down and coming back on the same port', async () => {
     const redis = await startRedisProcess()
-    const cache = new Cache({ store: new RedisStore({ url: redis.url, deadlineMs: 40 }), breaker: { failureThreshold: 3, breakDurationMs: 200 } })
+    const cache = new Cache({ store: new RedisStore({ url: redis.url, timeout: 40 }), breaker: { failureThreshold: 3, breakDuration: 200 } })
     cache.on('error', () => {})
     await cache.set('k', 'v')
     await redis.stop()
@@ -52,7 +52,7 @@ describe('the core cache through Redis faults (private redis-server)', () => {
   it('serves (as misses) from the first request when Redis is down at start', async () => {
     const redis = await startRedisProcess()
     await redis.stop()
-    const cache = new Cache({ store: new RedisStore({ url: redis.url, deadlineMs: 40 }) })
+    const cache = new Cache({ store: new RedisStore({ url: redis.url, timeout: 40 }) })
     cache.on('error', () => {})
     const first = await timed(() => cache.wrap('k', () => 'from the source'))
     expect(first.value).toBe('from the source')

@@ -1,5 +1,14 @@
 const kCachewireError = Symbol.for('cachewire.error')
 
+/**
+ * The options an error is built with: the underlying error as `cause`. Declared here, not taken
+ * from ES2022's lib type for it, so the published types compile for consumers whose TypeScript
+ * `lib` predates ES2022.
+ */
+export interface ErrorCauseOptions {
+  cause?: unknown
+}
+
 export type CachewireErrorCode =
   | 'CACHEWIRE_INVALID_OPTION'
   | 'CACHEWIRE_INVALID_ARGUMENT'
@@ -24,7 +33,7 @@ export type CachewireErrorCode =
  */
 export class CachewireError extends Error {
   readonly code: CachewireErrorCode
-  constructor(code: CachewireErrorCode, message: string, options?: ErrorOptions) {
+  constructor(code: CachewireErrorCode, message: string, options?: ErrorCauseOptions) {
     super(message, options)
     this.name = new.target.name
     this.code = code
@@ -53,7 +62,7 @@ export class InvalidOptionError extends CachewireError {
 /** Thrown for a bad argument to a method (an empty key, a non-integer increment). */
 export class InvalidArgumentError extends CachewireError {
   readonly argument: string
-  constructor(argument: string, expected: string, received: unknown, options?: ErrorOptions) {
+  constructor(argument: string, expected: string, received: unknown, options?: ErrorCauseOptions) {
     super('CACHEWIRE_INVALID_ARGUMENT', `expected ${argument} to be ${expected}, got ${describe(received)}`, options)
     this.argument = argument
   }
@@ -70,7 +79,7 @@ export class StoreTimeoutError extends CachewireError {
 
 /** The circuit breaker is open, so the store was not asked. */
 export class StoreUnavailableError extends CachewireError {
-  constructor(message = 'store skipped: circuit breaker is open', options?: ErrorOptions) {
+  constructor(message = 'store skipped: circuit breaker is open', options?: ErrorCauseOptions) {
     super('CACHEWIRE_STORE_UNAVAILABLE', message, options)
   }
 }

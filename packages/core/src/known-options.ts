@@ -3,20 +3,33 @@ import { InvalidOptionError } from './errors.js'
 /**
  * Refuses option names nobody reads: a typo (`tll: '1m'`) or an option of another version would
  * otherwise be ignored without a word. Names the first unknown option, with the known name it is
- * closest to when there is one.
+ * closest to when there is one. `renamed` maps old names to their new ones, so an option renamed
+ * in a new version is answered with its new name even when the two look nothing alike
+ * (`deadlineMs` → `timeout`).
  *
  * @example
  * ```ts
  * import { rejectUnknownOptions } from '@cachewire/core'
  * rejectUnknownOptions({ tll: '1m' }, ['ttl', 'tags'], '') // throws: expected options.tll to be a known option (did you mean "ttl"?)
+ * rejectUnknownOptions({ deadlineMs: 50 }, ['timeout'], '', { deadlineMs: 'timeout' })
+ * // throws: expected options.deadlineMs to be a known option (did you mean "timeout"? "deadlineMs" was renamed in 1.0)
  * ```
  */
-export function rejectUnknownOptions(options: object, known: readonly string[], path: string): void {
+export function rejectUnknownOptions(
+  options: object,
+  known: readonly string[],
+  path: string,
+  renamed: Readonly<Record<string, string>> = {}
+): void {
   for (const name of Object.keys(options)) {
     if (known.includes(name)) continue
     const option = path === '' ? name : `${path}.${name}`
-    const nearest = closest(name, known)
-    const expected = nearest === undefined ? `one of the known options (${known.join(', ')})` : `a known option (did you mean "${nearest}"?)`
+    const successor = Object.hasOwn(renamed, name) ? renamed[name] : undefined
+    const nearest = successor ?? closest(name, known)
+    const expected =
+      nearest === undefined
+        ? `one of the known options (${known.join(', ')})`
+        : `a known option (did you mean "${nearest}"?${successor === undefined ? '' : ` "${name}" was renamed in 1.0`})`
     throw new InvalidOptionError(option, expected, `an unknown option "${name}"`)
   }
 }

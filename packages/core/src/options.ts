@@ -1,45 +1,96 @@
 import { InvalidOptionError } from './errors.js'
-import { toMilliseconds } from './duration.js'
+import { parseDuration, type Duration } from './duration.js'
+import { rejectUnknownOptions } from './known-options.js'
 import { MemoryStore } from './stores/memory-store.js'
 import { CircuitBreaker, type CircuitBreakerOptions } from './resilience/circuit-breaker.js'
-import type { Clock } from './clock.js'
-import type { Store, Ttl } from './types.js'
+import { systemClock, type Clock } from './clock.js'
+import type { Store } from './types.js'
 
 export interface CacheOptions {
   /** Where entries live. @default new MemoryStore() (64 MiB) */
   store?: Store
-  /** TTL for entries set without one. @default '5m' */
-  defaultTtl?: Ttl
-  /** Skip a failing store for a while instead of waiting on it per call; `false` turns it off. @default { failureThreshold: 5, breakDurationMs: 5000 } */
-  breaker?: CircuitBreakerOptions | false
-  /** Time source for the breaker. @default Date.now */
+  /** TTL for entries set without one: `'5m'`, `'90 seconds'`, or milliseconds (1000 or more). @default '5m' */
+  defaultTtl?: Duration
+  /**
+   * Skip a failing store for a while instead of waiting on it per call; `false` turns it off.
+   * Its clock is the cache's `clock`.
+   * @default { failureThreshold: 5, breakDuration: '5s' }
+   */
+  breaker?: Omit<CircuitBreakerOptions, 'clock'> | false
+  /**
+   * Time source, in milliseconds: the breaker, fill-lock waits and the loader durations early
+   * refresh weighs all read it, so a test can move time for all of them at once.
+   * @default Date.now (loader durations: performance.now, which is monotonic and sub-millisecond)
+   */
   clock?: Clock
+  /**
+   * Uniform random numbers in [0, 1), for early refresh's draw (XFetch). Inject one to make that
+   * decision repeatable. Lock tokens and namespace versions never use it: they stay crypto-random.
+   * @default Math.random
+   */
+  random?: () => number
 }
 
 export interface ResolvedCacheOptions {
   store: Store
   defaultTtlMs: number
   breaker: CircuitBreaker | undefined
+  clock: Clock
+  /** Elapsed-time source: the injected clock, or performance.now. */
+  timer: () => number
+  random: () => number
 }
 
-const STORE_METHODS = ['get', 'set', 'delete', 'has', 'invalidateTags', 'deletePattern', 'increment', 'clear'] as const
+const CACHE_OPTIONS = ['store', 'defaultTtl', 'breaker', 'clock', 'random'] as const
+const BREAKER_OPTIONS = ['failureThreshold', 'breakDuration'] as const
+
+const STORE_METHODS = [
+  'get',
+  'set',
+  'delete',
+  'has',
+  'invalidateTags',
+  'deletePattern',
+  'increment',
+  'clear',
+] as const
 
 /** Validates and defaults cache options once, at construction. */
 export function resolveCacheOptions(options: CacheOptions): ResolvedCacheOptions {
-  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an object', options)
+  if (typeof options !== 'object' || options === null)
+    throw new InvalidOptionError('', 'an object', options)
+  rejectUnknownOptions(options, CACHE_OPTIONS, '')
   const store = options.store ?? new MemoryStore()
   for (const method of STORE_METHODS) {
     if (typeof (store as unknown as Record<string, unknown>)[method] !== 'function') {
       throw new InvalidOptionError('store', `a Store (missing method ${method})`, store)
     }
   }
-  const defaultTtlMs = toMilliseconds(options.defaultTtl ?? '5m', 'defaultTtl')
+  const defaultTtlMs = parseDuration(options.defaultTtl ?? '5m', 'defaultTtl')
+  if (options.clock !== undefined && typeof options.clock !== 'function')
+    throw new InvalidOptionError('clock', 'a function returning milliseconds', options.clock)
+  if (options.random !== undefined && typeof options.random !== 'function')
+    throw new InvalidOptionError(
+      'random',
+      'a function returning a number in [0, 1)',
+      options.random
+    )
+  const clock = options.clock ?? systemClock
   let breaker: CircuitBreaker | undefined
   if (options.breaker !== false) {
-    if (options.breaker !== undefined && (typeof options.breaker !== 'object' || options.breaker === null)) {
+    if (
+      options.breaker !== undefined &&
+      (typeof options.breaker !== 'object' || options.breaker === null)
+    ) {
       throw new InvalidOptionError('breaker', 'an object or false', options.breaker)
     }
-    breaker = new CircuitBreaker({ ...options.breaker, ...(options.clock ? { clock: options.clock } : {}) })
+    // The breaker reads the cache's clock: one time source per cache.
+    if (options.breaker !== undefined)
+      rejectUnknownOptions(options.breaker, BREAKER_OPTIONS, 'breaker', {
+        breakDurationMs: 'breakDuration',
+      })
+    breaker = new CircuitBreaker({ ...options.breaker, clock })
   }
-  return { store, defaultTtlMs, breaker }
+  const timer = options.clock ?? (() => performance.now())
+  return { store, defaultTtlMs, breaker, clock, timer, random: options.random ?? Math.random }
 }

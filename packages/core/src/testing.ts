@@ -1,7 +1,28 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import assert from 'node:assert/strict'
 import { Cache } from './cache.js'
+import { InvalidOptionError } from './errors.js'
+import { rejectUnknownOptions } from './known-options.js'
 import type { PendingWrite } from './patterns/write-behind.js'
 import type { Store } from './types.js'
+
+/**
+ * The test functions of your test framework. vitest, jest, mocha (BDD) and `node:test` all have
+ * them under these names. `beforeEach`/`afterEach` are optional: without both, each case creates
+ * its store and cleans up inside its own `it`.
+ *
+ * @example
+ * ```ts
+ * import { describe, it, beforeEach, afterEach } from 'node:test'
+ * import type { ContractRunner } from '@cachewire/core/testing'
+ * const runner: ContractRunner = { describe, it, beforeEach, afterEach }
+ * ```
+ */
+export interface ContractRunner {
+  describe: (name: string, body: () => void) => unknown
+  it: (name: string, body: () => Promise<void>) => unknown
+  beforeEach?: ((body: () => Promise<void>) => unknown) | undefined
+  afterEach?: ((body: () => Promise<void>) => unknown) | undefined
+}
 
 export interface StoreContractOptions {
   /** Shown in the test names. */
@@ -10,177 +31,238 @@ export interface StoreContractOptions {
   create: () => Store | Promise<Store>
   /**
    * A second store over the same backing data as the last one `create` returned (another process
-   * sharing one Redis). Omit for stores that cannot be shared; cross-instance cases then skip.
+   * sharing one Redis). Omit for stores that cannot be shared; cross-instance cases are then not defined.
    */
-  createPeer?: () => Store | Promise<Store>
+  createPeer?: (() => Store | Promise<Store>) | undefined
   /** Cleans up after each test (delete keys, quit clients). */
-  cleanup?: () => void | Promise<void>
+  cleanup?: (() => void | Promise<void>) | undefined
+  /** Where the cases are registered: `{ describe, it, beforeEach, afterEach }` of your test framework. */
+  runner: ContractRunner
 }
 
+const CONTRACT_OPTIONS = ['name', 'create', 'createPeer', 'cleanup', 'runner'] as const
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** The stored bytes, failing the case when there are none. */
+function bytesOf(value: Uint8Array | undefined): Buffer {
+  assert.notEqual(value, undefined, 'expected a stored value')
+  return Buffer.from(value as Uint8Array)
+}
+
+function textOf(value: Uint8Array | undefined): string {
+  return bytesOf(value).toString()
+}
 
 /**
  * The behaviour every `Store` must have, written once and run against each implementation
  * (memory, Redis, Redis Cluster, or a store of your own), through the raw contract and the
- * `Cache` facade on top of it.
+ * `Cache` facade on top of it. It asserts with `node:assert/strict` and registers its cases
+ * through the `runner` you pass, so it works under any test framework and depends on none.
  *
  * @example
  * ```ts
- * import { defineStoreContract } from '@cachewire/core/testing'
+ * // vitest (jest and mocha: the same four globals)
+ * import { afterEach, beforeEach, describe, it } from 'vitest'
  * import { MemoryStore } from '@cachewire/core'
+ * import { defineStoreContract } from '@cachewire/core/testing'
  *
- * defineStoreContract({ name: 'MemoryStore', create: () => new MemoryStore() })
+ * defineStoreContract({ name: 'MemoryStore', create: () => new MemoryStore(), runner: { describe, it, beforeEach, afterEach } })
+ * ```
+ *
+ * @example
+ * ```js
+ * // node:test, from CommonJS
+ * const { describe, it } = require('node:test')
+ * const { MemoryStore } = require('@cachewire/core')
+ * const { defineStoreContract } = require('@cachewire/core/testing')
+ *
+ * defineStoreContract({ name: 'MemoryStore', create: () => new MemoryStore(), runner: { describe, it } })
  * ```
  */
 export function defineStoreContract(options: StoreContractOptions): void {
-  describe(`Store contract: ${options.name}`, () => {
-    let store: Store
-    let cache: Cache
+  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an options object', options)
+  rejectUnknownOptions(options, CONTRACT_OPTIONS, '')
+  const { runner, createPeer } = options
+  if (typeof options.name !== 'string') throw new InvalidOptionError('name', 'a string', options.name)
+  if (typeof options.create !== 'function') throw new InvalidOptionError('create', 'a function returning a Store', options.create)
+  if (createPeer !== undefined && typeof createPeer !== 'function') throw new InvalidOptionError('createPeer', 'a function returning a Store', createPeer)
+  if (options.cleanup !== undefined && typeof options.cleanup !== 'function') throw new InvalidOptionError('cleanup', 'a function', options.cleanup)
+  // The runner is a handle on a test framework, not settings: other keys are ignored, so a whole
+  // module namespace (`import * as vitest from 'vitest'`) may be passed.
+  if (typeof runner?.describe !== 'function' || typeof runner.it !== 'function') {
+    throw new InvalidOptionError('runner', 'an object with the describe and it functions of your test framework', runner)
+  }
+  const { beforeEach, afterEach } = runner
+  const hooks = typeof beforeEach === 'function' && typeof afterEach === 'function'
 
-    beforeEach(async () => {
-      store = await options.create()
-      cache = new Cache({ store, breaker: false })
+  let store: Store
+  let cache: Cache
+  const setUp = async (): Promise<void> => {
+    store = await options.create()
+    cache = new Cache({ store, breaker: false })
+  }
+  const tearDown = async (): Promise<void> => {
+    await options.cleanup?.()
+  }
+  /** One case: with hooks, the framework sets up and tears down; without, the case does. */
+  const test = (name: string, body: () => Promise<void>): void => {
+    if (hooks) {
+      runner.it(name, body)
+      return
+    }
+    runner.it(name, async () => {
+      await setUp()
+      try {
+        await body()
+      } finally {
+        await tearDown()
+      }
     })
-    afterEach(async () => {
-      await options.cleanup?.()
-    })
+  }
 
-    describe('get and set', () => {
-      it('round-trips every byte value unchanged', async () => {
+  runner.describe(`Store contract: ${options.name}`, () => {
+    if (hooks) {
+      beforeEach(setUp)
+      afterEach(tearDown)
+    }
+
+    runner.describe('get and set', () => {
+      test('round-trips every byte value unchanged', async () => {
         const bytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i))
         await store.set('bytes', bytes, { ttlMs: 10_000 })
-        expect(Buffer.from((await store.get('bytes')) as Uint8Array).equals(bytes)).toBe(true)
+        assert.deepEqual(bytesOf(await store.get('bytes')), bytes)
       })
 
-      it('answers undefined for an absent key', async () => {
-        expect(await store.get('absent')).toBeUndefined()
-        expect(await store.has('absent')).toBe(false)
+      test('answers undefined for an absent key', async () => {
+        assert.equal(await store.get('absent'), undefined)
+        assert.equal(await store.has('absent'), false)
       })
 
-      it('overwrites an existing value', async () => {
+      test('overwrites an existing value', async () => {
         await store.set('k', Buffer.from('one'), { ttlMs: 10_000 })
         await store.set('k', Buffer.from('two'), { ttlMs: 10_000 })
-        expect(Buffer.from((await store.get('k')) as Uint8Array).toString()).toBe('two')
+        assert.equal(textOf(await store.get('k')), 'two')
       })
 
-      it('expires a value after its TTL', async () => {
+      test('expires a value after its TTL', async () => {
         await store.set('short', Buffer.from('x'), { ttlMs: 40 })
-        expect(await store.has('short')).toBe(true)
+        assert.equal(await store.has('short'), true)
         await sleep(120)
-        expect(await store.get('short')).toBeUndefined()
-        expect(await store.has('short')).toBe(false)
+        assert.equal(await store.get('short'), undefined)
+        assert.equal(await store.has('short'), false)
       })
 
-      it('deletes one key and reports whether it existed', async () => {
+      test('deletes one key and reports whether it existed', async () => {
         await store.set('gone', Buffer.from('x'), { ttlMs: 10_000 })
-        expect(await store.delete('gone')).toBe(true)
-        expect(await store.delete('gone')).toBe(false)
-        expect(await store.get('gone')).toBeUndefined()
+        assert.equal(await store.delete('gone'), true)
+        assert.equal(await store.delete('gone'), false)
+        assert.equal(await store.get('gone'), undefined)
       })
 
-      it('keeps keys with glob and separator characters distinct', async () => {
+      test('keeps keys with glob and separator characters distinct', async () => {
         await store.set('a*b', Buffer.from('1'), { ttlMs: 10_000 })
         await store.set('a:b', Buffer.from('2'), { ttlMs: 10_000 })
         await store.set('a[b]', Buffer.from('3'), { ttlMs: 10_000 })
-        expect(Buffer.from((await store.get('a*b')) as Uint8Array).toString()).toBe('1')
-        expect(Buffer.from((await store.get('a[b]')) as Uint8Array).toString()).toBe('3')
+        assert.equal(textOf(await store.get('a*b')), '1')
+        assert.equal(textOf(await store.get('a[b]')), '3')
       })
     })
 
-    describe('tags', () => {
-      it('invalidates every key under a tag and nothing else', async () => {
+    runner.describe('tags', () => {
+      test('invalidates every key under a tag and nothing else', async () => {
         await store.set('u1', Buffer.from('1'), { ttlMs: 10_000, tags: ['users'] })
         await store.set('u2', Buffer.from('2'), { ttlMs: 10_000, tags: ['users', 'admins'] })
         await store.set('p1', Buffer.from('3'), { ttlMs: 10_000, tags: ['posts'] })
-        expect(await store.invalidateTags(['users'])).toBe(2)
-        expect(await store.get('u1')).toBeUndefined()
-        expect(await store.get('u2')).toBeUndefined()
-        expect(await store.get('p1')).toBeDefined()
-        expect(await store.invalidateTags(['users'])).toBe(0)
+        assert.equal(await store.invalidateTags(['users']), 2)
+        assert.equal(await store.get('u1'), undefined)
+        assert.equal(await store.get('u2'), undefined)
+        assert.notEqual(await store.get('p1'), undefined)
+        assert.equal(await store.invalidateTags(['users']), 0)
       })
 
-      it('invalidates several tags at once, counting each key once', async () => {
+      test('invalidates several tags at once, counting each key once', async () => {
         await store.set('a', Buffer.from('1'), { ttlMs: 10_000, tags: ['t1', 't2'] })
         await store.set('b', Buffer.from('2'), { ttlMs: 10_000, tags: ['t2'] })
-        expect(await store.invalidateTags(['t1', 't2'])).toBe(2)
+        assert.equal(await store.invalidateTags(['t1', 't2']), 2)
       })
 
-      it('re-files a key that is set again after its tag was invalidated', async () => {
+      test('re-files a key that is set again after its tag was invalidated', async () => {
         await store.set('a', Buffer.from('1'), { ttlMs: 10_000, tags: ['t'] })
         await store.invalidateTags(['t'])
         await store.set('a', Buffer.from('2'), { ttlMs: 10_000, tags: ['t'] })
-        expect(await store.invalidateTags(['t'])).toBe(1)
-        expect(await store.get('a')).toBeUndefined()
+        assert.equal(await store.invalidateTags(['t']), 1)
+        assert.equal(await store.get('a'), undefined)
       })
     })
 
-    describe('deletePattern', () => {
-      it('removes only the keys the glob matches', async () => {
+    runner.describe('deletePattern', () => {
+      test('removes only the keys the glob matches', async () => {
         await store.set('user:1', Buffer.from('1'), { ttlMs: 10_000 })
         await store.set('user:2', Buffer.from('2'), { ttlMs: 10_000 })
         await store.set('post:1', Buffer.from('3'), { ttlMs: 10_000 })
-        expect(await store.deletePattern('user:*')).toBe(2)
-        expect(await store.get('user:1')).toBeUndefined()
-        expect(await store.get('post:1')).toBeDefined()
+        assert.equal(await store.deletePattern('user:*'), 2)
+        assert.equal(await store.get('user:1'), undefined)
+        assert.notEqual(await store.get('post:1'), undefined)
       })
 
-      it('matches many keys spread over the keyspace', async () => {
+      test('matches many keys spread over the keyspace', async () => {
         await Promise.all(Array.from({ length: 300 }, (_, i) => store.set(`many:${i}`, Buffer.from('x'), { ttlMs: 10_000 })))
-        expect(await store.deletePattern('many:*')).toBe(300)
+        assert.equal(await store.deletePattern('many:*'), 300)
       })
     })
 
-    describe('increment', () => {
-      it('counts atomically under concurrency', async () => {
+    runner.describe('increment', () => {
+      test('counts atomically under concurrency', async () => {
         const results = await Promise.all(Array.from({ length: 50 }, () => store.increment('hits', 1, 10_000)))
-        expect(Math.max(...results)).toBe(50)
-        expect(new Set(results).size).toBe(50)
+        assert.equal(Math.max(...results), 50)
+        assert.equal(new Set(results).size, 50)
       })
 
-      it('gives a new counter its TTL and keeps it on later increments', async () => {
-        expect(await store.increment('window', 5, 60)).toBe(5)
-        expect(await store.increment('window', -2, 100_000)).toBe(3)
+      test('gives a new counter its TTL and keeps it on later increments', async () => {
+        assert.equal(await store.increment('window', 5, 60), 5)
+        assert.equal(await store.increment('window', -2, 100_000), 3)
         await sleep(150)
-        expect(await store.get('window')).toBeUndefined()
+        assert.equal(await store.get('window'), undefined)
       })
     })
 
-    describe('clear', () => {
-      it('removes every key the store owns', async () => {
+    runner.describe('clear', () => {
+      test('removes every key the store owns', async () => {
         await store.set('a', Buffer.from('1'), { ttlMs: 10_000, tags: ['t'] })
         await store.set('b', Buffer.from('2'), { ttlMs: 10_000 })
         await store.clear()
-        expect(await store.get('a')).toBeUndefined()
-        expect(await store.get('b')).toBeUndefined()
+        assert.equal(await store.get('a'), undefined)
+        assert.equal(await store.get('b'), undefined)
       })
     })
 
-    describe('through the Cache facade', () => {
-      it('round-trips JSON values and bytes', async () => {
+    runner.describe('through the Cache facade', () => {
+      test('round-trips JSON values and bytes', async () => {
         await cache.set('json', { a: 1, list: [1, 'two', null] })
         await cache.set('buf', Buffer.from([0, 1, 2, 255]))
-        expect(await cache.get('json')).toEqual({ a: 1, list: [1, 'two', null] })
-        expect(await cache.get('buf')).toEqual(Buffer.from([0, 1, 2, 255]))
+        assert.deepEqual(await cache.get('json'), { a: 1, list: [1, 'two', null] })
+        assert.deepEqual(await cache.get('buf'), Buffer.from([0, 1, 2, 255]))
       })
 
-      it('reads a counter as a number', async () => {
+      test('reads a counter as a number', async () => {
         await cache.increment('count', 3, { ttl: '1m' })
-        expect(await cache.get('count')).toBe(3)
+        assert.equal(await cache.get('count'), 3)
       })
 
-      it('invalidates a namespace without touching other keys', async () => {
+      test('invalidates a namespace without touching other keys', async () => {
         const users = cache.namespace('users')
         await users.set('1', 'ada')
         await cache.set('1', 'root')
-        expect(await users.get('1')).toBe('ada')
+        assert.equal(await users.get('1'), 'ada')
         await users.invalidate()
-        expect(await users.get('1')).toBeUndefined()
-        expect(await cache.get('1')).toBe('root')
+        assert.equal(await users.get('1'), undefined)
+        assert.equal(await cache.get('1'), 'root')
         await users.set('1', 'grace')
-        expect(await users.get('1')).toBe('grace')
+        assert.equal(await users.get('1'), 'grace')
       })
 
-      it('runs the loader once for 1,000 concurrent wrap callers of a cold key', async () => {
+      test('runs the loader once for 1,000 concurrent wrap callers of a cold key', async () => {
         let calls = 0
         const loader = async (): Promise<{ n: number }> => {
           calls++
@@ -188,51 +270,52 @@ export function defineStoreContract(options: StoreContractOptions): void {
           return { n: 42 }
         }
         const results = await Promise.all(Array.from({ length: 1000 }, () => cache.wrap('cold', loader, { ttl: '1m' })))
-        expect(calls).toBe(1)
-        expect(results.every((r) => r.n === 42)).toBe(true)
+        assert.equal(calls, 1)
+        assert.ok(results.every((r) => r.n === 42))
         await sleep(10)
-        expect(await cache.get('cold')).toEqual({ n: 42 })
+        assert.deepEqual(await cache.get('cold'), { n: 42 })
       })
 
-      it('persists every acknowledged write-behind write after close()', async () => {
+      test('persists every acknowledged write-behind write after close()', async () => {
         const persisted = new Map<string, number>()
         const writer = cache.writeBehind<number>({
           persist: async (batch: ReadonlyArray<PendingWrite<number>>) => {
             for (const write of batch) persisted.set(write.key, write.value)
           },
           batchSize: 25,
-          flushIntervalMs: 60_000,
           flushOnSignals: false,
         })
         await Promise.all(Array.from({ length: 200 }, (_, i) => writer.write(`wb:${i}`, i)))
-        expect(await cache.get('wb:7')).toBe(7)
+        assert.equal(await cache.get('wb:7'), 7)
         await writer.close()
-        expect(persisted.size).toBe(200)
-        expect(persisted.get('wb:199')).toBe(199)
-        expect(writer.stats()).toMatchObject({ queued: 0, persisted: 200, failed: 0 })
+        assert.equal(persisted.size, 200)
+        assert.equal(persisted.get('wb:199'), 199)
+        const { queued, persisted: persistedCount, failed } = writer.stats()
+        assert.deepEqual({ queued, persisted: persistedCount, failed }, { queued: 0, persisted: 200, failed: 0 })
       })
     })
 
-    describe.runIf(options.createPeer !== undefined)('shared between instances', () => {
-      it('sees values and tag invalidations made by another instance', async () => {
-        const peer = await (options.createPeer as () => Store | Promise<Store>)()
+    // A store that cannot be shared has no peer: these cases are not defined for it.
+    if (createPeer !== undefined) runner.describe('shared between instances', () => {
+      test('sees values and tag invalidations made by another instance', async () => {
+        const peer = await createPeer()
         try {
           await store.set('shared', Buffer.from('1'), { ttlMs: 10_000, tags: ['shared-tag'] })
-          expect(await peer.get('shared')).toBeDefined()
-          expect(await peer.invalidateTags(['shared-tag'])).toBe(1)
-          expect(await store.get('shared')).toBeUndefined()
+          assert.notEqual(await peer.get('shared'), undefined)
+          assert.equal(await peer.invalidateTags(['shared-tag']), 1)
+          assert.equal(await store.get('shared'), undefined)
         } finally {
           await peer.close?.()
         }
       })
 
-      it('invalidates a namespace for every instance', async () => {
-        const peer = new Cache({ store: await (options.createPeer as () => Store | Promise<Store>)(), breaker: false })
+      test('invalidates a namespace for every instance', async () => {
+        const peer = new Cache({ store: await createPeer(), breaker: false })
         try {
           await cache.namespace('ns').set('k', 'v')
-          expect(await peer.namespace('ns').get('k')).toBe('v')
+          assert.equal(await peer.namespace('ns').get('k'), 'v')
           await peer.namespace('ns').invalidate()
-          expect(await cache.namespace('ns').get('k')).toBeUndefined()
+          assert.equal(await cache.namespace('ns').get('k'), undefined)
         } finally {
           await peer.close()
         }

@@ -79,12 +79,15 @@ export interface StoreSize {
   evictions?: number | undefined
 }
 
-/** A TTL as milliseconds or a readable duration: `'500ms'`, `'30s'`, `'5m'`, `'1h'`, `'1d'`. */
+/**
+ * @deprecated Use {@link Duration}: the same values, under the name every package uses.
+ * Kept until the packages that still import it have moved.
+ */
 export type Ttl = Duration
 
 export interface SetOptions {
-  /** Time to live. Falls back to the cache's `defaultTtl`. */
-  ttl?: Ttl | undefined
+  /** Time to live: `'30s'`, `'5 minutes'`, or milliseconds (1000 or more). Falls back to the cache's `defaultTtl`. */
+  ttl?: Duration | undefined
   /** Tags to file this entry under; `invalidateTags` removes it on every process sharing the store. */
   tags?: readonly string[] | undefined
 }

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { Cache } from '../src/cache.js'
 import { MemoryStore } from '../src/stores/memory-store.js'
 import { CachewireError, DecodeError, InvalidArgumentError, InvalidOptionError, StoreError } from '../src/errors.js'
-import { toMilliseconds } from '../src/duration.js'
+import { parseDuration } from '../src/duration.js'
 import { globToRegExp } from '../src/glob.js'
 import { ChaosStore } from './chaos-store.js'
 
@@ -18,11 +18,11 @@ describe('Cache', () => {
       ['5 minutes', 300_000],
       ['90 Seconds', 90_000],
     ] as const)('reads %j as %i ms', (input, ms) => {
-      expect(toMilliseconds(input, 'ttl')).toBe(ms)
+      expect(parseDuration(input, 'ttl')).toBe(ms)
     })
 
     it.each([0, -5, Number.NaN, '5 fortnights', '', 'm5', '0s'])('rejects %j naming the option', (input) => {
-      expect(() => toMilliseconds(input as never, 'defaultTtl')).toThrow(/options\.defaultTtl/)
+      expect(() => parseDuration(input as never, 'defaultTtl')).toThrow(/options\.defaultTtl/)
     })
 
     it('applies the default TTL when none is given', async () => {
@@ -83,7 +83,7 @@ describe('Cache', () => {
     it('opens the breaker and stops asking the store', async () => {
       const store = new ChaosStore(new MemoryStore())
       store.failing = true
-      const cache = new Cache({ store, breaker: { failureThreshold: 3, breakDurationMs: 60_000 } })
+      const cache = new Cache({ store, breaker: { failureThreshold: 3, breakDuration: '1m' } })
       for (let i = 0; i < 10; i++) await cache.get('k')
       expect(store.calls).toBe(3)
       expect(cache.stats()).toMatchObject({ breaker: 'open', skipped: 7 })
@@ -93,7 +93,7 @@ describe('Cache', () => {
       let now = 0
       const store = new ChaosStore(new MemoryStore())
       store.failing = true
-      const cache = new Cache({ store, clock: () => now, breaker: { failureThreshold: 1, breakDurationMs: 1000 } })
+      const cache = new Cache({ store, clock: () => now, breaker: { failureThreshold: 1, breakDuration: 1000 } })
       await cache.get('k')
       expect(cache.stats().breaker).toBe('open')
       store.failing = false

@@ -23,4 +23,14 @@ describe('rejectUnknownOptions(options, known, path)', () => {
   it('matches a name that differs only in case', () => {
     expect(() => rejectUnknownOptions({ TTL: 1 }, ['ttl'], '')).toThrow(/did you mean "ttl"/)
   })
+
+  it('answers a renamed option with its new name, even when the two look nothing alike', () => {
+    const check = (): void => rejectUnknownOptions({ deadlineMs: 50 }, ['timeout', 'prefix'], '', { deadlineMs: 'timeout' })
+    expect(check).toThrow(InvalidOptionError)
+    expect(check).toThrow(/options\.deadlineMs to be a known option \(did you mean "timeout"\? "deadlineMs" was renamed in 1\.0\)/)
+  })
+
+  it('ignores inherited names in the renamed map', () => {
+    expect(() => rejectUnknownOptions({ toString: 1 }, ['ttl'], '', {})).toThrow(/one of the known options \(ttl\)/)
+  })
 })

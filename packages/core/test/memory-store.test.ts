@@ -1,14 +1,14 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { defineStoreContract } from '../src/testing.js'
 import { MemoryStore } from '../src/stores/memory-store.js'
 import { InvalidOptionError } from '../src/errors.js'
 
-defineStoreContract({ name: 'MemoryStore', create: () => new MemoryStore() })
+defineStoreContract({ name: 'MemoryStore', create: () => new MemoryStore(), runner: { describe, it, beforeEach, afterEach } })
 
 describe('MemoryStore', () => {
   describe('when total bytes exceed maxBytes', () => {
     it('evicts the least recently used entries and stays within the bound', async () => {
-      const store = new MemoryStore({ maxBytes: 10_000, maxEntrySize: 2_000 })
+      const store = new MemoryStore({ maxBytes: 10_000, maxEntryBytes: 2_000 })
       for (let i = 0; i < 100; i++) await store.set(`k${i}`, Buffer.alloc(500), { ttlMs: 60_000 })
       const size = store.size()
       expect(size.bytes).toBeLessThanOrEqual(10_000)
@@ -18,9 +18,9 @@ describe('MemoryStore', () => {
     })
   })
 
-  describe('when one value is larger than maxEntrySize', () => {
+  describe('when one value is larger than maxEntryBytes', () => {
     it('does not store it and keeps the previous value out too', async () => {
-      const store = new MemoryStore({ maxBytes: 10_000, maxEntrySize: 1_000 })
+      const store = new MemoryStore({ maxBytes: 10_000, maxEntryBytes: 1_000 })
       await store.set('big', Buffer.alloc(10), { ttlMs: 60_000, tags: ['t'] })
       await store.set('big', Buffer.alloc(5_000), { ttlMs: 60_000, tags: ['t'] })
       expect(await store.get('big')).toBeUndefined()
@@ -38,7 +38,7 @@ describe('MemoryStore', () => {
 
   describe('when an evicted entry had tags', () => {
     it('drops it from the tag index, so the index stays bounded', async () => {
-      const store = new MemoryStore({ maxBytes: 2_000, maxEntrySize: 1_000 })
+      const store = new MemoryStore({ maxBytes: 2_000, maxEntryBytes: 1_000 })
       for (let i = 0; i < 50; i++) await store.set(`k${i}`, Buffer.alloc(100), { ttlMs: 60_000, tags: ['all'] })
       const live = store.size().entries
       expect(await store.invalidateTags(['all'])).toBe(live)
@@ -61,7 +61,7 @@ describe('MemoryStore', () => {
     it.each([
       [{ maxBytes: 0 }, 'maxBytes'],
       [{ maxBytes: -1 }, 'maxBytes'],
-      [{ maxBytes: 100, maxEntrySize: 200 }, 'maxEntrySize'],
+      [{ maxBytes: 100, maxEntryBytes: 200 }, 'maxEntryBytes'],
       [{ maxEntries: 1.5 }, 'maxEntries'],
       [{ clock: 5 as unknown as () => number }, 'clock'],
     ])('rejects %j naming %s', (options, option) => {

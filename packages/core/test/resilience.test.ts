@@ -8,7 +8,7 @@ import { CachewireError, DecodeError, InvalidOptionError, StoreTimeoutError } fr
 
 describe('CircuitBreaker', () => {
   it('opens after failureThreshold consecutive failures', () => {
-    const breaker = new CircuitBreaker({ failureThreshold: 3, breakDurationMs: 1000, clock: () => 0 })
+    const breaker = new CircuitBreaker({ failureThreshold: 3, breakDuration: 1000, clock: () => 0 })
     breaker.failure()
     breaker.failure()
     expect(breaker.state).toBe('closed')
@@ -25,9 +25,9 @@ describe('CircuitBreaker', () => {
     expect(breaker.state).toBe('closed')
   })
 
-  it('lets one probe through after breakDurationMs and closes on its success', () => {
+  it('lets one probe through after breakDuration and closes on its success', () => {
     let now = 0
-    const breaker = new CircuitBreaker({ failureThreshold: 1, breakDurationMs: 1000, clock: () => now })
+    const breaker = new CircuitBreaker({ failureThreshold: 1, breakDuration: 1000, clock: () => now })
     breaker.failure()
     now = 999
     expect(breaker.allow()).toBe(false)
@@ -41,7 +41,7 @@ describe('CircuitBreaker', () => {
 
   it('opens again when the probe fails', () => {
     let now = 0
-    const breaker = new CircuitBreaker({ failureThreshold: 1, breakDurationMs: 1000, clock: () => now })
+    const breaker = new CircuitBreaker({ failureThreshold: 1, breakDuration: 1000, clock: () => now })
     breaker.failure()
     now = 1000
     expect(breaker.allow()).toBe(true)
@@ -53,7 +53,7 @@ describe('CircuitBreaker', () => {
 
   it('rejects bad options by name', () => {
     expect(() => new CircuitBreaker({ failureThreshold: 0 })).toThrow(/options\.breaker\.failureThreshold/)
-    expect(() => new CircuitBreaker({ breakDurationMs: -1 })).toThrow(InvalidOptionError)
+    expect(() => new CircuitBreaker({ breakDuration: -1 })).toThrow(InvalidOptionError)
   })
 })
 

@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { TieredStore } from '../src/stores/tiered-store.js'
 import { MemoryStore } from '../src/stores/memory-store.js'
 import { Cache } from '../src/cache.js'
@@ -30,7 +30,11 @@ function pair(): { a: TieredStore; b: TieredStore; l2: ChaosStore } {
   return { a, b, l2 }
 }
 
-defineStoreContract({ name: 'TieredStore (memory over memory)', create: () => new TieredStore({ l2: new MemoryStore() }) })
+defineStoreContract({
+  name: 'TieredStore (memory over memory)',
+  create: () => new TieredStore({ l2: new MemoryStore() }),
+  runner: { describe, it, beforeEach, afterEach },
+})
 
 describe('TieredStore', () => {
   it('serves a repeated read from L1 without asking L2', async () => {
@@ -93,10 +97,10 @@ describe('TieredStore', () => {
     await expect(a.get('other')).rejects.toThrow()
   })
 
-  it('caps an L1 copy at l1MaxTtlMs', async () => {
+  it('caps an L1 copy at l1MaxTtl', async () => {
     let now = 10_000
     const l1 = new MemoryStore({ clock: () => now })
-    const store = new TieredStore({ l1, l2: new MemoryStore(), l1MaxTtlMs: 100 })
+    const store = new TieredStore({ l1, l2: new MemoryStore(), l1MaxTtl: '100ms' })
     await store.set('k', Buffer.from('v'), { ttlMs: 60_000 })
     now += 101
     expect(await l1.get('k')).toBeUndefined()
@@ -150,7 +154,8 @@ describe('Cache.wrap with a fill lock', () => {
 describe('Cache.wrap with earlyRefresh (XFetch)', () => {
   it('refreshes a hot key in the background when expiry is near', async () => {
     let now = 10_000
-    const cache = new Cache({ store: new MemoryStore({ clock: () => now }) })
+    // rand is injected so that the test does not fail one run in a thousand.
+    const cache = new Cache({ store: new MemoryStore({ clock: () => now }), random: () => 0.5 })
     let version = 0
     const loader = async (): Promise<number> => {
       await new Promise((resolve) => setTimeout(resolve, 20))
@@ -159,14 +164,9 @@ describe('Cache.wrap with earlyRefresh (XFetch)', () => {
     expect(await cache.wrap('k', loader, { ttl: 1000, earlyRefresh: 1 })).toBe(1)
     await settle()
     // 1 ms before expiry, with a 20 ms loader and beta 50: -delta * beta * ln(rand) >= 1 for any
-    // rand up to 0.999; rand is pinned so that the test does not fail one run in a thousand.
+    // rand up to 0.999, so for the injected 0.5.
     now += 999
-    const random = vi.spyOn(Math, 'random').mockReturnValue(0.5)
-    try {
-      expect(await cache.wrap('k', loader, { ttl: 1000, earlyRefresh: 50 })).toBe(1)
-    } finally {
-      random.mockRestore()
-    }
+    expect(await cache.wrap('k', loader, { ttl: 1000, earlyRefresh: 50 })).toBe(1)
     await vi.waitFor(async () => expect(await cache.get('k')).toBe(2), { timeout: 5000, interval: 10 })
   })
 

@@ -55,7 +55,7 @@ export async function storeKinds(file: string): Promise<StoreKind[]> {
     await client.quit()
   })
   // Generous deadlines: a loaded test machine must not turn reads into misses.
-  kinds.push({ store: 'redis', create: () => new RedisStore({ client, prefix: `${prefix}${++count}:`, deadlineMs: 2000 }) })
+  kinds.push({ store: 'redis', create: () => new RedisStore({ client, prefix: `${prefix}${++count}:`, timeout: '2s' }) })
   return kinds
 }
 

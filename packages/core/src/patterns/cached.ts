@@ -1,5 +1,8 @@
 import { InvalidOptionError } from '../errors.js'
-import type { Cache, WrapOptions } from '../cache.js'
+import { parseDuration } from '../duration.js'
+import { rejectUnknownOptions } from '../known-options.js'
+import type { CacheLike } from '../cache-like.js'
+import type { WrapOptions } from './wrap.js'
 
 export interface CachedOptions<Args extends unknown[], T> extends Omit<WrapOptions<T>, 'tags'> {
   /** The cache key for a call's arguments. */
@@ -7,6 +10,8 @@ export interface CachedOptions<Args extends unknown[], T> extends Omit<WrapOptio
   /** Tags for a call's result: a list, or a function of the arguments. */
   tags?: readonly string[] | ((...args: Args) => readonly string[]) | undefined
 }
+
+const CACHED_OPTIONS = ['key', 'tags', 'ttl', 'cacheIf', 'lock', 'earlyRefresh'] as const
 
 /**
  * Wraps an async function so that calls with the same key are answered from the cache, with
@@ -21,12 +26,15 @@ export interface CachedOptions<Args extends unknown[], T> extends Omit<WrapOptio
  * ```
  */
 export function cached<Args extends unknown[], T>(
-  cache: Cache,
+  cache: CacheLike,
   fn: (...args: Args) => T | Promise<T>,
   options: CachedOptions<Args, T>
 ): (...args: Args) => Promise<T> {
   if (typeof fn !== 'function') throw new InvalidOptionError('fn', 'a function', fn)
-  if (typeof options?.key !== 'function') throw new InvalidOptionError('key', 'a function of the arguments returning a string', options?.key)
+  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an options object with a key function', options)
+  rejectUnknownOptions(options, CACHED_OPTIONS, '')
+  if (typeof options.key !== 'function') throw new InvalidOptionError('key', 'a function of the arguments returning a string', options.key)
+  if (options.ttl !== undefined) parseDuration(options.ttl, 'ttl')
   const { key, tags, ...rest } = options
   return function cachedCall(...args: Args): Promise<T> {
     const resolvedTags = typeof tags === 'function' ? tags(...args) : tags

@@ -1,4 +1,6 @@
-import type { Cache } from '../cache.js'
+import { assertOptions } from '../arguments.js'
+import { parseDuration } from '../duration.js'
+import type { CacheLike } from '../cache-like.js'
 import type { SetOptions } from '../types.js'
 
 /**
@@ -14,12 +16,15 @@ import type { SetOptions } from '../types.js'
  * ```
  */
 export async function writeThrough<T, R>(
-  cache: Cache,
+  cache: CacheLike,
   key: string,
   value: T,
   persist: (value: T) => R | Promise<R>,
   options: SetOptions = {}
 ): Promise<R> {
+  // Bad cache options must fail before the source is written, not after.
+  assertOptions(options, ['ttl', 'tags'])
+  if (options.ttl !== undefined) parseDuration(options.ttl, 'ttl')
   const result = await persist(value)
   const stored = await cache.set(key, value, options)
   if (!stored) await cache.delete(key)

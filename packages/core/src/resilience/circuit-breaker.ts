@@ -1,25 +1,31 @@
 import { InvalidOptionError } from '../errors.js'
 import { systemClock, type Clock } from '../clock.js'
+import { parseDuration, type Duration } from '../duration.js'
+import { rejectUnknownOptions } from '../known-options.js'
 
 export interface CircuitBreakerOptions {
   /** Consecutive failures that open the circuit. @default 5 */
   failureThreshold?: number
-  /** How long the circuit stays open before a single probe is let through. @default 5000 */
-  breakDurationMs?: number
+  /** How long the circuit stays open before a single probe is let through (`'5s'`, or milliseconds). @default '5s' */
+  breakDuration?: Duration
+  /** Time source. @default Date.now */
   clock?: Clock
 }
+
+const BREAKER_OPTIONS = ['failureThreshold', 'breakDuration', 'clock'] as const
+const RENAMED_BREAKER_OPTIONS = { breakDurationMs: 'breakDuration' } as const
 
 export type CircuitState = 'closed' | 'open' | 'half-open'
 
 /**
  * Skips a sick store instead of waiting on it for every request. After `failureThreshold`
- * consecutive failures the circuit opens; after `breakDurationMs` one call is let through as a
+ * consecutive failures the circuit opens; after `breakDuration` one call is let through as a
  * probe; its success closes the circuit, its failure opens it again.
  *
  * @example
  * ```ts
  * import { CircuitBreaker } from '@cachewire/core'
- * const breaker = new CircuitBreaker({ failureThreshold: 3, breakDurationMs: 2000 })
+ * const breaker = new CircuitBreaker({ failureThreshold: 3, breakDuration: '2s' })
  * if (breaker.allow()) { try { await op(); breaker.success() } catch { breaker.failure() } }
  * ```
  */
@@ -33,11 +39,13 @@ export class CircuitBreaker {
   #probeInFlight = false
 
   constructor(options: CircuitBreakerOptions = {}) {
-    const { failureThreshold = 5, breakDurationMs = 5000, clock = systemClock } = options
+    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('breaker', 'an object or false', options)
+    rejectUnknownOptions(options, BREAKER_OPTIONS, 'breaker', RENAMED_BREAKER_OPTIONS)
+    const { failureThreshold = 5, breakDuration = '5s', clock = systemClock } = options
     if (!Number.isInteger(failureThreshold) || failureThreshold < 1) throw new InvalidOptionError('breaker.failureThreshold', 'a positive integer', failureThreshold)
-    if (!Number.isFinite(breakDurationMs) || breakDurationMs <= 0) throw new InvalidOptionError('breaker.breakDurationMs', 'a positive number', breakDurationMs)
+    if (typeof clock !== 'function') throw new InvalidOptionError('breaker.clock', 'a function returning milliseconds', clock)
     this.#failureThreshold = failureThreshold
-    this.#breakDurationMs = breakDurationMs
+    this.#breakDurationMs = parseDuration(breakDuration, 'breaker.breakDuration', { kind: 'timeout' })
     this.#clock = clock
   }
 

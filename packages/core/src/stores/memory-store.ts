@@ -1,19 +1,23 @@
 import { LRUCache } from 'lru-cache'
 import { InvalidOptionError } from '../errors.js'
 import { globToRegExp } from '../glob.js'
+import { rejectUnknownOptions } from '../known-options.js'
 import type { Clock } from '../clock.js'
 import type { Store, StoreSetOptions, StoreSize } from '../types.js'
 
 export interface MemoryStoreOptions {
   /** Total bytes held (keys, values and tag records, estimated). The least recently used entries go first. @default 67_108_864 (64 MiB) */
   maxBytes?: number
-  /** Largest single entry, in bytes. A larger value is not stored (and replaces nothing). @default maxBytes / 4 */
-  maxEntrySize?: number
+  /** Largest single entry, in bytes (key, value and tags, estimated). A larger value is not stored (and replaces nothing). @default maxBytes / 4 */
+  maxEntryBytes?: number
   /** Optional cap on the number of entries, on top of the byte bound. */
   maxEntries?: number
   /** Time source for TTLs. Defaults to `performance.now`; tests may pass a fake clock. */
   clock?: Clock
 }
+
+const MEMORY_STORE_OPTIONS = ['maxBytes', 'maxEntryBytes', 'maxEntries', 'clock'] as const
+const RENAMED_MEMORY_STORE_OPTIONS = { maxEntrySize: 'maxEntryBytes' } as const
 
 interface MemoryEntry {
   value: Uint8Array
@@ -34,7 +38,7 @@ const ENTRY_OVERHEAD_BYTES = 288
  * @example
  * ```ts
  * import { Cache, MemoryStore } from '@cachewire/core'
- * const cache = new Cache({ store: new MemoryStore({ maxBytes: 64 * 1024 * 1024 }) })
+ * const cache = new Cache({ store: new MemoryStore({ maxBytes: 64 * 1024 * 1024, maxEntryBytes: 1024 * 1024 }) })
  * ```
  */
 export class MemoryStore implements Store {
@@ -47,11 +51,13 @@ export class MemoryStore implements Store {
   readonly #now: () => number
 
   constructor(options: MemoryStoreOptions = {}) {
+    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an object', options)
+    rejectUnknownOptions(options, MEMORY_STORE_OPTIONS, '', RENAMED_MEMORY_STORE_OPTIONS)
     const maxBytes = options.maxBytes ?? 64 * 1024 * 1024
     if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) throw new InvalidOptionError('maxBytes', 'a positive integer', maxBytes)
-    const maxEntrySize = options.maxEntrySize ?? Math.max(1, Math.floor(maxBytes / 4))
-    if (!Number.isSafeInteger(maxEntrySize) || maxEntrySize <= 0 || maxEntrySize > maxBytes) {
-      throw new InvalidOptionError('maxEntrySize', `a positive integer no larger than maxBytes (${maxBytes})`, maxEntrySize)
+    const maxEntryBytes = options.maxEntryBytes ?? Math.max(1, Math.floor(maxBytes / 4))
+    if (!Number.isSafeInteger(maxEntryBytes) || maxEntryBytes <= 0 || maxEntryBytes > maxBytes) {
+      throw new InvalidOptionError('maxEntryBytes', `a positive integer no larger than maxBytes (${maxBytes})`, maxEntryBytes)
     }
     if (options.maxEntries !== undefined && (!Number.isSafeInteger(options.maxEntries) || options.maxEntries <= 0)) {
       throw new InvalidOptionError('maxEntries', 'a positive integer', options.maxEntries)
@@ -61,7 +67,7 @@ export class MemoryStore implements Store {
     this.#now = clock ?? (() => performance.now())
     this.#lru = new LRUCache<string, MemoryEntry>({
       maxSize: maxBytes,
-      maxEntrySize,
+      maxEntrySize: maxEntryBytes,
       ...(options.maxEntries === undefined ? {} : { max: options.maxEntries }),
       // An injected clock is read on every check; lru-cache otherwise caches the time for 1 ms.
       ...(clock === undefined ? {} : { perf: { now: clock }, ttlResolution: 0 }),

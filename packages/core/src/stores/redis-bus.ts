@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { InvalidOptionError } from '../errors.js'
+import { rejectUnknownOptions } from '../known-options.js'
 import type { Bus, InvalidationMessage } from '../types.js'
 import type { RedisClient } from './redis-store.js'
 
@@ -29,7 +30,9 @@ export class RedisBus implements Bus {
   #subscriber: RedisClient | undefined
 
   constructor(options: RedisBusOptions) {
-    if (typeof options?.client?.publish !== 'function') throw new InvalidOptionError('client', 'an ioredis Redis or Cluster instance', options?.client)
+    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an options object ({ client, channel? })', options)
+    rejectUnknownOptions(options, ['client', 'channel'], '')
+    if (typeof options.client?.publish !== 'function') throw new InvalidOptionError('client', 'an ioredis Redis or Cluster instance', options.client)
     this.channel = options.channel ?? 'cachewire:invalidate'
     if (typeof this.channel !== 'string' || this.channel.length === 0) throw new InvalidOptionError('channel', 'a non-empty string', this.channel)
     this.#client = options.client

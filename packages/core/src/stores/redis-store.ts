@@ -1,6 +1,8 @@
 import { Redis, type Cluster, type ClusterOptions, type RedisOptions } from 'ioredis'
 import { InvalidOptionError } from '../errors.js'
+import { parseDuration, type Duration } from '../duration.js'
 import { escapeGlob } from '../glob.js'
+import { rejectUnknownOptions } from '../known-options.js'
 import { withDeadline } from '../resilience/deadline.js'
 import type { Store, StoreSetOptions } from '../types.js'
 
@@ -16,15 +18,18 @@ export interface RedisStoreOptions {
   redisOptions?: RedisOptions
   /** Prepended to every key, so several apps or tests can share one Redis. @default 'cachewire:' */
   prefix?: string
-  /** Deadline for each request-path command (get, set, delete, has, increment). @default 50 */
-  deadlineMs?: number
-  /** Deadline for bulk work (tag and pattern invalidation, clear). @default 30_000 */
-  bulkDeadlineMs?: number
+  /** Deadline of each request-path command (get, set, delete, has, increment, locks): a later answer is a miss. `'50ms'`, or milliseconds. @default '50ms' */
+  timeout?: Duration
+  /** Deadline of bulk work (tag and pattern invalidation, counting, clear). @default '30s' */
+  bulkTimeout?: Duration
   /** Keys asked of SCAN per call during pattern deletes. @default 500 */
   scanCount?: number
   /** Connection errors of a client the store owns (ioredis emits them while reconnecting). @default ignored: commands fail open */
   onConnectionError?: (error: Error) => void
 }
+
+const REDIS_STORE_OPTIONS = ['client', 'url', 'redisOptions', 'prefix', 'timeout', 'bulkTimeout', 'scanCount', 'onConnectionError'] as const
+const RENAMED_REDIS_STORE_OPTIONS = { deadlineMs: 'timeout', bulkDeadlineMs: 'bulkTimeout' } as const
 
 /** Lua run on one key only, so every script is safe on a Cluster (no CROSSSLOT). */
 const SCRIPTS = {
@@ -94,9 +99,12 @@ export class RedisStore implements Store {
     const resolved = normaliseOptions(options)
     this.prefix = resolved.prefix ?? 'cachewire:'
     if (typeof this.prefix !== 'string') throw new InvalidOptionError('prefix', 'a string', this.prefix)
-    this.#deadlineMs = positive(resolved.deadlineMs ?? 50, 'deadlineMs')
-    this.#bulkDeadlineMs = positive(resolved.bulkDeadlineMs ?? 30_000, 'bulkDeadlineMs')
-    this.#scanCount = positive(resolved.scanCount ?? 500, 'scanCount')
+    this.#deadlineMs = parseDuration(resolved.timeout ?? '50ms', 'timeout', { kind: 'timeout' })
+    this.#bulkDeadlineMs = parseDuration(resolved.bulkTimeout ?? '30s', 'bulkTimeout', { kind: 'timeout' })
+    this.#scanCount = positiveInteger(resolved.scanCount ?? 500, 'scanCount')
+    if (resolved.onConnectionError !== undefined && typeof resolved.onConnectionError !== 'function') {
+      throw new InvalidOptionError('onConnectionError', 'a function', resolved.onConnectionError)
+    }
     this.#entryPrefix = `${this.prefix}k:`
     this.#tagPrefix = `${this.prefix}t:`
     this.#lockPrefix = `${this.prefix}l:`
@@ -270,6 +278,7 @@ function normaliseOptions(options: RedisStoreOptions | RedisClient | string): Re
   if (typeof options === 'string') return { url: options }
   if (isRedisClient(options)) return { client: options }
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'a Redis URL, an ioredis client or an options object', options)
+  rejectUnknownOptions(options, REDIS_STORE_OPTIONS, '', RENAMED_REDIS_STORE_OPTIONS)
   return options
 }
 
@@ -281,7 +290,7 @@ function isCluster(client: RedisClient): client is Cluster {
   return client.isCluster
 }
 
-function positive(value: unknown, option: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new InvalidOptionError(option, 'a positive number', value)
+function positiveInteger(value: unknown, option: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) throw new InvalidOptionError(option, 'a positive integer', value)
   return value
 }

@@ -1,4 +1,6 @@
 import { InvalidOptionError } from '../errors.js'
+import { parseDuration, type Duration } from '../duration.js'
+import { rejectUnknownOptions } from '../known-options.js'
 import { MemoryStore } from './memory-store.js'
 import type { Bus, InvalidationMessage, Store, StoreSetOptions, StoreSize } from '../types.js'
 
@@ -7,20 +9,23 @@ export interface TieredStoreOptions {
   l2: Store
   /** The in-process copy. @default new MemoryStore({ maxBytes: 32 MiB }) */
   l1?: Store
-  /** Carries invalidations to the other processes' L1 (usually a `RedisBus`). Without one, L1 copies live at most `l1MaxTtlMs`. */
+  /** Carries invalidations to the other processes' L1 (usually a `RedisBus`). Without one, L1 copies live at most `l1MaxTtl`. */
   bus?: Bus
   /**
    * Longest an L1 copy lives, whatever the entry's own TTL: the bound on how stale a process can
-   * be if an invalidation message is lost. @default 60_000
+   * be if an invalidation message is lost. A lifetime: `'1m'`, or milliseconds (1000 or more). @default '1m'
    */
-  l1MaxTtlMs?: number
+  l1MaxTtl?: Duration
   /** Called with errors of the bus (publish failures); they never fail a cache call. */
   onError?: (error: unknown) => void
 }
 
+const TIERED_STORE_OPTIONS = ['l2', 'l1', 'bus', 'l1MaxTtl', 'onError'] as const
+const RENAMED_TIERED_STORE_OPTIONS = { l1MaxTtlMs: 'l1MaxTtl' } as const
+
 /**
  * Memory in front of a shared store. Reads try L1 first; L1 misses read L2 and keep a copy for
- * at most `l1MaxTtlMs` (never longer than the entry's own TTL). Every write and invalidation is
+ * at most `l1MaxTtl` (never longer than the entry's own TTL). Every write and invalidation is
  * sent over the bus, so other processes drop their copies; L1 keeps serving while L2 is down.
  *
  * @example
@@ -44,12 +49,16 @@ export class TieredStore implements Store {
   #started: Promise<void> | undefined
 
   constructor(options: TieredStoreOptions) {
-    if (typeof options?.l2?.get !== 'function') throw new InvalidOptionError('l2', 'a Store', options?.l2)
+    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an object', options)
+    rejectUnknownOptions(options, TIERED_STORE_OPTIONS, '', RENAMED_TIERED_STORE_OPTIONS)
+    if (typeof options.l2?.get !== 'function') throw new InvalidOptionError('l2', 'a Store', options.l2)
+    if (options.l1 !== undefined && typeof options.l1?.get !== 'function') throw new InvalidOptionError('l1', 'a Store', options.l1)
+    if (options.bus !== undefined && typeof options.bus?.publish !== 'function') throw new InvalidOptionError('bus', 'a Bus (publish, subscribe)', options.bus)
     this.l2 = options.l2
     this.l1 = options.l1 ?? new MemoryStore({ maxBytes: 32 * 1024 * 1024 })
     this.#bus = options.bus
-    this.#l1MaxTtlMs = options.l1MaxTtlMs ?? 60_000
-    if (!Number.isFinite(this.#l1MaxTtlMs) || this.#l1MaxTtlMs <= 0) throw new InvalidOptionError('l1MaxTtlMs', 'a positive number', options.l1MaxTtlMs)
+    this.#l1MaxTtlMs = parseDuration(options.l1MaxTtl ?? '1m', 'l1MaxTtl')
+    if (options.onError !== undefined && typeof options.onError !== 'function') throw new InvalidOptionError('onError', 'a function', options.onError)
     this.#onError = options.onError ?? (() => {})
   }
 

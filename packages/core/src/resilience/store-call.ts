@@ -1,0 +1,56 @@
+import type { EventEmitter } from 'node:events'
+import { CachewireError, StoreError, StoreTimeoutError, StoreUnavailableError } from '../errors.js'
+import type { StatsCounters } from '../stats.js'
+import type { CacheEvents } from '../types.js'
+import type { CircuitBreaker, CircuitState } from './circuit-breaker.js'
+
+/**
+ * Every store call a `Cache` makes goes through here: skipped while the breaker is open, and any
+ * failure turned into a fallback value plus a counted, emitted error. This is what makes the cache
+ * fail open (DESIGN rule 3). One instance is shared by a cache and all of its namespace views.
+ */
+export class StoreCalls {
+  readonly #breaker: CircuitBreaker | undefined
+  readonly #stats: StatsCounters
+  readonly #events: EventEmitter<CacheEvents>
+
+  constructor(
+    breaker: CircuitBreaker | undefined,
+    stats: StatsCounters,
+    events: EventEmitter<CacheEvents>
+  ) {
+    this.#breaker = breaker
+    this.#stats = stats
+    this.#events = events
+  }
+
+  /** The breaker's state; `'closed'` when there is no breaker. */
+  get breakerState(): CircuitState {
+    return this.#breaker?.state ?? 'closed'
+  }
+
+  /** Runs a store operation behind the breaker; any failure becomes `fallback` plus an `error` event. */
+  async call<T>(operation: string, run: () => Promise<T>, fallback: T): Promise<T> {
+    const breaker = this.#breaker
+    if (breaker !== undefined && !breaker.allow()) {
+      this.#stats.skipped++
+      return fallback
+    }
+    try {
+      const result = await run()
+      breaker?.success()
+      return result
+    } catch (error) {
+      breaker?.failure()
+      this.report(error instanceof CachewireError ? error : new StoreError(operation, error))
+      return fallback
+    }
+  }
+
+  /** Records an error: counted, and emitted when someone listens (an unheard `error` event must not crash the process). */
+  report(error: Error): void {
+    if (error instanceof StoreTimeoutError) this.#stats.timeouts++
+    if (!(error instanceof StoreUnavailableError)) this.#stats.errors++
+    if (this.#events.listenerCount('error') > 0) this.#events.emit('error', error)
+  }
+}
