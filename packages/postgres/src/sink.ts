@@ -1,6 +1,6 @@
 import { InvalidOptionError, parseDuration, rejectUnknownOptions, type Duration, type PendingWrite } from '@cachewire/core'
-import type { PoolClient } from 'pg'
-import { parseColumnName, parseTableName, quoteIdentifier, tableColumns, type ConnectionSource, type TableName } from './sql.js'
+
+import { checkIn, checkOut, parseColumnName, parseTableName, quoteIdentifier, tableColumns, type ConnectionSource, type TableName } from './sql.js'
 
 /** What the sink is told about a batch (the second argument of `persist`). */
 export interface SinkBatchContext {
@@ -102,7 +102,7 @@ export function createPostgresSink<T>(options: PostgresSinkOptions<T>): Postgres
   let lastPrune = 0
 
   const install = async (): Promise<Set<string>> => {
-    const client = await pool.connect()
+    const client = await checkOut(pool)
     let columns: Set<string>
     try {
       try {
@@ -115,7 +115,7 @@ export function createPostgresSink<T>(options: PostgresSinkOptions<T>): Postgres
       }
       columns = await tableColumns(client, table)
     } finally {
-      client.release()
+      checkIn(client)
     }
     if (columns.size === 0) throw new InvalidOptionError('table', 'an existing table', options.table)
     for (const column of [...keyColumns, versionColumn]) {
@@ -135,7 +135,7 @@ export function createPostgresSink<T>(options: PostgresSinkOptions<T>): Postgres
     if (typeof context?.batchId !== 'string') throw new InvalidOptionError('persist context', 'an object with a batchId (use the sink as write-behind persist)', context)
     const columns = await ready()
     const rows = latestPerKey(batch, toRow, keyColumns, versionColumn, columns)
-    const client = await pool.connect()
+    const client = await checkOut(pool)
     let failure: unknown
     try {
       await client.query('BEGIN')
@@ -160,7 +160,7 @@ export function createPostgresSink<T>(options: PostgresSinkOptions<T>): Postgres
       throw error
     } finally {
       // A connection that failed mid-transaction is not put back in the pool.
-      client.release(failure instanceof Error ? failure : undefined)
+      checkIn(client, failure instanceof Error ? failure : undefined)
     }
     if (Date.now() - lastPrune > PRUNE_EVERY_MS) {
       lastPrune = Date.now()
@@ -220,10 +220,10 @@ function* upserts(table: TableName, columns: string[], rows: unknown[][], keyCol
 }
 
 async function pruneLedger(pool: ConnectionSource, ledger: TableName, retentionMs: number): Promise<void> {
-  const client: PoolClient = await pool.connect()
+  const client = await checkOut(pool)
   try {
     await client.query(`DELETE FROM ${ledger.sql} WHERE applied_at < now() - make_interval(secs => $1)`, [retentionMs / 1000])
   } finally {
-    client.release()
+    checkIn(client)
   }
 }

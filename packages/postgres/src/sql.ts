@@ -71,3 +71,23 @@ export async function tableColumns(db: Queryable, table: TableName): Promise<Set
   )
   return new Set(result.rows.map((row) => row.column_name))
 }
+
+const ignore = (): void => {}
+
+/**
+ * A pooled connection for one unit of work. While it is checked out the pool does not listen for its
+ * errors, and a connection reset then surfaces twice: as the failed query's rejection, which the
+ * caller handles, and as an 'error' event, which would crash the process. This swallows the event
+ * (the rejection says it all) until `checkIn`, where the pool's own listener takes over again.
+ */
+export async function checkOut(pool: ConnectionSource): Promise<PoolClient> {
+  const client = await pool.connect()
+  client.on('error', ignore)
+  return client
+}
+
+/** Gives a connection back; with an error, the pool closes it instead of reusing it. */
+export function checkIn(client: PoolClient, error?: Error): void {
+  client.off('error', ignore)
+  client.release(error)
+}

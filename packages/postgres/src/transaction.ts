@@ -1,6 +1,6 @@
 import { InvalidOptionError, type Cache, type SetOptions } from '@cachewire/core'
 import type { PoolClient, QueryResult, QueryResultRow } from 'pg'
-import type { ConnectionSource } from './sql.js'
+import { checkIn, checkOut, type ConnectionSource } from './sql.js'
 
 /** Cache changes to make once the transaction has committed; dropped if it rolls back. */
 export interface AfterCommit {
@@ -56,7 +56,7 @@ export async function withTransaction<R>(pool: ConnectionSource, cache: Cache, w
   if (typeof work !== 'function') throw new InvalidOptionError('work', 'a function (tx) => Promise', work)
   const onCacheError = options.onCacheError ?? (() => {})
   const actions: Action[] = []
-  const client = await pool.connect()
+  const client = await checkOut(pool)
   let broken: Error | undefined
   let result: R
   try {
@@ -88,7 +88,7 @@ export async function withTransaction<R>(pool: ConnectionSource, cache: Cache, w
       throw error
     }
   } finally {
-    client.release(broken)
+    checkIn(client, broken)
   }
   await apply(cache, actions, onCacheError)
   return result

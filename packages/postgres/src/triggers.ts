@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { InvalidOptionError, rejectUnknownOptions } from '@cachewire/core'
 import { changesTables, ensureChangesTables } from './changes-table.js'
-import { parseChannel, parseTableName, quoteIdentifier, quoteLiteral, tableColumns, type ConnectionSource, type Queryable, type TableName } from './sql.js'
+import { checkIn, checkOut, parseChannel, parseTableName, quoteIdentifier, quoteLiteral, tableColumns, type ConnectionSource, type Queryable, type TableName } from './sql.js'
 import { isStatic, parseTemplate, templateColumns, templateSql, type Template } from './templates.js'
 
 export interface InvalidationTriggerOptions {
@@ -100,7 +100,7 @@ export async function removeInvalidationTriggers(pool: ConnectionSource, options
 
 /** Runs schema changes in one transaction under an advisory lock, so processes starting together do not race. */
 export async function withInstallLock(pool: ConnectionSource, work: (client: Queryable) => Promise<void>): Promise<void> {
-  const client = await pool.connect()
+  const client = await checkOut(pool)
   let failure: Error | undefined
   try {
     await lockedSchemaChange(client, work)
@@ -109,7 +109,7 @@ export async function withInstallLock(pool: ConnectionSource, work: (client: Que
     throw error
   } finally {
     // A failed schema change may have left the connection mid-transaction: do not pool it.
-    client.release(failure)
+    checkIn(client, failure)
   }
 }
 
