@@ -38,5 +38,5 @@ export async function ensureChangesTables(db: Queryable, tables: ChangesTables):
     )`)
   await db.query(`CREATE INDEX IF NOT EXISTS ${index('xid')} ON ${changes.sql} (xid)`)
   await db.query(`CREATE INDEX IF NOT EXISTS ${index('created_at')} ON ${changes.sql} (created_at)`)
-  await db.query(`CREATE TABLE IF NOT EXISTS ${state.sql} (name text PRIMARY KEY, last_id bigint NOT NULL, xmin xid8)`)
+  await db.query(`CREATE TABLE IF NOT EXISTS ${state.sql} (name text PRIMARY KEY, last_id bigint NOT NULL, snapshot_xmin xid8)`)
 }

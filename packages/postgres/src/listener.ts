@@ -236,7 +236,7 @@ export class InvalidationListener extends EventEmitter<InvalidationListenerEvent
 
   /** Where the fleet left off, so changes made while every process was down still invalidate. */
   async #loadCursor(client: pg.Client): Promise<void> {
-    const saved = await client.query<{ last_id: string; xmin: string | null }>(`SELECT last_id::text, xmin::text FROM ${this.#tables.state.sql} WHERE name = $1`, [`cursor:${this.#name}`])
+    const saved = await client.query<{ last_id: string; xmin: string | null }>(`SELECT last_id::text, snapshot_xmin::text AS xmin FROM ${this.#tables.state.sql} WHERE name = $1`, [`cursor:${this.#name}`])
     const row = saved.rows[0]
     if (row !== undefined) {
       this.#lastId = row.last_id
@@ -279,8 +279,8 @@ export class InvalidationListener extends EventEmitter<InvalidationListenerEvent
     }
     this.#xmin = xmin
     await client.query(
-      `INSERT INTO ${this.#tables.state.sql} (name, last_id, xmin) VALUES ($1, $2, $3::xid8)
-         ON CONFLICT (name) DO UPDATE SET last_id = EXCLUDED.last_id, xmin = EXCLUDED.xmin
+      `INSERT INTO ${this.#tables.state.sql} (name, last_id, snapshot_xmin) VALUES ($1, $2, $3::xid8)
+         ON CONFLICT (name) DO UPDATE SET last_id = EXCLUDED.last_id, snapshot_xmin = EXCLUDED.snapshot_xmin
          WHERE ${this.#tables.state.sql}.last_id <= EXCLUDED.last_id`,
       [`cursor:${this.#name}`, this.#lastId ?? '0', xmin]
     )
