@@ -112,7 +112,7 @@ describePostgres('invalidation triggers and the listener', () => {
     await disconnected
     await cache.set('member:10', 'stale')
     await early.query('COMMIT') // its NOTIFY goes nowhere: the listener is away
-    const reconnected = new Promise((resolve) => listener.once('connected', resolve))
+    const reconnected = new Promise<void>((resolve) => listener.once('connected', () => resolve()))
     proxy.setMode('pass')
     await reconnected
     expect(changes.map((change) => [change.keys[0], change.source])).toEqual([

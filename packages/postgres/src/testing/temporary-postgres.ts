@@ -114,8 +114,8 @@ export async function startTemporaryPostgres(options: TemporaryPostgresOptions =
       ...(owner !== undefined ? { uid: owner.uid, gid: owner.gid } : {}),
     })
   } catch (error) {
-    watchdog.stop()
-    throw new Error(`initdb failed: ${String((error as { stderr?: Buffer }).stderr ?? error)}`)
+    await watchdog.stop()
+    throw new Error(`initdb failed: ${String((error as { stderr?: Buffer }).stderr ?? error)}`, { cause: error })
   }
   const port = await freePort()
   const settings: Record<string, string> = {
