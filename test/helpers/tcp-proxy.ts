@@ -79,6 +79,13 @@ class Lane {
 export async function createTcpProxy(options: {
   targetPort: number
   targetHost?: string
+  /**
+   * Sees every chunk of one connection before it is forwarded (`up`: client to server); returning
+   * 'reset' resets that connection instead of forwarding the chunk. For faults at a protocol step:
+   * "drop the server's answer to COMMIT" is an `up` chunk holding COMMIT, then 'reset' on the next
+   * `down` chunk — the server has committed, the client never hears it.
+   */
+  inspect?: (chunk: Buffer, direction: 'up' | 'down') => 'reset' | undefined
 }): Promise<TcpProxy> {
   const state: { mode: ProxyMode; delayMs: number } = { mode: 'pass', delayMs: 0 }
   const connections = new Set<{ client: net.Socket; upstream: net.Socket; lanes: Lane[] }>()
@@ -93,8 +100,16 @@ export async function createTcpProxy(options: {
     const lanes = [new Lane(upstream, state), new Lane(client, state)]
     const connection = { client, upstream, lanes }
     connections.add(connection)
-    client.on('data', (chunk: Buffer) => lanes[0]!.push(chunk))
-    upstream.on('data', (chunk: Buffer) => lanes[1]!.push(chunk))
+    const forward = (lane: Lane, chunk: Buffer, direction: 'up' | 'down'): void => {
+      if (options.inspect?.(chunk, direction) === 'reset') {
+        client.resetAndDestroy()
+        upstream.destroy()
+        return
+      }
+      lane.push(chunk)
+    }
+    client.on('data', (chunk: Buffer) => forward(lanes[0]!, chunk, 'up'))
+    upstream.on('data', (chunk: Buffer) => forward(lanes[1]!, chunk, 'down'))
     const teardown = (): void => {
       connections.delete(connection)
       for (const lane of lanes) lane.stop()

@@ -18,7 +18,7 @@ function recorder(): { batches: Batch[]; persist: (batch: Batch) => Promise<void
   }
 }
 
-const base = { flushIntervalMs: 60_000, flushOnSignals: false } as const
+const base = { flushInterval: '60s', flushOnSignals: false, spillFile: false } as const
 
 describe('WriteBehind', () => {
   it('updates the cache at once, before anything is persisted', async () => {
@@ -55,7 +55,7 @@ describe('WriteBehind', () => {
   it('flushes on its interval', async () => {
     const cache = new Cache()
     const { batches, persist } = recorder()
-    const writer = new WriteBehind(cache, { persist, flushIntervalMs: 10, flushOnSignals: false })
+    const writer = new WriteBehind(cache, { persist, flushInterval: '10ms', flushOnSignals: false, spillFile: false })
     await writer.write('k', 1)
     await new Promise((resolve) => setTimeout(resolve, 40))
     expect(batches.length).toBe(1)
@@ -68,7 +68,7 @@ describe('WriteBehind', () => {
     const persisted: number[] = []
     const writer = new WriteBehind<number>(cache, {
       ...base,
-      retry: { attempts: 5, baseDelayMs: 1 },
+      retry: { attempts: 5, baseDelay: '1ms' },
       persist: async (batch) => {
         if (failures-- > 0) throw new Error('db busy')
         persisted.push(...batch.map((w) => w.value))
@@ -84,7 +84,7 @@ describe('WriteBehind', () => {
     const cache = new Cache()
     const writer = new WriteBehind<number>(cache, {
       ...base,
-      retry: { attempts: 2, baseDelayMs: 1 },
+      retry: { attempts: 2, baseDelay: '1ms' },
       persist: async () => Promise.reject(new Error('db gone')),
     })
     const failed: Batch[] = []
@@ -103,7 +103,7 @@ describe('WriteBehind', () => {
     let first = true
     const writer = new WriteBehind<number>(cache, {
       ...base,
-      retry: { attempts: 3, baseDelayMs: 20 },
+      retry: { attempts: 3, baseDelay: '20ms' },
       persist: async (batch) => {
         if (first) {
           first = false

@@ -1,0 +1,2 @@
+export { startTemporaryPostgres, findPostgresBinaries } from './testing/temporary-postgres.js'
+export type { TemporaryPostgres, TemporaryPostgresOptions } from './testing/temporary-postgres.js'
