@@ -60,21 +60,10 @@ describe('WriteBehind options', () => {
     expect(() => new WriteBehind(cache, { ...base, persist, retry: { attempt: 3 } } as never)).toThrow(/options\.retry\.attempt\b.*"attempts"/)
   })
 
-  it('still reads the pre-1.0 …Ms names, with a deprecation warning', async () => {
-    const warnings: string[] = []
-    const onWarning = (warning: Error & { code?: string }): void => void warnings.push(String(warning.code))
-    process.on('warning', onWarning)
-    try {
-      const batches: Batch[] = []
-      const writer = new WriteBehind<number>(new Cache(), { persist: async (batch) => void batches.push(batch), flushIntervalMs: 10, flushOnSignals: false, spillFile: false })
-      await writer.write('k', 1)
-      await vi.waitFor(() => expect(batches).toHaveLength(1))
-      await writer.close()
-      await new Promise((resolve) => setImmediate(resolve))
-      expect(warnings).toContain('CACHEWIRE_DEPRECATED_OPTION')
-    } finally {
-      process.off('warning', onWarning)
-    }
+  it('refuses the pre-1.0 …Ms names, naming their successors', () => {
+    const persist = async (): Promise<void> => {}
+    expect(() => new WriteBehind(new Cache(), { persist, flushIntervalMs: 10 } as never)).toThrow(/options\.flushIntervalMs.*"flushInterval".*renamed/)
+    expect(() => new WriteBehind(new Cache(), { persist, retry: { baseDelayMs: 10 } } as never)).toThrow(/options\.retry\.baseDelayMs.*"baseDelay"/)
   })
 })
 

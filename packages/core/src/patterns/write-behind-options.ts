@@ -50,10 +50,6 @@ export interface WriteBehindRetryOptions {
   baseDelay?: Duration
   /** Longest delay between retries. @default '10s' */
   maxDelay?: Duration
-  /** @deprecated Use `baseDelay`; read until 1.0, with a warning. */
-  baseDelayMs?: number
-  /** @deprecated Use `maxDelay`; read until 1.0, with a warning. */
-  maxDelayMs?: number
 }
 
 export interface WriteBehindOptions<T> extends SetOptions {
@@ -66,8 +62,6 @@ export interface WriteBehindOptions<T> extends SetOptions {
   batchSize?: number
   /** How often queued writes are flushed. @default '1s' */
   flushInterval?: Duration
-  /** @deprecated Use `flushInterval`; read until 1.0, with a warning. */
-  flushIntervalMs?: number
   /** Most distinct keys waiting. @default 10_000 */
   maxQueue?: number
   /** What `write` does when the queue is full: persist this write itself before acknowledging, or reject with `QueueFullError`. @default 'write-through' */
@@ -133,19 +127,17 @@ const KNOWN = [
   'clock',
   'ttl',
   'tags',
-  // Pre-1.0 names, read with a deprecation warning until every caller has moved (see resolve below).
-  'flushIntervalMs',
 ] as const
-const KNOWN_RETRY = ['attempts', 'baseDelay', 'maxDelay', 'baseDelayMs', 'maxDelayMs'] as const
+const KNOWN_RETRY = ['attempts', 'baseDelay', 'maxDelay'] as const
 
 /** Validates and defaults a writer's options once, when it is built. */
 export function resolveWriteBehindOptions<T>(options: WriteBehindOptions<T>): ResolvedWriteBehindOptions<T> {
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError('persist', 'a function (batch) => Promise<void>', undefined)
-  rejectUnknownOptions(options, KNOWN, '')
+  rejectUnknownOptions(options, KNOWN, '', { flushIntervalMs: 'flushInterval' })
   if (typeof options.persist !== 'function') throw new InvalidOptionError('persist', 'a function (batch, context) => Promise<void>', options.persist)
   const retry = options.retry ?? {}
   if (typeof retry !== 'object' || retry === null) throw new InvalidOptionError('retry', 'an object', retry)
-  rejectUnknownOptions(retry, KNOWN_RETRY, 'retry')
+  rejectUnknownOptions(retry, KNOWN_RETRY, 'retry', { baseDelayMs: 'baseDelay', maxDelayMs: 'maxDelay' })
   const onFull = options.onFull ?? 'write-through'
   if (onFull !== 'write-through' && onFull !== 'reject') throw new InvalidOptionError('onFull', "'write-through' or 'reject'", onFull)
   const spillFile = options.spillFile ?? '.cachewire/write-behind.spill'
@@ -162,11 +154,11 @@ export function resolveWriteBehindOptions<T>(options: WriteBehindOptions<T>): Re
     setOptions: { ttl: options.ttl, tags: options.tags },
     batchSize: positiveInteger(options.batchSize ?? 100, 'batchSize'),
     maxQueue: positiveInteger(options.maxQueue ?? 10_000, 'maxQueue'),
-    flushIntervalMs: duration(options.flushInterval, options.flushIntervalMs, 'flushInterval', '1s'),
+    flushIntervalMs: duration(options.flushInterval, 'flushInterval', '1s'),
     onFull,
     attempts: positiveInteger(retry.attempts ?? 5, 'retry.attempts'),
-    baseDelayMs: duration(retry.baseDelay, retry.baseDelayMs, 'retry.baseDelay', '100ms'),
-    maxDelayMs: duration(retry.maxDelay, retry.maxDelayMs, 'retry.maxDelay', '10s'),
+    baseDelayMs: duration(retry.baseDelay, 'retry.baseDelay', '100ms'),
+    maxDelayMs: duration(retry.maxDelay, 'retry.maxDelay', '10s'),
     flushOnSignals: options.flushOnSignals !== false,
     shutdownTimeoutMs: parseDuration(options.shutdownTimeout ?? '10s', 'shutdownTimeout', { kind: 'timeout' }),
     spillFile: spillFile === false ? undefined : resolve(spillFile),
@@ -175,17 +167,8 @@ export function resolveWriteBehindOptions<T>(options: WriteBehindOptions<T>): Re
   }
 }
 
-/**
- * A timeout-kind duration. The pre-1.0 `…Ms` name still works, with one deprecation warning, until
- * the last caller moves (core's store contract suite); then it is removed like `toMilliseconds`.
- */
-function duration(value: unknown, legacy: unknown, option: string, fallback: Duration): number {
-  if (value === undefined && legacy !== undefined) {
-    process.emitWarning(`cachewire write-behind: options.${option}Ms is deprecated; use options.${option} (a Duration such as '1s')`, {
-      code: 'CACHEWIRE_DEPRECATED_OPTION',
-    })
-    return parseDuration(legacy, `${option}Ms`, { kind: 'timeout' })
-  }
+/** A timeout-kind duration (an interval or a retry delay). */
+function duration(value: unknown, option: string, fallback: Duration): number {
   return parseDuration(value ?? fallback, option, { kind: 'timeout' })
 }
 

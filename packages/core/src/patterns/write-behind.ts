@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { ClosedError, QueueFullError } from '../errors.js'
-import type { Cache } from '../cache.js'
+import type { CacheLike as Cache } from '../cache-like.js'
 import { resolveWriteBehindOptions, type PendingWrite, type ResolvedWriteBehindOptions, type WriteBehindOptions } from './write-behind-options.js'
 import { installShutdownSignals } from './write-behind-signals.js'
 import { claimSpills, removeSpill, writeSpill } from './write-behind-spill.js'

@@ -93,8 +93,11 @@ export class EntryStore {
   async write(context: RequestContext, admission: Admission & { stored: true }, index: VaryIndex | undefined): Promise<void> {
     const { entry, variantHash } = admission
     const now = this.#clock()
-    const ttl = Math.ceil(entry.expiresAt - now)
-    if (ttl <= 0) return
+    const ttlMs = Math.ceil(entry.expiresAt - now)
+    if (ttlMs <= 0) return
+    // A computed lifetime is milliseconds by construction: say so, so one under a second is not
+    // refused as a likely seconds-for-milliseconds slip (the unit rule for lifetimes).
+    const ttl = `${ttlMs}ms` as const
     try {
       if (variantHash === undefined) {
         await this.#cache.set(context.primaryHash, encodeEntry(entry), { ttl, tags: entry.tags })
@@ -108,7 +111,7 @@ export class EntryStore {
       await this.#cache.set(
         context.primaryHash,
         encodeVaryIndex({ key: context.primary, vary: entry.vary, variants, expiresAt }),
-        { ttl: Math.ceil(expiresAt - now), tags: [urlTag(context.authority, context.path, context.query)] }
+        { ttl: `${Math.ceil(expiresAt - now)}ms`, tags: [urlTag(context.authority, context.path, context.query)] }
       )
     } catch (error) {
       this.#report(error)
