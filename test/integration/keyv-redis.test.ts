@@ -22,8 +22,10 @@ describeRedis('cache-manager on a cachewire Cache over Redis (KeyvCachewire)', (
   let client: Redis
   let prefix = uniquePrefix('keyv-cachewire')
 
-  beforeAll(() => {
+  beforeAll(async () => {
     client = createClient()
+    // Connected before the first test, so RedisStore's request deadline measures commands, not the connect.
+    await client.ping()
   })
   // Each test on its own prefix: tags are per store, so one test's tagged keys stay out of another's counts.
   beforeEach(() => {
@@ -115,13 +117,20 @@ describeRedis('KeyvStore on @keyv/redis', () => {
     return keyv
   }
 
+  /**
+   * Each Keyv connects on its first call, inside that call's deadline: a generous deadline keeps a
+   * connect on a loaded machine from reading as a timeout. Deadlines themselves are tested on a
+   * hung adapter in packages/keyv/test.
+   */
+  const storeOn = (keyv: Keyv): KeyvStore => new KeyvStore(keyv, { timeout: '5s' })
+
   defineStoreContract({
     name: 'KeyvStore on @keyv/redis',
     create: () => {
       prefix = uniquePrefix('keyv-store')
-      return new KeyvStore(keyvOnRedis())
+      return storeOn(keyvOnRedis())
     },
-    createPeer: () => new KeyvStore(keyvOnRedis()),
+    createPeer: () => storeOn(keyvOnRedis()),
     cleanup: async () => {
       await deleteKeysWithPrefix(client, prefix)
     },
@@ -130,7 +139,7 @@ describeRedis('KeyvStore on @keyv/redis', () => {
   describe('storage layout', () => {
     it('keeps entries as base64 text and tag records, each with a TTL in Redis', async () => {
       prefix = uniquePrefix('keyv-layout')
-      const store: Store = new KeyvStore(keyvOnRedis())
+      const store: Store = storeOn(keyvOnRedis())
       const bytes = Buffer.from([0, 255, 10, 13, 0x7b])
       await store.set('entry', bytes, { ttlMs: 60_000, tags: ['t1'] })
       await store.increment('counter', 1, 60_000)
@@ -145,8 +154,8 @@ describeRedis('KeyvStore on @keyv/redis', () => {
   describe('under a Cache', () => {
     it('round-trips values and tag invalidations between two processes', async () => {
       prefix = uniquePrefix('keyv-cache')
-      const one = new Cache({ store: new KeyvStore(keyvOnRedis()) })
-      const two = new Cache({ store: new KeyvStore(keyvOnRedis()) })
+      const one = new Cache({ store: storeOn(keyvOnRedis()) })
+      const two = new Cache({ store: storeOn(keyvOnRedis()) })
       await one.set('user:1', { name: 'Ada' }, { ttl: '1m', tags: ['users'] })
       await one.set('bin', Buffer.from([1, 2, 3]), { ttl: '1m' })
       expect(await two.get('user:1')).toEqual({ name: 'Ada' })
