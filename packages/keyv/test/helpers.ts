@@ -11,7 +11,6 @@ export class PlainAdapter extends EventEmitter implements KeyvStoreAdapter {
   readonly map = new Map<string, { value: unknown; expiresAt: number | undefined }>()
   failing = false
   hanging = false
-  calls = 0
 
   async get<Value>(key: string): Promise<StoredData<Value> | undefined> {
     await this.#fault()
@@ -41,13 +40,10 @@ export class PlainAdapter extends EventEmitter implements KeyvStoreAdapter {
   }
 
   async #fault(): Promise<void> {
-    this.calls++
     if (this.hanging) await new Promise(() => {})
     if (this.failing) throw new Error('plain adapter: backend unavailable')
   }
 }
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Every byte value, in order. */
 export const ALL_BYTES: Buffer = Buffer.from(Array.from({ length: 256 }, (_, i) => i))
