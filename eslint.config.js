@@ -103,6 +103,18 @@ export default defineConfig(
     ),
   },
   {
+    // The Keyv bridge builds on the core's public API only; keyv is its peer.
+    files: ['packages/keyv/src/**/*.ts'],
+    rules: forbid(`the Keyv bridge sees only @cachewire/core. ${DIRECTION}`, [
+      '@cachewire/http',
+      '@cachewire/express',
+      '@cachewire/koa',
+      'express',
+      'koa',
+      'ioredis',
+    ]),
+  },
+  {
     files: ['packages/koa/src/**/*.ts'],
     rules: forbid(
       `adapters see only @cachewire/http, which re-exports what they need. ${DIRECTION}`,

@@ -1,0 +1,5 @@
+export { KeyvCachewire } from './keyv-cachewire.js'
+export type { KeyvCachewireOptions } from './keyv-cachewire.js'
+export { KeyvStore } from './keyv-store.js'
+export type { KeyvStoreOptions } from './keyv-store.js'
+export { KeyvUnsupportedError } from './errors.js'
