@@ -4,6 +4,7 @@ import {
   correctedInitialAge,
   currentAge,
   freshnessLifetime,
+  parseAge,
   requestUsability,
   type FreshnessFacts,
 } from '../src/semantics/freshness.js'
@@ -66,6 +67,24 @@ describe('correctedInitialAge(input) — RFC 9111 §4.2.3', () => {
     const facts: FreshnessFacts = { storedAt: NOW, initialAgeMs: 5_000, staleAt: NOW + 55_000, allowMaxStale: true }
     expect(currentAge(facts, NOW + 10_000)).toBe(15_000)
   })
+})
+
+describe('parseAge(value) — RFC 9111 §5.1', () => {
+  it.each([
+    [undefined, undefined],
+    ['0', 0],
+    ['60', 60],
+    ['  60  ', 60],
+    ['7200, 0', 7200],
+    ['0,7200', 0],
+    ['abc', undefined],
+    ['-7200', undefined],
+    ['7200.0', undefined],
+    ['"60"', undefined],
+    ['', undefined],
+    ['abc, 60', undefined],
+    ['99999999999', 2_147_483_648],
+  ])('%j → %j', (value, expected) => expect(parseAge(value)).toBe(expected))
 })
 
 describe('requestUsability(facts, request, now, respect) — RFC 9111 §4.2, §5.2.1', () => {
