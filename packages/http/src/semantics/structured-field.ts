@@ -32,7 +32,7 @@ const MAX_INTEGER_DIGITS = 15
  */
 export function parseDictionary(text: string): Map<string, DictionaryMember> | undefined {
   // §4.2 step 1: the input must be ASCII.
-  if (/[^\x00-\x7f]/.test(text)) return undefined
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return undefined
   const parser = new Parser(text)
   return parser.field()
 }
