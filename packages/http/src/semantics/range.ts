@@ -91,7 +91,9 @@ export function evaluateRange(value: string | undefined, length: number, limits:
     const firstPos = first === '' ? undefined : Number(first)
     const lastPos = last === '' ? undefined : Number(last)
     // §14.1.1: "An int-range is invalid if the last-pos value is present and less than the first-pos."
-    if (firstPos !== undefined && lastPos !== undefined && lastPos < firstPos) return { kind: 'full', reason: 'invalid' }
+    if (firstPos !== undefined && lastPos !== undefined && lastPos < firstPos) {
+      return { kind: 'full', reason: 'invalid' }
+    }
     specs.push([firstPos, lastPos])
     if (specs.length > maxRanges) return { kind: 'full', reason: 'too-many' }
   }
@@ -158,9 +160,8 @@ export function rangeRequest(input: RangeRequestInput, limits?: RangeLimits): Ra
     if (!ifRangeMatches(ifRange, validators, input.now)) return { kind: 'full', reason: 'if-range' }
   }
   const decision = evaluateRange(range, input.length, limits)
-  if (decision.kind === 'partial' && decision.ranges.length > 1 && headerValue(input.responseHeaders, 'content-encoding') !== undefined) {
-    return { kind: 'full', reason: 'encoded-multipart' }
-  }
+  const encoded = headerValue(input.responseHeaders, 'content-encoding') !== undefined
+  if (decision.kind === 'partial' && decision.ranges.length > 1 && encoded) return { kind: 'full', reason: 'encoded-multipart' }
   return decision
 }
 

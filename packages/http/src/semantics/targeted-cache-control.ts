@@ -11,7 +11,9 @@ import { hasExplicitFreshness } from './storability.js'
 import { parseDictionary, type BareItem, type DictionaryMember } from './structured-field.js'
 
 /** Response directives with a delta-seconds argument, an sf-integer in a targeted field. */
-const DELTA_DIRECTIVES: ReadonlySet<string> = new Set(['max-age', 's-maxage', 'stale-while-revalidate', 'stale-if-error'])
+const DELTA_DIRECTIVES: ReadonlySet<string> = new Set([
+  'max-age', 's-maxage', 'stale-while-revalidate', 'stale-if-error',
+])
 /** RFC 9111 §4.2.1: an invalid freshness directive makes the response stale. */
 const FRESHNESS_DIRECTIVES: ReadonlySet<string> = new Set(['max-age', 's-maxage'])
 /** Flags that narrow what a cache may do: any value but `?0` turns them on. */
@@ -102,7 +104,7 @@ export function selectCacheControl(
   pairs: HeaderPairs,
   targetedFields: string | readonly string[] | undefined
 ): SelectedCacheControl {
-  const targets = targetedFields === undefined ? [] : typeof targetedFields === 'string' ? [targetedFields] : targetedFields
+  const targets = typeof targetedFields === 'string' ? [targetedFields] : (targetedFields ?? [])
   for (const name of targets) {
     const field = parseTargetedCacheControl(headerValue(pairs, name))
     if (field === undefined) continue
