@@ -49,6 +49,8 @@ describe('heuristicLifetime(input) — RFC 9111 §4.2.2', () => {
     ['§4.2.2 a status that is not heuristically cacheable (302)', input({ status: 302 }), undefined],
     ['§4.2.2 a status that is not heuristically cacheable (500)', input({ status: 500 }), undefined],
     ['§4.2.2 206 is never stored, so never gets a heuristic', input({ status: 206 }), undefined],
+    ['§4.2.2 not even when marked public', input({ status: 206, cc: 'public' }), undefined],
+    ['RFC 9110 §15: public does not make an unrecognised status cacheable', input({ status: 299, cc: 'public' }), undefined],
     ['§4.2.2 "marked as explicitly cacheable (e.g., with a public response directive)" (302)', input({ status: 302, cc: 'public' }), DAY / 2],
     ['§4.2.2 must-revalidate alone does not prevent a heuristic', input({ cc: 'must-revalidate' }), DAY / 2],
     ['§5.2.2.3 must-understand with an understood status', input({ cc: 'public, must-understand' }), DAY / 2],

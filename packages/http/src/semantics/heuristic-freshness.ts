@@ -1,6 +1,6 @@
 import type { CacheControlDirectives } from './cache-control.js'
 import { parseHttpDate } from './http-date.js'
-import { HEURISTICALLY_CACHEABLE_STATUSES, UNDERSTOOD_STATUSES } from './status-codes.js'
+import { HEURISTICALLY_CACHEABLE_STATUSES, NEVER_STORED_STATUSES, UNDERSTOOD_STATUSES } from './status-codes.js'
 
 /** How a heuristic lifetime is made from Last-Modified (RFC 9111 §4.2.2). */
 export interface HeuristicPolicy {
@@ -40,7 +40,8 @@ export interface HeuristicInput {
  * - the response has explicit freshness — "A cache MUST NOT use heuristics to determine freshness
  *   when an explicit expiration time is present": max-age, s-maxage, or any Expires (an invalid
  *   one means already expired, RFC 9111 §5.3);
- * - the status is not heuristically cacheable and the response is not marked `public` —
+ * - the status is never stored (206, 304), or is not heuristically cacheable and the response is
+ *   not marked `public` (with a status the cache understands) —
  *   "heuristics can only be used on responses without explicit freshness whose status codes are
  *   defined as 'heuristically cacheable' … and on responses … marked as explicitly cacheable
  *   (e.g., with a public response directive)";
@@ -64,8 +65,11 @@ export function heuristicLifetime(input: HeuristicInput): number | undefined {
   }
   if (directives['no-cache'] === true) return undefined
   if (directives['must-understand'] === true && !UNDERSTOOD_STATUSES.has(input.status)) return undefined
+  const { status } = input
+  if (NEVER_STORED_STATUSES.has(status)) return undefined
   const statuses = input.statuses ?? HEURISTICALLY_CACHEABLE_STATUSES
-  if (!statuses.has(input.status) && directives.public !== true) return undefined
+  const marked = directives.public === true && UNDERSTOOD_STATUSES.has(status)
+  if (!statuses.has(status) && !marked) return undefined
   if (input.lastModified === undefined) return undefined
   const lastModified = parseHttpDate(input.lastModified, input.responseTime)
   if (lastModified === undefined) return undefined
