@@ -78,8 +78,20 @@ const storability: Scenario[] = [
   },
   {
     group: 'storability',
-    name: 'a 5xx is never stored',
+    // RFC 9111 §3: an understood final status with explicit freshness (max-age) may be stored.
+    name: 'a 503 with max-age is stored (an understood status with explicit freshness)',
     routes: [{ path: '/a', respond: ({ call }) => ({ ...text(`v${call}`, { 'cache-control': 'max-age=60' }), status: 503 }) }],
+    steps: [
+      get('/a', { status: 503, text: 'v1', cacheStatus: 'cachewire; fwd=uri-miss; fwd-status=503; stored; ttl=60' }),
+      get('/a', { status: 503, text: 'v1', cacheStatus: HIT(60), calls: { 'GET /a': 1 } }),
+    ],
+  },
+  {
+    group: 'storability',
+    // RFC 9110 §15.1: 503 is not heuristically cacheable, so the app-level ttl never applies to it.
+    name: 'a 5xx without explicit freshness is never stored under the app ttl',
+    options: { ttl: '1m' },
+    routes: [{ path: '/a', respond: ({ call }) => ({ ...text(`v${call}`), status: 503 }) }],
     steps: [
       get('/a', { status: 503, text: 'v1', cacheStatus: MISS_NOT_STORED(503) }),
       get('/a', { status: 503, text: 'v2', calls: { 'GET /a': 2 } }),

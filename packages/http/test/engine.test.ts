@@ -51,14 +51,25 @@ describe('engine: miss → hit (RFC 9111 §3, §4)', () => {
     expect(t.calls[1]?.headers['if-none-match']).toBe('"v"')
   })
 
-  it('does not store statuses outside the allow-list (RFC 9110 §15.1)', async () => {
-    const t = setup({ debug: true })
-    t.setApp(() => ({ status: 500, headers: { 'cache-control': 'max-age=60' } }))
+  it('does not store statuses outside the allow-list when the lifetime is the app\'s ttl (RFC 9110 §15.1)', async () => {
+    const t = setup({ debug: true, ttl: '1m' })
+    t.setApp(() => ({ status: 500, body: 'down' }))
     expect((await t.send()).header('cache-status')).toContain('detail=status')
-    t.setApp(() => ({ status: 404, headers: { 'cache-control': 'max-age=60' }, body: 'nope' }))
+    t.setApp(() => ({ status: 404, body: 'nope' }))
     await t.send()
     const hit = await t.send()
     expect([hit.outcome.kind, hit.status]).toEqual(['hit', 404])
+  })
+
+  it('stores any understood status with explicit freshness, never an unrecognised one (RFC 9111 §3)', async () => {
+    const t = setup({ debug: true })
+    t.setApp(() => ({ status: 503, headers: { 'cache-control': 'max-age=60' }, body: 'busy' }))
+    await t.send()
+    const hit = await t.send()
+    expect([hit.outcome.kind, hit.status, hit.body]).toEqual(['hit', 503, 'busy'])
+    const u = setup({ debug: true })
+    u.setApp(() => ({ status: 299, headers: { 'cache-control': 'max-age=60' } }))
+    expect((await u.send()).header('cache-status')).toContain('detail=status')
   })
 
   it('does not store bodies over maxEntrySize, or incomplete ones', async () => {

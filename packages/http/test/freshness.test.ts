@@ -4,6 +4,7 @@ import {
   correctedInitialAge,
   currentAge,
   freshnessLifetime,
+  parseAge,
   requestUsability,
   type FreshnessFacts,
 } from '../src/semantics/freshness.js'
@@ -20,6 +21,11 @@ describe('freshnessLifetime(input) — RFC 9111 §4.2.1', () => {
     ['§4.2.1 Expires minus response time without Date', undefined, at(30), undefined, undefined, 30_000, 'expires'],
     ['§4.2.1 Expires in the past is stale', undefined, at(-30), at(0), undefined, 0, 'expires'],
     ['§5.3 invalid Expires (0) is already stale', undefined, '0', undefined, 60_000, 0, 'expires'],
+    ['§5.3 invalid Expires (-1) is already stale', undefined, '-1', at(0), 60_000, 0, 'expires'],
+    ['§5.3 invalid Expires (garbage) is already stale', undefined, 'tomorrow', at(0), 60_000, 0, 'expires'],
+    ['§5.3 two Expires lines joined are invalid, so already stale', undefined, `${at(60)}, ${at(60)}`, at(0), 60_000, 0, 'expires'],
+    ['§4.2 + RFC 9110 §5.6.7 an upper-case Expires still counts', undefined, at(120).toUpperCase(), at(0), undefined, 120_000, 'expires'],
+    ['§4.2 a lower-case Date still counts', undefined, at(120), at(-10).toLowerCase(), undefined, 130_000, 'expires'],
     ['§5.3 Expires wins over a route TTL', undefined, at(10), at(0), 60_000, 10_000, 'expires'],
     ['route TTL applies only without freshness information', undefined, undefined, undefined, 60_000, 60_000, 'route'],
     ['route TTL never overrides max-age', 'max-age=5', undefined, undefined, 60_000, 5_000, 'max-age'],
@@ -43,6 +49,15 @@ describe('correctedInitialAge(input) — RFC 9111 §4.2.3', () => {
     ['a Date in the future gives apparent age 0', { date: at(10), requestTime: NOW, responseTime: NOW }, 0],
     ['§5.1 invalid Age is ignored', { age: '-5', requestTime: NOW, responseTime: NOW }, 0],
     ['§5.1 non-numeric Age is ignored', { age: 'soon', requestTime: NOW, responseTime: NOW }, 0],
+    ['§5.1 a list-valued Age uses its first member', { age: '7200, 0', requestTime: NOW, responseTime: NOW }, 7_200_000],
+    ['§5.1 a list-valued Age without spaces uses its first member', { age: '7200,0', requestTime: NOW, responseTime: NOW }, 7_200_000],
+    ['§5.1 two Age lines joined by the adapter use the first', { age: '0, 7200', requestTime: NOW, responseTime: NOW }, 0],
+    ['§5.1 a duplicated old Age keeps its age', { age: '7200, 7200', requestTime: NOW, responseTime: NOW }, 7_200_000],
+    ['§5.1 an invalid first member makes the cache ignore the whole field', { age: 'abc, 7200', requestTime: NOW, responseTime: NOW }, 0],
+    ['§5.1 a negative first member is invalid, so the field is ignored', { age: '-1, 7200', requestTime: NOW, responseTime: NOW }, 0],
+    ['§5.1 a float is not a non-negative integer, so the field is ignored', { age: '7200.0', requestTime: NOW, responseTime: NOW }, 0],
+    ['RFC 9110 §5.6.1.2 an empty leading list element is skipped', { age: ' , 30', requestTime: NOW, responseTime: NOW }, 30_000],
+    ['§1.2.2 an Age too large to represent is 2^31 seconds', { age: '99999999999999999999', requestTime: NOW, responseTime: NOW }, 2_147_483_648_000],
   ]
   for (const [name, input, expected] of cases) {
     it(name, () => expect(correctedInitialAge({ age: input.age, date: input.date, requestTime: input.requestTime, responseTime: input.responseTime })).toBe(expected))
@@ -52,6 +67,24 @@ describe('correctedInitialAge(input) — RFC 9111 §4.2.3', () => {
     const facts: FreshnessFacts = { storedAt: NOW, initialAgeMs: 5_000, staleAt: NOW + 55_000, allowMaxStale: true }
     expect(currentAge(facts, NOW + 10_000)).toBe(15_000)
   })
+})
+
+describe('parseAge(value) — RFC 9111 §5.1', () => {
+  it.each([
+    [undefined, undefined],
+    ['0', 0],
+    ['60', 60],
+    ['  60  ', 60],
+    ['7200, 0', 7200],
+    ['0,7200', 0],
+    ['abc', undefined],
+    ['-7200', undefined],
+    ['7200.0', undefined],
+    ['"60"', undefined],
+    ['', undefined],
+    ['abc, 60', undefined],
+    ['99999999999', 2_147_483_648],
+  ])('%j → %j', (value, expected) => expect(parseAge(value)).toBe(expected))
 })
 
 describe('requestUsability(facts, request, now, respect) — RFC 9111 §4.2, §5.2.1', () => {

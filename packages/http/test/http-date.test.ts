@@ -12,6 +12,15 @@ describe('parseHttpDate(value, now) — RFC 9110 §5.6.7', () => {
     ['rfc850 two-digit year more than 50 years ahead is last century', 'Friday, 01-Jan-76 00:00:00 GMT', Date.UTC(1976, 0, 1)],
     ['rfc850 two-digit year within 50 years is this century', 'Saturday, 01-Jan-50 00:00:00 GMT', Date.UTC(2050, 0, 1)],
     ['surrounding whitespace', '  Sun, 06 Nov 1994 08:49:37 GMT ', EXPECTED],
+    // RFC 9111 §4.2: "a cache recipient SHOULD match the field value case-insensitively".
+    ['RFC 9111 §4.2: upper-case day name', 'SUN, 06 Nov 1994 08:49:37 GMT', EXPECTED],
+    ['RFC 9111 §4.2: lower-case day name', 'sun, 06 Nov 1994 08:49:37 GMT', EXPECTED],
+    ['RFC 9111 §4.2: upper-case month', 'Sun, 06 NOV 1994 08:49:37 GMT', EXPECTED],
+    ['RFC 9111 §4.2: lower-case month', 'Sun, 06 nov 1994 08:49:37 GMT', EXPECTED],
+    ['RFC 9111 §4.2: mixed-case GMT', 'Sun, 06 Nov 1994 08:49:37 gMT', EXPECTED],
+    ['RFC 9111 §4.2: rfc850-date in upper case', 'SUNDAY, 06-NOV-94 08:49:37 GMT', EXPECTED],
+    ['RFC 9111 §4.2: asctime-date in lower case', 'sun nov  6 08:49:37 1994', EXPECTED],
+    ['asctime-date with a two-digit day', 'Thu Aug 18 02:01:18 2050', Date.UTC(2050, 7, 18, 2, 1, 18)],
   ]
   for (const [name, input, expected] of valid) {
     it(`accepts ${name}`, () => expect(parseHttpDate(input, NOW)).toBe(expected))
@@ -21,7 +30,16 @@ describe('parseHttpDate(value, now) — RFC 9110 §5.6.7', () => {
     ['a bare number (Expires: 0)', '0'],
     ['an ISO date', '1994-11-06T08:49:37Z'],
     ['a non-GMT zone', 'Sun, 06 Nov 1994 08:49:37 PST'],
-    ['lower-case month', 'Sun, 06 nov 1994 08:49:37 GMT'],
+    ['a negative number (Expires: -1)', '-1'],
+    ['RFC 9111 §4.2: a zone other than GMT (UTC)', 'Thu, 18 Aug 2050 02:01:18 UTC'],
+    ['a two-digit year in IMF-fixdate', 'Thu, 18 Aug 50 02:01:18 GMT'],
+    ['a missing comma', 'Thu 18 Aug 2050 02:01:18 GMT'],
+    ['doubled spaces', 'Thu, 18  Aug  2050 02:01:18 GMT'],
+    ['dashes in IMF-fixdate', 'Thu, 18-Aug-2050 02:01:18 GMT'],
+    ['periods in the time', 'Thu, 18 Aug 2050 02.01.18 GMT'],
+    ['a one-digit hour', 'Thu, 18 Aug 2050 2:01:18 GMT'],
+    ['an unknown day name', 'Sux, 06 Nov 1994 08:49:37 GMT'],
+    ['an unknown month', 'Sun, 06 Nox 1994 08:49:37 GMT'],
     ['31 February', 'Sun, 31 Feb 1994 08:49:37 GMT'],
     ['hour 24', 'Sun, 06 Nov 1994 24:00:00 GMT'],
     ['two dates joined (two Expires lines)', 'Sun, 06 Nov 1994 08:49:37 GMT, Sun, 06 Nov 1994 08:49:37 GMT'],

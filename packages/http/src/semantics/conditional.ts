@@ -1,6 +1,6 @@
-import fresh from 'fresh'
 import type { RequestHeaders } from '../types.js'
 import { requestHeader } from './headers.js'
+import { parseHttpDate } from './http-date.js'
 
 /** What a conditional GET/HEAD is evaluated against: the selected response's status and validators. */
 export interface Validators {
@@ -18,14 +18,21 @@ const ENTITY_TAG = /(W\/)?"([\x21\x23-\x7e\x80-\xff]*)"/g
  * - conditions apply only when the response would be a 2xx other than 206 (§13.2.1);
  * - If-None-Match with `*` matches any current representation, and a list matches by weak
  *   comparison (§13.1.2);
- * - If-Modified-Since, evaluated by `fresh`, only when there is no If-None-Match (§13.1.3).
+ * - If-Modified-Since only when there is no If-None-Match (§13.1.3): true when the stored
+ *   Last-Modified is at or before it. §13.1.3: "A recipient MUST ignore the If-Modified-Since
+ *   header field if the received field value is not a valid HTTP-date, [or] the field value has
+ *   more than one member", so an ISO date or a list is ignored (a full response);
+ *   dates are read as RFC 9111 §4.2 asks of caches (case-insensitively, GMT only).
+ *
+ * `now` places an obsolete rfc850-date's two-digit year in its century (RFC 9110 §5.6.7).
+ * Without it, such a date counts as invalid, and the full response is sent, which is always correct.
  *
  * @example
  * ```ts
  * isNotModified({ 'if-none-match': ' "a", W/"b"' }, { status: 200, etag: '"b"' }) // true
  * ```
  */
-export function isNotModified(headers: RequestHeaders, validators: Validators): boolean {
+export function isNotModified(headers: RequestHeaders, validators: Validators, now?: number): boolean {
   const { status } = validators
   if (status < 200 || status > 299 || status === 206) return false
   const noneMatch = requestHeader(headers, 'if-none-match')
@@ -35,8 +42,20 @@ export function isNotModified(headers: RequestHeaders, validators: Validators): 
   }
   const modifiedSince = requestHeader(headers, 'if-modified-since')
   if (modifiedSince === undefined || validators.lastModified === undefined) return false
-  // Only the date fields go to `fresh`: the request's Cache-Control is the engine's business.
-  return fresh({ 'if-modified-since': modifiedSince }, { 'last-modified': validators.lastModified })
+  const since = readDate(modifiedSince, now)
+  const lastModified = readDate(validators.lastModified, now)
+  if (since === undefined || lastModified === undefined) return false
+  return lastModified <= since
+}
+
+/** Two references a century apart: a date they read differently has a two-digit year. */
+const FIRST_REFERENCE = Date.UTC(2000, 0, 1)
+const SECOND_REFERENCE = Date.UTC(2100, 0, 1)
+
+function readDate(value: string, now: number | undefined): number | undefined {
+  if (now !== undefined) return parseHttpDate(value, now)
+  const first = parseHttpDate(value, FIRST_REFERENCE)
+  return first === parseHttpDate(value, SECOND_REFERENCE) ? first : undefined
 }
 
 /**

@@ -1,8 +1,10 @@
-import type { CacheControlDirectives } from './cache-control.js'
+import { MAX_DELTA_SECONDS, type CacheControlDirectives } from './cache-control.js'
+import { splitList } from './field-list.js'
+import { heuristicLifetime, type HeuristicPolicy } from './heuristic-freshness.js'
 import { parseHttpDate } from './http-date.js'
 
 /** Where a response's freshness lifetime came from. */
-export type FreshnessSource = 'no-cache' | 's-maxage' | 'max-age' | 'expires' | 'route' | 'none'
+export type FreshnessSource = 'no-cache' | 's-maxage' | 'max-age' | 'expires' | 'route' | 'heuristic' | 'none'
 
 export interface Freshness {
   lifetimeMs: number
@@ -20,13 +22,19 @@ export interface FreshnessInput {
   responseTime: number
   /** The route's configured TTL, used only when the response has no freshness information. */
   routeTtlMs?: number | undefined
+  /**
+   * Opt-in heuristic freshness (RFC 9111 §4.2.2), tried after the route TTL. Absent: no heuristic.
+   * `status` and `lastModified` are the response's.
+   */
+  heuristic?: { policy: HeuristicPolicy; status: number; lastModified: string | undefined } | undefined
 }
 
 /**
  * Freshness lifetime of a response in a shared cache (RFC 9111 §4.2.1): `s-maxage` over `max-age`
- * over `Expires - Date`. An invalid Expires means already stale. With none of them, the route's
- * TTL applies; there is no heuristic freshness (RFC 9111 §4.2.2 allows it, we choose not to).
- * `no-cache` (§5.2.2.4) makes the lifetime 0, so every reuse is revalidated first.
+ * over `Expires - Date`. An invalid Expires (`0`, `-1`, two dates) means already stale (§5.3).
+ * With none of them, the route's TTL applies, then, when `heuristic` is given, a lifetime from
+ * Last-Modified (RFC 9111 §4.2.2, see heuristicLifetime). `no-cache` (§5.2.2.4) makes the
+ * lifetime 0, so every reuse is revalidated first.
  *
  * @example
  * ```ts
@@ -49,6 +57,19 @@ export function freshnessLifetime(input: FreshnessInput): Freshness {
     return { lifetimeMs: Math.max(0, expires - (date ?? input.responseTime)), source: 'expires' }
   }
   if (input.routeTtlMs !== undefined) return { lifetimeMs: input.routeTtlMs, source: 'route' }
+  if (input.heuristic !== undefined) {
+    const { policy, status, lastModified } = input.heuristic
+    const lifetimeMs = heuristicLifetime({
+      status,
+      directives,
+      expires: input.expires,
+      date: input.date,
+      lastModified,
+      responseTime: input.responseTime,
+      policy,
+    })
+    if (lifetimeMs !== undefined) return { lifetimeMs, source: 'heuristic' }
+  }
   return { lifetimeMs: 0, source: 'none' }
 }
 
@@ -75,9 +96,31 @@ export function correctedInitialAge(input: AgeInput): number {
   const date = input.date === undefined ? undefined : parseHttpDate(input.date, input.responseTime)
   const apparentAge = date === undefined ? 0 : Math.max(0, input.responseTime - date)
   const responseDelay = Math.max(0, input.responseTime - input.requestTime)
-  // RFC 9111 §5.1: Age is a non-negative integer; an invalid value is ignored.
-  const ageValue = input.age !== undefined && /^\s*\d+\s*$/.test(input.age) ? Number(input.age) * 1000 : 0
+  const ageValue = (parseAge(input.age) ?? 0) * 1000
   return Math.max(apparentAge, ageValue + responseDelay)
+}
+
+/**
+ * The Age field value in seconds (RFC 9111 §5.1), or `undefined` when the field is absent or
+ * must be ignored. All Age lines joined (`7200, 0`) are one list:
+ * - "a cache encountering a message with a list-based Age field value SHOULD use the first
+ *   member of the field value, discarding subsequent ones";
+ * - "If the field value (after discarding additional members, as per above) is invalid (e.g.,
+ *   it contains something other than a non-negative integer), a cache SHOULD ignore the field",
+ *   so `-1, 7200` is ignored as a whole, not read as 7200;
+ * - §1.2.2: a value too large to represent is 2^31.
+ *
+ * @example
+ * ```ts
+ * parseAge('7200, 0') // 7200
+ * parseAge('abc, 60') // undefined
+ * ```
+ */
+export function parseAge(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  const first = splitList(value)[0]
+  if (first === undefined || !/^\d+$/.test(first)) return undefined
+  return Math.min(Number(first), MAX_DELTA_SECONDS)
 }
 
 /** The stored facts freshness decisions need. All instants are ms since epoch. */

@@ -1,23 +1,28 @@
 const MONTHS: ReadonlyMap<string, number> = new Map(
-  ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'].map((name, i) => [name, i])
+  ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'].map((name, i) => [name, i])
 )
 
+// RFC 9111 §4.2: "Although all date formats are specified to be case-sensitive, a cache recipient
+// SHOULD match the field value case-insensitively", hence the `i` flags. The zone stays GMT only:
+// "a cache recipient SHOULD consider a date with a zone abbreviation other than "GMT" to be invalid".
 /** RFC 9110 §5.6.7 IMF-fixdate: `Sun, 06 Nov 1994 08:49:37 GMT`. */
-const IMF_FIXDATE = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) ([A-Z][a-z]{2}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/
+const IMF_FIXDATE = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) ([a-z]{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/i
 /** RFC 9110 §5.6.7 obsolete rfc850-date: `Sunday, 06-Nov-94 08:49:37 GMT`. */
 const RFC850_DATE =
-  /^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\d{2})-([A-Z][a-z]{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) GMT$/
+  /^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\d{2})-([a-z]{3})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) GMT$/i
 /** RFC 9110 §5.6.7 obsolete asctime-date: `Sun Nov  6 08:49:37 1994`. */
-const ASCTIME_DATE = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([A-Z][a-z]{2}) ([ \d]\d) (\d{2}):(\d{2}):(\d{2}) (\d{4})$/
+const ASCTIME_DATE = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([a-z]{3}) ([ \d]\d) (\d{2}):(\d{2}):(\d{2}) (\d{4})$/i
 
 /**
- * Parses an HTTP-date strictly (RFC 9110 §5.6.7): the three formats recipients must accept and
- * nothing else, so `Expires: 0` or `Expires: tomorrow` is invalid rather than guessed at.
+ * Parses an HTTP-date (RFC 9110 §5.6.7) as a cache recipient does: the three formats recipients
+ * must accept and nothing else, so `Expires: 0` or `Expires: tomorrow` is invalid rather than
+ * guessed at; day names, month names and `GMT` match case-insensitively (RFC 9111 §4.2).
  * `now` only resolves the two-digit years of rfc850-date. Returns ms since epoch, or undefined.
  *
  * @example
  * ```ts
  * parseHttpDate('Sun, 06 Nov 1994 08:49:37 GMT', Date.now()) // 784111777000
+ * parseHttpDate('SUN, 06 NOV 1994 08:49:37 gmt', Date.now()) // 784111777000
  * parseHttpDate('0', Date.now())                             // undefined
  * ```
  */
@@ -56,7 +61,7 @@ function build(
   minutes: string | undefined,
   seconds: string | undefined
 ): number | undefined {
-  const monthIndex = MONTHS.get(month ?? '')
+  const monthIndex = MONTHS.get((month ?? '').toLowerCase())
   if (monthIndex === undefined) return undefined
   const parts = [year, day, hours, minutes, seconds].map((part) => Number(part?.trim()))
   const [y, d, h, m, s] = parts as [number, number, number, number, number]

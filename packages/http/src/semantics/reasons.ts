@@ -33,7 +33,10 @@ export const Reason = {
   HeadersTooLarge: 'headers-too-large',
   /** The request said no-store (RFC 9111 §5.2.1.5). */
   RequestNoStore: 'request-no-store',
-  /** The status is not in the statuses allow-list, or is 206/304. */
+  /**
+   * The status is 206 or 304; or one this cache does not understand (RFC 9111 §3); or, for a
+   * response without explicit freshness or `public`, not in the statuses allow-list.
+   */
   Status: 'status',
   NoStore: 'no-store',
   Private: 'private',

@@ -1,22 +1,9 @@
 import type { HeaderPairs } from '../types.js'
 import type { CacheControlDirectives } from './cache-control.js'
 import { Reason } from './reasons.js'
+import { NEVER_STORED_STATUSES, UNDERSTOOD_STATUSES } from './status-codes.js'
 
-/** RFC 9111 §3: we do not implement ranges, and a 304 is not a stored representation. Never changes. */
-export const NEVER_STORED_STATUSES: ReadonlySet<number> = new Set([206, 304])
-
-/**
- * RFC 9110 §15.1: statuses cacheable by default ("heuristically cacheable"), the default allow-list.
- * 206 is listed by the RFC but never stored (see NEVER_STORED_STATUSES). Changes only with the RFC.
- */
-export const DEFAULT_CACHEABLE_STATUSES: readonly number[] = [
-  200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501,
-]
-
-/** Statuses whose caching rules we implement, for must-understand (RFC 9111 §5.2.2.3). */
-const UNDERSTOOD_STATUSES: ReadonlySet<number> = new Set([
-  200, 203, 204, 300, 301, 302, 303, 307, 308, 404, 405, 410, 414, 501,
-])
+export { DEFAULT_CACHEABLE_STATUSES, NEVER_STORED_STATUSES, UNDERSTOOD_STATUSES } from './status-codes.js'
 
 export interface StorabilityInput {
   /** Request method; only GET responses are stored. */
@@ -36,7 +23,18 @@ export interface StorabilityInput {
   complete: boolean
   /** Body size in bytes; undefined while only the header section is known. */
   bodyBytes: number | undefined
+  /**
+   * Statuses stored when the response carries no explicit freshness (the lifetime comes from the
+   * app's `ttl`, a heuristic, or it is kept for a validator alone). With explicit freshness, any
+   * status in UNDERSTOOD_STATUSES may be stored too (RFC 9111 §3).
+   */
   statuses: ReadonlySet<number>
+  /**
+   * Whether the response has explicit freshness or is marked public (RFC 9111 §3). Omitted: read
+   * from `directives` and an Expires line in `headers`. A caller that follows a targeted field
+   * (RFC 9213 §2.2: Expires is then ignored) passes its own answer.
+   */
+  explicitFreshness?: boolean | undefined
   maxEntrySize: number
   /** Whether the response could ever be reused: some freshness, a validator or a stale window. */
   reusable: boolean
@@ -57,10 +55,15 @@ export function canStore(input: StorabilityInput): true | Reason {
   if (input.method !== 'GET') return input.method === 'HEAD' ? Reason.Head : Reason.Method
   // RFC 9111 §5.2.1.5: no-store in the request forbids storing the response too.
   if (input.requestNoStore) return Reason.RequestNoStore
-  if (NEVER_STORED_STATUSES.has(input.status) || !input.statuses.has(input.status)) return Reason.Status
-  // RFC 9111 §5.2.2.3: must-understand lets a cache that implements the status ignore no-store.
-  const understood = directives['must-understand'] === true && UNDERSTOOD_STATUSES.has(input.status)
-  if (directives['no-store'] === true && !understood) return Reason.NoStore
+  if (!storableStatus(input)) return Reason.Status
+  const understood = UNDERSTOOD_STATUSES.has(input.status)
+  if (directives['must-understand'] === true) {
+    // RFC 9111 §3: with must-understand, only "a cache that understands the response status code"
+    // may store it; §5.2.2.3: such a cache "SHOULD ignore the no-store directive".
+    if (!understood) return directives['no-store'] === true ? Reason.NoStore : Reason.Status
+  } else if (directives['no-store'] === true) {
+    return Reason.NoStore
+  }
   // RFC 9111 §5.2.2.7: a shared cache must not store private responses (qualified or not).
   if (directives.private === true) return Reason.Private
   let contentLength: string | undefined
@@ -84,6 +87,39 @@ export function canStore(input: StorabilityInput): true | Reason {
   if (input.bodyBytes !== undefined && input.bodyBytes > input.maxEntrySize) return Reason.TooLarge
   if (!input.reusable) return Reason.NoFreshness
   return true
+}
+
+/**
+ * Whether a response has explicit freshness or is marked public, the cases in which RFC 9111 §3
+ * lets a cache store any status it understands (not only the heuristically cacheable ones):
+ * `max-age`, `s-maxage`, an Expires field (even an invalid one, which means already expired,
+ * §5.3), or `public`.
+ *
+ * @example
+ * ```ts
+ * hasExplicitFreshness({ 'max-age': 60 }, [])               // true
+ * hasExplicitFreshness({}, [['expires', '0']])              // true
+ * hasExplicitFreshness({ 'must-revalidate': true }, [])     // false
+ * ```
+ */
+export function hasExplicitFreshness(directives: CacheControlDirectives, headers: HeaderPairs): boolean {
+  if (directives['max-age'] !== undefined || directives['s-maxage'] !== undefined || directives.public === true) {
+    return true
+  }
+  return headers.some(([name]) => name === 'expires')
+}
+
+/**
+ * RFC 9111 §3: 206 and 304 never; a status in the `statuses` list always (it is the app's list
+ * for lifetimes that do not come from the response); any other status only when the cache
+ * understands it and the response has explicit freshness or `public`.
+ */
+function storableStatus(input: StorabilityInput): boolean {
+  const { status } = input
+  if (NEVER_STORED_STATUSES.has(status)) return false
+  if (input.statuses.has(status)) return true
+  if (!UNDERSTOOD_STATUSES.has(status)) return false
+  return input.explicitFreshness ?? hasExplicitFreshness(input.directives, input.headers)
 }
 
 /**
