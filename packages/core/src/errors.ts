@@ -33,6 +33,12 @@ export type CachewireErrorCode =
  */
 export class CachewireError extends Error {
   readonly code: CachewireErrorCode
+  /**
+   * Set on an error emitted by a `Cache`: how many errors of the same kind (code and operation)
+   * were counted but not emitted in the second before this one. Error events are rate-limited to
+   * one per kind per second, so an outage does not flood a log.
+   */
+  suppressed?: number
   constructor(code: CachewireErrorCode, message: string, options?: ErrorCauseOptions) {
     super(message, options)
     this.name = new.target.name
@@ -77,10 +83,18 @@ export class StoreTimeoutError extends CachewireError {
   }
 }
 
-/** The circuit breaker is open, so the store was not asked. */
+/**
+ * Why a store call was not sent: a circuit breaker is open for that node and direction, the
+ * store's own queue is full, or the call waited in that queue longer than its bound.
+ */
+export type StoreUnavailableReason = 'breaker-open' | 'queue-full' | 'queue-timeout'
+
+/** The store was not asked (see `reason`). A read so skipped is a miss; a write, a dropped write. */
 export class StoreUnavailableError extends CachewireError {
-  constructor(message = 'store skipped: circuit breaker is open', options?: ErrorCauseOptions) {
+  readonly reason: StoreUnavailableReason
+  constructor(message = 'store skipped: circuit breaker is open', options?: ErrorCauseOptions & { reason?: StoreUnavailableReason }) {
     super('CACHEWIRE_STORE_UNAVAILABLE', message, options)
+    this.reason = options?.reason ?? 'breaker-open'
   }
 }
 
@@ -102,10 +116,13 @@ export class DecodeError extends CachewireError {
   }
 }
 
-/** The write-behind queue is full and its `onFull` policy is `'reject'`. */
+/**
+ * A bounded queue is full: the write-behind queue with `onFull: 'reject'`, or a cache's queue of
+ * invalidations waiting for the store (the invalidation then resolves `status: 'failed'`).
+ */
 export class QueueFullError extends CachewireError {
-  constructor(maxQueue: number) {
-    super('CACHEWIRE_QUEUE_FULL', `write-behind queue is full (maxQueue ${maxQueue}); the write was not acknowledged`)
+  constructor(maxQueue: number, message = `write-behind queue is full (maxQueue ${maxQueue}); the write was not acknowledged`) {
+    super('CACHEWIRE_QUEUE_FULL', message)
   }
 }
 
