@@ -1,0 +1,292 @@
+import type { Redis } from 'ioredis'
+import { StoreError, StoreUnavailableError, type StoreUnavailableReason } from '../errors.js'
+import { CircuitBreaker } from '../resilience/circuit-breaker.js'
+import { CommandLane } from '../resilience/command-lane.js'
+import { withDeadline } from '../resilience/deadline.js'
+import { emptyDropCounts, type BreakerDirection, type BreakerStatus, type StoreHealth, type StoreObserver } from '../resilience/store-health.js'
+import { isClusterRetry, isNodeFault } from './redis-errors.js'
+import type { RedisTopology } from './redis-topology.js'
+
+export interface RunnerOptions {
+  /** Deadline of each command, from the moment it holds a connection slot. */
+  timeoutMs: number
+  maxInFlight: number
+  maxQueue: number
+  queueTimeoutMs: number
+  /** Per node and direction; `false`: no breakers. */
+  breaker: { failureThreshold: number; breakDurationMs: number; maxBreakDurationMs: number } | false
+  /** Prefix of the store's own keys (the write probe's key lives under it). */
+  prefix: string
+}
+
+/** How a command goes: `guard: false` sends it even while its breaker is open (background invalidation retries). */
+export interface RunFlags {
+  guard?: boolean
+  /** This command's deadline instead of the store's `timeout` (commands of bulk work). */
+  timeoutMs?: number
+}
+
+/**
+ * Redirections seen while slots move are retried this often, this far apart (×1, ×2, ×3…): a
+ * reshard moves a slot in milliseconds to a few seconds; the slot map refresh a MOVED triggers
+ * usually lands in one round trip.
+ */
+const CLUSTER_RETRIES = 5
+const CLUSTER_RETRY_DELAY_MS = 25
+
+interface NodeState {
+  readonly node: string
+  readonly lane: CommandLane
+  readonly breakers: Record<BreakerDirection, CircuitBreaker> | undefined
+  /** The probe reply still outstanding per direction: one at a time, so probes never pile up behind a hung socket. */
+  readonly probing: Record<BreakerDirection, boolean>
+  readonly timers: Record<BreakerDirection, NodeJS.Timeout | undefined>
+}
+
+const DIRECTIONS: readonly BreakerDirection[] = ['read', 'write']
+
+function breakerOpen(direction: BreakerDirection, node: string): StoreUnavailableError {
+  return new StoreUnavailableError(`store skipped: Redis ${direction}s on ${node} are off (circuit breaker open)`, { reason: 'breaker-open' })
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref())
+
+/**
+ * Sends every RedisStore command: per node, a circuit breaker for reads and one for writes, a
+ * bounded queue in front of a bounded number of commands on the wire (so a deadline measures
+ * Redis, not the queue), and on a Cluster bounded retries of redirections. Open breakers are
+ * probed with a command of our own (PING for reads, a SET of a probe key for writes), never a
+ * user's; they close on a probe's answer, even a late one, and on the node's `ready`.
+ */
+export class RedisRunner {
+  readonly #topology: RedisTopology
+  readonly #options: RunnerOptions
+  readonly #nodes = new Map<string, NodeState>()
+  readonly #observers = new Set<StoreObserver>()
+  readonly #dropped = { read: emptyDropCounts(), write: emptyDropCounts() }
+  #closed = false
+
+  constructor(topology: RedisTopology, options: RunnerOptions) {
+    this.#topology = topology
+    this.#options = options
+    topology.onNodeReady((node) => this.#nodeReady(node))
+  }
+
+  /** Runs `command` for `fullKey` in `direction`. Rejects with the command's error, a `StoreTimeoutError` or a `StoreUnavailableError`. */
+  async run<T>(direction: BreakerDirection, fullKey: string, name: string, command: () => Promise<T>, flags: RunFlags = {}): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#send(this.#state(this.#topology.nodeOf(fullKey)), direction, name, command, flags)
+      } catch (error) {
+        if (!this.#topology.isCluster || attempt >= CLUSTER_RETRIES || !isClusterRetry(error)) throw error
+        if ((error as Error).message.startsWith('MOVED ')) this.#topology.refreshSlots()
+        await sleep(CLUSTER_RETRY_DELAY_MS * (attempt + 1))
+      }
+    }
+  }
+
+  /** Runs `command` on one named node (SCAN of one master). No Cluster retries: the caller knows the node. */
+  runOnNode<T>(direction: BreakerDirection, node: string, name: string, command: () => Promise<T>, flags: RunFlags = {}): Promise<T> {
+    return this.#send(this.#state(node), direction, name, command, flags)
+  }
+
+  /** Every master with its name (SCAN must visit each). */
+  masters(): Array<{ node: string; connection: Redis }> {
+    return this.#topology.masters()
+  }
+
+  health(): StoreHealth {
+    const breakers: BreakerStatus[] = []
+    let inFlight = 0
+    let queued = 0
+    for (const state of this.#nodes.values()) {
+      inFlight += state.lane.inFlight
+      queued += state.lane.queued
+      if (state.breakers === undefined) continue
+      for (const direction of DIRECTIONS) {
+        const breaker = state.breakers[direction]
+        breakers.push({ node: state.node, direction, state: breaker.state, retryInMs: breaker.retryInMs })
+      }
+    }
+    return {
+      breakers,
+      inFlight,
+      queued,
+      dropped: { read: { ...this.#dropped.read }, write: { ...this.#dropped.write } },
+    }
+  }
+
+  observe(observer: StoreObserver): () => void {
+    this.#observers.add(observer)
+    return () => this.#observers.delete(observer)
+  }
+
+  /** Reports a background fault (a lost connection of a client the store owns) to observers. */
+  fault(error: Error): void {
+    for (const observer of this.#observers) observer.fault(error)
+  }
+
+  close(): void {
+    this.#closed = true
+    for (const state of this.#nodes.values()) for (const direction of DIRECTIONS) clearTimeout(state.timers[direction])
+    this.#topology.close()
+  }
+
+  async #send<T>(state: NodeState, direction: BreakerDirection, name: string, command: () => Promise<T>, flags: RunFlags): Promise<T> {
+    const breaker = state.breakers?.[direction]
+    const guard = flags.guard !== false
+    if (guard && breaker !== undefined && breaker.state !== 'closed') throw this.#skip(direction, 'breaker-open', state.node)
+    const wait = state.lane.acquire(direction)
+    if (wait !== undefined) {
+      try {
+        await wait
+      } catch (error) {
+        this.#count(direction, error)
+        throw error
+      }
+      // The breaker may have opened while this call waited.
+      if (guard && breaker !== undefined && breaker.state !== 'closed') {
+        state.lane.release()
+        throw this.#skip(direction, 'breaker-open', state.node)
+      }
+    }
+    let reply: Promise<T>
+    try {
+      reply = command()
+    } catch (error) {
+      state.lane.release()
+      throw error
+    }
+    // The slot is held until Redis really answers (or the connection drops), not just until the deadline.
+    reply.then(
+      () => state.lane.release(),
+      () => state.lane.release()
+    )
+    try {
+      const value = await withDeadline(reply, flags.timeoutMs ?? this.#options.timeoutMs, name)
+      // Only a probe or a ready connection closes an open breaker: an unguarded delete that works
+      // while writes fail (out of memory) says nothing about writes in general.
+      if (breaker?.state === 'closed') breaker.success()
+      return value
+    } catch (error) {
+      // Failures of unguarded calls while the breaker is not closed are the probe's to judge.
+      if (breaker?.state === 'closed' && isNodeFault(error) && breaker.failure()) this.#opened(state, direction, error)
+      throw error
+    }
+  }
+
+  #state(node: string): NodeState {
+    let state = this.#nodes.get(node)
+    if (state === undefined) {
+      const { breaker, maxInFlight, maxQueue, queueTimeoutMs } = this.#options
+      const make = (settings: Exclude<RunnerOptions['breaker'], false>): CircuitBreaker =>
+        new CircuitBreaker({
+          failureThreshold: settings.failureThreshold,
+          breakDuration: settings.breakDurationMs,
+          maxBreakDuration: settings.maxBreakDurationMs,
+          clock: () => performance.now(),
+        })
+      state = {
+        node,
+        lane: new CommandLane({ maxInFlight, maxQueue, queueTimeoutMs }),
+        breakers: breaker === false ? undefined : { read: make(breaker), write: make(breaker) },
+        probing: { read: false, write: false },
+        timers: { read: undefined, write: undefined },
+      }
+      this.#nodes.set(node, state)
+    }
+    return state
+  }
+
+  /** A call not sent because its breaker is open: counted, and the error to reject with. */
+  #skip(direction: BreakerDirection, reason: StoreUnavailableReason, node: string): StoreUnavailableError {
+    this.#dropped[direction][reason]++
+    return breakerOpen(direction, node)
+  }
+
+  #count(direction: BreakerDirection, error: unknown): void {
+    if (error instanceof StoreUnavailableError) this.#dropped[direction][error.reason]++
+  }
+
+  #opened(state: NodeState, direction: BreakerDirection, cause: unknown): void {
+    const breaker = state.breakers?.[direction] as CircuitBreaker
+    // Counted by #send when each waiter's rejection reaches it.
+    state.lane.rejectWaiting(direction, () => breakerOpen(direction, state.node))
+    const message = `Redis ${direction}s on ${state.node} are skipped for ${breaker.openForMs} ms: ${cause instanceof Error ? cause.message : String(cause)}`
+    this.fault(new StoreUnavailableError(message, { reason: 'breaker-open', cause }))
+    this.#scheduleProbe(state, direction)
+  }
+
+  #scheduleProbe(state: NodeState, direction: BreakerDirection): void {
+    if (this.#closed || state.probing[direction] || state.timers[direction] !== undefined) return
+    const breaker = state.breakers?.[direction]
+    if (breaker === undefined || breaker.state === 'closed') return
+    const timer = setTimeout(() => {
+      state.timers[direction] = undefined
+      this.#probe(state, direction)
+    }, breaker.retryInMs)
+    timer.unref()
+    state.timers[direction] = timer
+  }
+
+  #probe(state: NodeState, direction: BreakerDirection): void {
+    const breaker = state.breakers?.[direction]
+    if (this.#closed || breaker === undefined || breaker.state === 'closed') return
+    const connection = this.#topology.connection(state.node)
+    if (connection === undefined) {
+      // No longer a master (failed over, resharded away): no key maps here, nothing to probe.
+      if (state.lane.inFlight === 0 && state.lane.queued === 0) this.#nodes.delete(state.node)
+      return
+    }
+    if (!breaker.allow()) {
+      this.#scheduleProbe(state, direction)
+      return
+    }
+    state.probing[direction] = true
+    const reply = this.#probeCommand(connection, state.node, direction)
+    // A late answer still counts: a frozen Redis answers the probe the moment it thaws.
+    reply.then(
+      () => this.#recover(state, direction),
+      () => {}
+    )
+    void withDeadline(reply, this.#options.timeoutMs, `${direction} probe`).catch((error: unknown) => {
+      if (breaker.state === 'closed') return
+      breaker.failure()
+      this.fault(new StoreError(`${direction} probe of ${state.node}`, error))
+    })
+    // The next probe waits for this one's reply: behind a hung socket it would only queue.
+    void reply
+      .catch(() => {})
+      .finally(() => {
+        state.probing[direction] = false
+        this.#scheduleProbe(state, direction)
+      })
+  }
+
+  #probeCommand(connection: Redis, node: string, direction: BreakerDirection): Promise<unknown> {
+    try {
+      if (direction === 'read') return connection.ping()
+      const key = this.#topology.probeKey(node, this.#options.prefix)
+      if (key === undefined) return connection.ping()
+      return connection.set(key, '1', 'PX', 60_000)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  #recover(state: NodeState, direction: BreakerDirection): void {
+    const breaker = state.breakers?.[direction]
+    if (breaker === undefined || breaker.state === 'closed') return
+    breaker.close()
+    clearTimeout(state.timers[direction])
+    state.timers[direction] = undefined
+    for (const observer of this.#observers) observer.recovered()
+  }
+
+  /** A connection that has just become ready answers: both directions get another chance at once. */
+  #nodeReady(node: string): void {
+    const state = this.#nodes.get(node)
+    if (state === undefined) return
+    for (const direction of DIRECTIONS) this.#recover(state, direction)
+  }
+}
