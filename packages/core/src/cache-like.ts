@@ -1,5 +1,5 @@
 import type { WrapOptions } from './patterns/wrap.js'
-import type { SetOptions } from './types.js'
+import type { InvalidationResult, SetOptions } from './types.js'
 
 /**
  * The part of a `Cache` that the data patterns (`cached`, `writeThrough`, `WriteBehind`) use. A
@@ -16,6 +16,6 @@ import type { SetOptions } from './types.js'
 export interface CacheLike {
   get<T = unknown>(key: string): Promise<T | undefined>
   set(key: string, value: unknown, options?: SetOptions): Promise<boolean>
-  delete(key: string): Promise<boolean>
+  delete(key: string): Promise<InvalidationResult>
   wrap<T>(key: string, loader: () => T | Promise<T>, options?: WrapOptions<T>): Promise<T>
 }

@@ -1,47 +1,43 @@
-import { EventEmitter } from 'node:events'
 import { assertKey, assertOptions, assertTags } from './arguments.js'
 import { InvalidArgumentError } from './errors.js'
 import { parseDuration, type Duration } from './duration.js'
-import { escapeGlob } from './glob.js'
-import { NamespaceKeys } from './namespaces.js'
-import { CacheReads, DecodedValues } from './reads.js'
-import { encodeValue } from './serializers.js'
-import { StatsCounters } from './stats.js'
-import { resolveCacheOptions, type CacheOptions } from './options.js'
-import { SingleFlight } from './patterns/single-flight.js'
 import {
-  CacheAside,
-  LoaderDurations,
-  type WrapContext,
-  type WrapHost,
-  type WrapOptions,
-} from './patterns/wrap.js'
+  clearInvalidation,
+  keyInvalidation,
+  namespaceInvalidation,
+  patternInvalidation,
+  tagInvalidation,
+  type InvalidationContext,
+} from './invalidations.js'
+import { NamespaceKeys } from './namespaces.js'
+import { CacheReads } from './reads.js'
+import { encodeValue } from './serializers.js'
+import { resolveCacheOptions, type CacheOptions } from './options.js'
+import { CacheAside, type WrapHost, type WrapOptions } from './patterns/wrap.js'
 import { acquireStoreLock, type LockHandle } from './patterns/lock.js'
 import { cached, type CachedOptions } from './patterns/cached.js'
 import { writeThrough } from './patterns/write-through.js'
 import { WriteBehind, type WriteBehindOptions } from './patterns/write-behind.js'
-import { StoreCalls } from './resilience/store-call.js'
-import type { CacheEvents, CacheStats, SetOptions, Store } from './types.js'
+import { cacheStats, createShared, type Shared } from './cache-shared.js'
+import type {
+  BoundedSetResult,
+  CacheEvents,
+  CacheStats,
+  InvalidationResult,
+  SetOptions,
+  Store,
+} from './types.js'
 
 const SET_OPTIONS = ['ttl', 'tags'] as const
 const TTL_ONLY = ['ttl'] as const
-
-/** What a cache and every namespace view of it share. */
-interface Shared {
-  store: Store
-  defaultTtlMs: number
-  stats: StatsCounters
-  calls: StoreCalls
-  values: DecodedValues
-  events: EventEmitter<CacheEvents>
-  wrap: WrapContext
-}
+const BOUNDED_SET_OPTIONS = ['max', 'ttl'] as const
 
 /**
  * The cache facade over a `Store`: typed get/set, TTLs as durations (`'30s'`, `'5 minutes'`),
  * tags, namespaces, cache-aside with single-flight, stats and events. It fails open: a store
  * error or timeout is a miss (or a skipped write) plus an `error` event, never an exception on
- * the read path.
+ * the read path. Invalidations resolve an `InvalidationResult`: one the store cannot take now is
+ * queued and retried until applied, never dropped silently.
  *
  * @example
  * ```ts
@@ -67,27 +63,15 @@ export class Cache {
       this.#shared = options.shared
       this.#namespace = options.namespace
     } else {
-      const resolved = resolveCacheOptions(options)
-      const stats = new StatsCounters()
-      const events = new EventEmitter<CacheEvents>()
-      this.#shared = {
-        store: resolved.store,
-        defaultTtlMs: resolved.defaultTtlMs,
-        stats,
-        calls: new StoreCalls(resolved.breaker, stats, events),
-        values: new DecodedValues(),
-        events,
-        wrap: {
-          flights: new SingleFlight(),
-          loaderDurations: new LoaderDurations(),
-          clock: resolved.clock,
-          timer: resolved.timer,
-          random: resolved.random,
-        },
-      }
+      this.#shared = createShared(resolveCacheOptions(options))
       this.#namespace = undefined
     }
-    this.#keys = new NamespaceKeys(this.#namespace, this.#shared.store, this.#shared.calls)
+    this.#keys = new NamespaceKeys(
+      this.#namespace,
+      this.#shared.store,
+      this.#shared.calls,
+      this.#shared.pendingVersions
+    )
     this.#reads = new CacheReads(this.#shared, this.#keys)
     this.#aside = new CacheAside(this.#wrapHost(), this.#shared.wrap)
   }
@@ -175,37 +159,41 @@ export class Cache {
     return stored
   }
 
-  async delete(key: string): Promise<boolean> {
+  /**
+   * Removes one key. Resolves `{ status: 'applied', removed: 1 }` (or `removed: 0` when there was
+   * nothing), or `queued` when the store cannot be reached now: the delete is retried until
+   * applied, and reads of the key here miss meanwhile. See `InvalidationResult`.
+   */
+  async delete(key: string): Promise<InvalidationResult> {
     assertKey(key, 'key')
     const storeKey = await this.#keys.storeKey(key)
-    if (storeKey === undefined) return false
-    const removed = await this.#call('delete', () => this.#shared.store.delete(storeKey), false)
-    if (removed) {
-      this.#shared.stats.deletes++
-      this.#shared.events.emit('delete', { key })
-    }
-    return removed
+    return this.#shared.invalidations.submit(
+      keyInvalidation(this.#invalidationContext(), this.#keys, key, storeKey)
+    )
   }
 
   async has(key: string): Promise<boolean> {
     assertKey(key, 'key')
     const storeKey = await this.#keys.storeKey(key)
-    if (storeKey === undefined) return false
+    if (storeKey === undefined || this.#shared.invalidations.hides(storeKey)) return false
     return this.#call('has', () => this.#shared.store.has(storeKey), false)
   }
 
-  /** Removes every entry filed under any of `tags`, on every process sharing the store. */
-  async invalidateTags(tags: readonly string[]): Promise<number> {
+  /**
+   * Removes every entry filed under any of `tags`, on every process sharing the store. Resolves
+   * `applied` with the count the store reported, or `queued` when the store cannot be reached now
+   * (retried in order until applied; a tiered store's L1 copies are dropped at once).
+   *
+   * @example
+   * ```ts
+   * const { status, removed } = await cache.invalidateTags(['users'])
+   * if (status !== 'applied') console.warn(`purge ${status}`) // 'queued': applied once the store is back
+   * ```
+   */
+  async invalidateTags(tags: readonly string[]): Promise<InvalidationResult> {
     assertTags(tags)
-    if (tags.length === 0) return 0
-    const removed = await this.#call(
-      'invalidateTags',
-      () => this.#shared.store.invalidateTags(tags),
-      0
-    )
-    this.#shared.stats.deletes += removed
-    this.#shared.events.emit('invalidate', { tags, removed })
-    return removed
+    if (tags.length === 0) return { status: 'applied', removed: 0 }
+    return this.#shared.invalidations.submit(tagInvalidation(this.#invalidationContext(), tags))
   }
 
   /**
@@ -229,20 +217,17 @@ export class Cache {
     )
   }
 
-  /** Removes every key (of this namespace) matching a glob, by SCAN on Redis: never KEYS. */
-  async deletePattern(pattern: string): Promise<number> {
+  /**
+   * Removes every key (of this namespace) matching a glob, by SCAN on Redis: never KEYS. Resolves
+   * an `InvalidationResult` (queued and retried when the store cannot be reached now).
+   */
+  async deletePattern(pattern: string): Promise<InvalidationResult> {
     if (typeof pattern !== 'string' || pattern.length === 0)
       throw new InvalidArgumentError('pattern', 'a non-empty glob', pattern)
     const prefix = await this.#keys.storePrefix()
-    if (prefix === undefined) return 0
-    const removed = await this.#call(
-      'deletePattern',
-      () => this.#shared.store.deletePattern(escapeGlob(prefix) + pattern),
-      0
+    return this.#shared.invalidations.submit(
+      patternInvalidation(this.#invalidationContext(), this.#keys, pattern, prefix)
     )
-    this.#shared.stats.deletes += removed
-    this.#shared.events.emit('invalidate', { pattern, removed })
-    return removed
   }
 
   /**
@@ -267,11 +252,50 @@ export class Cache {
     )
   }
 
-  /** Root cache: empties the store. Namespace view: invalidates the namespace. */
-  async clear(): Promise<void> {
+  /**
+   * Root cache: empties the store. Namespace view: invalidates the namespace. Resolves an
+   * `InvalidationResult`; while a `clear` is queued, every read here misses.
+   */
+  async clear(): Promise<InvalidationResult> {
     if (this.#namespace !== undefined) return this.invalidate()
-    await this.#call('clear', () => this.#shared.store.clear(), undefined)
-    this.#shared.events.emit('invalidate', { pattern: '*', removed: 0 })
+    return this.#shared.invalidations.submit(clearInvalidation(this.#invalidationContext()))
+  }
+
+  /**
+   * Adds `member` to the set under `key` if it has fewer than `max` live members, atomically (on
+   * Redis, one Lua script on one key, so concurrent processes never push it past `max`). A member
+   * lives `ttl` from its last add (default: the cache's `defaultTtl`); adding a present member
+   * renews it. For caps such as "at most 32 variants of one URL". Resolves `undefined` when the
+   * store cannot be reached or cannot do it, so the caller decides how to fail.
+   *
+   * @example
+   * ```ts
+   * const slot = await cache.addToBoundedSet('variants:/products', 'accept-language=fr', { max: 32, ttl: '10m' })
+   * if (slot?.member === true) await cache.set('/products|fr', body) // within the cap
+   * ```
+   */
+  async addToBoundedSet(
+    key: string,
+    member: string,
+    options: { max: number; ttl?: Duration }
+  ): Promise<BoundedSetResult | undefined> {
+    assertKey(key, 'key')
+    assertKey(member, 'member')
+    assertOptions(options, BOUNDED_SET_OPTIONS)
+    const { max } = options
+    if (!Number.isSafeInteger(max) || max < 1)
+      throw new InvalidArgumentError('max', 'a positive integer', max)
+    const ttlMs = this.#ttlMs(options.ttl)
+    const store = this.#shared.store
+    const add = store.addToBoundedSet
+    if (add === undefined) return undefined
+    const storeKey = await this.#keys.storeKey(key)
+    if (storeKey === undefined) return undefined
+    return this.#call(
+      'addToBoundedSet',
+      () => add.call(store, storeKey, member, max, ttlMs),
+      undefined
+    )
   }
 
   /**
@@ -331,18 +355,47 @@ export class Cache {
     return new WriteBehind<T>(this, options)
   }
 
-  /** Counters since the cache was built, plus entries and bytes where the store can tell. */
+  /**
+   * Counters since the cache was built, entries and bytes where the store can tell, and the
+   * store's health where it has one (Redis): each breaker, pending operations, dropped calls.
+   */
   stats(): CacheStats {
-    return this.#shared.stats.snapshot(this.#shared.store.size?.(), this.#shared.calls.breakerState)
+    return cacheStats(this.#shared)
   }
 
-  /** Closes the store (connections the store opened itself). */
+  /**
+   * Waits until no invalidation is queued (retrying now), or `invalidationQueue.closeTimeout`
+   * (5 s) has passed. Resolves whether the queue drained, and how many are still queued.
+   */
+  async whenIdle(): Promise<{ drained: boolean; pending: number }> {
+    const { invalidations, closeTimeoutMs } = this.#shared
+    const drained = await invalidations.idle(closeTimeoutMs)
+    return { drained, pending: invalidations.size }
+  }
+
+  /**
+   * Applies queued invalidations (waiting up to `invalidationQueue.closeTimeout`), then closes
+   * the store (connections the store opened itself). Invalidations still queued then are lost,
+   * and said so in an `error` event.
+   */
   async close(): Promise<void> {
-    await this.#shared.store.close?.()
+    const { invalidations, calls, store, unobserve } = this.#shared
+    const { pending } = await this.whenIdle()
+    if (pending > 0)
+      calls.report(
+        calls.wrap('close', new Error(`${pending} queued invalidations were not applied before close`))
+      )
+    invalidations.close()
+    unobserve()
+    await store.close?.()
   }
 
-  /** Invalidates this namespace view in O(1). Throws on the root cache; use `clear()` there. */
-  async invalidate(): Promise<void> {
+  /**
+   * Invalidates this namespace view in O(1): this process moves to a new version at once, and
+   * every process sharing the store once the store has it (`queued` until then). Throws on the
+   * root cache; use `clear()` there.
+   */
+  async invalidate(): Promise<InvalidationResult> {
     const namespace = this.#namespace
     if (namespace === undefined)
       throw new InvalidArgumentError(
@@ -350,8 +403,9 @@ export class Cache {
         'called on a namespace view (cache.namespace(name))',
         'the root cache'
       )
-    await this.#keys.renew()
-    this.#shared.events.emit('invalidate', { namespace, removed: 0 })
+    return this.#shared.invalidations.submit(
+      namespaceInvalidation(this.#invalidationContext(), this.#keys, namespace)
+    )
   }
 
   /** What cache-aside reads and writes through: this view's own methods. */
@@ -370,6 +424,11 @@ export class Cache {
     const store = this.#shared.store
     const storeKey = store.acquireLock === undefined ? undefined : await this.#keys.storeKey(name)
     return acquireStoreLock(store, storeKey, ttlMs, this.#shared.calls)
+  }
+
+  #invalidationContext(): InvalidationContext {
+    const { store, stats, events } = this.#shared
+    return { store, stats, events }
   }
 
   #ttlMs(ttl: Duration | undefined): number {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { StoreUnavailableError } from './errors.js'
 import type { StoreCalls } from './resilience/store-call.js'
 import type { Store } from './types.js'
 
@@ -18,17 +19,26 @@ export class NamespaceKeys {
   readonly #namespace: string | undefined
   readonly #store: Store
   readonly #calls: StoreCalls
+  readonly #pending: Map<string, string>
 
-  constructor(namespace: string | undefined, store: Store, calls: StoreCalls) {
+  /**
+   * `pending` holds, per namespace, a version this process has moved to but could not yet write
+   * to the store (the invalidation is queued): this process uses it at once, so it never reads
+   * the namespace's old entries again, and the queue writes it when the store answers.
+   */
+  constructor(namespace: string | undefined, store: Store, calls: StoreCalls, pending: Map<string, string>) {
     this.#namespace = namespace
     this.#store = store
     this.#calls = calls
+    this.#pending = pending
   }
 
   /** The store key without I/O, or undefined when a namespace version is not known synchronously. */
   storeKeySync(key: string): string | undefined {
     const namespace = this.#namespace
     if (namespace === undefined) return key
+    const pending = this.#pending.get(namespace)
+    if (pending !== undefined) return `${namespace}@${pending}:${key}`
     const version = this.#store.getSync?.(namespaceVersionKey(namespace))
     if (version === undefined) return undefined
     return `${namespace}@${latin1(version)}:${key}`
@@ -44,6 +54,8 @@ export class NamespaceKeys {
   async storePrefix(): Promise<string | undefined> {
     const namespace = this.#namespace
     if (namespace === undefined) return ''
+    const pending = this.#pending.get(namespace)
+    if (pending !== undefined) return `${namespace}@${pending}:`
     const versionKey = namespaceVersionKey(namespace)
     const store = this.#store
     let bytes = await this.#calls.call('get', () => store.get(versionKey), null)
@@ -61,17 +73,33 @@ export class NamespaceKeys {
     return `${namespace}@${latin1(bytes)}:`
   }
 
-  /** Moves the namespace to a new version, so none of its old keys is found again. No-op for the root cache. */
-  async renew(): Promise<void> {
+  /** The store key, or a rejection when the namespace version cannot be read (for invalidations, which retry). */
+  async storeKeyOrThrow(key: string): Promise<string> {
+    return (await this.storePrefixOrThrow()) + key
+  }
+
+  async storePrefixOrThrow(): Promise<string> {
+    const prefix = await this.storePrefix()
+    if (prefix === undefined) throw new StoreUnavailableError(`store skipped: the version of namespace ${JSON.stringify(this.#namespace)} cannot be read`)
+    return prefix
+  }
+
+  /**
+   * Moves this process to a new version of the namespace at once, so none of its old keys is
+   * found here again; `commitRenew` writes it for every process. No-op for the root cache.
+   */
+  beginRenew(): void {
+    if (this.#namespace !== undefined) this.#pending.set(this.#namespace, newVersion())
+  }
+
+  /** Writes the version `beginRenew` moved to (the latest, if it ran twice); rejects when the store cannot be reached. */
+  async commitRenew(): Promise<void> {
     const namespace = this.#namespace
     if (namespace === undefined) return
-    const versionKey = namespaceVersionKey(namespace)
-    await this.#calls.call(
-      'set',
-      () =>
-        this.#store.set(versionKey, Buffer.from(newVersion()), { ttlMs: NAMESPACE_VERSION_TTL_MS }),
-      undefined
-    )
+    const version = this.#pending.get(namespace)
+    if (version === undefined) return
+    await this.#store.set(namespaceVersionKey(namespace), Buffer.from(version), { ttlMs: NAMESPACE_VERSION_TTL_MS })
+    if (this.#pending.get(namespace) === version) this.#pending.delete(namespace)
   }
 }
 

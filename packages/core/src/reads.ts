@@ -2,6 +2,7 @@ import type { EventEmitter } from 'node:events'
 import { CachewireError, DecodeError } from './errors.js'
 import { decodeValue } from './serializers.js'
 import type { NamespaceKeys } from './namespaces.js'
+import type { InvalidationQueue } from './resilience/invalidation-queue.js'
 import type { StoreCalls } from './resilience/store-call.js'
 import type { StatsCounters } from './stats.js'
 import type { CacheEvents, Store } from './types.js'
@@ -13,6 +14,8 @@ export interface ReadContext {
   readonly values: DecodedValues
   readonly stats: StatsCounters
   readonly events: EventEmitter<CacheEvents>
+  /** Purges waiting for the store: what they remove is a miss meanwhile. */
+  readonly invalidations: InvalidationQueue
 }
 
 /**
@@ -51,7 +54,7 @@ export class CacheReads {
   async get<T>(key: string): Promise<T | undefined> {
     const { store, calls } = this.#context
     const storeKey = await this.#keys.storeKey(key)
-    if (storeKey === undefined) return this.#miss(key)
+    if (storeKey === undefined || this.#context.invalidations.hides(storeKey)) return this.#miss(key)
     const bytes = await calls.call('get', () => store.get(storeKey), undefined)
     if (bytes === undefined) return this.#miss(key)
     let value: unknown
@@ -70,7 +73,7 @@ export class CacheReads {
     const store = this.#context.store
     if (store.getSync === undefined || store.syncReads === undefined) return undefined
     const storeKey = this.#keys.storeKeySync(key)
-    if (storeKey === undefined) return undefined
+    if (storeKey === undefined || this.#context.invalidations.hides(storeKey)) return undefined
     const bytes = store.getSync(storeKey)
     if (bytes === undefined) {
       if (store.syncReads !== 'complete') return undefined
@@ -96,7 +99,7 @@ export class CacheReads {
       return value === undefined ? undefined : { value, ttlMs: Infinity }
     }
     const storeKey = await this.#keys.storeKey(key)
-    if (storeKey === undefined) return undefined
+    if (storeKey === undefined || this.#context.invalidations.hides(storeKey)) return undefined
     const found = await calls.call('get', () => getWithTtl.call(store, storeKey), undefined)
     if (found === undefined) return this.#miss(key)
     try {

@@ -1,4 +1,5 @@
 import type { Duration } from './duration.js'
+import type { BreakerStatus, DropCounts, StoreHealth, StoreObserver } from './resilience/store-health.js'
 /**
  * The storage contract. A Store keeps opaque bytes under string keys, each with a TTL, and
  * knows which keys carry which tags. Everything above it (serialisation, namespaces, stats,
@@ -14,7 +15,7 @@ export interface Store {
   /** Stores bytes for `ttlMs` milliseconds (always > 0) and records the key under each tag. */
   set(key: string, value: Uint8Array, options: StoreSetOptions): Promise<void>
   /** Removes one key; resolves `true` when something was removed. */
-  delete(key: string): Promise<boolean>
+  delete(key: string, options?: StoreInvalidationOptions): Promise<boolean>
   /** Whether a live value is stored under `key`, without reading it. */
   has(key: string): Promise<boolean>
   /**
@@ -22,12 +23,12 @@ export interface Store {
    * Work is proportional to the number of keys under those tags, never to the whole store.
    * Resolves the number of keys removed.
    */
-  invalidateTags(tags: readonly string[]): Promise<number>
+  invalidateTags(tags: readonly string[], options?: StoreInvalidationOptions): Promise<number>
   /**
    * Removes every key matching a glob (`*`, `?`, `[...]`, as Redis MATCH understands it).
    * Resolves the number of keys removed.
    */
-  deletePattern(pattern: string): Promise<number>
+  deletePattern(pattern: string, options?: StoreInvalidationOptions): Promise<number>
   /**
    * Atomically adds `by` to the integer stored under `key` (0 when absent) and resolves the new
    * value. The TTL is set when the key is created and left alone afterwards, like Redis INCRBY
@@ -35,7 +36,7 @@ export interface Store {
    */
   increment(key: string, by: number, ttlMs: number): Promise<number>
   /** Removes everything this store owns (for Redis: every key under its prefix). */
-  clear(): Promise<void>
+  clear(options?: StoreInvalidationOptions): Promise<void>
   /**
    * Reads without I/O, for hot paths. Resolves nothing asynchronously: `undefined` means "not
    * available synchronously"; whether that is a definite miss is said by `syncReads`.
@@ -51,7 +52,13 @@ export interface Store {
   /** How many live keys are filed under any of `tags`, removing nothing (a purge dry run). */
   countTagged?(tags: readonly string[]): Promise<number>
   /** Like `invalidateTags`, but resolves the keys it removed, so peers can evict their own copies. */
-  invalidateTagsReturningKeys?(tags: readonly string[]): Promise<readonly string[]>
+  invalidateTagsReturningKeys?(tags: readonly string[], options?: StoreInvalidationOptions): Promise<readonly string[]>
+  /**
+   * Adds `member` to the set under `key` unless the set already holds `max` live members, in one
+   * atomic step (Redis: one Lua script on one key). A member lives `ttlMs` from its last add; the
+   * set lives as long as its longest-lived member. See `Cache.addToBoundedSet`.
+   */
+  addToBoundedSet?(key: string, member: string, max: number, ttlMs: number): Promise<BoundedSetResult>
   /**
    * Takes a lock for `ttlMs` if nobody holds it (Redis: SET NX PX with a random token). Resolves
    * whether it was taken. Used for fill locks across processes.
@@ -61,8 +68,21 @@ export interface Store {
   releaseLock?(key: string, token: string): Promise<boolean>
   /** Entry count and bytes held, where the store can tell cheaply. */
   size?(): StoreSize | undefined
+  /** The store's breakers, its own queue and what it dropped, for a store that has them (Redis). */
+  health?(): StoreHealth | undefined
+  /** Tells `observer` of background faults and recoveries; returns the function that stops it. */
+  observe?(observer: StoreObserver): () => void
   /** Releases connections or timers the store created itself. */
   close?(): Promise<void>
+}
+
+/** How an invalidation reaches a store. */
+export interface StoreInvalidationOptions {
+  /**
+   * A retry of an invalidation that failed before, run in the background by the cache's queue:
+   * the store should try even where it would skip a request-path call (an open circuit breaker).
+   */
+  retry?: boolean | undefined
 }
 
 export interface StoreSetOptions {
@@ -92,6 +112,39 @@ export interface SetOptions {
   tags?: readonly string[] | undefined
 }
 
+/**
+ * What an invalidation (`invalidateTags`, `delete`, `deletePattern`, a namespace's `invalidate`,
+ * `clear`) did:
+ * - `applied`: the store removed the entries; `removed` is how many it reported.
+ * - `queued`: the store could not be reached; the invalidation waits in the cache's bounded queue
+ *   and is retried, in order, until applied (`invalidation-applied` event). Local copies (a tiered
+ *   store's L1) are already gone, and this process reads none of the purged entries meanwhile.
+ * - `failed`: not applied and not queued (the queue is full); an `error` event says why.
+ */
+export interface InvalidationResult {
+  status: 'applied' | 'queued' | 'failed'
+  /** Entries removed, as the store reported them; 0 unless `applied`. */
+  removed: number
+}
+
+/** What `addToBoundedSet` did. */
+export interface BoundedSetResult {
+  /** This call added the member (it was absent and the set had room). */
+  added: boolean
+  /** The member is in the set now: just added, or there already (its lifetime renewed). */
+  member: boolean
+  /** Live members after the call. */
+  size: number
+}
+
+/** Which invalidation a queue event is about. */
+export type InvalidationTarget =
+  | { kind: 'tags'; tags: readonly string[] }
+  | { kind: 'delete'; key: string }
+  | { kind: 'pattern'; pattern: string }
+  | { kind: 'namespace'; namespace: string }
+  | { kind: 'clear' }
+
 /** Payloads of the events a `Cache` emits. */
 export interface CacheEvents {
   hit: [event: { key: string }]
@@ -99,6 +152,11 @@ export interface CacheEvents {
   set: [event: { key: string; ttlMs: number; bytes: number }]
   delete: [event: { key: string }]
   invalidate: [event: { tags?: readonly string[]; pattern?: string; namespace?: string; removed: number }]
+  /** The store could not be reached: the invalidation waits in the queue (`queued` long now). */
+  'invalidation-queued': [event: { target: InvalidationTarget; queued: number; error: Error }]
+  /** A queued invalidation was applied at last, `delayMs` after it was asked for. */
+  'invalidation-applied': [event: { target: InvalidationTarget; removed: number; attempts: number; delayMs: number }]
+  /** Rate-limited: one per kind (code and operation) per second; `error.suppressed` counts the rest. */
   error: [error: Error]
 }
 
@@ -111,7 +169,7 @@ export interface CacheStats {
   deletes: number
   errors: number
   timeouts: number
-  /** Reads and writes skipped because the circuit breaker was open. */
+  /** Calls the store did not send (a breaker open, its queue full or too slow): misses and dropped writes. */
   skipped: number
   /** Entries held, when the store can tell (the memory store can; Redis cannot cheaply). */
   entries: number | undefined
@@ -119,7 +177,16 @@ export interface CacheStats {
   bytes: number | undefined
   /** Entries evicted to make room, when the store can tell (the memory store can). */
   evictions: number | undefined
+  /** The worst state among the store's breakers (`'closed'` for a store without breakers). */
   breaker: 'closed' | 'open' | 'half-open'
+  /** Each breaker of the store: one per node and direction (reads, writes). Empty for a store without breakers. */
+  breakers: readonly BreakerStatus[]
+  /** Store operations not finished: commands on the wire, commands in the store's queue, and queued invalidations. */
+  pendingOperations: number
+  /** Invalidations waiting to be retried (see `InvalidationResult`). */
+  queuedInvalidations: number
+  /** Calls the store did not send, by direction and reason (`breaker-open`, `queue-full`, `queue-timeout`). */
+  dropped: { read: DropCounts; write: DropCounts }
 }
 
 /** A message between processes sharing a store: which L1 copies to drop. */

@@ -10,7 +10,7 @@ const here = dirname(fileURLToPath(import.meta.url))
 const fixture = join(here, 'fixtures', 'node-test-contract.ts')
 
 /** The contract's cases for a store without a peer. */
-const CASES_WITHOUT_PEER = 19
+const CASES_WITHOUT_PEER = 23
 
 function nodeTest(env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {

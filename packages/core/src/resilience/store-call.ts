@@ -2,55 +2,67 @@ import type { EventEmitter } from 'node:events'
 import { CachewireError, StoreError, StoreTimeoutError, StoreUnavailableError } from '../errors.js'
 import type { StatsCounters } from '../stats.js'
 import type { CacheEvents } from '../types.js'
-import type { CircuitBreaker, CircuitState } from './circuit-breaker.js'
+import { ErrorThrottle } from './error-throttle.js'
+
+/** Error events of one kind (code and operation) emitted at most this often. */
+const ERROR_EVENT_INTERVAL_MS = 1000
 
 /**
- * Every store call a `Cache` makes goes through here: skipped while the breaker is open, and any
- * failure turned into a fallback value plus a counted, emitted error. This is what makes the cache
- * fail open (DESIGN rule 3). One instance is shared by a cache and all of its namespace views.
+ * Every store call a `Cache` makes goes through here: any failure becomes a fallback value plus
+ * a counted, emitted error. This is what makes the cache fail open (DESIGN rule 3). Breakers live
+ * in the stores that need them (a `RedisStore` has one per node and direction): a call a breaker
+ * skipped arrives here as a `StoreUnavailableError` and is counted as skipped. One instance is
+ * shared by a cache and all of its namespace views.
  */
 export class StoreCalls {
-  readonly #breaker: CircuitBreaker | undefined
   readonly #stats: StatsCounters
   readonly #events: EventEmitter<CacheEvents>
+  readonly #throttle: ErrorThrottle
 
-  constructor(
-    breaker: CircuitBreaker | undefined,
-    stats: StatsCounters,
-    events: EventEmitter<CacheEvents>
-  ) {
-    this.#breaker = breaker
+  constructor(stats: StatsCounters, events: EventEmitter<CacheEvents>, clock: () => number) {
     this.#stats = stats
     this.#events = events
+    this.#throttle = new ErrorThrottle(clock, ERROR_EVENT_INTERVAL_MS)
   }
 
-  /** The breaker's state; `'closed'` when there is no breaker. */
-  get breakerState(): CircuitState {
-    return this.#breaker?.state ?? 'closed'
-  }
-
-  /** Runs a store operation behind the breaker; any failure becomes `fallback` plus an `error` event. */
+  /** Runs a store operation; any failure becomes `fallback` plus an `error` event. */
   async call<T>(operation: string, run: () => Promise<T>, fallback: T): Promise<T> {
-    const breaker = this.#breaker
-    if (breaker !== undefined && !breaker.allow()) {
-      this.#stats.skipped++
-      return fallback
-    }
     try {
-      const result = await run()
-      breaker?.success()
-      return result
+      return await run()
     } catch (error) {
-      breaker?.failure()
-      this.report(error instanceof CachewireError ? error : new StoreError(operation, error))
+      this.report(this.wrap(operation, error))
       return fallback
     }
   }
 
-  /** Records an error: counted, and emitted when someone listens (an unheard `error` event must not crash the process). */
+  /** A store failure as the typed error the cache reports. */
+  wrap(operation: string, error: unknown): CachewireError {
+    return error instanceof CachewireError ? error : new StoreError(operation, error)
+  }
+
+  /**
+   * Records an error of a call: counted (a call the store did not send as `skipped`); emitted
+   * when someone listens (an unheard `error` event must not crash the process), at most once per
+   * kind per second, with `suppressed` telling how many of that kind were held back.
+   */
   report(error: Error): void {
     if (error instanceof StoreTimeoutError) this.#stats.timeouts++
-    if (!(error instanceof StoreUnavailableError)) this.#stats.errors++
-    if (this.#events.listenerCount('error') > 0) this.#events.emit('error', error)
+    if (error instanceof StoreUnavailableError) this.#stats.skipped++
+    else this.#stats.errors++
+    this.emit(error)
   }
+
+  /** Emits an error seen outside any call (a store's probe, a lost connection), rate-limited, without counting a call. */
+  emit(error: Error): void {
+    if (this.#events.listenerCount('error') === 0) return
+    const { emit, suppressed } = this.#throttle.admit(kindOf(error))
+    if (!emit) return
+    if (error instanceof CachewireError) error.suppressed = suppressed
+    this.#events.emit('error', error)
+  }
+}
+
+function kindOf(error: Error): string {
+  const { code, operation, reason } = error as { code?: unknown; operation?: unknown; reason?: unknown }
+  return `${String(code ?? error.name)}:${String(operation ?? '')}:${String(reason ?? '')}`
 }

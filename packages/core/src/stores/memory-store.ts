@@ -3,7 +3,7 @@ import { InvalidOptionError } from '../errors.js'
 import { globToRegExp } from '../glob.js'
 import { rejectUnknownOptions } from '../known-options.js'
 import type { Clock } from '../clock.js'
-import type { Store, StoreSetOptions, StoreSize } from '../types.js'
+import type { BoundedSetResult, Store, StoreSetOptions, StoreSize } from '../types.js'
 
 export interface MemoryStoreOptions {
   /** Total bytes held (keys, values and tag records, estimated). The least recently used entries go first. @default 67_108_864 (64 MiB) */
@@ -22,6 +22,8 @@ const RENAMED_MEMORY_STORE_OPTIONS = { maxEntrySize: 'maxEntryBytes' } as const
 interface MemoryEntry {
   value: Uint8Array
   tags: readonly string[] | undefined
+  /** A bounded set (`addToBoundedSet`): member → expiry on the store's clock. `value` lists the members as JSON. */
+  members?: ReadonlyMap<string, number>
 }
 
 /**
@@ -177,6 +179,28 @@ export class MemoryStore implements Store {
     const ttl = Number.isFinite(remaining) && remaining > 0 ? Math.ceil(remaining) : ttlMs
     this.#lru.set(key, { value: Buffer.from(String(next)), tags: undefined }, { ttl })
     return next
+  }
+
+  /** Synchronous from read to write, so it is atomic within the process. See `Store.addToBoundedSet`. */
+  async addToBoundedSet(key: string, member: string, max: number, ttlMs: number): Promise<BoundedSetResult> {
+    const now = this.#now()
+    const current = this.#lru.get(key)
+    if (current !== undefined && current.members === undefined) throw new TypeError(`value at ${JSON.stringify(key)} is not a bounded set`)
+    const members = new Map<string, number>()
+    for (const [name, until] of current?.members ?? []) if (until > now) members.set(name, until)
+    const until = now + ttlMs
+    const known = members.get(member)
+    let added = false
+    if (known !== undefined) {
+      if (known < until) members.set(member, until)
+    } else if (members.size < max) {
+      members.set(member, until)
+      added = true
+    }
+    const longest = Math.max(...members.values())
+    const value = Buffer.from(JSON.stringify([...members.keys()]))
+    this.#lru.set(key, { value, tags: undefined, members }, { ttl: Math.max(1, Math.ceil(longest - now)) })
+    return { added, member: members.has(member), size: members.size }
   }
 
   async clear(): Promise<void> {

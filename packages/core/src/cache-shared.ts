@@ -1,0 +1,80 @@
+import { EventEmitter } from 'node:events'
+import { DecodedValues } from './reads.js'
+import { StatsCounters } from './stats.js'
+import type { ResolvedCacheOptions } from './options.js'
+import { SingleFlight } from './patterns/single-flight.js'
+import { LoaderDurations, type WrapContext } from './patterns/wrap.js'
+import { InvalidationQueue } from './resilience/invalidation-queue.js'
+import { StoreCalls } from './resilience/store-call.js'
+import { emptyDropCounts, worstState } from './resilience/store-health.js'
+import type { CacheEvents, CacheStats, Store } from './types.js'
+
+/** What a cache and every namespace view of it share. */
+export interface Shared {
+  store: Store
+  defaultTtlMs: number
+  stats: StatsCounters
+  calls: StoreCalls
+  values: DecodedValues
+  events: EventEmitter<CacheEvents>
+  wrap: WrapContext
+  invalidations: InvalidationQueue
+  /** Namespace versions this process moved to and the store has not been told yet. */
+  pendingVersions: Map<string, string>
+  closeTimeoutMs: number
+  /** Stops listening to the store's background faults and recoveries. */
+  unobserve: () => void
+}
+
+/** Builds what a root cache and its namespace views share, from resolved options. */
+export function createShared(resolved: ResolvedCacheOptions): Shared {
+  const stats = new StatsCounters()
+  const events = new EventEmitter<CacheEvents>()
+  const calls = new StoreCalls(stats, events, resolved.timer)
+  const invalidations = new InvalidationQueue({
+    maxSize: resolved.invalidationQueue.maxSize,
+    clock: resolved.timer,
+    calls,
+    events,
+  })
+  // A store with breakers tells of faults outside calls, and of recoveries: queued purges go then.
+  const unobserve =
+    resolved.store.observe?.({
+      fault: (error) => calls.emit(error),
+      recovered: () => invalidations.wake(),
+    }) ?? (() => {})
+  return {
+    store: resolved.store,
+    defaultTtlMs: resolved.defaultTtlMs,
+    stats,
+    calls,
+    values: new DecodedValues(),
+    events,
+    invalidations,
+    pendingVersions: new Map(),
+    closeTimeoutMs: resolved.invalidationQueue.closeTimeoutMs,
+    unobserve,
+    wrap: {
+      flights: new SingleFlight(),
+      loaderDurations: new LoaderDurations(),
+      clock: resolved.clock,
+      timer: resolved.timer,
+      random: resolved.random,
+    },
+  }
+}
+
+/** The cache's counters with the store's health (breakers, pending work, drops) where it has one. */
+export function cacheStats(shared: Shared): CacheStats {
+  const { store, stats, invalidations } = shared
+  const health = store.health?.()
+  const breakers = health?.breakers ?? []
+  const queuedInvalidations = invalidations.size
+  return {
+    ...stats.snapshot(store.size?.(), worstState(breakers)),
+    breakers,
+    pendingOperations: (health?.inFlight ?? 0) + (health?.queued ?? 0) + queuedInvalidations,
+    queuedInvalidations,
+    dropped: health?.dropped ?? { read: emptyDropCounts(), write: emptyDropCounts() },
+  }
+}
