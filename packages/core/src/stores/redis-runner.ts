@@ -36,7 +36,8 @@ const CLUSTER_RETRY_DELAY_MS = 25
 
 interface NodeState {
   readonly node: string
-  readonly lane: CommandLane
+  /** One per direction: reads and writes go on connections of their own (see RedisStore). */
+  readonly lanes: Record<BreakerDirection, CommandLane>
   readonly breakers: Record<BreakerDirection, CircuitBreaker> | undefined
   /** The probe reply still outstanding per direction: one at a time, so probes never pile up behind a hung socket. */
   readonly probing: Record<BreakerDirection, boolean>
@@ -51,35 +52,44 @@ function breakerOpen(direction: BreakerDirection, node: string): StoreUnavailabl
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref())
 
+/** Waits for `promise` (which never rejects) or `ms`, whichever comes first. */
+async function waitAtMost(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))])
+  clearTimeout(timer)
+}
+
 /**
- * Sends every RedisStore command: per node, a circuit breaker for reads and one for writes, a
- * bounded queue in front of a bounded number of commands on the wire (so a deadline measures
- * Redis, not the queue), and on a Cluster bounded retries of redirections. Open breakers are
- * probed with a command of our own (PING for reads, a SET of a probe key for writes), never a
- * user's; they close on a probe's answer, even a late one, and on the node's `ready`.
+ * Sends every RedisStore command: per node and direction (reads, writes, each on its own
+ * connection), a circuit breaker and a bounded queue in front of a bounded number of commands on
+ * the wire (so a deadline measures Redis, not the queue), and on a Cluster bounded retries of
+ * redirections. Open breakers are probed with a command of our own (PING for reads, a SET of a
+ * probe key for writes), never a user's; they close on a probe's answer, even a late one, and on
+ * the `ready` of that direction's connection to the node.
  */
 export class RedisRunner {
-  readonly #topology: RedisTopology
+  readonly #topologies: Record<BreakerDirection, RedisTopology>
   readonly #options: RunnerOptions
   readonly #nodes = new Map<string, NodeState>()
   readonly #observers = new Set<StoreObserver>()
   readonly #dropped = { read: emptyDropCounts(), write: emptyDropCounts() }
   #closed = false
 
-  constructor(topology: RedisTopology, options: RunnerOptions) {
-    this.#topology = topology
+  constructor(topologies: Record<BreakerDirection, RedisTopology>, options: RunnerOptions) {
+    this.#topologies = topologies
     this.#options = options
-    topology.onNodeReady((node) => this.#nodeReady(node))
+    for (const direction of DIRECTIONS) topologies[direction].onNodeReady((node) => this.#nodeReady(node, direction))
   }
 
   /** Runs `command` for `fullKey` in `direction`. Rejects with the command's error, a `StoreTimeoutError` or a `StoreUnavailableError`. */
   async run<T>(direction: BreakerDirection, fullKey: string, name: string, command: () => Promise<T>, flags: RunFlags = {}): Promise<T> {
+    const topology = this.#topologies[direction]
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.#send(this.#state(this.#topology.nodeOf(fullKey)), direction, name, command, flags)
+        return await this.#send(this.#state(topology.nodeOf(fullKey)), direction, name, command, flags)
       } catch (error) {
-        if (!this.#topology.isCluster || attempt >= CLUSTER_RETRIES || !isClusterRetry(error)) throw error
-        if ((error as Error).message.startsWith('MOVED ')) this.#topology.refreshSlots()
+        if (!topology.isCluster || attempt >= CLUSTER_RETRIES || !isClusterRetry(error)) throw error
+        if ((error as Error).message.startsWith('MOVED ')) topology.refreshSlots()
         await sleep(CLUSTER_RETRY_DELAY_MS * (attempt + 1))
       }
     }
@@ -90,9 +100,9 @@ export class RedisRunner {
     return this.#send(this.#state(node), direction, name, command, flags)
   }
 
-  /** Every master with its name (SCAN must visit each). */
-  masters(): Array<{ node: string; connection: Redis }> {
-    return this.#topology.masters()
+  /** Every master with its name and `direction`'s connection to it (SCAN must visit each). */
+  masters(direction: BreakerDirection): Array<{ node: string; connection: Redis }> {
+    return this.#topologies[direction].masters()
   }
 
   health(): StoreHealth {
@@ -100,8 +110,10 @@ export class RedisRunner {
     let inFlight = 0
     let queued = 0
     for (const state of this.#nodes.values()) {
-      inFlight += state.lane.inFlight
-      queued += state.lane.queued
+      for (const direction of DIRECTIONS) {
+        inFlight += state.lanes[direction].inFlight
+        queued += state.lanes[direction].queued
+      }
       if (state.breakers === undefined) continue
       for (const direction of DIRECTIONS) {
         const breaker = state.breakers[direction]
@@ -129,14 +141,17 @@ export class RedisRunner {
   close(): void {
     this.#closed = true
     for (const state of this.#nodes.values()) for (const direction of DIRECTIONS) clearTimeout(state.timers[direction])
-    this.#topology.close()
+    for (const direction of DIRECTIONS) this.#topologies[direction].close()
   }
 
   async #send<T>(state: NodeState, direction: BreakerDirection, name: string, command: () => Promise<T>, flags: RunFlags): Promise<T> {
     const breaker = state.breakers?.[direction]
     const guard = flags.guard !== false
     if (guard && breaker !== undefined && breaker.state !== 'closed') throw this.#skip(direction, 'breaker-open', state.node)
-    const wait = state.lane.acquire(direction)
+    const connecting = this.#topologies[direction].connecting()
+    if (connecting !== undefined) await waitAtMost(connecting, this.#options.queueTimeoutMs)
+    const lane = state.lanes[direction]
+    const wait = lane.acquire(direction)
     if (wait !== undefined) {
       try {
         await wait
@@ -146,7 +161,7 @@ export class RedisRunner {
       }
       // The breaker may have opened while this call waited.
       if (guard && breaker !== undefined && breaker.state !== 'closed') {
-        state.lane.release()
+        lane.release()
         throw this.#skip(direction, 'breaker-open', state.node)
       }
     }
@@ -154,13 +169,13 @@ export class RedisRunner {
     try {
       reply = command()
     } catch (error) {
-      state.lane.release()
+      lane.release()
       throw error
     }
     // The slot is held until Redis really answers (or the connection drops), not just until the deadline.
     reply.then(
-      () => state.lane.release(),
-      () => state.lane.release()
+      () => lane.release(),
+      () => lane.release()
     )
     try {
       const value = await withDeadline(reply, flags.timeoutMs ?? this.#options.timeoutMs, name)
@@ -188,7 +203,7 @@ export class RedisRunner {
         })
       state = {
         node,
-        lane: new CommandLane({ maxInFlight, maxQueue, queueTimeoutMs }),
+        lanes: { read: new CommandLane({ maxInFlight, maxQueue, queueTimeoutMs }), write: new CommandLane({ maxInFlight, maxQueue, queueTimeoutMs }) },
         breakers: breaker === false ? undefined : { read: make(breaker), write: make(breaker) },
         probing: { read: false, write: false },
         timers: { read: undefined, write: undefined },
@@ -211,7 +226,7 @@ export class RedisRunner {
   #opened(state: NodeState, direction: BreakerDirection, cause: unknown): void {
     const breaker = state.breakers?.[direction] as CircuitBreaker
     // Counted by #send when each waiter's rejection reaches it.
-    state.lane.rejectWaiting(direction, () => breakerOpen(direction, state.node))
+    state.lanes[direction].rejectWaiting(direction, () => breakerOpen(direction, state.node))
     const message = `Redis ${direction}s on ${state.node} are skipped for ${breaker.openForMs} ms: ${cause instanceof Error ? cause.message : String(cause)}`
     this.fault(new StoreUnavailableError(message, { reason: 'breaker-open', cause }))
     this.#scheduleProbe(state, direction)
@@ -232,10 +247,11 @@ export class RedisRunner {
   #probe(state: NodeState, direction: BreakerDirection): void {
     const breaker = state.breakers?.[direction]
     if (this.#closed || breaker === undefined || breaker.state === 'closed') return
-    const connection = this.#topology.connection(state.node)
+    const connection = this.#topologies[direction].connection(state.node)
     if (connection === undefined) {
       // No longer a master (failed over, resharded away): no key maps here, nothing to probe.
-      if (state.lane.inFlight === 0 && state.lane.queued === 0) this.#nodes.delete(state.node)
+      const idle = DIRECTIONS.every((each) => state.lanes[each].inFlight === 0 && state.lanes[each].queued === 0 && !state.probing[each])
+      if (idle) this.#nodes.delete(state.node)
       return
     }
     if (!breaker.allow()) {
@@ -266,7 +282,7 @@ export class RedisRunner {
   #probeCommand(connection: Redis, node: string, direction: BreakerDirection): Promise<unknown> {
     try {
       if (direction === 'read') return connection.ping()
-      const key = this.#topology.probeKey(node, this.#options.prefix)
+      const key = this.#topologies.write.probeKey(node, this.#options.prefix)
       if (key === undefined) return connection.ping()
       return connection.set(key, '1', 'PX', 60_000)
     } catch (error) {
@@ -283,10 +299,9 @@ export class RedisRunner {
     for (const observer of this.#observers) observer.recovered()
   }
 
-  /** A connection that has just become ready answers: both directions get another chance at once. */
-  #nodeReady(node: string): void {
+  /** A connection that has just become ready answers: its direction gets another chance at once. */
+  #nodeReady(node: string, direction: BreakerDirection): void {
     const state = this.#nodes.get(node)
-    if (state === undefined) return
-    for (const direction of DIRECTIONS) this.#recover(state, direction)
+    if (state !== undefined) this.#recover(state, direction)
   }
 }

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis'
+import { Redis, type Cluster } from 'ioredis'
 import { InvalidOptionError, StoreError } from '../errors.js'
 import { escapeGlob } from '../glob.js'
 import { withDeadline } from '../resilience/deadline.js'
@@ -30,9 +30,12 @@ const RELEASE_BATCH = 500
  * binary string; tags are sorted sets that expire with their entries; every command touches one
  * key, so nothing raises CROSSSLOT on a Cluster; pattern deletes SCAN every master, never KEYS.
  *
- * Each node (each Cluster master) has a circuit breaker for reads and one for writes, and a
- * bounded queue in front of a bounded number of commands on the wire: a command's deadline starts
- * when it goes on the wire, so it measures Redis, not the line in front of it.
+ * Reads and writes go on connections of their own (the client given for reads, a duplicate the
+ * store opens and closes for writes): Redis serves a connection's commands in order, so a write
+ * held up (`CLIENT PAUSE WRITE`) would hold every read sent after it. Each node (each Cluster
+ * master) has a circuit breaker per direction, and a bounded queue in front of a bounded number
+ * of commands on the wire: a command's deadline starts when it goes on the wire, so it measures
+ * Redis, not the line in front of it.
  *
  * @example
  * ```ts
@@ -44,8 +47,11 @@ const RELEASE_BATCH = 500
  */
 export class RedisStore implements Store {
   readonly name = 'redis'
+  /** The client reads go on (the one you passed, or the one built from `url`). */
   readonly client: RedisClient
   readonly prefix: string
+  /** The store's own duplicate of `client`, for writes. */
+  readonly #writer: RedisClient
   readonly #ownsClient: boolean
   readonly #options: ResolvedRedisStoreOptions
   readonly #runner: RedisRunner
@@ -60,36 +66,40 @@ export class RedisStore implements Store {
     this.#entryPrefix = `${this.prefix}k:`
     this.#tagPrefix = `${this.prefix}tag:`
     this.#lockPrefix = `${this.prefix}l:`
+    // Own connections report their errors (without a listener, ioredis prints every reconnect failure).
+    const watch = (client: RedisClient): void => {
+      client.on('error', (error: Error) => {
+        given.onConnectionError?.(error)
+        this.#runner.fault(new StoreError('connection', error))
+      })
+    }
     if (given.client !== undefined) {
       if (!isRedisClient(given.client)) throw new InvalidOptionError('client', 'an ioredis Redis or Cluster instance', given.client)
       this.client = given.client
       this.#ownsClient = false
     } else if (typeof given.url === 'string' && /^rediss?:\/\//.test(given.url)) {
       const client = new Redis(given.url, { ...CACHE_CLIENT_DEFAULTS, ...given.redisOptions })
-      // Without a listener, ioredis prints every reconnect failure as an unhandled error.
-      client.on('error', (error: Error) => {
-        given.onConnectionError?.(error)
-        this.#runner.fault(new StoreError('connection', error))
-      })
-      if (given.redisOptions?.enableOfflineQueue === undefined) {
-        // Queue commands only until the first connection: after that, a lost connection means
-        // fail fast (a miss), not requests piling up behind a dead socket.
-        client.once('ready', () => {
-          client.options.enableOfflineQueue = false
-        })
-      }
+      watch(client)
+      if (given.redisOptions?.enableOfflineQueue === undefined) failFastOnceReady(client)
       this.client = client
       this.#ownsClient = true
     } else {
       throw new InvalidOptionError('url', 'a redis:// URL (or pass options.client)', given.url)
     }
-    for (const [name, script] of Object.entries(SCRIPTS)) {
-      if (typeof (this.client as unknown as Record<string, unknown>)[name] !== 'function') this.client.defineCommand(name, script)
+    this.#writer = duplicate(this.client)
+    watch(this.#writer)
+    if (this.#ownsClient && given.redisOptions?.enableOfflineQueue === undefined) failFastOnceReady(this.#writer)
+    for (const client of [this.client, this.#writer]) {
+      for (const [name, script] of Object.entries(SCRIPTS)) {
+        if (typeof (client as unknown as Record<string, unknown>)[name] !== 'function') client.defineCommand(name, script)
+      }
     }
-    const topology = new RedisTopology(this.client)
-    topology.ensureSlotsRefresh()
+    const read = new RedisTopology(this.client)
+    const write = new RedisTopology(this.#writer)
+    read.ensureSlotsRefresh()
+    write.ensureSlotsRefresh()
     const { timeoutMs, maxInFlight, maxQueue, queueTimeoutMs, breaker } = this.#options
-    this.#runner = new RedisRunner(topology, { timeoutMs, maxInFlight, maxQueue, queueTimeoutMs, breaker, prefix: this.prefix })
+    this.#runner = new RedisRunner({ read, write }, { timeoutMs, maxInFlight, maxQueue, queueTimeoutMs, breaker, prefix: this.prefix })
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
@@ -113,7 +123,7 @@ export class RedisStore implements Store {
 
   async acquireLock(key: string, token: string, ttlMs: number): Promise<boolean> {
     const fullKey = this.#lockPrefix + key
-    const result = await this.#runner.run('write', fullKey, 'acquireLock', () => this.client.set(fullKey, token, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX'))
+    const result = await this.#runner.run('write', fullKey, 'acquireLock', () => this.#writer.set(fullKey, token, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX'))
     return result === 'OK'
   }
 
@@ -125,22 +135,19 @@ export class RedisStore implements Store {
   async set(key: string, value: Uint8Array, options: StoreSetOptions): Promise<void> {
     const fullKey = this.#entryPrefix + key
     const ttlMs = Math.max(1, Math.ceil(options.ttlMs))
+    const tags = options.tags ?? []
     // Tag records first: an entry that exists is always reachable from its tags.
-    if (options.tags !== undefined && options.tags.length > 0) {
-      await Promise.all(
-        options.tags.map((tag) => {
-          const tagKey = this.#tagPrefix + tag
-          return this.#runner.run('write', tagKey, 'set', () => this.#scripts.cachewireTagAdd(tagKey, key, ttlMs))
-        })
-      )
-    }
+    await this.#fileUnderTags(key, tags, ttlMs)
     const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength)
-    await this.#runner.run('write', fullKey, 'set', () => this.client.set(fullKey, bytes, 'PX', ttlMs))
+    await this.#runner.run('write', fullKey, 'set', () => this.#writer.set(fullKey, bytes, 'PX', ttlMs))
+    // And once more after: an invalidation that read the first generation and removed the old
+    // entry before this one landed would otherwise release the record of the new entry.
+    await this.#fileUnderTags(key, tags, ttlMs)
   }
 
   async delete(key: string, options?: StoreInvalidationOptions): Promise<boolean> {
     const fullKey = this.#entryPrefix + key
-    return (await this.#runner.run('write', fullKey, 'delete', () => this.client.unlink(fullKey), guarded(options))) > 0
+    return (await this.#runner.run('write', fullKey, 'delete', () => this.#writer.unlink(fullKey), guarded(options))) > 0
   }
 
   async increment(key: string, by: number, ttlMs: number): Promise<number> {
@@ -204,7 +211,7 @@ export class RedisStore implements Store {
       const counts = await Promise.all(
         members.map((key) => {
           const fullKey = this.#entryPrefix + key
-          return this.#runner.run('write', fullKey, 'invalidateTags', () => this.client.unlink(fullKey), flags)
+          return this.#runner.run('write', fullKey, 'invalidateTags', () => this.#writer.unlink(fullKey), flags)
         })
       )
       await Promise.all(indexes.map(({ tagKey, flat }) => this.#release(tagKey, flat, flags)))
@@ -233,15 +240,28 @@ export class RedisStore implements Store {
 
   async close(): Promise<void> {
     this.#runner.close()
-    if (this.#ownsClient) await this.client.quit().catch(() => this.client.disconnect())
+    const owned = this.#ownsClient ? [this.client, this.#writer] : [this.#writer]
+    await Promise.all(owned.map((client) => client.quit().catch(() => client.disconnect())))
   }
 
+  /** The Lua scripts, on the write connection (every one of them writes). */
   get #scripts(): ScriptCommands {
-    return this.client as unknown as ScriptCommands
+    return this.#writer as unknown as ScriptCommands
   }
 
   get #bulkCommandTimeoutMs(): number {
     return Math.min(this.#options.bulkTimeoutMs, Math.max(this.#options.timeoutMs, BULK_COMMAND_TIMEOUT_MS))
+  }
+
+  /** Records `key` under each tag, bumping its generation there. */
+  async #fileUnderTags(key: string, tags: readonly string[], ttlMs: number): Promise<void> {
+    if (tags.length === 0) return
+    await Promise.all(
+      tags.map((tag) => {
+        const tagKey = this.#tagPrefix + tag
+        return this.#runner.run('write', tagKey, 'set', () => this.#scripts.cachewireTagAdd(tagKey, key, ttlMs))
+      })
+    )
   }
 
   /** Removes the read members from a tag index, each only if its generation has not moved. */
@@ -256,13 +276,15 @@ export class RedisStore implements Store {
   async #scanAndUnlink(match: string, options: StoreInvalidationOptions | undefined): Promise<number> {
     const flags: RunFlags = { ...guarded(options), timeoutMs: this.#bulkCommandTimeoutMs }
     let removed = 0
-    for (const { node, connection } of this.#runner.masters()) {
+    const writers = new Map(this.#runner.masters('write').map(({ node, connection }) => [node, connection]))
+    for (const { node, connection } of this.#runner.masters('read')) {
+      const writer = writers.get(node) ?? connection
       let cursor = '0'
       do {
         const [next, keys] = await this.#runner.runOnNode('read', node, 'scan', () => connection.scan(cursor, 'MATCH', match, 'COUNT', this.#options.scanCount), flags)
         cursor = next
         if (keys.length > 0) {
-          const pipeline = connection.pipeline()
+          const pipeline = writer.pipeline()
           for (const key of keys) pipeline.unlink(key)
           const results = (await this.#runner.runOnNode('write', node, 'unlink', () => pipeline.exec(), flags)) ?? []
           for (const [error, count] of results) if (error === null && typeof count === 'number') removed += count
@@ -271,6 +293,21 @@ export class RedisStore implements Store {
     }
     return removed
   }
+}
+
+/** A second connection like `client`, for writes; a Cluster gets a second Cluster. */
+function duplicate(client: RedisClient): RedisClient {
+  return client.isCluster ? (client as Cluster).duplicate() : (client as Redis).duplicate()
+}
+
+/**
+ * Queue commands only until the first connection: after that, a lost connection means fail fast
+ * (a miss), not requests piling up behind a dead socket.
+ */
+function failFastOnceReady(client: RedisClient): void {
+  client.once('ready', () => {
+    client.options.enableOfflineQueue = false
+  })
 }
 
 /** An invalidation retried by the cache's queue goes even while its breaker is open. */

@@ -30,6 +30,7 @@ export class RedisTopology {
   readonly #standalone: string | undefined
   readonly #probeKeys = new Map<string, string>()
   readonly #undo: Array<() => void> = []
+  #connecting: Promise<void> | undefined
 
   constructor(client: RedisClient) {
     this.client = client
@@ -38,6 +39,31 @@ export class RedisTopology {
 
   get isCluster(): boolean {
     return this.client.isCluster
+  }
+
+  /**
+   * While the client makes a connection attempt (not after one failed, not while it waits to be
+   * used lazily): a promise that settles when the attempt ends, either way. A command sent now
+   * would wait in the client for the connection; that wait is not Redis's answer time, so the
+   * caller waits here, before its deadline starts.
+   */
+  connecting(): Promise<void> | undefined {
+    const status = this.client.status
+    if (status !== 'connecting' && status !== 'connect') {
+      this.#connecting = undefined
+      return undefined
+    }
+    this.#connecting ??= new Promise<void>((resolve) => {
+      const client = this.client
+      const events = ['ready', 'close', 'end', 'error', 'reconnecting'] as const
+      const done = (): void => {
+        for (const event of events) client.off(event, done)
+        this.#connecting = undefined
+        resolve()
+      }
+      for (const event of events) client.on(event, done)
+    })
+    return this.#connecting
   }
 
   /** The node that serves `fullKey` now. */
