@@ -7,6 +7,8 @@ import { registerCleanup } from '../setup/cleanup.js'
 export interface RedisProcess {
   port: number
   url: string
+  /** PID of the running server (undefined while stopped). */
+  pid(): number | undefined
   /** kill -STOP: the socket stays open and nothing answers (a hung Redis). */
   freeze(): void
   /** kill -CONT. */
@@ -28,13 +30,14 @@ async function freePort(): Promise<number> {
 
 /**
  * A private redis-server for fault tests, on a free loopback port, stopped by PID when the test
- * file ends. Freezing or stopping it never disturbs the shared Redis other files use.
+ * file ends. Freezing or stopping it never disturbs the shared Redis other files use. `args` go
+ * on its command line (`['--maxmemory', '4mb']`, `['--replicaof', '127.0.0.1', String(port)]`).
  */
-export async function startRedisProcess(): Promise<RedisProcess> {
+export async function startRedisProcess(options: { args?: readonly string[] } = {}): Promise<RedisProcess> {
   const port = await freePort()
   let child: ChildProcess | undefined
   const launch = async (): Promise<void> => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...(options.args ?? [])], { stdio: 'ignore' })
     const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: 0 })
     probe.on('error', () => {})
     for (let i = 0; i < 100; i++) {
@@ -61,6 +64,7 @@ export async function startRedisProcess(): Promise<RedisProcess> {
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
+    pid: () => child?.pid,
     freeze: () => void child?.kill('SIGSTOP'),
     thaw: () => void child?.kill('SIGCONT'),
     stop,
