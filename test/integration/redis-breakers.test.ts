@@ -1,7 +1,7 @@
 import { Cluster } from 'ioredis'
 import { Cache } from '@cachewire/core'
 import { RedisStore } from '@cachewire/core/redis'
-import { describe, expect, it, vi } from 'vitest'
+import { expect, it, vi } from 'vitest'
 import { createTcpProxy } from '../helpers/tcp-proxy.js'
 import { clusterNodes, createClient, createClusterClient, deleteKeysWithPrefix, describeCluster, describeRedis, redisUrl, uniquePrefix } from '../setup/redis.js'
 
