@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { registerCleanup } from '../setup/cleanup.js'
 
@@ -35,9 +38,12 @@ async function freePort(): Promise<number> {
  */
 export async function startRedisProcess(options: { args?: readonly string[] } = {}): Promise<RedisProcess> {
   const port = await freePort()
+  // A directory of its own: a replica saves the RDB of its full sync there, and a server loads
+  // whatever dump.rdb it finds in its directory at start (the repo's, if it ran in the cwd).
+  const dir = mkdtempSync(join(tmpdir(), 'cachewire-redis-'))
   let child: ChildProcess | undefined
   const launch = async (): Promise<void> => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...(options.args ?? [])], { stdio: 'ignore' })
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...(options.args ?? [])], { stdio: 'ignore' })
     const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: 0 })
     probe.on('error', () => {})
     for (let i = 0; i < 100; i++) {
@@ -60,7 +66,10 @@ export async function startRedisProcess(options: { args?: readonly string[] } = 
     await exited
   }
   await launch()
-  registerCleanup(stop)
+  registerCleanup(async () => {
+    await stop()
+    rmSync(dir, { recursive: true, force: true })
+  })
   return {
     port,
     url: `redis://127.0.0.1:${port}`,

@@ -9,6 +9,9 @@ import { StoreCalls } from './resilience/store-call.js'
 import { emptyDropCounts, worstState } from './resilience/store-health.js'
 import type { CacheEvents, CacheStats, Store } from './types.js'
 
+/** How long a store that has just recovered holds its reads back while queued purges are applied. */
+const RECOVERY_DRAIN_MS = 1000
+
 /** What a cache and every namespace view of it share. */
 export interface Shared {
   store: Store
@@ -37,11 +40,12 @@ export function createShared(resolved: ResolvedCacheOptions): Shared {
     calls,
     events,
   })
-  // A store with breakers tells of faults outside calls, and of recoveries: queued purges go then.
+  // A store with breakers tells of faults outside calls, and of recoveries: queued purges go
+  // then, before the store lets reads through again.
   const unobserve =
     resolved.store.observe?.({
       fault: (error) => calls.emit(error),
-      recovered: () => invalidations.wake(),
+      recovered: async () => void (await invalidations.idle(RECOVERY_DRAIN_MS)),
     }) ?? (() => {})
   return {
     store: resolved.store,

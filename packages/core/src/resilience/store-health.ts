@@ -33,8 +33,12 @@ export interface StoreHealth {
 export interface StoreObserver {
   /** A fault seen in the background (a failed probe, a lost connection, a breaker that opened). */
   fault(error: Error): void
-  /** A breaker closed again: the store answers; queued invalidations should be retried now. */
-  recovered(): void
+  /**
+   * The store answers again on a node where a breaker was open: queued invalidations should be
+   * applied now. The breaker closes once the returned promise settles (the store bounds the
+   * wait), so reads never see, in between, entries a queued purge removes.
+   */
+  recovered(): void | Promise<void>
 }
 
 export function emptyDropCounts(): DropCounts {

@@ -6,8 +6,10 @@ import { StoreTimeoutError, StoreUnavailableError } from '../errors.js'
  * batch that mixes replies or writes hands them to the caller, as it does "All keys in the
  * pipeline should belong to the same slots allocation group" when the slot map changed between
  * queueing and sending. None of them says the node is sick: they are retried, not counted.
+ * (CLUSTERDOWN is not among them: ioredis already waits and retries it, and one that reaches us
+ * is a cluster that cannot serve, which the breaker should count.)
  */
-const CLUSTER_RETRY_PREFIXES = ['MOVED ', 'ASK ', 'TRYAGAIN', 'CLUSTERDOWN', 'Too many Cluster redirections', 'Failed to refresh slots cache']
+const CLUSTER_RETRY_PREFIXES = ['MOVED ', 'ASK ', 'TRYAGAIN', 'Too many Cluster redirections', 'Failed to refresh slots cache']
 const CLUSTER_RETRY_FRAGMENTS = ['same slots allocation group', 'belong to the same node']
 
 /**
@@ -31,6 +33,7 @@ export function isClusterRetry(error: unknown): boolean {
 export function isNodeFault(error: unknown): boolean {
   if (error instanceof StoreUnavailableError) return false
   if (error instanceof StoreTimeoutError) return true
+  if (isClusterRetry(error)) return false
   if ((error as { name?: unknown } | null)?.name !== 'ReplyError') return true
   const message = messageOf(error)
   return NODE_FAULT_PREFIXES.some((prefix) => message.startsWith(prefix))

@@ -41,6 +41,8 @@ interface NodeState {
   readonly breakers: Record<BreakerDirection, CircuitBreaker> | undefined
   /** The probe reply still outstanding per direction: one at a time, so probes never pile up behind a hung socket. */
   readonly probing: Record<BreakerDirection, boolean>
+  /** Answering again; the breaker closes once observers have applied what waited (queued purges). */
+  readonly recovering: Record<BreakerDirection, boolean>
   readonly timers: Record<BreakerDirection, NodeJS.Timeout | undefined>
 }
 
@@ -206,6 +208,7 @@ export class RedisRunner {
         lanes: { read: new CommandLane({ maxInFlight, maxQueue, queueTimeoutMs }), write: new CommandLane({ maxInFlight, maxQueue, queueTimeoutMs }) },
         breakers: breaker === false ? undefined : { read: make(breaker), write: make(breaker) },
         probing: { read: false, write: false },
+        recovering: { read: false, write: false },
         timers: { read: undefined, write: undefined },
       }
       this.#nodes.set(node, state)
@@ -233,7 +236,7 @@ export class RedisRunner {
   }
 
   #scheduleProbe(state: NodeState, direction: BreakerDirection): void {
-    if (this.#closed || state.probing[direction] || state.timers[direction] !== undefined) return
+    if (this.#closed || state.probing[direction] || state.recovering[direction] || state.timers[direction] !== undefined) return
     const breaker = state.breakers?.[direction]
     if (breaker === undefined || breaker.state === 'closed') return
     const timer = setTimeout(() => {
@@ -246,7 +249,7 @@ export class RedisRunner {
 
   #probe(state: NodeState, direction: BreakerDirection): void {
     const breaker = state.breakers?.[direction]
-    if (this.#closed || breaker === undefined || breaker.state === 'closed') return
+    if (this.#closed || breaker === undefined || breaker.state === 'closed' || state.recovering[direction]) return
     const connection = this.#topologies[direction].connection(state.node)
     if (connection === undefined) {
       // No longer a master (failed over, resharded away): no key maps here, nothing to probe.
@@ -292,11 +295,16 @@ export class RedisRunner {
 
   #recover(state: NodeState, direction: BreakerDirection): void {
     const breaker = state.breakers?.[direction]
-    if (breaker === undefined || breaker.state === 'closed') return
-    breaker.close()
+    if (breaker === undefined || breaker.state === 'closed' || state.recovering[direction]) return
+    state.recovering[direction] = true
     clearTimeout(state.timers[direction])
     state.timers[direction] = undefined
-    for (const observer of this.#observers) observer.recovered()
+    // Queued purges go first (they are sent past the breaker); then calls may come through.
+    const waits = [...this.#observers].map((observer) => Promise.resolve().then(() => observer.recovered()))
+    void Promise.allSettled(waits).then(() => {
+      state.recovering[direction] = false
+      breaker.close()
+    })
   }
 
   /** A connection that has just become ready answers: its direction gets another chance at once. */
