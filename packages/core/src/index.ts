@@ -16,6 +16,7 @@ export type { WriteBehindOptions, WriteBehindRetryOptions, WriteBehindStats, Wri
 export { CircuitBreaker } from './resilience/circuit-breaker.js'
 export type { CircuitBreakerOptions, CircuitState } from './resilience/circuit-breaker.js'
 export { withDeadline } from './resilience/deadline.js'
+export type { DeadlineOptions } from './resilience/deadline.js'
 export { rejectUnknownOptions } from './known-options.js'
 export { parseDuration, parseOptionalWindow, toMilliseconds } from './duration.js'
 export type { Duration, DurationUnit, DurationWord, DurationKind, DurationRules } from './duration.js'

@@ -119,7 +119,9 @@ export interface SetOptions {
  * - `queued`: the store could not be reached; the invalidation waits in the cache's bounded queue
  *   and is retried, in order, until applied (`invalidation-applied` event). Local copies (a tiered
  *   store's L1) are already gone, and this process reads none of the purged entries meanwhile.
- * - `failed`: not applied and not queued (the queue is full); an `error` event says why.
+ * - `failed`: not applied and not queued: the queue is full, or the store said it cannot do this
+ *   (a `CachewireError` of its own, such as an operation it does not support); an `error` event
+ *   says why.
  */
 export interface InvalidationResult {
   status: 'applied' | 'queued' | 'failed'

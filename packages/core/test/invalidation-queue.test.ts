@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
 import { Cache } from '../src/cache.js'
-import { QueueFullError } from '../src/errors.js'
+import { InvalidArgumentError, QueueFullError } from '../src/errors.js'
 import { MemoryStore } from '../src/stores/memory-store.js'
 import type { CacheEvents } from '../src/types.js'
 import { ChaosStore } from './chaos-store.js'
@@ -172,6 +172,21 @@ describe('invalidations when the store cannot take them', () => {
     await cache.invalidateTags(['t'])
     await cache.close()
     expect(errors.some((error) => /1 queued invalidations were not applied before close/.test(error.message))).toBe(true)
+  })
+
+  it('does not queue what the store says it cannot do: failed, reported, and the queue moves on', async () => {
+    class NoPatterns extends MemoryStore {
+      override async deletePattern(): Promise<number> {
+        throw new InvalidArgumentError('deletePattern', 'supported by this store', 'a pattern')
+      }
+    }
+    const cache = new Cache({ store: new NoPatterns() })
+    const errors = collect(cache, 'error')
+    await cache.set('k', 1, { tags: ['t'] })
+    expect(await cache.deletePattern('*')).toEqual({ status: 'failed', removed: 0 })
+    expect(errors[0]).toBeInstanceOf(InvalidArgumentError)
+    expect(cache.stats().queuedInvalidations).toBe(0)
+    expect(await cache.invalidateTags(['t'])).toEqual({ status: 'applied', removed: 1 })
   })
 
   it('whenIdle() resolves at once when nothing is queued', async () => {

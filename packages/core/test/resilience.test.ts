@@ -164,6 +164,37 @@ describe('withDeadline', () => {
   })
 })
 
+describe('withDeadline(..., { start: "after-send" })', () => {
+  const busy = (ms: number): void => {
+    const until = Date.now() + ms
+    while (Date.now() < until) {
+      // the rest of this turn: a burst of calls queueing behind the command
+    }
+  }
+
+  it('counts from after this turn, so a busy turn is not charged to the store', async () => {
+    let answer: (value: string) => void = () => {}
+    const operation = new Promise<string>((resolve) => (answer = resolve))
+    const guarded = withDeadline(operation, 200, 'get', { start: 'after-send' })
+    busy(300)
+    setTimeout(() => answer('v'), 50)
+    await expect(guarded).resolves.toBe('v')
+  })
+
+  it('still fires when the store does not answer', async () => {
+    await expect(withDeadline(new Promise(() => {}), 20, 'get', { start: 'after-send' })).rejects.toBeInstanceOf(StoreTimeoutError)
+  })
+
+  it('by default counts from the call', async () => {
+    let answer: (value: string) => void = () => {}
+    const operation = new Promise<string>((resolve) => (answer = resolve))
+    const guarded = withDeadline(operation, 200, 'get')
+    busy(300)
+    setTimeout(() => answer('v'), 50)
+    await expect(guarded).rejects.toBeInstanceOf(StoreTimeoutError)
+  })
+})
+
 describe('CachewireError', () => {
   it('keeps subclass identity under instanceof and exposes a code', () => {
     const error = new StoreTimeoutError('get', 5)

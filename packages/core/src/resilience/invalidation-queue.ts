@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events'
-import { QueueFullError } from '../errors.js'
+import { CachewireError, QueueFullError, StoreError, StoreTimeoutError, StoreUnavailableError } from '../errors.js'
 import type { CacheEvents, InvalidationResult, InvalidationTarget } from '../types.js'
 import type { StoreCalls } from './store-call.js'
 
@@ -135,6 +135,10 @@ export class InvalidationQueue {
         try {
           removed = await entry.invalidation.apply(retry)
         } catch (error) {
+          if (!mayPass(error)) {
+            this.#drop(entry, error)
+            continue
+          }
           this.#stall(error)
           return
         }
@@ -152,6 +156,14 @@ export class InvalidationQueue {
     } finally {
       this.#draining = false
     }
+  }
+
+  /** The store says it cannot do this one (not that it cannot be reached): `failed`, and the queue moves on. */
+  #drop(entry: Entry, error: unknown): void {
+    this.#entries.shift()
+    this.#options.calls.report(this.#options.calls.wrap('invalidate', error))
+    entry.answer?.({ status: 'failed', removed: 0 })
+    entry.answer = undefined
   }
 
   /** The head could not be applied: everyone still waiting for an answer hears `queued`; retry later. */
@@ -174,4 +186,14 @@ export class InvalidationQueue {
     }, delay)
     this.#timer.unref()
   }
+}
+
+/**
+ * Whether a retry may succeed: a timeout, a store not reached, a `StoreError`, or any error the
+ * store did not type itself (a lost connection, a refused write). Another `CachewireError` the
+ * store raised (an operation it does not support, a bad argument) would fail again: not queued.
+ */
+function mayPass(error: unknown): boolean {
+  if (error instanceof StoreTimeoutError || error instanceof StoreUnavailableError || error instanceof StoreError) return true
+  return !(error instanceof CachewireError)
 }

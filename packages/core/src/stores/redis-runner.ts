@@ -180,7 +180,8 @@ export class RedisRunner {
       () => lane.release()
     )
     try {
-      const value = await withDeadline(reply, flags.timeoutMs ?? this.#options.timeoutMs, name)
+      // The deadline starts once the command is on the wire: not while this turn's burst of calls queues behind it.
+      const value = await withDeadline(reply, flags.timeoutMs ?? this.#options.timeoutMs, name, { start: 'after-send' })
       // Only a probe or a ready connection closes an open breaker: an unguarded delete that works
       // while writes fail (out of memory) says nothing about writes in general.
       if (breaker?.state === 'closed') breaker.success()

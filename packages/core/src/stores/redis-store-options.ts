@@ -45,7 +45,11 @@ export interface RedisStoreOptions {
   maxInFlight?: number
   /** Commands waiting in the store's queue per connection, at most; one more is dropped, counted as `queue-full`. @default 50_000 */
   maxQueue?: number
-  /** Longest wait in the store's queue; a command waiting longer is dropped, counted as `queue-timeout`. @default '2s' */
+  /**
+   * Longest wait in the store's queue; a command waiting longer is dropped, counted as
+   * `queue-timeout`. Reads and writes queue apart (each on its own connection), so a burst of
+   * writes never holds a read. @default '5s'
+   */
   queueTimeout?: Duration
   /** Connection errors of a client the store owns (ioredis emits them while reconnecting). They also reach the cache's `error` event, rate-limited. @default ignored */
   onConnectionError?: (error: Error) => void
@@ -136,7 +140,7 @@ export function resolveRedisStoreOptions(options: RedisStoreOptions): ResolvedRe
     breaker: resolveBreaker(options.breaker),
     maxInFlight: positiveInteger(options.maxInFlight ?? 256, 'maxInFlight'),
     maxQueue: positiveInteger(options.maxQueue ?? 50_000, 'maxQueue'),
-    queueTimeoutMs: parseDuration(options.queueTimeout ?? '2s', 'queueTimeout', { kind: 'timeout' }),
+    queueTimeoutMs: parseDuration(options.queueTimeout ?? '5s', 'queueTimeout', { kind: 'timeout' }),
   }
 }
 
