@@ -3,7 +3,7 @@ import { Cache } from '@cachewire/core'
 import { RedisStore } from '@cachewire/core/redis'
 import { startRedisProcess, type RedisProcess } from '../helpers/redis-process.js'
 import { createTcpProxy } from '../helpers/tcp-proxy.js'
-import { figures, measure, msUntil, sampleCalls, type CallSamples } from '../helpers/measure.js'
+import { figures, kinds, measure, msUntil, sampleCalls, type CallSamples } from '../helpers/measure.js'
 import { registerCleanup } from '../setup/cleanup.js'
 
 /**
@@ -48,7 +48,7 @@ async function survivingFault(scenario: string, redis: RedisProcess, url: string
   stop()
   const hitsBackMs = await msUntil(async () => (await cache.get('k0')) === 0)
   const lost = await missing(cache)
-  measure(scenario, { ...figures('before', before), ...figures('during', during), skipped: stats.skipped, timeouts: stats.timeouts, hitsBackMs, lost, errorEvents: errors.length })
+  measure(scenario, { ...figures('before', before), ...figures('during', during), skipped: stats.skipped, timeouts: stats.timeouts, hitsBackMs, lost, errorEvents: errors.length, errorKinds: kinds(errors) })
 
   expect(before.rejected + during.rejected).toBe(0)
   expect(during.hits).toBe(0)
@@ -83,7 +83,7 @@ describe('the core cache through Redis outages (private redis-server)', () => {
     // The new server is empty: back means a write and a read work again.
     const hitsBackMs = await msUntil(async () => (await cache.set('back', 1)) && (await cache.get('back')) === 1)
     const lost = await missing(cache)
-    measure('restart', { ...figures('before', before), ...figures('during', during), hitsBackMs, lost, lostNote: 'no persistence: the restarted server is empty', errorEvents: errors.length })
+    measure('restart', { ...figures('before', before), ...figures('during', during), hitsBackMs, lost, lostNote: 'no persistence: the restarted server is empty', errorEvents: errors.length, errorKinds: kinds(errors) })
 
     expect(before.rejected + during.rejected).toBe(0)
     expect(during.max).toBeLessThan(DEADLINE_MS + MARGIN_MS)
@@ -98,7 +98,7 @@ describe('the core cache through Redis outages (private redis-server)', () => {
     const during = await reads(cache, 1500)
     await redis.start()
     const hitsBackMs = await msUntil(async () => (await cache.set('k0', 0)) && (await cache.get('k0')) === 0)
-    measure('start-with-redis-down', { ...figures('first', first), ...figures('during', during), hitsBackMs, errorEvents: errors.length })
+    measure('start-with-redis-down', { ...figures('first', first), ...figures('during', during), hitsBackMs, errorEvents: errors.length, errorKinds: kinds(errors) })
 
     expect(first.rejected + during.rejected).toBe(0)
     expect(first.max).toBeLessThan(DEADLINE_MS + MARGIN_MS)

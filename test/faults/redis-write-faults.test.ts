@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { Cache } from '@cachewire/core'
 import { RedisStore } from '@cachewire/core/redis'
 import { startRedisProcess } from '../helpers/redis-process.js'
-import { figures, measure, msUntil, sampleCalls } from '../helpers/measure.js'
+import { figures, kinds, measure, msUntil, sampleCalls } from '../helpers/measure.js'
 import { registerCleanup } from '../setup/cleanup.js'
 
 /**
@@ -72,7 +72,7 @@ describe('Redis refuses writes, reads keep hitting', () => {
     await control.config('SET', 'maxmemory', '0')
     const writesBackMs = await msUntil(async () => (await cache.set('after-oom', 1)) && (await cache.get('after-oom')) === 1, { timeoutMs: 10_000 })
     const lost = (await missing(cache)) - 1 // k0 was purged on purpose
-    measure('oom', { ...figures('before', before), ...figures('during.reads', during.reads), ...figures('during.writes', during.writes), breakers: states, purge: purge.status, writesBackMs, lost, errorEvents: errors.length })
+    measure('oom', { ...figures('before', before), ...figures('during.reads', during.reads), ...figures('during.writes', during.writes), breakers: states, purge: purge.status, writesBackMs, lost, errorEvents: errors.length, errorKinds: kinds(errors) })
 
     expect(before.rejected + during.reads.rejected + during.writes.rejected).toBe(0)
     expect(during.reads.hits).toBe(during.reads.calls)
@@ -100,7 +100,7 @@ describe('Redis refuses writes, reads keep hitting', () => {
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, pausedAt + pauseMs - performance.now())))
     const writesBackMs = await msUntil(async () => (await cache.set('after-pause', 1)) && (await cache.get('after-pause')) === 1, { timeoutMs: 10_000 })
     const lost = await missing(cache)
-    measure('client-pause-write', { ...figures('before', before), ...figures('during.reads', during.reads), ...figures('during.writes', during.writes), breakers: states, writesBackMs, lost, errorEvents: errors.length })
+    measure('client-pause-write', { ...figures('before', before), ...figures('during.reads', during.reads), ...figures('during.writes', during.writes), breakers: states, writesBackMs, lost, errorEvents: errors.length, errorKinds: kinds(errors) })
 
     expect(before.rejected + during.reads.rejected + during.writes.rejected).toBe(0)
     // Reads go on a connection of their own: a paused write holds none of them.
@@ -117,8 +117,9 @@ describe('Redis refuses writes, reads keep hitting', () => {
     const replica = await startRedisProcess({ args: ['--replicaof', '127.0.0.1', String(master.port)] })
     const { cache: writer } = await cacheOn(master.url, 'replica:')
     await seed(writer)
-    const primary = admin(master.url)
-    await primary.wait(1, 5000)
+    // The replica has every seeded entry before it is read (on a loaded machine its first sync takes a while).
+    const follower = admin(replica.url)
+    await msUntil(async () => (await follower.exists(...Array.from({ length: KEYS }, (_, i) => `replica:k:k${i}`))) === KEYS, { timeoutMs: 30_000, intervalMs: 50 })
     const { cache, errors } = await cacheOn(replica.url, 'replica:')
     const before = await sampleCalls((i) => cache.get(`k${i % KEYS}`), { durationMs: 1000 })
 
@@ -128,7 +129,7 @@ describe('Redis refuses writes, reads keep hitting', () => {
     const purge = await cache.delete('k1')
     const hiddenAfterPurge = (await cache.get('k1')) === undefined
     const lost = (await missing(cache)) - 1
-    measure('readonly-replica', { ...figures('before', before), ...figures('during.reads', during.reads), ...figures('during.writes', during.writes), breakers: states, purge: purge.status, hiddenAfterPurge, lost, errorEvents: errors.length })
+    measure('readonly-replica', { ...figures('before', before), ...figures('during.reads', during.reads), ...figures('during.writes', during.writes), breakers: states, purge: purge.status, hiddenAfterPurge, lost, errorEvents: errors.length, errorKinds: kinds(errors) })
 
     expect(before.rejected + during.reads.rejected + during.writes.rejected).toBe(0)
     expect(before.hits).toBe(before.calls)

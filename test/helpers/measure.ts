@@ -86,3 +86,8 @@ export function figures(prefix: string, samples: CallSamples): Record<string, nu
 function round(value: number): number {
   return Math.round(value * 100) / 100
 }
+
+/** The distinct messages of `errors` (at most 5, shortened): what the error events were about. */
+export function kinds(errors: readonly Error[]): string[] {
+  return [...new Set(errors.map((error) => `${error.name}: ${error.message}`.slice(0, 100)))].slice(0, 5)
+}
