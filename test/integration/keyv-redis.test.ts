@@ -31,12 +31,19 @@ describeRedis('cache-manager on a cachewire Cache over Redis (KeyvCachewire)', (
   beforeEach(() => {
     prefix = uniquePrefix('keyv-cachewire')
   })
+  const opened: Cache[] = []
   afterEach(async () => {
+    // Each store opened a write connection of its own.
+    await Promise.all(opened.splice(0).map((cache) => cache.close()))
     await deleteKeysWithPrefix(client, prefix)
   })
 
   /** A Cache on the shared Redis: each call is another process's view of the same data. */
-  const cacheOnRedis = (): Cache => new Cache({ store: new RedisStore({ client, prefix }) })
+  const cacheOnRedis = (): Cache => {
+    const cache = new Cache({ store: new RedisStore({ client, prefix }) })
+    opened.push(cache)
+    return cache
+  }
 
   function cacheManager(cache: Cache, namespace: string) {
     const adapter = new KeyvCachewire(cache, { tags: (key) => [key.split(':')[0] as string] })

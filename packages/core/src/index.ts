@@ -3,7 +3,7 @@ export { RESERVED_KEY_PREFIX } from './namespaces.js'
 export type { CacheLike } from './cache-like.js'
 export type { WrapOptions } from './patterns/wrap.js'
 export type { LockHandle } from './patterns/lock.js'
-export type { CacheOptions } from './options.js'
+export type { CacheOptions, InvalidationQueueOptions } from './options.js'
 export { MemoryStore } from './stores/memory-store.js'
 export type { MemoryStoreOptions } from './stores/memory-store.js'
 export { TieredStore } from './stores/tiered-store.js'
@@ -34,5 +34,6 @@ export {
   ClosedError,
   errors,
 } from './errors.js'
-export type { CachewireErrorCode } from './errors.js'
-export type { Store, StoreSetOptions, StoreSize, Ttl, SetOptions, CacheEvents, CacheStats, Bus, InvalidationMessage } from './types.js'
+export type { CachewireErrorCode, StoreUnavailableReason } from './errors.js'
+export type { Store, StoreSetOptions, StoreSize, Ttl, SetOptions, CacheEvents, CacheStats, Bus, InvalidationMessage, InvalidationResult, InvalidationTarget, BoundedSetResult, StoreInvalidationOptions } from './types.js'
+export type { StoreHealth, StoreObserver, BreakerStatus, BreakerDirection, DropCounts } from './resilience/store-health.js'

@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events'
-import { CachewireError, StoreError, StoreTimeoutError, StoreUnavailableError } from '../errors.js'
+import { CachewireError, QueueFullError, StoreError, StoreTimeoutError, StoreUnavailableError } from '../errors.js'
 import type { StatsCounters } from '../stats.js'
 import type { CacheEvents } from '../types.js'
 import { ErrorThrottle } from './error-throttle.js'
@@ -42,8 +42,10 @@ export class StoreCalls {
 
   /**
    * Records an error of a call: counted (a call the store did not send as `skipped`); emitted
-   * when someone listens (an unheard `error` event must not crash the process), at most once per
-   * kind per second, with `suppressed` telling how many of that kind were held back.
+   * when someone listens (an unheard `error` event must not crash the process). Store faults
+   * (an outage makes thousands a second) are emitted at most once per kind per second, with
+   * `suppressed` telling how many of that kind were held back; other errors (an undecodable
+   * value) are each emitted.
    */
   report(error: Error): void {
     if (error instanceof StoreTimeoutError) this.#stats.timeouts++
@@ -55,11 +57,20 @@ export class StoreCalls {
   /** Emits an error seen outside any call (a store's probe, a lost connection), rate-limited, without counting a call. */
   emit(error: Error): void {
     if (this.#events.listenerCount('error') === 0) return
+    if (!isStoreFault(error)) {
+      this.#events.emit('error', error)
+      return
+    }
     const { emit, suppressed } = this.#throttle.admit(kindOf(error))
     if (!emit) return
     if (error instanceof CachewireError) error.suppressed = suppressed
     this.#events.emit('error', error)
   }
+}
+
+/** Errors of the store's health, which come in floods during an outage. */
+function isStoreFault(error: Error): boolean {
+  return error instanceof StoreError || error instanceof StoreTimeoutError || error instanceof StoreUnavailableError || error instanceof QueueFullError
 }
 
 function kindOf(error: Error): string {

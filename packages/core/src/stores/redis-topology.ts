@@ -10,6 +10,21 @@ export const SLOTS_REFRESH_INTERVAL_MS = 2000
 /** The node a key maps to while a Cluster does not know its slots yet (connecting). */
 const UNMAPPED = 'cluster'
 
+/**
+ * Adds a listener the store will remove, raising the emitter's listener limit by one meanwhile:
+ * several stores may share one client (one per prefix), and each listens once, which is no leak.
+ */
+function listen(emitter: RedisClient | Redis, event: string, listener: (connection: Redis) => void): () => void {
+  const limit = emitter.getMaxListeners()
+  if (limit > 0) emitter.setMaxListeners(limit + 1)
+  emitter.on(event, listener)
+  return () => {
+    emitter.off(event, listener)
+    const now = emitter.getMaxListeners()
+    if (now > 0) emitter.setMaxListeners(Math.max(1, now - 1))
+  }
+}
+
 function isCluster(client: RedisClient): client is Cluster {
   return client.isCluster
 }
@@ -54,14 +69,13 @@ export class RedisTopology {
       return undefined
     }
     this.#connecting ??= new Promise<void>((resolve) => {
-      const client = this.client
-      const events = ['ready', 'close', 'end', 'error', 'reconnecting'] as const
+      const removers: Array<() => void> = []
       const done = (): void => {
-        for (const event of events) client.off(event, done)
+        for (const remove of removers.splice(0)) remove()
         this.#connecting = undefined
         resolve()
       }
-      for (const event of events) client.on(event, done)
+      for (const event of ['ready', 'close', 'end', 'error', 'reconnecting']) removers.push(listen(this.client, event, done))
     })
     return this.#connecting
   }
@@ -113,9 +127,7 @@ export class RedisTopology {
    */
   onNodeReady(listener: (node: string) => void): void {
     const watch = (connection: Redis): void => {
-      const ready = (): void => listener(nodeName(connection))
-      connection.on('ready', ready)
-      this.#undo.push(() => connection.off('ready', ready))
+      this.#undo.push(listen(connection, 'ready', () => listener(nodeName(connection))))
     }
     if (!isCluster(this.client)) {
       watch(this.client)
@@ -123,9 +135,7 @@ export class RedisTopology {
     }
     const cluster = this.client
     for (const connection of cluster.nodes('all')) watch(connection)
-    const added = (connection: Redis): void => watch(connection)
-    cluster.on('+node', added)
-    this.#undo.push(() => cluster.off('+node', added))
+    this.#undo.push(listen(cluster, '+node', (connection: Redis) => watch(connection)))
   }
 
   /**
@@ -144,12 +154,13 @@ export class RedisTopology {
     if (cluster.status !== 'ready') return
     const timer = setInterval(() => cluster.refreshSlotsCache(), SLOTS_REFRESH_INTERVAL_MS)
     timer.unref()
-    const stop = (): void => clearInterval(timer)
-    cluster.once('ready', stop)
-    this.#undo.push(() => {
-      stop()
-      cluster.off('ready', stop)
-    })
+    let unlisten = (): void => {}
+    const stop = (): void => {
+      clearInterval(timer)
+      unlisten()
+    }
+    unlisten = listen(cluster, 'ready', stop)
+    this.#undo.push(stop)
   }
 
   /** Removes the listeners and timers this topology added to the client. */
