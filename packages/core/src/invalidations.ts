@@ -41,7 +41,7 @@ export function keyInvalidation(context: InvalidationContext, keys: NamespaceKey
     target: { kind: 'delete', key },
     id: `key:${storeKey ?? `?${key}`}`,
     apply: async (retry) => ((await store.delete(storeKey ?? (await keys.storeKeyOrThrow(key)), { retry })) ? 1 : 0),
-    ...(storeKey === undefined ? {} : { hides: (candidate: string) => candidate === storeKey }),
+    ...(storeKey === undefined ? {} : { hidesKey: storeKey }),
     applied: (removed) => {
       if (removed === 0) return
       stats.deletes++

@@ -65,13 +65,14 @@ describe('invalidations when the store cannot take them', () => {
     expect(order).toEqual(['tags', 'delete', 'pattern', 'clear'])
   })
 
-  it('an invalidation asked while others wait goes behind them, and is applied with them when the store is back', async () => {
+  it('an invalidation the store takes while others wait is applied, and drains the queue', async () => {
     const { cache, store } = refusing()
+    const applied = collect(cache, 'invalidation-applied')
     store.failing = true
     await cache.invalidateTags(['first'])
     store.failing = false
-    // The queue is not empty: this one waits its turn, and both go in this round.
     expect(await cache.invalidateTags(['second'])).toEqual({ status: 'applied', removed: 0 })
+    await vi.waitFor(() => expect(applied.map(({ target }) => target)).toEqual([{ kind: 'tags', tags: ['first'] }]), { timeout: 1000, interval: 5 })
     expect(cache.stats().queuedInvalidations).toBe(0)
   })
 
@@ -187,6 +188,35 @@ describe('invalidations when the store cannot take them', () => {
     expect(errors[0]).toBeInstanceOf(InvalidArgumentError)
     expect(cache.stats().queuedInvalidations).toBe(0)
     expect(await cache.invalidateTags(['t'])).toEqual({ status: 'applied', removed: 1 })
+  })
+
+  it('goes straight to the store, side by side, while nothing is queued; drains a backlog in rounds', async () => {
+    class Counting extends MemoryStore {
+      inFlight = 0
+      peak = 0
+      failing = false
+      override async delete(key: string): Promise<boolean> {
+        this.inFlight++
+        this.peak = Math.max(this.peak, this.inFlight)
+        await new Promise((resolve) => setTimeout(resolve, 5))
+        this.inFlight--
+        if (this.failing) throw new Error('down')
+        return super.delete(key)
+      }
+    }
+    const store = new Counting()
+    const cache = new Cache({ store })
+    cache.on('error', () => {})
+    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => cache.delete(`k${i}`)))
+    expect(results.every((result) => result.status === 'applied')).toBe(true)
+    expect(store.peak).toBeGreaterThan(1)
+    store.failing = true
+    await Promise.all(Array.from({ length: 200 }, (_, i) => cache.delete(`q${i}`)))
+    expect(cache.stats().queuedInvalidations).toBe(200)
+    store.failing = false
+    store.peak = 0
+    expect(await cache.whenIdle()).toEqual({ drained: true, pending: 0 })
+    expect(store.peak).toBeGreaterThan(1)
   })
 
   it('whenIdle() resolves at once when nothing is queued', async () => {

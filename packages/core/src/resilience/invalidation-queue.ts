@@ -10,7 +10,9 @@ export interface Invalidation {
   readonly id: string
   /** Applies it to the store; resolves what was removed, rejects when the store could not be reached. */
   apply(retry: boolean): Promise<number>
-  /** While queued: whether a read of `storeKey` must miss (it is among what this purges). */
+  /** While queued, a read of this one store key misses (a `delete`). */
+  hidesKey?: string
+  /** While queued: whether a read of `storeKey` must miss (it is among what this purges: a pattern, a clear). */
   hides?(storeKey: string): boolean
   /** Once applied: events, stats. */
   applied?(removed: number): void
@@ -28,23 +30,34 @@ interface Entry {
   readonly askedAt: number
   attempts: number
   announced: boolean
-  answer: ((result: InvalidationResult) => void) | undefined
 }
 
 /** Retries back off from this, doubling per failed round, up to the cap; a store recovery retries at once. */
 const RETRY_BASE_MS = 100
 const RETRY_MAX_MS = 5000
+/**
+ * Queued invalidations applied at once, per round. They are all removals, which commute: the
+ * store ends the same whatever their order within a round, and a backlog of thousands (a
+ * database change naming 2,000 keys during an outage) drains in seconds, not minutes.
+ */
+const ROUND_SIZE = 64
 
 /**
  * Invalidations that could not reach the store, kept in order and retried until applied, so a
  * purge asked for during an outage is never lost: the caller hears `queued`, the queue retries
  * with backoff (at once when the store says it recovered), and `invalidation-applied` tells when
  * it went through. Bounded: when full, a new invalidation is `failed` (and an error is emitted).
- * One per cache; its namespace views share it.
+ * Each invalidation first goes straight to the store (they are all removals, which commute, so
+ * one applied now need not wait behind one queued earlier); one that succeeds while others wait
+ * drains the queue at once. One per cache; its namespace views share it.
  */
 export class InvalidationQueue {
   readonly #options: InvalidationQueueOptions
   #entries: Entry[] = []
+  /** Store keys hidden by queued deletes (how many deletes each), so a read checks in O(1). */
+  readonly #hiddenKeys = new Map<string, number>()
+  /** Queued invalidations that hide by a rule (patterns, clear): few. */
+  #hiding: Invalidation[] = []
   #draining = false
   #failures = 0
   #timer: NodeJS.Timeout | undefined
@@ -61,13 +74,13 @@ export class InvalidationQueue {
   }
 
   /**
-   * Runs `invalidation` after everything queued before it. Resolves `applied` when the store took
-   * it now, `queued` when it waits for a retry, `failed` when the queue is full.
+   * Applies `invalidation` now if the store takes it (`applied`), else queues it for retries
+   * (`queued`); `failed` when the queue is full or the store says it cannot do it.
    */
   submit(invalidation: Invalidation): Promise<InvalidationResult> {
-    const twin = this.#entries.find((entry) => entry.invalidation.id === invalidation.id && entry.answer === undefined)
+    const twin = this.#entries.find((entry) => entry.invalidation.id === invalidation.id)
     if (twin !== undefined) {
-      // The same purge is already waiting (and has been answered `queued`): that one will do.
+      // The same purge is already waiting: that one will do.
       this.wake()
       return Promise.resolve({ status: 'queued', removed: 0 })
     }
@@ -77,16 +90,14 @@ export class InvalidationQueue {
       )
       return Promise.resolve({ status: 'failed', removed: 0 })
     }
-    return new Promise<InvalidationResult>((answer) => {
-      this.#entries.push({ invalidation, askedAt: this.#options.clock(), attempts: 0, announced: false, answer })
-      void this.#drain()
-    })
+    return this.#direct(invalidation)
   }
 
   /** Whether a queued invalidation hides `storeKey` from reads. Cheap when nothing is queued. */
   hides(storeKey: string): boolean {
     if (this.#entries.length === 0) return false
-    for (const entry of this.#entries) if (entry.invalidation.hides?.(storeKey) === true) return true
+    if (this.#hiddenKeys.has(storeKey)) return true
+    for (const invalidation of this.#hiding) if (invalidation.hides?.(storeKey) === true) return true
     return false
   }
 
@@ -123,34 +134,66 @@ export class InvalidationQueue {
     this.#timer = undefined
   }
 
+  /** Straight to the store; queued only if the store cannot be reached. */
+  async #direct(invalidation: Invalidation): Promise<InvalidationResult> {
+    const entry: Entry = { invalidation, askedAt: this.#options.clock(), attempts: 1, announced: false }
+    let removed: number
+    try {
+      removed = await invalidation.apply(false)
+    } catch (error) {
+      if (!mayPass(error)) {
+        this.#options.calls.report(this.#options.calls.wrap('invalidate', error))
+        return { status: 'failed', removed: 0 }
+      }
+      if (this.#entries.length >= this.#options.maxSize) {
+        this.#options.calls.report(this.#options.calls.wrap('invalidate', error))
+        this.#options.calls.report(new QueueFullError(this.#options.maxSize, `invalidation queue is full (${this.#options.maxSize} waiting for the store); this invalidation was not applied`))
+        return { status: 'failed', removed: 0 }
+      }
+      this.#enqueue(entry)
+      this.#stall(error)
+      return { status: 'queued', removed: 0 }
+    }
+    invalidation.applied?.(removed)
+    // The store answers: what waits may go now.
+    if (this.#entries.length > 0) this.wake()
+    return { status: 'applied', removed }
+  }
+
   async #drain(): Promise<void> {
     if (this.#draining || this.#closed) return
     this.#draining = true
     try {
       while (this.#entries.length > 0) {
-        const entry = this.#entries[0] as Entry
-        const retry = entry.attempts > 0
-        entry.attempts++
-        let removed: number
-        try {
-          removed = await entry.invalidation.apply(retry)
-        } catch (error) {
-          if (!mayPass(error)) {
-            this.#drop(entry, error)
-            continue
+        const round = this.#entries.slice(0, ROUND_SIZE)
+        const outcomes = await Promise.allSettled(
+          round.map((entry) => {
+            const retry = entry.attempts > 0
+            entry.attempts++
+            return entry.invalidation.apply(retry)
+          })
+        )
+        const finished = new Set<Entry>()
+        let stalled: { error: unknown } | undefined
+        outcomes.forEach((outcome, i) => {
+          const entry = round[i] as Entry
+          if (outcome.status === 'fulfilled') {
+            finished.add(entry)
+            this.#applied(entry, outcome.value)
+          } else if (!mayPass(outcome.reason)) {
+            finished.add(entry)
+            this.#drop(entry, outcome.reason)
+          } else {
+            stalled ??= { error: outcome.reason }
           }
-          this.#stall(error)
+        })
+        this.#entries = this.#entries.filter((entry) => !finished.has(entry))
+        for (const entry of finished) this.#unhide(entry.invalidation)
+        if (finished.size > 0) this.#failures = 0
+        if (stalled !== undefined) {
+          this.#stall(stalled.error)
           return
         }
-        this.#entries.shift()
-        this.#failures = 0
-        entry.invalidation.applied?.(removed)
-        if (entry.announced) {
-          const delayMs = Math.max(0, this.#options.clock() - entry.askedAt)
-          this.#options.events.emit('invalidation-applied', { target: entry.invalidation.target, removed, attempts: entry.attempts, delayMs })
-        }
-        entry.answer?.({ status: 'applied', removed })
-        entry.answer = undefined
       }
       for (const waiter of this.#idleWaiters.splice(0)) waiter()
     } finally {
@@ -158,15 +201,38 @@ export class InvalidationQueue {
     }
   }
 
-  /** The store says it cannot do this one (not that it cannot be reached): `failed`, and the queue moves on. */
-  #drop(entry: Entry, error: unknown): void {
-    this.#entries.shift()
-    this.#options.calls.report(this.#options.calls.wrap('invalidate', error))
-    entry.answer?.({ status: 'failed', removed: 0 })
-    entry.answer = undefined
+  #enqueue(entry: Entry): void {
+    this.#entries.push(entry)
+    const { hidesKey } = entry.invalidation
+    if (hidesKey !== undefined) this.#hiddenKeys.set(hidesKey, (this.#hiddenKeys.get(hidesKey) ?? 0) + 1)
+    if (entry.invalidation.hides !== undefined) this.#hiding.push(entry.invalidation)
   }
 
-  /** The head could not be applied: everyone still waiting for an answer hears `queued`; retry later. */
+  #unhide(invalidation: Invalidation): void {
+    const { hidesKey } = invalidation
+    if (hidesKey !== undefined) {
+      const left = (this.#hiddenKeys.get(hidesKey) ?? 1) - 1
+      if (left > 0) this.#hiddenKeys.set(hidesKey, left)
+      else this.#hiddenKeys.delete(hidesKey)
+    }
+    if (invalidation.hides !== undefined) this.#hiding = this.#hiding.filter((other) => other !== invalidation)
+  }
+
+  #applied(entry: Entry, removed: number): void {
+    entry.invalidation.applied?.(removed)
+    if (entry.announced) {
+      const delayMs = Math.max(0, this.#options.clock() - entry.askedAt)
+      this.#options.events.emit('invalidation-applied', { target: entry.invalidation.target, removed, attempts: entry.attempts, delayMs })
+    }
+  }
+
+  /** The store says it cannot do this one (not that it cannot be reached): `failed`, and the queue moves on. */
+  #drop(entry: Entry, error: unknown): void {
+    // It was announced as queued: say it is gone, never silently.
+    this.#options.calls.report(new StoreError(`invalidate (${entry.invalidation.target.kind}, dropped from the queue)`, error))
+  }
+
+  /** What was just queued is announced (`invalidation-queued`); one retry timer, backing off. */
   #stall(error: unknown): void {
     const reported = this.#options.calls.wrap('invalidate', error)
     this.#options.calls.report(reported)
@@ -174,12 +240,11 @@ export class InvalidationQueue {
       if (entry.announced) continue
       entry.announced = true
       this.#options.events.emit('invalidation-queued', { target: entry.invalidation.target, queued: this.#entries.length, error: reported })
-      entry.answer?.({ status: 'queued', removed: 0 })
-      entry.answer = undefined
     }
+    // Many calls failing at once (an outage) make one failed round, not many: one retry timer.
+    if (this.#timer !== undefined || this.#closed) return
     this.#failures++
     const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (this.#failures - 1))
-    clearTimeout(this.#timer)
     this.#timer = setTimeout(() => {
       this.#timer = undefined
       void this.#drain()
