@@ -82,3 +82,21 @@ export function cacheStats(shared: Shared): CacheStats {
     dropped: health?.dropped ?? { read: emptyDropCounts(), write: emptyDropCounts() },
   }
 }
+
+/** Waits for queued invalidations (up to `closeTimeout`); see `Cache.whenIdle`. */
+export async function whenIdle(shared: Shared): Promise<{ drained: boolean; pending: number }> {
+  const { invalidations, closeTimeoutMs } = shared
+  const drained = await invalidations.idle(closeTimeoutMs)
+  return { drained, pending: invalidations.size }
+}
+
+/** Applies what is queued (bounded), says what could not be, stops listening, closes the store. */
+export async function closeShared(shared: Shared): Promise<void> {
+  const { invalidations, calls, store, unobserve } = shared
+  const { pending } = await whenIdle(shared)
+  if (pending > 0)
+    calls.report(calls.wrap('close', new Error(`${pending} queued invalidations were not applied before close`)))
+  invalidations.close()
+  unobserve()
+  await store.close?.()
+}

@@ -18,7 +18,9 @@ import { acquireStoreLock, type LockHandle } from './patterns/lock.js'
 import { cached, type CachedOptions } from './patterns/cached.js'
 import { writeThrough } from './patterns/write-through.js'
 import { WriteBehind, type WriteBehindOptions } from './patterns/write-behind.js'
-import { cacheStats, createShared, type Shared } from './cache-shared.js'
+import { cacheStats, closeShared, createShared, whenIdle, type Shared } from './cache-shared.js'
+import type { Invalidation } from './resilience/invalidation-queue.js'
+import { addToBoundedSet, type BoundedSetOptions } from './bounded-set.js'
 import type {
   BoundedSetResult,
   CacheEvents,
@@ -30,7 +32,6 @@ import type {
 
 const SET_OPTIONS = ['ttl', 'tags'] as const
 const TTL_ONLY = ['ttl'] as const
-const BOUNDED_SET_OPTIONS = ['max', 'ttl'] as const
 
 /**
  * The cache facade over a `Store`: typed get/set, TTLs as durations (`'30s'`, `'5 minutes'`),
@@ -159,17 +160,11 @@ export class Cache {
     return stored
   }
 
-  /**
-   * Removes one key. Resolves `{ status: 'applied', removed: 1 }` (or `removed: 0` when there was
-   * nothing), or `queued` when the store cannot be reached now: the delete is retried until
-   * applied, and reads of the key here miss meanwhile. See `InvalidationResult`.
-   */
+  /** Removes one key (`removed`: 1 or 0). See `InvalidationResult` for `queued` and `failed`. */
   async delete(key: string): Promise<InvalidationResult> {
     assertKey(key, 'key')
     const storeKey = await this.#keys.storeKey(key)
-    return this.#shared.invalidations.submit(
-      keyInvalidation(this.#invalidationContext(), this.#keys, key, storeKey)
-    )
+    return this.#submit(keyInvalidation(this.#invalidation, this.#keys, key, storeKey))
   }
 
   async has(key: string): Promise<boolean> {
@@ -180,9 +175,8 @@ export class Cache {
   }
 
   /**
-   * Removes every entry filed under any of `tags`, on every process sharing the store. Resolves
-   * `applied` with the count the store reported, or `queued` when the store cannot be reached now
-   * (retried in order until applied; a tiered store's L1 copies are dropped at once).
+   * Removes every entry filed under any of `tags`, on every process sharing the store: `applied`
+   * with the count the store reported, or `queued` (retried until applied) when it cannot be reached.
    *
    * @example
    * ```ts
@@ -193,7 +187,7 @@ export class Cache {
   async invalidateTags(tags: readonly string[]): Promise<InvalidationResult> {
     assertTags(tags)
     if (tags.length === 0) return { status: 'applied', removed: 0 }
-    return this.#shared.invalidations.submit(tagInvalidation(this.#invalidationContext(), tags))
+    return this.#submit(tagInvalidation(this.#invalidation, tags))
   }
 
   /**
@@ -217,17 +211,12 @@ export class Cache {
     )
   }
 
-  /**
-   * Removes every key (of this namespace) matching a glob, by SCAN on Redis: never KEYS. Resolves
-   * an `InvalidationResult` (queued and retried when the store cannot be reached now).
-   */
+  /** Removes every key (of this namespace) matching a glob, by SCAN on Redis: never KEYS. */
   async deletePattern(pattern: string): Promise<InvalidationResult> {
     if (typeof pattern !== 'string' || pattern.length === 0)
       throw new InvalidArgumentError('pattern', 'a non-empty glob', pattern)
     const prefix = await this.#keys.storePrefix()
-    return this.#shared.invalidations.submit(
-      patternInvalidation(this.#invalidationContext(), this.#keys, pattern, prefix)
-    )
+    return this.#submit(patternInvalidation(this.#invalidation, this.#keys, pattern, prefix))
   }
 
   /**
@@ -252,21 +241,16 @@ export class Cache {
     )
   }
 
-  /**
-   * Root cache: empties the store. Namespace view: invalidates the namespace. Resolves an
-   * `InvalidationResult`; while a `clear` is queued, every read here misses.
-   */
+  /** Root cache: empties the store (while queued, every read here misses). A view: `invalidate()`. */
   async clear(): Promise<InvalidationResult> {
     if (this.#namespace !== undefined) return this.invalidate()
-    return this.#shared.invalidations.submit(clearInvalidation(this.#invalidationContext()))
+    return this.#submit(clearInvalidation(this.#invalidation))
   }
 
   /**
-   * Adds `member` to the set under `key` if it has fewer than `max` live members, atomically (on
-   * Redis, one Lua script on one key, so concurrent processes never push it past `max`). A member
-   * lives `ttl` from its last add (default: the cache's `defaultTtl`); adding a present member
-   * renews it. For caps such as "at most 32 variants of one URL". Resolves `undefined` when the
-   * store cannot be reached or cannot do it, so the caller decides how to fail.
+   * Adds `member` to the set under `key` unless it holds `max` live members, atomically (Redis:
+   * one Lua script on one key). A member lives `ttl` (default `defaultTtl`) from its last add.
+   * `undefined` when the store cannot be reached or cannot do it: the caller decides how to fail.
    *
    * @example
    * ```ts
@@ -274,28 +258,14 @@ export class Cache {
    * if (slot?.member === true) await cache.set('/products|fr', body) // within the cap
    * ```
    */
-  async addToBoundedSet(
+  addToBoundedSet(
     key: string,
     member: string,
-    options: { max: number; ttl?: Duration }
+    options: BoundedSetOptions
   ): Promise<BoundedSetResult | undefined> {
-    assertKey(key, 'key')
-    assertKey(member, 'member')
-    assertOptions(options, BOUNDED_SET_OPTIONS)
-    const { max } = options
-    if (!Number.isSafeInteger(max) || max < 1)
-      throw new InvalidArgumentError('max', 'a positive integer', max)
-    const ttlMs = this.#ttlMs(options.ttl)
-    const store = this.#shared.store
-    const add = store.addToBoundedSet
-    if (add === undefined) return undefined
-    const storeKey = await this.#keys.storeKey(key)
-    if (storeKey === undefined) return undefined
-    return this.#call(
-      'addToBoundedSet',
-      () => add.call(store, storeKey, member, max, ttlMs),
-      undefined
-    )
+    const { store, calls } = this.#shared
+    const ttlMs = (ttl: Duration | undefined): number => this.#ttlMs(ttl)
+    return addToBoundedSet({ store, calls, keys: this.#keys, ttlMs }, key, member, options)
   }
 
   /**
@@ -363,37 +333,19 @@ export class Cache {
     return cacheStats(this.#shared)
   }
 
-  /**
-   * Waits until no invalidation is queued (retrying now), or `invalidationQueue.closeTimeout`
-   * (5 s) has passed. Resolves whether the queue drained, and how many are still queued.
-   */
-  async whenIdle(): Promise<{ drained: boolean; pending: number }> {
-    const { invalidations, closeTimeoutMs } = this.#shared
-    const drained = await invalidations.idle(closeTimeoutMs)
-    return { drained, pending: invalidations.size }
+  /** Waits until no invalidation is queued (retrying now), up to `invalidationQueue.closeTimeout`. */
+  whenIdle(): Promise<{ drained: boolean; pending: number }> {
+    return whenIdle(this.#shared)
   }
 
-  /**
-   * Applies queued invalidations (waiting up to `invalidationQueue.closeTimeout`), then closes
-   * the store (connections the store opened itself). Invalidations still queued then are lost,
-   * and said so in an `error` event.
-   */
+  /** Applies queued invalidations (see `whenIdle`; any left are reported), then closes the store. */
   async close(): Promise<void> {
-    const { invalidations, calls, store, unobserve } = this.#shared
-    const { pending } = await this.whenIdle()
-    if (pending > 0)
-      calls.report(
-        calls.wrap('close', new Error(`${pending} queued invalidations were not applied before close`))
-      )
-    invalidations.close()
-    unobserve()
-    await store.close?.()
+    await closeShared(this.#shared)
   }
 
   /**
-   * Invalidates this namespace view in O(1): this process moves to a new version at once, and
-   * every process sharing the store once the store has it (`queued` until then). Throws on the
-   * root cache; use `clear()` there.
+   * Invalidates this namespace view in O(1): this process moves to a new version at once, every
+   * process sharing the store once the store has it. Throws on the root cache; use `clear()`.
    */
   async invalidate(): Promise<InvalidationResult> {
     const namespace = this.#namespace
@@ -403,9 +355,7 @@ export class Cache {
         'called on a namespace view (cache.namespace(name))',
         'the root cache'
       )
-    return this.#shared.invalidations.submit(
-      namespaceInvalidation(this.#invalidationContext(), this.#keys, namespace)
-    )
+    return this.#submit(namespaceInvalidation(this.#invalidation, this.#keys, namespace))
   }
 
   /** What cache-aside reads and writes through: this view's own methods. */
@@ -426,9 +376,12 @@ export class Cache {
     return acquireStoreLock(store, storeKey, ttlMs, this.#shared.calls)
   }
 
-  #invalidationContext(): InvalidationContext {
-    const { store, stats, events } = this.#shared
-    return { store, stats, events }
+  get #invalidation(): InvalidationContext {
+    return this.#shared
+  }
+
+  #submit(invalidation: Invalidation): Promise<InvalidationResult> {
+    return this.#shared.invalidations.submit(invalidation)
   }
 
   #ttlMs(ttl: Duration | undefined): number {
