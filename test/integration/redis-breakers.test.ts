@@ -1,20 +1,21 @@
 import { Cluster } from 'ioredis'
-import { Cache } from '@cachewire/core'
+import { Cache, StoreTimeoutError, StoreUnavailableError } from '@cachewire/core'
 import { RedisStore } from '@cachewire/core/redis'
 import { expect, it, vi } from 'vitest'
 import { createTcpProxy } from '../helpers/tcp-proxy.js'
 import { clusterNodes, createClient, createClusterClient, deleteKeysWithPrefix, describeCluster, describeRedis, redisUrl, uniquePrefix } from '../setup/redis.js'
 
 /** A store on the shared Redis through a fault proxy, with a breaker that opens after 3 failures. */
-async function proxiedStore(breaker: { failureThreshold: number; breakDuration: string }): Promise<{ cache: Cache; store: RedisStore; proxy: Awaited<ReturnType<typeof createTcpProxy>> }> {
+async function proxiedStore(breaker: { failureThreshold: number; breakDuration: string }): Promise<{ cache: Cache; store: RedisStore; proxy: Awaited<ReturnType<typeof createTcpProxy>>; errors: Error[] }> {
   const target = new URL(redisUrl())
   const proxy = await createTcpProxy({ targetPort: Number(target.port || 6379), targetHost: target.hostname })
   const client = createClient({ port: proxy.port, host: '127.0.0.1' })
   await client.ping()
   const store = new RedisStore({ client, prefix: uniquePrefix('breakers'), timeout: '100ms', breaker })
   const cache = new Cache({ store })
-  cache.on('error', () => {})
-  return { cache, store, proxy }
+  const errors: Error[] = []
+  cache.on('error', (error) => errors.push(error))
+  return { cache, store, proxy, errors }
 }
 
 /** `k` stored before the fault: on a loaded machine a 100 ms write may need a second try. */
@@ -24,7 +25,7 @@ async function storeOnce(cache: Cache): Promise<void> {
 
 describeRedis('RedisStore breakers (per node, per direction)', () => {
   it('opens after failureThreshold failures and stops sending that direction', async () => {
-    const { cache, store, proxy } = await proxiedStore({ failureThreshold: 3, breakDuration: '1m' })
+    const { cache, store, proxy, errors } = await proxiedStore({ failureThreshold: 3, breakDuration: '1m' })
     await storeOnce(cache)
     const timeoutsBefore = cache.stats().timeouts
     proxy.setMode('blackhole')
@@ -33,6 +34,9 @@ describeRedis('RedisStore breakers (per node, per direction)', () => {
     expect(stats.dropped.read['breaker-open']).toBe(7)
     expect(stats).toMatchObject({ breaker: 'open', skipped: 7 })
     expect(stats.timeouts - timeoutsBefore).toBe(3)
+    // The breaker opening reaches the error event (and so an app's onError), as the faults do, rate-limited.
+    expect(errors.some((error) => error instanceof StoreUnavailableError && error.reason === 'breaker-open' && /skipped for 1m|skipped for 60000 ms/.test(error.message))).toBe(true)
+    expect(errors.filter((error) => error instanceof StoreTimeoutError).length).toBeLessThan(3)
     expect(stats.breakers.find((b) => b.direction === 'read')?.state).toBe('open')
     // Writes are judged on their own: nothing failed there yet.
     expect(stats.breakers.find((b) => b.direction === 'write')?.state).toBe('closed')
