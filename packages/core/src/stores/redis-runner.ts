@@ -33,6 +33,12 @@ export interface RunFlags {
  */
 const CLUSTER_RETRIES = 5
 const CLUSTER_RETRY_DELAY_MS = 25
+/**
+ * While a Cluster node's breaker is open, the slot map is re-read this often: a master that
+ * stopped answering sends no MOVED, and its replica's promotion should be found within a second,
+ * not at the next periodic refresh.
+ */
+const SLOTS_WATCH_MS = 500
 
 interface NodeState {
   readonly node: string
@@ -75,6 +81,7 @@ export class RedisRunner {
   readonly #nodes = new Map<string, NodeState>()
   readonly #observers = new Set<StoreObserver>()
   readonly #dropped = { read: emptyDropCounts(), write: emptyDropCounts() }
+  #slotsWatch: NodeJS.Timeout | undefined
   #closed = false
 
   constructor(topologies: Record<BreakerDirection, RedisTopology>, options: RunnerOptions) {
@@ -142,6 +149,7 @@ export class RedisRunner {
 
   close(): void {
     this.#closed = true
+    clearInterval(this.#slotsWatch)
     for (const state of this.#nodes.values()) for (const direction of DIRECTIONS) clearTimeout(state.timers[direction])
     for (const direction of DIRECTIONS) this.#topologies[direction].close()
   }
@@ -234,6 +242,22 @@ export class RedisRunner {
     const message = `Redis ${direction}s on ${state.node} are skipped for ${breaker.openForMs} ms: ${cause instanceof Error ? cause.message : String(cause)}`
     this.fault(new StoreUnavailableError(message, { reason: 'breaker-open', cause }))
     this.#scheduleProbe(state, direction)
+    this.#watchSlots()
+  }
+
+  /** On a Cluster, re-reads the slot map every SLOTS_WATCH_MS while any breaker is open. */
+  #watchSlots(): void {
+    if (this.#slotsWatch !== undefined || this.#closed || !this.#topologies.read.isCluster) return
+    this.#slotsWatch = setInterval(() => {
+      const open = [...this.#nodes.values()].some((state) => DIRECTIONS.some((direction) => state.breakers !== undefined && state.breakers[direction].state !== 'closed'))
+      if (!open) {
+        clearInterval(this.#slotsWatch)
+        this.#slotsWatch = undefined
+        return
+      }
+      for (const direction of DIRECTIONS) this.#topologies[direction].refreshSlots()
+    }, SLOTS_WATCH_MS)
+    this.#slotsWatch.unref()
   }
 
   #scheduleProbe(state: NodeState, direction: BreakerDirection): void {
