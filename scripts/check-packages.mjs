@@ -291,11 +291,17 @@ async function main() {
       failures += report(title, await problems)
     }
     if (!args.has('--offline')) {
-      for (const entry of KNOWN_PACKAGING_PROBLEMS.filter((k) => !all.some((p) => p.includes(k.match)))) {
-        console.log(`note: known problem "${entry.match}" no longer occurs: remove it from scripts/known-failures.mjs`)
+      for (const entry of KNOWN_PACKAGING_PROBLEMS.filter(
+        (k) => !all.some((p) => p.includes(k.match))
+      )) {
+        console.log(
+          `note: known problem "${entry.match}" no longer occurs: remove it from scripts/known-failures.mjs`
+        )
       }
     }
-    console.log(`${failures === 0 ? 'ok' : 'FAIL'}: packaging check in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+    console.log(
+      `${failures === 0 ? 'ok' : 'FAIL'}: packaging check in ${((Date.now() - started) / 1000).toFixed(1)} s`
+    )
     process.exitCode = failures > 0 ? 1 : 0
   } finally {
     rmSync(dir, { recursive: true, force: true })

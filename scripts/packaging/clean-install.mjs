@@ -32,7 +32,8 @@ export const CONSUMER_DEV_DEPENDENCIES = ['@types/node@20', '@types/express', '@
  * @returns {NodeJS.ProcessEnv}
  */
 function npmEnv() {
-  const keep = /^npm_config_(registry|userconfig|globalconfig|cafile|https?_proxy|proxy|noproxy|strict_ssl)$/i
+  const keep =
+    /^npm_config_(registry|userconfig|globalconfig|cafile|https?_proxy|proxy|noproxy|strict_ssl)$/i
   const env = Object.fromEntries(
     Object.entries(process.env).filter(([key]) => !/^(npm|pnpm)_/i.test(key) || keep.test(key))
   )
@@ -65,7 +66,10 @@ export async function npm(cwd, args) {
     const e = /** @type {{ code?: number, stdout?: string, stderr?: string, message: string }} */ (
       error
     )
-    return { code: typeof e.code === 'number' ? e.code : 1, output: `${e.stderr ?? ''}${e.stdout ?? e.message}` }
+    return {
+      code: typeof e.code === 'number' ? e.code : 1,
+      output: `${e.stderr ?? ''}${e.stdout ?? e.message}`,
+    }
   }
 }
 
@@ -131,11 +135,15 @@ export async function installBesideVitest2(workDir, tarballs) {
   makeProject(dir, { name: 'beside-vitest-2', version: '1.0.0' })
   // vitest's own tree is not what we judge; --ignore-scripts skips esbuild's binary check.
   const vitest = await npm(dir, [...INSTALL, '--ignore-scripts', '--save-dev', 'vitest@2'])
-  if (vitest.code !== 0) return { dir, problems: npmProblems('npm install vitest@2', vitest), output: vitest.output }
+  if (vitest.code !== 0)
+    return { dir, problems: npmProblems('npm install vitest@2', vitest), output: vitest.output }
   const result = await npm(dir, [...INSTALL, ...tarballs, 'express', 'koa', 'ioredis'])
   return {
     dir,
-    problems: npmProblems('(vitest@2 installed) npm install <tarballs> express koa ioredis', result),
+    problems: npmProblems(
+      '(vitest@2 installed) npm install <tarballs> express koa ioredis',
+      result
+    ),
     output: result.output,
   }
 }
@@ -199,12 +207,16 @@ export async function typecheckConsumer(dir, specs) {
     }
     const configFile = join(dir, `tsconfig.${name}.json`)
     writeFileSync(configFile, JSON.stringify({ compilerOptions, files }, null, 2))
-    const config = ts.getParsedCommandLineOfConfigFile(configFile, {}, {
-      ...ts.sys,
-      onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
-        throw new Error(ts.formatDiagnostic(diagnostic, host))
-      },
-    })
+    const config = ts.getParsedCommandLineOfConfigFile(
+      configFile,
+      {},
+      {
+        ...ts.sys,
+        onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
+          throw new Error(ts.formatDiagnostic(diagnostic, host))
+        },
+      }
+    )
     if (!config) throw new Error(`cannot read ${configFile}`)
     const program = ts.createProgram({ rootNames: config.fileNames, options: config.options })
     const diagnostics = [
@@ -230,6 +242,9 @@ export async function typecheckConsumer(dir, specs) {
  * @param {string} dir @param {string[]} specs @returns {Promise<string[]>}
  */
 export async function loadInConsumer(dir, specs) {
-  const [esm, cjs] = await Promise.all([loadFrom(dir, 'import', specs), loadFrom(dir, 'require', specs)])
+  const [esm, cjs] = await Promise.all([
+    loadFrom(dir, 'import', specs),
+    loadFrom(dir, 'require', specs),
+  ])
   return [...loadErrors('import', esm), ...loadErrors('require', cjs), ...parityProblems(esm, cjs)]
 }

@@ -43,7 +43,8 @@ process.stdout.write(JSON.stringify(out))
  * @returns {Promise<Record<string, Loaded>>}
  */
 export async function loadFrom(cwd, mode, specs) {
-  const args = mode === 'import' ? ['--input-type=module', '-e', LOADERS.import] : ['-e', LOADERS.require]
+  const args =
+    mode === 'import' ? ['--input-type=module', '-e', LOADERS.import] : ['-e', LOADERS.require]
   const { stdout } = await run(process.execPath, args, {
     cwd,
     timeout: 60_000,

@@ -52,7 +52,9 @@ function expectNoProblems(problems: string[]): void {
 afterAll(async () => {
   for (const entry of KNOWN_PACKAGING_PROBLEMS) {
     if (!seen.some((problem) => problem.includes(entry.match))) {
-      console.warn(`known problem "${entry.match}" did not occur: remove it from scripts/known-failures.mjs`)
+      console.warn(
+        `known problem "${entry.match}" did not occur: remove it from scripts/known-failures.mjs`
+      )
     }
   }
   const dir = await packed().then(
