@@ -1,13 +1,13 @@
 /**
  * The tarballs installed the way a user installs them: real npm, the real registry, a fresh
  * project in the OS temp dir. Two projects:
- * - `consumer`: `npm install <tarballs> express koa ioredis prom-client` plus the @types a
- *   TypeScript user has; then a .ts file importing every entry point typechecks under
+ * - `consumer`: `npm install <tarballs> express koa ioredis` plus our other peers (prom-client…)
+ *   and the @types a TypeScript user has; then a .ts file importing every entry point typechecks under
  *   `module: commonjs` (node10), `module: node16` (a .cts and a .mts file) and `module: esnext`
  *   with `moduleResolution: bundler`, and `require()` / `import()` load every entry point;
  * - `beside-vitest-2`: a project that already has vitest 2 installs the same tarballs.
- * npm's output must hold no ERESOLVE and no EBADENGINE. Downloads are cached in a temp npm cache
- * that outlives the run (npm install --prefer-offline), so a second run costs seconds.
+ * npm's output must hold no ERESOLVE and no EBADENGINE. Downloads are cached in an npm cache in
+ * the OS temp dir that outlives the run, so a second run costs seconds.
  */
 import { execFile } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -22,9 +22,28 @@ const require = createRequire(import.meta.url)
 
 export const NPM_CACHE = join(tmpdir(), 'cachewire-packaging-npm-cache')
 
-/** What a consumer adds next to our tarballs: the frameworks, the optional peers, their types. */
-export const CONSUMER_DEPENDENCIES = ['express', 'koa', 'ioredis', 'prom-client']
+/** What a user adds next to our tarballs (latest versions); every peer of ours joins them. */
+export const CONSUMER_DEPENDENCIES = ['express', 'koa', 'ioredis']
+/** Types a TypeScript user has. A new peer without bundled types needs its @types here. */
 export const CONSUMER_DEV_DEPENDENCIES = ['@types/node@20', '@types/express', '@types/koa']
+
+/**
+ * npm specs for the peers (optional ones too) of our packages not in CONSUMER_DEPENDENCIES, at
+ * the range we declare: a user of an entry point that imports a peer installs it.
+ * @param {Array<{ manifest: Record<string, any> }>} packages @returns {string[]}
+ */
+export function peerSpecs(packages) {
+  /** @type {Map<string, string>} */
+  const peers = new Map()
+  for (const { manifest } of packages) {
+    for (const [name, range] of Object.entries(manifest.peerDependencies ?? {})) {
+      if (!CONSUMER_DEPENDENCIES.includes(name) && !name.startsWith('@cachewire/')) {
+        peers.set(name, String(range))
+      }
+    }
+  }
+  return [...peers].map(([name, range]) => `${name}@${range}`)
+}
 
 /**
  * The environment for a user's npm: ours without the npm_* / pnpm_* variables that `pnpm test`
@@ -106,18 +125,21 @@ function makeProject(dir, manifest) {
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ private: true, ...manifest }, null, 2))
 }
 
-const INSTALL = ['install', '--no-audit', '--no-fund', '--prefer-offline']
+// Not --prefer-offline: the point is what the registry serves today (a dependency's new release
+// that drops Node 20 is what this catches); revalidating cached metadata costs about a second.
+const INSTALL = ['install', '--no-audit', '--no-fund']
 
 /**
- * The consumer project: our tarballs, the frameworks and optional peers, and @types.
- * @param {string} workDir @param {string[]} tarballs
+ * The consumer project: our tarballs, the frameworks, every peer (peerSpecs), and @types.
+ * @param {string} workDir @param {string[]} tarballs @param {string[]} peers from peerSpecs
  * @returns {Promise<{ dir: string, problems: string[], output: string }>}
  */
-export async function installConsumer(workDir, tarballs) {
+export async function installConsumer(workDir, tarballs, peers) {
   const dir = join(workDir, 'consumer')
   makeProject(dir, { name: 'consumer', version: '1.0.0' })
-  const result = await npm(dir, [...INSTALL, ...tarballs, ...CONSUMER_DEPENDENCIES])
-  const problems = npmProblems('npm install <tarballs> express koa ioredis prom-client', result)
+  const added = [...CONSUMER_DEPENDENCIES, ...peers]
+  const result = await npm(dir, [...INSTALL, ...tarballs, ...added])
+  const problems = npmProblems(`npm install <tarballs> ${added.join(' ')}`, result)
   if (result.code === 0) {
     const types = await npm(dir, [...INSTALL, '--save-dev', ...CONSUMER_DEV_DEPENDENCIES])
     problems.push(...npmProblems('npm install -D @types/...', types))
@@ -232,7 +254,11 @@ export async function typecheckConsumer(dir, specs) {
         ]),
     ]
     return diagnostics.map(
-      (diagnostic) => `tsc (${name}): ${ts.formatDiagnostic(diagnostic, host).trim()}`
+      (diagnostic) =>
+        `tsc (${name}): ${ts
+          .formatDiagnostic(diagnostic, host)
+          .trim()
+          .replace(/\s*\n\s*/g, ' ')}`
     )
   })
 }

@@ -22,6 +22,7 @@ import {
   installBesideVitest2,
   installConsumer,
   loadInConsumer,
+  peerSpecs,
   typecheckConsumer,
 } from '../../scripts/packaging/clean-install.mjs'
 import { KNOWN_PACKAGING_PROBLEMS } from '../../scripts/known-failures.mjs'
@@ -37,7 +38,9 @@ function once<T>(start: () => Promise<T>): () => Promise<T> {
 }
 const packed = once(() => packAll(packages))
 const tarballs = async () => [...(await packed()).packed.values()].map((entry) => entry.tarball)
-const consumer = once(async () => installConsumer((await packed()).dir, await tarballs()))
+const consumer = once(async () =>
+  installConsumer((await packed()).dir, await tarballs(), peerSpecs(packages))
+)
 const besideVitest2 = once(async () => installBesideVitest2((await packed()).dir, await tarballs()))
 
 function expectNoProblems(problems: string[]): void {
@@ -77,7 +80,7 @@ describe.each(packages)('$name', (pkg) => {
 })
 
 describe('the tarballs installed with npm from the registry, on Node ' + process.version, () => {
-  it('install beside express, koa, ioredis and prom-client with no ERESOLVE or EBADENGINE', async () => {
+  it('install beside express, koa, ioredis and our other peers with no ERESOLVE or EBADENGINE', async () => {
     // The vitest-2 project installs meanwhile, for the next test.
     besideVitest2().catch(() => undefined)
     const { problems } = await consumer()
