@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { NEEDS_STORE, type HttpCache } from '../engine.js'
+import type { HttpCache } from '../engine/http-cache.js'
+import type { Lookup } from '../entry/entry-store.js'
 import type { HttpRequest, ReplyOutcome } from '../types.js'
 
 export interface FrontDoorOptions {
@@ -40,17 +41,16 @@ export function createFrontDoor(engine: HttpCache, options: FrontDoorOptions): (
       next(req, res)
       return
     }
-    // A memory store answers in this tick; only a store read that needs I/O goes async.
-    const reply = engine.lookupSync(request)
-    if (reply !== NEEDS_STORE) {
+    const prepared = engine.prepare(request)
+    const answer = (found: Lookup): void => {
+      const reply = engine.answer(prepared, found)
       if (reply === undefined) next(req, res)
       else writeReply(res, reply)
-      return
     }
-    engine.lookup(request).then(
-      (reply) => (reply === undefined ? next(req, res) : writeReply(res, reply)),
-      () => next(req, res)
-    )
+    // A memory store answers in this tick; only a store read that needs I/O goes async.
+    const found = engine.lookup(prepared)
+    if (found instanceof Promise) found.then(answer, () => next(req, res))
+    else answer(found)
   }
 }
 

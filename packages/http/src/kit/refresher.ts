@@ -1,6 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import inject from 'light-my-request'
+import type { PreparedRequest } from '../request/prepare-request.js'
 import type { CapturedResponse, OriginRequest } from '../types.js'
 
 /**
@@ -11,6 +11,8 @@ export const REFRESH_HEADER = 'x-cachewire-refresh'
 
 /** A refresh waiting for its synthetic request to reach the middleware. */
 export interface PendingRefresh {
+  /** The request whose stale hit started the refresh, as the engine prepared it. */
+  readonly prepared: PreparedRequest | undefined
   resolve(captured: CapturedResponse): void
   reject(error: Error): void
 }
@@ -23,9 +25,10 @@ const REFRESH_TIMEOUT_MS = 30_000
 
 /**
  * Stale-while-revalidate without a client, for adapters: dispatches a synthetic GET through the
- * whole app (light-my-request, no socket), marked with a per-instance secret, and resolves with
- * what the handler answered once the adapter's middleware has captured it (`claim`, then
- * `resolve`). A refresh that never reaches the middleware, or hangs, rejects.
+ * whole app (light-my-request, no socket, loaded on the first refresh), marked with a
+ * per-instance secret, and resolves with what the handler answered once the adapter's middleware
+ * has captured it (`claim`, then `resolve`). A refresh that never reaches the middleware, or
+ * hangs, rejects.
  *
  * @example
  * ```ts
@@ -43,12 +46,13 @@ export class Refresher {
     this.#timeoutMs = timeoutMs
   }
 
-  dispatch(listener: NodeListener, origin: OriginRequest, remoteAddress: string | undefined): Promise<CapturedResponse> {
+  dispatch(listener: NodeListener, origin: OriginRequest, remoteAddress: string | undefined, prepared?: PreparedRequest): Promise<CapturedResponse> {
     const id = (++this.#sequence).toString(36)
     return new Promise<CapturedResponse>((resolve, reject) => {
       const timer = setTimeout(() => settleLate(new Error(`the refresh of ${origin.url} took longer than ${this.#timeoutMs} ms`)), this.#timeoutMs)
       timer.unref()
       this.#pending.set(id, {
+        prepared,
         resolve: (captured) => {
           clearTimeout(timer)
           resolve(captured)
@@ -68,15 +72,19 @@ export class Refresher {
         if (origin.protocol === 'https') (req.socket as { encrypted?: boolean }).encrypted = true
         void listener(req, res)
       }
-      inject(dispatch, {
-        method: origin.method as 'GET',
-        url: origin.url,
-        headers: { ...origin.headers, [REFRESH_HEADER]: `${this.#secret}.${id}` },
-        ...(remoteAddress === undefined ? {} : { remoteAddress }),
-      }).then(
-        () => settleLate(new Error(`the refresh of ${origin.url} was answered before it reached the cache middleware`)),
-        (error: unknown) => settleLate(error instanceof Error ? error : new Error(String(error)))
-      )
+      import('light-my-request')
+        .then(({ default: inject }) =>
+          inject(dispatch, {
+            method: origin.method as 'GET',
+            url: origin.url,
+            headers: { ...origin.headers, [REFRESH_HEADER]: `${this.#secret}.${id}` },
+            ...(remoteAddress === undefined ? {} : { remoteAddress }),
+          })
+        )
+        .then(
+          () => settleLate(new Error(`the refresh of ${origin.url} was answered before it reached the cache middleware`)),
+          (error: unknown) => settleLate(error instanceof Error ? error : new Error(String(error)))
+        )
     })
   }
 
@@ -92,6 +100,14 @@ export class Refresher {
     const pending = this.#pending.get(id)
     if (pending !== undefined) this.#pending.delete(id)
     return pending
+  }
+
+  /** Gives up every refresh still waiting (the cache is closing). */
+  close(): void {
+    for (const [id, pending] of [...this.#pending]) {
+      this.#pending.delete(id)
+      pending.reject(new Error('the cache was closed before the refresh came back'))
+    }
   }
 
   /** Removes the marker from a claimed request, so the handler and its logs never see it. */
