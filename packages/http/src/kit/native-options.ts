@@ -1,5 +1,8 @@
+import { InvalidOptionError } from '@cachewire/core'
+import type { HttpCache } from '../engine/http-cache.js'
+import { resolveRoutePolicy } from '../options/resolve-route.js'
 import type { HttpCacheOptions, RouteOptions } from '../options/types.js'
-import type { HttpRequest } from '../types.js'
+import type { HttpRequest, RoutePolicy } from '../types.js'
 
 /**
  * An adapter's options, whose `key`, `tags` and `privateKey` take the framework's request, as
@@ -51,4 +54,22 @@ function bind(value: unknown): unknown {
 function nativeOf(request: HttpRequest): unknown {
   if (request.native === undefined) throw new TypeError('cachewire: a key, tags or privateKey function was called without the framework request')
   return request.native
+}
+
+/**
+ * A route policy of an adapter, resolved for `engine` once, when the route is built: functions of
+ * the framework's request bound, app-only options refused naming `where`, and a private scope
+ * refused without a `privateKey` here or on the app.
+ *
+ * @example
+ * ```ts
+ * const route = routePolicy(engine, { ttl: '5m', tags: (req) => ['user:' + req.params.id] }, 'responseCache()')
+ * ```
+ */
+export function routePolicy<N>(engine: HttpCache, options: RouteOptions<N>, where: string): RoutePolicy {
+  const route = resolveRoutePolicy(engineRoute(options), where)
+  if (route.scope === 'private' && route.privateKey === undefined && engine.options.privateKey === undefined) {
+    throw new InvalidOptionError('safety.privateKey', "a function when safety.scope is 'private' (on the route or the app)", undefined)
+  }
+  return route
 }
