@@ -1,36 +1,17 @@
 import type { RequestListener } from 'node:http'
-import type { Application, NextFunction, Request, RequestHandler, Response } from 'express'
-import { createHttpCache, InvalidArgumentError, type Cache, type HttpCache, type RoutePolicy } from '@cachewire/http'
-import { compilePathRules, engineOptions, routePolicy, ServeLoop } from '@cachewire/http/kit'
+import type { NextFunction, Request, RequestHandler, Response } from 'express'
+import { createHttpCache, InvalidArgumentError, type RoutePolicy } from '@cachewire/http'
+import { appCache, cacheHelpers, compilePathRules, engineOptions, routePolicy, ServeLoop, withHelpers, type ResponseCacheHelpers } from '@cachewire/http/kit'
 import { expressBinding, outermost } from './binding.js'
 import { frontDoor, type ExpressListener } from './front-door.js'
 import { purgeRouter, type PurgeRouterOptions } from './purge-router.js'
 import type { Downstream, Middleware, PathRules, ResponseCacheOptions, RouteOptions } from './types.js'
 
-/** Where an app keeps its ResponseCache (shared by every copy of the package: ESM, CJS). */
-export const RESPONSE_CACHE: unique symbol = Symbol.for('cachewire.response-cache')
-
 /** A cache middleware that also carries its cache's helpers, for use outside a request. */
-export interface CacheMiddleware extends Middleware, CacheHelpers {}
-
-/** What every form of the cache offers outside a request. */
-export interface CacheHelpers {
-  /** The HTTP engine: `engine.observer.stats()`, and what `createPrometheusMetrics` takes. */
-  readonly engine: HttpCache
-  /** The core cache the responses live in (also usable for application data). */
-  readonly cache: Cache
-  /** Removes every stored response filed under any of the tags; resolves how many were removed. */
-  invalidateTags(tags: readonly string[]): Promise<number>
-  /** Removes every stored response for a URL: an absolute URL, or a path with its host. */
-  purgeUrl(url: string, host?: string): Promise<number>
-  /** Resolves when background work (cache writes, refreshes) has settled: for tests and shutdown. */
-  whenIdle(): Promise<void>
-  /** Waits for background work, then stops the engine (and closes a store it made). */
-  close(): Promise<void>
-}
+export interface CacheMiddleware extends Middleware, ResponseCacheHelpers {}
 
 /** One engine for an Express app: middleware, per-route policies, a front door and a purge router over it. */
-export interface ResponseCache extends CacheHelpers {
+export interface ResponseCache extends ResponseCacheHelpers {
   /**
    * App-wide caching (or on a Router, or a mounted sub-app: keys use the full URL). Hits are
    * written without running later middleware; misses run it and store what RFC 9111 allows.
@@ -50,7 +31,8 @@ export interface ResponseCache extends CacheHelpers {
 
 /**
  * One engine per app: the cache, and every way into it. Options are validated here, once; a bad
- * one throws an `InvalidOptionError` naming it.
+ * one throws an `InvalidOptionError` naming it. The first of its middleware, routes or front door
+ * to meet an app registers it there, for `cachedRoute`.
  *
  * @example
  * ```ts
@@ -70,58 +52,30 @@ export function responseCache(options: ResponseCacheOptions = {}): ResponseCache
   const engine = createHttpCache(engineOptions<Request>(options))
   const loop = new ServeLoop<Request, Downstream>(engine, expressBinding(engine))
   const self: ResponseCache = {
-    engine,
-    cache: engine.cache,
-    invalidateTags: (tags) => engine.invalidateTags(tags),
-    purgeUrl: (url, host) => engine.purgeUrl(url, host),
-    whenIdle: () => loop.whenIdle(),
-    close: () => loop.close(),
+    ...cacheHelpers(loop as ServeLoop<never, never>),
     middleware(rules) {
       const selects = compilePathRules<Request>(rules)
       return withHelpers(function cachewire(req: Request, _res: Response, next: NextFunction): void {
-        register(req.app, self)
+        appCache(outermost(req.app), self)
         if (selects !== undefined && !selects.selects(req.originalUrl, req)) return next()
         serve(loop, req, { next, handler: undefined })
-      }, self)
+      } as Middleware, self)
     },
     route(policy = {}, handler) {
       if (handler !== undefined && typeof handler !== 'function') throw new InvalidArgumentError('handler', 'a function', handler)
       const route = routePolicy<Request>(engine, policy, 'responseCache()')
       return function cachedRoute(req: Request, _res: Response, next: NextFunction): void {
-        register(req.app, self)
+        appCache(outermost(req.app), self)
         serve(loop, req, { next, handler }, route)
       } as Middleware
     },
     frontDoor(app, rules) {
-      register(app, self)
+      if (typeof app === 'function') appCache(app, self)
       return frontDoor(engine, app, rules)
     },
     purgeRouter: (routerOptions) => purgeRouter({ ...routerOptions, engine }),
   }
   return self
-}
-
-/** Records `cache` as its app's ResponseCache, unless the app has one (the first to meet it wins). */
-export function register(app: Application | ExpressListener, cache: ResponseCache): void {
-  const root = outermost(app as Application) as unknown as Record<symbol, unknown>
-  if (root[RESPONSE_CACHE] === undefined) root[RESPONSE_CACHE] = cache
-}
-
-/** The ResponseCache registered on the request's app, if any. */
-export function registered(req: Request): ResponseCache | undefined {
-  return (outermost(req.app) as unknown as Record<symbol, ResponseCache | undefined>)[RESPONSE_CACHE]
-}
-
-/** Gives a named middleware function its cache's helpers. */
-export function withHelpers(middleware: (req: Request, res: Response, next: NextFunction) => void, cache: CacheHelpers): CacheMiddleware {
-  return Object.assign(middleware, {
-    engine: cache.engine,
-    cache: cache.cache,
-    invalidateTags: cache.invalidateTags,
-    purgeUrl: cache.purgeUrl,
-    whenIdle: cache.whenIdle,
-    close: cache.close,
-  }) as unknown as CacheMiddleware
 }
 
 /** The serve loop never rejects for a cache reason; anything else reaches Express's error handling. */

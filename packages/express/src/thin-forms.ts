@@ -1,7 +1,8 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import { InvalidArgumentError, InvalidOptionError, resolveRoutePolicy } from '@cachewire/http'
-import { engineRoute } from '@cachewire/http/kit'
-import { registered, register, responseCache, withHelpers, type CacheMiddleware, type ResponseCache } from './response-cache.js'
+import { appCache, engineRoute } from '@cachewire/http/kit'
+import { outermost } from './binding.js'
+import { responseCache, type CacheMiddleware, type ResponseCache } from './response-cache.js'
 import type { CacheMiddlewareOptions, CachedRouteOptions, Middleware } from './types.js'
 
 /**
@@ -49,11 +50,7 @@ export function cachedRoute(policy: CachedRouteOptions = {}, handler?: RequestHa
   resolveRoutePolicy(engineRoute<Request>(policy), 'responseCache()')
   const routes = new WeakMap<ResponseCache, Middleware>()
   return function cachedRoute(req: Request, res: Response, next: NextFunction): void {
-    let cache = registered(req)
-    if (cache === undefined) {
-      cache = responseCache()
-      register(req.app, cache)
-    }
+    const cache = appCache<ResponseCache>(outermost(req.app), undefined, () => responseCache()) as ResponseCache
     let route = routes.get(cache)
     if (route === undefined) {
       route = cache.route(policy, handler)
@@ -62,5 +59,3 @@ export function cachedRoute(policy: CachedRouteOptions = {}, handler?: RequestHa
     route(req, res, next)
   } as Middleware
 }
-
-export { withHelpers }

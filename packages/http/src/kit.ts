@@ -5,6 +5,8 @@
  * framework's glue.
  */
 export { ServeLoop, Pass } from './kit/serve-loop.js'
+export { RESPONSE_CACHE, cacheHelpers, withHelpers, appCache } from './kit/app-cache.js'
+export type { ResponseCacheHelpers } from './kit/app-cache.js'
 export type { FrameworkBinding } from './kit/serve-loop.js'
 export { intercept, snapshotHeaders } from './kit/intercept.js'
 export type { InterceptHandlers, Interception } from './kit/intercept.js'
@@ -25,6 +27,8 @@ export type { CacheHelpers } from './kit/request-helpers.js'
 export { compilePathRules } from './kit/path-rules.js'
 export type { PathRule, PathRules, CompiledPathRules } from './kit/path-rules.js'
 export { cacheControlApplies, errorStatus } from './kit/status-rules.js'
+export { onResponseDone, teeStream, readStream, holdStream } from './kit/streams.js'
+export type { StreamCopy } from './kit/streams.js'
 export { engineOptions, engineRoute, routePolicy } from './kit/native-options.js'
 export { SAFE_METHODS } from './request/eligibility.js'
 export { PreparedRequest } from './request/prepare-request.js'

@@ -15,14 +15,18 @@ describe('cacheMiddleware(options)', () => {
   describe('when an option is invalid', () => {
     const cases: Array<[string, CacheMiddlewareOptions]> = [
       ['ttl', { ttl: 'soon' as never }],
-      ['maxEntrySize', { maxEntrySize: -1 }],
-      ['statuses[0]', { statuses: [99] }],
-      ['hosts[0]', { hosts: ['not a host'] }],
+      ['ttl', { ttl: 30 }],
+      ['storage.maxEntryBytes', { storage: { maxEntryBytes: -1 } }],
+      ['freshness.statuses[0]', { freshness: { statuses: [99] } }],
+      ['keys.hosts[0]', { keys: { hosts: ['not a host'] } }],
       ['include', { include: 5 as never }],
       ['exclude[1]', { exclude: ['/a', 'b'] }],
-      ['key', { key: 'tenant' as never }],
-      ['coalesce.timeoutMs', { coalesce: { timeoutMs: 0 } }],
-      ['staleWhileRevalidate', { staleWhileRevalidate: 'later' as never }],
+      ['keys.key', { keys: { key: 'tenant' as never } }],
+      ['coalesce.timeout', { coalesce: { timeout: 0 } }],
+      ['coalesce.timeoutMs', { coalesce: { timeoutMs: 5 } as never }],
+      ['stale.whileRevalidate', { stale: { whileRevalidate: 'later' as never } }],
+      ['staleWhileRevalidate', { staleWhileRevalidate: '1m' } as never],
+      ['safety.scopes', { safety: { scopes: 'shared' } } as never],
     ]
     it.each(cases)('throws an InvalidOptionError naming %s, when the middleware is built', (option, options) => {
       let thrown: unknown
@@ -58,7 +62,7 @@ describe.each(KOAS)('cacheMiddleware on $name', ({ Koa }) => {
     const koa = new Koa()
     koa.silent = true
     const calls = new Map<string, number>()
-    const cache = cacheMiddleware({ store: new MemoryStore(), ...options })
+    const cache = cacheMiddleware({ storage: { store: new MemoryStore() }, ...options })
     setup?.(koa)
     koa.use(cache)
     koa.use((ctx) => {
@@ -101,7 +105,7 @@ describe.each(KOAS)('cacheMiddleware on $name', ({ Koa }) => {
     const { get, calls, cache } = await app(
       {
         ttl: '1m',
-        key: (ctx) => String(ctx.state.tenant),
+        keys: { key: (ctx) => String(ctx.state.tenant) },
         tags: (ctx) => {
           seen.push(ctx.state.tenant)
           return [`tenant:${String(ctx.state.tenant)}`]
@@ -123,10 +127,10 @@ describe.each(KOAS)('cacheMiddleware on $name', ({ Koa }) => {
   })
 
   it('takes the host from X-Forwarded-Host only when app.proxy trusts it', async () => {
-    const trusted = await app({ ttl: '1m', hosts: ['shop.test'] }, (koa) => void (koa.proxy = true))
+    const trusted = await app({ ttl: '1m', keys: { hosts: ['shop.test'] } }, (koa) => void (koa.proxy = true))
     const viaProxy = await trusted.get('/h', { headers: { 'x-forwarded-host': 'shop.test' } })
     expect(viaProxy.headers['cache-status']).toMatch(/stored/)
-    const direct = await app({ ttl: '1m', hosts: ['shop.test'] })
+    const direct = await app({ ttl: '1m', keys: { hosts: ['shop.test'] } })
     const spoofed = await direct.get('/h', { headers: { 'x-forwarded-host': 'shop.test' } })
     expect(spoofed.headers['cache-status']).toBe('cachewire; fwd=bypass; fwd-status=200')
   })

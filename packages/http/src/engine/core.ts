@@ -58,17 +58,20 @@ export class EngineCore implements RevalidationServices {
     this.guard = new CardinalityGuard(this.clock)
   }
 
-  /** Storability and entry building for a captured response; never throws. */
-  admit(context: RequestContext, input: AdmitInput): Admission {
+  /**
+   * Storability and entry building for a captured response; never throws. `known`: the head
+   * already showed it is not stored (its body was not held), so that verdict stands.
+   */
+  admit(context: RequestContext, input: AdmitInput, known?: NotStored): Admission {
     let admission: Admission
     try {
-      admission = admitResponse(context, input, this.options)
+      admission = known ?? admitResponse(context, input, this.options)
     } catch (error) {
       // A throwing tags function: an entry without its tags could never be purged by them.
       this.report(error)
       admission = { stored: false, reason: Reason.Error }
     }
-    this.#notStored(admission)
+    if (known === undefined) this.#notStored(admission)
     this.observer.admitted(context, admission)
     if (!admission.stored && BOUND_REASONS.has(admission.reason)) this.trip(admission.reason)
     return admission

@@ -1,6 +1,6 @@
 import { cdnHeaders } from '../cdn/cdn-headers.js'
 import type { Lookup } from '../entry/entry-store.js'
-import { captureInput, collectTags, type Admission } from '../flows/admit.js'
+import { captureInput, collectTags, type Admission, type NotStored } from '../flows/admit.js'
 import { createForwardOutcome } from '../flows/forward.js'
 import { invalidationTags, invalidationUrls } from '../flows/invalidation.js'
 import type { Bypass, RequestContext } from '../request/prepare-request.js'
@@ -28,6 +28,7 @@ export function forwardMiss(core: EngineCore, context: RequestContext, found: Lo
   const leader = lead ? core.coalescer.lead(context.primaryHash) : undefined
   const requestTime = options.clock()
   const storable = context.method === 'GET' && !context.noStore
+  let refused: NotStored | undefined
   return createForwardOutcome({
     kind: 'miss',
     reason: undefined,
@@ -40,6 +41,7 @@ export function forwardMiss(core: EngineCore, context: RequestContext, found: Lo
       const guess = storable
         ? core.predict(context, status, pairs)
         : { stored: false as const, reason: context.method === 'HEAD' ? Reason.Head : Reason.RequestNoStore }
+      refused = guess.stored ? undefined : guess
       const member = core.status({
         fwd,
         fwdStatus: status,
@@ -54,7 +56,7 @@ export function forwardMiss(core: EngineCore, context: RequestContext, found: Lo
       let admission: Admission | undefined
       try {
         if (captured !== undefined && storable) {
-          admission = core.admit(context, { ...captureInput(captured, requestTime, options.clock()), index: found.index })
+          admission = core.admit(context, { ...captureInput(captured, requestTime, options.clock()), index: found.index }, refused)
         }
       } finally {
         leader?.settle(admission?.stored === true ? admission.entry : undefined)
