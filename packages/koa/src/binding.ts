@@ -1,4 +1,4 @@
-import type { HttpCache, HttpRequest, CapturedResponse, ForwardOutcome, ReplyOutcome } from '@cachewire/http'
+import type { HttpRequest, CapturedResponse, ForwardOutcome, ReplyOutcome } from '@cachewire/http'
 import { applyPatch, bufferResponse, errorStatus, onResponseDone, SAFE_METHODS, type FrameworkBinding, type HeaderPair, type ResponsePatch } from '@cachewire/http/kit'
 import { readBody, responseHead, settleBody, teeBody, type CapturedBody } from './capture.js'
 import type { CacheContext, Downstream } from './types.js'
@@ -10,7 +10,7 @@ const EMPTY_BODY: Buffer = Buffer.alloc(0)
  * it, and how the rest of the stack runs live (the body it leaves on `ctx` is captured) or into
  * memory. No caching rule lives here.
  */
-export function koaBinding(engine: HttpCache): FrameworkBinding<CacheContext, Downstream> {
+export function koaBinding(): FrameworkBinding<CacheContext, Downstream> {
   const buffered = async (ctx: CacheContext, downstream: Downstream): Promise<CapturedResponse & { headers: HeaderPair[]; body: Buffer }> => {
     const buffer = bufferResponse(ctx.res, { resetHead: true })
     try {

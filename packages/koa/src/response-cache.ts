@@ -49,7 +49,7 @@ export interface ResponseCache extends ResponseCacheHelpers {
  */
 export function responseCache(options: ResponseCacheOptions = {}): ResponseCache {
   const engine = createHttpCache(engineOptions<CacheContext>(options))
-  const loop = new ServeLoop<CacheContext, Downstream>(engine, koaBinding(engine))
+  const loop = new ServeLoop<CacheContext, Downstream>(engine, koaBinding())
   const self: ResponseCache = {
     ...cacheHelpers(loop as ServeLoop<never, never>),
     middleware(rules) {
