@@ -198,6 +198,73 @@ describe.each(EXPRESS_VERSIONS)('responseCache: one engine per app, on $express'
     }
   })
 
+  it('a background refresh met by a route that keeps the key stores under the route policy', async () => {
+    let now = 1_900_000_000_000
+    const app = create()
+    const cache = responseCache({ ttl: '1m', clock: () => now })
+    let version = 1
+    app.use(cache.middleware())
+    app.get('/feed', cache.route({ ttl: '5m', stale: { whileRevalidate: '10m' } }), (_req, res) => void res.send(`v${version}`))
+    const { url } = await listen(app)
+    await get(url, '/feed', cache)
+    version = 2
+    now += 6 * 60_000
+    const stale = await get(url, '/feed', cache)
+    expect(stale.text).toBe('v1')
+    expect(stale.headers['cache-status']).toMatch(/; hit; ttl=-60/)
+    const fresh = await get(url, '/feed', cache)
+    expect(fresh.text).toBe('v2')
+    expect(fresh.headers['cache-status']).toBe('cachewire; hit; ttl=300')
+  })
+
+  it('a revalidation met by a route that keeps the key stores under the route policy', async () => {
+    let now = 1_900_000_000_000
+    const app = create()
+    const cache = responseCache({ clock: () => now })
+    let runs = 0
+    app.use(cache.middleware())
+    app.get('/doc', cache.route({ ttl: '5m' }), (req, res) => {
+      runs++
+      if (req.headers['if-none-match'] === '"d1"') return void res.status(304).end()
+      res.set({ etag: '"d1"', 'cache-control': 'max-age=0' }).send('doc')
+    })
+    const { url } = await listen(app)
+    await get(url, '/doc', cache)
+    now += 1000
+    const revalidated = await get(url, '/doc', cache)
+    expect(revalidated.text).toBe('doc')
+    expect(revalidated.headers['cache-status']).toMatch(/^cachewire; fwd=stale; fwd-status=304/)
+    expect(runs).toBe(2)
+  })
+
+  it('a stale entry of the app key met by a route with a key of its own: the route answers, once, through its own pass', async () => {
+    const now = 1_900_000_000_000
+    const { Cache, MemoryStore } = await import('../src/index.js')
+    const shared = new Cache({ store: new MemoryStore() })
+    // An app without the route stored an entry under the app key (no-cache: revalidated on reuse).
+    const before = create()
+    const first = responseCache({ clock: () => now, storage: { cache: shared } })
+    before.use(first.middleware())
+    before.get('/r', (_req, res) => void res.set({ etag: '"old"', 'cache-control': 'no-cache' }).send('old'))
+    const one = await listen(before)
+    const host = { host: 'shop.test' }
+    await get(one.url, '/r', first, host)
+    expect(first.engine.observer.stats().stores).toBe(1)
+    // The same URL, now behind a route that keys per tenant, on the same storage.
+    const after = create()
+    const cache = responseCache({ ttl: '1m', clock: () => now, storage: { cache: shared } })
+    let runs = 0
+    after.use(cache.middleware())
+    after.get('/r', cache.route({ keys: { key: (req) => req.get('x-tenant') } }), (req, res) => void res.send(`tenant ${req.get('x-tenant')} ${++runs}`))
+    const two = await listen(after)
+    const answered = await get(two.url, '/r', cache, { ...host, 'x-tenant': 'a' })
+    expect(answered.text).toBe('tenant a 1')
+    expect(answered.headers['cache-status']).toBe('cachewire; fwd=uri-miss; fwd-status=200; stored; ttl=60')
+    const hit = await get(two.url, '/r', cache, { ...host, 'x-tenant': 'a' })
+    expect([hit.text, hit.headers['cache-status']]).toEqual(['tenant a 1', 'cachewire; hit; ttl=60'])
+    expect(runs).toBe(1)
+  })
+
   it('purgeRouter() over the same engine', async () => {
     const app = create()
     const cache = responseCache({ ttl: '1m', tags: ['all'] })

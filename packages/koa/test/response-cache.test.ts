@@ -96,6 +96,36 @@ describe.each(KOAS)('responseCache: one engine per app, on $name', ({ Koa }) => 
     }
   })
 
+  it('a stale entry of the app key met by a route with a key of its own: the route answers, once, through its own pass', async () => {
+    const { Cache, MemoryStore } = await import('../src/index.js')
+    const shared = new Cache({ store: new MemoryStore() })
+    const host = { host: 'shop.test' }
+    const before = new Koa()
+    const first = responseCache({ clock, storage: { cache: shared } })
+    before.use(first.middleware())
+    before.use((ctx) => {
+      ctx.set({ etag: '"old"', 'cache-control': 'no-cache' })
+      ctx.body = 'old'
+    })
+    await (await serve(before)).request('/r', { headers: host })
+    await first.whenIdle()
+    expect(first.engine.observer.stats().stores).toBe(1)
+    const after = new Koa()
+    const router = new Router()
+    const cache = responseCache({ ttl: '1m', clock, storage: { cache: shared } })
+    let runs = 0
+    after.use(cache.middleware())
+    router.get('/r', cache.route({ keys: { key: (ctx) => ctx.get('x-tenant') } }), (ctx) => void (ctx.body = `tenant ${ctx.get('x-tenant')} ${++runs}`))
+    after.use(router.routes())
+    const served = await serve(after)
+    const answered = await served.request('/r', { headers: { ...host, 'x-tenant': 'a' } })
+    await cache.whenIdle()
+    expect([answered.text, answered.headers['cache-status']]).toEqual(['tenant a 1', 'cachewire; fwd=uri-miss; fwd-status=200; stored; ttl=60'])
+    const hit = await served.request('/r', { headers: { ...host, 'x-tenant': 'a' } })
+    expect([hit.text, hit.headers['cache-status']]).toEqual(['tenant a 1', 'cachewire; hit; ttl=60'])
+    expect(runs).toBe(1)
+  })
+
   it('purgeRouter() over the same engine, under its prefix', async () => {
     const token = 'a-purge-token-of-some-length'
     const app = new Koa()

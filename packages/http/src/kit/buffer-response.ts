@@ -57,6 +57,15 @@ export function bufferResponse(res: ServerResponse, options: { resetHead: boolea
     reject(new Error('the client closed the connection before the handler answered'))
   }
   const takeHead = (): { status: number; headers: HeaderPair[] } => (head ??= { status: res.statusCode, headers: snapshotHeaders(res) })
+  /**
+   * The head moment of a write or an end with no head yet: Node would call `this.writeHead`
+   * there (its implicit header), so wrappers installed after this one (a route's capture inside a
+   * buffered run) see it; that call ends in our own `head`.
+   */
+  const ensureHead = (): { status: number; headers: HeaderPair[] } => {
+    if (head === undefined) res.writeHead(res.statusCode)
+    return takeHead()
+  }
 
   const interception = intercept(res, {
     head: () => {
@@ -64,12 +73,12 @@ export function bufferResponse(res: ServerResponse, options: { resetHead: boolea
       return 'defer'
     },
     body(chunk) {
-      takeHead()
+      ensureHead()
       chunks.push(chunk)
       return false
     },
     end() {
-      const { status, headers } = takeHead()
+      const { status, headers } = ensureHead()
       if (settled) return
       settled = true
       res.off('close', onClose)
