@@ -1,12 +1,15 @@
 import { gunzipSync } from 'node:zlib'
 import compress from 'koa-compress'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, expectTypeOf, it } from 'vitest'
 import {
   cacheMiddleware,
+  cachedRoute,
   CachewireError,
   InvalidOptionError,
   MemoryStore,
+  type CacheContext,
   type CacheMiddlewareOptions,
+  type RouteOptions,
 } from '../src/index.js'
 import type Koa3 from 'koa'
 import { KOAS, manualClock, serve } from './helpers.js'
@@ -43,6 +46,18 @@ describe('cacheMiddleware(options)', () => {
 
     it('rejects options that are not an object', () => {
       expect(() => cacheMiddleware(null as never)).toThrow(InvalidOptionError)
+    })
+
+    it('invalid options do not compile; key, tags and privateKey take the Koa context', () => {
+      // @ts-expect-error: 0.x flat names are gone (keys.hosts)
+      expect(() => cacheMiddleware({ hosts: ['a.example'] })).toThrow(InvalidOptionError)
+      // @ts-expect-error: requestDirectives is 'honour' or 'ignore'
+      expect(() => cacheMiddleware({ freshness: { requestDirectives: false } })).toThrow(InvalidOptionError)
+      // @ts-expect-error: coalesce takes a timeout, not timeoutMs
+      expect(() => cacheMiddleware({ coalesce: { timeoutMs: 5 } })).toThrow(InvalidOptionError)
+      expectTypeOf<NonNullable<NonNullable<CacheMiddlewareOptions['keys']>['key']>>().parameter(0).toEqualTypeOf<CacheContext>()
+      expectTypeOf<NonNullable<NonNullable<CacheMiddlewareOptions['safety']>['privateKey']>>().parameter(0).toEqualTypeOf<CacheContext>()
+      expectTypeOf<Parameters<typeof cachedRoute>[0]>().toEqualTypeOf<RouteOptions | undefined>()
     })
   })
 
