@@ -1,7 +1,8 @@
 /**
  * The conformance seam: one `createApp(routes, cacheOptions)` per framework version, each mapping
  * the suite's neutral routes onto the framework the way an app would write them, with the
- * framework's `cacheMiddleware` in front. Framework defaults that are not the cache's business
+ * framework's cache in front: `responseCache(options).middleware(rules)`, or its thin form
+ * `cacheMiddleware(options)` (Express 4, Koa 2), which must behave the same. Framework defaults that are not the cache's business
  * (Express's own weak ETag and X-Powered-By) are switched off, so headers compare across adapters.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -13,8 +14,8 @@ import Koa from 'koa'
 import Koa2 from 'koa2'
 import type { Context } from 'koa'
 import Router from '@koa/router'
-import { cacheFront as expressFront, cacheMiddleware as expressCache } from '@cachewire/express'
-import { cacheFront as koaFront, cacheMiddleware as koaCache } from '@cachewire/koa'
+import { cacheMiddleware as expressMiddleware, responseCache as expressCache } from '@cachewire/express'
+import { cacheMiddleware as koaMiddleware, responseCache as koaCache } from '@cachewire/koa'
 import { InvalidOptionError } from '@cachewire/http'
 import { behaviourOf, routeId, type Adapter, type Behaviour, type BuiltApp, type RouteSpec } from './suite.js'
 
@@ -50,26 +51,34 @@ type ExpressFactory = typeof express
 
 /**
  * With a front door, fresh hits are answered before the framework runs; every scenario must
- * still pass unchanged. A middleware whose rules need the framework request has no front door
- * (cacheFront refuses it at build time), and the scenario runs on the middleware alone.
+ * still pass unchanged. A cache whose key or rules need the framework request has no front door
+ * (`frontDoor` refuses it at build time), and the scenario runs on the middleware alone.
  */
 function withFrontDoor<T>(build: () => T, fallback: T): T {
   try {
     return build()
   } catch (error) {
-    if (error instanceof InvalidOptionError && error.option === 'middleware') return fallback
+    if (error instanceof InvalidOptionError && ['keys.key', 'safety.privateKey', 'include'].includes(error.option)) return fallback
     throw error
   }
 }
 
-function expressAdapter(name: string, factory: ExpressFactory, frontDoor = false): Adapter {
+/** The scenario's options, split into the cache's and the middleware's path rules. */
+function split(options: Record<string, unknown>): { cache: Record<string, unknown>; rules: { include?: never; exclude?: never } } {
+  const { include, exclude, ...cache } = options
+  return { cache, rules: { include: include as never, exclude: exclude as never } }
+}
+
+function expressAdapter(name: string, factory: ExpressFactory, form: 'responseCache' | 'cacheMiddleware', frontDoor = false): Adapter {
   return {
     name,
     createApp(routes, cacheOptions, { calls, clock }): BuiltApp {
       const app = factory()
       app.set('etag', false)
       app.disable('x-powered-by')
-      const cache = expressCache(cacheOptions)
+      const { cache: options, rules } = split(cacheOptions)
+      const responseCache = expressCache(options)
+      const cache = form === 'responseCache' ? responseCache.middleware(rules) : expressMiddleware(cacheOptions)
       app.use(cache)
       for (const route of routes) {
         const method = (route.method ?? 'GET').toLowerCase() as 'get' | 'post' | 'put' | 'delete'
@@ -79,7 +88,7 @@ function expressAdapter(name: string, factory: ExpressFactory, frontDoor = false
       }
       const listener = app as unknown as (req: IncomingMessage, res: ServerResponse) => void
       return {
-        app: frontDoor ? withFrontDoor(() => expressFront(app, { middleware: cache }), listener) : listener,
+        app: frontDoor ? withFrontDoor(() => responseCache.frontDoor(app, rules), listener) : listener,
         whenIdle: () => cache.whenIdle(),
         invalidateTags: (tags) => cache.invalidateTags(tags),
       }
@@ -105,14 +114,16 @@ async function answerExpress(route: RouteSpec, req: Request, res: Response, call
 
 type KoaFactory = typeof Koa
 
-function koaAdapter(name: string, KoaClass: KoaFactory, frontDoor = false): Adapter {
+function koaAdapter(name: string, KoaClass: KoaFactory, form: 'responseCache' | 'cacheMiddleware', frontDoor = false): Adapter {
   return {
     name,
     createApp(routes, cacheOptions, { calls, clock }): BuiltApp {
       const app = new KoaClass()
       // Thrown handler errors are part of the script; Koa's default logger would only add noise.
       app.silent = true
-      const cache = koaCache(cacheOptions)
+      const { cache: options, rules } = split(cacheOptions)
+      const responseCache = koaCache(options)
+      const cache = form === 'responseCache' ? responseCache.middleware(rules) : koaMiddleware(cacheOptions)
       const router = new Router()
       app.use(cache)
       for (const route of routes) {
@@ -121,7 +132,7 @@ function koaAdapter(name: string, KoaClass: KoaFactory, frontDoor = false): Adap
       }
       app.use(router.routes())
       return {
-        app: frontDoor ? withFrontDoor(() => koaFront(app.callback(), { middleware: cache }), app) : app,
+        app: frontDoor ? withFrontDoor(() => responseCache.frontDoor(app, rules), app) : app,
         whenIdle: () => cache.whenIdle(),
         invalidateTags: (tags) => cache.invalidateTags(tags),
       }
@@ -144,10 +155,10 @@ async function answerKoa(route: RouteSpec, ctx: Context, calls: Map<string, numb
 
 /** Every framework version the adapters support. */
 export const ADAPTERS: readonly Adapter[] = [
-  expressAdapter('express 4', express4 as unknown as ExpressFactory),
-  expressAdapter('express 5', express),
-  koaAdapter('koa 2', Koa2 as unknown as KoaFactory),
-  koaAdapter('koa 3', Koa),
-  expressAdapter('express 5 + cacheFront', express, true),
-  koaAdapter('koa 3 + cacheFront', Koa, true),
+  expressAdapter('express 4', express4 as unknown as ExpressFactory, 'cacheMiddleware'),
+  expressAdapter('express 5', express, 'responseCache'),
+  koaAdapter('koa 2', Koa2 as unknown as KoaFactory, 'cacheMiddleware'),
+  koaAdapter('koa 3', Koa, 'responseCache'),
+  expressAdapter('express 5 + frontDoor', express, 'responseCache', true),
+  koaAdapter('koa 3 + frontDoor', Koa, 'responseCache', true),
 ]

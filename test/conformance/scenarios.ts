@@ -131,7 +131,7 @@ const storability: Scenario[] = [
   ),
   {
     group: 'storability',
-    name: 'a request with a Cookie bypasses the cache unless allowCookies',
+    name: 'a request with a Cookie bypasses the cache unless safety.allowCookies',
     routes: [versioned('/a', { 'cache-control': 'max-age=60' })],
     steps: [
       get('/a', { text: 'v1', cacheStatus: 'cachewire; fwd=bypass; fwd-status=200' }, { cookie: 'sid=1' }),
@@ -142,8 +142,8 @@ const storability: Scenario[] = [
   },
   {
     group: 'storability',
-    name: 'a request with a Cookie uses the cache with allowCookies',
-    options: { allowCookies: true },
+    name: 'a request with a Cookie uses the cache with safety.allowCookies',
+    options: { safety: { allowCookies: true } },
     routes: [versioned('/a', { 'cache-control': 'max-age=60' })],
     steps: [
       get('/a', { text: 'v1', cacheStatus: MISS_STORED(60) }, { cookie: 'sid=1' }),
@@ -414,8 +414,8 @@ const vary: Scenario[] = [
   },
   {
     group: 'vary',
-    name: 'variants past maxVariants are served uncached',
-    options: { maxVariants: 2 },
+    name: 'variants past storage.maxVariants are served uncached',
+    options: { storage: { maxVariants: 2 } },
     routes: [echoLanguage],
     steps: [
       get('/greet', { text: 'en v1' }, { 'accept-language': 'en' }),
@@ -719,7 +719,7 @@ const requests: Scenario[] = [
   {
     group: 'requests',
     name: 'hosts outside the allow-list bypass the cache; the port is part of the host',
-    options: { hosts: ['shop.test'] },
+    options: { keys: { hosts: ['shop.test'] } },
     routes: [versioned('/a', { 'cache-control': 'max-age=60' })],
     steps: [
       get('/a', { text: 'v1', cacheStatus: MISS_STORED(60) }, { host: 'shop.test' }),
@@ -824,8 +824,8 @@ const revalidation: Scenario[] = [
   },
   {
     group: 'revalidation',
-    name: 'a body over maxEntrySize is served in full, every time, and never stored',
-    options: { maxEntrySize: 16 },
+    name: 'a body over storage.maxEntryBytes is served in full, every time, and never stored',
+    options: { storage: { maxEntryBytes: 16 } },
     routes: [
       versioned('/big', { 'cache-control': 'max-age=60', 'x-pad': 'x' }),
       { path: '/bigger', respond: ({ call }) => ({ headers: { ...TEXT, 'cache-control': 'max-age=60' }, body: { chunks: [`v${call}`, '-'.repeat(20), 'end'] } }) },

@@ -24,9 +24,9 @@ describeWithBinary(CHROMIUM, 'the inspector page in headless Chromium', (executa
   let middleware: ReturnType<typeof cacheMiddleware>
 
   beforeAll(async () => {
-    middleware = cacheMiddleware({ ttl: '1m', cache: new Cache({ store: new MemoryStore() }) })
+    middleware = cacheMiddleware({ ttl: '1m', storage: { cache: new Cache({ store: new MemoryStore() }) } })
     const app = express()
-    app.use('/_cache', purgeRouter({ middleware, token: TOKEN, log: () => {} }))
+    app.use('/_cache', purgeRouter({ engine: middleware.engine, token: TOKEN, log: () => {} }))
     app.use(middleware)
     app.get('/products', (_req, res) => res.set('surrogate-key', 'products').json({ items: Array.from({ length: 200 }, (_, i) => i) }))
     app.get('/about', (_req, res) => res.type('text/plain').send('about us'))

@@ -142,9 +142,19 @@ export function neutralHandler(input: HandlerInput): HandlerOutput {
   return { headers: pub, body: `path:${input.url}` }
 }
 
-/** Cache options as the suite passes them: the engine's, plus a framework-neutral `privateKey`. */
+/** Cache options as the suite passes them: the engine's (grouped), with a framework-neutral `safety.privateKey`. */
 export interface SuiteCacheOptions extends Record<string, unknown> {
-  privateKey?: (headers: IncomingMessage['headers']) => string | undefined
+  safety?: Record<string, unknown> & { privateKey?: (headers: IncomingMessage['headers']) => string | undefined }
+  storage?: Record<string, unknown>
+  keys?: Record<string, unknown>
+  observability?: Record<string, unknown>
+}
+
+/** The options with `safety.privateKey` reading the framework's request through `headersOf`. */
+function frameworkOptions<R>(options: SuiteCacheOptions, headersOf: (request: R) => IncomingMessage['headers']): Record<string, unknown> {
+  const privateKey = options.safety?.privateKey
+  if (privateKey === undefined) return options
+  return { ...options, safety: { ...options.safety, privateKey: (request: R) => privateKey(headersOf(request)) } }
 }
 
 export interface SecurityApp {
@@ -191,8 +201,7 @@ async function buildExpress(factory: typeof express, options: SuiteCacheOptions,
   app.set('etag', false)
   app.disable('x-powered-by')
   if (trustProxy) app.set('trust proxy', true)
-  const { privateKey, ...rest } = options
-  const cache = expressCache({ ...rest, ...(privateKey ? { privateKey: (req: Request) => privateKey(req.headers) } : {}) })
+  const cache = expressCache(frameworkOptions<Request>(options, (req) => req.headers))
   app.use(cache)
   app.use((req: Request, res: Response, next: NextFunction) => {
     void (async () => {
@@ -215,8 +224,7 @@ function buildKoa(KoaClass: typeof Koa, options: SuiteCacheOptions, trustProxy: 
   const app = new KoaClass()
   app.silent = true
   app.proxy = trustProxy
-  const { privateKey, ...rest } = options
-  const cache = koaCache({ ...rest, ...(privateKey ? { privateKey: (ctx: Context) => privateKey(ctx.req.headers) } : {}) })
+  const cache = koaCache(frameworkOptions<Context>(options, (ctx) => ctx.req.headers))
   app.use(cache)
   app.use(async (ctx: Context) => {
     count(runs, ctx.originalUrl)
@@ -241,13 +249,19 @@ function makeTarget(framework: FrameworkName, store: StoreName): Target & { clea
     async app(options = {}, settings = {}) {
       const runs = new Map<string, number>()
       let prefix: string | undefined
-      const engineOptions: SuiteCacheOptions = { hosts: [HOST, `*.${HOST}`], debug: true, ...options }
-      if (store === 'redis' && engineOptions.cache === undefined) {
+      let cache = options.storage?.['cache']
+      if (store === 'redis' && cache === undefined) {
         prefix = uniquePrefix(`security-${framework.replace(' ', '')}`)
         prefixes.push(prefix)
-        engineOptions.cache = new Cache({ store: new RedisStore({ client: redis(), prefix }) })
-      } else if (engineOptions.cache === undefined) {
-        engineOptions.cache = new Cache()
+        cache = new Cache({ store: new RedisStore({ client: redis(), prefix }) })
+      } else if (cache === undefined) {
+        cache = new Cache()
+      }
+      const engineOptions: SuiteCacheOptions = {
+        ...options,
+        keys: { hosts: [HOST, `*.${HOST}`], ...options.keys },
+        observability: { debug: true, ...options.observability },
+        storage: { ...options.storage, cache },
       }
       const trust = settings.trustProxy ?? false
       const built =

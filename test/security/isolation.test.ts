@@ -9,7 +9,7 @@ import { expect, it } from 'vitest'
 import { cacheStatus, eachTarget, isHit, keysUnder, send, userOf, type SecurityApp, type SuiteCacheOptions } from './harness.js'
 
 /** `scope: 'private'`, keyed by the user the request claims (cookie or bearer token). */
-const PRIVATE: SuiteCacheOptions = { scope: 'private', privateKey: userOf }
+const PRIVATE: SuiteCacheOptions = { safety: { scope: 'private', privateKey: userOf } }
 
 const DECEPTION_PATHS = [
   '/me',

@@ -81,7 +81,7 @@ eachTarget((target) => {
   })
 
   it('keyedHeaders: X-Forwarded-Host becomes part of the key, so each value has its own entry', async () => {
-    const app = await target.app({ keyedHeaders: ['X-Forwarded-Host'] })
+    const app = await target.app({ keys: { keyedHeaders: ['X-Forwarded-Host'] } })
     const poisoned = await send(app, '/reflect?v=keyed', { headers: { 'x-forwarded-host': 'evil.example' } })
     expect(poisoned.text).toContain('evil')
     const clean = await cleanTwice(app, '/reflect?v=keyed')

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { resolveRouteOptions } from '../src/options.js'
+import { resolveRoutePolicy } from '../src/options/resolve-route.js'
 import type { ForwardOutcome } from '../src/types.js'
 import { setup } from './harness.js'
 
@@ -29,13 +29,13 @@ describe('engine: miss → hit (RFC 9111 §3, §4)', () => {
   })
 
   it('a response with no freshness and no validator is not reused; a route TTL makes it so', async () => {
-    const t = setup({ debug: true, etag: false })
+    const t = setup({ observability: { debug: true }, etag: false })
     t.setApp(() => ({ body: 'x' }))
     const first = await t.send()
     expect(first.header('cache-status')).toContain('detail=no-freshness')
     await t.send()
     expect(t.calls).toHaveLength(2)
-    const route = resolveRouteOptions({ ttl: '1m' })
+    const route = resolveRoutePolicy({ ttl: '1m' })
     await t.send({ route })
     expect((await t.send({ route })).outcome.kind).toBe('hit')
   })
@@ -43,7 +43,7 @@ describe('engine: miss → hit (RFC 9111 §3, §4)', () => {
   it('response headers win over the route TTL (max-age=0 with a validator is revalidated each time)', async () => {
     const t = setup()
     t.setApp(() => ({ headers: { 'cache-control': 'max-age=0', etag: '"v"' }, body: 'x' }))
-    const route = resolveRouteOptions({ ttl: '1h' })
+    const route = resolveRoutePolicy({ ttl: '1h' })
     await t.send({ route })
     t.advance(1)
     const second = await t.send({ route })
@@ -52,7 +52,7 @@ describe('engine: miss → hit (RFC 9111 §3, §4)', () => {
   })
 
   it('does not store statuses outside the allow-list when the lifetime is the app\'s ttl (RFC 9110 §15.1)', async () => {
-    const t = setup({ debug: true, ttl: '1m' })
+    const t = setup({ observability: { debug: true }, ttl: '1m' })
     t.setApp(() => ({ status: 500, body: 'down' }))
     expect((await t.send()).header('cache-status')).toContain('detail=status')
     t.setApp(() => ({ status: 404, body: 'nope' }))
@@ -62,18 +62,18 @@ describe('engine: miss → hit (RFC 9111 §3, §4)', () => {
   })
 
   it('stores any understood status with explicit freshness, never an unrecognised one (RFC 9111 §3)', async () => {
-    const t = setup({ debug: true })
+    const t = setup({ observability: { debug: true } })
     t.setApp(() => ({ status: 503, headers: { 'cache-control': 'max-age=60' }, body: 'busy' }))
     await t.send()
     const hit = await t.send()
     expect([hit.outcome.kind, hit.status, hit.body]).toEqual(['hit', 503, 'busy'])
-    const u = setup({ debug: true })
+    const u = setup({ observability: { debug: true } })
     u.setApp(() => ({ status: 299, headers: { 'cache-control': 'max-age=60' } }))
     expect((await u.send()).header('cache-status')).toContain('detail=status')
   })
 
   it('does not store bodies over maxEntrySize, or incomplete ones', async () => {
-    const t = setup({ maxEntrySize: 4 })
+    const t = setup({ storage: { maxEntryBytes: 4 } })
     await t.send()
     await t.send()
     expect(t.calls).toHaveLength(2)
@@ -85,7 +85,7 @@ describe('engine: miss → hit (RFC 9111 §3, §4)', () => {
   })
 
   it('never stores Set-Cookie responses, and still sends the cookie to the client', async () => {
-    const t = setup({ debug: true })
+    const t = setup({ observability: { debug: true } })
     t.setApp(() => ({ headers: { 'cache-control': 'public, max-age=60', 'set-cookie': 'sid=1' }, body: 'x' }))
     const first = await t.send()
     expect(first.header('set-cookie')).toBe('sid=1')
@@ -109,7 +109,7 @@ describe('engine: miss → hit (RFC 9111 §3, §4)', () => {
   })
 
   it('RFC 9213: with targetedCacheControl, CDN-Cache-Control overrides Cache-Control', async () => {
-    const t = setup({ targetedCacheControl: 'CDN-Cache-Control' })
+    const t = setup({ freshness: { targetedField: 'CDN-Cache-Control' } })
     t.setApp(() => ({ headers: { 'cache-control': 'no-store', 'cdn-cache-control': 'max-age=60' }, body: 'x' }))
     await t.send()
     const hit = await t.send()
@@ -124,7 +124,7 @@ describe('engine: miss → hit (RFC 9111 §3, §4)', () => {
   })
 
   it('a host outside the allow-list bypasses', async () => {
-    const t = setup({ hosts: ['example.com'], debug: true })
+    const t = setup({ keys: { hosts: ['example.com'] }, observability: { debug: true } })
     const result = await t.send({ host: 'evil.com' })
     expect(result.outcome).toMatchObject({ kind: 'bypass', reason: 'host' })
     expect(result.header('cache-status')).toBe('cachewire; fwd=bypass; fwd-status=200; detail=host')
@@ -132,7 +132,7 @@ describe('engine: miss → hit (RFC 9111 §3, §4)', () => {
   })
 
   it('a key function separates entries; false bypasses', async () => {
-    const t = setup({ key: (request) => (request.headers['x-tenant'] === 'skip' ? false : String(request.headers['x-tenant'])) })
+    const t = setup({ keys: { key: (request) => (request.headers['x-tenant'] === 'skip' ? false : String(request.headers['x-tenant'])) } })
     await t.send({ headers: { 'x-tenant': 'a' } })
     expect((await t.send({ headers: { 'x-tenant': 'b' } })).outcome.kind).toBe('miss')
     expect((await t.send({ headers: { 'x-tenant': 'a' } })).outcome.kind).toBe('hit')
@@ -140,7 +140,7 @@ describe('engine: miss → hit (RFC 9111 §3, §4)', () => {
   })
 
   it('a throwing key function serves the request uncached and reports the error', async () => {
-    const t = setup({ key: () => { throw new Error('boom') } })
+    const t = setup({ keys: { key: () => { throw new Error('boom') } } })
     expect((await t.send()).outcome).toMatchObject({ kind: 'bypass', reason: 'error' })
     expect(t.errors.map((error) => error.message)).toEqual(['boom'])
   })
@@ -222,7 +222,7 @@ describe('engine: request directives (RFC 9111 §5.2.1)', () => {
     const result = await t.send({ headers: { 'cache-control': 'no-cache' } })
     expect(result.header('cache-status')).toBe('cachewire; fwd=request; fwd-status=304; stored; ttl=60')
     expect(t.calls).toHaveLength(2)
-    const lax = setup({ respectRequestNoCache: false })
+    const lax = setup({ freshness: { requestDirectives: 'ignore' } })
     await lax.send()
     expect((await lax.send({ headers: { 'cache-control': 'no-cache' } })).outcome.kind).toBe('hit')
   })

@@ -6,7 +6,7 @@ import type { HeaderPair } from '../src/types.js'
 const NOW = Date.UTC(2025, 0, 1)
 const policy: EntryPolicy = {
   etag: 'strong',
-  targetedCacheControl: undefined,
+  targetedField: undefined,
   surrogateKeyHeader: 'surrogate-key',
   ttlMs: undefined,
   staleWhileRevalidateMs: 0,
@@ -23,14 +23,14 @@ describe('analyseResponse(pairs, policy, now)', () => {
   it('RFC 9213: a targeted field replaces Cache-Control when enabled and present', () => {
     const pairs: HeaderPair[] = [['cache-control', 'no-store'], ['cdn-cache-control', 'max-age=60']]
     expect(analyseResponse(pairs, policy, NOW).directives['no-store']).toBe(true)
-    const targeted = analyseResponse(pairs, { ...policy, targetedCacheControl: 'cdn-cache-control' }, NOW)
+    const targeted = analyseResponse(pairs, { ...policy, targetedField: 'cdn-cache-control' }, NOW)
     expect(targeted.directives['no-store']).toBeUndefined()
     expect(targeted.freshness.lifetimeMs).toBe(60_000)
   })
 
   it('RFC 9213: an empty or unknown targeted field falls back to Cache-Control', () => {
     const pairs: HeaderPair[] = [['cache-control', 'max-age=5'], ['cdn-cache-control', 'foo']]
-    expect(analyseResponse(pairs, { ...policy, targetedCacheControl: 'cdn-cache-control' }, NOW).freshness.lifetimeMs).toBe(5_000)
+    expect(analyseResponse(pairs, { ...policy, targetedField: 'cdn-cache-control' }, NOW).freshness.lifetimeMs).toBe(5_000)
   })
 
   it('RFC 5861: response directives set the stale windows, option defaults fill in', () => {
@@ -47,9 +47,20 @@ describe('analyseResponse(pairs, policy, now)', () => {
 
   it('a response with no freshness, validator or stale window is not reusable', () => {
     expect(analyseResponse([], policy, NOW).reusable).toBe(false)
-    expect(analyseResponse([['etag', '"a"']], policy, NOW).reusable).toBe(true)
-    expect(analyseResponse([['last-modified', 'Wed, 01 Jan 2025 00:00:00 GMT']], policy, NOW).reusable).toBe(true)
+    expect(analyseResponse([['cache-control', 'max-age=0']], policy, NOW).reusable).toBe(false)
     expect(analyseResponse([], { ...policy, ttlMs: 1000 }, NOW).reusable).toBe(true)
+  })
+
+  it('explicit zero freshness with a validator is reusable (for revalidation); a validator alone, with no freshness and no ttl, is not', () => {
+    expect(analyseResponse([['cache-control', 'max-age=0'], ['etag', '"a"']], policy, NOW).reusable).toBe(true)
+    expect(analyseResponse([['cache-control', 'no-cache'], ['last-modified', 'Wed, 01 Jan 2025 00:00:00 GMT']], policy, NOW).reusable).toBe(true)
+    expect(analyseResponse([['expires', 'Wed, 01 Jan 2020 00:00:00 GMT'], ['etag', '"a"']], policy, NOW).reusable).toBe(true)
+    for (const pairs of [[['etag', '"a"']], [['last-modified', 'Wed, 01 Jan 2025 00:00:00 GMT']]] as HeaderPair[][]) {
+      const facts = analyseResponse(pairs, policy, NOW)
+      expect(facts.reusable).toBe(false)
+      expect(facts.noFreshness).toBe(true)
+    }
+    expect(analyseResponse([['etag', '"a"']], { ...policy, ttlMs: 1000 }, NOW).reusable).toBe(true)
   })
 })
 

@@ -120,18 +120,20 @@ describe('forward outcome patch', () => {
     captureBody: true,
     maxBodyBytes: 10,
     surrogateKeyHeader: 'surrogate-key',
-    cacheStatus: (status) => `c; fwd-status=${status}`,
+    head: (status) => ({ member: `c; fwd-status=${status}`, capture: true, fields: [] }),
     finish: async () => {},
+    adopt: () => {},
+    release: () => {},
   }
 
   it('strips the surrogate-key field and sets Cache-Status after upstream members', () => {
     const patch = createForwardOutcome({ ...params, clientHeaders: {} }).patch(200, { 'surrogate-key': 'a', 'cache-status': 'up' })
-    expect(patch).toEqual({ status: 200, remove: ['surrogate-key'], set: [['cache-status', 'up, c; fwd-status=200']], omitBody: false })
+    expect(patch).toEqual({ status: 200, remove: ['surrogate-key'], set: [['cache-status', 'up, c; fwd-status=200']], omitBody: false, captureBody: true })
   })
 
   it('turns a 2xx matching the client\'s conditional into a bodiless 304 with the §15.4.5 fields', () => {
     const patch = createForwardOutcome(params).patch(200, { etag: '"a"', 'content-type': 'text/plain', 'content-length': '3', 'cache-control': 'max-age=1' })
-    expect(patch).toEqual({ status: 304, remove: ['content-type', 'content-length'], set: [['cache-status', 'c; fwd-status=200']], omitBody: true })
+    expect(patch).toEqual({ status: 304, remove: ['content-type', 'content-length'], set: [['cache-status', 'c; fwd-status=200']], omitBody: true, captureBody: true })
   })
 
   it('does not answer conditionals on a bypass, and finish runs once', async () => {

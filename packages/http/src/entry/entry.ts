@@ -10,7 +10,7 @@ import type { HeaderPair, HeaderPairs, StoredResponse } from '../types.js'
 export interface EntryPolicy {
   etag: EtagMode
   /** Lower-case targeted field name (RFC 9213), when enabled. */
-  targetedCacheControl: string | undefined
+  targetedField: string | undefined
   /** Lower-case surrogate-key field name, when enabled. */
   surrogateKeyHeader: string | undefined
   ttlMs: number | undefined
@@ -28,13 +28,20 @@ export interface ResponseFacts {
   staleIfErrorMs: number
   /** The handler's own validators (a generated ETag does not count: RFC 9111 §4.3.1 needs the origin's). */
   hasValidator: boolean
-  /** Some freshness, a validator or a stale window: without any, an entry could never be used. */
+  /**
+   * The response says nothing about freshness (no max-age, s-maxage, Expires or no-cache) and no
+   * `ttl` applies: it is not stored, however many validators it has (DESIGN: no silent storing).
+   */
+  noFreshness: boolean
+  /** Explicit freshness with some lifetime, a validator or a stale window: otherwise an entry could never be used. */
   reusable: boolean
 }
 
 /**
  * Reads a response's caching facts. RFC 9213: with a targeted field enabled and present (and
- * holding at least one directive), it replaces Cache-Control entirely for this cache.
+ * holding at least one directive), it replaces Cache-Control entirely for this cache. A response
+ * without any freshness information and no `ttl` is never reusable: explicit `no-cache` or
+ * `max-age=0` with a validator still is (for revalidation), silence is not.
  * RFC 9111 §4.2.4: must-revalidate, proxy-revalidate and no-cache forbid serving stale, so
  * they close both stale windows.
  *
@@ -45,8 +52,8 @@ export interface ResponseFacts {
  */
 export function analyseResponse(pairs: HeaderPairs, policy: EntryPolicy, responseTime: number): ResponseFacts {
   let directives: CacheControlDirectives | undefined
-  if (policy.targetedCacheControl !== undefined) {
-    const targeted = headerValue(pairs, policy.targetedCacheControl)
+  if (policy.targetedField !== undefined) {
+    const targeted = headerValue(pairs, policy.targetedField)
     if (targeted !== undefined) {
       const parsed = parseCacheControl(targeted)
       if (hasDirectives(parsed)) directives = parsed
@@ -67,6 +74,7 @@ export function analyseResponse(pairs: HeaderPairs, policy: EntryPolicy, respons
   const staleWhileRevalidateMs = window(directives['stale-while-revalidate'], policy.staleWhileRevalidateMs)
   const staleIfErrorMs = window(directives['stale-if-error'], policy.staleIfErrorMs)
   const hasValidator = pairs.some(([name]) => name === 'etag' || name === 'last-modified')
+  const noFreshness = freshness.source === 'none'
   return {
     directives,
     vary: parseVary(headerValue(pairs, 'vary')),
@@ -74,7 +82,8 @@ export function analyseResponse(pairs: HeaderPairs, policy: EntryPolicy, respons
     staleWhileRevalidateMs,
     staleIfErrorMs,
     hasValidator,
-    reusable: freshness.lifetimeMs > 0 || hasValidator || staleWhileRevalidateMs > 0 || staleIfErrorMs > 0,
+    noFreshness,
+    reusable: !noFreshness && (freshness.lifetimeMs > 0 || hasValidator || staleWhileRevalidateMs > 0 || staleIfErrorMs > 0),
   }
 }
 

@@ -48,3 +48,21 @@ export function originReply(
     body: request.method === 'HEAD' ? EMPTY_BODY : response.body,
   }
 }
+
+/**
+ * A response a route's own pass already answered (its Cache-Status included), passed on as it
+ * is: only hop-by-hop fields are dropped, and a HEAD gets no body.
+ *
+ * @example
+ * ```ts
+ * passedOn(request, { status: 200, pairs, body })
+ * ```
+ */
+export function passedOn(request: { method: string }, response: { status: number; pairs: HeaderPairs; body: Buffer }): ReplyOutcome {
+  return {
+    kind: 'response',
+    status: response.status,
+    headers: withoutHopByHop(response.pairs),
+    body: request.method === 'HEAD' ? EMPTY_BODY : response.body,
+  }
+}

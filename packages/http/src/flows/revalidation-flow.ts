@@ -4,7 +4,7 @@ import { remainingTtl, type CacheStatusParams, type Forward } from '../semantics
 import { Reason } from '../semantics/reasons.js'
 import type { CapturedResponse, ReplyOutcome, RunHandler, StoredResponse } from '../types.js'
 import { captureInput, type Admission, type AdmitInput } from './admit.js'
-import { originReply } from './origin-reply.js'
+import { originReply, passedOn } from './origin-reply.js'
 import { classifyRevalidation, revalidationRequest, type RevalidationAnswer } from './revalidate.js'
 import { serveStored } from './serve-stored.js'
 import { withinStaleIfError } from './stale.js'
@@ -44,7 +44,9 @@ export class HandlerFailure {
  * (§3.2, §4.3.4) and the client gets the stored response, or a 304 if its own conditional
  * matches; a 5xx or a thrown handler is answered from the stale entry within stale-if-error
  * (RFC 5861 §4); any other answer replaces the entry, or removes it when it may not be stored.
- * Rejects with a HandlerFailure when the handler threw and nothing may stand in.
+ * Rejects with a HandlerFailure when the handler threw and nothing may stand in. A route of the
+ * engine met downstream either lends its policy (`adopted`) or answered through its own pass
+ * (`superseded`: the answer is passed on untouched).
  *
  * @example
  * ```ts
@@ -72,6 +74,9 @@ export async function revalidate(
   }
   const responseTime = services.clock()
   const input = captureInput(captured, requestTime, responseTime)
+  // A route with a key of its own ran its own pass downstream: its answer goes out as it is.
+  if (captured.route === 'superseded') return passedOn(request, input)
+  if (captured.route !== undefined) context.route = captured.route.adopted
   const answer = classifyRevalidation(entry, captured.status, input.pairs)
   const ttl = remainingTtl(entry.staleAt, responseTime)
   if (answer.type === 'error' && withinStaleIfError(entry, responseTime)) {
@@ -117,11 +122,14 @@ export async function refreshInBackground(
   await new Promise((resolve) => setImmediate(resolve))
   const requestTime = services.clock()
   const captured = await refresh(revalidationRequest(context.request, entry))
+  // Entries of this key are not the route's: this one is a leftover, let it go.
+  if (captured.route === 'superseded') return services.remove(found.entryHash)
+  const route = captured.route === undefined ? context.route : captured.route.adopted
   const input = captureInput(captured, requestTime, services.clock())
   const answer = classifyRevalidation(entry, captured.status, input.pairs)
   if (answer.type === 'error' || answer.type === 'mismatch') return
   // The refresh is a GET even when a HEAD triggered it.
-  const admission = services.admit({ ...context, method: 'GET' }, { ...fullResponse(entry, input, answer), index: found.index })
+  const admission = services.admit({ ...context, route, method: 'GET' }, { ...fullResponse(entry, input, answer), index: found.index })
   if (admission.stored) await services.write(context, admission, found)
   else await services.remove(found.entryHash)
 }

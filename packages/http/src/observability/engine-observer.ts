@@ -1,4 +1,4 @@
-import type { Cache, CacheStats } from '@cachewire/core'
+import type { Cache, CacheEvents, CacheStats } from '@cachewire/core'
 import type { RequestContext } from '../request/prepare-request.js'
 import type { Admission } from '../flows/admit.js'
 import type { Reason } from '../semantics/reasons.js'
@@ -65,16 +65,35 @@ export class EngineObserver {
   #storedBytes = 0
   #invalidations = 0
   #invalidated = 0
+  readonly #onInvalidate: (event: CacheEvents['invalidate'][0]) => void
 
   constructor(cache: Cache, clock: () => number) {
     this.#cache = cache
     this.#clock = clock
-    cache.on('invalidate', (event) => {
+    this.#onInvalidate = (event) => {
       this.#invalidations++
       this.#invalidated += event.removed
       this.#log('invalidate', '%j', event)
       publish.invalidate(() => ({ ...event }))
-    })
+    }
+    cache.on('invalidate', this.#onInvalidate)
+  }
+
+  /** Stops listening to the cache (the engine is closing). */
+  close(): void {
+    this.#cache.off('invalidate', this.#onInvalidate)
+  }
+
+  /**
+   * Takes back a request counted as a miss or a bypass whose pass a route of the engine took
+   * over: the route's own pass counts it once.
+   */
+  retract(kind: 'miss' | 'bypass', reason?: string): void {
+    if (this.#lookups[kind] > 0) this.#lookups[kind]--
+    if (reason === undefined) return
+    const count = (this.#bypassReasons.get(reason) ?? 0) - 1
+    if (count > 0) this.#bypassReasons.set(reason, count)
+    else this.#bypassReasons.delete(reason)
   }
 
   /** Counts a request `handle` answered through the store; returns `outcome` unchanged. */

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { InvalidOptionError, type Cache, type WriteBehind } from '@cachewire/core'
-import type { HttpCache } from '../engine.js'
+import type { HttpCache } from '../engine/http-cache.js'
 
 export interface PrometheusMetricsOptions {
   /** The engine to export (request outcomes, reasons, stores and its core cache). Give this or `cache`. */

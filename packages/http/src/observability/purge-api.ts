@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { InvalidOptionError } from '@cachewire/core'
-import type { HttpCache } from '../engine.js'
+import { InvalidOptionError, rejectUnknownOptions } from '@cachewire/core'
+import type { HttpCache } from '../engine/http-cache.js'
 import { purgeTag } from '../request/purge-target.js'
 import { INSPECTOR_HTML } from './inspector-page.js'
 
@@ -8,7 +8,7 @@ import { INSPECTOR_HTML } from './inspector-page.js'
 export const MIN_PURGE_TOKEN_LENGTH = 16
 
 export interface PurgeApiOptions {
-  /** The engine to purge (`middleware.engine`). */
+  /** The engine to purge (`cache.engine`). */
   engine: HttpCache
   /** The bearer token callers send as `Authorization: Bearer <token>`; at least 16 characters. */
   token: string
@@ -76,6 +76,7 @@ export interface PurgeResult {
  */
 export function createPurgeApi(options: PurgeApiOptions): { handle(request: PurgeApiRequest): Promise<PurgeApiResponse> } {
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an object', options)
+  rejectUnknownOptions(options, ['engine', 'token', 'dryRun', 'inspector', 'log'], '')
   const { engine, token } = options
   if (typeof engine?.purgeUrl !== 'function') throw new InvalidOptionError('engine', 'an HttpCache (middleware.engine)', engine)
   if (typeof token !== 'string' || token.length < MIN_PURGE_TOKEN_LENGTH) {
