@@ -16,24 +16,5 @@ export const PENDING_CHECKS = {
     'the repo predates Prettier; the lead runs `npx -y pnpm@10.34.8 format` once every branch is merged',
 }
 
-const TESTING = 'core branch: @cachewire/core/testing ships ESM+CJS and no longer imports vitest'
-const ERROR_OPTIONS =
-  'core branch: public types say { cause?: unknown }, not ErrorOptions (ES2022 lib)'
-
 /** @type {Array<{ match: string, reason: string }>} */
-export const KNOWN_PACKAGING_PROBLEMS = [
-  { match: '@cachewire/core: exports["./testing"] has no "require" condition', reason: TESTING },
-  { match: '@cachewire/core/testing: attw node10: NoResolution', reason: TESTING },
-  { match: '@cachewire/core/testing: attw node16-cjs: NoResolution', reason: TESTING },
-  { match: "Cannot find module '@cachewire/core/testing'", reason: TESTING },
-  {
-    match:
-      "@cachewire/core/testing: import() failed: Error [ERR_MODULE_NOT_FOUND]: Cannot find package 'vitest'",
-    reason: TESTING,
-  },
-  {
-    match: '@cachewire/core/testing: require() failed: Error [ERR_PACKAGE_PATH_NOT_EXPORTED]',
-    reason: TESTING,
-  },
-  { match: "error TS2304: Cannot find name 'ErrorOptions'", reason: ERROR_OPTIONS },
-]
+export const KNOWN_PACKAGING_PROBLEMS = []
