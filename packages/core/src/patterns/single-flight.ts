@@ -24,6 +24,11 @@ export class SingleFlight {
     return value
   }
 
+  /** Whether a run for `key` is in flight: a caller now would join it. */
+  has(key: string): boolean {
+    return this.#inflight.has(key)
+  }
+
   get size(): number {
     return this.#inflight.size
   }
