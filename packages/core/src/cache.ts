@@ -7,6 +7,7 @@ import { CacheReads, resolveStrict, type EntryMeta, type ReadOptions } from './r
 import { encodeValue } from './serializers.js'
 import { CacheWrites } from './writes.js'
 import { CacheInspection } from './inspection.js'
+import { kStoreAccess, type StoreAccess } from './store-access.js'
 import { createShared, ViewInit, type Shared } from './cache-context.js'
 import type { CacheOptions } from './options.js'
 import { CacheAside, type WrapHost, type WrapOptions } from './patterns/wrap.js'
@@ -425,6 +426,12 @@ export class Cache {
   get [kPendingWrites](): PendingHooks {
     const serializer = this.#shared.values.serializer
     return pendingHooks(this.#shared.pending, this.#keys.namespace, (key, value) => encodeValue(value, key, serializer))
+  }
+
+  /** What helpers built on this cache (`rateLimit`) reach the store through. */
+  get [kStoreAccess](): StoreAccess {
+    const calls = this.#shared.calls
+    return { store: this.#shared.store, strict: (operation, run) => calls.callStrict(operation, run) }
   }
 
   /** What cache-aside reads and writes through: this view's own methods. */

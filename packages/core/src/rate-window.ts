@@ -45,7 +45,7 @@ export interface WindowReading {
 
 /** Reads a window state after a hit (the RateLimit field values and Retry-After of draft-ietf-httpapi-ratelimit-headers). */
 export function readWindow(state: WindowState, options: WindowHitOptions): WindowReading {
-  const { windowMs, limit, cost, sliding } = options
+  const { windowMs, limit, sliding } = options
   const left = windowMs - state.elapsedMs
   const used = sliding ? state.previous * (left / windowMs) + state.current : state.current
   const remaining = Math.max(0, Math.floor(limit - used))
