@@ -178,7 +178,8 @@ export interface WarmSchedule {
 /**
  * Warms on a schedule: a run now (unless `immediately: false`), then one `every` after the last
  * ended (runs never overlap). `source` is asked for entries each time, so it can pick the keys
- * hot right now. `onRun` gets each run, to watch its progress.
+ * hot right now. `onRun` gets each run, to watch its progress; `onError` gets a failure of
+ * `source` itself (a warning otherwise).
  *
  * @example
  * ```ts
@@ -190,14 +191,15 @@ export interface WarmSchedule {
 export function warmEvery(
   cache: WarmTarget,
   source: () => Iterable<WarmEntry> | AsyncIterable<WarmEntry> | Promise<Iterable<WarmEntry> | AsyncIterable<WarmEntry>>,
-  options: WarmOptions & { every: Duration; immediately?: boolean; onRun?: (run: WarmRun) => void }
+  options: WarmOptions & { every: Duration; immediately?: boolean; onRun?: (run: WarmRun) => void; onError?: (error: unknown) => void }
 ): WarmSchedule {
   if (typeof source !== 'function') throw new InvalidArgumentError('source', 'a function returning entries', source)
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an options object with every', options)
-  const { every, immediately = true, onRun, ...warmOptions } = options
+  const { every, immediately = true, onRun, onError, ...warmOptions } = options
   const everyMs = parseDuration(every, 'every', { kind: 'timeout' })
   resolveWarmOptions(warmOptions)
   if (onRun !== undefined && typeof onRun !== 'function') throw new InvalidOptionError('onRun', 'a function', onRun)
+  if (onError !== undefined && typeof onError !== 'function') throw new InvalidOptionError('onError', 'a function', onError)
   let stopped = false
   let timer: NodeJS.Timeout | undefined
   let current: WarmRun | undefined
@@ -212,7 +214,8 @@ export function warmEvery(
         onRun?.(current)
         return current.result
       })
-      .catch(() => undefined)
+      // The source itself failed (entries that fail are counted by their run): said, never swallowed.
+      .catch((error: unknown) => (onError !== undefined ? onError(error) : process.emitWarning(`cachewire warmEvery: the source failed: ${String(error)}`)))
       .finally(() => {
         current = undefined
         if (!stopped) timer = setTimeout(tick, everyMs).unref()
