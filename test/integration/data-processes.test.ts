@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import type { Redis } from 'ioredis'
 import { createClient, deleteKeysWithPrefix, describeRedis, redisUrl, uniquePrefix } from '../setup/redis.js'
 import { createTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js'
