@@ -20,7 +20,9 @@ export class SingleFlight {
     const release = (): void => {
       if (this.#inflight.get(key) === value) this.#inflight.delete(key)
     }
-    result.then((r) => (r.holdUntil ?? Promise.resolve()).then(release, release), release)
+    // Without a hold, the key is released in the same turn the value resolves, before any awaiting
+    // caller resumes: a caller that asks again afterwards starts a new run instead of joining a finished one.
+    result.then((r) => (r.holdUntil === undefined ? release() : void r.holdUntil.then(release, release)), release)
     return value
   }
 
