@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { Cache } from '../src/cache.js'
 import { InvalidOptionError } from '../src/errors.js'
-import { WriteBehind, type PersistContext, type WriteJournal } from '../src/patterns/write-behind.js'
+import { WriteBehind, type PendingWrite, type PersistContext, type WriteJournal } from '../src/patterns/write-behind.js'
 
 const base = { flushInterval: '60s', flushOnSignals: false, spillFile: false } as const
 const directories: string[] = []
