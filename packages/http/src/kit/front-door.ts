@@ -41,6 +41,8 @@ export function createFrontDoor(engine: HttpCache, options: FrontDoorOptions): (
       next(req, res)
       return
     }
+    // Nothing runs here but a reply from the store: no handler can see an ignored parameter.
+    request.stripsIgnoredParams = true
     const prepared = engine.prepare(request)
     const answer = (found: Lookup): void => {
       const reply = engine.answer(prepared, found)
