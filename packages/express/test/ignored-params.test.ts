@@ -109,11 +109,17 @@ describe.each(EXPRESS_VERSIONS)('ignored query parameters never reach the handle
     expect(bypass.originalUrl).toBe('/b?utm_source=x')
   })
 
-  it('through a front door, a hit for a URL with them is answered before Express runs', async () => {
+  it('through a front door, a hit for a URL with them is answered before Express runs, and a miss reaches even earlier middleware without them', async () => {
     const app = create()
     const cache = responseCache({ clock })
-    app.use(cache.middleware())
     let runs = 0
+    const before: string[] = []
+    // Middleware placed before the cache: behind a front door it never sees the parameters either.
+    app.use((req, _res, next) => {
+      before.push(req.originalUrl)
+      next()
+    })
+    app.use(cache.middleware())
     app.get('/d', (req, res) => {
       runs++
       seen(req, res)
@@ -125,10 +131,11 @@ describe.each(EXPRESS_VERSIONS)('ignored query parameters never reach the handle
       server.close(() => resolve())
     }))
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-    await request(url, '/d?id=1')
+    await request(url, '/d?utm_source=evil&id=1')
     await settle(cache)
     const hit = await request(url, '/d?utm_campaign=x&id=1')
     expect(hit.headers['cache-status']).toBe('cachewire; hit; ttl=60')
     expect(runs).toBe(1)
+    expect(before).toEqual(['/d?id=1'])
   })
 })
