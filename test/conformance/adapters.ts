@@ -34,11 +34,11 @@ function chunkStream(chunks: readonly string[], delayMs = 0): Readable {
 }
 
 /** Counts the run and waits out the behaviour's delay; throws when it says so. */
-async function start(route: RouteSpec, calls: Map<string, number>, headers: IncomingMessage['headers'], clock: () => number): Promise<Behaviour> {
+async function start(route: RouteSpec, calls: Map<string, number>, headers: IncomingMessage['headers'], clock: () => number, target: { url?: string; query?: unknown } = {}): Promise<Behaviour> {
   const id = routeId(route)
   const call = (calls.get(id) ?? 0) + 1
   calls.set(id, call)
-  const behaviour = behaviourOf(route, { call, headers, now: clock() })
+  const behaviour = behaviourOf(route, { call, headers, now: clock(), ...target })
   if (behaviour.delayMs !== undefined) await sleep(behaviour.delayMs)
   if (behaviour.throws === true) throw new Error(`${id} failed on purpose`)
   return behaviour
@@ -97,7 +97,7 @@ function expressAdapter(name: string, factory: ExpressFactory, form: 'responseCa
 }
 
 async function answerExpress(route: RouteSpec, req: Request, res: Response, calls: Map<string, number>, clock: () => number): Promise<void> {
-  const behaviour = await start(route, calls, req.headers, clock)
+  const behaviour = await start(route, calls, req.headers, clock, { url: req.originalUrl, query: req.query })
   if (behaviour.invalidateTags !== undefined) await req.cache?.invalidateTags(behaviour.invalidateTags)
   if (behaviour.purgeUrl !== undefined) await req.cache?.purgeUrl(behaviour.purgeUrl)
   res.status(behaviour.status ?? 200)
@@ -141,7 +141,7 @@ function koaAdapter(name: string, KoaClass: KoaFactory, form: 'responseCache' | 
 }
 
 async function answerKoa(route: RouteSpec, ctx: Context, calls: Map<string, number>, clock: () => number): Promise<void> {
-  const behaviour = await start(route, calls, ctx.req.headers, clock)
+  const behaviour = await start(route, calls, ctx.req.headers, clock, { url: ctx.originalUrl, query: ctx.query })
   if (behaviour.invalidateTags !== undefined) await ctx.cache?.invalidateTags(behaviour.invalidateTags)
   if (behaviour.purgeUrl !== undefined) await ctx.cache?.purgeUrl(behaviour.purgeUrl)
   ctx.status = behaviour.status ?? 200

@@ -52,6 +52,10 @@ export interface HandlerInput {
   headers: Record<string, string | string[] | undefined>
   /** The scenario clock, for Date/Expires/Last-Modified. */
   now: number
+  /** The target as the framework holds it (`req.originalUrl`, `ctx.originalUrl`). */
+  url?: string
+  /** The framework's parsed query (`req.query`, `ctx.query`). */
+  query?: unknown
 }
 
 export interface RouteSpec {

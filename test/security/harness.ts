@@ -87,6 +87,8 @@ let setCookieRuns = 0
  * - `/me…` (prefix, any case): the caller's private page, no Cache-Control (a `ttl` makes it storable).
  * - `/set-cookie`: a new session cookie each run, public.
  * - `/user`: who the caller is (after `?delay=ms`), max-age without public.
+ * - `/whoami`: who the caller is, marked public (a personal page declared shareable).
+ * - `/must-revalidate`: who the caller is, `must-revalidate` alone (RFC 9111 §3.5 lets it be shared).
  * - `/private-etag`: the caller's page with a per-user ETag, private.
  * - `/vary-lang`: Vary: Accept-Language.
  * - `/big-headers`: a 12 KB header line, public.
@@ -125,6 +127,12 @@ export function neutralHandler(input: HandlerInput): HandlerOutput {
   if (path === '/user') {
     const delay = Number(/[?&]delay=(\d+)/.exec(input.url)?.[1] ?? 0)
     return { headers: { 'content-type': 'text/plain', 'cache-control': 'max-age=300' }, body: `user:${user ?? 'anonymous'}`, delayMs: delay }
+  }
+  if (path === '/whoami') {
+    return { headers: pub, body: `user:${user ?? 'anonymous'}` }
+  }
+  if (path === '/must-revalidate') {
+    return { headers: { 'content-type': 'text/plain', 'cache-control': 'must-revalidate' }, body: `user:${user ?? 'anonymous'}` }
   }
   if (path === '/private-etag') {
     return {

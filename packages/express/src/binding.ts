@@ -65,6 +65,7 @@ export function expressBinding(engine: HttpCache): FrameworkBinding<Request, Dow
       run(req, downstream)
     },
     listener: rootApp,
+    rewriteUrl,
     fail(req, error, downstream) {
       const res = response(req)
       if (!res.headersSent && !res.destroyed) downstream.next(error)
@@ -103,6 +104,28 @@ const APPLIED_FORWARDED_HEADERS: readonly string[] = Object.freeze(['x-forwarded
 function trustsProxy(req: Request): boolean {
   const trust = req.app?.get('trust proxy fn') as ((address: string | undefined, hop: number) => boolean) | undefined
   return trust !== undefined && trust(req.socket?.remoteAddress, 0)
+}
+
+/**
+ * Makes Express's view of the target agree with `req.url` once the kit has rewritten it (query
+ * parameters the key ignores removed, so the handler cannot reflect them into a shared entry):
+ * - `req.originalUrl`, set once when the app first saw the request;
+ * - `req.query`: Express 4's `query` middleware parsed it into a plain property before any app
+ *   middleware ran, so it is parsed again with the app's own `query parser fn`; Express 5 derives
+ *   it from `req.url` on every read (a prototype getter), which needs nothing, unless an app
+ *   replaced it with a plain property of its own, which is parsed again too;
+ * - `req.path`, `req._parsedUrl` and `req._parsedOriginalUrl` follow (`parseurl` re-parses when
+ *   the URL it cached is not the current one).
+ */
+function rewriteUrl(req: Request, rewrite: (url: string) => string): void {
+  req.originalUrl = rewrite(req.originalUrl)
+  const own = Object.getOwnPropertyDescriptor(req, 'query')
+  if (own !== undefined && 'value' in own && own.writable === true) {
+    const parse = req.app?.get('query parser fn') as ((query: string) => unknown) | undefined
+    const url = req.url
+    const question = url.indexOf('?')
+    ;(req as { query: unknown }).query = typeof parse === 'function' ? parse(question === -1 ? '' : url.slice(question + 1)) : {}
+  }
 }
 
 /** Express 5's `req.host` (host and port, trust proxy honoured), written out so Express 4 gets it too. */

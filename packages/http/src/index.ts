@@ -4,6 +4,7 @@ export type {
   HttpCacheOptions,
   StorageOptions,
   FreshnessOptions,
+  HeuristicOptions,
   StaleOptions,
   KeysOptions,
   SafetyOptions,

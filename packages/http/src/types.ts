@@ -66,6 +66,13 @@ export interface HttpRequest extends OriginRequest {
    */
   forwarded?: readonly string[] | undefined
   /**
+   * The adapter removes query parameters the key ignores (`keys.query.ignore`) from the request
+   * the handler sees (the kit does, through the binding's `rewriteUrl`), so they cannot be
+   * reflected into a shared entry. Without it, a request carrying one goes around the cache
+   * (reason `ignored-param`). A front door, which runs no handler, sets it too.
+   */
+  stripsIgnoredParams?: boolean | undefined
+  /**
    * The framework's own request (Express `req`, Koa `ctx`), for the `key`, `tags` and `privateKey`
    * functions of adapter options, which take it instead of this neutral request.
    */
@@ -204,7 +211,10 @@ export interface StoredResponse {
   staleIfErrorUntil: number
   /** When the store may drop it: the end of the last window in which it could still be used. */
   expiresAt: number
+  /** The ETag clients' conditionals are compared with: the origin's, or one the cache generated. */
   etag: string | undefined
+  /** True when `etag` is the cache's own: it is never sent to the origin (RFC 9111 §4.3.1). */
+  etagGenerated: boolean
   lastModified: string | undefined
   /** Field names from Vary, lower-case, sorted. */
   vary: readonly string[]
@@ -261,6 +271,8 @@ export interface RoutePolicy {
   /** Lower-case; replaces the engine's. */
   readonly ignoredHeaders: ReadonlySet<string> | undefined
   readonly allowCookies: boolean | undefined
+  readonly shareAuthenticated: boolean | undefined
+  readonly privateIfCredentialed: boolean | undefined
   readonly scope: CacheScope | undefined
   readonly privateKey: PrivateKeyFunction | undefined
   readonly maxKeysPerWindow: CardinalityLimit | false | undefined

@@ -40,7 +40,7 @@ describe('cache key — DESIGN rule 1, RFC 9111 §4', () => {
     ['the scheme\'s default port is dropped', { host: 'example.com:443' }, { host: 'example.com' }],
     ['a trailing dot on the host is dropped', { host: 'example.com.' }, { host: 'example.com' }],
     ['query parameter order does not matter (sort on by default)', { url: '/a?x=1&y=2' }, { url: '/a?y=2&x=1' }],
-    ['ignored parameters do not matter', { url: '/a?x=1&utm_source=news' }, { url: '/a?x=1' }],
+    ['ignored parameters do not matter (the adapter strips them)', { url: '/a?x=1&utm_source=news', stripsIgnoredParams: true }, { url: '/a?x=1' }],
     ['absolute-form equals origin-form', { url: 'https://example.com/a?b=1' }, { url: '/a?b=1' }],
     ['unrelated request headers do not matter', { headers: { 'user-agent': 'x' } }, { headers: {} }],
   ]
@@ -88,7 +88,7 @@ describe('cache key — DESIGN rule 1, RFC 9111 §4', () => {
     const a = primaryKey({ scheme: 'https', authority: 'a', path: '/x","y', query: '', extra: [] })
     const b = primaryKey({ scheme: 'https', authority: 'a', path: '/x', query: 'y', extra: [] })
     expect(a).not.toBe(b)
-    expect(JSON.parse(a)).toEqual(['cw2', 'GET', 'https', 'a', '/x","y', ''])
+    expect(JSON.parse(a)).toEqual(['cw3', 'GET', 'https', 'a', '/x","y', ''])
     expect(variantKey(a, 's')).toBe(`${a}\ns`)
     expect(hashKey(a)).not.toBe(hashKey(b))
   })
@@ -97,6 +97,28 @@ describe('cache key — DESIGN rule 1, RFC 9111 §4', () => {
     expect(urlTag('example.com', '/a', 'b=1')).toBe(urlTag('example.com', '/a', 'b=1'))
     expect(urlTag('example.com', '/a', 'b=1')).not.toBe(urlTag('example.com', '/a', ''))
     expect(urlTag('example.com', '/a', '')).not.toBe(urlTag('other.com', '/a', ''))
+  })
+})
+
+describe('forwarded fields the framework applied — issue 14, X-Forwarded-Proto/Host poisoning', () => {
+  const applied = ['x-forwarded-host', 'x-forwarded-proto'] as const
+  const cases: Array<[string, Partial<HttpRequest>, string | undefined]> = [
+    ['X-Forwarded-Proto https keyed as https', { protocol: 'https', headers: { 'x-forwarded-proto': 'https' } }, undefined],
+    ['X-Forwarded-Proto http keyed as http', { protocol: 'http', headers: { 'x-forwarded-proto': 'http' } }, undefined],
+    ['X-Forwarded-Proto nothttps (the framework reflects it, the key says http)', { protocol: 'http', headers: { 'x-forwarded-proto': 'nothttps' } }, 'unkeyed-header'],
+    ['X-Forwarded-Proto javascript', { protocol: 'http', headers: { 'x-forwarded-proto': 'javascript' } }, 'unkeyed-header'],
+    ['X-Forwarded-Proto list ftp, https', { protocol: 'http', headers: { 'x-forwarded-proto': 'ftp, https' } }, 'unkeyed-header'],
+    ['X-Forwarded-Proto https while the key says http', { protocol: 'http', headers: { 'x-forwarded-proto': 'https' } }, 'unkeyed-header'],
+    ['X-Forwarded-Host equal to the resolved host', { host: 'example.com', headers: { 'x-forwarded-host': 'example.com' } }, undefined],
+    ['X-Forwarded-Host list: later members are not in the key', { host: 'example.com', headers: { 'x-forwarded-host': 'example.com, evil.example' } }, 'unkeyed-header'],
+    ['X-Forwarded-Host the framework did not apply', { host: 'example.com', headers: { 'x-forwarded-host': 'evil.example' } }, 'unkeyed-header'],
+  ]
+  for (const [name, overrides, reason] of cases) {
+    it(name, () => expect(bypassReason({ ...overrides, forwarded: applied })).toBe(reason))
+  }
+
+  it('without trust (nothing applied) any of them bypasses', () => {
+    expect(bypassReason({ protocol: 'https', headers: { 'x-forwarded-proto': 'https' } })).toBe('unkeyed-header')
   })
 })
 
@@ -198,7 +220,8 @@ describe('stripValidators / withValidators — RFC 9111 §4.3.1, §4.3.2', () =>
     expect(stripValidators(headers)).toBe(headers)
   })
   it('adds If-None-Match from the ETag, else If-Modified-Since from Last-Modified', () => {
-    expect(withValidators({ 'if-none-match': '"client"' }, { etag: '"a"', lastModified: 'lm' })).toEqual({ 'if-none-match': '"a"' })
+    // RFC 9111 §4.3.1: the entity tag MUST be sent, and Last-Modified SHOULD be sent with it.
+    expect(withValidators({ 'if-none-match': '"client"' }, { etag: '"a"', lastModified: 'lm' })).toEqual({ 'if-none-match': '"a"', 'if-modified-since': 'lm' })
     expect(withValidators({}, { etag: undefined, lastModified: 'lm' })).toEqual({ 'if-modified-since': 'lm' })
   })
 })
@@ -225,7 +248,7 @@ describe('prepareRequest(request, options, hasher)', () => {
 
 describe('primaryKey text', () => {
   const reference = (parts: Parameters<typeof primaryKey>[0]): string =>
-    JSON.stringify(['cw2', 'GET', parts.scheme, parts.authority, parts.path, parts.query, ...parts.extra])
+    JSON.stringify(['cw3', 'GET', parts.scheme, parts.authority, parts.path, parts.query, ...parts.extra])
 
   it('is exactly the JSON array text for every UTF-16 code unit in any part (the fast path never differs)', () => {
     for (let code = 0; code <= 0xffff; code++) {
@@ -241,7 +264,7 @@ describe('primaryKey text', () => {
     const a = primaryKey({ scheme: 'http', authority: 'h', path: '/a","b', query: '', extra: [] })
     const b = primaryKey({ scheme: 'http', authority: 'h', path: '/a', query: 'b', extra: [] })
     expect(a).not.toBe(b)
-    expect(JSON.parse(a)).toEqual(['cw2', 'GET', 'http', 'h', '/a","b', ''])
+    expect(JSON.parse(a)).toEqual(['cw3', 'GET', 'http', 'h', '/a","b', ''])
   })
 })
 

@@ -34,7 +34,11 @@ describe('engine.answer (front door)', () => {
     await t.send()
     expect(await t.frontDoor(t.request({ method: 'POST' }))).toBeUndefined()
     expect(await t.frontDoor(t.request({ headers: { cookie: 'a=1' } }))).toBeUndefined()
-    expect(await t.frontDoor(t.request({ headers: { 'cache-control': 'no-cache' } }))).toBeUndefined()
+    // RFC 9111 §5.2.1: request directives are ignored by default, honoured on request.
+    expect(await t.frontDoor(t.request({ headers: { 'cache-control': 'no-cache' } }))).toMatchObject({ kind: 'hit' })
+    const honour = setup({ freshness: { requestDirectives: 'honour' } })
+    await honour.send()
+    expect(await honour.frontDoor(honour.request({ headers: { 'cache-control': 'no-cache' } }))).toBeUndefined()
     t.advance(61_000)
     expect(await t.frontDoor(t.request())).toBeUndefined()
   })

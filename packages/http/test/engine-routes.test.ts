@@ -98,6 +98,15 @@ describe('no freshness and no ttl (CACHEWIRE_NO_FRESHNESS)', () => {
     expect(noFreshness()).toHaveLength(0)
   })
 
+  it('a heuristic lifetime counts as freshness: stored, no warning', async () => {
+    const t = setup({ freshness: { heuristic: {} } })
+    t.setApp(() => ({ headers: { date: new Date(t.now()).toUTCString(), 'last-modified': new Date(t.now() - 86_400_000).toUTCString() }, body: 'x' }))
+    await t.send()
+    expect((await t.send()).outcome.kind).toBe('hit')
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(noFreshness()).toHaveLength(0)
+  })
+
   it('with a ttl, the same response is stored', async () => {
     const t = setup({ ttl: '1m' })
     t.setApp(() => ({ headers: { etag: '"a"' }, body: 'x' }))

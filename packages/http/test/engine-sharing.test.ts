@@ -130,14 +130,19 @@ describe('engine: Vary (RFC 9111 §4.1)', () => {
 })
 
 describe('engine: credentials (RFC 9111 §3.5, DESIGN rule 2)', () => {
-  it('a response to a request with Authorization is stored only when public, s-maxage or must-revalidate', async () => {
+  it('a response to a request with Authorization is stored only on a route that shares them, and when public, s-maxage or must-revalidate', async () => {
     const t = setup()
     await t.send({ headers: { authorization: 'Bearer a' } })
     expect((await t.send()).outcome.kind).toBe('miss')
-    const u = setup()
-    u.setApp(() => ({ headers: { 'cache-control': 'public, max-age=60' }, body: 'shared' }))
-    await u.send({ headers: { authorization: 'Bearer a' } })
-    expect((await u.send({ headers: { authorization: 'Bearer b' } })).outcome.kind).toBe('hit')
+    for (const cacheControl of ['public, max-age=60', 's-maxage=60', 'max-age=60, must-revalidate']) {
+      const shared = resolveRoutePolicy({ safety: { shareAuthenticated: true } })
+      const u = setup()
+      u.setApp(() => ({ headers: { 'cache-control': cacheControl }, body: 'shared' }))
+      await u.send({ headers: { authorization: 'Bearer a' } })
+      expect((await u.send({ headers: { authorization: 'Bearer b' } })).outcome.kind, `${cacheControl}, no opt-in`).toBe('miss')
+      await u.send({ headers: { authorization: 'Bearer a' }, route: shared })
+      expect((await u.send({ headers: { authorization: 'Bearer b' }, route: shared })).outcome.kind, cacheControl).toBe('hit')
+    }
   })
 
   it('a request with Authorization is not answered from an entry that is not explicitly shareable', async () => {

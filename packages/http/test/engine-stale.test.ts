@@ -71,10 +71,18 @@ describe('engine: stale content', () => {
 
   it('stale-while-revalidate without a refresh callback revalidates in the foreground', async () => {
     const t = setup()
-    t.setApp(() => ({ headers: { 'cache-control': 'max-age=10, stale-while-revalidate=60' }, body: 'x' }))
+    t.setApp(() => ({ headers: { 'cache-control': 'max-age=10, stale-while-revalidate=60', etag: '"x"' }, body: 'x' }))
     await t.send()
     t.advance(15_000)
     expect((await t.send({}, { refresh: false })).outcome.kind).toBe('response')
+    // RFC 9111 §4.3.1: only the origin's validators make a conditional request; with only the
+    // cache's own ETag there is nothing to revalidate with, and the handler runs live, as on a miss.
+    const u = setup()
+    u.setApp(() => ({ headers: { 'cache-control': 'max-age=10, stale-while-revalidate=60' }, body: 'x' }))
+    await u.send()
+    u.advance(15_000)
+    expect((await u.send({}, { refresh: false })).outcome.kind).toBe('miss')
+    expect(u.calls[1]?.headers['if-none-match']).toBeUndefined()
   })
 
   it('stale-while-revalidate window can come from the route', async () => {

@@ -23,7 +23,7 @@ describe('engine: miss → hit (RFC 9111 §3, §4)', () => {
     t.setApp(() => ({ headers: [['X-B', '2'], ['Date', 'Tue, 31 Dec 2024 23:59:59 GMT'], ['Cache-Control', 'max-age=60'], ['X-B', '3']], body: 'hi' }))
     await t.send()
     const hit = await t.send()
-    expect(hit.headers.map(([name]) => name)).toEqual(['x-b', 'date', 'cache-control', 'x-b', 'etag', 'content-length', 'age', 'cache-status'])
+    expect(hit.headers.map(([name]) => name)).toEqual(['x-b', 'date', 'cache-control', 'x-b', 'etag', 'content-length', 'accept-ranges', 'age', 'cache-status'])
     expect(hit.header('date')).toBe('Tue, 31 Dec 2024 23:59:59 GMT')
     expect(hit.header('x-b')).toBe('2, 3')
   })
@@ -117,10 +117,19 @@ describe('engine: miss → hit (RFC 9111 §3, §4)', () => {
     expect(hit.header('cache-control')).toBe('no-store')
   })
 
-  it('normalised queries share one entry', async () => {
+  it('normalised queries share one entry (when the adapter strips ignored parameters from what the handler sees)', async () => {
     const t = setup()
     await t.send({ url: '/a?x=1&y=2' })
-    expect((await t.send({ url: '/a?y=2&x=1&utm_source=mail' })).outcome.kind).toBe('hit')
+    expect((await t.send({ url: '/a?y=2&x=1&utm_source=mail', stripsIgnoredParams: true })).outcome.kind).toBe('hit')
+  })
+
+  it('DESIGN rule 2: an ignored parameter the adapter cannot strip makes the request bypass', async () => {
+    const t = setup()
+    await t.send({ url: '/a?x=1' })
+    expect((await t.send({ url: '/a?x=1&utm_source=mail' })).outcome).toMatchObject({ kind: 'bypass', reason: 'ignored-param' })
+    // A member with `;` is not ignored (parameter cloaking): it stays keyed and needs no stripping.
+    expect((await t.send({ url: '/a?x=1&utm_source=a;x=2' })).outcome.kind).toBe('miss')
+    expect(t.engine.withoutIgnoredParams('/a?utm_source=mail&x=1&fbclid=z')).toBe('/a?x=1')
   })
 
   it('a host outside the allow-list bypasses', async () => {
@@ -199,11 +208,13 @@ describe('engine: conditional requests (RFC 9111 §4.3.2, RFC 9110 §13)', () =>
     expect([hit.status, hit.body]).toEqual([200, 'full'])
   })
 
-  it('answers Range from the full entry with a 200 (RFC 9110 §14.2 lets a cache ignore Range)', async () => {
+  it('answers Range from the full entry (RFC 9110 §14.2, RFC 9111 §3.4): a miss stores the 200, a hit gives the 206', async () => {
     const t = setup()
-    await t.send()
+    const miss = await t.send({ headers: { range: 'bytes=0-1' } })
+    expect([miss.outcome.kind, miss.status, miss.body]).toEqual(['miss', 200, 'hello'])
+    expect(t.calls[0]?.headers.range).toBeUndefined()
     const result = await t.send({ headers: { range: 'bytes=0-1' } })
-    expect([result.outcome.kind, result.status, result.body]).toEqual(['hit', 200, 'hello'])
+    expect([result.outcome.kind, result.status, result.body, result.header('content-range')]).toEqual(['hit', 206, 'he', 'bytes 0-1/5'])
   })
 
   it('If-Match bypasses: only the origin evaluates preconditions', async () => {
@@ -214,21 +225,26 @@ describe('engine: conditional requests (RFC 9111 §4.3.2, RFC 9110 §13)', () =>
 })
 
 describe('engine: request directives (RFC 9111 §5.2.1)', () => {
-  it('no-cache forces revalidation with fwd=request; off when respectRequestNoCache is false', async () => {
-    const t = setup()
+  it("no-cache forces revalidation with fwd=request under requestDirectives: 'honour'; ignored by default", async () => {
+    const t = setup({ freshness: { requestDirectives: 'honour' } })
     t.setApp(() => ({ headers: { 'cache-control': 'max-age=60', etag: '"v"' }, body: 'x' }))
     await t.send()
     t.setApp((request) => (request.headers['if-none-match'] === '"v"' ? { status: 304, headers: {} } : { body: 'changed' }))
     const result = await t.send({ headers: { 'cache-control': 'no-cache' } })
     expect(result.header('cache-status')).toBe('cachewire; fwd=request; fwd-status=304; stored; ttl=60')
     expect(t.calls).toHaveLength(2)
-    const lax = setup({ freshness: { requestDirectives: 'ignore' } })
-    await lax.send()
-    expect((await lax.send({ headers: { 'cache-control': 'no-cache' } })).outcome.kind).toBe('hit')
+    for (const lax of [setup(), setup({ freshness: { requestDirectives: 'ignore' } })]) {
+      await lax.send()
+      expect((await lax.send({ headers: { 'cache-control': 'no-cache' } })).outcome.kind).toBe('hit')
+      expect((await lax.send({ headers: { 'cache-control': 'max-age=0' } })).outcome.kind).toBe('hit')
+      expect((await lax.send({ headers: { pragma: 'no-cache' } })).outcome.kind).toBe('hit')
+      expect(lax.calls).toHaveLength(1)
+    }
   })
 
   it('max-age: an entry older than the client accepts is revalidated', async () => {
-    const t = setup()
+    const t = setup({ freshness: { requestDirectives: 'honour' } })
+    t.setApp(() => ({ headers: { 'cache-control': 'max-age=60', etag: '"v"' }, body: 'x' }))
     await t.send()
     t.advance(10_000)
     expect((await t.send({ headers: { 'cache-control': 'max-age=20' } })).outcome.kind).toBe('hit')
@@ -236,7 +252,8 @@ describe('engine: request directives (RFC 9111 §5.2.1)', () => {
   })
 
   it('min-fresh: an entry fresh for less than asked is revalidated', async () => {
-    const t = setup()
+    const t = setup({ freshness: { requestDirectives: 'honour' } })
+    t.setApp(() => ({ headers: { 'cache-control': 'max-age=60', etag: '"v"' }, body: 'x' }))
     await t.send()
     t.advance(50_000)
     expect((await t.send({ headers: { 'cache-control': 'min-fresh=5' } })).outcome.kind).toBe('hit')

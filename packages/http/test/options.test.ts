@@ -24,7 +24,11 @@ describe('resolveHttpCacheOptions(options)', () => {
     expect(resolved.query.ignore('id')).toBe(false)
     expect([...resolved.methods]).toEqual(['GET', 'HEAD'])
     expect(resolved.allowCookies).toBe(false)
-    expect(resolved.honourRequestDirectives).toBe(true)
+    expect(resolved.shareAuthenticated).toBe(false)
+    expect(resolved.privateIfCredentialed).toBe(true)
+    // Issue 14: request directives that force origin work are ignored unless asked for.
+    expect(resolved.honourRequestDirectives).toBe(false)
+    expect(resolved.heuristic).toBeUndefined()
     expect(resolved.staleWhileRevalidateMs).toBe(0)
     expect(resolved.staleIfErrorMs).toBe(0)
     expect(resolved.revalidationWindowMs).toBe(300_000)
@@ -41,7 +45,7 @@ describe('resolveHttpCacheOptions(options)', () => {
     const resolved = resolveHttpCacheOptions({
       ttl: '5 minutes',
       stale: { whileRevalidate: '30s', ifError: 1000 },
-      freshness: { revalidationWindow: false, targetedField: 'CDN-Cache-Control', requestDirectives: 'ignore' },
+      freshness: { revalidationWindow: false, targetedField: 'CDN-Cache-Control', requestDirectives: 'honour', heuristic: { fraction: 0.2, max: '2h' } },
       coalesce: { timeout: 50 },
       safety: { maxKeysPerWindow: { keys: 10, window: '1h' } },
       cdn: { surrogateKeyHeader: false },
@@ -51,7 +55,11 @@ describe('resolveHttpCacheOptions(options)', () => {
     expect(resolved.staleIfErrorMs).toBe(1000)
     expect(resolved.revalidationWindowMs).toBe(0)
     expect(resolved.targetedField).toBe('cdn-cache-control')
-    expect(resolved.honourRequestDirectives).toBe(false)
+    expect(resolved.honourRequestDirectives).toBe(true)
+    expect(resolved.heuristic).toEqual({ fraction: 0.2, maxMs: 7_200_000 })
+    expect(resolveHttpCacheOptions({ freshness: { heuristic: {} } }).heuristic).toEqual({ fraction: 0.1, maxMs: 86_400_000 })
+    expect(resolveHttpCacheOptions({ freshness: { heuristic: false } }).heuristic).toBeUndefined()
+    expect(resolveHttpCacheOptions({ safety: { shareAuthenticated: true, privateIfCredentialed: false } })).toMatchObject({ shareAuthenticated: true, privateIfCredentialed: false })
     expect(resolved.coalesce).toEqual({ enabled: true, timeoutMs: 50 })
     expect(resolved.maxKeysPerWindow).toEqual({ keys: 10, windowMs: 3_600_000 })
     expect(resolved.surrogateKeyHeader).toBeUndefined()
@@ -87,6 +95,13 @@ describe('resolveHttpCacheOptions(options)', () => {
     ['freshness.targetedField', { freshness: { targetedField: 'bad name' } }, /options\.freshness\.targetedField/],
     ['freshness.targetedField cannot be Cache-Control itself', { freshness: { targetedField: 'Cache-Control' } }, /options\.freshness\.targetedField/],
     ['freshness.revalidationWindow', { freshness: { revalidationWindow: 300 } }, /options\.freshness\.revalidationWindow/],
+    ['freshness.heuristic: true', { freshness: { heuristic: true } }, /options\.freshness\.heuristic to be false or/],
+    ['freshness.heuristic.fraction 0', { freshness: { heuristic: { fraction: 0 } } }, /options\.freshness\.heuristic\.fraction to be a number in \(0, 1\]/],
+    ['freshness.heuristic.fraction over 1', { freshness: { heuristic: { fraction: 10 } } }, /options\.freshness\.heuristic\.fraction/],
+    ['freshness.heuristic.max, a bare 600 (likely seconds)', { freshness: { heuristic: { max: 600 } } }, /options\.freshness\.heuristic\.max/],
+    ['freshness.heuristic unknown name', { freshness: { heuristic: { factor: 0.1 } } }, /freshness\.heuristic\.factor/],
+    ['safety.shareAuthenticated', { safety: { shareAuthenticated: 'yes' } }, /options\.safety\.shareAuthenticated to be a boolean/],
+    ['safety.privateIfCredentialed', { safety: { privateIfCredentialed: 1 } }, /options\.safety\.privateIfCredentialed to be a boolean/],
     ['keys.hosts', { keys: { hosts: 'example.com' } }, /options\.keys\.hosts/],
     ['keys.hosts[0]', { keys: { hosts: ['exa mple.com'] } }, /options\.keys\.hosts\[0\]/],
     ['keys.hosts[0] with a port', { keys: { hosts: ['example.com:80'] } }, /options\.keys\.hosts\[0\]/],

@@ -70,6 +70,7 @@ export function koaBinding(): FrameworkBinding<CacheContext, Downstream> {
       writeReply(ctx, { kind: 'response', status: captured.status, headers: captured.headers, body: captured.body })
     },
     listener: (ctx) => ctx.app.callback(),
+    rewriteUrl,
     fail(_ctx, error) {
       // Rejected by the handler in a buffered run, with no stale response to stand in: up the stack, as without the cache.
       throw error
@@ -136,6 +137,21 @@ function toRequest(ctx: CacheContext, route: HttpRequest['route']): HttpRequest 
     forwarded: ctx.app.proxy ? APPLIED_FORWARDED_HEADERS : undefined,
     native: ctx,
   }
+}
+
+/**
+ * Makes Koa's view of the target agree with `ctx.req.url` once the kit has rewritten it (query
+ * parameters the key ignores removed, so the handler cannot reflect them into a shared entry):
+ * `ctx.originalUrl` and `ctx.request.originalUrl` are plain copies taken when the context was
+ * made, and `ctx.request.URL` is memoised on first read; `ctx.url`, `ctx.path`, `ctx.querystring`,
+ * `ctx.search` and `ctx.query` are read from `ctx.req.url` (the query cache is keyed by the
+ * query string), so they follow. koa-mount and routers set `ctx.path`, which keeps the query.
+ */
+function rewriteUrl(ctx: CacheContext, rewrite: (url: string) => string): void {
+  const original = rewrite(ctx.originalUrl)
+  ctx.originalUrl = original
+  ;(ctx.request as { originalUrl: string }).originalUrl = original
+  delete (ctx.request as { memoizedURL?: unknown }).memoizedURL
 }
 
 /** What Koa reads under `app.proxy`: X-Forwarded-Host (host) and X-Forwarded-Proto (protocol). */

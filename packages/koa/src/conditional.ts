@@ -56,7 +56,7 @@ export function conditional(options: ConditionalOptions = {}): (ctx: CacheContex
       if (etag !== undefined) ctx.set('ETag', etag)
     }
     const validators = { status, etag: header(ctx, 'etag'), lastModified: header(ctx, 'last-modified') }
-    if (!isNotModified(clientHeaders, validators)) return
+    if (!isNotModified(clientHeaders, validators, Date.now())) return
     toNotModified(ctx.res)
     // Koa drops the body of a 304 (and destroys a stream body).
     ctx.status = 304

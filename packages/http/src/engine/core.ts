@@ -5,6 +5,9 @@ import { EntryStore, type Lookup } from '../entry/entry-store.js'
 import { admitResponse, predictStorage, type Admission, type AdmitInput, type NotStored } from '../flows/admit.js'
 import { CardinalityGuard } from '../flows/cardinality-guard.js'
 import { Coalescer } from '../flows/coalesce.js'
+import { marksPrivate } from '../flows/deception-armor.js'
+import { ForcedRevalidationGate } from '../flows/forced-revalidation-gate.js'
+import { refreshContext } from '../flows/refresh-request.js'
 import { refreshInBackground, type RevalidationServices } from '../flows/revalidation-flow.js'
 import { serveStored } from '../flows/serve-stored.js'
 import { EngineObserver } from '../observability/engine-observer.js'
@@ -29,6 +32,8 @@ export class EngineCore implements RevalidationServices {
   readonly entries: EntryStore
   readonly coalescer: Coalescer<StoredResponse>
   readonly guard: CardinalityGuard
+  /** At most one client-forced revalidation per key per second. */
+  readonly forced: ForcedRevalidationGate = new ForcedRevalidationGate()
   readonly hasher: KeyHasher = new KeyHasher()
   readonly clock: () => number
   readonly surrogateKeyHeader: string | undefined
@@ -109,13 +114,23 @@ export class EngineCore implements RevalidationServices {
     return formatCacheStatus(this.options.cacheStatusName, params)
   }
 
-  /** A stored response as a reply, with the CDN fields when the policy has them. */
+  /** A stored response as a reply, with the CDN fields when the policy has them (never for a per-user entry). */
   serve(entry: StoredResponse, context: RequestContext, now: number, status: string, kind: 'hit' | 'response' = 'hit'): ReplyOutcome {
     const reply = serveStored(entry, context.request, now, status, kind)
-    const cdn = this.cdnFor(context.route)
+    const cdn = context.scope === 'private' ? undefined : this.cdnFor(context.route)
     if (cdn === undefined) return reply
     const fields = ownFieldsWin(cdnHeaders(cdn, entry.tags), reply.headers)
     return fields.length === 0 ? reply : { ...reply, headers: [...reply.headers, ...fields] }
+  }
+
+  /** `safety.privateIfCredentialed` for a request on `route`. */
+  privateIfCredentialed(route: RoutePolicy | undefined): boolean {
+    return route?.privateIfCredentialed ?? this.options.privateIfCredentialed
+  }
+
+  /** Deception armor for a response the engine obtained and does not store (see marksPrivate). */
+  marksPrivate(context: RequestContext, pairs: HeaderPairs): boolean {
+    return marksPrivate({ enabled: this.privateIfCredentialed(context.route), headers: context.request.headers, scope: context.scope, stored: false, pairs })
   }
 
   cdnFor(route: RoutePolicy | undefined): ResolvedCdnOptions | undefined {
@@ -128,7 +143,8 @@ export class EngineCore implements RevalidationServices {
     const hash = found.entryHash as string
     if (this.#refreshing.has(hash)) return
     this.#refreshing.add(hash)
-    const work = refreshInBackground(this, context, found, refresh)
+    const keyed = context.route?.keyedHeaders ?? this.options.keyedHeaders
+    const work = refreshInBackground(this, refreshContext(context, found.entry as StoredResponse, keyed), found, refresh)
       .catch((error: unknown) => this.report(error))
       .finally(() => this.#refreshing.delete(hash))
     this.track(work)

@@ -1,6 +1,7 @@
 import { cdnHeaders } from '../cdn/cdn-headers.js'
 import type { Lookup } from '../entry/entry-store.js'
 import { captureInput, collectTags, type Admission, type NotStored } from '../flows/admit.js'
+import { marksPrivate, PRIVATE_LINE } from '../flows/deception-armor.js'
 import { createForwardOutcome } from '../flows/forward.js'
 import { invalidationTags, invalidationUrls } from '../flows/invalidation.js'
 import type { Bypass, RequestContext } from '../request/prepare-request.js'
@@ -12,6 +13,7 @@ import type { ForwardOutcome, HeaderPairs, HttpRequest, MissOutcome } from '../t
 import type { EngineCore } from './core.js'
 
 const NO_FIELDS: HeaderPairs = []
+const ARMOR_FIELDS: HeaderPairs = [PRIVATE_LINE]
 
 /**
  * A live handler run whose response may be stored; `lead` makes concurrent misses wait for it.
@@ -37,6 +39,7 @@ export function forwardMiss(core: EngineCore, context: RequestContext, found: Lo
     captureBody: storable,
     maxBodyBytes: options.maxEntryBytes,
     surrogateKeyHeader: options.surrogateKeyHeader,
+    clock: options.clock,
     head: (status, pairs) => {
       const guess = storable
         ? core.predict(context, status, pairs)
@@ -50,7 +53,9 @@ export function forwardMiss(core: EngineCore, context: RequestContext, found: Lo
         detail: guess.stored ? detail : guess.reason,
       })
       // Only a response the engine will store is announced to the CDN: never a private or Set-Cookie one.
-      return { member, capture: guess.stored, fields: guess.stored ? cdnFields(core, context, pairs) : NO_FIELDS }
+      const fields = guess.stored ? cdnFields(core, context, pairs) : NO_FIELDS
+      const armor = marksPrivate({ enabled: core.privateIfCredentialed(context.route), headers: context.request.headers, scope: context.scope, stored: guess.stored, pairs })
+      return { member, capture: guess.stored, fields: armor ? [...fields, PRIVATE_LINE] : fields }
     },
     finish: async (captured) => {
       let admission: Admission | undefined
@@ -97,7 +102,11 @@ export function forwardBypass(core: EngineCore, request: HttpRequest, bypass: By
     captureBody: false,
     maxBodyBytes: 0,
     surrogateKeyHeader: options.surrogateKeyHeader,
-    head: (status) => ({ member: core.status({ fwd, fwdStatus: status, detail: reason }), capture: false, fields: NO_FIELDS }),
+    clock: options.clock,
+    head: (status, pairs) => {
+      const armor = marksPrivate({ enabled: core.privateIfCredentialed(request.route), headers: request.headers, scope: 'shared', stored: false, pairs })
+      return { member: core.status({ fwd, fwdStatus: status, detail: reason }), capture: false, fields: armor ? ARMOR_FIELDS : NO_FIELDS }
+    },
     finish: async (captured) => {
       if (invalidation === undefined || captured === undefined) return
       try {
@@ -119,7 +128,8 @@ export function forwardBypass(core: EngineCore, request: HttpRequest, bypass: By
 }
 
 function cdnFields(core: EngineCore, context: RequestContext, pairs: HeaderPairs): HeaderPairs {
-  const cdn = core.cdnFor(context.route)
+  // A per-user entry is never announced to a CDN: it would share it by URL.
+  const cdn = context.scope === 'private' ? undefined : core.cdnFor(context.route)
   if (cdn === undefined) return NO_FIELDS
   try {
     return cdnHeaders(cdn, collectTags(context, pairs, core.options))

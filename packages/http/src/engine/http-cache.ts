@@ -6,6 +6,7 @@ import type { EngineObserver } from '../observability/engine-observer.js'
 import { resolveHttpCacheOptions, type ResolvedHttpCacheOptions } from '../options/resolve-options.js'
 import type { HttpCacheOptions } from '../options/types.js'
 import { purgeTag } from '../request/purge-target.js'
+import { withoutIgnoredParams } from '../request/query.js'
 import { PreparedRequest, prepareRequest, refineRequest } from '../request/prepare-request.js'
 import { Reason } from '../semantics/reasons.js'
 import type { HttpRequest, Outcome, ReplyOutcome, RoutePolicy, RunHandler } from '../types.js'
@@ -79,6 +80,20 @@ export class HttpCache {
       this.#core.report(error)
       return bypassed({ ...prepared.request, route }, prepared)
     }
+  }
+
+  /**
+   * A request target without the query parameters the key ignores (`keys.query.ignore`): what an
+   * adapter makes of every URL the handler reads when a prepared request has `ignoredParams`.
+   * Works on a mount-relative target too; returns `url` itself when there is nothing to remove.
+   *
+   * @example
+   * ```ts
+   * engine.withoutIgnoredParams('/a?utm_source=mail&id=7') // '/a?id=7'
+   * ```
+   */
+  withoutIgnoredParams(url: string): string {
+    return withoutIgnoredParams(url, this.options.query)
   }
 
   /**
@@ -249,7 +264,7 @@ export class HttpCache {
 
 /** A prepared request that bypasses because preparing it failed (a throwing key function). */
 function bypassed(request: HttpRequest, from: PreparedRequest | undefined): PreparedRequest {
-  const facts = from?.facts ?? { target: undefined, host: undefined, allowed: undefined, query: undefined, appKey: undefined, ids: new Map() }
+  const facts = from?.facts ?? { target: undefined, host: undefined, allowed: undefined, query: undefined, ignored: false, appKey: undefined, ids: new Map() }
   return new PreparedRequest(request, { reason: Reason.Error, invalidation: undefined }, facts)
 }
 

@@ -13,7 +13,7 @@ export interface VaryIndex {
 }
 
 /** `CWH` plus the format version. Bump the version (and KEY_FORMAT_VERSION) on any layout change. */
-const MAGIC = [0x43, 0x57, 0x48, 0x01] as const
+const MAGIC = [0x43, 0x57, 0x48, 0x02] as const
 const KIND_ENTRY = 0x45 // 'E'
 const KIND_VARY = 0x56 // 'V'
 /** magic (4) + kind (1) + header length (uint32 BE). */
@@ -44,6 +44,7 @@ export function encodeEntry(entry: StoredResponse): Buffer {
     staleIfErrorUntil: entry.staleIfErrorUntil,
     expiresAt: entry.expiresAt,
     etag: entry.etag,
+    etagGenerated: entry.etagGenerated,
     lastModified: entry.lastModified,
     vary: entry.vary,
     tags: entry.tags,
@@ -137,6 +138,7 @@ function readEntry(record: Record<string, unknown>, body: Buffer): StoredRespons
   if (vary === undefined || tags === undefined) return undefined
   if (!isOptionalString(etag) || !isOptionalString(lastModified) || !isOptionalString(upstreamCacheStatus)) return undefined
   if (typeof record.allowMaxStale !== 'boolean' || typeof record.sharedWithAuthorization !== 'boolean') return undefined
+  if (typeof record.etagGenerated !== 'boolean') return undefined
   const times = ['storedAt', 'initialAgeMs', 'staleAt', 'staleWhileRevalidateUntil', 'staleIfErrorUntil', 'expiresAt'] as const
   for (const name of times) if (!Number.isFinite(record[name])) return undefined
   return {
@@ -152,6 +154,7 @@ function readEntry(record: Record<string, unknown>, body: Buffer): StoredRespons
     staleIfErrorUntil: record.staleIfErrorUntil as number,
     expiresAt: record.expiresAt as number,
     etag: etag as string | undefined,
+    etagGenerated: record.etagGenerated,
     lastModified: lastModified as string | undefined,
     vary,
     tags,

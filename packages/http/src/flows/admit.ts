@@ -49,7 +49,7 @@ const SURROGATE_KEY = /^[\x21-\x7e]{1,256}$/
  */
 export function admitResponse(context: RequestContext, input: AdmitInput, options: ResolvedHttpCacheOptions): Admission {
   const policy = entryPolicy(context, options)
-  const facts = analyseResponse(input.pairs, policy, input.responseTime)
+  const facts = analyseResponse(input.pairs, policy, input.responseTime, input.status)
   const verdict = storability(context, input.status, input.pairs, facts, input, options)
   if (verdict !== true) return notStored(verdict, facts)
   let key = context.primary
@@ -83,7 +83,7 @@ export function predictStorage(
   options: ResolvedHttpCacheOptions,
   now: number
 ): { stored: true; ttl: number } | NotStored {
-  const facts = analyseResponse(pairs, entryPolicy(context, options), now)
+  const facts = analyseResponse(pairs, entryPolicy(context, options), now, status)
   const verdict = storability(context, status, pairs, facts, { complete: true, body: undefined }, options)
   if (verdict !== true) return notStored(verdict, facts)
   const age = correctedInitialAge({ age: headerValue(pairs, 'age'), date: headerValue(pairs, 'date'), requestTime: now, responseTime: now })
@@ -101,6 +101,9 @@ export function predictStorage(
 export function entryPolicy(context: RequestContext, options: ResolvedHttpCacheOptions): EntryPolicy {
   const route = context.route
   return {
+    heuristic: options.heuristic,
+    scope: context.scope,
+    markPrivate: context.scope === 'private' && (route?.privateIfCredentialed ?? options.privateIfCredentialed),
     etag: options.etag,
     targetedField: options.targetedField,
     surrogateKeyHeader: options.surrogateKeyHeader,
@@ -127,6 +130,7 @@ function storability(
     headers: pairs,
     directives,
     authorization: context.authorization,
+    shareAuthenticated: context.route?.shareAuthenticated ?? options.shareAuthenticated,
     // Cookie requests reach this point only when the route opted in (see checkEligibility).
     cookie: false,
     requestNoStore: context.noStore,
@@ -134,6 +138,7 @@ function storability(
     bodyBytes: body.body?.length,
     statuses: options.statuses,
     maxEntrySize: options.maxEntryBytes,
+    explicitFreshness: facts.explicitFreshness,
     reusable: facts.reusable,
   })
   if (verdict === true && headerBytes(pairs) > options.maxHeaderBytes) return Reason.HeadersTooLarge

@@ -33,6 +33,8 @@ interface ForwardCommon {
   maxBodyBytes: number
   /** Lower-case surrogate-key field, removed before the response leaves. */
   surrogateKeyHeader: string | undefined
+  /** The engine's clock (RFC 9110 §5.6.7: two-digit years of obsolete dates). */
+  clock: () => number
   /** The engine's verdict on a response head. */
   head: (status: number, pairs: HeaderPairs) => HeadVerdict
   /** Receives the captured response; must not reject. */
@@ -92,7 +94,7 @@ function patchResponse(params: ForwardParams, status: number, headers: ResponseH
     client !== undefined && (client['if-none-match'] !== undefined || client['if-modified-since'] !== undefined)
   if (
     conditional &&
-    isNotModified(client, { status, etag: headerValue(pairs, 'etag'), lastModified: headerValue(pairs, 'last-modified') })
+    isNotModified(client, { status, etag: headerValue(pairs, 'etag'), lastModified: headerValue(pairs, 'last-modified') }, params.clock())
   ) {
     const keep = new Set(notModifiedHeaders(pairs).map(([name]) => name))
     keep.add('cache-status')

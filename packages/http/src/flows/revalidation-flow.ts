@@ -2,8 +2,10 @@ import type { Lookup } from '../entry/entry-store.js'
 import type { RequestContext } from '../request/prepare-request.js'
 import { remainingTtl, type CacheStatusParams, type Forward } from '../semantics/cache-status.js'
 import { Reason } from '../semantics/reasons.js'
-import type { CapturedResponse, ReplyOutcome, RunHandler, StoredResponse } from '../types.js'
+import type { CapturedResponse, HeaderPairs, ReplyOutcome, RunHandler, StoredResponse } from '../types.js'
 import { captureInput, type Admission, type AdmitInput } from './admit.js'
+import type { CoalesceLeader } from './coalesce.js'
+import { PRIVATE_LINE } from './deception-armor.js'
 import { originReply, passedOn } from './origin-reply.js'
 import { classifyRevalidation, revalidationRequest, type RevalidationAnswer } from './revalidate.js'
 import { serveStored } from './serve-stored.js'
@@ -18,6 +20,8 @@ export interface RevalidationServices {
   remove(hash: string | undefined): Promise<void>
   /** Our Cache-Status member (detail dropped unless debug). */
   status(params: CacheStatusParams): string
+  /** Deception armor: whether a response the engine does not store goes out `Cache-Control: private`. */
+  marksPrivate(context: RequestContext, pairs: HeaderPairs): boolean
   /** Runs work in the background, for `whenIdle`. */
   track(work: Promise<void>): void
   surrogateKeyHeader: string | undefined
@@ -46,7 +50,8 @@ export class HandlerFailure {
  * (RFC 5861 §4); any other answer replaces the entry, or removes it when it may not be stored.
  * Rejects with a HandlerFailure when the handler threw and nothing may stand in. A route of the
  * engine met downstream either lends its policy (`adopted`) or answered through its own pass
- * (`superseded`: the answer is passed on untouched).
+ * (`superseded`: the answer is passed on untouched). With `leader`, requests waiting for this run
+ * are woken with what it stored (or nothing).
  *
  * @example
  * ```ts
@@ -58,14 +63,33 @@ export async function revalidate(
   context: RequestContext,
   found: Lookup,
   fwd: Forward,
-  runHandler: RunHandler
+  runHandler: RunHandler,
+  leader?: CoalesceLeader<StoredResponse>
+): Promise<ReplyOutcome> {
+  if (leader === undefined) return revalidateOnce(services, context, found, fwd, runHandler, undefined)
+  // Requests waiting for this run get what it stored, or run themselves.
+  const stored: { entry?: StoredResponse } = {}
+  try {
+    return await revalidateOnce(services, context, found, fwd, runHandler, stored)
+  } finally {
+    leader.settle(stored.entry)
+  }
+}
+
+async function revalidateOnce(
+  services: RevalidationServices,
+  context: RequestContext,
+  found: Lookup,
+  fwd: Forward,
+  runHandler: RunHandler,
+  stored: { entry?: StoredResponse } | undefined
 ): Promise<ReplyOutcome> {
   const entry = found.entry as StoredResponse
   const { request } = context
   const requestTime = services.clock()
   let captured: CapturedResponse
   try {
-    captured = await runHandler(revalidationRequest(request, entry))
+    captured = await runHandler(revalidationRequest(request, entry, context.handlerUrl))
   } catch (error) {
     const now = services.clock()
     if (!withinStaleIfError(entry, now)) throw new HandlerFailure(error)
@@ -90,6 +114,7 @@ export async function revalidate(
   const full = fullResponse(entry, input, answer)
   const admission = services.admit(context, { ...full, index: found.index })
   if (admission.stored) {
+    if (stored !== undefined) stored.entry = admission.entry
     services.track(services.write(context, admission, found))
     const fresh = remainingTtl(admission.entry.staleAt, responseTime)
     const status = services.status({ fwd, fwdStatus: captured.status, stored: true, ttl: fresh })
@@ -98,17 +123,19 @@ export async function revalidate(
   // The origin answered and its answer may not be stored: the old entry must not be reused.
   if (answer.type !== 'error') services.track(services.remove(found.entryHash))
   const status = services.status({ fwd, fwdStatus: captured.status, detail: admission.reason })
-  return originReply(request, full, status, services.surrogateKeyHeader)
+  const reply = originReply(request, full, status, services.surrogateKeyHeader, responseTime)
+  return services.marksPrivate(context, full.pairs) ? { ...reply, headers: [...reply.headers, PRIVATE_LINE] } : reply
 }
 
 /**
  * Background refresh for stale-while-revalidate (RFC 5861 §3), through the adapter's `refresh`:
  * the same rules as a foreground revalidation, without a client. An error, or a 304 for another
- * validator, leaves the entry as it is; an answer that may not be stored removes it.
+ * validator, leaves the entry as it is; an answer that may not be stored removes it. `context` is
+ * the request the refresh runs as (see refreshContext: no credentials the key does not hold).
  *
  * @example
  * ```ts
- * services.track(refreshInBackground(services, context, found, refresh))
+ * services.track(refreshInBackground(services, refreshContext(context, entry, keyed), found, refresh))
  * ```
  */
 export async function refreshInBackground(
@@ -121,7 +148,7 @@ export async function refreshInBackground(
   // Start on a later turn, so the client's stale response goes out before the app runs again.
   await new Promise((resolve) => setImmediate(resolve))
   const requestTime = services.clock()
-  const captured = await refresh(revalidationRequest(context.request, entry))
+  const captured = await refresh(revalidationRequest(context.request, entry, context.handlerUrl))
   // Entries of this key are not the route's: this one is a leftover, let it go.
   if (captured.route === 'superseded') return services.remove(found.entryHash)
   const route = captured.route === undefined ? context.route : captured.route.adopted

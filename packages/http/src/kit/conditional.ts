@@ -96,7 +96,7 @@ export function conditionalResponse(res: ServerResponse, clientHeaders: RequestH
       const etag = etagFor(res.statusCode, header(res, 'etag'), body, options.etag)
       if (etag !== undefined) res.setHeader('etag', etag)
     }
-    notModified = isNotModified(clientHeaders, { status: res.statusCode, etag: header(res, 'etag'), lastModified: header(res, 'last-modified') })
+    notModified = isNotModified(clientHeaders, { status: res.statusCode, etag: header(res, 'etag'), lastModified: header(res, 'last-modified') }, Date.now())
     interception.flushHead()
   }
   const release = (): void => {

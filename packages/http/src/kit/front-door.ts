@@ -17,7 +17,8 @@ export interface FrontDoorOptions {
 /**
  * A `node:http` request listener that answers fresh hits and 304s from the cache before any
  * framework code runs, and hands every other request to the app, whose cache middleware stores
- * what it may. Keys and rules are the middleware's own: both go through the same engine.
+ * what it may. Keys and rules are the middleware's own: both go through the same engine. A request
+ * that may use the cache reaches the app without the query parameters the key ignores.
  *
  * @example
  * ```ts
@@ -41,7 +42,16 @@ export function createFrontDoor(engine: HttpCache, options: FrontDoorOptions): (
       next(req, res)
       return
     }
+    // Nothing runs here but a reply from the store: no handler can see an ignored parameter.
+    request.stripsIgnoredParams = true
     const prepared = engine.prepare(request)
+    // Ignored query parameters go before any of the app's middleware sees the request, so not
+    // even middleware placed before the cache can reflect them into what the cache stores.
+    if (prepared.context?.ignoredParams === true && req.url !== undefined) {
+      req.url = engine.withoutIgnoredParams(req.url)
+      const path = req.headers[':path']
+      if (typeof path === 'string') req.headers[':path'] = engine.withoutIgnoredParams(path)
+    }
     const answer = (found: Lookup): void => {
       const reply = engine.answer(prepared, found)
       if (reply === undefined) next(req, res)

@@ -47,6 +47,15 @@ export interface FrameworkBinding<N, D> {
   listener(native: N): NodeListener
   /** A handler error the engine passes on (no stale response may stand in), or an error writing a reply. */
   fail(native: N, error: unknown, next: D): void | Promise<void>
+  /**
+   * Applies `rewrite` to every URL the framework derived from the request target and the handler
+   * could read (`req.originalUrl`, `req.query`, `ctx.originalUrl`, a memoised URL…), after the kit
+   * rewrote the Node request's `url` (and an HTTP/2 `:path`). The kit calls it before anything
+   * after the cache runs, for a request whose target carries query parameters the key ignores,
+   * so they never reach the handler. A binding without it cannot promise that: such requests
+   * then go around the cache (reason `ignored-param`).
+   */
+  rewriteUrl?(native: N, rewrite: (url: string) => string): void
 }
 
 /**
@@ -125,7 +134,9 @@ export class ServeLoop<N, D> {
       if (this.#adopt(active, prepared, route)) return binding.proceed(native, next)
       this.#release(req, active)
     }
-    const ready = prepared ?? this.engine.prepare(binding.toRequest(native, route))
+    const ready = prepared ?? this.engine.prepare(this.#toRequest(native, route))
+    // DESIGN rule 2: a query parameter the key ignores must not reach the handler.
+    if (ready.context?.ignoredParams === true) this.#stripIgnoredParams(native, req)
     const found = this.engine.lookup(ready)
     if (found instanceof Promise) return found.then((lookup) => this.#handle(native, next, ready, lookup))
     return this.#handle(native, next, ready, found)
@@ -147,6 +158,20 @@ export class ServeLoop<N, D> {
   /** The helpers a handler behind this engine gets. */
   helpers(native: N): RequestCache {
     return new RequestCache(this.engine, this.#binding.host(native))
+  }
+
+  #toRequest(native: N, route: RoutePolicy | undefined): HttpRequest {
+    const request = this.#binding.toRequest(native, route)
+    if (this.#binding.rewriteUrl !== undefined) request.stripsIgnoredParams = true
+    return request
+  }
+
+  #stripIgnoredParams(native: N, req: IncomingMessage): void {
+    const rewrite = (url: string): string => this.engine.withoutIgnoredParams(url)
+    if (req.url !== undefined) req.url = rewrite(req.url)
+    const path = req.headers[':path']
+    if (typeof path === 'string') req.headers[':path'] = rewrite(path)
+    this.#binding.rewriteUrl?.(native, rewrite)
   }
 
   #handle(native: N, next: D, prepared: PreparedRequest, found: Lookup): void | Promise<void> {
@@ -209,7 +234,7 @@ export class ServeLoop<N, D> {
   #refresh(native: N, next: D, pending: PendingRefresh): void | Promise<void> {
     const req = this.#binding.req(native)
     Refresher.strip(req)
-    const pass = new Pass(pending.prepared ?? this.engine.prepare(this.#binding.toRequest(native, undefined)), 'refresh', req.headers)
+    const pass = new Pass(pending.prepared ?? this.engine.prepare(this.#toRequest(native, undefined)), 'refresh', req.headers)
     this.#binding.expose(native, this.helpers(native))
     this.#passes.set(req, pass)
     return this.#binding.refreshed(native, { prepared: pending.prepared, resolve: (captured) => pending.resolve({ ...captured, route: pass.capturedRoute }), reject: (error) => pending.reject(error) }, next, pass)

@@ -5,17 +5,18 @@
 export const KNOWN = {
   top: ['ttl', 'tags', 'etag', 'storage', 'freshness', 'stale', 'keys', 'safety', 'coalesce', 'cdn', 'observability', 'clock'],
   storage: ['cache', 'store', 'maxEntryBytes', 'maxHeaderBytes', 'maxVariants'],
-  freshness: ['statuses', 'revalidationWindow', 'targetedField', 'requestDirectives'],
+  freshness: ['statuses', 'revalidationWindow', 'targetedField', 'requestDirectives', 'heuristic'],
+  heuristic: ['fraction', 'max'],
   stale: ['whileRevalidate', 'ifError'],
   keys: ['hosts', 'methods', 'query', 'key', 'keyedHeaders', 'ignoredHeaders'],
   query: ['sort', 'ignore'],
-  safety: ['allowCookies', 'scope', 'privateKey', 'maxKeysPerWindow'],
+  safety: ['allowCookies', 'shareAuthenticated', 'privateIfCredentialed', 'scope', 'privateKey', 'maxKeysPerWindow'],
   coalesce: ['timeout'],
   cdn: ['surrogateKeys', 'surrogateControl', 'cdnCacheControl', 'surrogateKeyHeader', 'purgeHooks'],
   observability: ['debug', 'cacheStatusName', 'onError'],
   routeTop: ['ttl', 'tags', 'stale', 'keys', 'safety', 'cdn'],
   routeKeys: ['key', 'keyedHeaders', 'ignoredHeaders'],
-  routeSafety: ['allowCookies', 'scope', 'privateKey', 'maxKeysPerWindow'],
+  routeSafety: ['allowCookies', 'shareAuthenticated', 'privateIfCredentialed', 'scope', 'privateKey', 'maxKeysPerWindow'],
   routeCdn: ['surrogateKeys', 'surrogateControl', 'cdnCacheControl'],
 } as const
 

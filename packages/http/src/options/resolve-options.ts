@@ -5,10 +5,11 @@ import { compileHostAllowList } from '../request/host.js'
 import { compileIgnoreList, type QueryPolicy } from '../request/query.js'
 import { isCacheStatusName } from '../semantics/cache-status.js'
 import type { EtagMode } from '../semantics/etag.js'
+import { DEFAULT_HEURISTIC_POLICY, type HeuristicPolicy } from '../semantics/heuristic-freshness.js'
 import { DEFAULT_CACHEABLE_STATUSES } from '../semantics/storability.js'
 import type { CacheScope, CardinalityLimit, KeyFunction, PrivateKeyFunction, ResolvedCdnOptions, TagsOption } from '../types.js'
 import { KNOWN, MOVED_COALESCE, MOVED_TOP } from './known-options.js'
-import type { HttpCacheOptions, KeysOptions } from './types.js'
+import type { HeuristicOptions, HttpCacheOptions, KeysOptions } from './types.js'
 import { bool, cardinalityLimit, FIELD_NAME, group, headerList, optionalFunction, positiveInteger, scopeOption, tagsOption, window } from './validators.js'
 
 const kResolved = Symbol.for('cachewire.http.resolved-options')
@@ -29,7 +30,10 @@ export interface ResolvedHttpCacheOptions {
   readonly revalidationWindowMs: number
   /** Lower-case. */
   readonly targetedField: string | undefined
+  /** `freshness.requestDirectives: 'honour'`. */
   readonly honourRequestDirectives: boolean
+  /** Undefined: no heuristic freshness. */
+  readonly heuristic: HeuristicPolicy | undefined
   readonly staleWhileRevalidateMs: number
   readonly staleIfErrorMs: number
   /** Predicate over normalised hostnames; undefined means any host. */
@@ -42,6 +46,8 @@ export interface ResolvedHttpCacheOptions {
   /** Lower-case. */
   readonly ignoredHeaders: ReadonlySet<string>
   readonly allowCookies: boolean
+  readonly shareAuthenticated: boolean
+  readonly privateIfCredentialed: boolean
   readonly scope: CacheScope
   readonly privateKey: PrivateKeyFunction | undefined
   /** False: the cardinality guard is off. */
@@ -97,6 +103,7 @@ export function resolveHttpCacheOptions(options: HttpCacheOptions | ResolvedHttp
     revalidationWindowMs: window(freshness.revalidationWindow, 'freshness.revalidationWindow', 300_000),
     targetedField: fieldName(freshness.targetedField, 'freshness.targetedField', false),
     honourRequestDirectives: requestDirectives(freshness.requestDirectives),
+    heuristic: heuristicPolicy(freshness.heuristic),
     staleWhileRevalidateMs: window(stale.whileRevalidate, 'stale.whileRevalidate', 0),
     staleIfErrorMs: window(stale.ifError, 'stale.ifError', 0),
     hosts: keys.hosts === undefined ? undefined : hostList(keys.hosts),
@@ -106,6 +113,8 @@ export function resolveHttpCacheOptions(options: HttpCacheOptions | ResolvedHttp
     keyedHeaders: headerList(keys.keyedHeaders, 'keys.keyedHeaders') ?? [],
     ignoredHeaders: new Set(headerList(keys.ignoredHeaders, 'keys.ignoredHeaders') ?? []),
     allowCookies: bool(safety.allowCookies, 'safety.allowCookies', false),
+    shareAuthenticated: bool(safety.shareAuthenticated, 'safety.shareAuthenticated', false),
+    privateIfCredentialed: bool(safety.privateIfCredentialed, 'safety.privateIfCredentialed', true),
     scope,
     privateKey,
     maxKeysPerWindow: cardinalityLimit(safety.maxKeysPerWindow, 'safety.maxKeysPerWindow') ?? DEFAULT_CARDINALITY_LIMIT,
@@ -178,9 +187,23 @@ function statusList(value: readonly number[] | undefined): readonly number[] {
 }
 
 function requestDirectives(value: unknown): boolean {
-  if (value === undefined || value === 'honour') return true
-  if (value === 'ignore') return false
+  if (value === 'honour') return true
+  if (value === undefined || value === 'ignore') return false
   throw new InvalidOptionError('freshness.requestDirectives', '"honour" or "ignore"', value)
+}
+
+/** `false` or absent: none; `{}`: RFC 9111 §4.2.2's typical 10 %, at most a day. */
+function heuristicPolicy(value: unknown): HeuristicPolicy | undefined {
+  if (value === undefined || value === false) return undefined
+  if (value === true) throw new InvalidOptionError('freshness.heuristic', "false or { fraction?, max? } ({} for 10 %, at most '1d')", value)
+  const { fraction, max } = group(value as HeuristicOptions, 'freshness.heuristic', KNOWN.heuristic)
+  if (fraction !== undefined && (typeof fraction !== 'number' || !(fraction > 0 && fraction <= 1))) {
+    throw new InvalidOptionError('freshness.heuristic.fraction', 'a number in (0, 1], like 0.1', fraction)
+  }
+  return Object.freeze({
+    fraction: fraction ?? DEFAULT_HEURISTIC_POLICY.fraction,
+    maxMs: max === undefined ? DEFAULT_HEURISTIC_POLICY.maxMs : parseDuration(max, 'freshness.heuristic.max'),
+  })
 }
 
 function hostList(value: readonly string[]): (hostname: string) => boolean {

@@ -46,6 +46,8 @@ export function resolveRoutePolicy(options: RouteOptions | RoutePolicy = {}, whe
     keyedHeaders: headerList(keys.keyedHeaders, 'keys.keyedHeaders'),
     ignoredHeaders: ignored === undefined ? undefined : new Set(ignored),
     allowCookies: optionalBool(safety.allowCookies, 'safety.allowCookies'),
+    shareAuthenticated: optionalBool(safety.shareAuthenticated, 'safety.shareAuthenticated'),
+    privateIfCredentialed: optionalBool(safety.privateIfCredentialed, 'safety.privateIfCredentialed'),
     scope,
     privateKey,
     maxKeysPerWindow: cardinalityLimit(safety.maxKeysPerWindow, 'safety.maxKeysPerWindow'),

@@ -74,10 +74,32 @@ export interface FreshnessOptions {
   /** A targeted field (RFC 9213) read instead of Cache-Control when present, e.g. 'CDN-Cache-Control'. @default false */
   targetedField?: string | false | undefined
   /**
-   * `'honour'` the request directives that force origin work (no-cache, max-age, min-fresh,
-   * RFC 9111 §5.2.1), or `'ignore'` them, so no client can bypass the cache at will. @default 'honour'
+   * What to do with request directives that would make the cache skip a fresh entry
+   * (`Cache-Control: no-cache`, `max-age`, `min-fresh`, and `Pragma: no-cache` without
+   * Cache-Control, RFC 9111 §5.2.1, §5.4). `'ignore'` them, as Varnish, nginx and CDNs do (RFC
+   * 9111 §5.2.1 lets a cache), so no client can force origin work at will; or `'honour'` them:
+   * then concurrent forced revalidations of one URL share one handler run, and a URL is
+   * revalidated at a client's request at most once a second (requests past that are answered from
+   * the entry just validated). `only-if-cached`, `max-stale` and `no-store` are always honoured.
+   * @default 'ignore'
    */
   requestDirectives?: 'honour' | 'ignore' | undefined
+  /**
+   * Heuristic freshness (RFC 9111 §4.2.2), for use in front of origins that send no freshness: a
+   * response with Last-Modified and no explicit freshness stays fresh for `fraction` of the time
+   * since it was last modified, at most `max`; only for heuristically cacheable statuses (RFC
+   * 9110 §15.1) or responses marked `public`. Tried after `ttl` (a `ttl` wins). `{}` is `{ fraction: 0.1, max: '1d' }` (the RFC's "typical" 10%, Apache httpd's
+   * defaults). @default false
+   */
+  heuristic?: false | HeuristicOptions | undefined
+}
+
+/** `freshness.heuristic` options. */
+export interface HeuristicOptions {
+  /** Share of the time since Last-Modified the response stays fresh, in (0, 1]. @default 0.1 */
+  fraction?: number | undefined
+  /** Longest heuristic lifetime. @default '1d' */
+  max?: Duration | undefined
 }
 
 /** `stale` options: windows for responses that set none of their own. */
@@ -126,6 +148,22 @@ export interface KeysOptions<R = HttpRequest> {
 export interface SafetyOptions<R = HttpRequest> {
   /** Let requests with a Cookie use the cache. Responses that set cookies are still never stored. @default false */
   allowCookies?: boolean | undefined
+  /**
+   * Store responses to requests with Authorization for others when they say `public`, `s-maxage`
+   * or `must-revalidate`, as RFC 9111 §3.5 permits. Without it they are never stored, whatever
+   * they say (a request with Authorization is still answered from entries stored for everyone
+   * that say one of those). Turn it on only for routes whose responses are the same for every
+   * account. @default false
+   */
+  shareAuthenticated?: boolean | undefined
+  /**
+   * Deception armor: a response to a request with Cookie or Authorization that the handler left
+   * without Cache-Control goes out with `Cache-Control: private`, so a CDN or proxy in front
+   * cannot keep it either. Responses the engine stores for everyone (under `allowCookies`) go out
+   * as their hits do, unmarked; under `scope: 'private'` the stored entry itself says `private`,
+   * on the miss and on every hit. @default true
+   */
+  privateIfCredentialed?: boolean | undefined
   /**
    * `'private'`: a per-user cache. Each entry is keyed by a SHA-256 hash of `privateKey(request)`
    * (the raw id never reaches a key, a store or a header); requests with Cookie or Authorization
@@ -224,6 +262,10 @@ export interface RouteOptions<R = HttpRequest> {
     | {
         /** Overrides the app's `safety.allowCookies`. */
         allowCookies?: boolean | undefined
+        /** Overrides the app's `safety.shareAuthenticated`: the per-route opt-in to share responses to requests with Authorization. */
+        shareAuthenticated?: boolean | undefined
+        /** Overrides the app's `safety.privateIfCredentialed`. */
+        privateIfCredentialed?: boolean | undefined
         /** Overrides the app's `safety.scope`. */
         scope?: CacheScope | undefined
         /** Overrides the app's `safety.privateKey`. */

@@ -5,8 +5,9 @@ import { Reason } from '../semantics/reasons.js'
 import type { CacheScope, CardinalityLimit, HttpRequest, PrivateKeyFunction, RoutePolicy } from '../types.js'
 import { parseTarget, primaryKey, type KeyHasher, type RequestTarget } from './cache-key.js'
 import { checkEligibility } from './eligibility.js'
+import { forwardedProtoApplied } from './forwarded-proto.js'
 import { normaliseHost, type NormalisedHost } from './host.js'
-import { normaliseQuery } from './query.js'
+import { normaliseQueryReporting, withoutIgnoredParams } from './query.js'
 import { findUnkeyedHeader, keyedHeaderMaterial } from './unkeyed-headers.js'
 
 /** Everything later steps need about a request that may use the cache. */
@@ -23,6 +24,10 @@ export interface RequestContext {
   path: string
   /** Normalised query. */
   query: string
+  /** The target carries query parameters the key ignores: the handler must not see them. */
+  ignoredParams: boolean
+  /** The target as the handler sees it: `request.url` without the ignored parameters. */
+  handlerUrl: string
   /** Full primary key text, kept in entries and compared on read. */
   primary: string
   /** Store key of the primary key. */
@@ -49,6 +54,8 @@ export interface RequestFacts {
   /** The allowed host, or undefined. */
   readonly allowed: NormalisedHost | undefined
   query: string | undefined
+  /** Whether the query had parameters the key ignores (set with `query`). */
+  ignored: boolean
   /** The app's `key()` output, once it ran (it runs at most once per request). */
   appKey: { value: string | false | undefined } | undefined
   /** Private ids by the function that gave them. */
@@ -120,7 +127,7 @@ function analyse(request: HttpRequest, options: ResolvedHttpCacheOptions): Reque
   const target = typeof request.url === 'string' ? parseTarget(request.url) : undefined
   const host = typeof request.host === 'string' && (request.protocol === 'http' || request.protocol === 'https') ? normaliseHost(request.host, request.protocol) : undefined
   const allowed = host !== undefined && (options.hosts?.(host.hostname) ?? true) ? host : undefined
-  return { target, host, allowed, query: undefined, appKey: undefined, ids: new Map() }
+  return { target, host, allowed, query: undefined, ignored: false, appKey: undefined, ids: new Map() }
 }
 
 function verdict(request: HttpRequest, route: RoutePolicy | undefined, facts: RequestFacts, options: ResolvedHttpCacheOptions, hasher: KeyHasher): RequestContext | Bypass {
@@ -153,10 +160,13 @@ function verdict(request: HttpRequest, route: RoutePolicy | undefined, facts: Re
   }
   const keyedHeaders = route?.keyedHeaders ?? options.keyedHeaders
   const ignoredHeaders = route?.ignoredHeaders ?? options.ignoredHeaders
-  if (findUnkeyedHeader(request.headers, { keyed: keyedHeaders, ignored: ignoredHeaders }, request.forwarded) !== undefined) {
+  if (findUnkeyedHeader(request.headers, { keyed: keyedHeaders, ignored: ignoredHeaders }, appliedForwarded(request)) !== undefined) {
     return { reason: Reason.UnkeyedHeader, invalidation: undefined }
   }
   const query = queryOf(facts, options)
+  // A parameter the key ignores must not reach the handler (DESIGN rule 2): the adapter removes
+  // it from the request the app sees, or the request goes around the cache.
+  if (facts.ignored && request.stripsIgnoredParams !== true) return { reason: Reason.IgnoredParam, invalidation: undefined }
   const extra: string[] = []
   if (scope === 'private') {
     const id = privateId(request, route?.privateKey ?? options.privateKey, facts)
@@ -196,6 +206,8 @@ function verdict(request: HttpRequest, route: RoutePolicy | undefined, facts: Re
     authority: allowed.authority,
     path: target.path,
     query,
+    ignoredParams: facts.ignored,
+    handlerUrl: facts.ignored ? withoutIgnoredParams(request.url, options.query) : request.url,
     primary,
     primaryHash: hasher.hash(primary),
     scope,
@@ -204,8 +216,36 @@ function verdict(request: HttpRequest, route: RoutePolicy | undefined, facts: Re
   }
 }
 
+/**
+ * The forwarded fields the framework applied that the key holds exactly (issue 14): an
+ * X-Forwarded-Proto counts only when it is one `http` or `https` equal to the keyed protocol
+ * (`nothttps`, `ftp, https` would be reflected by the app while the key says `http`), and an
+ * X-Forwarded-Host only when it is one value equal to the host the framework resolved (a list's
+ * later members, which the app could read, are not in the key). Anything else makes the request
+ * bypass as an unkeyed header.
+ */
+function appliedForwarded(request: HttpRequest): readonly string[] | undefined {
+  const applied = request.forwarded
+  if (applied === undefined || applied.length === 0) return applied
+  let kept: string[] | undefined
+  for (const name of applied) {
+    const exact =
+      name === 'x-forwarded-proto'
+        ? forwardedProtoApplied(request.headers[name], request.protocol)
+        : name === 'x-forwarded-host'
+          ? request.headers[name] === request.host
+          : true
+    if (exact) (kept ??= []).push(name)
+  }
+  return kept
+}
+
 function queryOf(facts: RequestFacts, options: ResolvedHttpCacheOptions): string {
-  facts.query ??= normaliseQuery(facts.target?.query ?? '', options.query)
+  if (facts.query === undefined) {
+    const { query, ignored } = normaliseQueryReporting(facts.target?.query ?? '', options.query)
+    facts.query = query
+    facts.ignored = ignored
+  }
   return facts.query
 }
 
