@@ -3,7 +3,7 @@ import { Cache } from './cache.js'
 import { SerializationError } from './errors.js'
 import { jsonSerializer } from './serializers.js'
 import { rateLimit } from './patterns/rate-limit.js'
-import type { ContractRunner } from './testing.js'
+import type { ContractRunner } from './testing-runner.js'
 import type { Store } from './types.js'
 
 /**

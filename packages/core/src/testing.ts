@@ -4,28 +4,12 @@ import { InvalidOptionError } from './errors.js'
 import { rejectUnknownOptions } from './known-options.js'
 import type { PendingWrite } from './patterns/write-behind.js'
 import type { Store } from './types.js'
+import type { ContractRunner } from './testing-runner.js'
 import { defineDataContract, type StoreCapabilities } from './testing-data.js'
 
 export type { StoreCapabilities } from './testing-data.js'
+export type { ContractRunner } from './testing-runner.js'
 
-/**
- * The test functions of your test framework. vitest, jest, mocha (BDD) and `node:test` all have
- * them under these names. `beforeEach`/`afterEach` are optional: without both, each case creates
- * its store and cleans up inside its own `it`.
- *
- * @example
- * ```ts
- * import { describe, it, beforeEach, afterEach } from 'node:test'
- * import type { ContractRunner } from '@cachewire/core/testing'
- * const runner: ContractRunner = { describe, it, beforeEach, afterEach }
- * ```
- */
-export interface ContractRunner {
-  describe: (name: string, body: () => void) => unknown
-  it: (name: string, body: () => Promise<void>) => unknown
-  beforeEach?: ((body: () => Promise<void>) => unknown) | undefined
-  afterEach?: ((body: () => Promise<void>) => unknown) | undefined
-}
 
 export interface StoreContractOptions {
   /** Shown in the test names. */

@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis'
 import type { StoreMeasure, WindowHitOptions, WindowState } from '../types.js'
-import type { RedisClient } from './redis-store.js'
+import type { RedisClient } from './redis-client.js'
 
 /**
  * The rate-limit window of `rate-window.ts` (`applyWindowHit`), as one Lua script on one key (a

@@ -6,9 +6,9 @@ import { rejectUnknownOptions } from '../known-options.js'
 import { withDeadline } from '../resilience/deadline.js'
 import type { Store, StoreMeasure, StoreSetOptions, StoreSize, WindowHitOptions, WindowState } from '../types.js'
 import { hitRedisWindow, measureRedis, redisTtl, WINDOW_SCRIPT } from './redis-data.js'
+import type { RedisClient } from './redis-client.js'
 
-/** A standalone client or a Cluster; both are used through single-key commands only. */
-export type RedisClient = Redis | Cluster
+export type { RedisClient } from './redis-client.js'
 
 export interface RedisStoreOptions {
   /** An ioredis `Redis` or `Cluster` you own (the store never quits it). */
