@@ -1,6 +1,6 @@
 import type { CacheHelpers } from '@cachewire/http/kit'
-import type { ResponseCache } from './response-cache.js'
-import type { RouteOptions } from './types.js'
+import type { ResponseCache as AppResponseCache } from './response-cache.js'
+import type { RouteOptions as CacheRoutePolicy } from './types.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -12,11 +12,11 @@ declare module 'fastify' {
   }
   interface FastifyContextConfig {
     /** The route's cache policy on the app's `responseCache` plugin, or `false` to leave the route alone. */
-    cache?: RouteOptions | false | undefined
+    cache?: CacheRoutePolicy | false | undefined
   }
   interface FastifyInstance {
     /** The app's cache, decorated by its plugin: `invalidateTags`, `purgeUrl`, `whenIdle`, `engine`… */
-    responseCache: ResponseCache
+    responseCache: AppResponseCache
   }
 }
 

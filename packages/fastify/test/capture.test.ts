@@ -148,7 +148,7 @@ describe.each(cases)('capture on $fastify with $store', ({ fastify, create, crea
   it('the error handler’s answer is what the cache sees: a 503 it marks max-age=60 is stored and replayed', async () => {
     const app = await serve((a, count) => {
       a.setErrorHandler((error, _request, reply) => {
-        void reply.code(503).header('cache-control', 'max-age=60').send({ down: error.message })
+        void reply.code(503).header('cache-control', 'max-age=60').send({ down: (error as Error).message })
       })
       a.get('/down', (request, reply) => {
         count(request)
