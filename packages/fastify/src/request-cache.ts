@@ -1,6 +1,6 @@
 import type { CacheHelpers } from '@cachewire/http/kit'
-import type { ResponseCache as AppResponseCache } from './response-cache.js'
-import type { RouteOptions as CacheRoutePolicy } from './types.js'
+import type { ResponseCache } from './response-cache.js'
+import type { CacheRoutePolicy } from './types.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -16,7 +16,7 @@ declare module 'fastify' {
   }
   interface FastifyInstance {
     /** The app's cache, decorated by its plugin: `invalidateTags`, `purgeUrl`, `whenIdle`, `engine`… */
-    responseCache: AppResponseCache
+    responseCache: ResponseCache
   }
 }
 

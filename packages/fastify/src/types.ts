@@ -20,7 +20,13 @@ export type ResponseCacheOptions = HttpCacheOptions<FastifyRequest>
  * the route's `config: { cache: policy }`, or to `cache.route(policy)`. Storage and other
  * app-wide options are refused here: they go to `responseCache()`.
  */
-export type RouteOptions = EngineRouteOptions<FastifyRequest>
+export type RouteOptions = CacheRoutePolicy
+
+/**
+ * The same as {@link RouteOptions}, under a name Fastify's types do not have: the route config's
+ * `cache` (in `declare module 'fastify'`, a bare `RouteOptions` would be Fastify's own).
+ */
+export type CacheRoutePolicy = EngineRouteOptions<FastifyRequest>
 
 /** Which requests the plugin (or a front door) caches: a path prefix, a RegExp over the path, or a predicate of the request. */
 export type PathRule = KitPathRule<FastifyRequest>
