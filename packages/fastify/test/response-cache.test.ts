@@ -7,7 +7,7 @@ const TOKEN = 'a-purge-token-of-some-length'
 /** A clock that stands still, so ttl and Age are exact. */
 const clock = (): number => 1_900_000_000_000
 
-describe.each(FASTIFY_VERSIONS)('responseCache: one engine per app, on $fastify', ({ create }) => {
+describe.each(FASTIFY_VERSIONS)('responseCache: one engine per app, on $fastify', ({ fastify, create }) => {
   async function get(url: string, path: string, cache: { whenIdle(): Promise<void> }, headers?: Record<string, string>) {
     const reply = await request(url, path, { headers })
     await settle(cache)
@@ -203,6 +203,24 @@ describe.each(FASTIFY_VERSIONS)('responseCache: one engine per app, on $fastify'
         expect(cache.engine.counters()['unkeyed-header']).toBe(1)
       }
     }
+  })
+
+  it('trustProxy naming another peer: the cache follows whatever this Fastify major makes of it', async () => {
+    // Fastify 5 applies X-Forwarded-Host only from a trusted peer; Fastify 4 applies it under any trustProxy.
+    const app = create({ trustProxy: '10.9.8.7' })
+    const cache = responseCache({ ttl: '1m', clock, keys: { hosts: ['shop.test', 'cdn.test'] } })
+    await app.register(cache.plugin)
+    app.get('/h', async (request) => `host ${(request as { host?: string }).host ?? request.hostname}`)
+    const { url } = await listen(app)
+    const forwarded = await get(url, '/h', cache, { host: 'shop.test', 'x-forwarded-host': 'cdn.test' })
+    if (forwarded.text === 'host cdn.test') {
+      expect(forwarded.headers['cache-status']).toMatch(/stored/)
+      expect((await get(url, '/h', cache, { host: 'cdn.test' })).text).toBe('host cdn.test')
+    } else {
+      expect(forwarded.text).toBe('host shop.test')
+      expect(forwarded.headers['cache-status']).toMatch(/fwd=bypass/)
+    }
+    expect(forwarded.text).toBe(fastify === 'fastify 5' ? 'host shop.test' : 'host cdn.test')
   })
 
   it('a revalidation with a handler that answers 304 itself keeps the entry (route policy applied)', async () => {
