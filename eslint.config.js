@@ -69,6 +69,7 @@ export default defineConfig(
       '@cachewire/*',
       'express',
       'koa',
+      'fastify',
       'ioredis',
     ]),
   },
@@ -80,6 +81,7 @@ export default defineConfig(
       '@cachewire/*',
       'express',
       'koa',
+      'fastify',
     ]),
   },
   {
@@ -87,8 +89,10 @@ export default defineConfig(
     rules: forbid(`http knows HTTP, not frameworks or Redis. ${DIRECTION}`, [
       '@cachewire/express',
       '@cachewire/koa',
+      '@cachewire/fastify',
       'express',
       'koa',
+      'fastify',
       'ioredis',
     ]),
   },
@@ -98,6 +102,7 @@ export default defineConfig(
       '@cachewire/*',
       'express',
       'koa',
+      'fastify',
       'ioredis',
     ]),
   },
@@ -105,7 +110,7 @@ export default defineConfig(
     files: ['packages/express/src/**/*.ts'],
     rules: forbid(
       `adapters see only @cachewire/http, which re-exports what they need. ${DIRECTION}`,
-      ['@cachewire/core', '@cachewire/core/*', '@cachewire/koa', 'koa', 'ioredis']
+      ['@cachewire/core', '@cachewire/core/*', '@cachewire/koa', '@cachewire/fastify', 'koa', 'fastify', 'ioredis']
     ),
   },
   {
@@ -115,8 +120,10 @@ export default defineConfig(
       '@cachewire/http',
       '@cachewire/express',
       '@cachewire/koa',
+      '@cachewire/fastify',
       'express',
       'koa',
+      'fastify',
       'ioredis',
     ]),
   },
@@ -124,7 +131,14 @@ export default defineConfig(
     files: ['packages/koa/src/**/*.ts'],
     rules: forbid(
       `adapters see only @cachewire/http, which re-exports what they need. ${DIRECTION}`,
-      ['@cachewire/core', '@cachewire/core/*', '@cachewire/express', 'express', 'ioredis']
+      ['@cachewire/core', '@cachewire/core/*', '@cachewire/express', '@cachewire/fastify', 'express', 'fastify', 'ioredis']
+    ),
+  },
+  {
+    files: ['packages/fastify/src/**/*.ts'],
+    rules: forbid(
+      `adapters see only @cachewire/http, which re-exports what they need. ${DIRECTION}`,
+      ['@cachewire/core', '@cachewire/core/*', '@cachewire/express', '@cachewire/koa', 'express', 'koa', 'ioredis']
     ),
   }
 )

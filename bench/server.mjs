@@ -139,6 +139,40 @@ const variants = {
     app.use(router.routes())
     return http.createServer(cache.frontDoor(app))
   },
+  async 'fastify-floor'() {
+    const { default: Fastify } = await import('fastify')
+    const app = Fastify()
+    const body = Buffer.from(payloadText)
+    app.get('/data', (request, reply) => void reply.type('application/json; charset=utf-8').send(body))
+    await app.ready()
+    return http.createServer((req, res) => app.routing(req, res))
+  },
+  async 'fastify-constant'() {
+    const { default: Fastify } = await import('fastify')
+    const app = Fastify()
+    app.get('/data', async () => payload)
+    await app.ready()
+    return http.createServer((req, res) => app.routing(req, res))
+  },
+  async 'cachewire-fastify'(store) {
+    const { default: Fastify } = await import('fastify')
+    const { cachePlugin } = await import('@cachewire/fastify')
+    const app = Fastify()
+    await app.register(cachePlugin, { ttl: '5m', storage: { store } })
+    app.get('/data', async () => payload)
+    await app.ready()
+    return http.createServer((req, res) => app.routing(req, res))
+  },
+  async 'cachewire-fastify-front'(store) {
+    const { default: Fastify } = await import('fastify')
+    const { responseCache } = await import('@cachewire/fastify')
+    const app = Fastify()
+    const cache = responseCache({ ttl: '5m', storage: { store } })
+    await app.register(cache.plugin)
+    app.get('/data', async () => payload)
+    await app.ready()
+    return http.createServer(cache.frontDoor(app))
+  },
   async 'cachewire-koa-redis'() {
     return variants['cachewire-koa'](await redisStore())
   },

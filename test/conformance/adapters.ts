@@ -14,8 +14,11 @@ import Koa from 'koa'
 import Koa2 from 'koa2'
 import type { Context } from 'koa'
 import Router from '@koa/router'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import Fastify4 from 'fastify4'
 import { cacheMiddleware as expressMiddleware, responseCache as expressCache } from '@cachewire/express'
 import { cacheMiddleware as koaMiddleware, responseCache as koaCache } from '@cachewire/koa'
+import { cachePlugin as fastifyPlugin, responseCache as fastifyCache } from '@cachewire/fastify'
 import { InvalidOptionError } from '@cachewire/http'
 import { behaviourOf, routeId, type Adapter, type Behaviour, type BuiltApp, type RouteSpec } from './suite.js'
 
@@ -153,12 +156,64 @@ async function answerKoa(route: RouteSpec, ctx: Context, calls: Map<string, numb
   else if (ctx.status !== 204 && ctx.status !== 304) ctx.body = ''
 }
 
+// ---------------------------------------------------------------------------------------------
+// Fastify 4 and 5
+
+type FastifyFactory = typeof Fastify
+
+/**
+ * The plugin, `responseCache(options).plugin` registered with the path rules, or its thin form
+ * `cachePlugin` with every option; the front door as the app's `serverFactory`. Fastify boots
+ * on the first request (`ready()`), as `listen()` would before serving.
+ */
+function fastifyAdapter(name: string, factory: FastifyFactory, form: 'responseCache' | 'cachePlugin', frontDoor = false): Adapter {
+  return {
+    name,
+    createApp(routes, cacheOptions, { calls, clock }): BuiltApp {
+      const { cache: options, rules } = split(cacheOptions)
+      const responseCache = form === 'responseCache' ? fastifyCache(options) : undefined
+      const serverFactory = frontDoor && responseCache !== undefined ? withFrontDoor(() => responseCache.serverFactory(rules), undefined) : undefined
+      const app: FastifyInstance = factory(serverFactory === undefined ? {} : { serverFactory })
+      // POST bodies of any type reach the handler unread, as in the other frameworks.
+      app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined))
+      if (responseCache !== undefined) void app.register(responseCache.plugin, rules)
+      else void app.register(fastifyPlugin, cacheOptions)
+      for (const route of routes) {
+        app.route({ method: route.method ?? 'GET', url: route.path, handler: (request, reply) => answerFastify(route, request, reply, calls, clock) })
+      }
+      const cache = () => responseCache ?? app.responseCache
+      const ready = app.ready()
+      const listener = (req: IncomingMessage, res: ServerResponse): void => {
+        // Through the server Fastify made (the front door's, when it has one), as a client's request goes.
+        void ready.then(() => void app.server.emit('request', req, res))
+      }
+      return { app: listener, whenIdle: () => cache().whenIdle(), invalidateTags: (tags) => cache().invalidateTags(tags) }
+    },
+  }
+}
+
+async function answerFastify(route: RouteSpec, request: FastifyRequest, reply: FastifyReply, calls: Map<string, number>, clock: () => number): Promise<FastifyReply> {
+  const behaviour = await start(route, calls, request.headers, clock)
+  if (behaviour.invalidateTags !== undefined) await request.cache?.invalidateTags(behaviour.invalidateTags)
+  if (behaviour.purgeUrl !== undefined) await request.cache?.purgeUrl(behaviour.purgeUrl)
+  reply.code(behaviour.status ?? 200)
+  for (const [name, value] of Object.entries(behaviour.headers ?? {})) reply.header(name, value)
+  const body = behaviour.body ?? { empty: true }
+  if ('text' in body) return reply.send(Buffer.from(body.text))
+  if ('json' in body) return reply.send(body.json)
+  if ('chunks' in body) return reply.send(chunkStream(body.chunks, body.delayMs))
+  return reply.send()
+}
+
 /** Every framework version the adapters support. */
 export const ADAPTERS: readonly Adapter[] = [
   expressAdapter('express 4', express4 as unknown as ExpressFactory, 'cacheMiddleware'),
   expressAdapter('express 5', express, 'responseCache'),
   koaAdapter('koa 2', Koa2 as unknown as KoaFactory, 'cacheMiddleware'),
   koaAdapter('koa 3', Koa, 'responseCache'),
+  fastifyAdapter('fastify 4', Fastify4 as unknown as FastifyFactory, 'cachePlugin'),
+  fastifyAdapter('fastify 5', Fastify, 'responseCache'),
   expressAdapter('express 5 + frontDoor', express, 'responseCache', true),
   koaAdapter('koa 3 + frontDoor', Koa, 'responseCache', true),
+  fastifyAdapter('fastify 5 + frontDoor', Fastify, 'responseCache', true),
 ]

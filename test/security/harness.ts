@@ -1,30 +1,33 @@
 /**
  * The attack suite's seam: one neutral app (a lax router that reflects what an app commonly
- * reads) mounted behind `cacheMiddleware` on Express 4/5 and Koa 2/3, over a memory store or a
+ * reads) mounted behind `cacheMiddleware` on Express 4/5 and Koa 2/3 and `cachePlugin` on Fastify 4/5, over a memory store or a
  * real Redis under a unique prefix. Every vector runs against every target.
  *
  * The handler is deliberately naive — it trusts forwarded headers, reads a GET body, splits the
  * query on `;`, matches `/me` by prefix and case-insensitively, marks most things `public` — so a
  * test passes only because the cache itself refused to share what it must not share.
  */
-import type { IncomingMessage } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import express from 'express'
 import express4 from 'express4'
 import type { Request, Response, NextFunction } from 'express'
 import Koa from 'koa'
 import Koa2 from 'koa2'
 import type { Context } from 'koa'
+import Fastify, { type FastifyRequest } from 'fastify'
+import Fastify4 from 'fastify4'
 import type { Redis } from 'ioredis'
 import { Cache } from '@cachewire/core'
 import { RedisStore } from '@cachewire/core/redis'
 import { cacheMiddleware as expressCache } from '@cachewire/express'
 import { cacheMiddleware as koaCache } from '@cachewire/koa'
+import { cachePlugin as fastifyCache } from '@cachewire/fastify'
 import type { HttpCache } from '@cachewire/http'
 import { afterAll, beforeAll, describe } from 'vitest'
 import { listen, request, type RequestOptions, type TestResponse } from '../helpers/servers.js'
 import { createClient, deleteKeysWithPrefix, describeRedis, uniquePrefix } from '../setup/redis.js'
 
-export type FrameworkName = 'express 5' | 'express 4' | 'koa 3' | 'koa 2'
+export type FrameworkName = 'express 5' | 'express 4' | 'koa 3' | 'koa 2' | 'fastify 5' | 'fastify 4'
 export type StoreName = 'memory' | 'redis'
 
 /** The host every app allows (`hosts` option) and every request sends unless a test says otherwise. */
@@ -246,6 +249,26 @@ function buildKoa(KoaClass: typeof Koa, options: SuiteCacheOptions, trustProxy: 
   return { listener: app, cache }
 }
 
+async function buildFastify(factory: typeof Fastify, options: SuiteCacheOptions, trustProxy: boolean, runs: Map<string, number>) {
+  const app = factory({ trustProxy })
+  // Bodies of any type (a GET's too) reach the handler unread, as in Express and Koa.
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined))
+  await app.register(fastifyCache, frameworkOptions<FastifyRequest>(options, (request) => request.headers))
+  app.all('*', async (request, reply) => {
+    count(runs, request.originalUrl)
+    const body = await readBody(request.raw)
+    // Fastify 5's request.host, Fastify 4's request.hostname (both with the port, trustProxy honoured).
+    const host = (request as { host?: string }).host ?? request.hostname
+    const out = neutralHandler({ method: request.raw.method ?? 'GET', url: request.originalUrl, host, protocol: request.protocol, headers: request.headers, query: request.query, body })
+    if (out.delayMs) await sleep(out.delayMs)
+    reply.code(out.status ?? 200)
+    for (const [name, value] of Object.entries(out.headers ?? {})) reply.header(name, value)
+    return reply.send(out.body)
+  })
+  await app.ready()
+  return { listener: (req: IncomingMessage, res: ServerResponse) => app.routing(req, res), cache: app.responseCache }
+}
+
 function makeTarget(framework: FrameworkName, store: StoreName): Target & { cleanup(): Promise<void> } {
   let client: Redis | undefined
   const prefixes: string[] = []
@@ -277,7 +300,11 @@ function makeTarget(framework: FrameworkName, store: StoreName): Target & { clea
           ? await buildExpress(express, engineOptions, trust, runs)
           : framework === 'express 4'
             ? await buildExpress(express4 as unknown as typeof express, engineOptions, trust, runs)
-            : buildKoa(framework === 'koa 3' ? Koa : (Koa2 as unknown as typeof Koa), engineOptions, trust, runs)
+            : framework === 'fastify 5'
+              ? await buildFastify(Fastify, engineOptions, trust, runs)
+              : framework === 'fastify 4'
+                ? await buildFastify(Fastify4 as unknown as typeof Fastify, engineOptions, trust, runs)
+                : buildKoa(framework === 'koa 3' ? Koa : (Koa2 as unknown as typeof Koa), engineOptions, trust, runs)
       const listening = await listen(built.listener as Parameters<typeof listen>[0])
       return {
         url: listening.url,
@@ -297,8 +324,8 @@ function makeTarget(framework: FrameworkName, store: StoreName): Target & { clea
 }
 
 /** Every framework version; `cheap: false` limits a heavy vector to the current majors. */
-export const FRAMEWORKS: readonly FrameworkName[] = ['express 5', 'express 4', 'koa 3', 'koa 2']
-export const CURRENT: readonly FrameworkName[] = ['express 5', 'koa 3']
+export const FRAMEWORKS: readonly FrameworkName[] = ['express 5', 'express 4', 'koa 3', 'koa 2', 'fastify 5', 'fastify 4']
+export const CURRENT: readonly FrameworkName[] = ['express 5', 'koa 3', 'fastify 5']
 
 /**
  * Runs `body` once per framework and store: `describe('<framework> on <store>')`, the Redis ones

@@ -325,9 +325,10 @@ eachTarget((target) => {
   it('CRLF, raw CR/LF bytes in the target: refused or cut short, never injected', async () => {
     const app = await target.app()
     for (const target of ['/crlf\rX-Injected: 1', '/crlf?q=\nX-Injected: 1', '/crlf\r\nX-Injected: 1\r\n']) {
-      // Node refuses a CR (400); a bare LF ends the request line early, so the rest is a request header.
+      // Node refuses a CR (400); a bare LF ends the request line early, so the rest is a request header
+      // (and the line has no HTTP version: Fastify 4 refuses that with a 505, the others answer it).
       const raw = await rawRequest(app.port, `GET ${target} HTTP/1.1\r\nHost: ${HOST}\r\nConnection: close\r\n\r\n`, KEEP_OPEN)
-      expect(raw.status === 400 || raw.status === 200).toBe(true)
+      expect([400, 505, 200]).toContain(raw.status)
       expect(headerSection(raw.text).toLowerCase()).not.toContain('x-injected')
       await app.whenIdle()
     }

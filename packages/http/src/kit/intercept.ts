@@ -52,6 +52,9 @@ export function intercept(res: ServerResponse, handlers: InterceptHandlers): Int
   const originalEnd = res.end as End
   let state: 'before' | 'deferred' | 'flushing' | 'after' = 'before'
   let passing = false
+  // True while the original `end` runs: an `end` that writes its chunk through `this.write`
+  // (light-my-request's, under a refresh) must not hand the handlers the same bytes twice.
+  let ending = false
   let reason: string | undefined
   let folded = 0
 
@@ -79,7 +82,7 @@ export function intercept(res: ServerResponse, handlers: InterceptHandlers): Int
   } as ServerResponse['writeHead']
 
   res.write = function write(this: ServerResponse, chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
-    if (passing) return originalWrite.call(this, chunk, encoding, callback)
+    if (passing || ending) return originalWrite.call(this, chunk, encoding, callback)
     const buffer = toBuffer(chunk, encoding)
     if (buffer !== undefined && buffer.length > 0 && handlers.body?.(buffer) === false) return held(encoding, callback)
     return originalWrite.call(this, chunk, encoding, callback)
@@ -90,7 +93,15 @@ export function intercept(res: ServerResponse, handlers: InterceptHandlers): Int
     const buffer = typeof chunk === 'function' ? undefined : toBuffer(chunk, encoding)
     const send = buffer === undefined || buffer.length === 0 || handlers.body?.(buffer) !== false
     const cb = [chunk, encoding, callback].find((arg) => typeof arg === 'function')
-    const finish = (): void => void (send ? originalEnd.call(this, chunk, encoding, callback) : originalEnd.call(this, cb))
+    const finish = (): void => {
+      ending = true
+      try {
+        if (send) originalEnd.call(this, chunk, encoding, callback)
+        else originalEnd.call(this, cb)
+      } finally {
+        ending = false
+      }
+    }
     if (handlers.end === undefined || this.writableEnded) finish()
     else handlers.end(finish)
     return this
