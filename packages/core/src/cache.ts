@@ -21,6 +21,8 @@ import { cached, type CachedOptions } from './patterns/cached.js'
 import { writeThrough } from './patterns/write-through.js'
 import { WriteBehind, type WriteBehindOptions } from './patterns/write-behind.js'
 import { StoreCalls } from './resilience/store-call.js'
+import { checkHealth, type CacheHealth, type CacheHealthOptions } from './health.js'
+import { traceGet, traceInvalidate, traceSet, traceWrap } from './tracing.js'
 import type { CacheEvents, CacheStats, SetOptions, Store } from './types.js'
 
 const SET_OPTIONS = ['ttl', 'tags'] as const
@@ -74,7 +76,7 @@ export class Cache {
         store: resolved.store,
         defaultTtlMs: resolved.defaultTtlMs,
         stats,
-        calls: new StoreCalls(resolved.breaker, stats, events),
+        calls: new StoreCalls(resolved.breaker, stats, events, resolved.store),
         values: new DecodedValues(),
         events,
         wrap: {
@@ -130,7 +132,7 @@ export class Cache {
   /** The stored value, or `undefined` on a miss, an expired entry, a store fault or an undecodable value. */
   async get<T = unknown>(key: string): Promise<T | undefined> {
     assertKey(key, 'key')
-    return this.#reads.get<T>(key)
+    return traceGet(this.#shared.store, this.#namespace, key, () => this.#reads.get<T>(key))
   }
 
   /**
@@ -161,30 +163,35 @@ export class Cache {
     const tags = options.tags
     if (tags !== undefined) for (const tag of tags) assertKey(tag, 'tag')
     const bytes = encodeValue(value, key)
-    const storeKey = await this.#keys.storeKey(key)
-    if (storeKey === undefined) return false
-    const stored = await this.#call(
-      'set',
-      () => this.#shared.store.set(storeKey, bytes, { ttlMs, tags }).then(() => true),
-      false
-    )
-    if (stored) {
-      this.#shared.stats.sets++
-      this.#shared.events.emit('set', { key, ttlMs, bytes: bytes.byteLength })
-    }
-    return stored
+    const details = { ttlMs, tags, bytes: bytes.byteLength }
+    return traceSet(this.#shared.store, this.#namespace, key, details, async () => {
+      const storeKey = await this.#keys.storeKey(key)
+      if (storeKey === undefined) return false
+      const stored = await this.#call(
+        'set',
+        () => this.#shared.store.set(storeKey, bytes, { ttlMs, tags }).then(() => true),
+        false
+      )
+      if (stored) {
+        this.#shared.stats.sets++
+        this.#shared.events.emit('set', { key, ttlMs, bytes: bytes.byteLength })
+      }
+      return stored
+    })
   }
 
   async delete(key: string): Promise<boolean> {
     assertKey(key, 'key')
-    const storeKey = await this.#keys.storeKey(key)
-    if (storeKey === undefined) return false
-    const removed = await this.#call('delete', () => this.#shared.store.delete(storeKey), false)
-    if (removed) {
-      this.#shared.stats.deletes++
-      this.#shared.events.emit('delete', { key })
-    }
-    return removed
+    return traceInvalidate(this.#shared.store, this.#namespace, { kind: 'delete', key }, async () => {
+      const storeKey = await this.#keys.storeKey(key)
+      if (storeKey === undefined) return false
+      const removed = await this.#call('delete', () => this.#shared.store.delete(storeKey), false)
+      if (removed) {
+        this.#shared.stats.deletes++
+        this.#shared.events.emit('delete', { key })
+      }
+      return removed
+    })
   }
 
   async has(key: string): Promise<boolean> {
@@ -198,14 +205,16 @@ export class Cache {
   async invalidateTags(tags: readonly string[]): Promise<number> {
     assertTags(tags)
     if (tags.length === 0) return 0
-    const removed = await this.#call(
-      'invalidateTags',
-      () => this.#shared.store.invalidateTags(tags),
-      0
-    )
-    this.#shared.stats.deletes += removed
-    this.#shared.events.emit('invalidate', { tags, removed })
-    return removed
+    return traceInvalidate(this.#shared.store, this.#namespace, { kind: 'tags', tags }, async () => {
+      const removed = await this.#call(
+        'invalidateTags',
+        () => this.#shared.store.invalidateTags(tags),
+        0
+      )
+      this.#shared.stats.deletes += removed
+      this.#shared.events.emit('invalidate', { tags, removed })
+      return removed
+    })
   }
 
   /**
@@ -233,16 +242,18 @@ export class Cache {
   async deletePattern(pattern: string): Promise<number> {
     if (typeof pattern !== 'string' || pattern.length === 0)
       throw new InvalidArgumentError('pattern', 'a non-empty glob', pattern)
-    const prefix = await this.#keys.storePrefix()
-    if (prefix === undefined) return 0
-    const removed = await this.#call(
-      'deletePattern',
-      () => this.#shared.store.deletePattern(escapeGlob(prefix) + pattern),
-      0
-    )
-    this.#shared.stats.deletes += removed
-    this.#shared.events.emit('invalidate', { pattern, removed })
-    return removed
+    return traceInvalidate(this.#shared.store, this.#namespace, { kind: 'pattern', pattern }, async () => {
+      const prefix = await this.#keys.storePrefix()
+      if (prefix === undefined) return 0
+      const removed = await this.#call(
+        'deletePattern',
+        () => this.#shared.store.deletePattern(escapeGlob(prefix) + pattern),
+        0
+      )
+      this.#shared.stats.deletes += removed
+      this.#shared.events.emit('invalidate', { pattern, removed })
+      return removed
+    })
   }
 
   /**
@@ -270,8 +281,10 @@ export class Cache {
   /** Root cache: empties the store. Namespace view: invalidates the namespace. */
   async clear(): Promise<void> {
     if (this.#namespace !== undefined) return this.invalidate()
-    await this.#call('clear', () => this.#shared.store.clear(), undefined)
-    this.#shared.events.emit('invalidate', { pattern: '*', removed: 0 })
+    await traceInvalidate(this.#shared.store, undefined, { kind: 'clear' }, async () => {
+      await this.#call('clear', () => this.#shared.store.clear(), undefined)
+      this.#shared.events.emit('invalidate', { pattern: '*', removed: 0 })
+    })
   }
 
   /**
@@ -286,7 +299,7 @@ export class Cache {
     options: WrapOptions<T> = {}
   ): Promise<T> {
     assertKey(key, 'key')
-    return this.#aside.wrap(key, loader, options)
+    return traceWrap(this.#shared.store, this.#namespace, key, (trace) => this.#aside.wrap(key, loader, options, trace))
   }
 
   /**
@@ -336,6 +349,14 @@ export class Cache {
     return this.#shared.stats.snapshot(this.#shared.store.size?.(), this.#shared.calls.breakerState)
   }
 
+  /**
+   * Whether the store answers (a ping within `timeout`, where the store can ping), its breakers
+   * and queues: for readiness probes and dashboards. Never rejects. See `CacheHealth`.
+   */
+  async health(options: CacheHealthOptions = {}): Promise<CacheHealth> {
+    return checkHealth(this.#shared.store, () => this.stats(), options, this.#shared.wrap.clock)
+  }
+
   /** Closes the store (connections the store opened itself). */
   async close(): Promise<void> {
     await this.#shared.store.close?.()
@@ -350,7 +371,7 @@ export class Cache {
         'called on a namespace view (cache.namespace(name))',
         'the root cache'
       )
-    await this.#keys.renew()
+    await traceInvalidate(this.#shared.store, namespace, { kind: 'namespace' }, () => this.#keys.renew())
     this.#shared.events.emit('invalidate', { namespace, removed: 0 })
   }
 

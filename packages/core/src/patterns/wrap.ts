@@ -5,6 +5,7 @@ import type { Clock } from '../clock.js'
 import type { SetOptions } from '../types.js'
 import type { LockHandle } from './lock.js'
 import type { SingleFlight } from './single-flight.js'
+import type { WrapTraceContext } from '../tracing.js'
 
 export interface WrapOptions<T> extends SetOptions {
   /** Return `false` to hand the loaded value back without caching it. */
@@ -86,8 +87,8 @@ export class CacheAside {
     this.#context = context
   }
 
-  /** See `Cache.wrap`. `key` is already checked by the caller. */
-  async wrap<T>(key: string, loader: () => T | Promise<T>, options: WrapOptions<T>): Promise<T> {
+  /** See `Cache.wrap`. `key` is already checked by the caller; `trace` (when traced) gets the outcome. */
+  async wrap<T>(key: string, loader: () => T | Promise<T>, options: WrapOptions<T>, trace?: WrapTraceContext): Promise<T> {
     if (typeof loader !== 'function') throw new InvalidArgumentError('loader', 'a function', loader)
     if (typeof options !== 'object' || options === null)
       throw new InvalidArgumentError('options', 'an options object', options)
@@ -118,6 +119,7 @@ export class CacheAside {
           : await host
               .get<T>(key)
               .then((value) => (value === undefined ? undefined : { value, ttlMs: Infinity }))
+      if (trace !== undefined) trace.outcome = cached === undefined ? 'miss' : 'hit'
       if (cached !== undefined) {
         if (beta > 0 && this.#refreshEarly(flightKey, cached.ttlMs, beta)) {
           void flights

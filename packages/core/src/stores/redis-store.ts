@@ -215,6 +215,12 @@ export class RedisStore implements Store {
     await withDeadline(this.#scanAndUnlink(escapeGlob(this.prefix) + '*'), this.#bulkDeadlineMs, 'clear')
   }
 
+  /** PING, on every master of a Cluster: rejects with Redis' own words (`WRONGPASS …`, `NOAUTH …`) or the connection's. */
+  async ping(): Promise<void> {
+    const masters = isCluster(this.client) ? this.client.nodes('master') : []
+    await Promise.all((masters.length > 0 ? masters : [this.client]).map((node) => node.ping()))
+  }
+
   async close(): Promise<void> {
     if (this.#ownsClient) await this.client.quit().catch(() => this.client.disconnect())
   }
