@@ -8,6 +8,7 @@ import { Coalescer } from '../flows/coalesce.js'
 import { refreshInBackground, type RevalidationServices } from '../flows/revalidation-flow.js'
 import { serveStored } from '../flows/serve-stored.js'
 import { EngineObserver } from '../observability/engine-observer.js'
+import { traceBase, traceRevalidation } from '../observability/tracing.js'
 import type { ResolvedHttpCacheOptions } from '../options/resolve-options.js'
 import { KeyHasher } from '../request/cache-key.js'
 import type { RequestContext } from '../request/prepare-request.js'
@@ -128,7 +129,7 @@ export class EngineCore implements RevalidationServices {
     const hash = found.entryHash as string
     if (this.#refreshing.has(hash)) return
     this.#refreshing.add(hash)
-    const work = refreshInBackground(this, context, found, refresh)
+    const work = traceRevalidation(() => traceBase(context), 'background', (trace) => refreshInBackground(this, context, found, refresh, trace))
       .catch((error: unknown) => this.report(error))
       .finally(() => this.#refreshing.delete(hash))
     this.track(work)

@@ -3,6 +3,7 @@ import { selectsVariant } from '../flows/admit.js'
 import { COALESCE_TIMEOUT } from '../flows/coalesce.js'
 import { hasValidator } from '../flows/revalidate.js'
 import { revalidate } from '../flows/revalidation-flow.js'
+import { traceBase, traceRevalidation } from '../observability/tracing.js'
 import { gatewayTimeout } from '../flows/serve-stored.js'
 import { decideStored, withinStaleIfError } from '../flows/stale.js'
 import type { RequestContext } from '../request/prepare-request.js'
@@ -45,7 +46,7 @@ export function fromStored(core: EngineCore, context: RequestContext, found: Loo
   if (context.method === 'HEAD' || (!hasValidator(entry) && !withinStaleIfError(entry, now))) {
     return forwardMiss(core, context, found, decision.fwd, false, undefined)
   }
-  return revalidate(core, context, found, decision.fwd, runHandler)
+  return traceRevalidation(() => traceBase(context), 'foreground', (trace) => revalidate(core, context, found, decision.fwd, runHandler, trace))
 }
 
 /**
