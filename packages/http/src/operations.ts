@@ -6,6 +6,8 @@
 export { createPurgeApi, MIN_PURGE_TOKEN_LENGTH } from './observability/purge-api.js'
 export type { PurgeApiOptions, PurgeApiRequest, PurgeApiResponse, PurgeLogEntry, PurgeKind, PurgeResult } from './observability/purge-api.js'
 export { readJsonBody } from './observability/read-json-body.js'
+export { createHealthChecks, livenessAnswer } from './observability/health-checks.js'
+export type { HealthCheckOptions, HealthAnswer, HealthChecks, HealthTarget } from './observability/health-checks.js'
 export { varnishPurger, surrogateKeyRegex } from './cdn/varnish-purger.js'
 export type { VarnishPurgerOptions } from './cdn/varnish-purger.js'
 export { DiagnosticsChannel } from './observability/diagnostics.js'
