@@ -61,7 +61,8 @@ export class FaultHistory {
 
   #failed(error: Error): void {
     const operation = (error as { operation?: unknown }).operation
-    if (typeof operation === 'string' && INVALIDATIONS.has(operation)) this.#add('invalidation-failed', `${operation} failed: ${error.message}`)
+    // The store's errors say which operation failed ("store invalidateTags failed: …").
+    if (typeof operation === 'string' && INVALIDATIONS.has(operation)) this.#add('invalidation-failed', error.message)
   }
 
   #add(kind: Fault['kind'], detail: string): void {
