@@ -14,6 +14,7 @@ import { liveness, readiness, responseCache } from '@cachewire/express'
 import * as koaCache from '@cachewire/koa'
 import { startRedisProcess } from '../helpers/redis-process.js'
 import { listen, request } from '../helpers/servers.js'
+import { createClusterClient, deleteKeysWithPrefix, describeCluster, uniquePrefix } from '../setup/redis.js'
 
 interface Readiness {
   status: 'ready' | 'not-ready'
@@ -137,5 +138,18 @@ describe('readiness and liveness (Koa)', () => {
     expect(ready.body).toMatchObject({ status: 'ready', cache: { status: 'degraded', store: { problem: 'auth' } } })
     expect((await probe(`${url}/readyz-strict`)).status).toBe(503)
     await cache.close()
+  })
+})
+
+describeCluster('cache.health() on a Redis Cluster', () => {
+  it('pings every master', async () => {
+    const client = createClusterClient()
+    const prefix = uniquePrefix()
+    const cache = new Cache({ store: new RedisStore({ client, prefix }) })
+    await cache.set('k', 1)
+    const health = await cache.health()
+    expect(health).toMatchObject({ status: 'ok', store: { name: 'redis', ping: 'ok' } })
+    expect(client.nodes('master').length).toBeGreaterThanOrEqual(3)
+    await deleteKeysWithPrefix(client, prefix)
   })
 })
