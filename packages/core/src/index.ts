@@ -1,4 +1,15 @@
 export { Cache } from './cache.js'
+export type { NamespaceOptions } from './cache.js'
+export type { ReadOptions, EntryMeta } from './reads.js'
+export { structuredSerializer, jsonSerializer } from './serializers.js'
+export type { Serializer } from './serializers.js'
+export { callKey } from './stable-key.js'
+export { rateLimit, RateLimiter } from './patterns/rate-limit.js'
+export type { RateLimitOptions, RateLimitDecision, RateLimitFields, RateLimitHandlerOptions, RequestLike, ResponseLike } from './patterns/rate-limit.js'
+export { revocations, RevocationList } from './patterns/revocations.js'
+export type { RevocationOptions, RevocationSync, RevocationStore } from './patterns/revocations.js'
+export { warm, warmEvery, WarmRun } from './patterns/warm.js'
+export type { WarmEntry, WarmOptions, WarmProgress, WarmEvents, WarmSchedule, WarmTarget } from './patterns/warm.js'
 export { RESERVED_KEY_PREFIX } from './namespaces.js'
 export type { CacheLike } from './cache-like.js'
 export type { WrapOptions } from './patterns/wrap.js'
@@ -34,7 +45,10 @@ export {
   DecodeError,
   QueueFullError,
   ClosedError,
+  SerializationError,
+  UnsupportedError,
   errors,
 } from './errors.js'
-export type { CachewireErrorCode } from './errors.js'
-export type { Store, StoreSetOptions, StoreSize, Ttl, SetOptions, CacheEvents, CacheStats, Bus, InvalidationMessage } from './types.js'
+export type { CachewireErrorCode, UnavailableReason, StoreUnavailableOptions } from './errors.js'
+export type { Store, StoreSetOptions, StoreSize, StoreMeasure, EntryAge, WindowHitOptions, WindowState, Ttl, SetOptions, CacheEvents, CacheStats, Bus, InvalidationMessage } from './types.js'
+export type { OutageStats } from './stores/tiered-outage.js'

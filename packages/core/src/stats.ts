@@ -10,6 +10,7 @@ export class StatsCounters {
   errors = 0
   timeouts = 0
   skipped = 0
+  stale = 0
 
   snapshot(size: StoreSize | undefined, breaker: CircuitState): CacheStats {
     const reads = this.hits + this.misses
@@ -25,6 +26,8 @@ export class StatsCounters {
       entries: size?.entries,
       bytes: size?.bytes,
       evictions: size?.evictions,
+      expirations: size?.expirations,
+      stale: this.stale,
       breaker,
     }
   }

@@ -4,6 +4,9 @@ import { InvalidOptionError } from './errors.js'
 import { rejectUnknownOptions } from './known-options.js'
 import type { PendingWrite } from './patterns/write-behind.js'
 import type { Store } from './types.js'
+import { defineDataContract, type StoreCapabilities } from './testing-data.js'
+
+export type { StoreCapabilities } from './testing-data.js'
 
 /**
  * The test functions of your test framework. vitest, jest, mocha (BDD) and `node:test` all have
@@ -38,9 +41,11 @@ export interface StoreContractOptions {
   cleanup?: (() => void | Promise<void>) | undefined
   /** Where the cases are registered: `{ describe, it, beforeEach, afterEach }` of your test framework. */
   runner: ContractRunner
+  /** Optional methods the store has (`setIf`, `hitWindow`, …): their cases run only when declared. @default none */
+  capabilities?: StoreCapabilities | undefined
 }
 
-const CONTRACT_OPTIONS = ['name', 'create', 'createPeer', 'cleanup', 'runner'] as const
+const CONTRACT_OPTIONS = ['name', 'create', 'createPeer', 'cleanup', 'runner', 'capabilities'] as const
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -294,6 +299,8 @@ export function defineStoreContract(options: StoreContractOptions): void {
         assert.deepEqual({ queued, persisted: persistedCount, failed }, { queued: 0, persisted: 200, failed: 0 })
       })
     })
+
+    defineDataContract({ test, runner, store: () => store, cache: () => cache, capabilities: options.capabilities ?? {} })
 
     // A store that cannot be shared has no peer: these cases are not defined for it.
     if (createPeer !== undefined) runner.describe('shared between instances', () => {

@@ -23,7 +23,7 @@ import type { Store } from './types.js'
 export const CoreTracingChannel = {
   /** `cache.get(key)`: a `GetTraceContext`. */
   Get: 'cachewire:core.get',
-  /** `cache.set(key, value)`: a `SetTraceContext`. */
+  /** `cache.set(key, value)` (and `add`, `replace`): a `SetTraceContext`. */
   Set: 'cachewire:core.set',
   /** `cache.wrap(key, loader)` (and `getOrSet`): a `WrapTraceContext`. */
   Wrap: 'cachewire:core.wrap',
@@ -51,6 +51,8 @@ export interface GetTraceContext extends CoreTraceContext {
 
 export interface SetTraceContext extends CoreTraceContext {
   key: string
+  /** `set`, or a conditional write: `add` (only if absent), `replace` (only if present). */
+  mode: 'set' | 'add' | 'replace'
   ttlMs: number
   tags: readonly string[] | undefined
   /** Encoded size of the value. */
@@ -63,10 +65,11 @@ export interface WrapTraceContext extends CoreTraceContext {
   key: string
   /**
    * Set when the call ends: `hit` (from the cache), `miss` (not in the cache: this call loaded it,
-   * or waited for another process holding the fill lock), `joined` (another caller in this
-   * process was already at work on the key; its result was shared).
+   * or waited for another process holding the fill lock), `stale` (past its TTL, within the
+   * grace period: refreshed, or served stale), `joined` (another caller in this process was
+   * already at work on the key; its result was shared).
    */
-  outcome?: 'hit' | 'miss' | 'joined'
+  outcome?: 'hit' | 'stale' | 'miss' | 'joined'
 }
 
 export interface InvalidateTraceContext extends CoreTraceContext {
@@ -129,7 +132,7 @@ export function traceGet<T>(store: Store, namespace: string | undefined, key: st
 }
 
 /** `cache.set` under `cachewire:core.set`. */
-export function traceSet(store: Store, namespace: string | undefined, key: string, details: { ttlMs: number; tags: readonly string[] | undefined; bytes: number }, run: () => Promise<boolean>): Promise<boolean> {
+export function traceSet(store: Store, namespace: string | undefined, key: string, details: Pick<SetTraceContext, 'mode' | 'ttlMs' | 'tags' | 'bytes'>, run: () => Promise<boolean>): Promise<boolean> {
   return traced(channels.set, (): SetTraceContext => ({ store, namespace, key, ...details }), run, (context, stored) => {
     context.stored = stored
   })

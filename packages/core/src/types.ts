@@ -68,6 +68,28 @@ export interface Store {
   ping?(): Promise<void>
   /** Entry count and bytes held, where the store can tell cheaply. */
   size?(): StoreSize | undefined
+  /**
+   * Milliseconds `key` still lives, `undefined` when absent (Redis: one PTTL). Without it, the
+   * cache reads the value with `getWithTtl` instead.
+   */
+  ttl?(key: string): Promise<number | undefined>
+  /**
+   * Stores `value` only if `key` is absent (`'absent'`, SET NX) or present (`'present'`, SET XX),
+   * atomically; resolves whether it was written. Needed by `Cache.add` and `Cache.replace`.
+   */
+  setIf?(key: string, value: Uint8Array, options: StoreSetOptions, condition: 'absent' | 'present'): Promise<boolean>
+  /**
+   * Counts a hit of `cost` in the rate-limit window under `key`, atomically, if it fits under
+   * `limit` (a denied hit is not counted), on the store's own clock (Redis: the server's TIME, so
+   * every process agrees). Needed by `rateLimit`.
+   */
+  hitWindow?(key: string, options: WindowHitOptions): Promise<WindowState>
+  /** Drops expired entries now; resolves how many. Stores that expire on their own (Redis) need none. */
+  cleanupExpired?(): Promise<number>
+  /** The least and most recently written live entries whose keys start with `prefix`. O(entries): for diagnostics. */
+  oldestAndNewest?(prefix: string): { oldest: EntryAge | undefined; newest: EntryAge | undefined }
+  /** Entries and bytes measured from the backing server (Redis: exact when small, sampled when large). */
+  measure?(): Promise<StoreMeasure>
   /** Releases connections or timers the store created itself. */
   close?(): Promise<void>
 }
@@ -84,6 +106,48 @@ export interface StoreSize {
   bytes: number
   /** Entries removed to make room (LRU evictions) since the store was built, where the store can tell. */
   evictions?: number | undefined
+  /** Entries dropped because their TTL passed (never counted as evictions), where the store can tell. */
+  expirations?: number | undefined
+}
+
+/** What `Store.measure` found. */
+export interface StoreMeasure {
+  entries: number
+  bytes: number
+  /** `false` when counted from a sample (a large Redis): an estimate. */
+  exact: boolean
+  /** When it was measured (ms since the epoch). */
+  measuredAt: number
+}
+
+/** A stored entry's key and times, in ms since the epoch. */
+export interface EntryAge {
+  key: string
+  storedAt: number
+  expiresAt: number
+}
+
+export interface WindowHitOptions {
+  /** Most units the window allows. */
+  limit: number
+  /** Window length in ms. */
+  windowMs: number
+  /** Units this hit costs (1 for a request). */
+  cost: number
+  /** Sliding-window counter (two fixed windows, the previous one weighted) rather than a fixed window. */
+  sliding: boolean
+}
+
+/** A rate-limit window after a hit: enough to compute what is left and when. */
+export interface WindowState {
+  /** Whether the hit fitted (and was counted). */
+  allowed: boolean
+  /** Units counted in the current fixed window, this hit included when allowed. */
+  current: number
+  /** Units counted in the previous fixed window (sliding windows weigh them; 0 for fixed). */
+  previous: number
+  /** Milliseconds since the current fixed window began. */
+  elapsedMs: number
 }
 
 /**
@@ -125,12 +189,16 @@ export interface CacheStats {
   timeouts: number
   /** Reads and writes skipped because the circuit breaker was open. */
   skipped: number
-  /** Entries held, when the store can tell (the memory store can; Redis cannot cheaply). */
+  /** Entries held, when the store can tell (memory: live entries; Redis: the last `cache.measure()`, refreshed in the background). */
   entries: number | undefined
   /** Bytes held, when the store can tell. */
   bytes: number | undefined
-  /** Entries evicted to make room, when the store can tell (the memory store can). */
+  /** Entries evicted to make room, when the store can tell (the memory store can). Expired entries are not evictions. */
   evictions: number | undefined
+  /** Entries dropped because their TTL passed, when the store can tell (the memory store can; Redis expires on its own). */
+  expirations: number | undefined
+  /** Stale values served by `wrap` within their grace period (a refresh was due, failed or timed out). */
+  stale: number
   breaker: 'closed' | 'open' | 'half-open'
 }
 

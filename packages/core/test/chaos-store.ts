@@ -1,4 +1,4 @@
-import type { Store, StoreSetOptions } from '../src/types.js'
+import type { Store, StoreSetOptions, WindowHitOptions, WindowState } from '../src/types.js'
 
 /** Wraps a real store and injects failures or latency, so fail-open is tested without mocks. */
 export class ChaosStore implements Store {
@@ -52,5 +52,13 @@ export class ChaosStore implements Store {
   async clear(): Promise<void> {
     await this.#chaos()
     return this.inner.clear()
+  }
+  async ttl(key: string): Promise<number | undefined> {
+    await this.#chaos()
+    return this.inner.ttl?.(key)
+  }
+  async hitWindow(key: string, options: WindowHitOptions): Promise<WindowState> {
+    await this.#chaos()
+    return (this.inner.hitWindow as NonNullable<Store['hitWindow']>).call(this.inner, key, options)
   }
 }

@@ -68,7 +68,10 @@ describe('core tracing channels', () => {
     // The key stays claimed until the loaded value is written; a caller before that joins.
     await new Promise((resolve) => setImmediate(resolve))
     await cache.wrap('k', () => 3)
-    expect(ended<WrapTraceContext>(seen).map((context) => context.outcome)).toEqual(['miss', 'joined', 'hit'])
+    const outcomes = ended<WrapTraceContext>(seen).map((context) => context.outcome)
+    // The two concurrent calls end in the same turn, in no promised order.
+    expect([...outcomes.slice(0, 2)].sort()).toEqual(['joined', 'miss'])
+    expect(outcomes[2]).toBe('hit')
   })
 
   it('trace invalidations of every kind with what they removed', async () => {

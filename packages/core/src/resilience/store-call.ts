@@ -53,6 +53,40 @@ export class StoreCalls {
     }
   }
 
+  /**
+   * Like `call`, for strict reads: when the store cannot answer, this throws a
+   * `StoreUnavailableError` instead of falling back, with `reason` saying why — `'breaker-open'`
+   * (not asked), `'timeout'` or `'error'` — and the underlying error as `cause`. The failure is
+   * still counted and emitted as `call` would. A store that guards itself (a breaker inside the
+   * store) may throw a `StoreUnavailableError` of its own: its reason is kept.
+   */
+  async callStrict<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    const breaker = this.#breaker
+    if (breaker !== undefined && !breaker.allow()) {
+      this.#stats.skipped++
+      throw new StoreUnavailableError(`store ${operation} skipped: circuit breaker is open`, { reason: 'breaker-open', operation })
+    }
+    try {
+      const result = await traceStoreCall(this.#store, operation, run)
+      breaker?.success()
+      return result
+    } catch (error) {
+      breaker?.failure()
+      throw this.#unavailable(operation, error)
+    }
+  }
+
+  #unavailable(operation: string, error: unknown): StoreUnavailableError {
+    if (error instanceof StoreUnavailableError) {
+      this.#stats.skipped++
+      return new StoreUnavailableError(error.message, { reason: error.reason, operation, cause: error })
+    }
+    const reported = error instanceof CachewireError ? error : new StoreError(operation, error)
+    this.report(reported)
+    const reason = error instanceof StoreTimeoutError ? 'timeout' : 'error'
+    return new StoreUnavailableError(`store ${operation} could not answer: ${reported.message}`, { reason, operation, cause: reported })
+  }
+
   /** Records an error: counted, and emitted when someone listens (an unheard `error` event must not crash the process). */
   report(error: Error): void {
     if (error instanceof StoreTimeoutError) this.#stats.timeouts++

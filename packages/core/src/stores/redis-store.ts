@@ -4,7 +4,8 @@ import { parseDuration, type Duration } from '../duration.js'
 import { escapeGlob } from '../glob.js'
 import { rejectUnknownOptions } from '../known-options.js'
 import { withDeadline } from '../resilience/deadline.js'
-import type { Store, StoreSetOptions } from '../types.js'
+import type { Store, StoreMeasure, StoreSetOptions, StoreSize, WindowHitOptions, WindowState } from '../types.js'
+import { hitRedisWindow, measureRedis, redisTtl, WINDOW_SCRIPT } from './redis-data.js'
 
 /** A standalone client or a Cluster; both are used through single-key commands only. */
 export type RedisClient = Redis | Cluster
@@ -54,6 +55,8 @@ return members`,
     lua: `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`,
   },
+  // A rate-limit window hit (see redis-data.ts).
+  cachewireWindow: WINDOW_SCRIPT,
   // INCRBY that gives a new counter its TTL and leaves an existing counter's TTL alone.
   cachewireIncrement: {
     numberOfKeys: 1,
@@ -94,6 +97,9 @@ export class RedisStore implements Store {
   readonly #entryPrefix: string
   readonly #tagPrefix: string
   readonly #lockPrefix: string
+  readonly #windowPrefix: string
+  #measured: StoreMeasure | undefined
+  #measuring: Promise<StoreMeasure> | undefined
   /** The last connection error of a client the store owns, until it is ready again: what `ping` reports. */
   #connectionError: Error | undefined
 
@@ -110,6 +116,7 @@ export class RedisStore implements Store {
     this.#entryPrefix = `${this.prefix}k:`
     this.#tagPrefix = `${this.prefix}t:`
     this.#lockPrefix = `${this.prefix}l:`
+    this.#windowPrefix = `${this.prefix}w:`
     if (resolved.client !== undefined) {
       if (!isRedisClient(resolved.client)) throw new InvalidOptionError('client', 'an ioredis Redis or Cluster instance', resolved.client)
       this.client = resolved.client
@@ -235,6 +242,46 @@ export class RedisStore implements Store {
       // A ping queued before the connection failed ends in "max retries": the connection's error says why.
       throw this.#connectionError ?? error
     }
+  }
+
+  async ttl(key: string): Promise<number | undefined> {
+    return withDeadline(redisTtl(this.client, this.#entryPrefix + key), this.#deadlineMs, 'ttl')
+  }
+
+  /** SET NX / SET XX. Tag records first, as in `set`: if the write is refused, a tag names a key it does not cover, which over-invalidates (safe), never under-. */
+  async setIf(key: string, value: Uint8Array, options: StoreSetOptions, condition: 'absent' | 'present'): Promise<boolean> {
+    const ttlMs = Math.max(1, Math.ceil(options.ttlMs))
+    const work = async (): Promise<boolean> => {
+      if (options.tags !== undefined && options.tags.length > 0) {
+        await Promise.all(options.tags.map((tag) => this.#scripts.cachewireTagAdd(this.#tagPrefix + tag, key, ttlMs)))
+      }
+      const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+      const fullKey = this.#entryPrefix + key
+      const result = condition === 'absent' ? await this.client.set(fullKey, bytes, 'PX', ttlMs, 'NX') : await this.client.set(fullKey, bytes, 'PX', ttlMs, 'XX')
+      return result === 'OK'
+    }
+    return withDeadline(work(), this.#deadlineMs, condition === 'absent' ? 'add' : 'replace')
+  }
+
+  async hitWindow(key: string, options: WindowHitOptions): Promise<WindowState> {
+    return withDeadline(hitRedisWindow(this.client, this.#windowPrefix + key, options), this.#deadlineMs, 'hitWindow')
+  }
+
+  /** Entries under this store's prefix and their bytes, from the server (see `measureRedis`); bulk work, under `bulkTimeout`. */
+  async measure(): Promise<StoreMeasure> {
+    this.#measuring ??= withDeadline(measureRedis(this.client, this.#entryPrefix, escapeGlob(this.#entryPrefix) + '*', this.#scanCount), this.#bulkDeadlineMs, 'measure')
+      .then((measured) => (this.#measured = measured))
+      .finally(() => (this.#measuring = undefined))
+    return this.#measuring
+  }
+
+  /**
+   * The last `measure()` (undefined before the first), so `cache.stats()` stays synchronous; a
+   * measurement older than 10 s is refreshed in the background.
+   */
+  size(): StoreSize | undefined {
+    if (this.#measured === undefined || Date.now() - this.#measured.measuredAt > 10_000) void this.measure().catch(() => undefined)
+    return this.#measured === undefined ? undefined : { entries: this.#measured.entries, bytes: this.#measured.bytes }
   }
 
   async close(): Promise<void> {

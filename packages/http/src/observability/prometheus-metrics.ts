@@ -131,7 +131,7 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions): Prom
   })
   new Gauge({
     name: name('entries'),
-    help: 'Entries held, where the cache can tell (memory, a tiered store\'s L1); 0 where it cannot (Redis: see store_server_entries).',
+    help: 'Entries held, as cache.stats() tells (memory and a tiered store\'s L1: live entries; Redis: its last measurement, see store_server_entries); 0 where it cannot tell.',
     registers,
     collect() {
       this.set(cache.stats().entries ?? 0)
@@ -139,7 +139,7 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions): Prom
   })
   new Gauge({
     name: name('bytes'),
-    help: 'Bytes held, where the cache can tell (memory, a tiered store\'s L1); 0 where it cannot (Redis: see store_server_bytes).',
+    help: 'Bytes held, as cache.stats() tells (memory and a tiered store\'s L1; Redis: its last measurement, see store_server_bytes); 0 where it cannot tell.',
     registers,
     collect() {
       this.set(cache.stats().bytes ?? 0)

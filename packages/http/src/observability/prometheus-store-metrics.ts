@@ -199,13 +199,15 @@ export function storeMetrics(kit: StoreMetricsKit, cache: Cache): () => void {
 }
 
 /**
- * Entries and bytes from the server, throttled: the cache's own `measure()` where it has one,
- * else the store's; `undefined` when neither can tell or the server does not answer in time.
+ * Entries and bytes from the server of a store that can measure one (`Store.measure`: Redis),
+ * throttled; through the cache's `measure()` where it has one (fail-open, traced). `undefined`
+ * for a store in this process, or when the server does not answer in time.
  */
 function measurer(cache: Cache): () => Promise<{ entries: number; bytes: number } | undefined> {
   const own = (cache as unknown as { measure?: Measure }).measure
   const store = cache.store as Store & { measure?: Measure }
-  const measure: Measure | undefined = typeof own === 'function' ? () => own.call(cache) : typeof store.measure === 'function' ? () => (store.measure as Measure).call(store) : undefined
+  const measure: Measure | undefined =
+    typeof store.measure !== 'function' ? undefined : typeof own === 'function' ? () => own.call(cache) : () => (store.measure as Measure).call(store)
   let last: { at: number; value: Promise<{ entries: number; bytes: number } | undefined> } | undefined
   return () => {
     if (measure === undefined) return Promise.resolve(undefined)
