@@ -55,6 +55,9 @@ describe('Prometheus metrics that show faults', () => {
     expect(sample(json, 'cachewire_store_operation_duration_seconds', { store: 'redis', operation: 'get', le: '+Inf' })).toBeGreaterThanOrEqual(5)
     expect(sample(json, 'cachewire_store_operation_duration_seconds', { store: 'redis', operation: 'set', le: '+Inf' })).toBe(2)
     expect(sample(json, 'cachewire_node_breaker_state', { node: `127.0.0.1:${redis.port}`, direction: 'any', state: 'closed' })).toBe(1)
+    // Counted on the Redis server: the two entries and the URL's tag record are keys of this store.
+    expect(sample(json, 'cachewire_store_server_entries', { store: 'redis' })).toBeGreaterThanOrEqual(2)
+    expect(sample(json, 'cachewire_store_server_bytes', { store: 'redis' })).toBeGreaterThan(0)
 
     redis.freeze()
     for (let i = 0; i < 6; i++) expect((await request(`${url}/products`)).status).toBe(200)
