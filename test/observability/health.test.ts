@@ -30,7 +30,7 @@ function expressApp(cache: ReturnType<typeof responseCache>, failWhenDegraded = 
   const app = express()
   app.use(cache.middleware())
   app.get('/livez', cache.liveness())
-  app.get('/readyz', cache.readiness({ timeout: '500ms', failWhenDegraded }))
+  app.get('/readyz', cache.readiness({ timeout: '2s', failWhenDegraded }))
   app.get('/page', (_req, res) => res.send('page'))
   return app
 }

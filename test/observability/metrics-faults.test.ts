@@ -34,7 +34,8 @@ function listing(register: Registry, metrics: MetricObjectWithValues<MetricValue
 describe('Prometheus metrics that show faults', () => {
   it('a frozen Redis: timeouts by operation and node, the breaker opening and closing, drops, per-route hit ratios', async () => {
     const redis = await startRedisProcess()
-    const store = new RedisStore({ url: redis.url, timeout: '50ms' })
+    // A deadline long enough for a loaded machine: only the frozen server may miss it.
+    const store = new RedisStore({ url: redis.url, timeout: '500ms' })
     const cache = responseCache({ ttl: '1m', storage: { cache: new Cache({ store, breaker: { failureThreshold: 2, breakDuration: '300ms' } }) } })
     const app = express()
     app.get('/products', cache.route({ name: 'products' }), (_req, res) => res.json([1, 2, 3]))
@@ -88,7 +89,7 @@ describe('Prometheus metrics that show faults', () => {
 
   it('counts errors of a failing invalidation, and invalidations applied', async () => {
     const redis = await startRedisProcess()
-    const store = new RedisStore({ url: redis.url, timeout: '50ms', bulkTimeout: '100ms' })
+    const store = new RedisStore({ url: redis.url, timeout: '1s', bulkTimeout: '1s' })
     const cache = new Cache({ store, breaker: false })
     cache.on('error', () => {})
     const register = new Registry()
