@@ -29,13 +29,15 @@ async function freePort(): Promise<number> {
 /**
  * A private redis-server for fault tests, on a free loopback port, stopped by PID when the test
  * file ends. Freezing or stopping it never disturbs the shared Redis other files use.
+ * `password` starts it with `--requirepass` (clients must AUTH).
  */
-export async function startRedisProcess(): Promise<RedisProcess> {
+export async function startRedisProcess(options: { password?: string } = {}): Promise<RedisProcess> {
   const port = await freePort()
   let child: ChildProcess | undefined
   const launch = async (): Promise<void> => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
-    const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: 0 })
+    const auth = options.password === undefined ? [] : ['--requirepass', options.password]
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...auth], { stdio: 'ignore' })
+    const probe = new Redis({ port, host: '127.0.0.1', password: options.password, lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: 0 })
     probe.on('error', () => {})
     for (let i = 0; i < 100; i++) {
       try {

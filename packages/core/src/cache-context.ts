@@ -34,7 +34,7 @@ export function createShared(options: CacheOptions): Shared {
     strict: resolved.strict,
     clock: resolved.clock,
     stats,
-    calls: new StoreCalls(resolved.breaker, stats, events),
+    calls: new StoreCalls(resolved.breaker, stats, events, resolved.store),
     values: new DecodedValues(resolved.serializer),
     events,
     pending: new PendingWrites(),

@@ -18,6 +18,8 @@ import { WriteBehind, type WriteBehindOptions } from './patterns/write-behind.js
 import { kPendingWrites, pendingHooks, type PendingHooks } from './patterns/pending-writes.js'
 import { warm, type WarmEntry, type WarmOptions, type WarmRun } from './patterns/warm.js'
 import type { CacheEvents, CacheStats, EntryAge, SetOptions, StoreMeasure } from './types.js'
+import { checkHealth, type CacheHealth, type CacheHealthOptions } from './health.js'
+import { traceGet, traceInvalidate, traceWrap } from './tracing.js'
 
 const TTL_ONLY = ['ttl'] as const
 const NAMESPACE_OPTIONS = ['defaultTtl'] as const
@@ -121,7 +123,7 @@ export class Cache {
    */
   async get<T = unknown>(key: string, options?: ReadOptions): Promise<T | undefined> {
     assertKey(key, 'key')
-    return this.#reads.get<T>(key, this.#strict(options))
+    return traceGet(this.#shared.store, this.#keys.namespace, key, () => this.#reads.get<T>(key, this.#strict(options)))
   }
 
   /**
@@ -210,28 +212,32 @@ export class Cache {
 
   async delete(key: string): Promise<boolean> {
     assertKey(key, 'key')
-    const storeKey = await this.#keys.storeKey(key)
-    if (storeKey === undefined) return false
-    const removed = await this.#call('delete', () => this.#shared.store.delete(storeKey), false)
-    if (removed) {
-      this.#shared.stats.deletes++
-      this.#shared.events.emit('delete', { key })
-    }
-    return removed
+    return traceInvalidate(this.#shared.store, this.#keys.namespace, { kind: 'delete', key }, async () => {
+      const storeKey = await this.#keys.storeKey(key)
+      if (storeKey === undefined) return false
+      const removed = await this.#call('delete', () => this.#shared.store.delete(storeKey), false)
+      if (removed) {
+        this.#shared.stats.deletes++
+        this.#shared.events.emit('delete', { key })
+      }
+      return removed
+    })
   }
 
   /** Removes every entry filed under any of `tags`, on every process sharing the store. */
   async invalidateTags(tags: readonly string[]): Promise<number> {
     assertTags(tags)
     if (tags.length === 0) return 0
-    const removed = await this.#call(
-      'invalidateTags',
-      () => this.#shared.store.invalidateTags(tags),
-      0
-    )
-    this.#shared.stats.deletes += removed
-    this.#shared.events.emit('invalidate', { tags, removed })
-    return removed
+    return traceInvalidate(this.#shared.store, this.#keys.namespace, { kind: 'tags', tags }, async () => {
+      const removed = await this.#call(
+        'invalidateTags',
+        () => this.#shared.store.invalidateTags(tags),
+        0
+      )
+      this.#shared.stats.deletes += removed
+      this.#shared.events.emit('invalidate', { tags, removed })
+      return removed
+    })
   }
 
   /**
@@ -259,16 +265,18 @@ export class Cache {
   async deletePattern(pattern: string): Promise<number> {
     if (typeof pattern !== 'string' || pattern.length === 0)
       throw new InvalidArgumentError('pattern', 'a non-empty glob', pattern)
-    const prefix = await this.#keys.storePrefix()
-    if (prefix === undefined) return 0
-    const removed = await this.#call(
-      'deletePattern',
-      () => this.#shared.store.deletePattern(escapeGlob(prefix) + pattern),
-      0
-    )
-    this.#shared.stats.deletes += removed
-    this.#shared.events.emit('invalidate', { pattern, removed })
-    return removed
+    return traceInvalidate(this.#shared.store, this.#keys.namespace, { kind: 'pattern', pattern }, async () => {
+      const prefix = await this.#keys.storePrefix()
+      if (prefix === undefined) return 0
+      const removed = await this.#call(
+        'deletePattern',
+        () => this.#shared.store.deletePattern(escapeGlob(prefix) + pattern),
+        0
+      )
+      this.#shared.stats.deletes += removed
+      this.#shared.events.emit('invalidate', { pattern, removed })
+      return removed
+    })
   }
 
   /**
@@ -299,8 +307,10 @@ export class Cache {
       await this.invalidate()
       return
     }
-    await this.#call('clear', () => this.#shared.store.clear(), undefined)
-    this.#shared.events.emit('invalidate', { pattern: '*', removed: 0 })
+    await traceInvalidate(this.#shared.store, undefined, { kind: 'clear' }, async () => {
+      await this.#call('clear', () => this.#shared.store.clear(), undefined)
+      this.#shared.events.emit('invalidate', { pattern: '*', removed: 0 })
+    })
   }
 
   /**
@@ -315,7 +325,7 @@ export class Cache {
     options: WrapOptions<T> = {}
   ): Promise<T> {
     assertKey(key, 'key')
-    return this.#aside.wrap(key, loader, options)
+    return traceWrap(this.#shared.store, this.#keys.namespace, key, (trace) => this.#aside.wrap(key, loader, options, trace))
   }
 
   /**
@@ -396,6 +406,14 @@ export class Cache {
     return this.#inspection.cleanupExpired()
   }
 
+  /**
+   * Whether the store answers (a ping within `timeout`, where the store can ping), its breakers
+   * and queues: for readiness probes and dashboards. Never rejects. See `CacheHealth`.
+   */
+  async health(options: CacheHealthOptions = {}): Promise<CacheHealth> {
+    return checkHealth(this.#shared.store, () => this.stats(), options, this.#shared.clock)
+  }
+
   /** Closes the store (connections the store opened itself). */
   async close(): Promise<void> {
     await this.#shared.store.close?.()
@@ -416,7 +434,7 @@ export class Cache {
         'the root cache'
       )
     assertOptions(options, ['sweep'])
-    const removed = await this.#keys.renew(options.sweep ?? true)
+    const removed = await traceInvalidate(this.#shared.store, namespace, { kind: 'namespace' }, () => this.#keys.renew(options.sweep ?? true))
     if (removed !== undefined) this.#shared.stats.deletes += removed
     this.#shared.events.emit('invalidate', { namespace, removed: removed ?? 0 })
     return removed

@@ -1,4 +1,5 @@
 import type { Duration } from './duration.js'
+import type { CircuitState } from './resilience/circuit-breaker.js'
 /**
  * The storage contract. A Store keeps opaque bytes under string keys, each with a TTL, and
  * knows which keys carry which tags. Everything above it (serialisation, namespaces, stats,
@@ -59,6 +60,12 @@ export interface Store {
   acquireLock?(key: string, token: string, ttlMs: number): Promise<boolean>
   /** Releases a lock only if `token` still owns it. */
   releaseLock?(key: string, token: string): Promise<boolean>
+  /**
+   * Asks the backing service to answer (Redis: PING, on every master of a Cluster); rejects with
+   * why it cannot (a refused password, a refused connection). `Cache.health()` calls it under a
+   * deadline. A store in this process (memory) needs none.
+   */
+  ping?(): Promise<void>
   /** Entry count and bytes held, where the store can tell cheaply. */
   size?(): StoreSize | undefined
   /**
@@ -163,6 +170,11 @@ export interface CacheEvents {
   set: [event: { key: string; ttlMs: number; bytes: number }]
   delete: [event: { key: string }]
   invalidate: [event: { tags?: readonly string[]; pattern?: string; namespace?: string; removed: number }]
+  /**
+   * A circuit breaker changed state (`open` → `half-open` when a probe goes). `node` and
+   * `direction` are set by stores that keep a breaker per node and direction.
+   */
+  breaker: [event: { from: CircuitState; to: CircuitState; node?: string | undefined; direction?: 'read' | 'write' | undefined }]
   error: [error: Error]
 }
 

@@ -5,6 +5,7 @@ import { encodeGrace, encodeValue } from './serializers.js'
 import type { Shared } from './cache-context.js'
 import type { NamespaceKeys } from './namespaces.js'
 import type { SetOptions } from './types.js'
+import { traceSet } from './tracing.js'
 
 const SET_OPTIONS = ['ttl', 'tags'] as const
 
@@ -49,21 +50,24 @@ export class CacheWrites {
     if (condition !== undefined && setIf === undefined) throw new UnsupportedError(mode, store.name, 'Store.setIf')
     let bytes = encodeValue(value, key, values.serializer)
     if (graceMs > 0) bytes = encodeGrace(bytes, clock() + ttlMs)
-    const storeKey = await this.#keys.storeKey(key)
-    if (storeKey === undefined) return false
-    const storeOptions = { ttlMs: ttlMs + graceMs, tags }
-    const stored = await calls.call(
-      mode,
-      () =>
-        condition === undefined || setIf === undefined
-          ? store.set(storeKey, bytes, storeOptions).then(() => true)
-          : setIf.call(store, storeKey, bytes, storeOptions, condition),
-      false
-    )
-    if (stored) {
-      stats.sets++
-      events.emit('set', { key, ttlMs, bytes: bytes.byteLength })
-    }
-    return stored
+    const encoded = bytes
+    return traceSet(store, this.#keys.namespace, key, { mode, ttlMs, tags, bytes: encoded.byteLength }, async () => {
+      const storeKey = await this.#keys.storeKey(key)
+      if (storeKey === undefined) return false
+      const storeOptions = { ttlMs: ttlMs + graceMs, tags }
+      const stored = await calls.call(
+        mode,
+        () =>
+          condition === undefined || setIf === undefined
+            ? store.set(storeKey, encoded, storeOptions).then(() => true)
+            : setIf.call(store, storeKey, encoded, storeOptions, condition),
+        false
+      )
+      if (stored) {
+        stats.sets++
+        events.emit('set', { key, ttlMs, bytes: encoded.byteLength })
+      }
+      return stored
+    })
   }
 }

@@ -5,6 +5,8 @@ export class ChaosStore implements Store {
   readonly name = 'chaos'
   readonly inner: Store
   failing = false
+  /** Thrown by every call while set (e.g. a StoreTimeoutError), before `failing` is looked at. */
+  throwing: Error | undefined
   latencyMs = 0
   calls = 0
 
@@ -15,6 +17,7 @@ export class ChaosStore implements Store {
   async #chaos(): Promise<void> {
     this.calls++
     if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs))
+    if (this.throwing !== undefined) throw this.throwing
     if (this.failing) throw new Error('chaos: store unavailable')
   }
 

@@ -12,7 +12,7 @@ const MAX_BODY_BYTES = 64 * 1024
  * A purge API and inspector to mount under a path of your choosing (nothing is exposed unless you
  * mount it). Every route but the inspector page requires `Authorization: Bearer <token>`.
  * `POST /purge/url` `{ url, host? }`, `POST /purge/tags` `{ tags }`, `POST /purge/namespace`
- * `{ namespace }` (add `?dryRun=1` to count without removing), `GET /stats`, `GET /inspector`.
+ * `{ namespace }` (add `?dryRun=1` to count without removing), `GET /stats`, `GET /health`, `GET /inspector`.
  *
  * @example
  * ```ts

@@ -5,6 +5,8 @@ import { appCache, cacheHelpers, compilePathRules, engineOptions, routePolicy, S
 import { expressBinding, outermost } from './binding.js'
 import { frontDoor, type ExpressListener } from './front-door.js'
 import { purgeRouter, type PurgeRouterOptions } from './purge-router.js'
+import { liveness, readiness } from './health.js'
+import type { HealthCheckOptions } from '@cachewire/http/operations'
 import type { Downstream, Middleware, PathRules, ResponseCacheOptions, RouteOptions } from './types.js'
 
 /** A cache middleware that also carries its cache's helpers, for use outside a request. */
@@ -27,6 +29,10 @@ export interface ResponseCache extends ResponseCacheHelpers {
   frontDoor(app: ExpressListener, rules?: PathRules): RequestListener
   /** The purge API and inspector, to mount under a path of your choosing. */
   purgeRouter(options: Omit<PurgeRouterOptions, 'engine'>): RequestHandler
+  /** A liveness probe handler: 200 while the process answers; never asks the store. */
+  liveness(): RequestHandler
+  /** A readiness probe handler: this cache's health as JSON; 200 while degraded unless `failWhenDegraded`. */
+  readiness(options?: HealthCheckOptions): RequestHandler
 }
 
 /**
@@ -74,6 +80,8 @@ export function responseCache(options: ResponseCacheOptions = {}): ResponseCache
       return frontDoor(engine, app, rules)
     },
     purgeRouter: (routerOptions) => purgeRouter({ ...routerOptions, engine }),
+    liveness: () => liveness(),
+    readiness: (healthOptions) => readiness(engine, healthOptions),
   }
   return self
 }

@@ -225,6 +225,8 @@ export interface StoredResponse {
   allowMaxStale: boolean
   /** Whether a request with Authorization may be answered from it (RFC 9111 §3.5). */
   sharedWithAuthorization: boolean
+  /** The `name` of the route policy it was stored under, so a hit found app-wide counts for its route. */
+  route?: string | undefined
 }
 
 /**
@@ -261,6 +263,8 @@ export const ROUTE_POLICY: unique symbol = Symbol.for('cachewire.http.route-poli
 /** A per-route policy, validated once by `resolveRoutePolicy()`; pass it as `HttpRequest.route`. */
 export interface RoutePolicy {
   readonly [ROUTE_POLICY]: true
+  /** The route's name in metrics, the inspector and traces; `undefined` when none was given. */
+  readonly name: string | undefined
   readonly ttlMs: number | undefined
   readonly tags: TagsOption | undefined
   readonly staleWhileRevalidateMs: number | undefined

@@ -38,8 +38,14 @@ describe('@cachewire/http entry points, split by audience', () => {
     }
   })
 
-  it('operations hold the purge API, the Varnish purger and the diagnostics channel names', () => {
-    expect(Object.keys(operations).sort()).toEqual(['DiagnosticsChannel', 'MIN_PURGE_TOKEN_LENGTH', 'createPurgeApi', 'readJsonBody', 'surrogateKeyRegex', 'varnishPurger'].sort())
+  it('operations hold the purge API, health checks, the Varnish purger and the diagnostics and tracing channel names', () => {
+    expect(Object.keys(operations).sort()).toEqual(
+      ['DiagnosticsChannel', 'HttpTracingChannel', 'MIN_PURGE_TOKEN_LENGTH', 'createHealthChecks', 'createPurgeApi', 'livenessAnswer', 'readJsonBody', 'surrogateKeyRegex', 'varnishPurger'].sort()
+    )
+  })
+
+  it('otel holds the OpenTelemetry bridge', async () => {
+    expect(Object.keys(await import('../src/otel.js'))).toEqual(['instrumentCachewire'])
   })
 
   it('createHttpCache validates options at build time with an InvalidOptionError', () => {

@@ -5,6 +5,8 @@ import { appCache, cacheHelpers, compilePathRules, engineOptions, routePolicy, S
 import { koaBinding } from './binding.js'
 import { frontDoor, type KoaListener } from './front-door.js'
 import { purgeRouter, type PurgeRouterOptions } from './purge-router.js'
+import { liveness, readiness } from './health.js'
+import type { HealthCheckOptions } from '@cachewire/http/operations'
 import type { CacheContext, Downstream, Middleware, PathRules, ResponseCacheOptions, RouteOptions } from './types.js'
 
 /** A cache middleware that also carries its cache's helpers, for use outside a request. */
@@ -23,6 +25,10 @@ export interface ResponseCache extends ResponseCacheHelpers {
   frontDoor(app: KoaListener, rules?: PathRules): RequestListener
   /** The purge API and inspector, under `prefix`. */
   purgeRouter(options: Omit<PurgeRouterOptions, 'engine'>): KoaMiddleware
+  /** A liveness probe handler: 200 while the process answers; never asks the store. */
+  liveness(): KoaMiddleware
+  /** A readiness probe handler: this cache's health as JSON; 200 while degraded unless `failWhenDegraded`. */
+  readiness(options?: HealthCheckOptions): KoaMiddleware
 }
 
 /**
@@ -73,6 +79,8 @@ export function responseCache(options: ResponseCacheOptions = {}): ResponseCache
       return frontDoor(engine, app, rules)
     },
     purgeRouter: (routerOptions) => purgeRouter({ ...routerOptions, engine }),
+    liveness: () => liveness(),
+    readiness: (healthOptions) => readiness(engine, healthOptions),
   }
   return self
 }

@@ -6,6 +6,7 @@ import type { EntryMeta } from '../reads.js'
 import type { SetOptions } from '../types.js'
 import type { LockHandle } from './lock.js'
 import type { SingleFlight } from './single-flight.js'
+import type { WrapTraceContext } from '../tracing.js'
 
 export interface WrapOptions<T> extends SetOptions {
   /** Return `false` to hand the loaded value back without caching it. */
@@ -121,8 +122,8 @@ export class CacheAside {
     this.#context = context
   }
 
-  /** See `Cache.wrap`. `key` is already checked by the caller. */
-  async wrap<T>(key: string, loader: () => T | Promise<T>, options: WrapOptions<T>): Promise<T> {
+  /** See `Cache.wrap`. `key` is already checked by the caller; `trace` (when traced) gets the outcome. */
+  async wrap<T>(key: string, loader: () => T | Promise<T>, options: WrapOptions<T>, trace?: WrapTraceContext): Promise<T> {
     const resolved = resolveWrapOptions(loader, options)
     const { beta, lock, graceMs } = resolved
     const host = this.#host
@@ -137,6 +138,7 @@ export class CacheAside {
     return flights.run(flightKey, async () => {
       if (graceMs > 0) {
         const entry = await host.getWithMeta<T>(key)
+        if (trace !== undefined) trace.outcome = entry === undefined ? 'miss' : entry.stale ? 'stale' : 'hit'
         if (entry !== undefined && !entry.stale) return { value: entry.value }
         if (entry !== undefined) return { value: await this.#refreshOrStale(key, flightKey, loader, resolved, entry.value) }
       } else {
@@ -144,6 +146,7 @@ export class CacheAside {
           beta > 0
             ? await host.getWithTtl<T>(key)
             : await host.get<T>(key).then((value) => (value === undefined ? undefined : { value, ttlMs: Infinity }))
+        if (trace !== undefined) trace.outcome = cached === undefined ? 'miss' : 'hit'
         if (cached !== undefined) {
           if (beta > 0 && this.#refreshEarly(flightKey, cached.ttlMs, beta)) void this.#refresh(key, flightKey, loader, resolved).catch((error: unknown) => host.report(toError(error)))
           return { value: cached.value }

@@ -1,7 +1,8 @@
 import type { EventEmitter } from 'node:events'
 import { CachewireError, StoreError, StoreTimeoutError, StoreUnavailableError } from '../errors.js'
 import type { StatsCounters } from '../stats.js'
-import type { CacheEvents } from '../types.js'
+import type { CacheEvents, Store } from '../types.js'
+import { traceStoreCall } from '../tracing.js'
 import type { CircuitBreaker, CircuitState } from './circuit-breaker.js'
 
 /**
@@ -13,15 +14,20 @@ export class StoreCalls {
   readonly #breaker: CircuitBreaker | undefined
   readonly #stats: StatsCounters
   readonly #events: EventEmitter<CacheEvents>
+  /** The store called, for the `cachewire:core.store` tracing channel. */
+  readonly #store: Store | undefined
 
   constructor(
     breaker: CircuitBreaker | undefined,
     stats: StatsCounters,
-    events: EventEmitter<CacheEvents>
+    events: EventEmitter<CacheEvents>,
+    store?: Store
   ) {
     this.#breaker = breaker
     this.#stats = stats
     this.#events = events
+    this.#store = store
+    breaker?.onTransition((from, to) => void events.emit('breaker', { from, to }))
   }
 
   /** The breaker's state; `'closed'` when there is no breaker. */
@@ -37,7 +43,7 @@ export class StoreCalls {
       return fallback
     }
     try {
-      const result = await run()
+      const result = await traceStoreCall(this.#store, operation, run)
       breaker?.success()
       return result
     } catch (error) {
@@ -61,7 +67,7 @@ export class StoreCalls {
       throw new StoreUnavailableError(`store ${operation} skipped: circuit breaker is open`, { reason: 'breaker-open', operation })
     }
     try {
-      const result = await run()
+      const result = await traceStoreCall(this.#store, operation, run)
       breaker?.success()
       return result
     } catch (error) {

@@ -100,6 +100,8 @@ export class RedisStore implements Store {
   readonly #windowPrefix: string
   #measured: StoreMeasure | undefined
   #measuring: Promise<StoreMeasure> | undefined
+  /** The last connection error of a client the store owns, until it is ready again: what `ping` reports. */
+  #connectionError: Error | undefined
 
   constructor(options: RedisStoreOptions | RedisClient | string) {
     const resolved = normaliseOptions(options)
@@ -122,7 +124,14 @@ export class RedisStore implements Store {
     } else if (typeof resolved.url === 'string' && /^rediss?:\/\//.test(resolved.url)) {
       const client = new Redis(resolved.url, { ...CACHE_CLIENT_DEFAULTS, ...resolved.redisOptions })
       // Without a listener, ioredis prints every reconnect failure as an unhandled error.
-      client.on('error', resolved.onConnectionError ?? (() => {}))
+      const onConnectionError = resolved.onConnectionError
+      client.on('error', (error: Error) => {
+        this.#connectionError = error
+        onConnectionError?.(error)
+      })
+      client.on('ready', () => {
+        this.#connectionError = undefined
+      })
       if (resolved.redisOptions?.enableOfflineQueue === undefined) {
         // Queue commands only until the first connection: after that, a lost connection means
         // fail fast (a miss), not requests piling up behind a dead socket.
@@ -220,6 +229,19 @@ export class RedisStore implements Store {
 
   async clear(): Promise<void> {
     await withDeadline(this.#scanAndUnlink(escapeGlob(this.prefix) + '*'), this.#bulkDeadlineMs, 'clear')
+  }
+
+  /** PING, on every master of a Cluster: rejects with Redis' own words (`WRONGPASS …`, `NOAUTH …`) or the connection's. */
+  async ping(): Promise<void> {
+    // Not connected: a ping would wait in ioredis' queue and fail with "max retries"; say why instead.
+    if (this.#connectionError !== undefined && this.client.status !== 'ready') throw this.#connectionError
+    const masters = isCluster(this.client) ? this.client.nodes('master') : []
+    try {
+      await Promise.all((masters.length > 0 ? masters : [this.client]).map((node) => node.ping()))
+    } catch (error) {
+      // A ping queued before the connection failed ends in "max retries": the connection's error says why.
+      throw this.#connectionError ?? error
+    }
   }
 
   async ttl(key: string): Promise<number | undefined> {

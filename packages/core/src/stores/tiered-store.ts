@@ -70,6 +70,11 @@ export class TieredStore implements Store {
     this.#onError = options.onError ?? (() => {})
   }
 
+  /** Pings L2 (L1 is in this process); resolves at once when L2 cannot be pinged. */
+  async ping(): Promise<void> {
+    await this.l2.ping?.()
+  }
+
   /** Subscribes to the bus. Idempotent; reads and writes work before it, but peers' invalidations arrive only after. */
   start(): Promise<void> {
     this.#started ??=

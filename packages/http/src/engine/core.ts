@@ -11,6 +11,7 @@ import { refreshContext } from '../flows/refresh-request.js'
 import { refreshInBackground, type RevalidationServices } from '../flows/revalidation-flow.js'
 import { serveStored } from '../flows/serve-stored.js'
 import { EngineObserver } from '../observability/engine-observer.js'
+import { traceBase, traceRevalidation } from '../observability/tracing.js'
 import type { ResolvedHttpCacheOptions } from '../options/resolve-options.js'
 import { KeyHasher } from '../request/cache-key.js'
 import type { RequestContext } from '../request/prepare-request.js'
@@ -144,7 +145,9 @@ export class EngineCore implements RevalidationServices {
     if (this.#refreshing.has(hash)) return
     this.#refreshing.add(hash)
     const keyed = context.route?.keyedHeaders ?? this.options.keyedHeaders
-    const work = refreshInBackground(this, refreshContext(context, found.entry as StoredResponse, keyed), found, refresh)
+    const work = traceRevalidation(() => traceBase(context), 'background', (trace) =>
+      refreshInBackground(this, refreshContext(context, found.entry as StoredResponse, keyed), found, refresh, trace)
+    )
       .catch((error: unknown) => this.report(error))
       .finally(() => this.#refreshing.delete(hash))
     this.track(work)

@@ -3,6 +3,7 @@ import { selectsVariant } from '../flows/admit.js'
 import { COALESCE_TIMEOUT } from '../flows/coalesce.js'
 import { hasValidator } from '../flows/revalidate.js'
 import { revalidate } from '../flows/revalidation-flow.js'
+import { traceBase, traceRevalidation } from '../observability/tracing.js'
 import { gatewayTimeout } from '../flows/serve-stored.js'
 import { decideStored, withinStaleIfError, type StoredDecision } from '../flows/stale.js'
 import type { RequestContext } from '../request/prepare-request.js'
@@ -76,7 +77,8 @@ function act(
   if (context.method === 'HEAD' || (!hasValidator(entry) && !withinStaleIfError(entry, now))) {
     return forwardMiss(core, context, found, decision.fwd, lead, undefined)
   }
-  return revalidate(core, context, found, decision.fwd, runHandler, lead ? core.coalescer.lead(context.primaryHash) : undefined)
+  const leader = lead ? core.coalescer.lead(context.primaryHash) : undefined
+  return traceRevalidation(() => traceBase(context), 'foreground', (trace) => revalidate(core, context, found, decision.fwd, runHandler, leader, trace))
 }
 
 /**

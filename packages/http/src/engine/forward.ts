@@ -69,11 +69,12 @@ export function forwardMiss(core: EngineCore, context: RequestContext, found: Lo
       if (admission?.stored === true) await core.write(context, admission, found)
     },
     adopt: (route) => {
+      core.observer.adopted(context.route, route)
       context.route = route
     },
     release: () => {
       leader?.settle(undefined)
-      core.observer.retract('miss')
+      core.observer.retract('miss', undefined, context.route)
     },
   }) as MissOutcome
 }
@@ -121,7 +122,7 @@ export function forwardBypass(core: EngineCore, request: HttpRequest, bypass: By
     },
     adopt: () => {},
     release: () => {
-      core.observer.retract('bypass', reason)
+      core.observer.retract('bypass', reason, request.route)
       core.untrip(reason)
     },
   })

@@ -3,6 +3,7 @@ import { publicTags } from '../cdn/cdn-headers.js'
 import type { Lookup } from '../entry/entry-store.js'
 import { HandlerFailure } from '../flows/revalidation-flow.js'
 import type { EngineObserver } from '../observability/engine-observer.js'
+import { pathOf, routeLabel, traceBase, traceLookup } from '../observability/tracing.js'
 import { resolveHttpCacheOptions, type ResolvedHttpCacheOptions } from '../options/resolve-options.js'
 import type { HttpCacheOptions } from '../options/types.js'
 import { purgeTag } from '../request/purge-target.js'
@@ -106,9 +107,16 @@ export class HttpCache {
    * ```
    */
   lookup(prepared: PreparedRequest): Lookup | Promise<Lookup> {
-    if (prepared.context === undefined) return NOT_LOOKED_UP
+    const { context, request } = prepared
+    if (context === undefined) {
+      const base = (): ReturnType<typeof traceBase> => ({ method: request.method, path: pathOf(request.url), route: routeLabel(request.route) })
+      return traceLookup(base, () => NOT_LOOKED_UP, () => ({ outcome: 'bypass', reason: prepared.bypass?.reason }))
+    }
     try {
-      return this.#core.entries.lookup(prepared.context)
+      const core = this.#core
+      return traceLookup(() => traceBase(context), () => core.entries.lookup(context), (found) => ({
+        outcome: found.entry === undefined ? 'miss' : found.entry.staleAt <= core.clock() ? 'stale' : 'hit',
+      }))
     } catch (error) {
       this.#core.report(error)
       return NOT_LOOKED_UP

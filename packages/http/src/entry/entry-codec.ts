@@ -51,6 +51,7 @@ export function encodeEntry(entry: StoredResponse): Buffer {
     upstreamCacheStatus: entry.upstreamCacheStatus,
     allowMaxStale: entry.allowMaxStale,
     sharedWithAuthorization: entry.sharedWithAuthorization,
+    route: entry.route,
   }
   return frame(KIND_ENTRY, header, entry.body)
 }
@@ -120,6 +121,8 @@ function frame(kind: number, header: object, body: Uint8Array): Buffer {
 /** RFC 9110 §5.1 field-name (lower-case) and a field value without CR, LF or NUL (§5.5). */
 const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/
 const UNSAFE_VALUE = /[\r\n\0]/
+/** What `RouteOptions.name` allows. */
+const ROUTE_NAME = /^[\w.:/-]{1,64}$/
 
 function readEntry(record: Record<string, unknown>, body: Buffer): StoredResponse | undefined {
   const headers = readHeaders(record.headers)
@@ -161,6 +164,8 @@ function readEntry(record: Record<string, unknown>, body: Buffer): StoredRespons
     upstreamCacheStatus: upstreamCacheStatus as string | undefined,
     allowMaxStale: record.allowMaxStale,
     sharedWithAuthorization: record.sharedWithAuthorization,
+    // Optional: entries written before routes had names have none. A label only, never a header.
+    ...(typeof record.route === 'string' && ROUTE_NAME.test(record.route) ? { route: record.route } : {}),
   }
 }
 

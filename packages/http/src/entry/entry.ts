@@ -114,6 +114,8 @@ export interface BuildEntryInput {
   requestTime: number
   responseTime: number
   tags: readonly string[]
+  /** The route policy's name, kept for per-route hit counts. */
+  route?: string | undefined
 }
 
 /** Statuses whose responses have no body, so no Content-Length is added (RFC 9110 §8.6). */
@@ -188,5 +190,6 @@ export function buildStoredResponse(input: BuildEntryInput, policy: EntryPolicy)
       directives['no-cache'] !== true &&
       directives['s-maxage'] === undefined,
     sharedWithAuthorization: allowsAuthenticated(directives),
+    ...(input.route === undefined ? {} : { route: input.route }),
   }
 }

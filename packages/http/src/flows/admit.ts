@@ -62,7 +62,7 @@ export function admitResponse(context: RequestContext, input: AdmitInput, option
     if (exceedsVariantCap(known, variantHash, options.maxVariants)) return { stored: false, reason: Reason.VariantCap }
   }
   const tags = collectTags(context, input.pairs, options)
-  const entry = buildStoredResponse({ ...input, key, facts, tags }, policy)
+  const entry = buildStoredResponse({ ...input, key, facts, tags, route: context.route?.name }, policy)
   if (entry.expiresAt <= input.responseTime) return { stored: false, reason: Reason.NoFreshness }
   return { stored: true, entry, variantHash }
 }

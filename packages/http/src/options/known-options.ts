@@ -14,7 +14,7 @@ export const KNOWN = {
   coalesce: ['timeout'],
   cdn: ['surrogateKeys', 'surrogateControl', 'cdnCacheControl', 'surrogateKeyHeader', 'purgeHooks'],
   observability: ['debug', 'cacheStatusName', 'onError'],
-  routeTop: ['ttl', 'tags', 'stale', 'keys', 'safety', 'cdn'],
+  routeTop: ['name', 'ttl', 'tags', 'stale', 'keys', 'safety', 'cdn'],
   routeKeys: ['key', 'keyedHeaders', 'ignoredHeaders'],
   routeSafety: ['allowCookies', 'shareAuthenticated', 'privateIfCredentialed', 'scope', 'privateKey', 'maxKeysPerWindow'],
   routeCdn: ['surrogateKeys', 'surrogateControl', 'cdnCacheControl'],

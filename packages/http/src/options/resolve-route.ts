@@ -3,7 +3,7 @@ import { resolveCdnOptions } from '../cdn/cdn-headers.js'
 import { ROUTE_POLICY, type KeyFunction, type PrivateKeyFunction, type RoutePolicy } from '../types.js'
 import { appOnly, KNOWN } from './known-options.js'
 import type { RouteOptions } from './types.js'
-import { cardinalityLimit, group, headerList, optionalBool, optionalFunction, scopeOption, tagsOption, window } from './validators.js'
+import { cardinalityLimit, group, headerList, optionalBool, optionalFunction, routeName, scopeOption, tagsOption, window } from './validators.js'
 
 /**
  * Validates a per-route policy once, when the route is built; pass the result on every request
@@ -38,6 +38,7 @@ export function resolveRoutePolicy(options: RouteOptions | RoutePolicy = {}, whe
   const ignored = headerList(keys.ignoredHeaders, 'keys.ignoredHeaders')
   return Object.freeze({
     [ROUTE_POLICY]: true as const,
+    name: routeName(o.name, 'name'),
     ttlMs: o.ttl === undefined ? undefined : parseDuration(o.ttl, 'ttl'),
     tags: tagsOption(o.tags, 'tags'),
     staleWhileRevalidateMs: optionalWindow(stale.whileRevalidate, 'stale.whileRevalidate'),

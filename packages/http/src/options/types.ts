@@ -242,6 +242,12 @@ export interface ObservabilityOptions {
  * ```
  */
 export interface RouteOptions<R = HttpRequest> {
+  /**
+   * The route's name in metrics, the inspector and traces (`cachewire.route`): hit ratios are
+   * counted per name. Letters, digits and `_ - . : /`, 1 to 64 of them. Routes without one are
+   * counted together as `unnamed`; requests no route met, as `default`.
+   */
+  name?: string | undefined
   /** Overrides the app's `ttl`. */
   ttl?: Duration | undefined
   /** Added to the app's tags. */

@@ -53,6 +53,13 @@ export function optionalFunction<F>(value: unknown, name: string): F | undefined
   return value as F | undefined
 }
 
+/** A route's name: a metric label and an inspector row, so short and plain. */
+export function routeName(value: unknown, name: string): string | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'string' || !/^[\w.:/-]{1,64}$/.test(value)) throw new InvalidOptionError(name, "a name of 1 to 64 letters, digits or '_-.:/'", value)
+  return value
+}
+
 export function scopeOption(value: unknown, name: string): 'shared' | 'private' | undefined {
   if (value === undefined) return undefined
   if (value !== 'shared' && value !== 'private') throw new InvalidOptionError(name, '"shared" or "private"', value)
