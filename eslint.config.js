@@ -1,6 +1,6 @@
 // ESLint flat config. Type-aware promise rules run on package sources only: fire-and-forget
-// cache writes are part of the design, so each must be visibly `void`ed and caught (STYLE.md
-// Tooling), and those rules need type information, which only packages/*/src has a tsconfig for.
+// cache writes are part of the design, so each must be visibly `void`ed and caught, and those
+// rules need type information, which only packages/*/src has a tsconfig for.
 import js from '@eslint/js'
 import { defineConfig } from 'eslint/config'
 import globals from 'globals'
@@ -11,7 +11,7 @@ const forbid = (message, patterns, extra = {}) => ({
   'no-restricted-imports': ['error', { patterns: [{ group: patterns, message, ...extra }] }],
 })
 
-const DIRECTION = 'DESIGN.md: adapters → http → core; nothing imports an adapter (STYLE.md §7).'
+const DIRECTION = 'ARCHITECTURE.md: adapters → http → core; nothing imports an adapter.'
 
 export default defineConfig(
   {
@@ -55,7 +55,13 @@ export default defineConfig(
     },
   },
 
-  // Layer boundaries (STYLE.md §7). A later block replaces an earlier one's options for the
+  // One concept per file, split at ~400 lines, counted without blank lines and comments.
+  {
+    files: ['packages/*/src/**/*.ts'],
+    rules: { 'max-lines': ['error', { max: 400, skipBlankLines: true, skipComments: true }] },
+  },
+
+  // Layer boundaries (ARCHITECTURE.md). A later block replaces an earlier one's options for the
   // files it matches, so each block lists everything forbidden there, not just the difference.
   {
     files: ['packages/core/src/**/*.ts'],
@@ -63,6 +69,7 @@ export default defineConfig(
       '@cachewire/*',
       'express',
       'koa',
+      'fastify',
       'ioredis',
     ]),
   },
@@ -74,6 +81,7 @@ export default defineConfig(
       '@cachewire/*',
       'express',
       'koa',
+      'fastify',
     ]),
   },
   {
@@ -81,8 +89,10 @@ export default defineConfig(
     rules: forbid(`http knows HTTP, not frameworks or Redis. ${DIRECTION}`, [
       '@cachewire/express',
       '@cachewire/koa',
+      '@cachewire/fastify',
       'express',
       'koa',
+      'fastify',
       'ioredis',
     ]),
   },
@@ -92,6 +102,7 @@ export default defineConfig(
       '@cachewire/*',
       'express',
       'koa',
+      'fastify',
       'ioredis',
     ]),
   },
@@ -99,7 +110,7 @@ export default defineConfig(
     files: ['packages/express/src/**/*.ts'],
     rules: forbid(
       `adapters see only @cachewire/http, which re-exports what they need. ${DIRECTION}`,
-      ['@cachewire/core', '@cachewire/core/*', '@cachewire/koa', 'koa', 'ioredis']
+      ['@cachewire/core', '@cachewire/core/*', '@cachewire/koa', '@cachewire/fastify', 'koa', 'fastify', 'ioredis']
     ),
   },
   {
@@ -109,8 +120,10 @@ export default defineConfig(
       '@cachewire/http',
       '@cachewire/express',
       '@cachewire/koa',
+      '@cachewire/fastify',
       'express',
       'koa',
+      'fastify',
       'ioredis',
     ]),
   },
@@ -118,7 +131,14 @@ export default defineConfig(
     files: ['packages/koa/src/**/*.ts'],
     rules: forbid(
       `adapters see only @cachewire/http, which re-exports what they need. ${DIRECTION}`,
-      ['@cachewire/core', '@cachewire/core/*', '@cachewire/express', 'express', 'ioredis']
+      ['@cachewire/core', '@cachewire/core/*', '@cachewire/express', '@cachewire/fastify', 'express', 'fastify', 'ioredis']
+    ),
+  },
+  {
+    files: ['packages/fastify/src/**/*.ts'],
+    rules: forbid(
+      `adapters see only @cachewire/http, which re-exports what they need. ${DIRECTION}`,
+      ['@cachewire/core', '@cachewire/core/*', '@cachewire/express', '@cachewire/koa', 'express', 'koa', 'ioredis']
     ),
   }
 )

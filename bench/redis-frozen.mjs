@@ -51,7 +51,7 @@ if (process.argv[2] === 'server') {
       variant === 'cachewire-own-client'
         ? new RedisStore({ url, prefix: 'frozen:' })
         : new RedisStore({ client: Object.assign(new Redis(url), {}).on('error', () => {}), prefix: 'frozen:' })
-    app.use(cacheMiddleware({ ttl: '1m', store }))
+    app.use(cacheMiddleware({ ttl: '1m', storage: { store } }))
   }
   app.get('/item/:n', (req, res) => res.json({ n: req.params.n, ...payload }))
   const server = http.createServer(app).listen(0, '127.0.0.1', () => process.send({ port: server.address().port }))

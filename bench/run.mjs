@@ -33,6 +33,10 @@ const VARIANTS = [
   'koa-cash',
   'cachewire-koa',
   'cachewire-koa-front',
+  'fastify-floor',
+  'fastify-constant',
+  'cachewire-fastify',
+  'cachewire-fastify-front',
   'cachewire-express-redis',
   'cachewire-express-front-redis',
   'cachewire-koa-redis',
@@ -162,7 +166,7 @@ const cpuRatio = (a, b, size) => {
 }
 
 const versions = {}
-for (const name of ['express', 'koa', 'apicache', 'koa-cash', 'ioredis', 'lru-cache']) {
+for (const name of ['express', 'koa', 'fastify', 'apicache', 'koa-cash', 'ioredis', 'lru-cache']) {
   try {
     versions[name] = JSON.parse(readFileSync(fileURLToPath(new URL(`./node_modules/${name}/package.json`, import.meta.url)), 'utf8')).version
   } catch {
@@ -197,10 +201,13 @@ const targets = [
   ['Koa middleware hit / koa-cash', 'cachewire-koa', 'koa-cash', '≥ 1.1'],
   ['Express front door / raw node:http', 'cachewire-express-front', 'raw-node', '≥ 0.8'],
   ['Koa front door / raw node:http', 'cachewire-koa-front', 'raw-node', '≥ 0.8'],
+  ['Fastify plugin hit / Fastify floor', 'cachewire-fastify', 'fastify-floor', '—'],
+  ['Fastify front door / raw node:http', 'cachewire-fastify-front', 'raw-node', '≥ 0.8'],
   ['Express front door on Redis / on memory', 'cachewire-express-front-redis', 'cachewire-express-front', '≥ 0.5'],
   ['Koa front door on Redis / on memory', 'cachewire-koa-front-redis', 'cachewire-koa-front', '≥ 0.5'],
   ['Express middleware hit / Express constant route', 'cachewire-express', 'express-constant', '—'],
   ['Koa middleware hit / Koa constant route', 'cachewire-koa', 'koa-constant', '—'],
+  ['Fastify plugin hit / Fastify constant route', 'cachewire-fastify', 'fastify-constant', '—'],
 ]
 for (const [label, a, b, goal] of targets) {
   lines.push(`| ${label} | ${goal} | ${sizes.map((size) => ratio(a, b, size)).join(' | ')} | ${sizes.map((size) => cpuRatio(a, b, size)).join(' | ')} |`)

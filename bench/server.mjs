@@ -57,19 +57,18 @@ const variants = {
     const { default: express } = await import('express')
     const { cacheMiddleware } = await import('@cachewire/express')
     const app = express()
-    app.use(cacheMiddleware({ ttl: '5m', store }))
+    app.use(cacheMiddleware({ ttl: '5m', storage: { store } }))
     app.get('/data', (req, res) => res.json(payload))
     return http.createServer(app)
   },
   async 'cachewire-express-front'(store) {
     const { default: express } = await import('express')
-    const { cacheMiddleware, cacheFront } = await import('@cachewire/express')
+    const { responseCache } = await import('@cachewire/express')
     const app = express()
-    const options = { ttl: '5m', store }
-    const middleware = cacheMiddleware(options)
-    app.use(middleware)
+    const cache = responseCache({ ttl: '5m', storage: { store } })
+    app.use(cache.middleware())
     app.get('/data', (req, res) => res.json(payload))
-    return http.createServer(cacheFront(app, { middleware }))
+    return http.createServer(cache.frontDoor(app))
   },
   async 'cachewire-express-redis'() {
     return variants['cachewire-express'](await redisStore())
@@ -118,7 +117,7 @@ const variants = {
     const { default: Router } = await import('@koa/router')
     const { cacheMiddleware } = await import('@cachewire/koa')
     const app = new Koa()
-    app.use(cacheMiddleware({ ttl: '5m', store }))
+    app.use(cacheMiddleware({ ttl: '5m', storage: { store } }))
     const router = new Router()
     router.get('/data', (ctx) => {
       ctx.body = payload
@@ -129,16 +128,50 @@ const variants = {
   async 'cachewire-koa-front'(store) {
     const { default: Koa } = await import('koa')
     const { default: Router } = await import('@koa/router')
-    const { cacheMiddleware, cacheFront } = await import('@cachewire/koa')
+    const { responseCache } = await import('@cachewire/koa')
     const app = new Koa()
-    const middleware = cacheMiddleware({ ttl: '5m', store })
-    app.use(middleware)
+    const cache = responseCache({ ttl: '5m', storage: { store } })
+    app.use(cache.middleware())
     const router = new Router()
     router.get('/data', (ctx) => {
       ctx.body = payload
     })
     app.use(router.routes())
-    return http.createServer(cacheFront(app.callback(), { middleware }))
+    return http.createServer(cache.frontDoor(app))
+  },
+  async 'fastify-floor'() {
+    const { default: Fastify } = await import('fastify')
+    const app = Fastify()
+    const body = Buffer.from(payloadText)
+    app.get('/data', (request, reply) => void reply.type('application/json; charset=utf-8').send(body))
+    await app.ready()
+    return http.createServer((req, res) => app.routing(req, res))
+  },
+  async 'fastify-constant'() {
+    const { default: Fastify } = await import('fastify')
+    const app = Fastify()
+    app.get('/data', async () => payload)
+    await app.ready()
+    return http.createServer((req, res) => app.routing(req, res))
+  },
+  async 'cachewire-fastify'(store) {
+    const { default: Fastify } = await import('fastify')
+    const { cachePlugin } = await import('@cachewire/fastify')
+    const app = Fastify()
+    await app.register(cachePlugin, { ttl: '5m', storage: { store } })
+    app.get('/data', async () => payload)
+    await app.ready()
+    return http.createServer((req, res) => app.routing(req, res))
+  },
+  async 'cachewire-fastify-front'(store) {
+    const { default: Fastify } = await import('fastify')
+    const { responseCache } = await import('@cachewire/fastify')
+    const app = Fastify()
+    const cache = responseCache({ ttl: '5m', storage: { store } })
+    await app.register(cache.plugin)
+    app.get('/data', async () => payload)
+    await app.ready()
+    return http.createServer(cache.frontDoor(app))
   },
   async 'cachewire-koa-redis'() {
     return variants['cachewire-koa'](await redisStore())

@@ -1,12 +1,12 @@
 // Per-route caching: each route says how long, under which key and with which tags; a write
-// purges by tag. The routes share one Cache, so one invalidation reaches all of them.
+// purges by tag. Every route is a policy on the app's one cache, so one invalidation reaches all.
 //   pnpm --filter example-cached-route start        (PORT=3000; EXIT_AFTER_DEMO=1 to stop after the demo)
 import express from 'express'
-import { Cache, cachedRoute } from '@cachewire/express'
+import { responseCache } from '@cachewire/express'
 
 const port = Number(process.env.PORT ?? 3000)
 const app = express()
-const cache = new Cache() // in memory; pass { store: new RedisStore(...) } to share it between processes
+const cache = responseCache() // in memory; pass { storage: { store: new RedisStore(...) } } to share it between processes
 const articles = new Map([['1', 'Caching at the edge'], ['2', 'Why Vary matters']])
 
 app.use((req, res, next) => {
@@ -16,10 +16,9 @@ app.use((req, res, next) => {
 
 // One entry per article and language (a key function may read params, headers or req.user);
 // tagged so that editing an article purges every language of it.
-const article = cachedRoute({
-  cache,
+const article = cache.route({
   ttl: '5m',
-  key: (req) => String(req.query.lang ?? 'en'),
+  keys: { key: (req) => String(req.query.lang ?? 'en') },
   tags: (req) => [`article:${req.params.id}`],
 })
 app.get('/articles/:id', article, (req, res) => {
@@ -29,7 +28,7 @@ app.get('/articles/:id', article, (req, res) => {
 })
 
 // A list that may be a little stale: served from the cache while refreshed in the background.
-app.get('/articles', cachedRoute({ cache, ttl: '10s', staleWhileRevalidate: '1m', tags: ['article-list'] }, (_req, res) => {
+app.get('/articles', cache.route({ ttl: '10s', stale: { whileRevalidate: '1m' }, tags: ['article-list'] }, (_req, res) => {
   res.json([...articles].map(([id, title]) => ({ id, title })))
 }))
 

@@ -3,7 +3,7 @@
 //   pnpm --filter example-express-memory start        (PORT=3000; EXIT_AFTER_DEMO=1 to stop after the demo)
 import { get } from 'node:http'
 import express from 'express'
-import { cacheMiddleware } from '@cachewire/express'
+import { responseCache } from '@cachewire/express'
 
 const port = Number(process.env.PORT ?? 3000)
 const app = express()
@@ -21,8 +21,8 @@ app.use((req, res, next) => {
   next()
 })
 
-const cache = cacheMiddleware({ ttl: '1m' })
-app.use(cache)
+const cache = responseCache({ ttl: '1m' })
+app.use(cache.middleware())
 
 app.get('/products', async (_req, res) => {
   await slow()

@@ -4,7 +4,7 @@
 import { get } from 'node:http'
 import express from 'express'
 import { RedisStore } from '@cachewire/core/redis'
-import { cacheMiddleware } from '@cachewire/express'
+import { responseCache } from '@cachewire/express'
 
 const port = Number(process.env.PORT ?? 3000)
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -24,8 +24,8 @@ app.use((req, res, next) => {
   next()
 })
 
-const cache = cacheMiddleware({ store, ttl: '1m' })
-app.use(cache)
+const cache = responseCache({ ttl: '1m', storage: { store } })
+app.use(cache.middleware())
 
 app.get('/products', async (_req, res) => {
   await slow()

@@ -4,7 +4,7 @@
 import { get } from 'node:http'
 import Koa from 'koa'
 import Router from '@koa/router'
-import { cacheMiddleware } from '@cachewire/koa'
+import { responseCache } from '@cachewire/koa'
 
 const port = Number(process.env.PORT ?? 3000)
 const app = new Koa()
@@ -23,8 +23,8 @@ app.use(async (ctx, next) => {
   await next()
 })
 
-const cache = cacheMiddleware({ ttl: '1m' })
-app.use(cache)
+const cache = responseCache({ ttl: '1m' })
+app.use(cache.middleware())
 
 router.get('/products', async (ctx) => {
   await slow()

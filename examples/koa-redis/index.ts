@@ -5,7 +5,7 @@ import { get } from 'node:http'
 import Koa from 'koa'
 import Router from '@koa/router'
 import { RedisStore } from '@cachewire/core/redis'
-import { cacheMiddleware } from '@cachewire/koa'
+import { responseCache } from '@cachewire/koa'
 
 const port = Number(process.env.PORT ?? 3000)
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -26,8 +26,8 @@ app.use(async (ctx, next) => {
   await next()
 })
 
-const cache = cacheMiddleware({ store, ttl: '1m' })
-app.use(cache)
+const cache = responseCache({ ttl: '1m', storage: { store } })
+app.use(cache.middleware())
 
 router.get('/products', async (ctx) => {
   await slow()

@@ -8,3 +8,7 @@ declare module 'koa2' {
   import Koa from 'koa'
   export = Koa
 }
+declare module 'fastify4' {
+  import Fastify from 'fastify'
+  export default Fastify
+}

@@ -117,10 +117,12 @@ const storability: Scenario[] = [
       get('/me', { text: 'v4', calls: { 'GET /me': 4 } }, { authorization: 'Bearer a' }, 'and Authorization is not answered from it'),
     ],
   },
-  ...(['public, max-age=60', 's-maxage=60'] as const).map(
+  ...(['public, max-age=60', 's-maxage=60', 'max-age=60, must-revalidate'] as const).map(
     (cacheControl): Scenario => ({
       group: 'storability',
-      name: `a response to a request with Authorization is shared with ${cacheControl}`,
+      // RFC 9111 §3.5 permits it; an app cache does it only where the route opted in (issue 14).
+      name: `a response to a request with Authorization is shared with ${cacheControl} under safety.shareAuthenticated`,
+      options: { safety: { shareAuthenticated: true } },
       routes: [versioned('/doc', { 'cache-control': cacheControl })],
       steps: [
         get('/doc', { text: 'v1', cacheStatus: MISS_STORED(60) }, { authorization: 'Bearer a' }),
@@ -131,7 +133,7 @@ const storability: Scenario[] = [
   ),
   {
     group: 'storability',
-    name: 'a request with a Cookie bypasses the cache unless allowCookies',
+    name: 'a request with a Cookie bypasses the cache unless safety.allowCookies',
     routes: [versioned('/a', { 'cache-control': 'max-age=60' })],
     steps: [
       get('/a', { text: 'v1', cacheStatus: 'cachewire; fwd=bypass; fwd-status=200' }, { cookie: 'sid=1' }),
@@ -142,8 +144,8 @@ const storability: Scenario[] = [
   },
   {
     group: 'storability',
-    name: 'a request with a Cookie uses the cache with allowCookies',
-    options: { allowCookies: true },
+    name: 'a request with a Cookie uses the cache with safety.allowCookies',
+    options: { safety: { allowCookies: true } },
     routes: [versioned('/a', { 'cache-control': 'max-age=60' })],
     steps: [
       get('/a', { text: 'v1', cacheStatus: MISS_STORED(60) }, { cookie: 'sid=1' }),
@@ -414,8 +416,8 @@ const vary: Scenario[] = [
   },
   {
     group: 'vary',
-    name: 'variants past maxVariants are served uncached',
-    options: { maxVariants: 2 },
+    name: 'variants past storage.maxVariants are served uncached',
+    options: { storage: { maxVariants: 2 } },
     routes: [echoLanguage],
     steps: [
       get('/greet', { text: 'en v1' }, { 'accept-language': 'en' }),
@@ -719,7 +721,7 @@ const requests: Scenario[] = [
   {
     group: 'requests',
     name: 'hosts outside the allow-list bypass the cache; the port is part of the host',
-    options: { hosts: ['shop.test'] },
+    options: { keys: { hosts: ['shop.test'] } },
     routes: [versioned('/a', { 'cache-control': 'max-age=60' })],
     steps: [
       get('/a', { text: 'v1', cacheStatus: MISS_STORED(60) }, { host: 'shop.test' }),
@@ -740,22 +742,57 @@ const requests: Scenario[] = [
   },
   {
     group: 'requests',
-    name: 'request Cache-Control: no-cache revalidates, only-if-cached never goes forward',
+    // RFC 9111 §5.2.1 lets a cache ignore request directives; Varnish, nginx and CDNs do (issue 14).
+    name: 'request no-cache, max-age=0 and Pragma: no-cache are ignored by default; only-if-cached never goes forward',
     routes: [versioned('/a', { 'cache-control': 'max-age=60' })],
     steps: [
       get('/a', { status: 504, cacheStatus: /^cachewire/ }, { 'cache-control': 'only-if-cached' }),
       get('/a', { text: 'v1' }),
       get('/a', { text: 'v1', cacheStatus: HIT(60) }, { 'cache-control': 'only-if-cached' }),
-      get('/a', { text: 'v2', cacheStatus: 'cachewire; fwd=request; fwd-status=200; stored; ttl=60', calls: { 'GET /a': 2 } }, { 'cache-control': 'no-cache' }),
+      get('/a', { text: 'v1', cacheStatus: HIT(60) }, { 'cache-control': 'no-cache' }),
+      get('/a', { text: 'v1', cacheStatus: HIT(60) }, { 'cache-control': 'max-age=0' }),
+      get('/a', { text: 'v1', cacheStatus: HIT(60), calls: { 'GET /a': 1 } }, { pragma: 'no-cache' }),
     ],
   },
   {
     group: 'requests',
-    name: 'a Range request is answered with the full stored response',
+    name: "requestDirectives: 'honour': no-cache revalidates, at most once per URL per second",
+    options: { freshness: { requestDirectives: 'honour' } },
     routes: [versioned('/a', { 'cache-control': 'max-age=60' })],
     steps: [
-      get('/a', { status: 200, text: 'v1' }, { range: 'bytes=0-0' }),
-      get('/a', { status: 200, text: 'v1', cacheStatus: HIT(60) }, { range: 'bytes=0-0' }),
+      get('/a', { text: 'v1' }),
+      get('/a', { text: 'v2', cacheStatus: 'cachewire; fwd=request; fwd-status=200; stored; ttl=60', calls: { 'GET /a': 2 } }, { 'cache-control': 'no-cache' }),
+      get('/a', { text: 'v2', cacheStatus: HIT(60), calls: { 'GET /a': 2 } }, { 'cache-control': 'no-cache' }, 'within the second: answered from the entry just validated'),
+      { advance: 1_000 },
+      get('/a', { text: 'v3', cacheStatus: 'cachewire; fwd=request; fwd-status=200; stored; ttl=60', calls: { 'GET /a': 3 } }, { 'cache-control': 'max-age=0' }),
+      { advance: 1_000 },
+      // RFC 7234 §5.4: without Cache-Control, Pragma: no-cache asks the same.
+      get('/a', { text: 'v4', calls: { 'GET /a': 4 } }, { pragma: 'no-cache' }),
+      { advance: 1_000 },
+      get('/a', { text: 'v4', cacheStatus: HIT(59), calls: { 'GET /a': 4 } }, { pragma: 'no-cache', 'cache-control': 'max-stale=1' }, 'Cache-Control present: Pragma is not read'),
+    ],
+  },
+  {
+    group: 'requests',
+    name: "requestDirectives: 'honour': concurrent forced revalidations of one URL share one handler run",
+    options: { freshness: { requestDirectives: 'honour' } },
+    routes: [{ path: '/slow', respond: ({ call }) => ({ ...text(`v${call}`, { 'cache-control': 'max-age=60', etag: `"v${call}"` }), delayMs: call === 1 ? 0 : 300 }) }],
+    steps: [
+      get('/slow', { text: 'v1' }),
+      { concurrent: 6, request: { path: '/slow', headers: { 'cache-control': 'no-cache' } }, each: { status: 200, text: /^v[12]$/ }, calls: { 'GET /slow': 2 } },
+      get('/slow', { text: 'v2', cacheStatus: HIT(60), calls: { 'GET /slow': 2 } }),
+    ],
+  },
+  {
+    group: 'requests',
+    name: 'ignored query parameters never reach the handler, so they cannot be reflected into the shared entry',
+    routes: [{ path: '/q', respond: ({ call, url, query }) => text(`v${call} ${String(url)} ${JSON.stringify(query)}`, { 'cache-control': 'max-age=60' }) }],
+    steps: [
+      get('/q?a=1&utm_source=%3Cscript%3E&fbclid=x', { text: 'v1 /q?a=1 {"a":"1"}', cacheStatus: MISS_STORED(60) }),
+      get('/q?a=1', { text: 'v1 /q?a=1 {"a":"1"}', cacheStatus: HIT(60) }),
+      get('/q?utm_medium=mail', { text: 'v2 /q {}', cacheStatus: MISS_STORED(60) }),
+      // Parameter cloaking: a member with `;` is not ignored, so it is keyed and reaches the handler as sent.
+      get('/q?a=1&utm_content=x;a=2', { text: /^v3 \/q\?a=1&utm_content=x;a=2 /, cacheStatus: MISS_STORED(60), calls: { 'GET /q': 3 } }),
     ],
   },
 ]
@@ -824,8 +861,8 @@ const revalidation: Scenario[] = [
   },
   {
     group: 'revalidation',
-    name: 'a body over maxEntrySize is served in full, every time, and never stored',
-    options: { maxEntrySize: 16 },
+    name: 'a body over storage.maxEntryBytes is served in full, every time, and never stored',
+    options: { storage: { maxEntryBytes: 16 } },
     routes: [
       versioned('/big', { 'cache-control': 'max-age=60', 'x-pad': 'x' }),
       { path: '/bigger', respond: ({ call }) => ({ headers: { ...TEXT, 'cache-control': 'max-age=60' }, body: { chunks: [`v${call}`, '-'.repeat(20), 'end'] } }) },
@@ -838,6 +875,335 @@ const revalidation: Scenario[] = [
       get('/bigger', { text: `v2${'-'.repeat(20)}end`, calls: { 'GET /large': 2, 'GET /bigger': 2 } }),
       get('/big', { text: 'v1' }),
       get('/big', { text: 'v1', cacheStatus: HIT(60) }, undefined, 'a small body on the same engine is stored'),
+    ],
+  },
+]
+
+// ---------------------------------------------------------------------------------------------
+// Issue 14: credentials, revalidation with the origin's validators, heuristics, targeted fields.
+
+const credentials: Scenario[] = [
+  ...(['public, max-age=60', 's-maxage=60', 'max-age=60, must-revalidate'] as const).map(
+    (cacheControl): Scenario => ({
+      group: 'credentials',
+      // RFC 9111 §3.5 would allow it; DESIGN rule 2: an app cache never shares credentialed responses silently.
+      name: `a response to a request with Authorization is never stored without safety.shareAuthenticated, even with ${cacheControl}`,
+      routes: [versioned('/doc', { 'cache-control': cacheControl })],
+      steps: [
+        get('/doc', { text: 'v1', cacheStatus: MISS_NOT_STORED() }, { authorization: 'Bearer alice' }),
+        get('/doc', { text: 'v2', cacheStatus: MISS_STORED(60) }, undefined, 'an anonymous request never gets alice\'s response'),
+        get('/doc', { text: 'v2', cacheStatus: HIT(60), calls: { 'GET /doc': 2 } }, { authorization: 'Bearer bob' }, 'the anonymous entry says it may be shared'),
+      ],
+    })
+  ),
+  {
+    group: 'credentials',
+    // RFC 9111 §5.2.2.2: must-revalidate asks for validation once stale; the ttl would invent freshness.
+    name: 'must-revalidate alone never gets the app ttl as a lifetime',
+    options: { ttl: '1m' },
+    routes: [versioned('/mr', { 'cache-control': 'must-revalidate' })],
+    steps: [
+      get('/mr', { text: 'v1', cacheStatus: MISS_NOT_STORED() }),
+      get('/mr', { text: 'v2', cacheStatus: MISS_NOT_STORED(), calls: { 'GET /mr': 2 } }),
+    ],
+  },
+  {
+    group: 'credentials',
+    name: 'must-revalidate alone with a validator is stored only to be revalidated before every use',
+    options: { ttl: '1m' },
+    routes: [
+      {
+        path: '/mr',
+        respond: ({ call, headers }) =>
+          headers['if-none-match'] === '"mr"' ? { status: 304, headers: { etag: '"mr"' } } : text(`v${call}`, { 'cache-control': 'must-revalidate', etag: '"mr"' }),
+      },
+    ],
+    steps: [
+      get('/mr', { text: 'v1', cacheStatus: 'cachewire; fwd=uri-miss; fwd-status=200; stored; ttl=0' }),
+      get('/mr', { text: 'v1', cacheStatus: 'cachewire; fwd=stale; fwd-status=304; stored; ttl=0', calls: { 'GET /mr': 2 } }),
+    ],
+  },
+  {
+    group: 'credentials',
+    // RFC 5861 §3 + issue 14: the refresh runs as the entry's audience, not as the client that triggered it.
+    name: 'a background refresh never carries the triggering client\'s Cookie into the shared entry',
+    options: { safety: { allowCookies: true } },
+    routes: [{ path: '/a', respond: ({ call, headers }) => text(`v${call} cookie=${String(headers.cookie ?? 'none')}`, { 'cache-control': 'max-age=10, stale-while-revalidate=60' }) }],
+    steps: [
+      get('/a', { text: 'v1 cookie=none' }),
+      { advance: 20_000 },
+      get('/a', { text: 'v1 cookie=none', cacheStatus: HIT(-10) }, { cookie: 'sid=alice' }, 'stale, and a refresh starts'),
+      get('/a', { text: 'v2 cookie=none', cacheStatus: HIT(10), calls: { 'GET /a': 2 } }),
+    ],
+  },
+  {
+    group: 'credentials',
+    name: 'a background refresh never carries the triggering client\'s Authorization into the shared entry',
+    options: { safety: { shareAuthenticated: true } },
+    routes: [{ path: '/a', respond: ({ call, headers }) => text(`v${call} auth=${String(headers.authorization ?? 'none')}`, { 'cache-control': 'public, max-age=10, stale-while-revalidate=60' }) }],
+    steps: [
+      get('/a', { text: 'v1 auth=none' }),
+      { advance: 20_000 },
+      get('/a', { text: 'v1 auth=none', cacheStatus: HIT(-10) }, { authorization: 'Bearer alice' }, 'stale, and a refresh starts'),
+      get('/a', { text: 'v2 auth=none', cacheStatus: HIT(10), calls: { 'GET /a': 2 } }, { authorization: 'Bearer bob' }),
+    ],
+  },
+]
+
+const LM = 'Tue, 01 Jan 2030 00:00:00 GMT'
+
+const originValidators: Scenario[] = [
+  {
+    group: 'revalidation',
+    // RFC 9111 §4.3.1: a cache revalidates with the validators the origin gave; its own ETag means nothing there.
+    name: 'a stored response with only Last-Modified is revalidated with If-Modified-Since, never with the ETag the cache made',
+    routes: [
+      {
+        path: '/lm',
+        respond: ({ call, headers }) =>
+          headers['if-none-match'] !== undefined
+            ? text(`v${call} got our ETag`, { 'cache-control': 'max-age=10', 'last-modified': LM })
+            : headers['if-modified-since'] === LM
+              ? { status: 304, headers: { 'cache-control': 'max-age=10', 'last-modified': LM } }
+              : text(`v${call}`, { 'cache-control': 'max-age=10', 'last-modified': LM }),
+      },
+    ],
+    steps: [
+      get('/lm', { text: 'v1', cacheStatus: MISS_STORED(10) }),
+      get('/lm', { text: 'v1', headers: { etag: /^"[^"]+"$/ } }, undefined, 'clients still get an ETag'),
+      { advance: 20_000 },
+      get('/lm', { status: 200, text: 'v1', cacheStatus: 'cachewire; fwd=stale; fwd-status=304; stored; ttl=10', calls: { 'GET /lm': 2 } }),
+      { advance: 20_000 },
+      get('/lm', { status: 200, text: 'v1', cacheStatus: 'cachewire; fwd=stale; fwd-status=304; stored; ttl=10', calls: { 'GET /lm': 3 } }, undefined, 'after a 304 merge too'),
+    ],
+  },
+  {
+    group: 'revalidation',
+    name: 'a revalidation sends the origin\'s ETag and its Last-Modified',
+    routes: [
+      {
+        path: '/both',
+        respond: ({ call, headers }) =>
+          headers['if-none-match'] === '"b1"' && headers['if-modified-since'] === LM
+            ? { status: 304, headers: { etag: '"b1"' } }
+            : text(`v${call}`, { 'cache-control': 'max-age=10', etag: '"b1"', 'last-modified': LM }),
+      },
+    ],
+    steps: [
+      get('/both', { text: 'v1' }),
+      { advance: 20_000 },
+      get('/both', { text: 'v1', cacheStatus: /^cachewire; fwd=stale; fwd-status=304/, calls: { 'GET /both': 2 } }),
+    ],
+  },
+]
+
+const heuristics: Scenario[] = [
+  ...([[{ heuristic: {} }, MISS_STORED(43_200)], [{}, MISS_NOT_STORED()]] as const).map(
+    ([freshness, status]): Scenario => ({
+      group: 'heuristic freshness',
+      // RFC 9111 §4.2.2: a fraction (10 %) of the time since Last-Modified, opt-in.
+      name: `Last-Modified five days ago ${'heuristic' in freshness ? 'gives 12 h of freshness with freshness.heuristic' : 'gives none without freshness.heuristic'}`,
+      options: { freshness },
+      routes: [{ path: '/h', respond: ({ call, now }) => text(`v${call}`, { date: HTTP_DATE(now), 'last-modified': HTTP_DATE(now - 5 * 86_400_000) }) }],
+      steps: [get('/h', { text: 'v1', cacheStatus: status }), get('/h', { text: 'heuristic' in freshness ? 'v1' : 'v2' })],
+    })
+  ),
+  {
+    group: 'heuristic freshness',
+    name: 'heuristic freshness is capped by max, and never given to a status that is not heuristically cacheable',
+    options: { freshness: { heuristic: { fraction: 0.5, max: '1h' } } },
+    routes: [
+      { path: '/h', respond: ({ call, now }) => text(`v${call}`, { date: HTTP_DATE(now), 'last-modified': HTTP_DATE(now - 5 * 86_400_000) }) },
+      { path: '/e', respond: ({ call, now }) => ({ ...text(`v${call}`, { date: HTTP_DATE(now), 'last-modified': HTTP_DATE(now - 86_400_000) }), status: 503 }) },
+    ],
+    steps: [
+      get('/h', { cacheStatus: MISS_STORED(3600) }),
+      get('/e', { status: 503, cacheStatus: MISS_NOT_STORED(503) }),
+      get('/e', { status: 503, text: 'v2', calls: { 'GET /e': 2 } }),
+    ],
+  },
+]
+
+const targeted: Scenario[] = [
+  {
+    group: 'targeted fields',
+    // RFC 9213 §2.1: "If a targeted field … is empty, or a parsing error is encountered, that field SHOULD be ignored".
+    name: 'an invalid CDN-Cache-Control is ignored and Cache-Control governs',
+    options: { freshness: { targetedField: 'CDN-Cache-Control' } },
+    routes: [
+      versioned('/bad', { 'cache-control': 'no-store', 'cdn-cache-control': 'max-age=60, &&&' }),
+      versioned('/good', { 'cache-control': 'no-store', 'cdn-cache-control': 'max-age=60' }),
+    ],
+    steps: [
+      get('/bad', { text: 'v1', cacheStatus: MISS_NOT_STORED() }),
+      get('/bad', { text: 'v2' }),
+      get('/good', { text: 'v1', cacheStatus: MISS_STORED(60) }),
+      get('/good', { text: 'v1', cacheStatus: HIT(60) }),
+    ],
+  },
+  {
+    group: 'targeted fields',
+    // RFC 9213 §2.2: with a valid targeted field, Cache-Control and Expires are ignored.
+    name: 'a valid CDN-Cache-Control makes Expires count for nothing',
+    options: { freshness: { targetedField: 'CDN-Cache-Control' } },
+    routes: [{ path: '/x', respond: ({ call, now }) => text(`v${call}`, { 'cdn-cache-control': 'stale-if-error=60', expires: HTTP_DATE(now + 60_000) }) }],
+    steps: [get('/x', { text: 'v1', cacheStatus: MISS_NOT_STORED() }), get('/x', { text: 'v2' })],
+  },
+  ...([[302, 'max-age=60'], [303, 's-maxage=60'], [307, 'public, max-age=60'], [410, 'max-age=60']] as const).map(
+    ([status, cacheControl]): Scenario => ({
+      group: 'targeted fields',
+      // RFC 9111 §3: any understood final status with explicit freshness may be stored.
+      name: `a ${status} with ${cacheControl} is stored (an understood status with explicit freshness)`,
+      routes: [{ path: '/s', respond: ({ call }) => ({ ...text(`v${call}`, { 'cache-control': cacheControl, location: '/t' }), status }) }],
+      steps: [
+        get('/s', { status, cacheStatus: `cachewire; fwd=uri-miss; fwd-status=${status}; stored; ttl=60` }),
+        get('/s', { status, text: 'v1', cacheStatus: HIT(60), calls: { 'GET /s': 1 } }),
+      ],
+    })
+  ),
+]
+
+const RANGE_BODY = 'abcdefghij'
+const LONG_BODY = 'ab' + '-'.repeat(148) + 'XY' + '-'.repeat(48)
+const ranged: RouteSpec[] = [
+  { path: '/r', respond: ({ call }) => text(call === 1 ? RANGE_BODY : `v${call}`, { 'cache-control': 'max-age=60', etag: '"r1"' }) },
+  { path: '/long', respond: () => text(LONG_BODY, { 'cache-control': 'max-age=60' }) },
+]
+
+const ranges: Scenario[] = [
+  {
+    group: 'ranges',
+    // RFC 9111 §3.3–3.4, RFC 9110 §14: the 200 is stored on a miss; ranges are served from it.
+    name: 'a Range miss gets the full 200, which is stored; hits answer single ranges with 206',
+    routes: ranged,
+    steps: [
+      get('/r', { status: 200, text: RANGE_BODY, cacheStatus: MISS_STORED(60) }, { range: 'bytes=0-1' }),
+      get('/r', { status: 206, text: 'ab', cacheStatus: HIT(60), headers: { 'content-range': 'bytes 0-1/10', 'content-length': '2', etag: '"r1"', age: '0' } }, { range: 'bytes=0-1' }),
+      get('/r', { status: 206, text: 'hij', headers: { 'content-range': 'bytes 7-9/10' } }, { range: 'bytes=-3' }),
+      get('/r', { status: 206, text: 'fghij', headers: { 'content-range': 'bytes 5-9/10' } }, { range: 'bytes=5-' }),
+      get('/r', { status: 206, text: 'j', headers: { 'content-range': 'bytes 9-9/10' } }, { range: 'bytes=9-100' }),
+      get('/r', { status: 200, text: RANGE_BODY, headers: { 'accept-ranges': 'bytes', 'content-range': null }, calls: { 'GET /r': 1 } }),
+    ],
+  },
+  {
+    group: 'ranges',
+    name: 'several ranges far apart are answered as multipart/byteranges',
+    routes: ranged,
+    steps: [
+      get('/long', { status: 200 }),
+      get(
+        '/long',
+        {
+          status: 206,
+          headers: { 'content-type': /^multipart\/byteranges; boundary=[0-9a-f]{24}$/ },
+          text: /^--[0-9a-f]{24}\r\nContent-Type: text\/plain\r\nContent-Range: bytes 0-1\/200\r\n\r\nab\r\n--[0-9a-f]{24}\r\nContent-Type: text\/plain\r\nContent-Range: bytes 150-151\/200\r\n\r\nXY\r\n--[0-9a-f]{24}--\r\n$/,
+          calls: { 'GET /long': 1 },
+        },
+        { range: 'bytes=0-1, 150-151' }
+      ),
+    ],
+  },
+  {
+    group: 'ranges',
+    // RFC 9110 §15.5.17: no satisfiable range, 416 with the current length.
+    name: 'an unsatisfiable Range is a 416 with Content-Range: bytes */length',
+    routes: ranged,
+    steps: [
+      get('/r', { status: 200 }),
+      get('/r', { status: 416, text: '', cacheStatus: HIT(60), headers: { 'content-range': 'bytes */10' } }, { range: 'bytes=10-' }),
+      get('/r', { status: 200, text: RANGE_BODY, calls: { 'GET /r': 1 } }, { range: 'items=0-1' }, 'another unit is ignored'),
+      get('/r', { status: 200, text: RANGE_BODY }, { range: 'bytes=5-2' }, 'an invalid range is ignored'),
+    ],
+  },
+  {
+    group: 'ranges',
+    // RFC 9110 §13.1.5: If-Range with a strong ETag that matches gives the range, anything else the full response.
+    name: 'If-Range: a matching strong ETag gives the range, another (or a weak one) the full response',
+    routes: ranged,
+    steps: [
+      get('/r', { status: 200 }),
+      get('/r', { status: 206, text: 'ab' }, { range: 'bytes=0-1', 'if-range': '"r1"' }),
+      get('/r', { status: 200, text: RANGE_BODY }, { range: 'bytes=0-1', 'if-range': '"r2"' }),
+      get('/r', { status: 200, text: RANGE_BODY, calls: { 'GET /r': 1 } }, { range: 'bytes=0-1', 'if-range': 'W/"r1"' }),
+    ],
+  },
+  {
+    group: 'ranges',
+    // RFC 9110 §13.2.2: the 304 check comes before Range; §14.2: only GET has ranges.
+    name: 'a matching If-None-Match wins over Range, and HEAD ignores Range',
+    routes: ranged,
+    steps: [
+      get('/r', { status: 200 }),
+      get('/r', { status: 304, text: '' }, { range: 'bytes=0-1', 'if-none-match': '"r1"' }),
+      { request: { path: '/r', method: 'HEAD', headers: { range: 'bytes=0-1' } }, expect: { status: 200, text: '', headers: { 'content-length': '10' }, calls: { 'GET /r': 1 } } },
+    ],
+  },
+]
+
+/** A per-user cache keyed by the X-User field (framework-neutral: `req.headers` and `ctx.headers`). */
+const PER_USER = { scope: 'private', privateKey: (request: { headers: Record<string, unknown> }) => request.headers['x-user'] as string | undefined }
+
+const deception: Scenario[] = [
+  {
+    group: 'deception armor',
+    // Issue 14: a CDN in front must not keep what this cache refused to share.
+    name: 'a response to a request with a Cookie that sets no Cache-Control goes out Cache-Control: private',
+    routes: [versioned('/page'), versioned('/own', { 'cache-control': 'no-cache' })],
+    steps: [
+      get('/page', { text: 'v1', headers: { 'cache-control': 'private' } }, { cookie: 'sid=alice' }),
+      get('/page', { text: 'v2', headers: { 'cache-control': null } }, undefined, 'an anonymous one is left alone'),
+      get('/own', { text: 'v1', headers: { 'cache-control': 'no-cache' } }, { cookie: 'sid=alice' }, "the handler's own Cache-Control wins"),
+    ],
+  },
+  {
+    group: 'deception armor',
+    name: 'a response to a request with Authorization that is not stored goes out private; stored anonymous ones do not',
+    options: { ttl: '1m' },
+    routes: [versioned('/page')],
+    steps: [
+      get('/page', { text: 'v1', cacheStatus: MISS_NOT_STORED(), headers: { 'cache-control': 'private' } }, { authorization: 'Bearer alice' }),
+      get('/page', { text: 'v2', cacheStatus: MISS_STORED(60), headers: { 'cache-control': null } }),
+      get('/page', { text: 'v2', cacheStatus: HIT(60), headers: { 'cache-control': null } }),
+    ],
+  },
+  {
+    group: 'deception armor',
+    name: 'safety.privateIfCredentialed: false turns the armor off',
+    options: { safety: { privateIfCredentialed: false } },
+    routes: [versioned('/page')],
+    steps: [get('/page', { text: 'v1', headers: { 'cache-control': null } }, { cookie: 'sid=alice' })],
+  },
+  {
+    group: 'deception armor',
+    name: 'under safety.allowCookies a response the cache shares goes out as its hits do, unmarked',
+    options: { ttl: '1m', safety: { allowCookies: true } },
+    routes: [versioned('/page')],
+    steps: [
+      get('/page', { text: 'v1', cacheStatus: MISS_STORED(60), headers: { 'cache-control': null } }, { cookie: 'sid=alice' }),
+      get('/page', { text: 'v1', cacheStatus: HIT(60), headers: { 'cache-control': null } }),
+    ],
+  },
+  {
+    group: 'deception armor',
+    name: "under scope: 'private' the stored entry itself says private, on the miss and on every hit",
+    options: { ttl: '1m', safety: PER_USER },
+    routes: [versioned('/me')],
+    steps: [
+      get('/me', { text: 'v1', cacheStatus: MISS_STORED(60), headers: { 'cache-control': 'private' } }, { 'x-user': 'alice' }),
+      get('/me', { text: 'v1', cacheStatus: HIT(60), headers: { 'cache-control': 'private' } }, { 'x-user': 'alice' }),
+      get('/me', { text: 'v2', cacheStatus: MISS_STORED(60), headers: { 'cache-control': 'private' } }, { 'x-user': 'bob' }),
+    ],
+  },
+  {
+    group: 'deception armor',
+    // RFC 9111 §5.2.2.10: s-maxage "is ignored by private caches"; a per-user entry is one.
+    name: "under scope: 'private' s-maxage is ignored and max-age gives the lifetime",
+    options: { safety: PER_USER },
+    routes: [versioned('/me', { 'cache-control': 'max-age=10, s-maxage=60' })],
+    steps: [
+      get('/me', { text: 'v1', cacheStatus: MISS_STORED(10) }, { 'x-user': 'alice' }),
+      { advance: 20_000 },
+      get('/me', { text: 'v2', calls: { 'GET /me': 2 } }, { 'x-user': 'alice' }),
     ],
   },
 ]
@@ -857,4 +1223,10 @@ export const SCENARIOS: readonly Scenario[] = [
   ...tags,
   ...coalescing,
   ...cacheStatus,
+  ...credentials,
+  ...originValidators,
+  ...heuristics,
+  ...targeted,
+  ...ranges,
+  ...deception,
 ]

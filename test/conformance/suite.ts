@@ -52,6 +52,10 @@ export interface HandlerInput {
   headers: Record<string, string | string[] | undefined>
   /** The scenario clock, for Date/Expires/Last-Modified. */
   now: number
+  /** The target as the framework holds it (`req.originalUrl`, `ctx.originalUrl`). */
+  url?: string
+  /** The framework's parsed query (`req.query`, `ctx.query`). */
+  query?: unknown
 }
 
 export interface RouteSpec {
@@ -74,7 +78,7 @@ export function behaviourOf(route: RouteSpec, input: HandlerInput): Behaviour {
 // ---------------------------------------------------------------------------------------------
 // Adapters: the seam between this suite and a framework.
 
-/** Options a scenario may pass to `cacheMiddleware`: the engine's, with the framework-free ones only. */
+/** Options a scenario may pass to the cache: the engine's (grouped), with the framework-free ones only, plus `include`/`exclude`. */
 export type ScenarioCacheOptions = Record<string, unknown>
 
 /** An app built by an adapter, plus what the runner needs from its cache middleware. */
@@ -147,7 +151,7 @@ export interface Scenario {
   /** Section of the suite: storability, freshness, ... */
   group: string
   routes: RouteSpec[]
-  /** Extra cacheMiddleware options (store and clock are the runner's). */
+  /** Extra cache options (`storage.store` and `clock` are the runner's). */
   options?: ScenarioCacheOptions
   steps: Step[]
 }
@@ -170,7 +174,9 @@ export async function runScenario(scenario: Scenario, context: RunContext): Prom
   const clock = (): number => now
   const calls = new Map<string, number>()
   const store = context.createStore(scenario)
-  const built = context.adapter.createApp(scenario.routes, { ...scenario.options, store, clock }, { calls, clock })
+  const options = scenario.options ?? {}
+  const storage = { ...(options['storage'] as Record<string, unknown> | undefined), store }
+  const built = context.adapter.createApp(scenario.routes, { ...options, storage, clock }, { calls, clock })
   const { url } = await listen(built.app)
 
   for (const [index, step] of scenario.steps.entries()) {

@@ -23,7 +23,7 @@ describe('an Express app under steady load while Redis misbehaves', () => {
     proxy = await createTcpProxy({ targetPort: redis.port })
     const app = express()
     const store = new RedisStore({ url: `redis://127.0.0.1:${proxy.port}`, prefix: 'load:', timeout: DEADLINE_MS })
-    middleware = cacheMiddleware({ ttl: '1m', store })
+    middleware = cacheMiddleware({ ttl: '1m', storage: { store } })
     app.use(middleware)
     app.get('/item/:n', (req, res) => res.json({ n: req.params.n, at: Date.now() }))
     base = (await listen(app)).url

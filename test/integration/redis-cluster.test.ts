@@ -1,5 +1,6 @@
 import { defineStoreContract } from '@cachewire/core/testing'
-import { RedisStore } from '@cachewire/core/redis'
+import { RedisRevocationSync, RedisStore } from '@cachewire/core/redis'
+import { Cache, revocations } from '@cachewire/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createClusterClient, deleteKeysWithPrefix, describeCluster, uniquePrefix } from '../setup/redis.js'
 
@@ -29,6 +30,7 @@ describeCluster('RedisStore on a Redis Cluster (3 masters, 3 replicas)', () => {
       await deleteKeysWithPrefix(cluster, prefix)
     },
     runner: { describe, it, beforeEach, afterEach },
+    capabilities: { conditionalSet: true, rateWindows: true, ttl: true, measure: true },
   })
 
   describe('slot spread', () => {
@@ -47,6 +49,32 @@ describeCluster('RedisStore on a Redis Cluster (3 masters, 3 replicas)', () => {
       const left = await Promise.all(cluster.nodes('master').map((node) => node.keys(`${own}*`)))
       expect(left.flat()).toEqual([])
       await store.close()
+    })
+  })
+
+  describe('revocations on a Cluster', () => {
+    it('a revoke through one client is seen at once by a list whose front said "not revoked" (lease scripts on one slot, pub/sub across nodes)', async () => {
+      const own = uniquePrefix('revocations')
+      const lists = [createClusterClient(), createClusterClient()].map((client) =>
+        revocations(new Cache({ store: new RedisStore({ client, prefix: own, timeout: CONTRACT_TIMEOUT }), breaker: false }), {
+          sync: new RedisRevocationSync({ client, channel: `${own}revocations` }),
+        })
+      )
+      const [a, b] = lists as [(typeof lists)[0], (typeof lists)[0]]
+      await Promise.all([a.start(), b.start()])
+      try {
+        const tokens = Array.from({ length: 20 }, (_, i) => `cluster-token-${i}`)
+        for (const token of tokens) expect(await b.isRevoked(token)).toBe(false)
+        expect(b.frontSize).toBe(20)
+        for (const token of tokens) {
+          await a.revoke(token, { until: Date.now() + 60_000 })
+          expect(await b.isRevoked(token)).toBe(true)
+        }
+      } finally {
+        await Promise.all([a.close(), b.close()])
+        await deleteKeysWithPrefix(cluster, own)
+        await deleteKeysWithPrefix(cluster, `{${own}revocations}`)
+      }
     })
   })
 })

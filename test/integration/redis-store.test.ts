@@ -1,6 +1,6 @@
 import { defineStoreContract } from '@cachewire/core/testing'
 import { RedisStore } from '@cachewire/core/redis'
-import { Cache, StoreTimeoutError } from '@cachewire/core'
+import { Cache, StoreTimeoutError, StoreUnavailableError } from '@cachewire/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createClient, deleteKeysWithPrefix, describeRedis, redisUrl, uniquePrefix } from '../setup/redis.js'
 import { createTcpProxy } from '../helpers/tcp-proxy.js'
@@ -31,6 +31,7 @@ describeRedis('RedisStore on a standalone Redis', () => {
       await deleteKeysWithPrefix(client, prefix)
     },
     runner: { describe, it, beforeEach, afterEach },
+    capabilities: { conditionalSet: true, rateWindows: true, ttl: true, measure: true },
   })
 
   describe('storage layout', () => {
@@ -91,6 +92,25 @@ describeRedis('RedisStore on a standalone Redis', () => {
       proxy.setMode('pass')
       await store.clear()
       await store.close()
+    })
+
+    it('a strict read throws StoreUnavailableError (reason "timeout") where a lenient one answers "absent"', async () => {
+      const proxy = await createTcpProxy({ targetPort: Number(new URL(redisUrl()).port || 6379), targetHost: new URL(redisUrl()).hostname })
+      const proxied = createClient({ port: proxy.port, host: '127.0.0.1' })
+      await proxied.ping()
+      const store = new RedisStore({ client: proxied, prefix: uniquePrefix('strict'), timeout: 50 })
+      const cache = new Cache({ store, breaker: false })
+      cache.on('error', () => {})
+      await cache.set('revoked:abc', 1)
+      proxy.setMode('blackhole')
+      expect(await cache.has('revoked:abc')).toBe(false)
+      const error = await cache.has('revoked:abc', { strict: true }).then(() => undefined, (e: unknown) => e)
+      expect(error).toBeInstanceOf(StoreUnavailableError)
+      expect((error as StoreUnavailableError).reason).toBe('timeout')
+      proxy.setMode('pass')
+      expect(await cache.has('revoked:abc', { strict: true })).toBe(true)
+      await store.clear()
+      await proxy.close()
     })
   })
 })

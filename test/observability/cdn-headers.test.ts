@@ -12,7 +12,7 @@ import { cacheMiddleware as koaCache } from '@cachewire/koa'
 import type { CdnOptions } from '@cachewire/http'
 import { listen, request } from '../helpers/servers.js'
 
-const CDN: CdnOptions = { surrogateKeys: true, surrogateControl: 'max-age=3600', cdnCacheControl: { public: true, maxAge: 600 } }
+const CDN: CdnOptions = { surrogateKeys: true, surrogateControl: 'max-age=3600', cdnCacheControl: { public: true, maxAge: '10m' } }
 
 interface App {
   url: string
@@ -144,6 +144,8 @@ describe('cdn options, when built', () => {
   it.each([
     [{ surrogateKeys: 'yes' }, 'cdn.surrogateKeys'],
     [{ cdnCacheControl: { maxAge: -1 } }, 'cdn.cdnCacheControl.maxAge'],
+    [{ cdnCacheControl: { maxAge: 600 } }, 'cdn.cdnCacheControl.maxAge'],
+    [{ cdnControl: 'max-age=1' }, 'cdn.cdnControl'],
     [{ surrogateControl: 'max-age=1\r\nx: y' }, 'cdn.surrogateControl'],
     [{ cdnCacheControl: {} }, 'cdn.cdnCacheControl'],
     ['on', 'cdn'],
@@ -158,6 +160,6 @@ describe('cdn options, when built', () => {
   })
 
   it('refuses a purge hook without purge()', () => {
-    expect(() => expressCache({ purgeHooks: [{} as never] })).toThrow(/options\.purgeHooks\[0\]/)
+    expect(() => expressCache({ cdn: { purgeHooks: [{} as never] } })).toThrow(/options\.cdn\.purgeHooks\[0\]/)
   })
 })

@@ -3,7 +3,8 @@ import express from 'express'
 import { Registry } from 'prom-client'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Cache, MemoryStore, cacheMiddleware } from '@cachewire/express'
-import { DiagnosticsChannel, Reason } from '@cachewire/http'
+import { Reason } from '@cachewire/http'
+import { DiagnosticsChannel } from '@cachewire/http/operations'
 import { createPrometheusMetrics } from '@cachewire/http/metrics'
 import { listen, request } from '../helpers/servers.js'
 
@@ -43,7 +44,7 @@ function collect(channel: string): unknown[] {
 
 describe('engine counters after scripted traffic', () => {
   it('count hits, misses, bypasses and not-stored reasons with Cache-Status words', async () => {
-    const middleware = cacheMiddleware({ ttl: '1m', cache: new Cache({ store: new MemoryStore() }) })
+    const middleware = cacheMiddleware({ ttl: '1m', storage: { cache: new Cache({ store: new MemoryStore() }) } })
     const { url } = await listen(appWith(middleware))
     await scriptedTraffic(url, middleware)
     const stats = middleware.engine.observer.stats()
@@ -107,7 +108,7 @@ describe('diagnostics_channel events', () => {
 describe('createPrometheusMetrics({ engine })', () => {
   it('exports the counters, gauges and store latency after scripted traffic', async () => {
     const store = new MemoryStore()
-    const middleware = cacheMiddleware({ ttl: '1m', cache: new Cache({ store }) })
+    const middleware = cacheMiddleware({ ttl: '1m', storage: { cache: new Cache({ store }) } })
     const metrics = createPrometheusMetrics({ engine: middleware.engine, writeBehind: { stats: () => ({ queued: 3, persisted: 0, retried: 0, failed: 1, writtenThrough: 0, replayed: 0 }) } })
     const { url } = await listen(appWith(middleware))
     await scriptedTraffic(url, middleware)

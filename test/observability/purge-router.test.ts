@@ -6,12 +6,9 @@ import express from 'express'
 import Koa from 'koa'
 import { describe, expect, it } from 'vitest'
 import { Cache, InvalidOptionError, MemoryStore } from '@cachewire/http'
-import {
-  cacheMiddleware as expressCache,
-  purgeRouter as expressPurgeRouter,
-} from '@cachewire/express'
-import { cacheMiddleware as koaCache, purgeRouter as koaPurgeRouter } from '@cachewire/koa'
-import type { PurgeLogEntry } from '@cachewire/http'
+import { purgeRouter as expressPurgeRouter, responseCache as expressCache } from '@cachewire/express'
+import { purgeRouter as koaPurgeRouter, responseCache as koaCache } from '@cachewire/koa'
+import type { PurgeLogEntry } from '@cachewire/http/operations'
 import { listen, request, type TestResponse } from '../helpers/servers.js'
 
 const TOKEN = 'purge-token-0123456789abcdef'
@@ -45,18 +42,18 @@ const frameworks: Framework[] = [
     router: (options) => expressPurgeRouter(options as never),
     async build() {
       const cache = new Cache({ store: new MemoryStore() })
-      const middleware = expressCache({ ttl: '1m', cache })
+      const responses = expressCache({ ttl: '1m', storage: { cache } })
       const runs = new Map<string, number>()
       const log: PurgeLogEntry[] = []
       const app = express()
-      app.use('/_cache', expressPurgeRouter({ middleware, token: TOKEN, log: (entry) => log.push(entry) }))
-      app.use(middleware)
+      app.use('/_cache', responses.purgeRouter({ token: TOKEN, log: (entry) => log.push(entry) }))
+      app.use(responses.middleware())
       app.get(/.*/, (req, res) => {
         const { body, tags } = handlerFor(runs, req.path)
         res.set('surrogate-key', tags).type('text/plain').send(body)
       })
       const { url } = await listen(app)
-      return { url, cache, runs, log, stats: () => middleware.engine.observer.stats(), whenIdle: () => middleware.whenIdle() }
+      return { url, cache, runs, log, stats: () => responses.engine.observer.stats(), whenIdle: () => responses.whenIdle() }
     },
   },
   {
@@ -64,12 +61,12 @@ const frameworks: Framework[] = [
     router: (options) => koaPurgeRouter(options as never),
     async build() {
       const cache = new Cache({ store: new MemoryStore() })
-      const middleware = koaCache({ ttl: '1m', cache })
+      const responses = koaCache({ ttl: '1m', storage: { cache } })
       const runs = new Map<string, number>()
       const log: PurgeLogEntry[] = []
       const app = new Koa()
-      app.use(koaPurgeRouter({ middleware, token: TOKEN, prefix: '/_cache', log: (entry) => log.push(entry) }))
-      app.use(middleware)
+      app.use(responses.purgeRouter({ token: TOKEN, prefix: '/_cache', log: (entry) => log.push(entry) }))
+      app.use(responses.middleware())
       app.use((ctx) => {
         const { body, tags } = handlerFor(runs, ctx.path)
         ctx.set('surrogate-key', tags)
@@ -77,7 +74,7 @@ const frameworks: Framework[] = [
         ctx.body = body
       })
       const { url } = await listen(app)
-      return { url, cache, runs, log, stats: () => middleware.engine.observer.stats(), whenIdle: () => middleware.whenIdle() }
+      return { url, cache, runs, log, stats: () => responses.engine.observer.stats(), whenIdle: () => responses.whenIdle() }
     },
   },
 ]

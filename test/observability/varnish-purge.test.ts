@@ -48,9 +48,8 @@ describeWithBinary(VARNISHD, 'Varnish in front of an Express app with cachewire'
     varnish = await startVarnish(varnishd, app.port)
     cache = cacheMiddleware({
       ttl: '10m',
-      cdn: { surrogateKeys: true, cdnCacheControl: { maxAge: 600 } },
-      purgeHooks: [varnishPurger({ url: varnish.url })],
-      onError: (error) => errors.push(error),
+      cdn: { surrogateKeys: true, cdnCacheControl: { maxAge: '10m' }, purgeHooks: [varnishPurger({ url: varnish.url })] },
+      observability: { onError: (error) => errors.push(error) },
     })
   })
 
@@ -132,8 +131,8 @@ describe('a purge hook that fails', () => {
     // Nothing listens on port 9 (discard) on loopback: the BAN is refused.
     const middleware = cacheMiddleware({
       ttl: '1m',
-      purgeHooks: [varnishPurger({ url: 'http://127.0.0.1:9', timeoutMs: 500 }), { name: 'throws', purge: () => { throw new Error('boom') } }],
-      onError: (error) => errors.push(error),
+      cdn: { purgeHooks: [varnishPurger({ url: 'http://127.0.0.1:9', timeout: 500 }), { name: 'throws', purge: () => { throw new Error('boom') } }] },
+      observability: { onError: (error) => errors.push(error) },
     })
     const app = express()
     app.use(middleware)

@@ -49,7 +49,7 @@ eachTarget((target) => {
   })
 
   it('1,000 concurrent Accept-Language values: the variant count stays bounded under races', async () => {
-    const app = await target.app({ maxVariants: 8 })
+    const app = await target.app({ storage: { maxVariants: 8 } })
     await flood(1000, 50, async (i) => {
       const res = await send(app, '/vary-lang', { headers: { 'accept-language': `c-${i}` } })
       expect(res.text).toBe(`lang:c-${i}`)
@@ -60,7 +60,7 @@ eachTarget((target) => {
   })
 
   it('2,000 cache-busting query strings: the cardinality guard refuses past its limit, and a useful entry survives', async () => {
-    const app = await target.app({ maxKeysPerWindow: { keys: 100, windowMs: '1m' } })
+    const app = await target.app({ safety: { maxKeysPerWindow: { keys: 100, window: '1m' } } })
     const useful = await send(app, '/bust?page=1')
     expect(useful.status).toBe(200)
     await app.whenIdle()
@@ -75,8 +75,8 @@ eachTarget((target) => {
     expect(isHit(again)).toBe(true)
     if (app.prefix !== undefined) expect((await entryKeys(app, target.redis)).length).toBe(100)
   })
-  it('a response with a header section past maxHeaderSize is served but not stored, and counted', async () => {
-    const app = await target.app({ maxHeaderSize: 8192 })
+  it('a response with a header section past storage.maxHeaderBytes is served but not stored, and counted', async () => {
+    const app = await target.app({ storage: { maxHeaderBytes: 8192 } })
     for (let i = 0; i < 3; i++) {
       const res = await send(app, '/big-headers')
       expect(res.text).toBe('big')

@@ -22,7 +22,7 @@ describe('cardinality guard through the engine (no HTTP), memory store', () => {
   async function drive(engine: ReturnType<typeof createHttpCache>, count: number, url: (i: number) => string): Promise<void> {
     const request: HttpRequest = { method: 'GET', url: '', host: 'example.com', protocol: 'https', headers: {} }
     for (let i = 0; i < count; i++) {
-      const outcome = await engine.handle({ ...request, url: url(i) }, runHandler)
+      const outcome = await engine.respond({ ...request, url: url(i) }, runHandler)
       if (outcome.kind === 'miss' || outcome.kind === 'bypass') await outcome.finish(outcome.captureBody ? ok : undefined)
     }
     await engine.whenIdle()
@@ -30,7 +30,7 @@ describe('cardinality guard through the engine (no HTTP), memory store', () => {
 
   it('1,000,000 distinct cache-busting URLs: entries stay at the limit, every other request trips the guard', async () => {
     const store = new MemoryStore()
-    const engine = createHttpCache({ cache: new Cache({ store }), maxKeysPerWindow: { keys: 1000, windowMs: '1h' } })
+    const engine = createHttpCache({ storage: { cache: new Cache({ store }) }, safety: { maxKeysPerWindow: { keys: 1000, window: '1h' } } })
     const heapBefore = process.memoryUsage().heapUsed
     await drive(engine, 1_000_000, (i) => `/search?q=${i}`)
     expect(engine.counters().cardinality).toBe(999_000)
@@ -41,7 +41,7 @@ describe('cardinality guard through the engine (no HTTP), memory store', () => {
 
   it('cache-busting paths (/p/1, /p/2, …) are bounded too: at most 10,000 groups per window', async () => {
     const store = new MemoryStore()
-    const engine = createHttpCache({ cache: new Cache({ store }) })
+    const engine = createHttpCache({ storage: { cache: new Cache({ store }) } })
     await drive(engine, 30_000, (i) => `/p/${i}`)
     expect(store.size().entries).toBe(10_000)
     expect(engine.counters().cardinality).toBe(20_000)

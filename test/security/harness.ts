@@ -1,30 +1,33 @@
 /**
  * The attack suite's seam: one neutral app (a lax router that reflects what an app commonly
- * reads) mounted behind `cacheMiddleware` on Express 4/5 and Koa 2/3, over a memory store or a
+ * reads) mounted behind `cacheMiddleware` on Express 4/5 and Koa 2/3 and `cachePlugin` on Fastify 4/5, over a memory store or a
  * real Redis under a unique prefix. Every vector runs against every target.
  *
  * The handler is deliberately naive — it trusts forwarded headers, reads a GET body, splits the
  * query on `;`, matches `/me` by prefix and case-insensitively, marks most things `public` — so a
  * test passes only because the cache itself refused to share what it must not share.
  */
-import type { IncomingMessage } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import express from 'express'
 import express4 from 'express4'
 import type { Request, Response, NextFunction } from 'express'
 import Koa from 'koa'
 import Koa2 from 'koa2'
 import type { Context } from 'koa'
+import Fastify, { type FastifyRequest } from 'fastify'
+import Fastify4 from 'fastify4'
 import type { Redis } from 'ioredis'
 import { Cache } from '@cachewire/core'
 import { RedisStore } from '@cachewire/core/redis'
 import { cacheMiddleware as expressCache } from '@cachewire/express'
 import { cacheMiddleware as koaCache } from '@cachewire/koa'
+import { cachePlugin as fastifyCache } from '@cachewire/fastify'
 import type { HttpCache } from '@cachewire/http'
 import { afterAll, beforeAll, describe } from 'vitest'
 import { listen, request, type RequestOptions, type TestResponse } from '../helpers/servers.js'
 import { createClient, deleteKeysWithPrefix, describeRedis, uniquePrefix } from '../setup/redis.js'
 
-export type FrameworkName = 'express 5' | 'express 4' | 'koa 3' | 'koa 2'
+export type FrameworkName = 'express 5' | 'express 4' | 'koa 3' | 'koa 2' | 'fastify 5' | 'fastify 4'
 export type StoreName = 'memory' | 'redis'
 
 /** The host every app allows (`hosts` option) and every request sends unless a test says otherwise. */
@@ -87,6 +90,8 @@ let setCookieRuns = 0
  * - `/me…` (prefix, any case): the caller's private page, no Cache-Control (a `ttl` makes it storable).
  * - `/set-cookie`: a new session cookie each run, public.
  * - `/user`: who the caller is (after `?delay=ms`), max-age without public.
+ * - `/whoami`: who the caller is, marked public (a personal page declared shareable).
+ * - `/must-revalidate`: who the caller is, `must-revalidate` alone (RFC 9111 §3.5 lets it be shared).
  * - `/private-etag`: the caller's page with a per-user ETag, private.
  * - `/vary-lang`: Vary: Accept-Language.
  * - `/big-headers`: a 12 KB header line, public.
@@ -126,6 +131,12 @@ export function neutralHandler(input: HandlerInput): HandlerOutput {
     const delay = Number(/[?&]delay=(\d+)/.exec(input.url)?.[1] ?? 0)
     return { headers: { 'content-type': 'text/plain', 'cache-control': 'max-age=300' }, body: `user:${user ?? 'anonymous'}`, delayMs: delay }
   }
+  if (path === '/whoami') {
+    return { headers: pub, body: `user:${user ?? 'anonymous'}` }
+  }
+  if (path === '/must-revalidate') {
+    return { headers: { 'content-type': 'text/plain', 'cache-control': 'must-revalidate' }, body: `user:${user ?? 'anonymous'}` }
+  }
   if (path === '/private-etag') {
     return {
       headers: { 'content-type': 'text/plain', 'cache-control': 'private, max-age=300', etag: `"${user ?? 'anonymous'}-v1"` },
@@ -142,9 +153,19 @@ export function neutralHandler(input: HandlerInput): HandlerOutput {
   return { headers: pub, body: `path:${input.url}` }
 }
 
-/** Cache options as the suite passes them: the engine's, plus a framework-neutral `privateKey`. */
+/** Cache options as the suite passes them: the engine's (grouped), with a framework-neutral `safety.privateKey`. */
 export interface SuiteCacheOptions extends Record<string, unknown> {
-  privateKey?: (headers: IncomingMessage['headers']) => string | undefined
+  safety?: Record<string, unknown> & { privateKey?: (headers: IncomingMessage['headers']) => string | undefined }
+  storage?: Record<string, unknown>
+  keys?: Record<string, unknown>
+  observability?: Record<string, unknown>
+}
+
+/** The options with `safety.privateKey` reading the framework's request through `headersOf`. */
+function frameworkOptions<R>(options: SuiteCacheOptions, headersOf: (request: R) => IncomingMessage['headers']): Record<string, unknown> {
+  const privateKey = options.safety?.privateKey
+  if (privateKey === undefined) return options
+  return { ...options, safety: { ...options.safety, privateKey: (request: R) => privateKey(headersOf(request)) } }
 }
 
 export interface SecurityApp {
@@ -191,8 +212,7 @@ async function buildExpress(factory: typeof express, options: SuiteCacheOptions,
   app.set('etag', false)
   app.disable('x-powered-by')
   if (trustProxy) app.set('trust proxy', true)
-  const { privateKey, ...rest } = options
-  const cache = expressCache({ ...rest, ...(privateKey ? { privateKey: (req: Request) => privateKey(req.headers) } : {}) })
+  const cache = expressCache(frameworkOptions<Request>(options, (req) => req.headers))
   app.use(cache)
   app.use((req: Request, res: Response, next: NextFunction) => {
     void (async () => {
@@ -215,8 +235,7 @@ function buildKoa(KoaClass: typeof Koa, options: SuiteCacheOptions, trustProxy: 
   const app = new KoaClass()
   app.silent = true
   app.proxy = trustProxy
-  const { privateKey, ...rest } = options
-  const cache = koaCache({ ...rest, ...(privateKey ? { privateKey: (ctx: Context) => privateKey(ctx.req.headers) } : {}) })
+  const cache = koaCache(frameworkOptions<Context>(options, (ctx) => ctx.req.headers))
   app.use(cache)
   app.use(async (ctx: Context) => {
     count(runs, ctx.originalUrl)
@@ -230,6 +249,26 @@ function buildKoa(KoaClass: typeof Koa, options: SuiteCacheOptions, trustProxy: 
   return { listener: app, cache }
 }
 
+async function buildFastify(factory: typeof Fastify, options: SuiteCacheOptions, trustProxy: boolean, runs: Map<string, number>) {
+  const app = factory({ trustProxy })
+  // Bodies of any type (a GET's too) reach the handler unread, as in Express and Koa.
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined))
+  await app.register(fastifyCache, frameworkOptions<FastifyRequest>(options, (request) => request.headers))
+  app.all('*', async (request, reply) => {
+    count(runs, request.originalUrl)
+    const body = await readBody(request.raw)
+    // Fastify 5's request.host, Fastify 4's request.hostname (both with the port, trustProxy honoured).
+    const host = (request as { host?: string }).host ?? request.hostname
+    const out = neutralHandler({ method: request.raw.method ?? 'GET', url: request.originalUrl, host, protocol: request.protocol, headers: request.headers, query: request.query, body })
+    if (out.delayMs) await sleep(out.delayMs)
+    reply.code(out.status ?? 200)
+    for (const [name, value] of Object.entries(out.headers ?? {})) reply.header(name, value)
+    return reply.send(out.body)
+  })
+  await app.ready()
+  return { listener: (req: IncomingMessage, res: ServerResponse) => app.routing(req, res), cache: app.responseCache }
+}
+
 function makeTarget(framework: FrameworkName, store: StoreName): Target & { cleanup(): Promise<void> } {
   let client: Redis | undefined
   const prefixes: string[] = []
@@ -241,13 +280,19 @@ function makeTarget(framework: FrameworkName, store: StoreName): Target & { clea
     async app(options = {}, settings = {}) {
       const runs = new Map<string, number>()
       let prefix: string | undefined
-      const engineOptions: SuiteCacheOptions = { hosts: [HOST, `*.${HOST}`], debug: true, ...options }
-      if (store === 'redis' && engineOptions.cache === undefined) {
+      let cache = options.storage?.['cache']
+      if (store === 'redis' && cache === undefined) {
         prefix = uniquePrefix(`security-${framework.replace(' ', '')}`)
         prefixes.push(prefix)
-        engineOptions.cache = new Cache({ store: new RedisStore({ client: redis(), prefix }) })
-      } else if (engineOptions.cache === undefined) {
-        engineOptions.cache = new Cache()
+        cache = new Cache({ store: new RedisStore({ client: redis(), prefix }) })
+      } else if (cache === undefined) {
+        cache = new Cache()
+      }
+      const engineOptions: SuiteCacheOptions = {
+        ...options,
+        keys: { hosts: [HOST, `*.${HOST}`], ...options.keys },
+        observability: { debug: true, ...options.observability },
+        storage: { ...options.storage, cache },
       }
       const trust = settings.trustProxy ?? false
       const built =
@@ -255,7 +300,11 @@ function makeTarget(framework: FrameworkName, store: StoreName): Target & { clea
           ? await buildExpress(express, engineOptions, trust, runs)
           : framework === 'express 4'
             ? await buildExpress(express4 as unknown as typeof express, engineOptions, trust, runs)
-            : buildKoa(framework === 'koa 3' ? Koa : (Koa2 as unknown as typeof Koa), engineOptions, trust, runs)
+            : framework === 'fastify 5'
+              ? await buildFastify(Fastify, engineOptions, trust, runs)
+              : framework === 'fastify 4'
+                ? await buildFastify(Fastify4 as unknown as typeof Fastify, engineOptions, trust, runs)
+                : buildKoa(framework === 'koa 3' ? Koa : (Koa2 as unknown as typeof Koa), engineOptions, trust, runs)
       const listening = await listen(built.listener as Parameters<typeof listen>[0])
       return {
         url: listening.url,
@@ -275,8 +324,8 @@ function makeTarget(framework: FrameworkName, store: StoreName): Target & { clea
 }
 
 /** Every framework version; `cheap: false` limits a heavy vector to the current majors. */
-export const FRAMEWORKS: readonly FrameworkName[] = ['express 5', 'express 4', 'koa 3', 'koa 2']
-export const CURRENT: readonly FrameworkName[] = ['express 5', 'koa 3']
+export const FRAMEWORKS: readonly FrameworkName[] = ['express 5', 'express 4', 'koa 3', 'koa 2', 'fastify 5', 'fastify 4']
+export const CURRENT: readonly FrameworkName[] = ['express 5', 'koa 3', 'fastify 5']
 
 /**
  * Runs `body` once per framework and store: `describe('<framework> on <store>')`, the Redis ones

@@ -9,7 +9,7 @@ import { expect, it } from 'vitest'
 import { cacheStatus, eachTarget, isHit, keysUnder, send, userOf, type SecurityApp, type SuiteCacheOptions } from './harness.js'
 
 /** `scope: 'private'`, keyed by the user the request claims (cookie or bearer token). */
-const PRIVATE: SuiteCacheOptions = { scope: 'private', privateKey: userOf }
+const PRIVATE: SuiteCacheOptions = { safety: { scope: 'private', privateKey: userOf } }
 
 const DECEPTION_PATHS = [
   '/me',
@@ -56,17 +56,104 @@ eachTarget((target) => {
     }
   }
 
-  it('Authorization: a response without `public` is never shared; with `public` it is, as RFC 9111 §3.5 allows', async () => {
+  it('Authorization: a response is never shared without safety.shareAuthenticated, even marked public (RFC 9111 §3.5 would allow it)', async () => {
     const app = await target.app({ ttl: '1m' })
     const alice = await send(app, '/user', { headers: { authorization: 'Bearer alice' } })
     expect(alice.text).toBe('user:alice')
     expect(cacheStatus(alice)).not.toMatch(/stored/)
     await app.whenIdle()
     expect((await send(app, '/user')).text).toBe('user:anonymous')
-    // /reflect says `public`: the app declares the response the same for everyone.
-    const reflected = await send(app, '/reflect?v=auth', { headers: { authorization: 'Bearer alice' } })
+    // /whoami says `public`, yet is personal: without the route's opt-in it is never stored.
+    const mine = await send(app, '/whoami', { headers: { authorization: 'Bearer alice' } })
+    expect(mine.text).toBe('user:alice')
+    expect(cacheStatus(mine)).toMatch(/detail=authorization/)
+    await app.whenIdle()
+    for (let i = 0; i < 2; i++) {
+      expect((await send(app, '/whoami')).text).toBe('user:anonymous')
+      await app.whenIdle()
+    }
+    // With the opt-in, RFC 9111 §3.5 decides: /reflect says `public`, the app declares it the same for everyone.
+    const shared = await target.app({ ttl: '1m', safety: { shareAuthenticated: true } })
+    const reflected = await send(shared, '/reflect?v=auth', { headers: { authorization: 'Bearer alice' } })
     expect(cacheStatus(reflected)).toMatch(/stored/)
   })
+
+  for (const [config, options] of [
+    ['default options with a ttl', { ttl: '1m' }],
+    ['safety.shareAuthenticated with a ttl', { ttl: '1m', safety: { shareAuthenticated: true } }],
+  ] as Array<[string, SuiteCacheOptions]>) {
+    it(`Authorization and must-revalidate alone, ${config}: the ttl never makes one user's response another's`, async () => {
+      const app = await target.app(options)
+      const alice = await send(app, '/must-revalidate', { headers: { authorization: 'Bearer alice' } })
+      expect(alice.text).toBe('user:alice')
+      await app.whenIdle()
+      for (const headers of [{}, { authorization: 'Bearer bob' }, {}]) {
+        const other = await send(app, '/must-revalidate', { headers })
+        expect(other.text).toBe(`user:${headers.authorization === undefined ? 'anonymous' : 'bob'}`)
+        expect(isHit(other)).toBe(false)
+        await app.whenIdle()
+      }
+    })
+  }
+
+  it('a background refresh triggered by a user with a Cookie stores what everyone gets, never their page', async () => {
+    let now = Date.UTC(2030, 0, 1)
+    const clock = (): number => now
+    const app = await target.app({ ttl: '1m', stale: { whileRevalidate: '10m' }, safety: { allowCookies: true }, clock })
+    expect((await send(app, '/me')).text).toBe('anonymous')
+    await app.whenIdle()
+    now += 120_000
+    const stale = await send(app, '/me', { headers: { cookie: 'sid=alice' } })
+    expect(stale.text).toBe('anonymous')
+    expect(cacheStatus(stale)).toMatch(/detail=stale-while-revalidate/)
+    await app.whenIdle()
+    for (let i = 0; i < 2; i++) {
+      const anonymous = await send(app, '/me')
+      expect(anonymous.text).toBe('anonymous')
+      expect(isHit(anonymous)).toBe(true)
+    }
+    expect(app.runs.get('/me')).toBe(2)
+  })
+
+  it('a background refresh triggered by a user with Authorization stores what everyone gets, never their page', async () => {
+    let now = Date.UTC(2030, 0, 1)
+    const clock = (): number => now
+    const app = await target.app({ stale: { whileRevalidate: '10m' }, safety: { shareAuthenticated: true }, clock })
+    expect((await send(app, '/whoami')).text).toBe('user:anonymous')
+    await app.whenIdle()
+    now += 400_000
+    const stale = await send(app, '/whoami', { headers: { authorization: 'Bearer alice' } })
+    expect(stale.text).toBe('user:anonymous')
+    await app.whenIdle()
+    for (const headers of [{}, { authorization: 'Bearer bob' }]) {
+      const other = await send(app, '/whoami', { headers })
+      expect(other.text).toBe('user:anonymous')
+      expect(isHit(other)).toBe(true)
+    }
+    expect(app.runs.get('/whoami')).toBe(2)
+  })
+
+  for (const [config, options] of [
+    ['default options with a ttl', { ttl: '1m' }],
+    ["scope: 'private' with a ttl", { ...PRIVATE, ttl: '1m' }],
+  ] as Array<[string, SuiteCacheOptions]>) {
+    it(`deception armor, ${config}: a credentialed response without Cache-Control goes out private, so no CDN in front keeps it`, async () => {
+      const app = await target.app(options)
+      for (const path of DECEPTION_PATHS) {
+        for (const [, headers] of CREDENTIALS) {
+          for (let i = 0; i < 2; i++) {
+            const mine = await send(app, path, { headers })
+            expect(mine.text).toBe('PRIVATE page of alice')
+            expect(mine.headers['cache-control'], `${path} ${JSON.stringify(headers)}`).toBe('private')
+            await app.whenIdle()
+          }
+        }
+      }
+      // The handler's own Cache-Control is never overridden.
+      const own = await send(app, '/user', { headers: { cookie: 'sid=alice' } })
+      expect(own.headers['cache-control']).toBe('max-age=300')
+    })
+  }
 
   it('Set-Cookie responses are never stored or replayed, even marked public', async () => {
     const app = await target.app({ ttl: '1m' })
@@ -168,7 +255,7 @@ eachTarget((target) => {
 
   it('property: random request sequences from several users never deliver one user\'s body to another', async () => {
     const USERS = ['alice', 'bob', 'carol', undefined] as const
-    const PATHS = ['/user', '/user?delay=20', '/me/x.css', '/me', '/private-etag', '/vary-lang'] as const
+    const PATHS = ['/user', '/user?delay=20', '/me/x.css', '/me', '/private-etag', '/vary-lang', '/must-revalidate'] as const
     const step = fc.record({
       user: fc.constantFrom(...USERS),
       via: fc.constantFrom('cookie', 'authorization'),

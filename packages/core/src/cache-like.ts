@@ -1,4 +1,5 @@
 import type { WrapOptions } from './patterns/wrap.js'
+import { kPendingWrites, type PendingHooks } from './patterns/pending-writes.js'
 import type { InvalidationResult, SetOptions } from './types.js'
 
 /**
@@ -18,4 +19,6 @@ export interface CacheLike {
   set(key: string, value: unknown, options?: SetOptions): Promise<boolean>
   delete(key: string): Promise<InvalidationResult>
   wrap<T>(key: string, loader: () => T | Promise<T>, options?: WrapOptions<T>): Promise<T>
+  /** Where write-behind shadows pending writes (a `Cache` has it; other CacheLikes may not). */
+  readonly [kPendingWrites]?: PendingHooks
 }

@@ -10,35 +10,41 @@ import {
   type InvalidationContext,
 } from './invalidations.js'
 import { NamespaceKeys } from './namespaces.js'
-import { CacheReads } from './reads.js'
+import { CacheReads, resolveStrict, type EntryMeta, type ReadOptions } from './reads.js'
 import { encodeValue } from './serializers.js'
-import { resolveCacheOptions, type CacheOptions } from './options.js'
+import { CacheWrites } from './writes.js'
+import { CacheInspection } from './inspection.js'
+import { kStoreAccess, type StoreAccess } from './store-access.js'
+import { cacheStats, closeShared, createShared, ViewInit, whenIdle, type Shared } from './cache-context.js'
+import { addToBoundedSet, type BoundedSetOptions } from './bounded-set.js'
+import type { Invalidation } from './resilience/invalidation-queue.js'
+import type { CacheOptions } from './options.js'
 import { CacheAside, type WrapHost, type WrapOptions } from './patterns/wrap.js'
 import { acquireStoreLock, type LockHandle } from './patterns/lock.js'
 import { cached, type CachedOptions } from './patterns/cached.js'
 import { writeThrough } from './patterns/write-through.js'
 import { WriteBehind, type WriteBehindOptions } from './patterns/write-behind.js'
-import { cacheStats, closeShared, createShared, whenIdle, type Shared } from './cache-shared.js'
-import type { Invalidation } from './resilience/invalidation-queue.js'
-import { addToBoundedSet, type BoundedSetOptions } from './bounded-set.js'
-import type {
-  BoundedSetResult,
-  CacheEvents,
-  CacheStats,
-  InvalidationResult,
-  SetOptions,
-  Store,
-} from './types.js'
+import { kPendingWrites, pendingHooks, type PendingHooks } from './patterns/pending-writes.js'
+import { warm, type WarmEntry, type WarmOptions, type WarmRun } from './patterns/warm.js'
+import type { BoundedSetResult, CacheEvents, CacheStats, EntryAge, InvalidationResult, SetOptions, StoreMeasure } from './types.js'
+import { checkHealth, type CacheHealth, type CacheHealthOptions } from './health.js'
+import { traceGet, traceInvalidate, traceWrap } from './tracing.js'
 
-const SET_OPTIONS = ['ttl', 'tags'] as const
 const TTL_ONLY = ['ttl'] as const
+const NAMESPACE_OPTIONS = ['defaultTtl'] as const
+
+export interface NamespaceOptions {
+  /** TTL of entries set in this namespace (and namespaces nested in it) without one. @default the parent's */
+  defaultTtl?: Duration | undefined
+}
 
 /**
  * The cache facade over a `Store`: typed get/set, TTLs as durations (`'30s'`, `'5 minutes'`),
  * tags, namespaces, cache-aside with single-flight, stats and events. It fails open: a store
  * error or timeout is a miss (or a skipped write) plus an `error` event, never an exception on
- * the read path. Invalidations resolve an `InvalidationResult`: one the store cannot take now is
- * queued and retried until applied, never dropped silently.
+ * the read path — unless the read is strict (`{ strict: true }`), for checks that must not
+ * mistake "could not ask" for "absent". Invalidations resolve an `InvalidationResult`: one the
+ * store cannot take now is queued and retried until applied, never dropped silently.
  *
  * @example
  * ```ts
@@ -53,48 +59,57 @@ const TTL_ONLY = ['ttl'] as const
  */
 export class Cache {
   readonly #shared: Shared
-  readonly #namespace: string | undefined
+  readonly #segments: readonly string[]
+  readonly #defaultTtlMs: number
   readonly #keys: NamespaceKeys
   readonly #reads: CacheReads
+  readonly #writes: CacheWrites
+  readonly #inspection: CacheInspection
   readonly #aside: CacheAside
 
   constructor(options: CacheOptions = {}) {
     if (options instanceof ViewInit) {
       // A namespace view shares the store, stats, breaker, events and flights of its root.
       this.#shared = options.shared
-      this.#namespace = options.namespace
+      this.#segments = options.segments
+      this.#defaultTtlMs = options.defaultTtlMs
     } else {
-      this.#shared = createShared(resolveCacheOptions(options))
-      this.#namespace = undefined
+      this.#shared = createShared(options)
+      this.#segments = []
+      this.#defaultTtlMs = this.#shared.defaultTtlMs
     }
-    this.#keys = new NamespaceKeys(
-      this.#namespace,
-      this.#shared.store,
-      this.#shared.calls,
-      this.#shared.pendingVersions
-    )
+    this.#keys = new NamespaceKeys(this.#segments, this.#shared.store, this.#shared.calls, this.#shared.pendingVersions)
     this.#reads = new CacheReads(this.#shared, this.#keys)
+    this.#writes = new CacheWrites(this.#shared, this.#keys, this.#defaultTtlMs)
+    this.#inspection = new CacheInspection(this.#shared, this.#keys)
     this.#aside = new CacheAside(this.#wrapHost(), this.#shared.wrap)
   }
 
   /** The store under this cache (shared by its namespaces). */
-  get store(): Store {
+  get store(): Shared['store'] {
     return this.#shared.store
   }
 
-  /** This view's namespace, or `undefined` for the root cache. */
+  /** This view's namespace (`users`, or `users:admins` when nested), or `undefined` for the root cache. */
   get namespaceName(): string | undefined {
-    return this.#namespace
+    return this.#keys.namespace
   }
 
   /**
-   * A view whose keys live in their own namespace. `invalidate()` on it drops every key in the
-   * namespace in O(1) by moving to a new version; old entries age out by TTL or LRU.
+   * A view whose keys live in their own namespace, optionally with its own default TTL.
+   * `invalidate()` on it drops every key in the namespace, and in namespaces nested in it.
+   *
+   * @example
+   * ```ts
+   * const sessions = cache.namespace('sessions', { defaultTtl: '30m' })
+   * const admins = sessions.namespace('admins') // 30m too
+   * ```
    */
-  namespace(name: string): Cache {
+  namespace(name: string, options: NamespaceOptions = {}): Cache {
     assertKey(name, 'namespace name')
-    const fullName = this.#namespace === undefined ? name : `${this.#namespace}:${name}`
-    return new Cache(new ViewInit(this.#shared, fullName) as unknown as CacheOptions)
+    assertOptions(options, NAMESPACE_OPTIONS)
+    const ttlMs = options.defaultTtl === undefined ? this.#defaultTtlMs : parseDuration(options.defaultTtl, 'defaultTtl')
+    return new Cache(new ViewInit(this.#shared, [...this.#segments, name], ttlMs) as unknown as CacheOptions)
   }
 
   on<K extends keyof CacheEvents>(event: K, listener: (...args: CacheEvents[K]) => void): this {
@@ -112,10 +127,13 @@ export class Cache {
     return this
   }
 
-  /** The stored value, or `undefined` on a miss, an expired entry, a store fault or an undecodable value. */
-  async get<T = unknown>(key: string): Promise<T | undefined> {
+  /**
+   * The stored value, or `undefined` on a miss, an expired entry, an undecodable value or — unless
+   * strict — a store fault. Strict: a store that cannot answer throws `StoreUnavailableError`.
+   */
+  async get<T = unknown>(key: string, options?: ReadOptions): Promise<T | undefined> {
     assertKey(key, 'key')
-    return this.#reads.get<T>(key)
+    return traceGet(this.#shared.store, this.#keys.namespace, key, () => this.#reads.get<T>(key, this.#strict(options)))
   }
 
   /**
@@ -135,43 +153,80 @@ export class Cache {
   }
 
   /**
-   * Stores `value` (JSON data, or bytes kept as they are). Resolves `true` when stored; a store
-   * fault resolves `false` and emits `error`. Bad arguments (an empty key, `undefined`, an
-   * unknown option, a TTL like `60` that reads as 60 ms) reject.
+   * The value with its lifetime: `{ value, ttlMs, expiresAt, stale }`; a value kept past its TTL
+   * for a `wrap` grace period comes back with `stale: true`. `undefined` when absent.
+   *
+   * @example
+   * ```ts
+   * const entry = await cache.getWithMeta('user:1') // { value: {…}, ttlMs: 29_100, expiresAt: 1767225629100, stale: false }
+   * ```
+   */
+  async getWithMeta<T = unknown>(key: string, options?: ReadOptions): Promise<EntryMeta<T> | undefined> {
+    assertKey(key, 'key')
+    return this.#reads.getWithMeta<T>(key, this.#strict(options))
+  }
+
+  /**
+   * Milliseconds the store still keeps `key`; `undefined` when absent (or, unless strict, when the
+   * store cannot answer); `Infinity` when the store cannot tell. Reads no value (Redis: PTTL).
+   *
+   * @example
+   * ```ts
+   * await cache.set('k', 1, { ttl: '1m' })
+   * await cache.ttl('k') // ≈ 60_000
+   * ```
+   */
+  async ttl(key: string, options?: ReadOptions): Promise<number | undefined> {
+    assertKey(key, 'key')
+    return this.#reads.ttl(key, this.#strict(options))
+  }
+
+  async has(key: string, options?: ReadOptions): Promise<boolean> {
+    assertKey(key, 'key')
+    return this.#reads.has(key, this.#strict(options))
+  }
+
+  /**
+   * Stores `value`. Resolves `true` when stored; a store fault resolves `false` and emits `error`.
+   * Bad arguments (an empty key, `undefined`, an unknown option, a TTL like `60` that reads as
+   * 60 ms) reject, and so does a value the serializer refuses (`SerializationError`).
    */
   async set(key: string, value: unknown, options: SetOptions = {}): Promise<boolean> {
-    assertKey(key, 'key')
-    assertOptions(options, SET_OPTIONS)
-    const ttlMs = this.#ttlMs(options.ttl)
-    const tags = options.tags
-    if (tags !== undefined) for (const tag of tags) assertKey(tag, 'tag')
-    const bytes = encodeValue(value, key)
-    const storeKey = await this.#keys.storeKey(key)
-    if (storeKey === undefined) return false
-    const stored = await this.#call(
-      'set',
-      () => this.#shared.store.set(storeKey, bytes, { ttlMs, tags }).then(() => true),
-      false
-    )
-    if (stored) {
-      this.#shared.stats.sets++
-      this.#shared.events.emit('set', { key, ttlMs, bytes: bytes.byteLength })
-    }
-    return stored
+    return this.#writes.write('set', key, value, options)
+  }
+
+  /**
+   * Stores `value` only if `key` is absent (SET NX), atomically. Resolves `true` when written,
+   * `false` when the key was there (or the store could not be asked: see the `error` event).
+   *
+   * @example
+   * ```ts
+   * if (await cache.add('job:42:claimed', process.pid, { ttl: '5m' })) runJob(42)
+   * ```
+   */
+  async add(key: string, value: unknown, options: SetOptions = {}): Promise<boolean> {
+    return this.#writes.write('add', key, value, options)
+  }
+
+  /**
+   * Stores `value` only if `key` is present (SET XX), atomically: `true` when replaced.
+   *
+   * @example
+   * ```ts
+   * await cache.replace('session:abc', { ...session, seenAt: Date.now() }, { ttl: '30m' })
+   * ```
+   */
+  async replace(key: string, value: unknown, options: SetOptions = {}): Promise<boolean> {
+    return this.#writes.write('replace', key, value, options)
   }
 
   /** Removes one key (`removed`: 1 or 0). See `InvalidationResult` for `queued` and `failed`. */
   async delete(key: string): Promise<InvalidationResult> {
     assertKey(key, 'key')
-    const storeKey = await this.#keys.storeKey(key)
-    return this.#submit(keyInvalidation(this.#invalidation, this.#keys, key, storeKey))
-  }
-
-  async has(key: string): Promise<boolean> {
-    assertKey(key, 'key')
-    const storeKey = await this.#keys.storeKey(key)
-    if (storeKey === undefined || this.#shared.invalidations.hides(storeKey)) return false
-    return this.#call('has', () => this.#shared.store.has(storeKey), false)
+    return traceInvalidate(this.#shared.store, this.#keys.namespace, { kind: 'delete', key }, async () => {
+      const storeKey = await this.#keys.storeKey(key)
+      return this.#submit(keyInvalidation(this.#invalidation, this.#keys, key, storeKey))
+    })
   }
 
   /**
@@ -187,7 +242,7 @@ export class Cache {
   async invalidateTags(tags: readonly string[]): Promise<InvalidationResult> {
     assertTags(tags)
     if (tags.length === 0) return { status: 'applied', removed: 0 }
-    return this.#submit(tagInvalidation(this.#invalidation, tags))
+    return traceInvalidate(this.#shared.store, this.#keys.namespace, { kind: 'tags', tags }, () => this.#submit(tagInvalidation(this.#invalidation, tags)))
   }
 
   /**
@@ -206,7 +261,7 @@ export class Cache {
     if (tags.length === 0) return 0
     return this.#call(
       'countTagged',
-      () => (store.countTagged as NonNullable<Store['countTagged']>)(tags),
+      () => (store.countTagged as NonNullable<Shared['store']['countTagged']>)(tags),
       undefined
     )
   }
@@ -215,8 +270,10 @@ export class Cache {
   async deletePattern(pattern: string): Promise<InvalidationResult> {
     if (typeof pattern !== 'string' || pattern.length === 0)
       throw new InvalidArgumentError('pattern', 'a non-empty glob', pattern)
-    const prefix = await this.#keys.storePrefix()
-    return this.#submit(patternInvalidation(this.#invalidation, this.#keys, pattern, prefix))
+    return traceInvalidate(this.#shared.store, this.#keys.namespace, { kind: 'pattern', pattern }, async () => {
+      const prefix = await this.#keys.storePrefix()
+      return this.#submit(patternInvalidation(this.#invalidation, this.#keys, pattern, prefix))
+    })
   }
 
   /**
@@ -243,8 +300,8 @@ export class Cache {
 
   /** Root cache: empties the store (while queued, every read here misses). A view: `invalidate()`. */
   async clear(): Promise<InvalidationResult> {
-    if (this.#namespace !== undefined) return this.invalidate()
-    return this.#submit(clearInvalidation(this.#invalidation))
+    if (this.#segments.length > 0) return this.invalidate()
+    return traceInvalidate(this.#shared.store, undefined, { kind: 'clear' }, () => this.#submit(clearInvalidation(this.#invalidation)))
   }
 
   /**
@@ -258,11 +315,7 @@ export class Cache {
    * if (slot?.member === true) await cache.set('/products|fr', body) // within the cap
    * ```
    */
-  addToBoundedSet(
-    key: string,
-    member: string,
-    options: BoundedSetOptions
-  ): Promise<BoundedSetResult | undefined> {
+  addToBoundedSet(key: string, member: string, options: BoundedSetOptions): Promise<BoundedSetResult | undefined> {
     const { store, calls } = this.#shared
     const ttlMs = (ttl: Duration | undefined): number => this.#ttlMs(ttl)
     return addToBoundedSet({ store, calls, keys: this.#keys, ttlMs }, key, member, options)
@@ -270,9 +323,9 @@ export class Cache {
 
   /**
    * Cache-aside with in-process single-flight: returns the cached value, or runs `loader` once
-   * for all concurrent callers of the same key, caches its result and hands it to each of them.
-   * A loader error reaches every waiter and is not cached. See `WrapOptions` for the fill lock
-   * across processes and early refresh.
+   * for all concurrent callers of the same key, caches its result and hands it to each of them
+   * (callers that join count as hits). A loader error reaches every waiter and is not cached.
+   * See `WrapOptions` for the fill lock across processes, early refresh, and grace with a timeout.
    */
   async wrap<T>(
     key: string,
@@ -280,7 +333,7 @@ export class Cache {
     options: WrapOptions<T> = {}
   ): Promise<T> {
     assertKey(key, 'key')
-    return this.#aside.wrap(key, loader, options)
+    return traceWrap(this.#shared.store, this.#keys.namespace, key, (trace) => this.#aside.wrap(key, loader, options, trace))
   }
 
   /**
@@ -302,10 +355,10 @@ export class Cache {
     return this.wrap(key, loader, options)
   }
 
-  /** Wraps a function so calls with the same key are served from this cache. See `cached`. */
+  /** Wraps a function so calls with the same arguments are served from this cache. See `cached`. */
   cached<Args extends unknown[], T>(
     fn: (...args: Args) => T | Promise<T>,
-    options: CachedOptions<Args, T>
+    options: CachedOptions<Args, T> = {}
   ): (...args: Args) => Promise<T> {
     return cached(this, fn, options)
   }
@@ -326,11 +379,50 @@ export class Cache {
   }
 
   /**
+   * Loads `entries` into the cache, `concurrency` at a time and at most `perSecond` loads a
+   * second, emitting `progress`. See `warm`.
+   */
+  warm(entries: Iterable<WarmEntry> | AsyncIterable<WarmEntry>, options: WarmOptions = {}): WarmRun {
+    return warm(this, entries, options)
+  }
+
+  /**
    * Counters since the cache was built, entries and bytes where the store can tell, and the
    * store's health where it has one (Redis): each breaker, pending operations, dropped calls.
    */
   stats(): CacheStats {
     return cacheStats(this.#shared)
+  }
+
+  /**
+   * Entries and bytes measured from the store now (Redis: from the server, exact for a small
+   * keyspace, sampled for a large one). `undefined` when the store cannot measure or be reached.
+   */
+  async measure(): Promise<StoreMeasure | undefined> {
+    return this.#inspection.measure()
+  }
+
+  /** The entry of this view written longest ago, if the store can tell (memory can; Redis cannot cheaply). O(entries). */
+  async oldest(): Promise<EntryAge | undefined> {
+    return (await this.#inspection.ages())?.oldest
+  }
+
+  /** The entry of this view written last, if the store can tell. O(entries). */
+  async newest(): Promise<EntryAge | undefined> {
+    return (await this.#inspection.ages())?.newest
+  }
+
+  /** Drops expired entries now, so `stats()` counts only live ones; resolves how many. Redis expires on its own: 0. */
+  async cleanupExpired(): Promise<number> {
+    return this.#inspection.cleanupExpired()
+  }
+
+  /**
+   * Whether the store answers (a ping within `timeout`, where the store can ping), its breakers
+   * and queues: for readiness probes and dashboards. Never rejects. See `CacheHealth`.
+   */
+  async health(options: CacheHealthOptions = {}): Promise<CacheHealth> {
+    return checkHealth(this.#shared.store, () => this.stats(), options, this.#shared.clock)
   }
 
   /** Waits until no invalidation is queued (retrying now), up to `invalidationQueue.closeTimeout`. */
@@ -344,29 +436,52 @@ export class Cache {
   }
 
   /**
-   * Invalidates this namespace view in O(1): this process moves to a new version at once, every
-   * process sharing the store once the store has it. Throws on the root cache; use `clear()`.
+   * Invalidates this namespace view — and every namespace nested in it — on every process: this
+   * process moves to a new version at once (O(1)), every other one once the store has it (`queued`
+   * until then). Then the old entries are deleted (`sweep`, the default: a pattern delete, SCAN on
+   * Redis) and counted in `removed`; `{ sweep: false }` leaves them to age out (`removed: 0`).
+   * Throws on the root cache; use `clear()` there.
    */
-  async invalidate(): Promise<InvalidationResult> {
-    const namespace = this.#namespace
+  async invalidate(options: { sweep?: boolean } = {}): Promise<InvalidationResult> {
+    const namespace = this.#keys.namespace
     if (namespace === undefined)
       throw new InvalidArgumentError(
         'invalidate()',
         'called on a namespace view (cache.namespace(name))',
         'the root cache'
       )
-    return this.#submit(namespaceInvalidation(this.#invalidation, this.#keys, namespace))
+    assertOptions(options, ['sweep'])
+    const sweep = options.sweep ?? true
+    return traceInvalidate(this.#shared.store, namespace, { kind: 'namespace' }, async () =>
+      this.#submit(await namespaceInvalidation(this.#invalidation, this.#keys, namespace, sweep))
+    )
+  }
+
+  /** How write-behind shadows the writes it has not persisted yet (see `PendingWrites`). */
+  get [kPendingWrites](): PendingHooks {
+    const serializer = this.#shared.values.serializer
+    return pendingHooks(this.#shared.pending, this.#keys.namespace, (key, value) => encodeValue(value, key, serializer))
+  }
+
+  /** What helpers built on this cache (`rateLimit`) reach the store through. */
+  get [kStoreAccess](): StoreAccess {
+    const calls = this.#shared.calls
+    return { store: this.#shared.store, strict: (operation, run) => calls.callStrict(operation, run) }
   }
 
   /** What cache-aside reads and writes through: this view's own methods. */
   #wrapHost(): WrapHost {
     return {
-      namespace: this.#namespace,
-      get: (key) => this.get(key),
+      namespace: this.#keys.namespace,
+      get: (key) => this.get(key, { strict: false }),
       getWithTtl: (key) => this.#reads.getWithTtl(key),
-      set: (key, value, options) => this.set(key, value, options),
+      getWithMeta: (key) => this.#reads.getWithMeta(key, false),
+      fill: (key, value, { ttl, tags, graceMs }) => this.#writes.write('set', key, value, { ttl, tags }, graceMs),
+      isPending: (key) => this.#shared.pending.get(this.#keys.namespace, key) !== undefined,
       acquireLock: (name, ttlMs) => this.#acquireLock(name, ttlMs),
-      report: (error) => this.#report(error),
+      joined: (key) => this.#reads.joined(key),
+      servedStale: () => void this.#shared.stats.stale++,
+      report: (error) => this.#shared.calls.report(error),
     }
   }
 
@@ -376,33 +491,23 @@ export class Cache {
     return acquireStoreLock(store, storeKey, ttlMs, this.#shared.calls)
   }
 
-  get #invalidation(): InvalidationContext {
-    return this.#shared
-  }
-
-  #submit(invalidation: Invalidation): Promise<InvalidationResult> {
-    return this.#shared.invalidations.submit(invalidation)
+  #strict(options: ReadOptions | undefined): boolean {
+    return resolveStrict(options, this.#shared.strict)
   }
 
   #ttlMs(ttl: Duration | undefined): number {
-    return ttl === undefined ? this.#shared.defaultTtlMs : parseDuration(ttl, 'ttl')
+    return this.#writes.ttlMs(ttl)
   }
 
   #call<T>(operation: string, run: () => Promise<T>, fallback: T): Promise<T> {
     return this.#shared.calls.call(operation, run, fallback)
   }
 
-  #report(error: Error): void {
-    this.#shared.calls.report(error)
+  get #invalidation(): InvalidationContext {
+    return this.#shared
   }
-}
 
-/** Construction token for namespace views; module-private, so users cannot forge one. */
-class ViewInit {
-  readonly shared: Shared
-  readonly namespace: string
-  constructor(shared: Shared, namespace: string) {
-    this.shared = shared
-    this.namespace = namespace
+  #submit(invalidation: Invalidation): Promise<InvalidationResult> {
+    return this.#shared.invalidations.submit(invalidation)
   }
 }

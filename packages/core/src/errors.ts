@@ -18,6 +18,8 @@ export type CachewireErrorCode =
   | 'CACHEWIRE_ENTRY_DECODE'
   | 'CACHEWIRE_QUEUE_FULL'
   | 'CACHEWIRE_CLOSED'
+  | 'CACHEWIRE_SERIALIZE'
+  | 'CACHEWIRE_UNSUPPORTED'
 
 /**
  * Base class of every error cachewire throws or emits. `instanceof` works across an ESM and a
@@ -84,17 +86,42 @@ export class StoreTimeoutError extends CachewireError {
 }
 
 /**
- * Why a store call was not sent: a circuit breaker is open for that node and direction, the
- * store's own queue is full, or the call waited in that queue longer than its bound.
+ * Why a store could not answer: its circuit breaker is open (it was not asked), its own queue
+ * was full or waited too long (it was not asked), it did not answer within its deadline, or it
+ * failed. A read so skipped is a miss; a write, a dropped write.
  */
-export type StoreUnavailableReason = 'breaker-open' | 'queue-full' | 'queue-timeout'
+export type UnavailableReason = 'breaker-open' | 'queue-full' | 'queue-timeout' | 'timeout' | 'error'
 
-/** The store was not asked (see `reason`). A read so skipped is a miss; a write, a dropped write. */
+export interface StoreUnavailableOptions extends ErrorCauseOptions {
+  /** @default 'breaker-open' */
+  reason?: UnavailableReason | undefined
+  /** The store operation that could not answer (`'get'`, `'has'`, …). */
+  operation?: string | undefined
+}
+
+/**
+ * The store could not answer. Emitted (and counted as skipped) when a breaker or the store's own
+ * queue skips a call; thrown by strict reads (`get(key, { strict: true })`), which must not
+ * mistake "could not ask" for "absent". `reason` says why; `cause` holds the timeout or store
+ * error, when there was one.
+ *
+ * @example
+ * ```ts
+ * import { StoreUnavailableError } from '@cachewire/core'
+ * try {
+ *   await cache.has('revoked:abc', { strict: true })
+ * } catch (error) {
+ *   if (error instanceof StoreUnavailableError) console.warn(error.reason) // 'timeout', 'error', 'breaker-open', …
+ * }
+ * ```
+ */
 export class StoreUnavailableError extends CachewireError {
-  readonly reason: StoreUnavailableReason
-  constructor(message = 'store skipped: circuit breaker is open', options?: ErrorCauseOptions & { reason?: StoreUnavailableReason }) {
-    super('CACHEWIRE_STORE_UNAVAILABLE', message, options)
-    this.reason = options?.reason ?? 'breaker-open'
+  readonly reason: UnavailableReason
+  readonly operation: string | undefined
+  constructor(message = 'store skipped: circuit breaker is open', options: StoreUnavailableOptions = {}) {
+    super('CACHEWIRE_STORE_UNAVAILABLE', message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.reason = options.reason ?? 'breaker-open'
+    this.operation = options.operation
   }
 }
 
@@ -133,6 +160,30 @@ export class ClosedError extends CachewireError {
   }
 }
 
+/**
+ * A value the cache's serializer cannot hold without changing it: a `Date` or a `Map` under the
+ * JSON serializer, a function or a symbol under any. Thrown by `set` (and everything that sets),
+ * before the store is touched; `path` says where in the value (`value.createdAt`).
+ */
+export class SerializationError extends CachewireError {
+  readonly key: string
+  readonly path: string
+  constructor(key: string, path: string, problem: string, options?: ErrorCauseOptions) {
+    super('CACHEWIRE_SERIALIZE', `the value for key ${JSON.stringify(key)} cannot be stored: ${path} ${problem}`, options)
+    this.key = key
+    this.path = path
+  }
+}
+
+/** The store lacks a method the call needs (`add` and `replace` need `setIf`, say). */
+export class UnsupportedError extends CachewireError {
+  readonly operation: string
+  constructor(operation: string, store: string, needs: string) {
+    super('CACHEWIRE_UNSUPPORTED', `${operation} is not supported by the ${store} store (it needs ${needs})`)
+    this.operation = operation
+  }
+}
+
 /** Error classes by code, for users who switch on `error.code`. */
 export const errors = {
   CACHEWIRE_INVALID_OPTION: InvalidOptionError,
@@ -143,6 +194,8 @@ export const errors = {
   CACHEWIRE_ENTRY_DECODE: DecodeError,
   CACHEWIRE_QUEUE_FULL: QueueFullError,
   CACHEWIRE_CLOSED: ClosedError,
+  CACHEWIRE_SERIALIZE: SerializationError,
+  CACHEWIRE_UNSUPPORTED: UnsupportedError,
 } as const
 
 export function describe(value: unknown): string {

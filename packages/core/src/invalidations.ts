@@ -83,18 +83,20 @@ export function clearInvalidation(context: InvalidationContext): Invalidation {
 }
 
 /**
- * Moves a namespace to a new version (O(1)). This process moves at once (`beginRenew`), so it
- * reads none of the old entries even while the new version waits in the queue to be written.
+ * Moves a namespace (and every namespace nested in it) to a new version, O(1). This process moves
+ * at once (`beginRenew`), so it reads none of the old entries even while the new version waits in
+ * the queue to be written. With `sweep`, the old generation is then deleted (a pattern delete).
  */
-export function namespaceInvalidation(context: InvalidationContext, keys: NamespaceKeys, namespace: string): Invalidation {
-  keys.beginRenew()
+export async function namespaceInvalidation(context: InvalidationContext, keys: NamespaceKeys, namespace: string, sweep: boolean): Promise<Invalidation> {
+  const { stats, events } = context
+  await keys.beginRenew()
   return {
     target: { kind: 'namespace', namespace },
     id: `namespace:${namespace}`,
-    apply: async () => {
-      await keys.commitRenew()
-      return 0
+    apply: (retry) => keys.commitRenew(sweep, retry),
+    applied: (removed) => {
+      stats.deletes += removed
+      events.emit('invalidate', { namespace, removed })
     },
-    applied: () => context.events.emit('invalidate', { namespace, removed: 0 }),
   }
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { StoreUnavailableError } from './errors.js'
+import { escapeGlob } from './glob.js'
 import type { StoreCalls } from './resilience/store-call.js'
 import type { Store } from './types.js'
 
@@ -13,98 +14,137 @@ const NAMESPACE_VERSION_TTL_MS = 30 * 86_400_000
  * Where the keys of one cache view live in the store. The root cache uses keys as they are; a
  * namespace view puts `<namespace>@<version>:` in front, where the version is a record in the
  * store itself, so every process sharing the store agrees on it. Invalidating a namespace writes
- * a new version: O(1), and old entries age out by TTL or LRU.
+ * a new version: O(1), and old entries are no longer found.
+ *
+ * A nested namespace's version record lives under its parent's current prefix
+ * (`@cachewire/ns:users@v1:admins`), so invalidating the parent (a new `v`) leaves every nested
+ * namespace without a version too: `users.invalidate()` takes `users:admins` with it.
  */
 export class NamespaceKeys {
-  readonly #namespace: string | undefined
+  readonly #segments: readonly string[]
   readonly #store: Store
   readonly #calls: StoreCalls
   readonly #pending: Map<string, string>
 
   /**
-   * `pending` holds, per namespace, a version this process has moved to but could not yet write
-   * to the store (the invalidation is queued): this process uses it at once, so it never reads
-   * the namespace's old entries again, and the queue writes it when the store answers.
+   * `pending` holds, by version record, a version this process has moved to but could not yet
+   * write to the store (the invalidation is queued): this process uses it at once, so it never
+   * reads the namespace's old entries again, and the queue writes it when the store answers.
    */
-  constructor(namespace: string | undefined, store: Store, calls: StoreCalls, pending: Map<string, string>) {
-    this.#namespace = namespace
+  constructor(segments: readonly string[], store: Store, calls: StoreCalls, pending: Map<string, string> = new Map()) {
+    this.#segments = segments
     this.#store = store
     this.#calls = calls
     this.#pending = pending
   }
 
-  /** The store key without I/O, or undefined when a namespace version is not known synchronously. */
-  storeKeySync(key: string): string | undefined {
-    const namespace = this.#namespace
-    if (namespace === undefined) return key
-    const pending = this.#pending.get(namespace)
-    if (pending !== undefined) return `${namespace}@${pending}:${key}`
-    const version = this.#store.getSync?.(namespaceVersionKey(namespace))
-    if (version === undefined) return undefined
-    return `${namespace}@${latin1(version)}:${key}`
+  /** The view's name (`users:admins`), or `undefined` for the root cache. */
+  get namespace(): string | undefined {
+    return this.#segments.length === 0 ? undefined : this.#segments.join(':')
   }
 
-  /** The store key, or `undefined` when the namespace version cannot be read. */
-  async storeKey(key: string): Promise<string | undefined> {
-    const prefix = await this.storePrefix()
+  /** The store key without I/O, or undefined when a namespace version is not known synchronously. */
+  storeKeySync(key: string): string | undefined {
+    let prefix = ''
+    for (const segment of this.#segments) {
+      const record = versionKey(prefix, segment)
+      const pending = this.#pending.get(record)
+      const version = pending ?? this.#store.getSync?.(record)
+      if (version === undefined) return undefined
+      prefix += `${segment}@${typeof version === 'string' ? version : latin1(version)}:`
+    }
+    return prefix + key
+  }
+
+  /**
+   * The store key, or `undefined` when a namespace version cannot be read. `strict`: throw
+   * `StoreUnavailableError` instead of resolving `undefined`.
+   */
+  async storeKey(key: string, strict = false): Promise<string | undefined> {
+    const prefix = await this.storePrefix(strict)
     return prefix === undefined ? undefined : prefix + key
   }
 
-  /** '' for the root cache; `<namespace>@<version>:` for a view. `undefined` when the version cannot be read. */
-  async storePrefix(): Promise<string | undefined> {
-    const namespace = this.#namespace
-    if (namespace === undefined) return ''
-    const pending = this.#pending.get(namespace)
-    if (pending !== undefined) return `${namespace}@${pending}:`
-    const versionKey = namespaceVersionKey(namespace)
-    const store = this.#store
-    let bytes = await this.#calls.call('get', () => store.get(versionKey), null)
-    if (bytes === null) return undefined
-    if (bytes === undefined) {
-      // First use: claim a version. Two processes racing both write; the reads below agree on the last one.
-      await this.#calls.call(
-        'set',
-        () => store.set(versionKey, Buffer.from(newVersion()), { ttlMs: NAMESPACE_VERSION_TTL_MS }),
-        undefined
-      )
-      bytes = await this.#calls.call('get', () => store.get(versionKey), null)
-      if (bytes === null || bytes === undefined) return undefined
+  /** '' for the root cache; `<namespace>@<version>:` (per level) for a view. `undefined` when a version cannot be read. */
+  async storePrefix(strict = false): Promise<string | undefined> {
+    let prefix = ''
+    for (const segment of this.#segments) {
+      const version = await this.#version(prefix, segment, strict)
+      if (version === undefined) return undefined
+      prefix += `${segment}@${version}:`
     }
-    return `${namespace}@${latin1(bytes)}:`
+    return prefix
   }
 
-  /** The store key, or a rejection when the namespace version cannot be read (for invalidations, which retry). */
+  /** The store key, or a rejection when a namespace version cannot be read (for invalidations, which retry). */
   async storeKeyOrThrow(key: string): Promise<string> {
     return (await this.storePrefixOrThrow()) + key
   }
 
   async storePrefixOrThrow(): Promise<string> {
     const prefix = await this.storePrefix()
-    if (prefix === undefined) throw new StoreUnavailableError(`store skipped: the version of namespace ${JSON.stringify(this.#namespace)} cannot be read`)
+    if (prefix === undefined) throw new StoreUnavailableError(`store skipped: the version of namespace ${JSON.stringify(this.namespace)} cannot be read`)
     return prefix
   }
 
   /**
-   * Moves this process to a new version of the namespace at once, so none of its old keys is
-   * found here again; `commitRenew` writes it for every process. No-op for the root cache.
+   * Moves this process to a new version of the namespace at once (none of its old keys, nor any
+   * nested namespace's, is found here again); `commitRenew` writes it for every process. Resolves
+   * the version record, or `undefined` when the parent's version cannot be read now (then
+   * `commitRenew` finds the record itself). Throws on the root cache.
    */
-  beginRenew(): void {
-    if (this.#namespace !== undefined) this.#pending.set(this.#namespace, newVersion())
+  async beginRenew(): Promise<string | undefined> {
+    const record = await this.#record()
+    if (record !== undefined) this.#pending.set(record.key, newVersion())
+    return record?.key
   }
 
-  /** Writes the version `beginRenew` moved to (the latest, if it ran twice); rejects when the store cannot be reached. */
-  async commitRenew(): Promise<void> {
-    const namespace = this.#namespace
-    if (namespace === undefined) return
-    const version = this.#pending.get(namespace)
-    if (version === undefined) return
-    await this.#store.set(namespaceVersionKey(namespace), Buffer.from(version), { ttlMs: NAMESPACE_VERSION_TTL_MS })
-    if (this.#pending.get(namespace) === version) this.#pending.delete(namespace)
+  /**
+   * Writes the version `beginRenew` moved to (the latest, if it ran twice; a new one when it
+   * could not move), then, with `sweep`, deletes the old generation and resolves how many entries
+   * went. Rejects when the store cannot be reached, so the invalidation is retried.
+   */
+  async commitRenew(sweep: boolean, retry: boolean): Promise<number> {
+    const record = await this.#record()
+    if (record === undefined) throw new StoreUnavailableError(`store skipped: the version of namespace ${JSON.stringify(this.namespace)}'s parent cannot be read`)
+    const version = this.#pending.get(record.key) ?? newVersion()
+    const store = this.#store
+    const old = await store.get(record.key)
+    await store.set(record.key, Buffer.from(version), { ttlMs: NAMESPACE_VERSION_TTL_MS })
+    if (this.#pending.get(record.key) === version) this.#pending.delete(record.key)
+    if (!sweep || old === undefined || latin1(old) === version) return 0
+    return store.deletePattern(escapeGlob(`${record.parent}${record.segment}@${latin1(old)}:`) + '*', { retry })
+  }
+
+  /** This view's version record under its parent's current prefix; `undefined` when that prefix cannot be read. */
+  async #record(): Promise<{ key: string; parent: string; segment: string } | undefined> {
+    const segments = this.#segments
+    const segment = segments[segments.length - 1]
+    if (segment === undefined) throw new StoreUnavailableError('the root cache has no namespace version')
+    const parent = await new NamespaceKeys(segments.slice(0, -1), this.#store, this.#calls, this.#pending).storePrefix()
+    return parent === undefined ? undefined : { key: versionKey(parent, segment), parent, segment }
+  }
+
+  async #version(parent: string, segment: string, strict: boolean): Promise<string | undefined> {
+    const record = versionKey(parent, segment)
+    const pending = this.#pending.get(record)
+    if (pending !== undefined) return pending
+    const store = this.#store
+    const read = (): Promise<Uint8Array | undefined> => store.get(record)
+    let bytes = strict ? await this.#calls.callStrict('get', read) : await this.#calls.call('get', read, null)
+    if (bytes === null) return undefined
+    if (bytes === undefined) {
+      // First use: claim a version. Two processes racing both write; the reads below agree on the last one.
+      await this.#calls.call('set', () => store.set(record, Buffer.from(newVersion()), { ttlMs: NAMESPACE_VERSION_TTL_MS }), undefined)
+      bytes = strict ? await this.#calls.callStrict('get', read) : await this.#calls.call('get', read, null)
+      if (bytes === null || bytes === undefined) return undefined
+    }
+    return latin1(bytes)
   }
 }
 
-function namespaceVersionKey(namespace: string): string {
-  return `${RESERVED_KEY_PREFIX}ns:${namespace}`
+function versionKey(parentPrefix: string, segment: string): string {
+  return `${RESERVED_KEY_PREFIX}ns:${parentPrefix}${segment}`
 }
 
 /** Versions are random (crypto), not counters: two processes claiming a version at once never pick the same. */

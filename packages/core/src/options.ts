@@ -3,6 +3,7 @@ import { parseDuration, type Duration } from './duration.js'
 import { rejectUnknownOptions } from './known-options.js'
 import { MemoryStore } from './stores/memory-store.js'
 import { systemClock, type Clock } from './clock.js'
+import { structuredSerializer, type Serializer } from './serializers.js'
 import type { Store } from './types.js'
 
 export interface CacheOptions {
@@ -30,6 +31,21 @@ export interface CacheOptions {
    * @default Math.random
    */
   random?: () => number
+  /**
+   * How values become bytes. The default keeps plain data as JSON and stores what JSON would
+   * change (Date, Map, Set, BigInt, typed arrays) in V8's structured format; `jsonSerializer`
+   * refuses such values instead; or bring your own (`{ name, encode, decode }`). Bytes are stored
+   * as they are whatever the serializer, and values written by another serializer still read.
+   * @default structuredSerializer
+   */
+  serializer?: Serializer
+  /**
+   * Strict reads by default: `get`, `has`, `ttl` and `getWithMeta` throw `StoreUnavailableError`
+   * when the store cannot answer (timeout, error, open breaker) instead of answering "absent".
+   * Each call may say otherwise (`get(key, { strict: false })`).
+   * @default false
+   */
+  strict?: boolean
 }
 
 export interface InvalidationQueueOptions {
@@ -47,9 +63,11 @@ export interface ResolvedCacheOptions {
   /** Elapsed-time source: the injected clock, or performance.now. */
   timer: () => number
   random: () => number
+  serializer: Serializer
+  strict: boolean
 }
 
-const CACHE_OPTIONS = ['store', 'defaultTtl', 'breaker', 'invalidationQueue', 'clock', 'random'] as const
+const CACHE_OPTIONS = ['store', 'defaultTtl', 'breaker', 'invalidationQueue', 'clock', 'random', 'serializer', 'strict'] as const
 const QUEUE_OPTIONS = ['maxSize', 'closeTimeout'] as const
 
 const STORE_METHODS = [
@@ -93,7 +111,11 @@ export function resolveCacheOptions(options: CacheOptions): ResolvedCacheOptions
   }
   const invalidationQueue = resolveQueueOptions(options.invalidationQueue)
   const timer = options.clock ?? (() => performance.now())
-  return { store, defaultTtlMs, invalidationQueue, clock, timer, random: options.random ?? Math.random }
+  const serializer = options.serializer ?? structuredSerializer
+  if (typeof serializer !== 'object' || serializer === null || typeof serializer.encode !== 'function' || typeof serializer.decode !== 'function' || typeof serializer.name !== 'string')
+    throw new InvalidOptionError('serializer', 'a Serializer ({ name, encode(value), decode(bytes) })', serializer)
+  if (options.strict !== undefined && typeof options.strict !== 'boolean') throw new InvalidOptionError('strict', 'true or false', options.strict)
+  return { store, defaultTtlMs, invalidationQueue, clock, timer, random: options.random ?? Math.random, serializer, strict: options.strict ?? false }
 }
 
 function resolveQueueOptions(options: InvalidationQueueOptions | undefined): ResolvedCacheOptions['invalidationQueue'] {

@@ -1,7 +1,10 @@
 import type { EventEmitter } from 'node:events'
-import { CachewireError, DecodeError } from './errors.js'
-import { decodeValue } from './serializers.js'
+import { assertOptions } from './arguments.js'
+import { CachewireError, DecodeError, InvalidArgumentError } from './errors.js'
+import { decodeValue, readGrace, structuredSerializer, type Serializer } from './serializers.js'
+import type { Clock } from './clock.js'
 import type { NamespaceKeys } from './namespaces.js'
+import type { PendingWrites } from './patterns/pending-writes.js'
 import type { InvalidationQueue } from './resilience/invalidation-queue.js'
 import type { StoreCalls } from './resilience/store-call.js'
 import type { StatsCounters } from './stats.js'
@@ -14,24 +17,56 @@ export interface ReadContext {
   readonly values: DecodedValues
   readonly stats: StatsCounters
   readonly events: EventEmitter<CacheEvents>
+  readonly pending: PendingWrites
+  readonly clock: Clock
   /** Purges waiting for the store: what they remove is a miss meanwhile. */
   readonly invalidations: InvalidationQueue
+}
+
+/** Per-call read options. */
+export interface ReadOptions {
+  /** Throw `StoreUnavailableError` when the store cannot answer, instead of answering "absent". @default the cache's `strict` */
+  strict?: boolean | undefined
+}
+
+/** Whether a read is strict: its own option, else the cache's. */
+export function resolveStrict(options: ReadOptions | undefined, fallback: boolean): boolean {
+  if (options === undefined) return fallback
+  assertOptions(options, ['strict'])
+  if (options.strict !== undefined && typeof options.strict !== 'boolean') throw new InvalidArgumentError('options.strict', 'true or false', options.strict)
+  return options.strict ?? fallback
+}
+
+/** An entry with what is known of its lifetime (`Cache.getWithMeta`). */
+export interface EntryMeta<T> {
+  value: T
+  /** Milliseconds the store keeps the entry (for a value written with `grace`, that includes the grace period); `Infinity` when the store cannot tell. */
+  ttlMs: number
+  /** When the value stops being fresh, in ms since the epoch on the cache's clock. */
+  expiresAt: number
+  /** Past `expiresAt` and kept only for a `wrap` grace period: `get` does not return it. */
+  stale: boolean
 }
 
 /**
  * Decodes stored bytes, memoising byte values by the stored bytes they view: a store that hands
  * back the same bytes each time (memory) gets the same view each time, so callers can memoise
- * work per stored value. JSON values are decoded fresh: callers may mutate them. Weak: evicted
+ * work per stored value. Other values are decoded fresh: callers may mutate them. Weak: evicted
  * entries take their views along.
  */
 export class DecodedValues {
   readonly #views = new WeakMap<Uint8Array, unknown>()
+  readonly serializer: Serializer
+
+  constructor(serializer: Serializer = structuredSerializer) {
+    this.serializer = serializer
+  }
 
   /** Throws `DecodeError` like `decodeValue`. */
   decode(bytes: Uint8Array, key: string): unknown {
     let value = this.#views.get(bytes)
     if (value === undefined) {
-      value = decodeValue(bytes, key)
+      value = decodeValue(bytes, key, this.serializer)
       if (Buffer.isBuffer(value)) this.#views.set(bytes, value)
     }
     return value
@@ -40,7 +75,8 @@ export class DecodedValues {
 
 /**
  * The reads of one cache view: store key, store call, decode, and the hit/miss accounting
- * (stats and events). An undecodable value is a miss, reported, and deleted.
+ * (stats and events). An undecodable value is a miss, reported, and deleted. `strict` reads throw
+ * `StoreUnavailableError` when the store cannot answer, instead of answering "absent".
  */
 export class CacheReads {
   readonly #context: ReadContext
@@ -51,31 +87,25 @@ export class CacheReads {
     this.#keys = keys
   }
 
-  async get<T>(key: string): Promise<T | undefined> {
-    const { store, calls } = this.#context
-    const storeKey = await this.#keys.storeKey(key)
-    if (storeKey === undefined || this.#context.invalidations.hides(storeKey)) return this.#miss(key)
-    const bytes = await calls.call('get', () => store.get(storeKey), undefined)
-    if (bytes === undefined) return this.#miss(key)
-    let value: unknown
-    try {
-      value = this.#context.values.decode(bytes, key)
-    } catch (error) {
-      calls.report(error instanceof CachewireError ? error : new DecodeError(key, error))
-      void calls.call('delete', () => store.delete(storeKey), false)
-      return this.#miss(key)
-    }
-    return this.#hit(key, value as T)
+  async get<T>(key: string, strict = false): Promise<T | undefined> {
+    const pending = this.#pending(key)
+    if (pending !== undefined) return this.#decodeHit<T>(key, pending)
+    const found = await this.#read(key, strict)
+    if (found === undefined) return this.#miss(key)
+    if (readGrace(found.bytes).freshUntil <= this.#context.clock()) return this.#miss(key)
+    return this.#decodeHit<T>(key, found.bytes, found.storeKey)
   }
 
   /** See `Cache.readSync`. */
   readSync<T>(key: string): { value: T | undefined } | undefined {
+    const pending = this.#pending(key)
+    if (pending !== undefined) return { value: this.#decodeHit<T>(key, pending) }
     const store = this.#context.store
     if (store.getSync === undefined || store.syncReads === undefined) return undefined
     const storeKey = this.#keys.storeKeySync(key)
-    if (storeKey === undefined || this.#context.invalidations.hides(storeKey)) return undefined
+    if (storeKey === undefined || this.#hidden(storeKey)) return undefined
     const bytes = store.getSync(storeKey)
-    if (bytes === undefined) {
+    if (bytes === undefined || readGrace(bytes).freshUntil <= this.#context.clock()) {
       if (store.syncReads !== 'complete') return undefined
       this.#miss(key)
       return { value: undefined }
@@ -90,25 +120,107 @@ export class CacheReads {
     return { value: this.#hit(key, value as T) }
   }
 
-  /** The value with its remaining TTL (`Infinity` when the store cannot tell), for early refresh. */
+  /** The fresh value with its remaining freshness (`Infinity` when the store cannot tell), for early refresh. */
   async getWithTtl<T>(key: string): Promise<{ value: T; ttlMs: number } | undefined> {
-    const { store, calls } = this.#context
-    const { getWithTtl } = store
-    if (getWithTtl === undefined) {
-      const value = await this.get<T>(key)
-      return value === undefined ? undefined : { value, ttlMs: Infinity }
+    const entry = await this.getWithMeta<T>(key, false)
+    if (entry === undefined || entry.stale) return undefined
+    return { value: entry.value, ttlMs: Number.isFinite(entry.expiresAt) ? Math.max(1, entry.expiresAt - this.#context.clock()) : entry.ttlMs }
+  }
+
+  /**
+   * The value with its lifetime, stale values (kept for a grace period) included and marked. A
+   * fresh value counts as a hit; a stale one or none as a miss.
+   */
+  async getWithMeta<T>(key: string, strict: boolean): Promise<EntryMeta<T> | undefined> {
+    const now = this.#context.clock()
+    const pending = this.#pending(key)
+    if (pending !== undefined) {
+      const value = this.#decodeHit<T>(key, pending)
+      return value === undefined ? undefined : { value, ttlMs: Infinity, expiresAt: Infinity, stale: false }
     }
-    const storeKey = await this.#keys.storeKey(key)
-    if (storeKey === undefined || this.#context.invalidations.hides(storeKey)) return undefined
-    const found = await calls.call('get', () => getWithTtl.call(store, storeKey), undefined)
+    const { store, calls } = this.#context
+    const storeKey = await this.#keys.storeKey(key, strict)
+    if (storeKey === undefined || this.#hidden(storeKey)) return this.#miss(key)
+    const read = store.getWithTtl === undefined ? () => store.get(storeKey).then((bytes) => (bytes === undefined ? undefined : { value: bytes, ttlMs: Infinity })) : () => (store.getWithTtl as NonNullable<Store['getWithTtl']>).call(store, storeKey)
+    const found = strict ? await calls.callStrict('get', read) : await calls.call('get', read, undefined)
     if (found === undefined) return this.#miss(key)
+    const { freshUntil } = readGrace(found.value)
+    const stale = freshUntil <= now
+    let value: T
     try {
-      const value = this.#context.values.decode(found.value, key) as T
-      return { value: this.#hit(key, value), ttlMs: found.ttlMs }
+      value = this.#context.values.decode(found.value, key) as T
     } catch (error) {
-      calls.report(error instanceof CachewireError ? error : new DecodeError(key, error))
+      this.#undecodable(key, storeKey, error)
       return this.#miss(key)
     }
+    if (stale) this.#miss(key)
+    else this.#hit(key, value)
+    const expiresAt = Number.isFinite(freshUntil) ? freshUntil : Number.isFinite(found.ttlMs) ? now + found.ttlMs : Infinity
+    return { value, ttlMs: found.ttlMs, expiresAt, stale }
+  }
+
+  /** Whether the store holds `key` (a value kept for a grace period counts). */
+  async has(key: string, strict: boolean): Promise<boolean> {
+    if (this.#pending(key) !== undefined) return true
+    const { store, calls } = this.#context
+    const storeKey = await this.#keys.storeKey(key, strict)
+    if (storeKey === undefined || this.#hidden(storeKey)) return false
+    const run = (): Promise<boolean> => store.has(storeKey)
+    return strict ? calls.callStrict('has', run) : calls.call('has', run, false)
+  }
+
+  /**
+   * Milliseconds the store keeps `key`, `undefined` when absent, `Infinity` when the store cannot
+   * tell. One PTTL on Redis; the value is not read.
+   */
+  async ttl(key: string, strict: boolean): Promise<number | undefined> {
+    const { store, calls } = this.#context
+    if (store.ttl === undefined) return (await this.getWithMeta(key, strict))?.ttlMs
+    const storeKey = await this.#keys.storeKey(key, strict)
+    if (storeKey === undefined || this.#hidden(storeKey)) return undefined
+    const run = (): Promise<number | undefined> => (store.ttl as NonNullable<Store['ttl']>).call(store, storeKey)
+    return strict ? calls.callStrict('ttl', run) : calls.call('ttl', run, undefined)
+  }
+
+  /** Counts a hit that needed no read of its own (a caller that joined an in-flight load). */
+  joined(key: string): void {
+    this.#hit(key, undefined)
+  }
+
+  async #read(key: string, strict: boolean): Promise<{ bytes: Uint8Array; storeKey: string } | undefined> {
+    const { store, calls } = this.#context
+    const storeKey = await this.#keys.storeKey(key, strict)
+    if (storeKey === undefined || this.#hidden(storeKey)) return undefined
+    const run = (): Promise<Uint8Array | undefined> => store.get(storeKey)
+    const bytes = strict ? await calls.callStrict('get', run) : await calls.call('get', run, undefined)
+    return bytes === undefined ? undefined : { bytes, storeKey }
+  }
+
+  /** A queued purge removes it: a miss, whatever the store still holds. */
+  #hidden(storeKey: string): boolean {
+    return this.#context.invalidations.hides(storeKey)
+  }
+
+  #pending(key: string): Uint8Array | undefined {
+    return this.#context.pending.get(this.#keys.namespace, key)
+  }
+
+  #decodeHit<T>(key: string, bytes: Uint8Array, storeKey?: string): T | undefined {
+    let value: unknown
+    try {
+      value = this.#context.values.decode(bytes, key)
+    } catch (error) {
+      this.#undecodable(key, storeKey, error)
+      return this.#miss(key)
+    }
+    return this.#hit(key, value as T)
+  }
+
+  /** Reported, and deleted from the store so the next reader loads afresh. */
+  #undecodable(key: string, storeKey: string | undefined, error: unknown): void {
+    const { store, calls } = this.#context
+    calls.report(error instanceof CachewireError ? error : new DecodeError(key, error))
+    if (storeKey !== undefined) void calls.call('delete', () => store.delete(storeKey), false)
   }
 
   #hit<T>(key: string, value: T): T {

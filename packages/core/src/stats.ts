@@ -10,6 +10,7 @@ export class StatsCounters {
   errors = 0
   timeouts = 0
   skipped = 0
+  stale = 0
 
   /** The counters; the store's health (breakers, pending work, drops) is added by the cache. */
   snapshot(size: StoreSize | undefined, breaker: CircuitState): Omit<CacheStats, 'breakers' | 'pendingOperations' | 'queuedInvalidations' | 'dropped'> {
@@ -26,6 +27,8 @@ export class StatsCounters {
       entries: size?.entries,
       bytes: size?.bytes,
       evictions: size?.evictions,
+      expirations: size?.expirations,
+      stale: this.stale,
       breaker,
     }
   }

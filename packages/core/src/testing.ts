@@ -4,25 +4,12 @@ import { InvalidOptionError } from './errors.js'
 import { rejectUnknownOptions } from './known-options.js'
 import type { PendingWrite } from './patterns/write-behind.js'
 import type { Store } from './types.js'
+import type { ContractRunner } from './testing-runner.js'
+import { defineDataContract, type StoreCapabilities } from './testing-data.js'
 
-/**
- * The test functions of your test framework. vitest, jest, mocha (BDD) and `node:test` all have
- * them under these names. `beforeEach`/`afterEach` are optional: without both, each case creates
- * its store and cleans up inside its own `it`.
- *
- * @example
- * ```ts
- * import { describe, it, beforeEach, afterEach } from 'node:test'
- * import type { ContractRunner } from '@cachewire/core/testing'
- * const runner: ContractRunner = { describe, it, beforeEach, afterEach }
- * ```
- */
-export interface ContractRunner {
-  describe: (name: string, body: () => void) => unknown
-  it: (name: string, body: () => Promise<void>) => unknown
-  beforeEach?: ((body: () => Promise<void>) => unknown) | undefined
-  afterEach?: ((body: () => Promise<void>) => unknown) | undefined
-}
+export type { StoreCapabilities } from './testing-data.js'
+export type { ContractRunner } from './testing-runner.js'
+
 
 export interface StoreContractOptions {
   /** Shown in the test names. */
@@ -38,9 +25,11 @@ export interface StoreContractOptions {
   cleanup?: (() => void | Promise<void>) | undefined
   /** Where the cases are registered: `{ describe, it, beforeEach, afterEach }` of your test framework. */
   runner: ContractRunner
+  /** Optional methods the store has (`setIf`, `hitWindow`, …): their cases run only when declared. @default none */
+  capabilities?: StoreCapabilities | undefined
 }
 
-const CONTRACT_OPTIONS = ['name', 'create', 'createPeer', 'cleanup', 'runner'] as const
+const CONTRACT_OPTIONS = ['name', 'create', 'createPeer', 'cleanup', 'runner', 'capabilities'] as const
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -345,6 +334,8 @@ export function defineStoreContract(options: StoreContractOptions): void {
         assert.deepEqual({ queued, persisted: persistedCount, failed }, { queued: 0, persisted: 200, failed: 0 })
       })
     })
+
+    defineDataContract({ test, runner, store: () => store, cache: () => cache, capabilities: options.capabilities ?? {} })
 
     // A store that cannot be shared has no peer: these cases are not defined for it.
     if (createPeer !== undefined) runner.describe('shared between instances', () => {

@@ -1,5 +1,6 @@
 import type { Duration } from './duration.js'
 import type { BreakerStatus, DropCounts, StoreHealth, StoreObserver } from './resilience/store-health.js'
+import type { CircuitState } from './resilience/circuit-breaker.js'
 /**
  * The storage contract. A Store keeps opaque bytes under string keys, each with a TTL, and
  * knows which keys carry which tags. Everything above it (serialisation, namespaces, stats,
@@ -66,11 +67,39 @@ export interface Store {
   acquireLock?(key: string, token: string, ttlMs: number): Promise<boolean>
   /** Releases a lock only if `token` still owns it. */
   releaseLock?(key: string, token: string): Promise<boolean>
+  /**
+   * Asks the backing service to answer (Redis: PING, on every master of a Cluster); rejects with
+   * why it cannot (a refused password, a refused connection). `Cache.health()` calls it under a
+   * deadline. A store in this process (memory) needs none.
+   */
+  ping?(): Promise<void>
   /** Entry count and bytes held, where the store can tell cheaply. */
   size?(): StoreSize | undefined
+  /**
+   * Milliseconds `key` still lives, `undefined` when absent (Redis: one PTTL). Without it, the
+   * cache reads the value with `getWithTtl` instead.
+   */
+  ttl?(key: string): Promise<number | undefined>
+  /**
+   * Stores `value` only if `key` is absent (`'absent'`, SET NX) or present (`'present'`, SET XX),
+   * atomically; resolves whether it was written. Needed by `Cache.add` and `Cache.replace`.
+   */
+  setIf?(key: string, value: Uint8Array, options: StoreSetOptions, condition: 'absent' | 'present'): Promise<boolean>
+  /**
+   * Counts a hit of `cost` in the rate-limit window under `key`, atomically, if it fits under
+   * `limit` (a denied hit is not counted), on the store's own clock (Redis: the server's TIME, so
+   * every process agrees). Needed by `rateLimit`.
+   */
+  hitWindow?(key: string, options: WindowHitOptions): Promise<WindowState>
+  /** Drops expired entries now; resolves how many. Stores that expire on their own (Redis) need none. */
+  cleanupExpired?(): Promise<number>
+  /** The least and most recently written live entries whose keys start with `prefix`. O(entries): for diagnostics. */
+  oldestAndNewest?(prefix: string): { oldest: EntryAge | undefined; newest: EntryAge | undefined }
+  /** Entries and bytes measured from the backing server (Redis: exact when small, sampled when large). */
+  measure?(): Promise<StoreMeasure>
   /** The store's breakers, its own queue and what it dropped, for a store that has them (Redis). */
   health?(): StoreHealth | undefined
-  /** Tells `observer` of background faults and recoveries; returns the function that stops it. */
+  /** Tells `observer` of background faults, breaker transitions and recoveries; returns the function that stops it. */
   observe?(observer: StoreObserver): () => void
   /** Releases connections or timers the store created itself. */
   close?(): Promise<void>
@@ -97,6 +126,48 @@ export interface StoreSize {
   bytes: number
   /** Entries removed to make room (LRU evictions) since the store was built, where the store can tell. */
   evictions?: number | undefined
+  /** Entries dropped because their TTL passed (never counted as evictions), where the store can tell. */
+  expirations?: number | undefined
+}
+
+/** What `Store.measure` found. */
+export interface StoreMeasure {
+  entries: number
+  bytes: number
+  /** `false` when counted from a sample (a large Redis): an estimate. */
+  exact: boolean
+  /** When it was measured (ms since the epoch). */
+  measuredAt: number
+}
+
+/** A stored entry's key and times, in ms since the epoch. */
+export interface EntryAge {
+  key: string
+  storedAt: number
+  expiresAt: number
+}
+
+export interface WindowHitOptions {
+  /** Most units the window allows. */
+  limit: number
+  /** Window length in ms. */
+  windowMs: number
+  /** Units this hit costs (1 for a request). */
+  cost: number
+  /** Sliding-window counter (two fixed windows, the previous one weighted) rather than a fixed window. */
+  sliding: boolean
+}
+
+/** A rate-limit window after a hit: enough to compute what is left and when. */
+export interface WindowState {
+  /** Whether the hit fitted (and was counted). */
+  allowed: boolean
+  /** Units counted in the current fixed window, this hit included when allowed. */
+  current: number
+  /** Units counted in the previous fixed window (sliding windows weigh them; 0 for fixed). */
+  previous: number
+  /** Milliseconds since the current fixed window began. */
+  elapsedMs: number
 }
 
 /**
@@ -154,11 +225,16 @@ export interface CacheEvents {
   set: [event: { key: string; ttlMs: number; bytes: number }]
   delete: [event: { key: string }]
   invalidate: [event: { tags?: readonly string[]; pattern?: string; namespace?: string; removed: number }]
+  /**
+   * A circuit breaker changed state (`open` → `half-open` when a probe goes). `node` and
+   * `direction` are set by stores that keep a breaker per node and direction.
+   */
+  breaker: [event: { from: CircuitState; to: CircuitState; node?: string | undefined; direction?: 'read' | 'write' | undefined }]
   /** The store could not be reached: the invalidation waits in the queue (`queued` long now). */
   'invalidation-queued': [event: { target: InvalidationTarget; queued: number; error: Error }]
   /** A queued invalidation was applied at last, `delayMs` after it was asked for. */
   'invalidation-applied': [event: { target: InvalidationTarget; removed: number; attempts: number; delayMs: number }]
-  /** Rate-limited: one per kind (code and operation) per second; `error.suppressed` counts the rest. */
+  /** Store faults are rate-limited: one per kind (code and operation) per second; `error.suppressed` counts the rest. */
   error: [error: Error]
 }
 
@@ -173,12 +249,16 @@ export interface CacheStats {
   timeouts: number
   /** Calls the store did not send (a breaker open, its queue full or too slow): misses and dropped writes. */
   skipped: number
-  /** Entries held, when the store can tell (the memory store can; Redis cannot cheaply). */
+  /** Entries held, when the store can tell (memory: live entries; Redis: the last `cache.measure()`, refreshed in the background). */
   entries: number | undefined
   /** Bytes held, when the store can tell. */
   bytes: number | undefined
-  /** Entries evicted to make room, when the store can tell (the memory store can). */
+  /** Entries evicted to make room, when the store can tell (the memory store can). Expired entries are not evictions. */
   evictions: number | undefined
+  /** Entries dropped because their TTL passed, when the store can tell (the memory store can; Redis expires on its own). */
+  expirations: number | undefined
+  /** Stale values served by `wrap` within their grace period (a refresh was due, failed or timed out). */
+  stale: number
   /** The worst state among the store's breakers (`'closed'` for a store without breakers). */
   breaker: 'closed' | 'open' | 'half-open'
   /** Each breaker of the store: one per node and direction (reads, writes). Empty for a store without breakers. */

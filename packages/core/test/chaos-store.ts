@@ -1,4 +1,4 @@
-import type { Store, StoreInvalidationOptions, StoreSetOptions } from '../src/types.js'
+import type { Store, StoreInvalidationOptions, StoreSetOptions, WindowHitOptions, WindowState } from '../src/types.js'
 
 /** Wraps a real store and injects failures or latency, so fail-open is tested without mocks. */
 export class ChaosStore implements Store {
@@ -7,6 +7,8 @@ export class ChaosStore implements Store {
   failing = false
   /** When set, only these methods fail (while `failing`): a store that refuses writes but serves reads. */
   failOnly: ReadonlySet<string> | undefined
+  /** Thrown by every call while set (e.g. a StoreTimeoutError), before `failing` is looked at. */
+  throwing: Error | undefined
   latencyMs = 0
   calls = 0
   /** The `retry` flag of each invalidation call, in order. */
@@ -19,6 +21,7 @@ export class ChaosStore implements Store {
   async #chaos(method: string): Promise<void> {
     this.calls++
     if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs))
+    if (this.throwing !== undefined) throw this.throwing
     if (this.failing && (this.failOnly === undefined || this.failOnly.has(method))) throw new Error('chaos: store unavailable')
   }
 
@@ -57,5 +60,13 @@ export class ChaosStore implements Store {
     this.retries.push(options?.retry === true)
     await this.#chaos('clear')
     return this.inner.clear()
+  }
+  async ttl(key: string): Promise<number | undefined> {
+    await this.#chaos('ttl')
+    return this.inner.ttl?.(key)
+  }
+  async hitWindow(key: string, options: WindowHitOptions): Promise<WindowState> {
+    await this.#chaos('hitWindow')
+    return (this.inner.hitWindow as NonNullable<Store['hitWindow']>).call(this.inner, key, options)
   }
 }

@@ -3,7 +3,12 @@ import { defineStoreContract } from '../src/testing.js'
 import { MemoryStore } from '../src/stores/memory-store.js'
 import { InvalidOptionError } from '../src/errors.js'
 
-defineStoreContract({ name: 'MemoryStore', create: () => new MemoryStore(), runner: { describe, it, beforeEach, afterEach } })
+defineStoreContract({
+  name: 'MemoryStore',
+  create: () => new MemoryStore(),
+  runner: { describe, it, beforeEach, afterEach },
+  capabilities: { conditionalSet: true, rateWindows: true, ttl: true, measure: true, entryAges: true },
+})
 
 describe('MemoryStore', () => {
   describe('when total bytes exceed maxBytes', () => {

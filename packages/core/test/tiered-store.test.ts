@@ -34,6 +34,7 @@ defineStoreContract({
   name: 'TieredStore (memory over memory)',
   create: () => new TieredStore({ l2: new MemoryStore() }),
   runner: { describe, it, beforeEach, afterEach },
+  capabilities: { conditionalSet: true, rateWindows: true, ttl: true, measure: true },
 })
 
 describe('TieredStore', () => {

@@ -6,8 +6,6 @@ import { Cache } from '../src/cache.js'
 import { InvalidOptionError } from '../src/errors.js'
 import { WriteBehind, type PendingWrite, type PersistContext, type WriteJournal } from '../src/patterns/write-behind.js'
 
-type Batch = ReadonlyArray<PendingWrite<number>>
-
 const base = { flushInterval: '60s', flushOnSignals: false, spillFile: false } as const
 const directories: string[] = []
 

@@ -1,13 +1,9 @@
 import type { NextFunction, Request, Response } from 'express'
-import { createPurgeApi, InvalidOptionError, readJsonBody, type HttpCache, type PurgeApiOptions } from '@cachewire/http'
+import { InvalidOptionError } from '@cachewire/http'
+import { createPurgeApi, readJsonBody, type PurgeApiOptions } from '@cachewire/http/operations'
 
-/** Options of {@link purgeRouter}: those of the shared purge API, with the engine taken from a middleware if given. */
-export interface PurgeRouterOptions extends Omit<PurgeApiOptions, 'engine'> {
-  /** The engine to purge. Give this or `middleware`. */
-  engine?: HttpCache | undefined
-  /** A `cacheMiddleware()` / `cachedRoute()` whose engine to purge. */
-  middleware?: { readonly engine: HttpCache } | undefined
-}
+/** Options of {@link purgeRouter}: those of the purge API (`@cachewire/http/operations`). */
+export type PurgeRouterOptions = PurgeApiOptions
 
 /** Largest JSON body read from a purge request. */
 const MAX_BODY_BYTES = 64 * 1024
@@ -16,21 +12,20 @@ const MAX_BODY_BYTES = 64 * 1024
  * A purge API and inspector to mount under a path of your choosing (nothing is exposed unless you
  * mount it). Every route but the inspector page requires `Authorization: Bearer <token>`.
  * `POST /purge/url` `{ url, host? }`, `POST /purge/tags` `{ tags }`, `POST /purge/namespace`
- * `{ namespace }` (add `?dryRun=1` to count without removing), `GET /stats`, `GET /inspector`.
+ * `{ namespace }` (add `?dryRun=1` to count without removing), `GET /stats`, `GET /health`, `GET /inspector`.
  *
  * @example
  * ```ts
- * import { cacheMiddleware, purgeRouter } from '@cachewire/express'
+ * import { responseCache } from '@cachewire/express'
  *
- * const cache = cacheMiddleware({ ttl: '1m' })
- * app.use('/_cache', purgeRouter({ middleware: cache, token: process.env.CACHE_PURGE_TOKEN! }))
- * app.use(cache)
+ * const cache = responseCache({ ttl: '1m' })
+ * app.use('/_cache', cache.purgeRouter({ token: process.env.CACHE_PURGE_TOKEN! }))
+ * app.use(cache.middleware())
  * ```
  */
 export function purgeRouter(options: PurgeRouterOptions): (req: Request, res: Response, next: NextFunction) => void {
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an object', options)
-  const { middleware, engine, ...rest } = options
-  const api = createPurgeApi({ ...rest, engine: (engine ?? middleware?.engine) as HttpCache })
+  const api = createPurgeApi(options)
   return function cachewirePurge(req: Request, res: Response, next: NextFunction): void {
     const url = new URL(req.url, 'http://x')
     readBody(req)

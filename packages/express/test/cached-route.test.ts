@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express'
 import { describe, expect, it } from 'vitest'
-import { Cache, cachedRoute, InvalidArgumentError, InvalidOptionError, type CachedRouteOptions } from '../src/index.js'
+import { cachedRoute, cacheMiddleware, InvalidArgumentError, InvalidOptionError, responseCache, type RouteOptions } from '../src/index.js'
 import { listen, manualClock, matrix, request, settle, type Reply } from './helpers.js'
 
 const cases = await matrix('cached-route')
@@ -26,7 +26,8 @@ describe.each(cases)('cachedRoute on $express with $store', ({ create, createSto
   it('tags from req.params, invalidated by req.cache.invalidateTags', async () => {
     const names = new Map([['1', 'Ada'], ['2', 'Grace']])
     let calls = 0
-    const users = cachedRoute({ store: createStore(), ttl: '5m', tags: (req) => [`user:${req.params.id}`] })
+    const cache = responseCache({ storage: { store: createStore() } })
+    const users = cache.route({ ttl: '5m', tags: (req) => [`user:${req.params.id}`] })
     const { get } = await start((app) => {
       app.get('/users/:id', users, (req, res) => {
         calls++
@@ -37,7 +38,7 @@ describe.each(cases)('cachedRoute on $express with $store', ({ create, createSto
         await req.cache?.invalidateTags([`user:${req.params.id}`])
         res.sendStatus(204)
       })
-      return users
+      return cache
     })
     await get('/users/1')
     await get('/users/2')
@@ -51,14 +52,14 @@ describe.each(cases)('cachedRoute on $express with $store', ({ create, createSto
 
   it('a key function of the Express request separates entries; false skips the cache', async () => {
     let calls = 0
-    const route = cachedRoute({
-      store: createStore(),
+    const cache = responseCache({ storage: { store: createStore() } })
+    const route = cache.route({
       ttl: '1m',
-      key: (req) => (req.get('x-tenant') === 'none' ? false : req.get('x-tenant')),
+      keys: { key: (req) => (req.get('x-tenant') === 'none' ? false : req.get('x-tenant')) },
     })
     const { get } = await start((app) => {
       app.get('/t', route, (req, res) => { calls++; res.send(`tenant ${req.get('x-tenant')}`) })
-      return route
+      return cache
     })
     expect((await get('/t', { 'x-tenant': 'a' })).text).toBe('tenant a')
     expect((await get('/t', { 'x-tenant': 'b' })).text).toBe('tenant b')
@@ -71,29 +72,30 @@ describe.each(cases)('cachedRoute on $express with $store', ({ create, createSto
 
   it('wraps a handler: cachedRoute(options, handler)', async () => {
     let calls = 0
-    const route = cachedRoute({ store: createStore(), ttl: '1m' }, (_req, res) => { calls++; res.send('wrapped') })
+    const cache = responseCache({ storage: { store: createStore() } })
+    const route = cache.route({ ttl: '1m' }, (_req, res) => { calls++; res.send('wrapped') })
     const { get } = await start((app) => {
       app.get('/w', route)
-      return route
+      return cache
     })
     await get('/w')
     expect((await get('/w')).text).toBe('wrapped')
     expect(calls).toBe(1)
   })
 
-  it('shares storage through `cache`', async () => {
-    const shared = new Cache({ store: createStore() })
-    const a = cachedRoute({ cache: shared, ttl: '1m', tags: ['shared'] })
-    const b = cachedRoute({ cache: shared, ttl: '1m', tags: ['shared'] })
+  it('routes of one cache share its storage, so one invalidation reaches all of them', async () => {
+    const cache = responseCache({ storage: { store: createStore() } })
+    const a = cache.route({ ttl: '1m', tags: ['shared'] })
+    const b = cache.route({ ttl: '1m', tags: ['shared'] })
     let calls = 0
     const { get } = await start((app) => {
       app.get('/a', a, (_req, res) => { calls++; res.send('a') })
       app.get('/b', b, (_req, res) => { calls++; res.send('b') })
-      return { whenIdle: async () => { await a.whenIdle(); await b.whenIdle() } }
+      return cache
     })
     await get('/a')
     await get('/b')
-    await a.invalidateTags(['shared'])
+    await cache.invalidateTags(['shared'])
     await get('/a')
     await get('/b')
     expect(calls).toBe(4)
@@ -105,14 +107,15 @@ describe.each(cases)('cachedRoute on $express with $store', ({ create, createSto
       let version = 1
       let calls = 0
       const seenRefreshHeader: Array<string | undefined> = []
-      const route = cachedRoute({ store: createStore(), ttl: '1m', staleWhileRevalidate: '5m', clock: clock.now })
+      const cache = responseCache({ storage: { store: createStore() }, clock: clock.now })
+      const route = cache.route({ ttl: '1m', stale: { whileRevalidate: '5m' } })
       const { get } = await start((app) => {
         app.get('/feed', route, (req, res) => {
           calls++
           seenRefreshHeader.push(req.headers['x-cachewire-refresh'] as string | undefined)
           res.json({ version })
         })
-        return route
+        return cache
       })
       expect((await get('/feed')).text).toBe('{"version":1}')
       version = 2
@@ -130,11 +133,10 @@ describe.each(cases)('cachedRoute on $express with $store', ({ create, createSto
     })
 
     it('works for app-level cacheMiddleware too (the synthetic request goes through the whole app)', async () => {
-      const { cacheMiddleware } = await import('../src/index.js')
       const clock = manualClock()
       let version = 1
       let calls = 0
-      const cache = cacheMiddleware({ store: createStore(), ttl: '1m', staleWhileRevalidate: '5m', clock: clock.now })
+      const cache = cacheMiddleware({ storage: { store: createStore() }, ttl: '1m', stale: { whileRevalidate: '5m' }, clock: clock.now })
       const sub = create()
       sub.use(cache)
       sub.get('/x', (_req, res) => { calls++; res.send(`v${version}`) })
@@ -152,23 +154,20 @@ describe.each(cases)('cachedRoute on $express with $store', ({ create, createSto
   })
 
   describe('stale-if-error', () => {
-    const options = (clock: ReturnType<typeof manualClock>): CachedRouteOptions => ({
-      store: createStore(),
-      ttl: '1m',
-      staleIfError: '10m',
-      clock: clock.now,
-    })
+    const options: RouteOptions = { ttl: '1m', stale: { ifError: '10m' } }
+    const cacheOn = (clock: ReturnType<typeof manualClock>) => responseCache({ storage: { store: createStore() }, clock: clock.now })
 
     it('route middleware: a thrown error (500 from the error handler) is answered with the stale entry', async () => {
       const clock = manualClock()
       let failing = false
-      const route = cachedRoute(options(clock))
+      const cache = cacheOn(clock)
+      const route = cache.route(options)
       const { get } = await start((app) => {
         app.get('/sie', route, (_req, res) => {
           if (failing) throw new Error('database down')
           res.send('good')
         })
-        return route
+        return cache
       })
       await get('/sie')
       failing = true
@@ -186,10 +185,11 @@ describe.each(cases)('cachedRoute on $express with $store', ({ create, createSto
     it('a 503 answer is replaced by the stale entry', async () => {
       const clock = manualClock()
       let failing = false
-      const route = cachedRoute(options(clock))
+      const cache = cacheOn(clock)
+      const route = cache.route(options)
       const { get } = await start((app) => {
         app.get('/busy', route, (_req, res) => void (failing ? res.status(503).send('busy') : res.send('ok')))
-        return route
+        return cache
       })
       await get('/busy')
       failing = true
@@ -203,14 +203,15 @@ describe.each(cases)('cachedRoute on $express with $store', ({ create, createSto
       const clock = manualClock()
       let failing = false
       let handled = 0
-      const route = cachedRoute(options(clock), async (_req, res) => {
+      const cache = cacheOn(clock)
+      const route = cache.route(options, async (_req, res) => {
         if (failing) throw new Error('wrapped failure')
         res.send('wrapped good')
       })
       const { get } = await start((app) => {
         app.get('/wrapped', route)
         app.use((error: Error, _req: Request, _res: Response, next: NextFunction) => { handled++; next(error) })
-        return route
+        return cache
       })
       await get('/wrapped')
       failing = true
@@ -230,9 +231,23 @@ describe.each(cases)('cachedRoute on $express with $store', ({ create, createSto
 describe('cachedRoute options', () => {
   it('throws InvalidOptionError naming the option at build time', () => {
     expect(() => cachedRoute({ ttl: 'soon' as never })).toThrow(InvalidOptionError)
-    expect(() => cachedRoute({ staleWhileRevalidate: -1 })).toThrow(/options\.staleWhileRevalidate/)
+    expect(() => cachedRoute({ stale: { whileRevalidate: -1 } })).toThrow(/options\.stale\.whileRevalidate/)
     expect(() => cachedRoute({ tags: [''] })).toThrow(/options\.tags\[0\]/)
     expect(() => cachedRoute({}, 'handler' as never)).toThrow(InvalidArgumentError)
+    expect(() => responseCache().route({}, 'handler' as never)).toThrow(InvalidArgumentError)
+  })
+
+  it('refuses storage and app-wide options, saying where they go', () => {
+    expect(() => cachedRoute({ storage: {} } as never)).toThrow('storage is per app, pass it to responseCache()')
+    expect(() => cachedRoute({ store: {} } as never)).toThrow('storage.store is per app, pass it to responseCache()')
+    expect(() => cachedRoute({ keys: { hosts: ['a.example'] } } as never)).toThrow(/keys\.hosts is per app/)
+    // @ts-expect-error: storage is per app
+    expect(() => cachedRoute({ storage: {} })).toThrow(InvalidOptionError)
+  })
+
+  it("refuses a private scope without a privateKey on the route or the app", () => {
+    expect(() => responseCache().route({ safety: { scope: 'private' } })).toThrow(/options\.safety\.privateKey/)
+    expect(() => responseCache({ safety: { privateKey: (req) => req.get('x-user') } }).route({ safety: { scope: 'private' } })).not.toThrow()
   })
 
   it('is named for the router stack', () => {

@@ -6,7 +6,7 @@ import { request as httpRequest } from 'node:http'
 import compression from 'compression'
 import type { Express, NextFunction, Request, Response } from 'express'
 import { describe, expect, it } from 'vitest'
-import { cacheMiddleware, type CacheHandler } from '../src/index.js'
+import { cacheMiddleware, type CacheMiddleware } from '../src/index.js'
 import { listen, matrix, request, settle, sleep, type Reply } from './helpers.js'
 
 const cases = await matrix('capture')
@@ -17,10 +17,10 @@ const big = 'x'.repeat(4096)
 
 describe.each(cases)('capture on $express with $store', ({ create, createStore }) => {
   /** An app with the cache in front of `mount`, counting handler runs per path. */
-  async function serve(mount: (app: Express, count: (req: Request) => void) => void, options = {}) {
+  async function serve(mount: (app: Express, count: (req: Request) => void) => void, maxEntryBytes?: number) {
     const app = create()
     const calls = new Map<string, number>()
-    const cache = cacheMiddleware({ store: createStore(), ttl: '1m', ...options })
+    const cache = cacheMiddleware({ storage: { store: createStore(), maxEntryBytes }, ttl: '1m' })
     app.use(cache)
     mount(app, (req) => calls.set(req.path, (calls.get(req.path) ?? 0) + 1))
     const server = await listen(app)
@@ -155,7 +155,7 @@ describe.each(cases)('capture on $express with $store', ({ create, createStore }
     expect(app.calls('/h')).toBe(2)
   })
 
-  it('a body over maxEntrySize streams through complete and is not stored', async () => {
+  it('a body over storage.maxEntryBytes streams through complete and is not stored', async () => {
     const chunk = 'y'.repeat(500)
     const app = await serve(
       (a, count) =>
@@ -168,7 +168,7 @@ describe.each(cases)('capture on $express with $store', ({ create, createStore }
           }
           res.end()
         }),
-      { maxEntrySize: 1000 }
+      1000
     )
     const first = await app.get('/large')
     const second = await app.get('/large')
@@ -225,7 +225,7 @@ describe.each(cases)('capture on $express with $store', ({ create, createStore }
     async function compressed(order: 'before' | 'after') {
       const app = create()
       let calls = 0
-      const cache: CacheHandler = cacheMiddleware({ store: createStore(), ttl: '1m' })
+      const cache: CacheMiddleware = cacheMiddleware({ storage: { store: createStore() }, ttl: '1m' })
       if (order === 'before') app.use(compression(), cache)
       else app.use(cache, compression())
       app.get('/c', (_req, res) => {

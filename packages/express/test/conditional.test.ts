@@ -55,9 +55,9 @@ describe.each(EXPRESS_VERSIONS)('conditional on $express', ({ create }) => {
     expect(failed.headers.etag).toBeUndefined()
   })
 
-  it('streams a body over maxBodySize through without an ETag', async () => {
+  it('streams a body over maxBodyBytes through without an ETag', async () => {
     const app = create()
-    app.use(conditional({ maxBodySize: 4 }))
+    app.use(conditional({ maxBodyBytes: 4 }))
     app.get('/big', (_req, res) => { res.write('12345'); res.write('678'); res.end('9') })
     const { url } = await listen(app)
     const reply = await request(url, '/big')
@@ -65,12 +65,12 @@ describe.each(EXPRESS_VERSIONS)('conditional on $express', ({ create }) => {
     expect(reply.headers.etag).toBeUndefined()
   })
 
-  it('a file over maxBodySize still gets a 304 on the validators res.sendFile set', async () => {
+  it('a file over maxBodyBytes still gets a 304 on the validators res.sendFile set', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cachewire-conditional-'))
     const file = join(dir, 'big.txt')
     writeFileSync(file, 'z'.repeat(10_000))
     const app = create()
-    app.use(conditional({ maxBodySize: 100 }))
+    app.use(conditional({ maxBodyBytes: 100 }))
     app.get('/file', (_req, res) => void res.sendFile(file))
     const { url } = await listen(app)
     const first = await request(url, '/file')
@@ -85,7 +85,7 @@ describe.each(EXPRESS_VERSIONS)('conditional on $express', ({ create }) => {
   it('in front of the server cache: hits get 304s too', async () => {
     const app = create()
     let calls = 0
-    const cache = cacheMiddleware({ store: new MemoryStore(), ttl: '1m' })
+    const cache = cacheMiddleware({ storage: { store: new MemoryStore() }, ttl: '1m' })
     app.use(conditional(), cache)
     app.get('/c', (_req, res) => { calls++; res.type('text/plain').end('cached body') })
     const { url } = await listen(app)
@@ -101,6 +101,6 @@ describe.each(EXPRESS_VERSIONS)('conditional on $express', ({ create }) => {
 describe('conditional options', () => {
   it('throws InvalidOptionError naming the option', () => {
     expect(() => conditional({ etag: 'medium' as never })).toThrow(InvalidOptionError)
-    expect(() => conditional({ maxBodySize: -1 })).toThrow(/options\.maxBodySize/)
+    expect(() => conditional({ maxBodyBytes: -1 })).toThrow(/options\.maxBodyBytes/)
   })
 })

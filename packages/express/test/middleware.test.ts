@@ -1,5 +1,5 @@
 import type { Express, NextFunction, Request, Response } from 'express'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, expectTypeOf, it } from 'vitest'
 import { cacheMiddleware, CachewireError, InvalidOptionError, MemoryStore, type CacheMiddlewareOptions } from '../src/index.js'
 import { EXPRESS_VERSIONS, listen, matrix, request, settle, type Reply } from './helpers.js'
 
@@ -9,7 +9,7 @@ describe.each(cases)('cacheMiddleware on $express with $store', ({ create, route
   async function serve(mount: (app: Express, count: (req: Request) => void) => void, options: CacheMiddlewareOptions = {}, before?: (app: Express) => void) {
     const app = create()
     const calls = new Map<string, number>()
-    const cache = cacheMiddleware({ store: createStore(), ttl: '1m', ...options })
+    const cache = cacheMiddleware({ storage: { store: createStore() }, ttl: '1m', ...options })
     before?.(app)
     app.use(cache)
     mount(app, (req) => calls.set(req.originalUrl.split('?')[0] as string, (calls.get(req.originalUrl.split('?')[0] as string) ?? 0) + 1))
@@ -152,7 +152,7 @@ describe.each(cases)('cacheMiddleware on $express with $store', ({ create, route
     const root = create()
     const calls: string[] = []
     const routes = router()
-    const cache = cacheMiddleware({ store: createStore(), ttl: '1m' })
+    const cache = cacheMiddleware({ storage: { store: createStore() }, ttl: '1m' })
     routes.use(cache)
     routes.get('/x', (req, res) => { calls.push(req.originalUrl); res.send(`${req.baseUrl} x`) })
     root.use('/one', routes)
@@ -169,7 +169,7 @@ describe.each(cases)('cacheMiddleware on $express with $store', ({ create, route
   it('in a mounted sub-app, keys use the full URL', async () => {
     const root = create()
     const calls: string[] = []
-    const cache = cacheMiddleware({ store: createStore(), ttl: '1m' })
+    const cache = cacheMiddleware({ storage: { store: createStore() }, ttl: '1m' })
     const sub = create()
     sub.use(cache)
     sub.get('/x', (req, res) => { calls.push(req.originalUrl); res.send(`${req.baseUrl} x`) })
@@ -306,13 +306,17 @@ describe.each(cases)('cacheMiddleware on $express with $store', ({ create, route
 describe('cacheMiddleware options', () => {
   const invalid: Array<[string, unknown]> = [
     ['ttl', { ttl: -5 }],
-    ['maxEntrySize', { maxEntrySize: 0 }],
-    ['statuses[0]', { statuses: ['200'] }],
-    ['hosts[0]', { hosts: ['not a host'] }],
-    ['key', { key: 'tenant' }],
+    ['ttl', { ttl: 60 }],
+    ['storage.maxEntryBytes', { storage: { maxEntryBytes: 0 } }],
+    ['freshness.statuses[0]', { freshness: { statuses: ['200'] } }],
+    ['keys.hosts[0]', { keys: { hosts: ['not a host'] } }],
+    ['keys.key', { keys: { key: 'tenant' } }],
     ['include', { include: 5 }],
     ['exclude[1]', { exclude: ['/ok', 'no-slash'] }],
-    ['cache', { cache: {} }],
+    ['storage.cache', { storage: { cache: {} } }],
+    ['tll', { tll: '1m' }],
+    ['maxEntrySize', { maxEntrySize: 5 }],
+    ['keys.kye', { keys: { kye: () => 'x' } }],
   ]
   for (const [option, options] of invalid) {
     it(`throws InvalidOptionError naming ${option} at build time`, () => {
@@ -330,11 +334,27 @@ describe('cacheMiddleware options', () => {
   }
 
   it('returns a named middleware with helpers', () => {
-    const middleware = cacheMiddleware({ store: new MemoryStore() })
+    const middleware = cacheMiddleware({ storage: { store: new MemoryStore() } })
     expect(middleware.name).toBe('cachewire')
     expect(typeof middleware.invalidateTags).toBe('function')
     expect(typeof middleware.purgeUrl).toBe('function')
-    expect(middleware.cache).toBeDefined()
+    expect(typeof middleware.whenIdle).toBe('function')
+    expect(typeof middleware.close).toBe('function')
+    expect(middleware.cache).toBe(middleware.engine.cache)
+  })
+
+  it('invalid options do not compile; key, tags and privateKey take the Express request', () => {
+    // @ts-expect-error: 0.x flat names are gone (storage.maxEntryBytes)
+    expect(() => cacheMiddleware({ maxEntrySize: 5 })).toThrow(InvalidOptionError)
+    // @ts-expect-error: a duration, not a boolean
+    expect(() => cacheMiddleware({ ttl: true })).toThrow(InvalidOptionError)
+    // @ts-expect-error: scope is 'shared' or 'private'
+    expect(() => cacheMiddleware({ safety: { scope: 'public' } })).toThrow(InvalidOptionError)
+    // @ts-expect-error: stale windows are durations
+    expect(() => cacheMiddleware({ stale: { ifError: {} } })).toThrow(InvalidOptionError)
+    expectTypeOf<NonNullable<NonNullable<CacheMiddlewareOptions['keys']>['key']>>().parameter(0).toEqualTypeOf<Request>()
+    expectTypeOf<Extract<NonNullable<CacheMiddlewareOptions['tags']>, (req: never) => unknown>>().parameter(0).toEqualTypeOf<Request>()
+    expectTypeOf<NonNullable<NonNullable<CacheMiddlewareOptions['safety']>['privateKey']>>().parameter(0).toEqualTypeOf<Request>()
   })
 
   it.each(EXPRESS_VERSIONS)('shows up by name in the $express router stack', ({ create }) => {

@@ -1,34 +1,36 @@
 /**
  * The engine's framework-neutral types: what an adapter hands in, and what it gets back.
  *
- * How an adapter uses them, in one loop:
- * 1. Translate the framework request to an {@link HttpRequest} and call
- *    `engine.handle(request, runHandler, refresh)`.
- * 2. Switch on the {@link Outcome}:
+ * One pass per request, in three steps (the adapter kit's serve loop does this for you):
+ * 1. `const prepared = engine.prepare(request)`: eligibility, host, key (a user's `key()` runs
+ *    here, once).
+ * 2. `const found = engine.lookup(prepared)`: a value, or a promise when the store needs I/O.
+ * 3. `const outcome = engine.handle(prepared, found, runHandler, refresh)`: a value, or a promise
+ *    when the handler must run first (revalidation) or another request's run is awaited. Switch on
+ *    the {@link Outcome}:
  *    - `hit` / `not-modified` / `response` ({@link ReplyOutcome}): write `status`, `headers` (in
  *      order, appending repeated names) and `body` (already empty for HEAD and 304). The handler
  *      must not run, or has already run inside `runHandler`.
  *    - `miss` / `bypass` ({@link ForwardOutcome}): run the handler live with `requestHeaders`,
  *      streaming to the client as usual. When the response head is about to be written, apply
- *      `patch(status, headers)`. Capture the body bytes when `captureBody` is true (stop at
- *      `maxBodyBytes` and report `complete: false`), then call `finish(captured)` exactly once;
- *      `finish(undefined)` when the handler failed or the client went away.
- * 3. `runHandler(originRequest)` runs the handler with `originRequest.headers` instead of the client's,
- *    buffering the whole response instead of sending it (no `maxBodyBytes` limit: the client will
- *    get it), and resolves the captured response, or rejects with what the handler threw. `handle`
- *    calls it at most once, before it resolves, for revalidation and stale-if-error. `refresh` does
- *    the same without a client (a synthetic GET dispatched through the app) for
- *    stale-while-revalidate; `handle` starts it and does not wait for it. Without `refresh`,
- *    stale-while-revalidate degrades to revalidating in the foreground.
+ *      `patch(status, headers)`. Capture the body bytes while `captureBody` (and the patch's
+ *      `captureBody`) say so, stop at `maxBodyBytes` and report `complete: false`, then call
+ *      `finish(captured)` exactly once; `finish(undefined)` when the handler failed or the client
+ *      went away.
+ *
+ * `runHandler(originRequest)` runs the handler with `originRequest.headers` instead of the client's,
+ * buffering the whole response instead of sending it (no `maxBodyBytes` limit: the client will get
+ * it), and resolves the captured response, or rejects with what the handler threw. `handle` calls
+ * it at most once, before it resolves, for revalidation and stale-if-error. `refresh` does the same
+ * without a client (a synthetic GET dispatched through the app) for stale-while-revalidate;
+ * `handle` starts it and does not wait for it. Without `refresh`, stale-while-revalidate degrades
+ * to revalidating in the foreground.
  *
  * `handle` never rejects for a cache reason (store down, corrupt entry, engine bug: the request is
  * served uncached). It rejects only with an error `runHandler` rejected with, when no stale response
  * may stand in for it; the adapter passes that error on as the framework does (`next(err)`, `throw`).
  */
-import type { Cache, Store, Ttl } from '@cachewire/core'
 import type { Reason } from './semantics/reasons.js'
-import type { CdnOptions, ResolvedCdnOptions } from './cdn/cdn-headers.js'
-import type { PurgeHook } from './cdn/purge-hook.js'
 
 /** One header field line: lower-case name and value, as it goes on the wire. */
 export type HeaderPair = readonly [name: string, value: string]
@@ -53,9 +55,9 @@ export interface OriginRequest {
   protocol: 'http' | 'https'
 }
 
-/** A request as an adapter hands it to `handle`. */
+/** A request as an adapter hands it to `prepare`. */
 export interface HttpRequest extends OriginRequest {
-  /** Per-route policy from `resolveRouteOptions()`, resolved once when the route was built. */
+  /** Per-route policy from `resolveRoutePolicy()`, resolved once when the route was built. */
   route?: RoutePolicy | undefined
   /**
    * Lower-case names of forwarded fields the framework applied to `host` and `protocol` because
@@ -63,6 +65,18 @@ export interface HttpRequest extends OriginRequest {
    * do not make the request bypass as unkeyed headers. Adapters set it; leave it out otherwise.
    */
   forwarded?: readonly string[] | undefined
+  /**
+   * The adapter removes query parameters the key ignores (`keys.query.ignore`) from the request
+   * the handler sees (the kit does, through the binding's `rewriteUrl`), so they cannot be
+   * reflected into a shared entry. Without it, a request carrying one goes around the cache
+   * (reason `ignored-param`). A front door, which runs no handler, sets it too.
+   */
+  stripsIgnoredParams?: boolean | undefined
+  /**
+   * The framework's own request (Express `req`, Koa `ctx`), for the `key`, `tags` and `privateKey`
+   * functions of adapter options, which take it instead of this neutral request.
+   */
+  native?: unknown
 }
 
 /** A handler's response as an adapter captured it. */
@@ -73,6 +87,13 @@ export interface CapturedResponse {
   body: Uint8Array
   /** False when the body was cut short: aborted, errored, or capture stopped at maxBodyBytes. */
   complete: boolean
+  /**
+   * Set by the adapter kit when a route of the same engine met the request on its way to the
+   * handler: `{ adopted }` when it keeps this request's key (its policy applies to what is
+   * stored), `'superseded'` when it ran its own pass (the response already went through the
+   * cache under the route's key: it is passed on as it is).
+   */
+  route?: { adopted: RoutePolicy } | 'superseded' | undefined
 }
 
 /** Runs the handler for a request and resolves what it answered; rejects with what it threw. */
@@ -121,6 +142,18 @@ export interface ForwardBase {
    * unsafe request's response gives read-your-writes; a miss's store need not be awaited.
    */
   finish(captured: CapturedResponse | undefined): Promise<void>
+  /**
+   * A route of this engine met the request downstream, and keeps its key (see
+   * `PreparedRequest.sameEntry`): its policy (ttl, tags, stale windows, CDN fields) applies to
+   * what this pass stores. Call before the head is written.
+   */
+  adopt(route: RoutePolicy): void
+  /**
+   * A route of this engine met the request downstream with a key of its own, and runs its own
+   * pass: this one stores nothing, counts nothing, and releases the requests waiting for it.
+   * `finish` is not called after this.
+   */
+  release(): void
 }
 
 /** Run the handler live; the response may be stored. Concurrent misses may be waiting for it. */
@@ -149,6 +182,8 @@ export interface ResponsePatch {
   set: HeaderPairs
   /** True for a 304: send no body (keep capturing it when `captureBody` says so). */
   omitBody: boolean
+  /** False when the head already shows the response will not be stored: stop holding body bytes. */
+  captureBody: boolean
 }
 
 /** What `handle` resolves. Switch on `kind`. */
@@ -176,7 +211,10 @@ export interface StoredResponse {
   staleIfErrorUntil: number
   /** When the store may drop it: the end of the last window in which it could still be used. */
   expiresAt: number
+  /** The ETag clients' conditionals are compared with: the origin's, or one the cache generated. */
   etag: string | undefined
+  /** True when `etag` is the cache's own: it is never sent to the origin (RFC 9111 §4.3.1). */
+  etagGenerated: boolean
   lastModified: string | undefined
   /** Field names from Vary, lower-case, sorted. */
   vary: readonly string[]
@@ -187,187 +225,61 @@ export interface StoredResponse {
   allowMaxStale: boolean
   /** Whether a request with Authorization may be answered from it (RFC 9111 §3.5). */
   sharedWithAuthorization: boolean
+  /** The `name` of the route policy it was stored under, so a hit found app-wide counts for its route. */
+  route?: string | undefined
 }
 
-/** Resolved per-route policy; make one with `resolveRouteOptions()`. */
-export interface RoutePolicy {
-  readonly ttlMs: number | undefined
-  readonly staleWhileRevalidateMs: number | undefined
-  readonly staleIfErrorMs: number | undefined
-  readonly allowCookies: boolean | undefined
-  readonly tags: TagsOption | undefined
-  readonly key: KeyFunction | undefined
-  readonly scope?: CacheScope | undefined
-  readonly privateKey?: PrivateKeyFunction | undefined
-  /** Lower-case. */
-  readonly keyedHeaders?: readonly string[] | undefined
-  /** Lower-case. */
-  readonly ignoredHeaders?: readonly string[] | undefined
-  readonly maxKeysPerWindow?: { readonly keys: number; readonly windowMs: number } | false | undefined
-  readonly cdn?: ResolvedCdnOptions | false | undefined
-}
-
+/**
+ * Extra key material for a request (a tenant id, say); return `false` to not cache the request.
+ * `R` is the request the function is given: the engine's {@link HttpRequest}, or in an adapter the
+ * framework's own (Express `req`, Koa `ctx`).
+ */
+export type KeyFunction<R = HttpRequest> = (request: R) => string | false | undefined
+/** Tags for stored responses, for `invalidateTags`: a list, or a function of the request. */
+export type TagsOption<R = HttpRequest> = readonly string[] | ((request: R) => readonly string[])
+/** The id of the user a request belongs to (hashed before use); undefined for an anonymous request. */
+export type PrivateKeyFunction<R = HttpRequest> = (request: R) => string | undefined
 /** `shared`: one entry serves every user. `private`: entries per user, keyed by `privateKey`. */
 export type CacheScope = 'shared' | 'private'
-/** The id of the user a request belongs to (hashed before use); undefined for an anonymous request. */
-export type PrivateKeyFunction = (request: HttpRequest) => string | undefined
-/** At most `keys` new keys per route (or per host and path) per `windowMs`. */
-export interface MaxKeysPerWindow {
-  keys: number
-  windowMs: Ttl
+
+/** CDN options validated and formatted once. */
+export interface ResolvedCdnOptions {
+  readonly surrogateKeys: boolean
+  /** Ready lines: Surrogate-Control and CDN-Cache-Control. */
+  readonly fields: HeaderPairs
+  /** The options as text, to tell two policies apart. */
+  readonly fingerprint: string
 }
 
-/** Extra key material for a request; `false` means "do not cache this request". */
-export type KeyFunction = (request: HttpRequest) => string | false | undefined
-/** Tags for stored responses: a list, or a function of the request. */
-export type TagsOption = readonly string[] | ((request: HttpRequest) => readonly string[])
-
-/**
- * Options of `createHttpCache`. Validated once, when the engine is built; a bad value throws an
- * `InvalidOptionError` naming it.
- *
- * @example
- * ```ts
- * import { createHttpCache } from '@cachewire/http'
- * const engine = createHttpCache({ ttl: '1m', hosts: ['example.com', '*.example.com'] })
- * ```
- */
-export interface HttpCacheOptions {
-  /** The core cache entries live in. Pass one to share it or to put it on Redis. @default a new Cache over `store` */
-  cache?: Cache | undefined
-  /** The store of the default cache; ignored when `cache` is given. @default new MemoryStore() */
-  store?: Store | undefined
-  /**
-   * Freshness for responses that carry none (no max-age, s-maxage or Expires): "cache this route
-   * for 5 minutes". Response headers always win. @default undefined: follow response headers only
-   */
-  ttl?: Ttl | undefined
-  /** Statuses that may be stored. 206 and 304 never are. @default [200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501] (RFC 9110 §15.1) */
-  statuses?: readonly number[] | undefined
-  /** Largest body stored, in bytes. Larger responses are served uncached. @default 1_048_576 */
-  maxEntrySize?: number | undefined
-  /**
-   * Hosts whose requests use the cache: exact names (`example.com`) or one-level-or-deeper
-   * wildcards (`*.example.com`, which does not match `example.com` itself). Other hosts bypass.
-   * The host is always part of the key. @default undefined: any host
-   */
-  hosts?: readonly string[] | undefined
-  query?:
-    | {
-        /** Sort query parameters by name (values of one name keep their order). @default true */
-        sort?: boolean | undefined
-        /** Parameter names left out of the key; `*` matches any run of characters. @default ['utm_*', 'fbclid', 'gclid'] */
-        ignore?: readonly string[] | undefined
-      }
-    | undefined
-  /** Extra key material per request (a tenant id, say); return false to not cache the request. */
-  key?: KeyFunction | undefined
-  /** Methods answered from the cache. Only GET responses are stored. @default ['GET', 'HEAD'] */
-  methods?: ReadonlyArray<'GET' | 'HEAD'> | undefined
-  /** Let requests with a Cookie use the cache. Responses that set cookies are still never stored. @default false */
-  allowCookies?: boolean | undefined
-  /**
-   * Honour the request directives that force origin work: no-cache, max-age, min-fresh
-   * (RFC 9111 §5.2.1). Off stops any client from bypassing the cache at will. @default true
-   */
-  respectRequestNoCache?: boolean | undefined
-  /** Stale-while-revalidate window for responses that do not set one. @default false */
-  staleWhileRevalidate?: Ttl | false | undefined
-  /** Stale-if-error window for responses that do not set one. @default false */
-  staleIfError?: Ttl | false | undefined
-  /**
-   * How long a stale entry with a validator (ETag or Last-Modified) is kept, so it can be
-   * revalidated with a conditional request instead of fetched again. @default '5m'
-   */
-  revalidationWindow?: Ttl | false | undefined
-  /** ETag made for stored bodies the handler gave none. @default 'strong' */
-  etag?: 'strong' | 'weak' | false | undefined
-  /** A targeted field (RFC 9213) read instead of Cache-Control when present, e.g. 'CDN-Cache-Control'. @default false */
-  targetedCacheControl?: string | false | undefined
-  /** Response field whose space-separated values become tags; removed before the response leaves. @default 'Surrogate-Key' */
-  surrogateKeyHeader?: string | false | undefined
-  /** This cache's name in Cache-Status (an sf-token). @default 'cachewire' */
-  cacheStatusName?: string | undefined
-  /** Add `detail` (why) to Cache-Status. Never includes the key. @default false */
-  debug?: boolean | undefined
-  /** Concurrent misses for one key wait for one handler run, at most `timeoutMs`. @default { enabled: true, timeoutMs: 5000 } */
-  coalesce?: boolean | { enabled?: boolean | undefined; timeoutMs?: number | undefined } | undefined
-  /** Most variants (Vary) stored per URL; further variants are served uncached. @default 32 */
-  maxVariants?: number | undefined
-  /**
-   * Largest size of a stored response's header lines, in bytes (names, values and `: `/CRLF).
-   * Larger responses are served uncached. @default 16_384
-   */
-  maxHeaderSize?: number | undefined
-  /**
-   * The cardinality guard: at most `keys` distinct new keys per route (per host and path for
-   * app-wide middleware) per `windowMs`; past it, misses are served uncached with reason
-   * `cardinality`, so cache-busting URLs cannot flush the cache. At most 10,000 routes or paths
-   * are tracked per window; more are refused too. @default { keys: 10_000, windowMs: '1m' }; false turns it off
-   */
-  maxKeysPerWindow?: MaxKeysPerWindow | false | undefined
-  /**
-   * Request header names that go into the key (like Vary, for every response of the route). A
-   * guarded header (X-Forwarded-Host, X-Original-URL, Forwarded…) listed here no longer bypasses.
-   * @default []
-   */
-  keyedHeaders?: readonly string[] | undefined
-  /**
-   * Guarded headers (X-Forwarded-Host, X-Forwarded-Proto, X-Original-URL, X-Rewrite-URL,
-   * X-HTTP-Method-Override, Forwarded…) the app never reads: requests carrying them may use the
-   * cache, unkeyed. By default a request carrying one bypasses with reason `unkeyed-header`, unless
-   * the framework applied it to the host or protocol (`trust proxy`, `app.proxy`). @default []
-   */
-  ignoredHeaders?: readonly string[] | undefined
-  /**
-   * `'private'`: a per-user cache. Each entry is keyed by a SHA-256 hash of `privateKey(request)`
-   * (the raw id never reaches a key, a store or a header); requests with Cookie or Authorization
-   * may use it, and `Cache-Control: private` responses are stored. A request without an id bypasses
-   * (reason `private-key`). Set-Cookie responses are still never stored. @default 'shared'
-   */
-  scope?: CacheScope | undefined
-  /** The user id for `scope: 'private'` (required with it), e.g. `(req) => req.user?.id`. */
-  privateKey?: PrivateKeyFunction | undefined
-  /** Tags for every stored response, for `invalidateTags`. */
-  tags?: TagsOption | undefined
-  /** Milliseconds since epoch; inject one in tests. @default Date.now */
-  clock?: (() => number) | undefined
-  /** Called with errors the request path swallowed (background refresh, engine bugs). @default ignore */
-  onError?: ((error: Error) => void) | undefined
-  /** Surrogate-Key, Surrogate-Control and CDN-Cache-Control for a CDN in front. @default none */
-  cdn?: CdnOptions | undefined
-  /** Told of every invalidation (tags, URL purges, unsafe requests), e.g. `varnishPurger()`. @default [] */
-  purgeHooks?: readonly PurgeHook[] | undefined
+/** A cap on new keys: at most `keys` distinct keys per group within each `windowMs` window. */
+export interface CardinalityLimit {
+  readonly keys: number
+  readonly windowMs: number
 }
 
-/**
- * Per-route overrides, resolved once with `resolveRouteOptions()` and passed on every request as
- * `HttpRequest.route`.
- *
- * @example
- * ```ts
- * const route = resolveRouteOptions({ ttl: '5m', tags: ['products'], key: (req) => req.headers['x-tenant'] as string })
- * ```
- */
-export interface RouteOptions {
-  ttl?: Ttl | undefined
-  staleWhileRevalidate?: Ttl | false | undefined
-  staleIfError?: Ttl | false | undefined
-  allowCookies?: boolean | undefined
-  /** Added to the engine's tags. */
-  tags?: TagsOption | undefined
-  /** Added to the engine's key material. */
-  key?: KeyFunction | undefined
-  /** Overrides the engine's `scope`. */
-  scope?: CacheScope | undefined
-  /** Overrides the engine's `privateKey`. */
-  privateKey?: PrivateKeyFunction | undefined
-  /** Replaces the engine's `keyedHeaders`. */
-  keyedHeaders?: readonly string[] | undefined
-  /** Replaces the engine's `ignoredHeaders`. */
-  ignoredHeaders?: readonly string[] | undefined
-  /** Overrides the engine's `maxKeysPerWindow` for this route (counted per route). */
-  maxKeysPerWindow?: MaxKeysPerWindow | false | undefined
-  /** Replaces the engine's `cdn` for this route; false sends no CDN fields. */
-  cdn?: CdnOptions | false | undefined
+/** The brand of a resolved {@link RoutePolicy}. */
+export const ROUTE_POLICY: unique symbol = Symbol.for('cachewire.http.route-policy')
+
+/** A per-route policy, validated once by `resolveRoutePolicy()`; pass it as `HttpRequest.route`. */
+export interface RoutePolicy {
+  readonly [ROUTE_POLICY]: true
+  /** The route's name in metrics, the inspector and traces; `undefined` when none was given. */
+  readonly name: string | undefined
+  readonly ttlMs: number | undefined
+  readonly tags: TagsOption | undefined
+  readonly staleWhileRevalidateMs: number | undefined
+  readonly staleIfErrorMs: number | undefined
+  readonly key: KeyFunction | undefined
+  /** Lower-case, sorted; replaces the engine's. */
+  readonly keyedHeaders: readonly string[] | undefined
+  /** Lower-case; replaces the engine's. */
+  readonly ignoredHeaders: ReadonlySet<string> | undefined
+  readonly allowCookies: boolean | undefined
+  readonly shareAuthenticated: boolean | undefined
+  readonly privateIfCredentialed: boolean | undefined
+  readonly scope: CacheScope | undefined
+  readonly privateKey: PrivateKeyFunction | undefined
+  readonly maxKeysPerWindow: CardinalityLimit | false | undefined
+  /** false: this route sends no CDN fields. */
+  readonly cdn: ResolvedCdnOptions | false | undefined
 }

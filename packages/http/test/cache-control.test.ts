@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { cacheControl, type CacheControlOptions } from '../src/semantics/cache-control-builder.js'
-import { hasDirectives, parseCacheControl, parseCacheControlField } from '../src/semantics/cache-control.js'
+import { parseCacheControl, parseCacheControlField } from '../src/semantics/cache-control.js'
 
 describe('parseCacheControl(value)', () => {
   const cases: Array<[rfc: string, input: string | string[] | undefined, expected: Record<string, unknown>]> = [
@@ -74,11 +74,6 @@ describe('parseCacheControl(value)', () => {
 
   it('never reads an inherited name as a directive', () => {
     expect({ ...parseCacheControl('hasOwnProperty, __proto__, max-age=1') }).toEqual({ 'max-age': 1 })
-  })
-
-  it('hasDirectives is false for nothing known and true otherwise', () => {
-    expect(hasDirectives(parseCacheControl('foo'))).toBe(false)
-    expect(hasDirectives(parseCacheControl('no-store'))).toBe(true)
   })
 })
 

@@ -2,10 +2,14 @@ import { describe, expect, it } from 'vitest'
 import { hashKey, parseTarget, primaryKey, urlTag, variantKey } from '../src/request/cache-key.js'
 import { checkEligibility } from '../src/request/eligibility.js'
 import { compileHostAllowList, normaliseHost } from '../src/request/host.js'
-import { prepareRequest, type RequestContext } from '../src/request/prepare-request.js'
+import { KeyHasher } from '../src/request/cache-key.js'
+import { prepareRequest as prepare, type PreparedRequest } from '../src/request/prepare-request.js'
 import { stripValidators, withValidators } from '../src/request/strip-validators.js'
-import { resolveHttpCacheOptions } from '../src/options.js'
-import type { HttpCacheOptions, HttpRequest } from '../src/types.js'
+import { resolveHttpCacheOptions } from '../src/options/resolve-options.js'
+import type { HttpCacheOptions } from '../src/options/types.js'
+import type { HttpRequest } from '../src/types.js'
+
+const prepareRequest = (request: HttpRequest, options: ReturnType<typeof resolveHttpCacheOptions>): PreparedRequest => prepare(request, options, new KeyHasher())
 
 const request = (overrides: Partial<HttpRequest> = {}): HttpRequest => ({
   method: 'GET',
@@ -17,13 +21,11 @@ const request = (overrides: Partial<HttpRequest> = {}): HttpRequest => ({
 })
 
 function key(overrides: Partial<HttpRequest> = {}, options: HttpCacheOptions = {}): string | undefined {
-  const prepared = prepareRequest(request(overrides), resolveHttpCacheOptions(options))
-  return 'reason' in prepared ? undefined : prepared.primaryHash
+  return prepareRequest(request(overrides), resolveHttpCacheOptions(options)).context?.primaryHash
 }
 
 function bypassReason(overrides: Partial<HttpRequest> = {}, options: HttpCacheOptions = {}): string | undefined {
-  const prepared = prepareRequest(request(overrides), resolveHttpCacheOptions(options))
-  return 'reason' in prepared ? prepared.reason : undefined
+  return prepareRequest(request(overrides), resolveHttpCacheOptions(options)).bypass?.reason
 }
 
 describe('cache key — DESIGN rule 1, RFC 9111 §4', () => {
@@ -38,7 +40,7 @@ describe('cache key — DESIGN rule 1, RFC 9111 §4', () => {
     ['the scheme\'s default port is dropped', { host: 'example.com:443' }, { host: 'example.com' }],
     ['a trailing dot on the host is dropped', { host: 'example.com.' }, { host: 'example.com' }],
     ['query parameter order does not matter (sort on by default)', { url: '/a?x=1&y=2' }, { url: '/a?y=2&x=1' }],
-    ['ignored parameters do not matter', { url: '/a?x=1&utm_source=news' }, { url: '/a?x=1' }],
+    ['ignored parameters do not matter (the adapter strips them)', { url: '/a?x=1&utm_source=news', stripsIgnoredParams: true }, { url: '/a?x=1' }],
     ['absolute-form equals origin-form', { url: 'https://example.com/a?b=1' }, { url: '/a?b=1' }],
     ['unrelated request headers do not matter', { headers: { 'user-agent': 'x' } }, { headers: {} }],
   ]
@@ -68,25 +70,25 @@ describe('cache key — DESIGN rule 1, RFC 9111 §4', () => {
   })
 
   it('sorting can be turned off', () => {
-    const options = { query: { sort: false } }
+    const options = { keys: { query: { sort: false } } }
     expect(key({ url: '/a?x=1&y=2' }, options)).not.toBe(key({ url: '/a?y=2&x=1' }, options))
   })
 
   it('key functions add material, engine first then route', () => {
-    const options = { key: (r: HttpRequest) => String(r.headers['x-tenant']) }
+    const options = { keys: { key: (r: HttpRequest) => String(r.headers['x-tenant']) } }
     expect(key({ headers: { 'x-tenant': 'a' } }, options)).not.toBe(key({ headers: { 'x-tenant': 'b' } }, options))
     expect(key({ headers: { 'x-tenant': 'a' } }, options)).not.toBe(key({ headers: { 'x-tenant': 'a' } }))
   })
 
   it('a key function returning false bypasses the cache', () => {
-    expect(bypassReason({}, { key: () => false })).toBe('key')
+    expect(bypassReason({}, { keys: { key: () => false } })).toBe('key')
   })
 
   it('primaryKey is JSON, so no part can imitate a separator; variantKey appends the secondary key', () => {
     const a = primaryKey({ scheme: 'https', authority: 'a', path: '/x","y', query: '', extra: [] })
     const b = primaryKey({ scheme: 'https', authority: 'a', path: '/x', query: 'y', extra: [] })
     expect(a).not.toBe(b)
-    expect(JSON.parse(a)).toEqual(['cw1', 'GET', 'https', 'a', '/x","y', ''])
+    expect(JSON.parse(a)).toEqual(['cw3', 'GET', 'https', 'a', '/x","y', ''])
     expect(variantKey(a, 's')).toBe(`${a}\ns`)
     expect(hashKey(a)).not.toBe(hashKey(b))
   })
@@ -95,6 +97,28 @@ describe('cache key — DESIGN rule 1, RFC 9111 §4', () => {
     expect(urlTag('example.com', '/a', 'b=1')).toBe(urlTag('example.com', '/a', 'b=1'))
     expect(urlTag('example.com', '/a', 'b=1')).not.toBe(urlTag('example.com', '/a', ''))
     expect(urlTag('example.com', '/a', '')).not.toBe(urlTag('other.com', '/a', ''))
+  })
+})
+
+describe('forwarded fields the framework applied — issue 14, X-Forwarded-Proto/Host poisoning', () => {
+  const applied = ['x-forwarded-host', 'x-forwarded-proto'] as const
+  const cases: Array<[string, Partial<HttpRequest>, string | undefined]> = [
+    ['X-Forwarded-Proto https keyed as https', { protocol: 'https', headers: { 'x-forwarded-proto': 'https' } }, undefined],
+    ['X-Forwarded-Proto http keyed as http', { protocol: 'http', headers: { 'x-forwarded-proto': 'http' } }, undefined],
+    ['X-Forwarded-Proto nothttps (the framework reflects it, the key says http)', { protocol: 'http', headers: { 'x-forwarded-proto': 'nothttps' } }, 'unkeyed-header'],
+    ['X-Forwarded-Proto javascript', { protocol: 'http', headers: { 'x-forwarded-proto': 'javascript' } }, 'unkeyed-header'],
+    ['X-Forwarded-Proto list ftp, https', { protocol: 'http', headers: { 'x-forwarded-proto': 'ftp, https' } }, 'unkeyed-header'],
+    ['X-Forwarded-Proto https while the key says http', { protocol: 'http', headers: { 'x-forwarded-proto': 'https' } }, 'unkeyed-header'],
+    ['X-Forwarded-Host equal to the resolved host', { host: 'example.com', headers: { 'x-forwarded-host': 'example.com' } }, undefined],
+    ['X-Forwarded-Host list: later members are not in the key', { host: 'example.com', headers: { 'x-forwarded-host': 'example.com, evil.example' } }, 'unkeyed-header'],
+    ['X-Forwarded-Host the framework did not apply', { host: 'example.com', headers: { 'x-forwarded-host': 'evil.example' } }, 'unkeyed-header'],
+  ]
+  for (const [name, overrides, reason] of cases) {
+    it(name, () => expect(bypassReason({ ...overrides, forwarded: applied })).toBe(reason))
+  }
+
+  it('without trust (nothing applied) any of them bypasses', () => {
+    expect(bypassReason({ protocol: 'https', headers: { 'x-forwarded-proto': 'https' } })).toBe('unkeyed-header')
   })
 })
 
@@ -138,8 +162,8 @@ describe('hosts — normalisation and allow-list', () => {
   })
 
   it('a host outside the allow-list bypasses; a malformed host bypasses', () => {
-    expect(bypassReason({ host: 'evil.com' }, { hosts: ['example.com'] })).toBe('host')
-    expect(bypassReason({ host: 'example.com' }, { hosts: ['example.com'] })).toBeUndefined()
+    expect(bypassReason({ host: 'evil.com' }, { keys: { hosts: ['example.com'] } })).toBe('host')
+    expect(bypassReason({ host: 'example.com' }, { keys: { hosts: ['example.com'] } })).toBeUndefined()
     expect(bypassReason({ host: 'bad host' })).toBe('host')
   })
 })
@@ -196,26 +220,27 @@ describe('stripValidators / withValidators — RFC 9111 §4.3.1, §4.3.2', () =>
     expect(stripValidators(headers)).toBe(headers)
   })
   it('adds If-None-Match from the ETag, else If-Modified-Since from Last-Modified', () => {
-    expect(withValidators({ 'if-none-match': '"client"' }, { etag: '"a"', lastModified: 'lm' })).toEqual({ 'if-none-match': '"a"' })
+    // RFC 9111 §4.3.1: the entity tag MUST be sent, and Last-Modified SHOULD be sent with it.
+    expect(withValidators({ 'if-none-match': '"client"' }, { etag: '"a"', lastModified: 'lm' })).toEqual({ 'if-none-match': '"a"', 'if-modified-since': 'lm' })
     expect(withValidators({}, { etag: undefined, lastModified: 'lm' })).toEqual({ 'if-modified-since': 'lm' })
   })
 })
 
-describe('prepareRequest(request, options)', () => {
+describe('prepareRequest(request, options, hasher)', () => {
   it('bypasses unusable targets and protocols', () => {
     expect(bypassReason({ url: '*' })).toBe('url')
     expect(bypassReason({ protocol: 'ftp' as 'http' })).toBe('url')
   })
   it('an unsafe method carries the URL to invalidate', () => {
-    const prepared = prepareRequest(request({ method: 'POST', url: '/a?b=1&utm_source=x' }), resolveHttpCacheOptions())
+    const prepared = prepareRequest(request({ method: 'POST', url: '/a?b=1&utm_source=x' }), resolveHttpCacheOptions()).bypass
     expect(prepared).toMatchObject({ reason: 'method', invalidation: { protocol: 'https', authority: 'example.com', path: '/a', query: 'b=1' } })
   })
   it('an unsafe method on a host outside the allow-list invalidates nothing', () => {
-    const prepared = prepareRequest(request({ method: 'POST', host: 'evil.com' }), resolveHttpCacheOptions({ hosts: ['example.com'] }))
+    const prepared = prepareRequest(request({ method: 'POST', host: 'evil.com' }), resolveHttpCacheOptions({ keys: { hosts: ['example.com'] } })).bypass
     expect(prepared).toMatchObject({ reason: 'method', invalidation: undefined })
   })
   it('gives the context the engine needs', () => {
-    const context = prepareRequest(request({ headers: { 'cache-control': 'max-age=0' } }), resolveHttpCacheOptions()) as RequestContext
+    const context = prepareRequest(request({ headers: { 'cache-control': 'max-age=0' } }), resolveHttpCacheOptions()).context!
     expect(context).toMatchObject({ method: 'GET', authority: 'example.com', path: '/a', query: 'b=1', authorization: false, noStore: false })
     expect(context.directives['max-age']).toBe(0)
   })
@@ -223,7 +248,7 @@ describe('prepareRequest(request, options)', () => {
 
 describe('primaryKey text', () => {
   const reference = (parts: Parameters<typeof primaryKey>[0]): string =>
-    JSON.stringify(['cw1', 'GET', parts.scheme, parts.authority, parts.path, parts.query, ...parts.extra])
+    JSON.stringify(['cw3', 'GET', parts.scheme, parts.authority, parts.path, parts.query, ...parts.extra])
 
   it('is exactly the JSON array text for every UTF-16 code unit in any part (the fast path never differs)', () => {
     for (let code = 0; code <= 0xffff; code++) {
@@ -239,7 +264,7 @@ describe('primaryKey text', () => {
     const a = primaryKey({ scheme: 'http', authority: 'h', path: '/a","b', query: '', extra: [] })
     const b = primaryKey({ scheme: 'http', authority: 'h', path: '/a', query: 'b', extra: [] })
     expect(a).not.toBe(b)
-    expect(JSON.parse(a)).toEqual(['cw1', 'GET', 'http', 'h', '/a","b', ''])
+    expect(JSON.parse(a)).toEqual(['cw3', 'GET', 'http', 'h', '/a","b', ''])
   })
 })
 

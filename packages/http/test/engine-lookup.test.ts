@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { setup } from './harness.js'
 
-describe('engine.lookup (front door)', () => {
+describe('engine.answer (front door)', () => {
   it('answers nothing before the entry exists, and records nothing', async () => {
     const t = setup()
-    expect(await t.engine.lookup(t.request())).toBeUndefined()
+    expect(await t.frontDoor(t.request())).toBeUndefined()
     expect(t.calls).toHaveLength(0)
     expect((await t.send()).outcome.kind).toBe('miss')
   })
@@ -13,7 +13,7 @@ describe('engine.lookup (front door)', () => {
     const t = setup()
     await t.send()
     t.advance(5_000)
-    const reply = await t.engine.lookup(t.request())
+    const reply = await t.frontDoor(t.request())
     expect(reply?.kind).toBe('hit')
     expect(reply?.body.toString()).toBe('hello')
     expect(reply?.headers).toContainEqual(['age', '5'])
@@ -23,8 +23,8 @@ describe('engine.lookup (front door)', () => {
   it('answers a matching If-None-Match with a 304', async () => {
     const t = setup()
     await t.send()
-    const etag = (await t.engine.lookup(t.request()))?.headers.find(([name]) => name === 'etag')?.[1] as string
-    const reply = await t.engine.lookup(t.request({ headers: { 'if-none-match': etag } }))
+    const etag = (await t.frontDoor(t.request()))?.headers.find(([name]) => name === 'etag')?.[1] as string
+    const reply = await t.frontDoor(t.request({ headers: { 'if-none-match': etag } }))
     expect(reply?.kind).toBe('not-modified')
     expect(reply?.status).toBe(304)
   })
@@ -32,21 +32,30 @@ describe('engine.lookup (front door)', () => {
   it('leaves stale entries, bypassed requests and unsafe methods to the app', async () => {
     const t = setup()
     await t.send()
-    expect(await t.engine.lookup(t.request({ method: 'POST' }))).toBeUndefined()
-    expect(await t.engine.lookup(t.request({ headers: { cookie: 'a=1' } }))).toBeUndefined()
-    expect(await t.engine.lookup(t.request({ headers: { 'cache-control': 'no-cache' } }))).toBeUndefined()
+    expect(await t.frontDoor(t.request({ method: 'POST' }))).toBeUndefined()
+    expect(await t.frontDoor(t.request({ headers: { cookie: 'a=1' } }))).toBeUndefined()
+    // RFC 9111 §5.2.1: request directives are ignored by default, honoured on request.
+    expect(await t.frontDoor(t.request({ headers: { 'cache-control': 'no-cache' } }))).toMatchObject({ kind: 'hit' })
+    const honour = setup({ freshness: { requestDirectives: 'honour' } })
+    await honour.send()
+    expect(await honour.frontDoor(honour.request({ headers: { 'cache-control': 'no-cache' } }))).toBeUndefined()
     t.advance(61_000)
-    expect(await t.engine.lookup(t.request())).toBeUndefined()
+    expect(await t.frontDoor(t.request())).toBeUndefined()
   })
 })
 
-describe('engine.lookupSync (memory store)', () => {
-  it('answers a hit without a promise, and a miss as undefined', async () => {
+describe('engine.lookup on a memory store', () => {
+  it('answers without a promise, so a hit is handled in the request\'s own tick', async () => {
     const t = setup()
-    expect(t.engine.lookupSync(t.request())).toBeUndefined()
+    const first = t.engine.prepare(t.request())
+    const miss = t.engine.lookup(first)
+    expect(miss).not.toBeInstanceOf(Promise)
     await t.send()
-    const reply = t.engine.lookupSync(t.request())
-    expect(reply).not.toBeInstanceOf(Promise)
-    expect((reply as { kind: string }).kind).toBe('hit')
+    const prepared = t.engine.prepare(t.request())
+    const found = t.engine.lookup(prepared)
+    expect(found).not.toBeInstanceOf(Promise)
+    const outcome = t.engine.handle(prepared, found as Exclude<typeof found, Promise<unknown>>, t.run)
+    expect(outcome).not.toBeInstanceOf(Promise)
+    expect((outcome as { kind: string }).kind).toBe('hit')
   })
 })

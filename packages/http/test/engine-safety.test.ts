@@ -1,7 +1,8 @@
 import { Cache, MemoryStore } from '@cachewire/core'
 import { describe, expect, it } from 'vitest'
 import { hashKey, primaryKey } from '../src/request/cache-key.js'
-import { resolveRouteOptions } from '../src/options.js'
+import { resolveRoutePolicy } from '../src/options/resolve-route.js'
+import type { HttpRequest } from '../src/types.js'
 import { setup } from './harness.js'
 
 const KEY_A = primaryKey({ scheme: 'https', authority: 'example.com', path: '/a', query: '', extra: [] })
@@ -47,7 +48,7 @@ describe('engine: invalidation (RFC 9111 §4.4) and tags', () => {
   it('tags come from the Surrogate-Key field (stripped before the response leaves), options and the route', async () => {
     const t = setup({ tags: ['site'] })
     t.setApp(() => ({ headers: { 'cache-control': 'max-age=60', 'surrogate-key': 'product-1  list' }, body: 'x' }))
-    const route = resolveRouteOptions({ tags: (request) => [`path:${request.url}`] })
+    const route = resolveRoutePolicy({ tags: (request: HttpRequest) => [`path:${request.url}`] })
     const miss = await t.send({ route })
     expect(miss.header('surrogate-key')).toBeUndefined()
     const hit = await t.send({ route })
@@ -60,7 +61,7 @@ describe('engine: invalidation (RFC 9111 §4.4) and tags', () => {
   })
 
   it('the surrogate-key field name is configurable', async () => {
-    const t = setup({ surrogateKeyHeader: 'X-Tags' })
+    const t = setup({ cdn: { surrogateKeyHeader: 'X-Tags' } })
     t.setApp(() => ({ headers: { 'cache-control': 'max-age=60', 'x-tags': 'a' }, body: 'x' }))
     const miss = await t.send()
     expect(miss.header('x-tags')).toBeUndefined()
@@ -115,7 +116,7 @@ describe('engine: faults never break a request (DESIGN rule 3)', () => {
     broken.set = () => Promise.reject(new Error('store down'))
     const cache = new Cache({ store: broken, breaker: false })
     cache.on('error', () => {})
-    const t = setup({ cache })
+    const t = setup({ storage: { cache } })
     expect((await t.send()).outcome.kind).toBe('miss')
     expect((await t.send()).outcome.kind).toBe('miss')
   })
@@ -138,10 +139,10 @@ describe('engine: Cache-Status (RFC 9211)', () => {
   })
 
   it('uses the configured name, adds detail only in debug mode, never the key', async () => {
-    const t = setup({ cacheStatusName: 'edge' })
+    const t = setup({ observability: { cacheStatusName: 'edge' } })
     const miss = await t.send({ url: '/secret-path?token=abc', headers: { cookie: 'a' } })
     expect(miss.header('cache-status')).toBe('edge; fwd=bypass; fwd-status=200')
-    const d = setup({ debug: true })
+    const d = setup({ observability: { debug: true } })
     const all = [await d.send({ url: '/secret-path?token=abc' }), await d.send({ url: '/secret-path?token=abc' })]
     for (const result of all) {
       expect(result.header('cache-status')).not.toMatch(/secret|token|abc|example/)

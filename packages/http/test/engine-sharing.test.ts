@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { resolveRouteOptions } from '../src/options.js'
+import { resolveRoutePolicy } from '../src/options/resolve-route.js'
 import type { ForwardOutcome } from '../src/types.js'
 import { setup } from './harness.js'
 
 describe('engine: coalescing', () => {
   it('concurrent misses for one key wait for one handler run', async () => {
-    const t = setup({ debug: true })
+    const t = setup({ observability: { debug: true } })
     let release!: () => void
     const gate = new Promise<void>((resolve) => (release = resolve))
     t.setApp(async () => {
@@ -39,11 +39,11 @@ describe('engine: coalescing', () => {
     expect(results.map((r) => r.body)).toEqual(['user-1', 'user-2'])
   })
 
-  it('a waiter never waits longer than coalesce.timeoutMs', async () => {
-    const t = setup({ coalesce: { timeoutMs: 5 }, debug: true })
-    const leader = await t.engine.handle(t.request(), t.run)
+  it('a waiter never waits longer than coalesce.timeout', async () => {
+    const t = setup({ coalesce: { timeout: 5 }, observability: { debug: true } })
+    const leader = await t.engine.respond(t.request(), t.run)
     expect(leader.kind).toBe('miss')
-    const waiter = await t.engine.handle(t.request(), t.run)
+    const waiter = await t.engine.respond(t.request(), t.run)
     expect(waiter.kind).toBe('miss')
     const patch = (waiter as ForwardOutcome).patch(200, { 'cache-control': 'max-age=60' })
     expect(patch.set[0]?.[1]).toContain('detail=coalesce-timeout')
@@ -52,8 +52,8 @@ describe('engine: coalescing', () => {
 
   it('requests with Authorization are never coalesced', async () => {
     const t = setup()
-    const leader = await t.engine.handle(t.request(), t.run)
-    const auth = await t.engine.handle(t.request({ headers: { authorization: 'Bearer x' } }), t.run)
+    const leader = await t.engine.respond(t.request(), t.run)
+    const auth = await t.engine.respond(t.request({ headers: { authorization: 'Bearer x' } }), t.run)
     expect(auth.kind).toBe('miss')
     await (leader as ForwardOutcome).finish(undefined)
   })
@@ -63,9 +63,9 @@ describe('engine: coalescing', () => {
     ['no-store', { headers: { 'cache-control': 'no-store' } }],
   ] as const)('a %s request never leads (its response is not stored), so a GET does not wait for it', async (_, overrides) => {
     const t = setup()
-    const first = await t.engine.handle(t.request(overrides), t.run)
+    const first = await t.engine.respond(t.request(overrides), t.run)
     let settled = false
-    const second = t.engine.handle(t.request(), t.run).then((outcome) => {
+    const second = t.engine.respond(t.request(), t.run).then((outcome) => {
       settled = true
       return outcome
     })
@@ -78,8 +78,8 @@ describe('engine: coalescing', () => {
 
   it('can be turned off', async () => {
     const t = setup({ coalesce: false })
-    await t.engine.handle(t.request(), t.run)
-    expect((await t.engine.handle(t.request(), t.run)).kind).toBe('miss')
+    await t.engine.respond(t.request(), t.run)
+    expect((await t.engine.respond(t.request(), t.run)).kind).toBe('miss')
   })
 })
 
@@ -97,7 +97,7 @@ describe('engine: Vary (RFC 9111 §4.1)', () => {
   })
 
   it('caps variants per URL at maxVariants', async () => {
-    const t = setup({ maxVariants: 2, debug: true })
+    const t = setup({ storage: { maxVariants: 2 }, observability: { debug: true } })
     t.setApp(() => ({ headers: { 'cache-control': 'max-age=60', vary: 'x-v' }, body: 'x' }))
     await t.send({ headers: { 'x-v': '1' } })
     await t.send({ headers: { 'x-v': '2' } })
@@ -130,14 +130,19 @@ describe('engine: Vary (RFC 9111 §4.1)', () => {
 })
 
 describe('engine: credentials (RFC 9111 §3.5, DESIGN rule 2)', () => {
-  it('a response to a request with Authorization is stored only when public, s-maxage or must-revalidate', async () => {
+  it('a response to a request with Authorization is stored only on a route that shares them, and when public, s-maxage or must-revalidate', async () => {
     const t = setup()
     await t.send({ headers: { authorization: 'Bearer a' } })
     expect((await t.send()).outcome.kind).toBe('miss')
-    const u = setup()
-    u.setApp(() => ({ headers: { 'cache-control': 'public, max-age=60' }, body: 'shared' }))
-    await u.send({ headers: { authorization: 'Bearer a' } })
-    expect((await u.send({ headers: { authorization: 'Bearer b' } })).outcome.kind).toBe('hit')
+    for (const cacheControl of ['public, max-age=60', 's-maxage=60', 'max-age=60, must-revalidate']) {
+      const shared = resolveRoutePolicy({ safety: { shareAuthenticated: true } })
+      const u = setup()
+      u.setApp(() => ({ headers: { 'cache-control': cacheControl }, body: 'shared' }))
+      await u.send({ headers: { authorization: 'Bearer a' } })
+      expect((await u.send({ headers: { authorization: 'Bearer b' } })).outcome.kind, `${cacheControl}, no opt-in`).toBe('miss')
+      await u.send({ headers: { authorization: 'Bearer a' }, route: shared })
+      expect((await u.send({ headers: { authorization: 'Bearer b' }, route: shared })).outcome.kind, cacheControl).toBe('hit')
+    }
   })
 
   it('a request with Authorization is not answered from an entry that is not explicitly shareable', async () => {
@@ -154,7 +159,7 @@ describe('engine: credentials (RFC 9111 §3.5, DESIGN rule 2)', () => {
     const cookie = await t.send({ headers: { cookie: 'sid=1' } })
     expect(cookie.outcome).toMatchObject({ kind: 'bypass', reason: 'cookie' })
     expect(t.calls[1]?.headers.cookie).toBe('sid=1')
-    const route = resolveRouteOptions({ allowCookies: true })
+    const route = resolveRoutePolicy({ safety: { allowCookies: true } })
     expect((await t.send({ headers: { cookie: 'sid=1' }, route })).outcome.kind).toBe('hit')
   })
 })

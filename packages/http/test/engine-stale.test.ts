@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { resolveRouteOptions } from '../src/options.js'
+import { resolveRoutePolicy } from '../src/options/resolve-route.js'
 import type { OriginRequest } from '../src/types.js'
 import { setup, T0 } from './harness.js'
 
@@ -54,7 +54,7 @@ describe('engine: stale content', () => {
   })
 
   it('stale-while-revalidate: serves the stale entry at once and refreshes it once in the background (RFC 5861 §3)', async () => {
-    const t = setup({ debug: true })
+    const t = setup({ observability: { debug: true } })
     let version = 1
     t.setApp(() => ({ headers: { 'cache-control': 'max-age=10, stale-while-revalidate=60' }, body: `v${version}` }))
     await t.send()
@@ -71,16 +71,24 @@ describe('engine: stale content', () => {
 
   it('stale-while-revalidate without a refresh callback revalidates in the foreground', async () => {
     const t = setup()
-    t.setApp(() => ({ headers: { 'cache-control': 'max-age=10, stale-while-revalidate=60' }, body: 'x' }))
+    t.setApp(() => ({ headers: { 'cache-control': 'max-age=10, stale-while-revalidate=60', etag: '"x"' }, body: 'x' }))
     await t.send()
     t.advance(15_000)
     expect((await t.send({}, { refresh: false })).outcome.kind).toBe('response')
+    // RFC 9111 §4.3.1: only the origin's validators make a conditional request; with only the
+    // cache's own ETag there is nothing to revalidate with, and the handler runs live, as on a miss.
+    const u = setup()
+    u.setApp(() => ({ headers: { 'cache-control': 'max-age=10, stale-while-revalidate=60' }, body: 'x' }))
+    await u.send()
+    u.advance(15_000)
+    expect((await u.send({}, { refresh: false })).outcome.kind).toBe('miss')
+    expect(u.calls[1]?.headers['if-none-match']).toBeUndefined()
   })
 
   it('stale-while-revalidate window can come from the route', async () => {
     const t = setup()
     t.setApp(() => ({ headers: { 'cache-control': 'max-age=10' }, body: 'x' }))
-    const route = resolveRouteOptions({ staleWhileRevalidate: '1m' })
+    const route = resolveRoutePolicy({ stale: { whileRevalidate: '1m' } })
     await t.send({ route })
     t.advance(15_000)
     expect((await t.send({ route })).outcome.kind).toBe('hit')
@@ -99,7 +107,7 @@ describe('engine: stale content', () => {
   })
 
   it('stale-if-error: serves the stale entry when the handler throws or answers 5xx (RFC 5861 §4)', async () => {
-    const t = setup({ debug: true })
+    const t = setup({ observability: { debug: true } })
     t.setApp(() => ({ headers: { 'cache-control': 'max-age=10, stale-if-error=60' }, body: 'good' }))
     await t.send()
     t.advance(15_000)
@@ -125,13 +133,13 @@ describe('engine: stale content', () => {
   })
 
   it('stale-if-error from options, closed by must-revalidate', async () => {
-    const t = setup({ staleIfError: '1m' })
+    const t = setup({ stale: { ifError: '1m' } })
     t.setApp(() => ({ headers: { 'cache-control': 'max-age=10' }, body: 'good' }))
     await t.send()
     t.advance(15_000)
     t.setApp(() => { throw new Error('down') })
     expect((await t.send()).body).toBe('good')
-    const u = setup({ staleIfError: '1m' })
+    const u = setup({ stale: { ifError: '1m' } })
     u.setApp(() => ({ headers: { 'cache-control': 'max-age=10, must-revalidate', etag: '"a"' }, body: 'good' }))
     await u.send()
     u.advance(15_000)
@@ -154,7 +162,7 @@ describe('engine: background work', () => {
       await gate
       return t.run(request)
     }
-    for (let i = 0; i < 5; i++) await t.engine.handle(t.request(), t.run, refresh)
+    for (let i = 0; i < 5; i++) await t.engine.respond(t.request(), t.run, refresh)
     release()
     await t.engine.whenIdle()
     expect(refreshes).toBe(1)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { resolveRouteOptions } from '../src/options.js'
+import { resolveRoutePolicy } from '../src/options/resolve-route.js'
 import type { ForwardOutcome } from '../src/types.js'
 import { setup } from './harness.js'
 
@@ -23,19 +23,19 @@ describe('engine: miss → hit (RFC 9111 §3, §4)', () => {
     t.setApp(() => ({ headers: [['X-B', '2'], ['Date', 'Tue, 31 Dec 2024 23:59:59 GMT'], ['Cache-Control', 'max-age=60'], ['X-B', '3']], body: 'hi' }))
     await t.send()
     const hit = await t.send()
-    expect(hit.headers.map(([name]) => name)).toEqual(['x-b', 'date', 'cache-control', 'x-b', 'etag', 'content-length', 'age', 'cache-status'])
+    expect(hit.headers.map(([name]) => name)).toEqual(['x-b', 'date', 'cache-control', 'x-b', 'etag', 'content-length', 'accept-ranges', 'age', 'cache-status'])
     expect(hit.header('date')).toBe('Tue, 31 Dec 2024 23:59:59 GMT')
     expect(hit.header('x-b')).toBe('2, 3')
   })
 
   it('a response with no freshness and no validator is not reused; a route TTL makes it so', async () => {
-    const t = setup({ debug: true, etag: false })
+    const t = setup({ observability: { debug: true }, etag: false })
     t.setApp(() => ({ body: 'x' }))
     const first = await t.send()
     expect(first.header('cache-status')).toContain('detail=no-freshness')
     await t.send()
     expect(t.calls).toHaveLength(2)
-    const route = resolveRouteOptions({ ttl: '1m' })
+    const route = resolveRoutePolicy({ ttl: '1m' })
     await t.send({ route })
     expect((await t.send({ route })).outcome.kind).toBe('hit')
   })
@@ -43,7 +43,7 @@ describe('engine: miss → hit (RFC 9111 §3, §4)', () => {
   it('response headers win over the route TTL (max-age=0 with a validator is revalidated each time)', async () => {
     const t = setup()
     t.setApp(() => ({ headers: { 'cache-control': 'max-age=0', etag: '"v"' }, body: 'x' }))
-    const route = resolveRouteOptions({ ttl: '1h' })
+    const route = resolveRoutePolicy({ ttl: '1h' })
     await t.send({ route })
     t.advance(1)
     const second = await t.send({ route })
@@ -52,7 +52,7 @@ describe('engine: miss → hit (RFC 9111 §3, §4)', () => {
   })
 
   it('does not store statuses outside the allow-list when the lifetime is the app\'s ttl (RFC 9110 §15.1)', async () => {
-    const t = setup({ debug: true, ttl: '1m' })
+    const t = setup({ observability: { debug: true }, ttl: '1m' })
     t.setApp(() => ({ status: 500, body: 'down' }))
     expect((await t.send()).header('cache-status')).toContain('detail=status')
     t.setApp(() => ({ status: 404, body: 'nope' }))
@@ -62,18 +62,18 @@ describe('engine: miss → hit (RFC 9111 §3, §4)', () => {
   })
 
   it('stores any understood status with explicit freshness, never an unrecognised one (RFC 9111 §3)', async () => {
-    const t = setup({ debug: true })
+    const t = setup({ observability: { debug: true } })
     t.setApp(() => ({ status: 503, headers: { 'cache-control': 'max-age=60' }, body: 'busy' }))
     await t.send()
     const hit = await t.send()
     expect([hit.outcome.kind, hit.status, hit.body]).toEqual(['hit', 503, 'busy'])
-    const u = setup({ debug: true })
+    const u = setup({ observability: { debug: true } })
     u.setApp(() => ({ status: 299, headers: { 'cache-control': 'max-age=60' } }))
     expect((await u.send()).header('cache-status')).toContain('detail=status')
   })
 
   it('does not store bodies over maxEntrySize, or incomplete ones', async () => {
-    const t = setup({ maxEntrySize: 4 })
+    const t = setup({ storage: { maxEntryBytes: 4 } })
     await t.send()
     await t.send()
     expect(t.calls).toHaveLength(2)
@@ -85,7 +85,7 @@ describe('engine: miss → hit (RFC 9111 §3, §4)', () => {
   })
 
   it('never stores Set-Cookie responses, and still sends the cookie to the client', async () => {
-    const t = setup({ debug: true })
+    const t = setup({ observability: { debug: true } })
     t.setApp(() => ({ headers: { 'cache-control': 'public, max-age=60', 'set-cookie': 'sid=1' }, body: 'x' }))
     const first = await t.send()
     expect(first.header('set-cookie')).toBe('sid=1')
@@ -109,7 +109,7 @@ describe('engine: miss → hit (RFC 9111 §3, §4)', () => {
   })
 
   it('RFC 9213: with targetedCacheControl, CDN-Cache-Control overrides Cache-Control', async () => {
-    const t = setup({ targetedCacheControl: 'CDN-Cache-Control' })
+    const t = setup({ freshness: { targetedField: 'CDN-Cache-Control' } })
     t.setApp(() => ({ headers: { 'cache-control': 'no-store', 'cdn-cache-control': 'max-age=60' }, body: 'x' }))
     await t.send()
     const hit = await t.send()
@@ -117,14 +117,23 @@ describe('engine: miss → hit (RFC 9111 §3, §4)', () => {
     expect(hit.header('cache-control')).toBe('no-store')
   })
 
-  it('normalised queries share one entry', async () => {
+  it('normalised queries share one entry (when the adapter strips ignored parameters from what the handler sees)', async () => {
     const t = setup()
     await t.send({ url: '/a?x=1&y=2' })
-    expect((await t.send({ url: '/a?y=2&x=1&utm_source=mail' })).outcome.kind).toBe('hit')
+    expect((await t.send({ url: '/a?y=2&x=1&utm_source=mail', stripsIgnoredParams: true })).outcome.kind).toBe('hit')
+  })
+
+  it('DESIGN rule 2: an ignored parameter the adapter cannot strip makes the request bypass', async () => {
+    const t = setup()
+    await t.send({ url: '/a?x=1' })
+    expect((await t.send({ url: '/a?x=1&utm_source=mail' })).outcome).toMatchObject({ kind: 'bypass', reason: 'ignored-param' })
+    // A member with `;` is not ignored (parameter cloaking): it stays keyed and needs no stripping.
+    expect((await t.send({ url: '/a?x=1&utm_source=a;x=2' })).outcome.kind).toBe('miss')
+    expect(t.engine.withoutIgnoredParams('/a?utm_source=mail&x=1&fbclid=z')).toBe('/a?x=1')
   })
 
   it('a host outside the allow-list bypasses', async () => {
-    const t = setup({ hosts: ['example.com'], debug: true })
+    const t = setup({ keys: { hosts: ['example.com'] }, observability: { debug: true } })
     const result = await t.send({ host: 'evil.com' })
     expect(result.outcome).toMatchObject({ kind: 'bypass', reason: 'host' })
     expect(result.header('cache-status')).toBe('cachewire; fwd=bypass; fwd-status=200; detail=host')
@@ -132,7 +141,7 @@ describe('engine: miss → hit (RFC 9111 §3, §4)', () => {
   })
 
   it('a key function separates entries; false bypasses', async () => {
-    const t = setup({ key: (request) => (request.headers['x-tenant'] === 'skip' ? false : String(request.headers['x-tenant'])) })
+    const t = setup({ keys: { key: (request) => (request.headers['x-tenant'] === 'skip' ? false : String(request.headers['x-tenant'])) } })
     await t.send({ headers: { 'x-tenant': 'a' } })
     expect((await t.send({ headers: { 'x-tenant': 'b' } })).outcome.kind).toBe('miss')
     expect((await t.send({ headers: { 'x-tenant': 'a' } })).outcome.kind).toBe('hit')
@@ -140,7 +149,7 @@ describe('engine: miss → hit (RFC 9111 §3, §4)', () => {
   })
 
   it('a throwing key function serves the request uncached and reports the error', async () => {
-    const t = setup({ key: () => { throw new Error('boom') } })
+    const t = setup({ keys: { key: () => { throw new Error('boom') } } })
     expect((await t.send()).outcome).toMatchObject({ kind: 'bypass', reason: 'error' })
     expect(t.errors.map((error) => error.message)).toEqual(['boom'])
   })
@@ -199,11 +208,13 @@ describe('engine: conditional requests (RFC 9111 §4.3.2, RFC 9110 §13)', () =>
     expect([hit.status, hit.body]).toEqual([200, 'full'])
   })
 
-  it('answers Range from the full entry with a 200 (RFC 9110 §14.2 lets a cache ignore Range)', async () => {
+  it('answers Range from the full entry (RFC 9110 §14.2, RFC 9111 §3.4): a miss stores the 200, a hit gives the 206', async () => {
     const t = setup()
-    await t.send()
+    const miss = await t.send({ headers: { range: 'bytes=0-1' } })
+    expect([miss.outcome.kind, miss.status, miss.body]).toEqual(['miss', 200, 'hello'])
+    expect(t.calls[0]?.headers.range).toBeUndefined()
     const result = await t.send({ headers: { range: 'bytes=0-1' } })
-    expect([result.outcome.kind, result.status, result.body]).toEqual(['hit', 200, 'hello'])
+    expect([result.outcome.kind, result.status, result.body, result.header('content-range')]).toEqual(['hit', 206, 'he', 'bytes 0-1/5'])
   })
 
   it('If-Match bypasses: only the origin evaluates preconditions', async () => {
@@ -214,21 +225,26 @@ describe('engine: conditional requests (RFC 9111 §4.3.2, RFC 9110 §13)', () =>
 })
 
 describe('engine: request directives (RFC 9111 §5.2.1)', () => {
-  it('no-cache forces revalidation with fwd=request; off when respectRequestNoCache is false', async () => {
-    const t = setup()
+  it("no-cache forces revalidation with fwd=request under requestDirectives: 'honour'; ignored by default", async () => {
+    const t = setup({ freshness: { requestDirectives: 'honour' } })
     t.setApp(() => ({ headers: { 'cache-control': 'max-age=60', etag: '"v"' }, body: 'x' }))
     await t.send()
     t.setApp((request) => (request.headers['if-none-match'] === '"v"' ? { status: 304, headers: {} } : { body: 'changed' }))
     const result = await t.send({ headers: { 'cache-control': 'no-cache' } })
     expect(result.header('cache-status')).toBe('cachewire; fwd=request; fwd-status=304; stored; ttl=60')
     expect(t.calls).toHaveLength(2)
-    const lax = setup({ respectRequestNoCache: false })
-    await lax.send()
-    expect((await lax.send({ headers: { 'cache-control': 'no-cache' } })).outcome.kind).toBe('hit')
+    for (const lax of [setup(), setup({ freshness: { requestDirectives: 'ignore' } })]) {
+      await lax.send()
+      expect((await lax.send({ headers: { 'cache-control': 'no-cache' } })).outcome.kind).toBe('hit')
+      expect((await lax.send({ headers: { 'cache-control': 'max-age=0' } })).outcome.kind).toBe('hit')
+      expect((await lax.send({ headers: { pragma: 'no-cache' } })).outcome.kind).toBe('hit')
+      expect(lax.calls).toHaveLength(1)
+    }
   })
 
   it('max-age: an entry older than the client accepts is revalidated', async () => {
-    const t = setup()
+    const t = setup({ freshness: { requestDirectives: 'honour' } })
+    t.setApp(() => ({ headers: { 'cache-control': 'max-age=60', etag: '"v"' }, body: 'x' }))
     await t.send()
     t.advance(10_000)
     expect((await t.send({ headers: { 'cache-control': 'max-age=20' } })).outcome.kind).toBe('hit')
@@ -236,7 +252,8 @@ describe('engine: request directives (RFC 9111 §5.2.1)', () => {
   })
 
   it('min-fresh: an entry fresh for less than asked is revalidated', async () => {
-    const t = setup()
+    const t = setup({ freshness: { requestDirectives: 'honour' } })
+    t.setApp(() => ({ headers: { 'cache-control': 'max-age=60', etag: '"v"' }, body: 'x' }))
     await t.send()
     t.advance(50_000)
     expect((await t.send({ headers: { 'cache-control': 'min-fresh=5' } })).outcome.kind).toBe('hit')

@@ -21,6 +21,7 @@ const entry: StoredResponse = {
   staleIfErrorUntil: 61_000,
   expiresAt: 71_000,
   etag: '"e"',
+  etagGenerated: false,
   lastModified: undefined,
   vary: [],
   tags: ['http-url:x', 'products'],
@@ -48,7 +49,7 @@ describe('entry codec — DESIGN data model', () => {
 
   it('stores the body raw after the header part (never base64 or JSON of a Buffer)', () => {
     const bytes = encodeEntry(entry)
-    expect(bytes.subarray(0, 4)).toEqual(Buffer.from([0x43, 0x57, 0x48, 0x01]))
+    expect(bytes.subarray(0, 4)).toEqual(Buffer.from([0x43, 0x57, 0x48, 0x02]))
     expect(bytes.subarray(bytes.length - entry.body.length)).toEqual(entry.body)
     expect(bytes.toString('latin1')).not.toContain('"type":"Buffer"')
   })
@@ -68,14 +69,16 @@ describe('entry codec — DESIGN data model', () => {
     ['empty', Buffer.alloc(0)],
     ['too short', Buffer.from('CWH')],
     ['wrong magic', Buffer.from('XXXXE\0\0\0\0')],
-    ['a future format version', Buffer.concat([Buffer.from([0x43, 0x57, 0x48, 0x02]), encodeEntry(entry).subarray(4)])],
+    ['a future format version', Buffer.concat([Buffer.from([0x43, 0x57, 0x48, 0x03]), encodeEntry(entry).subarray(4)])],
+    ['the previous format version (entries before etagGenerated)', Buffer.concat([Buffer.from([0x43, 0x57, 0x48, 0x01]), encodeEntry(entry).subarray(4)])],
     ['unknown kind', Buffer.concat([encodeEntry(entry).subarray(0, 4), Buffer.from('Z'), encodeEntry(entry).subarray(5)])],
     ['header length past the end', (() => { const b = encodeEntry(entry); b.writeUInt32BE(1 << 19, 5); return b })()],
     ['header length absurd', (() => { const b = encodeEntry(entry); b.writeUInt32BE(0xffffffff, 5); return b })()],
     ['truncated header JSON', encodeEntry(entry).subarray(0, 30)],
-    ['JSON that is not an object', (() => { const json = Buffer.from('[1,2]'); const p = Buffer.from([0x43, 0x57, 0x48, 0x01, 0x45, 0, 0, 0, json.length]); return Buffer.concat([p, json]) })()],
+    ['JSON that is not an object', (() => { const json = Buffer.from('[1,2]'); const p = Buffer.from([0x43, 0x57, 0x48, 0x02, 0x45, 0, 0, 0, json.length]); return Buffer.concat([p, json]) })()],
     ['a Vary index with a body', Buffer.concat([encodeVaryIndex({ key: 'k', vary: [], variants: [], expiresAt: 1 }), Buffer.from('x')])],
     ['a missing status', corrupt((h) => delete h.status)],
+    ['a missing etagGenerated', corrupt((h) => delete h.etagGenerated)],
     ['a status out of range', corrupt((h) => (h.status = 99))],
     ['a string timestamp', corrupt((h) => (h.staleAt = '1'))],
     ['a header line with CR/LF (response splitting)', corrupt((h) => ((h.headers = [['x', 'a\r\nset-cookie: x=1']]), (h.notModifiedHeaders = [])))],

@@ -6,7 +6,7 @@ import type { HeaderPair } from '../src/types.js'
 const NOW = Date.UTC(2025, 0, 1)
 const policy: EntryPolicy = {
   etag: 'strong',
-  targetedCacheControl: undefined,
+  targetedField: undefined,
   surrogateKeyHeader: 'surrogate-key',
   ttlMs: undefined,
   staleWhileRevalidateMs: 0,
@@ -23,14 +23,24 @@ describe('analyseResponse(pairs, policy, now)', () => {
   it('RFC 9213: a targeted field replaces Cache-Control when enabled and present', () => {
     const pairs: HeaderPair[] = [['cache-control', 'no-store'], ['cdn-cache-control', 'max-age=60']]
     expect(analyseResponse(pairs, policy, NOW).directives['no-store']).toBe(true)
-    const targeted = analyseResponse(pairs, { ...policy, targetedCacheControl: 'cdn-cache-control' }, NOW)
+    const targeted = analyseResponse(pairs, { ...policy, targetedField: 'cdn-cache-control' }, NOW)
     expect(targeted.directives['no-store']).toBeUndefined()
     expect(targeted.freshness.lifetimeMs).toBe(60_000)
   })
 
-  it('RFC 9213: an empty or unknown targeted field falls back to Cache-Control', () => {
-    const pairs: HeaderPair[] = [['cache-control', 'max-age=5'], ['cdn-cache-control', 'foo']]
-    expect(analyseResponse(pairs, { ...policy, targetedCacheControl: 'cdn-cache-control' }, NOW).freshness.lifetimeMs).toBe(5_000)
+  it('RFC 9213 §2.1: an empty or invalid targeted field is ignored, and Cache-Control governs', () => {
+    for (const value of ['', 'max-age=60, &&&', 'MaX-aGe=60', 'max-age="60"x']) {
+      const pairs: HeaderPair[] = [['cache-control', 'max-age=5'], ['cdn-cache-control', value]]
+      expect(analyseResponse(pairs, { ...policy, targetedField: 'cdn-cache-control' }, NOW).freshness.lifetimeMs, value).toBe(5_000)
+    }
+  })
+
+  it('RFC 9213 §2.2: a valid targeted field governs even with only directives this cache does not know, and Expires is ignored', () => {
+    const unknown: HeaderPair[] = [['cache-control', 'max-age=5'], ['cdn-cache-control', 'foo']]
+    expect(analyseResponse(unknown, { ...policy, targetedField: 'cdn-cache-control' }, NOW).freshness.source).toBe('none')
+    const expires: HeaderPair[] = [['expires', new Date(NOW + 60_000).toUTCString()], ['cdn-cache-control', 'public']]
+    const facts = analyseResponse(expires, { ...policy, targetedField: 'cdn-cache-control' }, NOW)
+    expect([facts.freshness.source, facts.explicitFreshness]).toEqual(['none', true])
   })
 
   it('RFC 5861: response directives set the stale windows, option defaults fill in', () => {
@@ -47,9 +57,20 @@ describe('analyseResponse(pairs, policy, now)', () => {
 
   it('a response with no freshness, validator or stale window is not reusable', () => {
     expect(analyseResponse([], policy, NOW).reusable).toBe(false)
-    expect(analyseResponse([['etag', '"a"']], policy, NOW).reusable).toBe(true)
-    expect(analyseResponse([['last-modified', 'Wed, 01 Jan 2025 00:00:00 GMT']], policy, NOW).reusable).toBe(true)
+    expect(analyseResponse([['cache-control', 'max-age=0']], policy, NOW).reusable).toBe(false)
     expect(analyseResponse([], { ...policy, ttlMs: 1000 }, NOW).reusable).toBe(true)
+  })
+
+  it('explicit zero freshness with a validator is reusable (for revalidation); a validator alone, with no freshness and no ttl, is not', () => {
+    expect(analyseResponse([['cache-control', 'max-age=0'], ['etag', '"a"']], policy, NOW).reusable).toBe(true)
+    expect(analyseResponse([['cache-control', 'no-cache'], ['last-modified', 'Wed, 01 Jan 2025 00:00:00 GMT']], policy, NOW).reusable).toBe(true)
+    expect(analyseResponse([['expires', 'Wed, 01 Jan 2020 00:00:00 GMT'], ['etag', '"a"']], policy, NOW).reusable).toBe(true)
+    for (const pairs of [[['etag', '"a"']], [['last-modified', 'Wed, 01 Jan 2025 00:00:00 GMT']]] as HeaderPair[][]) {
+      const facts = analyseResponse(pairs, policy, NOW)
+      expect(facts.reusable).toBe(false)
+      expect(facts.noFreshness).toBe(true)
+    }
+    expect(analyseResponse([['etag', '"a"']], { ...policy, ttlMs: 1000 }, NOW).reusable).toBe(true)
   })
 })
 
@@ -71,7 +92,7 @@ describe('buildStoredResponse(input, policy) — what a hit needs, precomputed',
       ['surrogate-key', 'a b'],
       ['cache-control', 'max-age=60'],
     ])
-    expect(entry.headers.map(([name]) => name)).toEqual(['cache-control', 'etag', 'content-length'])
+    expect(entry.headers.map(([name]) => name)).toEqual(['cache-control', 'etag', 'content-length', 'accept-ranges'])
     expect(entry.upstreamCacheStatus).toBe('Origin; hit')
   })
 
@@ -132,6 +153,7 @@ describe('mergeNotModified(entry, pairs) — RFC 9111 §3.2', () => {
       ['x-multi', '3'],
       ['etag', '"e"'],
       ['content-length', '5'],
+      ['accept-ranges', 'bytes'],
       ['x-new', 'y'],
     ])
   })
@@ -147,5 +169,49 @@ describe('mergeNotModified(entry, pairs) — RFC 9111 §3.2', () => {
     expect(notModifiedApplies(entry, [])).toBe(true)
     expect(notModifiedApplies(entry, [['etag', 'W/"e"']])).toBe(true)
     expect(notModifiedApplies(entry, [['etag', '"other"']])).toBe(false)
+  })
+})
+
+describe('entries and issue 14 — whose validators, ranges, private scope', () => {
+  it('RFC 9111 §4.3.1: a generated ETag is marked as the cache\'s own; the origin\'s is not', () => {
+    expect([build([['cache-control', 'max-age=60']]).etagGenerated, build([['cache-control', 'max-age=60'], ['etag', '"o"']]).etagGenerated]).toEqual([true, false])
+    expect(build([['cache-control', 'max-age=60']], 'x', { ...policy, etag: false }).etagGenerated).toBe(false)
+  })
+
+  it('mergeNotModified never lets the generated ETag pass for the origin\'s', () => {
+    const entry = build([['cache-control', 'max-age=60'], ['last-modified', 'Wed, 01 Jan 2025 00:00:00 GMT']])
+    const merged = mergeNotModified(entry, [['cache-control', 'max-age=120']])
+    expect(merged.map(([name]) => name)).not.toContain('etag')
+    const again = build(merged)
+    expect([again.etag, again.etagGenerated]).toEqual([entry.etag, true])
+  })
+
+  it('RFC 9110 §14.3: a stored 200 says Accept-Ranges: bytes unless the handler said otherwise; other statuses do not', () => {
+    expect(build([['cache-control', 'max-age=60']]).headers).toContainEqual(['accept-ranges', 'bytes'])
+    expect(build([['cache-control', 'max-age=60'], ['accept-ranges', 'none']]).headers.filter(([name]) => name === 'accept-ranges')).toEqual([['accept-ranges', 'none']])
+    expect(build([['cache-control', 'max-age=60']], 'x', policy, 404).headers.map(([name]) => name)).not.toContain('accept-ranges')
+  })
+
+  it("scope: 'private' with the armor: an entry without Cache-Control says private; one with it keeps its own", () => {
+    const own: EntryPolicy = { ...policy, scope: 'private', markPrivate: true, ttlMs: 60_000 }
+    expect(build([['content-type', 'text/plain']], 'x', own).headers).toContainEqual(['cache-control', 'private'])
+    expect(build([['cache-control', 'max-age=5']], 'x', own).headers.filter(([name]) => name === 'cache-control')).toEqual([['cache-control', 'max-age=5']])
+  })
+
+  it("RFC 9111 §5.2.2.10, §5.2.2.8: under scope: 'private' s-maxage and proxy-revalidate are a shared cache's business", () => {
+    const own: EntryPolicy = { ...policy, scope: 'private' }
+    const facts = analyseResponse([['cache-control', 'max-age=10, s-maxage=60, proxy-revalidate, stale-if-error=30']], own, NOW)
+    expect([facts.freshness.lifetimeMs, facts.staleIfErrorMs]).toEqual([10_000, 30_000])
+    expect(analyseResponse([['cache-control', 's-maxage=60']], own, NOW).explicitFreshness).toBe(false)
+    expect(analyseResponse([['cache-control', 's-maxage=60']], policy, NOW).explicitFreshness).toBe(true)
+  })
+
+  it('RFC 9111 §4.2.2: a heuristic lifetime when enabled, by status', () => {
+    const heuristic: EntryPolicy = { ...policy, heuristic: { fraction: 0.1, maxMs: 86_400_000 } }
+    const pairs: HeaderPair[] = [['date', new Date(NOW).toUTCString()], ['last-modified', new Date(NOW - 10 * 86_400_000).toUTCString()]]
+    expect(analyseResponse(pairs, heuristic, NOW, 200).freshness).toEqual({ lifetimeMs: 86_400_000, source: 'heuristic' })
+    expect(analyseResponse(pairs, heuristic, NOW, 503).freshness.source).toBe('none')
+    expect(analyseResponse(pairs, policy, NOW, 200).freshness.source).toBe('none')
+    expect(analyseResponse(pairs, { ...heuristic, ttlMs: 5_000 }, NOW, 200).freshness.source).toBe('route')
   })
 })

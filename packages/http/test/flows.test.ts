@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { Coalescer, COALESCE_TIMEOUT } from '../src/flows/coalesce.js'
+import { ForcedRevalidationGate } from '../src/flows/forced-revalidation-gate.js'
 import { createForwardOutcome, type ForwardParams } from '../src/flows/forward.js'
 import { invalidationTags, type InvalidationBase } from '../src/flows/invalidation.js'
 import { originReply } from '../src/flows/origin-reply.js'
@@ -9,6 +10,34 @@ import { urlTag } from '../src/request/cache-key.js'
 import { compileIgnoreList } from '../src/request/query.js'
 import { parseCacheControl } from '../src/semantics/cache-control.js'
 import type { StoredResponse } from '../src/types.js'
+
+describe('ForcedRevalidationGate — client-forced revalidations, bounded (RFC 9111 §5.2.1, issue 14)', () => {
+  it('admits one per key per interval; other keys and later intervals are free', () => {
+    const gate = new ForcedRevalidationGate(1000, 100)
+    expect(gate.admit('a', 0)).toBe(true)
+    expect(gate.admit('a', 999)).toBe(false)
+    expect(gate.admit('b', 999)).toBe(true)
+    expect(gate.admit('a', 1000)).toBe(true)
+    expect(gate.admit('a', 1500)).toBe(false)
+  })
+
+  it('a clock that went back starts a new interval', () => {
+    const gate = new ForcedRevalidationGate(1000, 100)
+    expect(gate.admit('a', 5000)).toBe(true)
+    expect(gate.admit('a', 4000)).toBe(true)
+  })
+
+  it('is bounded: past maxKeys, old keys are forgotten, and while all are recent new ones are refused', () => {
+    const gate = new ForcedRevalidationGate(1000, 2)
+    expect(gate.admit('a', 0)).toBe(true)
+    expect(gate.admit('b', 10)).toBe(true)
+    expect(gate.admit('c', 20)).toBe(false)
+    expect(gate.admit('c', 1005)).toBe(true)
+    expect(gate.admit('d', 1006)).toBe(false)
+    expect(gate.admit('d', 1011)).toBe(true)
+    expect(gate.admit('e', 1012)).toBe(false)
+  })
+})
 
 describe('Coalescer', () => {
   it('the first caller leads; later callers wait and get the settled value', async () => {
@@ -120,18 +149,21 @@ describe('forward outcome patch', () => {
     captureBody: true,
     maxBodyBytes: 10,
     surrogateKeyHeader: 'surrogate-key',
-    cacheStatus: (status) => `c; fwd-status=${status}`,
+    clock: () => Date.UTC(2025, 0, 1),
+    head: (status) => ({ member: `c; fwd-status=${status}`, capture: true, fields: [] }),
     finish: async () => {},
+    adopt: () => {},
+    release: () => {},
   }
 
   it('strips the surrogate-key field and sets Cache-Status after upstream members', () => {
     const patch = createForwardOutcome({ ...params, clientHeaders: {} }).patch(200, { 'surrogate-key': 'a', 'cache-status': 'up' })
-    expect(patch).toEqual({ status: 200, remove: ['surrogate-key'], set: [['cache-status', 'up, c; fwd-status=200']], omitBody: false })
+    expect(patch).toEqual({ status: 200, remove: ['surrogate-key'], set: [['cache-status', 'up, c; fwd-status=200']], omitBody: false, captureBody: true })
   })
 
   it('turns a 2xx matching the client\'s conditional into a bodiless 304 with the §15.4.5 fields', () => {
     const patch = createForwardOutcome(params).patch(200, { etag: '"a"', 'content-type': 'text/plain', 'content-length': '3', 'cache-control': 'max-age=1' })
-    expect(patch).toEqual({ status: 304, remove: ['content-type', 'content-length'], set: [['cache-status', 'c; fwd-status=200']], omitBody: true })
+    expect(patch).toEqual({ status: 304, remove: ['content-type', 'content-length'], set: [['cache-status', 'c; fwd-status=200']], omitBody: true, captureBody: true })
   })
 
   it('does not answer conditionals on a bypass, and finish runs once', async () => {
@@ -145,14 +177,14 @@ describe('forward outcome patch', () => {
 
 describe('originReply / gatewayTimeout', () => {
   it('removes hop-by-hop and surrogate-key fields, adds Content-Length and Cache-Status', () => {
-    const reply = originReply({ method: 'GET', headers: {} }, { status: 200, pairs: [['transfer-encoding', 'chunked'], ['surrogate-key', 'a'], ['set-cookie', 'x=1']], body: Buffer.from('abc') }, 'c', 'surrogate-key')
+    const reply = originReply({ method: 'GET', headers: {} }, { status: 200, pairs: [['transfer-encoding', 'chunked'], ['surrogate-key', 'a'], ['set-cookie', 'x=1']], body: Buffer.from('abc') }, 'c', 'surrogate-key', Date.UTC(2025, 0, 1))
     expect(reply).toEqual({ kind: 'response', status: 200, headers: [['set-cookie', 'x=1'], ['content-length', '3'], ['cache-status', 'c']], body: Buffer.from('abc') })
   })
 
   it('answers the client\'s conditional and HEAD', () => {
-    const notModified = originReply({ method: 'GET', headers: { 'if-none-match': '"a"' } }, { status: 200, pairs: [['etag', '"a"']], body: Buffer.from('abc') }, 'c', undefined)
+    const notModified = originReply({ method: 'GET', headers: { 'if-none-match': '"a"' } }, { status: 200, pairs: [['etag', '"a"']], body: Buffer.from('abc') }, 'c', undefined, Date.UTC(2025, 0, 1))
     expect([notModified.kind, notModified.status, notModified.body.length]).toEqual(['not-modified', 304, 0])
-    const head = originReply({ method: 'HEAD', headers: {} }, { status: 200, pairs: [], body: Buffer.from('abc') }, 'c', undefined)
+    const head = originReply({ method: 'HEAD', headers: {} }, { status: 200, pairs: [], body: Buffer.from('abc') }, 'c', undefined, Date.UTC(2025, 0, 1))
     expect([head.body.length, head.headers[0]]).toEqual([0, ['content-length', '3']])
   })
 

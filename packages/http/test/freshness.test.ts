@@ -32,6 +32,12 @@ describe('freshnessLifetime(input) — RFC 9111 §4.2.1', () => {
     ['route TTL never overrides max-age=0', 'max-age=0', undefined, undefined, 60_000, 0, 'max-age'],
     ['§4.2.2 no heuristic freshness: nothing means 0', 'public', undefined, undefined, undefined, 0, 'none'],
     ['§5.2.2.4 no-cache means revalidate every time', 'no-cache, max-age=60', undefined, undefined, 60_000, 0, 'no-cache'],
+    // Issue 14: must-revalidate alone asks for validation once stale; the route TTL would invent freshness.
+    ['§5.2.2.2 must-revalidate alone never gets the route TTL', 'must-revalidate', undefined, undefined, 60_000, 0, 'must-revalidate'],
+    ['§5.2.2.8 proxy-revalidate alone never gets the route TTL', 'public, proxy-revalidate', undefined, undefined, 60_000, 0, 'must-revalidate'],
+    ['§5.2.2.2 must-revalidate alone, no TTL: lifetime 0, stored only with a validator', 'must-revalidate', undefined, undefined, undefined, 0, 'must-revalidate'],
+    ['§5.2.2.2 must-revalidate with max-age keeps its explicit lifetime', 'max-age=30, must-revalidate', undefined, undefined, 60_000, 30_000, 'max-age'],
+    ['§5.2.2.2 must-revalidate with Expires keeps its explicit lifetime', 'must-revalidate', at(20), at(0), 60_000, 20_000, 'expires'],
   ]
   for (const [rfc, cc, expires, date, ttl, ms, source] of cases) {
     it(rfc, () => {

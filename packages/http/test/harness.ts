@@ -1,6 +1,7 @@
 import { MemoryStore } from '@cachewire/core'
-import { createHttpCache, type HttpCache } from '../src/engine.js'
-import type { HeaderPair, HttpCacheOptions, HttpRequest, OriginRequest, Outcome, ResponseHeaders } from '../src/types.js'
+import { createHttpCache, type HttpCache } from '../src/engine/http-cache.js'
+import type { HttpCacheOptions } from '../src/options/types.js'
+import type { HeaderPair, HttpRequest, OriginRequest, Outcome, ResponseHeaders } from '../src/types.js'
 
 /** What a fake app answers. */
 export interface AppResponse {
@@ -33,7 +34,12 @@ export function setup(options: HttpCacheOptions = {}) {
   const clock = (): number => now
   const errors: Error[] = []
   const store = new MemoryStore({ clock })
-  const engine: HttpCache = createHttpCache({ store, clock, onError: (error) => errors.push(error), ...options })
+  const engine: HttpCache = createHttpCache({
+    clock,
+    ...options,
+    storage: { store, ...options.storage },
+    observability: { onError: (error) => errors.push(error), ...options.observability },
+  })
   const calls: OriginRequest[] = []
   let app: App = () => ({ status: 200, headers: { 'cache-control': 'max-age=60' }, body: 'hello' })
 
@@ -55,7 +61,7 @@ export function setup(options: HttpCacheOptions = {}) {
 
   const send = async (overrides: Partial<HttpRequest> = {}, sendOptions: { refresh?: boolean } = {}): Promise<Exchange> => {
     const incoming = request(overrides)
-    const outcome = await engine.handle(incoming, run, sendOptions.refresh === false ? undefined : run)
+    const outcome = await engine.respond(incoming, run, sendOptions.refresh === false ? undefined : run)
     let result: Omit<Exchange, 'header'>
     if (outcome.kind === 'miss' || outcome.kind === 'bypass') {
       const response = await run({ ...incoming, headers: outcome.requestHeaders })
@@ -72,9 +78,16 @@ export function setup(options: HttpCacheOptions = {}) {
     return { ...result, header: (name) => headerOf(result.headers, name) }
   }
 
+  /** A front door's answer: a reply from a usable stored response, or undefined. */
+  const frontDoor = async (overrides: Partial<HttpRequest> = {}) => {
+    const prepared = engine.prepare(request(overrides))
+    return engine.answer(prepared, await engine.lookup(prepared))
+  }
+
   return {
     engine,
     store,
+    frontDoor,
     errors,
     calls,
     send,

@@ -1,6 +1,7 @@
 import net, { type AddressInfo } from 'node:net'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { InvalidOptionError, surrogateKeyRegex, varnishPurger } from '../src/index.js'
+import { InvalidOptionError } from '../src/index.js'
+import { surrogateKeyRegex, varnishPurger } from '../src/operations.js'
 
 describe('surrogateKeyRegex(tags)', () => {
   it('matches a whole tag in a space-separated list, never a prefix or suffix', () => {
@@ -23,7 +24,8 @@ describe('varnishPurger(options)', () => {
     expect(() => varnishPurger({ url: 'ftp://x' })).toThrow(/options\.url/)
     expect(() => varnishPurger({ url: ['http://a', 'nope'] })).toThrow(/options\.url\[1\]/)
     expect(() => varnishPurger({ url: 'http://a', banHeader: 'a b' })).toThrow(/options\.banHeader/)
-    expect(() => varnishPurger({ url: 'http://a', timeoutMs: 0 })).toThrow(/options\.timeoutMs/)
+    expect(() => varnishPurger({ url: 'http://a', timeout: 0 })).toThrow(/options\.timeout/)
+    expect(() => varnishPurger({ url: 'http://a', timeoutMs: 5 } as never)).toThrow(/options\.timeoutMs to be written as options\.timeout/)
   })
 
   it('sends one BAN per tag batch and a PURGE per URL with its Host, and rejects on a non-2xx answer', async () => {

@@ -1,16 +1,12 @@
-import type { ServerResponse } from 'node:http'
-import { Readable, Transform, pipeline } from 'node:stream'
-import type { HeaderPair } from '@cachewire/http'
-import type { CacheContext } from './options.js'
+import { Readable } from 'node:stream'
+import { holdStream, readStream, snapshotHeaders, teeStream, type HeaderPair, type StreamCopy } from '@cachewire/http/kit'
+import type { CacheContext } from './types.js'
 
 /** A body as Koa will send it: bytes we hold, or a Node stream still to be read. */
 export type SettledBody = { bytes: Buffer; stream?: undefined } | { stream: Readable; bytes?: undefined }
 
 /** What a capture read: the bytes (at most the cap) and whether that is the whole body. */
-export interface CapturedBody {
-  body: Buffer
-  complete: boolean
-}
+export type CapturedBody = StreamCopy
 
 /** RFC 9110 §15.3.5, §15.3.6, §15.4.5: statuses Koa sends without a body (its `statuses.empty`). */
 const BODYLESS_STATUSES: ReadonlySet<number> = new Set([204, 205, 304])
@@ -87,19 +83,12 @@ export function responseHead(ctx: CacheContext): HeaderPair[] {
  * ```
  */
 export function teeBody(ctx: CacheContext, source: Readable, maxBodyBytes: number): Promise<CapturedBody | undefined> {
-  const collector = new Collector(maxBodyBytes)
-  const tee = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      collector.add(chunk)
-      callback(null, chunk)
-    },
-  })
-  keepingLength(ctx, () => (ctx.body = tee))
+  const { stream, copy } = teeStream(source, maxBodyBytes)
+  const own = stream.listeners('error')
+  keepingLength(ctx, () => (ctx.body = stream))
   // Koa 2 listens for errors on a new stream body; its listener on the source already reports them once.
-  tee.removeAllListeners('error')
-  return new Promise((resolve) => {
-    pipeline(source, tee, (error) => resolve(error ? undefined : collector.result()))
-  })
+  for (const listener of stream.listeners('error')) if (!own.includes(listener)) stream.off('error', listener as (error: Error) => void)
+  return copy
 }
 
 /**
@@ -113,86 +102,7 @@ export function teeBody(ctx: CacheContext, source: Readable, maxBodyBytes: numbe
  * ```
  */
 export async function readBody(ctx: CacheContext, source: Readable, maxBytes: number): Promise<CapturedBody> {
-  const collector = new Collector(maxBytes)
-  const quiet = ctx as unknown as { onerror?: unknown }
-  quiet.onerror = () => {}
-  try {
-    for await (const chunk of source) {
-      collector.add(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer))
-      if (!collector.result().complete) {
-        source.destroy()
-        break
-      }
-    }
-  } finally {
-    delete quiet.onerror
-  }
-  return collector.result()
-}
-
-/**
- * Headers of a response as they go on the wire, in the order they were set, lower-case.
- *
- * @example
- * ```ts
- * ctx.append('Link', ['<a>', '<b>'])
- * snapshotHeaders(ctx.res) // [['link', '<a>'], ['link', '<b>']]
- * ```
- */
-export function snapshotHeaders(res: ServerResponse): HeaderPair[] {
-  const pairs: HeaderPair[] = []
-  for (const name of res.getHeaderNames()) {
-    const value = res.getHeader(name)
-    if (value === undefined) continue
-    if (Array.isArray(value)) for (const item of value) pairs.push([name, String(item)])
-    else pairs.push([name, String(value)])
-  }
-  return pairs
-}
-
-/**
- * Calls `done` once: with true when the response was sent in full, false when the connection
- * closed first.
- */
-export function onResponseDone(res: ServerResponse, done: (sent: boolean) => void): void {
-  if (res.writableFinished) {
-    done(true)
-    return
-  }
-  let called = false
-  const call = (sent: boolean): void => {
-    if (called) return
-    called = true
-    done(sent)
-  }
-  res.once('finish', () => call(true))
-  res.once('close', () => call(res.writableFinished))
-}
-
-/** Keeps chunks up to a byte cap; past it, keeps nothing and reports incomplete. */
-class Collector {
-  readonly #max: number
-  #chunks: Buffer[] | undefined = []
-  #bytes = 0
-
-  constructor(max: number) {
-    this.#max = max
-  }
-
-  add(chunk: Buffer): void {
-    if (this.#chunks === undefined) return
-    if (this.#bytes + chunk.length > this.#max) {
-      this.#chunks = undefined
-      return
-    }
-    this.#bytes += chunk.length
-    this.#chunks.push(chunk)
-  }
-
-  result(): CapturedBody {
-    if (this.#chunks === undefined) return { body: EMPTY_BODY, complete: false }
-    return { body: Buffer.concat(this.#chunks, this.#bytes), complete: true }
-  }
+  return quietly(ctx, () => readStream(source, maxBytes))
 }
 
 /** Replaces a stream body with another stream; Koa drops Content-Length when it does, the length is the same. */
@@ -251,37 +161,22 @@ function without(pairs: HeaderPair[], names: readonly string[]): HeaderPair[] {
  * ```
  */
 export async function holdBody(ctx: CacheContext, source: Readable, maxBytes: number): Promise<Buffer | undefined> {
-  const iterator = (source as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]()
-  const held: Buffer[] = []
-  let bytes = 0
+  const held = await quietly(ctx, () => holdStream(source, maxBytes))
+  if (held.bytes !== undefined) {
+    if (!ctx.headerSent) ctx.body = held.bytes
+    return held.bytes
+  }
+  keepingLength(ctx, () => (ctx.body = held.stream))
+  return undefined
+}
+
+/** Keeps Koa 2's own error listener on the body quiet while we read it: the caller decides what an error means. */
+async function quietly<T>(ctx: CacheContext, work: () => Promise<T>): Promise<T> {
   const quiet = ctx as unknown as { onerror?: unknown }
   quiet.onerror = () => {}
   try {
-    for (;;) {
-      const step = await iterator.next()
-      if (step.done === true) {
-        const body = Buffer.concat(held, bytes)
-        if (!ctx.headerSent) ctx.body = body
-        return body
-      }
-      const chunk = typeof step.value === 'string' ? Buffer.from(step.value) : step.value
-      held.push(chunk)
-      bytes += chunk.length
-      if (bytes > maxBytes) break
-    }
+    return await work()
   } finally {
     delete quiet.onerror
   }
-  const rest = Readable.from(
-    (async function* rest(): AsyncGenerator<Buffer> {
-      yield* held
-      for (;;) {
-        const step = await iterator.next()
-        if (step.done === true) return
-        yield typeof step.value === 'string' ? Buffer.from(step.value) : step.value
-      }
-    })()
-  )
-  keepingLength(ctx, () => (ctx.body = rest))
-  return undefined
 }

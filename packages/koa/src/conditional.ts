@@ -1,22 +1,12 @@
 import type { Next } from 'koa'
-import { generateEtag, InvalidOptionError, isNotModified, notModifiedHeaders } from '@cachewire/http'
-import { holdBody, settleBody, snapshotHeaders } from './capture.js'
-import type { CacheContext } from './options.js'
-
-/** Options of {@link conditional}. */
-export interface ConditionalOptions {
-  /** ETag made for 2xx bodies that have none. @default 'strong' */
-  etag?: 'strong' | 'weak' | false | undefined
-  /**
-   * Largest body held to compute an ETag, in bytes. A larger stream body streams through as it
-   * comes, answered 304 only on validators the handler set itself. @default 1_048_576
-   */
-  maxBodySize?: number | undefined
-}
+import { isNotModified } from '@cachewire/http'
+import { etagFor, resolveConditionalOptions, toNotModified, type ConditionalOptions } from '@cachewire/http/kit'
+import { holdBody, settleBody } from './capture.js'
+import type { CacheContext } from './types.js'
 
 /**
  * ETags and 304s for GET and HEAD, with or without the server-side cache: once the middleware
- * after it has answered, the body (a stream is read up to `maxBodySize`) gets an ETag when it has
+ * after it has answered, the body (a stream is read up to `maxBodyBytes`) gets an ETag when it has
  * none (strong by default, over the exact bytes Koa will send), and a matching If-None-Match or
  * If-Modified-Since on a 2xx answer is turned into a 304 with the RFC 9110 §15.4.5 fields. The
  * rules are the http package's (`isNotModified`), the same the cache uses for its hits.
@@ -38,13 +28,7 @@ export interface ConditionalOptions {
  * ```
  */
 export function conditional(options: ConditionalOptions = {}): (ctx: CacheContext, next: Next) => Promise<void> {
-  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an object', options)
-  const mode = options.etag ?? 'strong'
-  if (mode !== 'strong' && mode !== 'weak' && mode !== false) throw new InvalidOptionError('etag', '"strong", "weak" or false', mode)
-  const maxBodySize = options.maxBodySize ?? 1_048_576
-  if (!Number.isSafeInteger(maxBodySize) || maxBodySize < 0) {
-    throw new InvalidOptionError('maxBodySize', 'a non-negative integer', options.maxBodySize)
-  }
+  const { etag: mode, maxBodyBytes } = resolveConditionalOptions(options)
 
   return async function conditional(ctx: CacheContext, next: Next): Promise<void> {
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
@@ -67,13 +51,13 @@ export function conditional(options: ConditionalOptions = {}): (ctx: CacheContex
     const status = ctx.status
     if (mode !== false && status >= 200 && status <= 299 && status !== 204 && status !== 206 && !ctx.res.hasHeader('etag')) {
       const body = settleBody(ctx)
-      const bytes = body.bytes ?? (await holdBody(ctx, body.stream, maxBodySize))
-      if (bytes !== undefined) ctx.set('ETag', generateEtag(bytes, mode))
+      const bytes = body.bytes ?? (await holdBody(ctx, body.stream, maxBodyBytes))
+      const etag = bytes === undefined ? undefined : etagFor(status, undefined, bytes, mode)
+      if (etag !== undefined) ctx.set('ETag', etag)
     }
     const validators = { status, etag: header(ctx, 'etag'), lastModified: header(ctx, 'last-modified') }
-    if (!isNotModified(clientHeaders, validators)) return
-    const keep = new Set(notModifiedHeaders(snapshotHeaders(ctx.res)).map(([name]) => name))
-    for (const name of ctx.res.getHeaderNames()) if (!keep.has(name)) ctx.res.removeHeader(name)
+    if (!isNotModified(clientHeaders, validators, Date.now())) return
+    toNotModified(ctx.res)
     // Koa drops the body of a 304 (and destroys a stream body).
     ctx.status = 304
   }

@@ -1,12 +1,9 @@
 import type { Context, Middleware, Next } from 'koa'
-import { createPurgeApi, InvalidOptionError, readJsonBody, type HttpCache, type PurgeApiOptions } from '@cachewire/http'
+import { InvalidOptionError } from '@cachewire/http'
+import { createPurgeApi, readJsonBody, type PurgeApiOptions } from '@cachewire/http/operations'
 
-/** Options of {@link purgeRouter}: those of the shared purge API, with the engine taken from a middleware if given. */
-export interface PurgeRouterOptions extends Omit<PurgeApiOptions, 'engine'> {
-  /** The engine to purge. Give this or `middleware`. */
-  engine?: HttpCache | undefined
-  /** A `cacheMiddleware()` / `cachedRoute()` whose engine to purge. */
-  middleware?: { readonly engine: HttpCache } | undefined
+/** Options of {@link purgeRouter}: those of the purge API (`@cachewire/http/operations`), and where it lives. */
+export interface PurgeRouterOptions extends PurgeApiOptions {
   /** Where the routes live (Koa has no mounting). @default '/_cache' */
   prefix?: string | undefined
 }
@@ -18,24 +15,24 @@ const MAX_BODY_BYTES = 64 * 1024
  * A purge API and inspector under `prefix` (nothing is exposed unless you add it). Every route
  * but the inspector page requires `Authorization: Bearer <token>`. `POST /purge/url`
  * `{ url, host? }`, `POST /purge/tags` `{ tags }`, `POST /purge/namespace` `{ namespace }` (add
- * `?dryRun=1` to count without removing), `GET /stats`, `GET /inspector`.
+ * `?dryRun=1` to count without removing), `GET /stats`, `GET /health`, `GET /inspector`.
  *
  * @example
  * ```ts
- * import { cacheMiddleware, purgeRouter } from '@cachewire/koa'
+ * import { responseCache } from '@cachewire/koa'
  *
- * const cache = cacheMiddleware({ ttl: '1m' })
- * app.use(purgeRouter({ middleware: cache, token: process.env.CACHE_PURGE_TOKEN!, prefix: '/_cache' }))
- * app.use(cache)
+ * const cache = responseCache({ ttl: '1m' })
+ * app.use(cache.purgeRouter({ token: process.env.CACHE_PURGE_TOKEN!, prefix: '/_cache' }))
+ * app.use(cache.middleware())
  * ```
  */
 export function purgeRouter(options: PurgeRouterOptions): Middleware {
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an object', options)
-  const { middleware, engine, prefix = '/_cache', ...rest } = options
+  const { prefix = '/_cache', ...rest } = options
   if (typeof prefix !== 'string' || !prefix.startsWith('/') || prefix.endsWith('/')) {
     throw new InvalidOptionError('prefix', "a path starting with '/' and not ending with one", prefix)
   }
-  const api = createPurgeApi({ ...rest, engine: (engine ?? middleware?.engine) as HttpCache })
+  const api = createPurgeApi(rest)
   return async function cachewirePurge(ctx: Context, next: Next): Promise<void> {
     if (ctx.path !== prefix && !ctx.path.startsWith(prefix + '/')) return next()
     const answer = await api.handle({

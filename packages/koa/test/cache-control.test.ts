@@ -5,11 +5,14 @@ import { KOAS, serve } from './helpers.js'
 describe('cacheControl(directives)', () => {
   const invalid: Array<[string, Parameters<typeof cacheControl>[0]]> = [
     ['maxAge', { maxAge: -1 }],
-    ['sMaxage', { sMaxage: 1.5 }],
+    ['maxAge', { maxAge: 60 }],
+    ['sMaxage', { sMaxage: '1500ms' }],
     ['private', { public: true, private: true }],
-    ['cdnCacheControl', { maxAge: 1, cdnCacheControl: {} }],
-    ['surrogateControl', { maxAge: 1, surrogateControl: 'a\r\nb' }],
-    ['override', { maxAge: 1, override: 'yes' as never }],
+    ['cdnCacheControl', { maxAge: '1s', cdnCacheControl: {} }],
+    ['cdnCacheControl.maxAge', { cdnCacheControl: { maxAge: 600 } }],
+    ['surrogateControl', { maxAge: '1s', surrogateControl: 'a\r\nb' }],
+    ['override', { maxAge: '1s', override: 'yes' as never }],
+    ['maxage', { maxage: '1m' } as never],
     ['', {}],
   ]
   it.each(invalid)('throws an InvalidOptionError naming "%s"', (option, options) => {
@@ -24,7 +27,7 @@ describe('cacheControl(directives)', () => {
   })
 
   it('is a named middleware', () => {
-    expect(cacheControl({ maxAge: 1 }).name).toBe('cacheControl')
+    expect(cacheControl({ maxAge: '1s' }).name).toBe('cacheControl')
   })
 })
 
@@ -42,7 +45,7 @@ describe.each(KOAS)('cacheControl on $name', ({ Koa }) => {
   }
 
   it('sets Cache-Control and the CDN fields on a GET', async () => {
-    const { request } = await app({ public: true, maxAge: 60, cdnCacheControl: { maxAge: 600 }, surrogateControl: 'max-age=3600' })
+    const { request } = await app({ public: true, maxAge: '1m', cdnCacheControl: { maxAge: '10m' }, surrogateControl: 'max-age=3600' })
     const response = await request('/')
     expect(response.headers['cache-control']).toBe('public, max-age=60')
     expect(response.headers['cdn-cache-control']).toBe('max-age=600')
@@ -50,16 +53,16 @@ describe.each(KOAS)('cacheControl on $name', ({ Koa }) => {
   })
 
   it('leaves errors and unsafe methods alone', async () => {
-    const failing = await app({ maxAge: 60 }, 500)
+    const failing = await app({ maxAge: '60s' }, 500)
     expect((await failing.request('/')).headers['cache-control']).toBeUndefined()
-    const ok = await app({ maxAge: 60 })
+    const ok = await app({ maxAge: '60s' })
     expect((await ok.request('/', { method: 'POST' })).headers['cache-control']).toBeUndefined()
   })
 
   it("keeps the handler's own Cache-Control unless override is set", async () => {
-    const kept = await app({ maxAge: 60 }, 200, 'no-store')
+    const kept = await app({ maxAge: '60s' }, 200, 'no-store')
     expect((await kept.request('/')).headers['cache-control']).toBe('no-store')
-    const replaced = await app({ maxAge: 60, override: true }, 200, 'no-store')
+    const replaced = await app({ maxAge: '60 seconds', override: true }, 200, 'no-store')
     expect((await replaced.request('/')).headers['cache-control']).toBe('max-age=60')
   })
 

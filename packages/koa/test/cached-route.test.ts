@@ -1,6 +1,6 @@
 import Router from '@koa/router'
 import { describe, expect, it } from 'vitest'
-import { cachedRoute, InvalidArgumentError, InvalidOptionError } from '../src/index.js'
+import { cachedRoute, InvalidArgumentError, InvalidOptionError, responseCache } from '../src/index.js'
 import { KOAS, manualClock, serve } from './helpers.js'
 
 describe('cachedRoute(options, handler?)', () => {
@@ -8,6 +8,13 @@ describe('cachedRoute(options, handler?)', () => {
     expect(() => cachedRoute({ ttl: -5 })).toThrow(InvalidOptionError)
     expect(() => cachedRoute({}, 'handler' as never)).toThrow(InvalidArgumentError)
     expect(cachedRoute().name).toBe('cachedRoute')
+    expect(responseCache().route().name).toBe('cachedRoute')
+  })
+
+  it('refuses storage and app-wide options, saying where they go', () => {
+    expect(() => cachedRoute({ storage: {} } as never)).toThrow('storage is per app, pass it to responseCache()')
+    expect(() => cachedRoute({ clock: Date.now } as never)).toThrow('clock is per app, pass it to responseCache()')
+    expect(() => cachedRoute({ staleIfError: '1m' } as never)).toThrow(/written as stale\.ifError since 1\.0/)
   })
 })
 
@@ -16,10 +23,11 @@ describe.each(KOAS)('cachedRoute with @koa/router on $name', ({ Koa }) => {
     const app = new Koa()
     const router = new Router()
     let runs = 0
-    const users = cachedRoute({
+    const cache = responseCache()
+    const users = cache.route({
       ttl: '5m',
       tags: (ctx) => [`user:${String(ctx.params.id)}`],
-      key: (ctx) => String(ctx.state.user ?? 'anonymous'),
+      keys: { key: (ctx) => String(ctx.state.user ?? 'anonymous') },
     })
     app.use(async (ctx, next) => {
       ctx.state.user = ctx.get('x-user') || undefined
@@ -36,7 +44,7 @@ describe.each(KOAS)('cachedRoute with @koa/router on $name', ({ Koa }) => {
     const { request } = await serve(app)
     const get = async (path: string, user?: string) => {
       const response = await request(path, user === undefined ? {} : { headers: { 'x-user': user } })
-      await users.whenIdle()
+      await cache.whenIdle()
       return JSON.parse(response.text) as { run: number }
     }
     expect((await get('/users/1', 'ada')).run).toBe(1)
@@ -50,7 +58,7 @@ describe.each(KOAS)('cachedRoute with @koa/router on $name', ({ Koa }) => {
   })
 
   it.each(['as route middleware', 'wrapped around the handler'] as const)(
-    'answers from a stale entry within staleIfError when the handler throws, %s',
+    'answers from a stale entry within stale.ifError when the handler throws, %s',
     async (form) => {
       const clock = manualClock()
       const app = new Koa()
@@ -63,14 +71,15 @@ describe.each(KOAS)('cachedRoute with @koa/router on $name', ({ Koa }) => {
         ctx.set('cache-control', 'max-age=10')
         ctx.body = 'report v1'
       }
-      const options = { staleIfError: '1m' as const, clock: clock.now }
-      const route = form === 'as route middleware' ? cachedRoute(options) : cachedRoute(options, handler)
+      const cache = responseCache({ clock: clock.now })
+      const options = { stale: { ifError: '1m' as const } }
+      const route = form === 'as route middleware' ? cache.route(options) : cache.route(options, handler)
       if (form === 'as route middleware') router.get('/report', route, handler)
       else router.get('/report', route)
       app.use(router.routes())
       const { request } = await serve(app)
       await request('/report')
-      await route.whenIdle()
+      await cache.whenIdle()
       clock.advance(30_000)
       const stale = await request('/report')
       expect(stale.status).toBe(200)
@@ -82,4 +91,34 @@ describe.each(KOAS)('cachedRoute with @koa/router on $name', ({ Koa }) => {
       expect(runs).toBe(3)
     }
   )
+})
+
+describe.each(KOAS)('cachedRoute on the app cache, on $name', ({ Koa }) => {
+  it('uses the cache the app middleware registered, or one default shared by the routes of an app', async () => {
+    const app = new Koa()
+    const router = new Router()
+    const cache = responseCache({ ttl: '1m', tags: ['site'] })
+    app.use(cache.middleware({ include: ['/nothing'] }))
+    router.get('/r', cachedRoute({ ttl: '5m' }), (ctx) => void (ctx.body = 'r'))
+    app.use(router.routes())
+    const { request } = await serve(app)
+    await request('/r')
+    await cache.whenIdle()
+    expect((await request('/r')).headers['cache-status']).toMatch(/^cachewire; hit; ttl=(299|300)$/)
+    expect(cache.engine.observer.stats().lookups.hit).toBe(1)
+
+    const bare = new Koa()
+    const routes = new Router()
+    let runs = 0
+    routes.get('/x', cachedRoute({ ttl: '1m', tags: ['x'] }), (ctx) => void (ctx.body = `x${++runs}`))
+    routes.post('/purge', cachedRoute(), async (ctx) => void (ctx.body = { removed: await ctx.cache?.invalidateTags(['x']) }))
+    bare.use(routes.routes())
+    const other = await serve(bare)
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 10))
+    await other.request('/x')
+    await settle()
+    expect((await other.request('/x')).text).toBe('x1')
+    await other.request('/purge', { method: 'POST' })
+    expect((await other.request('/x')).text).toBe('x2')
+  })
 })

@@ -96,13 +96,13 @@ describe.each(KOAS)('capture on $name', ({ name, Koa }) => {
       expect(hit.headers['content-length']).toBe('3')
     })
 
-    it('streams a body over maxEntrySize through in full and stores nothing', async () => {
+    it('streams a body over storage.maxEntryBytes through in full and stores nothing', async () => {
       const chunk = Buffer.alloc(1024, 'x')
       const { state, get } = await cached(
         (ctx) => {
           ctx.body = Readable.from([chunk, chunk, chunk])
         },
-        { ttl: '1m', maxEntrySize: 2048 }
+        { ttl: '1m', storage: { maxEntryBytes: 2048 } }
       )
       const first = await get()
       const second = await get()

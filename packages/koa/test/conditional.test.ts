@@ -7,7 +7,7 @@ import { KOAS, serve } from './helpers.js'
 describe('conditional(options)', () => {
   it('validates its options and is named', () => {
     expect(() => conditional({ etag: 'medium' as never })).toThrow(InvalidOptionError)
-    expect(() => conditional({ maxBodySize: -1 })).toThrow(InvalidOptionError)
+    expect(() => conditional({ maxBodyBytes: -1 })).toThrow(InvalidOptionError)
     expect(conditional().name).toBe('conditional')
   })
 })
@@ -38,14 +38,14 @@ describe.each(KOAS)('conditional on $name', ({ Koa }) => {
     expect(head.headers.etag).toBe(etag)
   })
 
-  it('hashes a stream body within maxBodySize and streams a larger one through', async () => {
+  it('hashes a stream body within maxBodyBytes and streams a larger one through', async () => {
     const small = await app((ctx) => void (ctx.body = Readable.from([Buffer.from('ab'), Buffer.from('cd')])))
     const hashed = await small.request('/')
     expect(hashed.text).toBe('abcd')
     expect(hashed.headers.etag).toBeDefined()
     expect((await small.request('/', { headers: { 'if-none-match': hashed.headers.etag as string } })).status).toBe(304)
 
-    const large = await app((ctx) => void (ctx.body = Readable.from([Buffer.alloc(600, 'a'), Buffer.alloc(600, 'b')])), { maxBodySize: 1000 })
+    const large = await app((ctx) => void (ctx.body = Readable.from([Buffer.alloc(600, 'a'), Buffer.alloc(600, 'b')])), { maxBodyBytes: 1000 })
     const streamed = await large.request('/')
     expect(streamed.body.length).toBe(1200)
     expect(streamed.headers.etag).toBeUndefined()

@@ -1,12 +1,15 @@
 import { gunzipSync } from 'node:zlib'
 import compress from 'koa-compress'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, expectTypeOf, it } from 'vitest'
 import {
   cacheMiddleware,
+  cachedRoute,
   CachewireError,
   InvalidOptionError,
   MemoryStore,
+  type CacheContext,
   type CacheMiddlewareOptions,
+  type RouteOptions,
 } from '../src/index.js'
 import type Koa3 from 'koa'
 import { KOAS, manualClock, serve } from './helpers.js'
@@ -15,14 +18,18 @@ describe('cacheMiddleware(options)', () => {
   describe('when an option is invalid', () => {
     const cases: Array<[string, CacheMiddlewareOptions]> = [
       ['ttl', { ttl: 'soon' as never }],
-      ['maxEntrySize', { maxEntrySize: -1 }],
-      ['statuses[0]', { statuses: [99] }],
-      ['hosts[0]', { hosts: ['not a host'] }],
+      ['ttl', { ttl: 30 }],
+      ['storage.maxEntryBytes', { storage: { maxEntryBytes: -1 } }],
+      ['freshness.statuses[0]', { freshness: { statuses: [99] } }],
+      ['keys.hosts[0]', { keys: { hosts: ['not a host'] } }],
       ['include', { include: 5 as never }],
       ['exclude[1]', { exclude: ['/a', 'b'] }],
-      ['key', { key: 'tenant' as never }],
-      ['coalesce.timeoutMs', { coalesce: { timeoutMs: 0 } }],
-      ['staleWhileRevalidate', { staleWhileRevalidate: 'later' as never }],
+      ['keys.key', { keys: { key: 'tenant' as never } }],
+      ['coalesce.timeout', { coalesce: { timeout: 0 } }],
+      ['coalesce.timeoutMs', { coalesce: { timeoutMs: 5 } as never }],
+      ['stale.whileRevalidate', { stale: { whileRevalidate: 'later' as never } }],
+      ['staleWhileRevalidate', { staleWhileRevalidate: '1m' } as never],
+      ['safety.scopes', { safety: { scopes: 'shared' } } as never],
     ]
     it.each(cases)('throws an InvalidOptionError naming %s, when the middleware is built', (option, options) => {
       let thrown: unknown
@@ -39,6 +46,18 @@ describe('cacheMiddleware(options)', () => {
 
     it('rejects options that are not an object', () => {
       expect(() => cacheMiddleware(null as never)).toThrow(InvalidOptionError)
+    })
+
+    it('invalid options do not compile; key, tags and privateKey take the Koa context', () => {
+      // @ts-expect-error: 0.x flat names are gone (keys.hosts)
+      expect(() => cacheMiddleware({ hosts: ['a.example'] })).toThrow(InvalidOptionError)
+      // @ts-expect-error: requestDirectives is 'honour' or 'ignore'
+      expect(() => cacheMiddleware({ freshness: { requestDirectives: false } })).toThrow(InvalidOptionError)
+      // @ts-expect-error: coalesce takes a timeout, not timeoutMs
+      expect(() => cacheMiddleware({ coalesce: { timeoutMs: 5 } })).toThrow(InvalidOptionError)
+      expectTypeOf<NonNullable<NonNullable<CacheMiddlewareOptions['keys']>['key']>>().parameter(0).toEqualTypeOf<CacheContext>()
+      expectTypeOf<NonNullable<NonNullable<CacheMiddlewareOptions['safety']>['privateKey']>>().parameter(0).toEqualTypeOf<CacheContext>()
+      expectTypeOf<Parameters<typeof cachedRoute>[0]>().toEqualTypeOf<RouteOptions | undefined>()
     })
   })
 
@@ -58,7 +77,7 @@ describe.each(KOAS)('cacheMiddleware on $name', ({ Koa }) => {
     const koa = new Koa()
     koa.silent = true
     const calls = new Map<string, number>()
-    const cache = cacheMiddleware({ store: new MemoryStore(), ...options })
+    const cache = cacheMiddleware({ storage: { store: new MemoryStore() }, ...options })
     setup?.(koa)
     koa.use(cache)
     koa.use((ctx) => {
@@ -101,7 +120,7 @@ describe.each(KOAS)('cacheMiddleware on $name', ({ Koa }) => {
     const { get, calls, cache } = await app(
       {
         ttl: '1m',
-        key: (ctx) => String(ctx.state.tenant),
+        keys: { key: (ctx) => String(ctx.state.tenant) },
         tags: (ctx) => {
           seen.push(ctx.state.tenant)
           return [`tenant:${String(ctx.state.tenant)}`]
@@ -123,10 +142,10 @@ describe.each(KOAS)('cacheMiddleware on $name', ({ Koa }) => {
   })
 
   it('takes the host from X-Forwarded-Host only when app.proxy trusts it', async () => {
-    const trusted = await app({ ttl: '1m', hosts: ['shop.test'] }, (koa) => void (koa.proxy = true))
+    const trusted = await app({ ttl: '1m', keys: { hosts: ['shop.test'] } }, (koa) => void (koa.proxy = true))
     const viaProxy = await trusted.get('/h', { headers: { 'x-forwarded-host': 'shop.test' } })
     expect(viaProxy.headers['cache-status']).toMatch(/stored/)
-    const direct = await app({ ttl: '1m', hosts: ['shop.test'] })
+    const direct = await app({ ttl: '1m', keys: { hosts: ['shop.test'] } })
     const spoofed = await direct.get('/h', { headers: { 'x-forwarded-host': 'shop.test' } })
     expect(spoofed.headers['cache-status']).toBe('cachewire; fwd=bypass; fwd-status=200')
   })

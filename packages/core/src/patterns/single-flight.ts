@@ -20,8 +20,15 @@ export class SingleFlight {
     const release = (): void => {
       if (this.#inflight.get(key) === value) this.#inflight.delete(key)
     }
-    result.then((r) => (r.holdUntil ?? Promise.resolve()).then(release, release), release)
+    // Without a hold, the key is released in the same turn the value resolves, before any awaiting
+    // caller resumes: a caller that asks again afterwards starts a new run instead of joining a finished one.
+    result.then((r) => (r.holdUntil === undefined ? release() : void r.holdUntil.then(release, release)), release)
     return value
+  }
+
+  /** Whether a run for `key` is in flight: a caller now would join it. */
+  has(key: string): boolean {
+    return this.#inflight.has(key)
   }
 
   get size(): number {

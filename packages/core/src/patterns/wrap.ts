@@ -2,9 +2,11 @@ import { InvalidArgumentError, InvalidOptionError } from '../errors.js'
 import { parseDuration, type Duration } from '../duration.js'
 import { rejectUnknownOptions } from '../known-options.js'
 import type { Clock } from '../clock.js'
+import type { EntryMeta } from '../reads.js'
 import type { SetOptions } from '../types.js'
 import type { LockHandle } from './lock.js'
 import type { SingleFlight } from './single-flight.js'
+import type { WrapTraceContext } from '../tracing.js'
 
 export interface WrapOptions<T> extends SetOptions {
   /** Return `false` to hand the loaded value back without caching it. */
@@ -22,6 +24,21 @@ export interface WrapOptions<T> extends SetOptions {
    * The draw uses the cache's `random`.
    */
   earlyRefresh?: boolean | number | undefined
+  /**
+   * How long past `ttl` the value may still be served stale: while one refresh runs (callers get
+   * the stale value instead of waiting), when the loader fails (its error is emitted, the stale
+   * value returned) or when it exceeds `timeout`. Past `ttl + grace` the entry is gone and callers
+   * wait for the loader as on a cold miss. `get` never returns a stale value. A lifetime: `'1h'`.
+   * @default false (no grace: an expired value is a miss)
+   */
+  grace?: Duration | false | undefined
+  /**
+   * With `grace`: how long a caller holding a stale value waits for the refresh before taking the
+   * stale value (the refresh goes on in the background and is cached when it lands). Without a
+   * stale value callers wait for the loader, however long. `'200ms'`, or milliseconds.
+   * @default 0 (stale-while-revalidate: answer stale at once)
+   */
+  timeout?: Duration | undefined
 }
 
 /** What cache-aside needs of the cache view it runs for (a `Cache` provides it). */
@@ -29,10 +46,19 @@ export interface WrapHost {
   /** The view's namespace: single-flight is per namespace and key. */
   readonly namespace: string | undefined
   get<T>(key: string): Promise<T | undefined>
-  /** The value with its remaining TTL (`Infinity` when the store cannot tell). */
+  /** The fresh value with its remaining freshness (`Infinity` when the store cannot tell). */
   getWithTtl<T>(key: string): Promise<{ value: T; ttlMs: number } | undefined>
-  set(key: string, value: unknown, options: SetOptions): Promise<boolean>
+  /** The value with its lifetime, stale ones (kept for grace) included. */
+  getWithMeta<T>(key: string): Promise<EntryMeta<T> | undefined>
+  /** Stores a loaded value; `graceMs` keeps it that much longer, marked stale. */
+  fill(key: string, value: unknown, options: SetOptions & { graceMs: number }): Promise<boolean>
+  /** A write-behind write of `key` is waiting to be persisted: a loaded value must not be cached over it. */
+  isPending(key: string): boolean
   acquireLock(name: string, ttlMs: number): Promise<LockHandle | undefined>
+  /** Counts a caller that joined an in-flight load as a hit. */
+  joined(key: string): void
+  /** Counts a stale value served. */
+  servedStale(key: string): void
   report(error: Error): void
 }
 
@@ -48,7 +74,7 @@ export interface WrapContext {
   readonly random: () => number
 }
 
-const WRAP_OPTIONS = ['ttl', 'tags', 'cacheIf', 'lock', 'earlyRefresh'] as const
+const WRAP_OPTIONS = ['ttl', 'tags', 'cacheIf', 'lock', 'earlyRefresh', 'grace', 'timeout'] as const
 const LOCK_OPTIONS = ['ttl', 'wait'] as const
 
 /** How many loader durations are remembered for early refresh. */
@@ -73,9 +99,19 @@ export class LoaderDurations {
   }
 }
 
+/** Wrap options read once per call. */
+interface Resolved<T> {
+  options: WrapOptions<T>
+  beta: number
+  lock: { ttlMs: number; waitMs: number } | undefined
+  graceMs: number
+  timeoutMs: number
+}
+
 /**
  * Cache-aside for one cache view: `wrap` with in-process single-flight, an optional fill lock
- * across processes, and optional XFetch early refresh.
+ * across processes, optional XFetch early refresh, and an optional grace period with a loader
+ * timeout.
  */
 export class CacheAside {
   readonly #host: WrapHost
@@ -86,55 +122,42 @@ export class CacheAside {
     this.#context = context
   }
 
-  /** See `Cache.wrap`. `key` is already checked by the caller. */
-  async wrap<T>(key: string, loader: () => T | Promise<T>, options: WrapOptions<T>): Promise<T> {
-    if (typeof loader !== 'function') throw new InvalidArgumentError('loader', 'a function', loader)
-    if (typeof options !== 'object' || options === null)
-      throw new InvalidArgumentError('options', 'an options object', options)
-    rejectUnknownOptions(options, WRAP_OPTIONS, '')
-    // Checked now, not when the loaded value is written: a bad TTL is the caller's error, not a store fault.
-    if (options.ttl !== undefined) parseDuration(options.ttl, 'ttl')
-    const beta =
-      options.earlyRefresh === true
-        ? 1
-        : options.earlyRefresh === false
-          ? 0
-          : (options.earlyRefresh ?? 0)
-    if (typeof beta !== 'number' || !Number.isFinite(beta) || beta < 0)
-      throw new InvalidArgumentError(
-        'options.earlyRefresh',
-        'true, false or a non-negative number',
-        options.earlyRefresh
-      )
-    const lock =
-      options.lock === undefined || options.lock === false ? undefined : resolveLock(options.lock)
+  /** See `Cache.wrap`. `key` is already checked by the caller; `trace` (when traced) gets the outcome. */
+  async wrap<T>(key: string, loader: () => T | Promise<T>, options: WrapOptions<T>, trace?: WrapTraceContext): Promise<T> {
+    const resolved = resolveWrapOptions(loader, options)
+    const { beta, lock, graceMs } = resolved
     const host = this.#host
     const flights = this.#context.flights
     const flightKey = `${host.namespace ?? ''}\u0000${key}`
+    if (flights.has(flightKey)) {
+      // Joining a load (or read) in flight: the caller is answered without a load of its own.
+      const value = await flights.run<T>(flightKey, () => Promise.reject(new Error('unreachable')))
+      host.joined(key)
+      return value
+    }
     return flights.run(flightKey, async () => {
-      const cached =
-        beta > 0
-          ? await host.getWithTtl<T>(key)
-          : await host
-              .get<T>(key)
-              .then((value) => (value === undefined ? undefined : { value, ttlMs: Infinity }))
-      if (cached !== undefined) {
-        if (beta > 0 && this.#refreshEarly(flightKey, cached.ttlMs, beta)) {
-          void flights
-            .run(`${flightKey}\u0000refresh`, async () => ({
-              value: await this.#load(key, flightKey, loader, options),
-            }))
-            .catch((error: unknown) => host.report(toError(error)))
+      if (graceMs > 0) {
+        const entry = await host.getWithMeta<T>(key)
+        if (trace !== undefined) trace.outcome = entry === undefined ? 'miss' : entry.stale ? 'stale' : 'hit'
+        if (entry !== undefined && !entry.stale) return { value: entry.value }
+        if (entry !== undefined) return { value: await this.#refreshOrStale(key, flightKey, loader, resolved, entry.value) }
+      } else {
+        const cached =
+          beta > 0
+            ? await host.getWithTtl<T>(key)
+            : await host.get<T>(key).then((value) => (value === undefined ? undefined : { value, ttlMs: Infinity }))
+        if (trace !== undefined) trace.outcome = cached === undefined ? 'miss' : 'hit'
+        if (cached !== undefined) {
+          if (beta > 0 && this.#refreshEarly(flightKey, cached.ttlMs, beta)) void this.#refresh(key, flightKey, loader, resolved).catch((error: unknown) => host.report(toError(error)))
+          return { value: cached.value }
         }
-        return { value: cached.value }
       }
       if (lock === undefined) {
         const value = await this.#timedLoad(flightKey, loader)
-        if (value === undefined || (options.cacheIf !== undefined && !options.cacheIf(value)))
-          return { value }
+        if (!this.#cacheable(key, value, resolved.options)) return { value }
         // The value goes back to callers now; the key stays claimed until the write lands.
         const written = host
-          .set(key, value, { ttl: options.ttl, tags: options.tags })
+          .fill(key, value, { ttl: options.ttl, tags: options.tags, graceMs })
           .catch((error: unknown) => host.report(toError(error)))
         return { value, holdUntil: written }
       }
@@ -143,14 +166,34 @@ export class CacheAside {
         // Another process is loading: wait for its value, then fail open and load ourselves.
         const value = await this.#waitForPeer<T>(key, lock.waitMs)
         if (value !== undefined) return { value }
-        return { value: await this.#load(key, flightKey, loader, options) }
+        return { value: await this.#load(key, flightKey, loader, resolved) }
       }
       try {
-        return { value: await this.#load(key, flightKey, loader, options) }
+        return { value: await this.#load(key, flightKey, loader, resolved) }
       } finally {
         await handle.release()
       }
     })
+  }
+
+  /**
+   * A stale value in hand: one refresh runs (joined by every caller meanwhile); each caller waits
+   * for it at most `timeout`, and takes the stale value if it is not done or fails.
+   */
+  async #refreshOrStale<T>(key: string, flightKey: string, loader: () => T | Promise<T>, resolved: Resolved<T>, stale: T): Promise<T> {
+    const host = this.#host
+    const refresh = this.#refresh(key, flightKey, loader, resolved)
+    const fresh = await settleWithin(refresh, resolved.timeoutMs)
+    if (fresh.done && fresh.ok) return fresh.value
+    if (fresh.done) host.report(toError(fresh.error))
+    else void refresh.catch((error: unknown) => host.report(toError(error)))
+    host.servedStale(key)
+    return stale
+  }
+
+  /** One background load per key at a time (in-process), written to the cache when it lands. */
+  #refresh<T>(key: string, flightKey: string, loader: () => T | Promise<T>, resolved: Resolved<T>): Promise<T> {
+    return this.#context.flights.run(`${flightKey}\u0000refresh`, async () => ({ value: await this.#load(key, flightKey, loader, resolved) }))
   }
 
   /** Polls the cache until the lock holder's value lands or `waitMs` passes on the cache's clock. */
@@ -174,16 +217,20 @@ export class CacheAside {
   }
 
   /** Loads and waits for the write, so a lock held around it covers the value landing in the store. */
-  async #load<T>(
-    key: string,
-    flightKey: string,
-    loader: () => T | Promise<T>,
-    options: WrapOptions<T>
-  ): Promise<T> {
+  async #load<T>(key: string, flightKey: string, loader: () => T | Promise<T>, resolved: Resolved<T>): Promise<T> {
     const value = await this.#timedLoad(flightKey, loader)
-    if (value !== undefined && (options.cacheIf === undefined || options.cacheIf(value)))
-      await this.#host.set(key, value, { ttl: options.ttl, tags: options.tags })
+    if (this.#cacheable(key, value, resolved.options)) {
+      const { ttl, tags } = resolved.options
+      await this.#host.fill(key, value, { ttl, tags, graceMs: resolved.graceMs })
+    }
     return value
+  }
+
+  /** A loaded value is cached unless undefined, refused by `cacheIf`, or shadowed by a pending write-behind write. */
+  #cacheable<T>(key: string, value: T, options: WrapOptions<T>): boolean {
+    if (value === undefined || (options.cacheIf !== undefined && !options.cacheIf(value))) return false
+    // The loader read the source before a write-behind write of this key was persisted: its row is older.
+    return !this.#host.isPending(key)
   }
 
   /** XFetch: refresh when now - delta * beta * ln(rand) >= expiry, i.e. -delta * beta * ln(rand) >= remaining TTL. */
@@ -192,6 +239,22 @@ export class CacheAside {
     if (delta === undefined || !Number.isFinite(ttlMs)) return false
     return -delta * beta * Math.log(this.#context.random()) >= ttlMs
   }
+}
+
+/** Checks a wrap call's arguments; a bad option is the caller's error, thrown before any store work. */
+function resolveWrapOptions<T>(loader: unknown, options: WrapOptions<T>): Resolved<T> {
+  if (typeof loader !== 'function') throw new InvalidArgumentError('loader', 'a function', loader)
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'an options object', options)
+  rejectUnknownOptions(options, WRAP_OPTIONS, '')
+  if (options.ttl !== undefined) parseDuration(options.ttl, 'ttl')
+  const beta = options.earlyRefresh === true ? 1 : options.earlyRefresh === false ? 0 : (options.earlyRefresh ?? 0)
+  if (typeof beta !== 'number' || !Number.isFinite(beta) || beta < 0)
+    throw new InvalidArgumentError('options.earlyRefresh', 'true, false or a non-negative number', options.earlyRefresh)
+  const lock = options.lock === undefined || options.lock === false ? undefined : resolveLock(options.lock)
+  const graceMs = options.grace === undefined || options.grace === false ? 0 : parseDuration(options.grace, 'grace')
+  const timeoutMs = options.timeout === undefined ? 0 : parseDuration(options.timeout, 'timeout', { kind: 'timeout', allowZero: true })
+  if (timeoutMs > 0 && graceMs === 0) throw new InvalidOptionError('timeout', 'used with grace (it bounds the wait of a caller holding a stale value)', options.timeout)
+  return { options, beta, lock, graceMs, timeoutMs }
 }
 
 function resolveLock(option: true | { ttl?: Duration | undefined; wait?: Duration | undefined }): {
@@ -205,6 +268,25 @@ function resolveLock(option: true | { ttl?: Duration | undefined; wait?: Duratio
   return {
     ttlMs: parseDuration(settings.ttl ?? '10s', 'lock.ttl'),
     waitMs: parseDuration(settings.wait ?? '5s', 'lock.wait', { kind: 'timeout' }),
+  }
+}
+
+type Settled<T> = { done: true; ok: true; value: T } | { done: true; ok: false; error: unknown } | { done: false }
+
+/** How `promise` stands after at most `ms` (0: only if it has settled already, after one turn). */
+async function settleWithin<T>(promise: Promise<T>, ms: number): Promise<Settled<T>> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<Settled<T>>((resolve) => {
+    timer = setTimeout(() => resolve({ done: false }), ms)
+  })
+  const settled = promise.then(
+    (value): Settled<T> => ({ done: true, ok: true, value }),
+    (error: unknown): Settled<T> => ({ done: true, ok: false, error })
+  )
+  try {
+    return await Promise.race([settled, late])
+  } finally {
+    clearTimeout(timer)
   }
 }
 

@@ -1,11 +1,15 @@
 /** Marks the signal listeners cachewire writers install, so each can tell them from the app's. */
 const kWriterListener = Symbol.for('cachewire.write-behind.signal-listener')
 
+/** Set on a writer's listener once its flush is over: it no longer holds the exit back. */
+const kFlushed = Symbol.for('cachewire.write-behind.flushed')
+
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const
 
-type Listener = ((signal: NodeJS.Signals) => void) & { [kWriterListener]?: true }
+type Listener = ((signal: NodeJS.Signals) => void) & { [kWriterListener]?: true; [kFlushed]?: true }
 
 const isWriterListener = (listener: unknown): boolean => typeof listener === 'function' && kWriterListener in listener
+const isFlushing = (listener: unknown): boolean => isWriterListener(listener) && !(kFlushed in (listener as Listener))
 
 /**
  * Runs `shutdown` once on the first SIGTERM or SIGINT; later signals while it runs are noted on
@@ -24,6 +28,7 @@ const isWriterListener = (listener: unknown): boolean => typeof listener === 'fu
 export function installShutdownSignals(shutdown: () => Promise<{ clean: boolean }>, describe: () => string): () => void {
   let running = false
   const onSignal: Listener = (signal) => {
+    if (onSignal[kFlushed] === true) return
     if (running) {
       process.stderr.write(`cachewire write-behind: ${signal} received again while flushing; the flush goes on (${describe()})\n`)
       return
@@ -31,11 +36,16 @@ export function installShutdownSignals(shutdown: () => Promise<{ clean: boolean 
     running = true
     const appOwnsExit = process.listeners(signal).some((listener) => !isWriterListener(listener))
     const finish = (clean: boolean): void => {
-      remove()
-      if (appOwnsExit) return
+      if (appOwnsExit) {
+        remove()
+        return
+      }
+      // The listener stays on until the process is gone: a signal arriving while it exits must
+      // not get Node's default action (death by SIGTERM instead of the clean exit code).
+      onSignal[kFlushed] = true
       if (!clean && (process.exitCode === undefined || process.exitCode === 0)) process.exitCode = 1
-      // Writers still flushing keep their listeners: the last one to finish ends the process.
-      if (SIGNALS.some((name) => process.listeners(name).some(isWriterListener))) return
+      // The last writer to finish its flush ends the process.
+      if (SIGNALS.some((name) => process.listeners(name).some(isFlushing))) return
       process.exit()
     }
     shutdown().then(

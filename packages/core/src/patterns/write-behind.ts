@@ -5,6 +5,7 @@ import type { CacheLike as Cache } from '../cache-like.js'
 import { resolveWriteBehindOptions, type PendingWrite, type ResolvedWriteBehindOptions, type WriteBehindOptions } from './write-behind-options.js'
 import { installShutdownSignals } from './write-behind-signals.js'
 import { claimSpills, removeSpill, writeSpill } from './write-behind-spill.js'
+import { kPendingWrites } from './pending-writes.js'
 
 export type { PendingWrite, PersistContext, WriteJournal, WriteBehindOptions, WriteBehindRetryOptions } from './write-behind-options.js'
 
@@ -19,6 +20,8 @@ interface QueuedWrite<T> extends PendingWrite<T> {
   journalIds: string[]
   /** Spill files this write (or an older write of its key it replaced) was replayed from. */
   spills: SpillReceipt[]
+  /** The cache write at `write()` failed: write the value to the cache again once persisted. */
+  recache?: boolean
 }
 
 export interface WriteBehindStats {
@@ -140,8 +143,10 @@ export class WriteBehind<T> extends EventEmitter<WriteBehindEvents<T>> {
     }
     // Journal first: if it cannot record the write, the write is refused and nothing changed.
     const journalId = this.#options.journal === undefined ? undefined : await this.#options.journal.append(key, value, version)
-    await this.#cache.set(key, value, this.#options.setOptions)
-    this.#enqueue({ key, value, version, journalIds: journalId === undefined ? [] : [journalId], spills: [] })
+    // Until persisted, readers of this cache view get the new value whatever the store holds (see PendingWrites).
+    this.#cache[kPendingWrites]?.hold(key, value, version)
+    const cached = await this.#cache.set(key, value, this.#options.setOptions)
+    this.#enqueue({ key, value, version, journalIds: journalId === undefined ? [] : [journalId], spills: [], recache: !cached })
     if (this.#queue.size >= this.#options.batchSize) void this.#kick()
   }
 
@@ -176,6 +181,7 @@ export class WriteBehind<T> extends EventEmitter<WriteBehindEvents<T>> {
         const version = entry.version ?? this.#nextVersion()
         this.#version = Math.max(this.#version, version)
         this.#enqueue({ key: entry.key, value: entry.value, version, journalIds: [entry.id], spills: [] })
+        this.#shadow(entry.key, entry.value, version)
         count++
       }
     }
@@ -186,6 +192,7 @@ export class WriteBehind<T> extends EventEmitter<WriteBehindEvents<T>> {
         for (const write of spill.writes) {
           this.#version = Math.max(this.#version, write.version)
           this.#enqueue({ ...write, journalIds: [], spills: [receipt] })
+          this.#shadow(write.key, write.value, write.version)
           count++
         }
       }
@@ -193,6 +200,15 @@ export class WriteBehind<T> extends EventEmitter<WriteBehindEvents<T>> {
     this.#stats.replayed = count
     if (count > 0) void this.#kick()
     return count
+  }
+
+  /** Shadows a replayed write like a new one; a value the cache cannot encode is persisted unshadowed. */
+  #shadow(key: string, value: T, version: number): void {
+    try {
+      this.#cache[kPendingWrites]?.hold(key, value, version)
+    } catch {
+      // The spill and journal hold JSON, which every serializer of the cache takes; nothing to do otherwise.
+    }
   }
 
   /** Persists everything queued now (and whatever arrives while it runs). */
@@ -228,6 +244,8 @@ export class WriteBehind<T> extends EventEmitter<WriteBehindEvents<T>> {
     if (late) this.#abandoned = true
     const leftovers = this.#leftovers()
     const result = leftovers.length === 0 ? { clean: true, unpersisted: 0, spilled: 0, journaled: 0, lost: 0 } : await this.#spill(leftovers, late)
+    // This writer is gone: its pending values no longer shadow the cache (the spill or journal keeps them).
+    for (const write of leftovers) this.#cache[kPendingWrites]?.release(write.key, write.version)
     this.#removeSignalHandlers()
     return result
   }
@@ -344,8 +362,16 @@ export class WriteBehind<T> extends EventEmitter<WriteBehindEvents<T>> {
     else process.emitWarning(`cachewire write-behind: ${batch.length} write(s) failed after ${attempts} attempts; see failedWrites()`)
   }
 
-  /** After a batch is persisted: acknowledge its journal entries and remove spill files now fully persisted. */
+  /**
+   * After a batch is persisted: end the shadow of its writes (writing to the cache again those whose
+   * first cache write failed, so a reader elsewhere that re-cached the old row is overwritten),
+   * acknowledge its journal entries and remove spill files now fully persisted.
+   */
   async #settle(batch: QueuedWrite<T>[]): Promise<void> {
+    for (const write of batch) {
+      this.#cache[kPendingWrites]?.release(write.key, write.version)
+      if (write.recache === true) await this.#cache.set(write.key, write.value, this.#options.setOptions).catch(() => false)
+    }
     const journal = this.#options.journal
     if (journal !== undefined) {
       await journal.acknowledge(batch.flatMap((write) => write.journalIds)).catch((error: unknown) => {

@@ -27,6 +27,9 @@ const RENAMED_BREAKER_OPTIONS = { breakDurationMs: 'breakDuration' } as const
 
 export type CircuitState = 'closed' | 'open' | 'half-open'
 
+/** Told of every change of state: `open` → `half-open` when a probe is let through. */
+export type CircuitTransitionListener = (from: CircuitState, to: CircuitState) => void
+
 /**
  * Skips a sick dependency instead of waiting on it for every call. After `failureThreshold`
  * consecutive failures the circuit opens for `breakDuration`; then one call is let through as a
@@ -51,6 +54,7 @@ export class CircuitBreaker {
   #openedAt = 0
   #openForMs = 0
   #probeInFlight = false
+  readonly #listeners = new Set<CircuitTransitionListener>()
 
   constructor(options: CircuitBreakerOptions = {}) {
     if (typeof options !== 'object' || options === null) throw new InvalidOptionError('breaker', 'an object or false', options)
@@ -91,7 +95,7 @@ export class CircuitBreaker {
     if (state === 'open') return false
     if (this.#probeInFlight) return false
     this.#probeInFlight = true
-    this.#state = 'half-open'
+    this.#move('half-open')
     return true
   }
 
@@ -99,7 +103,21 @@ export class CircuitBreaker {
     this.#failures = 0
     this.#probeInFlight = false
     if (this.#state !== 'closed') this.#openForMs = 0
-    this.#state = 'closed'
+    this.#move('closed')
+  }
+
+  /**
+   * Calls `listener` on every change of state (for metrics and a fault history); returns the
+   * function that stops it. A listener that throws is ignored: it cannot break a store call.
+   *
+   * @example
+   * ```ts
+   * const stop = breaker.onTransition((from, to) => console.warn(`breaker ${from} -> ${to}`))
+   * ```
+   */
+  onTransition(listener: CircuitTransitionListener): () => void {
+    this.#listeners.add(listener)
+    return () => void this.#listeners.delete(listener)
   }
 
   /** Records a failure; resolves `true` when this failure opened the circuit. */
@@ -123,9 +141,22 @@ export class CircuitBreaker {
   }
 
   #open(forMs: number): void {
-    this.#state = 'open'
     this.#openedAt = this.#clock()
     this.#openForMs = forMs
     this.#failures = 0
+    this.#move('open')
+  }
+
+  #move(to: CircuitState): void {
+    const from = this.#state
+    this.#state = to
+    if (from === to) return
+    for (const listener of this.#listeners) {
+      try {
+        listener(from, to)
+      } catch {
+        // A listener's fault must not turn a store call into an error.
+      }
+    }
   }
 }

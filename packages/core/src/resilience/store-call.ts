@@ -1,7 +1,8 @@
 import type { EventEmitter } from 'node:events'
 import { CachewireError, QueueFullError, StoreError, StoreTimeoutError, StoreUnavailableError } from '../errors.js'
 import type { StatsCounters } from '../stats.js'
-import type { CacheEvents } from '../types.js'
+import type { CacheEvents, Store } from '../types.js'
+import { traceStoreCall } from '../tracing.js'
 import { ErrorThrottle } from './error-throttle.js'
 
 /** Error events of one kind (code and operation) emitted at most this often. */
@@ -18,20 +19,37 @@ export class StoreCalls {
   readonly #stats: StatsCounters
   readonly #events: EventEmitter<CacheEvents>
   readonly #throttle: ErrorThrottle
+  /** The store called, for the `cachewire:core.store` tracing channel. */
+  readonly #store: Store | undefined
 
-  constructor(stats: StatsCounters, events: EventEmitter<CacheEvents>, clock: () => number) {
+  constructor(stats: StatsCounters, events: EventEmitter<CacheEvents>, clock: () => number, store?: Store) {
     this.#stats = stats
     this.#events = events
     this.#throttle = new ErrorThrottle(clock, ERROR_EVENT_INTERVAL_MS)
+    this.#store = store
   }
 
   /** Runs a store operation; any failure becomes `fallback` plus an `error` event. */
   async call<T>(operation: string, run: () => Promise<T>, fallback: T): Promise<T> {
     try {
-      return await run()
+      return await traceStoreCall(this.#store, operation, run)
     } catch (error) {
       this.report(this.wrap(operation, error))
       return fallback
+    }
+  }
+
+  /**
+   * Like `call`, for strict reads: when the store cannot answer, this throws a
+   * `StoreUnavailableError` instead of falling back, with `reason` saying why — `'breaker-open'`,
+   * `'queue-full'`, `'queue-timeout'` (not asked), `'timeout'` or `'error'` — and the underlying
+   * error as `cause`. The failure is still counted and emitted as `call` would.
+   */
+  async callStrict<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await traceStoreCall(this.#store, operation, run)
+    } catch (error) {
+      throw this.#unavailable(operation, error)
     }
   }
 
@@ -65,6 +83,17 @@ export class StoreCalls {
     if (!emit) return
     if (error instanceof CachewireError) error.suppressed = suppressed
     this.#events.emit('error', error)
+  }
+
+  #unavailable(operation: string, error: unknown): StoreUnavailableError {
+    if (error instanceof StoreUnavailableError) {
+      this.report(error)
+      return new StoreUnavailableError(error.message, { reason: error.reason, operation, cause: error })
+    }
+    const reported = this.wrap(operation, error)
+    this.report(reported)
+    const reason = error instanceof StoreTimeoutError ? 'timeout' : 'error'
+    return new StoreUnavailableError(`store ${operation} could not answer: ${reported.message}`, { reason, operation, cause: reported })
   }
 }
 

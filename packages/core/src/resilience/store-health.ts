@@ -1,4 +1,3 @@
-import type { StoreUnavailableReason } from '../errors.js'
 import type { CircuitState } from './circuit-breaker.js'
 
 /** Reads and writes are judged apart: a store that refuses writes (out of memory, a read-only replica) keeps serving reads. */
@@ -14,8 +13,11 @@ export interface BreakerStatus {
   retryInMs: number
 }
 
+/** Why a store did not send a call: a breaker open for its node and direction, its own queue full, or too long a wait there. */
+export type DropReason = 'breaker-open' | 'queue-full' | 'queue-timeout'
+
 /** Calls a store did not send, by why. */
-export type DropCounts = Record<StoreUnavailableReason, number>
+export type DropCounts = Record<DropReason, number>
 
 /** What a store with its own breakers and queue reports to `Cache.stats()`. */
 export interface StoreHealth {
@@ -29,10 +31,20 @@ export interface StoreHealth {
   dropped: { read: DropCounts; write: DropCounts }
 }
 
+/** A breaker of a store changed state (`open` → `half-open` when a probe goes). */
+export interface BreakerTransition {
+  from: CircuitState
+  to: CircuitState
+  node: string
+  direction: BreakerDirection
+}
+
 /** What a store tells the cache outside any call. */
 export interface StoreObserver {
   /** A fault seen in the background (a failed probe, a lost connection, a breaker that opened). */
   fault(error: Error): void
+  /** A breaker changed state: the cache emits it as its `breaker` event. */
+  transition?(change: BreakerTransition): void
   /**
    * The store answers again on a node where a breaker was open: queued invalidations should be
    * applied now. The breaker closes once the returned promise settles (the store bounds the

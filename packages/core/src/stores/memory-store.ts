@@ -3,7 +3,9 @@ import { InvalidOptionError } from '../errors.js'
 import { globToRegExp } from '../glob.js'
 import { rejectUnknownOptions } from '../known-options.js'
 import type { Clock } from '../clock.js'
-import type { BoundedSetResult, Store, StoreSetOptions, StoreSize } from '../types.js'
+import { RESERVED_KEY_PREFIX } from '../namespaces.js'
+import { applyWindowHit, type WindowCounts } from '../rate-window.js'
+import type { BoundedSetResult, EntryAge, Store, StoreSetOptions, StoreSize, WindowHitOptions, WindowState } from '../types.js'
 
 export interface MemoryStoreOptions {
   /** Total bytes held (keys, values and tag records, estimated). The least recently used entries go first. @default 67_108_864 (64 MiB) */
@@ -22,7 +24,13 @@ const RENAMED_MEMORY_STORE_OPTIONS = { maxEntrySize: 'maxEntryBytes' } as const
 interface MemoryEntry {
   value: Uint8Array
   tags: readonly string[] | undefined
-  /** A bounded set (`addToBoundedSet`): member → expiry on the store's clock. `value` lists the members as JSON. */
+  /** When it was written, on the store's wall clock (for `oldestAndNewest`). */
+  storedAt: number
+  /** When it expires, on the store's TTL clock (`#now`): an entry pushed out after this had expired, not been evicted. */
+  expiresAt: number
+  /** Rate-limit counts, for window keys (`hitWindow`); their `value` is empty. */
+  window?: WindowCounts
+  /** A bounded set (`addToBoundedSet`): member → expiry on the store's TTL clock. `value` lists the members as JSON. */
   members?: ReadonlyMap<string, number>
 }
 
@@ -49,8 +57,11 @@ export class MemoryStore implements Store {
   readonly #lru: LRUCache<string, MemoryEntry>
   readonly #keysByTag = new Map<string, Set<string>>()
   #evictions = 0
+  #expirations = 0
   readonly #locks = new Map<string, { token: string; until: number }>()
   readonly #now: () => number
+  /** Epoch milliseconds for `storedAt` and rate windows: the injected clock, else Date.now. */
+  readonly #wall: () => number
 
   constructor(options: MemoryStoreOptions = {}) {
     if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an object', options)
@@ -67,6 +78,7 @@ export class MemoryStore implements Store {
     if (options.clock !== undefined && typeof options.clock !== 'function') throw new InvalidOptionError('clock', 'a function returning milliseconds', options.clock)
     const clock = options.clock
     this.#now = clock ?? (() => performance.now())
+    this.#wall = clock ?? Date.now
     this.#lru = new LRUCache<string, MemoryEntry>({
       maxSize: maxBytes,
       maxEntrySize: maxEntryBytes,
@@ -78,8 +90,10 @@ export class MemoryStore implements Store {
       ttlAutopurge: false,
       allowStale: false,
       dispose: (entry, key, reason) => {
-        // Only room-making removals count: expiry, deletes and overwrites are not evictions.
-        if (reason === 'evict') this.#evictions++
+        // Only room-making removals of live entries are evictions; an expired entry pushed out to
+        // make room had expired already. Deletes and overwrites are neither.
+        if (reason === 'expire' || (reason === 'evict' && entry.expiresAt <= this.#now())) this.#expirations++
+        else if (reason === 'evict') this.#evictions++
         this.#unindex(key, entry.tags)
       },
     })
@@ -96,7 +110,7 @@ export class MemoryStore implements Store {
 
   async set(key: string, value: Uint8Array, options: StoreSetOptions): Promise<void> {
     const tags = options.tags !== undefined && options.tags.length > 0 ? options.tags : undefined
-    const entry: MemoryEntry = { value, tags }
+    const entry: MemoryEntry = { value, tags, storedAt: this.#wall(), expiresAt: this.#now() + options.ttlMs }
     this.#lru.set(key, entry, { ttl: options.ttlMs })
     // Index tags only once the entry is really held: an oversized value is refused by lru-cache.
     if (tags !== undefined && this.#lru.peek(key) === entry) {
@@ -177,8 +191,51 @@ export class MemoryStore implements Store {
     const next = previous + by
     const remaining = current === undefined ? ttlMs : this.#lru.getRemainingTTL(key)
     const ttl = Number.isFinite(remaining) && remaining > 0 ? Math.ceil(remaining) : ttlMs
-    this.#lru.set(key, { value: Buffer.from(String(next)), tags: undefined }, { ttl })
+    this.#lru.set(key, { value: Buffer.from(String(next)), tags: undefined, storedAt: current?.storedAt ?? this.#wall(), expiresAt: this.#now() + ttl }, { ttl })
     return next
+  }
+
+  async ttl(key: string): Promise<number | undefined> {
+    if (!this.#lru.has(key)) return undefined
+    const remaining = this.#lru.getRemainingTTL(key)
+    return Number.isFinite(remaining) ? Math.max(1, Math.floor(remaining)) : Infinity
+  }
+
+  async setIf(key: string, value: Uint8Array, options: StoreSetOptions, condition: 'absent' | 'present'): Promise<boolean> {
+    // No await between the check and the write: atomic within this process.
+    if (this.#lru.has(key) !== (condition === 'present')) return false
+    await this.set(key, value, options)
+    return this.#lru.peek(key)?.value === value
+  }
+
+  async hitWindow(key: string, options: WindowHitOptions): Promise<WindowState> {
+    const held = this.#lru.get(key)
+    const { counts, state } = applyWindowHit(held?.window, this.#wall(), options)
+    // Kept two windows: a sliding window still reads the previous one.
+    const ttl = options.windowMs * 2
+    this.#lru.set(key, { value: EMPTY, tags: undefined, storedAt: held?.storedAt ?? this.#wall(), expiresAt: this.#now() + ttl, window: counts }, { ttl })
+    return state
+  }
+
+  async cleanupExpired(): Promise<number> {
+    const before = this.#expirations
+    this.#lru.purgeStale()
+    return this.#expirations - before
+  }
+
+  oldestAndNewest(prefix: string): { oldest: EntryAge | undefined; newest: EntryAge | undefined } {
+    let oldest: EntryAge | undefined
+    let newest: EntryAge | undefined
+    const now = this.#now()
+    const wall = this.#wall()
+    // entries() yields live entries only.
+    for (const [key, entry] of this.#lru.entries()) {
+      if (!key.startsWith(prefix) || key.startsWith(RESERVED_KEY_PREFIX) || entry.window !== undefined || entry.members !== undefined) continue
+      const age: EntryAge = { key, storedAt: entry.storedAt, expiresAt: wall + (entry.expiresAt - now) }
+      if (oldest === undefined || age.storedAt < oldest.storedAt) oldest = age
+      if (newest === undefined || age.storedAt >= newest.storedAt) newest = age
+    }
+    return { oldest, newest }
   }
 
   /** Synchronous from read to write, so it is atomic within the process. See `Store.addToBoundedSet`. */
@@ -199,7 +256,8 @@ export class MemoryStore implements Store {
     }
     const longest = Math.max(...members.values())
     const value = Buffer.from(JSON.stringify([...members.keys()]))
-    this.#lru.set(key, { value, tags: undefined, members }, { ttl: Math.max(1, Math.ceil(longest - now)) })
+    const ttl = Math.max(1, Math.ceil(longest - now))
+    this.#lru.set(key, { value, tags: undefined, storedAt: current?.storedAt ?? this.#wall(), expiresAt: now + ttl, members }, { ttl })
     return { added, member: members.has(member), size: members.size }
   }
 
@@ -209,9 +267,12 @@ export class MemoryStore implements Store {
     this.#locks.clear()
   }
 
+  /** Live entries only: expired ones are dropped first (O(entries), which is why stats() is not for a hot path). */
   size(): StoreSize {
-    return { entries: this.#lru.size, bytes: this.#lru.calculatedSize, evictions: this.#evictions }
+    this.#lru.purgeStale()
+    return { entries: this.#lru.size, bytes: this.#lru.calculatedSize, evictions: this.#evictions, expirations: this.#expirations }
   }
+
 
   #unindex(key: string, tags: readonly string[] | undefined): void {
     if (tags === undefined) return
@@ -230,6 +291,8 @@ function entrySize(key: string, entry: MemoryEntry): number {
   if (entry.tags !== undefined) for (const tag of entry.tags) size += 48 + tag.length * 2
   return size
 }
+
+const EMPTY = new Uint8Array(0)
 
 const INTEGER = /^-?\d{1,16}$/
 

@@ -1,9 +1,9 @@
 import type { Redis } from 'ioredis'
-import { StoreError, StoreUnavailableError, type StoreUnavailableReason } from '../errors.js'
+import { StoreError, StoreUnavailableError } from '../errors.js'
 import { CircuitBreaker } from '../resilience/circuit-breaker.js'
 import { CommandLane } from '../resilience/command-lane.js'
 import { withDeadline } from '../resilience/deadline.js'
-import { emptyDropCounts, type BreakerDirection, type BreakerStatus, type StoreHealth, type StoreObserver } from '../resilience/store-health.js'
+import { emptyDropCounts, type BreakerDirection, type BreakerStatus, type DropReason, type StoreHealth, type StoreObserver } from '../resilience/store-health.js'
 import { isClusterRetry, isNodeFault } from './redis-errors.js'
 import type { RedisTopology } from './redis-topology.js'
 
@@ -212,10 +212,16 @@ export class RedisRunner {
           maxBreakDuration: settings.maxBreakDurationMs,
           clock: () => performance.now(),
         })
+      const breakers = breaker === false ? undefined : { read: make(breaker), write: make(breaker) }
+      for (const direction of DIRECTIONS) {
+        breakers?.[direction].onTransition((from, to) => {
+          for (const observer of this.#observers) observer.transition?.({ from, to, node, direction })
+        })
+      }
       state = {
         node,
         lanes: { read: new CommandLane({ maxInFlight, maxQueue, queueTimeoutMs }), write: new CommandLane({ maxInFlight, maxQueue, queueTimeoutMs }) },
-        breakers: breaker === false ? undefined : { read: make(breaker), write: make(breaker) },
+        breakers,
         probing: { read: false, write: false },
         recovering: { read: false, write: false },
         timers: { read: undefined, write: undefined },
@@ -226,13 +232,13 @@ export class RedisRunner {
   }
 
   /** A call not sent because its breaker is open: counted, and the error to reject with. */
-  #skip(direction: BreakerDirection, reason: StoreUnavailableReason, node: string): StoreUnavailableError {
+  #skip(direction: BreakerDirection, reason: DropReason, node: string): StoreUnavailableError {
     this.#dropped[direction][reason]++
     return breakerOpen(direction, node)
   }
 
   #count(direction: BreakerDirection, error: unknown): void {
-    if (error instanceof StoreUnavailableError) this.#dropped[direction][error.reason]++
+    if (error instanceof StoreUnavailableError && error.reason in this.#dropped[direction]) this.#dropped[direction][error.reason as DropReason]++
   }
 
   #opened(state: NodeState, direction: BreakerDirection, cause: unknown): void {

@@ -1,3 +1,5 @@
+import { WINDOW_SCRIPT, type WindowCommand } from './redis-data.js'
+
 /**
  * The Lua a RedisStore runs. Each script touches one key only, so every one is safe on a Cluster
  * (no CROSSSLOT).
@@ -35,6 +37,8 @@ return removed`,
     lua: `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`,
   },
+  // A rate-limit window hit (see redis-data.ts).
+  cachewireWindow: WINDOW_SCRIPT,
   // INCRBY that gives a new counter its TTL and leaves an existing counter's TTL alone.
   cachewireIncrement: {
     numberOfKeys: 1,
@@ -71,7 +75,7 @@ return { added, member, size }`,
 } as const
 
 /** The scripts as ioredis commands, once `defineCommand` has added them to a client. */
-export interface ScriptCommands {
+export interface ScriptCommands extends WindowCommand {
   cachewireTagAdd(key: string, member: string, ttlMs: number): Promise<number>
   cachewireTagRelease(key: string, ...memberGenerations: string[]): Promise<number>
   cachewireIncrement(key: string, by: number, ttlMs: number): Promise<number>

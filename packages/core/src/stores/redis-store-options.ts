@@ -2,7 +2,7 @@ import type { ClusterOptions, RedisOptions } from 'ioredis'
 import { InvalidOptionError } from '../errors.js'
 import { parseDuration, type Duration } from '../duration.js'
 import { rejectUnknownOptions } from '../known-options.js'
-import type { RedisClient } from './redis-topology.js'
+import type { RedisClient } from './redis-client.js'
 
 /** Per node and direction (reads, writes): when to stop sending, and for how long. */
 export interface RedisBreakerOptions {

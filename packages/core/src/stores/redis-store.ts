@@ -3,7 +3,8 @@ import { InvalidOptionError, StoreError } from '../errors.js'
 import { escapeGlob } from '../glob.js'
 import { withDeadline } from '../resilience/deadline.js'
 import type { StoreHealth, StoreObserver } from '../resilience/store-health.js'
-import type { BoundedSetResult, Store, StoreInvalidationOptions, StoreSetOptions } from '../types.js'
+import type { BoundedSetResult, Store, StoreInvalidationOptions, StoreMeasure, StoreSetOptions, StoreSize, WindowHitOptions, WindowState } from '../types.js'
+import { hitRedisWindow, measureRedis, redisTtl } from './redis-data.js'
 import { RedisRunner, type RunFlags } from './redis-runner.js'
 import { SCRIPTS, type ScriptCommands } from './redis-scripts.js'
 import {
@@ -14,9 +15,10 @@ import {
   type RedisStoreOptions,
   type ResolvedRedisStoreOptions,
 } from './redis-store-options.js'
-import { RedisTopology, type RedisClient } from './redis-topology.js'
+import { RedisTopology } from './redis-topology.js'
+import type { RedisClient } from './redis-client.js'
 
-export type { RedisClient } from './redis-topology.js'
+export type { RedisClient } from './redis-client.js'
 export type { RedisBreakerOptions, RedisStoreOptions } from './redis-store-options.js'
 export { CACHE_CLIENT_DEFAULTS, CACHE_CLUSTER_DEFAULTS } from './redis-store-options.js'
 
@@ -58,6 +60,11 @@ export class RedisStore implements Store {
   readonly #entryPrefix: string
   readonly #tagPrefix: string
   readonly #lockPrefix: string
+  readonly #windowPrefix: string
+  #measured: StoreMeasure | undefined
+  #measuring: Promise<StoreMeasure> | undefined
+  /** The last connection error of a connection the store owns, until it is ready again: what `ping` reports. */
+  #connectionError: Error | undefined
 
   constructor(options: RedisStoreOptions | RedisClient | string) {
     const given = normaliseOptions(options)
@@ -66,11 +73,16 @@ export class RedisStore implements Store {
     this.#entryPrefix = `${this.prefix}k:`
     this.#tagPrefix = `${this.prefix}tag:`
     this.#lockPrefix = `${this.prefix}l:`
+    this.#windowPrefix = `${this.prefix}w:`
     // Own connections report their errors (without a listener, ioredis prints every reconnect failure).
     const watch = (client: RedisClient): void => {
       client.on('error', (error: Error) => {
+        this.#connectionError = error
         given.onConnectionError?.(error)
         this.#runner.fault(new StoreError('connection', error))
+      })
+      client.on('ready', () => {
+        this.#connectionError = undefined
       })
     }
     if (given.client !== undefined) {
@@ -226,6 +238,63 @@ export class RedisStore implements Store {
 
   async clear(options?: StoreInvalidationOptions): Promise<void> {
     await withDeadline(this.#scanAndUnlink(escapeGlob(this.prefix) + '*', options), this.#options.bulkTimeoutMs, 'clear')
+  }
+
+  /** PING, on every master of a Cluster: rejects with Redis' own words (`WRONGPASS …`, `NOAUTH …`) or the connection's. */
+  async ping(): Promise<void> {
+    // Not connected: a ping would wait in ioredis' queue and fail with "max retries"; say why instead.
+    if (this.#connectionError !== undefined && this.client.status !== 'ready') throw this.#connectionError
+    const masters = this.client.isCluster ? (this.client as Cluster).nodes('master') : []
+    try {
+      await Promise.all((masters.length > 0 ? masters : [this.client]).map((node) => node.ping()))
+    } catch (error) {
+      // A ping queued before the connection failed ends in "max retries": the connection's error says why.
+      throw this.#connectionError ?? error
+    }
+  }
+
+  async ttl(key: string): Promise<number | undefined> {
+    const fullKey = this.#entryPrefix + key
+    return this.#runner.run('read', fullKey, 'ttl', () => redisTtl(this.client, fullKey))
+  }
+
+  /** SET NX / SET XX, filed under its tags as `set` is (before, and again once written). */
+  async setIf(key: string, value: Uint8Array, options: StoreSetOptions, condition: 'absent' | 'present'): Promise<boolean> {
+    const fullKey = this.#entryPrefix + key
+    const ttlMs = Math.max(1, Math.ceil(options.ttlMs))
+    const tags = options.tags ?? []
+    // A refused write leaves a tag naming a key it does not cover: over-invalidation (safe), never under-.
+    await this.#fileUnderTags(key, tags, ttlMs)
+    const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+    const name = condition === 'absent' ? 'add' : 'replace'
+    const result = await this.#runner.run('write', fullKey, name, () =>
+      condition === 'absent' ? this.#writer.set(fullKey, bytes, 'PX', ttlMs, 'NX') : this.#writer.set(fullKey, bytes, 'PX', ttlMs, 'XX')
+    )
+    if (result !== 'OK') return false
+    await this.#fileUnderTags(key, tags, ttlMs)
+    return true
+  }
+
+  async hitWindow(key: string, options: WindowHitOptions): Promise<WindowState> {
+    const fullKey = this.#windowPrefix + key
+    return this.#runner.run('write', fullKey, 'hitWindow', () => hitRedisWindow(this.#writer, fullKey, options))
+  }
+
+  /** Entries under this store's prefix and their bytes, from the server (see `measureRedis`); bulk work, under `bulkTimeout`. */
+  async measure(): Promise<StoreMeasure> {
+    this.#measuring ??= withDeadline(measureRedis(this.client, this.#entryPrefix, escapeGlob(this.#entryPrefix) + '*', this.#options.scanCount), this.#options.bulkTimeoutMs, 'measure')
+      .then((measured) => (this.#measured = measured))
+      .finally(() => (this.#measuring = undefined))
+    return this.#measuring
+  }
+
+  /**
+   * The last `measure()` (undefined before the first), so `cache.stats()` stays synchronous; a
+   * measurement older than 10 s is refreshed in the background.
+   */
+  size(): StoreSize | undefined {
+    if (this.#measured === undefined || Date.now() - this.#measured.measuredAt > 10_000) void this.measure().catch(() => undefined)
+    return this.#measured === undefined ? undefined : { entries: this.#measured.entries, bytes: this.#measured.bytes }
   }
 
   /** Breakers per node and direction, commands on the wire and queued, and calls dropped by reason. */

@@ -1,8 +1,6 @@
 import calculateSlot from 'cluster-key-slot'
 import type { Cluster, Redis } from 'ioredis'
-
-/** A standalone client or a Cluster; both are used through single-key commands only. */
-export type RedisClient = Redis | Cluster
+import type { RedisClient } from './redis-client.js'
 
 /** How often a Cluster re-reads its slot map when its owner set no interval. */
 export const SLOTS_REFRESH_INTERVAL_MS = 2000

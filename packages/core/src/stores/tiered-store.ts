@@ -2,8 +2,9 @@ import { InvalidOptionError } from '../errors.js'
 import { parseDuration, type Duration } from '../duration.js'
 import { rejectUnknownOptions } from '../known-options.js'
 import { MemoryStore } from './memory-store.js'
+import { OutageLog, type OutageStats } from './tiered-outage.js'
 import type { StoreHealth, StoreObserver } from '../resilience/store-health.js'
-import type { BoundedSetResult, Bus, InvalidationMessage, Store, StoreInvalidationOptions, StoreSetOptions, StoreSize } from '../types.js'
+import type { BoundedSetResult, Bus, EntryAge, InvalidationMessage, Store, StoreInvalidationOptions, StoreMeasure, StoreSetOptions, StoreSize, WindowHitOptions, WindowState } from '../types.js'
 
 export interface TieredStoreOptions {
   /** The shared, authoritative store (usually a `RedisStore`). */
@@ -27,8 +28,15 @@ const RENAMED_TIERED_STORE_OPTIONS = { l1MaxTtlMs: 'l1MaxTtl' } as const
 /**
  * Memory in front of a shared store. Reads try L1 first; L1 misses read L2 and keep a copy for
  * at most `l1MaxTtl` (never longer than the entry's own TTL). Every write and invalidation is
- * sent over the bus, so other processes drop their copies; L1 keeps serving while L2 is down,
- * and an invalidation L2 cannot take now still drops this process's L1 copies at once.
+ * sent over the bus, so other processes drop their copies.
+ *
+ * While L2 is down, L1 keeps answering data reads, and writes land in L1 (for the entry's whole
+ * TTL) and still reject, so the caller knows the shared store did not take them. Their keys are
+ * remembered; once L2 answers again each is deleted from L2 and from every L1, so all processes
+ * reload it from the source of truth. Values written during the outage are not replayed to L2: a
+ * peer may have written a newer one meanwhile, and deleting is the one safe merge for a cache.
+ * An invalidation L2 cannot take now still drops this process's L1 copies at once (the cache
+ * queues it and retries it).
  *
  * @example
  * ```ts
@@ -48,6 +56,7 @@ export class TieredStore implements Store {
   readonly #bus: Bus | undefined
   readonly #l1MaxTtlMs: number
   readonly #onError: (error: unknown) => void
+  readonly #outage = new OutageLog()
   #started: Promise<void> | undefined
 
   constructor(options: TieredStoreOptions) {
@@ -64,9 +73,19 @@ export class TieredStore implements Store {
     this.#onError = options.onError ?? (() => {})
   }
 
+  /** Pings L2 (L1 is in this process); resolves at once when L2 cannot be pinged. */
+  async ping(): Promise<void> {
+    await this.l2.ping?.()
+  }
+
   /** Subscribes to the bus. Idempotent; reads and writes work before it, but peers' invalidations arrive only after. */
   start(): Promise<void> {
-    this.#started ??= this.#bus?.subscribe((message) => void this.#apply(message), () => void this.l1.clear()) ?? Promise.resolve()
+    this.#started ??=
+      this.#bus?.subscribe(
+        (message) => void this.#apply(message),
+        // Messages sent while we were away are lost: drop every copy, and settle what an outage left.
+        () => void this.l1.clear().then(() => this.#l2Answered())
+      ) ?? Promise.resolve()
     return this.#started
   }
 
@@ -82,7 +101,7 @@ export class TieredStore implements Store {
   async getWithTtl(key: string): Promise<{ value: Uint8Array; ttlMs: number } | undefined> {
     const near = this.l1.getWithTtl !== undefined ? await this.l1.getWithTtl(key) : await this.#plainGet(this.l1, key)
     if (near !== undefined) return near
-    const far = this.l2.getWithTtl !== undefined ? await this.l2.getWithTtl(key) : await this.#plainGet(this.l2, key)
+    const far = await this.#l2(() => (this.l2.getWithTtl !== undefined ? this.l2.getWithTtl(key) : this.#plainGet(this.l2, key)))
     if (far === undefined) return undefined
     await this.l1.set(key, far.value, { ttlMs: Math.min(far.ttlMs, this.#l1MaxTtlMs) })
     return far
@@ -91,18 +110,84 @@ export class TieredStore implements Store {
   async set(key: string, value: Uint8Array, options: StoreSetOptions): Promise<void> {
     // L1 first: while L2 is down this process still serves what it just computed.
     await this.l1.set(key, value, { ...options, ttlMs: Math.min(options.ttlMs, this.#l1MaxTtlMs) })
-    await this.l2.set(key, value, options)
+    try {
+      await this.#l2(() => this.l2.set(key, value, options), key)
+    } catch (error) {
+      // The only copy now: keep it for its whole TTL, until the outage is reconciled.
+      await this.l1.set(key, value, options)
+      throw error
+    }
     this.#publish({ op: 'keys', keys: [key] })
   }
 
   async delete(key: string, options?: StoreInvalidationOptions): Promise<boolean> {
-    const [near, far] = await Promise.all([this.l1.delete(key), this.l2.delete(key, options)])
+    const near = await this.l1.delete(key)
+    const far = await this.#l2(() => this.l2.delete(key, options), key)
     this.#publish({ op: 'keys', keys: [key] })
     return near || far
   }
 
   async has(key: string): Promise<boolean> {
-    return (await this.l1.has(key)) || this.l2.has(key)
+    return (await this.l1.has(key)) || this.#l2(() => this.l2.has(key))
+  }
+
+  /** L2's TTL (the authoritative one); L1's while L2 is down. */
+  async ttl(key: string): Promise<number | undefined> {
+    const l2 = this.l2
+    if (l2.ttl !== undefined) {
+      try {
+        return await this.#l2(() => (l2.ttl as NonNullable<Store['ttl']>).call(l2, key))
+      } catch (error) {
+        const near = await this.l1.ttl?.(key)
+        if (near !== undefined) return near
+        throw error
+      }
+    }
+    return (await this.getWithTtl(key))?.ttlMs
+  }
+
+  /** Decided by L2 (the shared truth); L1 takes the value only when L2 wrote it. */
+  async setIf(key: string, value: Uint8Array, options: StoreSetOptions, condition: 'absent' | 'present'): Promise<boolean> {
+    const l2 = this.l2
+    if (l2.setIf === undefined) throw new TypeError(`the L2 store (${l2.name}) has no setIf`)
+    const written = await this.#l2(() => (l2.setIf as NonNullable<Store['setIf']>).call(l2, key, value, options, condition))
+    if (!written) return false
+    await this.l1.set(key, value, { ...options, ttlMs: Math.min(options.ttlMs, this.#l1MaxTtlMs) })
+    this.#publish({ op: 'keys', keys: [key] })
+    return true
+  }
+
+  /** Rate windows live in L2 only, like counters: every process must count in one place. */
+  async hitWindow(key: string, options: WindowHitOptions): Promise<WindowState> {
+    const l2 = this.l2
+    if (l2.hitWindow === undefined) throw new TypeError(`the L2 store (${l2.name}) has no hitWindow`)
+    return this.#l2(() => (l2.hitWindow as NonNullable<Store['hitWindow']>).call(l2, key, options))
+  }
+
+  async cleanupExpired(): Promise<number> {
+    return (await this.l1.cleanupExpired?.()) ?? 0
+  }
+
+  /** Of L1's copies (L2 may not be able to tell). */
+  oldestAndNewest(prefix: string): { oldest: EntryAge | undefined; newest: EntryAge | undefined } {
+    return this.l1.oldestAndNewest?.(prefix) ?? { oldest: undefined, newest: undefined }
+  }
+
+  async measure(): Promise<StoreMeasure> {
+    const l2 = this.l2
+    if (l2.measure !== undefined) return l2.measure()
+    const size = l2.size?.() ?? this.l1.size?.()
+    return { entries: size?.entries ?? 0, bytes: size?.bytes ?? 0, exact: false, measuredAt: Date.now() }
+  }
+
+  /** Whether L2 is down, and what an outage left to reconcile. */
+  outage(): OutageStats {
+    return this.#outage.stats()
+  }
+
+  /** Resolves once a reconciliation under way has finished (for tests and graceful shutdown). */
+  async reconciled(): Promise<void> {
+    await this.#outage.settled()
   }
 
   async countTagged(tags: readonly string[]): Promise<number> {
@@ -113,15 +198,16 @@ export class TieredStore implements Store {
   async invalidateTags(tags: readonly string[], options?: StoreInvalidationOptions): Promise<number> {
     await this.l1.invalidateTags(tags)
     try {
-      if (this.l2.invalidateTagsReturningKeys !== undefined) {
-        const keys = await this.l2.invalidateTagsReturningKeys(tags, options)
+      const l2 = this.l2
+      if (l2.invalidateTagsReturningKeys !== undefined) {
+        const keys = await this.#l2(() => (l2.invalidateTagsReturningKeys as NonNullable<Store['invalidateTagsReturningKeys']>).call(l2, tags, options))
         // Copies read from L2 carry no tags, here or on peers: name the keys.
         await Promise.all(keys.map((key) => this.l1.delete(key)))
         if (keys.length > 0) this.#publish({ op: 'keys', keys })
         this.#publish({ op: 'tags', tags })
         return keys.length
       }
-      const removed = await this.l2.invalidateTags(tags, options)
+      const removed = await this.#l2(() => l2.invalidateTags(tags, options))
       await this.l1.clear()
       this.#publish({ op: 'clear' })
       return removed
@@ -141,7 +227,7 @@ export class TieredStore implements Store {
 
   async increment(key: string, by: number, ttlMs: number): Promise<number> {
     // Counters live in L2 only: a copy in L1 would be wrong after any other process counts.
-    const value = await this.l2.increment(key, by, ttlMs)
+    const value = await this.#l2(() => this.l2.increment(key, by, ttlMs))
     await this.l1.delete(key)
     return value
   }
@@ -183,6 +269,32 @@ export class TieredStore implements Store {
     await this.#bus?.close?.()
     await this.l2.close?.()
     await this.l1.close?.()
+  }
+
+  /** Runs an L2 call, tracking outages: a failure marks L2 down (and remembers `key`, written in L1 only); a success settles what an outage left. */
+  async #l2<T>(run: () => Promise<T>, key?: string): Promise<T> {
+    let result: T
+    try {
+      result = await run()
+    } catch (error) {
+      this.#outage.failed(key)
+      throw error
+    }
+    this.#l2Answered()
+    return result
+  }
+
+  #l2Answered(): void {
+    this.#outage.succeeded(async (keys, untracked) => {
+      await Promise.all(keys.map((key) => this.l2.delete(key)))
+      await Promise.all(keys.map((key) => this.l1.delete(key)))
+      if (keys.length > 0) this.#publish({ op: 'keys', keys })
+      if (untracked > 0) {
+        // More writes than could be remembered: L1 may hold any of them, so L1 goes; L2 keeps older values until their TTL.
+        await this.l1.clear()
+        this.#onError(new Error(`cachewire tiered store: ${untracked} write(s) made while L2 was down were not tracked; their L2 entries may be stale until their TTL`))
+      }
+    })
   }
 
   async #plainGet(store: Store, key: string): Promise<{ value: Uint8Array; ttlMs: number } | undefined> {

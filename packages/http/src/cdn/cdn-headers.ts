@@ -1,37 +1,7 @@
-import { InvalidOptionError } from '@cachewire/core'
-import type { CacheControlOptions } from '../semantics/cache-control-builder.js'
-import { formatCacheControlField } from './cache-control-field.js'
-import type { HeaderPairs } from '../types.js'
-
-/**
- * What the engine tells a CDN in front of it. Sent only on responses the engine stores (or
- * answers from its store), never on bypasses or responses it refused to store (private,
- * Set-Cookie, no-store…), so a CDN is never told to keep what a shared cache must not.
- *
- * @example
- * ```ts
- * createHttpCache({ cdn: { surrogateKeys: true, cdnCacheControl: { maxAge: 600 } } })
- * ```
- */
-export interface CdnOptions {
-  /**
-   * Send the response's tags (engine, route and handler `Surrogate-Key` tags; never the internal
-   * URL tags) as `Surrogate-Key`, so the CDN can purge by the same tags. Tags with spaces or
-   * control characters are left out. @default false
-   */
-  surrogateKeys?: boolean | undefined
-  /** `Surrogate-Control` (Fastly, Akamai, Varnish setups): directives or a ready value. @default none */
-  surrogateControl?: CacheControlOptions | string | undefined
-  /** `CDN-Cache-Control` (RFC 9213): directives or a ready value. @default none */
-  cdnCacheControl?: CacheControlOptions | string | undefined
-}
-
-/** `CdnOptions`, validated and formatted once. */
-export interface ResolvedCdnOptions {
-  readonly surrogateKeys: boolean
-  /** Ready lines: Surrogate-Control and CDN-Cache-Control. */
-  readonly fields: HeaderPairs
-}
+import { InvalidOptionError, rejectUnknownOptions } from '@cachewire/core'
+import { formatCacheControlField } from '../headers/cache-control-value.js'
+import type { CdnOptions } from '../options/types.js'
+import type { HeaderPairs, ResolvedCdnOptions } from '../types.js'
 
 /** A tag a Surrogate-Key list can carry: visible ASCII, no separators. */
 const SURROGATE_KEY_TOKEN = /^[\x21-\x7e]{1,256}$/
@@ -40,16 +10,23 @@ const INTERNAL_TAG_PREFIX = 'http-url:'
 /** Surrogate-Key lines longer than this are cut at a tag boundary (Fastly's limit is 16 KiB). */
 const MAX_SURROGATE_KEY_BYTES = 16 * 1024
 
-/** Validates `cdn` options (engine or route); `undefined` stays undefined. */
-export function resolveCdnOptions(value: CdnOptions | undefined, name: string): ResolvedCdnOptions | undefined {
+/** The CDN options a response carries (the rest of `cdn` is the app's: the surrogate-key field and purge hooks). */
+export const CDN_FIELD_OPTIONS: readonly string[] = ['surrogateKeys', 'surrogateControl', 'cdnCacheControl']
+
+/**
+ * Validates the per-response `cdn` options (app or route); `undefined` stays undefined. `known`
+ * lists every name allowed at this level (a route allows fewer than the app).
+ */
+export function resolveCdnOptions(value: CdnOptions | undefined, name: string, known: readonly string[]): ResolvedCdnOptions | undefined {
   if (value === undefined) return undefined
-  if (typeof value !== 'object' || value === null) throw new InvalidOptionError(name, 'an object', value)
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InvalidOptionError(name, 'an object', value)
+  rejectUnknownOptions(value, known, name)
   const { surrogateKeys = false, surrogateControl, cdnCacheControl } = value
   if (typeof surrogateKeys !== 'boolean') throw new InvalidOptionError(`${name}.surrogateKeys`, 'a boolean', surrogateKeys)
   const fields: Array<readonly [string, string]> = []
   if (surrogateControl !== undefined) fields.push(['surrogate-control', formatCacheControlField(surrogateControl, `${name}.surrogateControl.`)])
   if (cdnCacheControl !== undefined) fields.push(['cdn-cache-control', formatCacheControlField(cdnCacheControl, `${name}.cdnCacheControl.`)])
-  return Object.freeze({ surrogateKeys, fields: Object.freeze(fields) })
+  return Object.freeze({ surrogateKeys, fields: Object.freeze(fields), fingerprint: surrogateKeys || fields.length > 0 ? JSON.stringify([surrogateKeys, fields]) : 'none' })
 }
 
 /**

@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
-import { InvalidOptionError } from '@cachewire/core'
+import { InvalidOptionError, parseDuration, rejectUnknownOptions, type Duration } from '@cachewire/core'
 import type { PurgeEvent, PurgeHook } from './purge-hook.js'
 
 export interface VarnishPurgerOptions {
@@ -8,8 +8,8 @@ export interface VarnishPurgerOptions {
   url: string | readonly string[]
   /** Request field carrying the ban regex; must match the VCL. @default 'X-Cachewire-Ban' */
   banHeader?: string | undefined
-  /** Per request. @default 2000 */
-  timeoutMs?: number | undefined
+  /** Per request: `'2s'`, or a number of milliseconds. @default '2s' */
+  timeout?: Duration | undefined
   /** Extra fields on every request, e.g. a shared secret the VCL checks. */
   headers?: Record<string, string> | undefined
 }
@@ -28,15 +28,17 @@ const TAGS_PER_BAN = 50
  *
  * @example
  * ```ts
- * import { createHttpCache, varnishPurger } from '@cachewire/http'
+ * import { createHttpCache } from '@cachewire/http'
+ * import { varnishPurger } from '@cachewire/http/operations'
  * const engine = createHttpCache({
- *   cdn: { surrogateKeys: true },
- *   purgeHooks: [varnishPurger({ url: 'http://127.0.0.1:6081' })],
+ *   cdn: { surrogateKeys: true, purgeHooks: [varnishPurger({ url: 'http://127.0.0.1:6081' })] },
  * })
  * ```
  */
 export function varnishPurger(options: VarnishPurgerOptions): PurgeHook {
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an object', options)
+  if ('timeoutMs' in options) throw new InvalidOptionError('timeoutMs', 'written as options.timeout since 1.0', (options as Record<string, unknown>)['timeoutMs'])
+  rejectUnknownOptions(options, ['url', 'banHeader', 'timeout', 'headers'], '')
   const urls = (Array.isArray(options.url) ? options.url : [options.url]).map((value: unknown, i) => {
     try {
       if (typeof value !== 'string') throw new TypeError()
@@ -50,8 +52,7 @@ export function varnishPurger(options: VarnishPurgerOptions): PurgeHook {
   if (urls.length === 0) throw new InvalidOptionError('url', 'at least one URL', options.url)
   const banHeader = options.banHeader ?? 'X-Cachewire-Ban'
   if (typeof banHeader !== 'string' || !FIELD_NAME.test(banHeader)) throw new InvalidOptionError('banHeader', 'a header field name', banHeader)
-  const timeoutMs = options.timeoutMs ?? 2000
-  if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) throw new InvalidOptionError('timeoutMs', 'a positive integer', timeoutMs)
+  const timeoutMs = options.timeout === undefined ? 2000 : parseDuration(options.timeout, 'timeout', { kind: 'timeout' })
   const extra = { ...options.headers }
 
   return {

@@ -13,7 +13,7 @@ export interface VaryIndex {
 }
 
 /** `CWH` plus the format version. Bump the version (and KEY_FORMAT_VERSION) on any layout change. */
-const MAGIC = [0x43, 0x57, 0x48, 0x01] as const
+const MAGIC = [0x43, 0x57, 0x48, 0x02] as const
 const KIND_ENTRY = 0x45 // 'E'
 const KIND_VARY = 0x56 // 'V'
 /** magic (4) + kind (1) + header length (uint32 BE). */
@@ -44,12 +44,14 @@ export function encodeEntry(entry: StoredResponse): Buffer {
     staleIfErrorUntil: entry.staleIfErrorUntil,
     expiresAt: entry.expiresAt,
     etag: entry.etag,
+    etagGenerated: entry.etagGenerated,
     lastModified: entry.lastModified,
     vary: entry.vary,
     tags: entry.tags,
     upstreamCacheStatus: entry.upstreamCacheStatus,
     allowMaxStale: entry.allowMaxStale,
     sharedWithAuthorization: entry.sharedWithAuthorization,
+    route: entry.route,
   }
   return frame(KIND_ENTRY, header, entry.body)
 }
@@ -119,6 +121,8 @@ function frame(kind: number, header: object, body: Uint8Array): Buffer {
 /** RFC 9110 §5.1 field-name (lower-case) and a field value without CR, LF or NUL (§5.5). */
 const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/
 const UNSAFE_VALUE = /[\r\n\0]/
+/** What `RouteOptions.name` allows. */
+const ROUTE_NAME = /^[\w.:/-]{1,64}$/
 
 function readEntry(record: Record<string, unknown>, body: Buffer): StoredResponse | undefined {
   const headers = readHeaders(record.headers)
@@ -137,6 +141,7 @@ function readEntry(record: Record<string, unknown>, body: Buffer): StoredRespons
   if (vary === undefined || tags === undefined) return undefined
   if (!isOptionalString(etag) || !isOptionalString(lastModified) || !isOptionalString(upstreamCacheStatus)) return undefined
   if (typeof record.allowMaxStale !== 'boolean' || typeof record.sharedWithAuthorization !== 'boolean') return undefined
+  if (typeof record.etagGenerated !== 'boolean') return undefined
   const times = ['storedAt', 'initialAgeMs', 'staleAt', 'staleWhileRevalidateUntil', 'staleIfErrorUntil', 'expiresAt'] as const
   for (const name of times) if (!Number.isFinite(record[name])) return undefined
   return {
@@ -152,12 +157,15 @@ function readEntry(record: Record<string, unknown>, body: Buffer): StoredRespons
     staleIfErrorUntil: record.staleIfErrorUntil as number,
     expiresAt: record.expiresAt as number,
     etag: etag as string | undefined,
+    etagGenerated: record.etagGenerated,
     lastModified: lastModified as string | undefined,
     vary,
     tags,
     upstreamCacheStatus: upstreamCacheStatus as string | undefined,
     allowMaxStale: record.allowMaxStale,
     sharedWithAuthorization: record.sharedWithAuthorization,
+    // Optional: entries written before routes had names have none. A label only, never a header.
+    ...(typeof record.route === 'string' && ROUTE_NAME.test(record.route) ? { route: record.route } : {}),
   }
 }
 

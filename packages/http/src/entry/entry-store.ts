@@ -51,39 +51,23 @@ export class EntryStore {
     this.#hasher = hasher
   }
 
-  /** Finds the stored response selected by this request, if any. */
-  async lookup(context: RequestContext): Promise<Lookup> {
-    const now = this.#clock()
-    const first = await this.#read(context.primaryHash, context.primary, now)
-    if (first === undefined) return { entry: undefined, entryHash: undefined, index: undefined, fwd: 'uri-miss' }
-    if (first.kind === 'entry') {
-      return { entry: first.entry, entryHash: context.primaryHash, index: undefined, fwd: 'uri-miss' }
-    }
-    const index = first.index
-    const key = variantKey(context.primary, secondaryKey(index.vary, context.request.headers))
-    const hash = this.#hasher.hash(key)
-    const second = await this.#read(hash, key, now)
-    if (second?.kind === 'entry') return { entry: second.entry, entryHash: hash, index, fwd: 'vary-miss' }
-    return { entry: undefined, entryHash: undefined, index, fwd: 'vary-miss' }
-  }
-
   /**
-   * `lookup` without I/O, when the store can answer synchronously (memory, a tiered L1 copy);
-   * `undefined` means "call `lookup`". Same keys, same checks, no promise work on a memory hit.
+   * Finds the stored response selected by this request, if any: at once when the store can answer
+   * without I/O (memory, a tiered store's L1 copy), else a promise. Never rejects.
    */
-  lookupSync(context: RequestContext): Lookup | undefined {
+  lookup(context: RequestContext): Lookup | Promise<Lookup> {
     const now = this.#clock()
-    const first = this.#readSync(context.primaryHash, context.primary, now)
-    if (first === undefined) return undefined
-    if (first.value === undefined) return { entry: undefined, entryHash: undefined, index: undefined, fwd: 'uri-miss' }
-    if (first.value.kind === 'entry') return { entry: first.value.entry, entryHash: context.primaryHash, index: undefined, fwd: 'uri-miss' }
-    const index = first.value.index
-    const key = variantKey(context.primary, secondaryKey(index.vary, context.request.headers))
-    const hash = this.#hasher.hash(key)
-    const second = this.#readSync(hash, key, now)
-    if (second === undefined) return undefined
-    if (second.value?.kind === 'entry') return { entry: second.value.entry, entryHash: hash, index, fwd: 'vary-miss' }
-    return { entry: undefined, entryHash: undefined, index, fwd: 'vary-miss' }
+    return settle(this.#read(context.primaryHash, context.primary, now), (first) => {
+      if (first === undefined) return { entry: undefined, entryHash: undefined, index: undefined, fwd: 'uri-miss' as const }
+      if (first.kind === 'entry') return { entry: first.entry, entryHash: context.primaryHash, index: undefined, fwd: 'uri-miss' as const }
+      const index = first.index
+      const key = variantKey(context.primary, secondaryKey(index.vary, context.request.headers))
+      const hash = this.#hasher.hash(key)
+      return settle(this.#read(hash, key, now), (second): Lookup => {
+        if (second?.kind === 'entry') return { entry: second.entry, entryHash: hash, index, fwd: 'vary-miss' }
+        return { entry: undefined, entryHash: undefined, index, fwd: 'vary-miss' }
+      })
+    })
   }
 
   /**
@@ -128,28 +112,26 @@ export class EntryStore {
     }
   }
 
-  /** `#read` without I/O; `undefined` when the store cannot tell, or the value needs `#read`'s repair (a delete). */
-  #readSync(hash: string, fullKey: string, now: number): { value: DecodedValue | undefined } | undefined {
-    const found = this.#cache.readSync<unknown>(hash)
-    if (found === undefined) return undefined
-    const value = found.value
-    if (value === undefined) return { value: undefined }
-    if (!(value instanceof Uint8Array)) return undefined
-    let decoded = this.#decoded.get(value)
-    if (decoded === undefined) {
-      decoded = decodeValue(value)
-      if (decoded === undefined) return undefined
-      this.#decoded.set(value, decoded)
+  /**
+   * One store read: synchronous when the store can tell, else through `get`. A corrupt value is a
+   * miss and a delete; a key mismatch (a collision or tampering) a miss and a delete; an expired
+   * record a miss.
+   */
+  #read(hash: string, fullKey: string, now: number): DecodedValue | undefined | Promise<DecodedValue | undefined> {
+    let found: { value: unknown } | undefined
+    try {
+      found = this.#cache.readSync<unknown>(hash)
+    } catch (error) {
+      this.#report(error)
+      return undefined
     }
-    const record = decoded.kind === 'entry' ? decoded.entry : decoded.index
-    // A key mismatch needs `#read`'s repair (a delete).
-    if (record.key !== fullKey) return undefined
-    if (record.expiresAt <= now) return { value: undefined }
-    return { value: decoded }
+    if (found === undefined) return this.#get(hash, fullKey, now)
+    const checked = this.#check(found.value, fullKey, now)
+    // What needs repair (a delete) or a report goes the asynchronous way.
+    return checked === REPAIR ? this.#get(hash, fullKey, now) : checked
   }
 
-  /** One store read: a corrupt value is a miss and a delete; a key mismatch or an expired record a miss. */
-  async #read(hash: string, fullKey: string, now: number): Promise<DecodedValue | undefined> {
+  async #get(hash: string, fullKey: string, now: number): Promise<DecodedValue | undefined> {
     let value: unknown
     try {
       value = await this.#cache.get<unknown>(hash)
@@ -157,26 +139,40 @@ export class EntryStore {
       this.#report(error)
       return undefined
     }
-    if (value === undefined) return undefined
-    let decoded = value instanceof Uint8Array ? this.#decoded.get(value) : undefined
-    if (decoded === undefined && value instanceof Uint8Array) {
-      decoded = decodeValue(value)
-      if (decoded !== undefined) this.#decoded.set(value, decoded)
-    }
-    if (decoded === undefined) {
-      this.#report(new DecodeError(hash))
-      await this.delete(hash)
-      return undefined
-    }
-    const record = decoded.kind === 'entry' ? decoded.entry : decoded.index
+    const checked = this.#check(value, fullKey, now)
+    if (checked !== REPAIR) return checked
+    const decoded = value instanceof Uint8Array ? this.#decode(value) : undefined
     // A different full key under the same hash is a collision or tampering: never serve it, and
     // delete it, so a planted value cannot keep a URL from being cached.
-    if (record.key !== fullKey) {
-      this.#report(new DecodeError(hash, new Error('stored key differs from the requested key')))
-      await this.delete(hash)
-      return undefined
-    }
+    this.#report(decoded === undefined ? new DecodeError(hash) : new DecodeError(hash, new Error('stored key differs from the requested key')))
+    await this.delete(hash)
+    return undefined
+  }
+
+  /** A stored value as a record of this key, `undefined` (a miss), or REPAIR (undecodable or another key's). */
+  #check(value: unknown, fullKey: string, now: number): DecodedValue | undefined | typeof REPAIR {
+    if (value === undefined) return undefined
+    const decoded = value instanceof Uint8Array ? this.#decode(value) : undefined
+    if (decoded === undefined) return REPAIR
+    const record = decoded.kind === 'entry' ? decoded.entry : decoded.index
+    if (record.key !== fullKey) return REPAIR
     if (record.expiresAt <= now) return undefined
     return decoded
   }
+
+  #decode(value: Uint8Array): DecodedValue | undefined {
+    let decoded = this.#decoded.get(value)
+    if (decoded === undefined) {
+      decoded = decodeValue(value)
+      if (decoded !== undefined) this.#decoded.set(value, decoded)
+    }
+    return decoded
+  }
+}
+
+const REPAIR: unique symbol = Symbol('repair')
+
+/** `f(value)`, after `value` settles when it is a promise: synchronous work stays synchronous. */
+export function settle<T, U>(value: T | Promise<T>, f: (value: T) => U | Promise<U>): U | Promise<U> {
+  return value instanceof Promise ? value.then(f) : f(value)
 }

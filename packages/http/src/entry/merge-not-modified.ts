@@ -10,7 +10,8 @@ const NOT_UPDATED: ReadonlySet<string> = new Set(['content-length'])
 
 /**
  * Whether a 304 received while revalidating applies to this entry (RFC 9111 §4.3.4): when it
- * names an ETag, that must be the stored one (weak comparison); without one it applies.
+ * names an ETag, that must be the one the origin gave for the stored response (weak comparison);
+ * without one it applies. An ETag the cache generated was never sent, so it is not compared.
  *
  * @example
  * ```ts
@@ -19,7 +20,7 @@ const NOT_UPDATED: ReadonlySet<string> = new Set(['content-length'])
  */
 export function notModifiedApplies(entry: StoredResponse, pairs: HeaderPairs): boolean {
   const etag = headerValue(pairs, 'etag')
-  if (etag === undefined || entry.etag === undefined) return true
+  if (etag === undefined || entry.etag === undefined || entry.etagGenerated) return true
   return etagListMatches(etag, entry.etag)
 }
 
@@ -27,7 +28,8 @@ export function notModifiedApplies(entry: StoredResponse, pairs: HeaderPairs): b
  * The stored response's header lines updated from a 304 (RFC 9111 §3.2): each field in the 304
  * replaces that field's stored lines, in the place of the first one (new fields go at the end);
  * hop-by-hop fields and Content-Length are not taken. The result is a full response's headers,
- * to be analysed and stored again like any response.
+ * to be analysed and stored again like any response; an ETag the cache generated is left out
+ * (it is made again from the same body), so it never passes for the origin's.
  *
  * @example
  * ```ts
@@ -36,7 +38,7 @@ export function notModifiedApplies(entry: StoredResponse, pairs: HeaderPairs): b
  */
 export function mergeNotModified(entry: StoredResponse, pairs: HeaderPairs): HeaderPair[] {
   const updates = withoutHopByHop(pairs).filter(([name]) => !NOT_UPDATED.has(name))
-  const base: HeaderPair[] = [...entry.headers]
+  const base: HeaderPair[] = entry.etagGenerated ? entry.headers.filter(([name]) => name !== 'etag') : [...entry.headers]
   if (entry.upstreamCacheStatus !== undefined) base.push(['cache-status', entry.upstreamCacheStatus])
   const updatedNames = new Set(updates.map(([name]) => name))
   const merged: HeaderPair[] = []

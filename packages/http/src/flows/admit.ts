@@ -1,6 +1,6 @@
 import { analyseResponse, buildStoredResponse, type EntryPolicy, type ResponseFacts } from '../entry/entry.js'
 import type { VaryIndex } from '../entry/entry-codec.js'
-import type { ResolvedHttpCacheOptions } from '../options.js'
+import type { ResolvedHttpCacheOptions } from '../options/resolve-options.js'
 import { hashKey, urlTag, variantKey } from '../request/cache-key.js'
 import type { RequestContext } from '../request/prepare-request.js'
 import { correctedInitialAge } from '../semantics/freshness.js'
@@ -24,7 +24,14 @@ export interface AdmitInput {
 
 export type Admission =
   | { stored: true; entry: StoredResponse; variantHash: string | undefined }
-  | { stored: false; reason: Reason }
+  | NotStored
+
+/** Why a response is not stored; `silent` when it carried no freshness at all and no `ttl` applied. */
+export interface NotStored {
+  stored: false
+  reason: Reason
+  silent?: boolean | undefined
+}
 
 /** Surrogate keys are app-chosen tags; bound them so one response cannot flood the tag index. */
 const MAX_SURROGATE_KEYS = 64
@@ -42,9 +49,9 @@ const SURROGATE_KEY = /^[\x21-\x7e]{1,256}$/
  */
 export function admitResponse(context: RequestContext, input: AdmitInput, options: ResolvedHttpCacheOptions): Admission {
   const policy = entryPolicy(context, options)
-  const facts = analyseResponse(input.pairs, policy, input.responseTime)
+  const facts = analyseResponse(input.pairs, policy, input.responseTime, input.status)
   const verdict = storability(context, input.status, input.pairs, facts, input, options)
-  if (verdict !== true) return { stored: false, reason: verdict }
+  if (verdict !== true) return notStored(verdict, facts)
   let key = context.primary
   let variantHash: string | undefined
   const vary = facts.vary === '*' ? [] : facts.vary
@@ -55,7 +62,7 @@ export function admitResponse(context: RequestContext, input: AdmitInput, option
     if (exceedsVariantCap(known, variantHash, options.maxVariants)) return { stored: false, reason: Reason.VariantCap }
   }
   const tags = collectTags(context, input.pairs, options)
-  const entry = buildStoredResponse({ ...input, key, facts, tags }, policy)
+  const entry = buildStoredResponse({ ...input, key, facts, tags, route: context.route?.name }, policy)
   if (entry.expiresAt <= input.responseTime) return { stored: false, reason: Reason.NoFreshness }
   return { stored: true, entry, variantHash }
 }
@@ -75,10 +82,10 @@ export function predictStorage(
   pairs: HeaderPairs,
   options: ResolvedHttpCacheOptions,
   now: number
-): { stored: true; ttl: number } | { stored: false; reason: Reason } {
-  const facts = analyseResponse(pairs, entryPolicy(context, options), now)
+): { stored: true; ttl: number } | NotStored {
+  const facts = analyseResponse(pairs, entryPolicy(context, options), now, status)
   const verdict = storability(context, status, pairs, facts, { complete: true, body: undefined }, options)
-  if (verdict !== true) return { stored: false, reason: verdict }
+  if (verdict !== true) return notStored(verdict, facts)
   const age = correctedInitialAge({ age: headerValue(pairs, 'age'), date: headerValue(pairs, 'date'), requestTime: now, responseTime: now })
   return { stored: true, ttl: Math.floor((facts.freshness.lifetimeMs - age) / 1000) }
 }
@@ -92,10 +99,13 @@ export function predictStorage(
  * ```
  */
 export function entryPolicy(context: RequestContext, options: ResolvedHttpCacheOptions): EntryPolicy {
-  const route = context.request.route
+  const route = context.route
   return {
+    heuristic: options.heuristic,
+    scope: context.scope,
+    markPrivate: context.scope === 'private' && (route?.privateIfCredentialed ?? options.privateIfCredentialed),
     etag: options.etag,
-    targetedCacheControl: options.targetedCacheControl,
+    targetedField: options.targetedField,
     surrogateKeyHeader: options.surrogateKeyHeader,
     ttlMs: route?.ttlMs ?? options.ttlMs,
     staleWhileRevalidateMs: route?.staleWhileRevalidateMs ?? options.staleWhileRevalidateMs,
@@ -120,16 +130,18 @@ function storability(
     headers: pairs,
     directives,
     authorization: context.authorization,
+    shareAuthenticated: context.route?.shareAuthenticated ?? options.shareAuthenticated,
     // Cookie requests reach this point only when the route opted in (see checkEligibility).
     cookie: false,
     requestNoStore: context.noStore,
     complete: body.complete,
     bodyBytes: body.body?.length,
     statuses: options.statuses,
-    maxEntrySize: options.maxEntrySize,
+    maxEntrySize: options.maxEntryBytes,
+    explicitFreshness: facts.explicitFreshness,
     reusable: facts.reusable,
   })
-  if (verdict === true && headerBytes(pairs) > options.maxHeaderSize) return Reason.HeadersTooLarge
+  if (verdict === true && headerBytes(pairs) > options.maxHeaderBytes) return Reason.HeadersTooLarge
   return verdict
 }
 
@@ -148,13 +160,17 @@ export function collectTags(context: RequestContext, pairs: HeaderPairs, options
     if (list !== undefined) for (const tag of list) if (typeof tag === 'string' && tag !== '' && tag.length <= 256) tags.add(tag)
   }
   add(options.tags)
-  add(context.request.route?.tags)
+  add(context.route?.tags)
   if (options.surrogateKeyHeader !== undefined) {
     const value = headerValue(pairs, options.surrogateKeyHeader)
     const keys = value === undefined ? [] : value.split(/[\s,]+/).filter((key) => SURROGATE_KEY.test(key))
     for (const key of keys.slice(0, MAX_SURROGATE_KEYS)) tags.add(key)
   }
   return [...tags]
+}
+
+function notStored(reason: Reason, facts: ResponseFacts): NotStored {
+  return reason === Reason.NoFreshness && facts.noFreshness ? { stored: false, reason, silent: true } : { stored: false, reason }
 }
 
 function sameNames(a: readonly string[], b: readonly string[]): boolean {

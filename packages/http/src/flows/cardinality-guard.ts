@@ -1,8 +1,4 @@
-/** A cap on new keys: at most `keys` distinct keys per group within each `windowMs` window. */
-export interface CardinalityLimit {
-  readonly keys: number
-  readonly windowMs: number
-}
+import type { CardinalityLimit } from '../types.js'
 
 /**
  * Most groups (routes or paths) tracked in one window. Past it, new groups are refused too, so

@@ -73,6 +73,11 @@ export class Coalescer<T> {
     }
   }
 
+  /** Frees every slot: waiters run the handler themselves, no timer is left (the engine is closing). */
+  close(): void {
+    for (const [key, slot] of [...this.#slots]) this.#expire(key, slot)
+  }
+
   /** Keys with a request in flight (for tests and stats). */
   get size(): number {
     return this.#slots.size

@@ -9,7 +9,18 @@ import type {
   RequestHeaders,
   ResponseHeaders,
   ResponsePatch,
+  RoutePolicy,
 } from '../types.js'
+
+/** What the engine says about a live response head. */
+export interface HeadVerdict {
+  /** Our Cache-Status member. */
+  member: string
+  /** Whether the body is still wanted (false: the response will not be stored). */
+  capture: boolean
+  /** Lines to add (CDN fields), each replacing a line of the same name. */
+  fields: HeaderPairs
+}
 
 export type ForwardParams = ForwardCommon & ({ kind: 'miss'; reason: undefined } | { kind: 'bypass'; reason: Reason })
 
@@ -22,18 +33,23 @@ interface ForwardCommon {
   maxBodyBytes: number
   /** Lower-case surrogate-key field, removed before the response leaves. */
   surrogateKeyHeader: string | undefined
-  /** Our Cache-Status member for a response head. */
-  cacheStatus: (status: number, pairs: HeaderPairs) => string
+  /** The engine's clock (RFC 9110 §5.6.7: two-digit years of obsolete dates). */
+  clock: () => number
+  /** The engine's verdict on a response head. */
+  head: (status: number, pairs: HeaderPairs) => HeadVerdict
   /** Receives the captured response; must not reject. */
   finish: (captured: CapturedResponse | undefined) => Promise<void>
+  adopt: (route: RoutePolicy) => void
+  release: () => void
 }
 
 /**
  * Builds the outcome that tells an adapter to run the handler live. Its `patch` strips the
  * surrogate-key field, appends our Cache-Status member (RFC 9211 §2: after any upstream ones),
- * and on a miss answers the client's own conditional (whose fields were removed before the
- * handler ran) by turning a matching 2xx into a 304 with the RFC 9110 §15.4.5 fields.
- * `finish` runs once; later calls are ignored.
+ * adds the CDN fields the engine asks for (a handler's own lines win), and on a miss answers the
+ * client's own conditional (whose fields were removed before the handler ran) by turning a
+ * matching 2xx into a 304 with the RFC 9110 §15.4.5 fields. `finish` runs once, and not at all
+ * after `release`.
  *
  * @example
  * ```ts
@@ -42,12 +58,19 @@ interface ForwardCommon {
  */
 export function createForwardOutcome(params: ForwardParams): ForwardOutcome {
   let finished: Promise<void> | undefined
+  let released = false
   const common = {
     requestHeaders: params.requestHeaders,
     captureBody: params.captureBody,
     maxBodyBytes: params.maxBodyBytes,
     patch: (status: number, headers: ResponseHeaders) => patchResponse(params, status, headers),
-    finish: (captured: CapturedResponse | undefined) => (finished ??= params.finish(captured)),
+    finish: (captured: CapturedResponse | undefined) => (finished ??= released ? Promise.resolve() : params.finish(captured)),
+    adopt: (route: RoutePolicy) => params.adopt(route),
+    release: () => {
+      if (released || finished !== undefined) return
+      released = true
+      params.release()
+    },
   }
   return params.kind === 'miss' ? { ...common, kind: 'miss', reason: undefined } : { ...common, kind: 'bypass', reason: params.reason }
 }
@@ -57,19 +80,26 @@ function patchResponse(params: ForwardParams, status: number, headers: ResponseH
   const remove: string[] = []
   const surrogate = params.surrogateKeyHeader
   if (surrogate !== undefined && pairs.some(([name]) => name === surrogate)) remove.push(surrogate)
-  const member = params.cacheStatus(status, pairs)
-  const set: HeaderPairs = [['cache-status', appendCacheStatus(headerValue(pairs, 'cache-status'), member)]]
+  const verdict = params.head(status, pairs)
+  const fields = verdict.fields.filter(([name]) => name === 'surrogate-key' || !pairs.some(([own]) => own === name))
+  const named = new Set(fields.map(([name]) => name))
+  const set: HeaderPairs = [
+    ['cache-status', appendCacheStatus(headerValue(pairs, 'cache-status'), verdict.member)],
+    ...fields,
+  ]
+  const kept = remove.filter((name) => !named.has(name))
+  const captureBody = params.captureBody && verdict.capture
   const client = params.clientHeaders
   const conditional =
     client !== undefined && (client['if-none-match'] !== undefined || client['if-modified-since'] !== undefined)
   if (
     conditional &&
-    isNotModified(client, { status, etag: headerValue(pairs, 'etag'), lastModified: headerValue(pairs, 'last-modified') })
+    isNotModified(client, { status, etag: headerValue(pairs, 'etag'), lastModified: headerValue(pairs, 'last-modified') }, params.clock())
   ) {
     const keep = new Set(notModifiedHeaders(pairs).map(([name]) => name))
     keep.add('cache-status')
-    for (const [name] of pairs) if (!keep.has(name) && !remove.includes(name)) remove.push(name)
-    return { status: 304, remove, set, omitBody: true }
+    for (const [name] of pairs) if (!keep.has(name) && !kept.includes(name)) kept.push(name)
+    return { status: 304, remove: kept, set, omitBody: true, captureBody }
   }
-  return { status, remove, set, omitBody: false }
+  return { status, remove: kept, set, omitBody: false, captureBody }
 }

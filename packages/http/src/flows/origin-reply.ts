@@ -16,14 +16,15 @@ const BODYLESS_STATUSES: ReadonlySet<number> = new Set([204, 304])
  *
  * @example
  * ```ts
- * originReply(request, { status: 200, pairs, body }, 'cachewire; fwd=stale; fwd-status=200', 'surrogate-key')
+ * originReply(request, { status: 200, pairs, body }, 'cachewire; fwd=stale; fwd-status=200', 'surrogate-key', Date.now())
  * ```
  */
 export function originReply(
   request: { method: string; headers: RequestHeaders },
   response: { status: number; pairs: HeaderPairs; body: Buffer },
   cacheStatus: string,
-  surrogateKeyHeader: string | undefined
+  surrogateKeyHeader: string | undefined,
+  now: number
 ): ReplyOutcome {
   const excluded = new Set(['cache-status'])
   if (surrogateKeyHeader !== undefined) excluded.add(surrogateKeyHeader)
@@ -38,13 +39,31 @@ export function originReply(
     lastModified: headerValue(headers, 'last-modified'),
   }
   const conditional = request.headers['if-none-match'] !== undefined || request.headers['if-modified-since'] !== undefined
-  if (conditional && isNotModified(request.headers, validators)) {
+  if (conditional && isNotModified(request.headers, validators, now)) {
     return { kind: 'not-modified', status: 304, headers: [...notModifiedHeaders(headers), status], body: EMPTY_BODY }
   }
   return {
     kind: 'response',
     status: response.status,
     headers: [...headers, status],
+    body: request.method === 'HEAD' ? EMPTY_BODY : response.body,
+  }
+}
+
+/**
+ * A response a route's own pass already answered (its Cache-Status included), passed on as it
+ * is: only hop-by-hop fields are dropped, and a HEAD gets no body.
+ *
+ * @example
+ * ```ts
+ * passedOn(request, { status: 200, pairs, body })
+ * ```
+ */
+export function passedOn(request: { method: string }, response: { status: number; pairs: HeaderPairs; body: Buffer }): ReplyOutcome {
+  return {
+    kind: 'response',
+    status: response.status,
+    headers: withoutHopByHop(response.pairs),
     body: request.method === 'HEAD' ? EMPTY_BODY : response.body,
   }
 }

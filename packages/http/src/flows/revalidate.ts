@@ -5,31 +5,45 @@ import { isOriginError } from './stale.js'
 
 /**
  * The request sent to the origin to revalidate a stored response (RFC 9111 §4.3.1): the
- * client's request without its own conditionals and Range, plus the entry's validators. With
- * no validator it is a plain unconditional GET.
+ * client's request without its own conditionals and Range, plus the validators the origin gave
+ * (never an ETag the cache generated: the origin could not match it). With none it is a plain
+ * unconditional GET. `url` is the target the handler sees (without ignored query parameters).
  *
  * @example
  * ```ts
  * revalidationRequest(request, entry) // headers carry If-None-Match: entry.etag
  * ```
  */
-export function revalidationRequest(request: OriginRequest, entry: StoredResponse): OriginRequest {
+export function revalidationRequest(request: OriginRequest, entry: StoredResponse, url = request.url): OriginRequest {
   const headers: RequestHeaders = hasValidator(entry)
-    ? withValidators(request.headers, entry)
+    ? withValidators(request.headers, originValidators(entry))
     : stripValidators(request.headers)
-  return { method: 'GET', url: request.url, headers, host: request.host, protocol: request.protocol }
+  return { method: 'GET', url, headers, host: request.host, protocol: request.protocol }
 }
 
 /**
- * Whether a stored response can be revalidated with a conditional request (RFC 9111 §4.3.1).
+ * Whether a stored response can be revalidated with a conditional request (RFC 9111 §4.3.1):
+ * it has an ETag the origin gave, or a Last-Modified. A generated ETag does not count.
  *
  * @example
  * ```ts
- * hasValidator(entry) // true when it has an ETag or Last-Modified
+ * hasValidator(entry) // true when the origin sent an ETag or Last-Modified
  * ```
  */
 export function hasValidator(entry: StoredResponse): boolean {
-  return entry.etag !== undefined || entry.lastModified !== undefined
+  return (entry.etag !== undefined && !entry.etagGenerated) || entry.lastModified !== undefined
+}
+
+/**
+ * The validators the origin gave: the stored ETag unless the cache generated it, and Last-Modified.
+ *
+ * @example
+ * ```ts
+ * originValidators(entry) // { etag: undefined, lastModified: 'Tue, 01 Jan 2030 00:00:00 GMT' }
+ * ```
+ */
+export function originValidators(entry: StoredResponse): { etag: string | undefined; lastModified: string | undefined } {
+  return { etag: entry.etagGenerated ? undefined : entry.etag, lastModified: entry.lastModified }
 }
 
 /** What the origin's answer to a revalidation means for the stored response. */

@@ -1,17 +1,25 @@
+import { randomBytes } from 'node:crypto'
 import { appendCacheStatus } from '../semantics/cache-status.js'
 import { isNotModified } from '../semantics/conditional.js'
 import { currentAge } from '../semantics/freshness.js'
-import type { ReplyOutcome, RequestHeaders, StoredResponse } from '../types.js'
+import { headerValue } from '../semantics/headers.js'
+import { rangeRequest } from '../semantics/range.js'
+import { partialContent, rangeNotSatisfiable } from '../semantics/range-reply.js'
+import type { HeaderPair, ReplyOutcome, RequestHeaders, StoredResponse } from '../types.js'
 
 /** Shared zero-length body; a Buffer of length 0 cannot be written to. */
 const EMPTY_BODY: Buffer = Buffer.alloc(0)
 
 /**
- * Answers a request from a stored response: a 304 when the client's own conditional matches
- * (RFC 9111 §4.3.2, with the RFC 9110 §15.4.5 subset of fields), else the stored status,
- * headers and body (no body for HEAD, RFC 9110 §9.3.2). Age (RFC 9111 §5.1) and our
- * Cache-Status member are appended. Range is ignored and the full response sent, which
- * RFC 9110 §14.2 permits. Nothing is parsed or hashed here: the entry holds the wire form.
+ * Answers a request from a stored response, in RFC 9110 §13.2.2's order: a 304 when the
+ * client's own conditional matches (RFC 9111 §4.3.2, with the RFC 9110 §15.4.5 subset of
+ * fields); else, for a GET with Range on a stored 200 (and If-Range, when sent, matching), a 206
+ * with the byte ranges (one part, or multipart/byteranges) or a 416 when none is satisfiable
+ * (RFC 9110 §14, RFC 9111 §3.4: ranges are served from the stored full response); else the
+ * stored status, headers and body (no body for HEAD, RFC 9110 §9.3.2). Age (RFC 9111 §5.1) and
+ * our Cache-Status member are appended to each. A stored `Accept-Ranges: none` from the handler
+ * is respected (the full response is sent). Without Range, nothing is parsed or hashed here: the
+ * entry holds the wire form.
  *
  * @example
  * ```ts
@@ -29,7 +37,7 @@ export function serveStored(
   const status = appendCacheStatus(entry.upstreamCacheStatus, cacheStatus)
   const hasConditional =
     request.headers['if-none-match'] !== undefined || request.headers['if-modified-since'] !== undefined
-  if (hasConditional && isNotModified(request.headers, entry)) {
+  if (hasConditional && isNotModified(request.headers, entry, now)) {
     return {
       kind: 'not-modified',
       status: 304,
@@ -37,12 +45,32 @@ export function serveStored(
       body: EMPTY_BODY,
     }
   }
+  if (request.headers.range !== undefined) {
+    const ranged = rangeReply(entry, request, now)
+    if (ranged !== undefined) return { kind, status: ranged.status, headers: [...ranged.headers, ['age', age], ['cache-status', status]], body: ranged.body }
+  }
   return {
     kind,
     status: entry.status,
     headers: [...entry.headers, ['age', age], ['cache-status', status]],
     body: request.method === 'HEAD' ? EMPTY_BODY : entry.body,
   }
+}
+
+/** The 206 or 416 for a Range request, or undefined when the full response answers it. */
+function rangeReply(
+  entry: StoredResponse,
+  request: { method: string; headers: RequestHeaders },
+  now: number
+): { status: number; headers: HeaderPair[]; body: Buffer } | undefined {
+  const accepts = headerValue(entry.headers, 'accept-ranges')
+  if (accepts !== undefined && accepts.trim().toLowerCase() !== 'bytes') return undefined
+  const length = entry.body.length
+  const decision = rangeRequest({ method: request.method, headers: request.headers, status: entry.status, responseHeaders: entry.headers, length, now })
+  // The boundary is unpredictable, so a stored body cannot forge a part (RFC 9110 §14.6).
+  if (decision.kind === 'partial') return partialContent(entry.headers, entry.body, decision.ranges, randomBytes(12).toString('hex'))
+  if (decision.kind === 'unsatisfiable') return rangeNotSatisfiable(length)
+  return undefined
 }
 
 /**

@@ -1,10 +1,13 @@
-import type { Cache, CacheStats } from '@cachewire/core'
+import type { Cache, CacheEvents, CacheStats } from '@cachewire/core'
 import type { RequestContext } from '../request/prepare-request.js'
 import type { Admission } from '../flows/admit.js'
 import type { Reason } from '../semantics/reasons.js'
-import type { HttpRequest, Outcome, StoredResponse } from '../types.js'
+import type { HttpRequest, Outcome, RoutePolicy, StoredResponse } from '../types.js'
 import { createDebugLog } from './debug-log.js'
 import { publish, type LookupResult, type StoreMessage } from './diagnostics.js'
+import { FaultHistory, type Fault } from './fault-history.js'
+import { RouteCounts, type RouteStats } from './route-counts.js'
+import { routeLabel, traceBase, traceEntryWrite } from './tracing.js'
 import { TopPaths, type PathStats } from './top-paths.js'
 
 /** Rows kept in the top-paths table; bounded so a URL scan cannot grow memory. */
@@ -33,6 +36,10 @@ export interface HttpCacheStats {
   purges: Record<string, number>
   topPaths: { byHits: PathStats[]; byBytes: PathStats[] }
   recentReasons: Array<{ at: number; kind: 'bypass' | 'not-stored'; reason: string; path: string }>
+  /** Lookups per route policy `name` (`default`: no route; `unnamed`: a route without a name), busiest first. */
+  routes: RouteStats[]
+  /** Breaker transitions and invalidations that could not be applied at once, most recent first. */
+  faults: Fault[]
   /** The core cache's own counters: entries, bytes, evictions, breaker state. */
   cache: CacheStats
 }
@@ -61,36 +68,70 @@ export class EngineObserver {
   readonly #top = new TopPaths(TOP_PATHS_CAPACITY)
   readonly #recent: HttpCacheStats['recentReasons'] = []
   readonly #storeListeners = new Set<StoreListener>()
+  readonly #routes = new RouteCounts()
+  readonly #faults: FaultHistory
   #stores = 0
   #storedBytes = 0
   #invalidations = 0
   #invalidated = 0
+  readonly #onInvalidate: (event: CacheEvents['invalidate'][0]) => void
 
   constructor(cache: Cache, clock: () => number) {
     this.#cache = cache
     this.#clock = clock
-    cache.on('invalidate', (event) => {
+    this.#onInvalidate = (event) => {
       this.#invalidations++
       this.#invalidated += event.removed
       this.#log('invalidate', '%j', event)
       publish.invalidate(() => ({ ...event }))
-    })
+    }
+    cache.on('invalidate', this.#onInvalidate)
+    this.#faults = new FaultHistory(cache, clock)
+  }
+
+  /** Stops listening to the cache (the engine is closing). */
+  close(): void {
+    this.#cache.off('invalidate', this.#onInvalidate)
+    this.#faults.close()
+  }
+
+  /**
+   * Takes back a request counted as a miss or a bypass whose pass a route of the engine took
+   * over: the route's own pass counts it once.
+   */
+  retract(kind: 'miss' | 'bypass', reason?: string, route?: RoutePolicy): void {
+    if (this.#lookups[kind] > 0) this.#lookups[kind]--
+    this.#routes.take(routeLabel(route), kind)
+    if (reason === undefined) return
+    const count = (this.#bypassReasons.get(reason) ?? 0) - 1
+    if (count > 0) this.#bypassReasons.set(reason, count)
+    else this.#bypassReasons.delete(reason)
   }
 
   /** Counts a request `handle` answered through the store; returns `outcome` unchanged. */
   answered<T extends Outcome>(context: RequestContext, entry: StoredResponse | undefined, outcome: T): T {
     const result = classify(outcome, entry, this.#clock())
-    if (result !== undefined) this.#lookup(context.method, context.path, result, entry)
+    if (result !== undefined) this.#lookup(context, result, entry)
     return outcome
   }
 
   /** A front-door answer from a fresh stored response. */
   frontDoorHit(context: RequestContext, entry: StoredResponse): void {
-    this.#lookup(context.method, context.path, 'hit', entry)
+    this.#lookup(context, 'hit', entry)
+  }
+
+  /** A route met downstream lent its policy to a live miss: the miss is its route's. */
+  adopted(from: RoutePolicy | undefined, to: RoutePolicy): void {
+    const before = routeLabel(from)
+    const after = routeLabel(to)
+    if (before === after) return
+    this.#routes.take(before, 'miss')
+    this.#routes.add(after, 'miss')
   }
 
   bypassed(request: HttpRequest, reason: Reason): void {
     this.#lookups.bypass++
+    this.#routes.add(routeLabel(request.route), 'bypass')
     increment(this.#bypassReasons, reason)
     const path = pathOf(request.url)
     this.#remember('bypass', reason, path)
@@ -110,7 +151,11 @@ export class EngineObserver {
   /** Times a store write and counts it. */
   async stored(context: RequestContext, admission: Admission & { stored: true }, write: () => Promise<void>): Promise<void> {
     const started = performance.now()
-    await write()
+    const { entry } = admission
+    await traceEntryWrite(
+      () => ({ ...traceBase(context), status: entry.status, bytes: entry.body.byteLength, freshMs: entry.staleAt - entry.storedAt, tags: entry.tags.length }),
+      write
+    )
     const durationMs = performance.now() - started
     const bytes = admission.entry.body.byteLength
     this.#stores++
@@ -149,13 +194,19 @@ export class EngineObserver {
       purges: Object.fromEntries(this.#purges),
       topPaths: { byHits: this.#top.byHits(topLimit), byBytes: this.#top.byBytes(topLimit) },
       recentReasons: [...this.#recent].reverse(),
+      routes: this.#routes.stats(),
+      faults: this.#faults.recent(),
       cache: this.#cache.stats(),
     }
   }
 
-  #lookup(method: string, path: string, result: LookupResult, entry: StoredResponse | undefined): void {
+  #lookup(context: RequestContext, result: LookupResult, entry: StoredResponse | undefined): void {
+    const { method, path } = context
     this.#lookups[result]++
-    if ((result === 'hit' || result === 'stale') && entry !== undefined) this.#top.hit(pathLabel(path), entry.body.byteLength)
+    const served = (result === 'hit' || result === 'stale') && entry !== undefined
+    // A route's entry answered before the route was met (app-wide middleware, front door) is still the route's.
+    this.#routes.add(served && context.route === undefined && entry.route !== undefined ? entry.route : routeLabel(context.route), result)
+    if (served) this.#top.hit(pathLabel(path), entry.body.byteLength)
     publish.lookup(() => ({ result, method, path }))
   }
 

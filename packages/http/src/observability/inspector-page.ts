@@ -1,7 +1,7 @@
 /**
  * The inspector: one self-contained page (no external assets, so it works offline and under a
- * strict CSP). It holds no data; its script polls `stats` next to it with the bearer token the
- * user types (or passes once as `?token=`, which is then dropped from the address bar).
+ * strict CSP). It holds no data; its script polls `stats` and `health` next to it with the bearer
+ * token the user types (or passes once as `?token=`, which is then dropped from the address bar).
  */
 export const INSPECTOR_HTML: string = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>cachewire inspector</title>
@@ -16,7 +16,9 @@ h2{font-size:13px;text-transform:uppercase;letter-spacing:.04em;color:#5a6372;ma
 table{width:100%;border-collapse:collapse}td,th{text-align:left;padding:3px 4px;border-bottom:1px solid #eef0f3;font-variant-numeric:tabular-nums}
 th{color:#5a6372;font-weight:600}.num{text-align:right}
 .big{font-size:28px;font-weight:600}.badge{padding:2px 8px;border-radius:10px;font-weight:600}
-.closed{background:#d9f2e0;color:#17692f}.open{background:#fbdada;color:#8a1b1b}.half-open{background:#fff0c2;color:#7a5b00}
+.closed,.ok{background:#d9f2e0;color:#17692f}.open,.degraded{background:#fbdada;color:#8a1b1b}.half-open{background:#fff0c2;color:#7a5b00}
+.bar{display:inline-block;height:8px;background:#2f6fde;border-radius:2px;vertical-align:middle;margin-right:6px}
+.fault-breaker{color:#8a1b1b}.fault-invalidation-applied{color:#17692f}
 button{cursor:pointer}input{padding:4px}#error{color:#b00020}
 </style></head>
 <body>
@@ -26,9 +28,11 @@ button{cursor:pointer}input{padding:4px}#error{color:#b00020}
 <main>
 <section><h2>Hit rate</h2><div class="big" id="rate">–</div>
 <svg id="chart" viewBox="0 0 360 120" width="100%" height="120" role="img" aria-label="hit rate over time"></svg></section>
-<section><h2>Cache</h2><table id="summary"></table></section>
+<section><h2>Cache</h2><table id="summary"></table><p id="problems" role="status"></p></section>
 <section><h2>Top paths by hits</h2><table id="byHits"></table></section>
 <section><h2>Top paths by bytes</h2><table id="byBytes"></table></section>
+<section><h2>Hit ratio per route</h2><table id="routes"></table></section>
+<section><h2>Faults: breakers and invalidations</h2><table id="faults"></table></section>
 <section><h2>Recent bypass and not-stored reasons</h2><table id="reasons"></table></section>
 <section><h2>Purge</h2>
 <form id="purge"><select id="kind"><option value="tags">tag</option><option value="url">url</option><option value="namespace">namespace</option></select>
@@ -90,6 +94,25 @@ button{cursor:pointer}input{padding:4px}#error{color:#b00020}
     path.setAttribute('id', 'rate-line')
     svg.appendChild(path)
   }
+  function badge(id, state, label) {
+    var span = document.createElement('span'); span.className = 'badge ' + state; span.id = id; span.textContent = label
+    return span
+  }
+  function ratio(value) {
+    var cell = document.createElement('span'), bar = document.createElement('span')
+    bar.className = 'bar'; bar.style.width = Math.round(value * 60) + 'px'
+    cell.appendChild(bar); cell.appendChild(text((value * 100).toFixed(1) + '%'))
+    return cell
+  }
+  function renderHealth(health) {
+    var row = $('store-health'); if (!row) return
+    var cell = row.lastChild; cell.textContent = ''
+    var store = health.store
+    var label = health.status === 'ok' ? 'ok' : 'degraded'
+    var detail = store.ping === 'ok' ? 'ping ' + store.latencyMs.toFixed(1) + ' ms' : store.ping === 'not-supported' ? 'in process' : store.problem + ': ' + store.error
+    cell.appendChild(badge('health', label, label)); cell.appendChild(text(' ' + store.name + ', ' + detail))
+    var problems = $('problems'); problems.textContent = health.problems.join(' · ')
+  }
   function render(stats) {
     var l = stats.lookups
     var reads = l.hit + l.stale + l.miss + l.revalidated
@@ -101,8 +124,9 @@ button{cursor:pointer}input{padding:4px}#error{color:#b00020}
     $('rate').textContent = (stats.hitRate * 100).toFixed(1) + '%'
     draw()
     var s = $('summary'); s.textContent = ''
-    var badge = document.createElement('span'); badge.className = 'badge ' + stats.cache.breaker; badge.id = 'breaker'; badge.textContent = stats.cache.breaker
-    row(s, ['breaker', badge])
+    row(s, ['breaker', badge('breaker', stats.cache.breaker, stats.cache.breaker)])
+    row(s, ['store', ''])
+    s.lastChild.id = 'store-health'
     row(s, ['hits / stale / misses / bypasses', l.hit + ' / ' + l.stale + ' / ' + l.miss + ' / ' + l.bypass])
     row(s, ['entries', stats.cache.entries === undefined ? 'n/a' : stats.cache.entries])
     row(s, ['bytes', stats.cache.bytes === undefined ? 'n/a' : bytes(stats.cache.bytes)])
@@ -114,13 +138,24 @@ button{cursor:pointer}input{padding:4px}#error{color:#b00020}
       row(t, ['path', 'hits', 'bytes', ''], true)
       stats.topPaths[pair[0]].forEach(function (p) { row(t, [p.path, p.hits, bytes(p.bytes), purgeButton(p.path)]) })
     })
+    var routes = $('routes'); routes.textContent = ''
+    row(routes, ['route', 'hits', 'misses', 'bypasses', 'hit ratio'], true)
+    stats.routes.forEach(function (x) { row(routes, [x.route, x.hit + x.stale, x.miss + x.revalidated, x.bypass, ratio(x.hitRate)]) })
+    var faults = $('faults'); faults.textContent = ''
+    row(faults, ['when', 'kind', 'detail'], true)
+    stats.faults.slice(0, 15).forEach(function (f) { row(faults, [new Date(f.at).toLocaleTimeString(), f.kind, f.detail]); faults.lastChild.className = 'fault-' + f.kind })
+    if (stats.faults.length === 0) row(faults, ['', 'none', 'no breaker transitions or delayed invalidations'])
     var r = $('reasons'); r.textContent = ''
     row(r, ['when', 'kind', 'reason', 'path'], true)
     stats.recentReasons.slice(0, 15).forEach(function (e) { row(r, [new Date(e.at).toLocaleTimeString(), e.kind, e.reason, e.path]) })
   }
   function poll() {
     if (!token) return
-    api('stats').then(function (stats) { $('error').textContent = ''; render(stats) }, function (error) { $('error').textContent = error.message })
+    api('stats').then(function (stats) {
+      $('error').textContent = ''
+      render(stats)
+      return api('health').then(renderHealth)
+    }).catch(function (error) { $('error').textContent = error.message })
   }
   function purge(kind, target, dry) {
     var body = {}

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { InvalidOptionError, type Cache, type WriteBehind } from '@cachewire/core'
-import type { HttpCache } from '../engine.js'
+import type { HttpCache } from '../engine/http-cache.js'
+import { storeMetrics } from './prometheus-store-metrics.js'
 
 export interface PrometheusMetricsOptions {
   /** The engine to export (request outcomes, reasons, stores and its core cache). Give this or `cache`. */
@@ -13,7 +14,7 @@ export interface PrometheusMetricsOptions {
   prefix?: string | undefined
   /** A write-behind writer whose queue depth and failures to export. */
   writeBehind?: Pick<WriteBehind<never>, 'stats'> | undefined
-  /** Store latency histogram buckets, in seconds. @default [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1] */
+  /** Latency histogram buckets (response writes, store calls), in seconds. @default [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1] */
   buckets?: number[] | undefined
 }
 
@@ -28,8 +29,10 @@ const BREAKER_STATES = ['closed', 'open', 'half-open'] as const
 
 /**
  * Prometheus metrics for an engine or a cache, on `prom-client` (an optional peer dependency:
- * install it to use this entry). Values are read from the engine's counters when Prometheus
- * scrapes, so the request path pays nothing; only store latency is observed as it happens.
+ * install it to use this entry). Counts are read from the engine's and the cache's counters when
+ * Prometheus scrapes; store call latency and errors come from the `cachewire:core.store` tracing
+ * channel, so while this exporter lives each store call pays for one traced call. The full list,
+ * with types and labels, is in the package README ("Observability").
  *
  * @example
  * ```ts
@@ -52,6 +55,7 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions): Prom
     return prefix + suffix
   }
   const writeBehind = options.writeBehind
+  const buckets = options.buckets ?? [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]
 
   new Counter({
     name: name('lookups_total'),
@@ -85,6 +89,18 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions): Prom
     reasons('bypasses_total', 'Requests that went around the cache, by reason (the Cache-Status detail words).', 'bypassReasons')
     reasons('not_stored_total', 'Responses not stored, by reason (the Cache-Status detail words).', 'notStoredReasons')
     new Counter({
+      name: name('route_lookups_total'),
+      help: 'Requests answered per route policy name (default: no route; unnamed: a route without a name), by result; hit ratio = (hit + stale) / (hit + stale + miss + revalidated).',
+      labelNames: ['route', 'result'],
+      registers,
+      collect() {
+        this.reset()
+        for (const { route, hit, stale, miss, revalidated, bypass } of engine.observer.stats(0).routes) {
+          for (const [result, count] of Object.entries({ hit, stale, miss, revalidated, bypass })) this.inc({ route, result }, count)
+        }
+      },
+    })
+    new Counter({
       name: name('purges_total'),
       help: 'Purges through the purge API, by kind (url, tags, namespace); dry runs excluded.',
       labelNames: ['kind'],
@@ -115,7 +131,7 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions): Prom
   })
   new Gauge({
     name: name('entries'),
-    help: 'Entries held (stores that can tell: memory, a tiered store\'s L1).',
+    help: 'Entries held, as cache.stats() tells (memory and a tiered store\'s L1: live entries; Redis: its last measurement, see store_server_entries); 0 where it cannot tell.',
     registers,
     collect() {
       this.set(cache.stats().entries ?? 0)
@@ -123,7 +139,7 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions): Prom
   })
   new Gauge({
     name: name('bytes'),
-    help: 'Bytes held (stores that can tell: memory, a tiered store\'s L1).',
+    help: 'Bytes held, as cache.stats() tells (memory and a tiered store\'s L1; Redis: its last measurement, see store_server_bytes); 0 where it cannot tell.',
     registers,
     collect() {
       this.set(cache.stats().bytes ?? 0)
@@ -131,7 +147,7 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions): Prom
   })
   new Gauge({
     name: name('breaker_state'),
-    help: 'Circuit breaker state: 1 for the current state, 0 for the others.',
+    help: 'Circuit breaker state (the worst of the store\'s breakers; per node: node_breaker_state): 1 for the current state, 0 for the others.',
     labelNames: ['state'],
     registers,
     collect() {
@@ -160,15 +176,17 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions): Prom
   }
   const histogram = new Histogram({
     name: name('store_duration_seconds'),
-    help: 'Time to write a response to the store.',
-    buckets: options.buckets ?? [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    help: 'Time to write a response to the store (per store call: store_operation_duration_seconds).',
+    buckets,
     registers,
   })
   const stopListening = engine?.observer.onStore((message) => histogram.observe(message.durationMs / 1000))
+  const stopStore = storeMetrics({ name, registers, buckets }, cache)
   return {
     register,
     close() {
       stopListening?.()
+      stopStore()
       for (const metric of names) register.removeSingleMetric(metric)
     },
   }

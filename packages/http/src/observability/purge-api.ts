@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { InvalidOptionError } from '@cachewire/core'
-import type { HttpCache } from '../engine.js'
+import { InvalidOptionError, rejectUnknownOptions } from '@cachewire/core'
+import type { HttpCache } from '../engine/http-cache.js'
 import { purgeTag } from '../request/purge-target.js'
 import { INSPECTOR_HTML } from './inspector-page.js'
 
@@ -8,7 +8,7 @@ import { INSPECTOR_HTML } from './inspector-page.js'
 export const MIN_PURGE_TOKEN_LENGTH = 16
 
 export interface PurgeApiOptions {
-  /** The engine to purge (`middleware.engine`). */
+  /** The engine to purge (`cache.engine`). */
   engine: HttpCache
   /** The bearer token callers send as `Authorization: Bearer <token>`; at least 16 characters. */
   token: string
@@ -66,7 +66,7 @@ export interface PurgeResult {
  * their request into a `PurgeApiRequest` and write the `PurgeApiResponse` back, so both frameworks
  * share routes, auth and JSON. Routes: `POST /purge/url` `{ url, host? }`, `POST /purge/tags`
  * `{ tags }`, `POST /purge/namespace` `{ namespace }` (each with `?dryRun=1`), `GET /stats`,
- * `GET /inspector`.
+ * `GET /health` (the cache's `health()`), `GET /inspector`.
  *
  * @example
  * ```ts
@@ -76,6 +76,7 @@ export interface PurgeResult {
  */
 export function createPurgeApi(options: PurgeApiOptions): { handle(request: PurgeApiRequest): Promise<PurgeApiResponse> } {
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an object', options)
+  rejectUnknownOptions(options, ['engine', 'token', 'dryRun', 'inspector', 'log'], '')
   const { engine, token } = options
   if (typeof engine?.purgeUrl !== 'function') throw new InvalidOptionError('engine', 'an HttpCache (middleware.engine)', engine)
   if (typeof token !== 'string' || token.length < MIN_PURGE_TOKEN_LENGTH) {
@@ -113,6 +114,10 @@ export function createPurgeApi(options: PurgeApiOptions): { handle(request: Purg
         if (request.method !== 'GET') return json(405, { ok: false, error: 'method not allowed' }, { allow: 'GET' })
         return json(200, { ok: true, at: Date.now(), ...engine.observer.stats() })
       }
+      if (request.path === '/health') {
+        if (request.method !== 'GET') return json(405, { ok: false, error: 'method not allowed' }, { allow: 'GET' })
+        return json(200, { ok: true, ...(await engine.cache.health({ timeout: HEALTH_TIMEOUT })) })
+      }
       const kind = PURGE_ROUTES[request.path]
       if (kind === undefined) return json(404, { ok: false, error: 'not found' })
       if (request.method !== 'POST') return json(405, { ok: false, error: 'method not allowed' }, { allow: 'POST' })
@@ -143,6 +148,9 @@ const PURGE_ROUTES: Record<string, PurgeKind | undefined> = {
   '/purge/tags': 'tags',
   '/purge/namespace': 'namespace',
 }
+
+/** Deadline of the store ping behind `GET /health` (the inspector asks it every 2 s). */
+const HEALTH_TIMEOUT = '1s'
 
 /** Most targets one purge call may name. */
 const MAX_TARGETS = 1000

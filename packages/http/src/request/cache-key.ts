@@ -2,9 +2,12 @@ import { createHash } from 'node:crypto'
 
 /**
  * Part of every key. Bump it when the key text or the entry format changes incompatibly, so old
- * entries in a shared Redis are simply never found (they expire by their TTL).
+ * entries in a shared Redis are simply never found (they expire by their TTL). cw2 (1.0): key
+ * function output is tagged (`key:`, `route:`) and route policies mark their entries, so an entry
+ * is found only under the key policy that stored it. cw3: entries say whether their ETag is the
+ * cache's own (entry format 2).
  */
-export const KEY_FORMAT_VERSION = 'cw1'
+export const KEY_FORMAT_VERSION = 'cw3'
 
 /** The path and raw query of a request target. */
 export interface RequestTarget {
@@ -62,7 +65,7 @@ export interface PrimaryKeyParts {
  * @example
  * ```ts
  * primaryKey({ scheme: 'https', authority: 'example.com', path: '/a', query: 'b=1', extra: [] })
- * // '["cw1","GET","https","example.com","/a","b=1"]'
+ * // '["cw3","GET","https","example.com","/a","b=1"]'
  * ```
  */
 export function primaryKey(parts: PrimaryKeyParts): string {

@@ -66,7 +66,13 @@ export function checkEligibility(
   if (headers['if-match'] !== undefined || headers['if-unmodified-since'] !== undefined) {
     return { eligible: false, reason: Reason.Precondition, invalidates: false }
   }
-  const directives = parseCacheControl(headers['cache-control'])
+  const cacheControl = headers['cache-control']
+  let directives = parseCacheControl(cacheControl)
+  // RFC 7234 §5.4 (kept by HTTP/1.0-era clients; RFC 9111 §5.4 deprecates Pragma): without
+  // Cache-Control, `Pragma: no-cache` asks what `Cache-Control: no-cache` asks.
+  if (cacheControl === undefined && headers.pragma !== undefined && /(?:^|,)\s*no-cache\s*(?:,|$)/i.test(String(headers.pragma))) {
+    directives = { ...directives, 'no-cache': true }
+  }
   return {
     eligible: true,
     directives,

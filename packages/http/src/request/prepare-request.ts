@@ -1,19 +1,20 @@
-import type { ResolvedHttpCacheOptions } from '../options.js'
+import { createHash } from 'node:crypto'
+import type { ResolvedHttpCacheOptions } from '../options/resolve-options.js'
 import type { CacheControlDirectives } from '../semantics/cache-control.js'
 import { Reason } from '../semantics/reasons.js'
-import type { HttpRequest } from '../types.js'
-import { createHash } from 'node:crypto'
-import type { CardinalityLimit } from '../flows/cardinality-guard.js'
-import type { CacheScope } from '../types.js'
-import { hashKey, parseTarget, primaryKey, type KeyHasher } from './cache-key.js'
+import type { CacheScope, CardinalityLimit, HttpRequest, PrivateKeyFunction, RoutePolicy } from '../types.js'
+import { parseTarget, primaryKey, type KeyHasher, type RequestTarget } from './cache-key.js'
 import { checkEligibility } from './eligibility.js'
-import { normaliseHost } from './host.js'
-import { normaliseQuery } from './query.js'
+import { forwardedProtoApplied } from './forwarded-proto.js'
+import { normaliseHost, type NormalisedHost } from './host.js'
+import { normaliseQueryReporting, withoutIgnoredParams } from './query.js'
 import { findUnkeyedHeader, keyedHeaderMaterial } from './unkeyed-headers.js'
 
 /** Everything later steps need about a request that may use the cache. */
 export interface RequestContext {
   request: HttpRequest
+  /** The route policy in force. A route of the same engine met downstream may adopt the pass (see `adopt`). */
+  route: RoutePolicy | undefined
   method: 'GET' | 'HEAD'
   directives: CacheControlDirectives
   authorization: boolean
@@ -23,6 +24,10 @@ export interface RequestContext {
   path: string
   /** Normalised query. */
   query: string
+  /** The target carries query parameters the key ignores: the handler must not see them. */
+  ignoredParams: boolean
+  /** The target as the handler sees it: `request.url` without the ignored parameters. */
+  handlerUrl: string
   /** Full primary key text, kept in entries and compared on read. */
   primary: string
   /** Store key of the primary key. */
@@ -42,20 +47,90 @@ export interface Bypass {
   invalidation: { protocol: 'http' | 'https'; authority: string; path: string; query: string } | undefined
 }
 
+/** What a request is, whatever the policy: computed once and shared by its refinements. */
+export interface RequestFacts {
+  readonly target: RequestTarget | undefined
+  readonly host: NormalisedHost | undefined
+  /** The allowed host, or undefined. */
+  readonly allowed: NormalisedHost | undefined
+  query: string | undefined
+  /** Whether the query had parameters the key ignores (set with `query`). */
+  ignored: boolean
+  /** The app's `key()` output, once it ran (it runs at most once per request). */
+  appKey: { value: string | false | undefined } | undefined
+  /** Private ids by the function that gave them. */
+  readonly ids: Map<PrivateKeyFunction, string | undefined>
+}
+
+/**
+ * One request, prepared once (DESIGN rule 8): eligibility, target, host and key, with the user's
+ * key functions run once. A route of the same engine met downstream refines it with
+ * `engine.refine(prepared, route)`, reusing everything that does not depend on the route.
+ */
+export class PreparedRequest {
+  readonly request: HttpRequest
+  /** Set when the request uses the cache. */
+  readonly context: RequestContext | undefined
+  /** Set when it goes around the cache. */
+  readonly bypass: Bypass | undefined
+  /** @internal */
+  readonly facts: RequestFacts
+
+  constructor(request: HttpRequest, verdict: RequestContext | Bypass, facts: RequestFacts) {
+    this.request = request
+    this.context = 'primary' in verdict ? verdict : undefined
+    this.bypass = 'primary' in verdict ? undefined : verdict
+    this.facts = facts
+  }
+
+  /** Whether `other` (a refinement) finds and stores the same entry: same key, or the same bypass. */
+  sameEntry(other: PreparedRequest): boolean {
+    if (this.context !== undefined) return other.context?.primary === this.context.primary
+    return other.bypass !== undefined && other.bypass.reason === this.bypass?.reason
+  }
+}
+
 /**
  * Step 1 of every request: eligibility, then the primary key (DESIGN rule 1): method class,
- * scheme, an allowed and normalised host, the path, the normalised query and key-function
- * material, hashed before it reaches a store. Pure except for the user's key functions,
- * which the caller guards.
+ * scheme, an allowed and normalised host, the path, the normalised query and key material,
+ * hashed before it reaches a store. Pure except for the user's key functions, which the caller
+ * guards. Route key material (a route's key function, private scope, keyed headers, CDN fields,
+ * refused cookies) changes the key, so an entry is found only under the policy that stored it.
  *
  * @example
  * ```ts
- * const prepared = prepareRequest(request, options)
- * if ('reason' in prepared) console.log('bypass:', prepared.reason)
+ * const prepared = prepareRequest(request, options, hasher)
+ * if (prepared.bypass !== undefined) console.log('bypass:', prepared.bypass.reason)
  * ```
  */
-export function prepareRequest(request: HttpRequest, options: ResolvedHttpCacheOptions, hasher?: KeyHasher): RequestContext | Bypass {
+export function prepareRequest(request: HttpRequest, options: ResolvedHttpCacheOptions, hasher: KeyHasher, facts?: RequestFacts): PreparedRequest {
   const { route } = request
+  const known = facts ?? analyse(request, options)
+  return new PreparedRequest(request, verdict(request, route, known, options, hasher), known)
+}
+
+/**
+ * The same request under a route's policy, reusing what `prepared` already knows (the app's
+ * `key()` output among it).
+ *
+ * @example
+ * ```ts
+ * const refined = refineRequest(prepared, route, options, hasher)
+ * if (prepared.sameEntry(refined)) outcome.adopt(route)
+ * ```
+ */
+export function refineRequest(prepared: PreparedRequest, route: RoutePolicy, options: ResolvedHttpCacheOptions, hasher: KeyHasher): PreparedRequest {
+  return prepareRequest({ ...prepared.request, route }, options, hasher, prepared.facts)
+}
+
+function analyse(request: HttpRequest, options: ResolvedHttpCacheOptions): RequestFacts {
+  const target = typeof request.url === 'string' ? parseTarget(request.url) : undefined
+  const host = typeof request.host === 'string' && (request.protocol === 'http' || request.protocol === 'https') ? normaliseHost(request.host, request.protocol) : undefined
+  const allowed = host !== undefined && (options.hosts?.(host.hostname) ?? true) ? host : undefined
+  return { target, host, allowed, query: undefined, ignored: false, appKey: undefined, ids: new Map() }
+}
+
+function verdict(request: HttpRequest, route: RoutePolicy | undefined, facts: RequestFacts, options: ResolvedHttpCacheOptions, hasher: KeyHasher): RequestContext | Bypass {
   const scope = route?.scope ?? options.scope
   const eligibility = checkEligibility(request.method, request.headers, {
     methods: options.methods,
@@ -64,13 +139,11 @@ export function prepareRequest(request: HttpRequest, options: ResolvedHttpCacheO
   })
   const protocol = request.protocol
   if (protocol !== 'http' && protocol !== 'https') return { reason: Reason.Url, invalidation: undefined }
-  const target = parseTarget(request.url)
-  const host = typeof request.host === 'string' ? normaliseHost(request.host, protocol) : undefined
-  const allowed = host !== undefined && (options.hosts?.(host.hostname) ?? true) ? host : undefined
+  const { target, allowed } = facts
   if (!eligibility.eligible) {
     const invalidation =
       eligibility.invalidates && target !== undefined && allowed !== undefined
-        ? { protocol, authority: allowed.authority, path: target.path, query: normaliseQuery(target.query, options.query) }
+        ? { protocol, authority: allowed.authority, path: target.path, query: queryOf(facts, options) }
         : undefined
     return { reason: eligibility.reason, invalidation }
   }
@@ -86,29 +159,44 @@ export function prepareRequest(request: HttpRequest, options: ResolvedHttpCacheO
     return { reason: Reason.Host, invalidation: undefined }
   }
   const keyedHeaders = route?.keyedHeaders ?? options.keyedHeaders
-  const ignoredHeaders = route?.ignoredHeaders === undefined ? options.ignoredHeaders : new Set(route.ignoredHeaders)
-  if (findUnkeyedHeader(request.headers, { keyed: keyedHeaders, ignored: ignoredHeaders }, request.forwarded) !== undefined) {
+  const ignoredHeaders = route?.ignoredHeaders ?? options.ignoredHeaders
+  if (findUnkeyedHeader(request.headers, { keyed: keyedHeaders, ignored: ignoredHeaders }, appliedForwarded(request)) !== undefined) {
     return { reason: Reason.UnkeyedHeader, invalidation: undefined }
   }
-  const query = normaliseQuery(target.query, options.query)
+  const query = queryOf(facts, options)
+  // A parameter the key ignores must not reach the handler (DESIGN rule 2): the adapter removes
+  // it from the request the app sees, or the request goes around the cache.
+  if (facts.ignored && request.stripsIgnoredParams !== true) return { reason: Reason.IgnoredParam, invalidation: undefined }
   const extra: string[] = []
   if (scope === 'private') {
-    const id = (route?.privateKey ?? options.privateKey)?.(request)
+    const id = privateId(request, route?.privateKey ?? options.privateKey, facts)
     if (typeof id !== 'string' || id === '') return { reason: Reason.PrivateKey, invalidation: undefined }
     // Only a hash of the id reaches the key text, which is kept inside stored entries.
     extra.push(`private:${createHash('sha256').update(`cachewire-private\n${id}`).digest('hex')}`)
   }
   const headerPart = keyedHeaderMaterial(request.headers, keyedHeaders)
   if (headerPart !== undefined) extra.push(headerPart)
-  for (const keyFunction of [options.key, route?.key]) {
-    if (keyFunction === undefined) continue
-    const part = keyFunction(request)
+  if (options.key !== undefined) {
+    facts.appKey ??= { value: options.key(request) }
+    const part = facts.appKey.value
     if (part === false) return { reason: Reason.Key, invalidation: undefined }
-    if (typeof part === 'string') extra.push(part)
+    if (typeof part === 'string') extra.push(`key:${part}`)
+  }
+  if (route !== undefined) {
+    if (route.key !== undefined) {
+      const part = route.key(request)
+      if (part === false) return { reason: Reason.Key, invalidation: undefined }
+      // Present even when empty: a route's key function always gives its entries keys of their own.
+      extra.push(`route:${typeof part === 'string' ? part : ''}`)
+    }
+    const cdn = cdnFingerprint(route.cdn)
+    if (route.cdn !== undefined && cdn !== cdnFingerprint(options.cdn)) extra.push(`cdn:${cdn}`)
+    if (route.allowCookies === false && options.allowCookies) extra.push('cookies:off')
   }
   const primary = primaryKey({ scheme: protocol, authority: allowed.authority, path: target.path, query, extra })
   return {
     request,
+    route,
     method: request.method as 'GET' | 'HEAD',
     directives: eligibility.directives,
     // RFC 9111 §3.5 restricts shared caches; a private entry answers only its own user.
@@ -118,12 +206,57 @@ export function prepareRequest(request: HttpRequest, options: ResolvedHttpCacheO
     authority: allowed.authority,
     path: target.path,
     query,
+    ignoredParams: facts.ignored,
+    handlerUrl: facts.ignored ? withoutIgnoredParams(request.url, options.query) : request.url,
     primary,
-    primaryHash: hasher === undefined ? hashKey(primary) : hasher.hash(primary),
+    primaryHash: hasher.hash(primary),
     scope,
     limit: route?.maxKeysPerWindow ?? options.maxKeysPerWindow,
     group: route ?? `${protocol}://${allowed.authority}${target.path}`,
   }
+}
+
+/**
+ * The forwarded fields the framework applied that the key holds exactly (issue 14): an
+ * X-Forwarded-Proto counts only when it is one `http` or `https` equal to the keyed protocol
+ * (`nothttps`, `ftp, https` would be reflected by the app while the key says `http`), and an
+ * X-Forwarded-Host only when it is one value equal to the host the framework resolved (a list's
+ * later members, which the app could read, are not in the key). Anything else makes the request
+ * bypass as an unkeyed header.
+ */
+function appliedForwarded(request: HttpRequest): readonly string[] | undefined {
+  const applied = request.forwarded
+  if (applied === undefined || applied.length === 0) return applied
+  let kept: string[] | undefined
+  for (const name of applied) {
+    const exact =
+      name === 'x-forwarded-proto'
+        ? forwardedProtoApplied(request.headers[name], request.protocol)
+        : name === 'x-forwarded-host'
+          ? request.headers[name] === request.host
+          : true
+    if (exact) (kept ??= []).push(name)
+  }
+  return kept
+}
+
+function queryOf(facts: RequestFacts, options: ResolvedHttpCacheOptions): string {
+  if (facts.query === undefined) {
+    const { query, ignored } = normaliseQueryReporting(facts.target?.query ?? '', options.query)
+    facts.query = query
+    facts.ignored = ignored
+  }
+  return facts.query
+}
+
+function privateId(request: HttpRequest, fn: PrivateKeyFunction | undefined, facts: RequestFacts): string | undefined {
+  if (fn === undefined) return undefined
+  if (!facts.ids.has(fn)) facts.ids.set(fn, fn(request))
+  return facts.ids.get(fn)
+}
+
+function cdnFingerprint(cdn: RoutePolicy['cdn']): string {
+  return cdn === undefined || cdn === false ? 'none' : cdn.fingerprint
 }
 
 function sameAuthority(url: string, protocol: 'http' | 'https', authority: string): boolean {

@@ -38,8 +38,9 @@ export function stripValidators(headers: RequestHeaders): RequestHeaders {
 
 /**
  * The stripped headers plus the stored response's validators: the conditional request a cache
- * sends to revalidate a stale entry (RFC 9111 §4.3.1). If-None-Match carries the ETag;
- * If-Modified-Since the Last-Modified date, which is only sent when there is no ETag.
+ * sends to revalidate a stale entry (RFC 9111 §4.3.1: it "MUST send the relevant entity tags
+ * (using If-None-Match)" and "SHOULD send the Last-Modified value (using If-Modified-Since)" when
+ * one response is validated and the request is not for a subrange, both of which hold here).
  *
  * @example
  * ```ts
@@ -53,6 +54,6 @@ export function withValidators(
 ): RequestHeaders {
   const copy: Record<string, string | string[] | undefined> = { ...stripValidators(headers) }
   if (validators.etag !== undefined) copy['if-none-match'] = validators.etag
-  else if (validators.lastModified !== undefined) copy['if-modified-since'] = validators.lastModified
+  if (validators.lastModified !== undefined) copy['if-modified-since'] = validators.lastModified
   return copy
 }

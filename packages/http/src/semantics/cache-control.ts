@@ -151,19 +151,6 @@ export function parseCacheControlField(value: string | readonly string[] | undef
   return result
 }
 
-/**
- * Whether parseCacheControl found at least one directive it knows.
- *
- * @example
- * ```ts
- * hasDirectives(parseCacheControl('foo')) // false
- * ```
- */
-export function hasDirectives(directives: CacheControlDirectives): boolean {
-  for (const _ in directives) return true
-  return false
-}
-
 function parseMember(text: string): Member | undefined {
   const match = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+/.exec(text)
   if (match === null) return undefined

@@ -4,7 +4,7 @@ import { heuristicLifetime, type HeuristicPolicy } from './heuristic-freshness.j
 import { parseHttpDate } from './http-date.js'
 
 /** Where a response's freshness lifetime came from. */
-export type FreshnessSource = 'no-cache' | 's-maxage' | 'max-age' | 'expires' | 'route' | 'heuristic' | 'none'
+export type FreshnessSource = 'no-cache' | 's-maxage' | 'max-age' | 'expires' | 'route' | 'heuristic' | 'must-revalidate' | 'none'
 
 export interface Freshness {
   lifetimeMs: number
@@ -20,7 +20,10 @@ export interface FreshnessInput {
   date: string | undefined
   /** When the response was received (ms). */
   responseTime: number
-  /** The route's configured TTL, used only when the response has no freshness information. */
+  /**
+   * The route's configured TTL, used only when the response has no freshness information and
+   * does not say must-revalidate or proxy-revalidate.
+   */
   routeTtlMs?: number | undefined
   /**
    * Opt-in heuristic freshness (RFC 9111 §4.2.2), tried after the route TTL. Absent: no heuristic.
@@ -35,6 +38,12 @@ export interface FreshnessInput {
  * With none of them, the route's TTL applies, then, when `heuristic` is given, a lifetime from
  * Last-Modified (RFC 9111 §4.2.2, see heuristicLifetime). `no-cache` (§5.2.2.4) makes the
  * lifetime 0, so every reuse is revalidated first.
+ *
+ * `must-revalidate` (or `proxy-revalidate`) without explicit freshness never gets the route's
+ * TTL: the origin asked that a stale response never be used unvalidated (§5.2.2.2), and the TTL
+ * would invent freshness it did not give (with Authorization, §3.5 would then let one user's
+ * response be reused by others for that long). Its lifetime is 0 (source `must-revalidate`), so
+ * it is stored only to be revalidated, unless an opt-in heuristic gives it one.
  *
  * @example
  * ```ts
@@ -56,7 +65,8 @@ export function freshnessLifetime(input: FreshnessInput): Freshness {
     const date = input.date === undefined ? undefined : parseHttpDate(input.date, input.responseTime)
     return { lifetimeMs: Math.max(0, expires - (date ?? input.responseTime)), source: 'expires' }
   }
-  if (input.routeTtlMs !== undefined) return { lifetimeMs: input.routeTtlMs, source: 'route' }
+  const revalidate = directives['must-revalidate'] === true || directives['proxy-revalidate'] === true
+  if (input.routeTtlMs !== undefined && !revalidate) return { lifetimeMs: input.routeTtlMs, source: 'route' }
   if (input.heuristic !== undefined) {
     const { policy, status, lastModified } = input.heuristic
     const lifetimeMs = heuristicLifetime({
@@ -70,6 +80,7 @@ export function freshnessLifetime(input: FreshnessInput): Freshness {
     })
     if (lifetimeMs !== undefined) return { lifetimeMs, source: 'heuristic' }
   }
+  if (revalidate) return { lifetimeMs: 0, source: 'must-revalidate' }
   return { lifetimeMs: 0, source: 'none' }
 }
 

@@ -10,7 +10,10 @@ export const Reason = {
   Host: 'host',
   /** The request target is not origin-form or absolute-form. */
   Url: 'url',
-  /** The request has Authorization and the response does not say public, s-maxage or must-revalidate. */
+  /**
+   * The request has Authorization, and the route does not share authenticated responses
+   * (`safety.shareAuthenticated`) or the response does not say public, s-maxage or must-revalidate.
+   */
   Authorization: 'authorization',
   /** The request has a Cookie and the route did not opt in. */
   Cookie: 'cookie',
@@ -23,6 +26,11 @@ export const Reason = {
    * X-Original-URL, Forwarded…), and the options neither key it nor ignore it.
    */
   UnkeyedHeader: 'unkeyed-header',
+  /**
+   * The query carries a parameter the key ignores (`keys.query.ignore`), and the adapter cannot
+   * remove it from the request the handler sees (`HttpRequest.stripsIgnoredParams`).
+   */
+  IgnoredParam: 'ignored-param',
   /** A GET or HEAD with a body (Content-Length > 0 or Transfer-Encoding): the body is not keyed. */
   RequestBody: 'request-body',
   /** A `scope: 'private'` request for which `privateKey` returned no id (anonymous). */

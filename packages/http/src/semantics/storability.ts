@@ -15,6 +15,12 @@ export interface StorabilityInput {
   directives: CacheControlDirectives
   /** Whether the request carried Authorization. */
   authorization: boolean
+  /**
+   * Whether the route opted in to sharing responses to requests with Authorization. Without it
+   * they are never stored, whatever the response says; with it, RFC 9111 §3.5 decides (public,
+   * s-maxage or must-revalidate).
+   */
+  shareAuthenticated: boolean
   /** Whether the request carried a Cookie the route did not opt in to. */
   cookie: boolean
   /** Whether the request said no-store. */
@@ -74,8 +80,9 @@ export function canStore(input: StorabilityInput): true | Reason {
     if (name === 'vary' && value.split(',').some((token) => token.trim() === '*')) return Reason.VaryStar
     if (name === 'content-length') contentLength = value
   }
-  // RFC 9111 §3.5: responses to authenticated requests only when the origin explicitly allows it.
-  if (input.authorization && !allowsAuthenticated(directives)) return Reason.Authorization
+  // RFC 9111 §3.5: responses to authenticated requests only when the origin explicitly allows it;
+  // and, an app cache never doing it silently (DESIGN rule 2), only on a route that opted in.
+  if (input.authorization && !(input.shareAuthenticated && allowsAuthenticated(directives))) return Reason.Authorization
   if (input.cookie) return Reason.Cookie
   // RFC 9111 §3.3: an incomplete response is not stored as if it were complete.
   if (!input.complete) return Reason.Incomplete

@@ -1,0 +1,231 @@
+import { DecodeError, type Cache } from '@cachewire/core'
+import { cdnHeaders } from '../cdn/cdn-headers.js'
+import type { PurgeEvent } from '../cdn/purge-hook.js'
+import { EntryStore, type Lookup } from '../entry/entry-store.js'
+import { admitResponse, predictStorage, type Admission, type AdmitInput, type NotStored } from '../flows/admit.js'
+import { CardinalityGuard } from '../flows/cardinality-guard.js'
+import { Coalescer } from '../flows/coalesce.js'
+import { marksPrivate } from '../flows/deception-armor.js'
+import { ForcedRevalidationGate } from '../flows/forced-revalidation-gate.js'
+import { refreshContext } from '../flows/refresh-request.js'
+import { refreshInBackground, type RevalidationServices } from '../flows/revalidation-flow.js'
+import { serveStored } from '../flows/serve-stored.js'
+import { EngineObserver } from '../observability/engine-observer.js'
+import { traceBase, traceRevalidation } from '../observability/tracing.js'
+import type { ResolvedHttpCacheOptions } from '../options/resolve-options.js'
+import { KeyHasher } from '../request/cache-key.js'
+import type { RequestContext } from '../request/prepare-request.js'
+import { formatCacheStatus, type CacheStatusParams } from '../semantics/cache-status.js'
+import { Reason } from '../semantics/reasons.js'
+import type { HeaderPairs, ReplyOutcome, ResolvedCdnOptions, RoutePolicy, RunHandler, StoredResponse } from '../types.js'
+
+/** Not-stored reasons that are size or count bounds, counted by `counters()`. */
+const BOUND_REASONS: ReadonlySet<string> = new Set([Reason.VariantCap, Reason.TooLarge, Reason.HeadersTooLarge])
+
+/**
+ * The engine's state and the small services every flow uses: one per engine, owned by
+ * `HttpCache`, never shared. Flows get it as their first argument; nothing here is public API.
+ */
+export class EngineCore implements RevalidationServices {
+  readonly options: ResolvedHttpCacheOptions
+  readonly cache: Cache
+  readonly observer: EngineObserver
+  readonly entries: EntryStore
+  readonly coalescer: Coalescer<StoredResponse>
+  readonly guard: CardinalityGuard
+  /** At most one client-forced revalidation per key per second. */
+  readonly forced: ForcedRevalidationGate = new ForcedRevalidationGate()
+  readonly hasher: KeyHasher = new KeyHasher()
+  readonly clock: () => number
+  readonly surrogateKeyHeader: string | undefined
+  readonly #refreshing = new Set<string>()
+  readonly #pending = new Set<Promise<void>>()
+  /** Bound and isolation trips, by reason (see `counters`). */
+  readonly #trips = new Map<string, number>()
+  /** The last plain-hit Cache-Status value, by whole seconds of ttl. */
+  #hitStatus = { ttl: Number.NaN, value: '' }
+  #warnedNoFreshness = false
+  readonly #onCacheError: (error: Error) => void
+
+  constructor(options: ResolvedHttpCacheOptions) {
+    this.options = options
+    this.cache = options.cache
+    this.clock = options.clock
+    this.surrogateKeyHeader = options.surrogateKeyHeader
+    this.observer = new EngineObserver(this.cache, this.clock)
+    // Bytes the core itself cannot decode never reach the entry store: count them here. The core
+    // has already deleted them and answered a miss.
+    this.#onCacheError = (error) => {
+      if (error instanceof DecodeError) this.trip('corrupt-entry')
+    }
+    this.cache.on('error', this.#onCacheError)
+    this.entries = new EntryStore(this.cache, this.clock, (error) => this.report(error), this.hasher)
+    this.coalescer = new Coalescer(options.coalesce.timeoutMs, this.clock)
+    this.guard = new CardinalityGuard(this.clock)
+  }
+
+  /**
+   * Storability and entry building for a captured response; never throws. `known`: the head
+   * already showed it is not stored (its body was not held), so that verdict stands.
+   */
+  admit(context: RequestContext, input: AdmitInput, known?: NotStored): Admission {
+    let admission: Admission
+    try {
+      admission = known ?? admitResponse(context, input, this.options)
+    } catch (error) {
+      // A throwing tags function: an entry without its tags could never be purged by them.
+      this.report(error)
+      admission = { stored: false, reason: Reason.Error }
+    }
+    if (known === undefined) this.#notStored(admission)
+    this.observer.admitted(context, admission)
+    if (!admission.stored && BOUND_REASONS.has(admission.reason)) this.trip(admission.reason)
+    return admission
+  }
+
+  /** The header-time guess at storability (for Cache-Status); never throws. */
+  predict(context: RequestContext, status: number, pairs: HeaderPairs): ReturnType<typeof predictStorage> {
+    try {
+      const guess = predictStorage(context, status, pairs, this.options, this.clock())
+      this.#notStored(guess)
+      return guess
+    } catch (error) {
+      this.report(error)
+      return { stored: false, reason: Reason.Error }
+    }
+  }
+
+  write(context: RequestContext, admission: Admission & { stored: true }, found: Lookup): Promise<void> {
+    return this.observer.stored(context, admission, () => this.entries.write(context, admission, found.index))
+  }
+
+  remove(hash: string | undefined): Promise<void> {
+    return this.entries.delete(hash)
+  }
+
+  /** Our Cache-Status member; `detail` only in debug mode (RFC 9211 §2.8), never the key. */
+  status(params: CacheStatusParams): string {
+    // A plain hit is the hot path: its value changes only with `ttl`, once a second.
+    if (params.hit === true && params.ttl !== undefined && params.fwd === undefined && params.fwdStatus === undefined && params.stored === undefined && params.collapsed === undefined && params.detail === undefined) {
+      const ttl = Math.trunc(params.ttl)
+      if (ttl !== this.#hitStatus.ttl) this.#hitStatus = { ttl, value: formatCacheStatus(this.options.cacheStatusName, { hit: true, ttl }) }
+      return this.#hitStatus.value
+    }
+    if (!this.options.debug && params.detail !== undefined) params = { ...params, detail: undefined }
+    return formatCacheStatus(this.options.cacheStatusName, params)
+  }
+
+  /** A stored response as a reply, with the CDN fields when the policy has them (never for a per-user entry). */
+  serve(entry: StoredResponse, context: RequestContext, now: number, status: string, kind: 'hit' | 'response' = 'hit'): ReplyOutcome {
+    const reply = serveStored(entry, context.request, now, status, kind)
+    const cdn = context.scope === 'private' ? undefined : this.cdnFor(context.route)
+    if (cdn === undefined) return reply
+    const fields = ownFieldsWin(cdnHeaders(cdn, entry.tags), reply.headers)
+    return fields.length === 0 ? reply : { ...reply, headers: [...reply.headers, ...fields] }
+  }
+
+  /** `safety.privateIfCredentialed` for a request on `route`. */
+  privateIfCredentialed(route: RoutePolicy | undefined): boolean {
+    return route?.privateIfCredentialed ?? this.options.privateIfCredentialed
+  }
+
+  /** Deception armor for a response the engine obtained and does not store (see marksPrivate). */
+  marksPrivate(context: RequestContext, pairs: HeaderPairs): boolean {
+    return marksPrivate({ enabled: this.privateIfCredentialed(context.route), headers: context.request.headers, scope: context.scope, stored: false, pairs })
+  }
+
+  cdnFor(route: RoutePolicy | undefined): ResolvedCdnOptions | undefined {
+    const own = route?.cdn
+    return own === false ? undefined : (own ?? this.options.cdn)
+  }
+
+  /** RFC 5861 §3: one background refresh per stored response at a time. */
+  refresh(context: RequestContext, found: Lookup, refresh: RunHandler): void {
+    const hash = found.entryHash as string
+    if (this.#refreshing.has(hash)) return
+    this.#refreshing.add(hash)
+    const keyed = context.route?.keyedHeaders ?? this.options.keyedHeaders
+    const work = traceRevalidation(() => traceBase(context), 'background', (trace) =>
+      refreshInBackground(this, refreshContext(context, found.entry as StoredResponse, keyed), found, refresh, trace)
+    )
+      .catch((error: unknown) => this.report(error))
+      .finally(() => this.#refreshing.delete(hash))
+    this.track(work)
+  }
+
+  /** Tells every purge hook; a failing hook is reported, never thrown. */
+  async notifyPurge(event: PurgeEvent): Promise<void> {
+    const hooks = this.options.purgeHooks
+    if (hooks.length === 0) return
+    await Promise.all(
+      hooks.map(async (hook, i) => {
+        try {
+          await hook.purge(event)
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error)
+          this.report(new Error(`purge hook ${hook.name ?? `#${i}`} failed: ${message}`, { cause: error }))
+        }
+      })
+    )
+  }
+
+  track(work: Promise<void>): void {
+    // Tracked work is built not to reject; if it ever did, it is reported, never left unhandled.
+    const settled: Promise<void> = work
+      .catch((error: unknown) => this.report(error))
+      .finally(() => this.#pending.delete(settled))
+    this.#pending.add(settled)
+  }
+
+  async whenIdle(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending])
+  }
+
+  trip(reason: string): void {
+    this.#trips.set(reason, (this.#trips.get(reason) ?? 0) + 1)
+  }
+
+  /** Takes back a trip counted for a pass a route took over. */
+  untrip(reason: string): void {
+    const count = (this.#trips.get(reason) ?? 0) - 1
+    if (count > 0) this.#trips.set(reason, count)
+    else this.#trips.delete(reason)
+  }
+
+  counters(): Record<string, number> {
+    return Object.fromEntries(this.#trips)
+  }
+
+  report(error: unknown): void {
+    if (error instanceof DecodeError) this.trip('corrupt-entry')
+    try {
+      this.options.onError(error instanceof Error ? error : new Error(String(error)))
+    } catch {
+      // An onError that throws must not turn a swallowed cache fault into a failed request.
+    }
+  }
+
+  /** Stops listening to the cache and frees the waiters' timers. */
+  close(): void {
+    this.cache.off('error', this.#onCacheError)
+    this.observer.close()
+    this.coalescer.close()
+  }
+
+  /** One warning per engine: responses arrive with no freshness and no `ttl`, and are not stored. */
+  #notStored(verdict: { stored: boolean } | NotStored): void {
+    if (this.#warnedNoFreshness || verdict.stored || !(verdict as NotStored).silent) return
+    this.#warnedNoFreshness = true
+    process.emitWarning(
+      'cachewire: a response with no freshness (no Cache-Control max-age or s-maxage, no Expires) was not stored, ' +
+        "because no ttl is set. Set one (responseCache({ ttl: '1m' }), createHttpCache({ ttl: '1m' })) or send " +
+        'Cache-Control from the handler. This warning is shown once per cache.',
+      { code: 'CACHEWIRE_NO_FRESHNESS' }
+    )
+  }
+}
+
+/** The CDN fields the response does not set itself: a handler's own Surrogate-Control or CDN-Cache-Control wins. */
+export function ownFieldsWin(fields: HeaderPairs, response: HeaderPairs): HeaderPairs {
+  return fields.filter(([name]) => name === 'surrogate-key' || !response.some(([own]) => own === name))
+}

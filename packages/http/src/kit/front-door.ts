@@ -1,0 +1,76 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { HttpCache } from '../engine/http-cache.js'
+import type { Lookup } from '../entry/entry-store.js'
+import type { HttpRequest, ReplyOutcome } from '../types.js'
+
+export interface FrontDoorOptions {
+  /**
+   * The engine request for a raw Node request, resolved exactly as the adapter's middleware
+   * would (host and protocol under the framework's proxy rules), or `undefined` when only the
+   * framework can tell (the middleware would skip it, or its key needs framework state).
+   */
+  toRequest(req: IncomingMessage): HttpRequest | undefined
+  /** The app: everything the front door does not answer goes here, untouched. */
+  next(req: IncomingMessage, res: ServerResponse): void
+}
+
+/**
+ * A `node:http` request listener that answers fresh hits and 304s from the cache before any
+ * framework code runs, and hands every other request to the app, whose cache middleware stores
+ * what it may. Keys and rules are the middleware's own: both go through the same engine. A request
+ * that may use the cache reaches the app without the query parameters the key ignores.
+ *
+ * @example
+ * ```ts
+ * const listener = createFrontDoor(engine, { toRequest, next: app })
+ * http.createServer(listener).listen(3000)
+ * ```
+ */
+export function createFrontDoor(engine: HttpCache, options: FrontDoorOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const { toRequest, next } = options
+  return function cachewireFrontDoor(req: IncomingMessage, res: ServerResponse): void {
+    let request: HttpRequest | undefined
+    // Only GET and HEAD can be answered from the cache; everything else goes straight through.
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      try {
+        request = toRequest(req)
+      } catch {
+        request = undefined
+      }
+    }
+    if (request === undefined) {
+      next(req, res)
+      return
+    }
+    // Nothing runs here but a reply from the store: no handler can see an ignored parameter.
+    request.stripsIgnoredParams = true
+    const prepared = engine.prepare(request)
+    // Ignored query parameters go before any of the app's middleware sees the request, so not
+    // even middleware placed before the cache can reflect them into what the cache stores.
+    if (prepared.context?.ignoredParams === true && req.url !== undefined) {
+      req.url = engine.withoutIgnoredParams(req.url)
+      const path = req.headers[':path']
+      if (typeof path === 'string') req.headers[':path'] = engine.withoutIgnoredParams(path)
+    }
+    const answer = (found: Lookup): void => {
+      const reply = engine.answer(prepared, found)
+      if (reply === undefined) next(req, res)
+      else writeReply(res, reply)
+    }
+    // A memory store answers in this tick; only a store read that needs I/O goes async.
+    const found = engine.lookup(prepared)
+    if (found instanceof Promise) found.then(answer, () => next(req, res))
+    else answer(found)
+  }
+}
+
+/**
+ * Writes a reply on a bare Node response: one `writeHead` with the raw lines (repeated names
+ * stay separate lines) and one `end`.
+ */
+export function writeReply(res: ServerResponse, reply: ReplyOutcome): void {
+  const lines: string[] = []
+  for (const [name, value] of reply.headers) lines.push(name, value)
+  res.writeHead(reply.status, lines)
+  res.end(reply.body.length > 0 ? reply.body : undefined)
+}

@@ -1,0 +1,53 @@
+import type { Cache } from '@cachewire/core'
+import type { HttpCache } from '../engine/http-cache.js'
+
+/**
+ * Invalidation helpers an adapter puts on the request (`req.cache` in Express, `ctx.cache` and
+ * `ctx.state.cache` in Koa) for the handlers behind its middleware and routes.
+ *
+ * @example
+ * ```ts
+ * await req.cache?.invalidateTags(['user:' + req.params.id])
+ * ```
+ */
+export interface CacheHelpers {
+  /** The core cache the responses live in (get/set/delete/stats for application data too). */
+  readonly cache: Cache
+  /** Removes every stored response filed under any of the tags; resolves how many were removed. */
+  invalidateTags(tags: readonly string[]): Promise<number>
+  /**
+   * Removes every stored response for a URL: all variants, schemes and key-function parts.
+   * A path (`'/users/7?full=1'`) is taken on the current request's host; an absolute URL names its own.
+   */
+  purgeUrl(url: string): Promise<number>
+}
+
+/**
+ * The helpers bound to one request's host.
+ *
+ * @example
+ * ```ts
+ * req.cache = new RequestCache(engine, 'shop.example.com')
+ * ```
+ */
+export class RequestCache implements CacheHelpers {
+  readonly #engine: HttpCache
+  readonly #host: string
+
+  constructor(engine: HttpCache, host: string) {
+    this.#engine = engine
+    this.#host = host
+  }
+
+  get cache(): Cache {
+    return this.#engine.cache
+  }
+
+  invalidateTags(tags: readonly string[]): Promise<number> {
+    return this.#engine.invalidateTags(tags)
+  }
+
+  purgeUrl(url: string): Promise<number> {
+    return this.#engine.purgeUrl(url, this.#host)
+  }
+}

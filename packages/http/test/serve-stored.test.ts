@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest'
+import { analyseResponse, buildStoredResponse, type EntryPolicy } from '../src/entry/entry.js'
+import { serveStored } from '../src/flows/serve-stored.js'
+import type { HeaderPair, RequestHeaders } from '../src/types.js'
+
+const NOW = Date.UTC(2025, 0, 1)
+const policy: EntryPolicy = {
+  etag: 'strong',
+  targetedField: undefined,
+  surrogateKeyHeader: undefined,
+  ttlMs: undefined,
+  staleWhileRevalidateMs: 0,
+  staleIfErrorMs: 0,
+  revalidationWindowMs: 300_000,
+}
+
+function stored(pairs: HeaderPair[], body = 'abcdefghij', status = 200) {
+  const all: HeaderPair[] = [['content-type', 'text/plain'], ['cache-control', 'max-age=60'], ...pairs]
+  const facts = analyseResponse(all, policy, NOW, status)
+  return buildStoredResponse({ key: 'k', status, pairs: all, body: Buffer.from(body), facts, requestTime: NOW, responseTime: NOW, tags: [] }, policy)
+}
+
+function serve(headers: RequestHeaders, entry = stored([['etag', '"e1"'], ['date', 'Wed, 01 Jan 2025 00:00:00 GMT']]), method = 'GET') {
+  const reply = serveStored(entry, { method, headers }, NOW, 'c; hit', 'hit')
+  const header = (name: string): string | undefined => reply.headers.find(([n]) => n === name)?.[1]
+  return { status: reply.status, body: reply.body.toString('latin1'), header, names: reply.headers.map(([n]) => n) }
+}
+
+describe('serveStored — Range from the stored full response (RFC 9110 §14, RFC 9111 §3.4)', () => {
+  const cases: Array<[rfc: string, RequestHeaders, status: number, body: string, contentRange: string | undefined]> = [
+    ['§14.1.2 first-last', { range: 'bytes=0-1' }, 206, 'ab', 'bytes 0-1/10'],
+    ['§14.1.2 suffix', { range: 'bytes=-3' }, 206, 'hij', 'bytes 7-9/10'],
+    ['§14.1.2 open-ended', { range: 'bytes=8-' }, 206, 'ij', 'bytes 8-9/10'],
+    ['§14.1.2 last-pos past the end is clipped', { range: 'bytes=9-99' }, 206, 'j', 'bytes 9-9/10'],
+    ['§14.1 the unit is case-insensitive', { range: 'Bytes=0-0' }, 206, 'a', 'bytes 0-0/10'],
+    ['§15.5.17 unsatisfiable: 416 with the length', { range: 'bytes=10-' }, 416, '', 'bytes */10'],
+    ['§14.2 an unknown unit is ignored', { range: 'items=0-1' }, 200, 'abcdefghij', undefined],
+    ['§14.2 an invalid range is ignored', { range: 'bytes=3-1' }, 200, 'abcdefghij', undefined],
+    ['§13.1.5 If-Range with the strong ETag', { range: 'bytes=0-1', 'if-range': '"e1"' }, 206, 'ab', 'bytes 0-1/10'],
+    ['§13.1.5 If-Range with another ETag: full', { range: 'bytes=0-1', 'if-range': '"e2"' }, 200, 'abcdefghij', undefined],
+    ['§13.1.5 If-Range with a weak ETag never matches', { range: 'bytes=0-1', 'if-range': 'W/"e1"' }, 200, 'abcdefghij', undefined],
+    ['§13.2.2 a matching If-None-Match is answered first (304)', { range: 'bytes=0-1', 'if-none-match': '"e1"' }, 304, '', undefined],
+  ]
+  for (const [rfc, headers, status, body, contentRange] of cases) {
+    it(rfc, () => {
+      const reply = serve(headers)
+      expect([reply.status, reply.body, reply.header('content-range')]).toEqual([status, body, contentRange])
+      expect(reply.names.slice(-2)).toEqual(['age', 'cache-status'])
+    })
+  }
+
+  it('a 206 keeps the stored fields and gives the part its own Content-Length', () => {
+    const reply = serve({ range: 'bytes=2-4' })
+    expect([reply.header('content-type'), reply.header('etag'), reply.header('cache-control'), reply.header('content-length')]).toEqual(['text/plain', '"e1"', 'max-age=60', '3'])
+  })
+
+  it('§14.6 several ranges far apart: multipart/byteranges with an unpredictable boundary', () => {
+    const entry = stored([], 'x'.repeat(300))
+    const first = serve({ range: 'bytes=0-0,200-200' }, entry)
+    const second = serve({ range: 'bytes=0-0,200-200' }, entry)
+    expect(first.status).toBe(206)
+    expect(first.header('content-type')).toMatch(/^multipart\/byteranges; boundary=[0-9a-f]{24}$/)
+    expect(first.header('content-type')).not.toBe(second.header('content-type'))
+    expect(first.body).toContain('Content-Range: bytes 200-200/300')
+  })
+
+  it('§14.2 only GET has ranges; a HEAD gets the full head, no body', () => {
+    const head = serve({ range: 'bytes=0-1' }, undefined, 'HEAD')
+    expect([head.status, head.body, head.header('content-length')]).toEqual([200, '', '10'])
+  })
+
+  it('only a stored 200 is a representation to take ranges of', () => {
+    const notFound = serve({ range: 'bytes=0-1' }, stored([], 'missing', 404))
+    expect([notFound.status, notFound.body]).toEqual([404, 'missing'])
+  })
+
+  it('§14.3 a stored 200 says Accept-Ranges: bytes; a handler that said none is answered in full', () => {
+    expect(serve({}).header('accept-ranges')).toBe('bytes')
+    const none = serve({ range: 'bytes=0-1' }, stored([['accept-ranges', 'none']]))
+    expect([none.status, none.header('accept-ranges')]).toEqual([200, 'none'])
+  })
+})

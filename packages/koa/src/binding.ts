@@ -1,0 +1,209 @@
+import type { HttpRequest, CapturedResponse, ForwardOutcome, ReplyOutcome } from '@cachewire/http'
+import { applyPatch, bufferResponse, errorStatus, onResponseDone, SAFE_METHODS, type FrameworkBinding, type HeaderPair, type ResponsePatch } from '@cachewire/http/kit'
+import { readBody, responseHead, settleBody, teeBody, type CapturedBody } from './capture.js'
+import type { CacheContext, Downstream } from './types.js'
+
+const EMPTY_BODY: Buffer = Buffer.alloc(0)
+
+/**
+ * Koa's side of the kit's serve loop: how a context looks to the engine, how a reply is set on
+ * it, and how the rest of the stack runs live (the body it leaves on `ctx` is captured) or into
+ * memory. No caching rule lives here.
+ */
+export function koaBinding(): FrameworkBinding<CacheContext, Downstream> {
+  const buffered = async (ctx: CacheContext, downstream: Downstream): Promise<CapturedResponse & { headers: HeaderPair[]; body: Buffer }> => {
+    const buffer = bufferResponse(ctx.res, { resetHead: true })
+    try {
+      await run(ctx, downstream)
+      if (ctx.respond === false) {
+        // Written to ctx.res directly: hand it on, but as incomplete, so it is never stored.
+        const written = await buffer.result
+        ctx.respond = true
+        return { ...written, complete: false }
+      }
+      const body = settleBody(ctx)
+      const status = ctx.status
+      const headers = responseHead(ctx)
+      const bytes = body.bytes ?? (await readBody(ctx, body.stream, Infinity)).body
+      return { status, headers, body: bytes, complete: true }
+    } finally {
+      // The engine's answer starts from the response as it was before the handler ran.
+      buffer.restore()
+    }
+  }
+  return {
+    req: (ctx) => ctx.req,
+    toRequest,
+    host: (ctx) => ctx.host,
+    expose(ctx, helpers) {
+      ctx.cache = helpers
+      ;(ctx.state as Record<string, unknown>).cache = helpers
+    },
+    proceed: run,
+    write: writeReply,
+    async live(ctx, outcome, downstream, pass, finish) {
+      try {
+        await run(ctx, downstream)
+      } catch (error) {
+        if (!pass.superseded) {
+          void finish(undefined)
+          markError(error, outcome)
+        }
+        throw error
+      } finally {
+        // Middleware before the cache sees the client's request again.
+        ctx.req.headers = pass.clientHeaders
+      }
+      if (!pass.superseded) await captureContext(ctx, outcome, finish)
+    },
+    buffered: (ctx, _origin, downstream) => buffered(ctx, downstream),
+    async refreshed(ctx, pending, downstream) {
+      let captured: Awaited<ReturnType<typeof buffered>>
+      try {
+        captured = await buffered(ctx, downstream)
+      } catch (error) {
+        pending.reject(error instanceof Error ? error : new Error(String(error)))
+        throw error
+      }
+      pending.resolve(captured)
+      // The synthetic response ends like any other, for whatever middleware sits before the cache.
+      writeReply(ctx, { kind: 'response', status: captured.status, headers: captured.headers, body: captured.body })
+    },
+    listener: (ctx) => ctx.app.callback(),
+    rewriteUrl,
+    fail(_ctx, error) {
+      // Rejected by the handler in a buffered run, with no stale response to stand in: up the stack, as without the cache.
+      throw error
+    },
+  }
+
+  /** What the rest of the stack left on `ctx`, reported to the engine; the engine's patch applied for Koa to send. */
+  async function captureContext(ctx: CacheContext, outcome: ForwardOutcome, finish: (captured: CapturedResponse | undefined) => Promise<void>): Promise<void> {
+    if (ctx.respond === false) {
+      // The handler wrote to ctx.res itself: pass it through, never store it.
+      onResponseDone(ctx.res, (sent) => {
+        void finish(sent ? { status: ctx.res.statusCode, headers: responseHead(ctx), body: EMPTY_BODY, complete: false } : undefined)
+      })
+      return
+    }
+    let copy: Promise<CapturedBody | undefined> = Promise.resolve({ body: EMPTY_BODY, complete: true })
+    const body = outcome.captureBody ? settleBody(ctx) : undefined
+    const status = ctx.status
+    const headers = responseHead(ctx)
+    const patch = outcome.patch(status, headers)
+    if (patch.captureBody && body?.bytes !== undefined) {
+      copy = Promise.resolve(body.bytes.length <= outcome.maxBodyBytes ? { body: body.bytes, complete: true } : { body: EMPTY_BODY, complete: false })
+    } else if (patch.captureBody && body?.stream !== undefined && patch.omitBody && !ctx.headerSent) {
+      // A 304 sends no body, yet the entry needs it: read it (up to the cap) before Koa ends the response.
+      try {
+        copy = Promise.resolve(await readBody(ctx, body.stream, outcome.maxBodyBytes))
+      } catch (error) {
+        void finish(undefined)
+        markError(error, outcome)
+        throw error
+      }
+    } else if (patch.captureBody && body?.stream !== undefined) {
+      copy = teeBody(ctx, body.stream, outcome.maxBodyBytes)
+    }
+    patchContext(ctx, patch)
+    const respond = (captured: CapturedBody | undefined): CapturedResponse | undefined =>
+      captured === undefined ? undefined : { status, headers, body: captured.body, complete: captured.complete }
+    if (!SAFE_METHODS.has(ctx.method)) {
+      // Read-your-writes: an unsafe request's invalidation is done before Koa sends its response.
+      await finish(respond(await copy))
+      return
+    }
+    onResponseDone(ctx.res, (sent) => {
+      if (!sent) void finish(undefined)
+      else void copy.then((captured) => finish(respond(captured)))
+    })
+  }
+}
+
+/**
+ * Translates a Koa context into the engine's neutral request: `ctx.originalUrl` (a cache behind
+ * koa-mount keys on the full path), `ctx.host` with its port, `ctx.protocol` (both under
+ * `app.proxy`), and under `app.proxy` the forwarded fields Koa applied, which are keyed through
+ * host and protocol and so do not bypass as unkeyed headers.
+ */
+function toRequest(ctx: CacheContext, route: HttpRequest['route']): HttpRequest {
+  return {
+    method: ctx.method,
+    url: ctx.originalUrl,
+    headers: ctx.req.headers,
+    host: ctx.host,
+    protocol: ctx.protocol === 'https' ? 'https' : 'http',
+    route,
+    forwarded: ctx.app.proxy ? APPLIED_FORWARDED_HEADERS : undefined,
+    native: ctx,
+  }
+}
+
+/**
+ * Makes Koa's view of the target agree with `ctx.req.url` once the kit has rewritten it (query
+ * parameters the key ignores removed, so the handler cannot reflect them into a shared entry):
+ * `ctx.originalUrl` and `ctx.request.originalUrl` are plain copies taken when the context was
+ * made, and `ctx.request.URL` is memoised on first read; `ctx.url`, `ctx.path`, `ctx.querystring`,
+ * `ctx.search` and `ctx.query` are read from `ctx.req.url` (the query cache is keyed by the
+ * query string), so they follow. koa-mount and routers set `ctx.path`, which keeps the query.
+ */
+function rewriteUrl(ctx: CacheContext, rewrite: (url: string) => string): void {
+  const original = rewrite(ctx.originalUrl)
+  ctx.originalUrl = original
+  ;(ctx.request as { originalUrl: string }).originalUrl = original
+  delete (ctx.request as { memoizedURL?: unknown }).memoizedURL
+}
+
+/** What Koa reads under `app.proxy`: X-Forwarded-Host (host) and X-Forwarded-Proto (protocol). */
+const APPLIED_FORWARDED_HEADERS: readonly string[] = Object.freeze(['x-forwarded-host', 'x-forwarded-proto'])
+
+function run(ctx: CacheContext, downstream: Downstream): Promise<void> {
+  return Promise.resolve(downstream.handler === undefined ? downstream.next() : downstream.handler(ctx, downstream.next)).then(() => undefined)
+}
+
+/**
+ * Sets a reply on `ctx` for Koa's `respond` to send: the status, the body as a Buffer, and the
+ * stored lines exactly (a repeated name is appended, never overwritten). Koa derives a
+ * Content-Type and Content-Length from a Buffer body; those are removed first, so a stored
+ * `text/css` never turns into `application/octet-stream` and a HEAD keeps the full body's
+ * Content-Length. Headers set earlier (by middleware before the cache) stay unless the reply has
+ * the same name. Later middleware never runs.
+ */
+function writeReply(ctx: CacheContext, reply: ReplyOutcome): void {
+  const res = ctx.res
+  ctx.status = reply.status
+  res.removeHeader('content-type')
+  for (const [name] of reply.headers) res.removeHeader(name)
+  for (const [name, value] of reply.headers) res.appendHeader(name, value)
+  // With Content-Type already on the response, Koa's body setter skips its MIME lookup.
+  ctx.body = reply.body
+  // Koa set Content-Length from the body it was given; the stored one describes the full
+  // representation (a HEAD's body is empty), or, when none was stored, there should be none.
+  const length = reply.headers.find(([name]) => name === 'content-length')
+  if (length !== undefined) res.setHeader('content-length', length[1])
+  else res.removeHeader('content-length')
+}
+
+/** The engine's patch on a live response whose head Koa has yet to write (a 304 drops the body, as Koa does). */
+function patchContext(ctx: CacheContext, patch: ResponsePatch): void {
+  if (ctx.headerSent) return
+  if (patch.status !== ctx.status) ctx.status = patch.status
+  applyPatch(ctx.res, patch)
+}
+
+/**
+ * Koa's error response starts from no headers but `err.headers` (the way @koa/cors keeps its
+ * fields on errors): Cache-Status rides there, so an error says how it passed the cache, as any
+ * other response does. The status is the one Koa's `ctx.onerror` will send.
+ */
+function markError(error: unknown, outcome: ForwardOutcome): void {
+  if (typeof error !== 'object' || error === null || !Object.isExtensible(error)) return
+  const e = error as { headers?: unknown }
+  const headers: Record<string, unknown> = typeof e.headers === 'object' && e.headers !== null ? { ...e.headers } : {}
+  try {
+    for (const [name, value] of outcome.patch(errorStatus(error), []).set) if (!(name in headers)) headers[name] = value
+    e.headers = headers
+  } catch {
+    // A read-only `headers` (a frozen error class field): the error goes on without our field.
+  }
+}
