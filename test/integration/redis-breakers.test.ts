@@ -37,6 +37,8 @@ describeRedis('RedisStore breakers (per node, per direction)', () => {
     // The breaker opening reaches the error event (and so an app's onError), as the faults do, rate-limited.
     expect(errors.some((error) => error instanceof StoreUnavailableError && error.reason === 'breaker-open' && /skipped for 1m|skipped for 60000 ms/.test(error.message))).toBe(true)
     expect(errors.filter((error) => error instanceof StoreTimeoutError).length).toBeLessThan(3)
+    // A strict read says why it could not ask (ported from the Cache-level breaker's strict-read test).
+    await expect(cache.get('k', { strict: true })).rejects.toMatchObject({ name: 'StoreUnavailableError', reason: 'breaker-open' })
     expect(stats.breakers.find((b) => b.direction === 'read')?.state).toBe('open')
     // Writes are judged on their own: nothing failed there yet.
     expect(stats.breakers.find((b) => b.direction === 'write')?.state).toBe('closed')
@@ -46,6 +48,8 @@ describeRedis('RedisStore breakers (per node, per direction)', () => {
 
   it('probes after the break and closes when Redis answers again', async () => {
     const { cache, store, proxy } = await proxiedStore({ failureThreshold: 3, breakDuration: '100ms' })
+    const transitions: string[] = []
+    cache.on('breaker', ({ from, to, node, direction }) => void transitions.push(`${direction}@${node === undefined ? '?' : 'node'}: ${from}->${to}`))
     await storeOnce(cache)
     proxy.setMode('blackhole')
     for (let i = 0; i < 5; i++) await cache.get('k')
@@ -53,6 +57,10 @@ describeRedis('RedisStore breakers (per node, per direction)', () => {
     proxy.setMode('pass')
     await vi.waitFor(async () => expect(await cache.get('k')).toBe('v'), { timeout: 5000, interval: 20 })
     expect(cache.stats().breakers.every((b) => b.state === 'closed')).toBe(true)
+    // Every transition of the read breaker reached the cache's `breaker` event, with its node.
+    const reads = transitions.filter((transition) => transition.startsWith('read@node'))
+    expect(reads[0]).toBe('read@node: closed->open')
+    expect(reads.at(-1)).toMatch(/->closed$/)
     await store.close()
   })
 

@@ -2,12 +2,15 @@ import type { EventEmitter } from 'node:events'
 import { escapeGlob, globToRegExp } from './glob.js'
 import type { NamespaceKeys } from './namespaces.js'
 import type { Invalidation } from './resilience/invalidation-queue.js'
+import type { StoreCalls } from './resilience/store-call.js'
 import type { StatsCounters } from './stats.js'
 import type { CacheEvents, Store } from './types.js'
 
 /** What the invalidations of a cache view reach: its store, stats and events. */
 export interface InvalidationContext {
   readonly store: Store
+  /** Each store call is traced (`cachewire:core.store`), as the cache's other calls are. */
+  readonly calls: StoreCalls
   readonly stats: StatsCounters
   readonly events: EventEmitter<CacheEvents>
 }
@@ -18,12 +21,12 @@ export interface InvalidationContext {
  * the store (a tiered store drops its whole L1 instead).
  */
 export function tagInvalidation(context: InvalidationContext, tags: readonly string[]): Invalidation {
-  const { store, stats, events } = context
+  const { store, stats, events, calls } = context
   const list = [...tags]
   return {
     target: { kind: 'tags', tags: list },
     id: `tags:${JSON.stringify([...new Set(list)].sort())}`,
-    apply: (retry) => store.invalidateTags(list, { retry }),
+    apply: (retry) => calls.trace('invalidateTags', () => store.invalidateTags(list, { retry })),
     applied: (removed) => {
       stats.deletes += removed
       events.emit('invalidate', { tags: list, removed })
@@ -36,11 +39,14 @@ export function tagInvalidation(context: InvalidationContext, tags: readonly str
  * otherwise it is resolved again at each attempt. While queued, reads of that key miss.
  */
 export function keyInvalidation(context: InvalidationContext, keys: NamespaceKeys, key: string, storeKey: string | undefined): Invalidation {
-  const { store, stats, events } = context
+  const { store, stats, events, calls } = context
   return {
     target: { kind: 'delete', key },
     id: `key:${storeKey ?? `?${key}`}`,
-    apply: async (retry) => ((await store.delete(storeKey ?? (await keys.storeKeyOrThrow(key)), { retry })) ? 1 : 0),
+    apply: async (retry) => {
+      const resolved = storeKey ?? (await keys.storeKeyOrThrow(key))
+      return (await calls.trace('delete', () => store.delete(resolved, { retry }))) ? 1 : 0
+    },
     ...(storeKey === undefined ? {} : { hidesKey: storeKey }),
     applied: (removed) => {
       if (removed === 0) return
@@ -52,13 +58,16 @@ export function keyInvalidation(context: InvalidationContext, keys: NamespaceKey
 
 /** Removes every key of the view matching a glob. While queued, reads of matching keys miss. */
 export function patternInvalidation(context: InvalidationContext, keys: NamespaceKeys, pattern: string, prefix: string | undefined): Invalidation {
-  const { store, stats, events } = context
+  const { store, stats, events, calls } = context
   const full = prefix === undefined ? undefined : escapeGlob(prefix) + pattern
   const matcher = full === undefined ? undefined : globToRegExp(full)
   return {
     target: { kind: 'pattern', pattern },
     id: `pattern:${full ?? `?${pattern}`}`,
-    apply: async (retry) => store.deletePattern(full ?? escapeGlob(await keys.storePrefixOrThrow()) + pattern, { retry }),
+    apply: async (retry) => {
+      const match = full ?? escapeGlob(await keys.storePrefixOrThrow()) + pattern
+      return calls.trace('deletePattern', () => store.deletePattern(match, { retry }))
+    },
     ...(matcher === undefined ? {} : { hides: (candidate: string) => matcher.test(candidate) }),
     applied: (removed) => {
       stats.deletes += removed
@@ -69,12 +78,12 @@ export function patternInvalidation(context: InvalidationContext, keys: Namespac
 
 /** Empties the store (the root cache's `clear`). While queued, every read misses. */
 export function clearInvalidation(context: InvalidationContext): Invalidation {
-  const { store, events } = context
+  const { store, events, calls } = context
   return {
     target: { kind: 'clear' },
     id: 'clear',
     apply: async (retry) => {
-      await store.clear({ retry })
+      await calls.trace('clear', () => store.clear({ retry }))
       return 0
     },
     hides: () => true,
@@ -88,12 +97,12 @@ export function clearInvalidation(context: InvalidationContext): Invalidation {
  * the queue to be written. With `sweep`, the old generation is then deleted (a pattern delete).
  */
 export async function namespaceInvalidation(context: InvalidationContext, keys: NamespaceKeys, namespace: string, sweep: boolean): Promise<Invalidation> {
-  const { stats, events } = context
-  await keys.beginRenew()
+  const { stats, events, calls } = context
+  const begun = await keys.beginRenew()
   return {
     target: { kind: 'namespace', namespace },
     id: `namespace:${namespace}`,
-    apply: (retry) => keys.commitRenew(sweep, retry),
+    apply: (retry) => calls.trace('renewNamespace', () => keys.commitRenew(begun, sweep, retry)),
     applied: (removed) => {
       stats.deletes += removed
       events.emit('invalidate', { namespace, removed })

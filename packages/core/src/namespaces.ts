@@ -4,6 +4,14 @@ import { escapeGlob } from './glob.js'
 import type { StoreCalls } from './resilience/store-call.js'
 import type { Store } from './types.js'
 
+/** A namespace's version record, under its parent's prefix, and the generation a renewal replaces. */
+export interface RenewRecord {
+  key: string
+  parent: string
+  segment: string
+  old: string | undefined
+}
+
 /** Keys that begin with this are the cache's own bookkeeping (namespace versions). */
 export const RESERVED_KEY_PREFIX = '@cachewire/'
 
@@ -90,30 +98,33 @@ export class NamespaceKeys {
   /**
    * Moves this process to a new version of the namespace at once (none of its old keys, nor any
    * nested namespace's, is found here again); `commitRenew` writes it for every process. Resolves
-   * the version record, or `undefined` when the parent's version cannot be read now (then
-   * `commitRenew` finds the record itself). Throws on the root cache.
+   * the version record with the generation it replaces (best effort: `undefined` when it cannot be
+   * read), or `undefined` when the parent's version cannot be read now (then `commitRenew` finds
+   * the record itself).
    */
-  async beginRenew(): Promise<string | undefined> {
+  async beginRenew(): Promise<RenewRecord | undefined> {
     const record = await this.#record()
-    if (record !== undefined) this.#pending.set(record.key, newVersion())
-    return record?.key
+    if (record === undefined) return undefined
+    const old = this.#pending.get(record.key) ?? (await this.#calls.call('get', () => this.#store.get(record.key).then((bytes) => (bytes === undefined ? undefined : latin1(bytes))), undefined))
+    this.#pending.set(record.key, newVersion())
+    return { ...record, old }
   }
 
   /**
    * Writes the version `beginRenew` moved to (the latest, if it ran twice; a new one when it
-   * could not move), then, with `sweep`, deletes the old generation and resolves how many entries
-   * went. Rejects when the store cannot be reached, so the invalidation is retried.
+   * could not move), then, with `sweep`, deletes the generation it replaced and resolves how many
+   * entries went. Rejects when the store cannot be reached, so the invalidation is retried;
+   * `retry` sends the write even while the store's write breaker is open.
    */
-  async commitRenew(sweep: boolean, retry: boolean): Promise<number> {
-    const record = await this.#record()
+  async commitRenew(begun: RenewRecord | undefined, sweep: boolean, retry: boolean): Promise<number> {
+    const record = begun ?? (await this.#record())
     if (record === undefined) throw new StoreUnavailableError(`store skipped: the version of namespace ${JSON.stringify(this.namespace)}'s parent cannot be read`)
     const version = this.#pending.get(record.key) ?? newVersion()
-    const store = this.#store
-    const old = await store.get(record.key)
-    await store.set(record.key, Buffer.from(version), { ttlMs: NAMESPACE_VERSION_TTL_MS })
+    await this.#store.set(record.key, Buffer.from(version), { ttlMs: NAMESPACE_VERSION_TTL_MS, retry })
     if (this.#pending.get(record.key) === version) this.#pending.delete(record.key)
-    if (!sweep || old === undefined || latin1(old) === version) return 0
-    return store.deletePattern(escapeGlob(`${record.parent}${record.segment}@${latin1(old)}:`) + '*', { retry })
+    const old = begun?.old
+    if (!sweep || old === undefined || old === version) return 0
+    return this.#store.deletePattern(escapeGlob(`${record.parent}${record.segment}@${old}:`) + '*', { retry })
   }
 
   /** This view's version record under its parent's current prefix; `undefined` when that prefix cannot be read. */

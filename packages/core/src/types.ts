@@ -119,6 +119,8 @@ export interface StoreSetOptions {
   ttlMs: number
   /** Tags this key is filed under, for `invalidateTags`. */
   tags?: readonly string[] | undefined
+  /** A retry of an invalidation (a namespace's new version): sent even while the store's write breaker is open. */
+  retry?: boolean | undefined
 }
 
 export interface StoreSize {

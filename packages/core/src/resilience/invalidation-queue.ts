@@ -62,6 +62,8 @@ export class InvalidationQueue {
   #failures = 0
   #timer: NodeJS.Timeout | undefined
   #idleWaiters: Array<() => void> = []
+  /** Asked to retry while a round was under way (the store recovered meanwhile): retry at once after it. */
+  #wakeRequested = false
   #closed = false
 
   constructor(options: InvalidationQueueOptions) {
@@ -104,6 +106,7 @@ export class InvalidationQueue {
   /** Retries now (the store has recovered, or someone waits for the queue to drain). */
   wake(): void {
     if (this.#entries.length === 0 || this.#closed) return
+    if (this.#draining) this.#wakeRequested = true
     clearTimeout(this.#timer)
     this.#timer = undefined
     void this.#drain()
@@ -163,6 +166,7 @@ export class InvalidationQueue {
   async #drain(): Promise<void> {
     if (this.#draining || this.#closed) return
     this.#draining = true
+    this.#wakeRequested = false
     try {
       while (this.#entries.length > 0) {
         const round = this.#entries.slice(0, ROUND_SIZE)
@@ -191,6 +195,11 @@ export class InvalidationQueue {
         for (const entry of finished) this.#unhide(entry.invalidation)
         if (finished.size > 0) this.#failures = 0
         if (stalled !== undefined) {
+          // The store recovered while this round waited on it: its failures are stale news.
+          if (this.#wakeRequested) {
+            this.#wakeRequested = false
+            continue
+          }
           this.#stall(stalled.error)
           return
         }

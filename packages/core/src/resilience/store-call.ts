@@ -53,6 +53,11 @@ export class StoreCalls {
     }
   }
 
+  /** Runs a store call under the `cachewire:core.store` tracing channel, with no fallback: for invalidations, which the queue retries. */
+  trace<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    return traceStoreCall(this.#store, operation, run)
+  }
+
   /** A store failure as the typed error the cache reports. */
   wrap(operation: string, error: unknown): CachewireError {
     return error instanceof CachewireError ? error : new StoreError(operation, error)

@@ -151,7 +151,7 @@ export class RedisStore implements Store {
     // Tag records first: an entry that exists is always reachable from its tags.
     await this.#fileUnderTags(key, tags, ttlMs)
     const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength)
-    await this.#runner.run('write', fullKey, 'set', () => this.#writer.set(fullKey, bytes, 'PX', ttlMs))
+    await this.#runner.run('write', fullKey, 'set', () => this.#writer.set(fullKey, bytes, 'PX', ttlMs), guarded(options))
     // And once more after: an invalidation that read the first generation and removed the old
     // entry before this one landed would otherwise release the record of the new entry.
     await this.#fileUnderTags(key, tags, ttlMs)
