@@ -25,6 +25,7 @@ export function tagInvalidation(context: InvalidationContext, tags: readonly str
   const list = [...tags]
   return {
     target: { kind: 'tags', tags: list },
+    operation: 'invalidateTags',
     id: `tags:${JSON.stringify([...new Set(list)].sort())}`,
     apply: (retry) => calls.trace('invalidateTags', () => store.invalidateTags(list, { retry })),
     applied: (removed) => {
@@ -42,6 +43,7 @@ export function keyInvalidation(context: InvalidationContext, keys: NamespaceKey
   const { store, stats, events, calls } = context
   return {
     target: { kind: 'delete', key },
+    operation: 'delete',
     id: `key:${storeKey ?? `?${key}`}`,
     apply: async (retry) => {
       const resolved = storeKey ?? (await keys.storeKeyOrThrow(key))
@@ -63,6 +65,7 @@ export function patternInvalidation(context: InvalidationContext, keys: Namespac
   const matcher = full === undefined ? undefined : globToRegExp(full)
   return {
     target: { kind: 'pattern', pattern },
+    operation: 'deletePattern',
     id: `pattern:${full ?? `?${pattern}`}`,
     apply: async (retry) => {
       const match = full ?? escapeGlob(await keys.storePrefixOrThrow()) + pattern
@@ -81,6 +84,7 @@ export function clearInvalidation(context: InvalidationContext): Invalidation {
   const { store, events, calls } = context
   return {
     target: { kind: 'clear' },
+    operation: 'clear',
     id: 'clear',
     apply: async (retry) => {
       await calls.trace('clear', () => store.clear({ retry }))
@@ -101,6 +105,7 @@ export async function namespaceInvalidation(context: InvalidationContext, keys: 
   const begun = await keys.beginRenew()
   return {
     target: { kind: 'namespace', namespace },
+    operation: 'renewNamespace',
     id: `namespace:${namespace}`,
     apply: (retry) => calls.trace('renewNamespace', () => keys.commitRenew(begun, sweep, retry)),
     applied: (removed) => {

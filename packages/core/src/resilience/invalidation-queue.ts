@@ -6,6 +6,8 @@ import type { StoreCalls } from './store-call.js'
 /** One invalidation, as the queue runs it. */
 export interface Invalidation {
   readonly target: InvalidationTarget
+  /** The store operation it is (`invalidateTags`, `delete`, …), for the error a failure reports. */
+  readonly operation: string
   /** Equal ids name the same invalidation: asked again while queued, it is not queued twice. */
   readonly id: string
   /** Applies it to the store; resolves what was removed, rejects when the store could not be reached. */
@@ -145,11 +147,11 @@ export class InvalidationQueue {
       removed = await invalidation.apply(false)
     } catch (error) {
       if (!mayPass(error)) {
-        this.#options.calls.report(this.#options.calls.wrap('invalidate', error))
+        this.#options.calls.report(this.#options.calls.wrap(invalidation.operation, error))
         return { status: 'failed', removed: 0 }
       }
       if (this.#entries.length >= this.#options.maxSize) {
-        this.#options.calls.report(this.#options.calls.wrap('invalidate', error))
+        this.#options.calls.report(this.#options.calls.wrap(invalidation.operation, error))
         this.#options.calls.report(new QueueFullError(this.#options.maxSize, `invalidation queue is full (${this.#options.maxSize} waiting for the store); this invalidation was not applied`))
         return { status: 'failed', removed: 0 }
       }
@@ -238,7 +240,7 @@ export class InvalidationQueue {
   /** The store says it cannot do this one (not that it cannot be reached): `failed`, and the queue moves on. */
   #drop(entry: Entry, error: unknown): void {
     // It was announced as queued: say it is gone, never silently.
-    this.#options.calls.report(new StoreError(`invalidate (${entry.invalidation.target.kind}, dropped from the queue)`, error))
+    this.#options.calls.report(new StoreError(entry.invalidation.operation, error))
   }
 
   /** What was just queued is announced (`invalidation-queued`); one retry timer, backing off. */

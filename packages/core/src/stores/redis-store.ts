@@ -100,6 +100,7 @@ export class RedisStore implements Store {
     }
     this.#writer = duplicate(this.client)
     watch(this.#writer)
+    if (!this.#ownsClient) followLifetime(this.client, this.#writer)
     if (this.#ownsClient && given.redisOptions?.enableOfflineQueue === undefined) failFastOnceReady(this.#writer)
     for (const client of [this.client, this.#writer]) {
       for (const [name, script] of Object.entries(SCRIPTS)) {
@@ -367,6 +368,18 @@ export class RedisStore implements Store {
 /** A second connection like `client`, for writes; a Cluster gets a second Cluster. */
 function duplicate(client: RedisClient): RedisClient {
   return client.isCluster ? (client as Cluster).duplicate() : (client as Redis).duplicate()
+}
+
+/**
+ * The write connection lives as long as the client it duplicates: an app that quits its own
+ * client (and never closes the store) must not be kept alive by ours, and one that connects it
+ * again gets writes again.
+ */
+function followLifetime(client: RedisClient, writer: RedisClient): void {
+  client.on('end', () => writer.disconnect())
+  client.on('ready', () => {
+    if (writer.status === 'end') writer.connect().catch(() => undefined)
+  })
 }
 
 /**
