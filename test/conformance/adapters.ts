@@ -193,7 +193,7 @@ function fastifyAdapter(name: string, factory: FastifyFactory, form: 'responseCa
 }
 
 async function answerFastify(route: RouteSpec, request: FastifyRequest, reply: FastifyReply, calls: Map<string, number>, clock: () => number): Promise<FastifyReply> {
-  const behaviour = await start(route, calls, request.headers, clock)
+  const behaviour = await start(route, calls, request.headers, clock, { url: request.originalUrl, query: request.query })
   if (behaviour.invalidateTags !== undefined) await request.cache?.invalidateTags(behaviour.invalidateTags)
   if (behaviour.purgeUrl !== undefined) await request.cache?.purgeUrl(behaviour.purgeUrl)
   reply.code(behaviour.status ?? 200)

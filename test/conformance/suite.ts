@@ -52,9 +52,9 @@ export interface HandlerInput {
   headers: Record<string, string | string[] | undefined>
   /** The scenario clock, for Date/Expires/Last-Modified. */
   now: number
-  /** The target as the framework holds it (`req.originalUrl`, `ctx.originalUrl`). */
+  /** The target as the framework holds it (`req.originalUrl`, `ctx.originalUrl`, `request.originalUrl`). */
   url?: string
-  /** The framework's parsed query (`req.query`, `ctx.query`). */
+  /** The framework's parsed query (`req.query`, `ctx.query`, `request.query`). */
   query?: unknown
 }
 

@@ -1,6 +1,7 @@
 import type { IncomingMessage, OutgoingHttpHeader, ServerResponse } from 'node:http'
 import type { HttpCache, ReplyOutcome } from '@cachewire/http'
 import { bufferResponse, captureLive, intercept, SAFE_METHODS, type FrameworkBinding } from '@cachewire/http/kit'
+import { rewriteFastifyUrl } from './rewrite-url.js'
 import { requestHost, toHttpRequest } from './to-http-request.js'
 import type { Exchange, HookDone } from './types.js'
 
@@ -70,6 +71,7 @@ export function fastifyBinding(engine: HttpCache): FrameworkBinding<Exchange, Ho
       })
       proceed(exchange, done)
     },
+    rewriteUrl: (exchange, rewrite) => rewriteFastifyUrl(exchange.request, rewrite),
     listener: (exchange) => {
       const server = exchange.request.server as unknown as { routing(req: IncomingMessage, res: ServerResponse): void }
       return (req, res) => server.routing(req, res)

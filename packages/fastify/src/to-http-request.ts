@@ -11,7 +11,8 @@ import type { HttpRequest } from '@cachewire/http'
  *   honours it.
  * - `forwarded` names X-Forwarded-Host / X-Forwarded-Proto when Fastify applied them for this
  *   request (see {@link appliedForwarded}): they are keyed through `host` and `protocol`, so they
- *   do not bypass as unkeyed headers.
+ *   do not bypass as unkeyed headers, as long as the key holds exactly their value (the engine
+ *   checks: an X-Forwarded-Host list, whose last member Fastify reads, still bypasses).
  */
 export function toHttpRequest(request: FastifyRequest, route: HttpRequest['route']): HttpRequest {
   return {

@@ -117,6 +117,15 @@ describe('forwarded fields the framework applied — issue 14, X-Forwarded-Proto
     it(name, () => expect(bypassReason({ ...overrides, forwarded: applied })).toBe(reason))
   }
 
+  it('a host the framework took from a forwarded list (Fastify reads its last member) bypasses as the unkeyed input, before the allow-list judges it', () => {
+    const hosts = { keys: { hosts: ['example.com'] } }
+    const list = { host: 'evil.example', headers: { 'x-forwarded-host': 'example.com, evil.example' }, forwarded: applied }
+    expect(bypassReason(list, hosts)).toBe('unkeyed-header')
+    // One value, exactly what the framework applied: keyed through the host, which the allow-list judges.
+    expect(bypassReason({ host: 'evil.example', headers: { 'x-forwarded-host': 'evil.example' }, forwarded: applied }, hosts)).toBe('host')
+    expect(bypassReason({ host: 'evil.example' }, hosts)).toBe('host')
+  })
+
   it('without trust (nothing applied) any of them bypasses', () => {
     expect(bypassReason({ protocol: 'https', headers: { 'x-forwarded-proto': 'https' } })).toBe('unkeyed-header')
   })

@@ -53,9 +53,12 @@ export interface FrameworkBinding<N, D> {
    * rewrote the Node request's `url` (and an HTTP/2 `:path`). The kit calls it before anything
    * after the cache runs, for a request whose target carries query parameters the key ignores,
    * so they never reach the handler. A binding without it cannot promise that: such requests
-   * then go around the cache (reason `ignored-param`).
+   * then go around the cache (reason `ignored-param`). It returns `false`, having changed
+   * nothing, when it cannot make this request's view follow (Fastify: a target its router
+   * cannot parse again); the kit then puts the URL back and the request goes around the cache
+   * the same way.
    */
-  rewriteUrl?(native: N, rewrite: (url: string) => string): void
+  rewriteUrl?(native: N, rewrite: (url: string) => string): boolean | void
 }
 
 /**
@@ -134,9 +137,11 @@ export class ServeLoop<N, D> {
       if (this.#adopt(active, prepared, route)) return binding.proceed(native, next)
       this.#release(req, active)
     }
-    const ready = prepared ?? this.engine.prepare(this.#toRequest(native, route))
+    let ready = prepared ?? this.engine.prepare(this.#toRequest(native, route))
     // DESIGN rule 2: a query parameter the key ignores must not reach the handler.
-    if (ready.context?.ignoredParams === true) this.#stripIgnoredParams(native, req)
+    if (ready.context?.ignoredParams === true && !this.#stripIgnoredParams(native, req)) {
+      ready = this.engine.prepare({ ...ready.request, stripsIgnoredParams: false })
+    }
     const found = this.engine.lookup(ready)
     if (found instanceof Promise) return found.then((lookup) => this.#handle(native, next, ready, lookup))
     return this.#handle(native, next, ready, found)
@@ -166,12 +171,17 @@ export class ServeLoop<N, D> {
     return request
   }
 
-  #stripIgnoredParams(native: N, req: IncomingMessage): void {
+  /** Removes the ignored parameters from what the app sees; false (the URL put back) when the framework could not follow. */
+  #stripIgnoredParams(native: N, req: IncomingMessage): boolean {
     const rewrite = (url: string): string => this.engine.withoutIgnoredParams(url)
-    if (req.url !== undefined) req.url = rewrite(req.url)
+    const { url } = req
     const path = req.headers[':path']
+    if (url !== undefined) req.url = rewrite(url)
     if (typeof path === 'string') req.headers[':path'] = rewrite(path)
-    this.#binding.rewriteUrl?.(native, rewrite)
+    if (this.#binding.rewriteUrl?.(native, rewrite) !== false) return true
+    req.url = url
+    if (typeof path === 'string') req.headers[':path'] = path
+    return false
   }
 
   #handle(native: N, next: D, prepared: PreparedRequest, found: Lookup): void | Promise<void> {

@@ -151,17 +151,20 @@ function verdict(request: HttpRequest, route: RoutePolicy | undefined, facts: Re
   // through in `req.url`, where an app that reflects its URL would read it, yet the key cannot
   // cover it: it would be an unkeyed input (`/page#"><script>` stored under `/page`).
   if (target === undefined || request.url.includes('#')) return { reason: Reason.Url, invalidation: undefined }
+  const keyedHeaders = route?.keyedHeaders ?? options.keyedHeaders
+  const ignoredHeaders = route?.ignoredHeaders ?? options.ignoredHeaders
+  // Before the host is judged: a host the framework took from a forwarded value the key does not
+  // hold exactly (Fastify reads the last member of an X-Forwarded-Host list) came from an
+  // unkeyed input, and that, not the allow-list, is why the request goes around the cache.
+  if (findUnkeyedHeader(request.headers, { keyed: keyedHeaders, ignored: ignoredHeaders }, appliedForwarded(request)) !== undefined) {
+    return { reason: Reason.UnkeyedHeader, invalidation: undefined }
+  }
   if (allowed === undefined) return { reason: Reason.Host, invalidation: undefined }
   // RFC 9112 §3.2.2: an absolute-form target's authority overrides Host, but the app reads Host
   // (and the connection's scheme). When they disagree, the handler's view and the key's could
   // differ: stay out of the way.
   if (!request.url.startsWith('/') && !sameAuthority(request.url, protocol, allowed.authority)) {
     return { reason: Reason.Host, invalidation: undefined }
-  }
-  const keyedHeaders = route?.keyedHeaders ?? options.keyedHeaders
-  const ignoredHeaders = route?.ignoredHeaders ?? options.ignoredHeaders
-  if (findUnkeyedHeader(request.headers, { keyed: keyedHeaders, ignored: ignoredHeaders }, appliedForwarded(request)) !== undefined) {
-    return { reason: Reason.UnkeyedHeader, invalidation: undefined }
   }
   const query = queryOf(facts, options)
   // A parameter the key ignores must not reach the handler (DESIGN rule 2): the adapter removes
