@@ -172,8 +172,10 @@ describeCluster('Redis Cluster faults (a private cluster)', () => {
     expect(breakers.filter((state) => state.startsWith('healthy/')).every((state) => state.endsWith('=closed'))).toBe(true)
     expect(breakers.some((state) => state.startsWith('frozen/read=') && !state.endsWith('=closed'))).toBe(true)
     expect(during.max).toBeLessThan(250 + MARGIN_MS)
-    // The slot map is re-read every 500 ms while a breaker is open: the new master is found fast.
-    expect(hitsBackAfterPromotionMs).toBeLessThan(1000)
+    // The slot map is re-read every 500 ms while a breaker is open: the new master is found without
+    // waiting for the periodic refresh (2 s). A refresh that asks the frozen node first waits its
+    // slotsRefreshTimeout (1 s): on a loaded machine, hits came back 0.4 to 1.2 s after the promotion.
+    expect(hitsBackAfterPromotionMs).toBeLessThan(2000)
     expect(lost).toBe(0)
   }, 120_000)
 })
