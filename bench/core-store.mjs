@@ -21,7 +21,7 @@ async function measure(run) {
 
 const lru = new LRUCache({ maxSize: 64 * 1024 * 1024, sizeCalculation: (v, k) => v.byteLength + k.length * 2 + 96 })
 const store = new MemoryStore({ maxBytes: 64 * 1024 * 1024 })
-const cache = new Cache({ store, breaker: false })
+const cache = new Cache({ store })
 for (const key of keys) {
   lru.set(key, value, { ttl: 600_000 })
   await store.set(key, value, { ttlMs: 600_000 })

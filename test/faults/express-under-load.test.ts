@@ -7,9 +7,10 @@ import { createTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js'
 import { listen } from '../helpers/servers.js'
 import { runLoad, summarise, type LoadSummary } from '../helpers/load.js'
 
-const DEADLINE_MS = 50
+/** The deadline under test; 100 ms, so a healthy read on a loaded machine (CI runs this with two busy loops) is not one of its misses. */
+const DEADLINE_MS = 100
 /** Room for a loaded test machine on top of baseline + deadline; a hang would be seconds. */
-const MARGIN_MS = 400
+const MARGIN_MS = 600
 
 describe('an Express app under steady load while Redis misbehaves', () => {
   let redis: RedisProcess
@@ -36,7 +37,10 @@ describe('an Express app under steady load while Redis misbehaves', () => {
     runLoad({ url: (i) => `${base}/item/${i % 20}`, concurrency: 8, durationMs }).then(summarise)
 
   async function faultCycle(start: () => void | Promise<void>, stop: () => void | Promise<void>): Promise<{ baseline: LoadSummary; during: LoadSummary; recovered: LoadSummary }> {
-    await load(300) // fill the cache
+    // Fill the cache: on a loaded machine the first stores take a while to land.
+    for (let i = 0; i < 20 && (await load(300)).hitRatio < 0.9; i++) {
+      // keep filling
+    }
     const baseline = await load(1000)
     await start()
     const during = await load(2000)

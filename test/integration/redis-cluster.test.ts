@@ -14,15 +14,19 @@ const CONTRACT_TIMEOUT = '2s'
 describeCluster('RedisStore on a Redis Cluster (3 masters, 3 replicas)', () => {
   const cluster = createClusterClient()
   let prefix = uniquePrefix('cluster-store')
+  let store: RedisStore | undefined
 
   defineStoreContract({
     name: 'RedisStore (cluster)',
     create: () => {
       prefix = uniquePrefix('cluster-store')
-      return new RedisStore({ client: cluster, prefix, timeout: CONTRACT_TIMEOUT })
+      store = new RedisStore({ client: cluster, prefix, timeout: CONTRACT_TIMEOUT })
+      return store
     },
     createPeer: () => new RedisStore({ client: createClusterClient(), prefix, timeout: CONTRACT_TIMEOUT }),
     cleanup: async () => {
+      // The store's own write connections; the client is the file's.
+      await store?.close()
       await deleteKeysWithPrefix(cluster, prefix)
     },
     runner: { describe, it, beforeEach, afterEach },
@@ -44,6 +48,7 @@ describeCluster('RedisStore on a Redis Cluster (3 masters, 3 replicas)', () => {
       await store.clear()
       const left = await Promise.all(cluster.nodes('master').map((node) => node.keys(`${own}*`)))
       expect(left.flat()).toEqual([])
+      await store.close()
     })
   })
 

@@ -15,15 +15,19 @@ const CONTRACT_TIMEOUT = '2s'
 describeRedis('RedisStore on a standalone Redis', () => {
   const client = createClient()
   let prefix = uniquePrefix('redis-store')
+  let store: RedisStore | undefined
 
   defineStoreContract({
     name: 'RedisStore (standalone)',
     create: () => {
       prefix = uniquePrefix('redis-store')
-      return new RedisStore({ client, prefix, timeout: CONTRACT_TIMEOUT })
+      store = new RedisStore({ client, prefix, timeout: CONTRACT_TIMEOUT })
+      return store
     },
     createPeer: () => new RedisStore({ client: createClient(), prefix, timeout: CONTRACT_TIMEOUT }),
     cleanup: async () => {
+      // The store's own write connection; the client is the file's.
+      await store?.close()
       await deleteKeysWithPrefix(client, prefix)
     },
     runner: { describe, it, beforeEach, afterEach },
@@ -33,7 +37,7 @@ describeRedis('RedisStore on a standalone Redis', () => {
   describe('storage layout', () => {
     it('stores one binary string per entry, with a TTL on every key', async () => {
       const own = uniquePrefix('layout')
-      const store = new RedisStore({ client, prefix: own })
+      const store = new RedisStore({ client, prefix: own, timeout: CONTRACT_TIMEOUT })
       const body = Buffer.from([0, 255, 10, 13, 0x7b])
       await store.set('entry', body, { ttlMs: 60_000, tags: ['t1'] })
       await store.increment('counter', 1, 60_000)
@@ -42,23 +46,25 @@ describeRedis('RedisStore on a standalone Redis', () => {
       const keys = await client.keys(`${own}*`)
       expect(keys.length).toBe(3)
       for (const key of keys) expect(await client.pttl(key)).toBeGreaterThan(0)
+      await store.close()
       await deleteKeysWithPrefix(client, own)
     })
 
     it('clear() leaves other prefixes alone', async () => {
-      const mine = new RedisStore({ client, prefix: uniquePrefix('mine') })
+      const mine = new RedisStore({ client, prefix: uniquePrefix('mine'), timeout: CONTRACT_TIMEOUT })
       const theirsPrefix = uniquePrefix('theirs')
-      const theirs = new RedisStore({ client, prefix: theirsPrefix })
+      const theirs = new RedisStore({ client, prefix: theirsPrefix, timeout: CONTRACT_TIMEOUT })
       await mine.set('k', Buffer.from('1'), { ttlMs: 60_000 })
       await theirs.set('k', Buffer.from('2'), { ttlMs: 60_000 })
       await mine.clear()
       expect(await theirs.get('k')).toBeDefined()
+      await Promise.all([mine.close(), theirs.close()])
       await deleteKeysWithPrefix(client, theirsPrefix)
     })
 
     it('builds and owns a client from a URL', async () => {
       const own = uniquePrefix('url')
-      const store = new RedisStore({ url: redisUrl(), prefix: own })
+      const store = new RedisStore({ url: redisUrl(), prefix: own, timeout: CONTRACT_TIMEOUT })
       await store.set('k', Buffer.from('v'), { ttlMs: 60_000 })
       expect(Buffer.from((await store.get('k')) as Uint8Array).toString()).toBe('v')
       await store.clear()
@@ -85,6 +91,7 @@ describeRedis('RedisStore on a standalone Redis', () => {
       expect(errors[0]).toBeInstanceOf(StoreTimeoutError)
       proxy.setMode('pass')
       await store.clear()
+      await store.close()
     })
 
     it('a strict read throws StoreUnavailableError (reason "timeout") where a lenient one answers "absent"', async () => {

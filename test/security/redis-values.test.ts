@@ -147,7 +147,7 @@ eachTarget(
       const keys = await keysUnder(target.redis(), app.prefix as string)
       expect(keys.length).toBeGreaterThan(nasty.length)
       const escaped = (app.prefix as string).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-      const HASHED = new RegExp(`^${escaped}(?:k:http:[0-9a-f]{64}|t:(?:http-url:[0-9a-f]{64}|products))$`)
+      const HASHED = new RegExp(`^${escaped}(?:k:http:[0-9a-f]{64}|tag:(?:http-url:[0-9a-f]{64}|products))$`)
       for (const key of keys) expect(key).toMatch(HASHED)
       for (const key of keys) for (const bit of ['long', '*', '[', '{', ' ', '__proto__', 'SET']) expect(key.slice((app.prefix as string).length)).not.toContain(bit)
     })

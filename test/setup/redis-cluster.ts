@@ -21,6 +21,14 @@ export const CLUSTER_SCRIPT: string = fileURLToPath(
 /** Base port of the shared cluster. Override with REDIS_CLUSTER_BASE_PORT. @default 7100 */
 export const DEFAULT_CLUSTER_BASE_PORT: number = Number(process.env.REDIS_CLUSTER_BASE_PORT ?? 7100)
 
+/**
+ * A base port for a file's private cluster, `offset` (10, 20, …) above this run's shared cluster,
+ * so that worktrees that each export their own REDIS_CLUSTER_BASE_PORT never share one.
+ */
+export function privateClusterBasePort(offset: number): number {
+  return DEFAULT_CLUSTER_BASE_PORT + offset
+}
+
 async function script(command: 'start' | 'stop' | 'status', basePort: number): Promise<string> {
   // The script waits up to ~80 s in the worst case (create + sync); leave it room, then give up.
   const { stdout } = await run('bash', [CLUSTER_SCRIPT, command, String(basePort)], {

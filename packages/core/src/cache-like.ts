@@ -1,6 +1,6 @@
 import type { WrapOptions } from './patterns/wrap.js'
 import { kPendingWrites, type PendingHooks } from './patterns/pending-writes.js'
-import type { SetOptions } from './types.js'
+import type { InvalidationResult, SetOptions } from './types.js'
 
 /**
  * The part of a `Cache` that the data patterns (`cached`, `writeThrough`, `WriteBehind`) use. A
@@ -17,7 +17,7 @@ import type { SetOptions } from './types.js'
 export interface CacheLike {
   get<T = unknown>(key: string): Promise<T | undefined>
   set(key: string, value: unknown, options?: SetOptions): Promise<boolean>
-  delete(key: string): Promise<boolean>
+  delete(key: string): Promise<InvalidationResult>
   wrap<T>(key: string, loader: () => T | Promise<T>, options?: WrapOptions<T>): Promise<T>
   /** Where write-behind shadows pending writes (a `Cache` has it; other CacheLikes may not). */
   readonly [kPendingWrites]?: PendingHooks

@@ -1,14 +1,23 @@
 import { assertKey, assertOptions, assertTags } from './arguments.js'
 import { InvalidArgumentError } from './errors.js'
 import { parseDuration, type Duration } from './duration.js'
-import { escapeGlob } from './glob.js'
+import {
+  clearInvalidation,
+  keyInvalidation,
+  namespaceInvalidation,
+  patternInvalidation,
+  tagInvalidation,
+  type InvalidationContext,
+} from './invalidations.js'
 import { NamespaceKeys } from './namespaces.js'
 import { CacheReads, resolveStrict, type EntryMeta, type ReadOptions } from './reads.js'
 import { encodeValue } from './serializers.js'
 import { CacheWrites } from './writes.js'
 import { CacheInspection } from './inspection.js'
 import { kStoreAccess, type StoreAccess } from './store-access.js'
-import { createShared, ViewInit, type Shared } from './cache-context.js'
+import { cacheStats, closeShared, createShared, ViewInit, whenIdle, type Shared } from './cache-context.js'
+import { addToBoundedSet, type BoundedSetOptions } from './bounded-set.js'
+import type { Invalidation } from './resilience/invalidation-queue.js'
 import type { CacheOptions } from './options.js'
 import { CacheAside, type WrapHost, type WrapOptions } from './patterns/wrap.js'
 import { acquireStoreLock, type LockHandle } from './patterns/lock.js'
@@ -17,7 +26,7 @@ import { writeThrough } from './patterns/write-through.js'
 import { WriteBehind, type WriteBehindOptions } from './patterns/write-behind.js'
 import { kPendingWrites, pendingHooks, type PendingHooks } from './patterns/pending-writes.js'
 import { warm, type WarmEntry, type WarmOptions, type WarmRun } from './patterns/warm.js'
-import type { CacheEvents, CacheStats, EntryAge, SetOptions, StoreMeasure } from './types.js'
+import type { BoundedSetResult, CacheEvents, CacheStats, EntryAge, InvalidationResult, SetOptions, StoreMeasure } from './types.js'
 import { checkHealth, type CacheHealth, type CacheHealthOptions } from './health.js'
 import { traceGet, traceInvalidate, traceWrap } from './tracing.js'
 
@@ -34,7 +43,8 @@ export interface NamespaceOptions {
  * tags, namespaces, cache-aside with single-flight, stats and events. It fails open: a store
  * error or timeout is a miss (or a skipped write) plus an `error` event, never an exception on
  * the read path — unless the read is strict (`{ strict: true }`), for checks that must not
- * mistake "could not ask" for "absent".
+ * mistake "could not ask" for "absent". Invalidations resolve an `InvalidationResult`: one the
+ * store cannot take now is queued and retried until applied, never dropped silently.
  *
  * @example
  * ```ts
@@ -68,7 +78,7 @@ export class Cache {
       this.#segments = []
       this.#defaultTtlMs = this.#shared.defaultTtlMs
     }
-    this.#keys = new NamespaceKeys(this.#segments, this.#shared.store, this.#shared.calls)
+    this.#keys = new NamespaceKeys(this.#segments, this.#shared.store, this.#shared.calls, this.#shared.pendingVersions)
     this.#reads = new CacheReads(this.#shared, this.#keys)
     this.#writes = new CacheWrites(this.#shared, this.#keys, this.#defaultTtlMs)
     this.#inspection = new CacheInspection(this.#shared, this.#keys)
@@ -210,34 +220,29 @@ export class Cache {
     return this.#writes.write('replace', key, value, options)
   }
 
-  async delete(key: string): Promise<boolean> {
+  /** Removes one key (`removed`: 1 or 0). See `InvalidationResult` for `queued` and `failed`. */
+  async delete(key: string): Promise<InvalidationResult> {
     assertKey(key, 'key')
     return traceInvalidate(this.#shared.store, this.#keys.namespace, { kind: 'delete', key }, async () => {
       const storeKey = await this.#keys.storeKey(key)
-      if (storeKey === undefined) return false
-      const removed = await this.#call('delete', () => this.#shared.store.delete(storeKey), false)
-      if (removed) {
-        this.#shared.stats.deletes++
-        this.#shared.events.emit('delete', { key })
-      }
-      return removed
+      return this.#submit(keyInvalidation(this.#invalidation, this.#keys, key, storeKey))
     })
   }
 
-  /** Removes every entry filed under any of `tags`, on every process sharing the store. */
-  async invalidateTags(tags: readonly string[]): Promise<number> {
+  /**
+   * Removes every entry filed under any of `tags`, on every process sharing the store: `applied`
+   * with the count the store reported, or `queued` (retried until applied) when it cannot be reached.
+   *
+   * @example
+   * ```ts
+   * const { status, removed } = await cache.invalidateTags(['users'])
+   * if (status !== 'applied') console.warn(`purge ${status}`) // 'queued': applied once the store is back
+   * ```
+   */
+  async invalidateTags(tags: readonly string[]): Promise<InvalidationResult> {
     assertTags(tags)
-    if (tags.length === 0) return 0
-    return traceInvalidate(this.#shared.store, this.#keys.namespace, { kind: 'tags', tags }, async () => {
-      const removed = await this.#call(
-        'invalidateTags',
-        () => this.#shared.store.invalidateTags(tags),
-        0
-      )
-      this.#shared.stats.deletes += removed
-      this.#shared.events.emit('invalidate', { tags, removed })
-      return removed
-    })
+    if (tags.length === 0) return { status: 'applied', removed: 0 }
+    return traceInvalidate(this.#shared.store, this.#keys.namespace, { kind: 'tags', tags }, () => this.#submit(tagInvalidation(this.#invalidation, tags)))
   }
 
   /**
@@ -262,20 +267,12 @@ export class Cache {
   }
 
   /** Removes every key (of this namespace) matching a glob, by SCAN on Redis: never KEYS. */
-  async deletePattern(pattern: string): Promise<number> {
+  async deletePattern(pattern: string): Promise<InvalidationResult> {
     if (typeof pattern !== 'string' || pattern.length === 0)
       throw new InvalidArgumentError('pattern', 'a non-empty glob', pattern)
     return traceInvalidate(this.#shared.store, this.#keys.namespace, { kind: 'pattern', pattern }, async () => {
       const prefix = await this.#keys.storePrefix()
-      if (prefix === undefined) return 0
-      const removed = await this.#call(
-        'deletePattern',
-        () => this.#shared.store.deletePattern(escapeGlob(prefix) + pattern),
-        0
-      )
-      this.#shared.stats.deletes += removed
-      this.#shared.events.emit('invalidate', { pattern, removed })
-      return removed
+      return this.#submit(patternInvalidation(this.#invalidation, this.#keys, pattern, prefix))
     })
   }
 
@@ -301,16 +298,27 @@ export class Cache {
     )
   }
 
-  /** Root cache: empties the store. Namespace view: invalidates the namespace. */
-  async clear(): Promise<void> {
-    if (this.#segments.length > 0) {
-      await this.invalidate()
-      return
-    }
-    await traceInvalidate(this.#shared.store, undefined, { kind: 'clear' }, async () => {
-      await this.#call('clear', () => this.#shared.store.clear(), undefined)
-      this.#shared.events.emit('invalidate', { pattern: '*', removed: 0 })
-    })
+  /** Root cache: empties the store (while queued, every read here misses). A view: `invalidate()`. */
+  async clear(): Promise<InvalidationResult> {
+    if (this.#segments.length > 0) return this.invalidate()
+    return traceInvalidate(this.#shared.store, undefined, { kind: 'clear' }, () => this.#submit(clearInvalidation(this.#invalidation)))
+  }
+
+  /**
+   * Adds `member` to the set under `key` unless it holds `max` live members, atomically (Redis:
+   * one Lua script on one key). A member lives `ttl` (default `defaultTtl`) from its last add.
+   * `undefined` when the store cannot be reached or cannot do it: the caller decides how to fail.
+   *
+   * @example
+   * ```ts
+   * const slot = await cache.addToBoundedSet('variants:/products', 'accept-language=fr', { max: 32, ttl: '10m' })
+   * if (slot?.member === true) await cache.set('/products|fr', body) // within the cap
+   * ```
+   */
+  addToBoundedSet(key: string, member: string, options: BoundedSetOptions): Promise<BoundedSetResult | undefined> {
+    const { store, calls } = this.#shared
+    const ttlMs = (ttl: Duration | undefined): number => this.#ttlMs(ttl)
+    return addToBoundedSet({ store, calls, keys: this.#keys, ttlMs }, key, member, options)
   }
 
   /**
@@ -378,9 +386,12 @@ export class Cache {
     return warm(this, entries, options)
   }
 
-  /** Counters since the cache was built, plus entries and bytes where the store can tell. */
+  /**
+   * Counters since the cache was built, entries and bytes where the store can tell, and the
+   * store's health where it has one (Redis): each breaker, pending operations, dropped calls.
+   */
   stats(): CacheStats {
-    return this.#shared.stats.snapshot(this.#shared.store.size?.(), this.#shared.calls.breakerState)
+    return cacheStats(this.#shared)
   }
 
   /**
@@ -414,18 +425,24 @@ export class Cache {
     return checkHealth(this.#shared.store, () => this.stats(), options, this.#shared.clock)
   }
 
-  /** Closes the store (connections the store opened itself). */
+  /** Waits until no invalidation is queued (retrying now), up to `invalidationQueue.closeTimeout`. */
+  whenIdle(): Promise<{ drained: boolean; pending: number }> {
+    return whenIdle(this.#shared)
+  }
+
+  /** Applies queued invalidations (see `whenIdle`; any left are reported), then closes the store. */
   async close(): Promise<void> {
-    await this.#shared.store.close?.()
+    await closeShared(this.#shared)
   }
 
   /**
-   * Invalidates this namespace view — and every namespace nested in it — on every process: readers
-   * see it at once (a new version, O(1)). Then the old entries are deleted (`sweep`, the default:
-   * a pattern delete, SCAN on Redis) and the count resolved; `{ sweep: false }` leaves them to age
-   * out and resolves `undefined`. Throws on the root cache; use `clear()` there.
+   * Invalidates this namespace view — and every namespace nested in it — on every process: this
+   * process moves to a new version at once (O(1)), every other one once the store has it (`queued`
+   * until then). Then the old entries are deleted (`sweep`, the default: a pattern delete, SCAN on
+   * Redis) and counted in `removed`; `{ sweep: false }` leaves them to age out (`removed: 0`).
+   * Throws on the root cache; use `clear()` there.
    */
-  async invalidate(options: { sweep?: boolean } = {}): Promise<number | undefined> {
+  async invalidate(options: { sweep?: boolean } = {}): Promise<InvalidationResult> {
     const namespace = this.#keys.namespace
     if (namespace === undefined)
       throw new InvalidArgumentError(
@@ -434,10 +451,10 @@ export class Cache {
         'the root cache'
       )
     assertOptions(options, ['sweep'])
-    const removed = await traceInvalidate(this.#shared.store, namespace, { kind: 'namespace' }, () => this.#keys.renew(options.sweep ?? true))
-    if (removed !== undefined) this.#shared.stats.deletes += removed
-    this.#shared.events.emit('invalidate', { namespace, removed: removed ?? 0 })
-    return removed
+    const sweep = options.sweep ?? true
+    return traceInvalidate(this.#shared.store, namespace, { kind: 'namespace' }, async () =>
+      this.#submit(await namespaceInvalidation(this.#invalidation, this.#keys, namespace, sweep))
+    )
   }
 
   /** How write-behind shadows the writes it has not persisted yet (see `PendingWrites`). */
@@ -484,5 +501,13 @@ export class Cache {
 
   #call<T>(operation: string, run: () => Promise<T>, fallback: T): Promise<T> {
     return this.#shared.calls.call(operation, run, fallback)
+  }
+
+  get #invalidation(): InvalidationContext {
+    return this.#shared
+  }
+
+  #submit(invalidation: Invalidation): Promise<InvalidationResult> {
+    return this.#shared.invalidations.submit(invalidation)
   }
 }

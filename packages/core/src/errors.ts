@@ -35,6 +35,12 @@ export type CachewireErrorCode =
  */
 export class CachewireError extends Error {
   readonly code: CachewireErrorCode
+  /**
+   * Set on an error emitted by a `Cache`: how many errors of the same kind (code and operation)
+   * were counted but not emitted in the second before this one. Error events are rate-limited to
+   * one per kind per second, so an outage does not flood a log.
+   */
+  suppressed?: number
   constructor(code: CachewireErrorCode, message: string, options?: ErrorCauseOptions) {
     super(message, options)
     this.name = new.target.name
@@ -80,10 +86,11 @@ export class StoreTimeoutError extends CachewireError {
 }
 
 /**
- * Why a store could not answer: its circuit breaker is open (it was not asked), it did not
- * answer within its deadline, or it failed.
+ * Why a store could not answer: its circuit breaker is open (it was not asked), its own queue
+ * was full or waited too long (it was not asked), it did not answer within its deadline, or it
+ * failed. A read so skipped is a miss; a write, a dropped write.
  */
-export type UnavailableReason = 'breaker-open' | 'timeout' | 'error'
+export type UnavailableReason = 'breaker-open' | 'queue-full' | 'queue-timeout' | 'timeout' | 'error'
 
 export interface StoreUnavailableOptions extends ErrorCauseOptions {
   /** @default 'breaker-open' */
@@ -93,9 +100,10 @@ export interface StoreUnavailableOptions extends ErrorCauseOptions {
 }
 
 /**
- * The store could not answer. Emitted (and counted as skipped) when a breaker skips a call; thrown
- * by strict reads (`get(key, { strict: true })`), which must not mistake "could not ask" for
- * "absent". `reason` says why; `cause` holds the timeout or store error, when there was one.
+ * The store could not answer. Emitted (and counted as skipped) when a breaker or the store's own
+ * queue skips a call; thrown by strict reads (`get(key, { strict: true })`), which must not
+ * mistake "could not ask" for "absent". `reason` says why; `cause` holds the timeout or store
+ * error, when there was one.
  *
  * @example
  * ```ts
@@ -103,7 +111,7 @@ export interface StoreUnavailableOptions extends ErrorCauseOptions {
  * try {
  *   await cache.has('revoked:abc', { strict: true })
  * } catch (error) {
- *   if (error instanceof StoreUnavailableError) console.warn(error.reason) // 'timeout', 'error' or 'breaker-open'
+ *   if (error instanceof StoreUnavailableError) console.warn(error.reason) // 'timeout', 'error', 'breaker-open', …
  * }
  * ```
  */
@@ -135,10 +143,13 @@ export class DecodeError extends CachewireError {
   }
 }
 
-/** The write-behind queue is full and its `onFull` policy is `'reject'`. */
+/**
+ * A bounded queue is full: the write-behind queue with `onFull: 'reject'`, or a cache's queue of
+ * invalidations waiting for the store (the invalidation then resolves `status: 'failed'`).
+ */
 export class QueueFullError extends CachewireError {
-  constructor(maxQueue: number) {
-    super('CACHEWIRE_QUEUE_FULL', `write-behind queue is full (maxQueue ${maxQueue}); the write was not acknowledged`)
+  constructor(maxQueue: number, message = `write-behind queue is full (maxQueue ${maxQueue}); the write was not acknowledged`) {
+    super('CACHEWIRE_QUEUE_FULL', message)
   }
 }
 

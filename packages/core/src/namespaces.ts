@@ -1,7 +1,16 @@
 import { randomBytes } from 'node:crypto'
+import { StoreUnavailableError } from './errors.js'
 import { escapeGlob } from './glob.js'
 import type { StoreCalls } from './resilience/store-call.js'
 import type { Store } from './types.js'
+
+/** A namespace's version record, under its parent's prefix, and the generation a renewal replaces. */
+export interface RenewRecord {
+  key: string
+  parent: string
+  segment: string
+  old: string | undefined
+}
 
 /** Keys that begin with this are the cache's own bookkeeping (namespace versions). */
 export const RESERVED_KEY_PREFIX = '@cachewire/'
@@ -23,11 +32,18 @@ export class NamespaceKeys {
   readonly #segments: readonly string[]
   readonly #store: Store
   readonly #calls: StoreCalls
+  readonly #pending: Map<string, string>
 
-  constructor(segments: readonly string[], store: Store, calls: StoreCalls) {
+  /**
+   * `pending` holds, by version record, a version this process has moved to but could not yet
+   * write to the store (the invalidation is queued): this process uses it at once, so it never
+   * reads the namespace's old entries again, and the queue writes it when the store answers.
+   */
+  constructor(segments: readonly string[], store: Store, calls: StoreCalls, pending: Map<string, string> = new Map()) {
     this.#segments = segments
     this.#store = store
     this.#calls = calls
+    this.#pending = pending
   }
 
   /** The view's name (`users:admins`), or `undefined` for the root cache. */
@@ -39,9 +55,11 @@ export class NamespaceKeys {
   storeKeySync(key: string): string | undefined {
     let prefix = ''
     for (const segment of this.#segments) {
-      const version = this.#store.getSync?.(versionKey(prefix, segment))
+      const record = versionKey(prefix, segment)
+      const pending = this.#pending.get(record)
+      const version = pending ?? this.#store.getSync?.(record)
       if (version === undefined) return undefined
-      prefix += `${segment}@${latin1(version)}:`
+      prefix += `${segment}@${typeof version === 'string' ? version : latin1(version)}:`
     }
     return prefix + key
   }
@@ -66,30 +84,62 @@ export class NamespaceKeys {
     return prefix
   }
 
+  /** The store key, or a rejection when a namespace version cannot be read (for invalidations, which retry). */
+  async storeKeyOrThrow(key: string): Promise<string> {
+    return (await this.storePrefixOrThrow()) + key
+  }
+
+  async storePrefixOrThrow(): Promise<string> {
+    const prefix = await this.storePrefix()
+    if (prefix === undefined) throw new StoreUnavailableError(`store skipped: the version of namespace ${JSON.stringify(this.namespace)} cannot be read`)
+    return prefix
+  }
+
   /**
-   * Moves the namespace to a new version, so none of its old keys — nor any nested namespace's —
-   * is found again; then, with `sweep`, deletes the old generation and resolves how many entries
-   * went (`undefined` without a sweep, or when the store could not be asked). No-op for the root cache.
+   * Moves this process to a new version of the namespace at once (none of its old keys, nor any
+   * nested namespace's, is found here again); `commitRenew` writes it for every process. Resolves
+   * the version record with the generation it replaces (best effort: `undefined` when it cannot be
+   * read), or `undefined` when the parent's version cannot be read now (then `commitRenew` finds
+   * the record itself).
    */
-  async renew(sweep: boolean): Promise<number | undefined> {
+  async beginRenew(): Promise<RenewRecord | undefined> {
+    const record = await this.#record()
+    if (record === undefined) return undefined
+    const old = this.#pending.get(record.key) ?? (await this.#calls.call('get', () => this.#store.get(record.key).then((bytes) => (bytes === undefined ? undefined : latin1(bytes))), undefined))
+    this.#pending.set(record.key, newVersion())
+    return { ...record, old }
+  }
+
+  /**
+   * Writes the version `beginRenew` moved to (the latest, if it ran twice; a new one when it
+   * could not move), then, with `sweep`, deletes the generation it replaced and resolves how many
+   * entries went. Rejects when the store cannot be reached, so the invalidation is retried;
+   * `retry` sends the write even while the store's write breaker is open.
+   */
+  async commitRenew(begun: RenewRecord | undefined, sweep: boolean, retry: boolean): Promise<number> {
+    const record = begun ?? (await this.#record())
+    if (record === undefined) throw new StoreUnavailableError(`store skipped: the version of namespace ${JSON.stringify(this.namespace)}'s parent cannot be read`)
+    const version = this.#pending.get(record.key) ?? newVersion()
+    await this.#store.set(record.key, Buffer.from(version), { ttlMs: NAMESPACE_VERSION_TTL_MS, retry })
+    if (this.#pending.get(record.key) === version) this.#pending.delete(record.key)
+    const old = begun?.old
+    if (!sweep || old === undefined || old === version) return 0
+    return this.#store.deletePattern(escapeGlob(`${record.parent}${record.segment}@${old}:`) + '*', { retry })
+  }
+
+  /** This view's version record under its parent's current prefix; `undefined` when that prefix cannot be read. */
+  async #record(): Promise<{ key: string; parent: string; segment: string } | undefined> {
     const segments = this.#segments
-    const last = segments[segments.length - 1]
-    if (last === undefined) return 0
-    const parent = await new NamespaceKeys(segments.slice(0, -1), this.#store, this.#calls).storePrefix()
-    if (parent === undefined) return undefined
-    const record = versionKey(parent, last)
-    const store = this.#store
-    const old = await this.#calls.call('get', () => store.get(record), null)
-    await this.#calls.call('set', () => store.set(record, Buffer.from(newVersion()), { ttlMs: NAMESPACE_VERSION_TTL_MS }), undefined)
-    if (!sweep) return undefined
-    if (old === undefined) return 0
-    if (old === null) return undefined
-    const oldPrefix = `${parent}${last}@${latin1(old)}:`
-    return this.#calls.call('deletePattern', () => store.deletePattern(escapeGlob(oldPrefix) + '*'), undefined)
+    const segment = segments[segments.length - 1]
+    if (segment === undefined) throw new StoreUnavailableError('the root cache has no namespace version')
+    const parent = await new NamespaceKeys(segments.slice(0, -1), this.#store, this.#calls, this.#pending).storePrefix()
+    return parent === undefined ? undefined : { key: versionKey(parent, segment), parent, segment }
   }
 
   async #version(parent: string, segment: string, strict: boolean): Promise<string | undefined> {
     const record = versionKey(parent, segment)
+    const pending = this.#pending.get(record)
+    if (pending !== undefined) return pending
     const store = this.#store
     const read = (): Promise<Uint8Array | undefined> => store.get(record)
     let bytes = strict ? await this.#calls.callStrict('get', read) : await this.#calls.call('get', read, null)

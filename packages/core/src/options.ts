@@ -2,7 +2,6 @@ import { InvalidOptionError } from './errors.js'
 import { parseDuration, type Duration } from './duration.js'
 import { rejectUnknownOptions } from './known-options.js'
 import { MemoryStore } from './stores/memory-store.js'
-import { CircuitBreaker, type CircuitBreakerOptions } from './resilience/circuit-breaker.js'
 import { systemClock, type Clock } from './clock.js'
 import { structuredSerializer, type Serializer } from './serializers.js'
 import type { Store } from './types.js'
@@ -13,14 +12,16 @@ export interface CacheOptions {
   /** TTL for entries set without one: `'5m'`, `'90 seconds'`, or milliseconds (1000 or more). @default '5m' */
   defaultTtl?: Duration
   /**
-   * Skip a failing store for a while instead of waiting on it per call; `false` turns it off.
-   * Its clock is the cache's `clock`.
-   * @default { failureThreshold: 5, breakDuration: '5s' }
+   * @deprecated Breakers moved to the store, where they can tell what failed: `new RedisStore({
+   * breaker })` has one per node and direction (reads, writes). Only `false` is still accepted
+   * here, and means what it always meant for a cache: no breaker of its own (it has none now).
    */
-  breaker?: Omit<CircuitBreakerOptions, 'clock'> | false
+  breaker?: false
+  /** Invalidations that could not reach the store wait here, in order, and are retried until applied. */
+  invalidationQueue?: InvalidationQueueOptions
   /**
-   * Time source, in milliseconds: the breaker, fill-lock waits and the loader durations early
-   * refresh weighs all read it, so a test can move time for all of them at once.
+   * Time source, in milliseconds: fill-lock waits, the loader durations early refresh weighs and
+   * the rate limit of error events all read it, so a test can move time for all of them at once.
    * @default Date.now (loader durations: performance.now, which is monotonic and sub-millisecond)
    */
   clock?: Clock
@@ -47,10 +48,17 @@ export interface CacheOptions {
   strict?: boolean
 }
 
+export interface InvalidationQueueOptions {
+  /** Invalidations waiting at most; one more resolves `status: 'failed'`. @default 10_000 */
+  maxSize?: number
+  /** How long `whenIdle()` and `close()` wait for queued invalidations to be applied. @default '5s' */
+  closeTimeout?: Duration
+}
+
 export interface ResolvedCacheOptions {
   store: Store
   defaultTtlMs: number
-  breaker: CircuitBreaker | undefined
+  invalidationQueue: { maxSize: number; closeTimeoutMs: number }
   clock: Clock
   /** Elapsed-time source: the injected clock, or performance.now. */
   timer: () => number
@@ -59,8 +67,8 @@ export interface ResolvedCacheOptions {
   strict: boolean
 }
 
-const CACHE_OPTIONS = ['store', 'defaultTtl', 'breaker', 'clock', 'random', 'serializer', 'strict'] as const
-const BREAKER_OPTIONS = ['failureThreshold', 'breakDuration'] as const
+const CACHE_OPTIONS = ['store', 'defaultTtl', 'breaker', 'invalidationQueue', 'clock', 'random', 'serializer', 'strict'] as const
+const QUEUE_OPTIONS = ['maxSize', 'closeTimeout'] as const
 
 const STORE_METHODS = [
   'get',
@@ -94,25 +102,29 @@ export function resolveCacheOptions(options: CacheOptions): ResolvedCacheOptions
       options.random
     )
   const clock = options.clock ?? systemClock
-  let breaker: CircuitBreaker | undefined
-  if (options.breaker !== false) {
-    if (
-      options.breaker !== undefined &&
-      (typeof options.breaker !== 'object' || options.breaker === null)
-    ) {
-      throw new InvalidOptionError('breaker', 'an object or false', options.breaker)
-    }
-    // The breaker reads the cache's clock: one time source per cache.
-    if (options.breaker !== undefined)
-      rejectUnknownOptions(options.breaker, BREAKER_OPTIONS, 'breaker', {
-        breakDurationMs: 'breakDuration',
-      })
-    breaker = new CircuitBreaker({ ...options.breaker, clock })
+  if (options.breaker !== undefined && options.breaker !== false) {
+    throw new InvalidOptionError(
+      'breaker',
+      "false or absent: breakers moved to the store, one per node and direction (new RedisStore({ url, breaker: { failureThreshold, breakDuration } }))",
+      options.breaker
+    )
   }
+  const invalidationQueue = resolveQueueOptions(options.invalidationQueue)
   const timer = options.clock ?? (() => performance.now())
   const serializer = options.serializer ?? structuredSerializer
   if (typeof serializer !== 'object' || serializer === null || typeof serializer.encode !== 'function' || typeof serializer.decode !== 'function' || typeof serializer.name !== 'string')
     throw new InvalidOptionError('serializer', 'a Serializer ({ name, encode(value), decode(bytes) })', serializer)
   if (options.strict !== undefined && typeof options.strict !== 'boolean') throw new InvalidOptionError('strict', 'true or false', options.strict)
-  return { store, defaultTtlMs, breaker, clock, timer, random: options.random ?? Math.random, serializer, strict: options.strict ?? false }
+  return { store, defaultTtlMs, invalidationQueue, clock, timer, random: options.random ?? Math.random, serializer, strict: options.strict ?? false }
+}
+
+function resolveQueueOptions(options: InvalidationQueueOptions | undefined): ResolvedCacheOptions['invalidationQueue'] {
+  if (options !== undefined && (typeof options !== 'object' || options === null))
+    throw new InvalidOptionError('invalidationQueue', 'an object', options)
+  const { maxSize = 10_000, closeTimeout = '5s' } = options ?? {}
+  if (options !== undefined) rejectUnknownOptions(options, QUEUE_OPTIONS, 'invalidationQueue')
+  if (!Number.isSafeInteger(maxSize) || maxSize < 1)
+    throw new InvalidOptionError('invalidationQueue.maxSize', 'a positive integer', maxSize)
+  const closeTimeoutMs = parseDuration(closeTimeout, 'invalidationQueue.closeTimeout', { kind: 'timeout' })
+  return { maxSize, closeTimeoutMs }
 }

@@ -5,6 +5,7 @@ import { decodeValue, readGrace, structuredSerializer, type Serializer } from '.
 import type { Clock } from './clock.js'
 import type { NamespaceKeys } from './namespaces.js'
 import type { PendingWrites } from './patterns/pending-writes.js'
+import type { InvalidationQueue } from './resilience/invalidation-queue.js'
 import type { StoreCalls } from './resilience/store-call.js'
 import type { StatsCounters } from './stats.js'
 import type { CacheEvents, Store } from './types.js'
@@ -18,6 +19,8 @@ export interface ReadContext {
   readonly events: EventEmitter<CacheEvents>
   readonly pending: PendingWrites
   readonly clock: Clock
+  /** Purges waiting for the store: what they remove is a miss meanwhile. */
+  readonly invalidations: InvalidationQueue
 }
 
 /** Per-call read options. */
@@ -100,7 +103,7 @@ export class CacheReads {
     const store = this.#context.store
     if (store.getSync === undefined || store.syncReads === undefined) return undefined
     const storeKey = this.#keys.storeKeySync(key)
-    if (storeKey === undefined) return undefined
+    if (storeKey === undefined || this.#hidden(storeKey)) return undefined
     const bytes = store.getSync(storeKey)
     if (bytes === undefined || readGrace(bytes).freshUntil <= this.#context.clock()) {
       if (store.syncReads !== 'complete') return undefined
@@ -137,7 +140,7 @@ export class CacheReads {
     }
     const { store, calls } = this.#context
     const storeKey = await this.#keys.storeKey(key, strict)
-    if (storeKey === undefined) return this.#miss(key)
+    if (storeKey === undefined || this.#hidden(storeKey)) return this.#miss(key)
     const read = store.getWithTtl === undefined ? () => store.get(storeKey).then((bytes) => (bytes === undefined ? undefined : { value: bytes, ttlMs: Infinity })) : () => (store.getWithTtl as NonNullable<Store['getWithTtl']>).call(store, storeKey)
     const found = strict ? await calls.callStrict('get', read) : await calls.call('get', read, undefined)
     if (found === undefined) return this.#miss(key)
@@ -161,7 +164,7 @@ export class CacheReads {
     if (this.#pending(key) !== undefined) return true
     const { store, calls } = this.#context
     const storeKey = await this.#keys.storeKey(key, strict)
-    if (storeKey === undefined) return false
+    if (storeKey === undefined || this.#hidden(storeKey)) return false
     const run = (): Promise<boolean> => store.has(storeKey)
     return strict ? calls.callStrict('has', run) : calls.call('has', run, false)
   }
@@ -174,7 +177,7 @@ export class CacheReads {
     const { store, calls } = this.#context
     if (store.ttl === undefined) return (await this.getWithMeta(key, strict))?.ttlMs
     const storeKey = await this.#keys.storeKey(key, strict)
-    if (storeKey === undefined) return undefined
+    if (storeKey === undefined || this.#hidden(storeKey)) return undefined
     const run = (): Promise<number | undefined> => (store.ttl as NonNullable<Store['ttl']>).call(store, storeKey)
     return strict ? calls.callStrict('ttl', run) : calls.call('ttl', run, undefined)
   }
@@ -187,10 +190,15 @@ export class CacheReads {
   async #read(key: string, strict: boolean): Promise<{ bytes: Uint8Array; storeKey: string } | undefined> {
     const { store, calls } = this.#context
     const storeKey = await this.#keys.storeKey(key, strict)
-    if (storeKey === undefined) return undefined
+    if (storeKey === undefined || this.#hidden(storeKey)) return undefined
     const run = (): Promise<Uint8Array | undefined> => store.get(storeKey)
     const bytes = strict ? await calls.callStrict('get', run) : await calls.call('get', run, undefined)
     return bytes === undefined ? undefined : { bytes, storeKey }
+  }
+
+  /** A queued purge removes it: a miss, whatever the store still holds. */
+  #hidden(storeKey: string): boolean {
+    return this.#context.invalidations.hides(storeKey)
   }
 
   #pending(key: string): Uint8Array | undefined {

@@ -12,7 +12,8 @@ export class StatsCounters {
   skipped = 0
   stale = 0
 
-  snapshot(size: StoreSize | undefined, breaker: CircuitState): CacheStats {
+  /** The counters; the store's health (breakers, pending work, drops) is added by the cache. */
+  snapshot(size: StoreSize | undefined, breaker: CircuitState): Omit<CacheStats, 'breakers' | 'pendingOperations' | 'queuedInvalidations' | 'dropped'> {
     const reads = this.hits + this.misses
     return {
       hits: this.hits,

@@ -78,7 +78,7 @@ export function defineDataContract({ test, runner, store, cache, capabilities }:
       await admins.set('2', 'grace')
       await admins.set('3', 'linus')
       await cache().set('1', 'root')
-      assert.equal(await users.invalidate(), 3)
+      assert.deepEqual(await users.invalidate(), { status: 'applied', removed: 3 })
       assert.equal(await users.get('1'), undefined)
       assert.equal(await admins.get('2'), undefined)
       assert.equal(await cache().get('1'), 'root')

@@ -1,5 +1,5 @@
 import diagnosticsChannel from 'node:diagnostics_channel'
-import type { Store } from './types.js'
+import type { InvalidationResult, Store } from './types.js'
 
 /**
  * `node:diagnostics_channel` tracing channels the core `Cache` publishes on: each has the five
@@ -79,6 +79,8 @@ export interface InvalidateTraceContext extends CoreTraceContext {
   key?: string | undefined
   /** Set when the call ends: entries removed, as the store counted them (0 when it cannot count). */
   removed?: number
+  /** Set when the call ends: `applied`, `queued` (the store could not be reached; retried) or `failed`. */
+  status?: 'applied' | 'queued' | 'failed'
 }
 
 export interface StoreTraceContext {
@@ -146,14 +148,15 @@ export function traceWrap<T>(store: Store, namespace: string | undefined, key: s
 }
 
 /** An invalidation under `cachewire:core.invalidate`. */
-export function traceInvalidate<R extends number | boolean | void>(
+export function traceInvalidate(
   store: Store,
   namespace: string | undefined,
   target: Pick<InvalidateTraceContext, 'kind' | 'tags' | 'pattern' | 'key'>,
-  run: () => Promise<R>
-): Promise<R> {
+  run: () => Promise<InvalidationResult>
+): Promise<InvalidationResult> {
   return traced(channels.invalidate, (): InvalidateTraceContext => ({ store, namespace, ...target }), run, (context, result) => {
-    context.removed = typeof result === 'number' ? result : result === true ? 1 : 0
+    context.removed = result.removed
+    context.status = result.status
   })
 }
 

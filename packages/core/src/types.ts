@@ -1,4 +1,5 @@
 import type { Duration } from './duration.js'
+import type { BreakerStatus, DropCounts, StoreHealth, StoreObserver } from './resilience/store-health.js'
 import type { CircuitState } from './resilience/circuit-breaker.js'
 /**
  * The storage contract. A Store keeps opaque bytes under string keys, each with a TTL, and
@@ -15,7 +16,7 @@ export interface Store {
   /** Stores bytes for `ttlMs` milliseconds (always > 0) and records the key under each tag. */
   set(key: string, value: Uint8Array, options: StoreSetOptions): Promise<void>
   /** Removes one key; resolves `true` when something was removed. */
-  delete(key: string): Promise<boolean>
+  delete(key: string, options?: StoreInvalidationOptions): Promise<boolean>
   /** Whether a live value is stored under `key`, without reading it. */
   has(key: string): Promise<boolean>
   /**
@@ -23,12 +24,12 @@ export interface Store {
    * Work is proportional to the number of keys under those tags, never to the whole store.
    * Resolves the number of keys removed.
    */
-  invalidateTags(tags: readonly string[]): Promise<number>
+  invalidateTags(tags: readonly string[], options?: StoreInvalidationOptions): Promise<number>
   /**
    * Removes every key matching a glob (`*`, `?`, `[...]`, as Redis MATCH understands it).
    * Resolves the number of keys removed.
    */
-  deletePattern(pattern: string): Promise<number>
+  deletePattern(pattern: string, options?: StoreInvalidationOptions): Promise<number>
   /**
    * Atomically adds `by` to the integer stored under `key` (0 when absent) and resolves the new
    * value. The TTL is set when the key is created and left alone afterwards, like Redis INCRBY
@@ -36,7 +37,7 @@ export interface Store {
    */
   increment(key: string, by: number, ttlMs: number): Promise<number>
   /** Removes everything this store owns (for Redis: every key under its prefix). */
-  clear(): Promise<void>
+  clear(options?: StoreInvalidationOptions): Promise<void>
   /**
    * Reads without I/O, for hot paths. Resolves nothing asynchronously: `undefined` means "not
    * available synchronously"; whether that is a definite miss is said by `syncReads`.
@@ -52,7 +53,13 @@ export interface Store {
   /** How many live keys are filed under any of `tags`, removing nothing (a purge dry run). */
   countTagged?(tags: readonly string[]): Promise<number>
   /** Like `invalidateTags`, but resolves the keys it removed, so peers can evict their own copies. */
-  invalidateTagsReturningKeys?(tags: readonly string[]): Promise<readonly string[]>
+  invalidateTagsReturningKeys?(tags: readonly string[], options?: StoreInvalidationOptions): Promise<readonly string[]>
+  /**
+   * Adds `member` to the set under `key` unless the set already holds `max` live members, in one
+   * atomic step (Redis: one Lua script on one key). A member lives `ttlMs` from its last add; the
+   * set lives as long as its longest-lived member. See `Cache.addToBoundedSet`.
+   */
+  addToBoundedSet?(key: string, member: string, max: number, ttlMs: number): Promise<BoundedSetResult>
   /**
    * Takes a lock for `ttlMs` if nobody holds it (Redis: SET NX PX with a random token). Resolves
    * whether it was taken. Used for fill locks across processes.
@@ -90,8 +97,21 @@ export interface Store {
   oldestAndNewest?(prefix: string): { oldest: EntryAge | undefined; newest: EntryAge | undefined }
   /** Entries and bytes measured from the backing server (Redis: exact when small, sampled when large). */
   measure?(): Promise<StoreMeasure>
+  /** The store's breakers, its own queue and what it dropped, for a store that has them (Redis). */
+  health?(): StoreHealth | undefined
+  /** Tells `observer` of background faults, breaker transitions and recoveries; returns the function that stops it. */
+  observe?(observer: StoreObserver): () => void
   /** Releases connections or timers the store created itself. */
   close?(): Promise<void>
+}
+
+/** How an invalidation reaches a store. */
+export interface StoreInvalidationOptions {
+  /**
+   * A retry of an invalidation that failed before, run in the background by the cache's queue:
+   * the store should try even where it would skip a request-path call (an open circuit breaker).
+   */
+  retry?: boolean | undefined
 }
 
 export interface StoreSetOptions {
@@ -99,6 +119,8 @@ export interface StoreSetOptions {
   ttlMs: number
   /** Tags this key is filed under, for `invalidateTags`. */
   tags?: readonly string[] | undefined
+  /** A retry of an invalidation (a namespace's new version): sent even while the store's write breaker is open. */
+  retry?: boolean | undefined
 }
 
 export interface StoreSize {
@@ -163,6 +185,41 @@ export interface SetOptions {
   tags?: readonly string[] | undefined
 }
 
+/**
+ * What an invalidation (`invalidateTags`, `delete`, `deletePattern`, a namespace's `invalidate`,
+ * `clear`) did:
+ * - `applied`: the store removed the entries; `removed` is how many it reported.
+ * - `queued`: the store could not be reached; the invalidation waits in the cache's bounded queue
+ *   and is retried, in order, until applied (`invalidation-applied` event). Local copies (a tiered
+ *   store's L1) are already gone, and this process reads none of the purged entries meanwhile.
+ * - `failed`: not applied and not queued: the queue is full, or the store said it cannot do this
+ *   (a `CachewireError` of its own, such as an operation it does not support); an `error` event
+ *   says why.
+ */
+export interface InvalidationResult {
+  status: 'applied' | 'queued' | 'failed'
+  /** Entries removed, as the store reported them; 0 unless `applied`. */
+  removed: number
+}
+
+/** What `addToBoundedSet` did. */
+export interface BoundedSetResult {
+  /** This call added the member (it was absent and the set had room). */
+  added: boolean
+  /** The member is in the set now: just added, or there already (its lifetime renewed). */
+  member: boolean
+  /** Live members after the call. */
+  size: number
+}
+
+/** Which invalidation a queue event is about. */
+export type InvalidationTarget =
+  | { kind: 'tags'; tags: readonly string[] }
+  | { kind: 'delete'; key: string }
+  | { kind: 'pattern'; pattern: string }
+  | { kind: 'namespace'; namespace: string }
+  | { kind: 'clear' }
+
 /** Payloads of the events a `Cache` emits. */
 export interface CacheEvents {
   hit: [event: { key: string }]
@@ -175,6 +232,11 @@ export interface CacheEvents {
    * `direction` are set by stores that keep a breaker per node and direction.
    */
   breaker: [event: { from: CircuitState; to: CircuitState; node?: string | undefined; direction?: 'read' | 'write' | undefined }]
+  /** The store could not be reached: the invalidation waits in the queue (`queued` long now). */
+  'invalidation-queued': [event: { target: InvalidationTarget; queued: number; error: Error }]
+  /** A queued invalidation was applied at last, `delayMs` after it was asked for. */
+  'invalidation-applied': [event: { target: InvalidationTarget; removed: number; attempts: number; delayMs: number }]
+  /** Store faults are rate-limited: one per kind (code and operation) per second; `error.suppressed` counts the rest. */
   error: [error: Error]
 }
 
@@ -187,7 +249,7 @@ export interface CacheStats {
   deletes: number
   errors: number
   timeouts: number
-  /** Reads and writes skipped because the circuit breaker was open. */
+  /** Calls the store did not send (a breaker open, its queue full or too slow): misses and dropped writes. */
   skipped: number
   /** Entries held, when the store can tell (memory: live entries; Redis: the last `cache.measure()`, refreshed in the background). */
   entries: number | undefined
@@ -199,7 +261,16 @@ export interface CacheStats {
   expirations: number | undefined
   /** Stale values served by `wrap` within their grace period (a refresh was due, failed or timed out). */
   stale: number
+  /** The worst state among the store's breakers (`'closed'` for a store without breakers). */
   breaker: 'closed' | 'open' | 'half-open'
+  /** Each breaker of the store: one per node and direction (reads, writes). Empty for a store without breakers. */
+  breakers: readonly BreakerStatus[]
+  /** Store operations not finished: commands on the wire, commands in the store's queue, and queued invalidations. */
+  pendingOperations: number
+  /** Invalidations waiting to be retried (see `InvalidationResult`). */
+  queuedInvalidations: number
+  /** Calls the store did not send, by direction and reason (`breaker-open`, `queue-full`, `queue-timeout`). */
+  dropped: { read: DropCounts; write: DropCounts }
 }
 
 /** A message between processes sharing a store: which L1 copies to drop. */

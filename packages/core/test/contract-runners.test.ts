@@ -9,8 +9,8 @@ import { InvalidOptionError } from '../src/errors.js'
 const here = dirname(fileURLToPath(import.meta.url))
 const fixture = join(here, 'fixtures', 'node-test-contract.ts')
 
-/** The contract's cases for a store without a peer and without optional capabilities (19 core + 9 data-cache cases). */
-const CASES_WITHOUT_PEER = 28
+/** The contract's cases for a store without a peer (19 core + 9 data-cache cases + 3 bounded-set cases + 1 invalidation-result case). */
+const CASES_WITHOUT_PEER = 32
 
 function nodeTest(env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {

@@ -11,7 +11,7 @@ describe('cache.countTagged(tags)', () => {
     expect(await cache.countTagged(['nothing'])).toBe(0)
     expect(await cache.countTagged([])).toBe(0)
     expect(await cache.get('a')).toBe(1)
-    expect(await cache.invalidateTags(['x', 'y'])).toBe(2)
+    expect(await cache.invalidateTags(['x', 'y'])).toEqual({ status: 'applied', removed: 2 })
     expect(await cache.countTagged(['x'])).toBe(0)
   })
 

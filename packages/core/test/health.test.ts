@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { Cache, MemoryStore, StoreTimeoutError, InvalidOptionError } from '../src/index.js'
-import type { Store } from '../src/index.js'
+import type { Store, StoreHealth } from '../src/index.js'
 import { ChaosStore } from './chaos-store.js'
 
 /** A chaos store that can be pinged, answering as `answer` says. */
@@ -57,14 +57,24 @@ describe('cache.health()', () => {
     expect((await cache.health()).store.problem).toBe('connection')
   })
 
-  it('is degraded while the breaker is open', async () => {
-    const chaos = new ChaosStore(new MemoryStore())
-    const cache = new Cache({ store: chaos, breaker: { failureThreshold: 1, breakDuration: '1m' } })
+  it('is degraded while a breaker of the store is open (breakers live in stores that need them: RedisStore)', async () => {
+    const chaos = Object.assign(new ChaosStore(new MemoryStore()), {
+      health: (): StoreHealth => ({
+        breakers: [
+          { node: '127.0.0.1:7001', direction: 'read', state: 'open', retryInMs: 200 },
+          { node: '127.0.0.1:7001', direction: 'write', state: 'closed', retryInMs: 0 },
+        ],
+        inFlight: 0,
+        queued: 0,
+        dropped: { read: { 'breaker-open': 3, 'queue-full': 0, 'queue-timeout': 0 }, write: { 'breaker-open': 0, 'queue-full': 0, 'queue-timeout': 0 } },
+      }),
+    })
+    const cache = new Cache({ store: chaos })
     chaos.throwing = new StoreTimeoutError('get', 50)
     await cache.get('a')
     const health = await cache.health()
     expect(health).toMatchObject({ status: 'degraded', breaker: 'open' })
-    expect(health.problems).toEqual(['breaker is open: store calls are skipped'])
+    expect(health.problems).toEqual(['breaker read on 127.0.0.1:7001 is open: calls to it are skipped'])
   })
 
   it('refuses an unknown option and a bad timeout', async () => {

@@ -37,7 +37,7 @@ function idleClient(): Redis {
 
 describe('options renamed in 1.0: the old name is refused with the new one', () => {
   it.each([
-    ['Cache breaker.breakDurationMs', () => new Cache({ breaker: { breakDurationMs: 5000 } } as never), 'breaker.breakDurationMs', 'breakDuration'],
+    ['RedisStore breaker.breakDurationMs', () => new RedisStore({ url: 'redis://127.0.0.1:1', breaker: { breakDurationMs: 5000 } } as never), 'breaker.breakDurationMs', 'breakDuration'],
     ['CircuitBreaker breakDurationMs', () => new CircuitBreaker({ breakDurationMs: 5000 } as never), 'breaker.breakDurationMs', 'breakDuration'],
     ['RedisStore deadlineMs', () => new RedisStore({ url: 'redis://127.0.0.1:1', deadlineMs: 50 } as never), 'deadlineMs', 'timeout'],
     ['RedisStore bulkDeadlineMs', () => new RedisStore({ url: 'redis://127.0.0.1:1', bulkDeadlineMs: 30_000 } as never), 'bulkDeadlineMs', 'bulkTimeout'],
@@ -102,7 +102,8 @@ describe('the new names take durations by the unit rule', () => {
 describe('unknown options are refused, naming the nearest known one', () => {
   it.each([
     ['Cache', () => new Cache({ defaultTTL: '1m' } as never), 'defaultTTL', 'defaultTtl'],
-    ['Cache breaker', () => new Cache({ breaker: { failureThreshhold: 3 } } as never), 'breaker.failureThreshhold', 'failureThreshold'],
+    ['RedisStore breaker', () => new RedisStore({ url: 'redis://127.0.0.1:1', breaker: { failureThreshhold: 3 } } as never), 'breaker.failureThreshhold', 'failureThreshold'],
+    ['Cache invalidationQueue', () => new Cache({ invalidationQueue: { maxsize: 10 } } as never), 'invalidationQueue.maxsize', 'maxSize'],
     ['MemoryStore', () => new MemoryStore({ maxByte: 1024 } as never), 'maxByte', 'maxBytes'],
     ['TieredStore', () => new TieredStore({ l2: new MemoryStore(), buss: undefined } as never), 'buss', 'bus'],
     ['RedisStore', () => new RedisStore({ url: 'redis://127.0.0.1:1', prefx: 'app:' } as never), 'prefx', 'prefix'],
@@ -119,6 +120,44 @@ describe('unknown options are refused, naming the nearest known one', () => {
     expect((await rejected(() => cache.set('k', 1, { tag: ['t'] } as never))).message).toContain('did you mean "tags"?')
     expect((await rejected(() => cache.increment('n', 1, { tll: '1m' } as never))).option).toBe('tll')
     expect((await rejected(() => cache.acquireLock('l', { ttl: '1s', wait: '1s' } as never))).option).toBe('wait')
+  })
+})
+
+describe('breakers moved from the Cache to the store', () => {
+  it('refuses a breaker object on the Cache, saying where it went', () => {
+    const error = thrown(() => new Cache({ breaker: { failureThreshold: 3 } } as never))
+    expect(error.option).toBe('breaker')
+    expect(error.message).toContain('new RedisStore({ url, breaker:')
+  })
+
+  it('still takes breaker: false (a cache has no breaker of its own)', () => {
+    expect(() => new Cache({ breaker: false })).not.toThrow()
+  })
+
+  it('reads RedisStore breaker durations as timeouts, and refuses a cap under the first open', () => {
+    const client = idleClient()
+    try {
+      expect(() => new RedisStore({ client, breaker: { failureThreshold: 3, breakDuration: 100, maxBreakDuration: '2s' } })).not.toThrow()
+      expect(() => new RedisStore({ client, breaker: false })).not.toThrow()
+      expect(thrown(() => new RedisStore({ client, breaker: { breakDuration: 'soon' as never } })).option).toBe('breaker.breakDuration')
+      expect(thrown(() => new RedisStore({ client, breaker: { breakDuration: '2s', maxBreakDuration: '1s' } })).option).toBe('breaker.maxBreakDuration')
+      expect(thrown(() => new RedisStore({ client, breaker: { failureThreshold: 0 } })).option).toBe('breaker.failureThreshold')
+      expect(thrown(() => new RedisStore({ client, breaker: true as never })).option).toBe('breaker')
+    } finally {
+      client.disconnect()
+    }
+  })
+
+  it('reads the RedisStore queue options', () => {
+    const client = idleClient()
+    try {
+      expect(() => new RedisStore({ client, maxInFlight: 64, maxQueue: 1000, queueTimeout: '1s' })).not.toThrow()
+      expect(thrown(() => new RedisStore({ client, maxInFlight: 0 })).option).toBe('maxInFlight')
+      expect(thrown(() => new RedisStore({ client, maxQueue: 1.5 })).option).toBe('maxQueue')
+      expect(thrown(() => new RedisStore({ client, queueTimeout: 'later' as never })).option).toBe('queueTimeout')
+    } finally {
+      client.disconnect()
+    }
   })
 })
 

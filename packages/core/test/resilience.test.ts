@@ -4,6 +4,7 @@ import net from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { CircuitBreaker } from '../src/resilience/circuit-breaker.js'
 import { withDeadline } from '../src/resilience/deadline.js'
+import { ErrorThrottle } from '../src/resilience/error-throttle.js'
 import { CachewireError, DecodeError, InvalidOptionError, StoreTimeoutError } from '../src/errors.js'
 
 describe('CircuitBreaker', () => {
@@ -54,6 +55,72 @@ describe('CircuitBreaker', () => {
   it('rejects bad options by name', () => {
     expect(() => new CircuitBreaker({ failureThreshold: 0 })).toThrow(/options\.breaker\.failureThreshold/)
     expect(() => new CircuitBreaker({ breakDuration: -1 })).toThrow(InvalidOptionError)
+    expect(() => new CircuitBreaker({ breakDuration: '2s', maxBreakDuration: '1s' })).toThrow(/options\.breaker\.maxBreakDuration/)
+  })
+
+  it('opens short at first, and doubles the open period on each failed probe up to the cap', () => {
+    let now = 0
+    const breaker = new CircuitBreaker({ failureThreshold: 1, breakDuration: 200, maxBreakDuration: 1000, clock: () => now })
+    expect(breaker.failure()).toBe(true)
+    const periods: number[] = []
+    for (let i = 0; i < 5; i++) {
+      periods.push(breaker.openForMs)
+      now += breaker.retryInMs
+      expect(breaker.allow()).toBe(true)
+      expect(breaker.failure()).toBe(true)
+    }
+    expect(periods).toEqual([200, 400, 800, 1000, 1000])
+  })
+
+  it('starts again from the short period after a successful probe', () => {
+    let now = 0
+    const breaker = new CircuitBreaker({ failureThreshold: 1, breakDuration: 200, maxBreakDuration: 1000, clock: () => now })
+    breaker.failure()
+    now += 200
+    breaker.allow()
+    breaker.failure()
+    expect(breaker.openForMs).toBe(400)
+    now += 400
+    breaker.allow()
+    breaker.success()
+    breaker.failure()
+    expect(breaker.openForMs).toBe(200)
+  })
+
+  it('closes at once on close(), whatever its state', () => {
+    const breaker = new CircuitBreaker({ failureThreshold: 1, breakDuration: '1m', clock: () => 0 })
+    breaker.failure()
+    expect(breaker.state).toBe('open')
+    expect(breaker.retryInMs).toBe(60_000)
+    breaker.close()
+    expect(breaker.state).toBe('closed')
+    expect(breaker.allow()).toBe(true)
+  })
+
+  it('defaults to a 200 ms first open and a 5 s cap', () => {
+    let now = 0
+    const breaker = new CircuitBreaker({ failureThreshold: 1, clock: () => now })
+    breaker.failure()
+    expect(breaker.openForMs).toBe(200)
+    for (let i = 0; i < 10; i++) {
+      now += breaker.retryInMs
+      breaker.allow()
+      breaker.failure()
+    }
+    expect(breaker.openForMs).toBe(5000)
+  })
+})
+
+describe('ErrorThrottle', () => {
+  it('passes the first error of a kind, holds the rest for the interval, then counts them', () => {
+    let now = 0
+    const throttle = new ErrorThrottle(() => now, 1000)
+    expect(throttle.admit('a')).toEqual({ emit: true, suppressed: 0 })
+    expect(throttle.admit('a').emit).toBe(false)
+    expect(throttle.admit('b').emit).toBe(true)
+    expect(throttle.admit('a').emit).toBe(false)
+    now = 1000
+    expect(throttle.admit('a')).toEqual({ emit: true, suppressed: 2 })
   })
 })
 
@@ -94,6 +161,37 @@ describe('withDeadline', () => {
       socket.destroy()
       server.kill()
     }
+  })
+})
+
+describe('withDeadline(..., { start: "after-send" })', () => {
+  const busy = (ms: number): void => {
+    const until = Date.now() + ms
+    while (Date.now() < until) {
+      // the rest of this turn: a burst of calls queueing behind the command
+    }
+  }
+
+  it('counts from after this turn, so a busy turn is not charged to the store', async () => {
+    let answer: (value: string) => void = () => {}
+    const operation = new Promise<string>((resolve) => (answer = resolve))
+    const guarded = withDeadline(operation, 200, 'get', { start: 'after-send' })
+    busy(300)
+    setTimeout(() => answer('v'), 50)
+    await expect(guarded).resolves.toBe('v')
+  })
+
+  it('still fires when the store does not answer', async () => {
+    await expect(withDeadline(new Promise(() => {}), 20, 'get', { start: 'after-send' })).rejects.toBeInstanceOf(StoreTimeoutError)
+  })
+
+  it('by default counts from the call', async () => {
+    let answer: (value: string) => void = () => {}
+    const operation = new Promise<string>((resolve) => (answer = resolve))
+    const guarded = withDeadline(operation, 200, 'get')
+    busy(300)
+    setTimeout(() => answer('v'), 50)
+    await expect(guarded).rejects.toBeInstanceOf(StoreTimeoutError)
   })
 })
 

@@ -45,17 +45,6 @@ describe('strict reads', () => {
     expect(error.cause).toMatchObject({ code: 'CACHEWIRE_STORE_TIMEOUT' })
   })
 
-  it('say "breaker-open" when the breaker skips the store', async () => {
-    const store = new ChaosStore(new MemoryStore())
-    const cache = new Cache({ store, breaker: { failureThreshold: 1, breakDuration: '1m' } })
-    store.failing = true
-    await cache.get('k')
-    const calls = store.calls
-    const error = await unavailable(cache.get('k', { strict: true }))
-    expect(error.reason).toBe('breaker-open')
-    expect(store.calls).toBe(calls)
-  })
-
   it('keep the reason of a store that guards itself (a breaker inside the store)', async () => {
     const guarded = new MemoryStore() as Store
     guarded.has = async () => {

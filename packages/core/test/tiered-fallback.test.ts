@@ -23,7 +23,7 @@ describe('TieredStore while L2 is down', () => {
     expect(await cache.get('user:1')).toEqual({ name: 'Ada' })
     expect(await cache.set('user:2', { name: 'Grace Hopper' })).toBe(false) // not in the shared store: said so
     expect(await cache.get('user:2')).toEqual({ name: 'Grace Hopper' }) // but this process serves it
-    expect(await cache.delete('user:1')).toBe(false)
+    expect(await cache.delete('user:1')).toEqual({ status: 'queued', removed: 0 }) // not applied to the shared store: said so
     expect(await cache.get('user:1')).toBeUndefined()
     expect(tiered.outage()).toMatchObject({ l2Down: true, pending: 2 })
     // L2 is back: the next L2 call settles the outage.

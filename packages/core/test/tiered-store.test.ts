@@ -108,6 +108,37 @@ describe('TieredStore', () => {
     expect(await store.get('k')).toBeDefined()
   })
 
+  it('drops its own L1 copy, read untagged from L2, when a tag is invalidated', async () => {
+    const { a, b } = pair()
+    await b.set('k', Buffer.from('v'), { ttlMs: 60_000, tags: ['t'] })
+    expect(await a.get('k')).toBeDefined()
+    expect(await a.l1.get('k')).toBeDefined()
+    expect(await a.invalidateTags(['t'])).toBe(1)
+    expect(await a.l1.get('k')).toBeUndefined()
+  })
+
+  it('drops its L1 copies at once when L2 cannot take a tag invalidation, and the queue applies it later', async () => {
+    const { a, l2 } = pair()
+    const cache = new Cache({ store: a })
+    cache.on('error', () => {})
+    await cache.set('tagged', 1, { tags: ['t'] })
+    await l2.set('untagged-copy', Buffer.from('2'), { ttlMs: 60_000, tags: ['t'] })
+    expect(await cache.get('untagged-copy')).toBe(2)
+    l2.failOnly = new Set(['invalidateTags'])
+    l2.failing = true
+    expect(await cache.invalidateTags(['t'])).toEqual({ status: 'queued', removed: 0 })
+    // Which L1 copies carry the tag only L2 knows: L1 is emptied, so nothing purged is served here.
+    expect(await a.l1.get('tagged')).toBeUndefined()
+    expect(await a.l1.get('untagged-copy')).toBeUndefined()
+    // L1 keeps serving what is written afterwards.
+    await cache.set('after', 3)
+    expect(await a.l1.get('after')).toBeDefined()
+    l2.failing = false
+    expect((await cache.whenIdle()).drained).toBe(true)
+    expect(await l2.get('tagged')).toBeUndefined()
+    expect(await l2.get('untagged-copy')).toBeUndefined()
+  })
+
   it('drops its whole L1 when the bus reconnects (messages may have been missed)', async () => {
     let reconnect: () => void = () => {}
     const bus: Bus = { publish: async () => {}, subscribe: async (_handler, onReconnect) => void (reconnect = onReconnect ?? reconnect) }

@@ -1,7 +1,7 @@
 import diagnosticsChannel from 'node:diagnostics_channel'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Cache, CoreTracingChannel, MemoryStore, StoreTimeoutError } from '../src/index.js'
-import type { GetTraceContext, InvalidateTraceContext, SetTraceContext, StoreTraceContext, WrapTraceContext } from '../src/index.js'
+import type { GetTraceContext, InvalidateTraceContext, SetTraceContext, StoreObserver, StoreTraceContext, WrapTraceContext } from '../src/index.js'
 import { ChaosStore } from './chaos-store.js'
 
 interface Seen {
@@ -147,20 +147,24 @@ describe('core tracing channels', () => {
 })
 
 describe('breaker events', () => {
-  it('emit every transition: closed → open → half-open → closed', async () => {
-    let now = 0
-    const chaos = new ChaosStore(new MemoryStore())
-    const cache = new Cache({ store: chaos, breaker: { failureThreshold: 2, breakDuration: '1s' }, clock: () => now })
+  it("forward a store's breaker transitions, with the node and direction", async () => {
+    // Breakers live in the stores that need them (RedisStore: test/integration/redis-breakers);
+    // a store tells the cache of each transition through its observer.
+    let observer: StoreObserver | undefined
+    const store = Object.assign(new MemoryStore(), {
+      observe: (watching: StoreObserver) => {
+        observer = watching
+        return () => (observer = undefined)
+      },
+    })
+    const cache = new Cache({ store })
     const transitions: string[] = []
-    cache.on('breaker', ({ from, to }) => void transitions.push(`${from}->${to}`))
-    cache.on('error', () => {})
-    chaos.failing = true
-    await cache.get('a')
-    await cache.get('a')
-    expect(cache.stats().breaker).toBe('open')
-    now = 1000
-    chaos.failing = false
-    await cache.get('a')
-    expect(transitions).toEqual(['closed->open', 'open->half-open', 'half-open->closed'])
+    cache.on('breaker', ({ from, to, node, direction }) => void transitions.push(`${node}/${direction}: ${from}->${to}`))
+    observer?.transition?.({ from: 'closed', to: 'open', node: '127.0.0.1:7001', direction: 'read' })
+    observer?.transition?.({ from: 'open', to: 'half-open', node: '127.0.0.1:7001', direction: 'read' })
+    observer?.transition?.({ from: 'half-open', to: 'closed', node: '127.0.0.1:7001', direction: 'read' })
+    expect(transitions).toEqual(['127.0.0.1:7001/read: closed->open', '127.0.0.1:7001/read: open->half-open', '127.0.0.1:7001/read: half-open->closed'])
+    await cache.close()
+    expect(observer).toBeUndefined()
   })
 })

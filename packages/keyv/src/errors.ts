@@ -3,7 +3,8 @@ import { CachewireError } from '@cachewire/core'
 /**
  * A `KeyvStore` operation the Keyv store under it cannot do (today: `deletePattern` on a store
  * Keyv cannot iterate). Raised when the operation is called; the `Cache` reports it as an `error`
- * event and answers 0, as for any store fault. Its `code` is `CACHEWIRE_STORE_ERROR`.
+ * event, and the invalidation resolves `{ status: 'failed', removed: 0 }` (it is not queued: a retry
+ * would fail the same way). Its `code` is `CACHEWIRE_STORE_ERROR`.
  *
  * @example
  * ```ts

@@ -28,7 +28,8 @@ type KeyvValue = unknown
 /**
  * A Keyv storage adapter backed by a cachewire `Cache`, so Keyv, cache-manager (v6, v7) and
  * cacheable users get cachewire's stores (memory bounded by bytes, Redis and Redis Cluster,
- * tiered), tags, namespaces, circuit breaker and fail-open behaviour.
+ * tiered), tags, namespaces, the breakers of a `RedisStore`, fail-open reads and purges that
+ * are queued and retried when the store cannot take them.
  *
  * - Keyv's namespace maps onto `cache.namespace(<namespace>)`, so `keyv.clear()` invalidates that
  *   namespace in O(1) (and only it). Without a Keyv namespace, `clear()` clears the cache you passed:
@@ -125,8 +126,9 @@ export class KeyvCachewire extends EventEmitter {
     return this.#view.set(own, value, { ttl: lifetime, tags })
   }
 
+  /** `true` when the key was there and is gone now; `false` when absent, or when the delete is queued until the store answers. */
   async delete(key: string): Promise<boolean> {
-    return this.#view.delete(this.#key(key))
+    return (await this.#view.delete(this.#key(key))).removed > 0
   }
 
   /** Resolves `true` when at least one key was removed. */

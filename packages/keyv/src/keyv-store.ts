@@ -39,7 +39,8 @@ const DELETE_BATCH = 256
  *
  * Keyv turns backend errors into misses unless built with `throwOnErrors: true`; pass that (or,
  * for `@keyv/redis`, `createKeyv(url, { throwOnErrors: true })`) so faults reach the `Cache`'s
- * `error` event and circuit breaker. A storage adapter passed alone is wrapped in a Keyv that does.
+ * `error` event (and an invalidation it cannot apply is queued and retried). A storage adapter
+ * passed alone is wrapped in a Keyv that does.
  *
  * @example
  * ```ts

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest'
 import { KeyvCachewire } from '../src/index.js'
 
 function setup() {
-  const cache = new Cache({ store: new MemoryStore(), breaker: false })
+  const cache = new Cache({ store: new MemoryStore() })
   const adapter = new KeyvCachewire(cache, { tags: (key) => [key.split(':')[0] as string] })
   const manager = createCache({ stores: [new Keyv({ store: adapter, namespace: 'cm' })], ttl: 60_000 })
   return { cache, manager }
@@ -65,7 +65,7 @@ describe('cache-manager on a cachewire Cache', () => {
     await manager.set('user:1', 'Ada')
     await manager.set('user:2', 'Grace')
     await manager.set('post:1', 'Hello')
-    expect(await cache.invalidateTags(['user'])).toBe(2)
+    expect(await cache.invalidateTags(['user'])).toEqual({ status: 'applied', removed: 2 })
     expect(await manager.mget(['user:1', 'user:2', 'post:1'])).toEqual([undefined, undefined, 'Hello'])
   })
 
@@ -73,7 +73,7 @@ describe('cache-manager on a cachewire Cache', () => {
     const { cache, manager } = setup()
     await manager.set('user:1', 'Ada')
     await manager.set('post:1', 'Hello')
-    expect(await cache.namespace('cm').deletePattern('user:*')).toBe(1)
+    expect(await cache.namespace('cm').deletePattern('user:*')).toEqual({ status: 'applied', removed: 1 })
     expect(await manager.get('user:1')).toBeUndefined()
     expect(await manager.get('post:1')).toBe('Hello')
     await cache.namespace('cm').invalidate()

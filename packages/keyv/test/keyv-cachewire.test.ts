@@ -14,7 +14,7 @@ class FlakyStore extends MemoryStore {
 
 function setup(options: ConstructorParameters<typeof KeyvCachewire>[1] = {}, keyvOptions: Record<string, unknown> = {}) {
   const store = new MemoryStore()
-  const cache = new Cache({ store, breaker: false })
+  const cache = new Cache({ store })
   const adapter = new KeyvCachewire(cache, options)
   const keyv = new Keyv({ store: adapter, ...keyvOptions })
   const ttls = new Map<string, number>()
@@ -61,7 +61,7 @@ describe('KeyvCachewire', () => {
       await keyv.clear()
       expect(await cache.has('plain')).toBe(false)
 
-      const root = new Cache({ breaker: false })
+      const root = new Cache()
       const view = root.namespace('legacy')
       const scoped = new Keyv({ store: new KeyvCachewire(view), namespace: undefined })
       await root.set('kept', 1)
@@ -105,10 +105,10 @@ describe('KeyvCachewire', () => {
       await keyv.set('user:1', 'Ada')
       await keyv.set('user:2', 'Grace')
       await keyv.set('post:1', 'Hello')
-      expect(await cache.invalidateTags(['user'])).toBe(2)
+      expect(await cache.invalidateTags(['user'])).toEqual({ status: 'applied', removed: 2 })
       expect(await keyv.get('user:1')).toBeUndefined()
       expect(await keyv.get('post:1')).toBe('Hello')
-      expect(await cache.invalidateTags(['ns:keyv'])).toBe(1)
+      expect(await cache.invalidateTags(['ns:keyv'])).toEqual({ status: 'applied', removed: 1 })
       expect(await keyv.get('post:1')).toBeUndefined()
     })
   })
@@ -142,7 +142,7 @@ describe('KeyvCachewire', () => {
   describe('errors', () => {
     it("forwards the cache's errors to Keyv while someone listens, and stops on disconnect()", async () => {
       const store = new FlakyStore()
-      const cache = new Cache({ store: store as Store, breaker: false })
+      const cache = new Cache({ store: store as Store })
       const keyv = new Keyv({ store: new KeyvCachewire(cache) })
       const seen: unknown[] = []
       keyv.on('error', (error: unknown) => seen.push(error))
@@ -158,7 +158,7 @@ describe('KeyvCachewire', () => {
 
     it('adds no listener to the cache until someone listens for errors', async () => {
       const store = new FlakyStore()
-      const cache = new Cache({ store: store as Store, breaker: false })
+      const cache = new Cache({ store: store as Store })
       const adapter = new KeyvCachewire(cache)
       store.failing = true
       // With no listener anywhere, a cache error must not become an unhandled 'error' event.

@@ -145,7 +145,7 @@ export class InvalidationListener extends EventEmitter<InvalidationListenerEvent
         intervalMs: parseDuration(pruneOptions.interval ?? '1m', 'prune.interval', { kind: 'timeout' }),
       }
     }
-    this.#onMissed = options.onMissedChanges ?? (() => this.#cache.clear())
+    this.#onMissed = options.onMissedChanges ?? (async () => void (await this.#cache.clear()))
     this.#onError = options.onError ?? (() => {})
   }
 

@@ -1,96 +1,113 @@
 import type { EventEmitter } from 'node:events'
-import { CachewireError, StoreError, StoreTimeoutError, StoreUnavailableError } from '../errors.js'
+import { CachewireError, QueueFullError, StoreError, StoreTimeoutError, StoreUnavailableError } from '../errors.js'
 import type { StatsCounters } from '../stats.js'
 import type { CacheEvents, Store } from '../types.js'
 import { traceStoreCall } from '../tracing.js'
-import type { CircuitBreaker, CircuitState } from './circuit-breaker.js'
+import { ErrorThrottle } from './error-throttle.js'
+
+/** Error events of one kind (code and operation) emitted at most this often. */
+const ERROR_EVENT_INTERVAL_MS = 1000
 
 /**
- * Every store call a `Cache` makes goes through here: skipped while the breaker is open, and any
- * failure turned into a fallback value plus a counted, emitted error. This is what makes the cache
- * fail open (DESIGN rule 3). One instance is shared by a cache and all of its namespace views.
+ * Every store call a `Cache` makes goes through here: any failure becomes a fallback value plus
+ * a counted, emitted error. This is what makes the cache fail open (DESIGN rule 3). Breakers live
+ * in the stores that need them (a `RedisStore` has one per node and direction): a call a breaker
+ * skipped arrives here as a `StoreUnavailableError` and is counted as skipped. One instance is
+ * shared by a cache and all of its namespace views.
  */
 export class StoreCalls {
-  readonly #breaker: CircuitBreaker | undefined
   readonly #stats: StatsCounters
   readonly #events: EventEmitter<CacheEvents>
+  readonly #throttle: ErrorThrottle
   /** The store called, for the `cachewire:core.store` tracing channel. */
   readonly #store: Store | undefined
 
-  constructor(
-    breaker: CircuitBreaker | undefined,
-    stats: StatsCounters,
-    events: EventEmitter<CacheEvents>,
-    store?: Store
-  ) {
-    this.#breaker = breaker
+  constructor(stats: StatsCounters, events: EventEmitter<CacheEvents>, clock: () => number, store?: Store) {
     this.#stats = stats
     this.#events = events
+    this.#throttle = new ErrorThrottle(clock, ERROR_EVENT_INTERVAL_MS)
     this.#store = store
-    breaker?.onTransition((from, to) => void events.emit('breaker', { from, to }))
   }
 
-  /** The breaker's state; `'closed'` when there is no breaker. */
-  get breakerState(): CircuitState {
-    return this.#breaker?.state ?? 'closed'
-  }
-
-  /** Runs a store operation behind the breaker; any failure becomes `fallback` plus an `error` event. */
+  /** Runs a store operation; any failure becomes `fallback` plus an `error` event. */
   async call<T>(operation: string, run: () => Promise<T>, fallback: T): Promise<T> {
-    const breaker = this.#breaker
-    if (breaker !== undefined && !breaker.allow()) {
-      this.#stats.skipped++
-      return fallback
-    }
     try {
-      const result = await traceStoreCall(this.#store, operation, run)
-      breaker?.success()
-      return result
+      return await traceStoreCall(this.#store, operation, run)
     } catch (error) {
-      breaker?.failure()
-      this.report(error instanceof CachewireError ? error : new StoreError(operation, error))
+      this.report(this.wrap(operation, error))
       return fallback
     }
   }
 
   /**
    * Like `call`, for strict reads: when the store cannot answer, this throws a
-   * `StoreUnavailableError` instead of falling back, with `reason` saying why — `'breaker-open'`
-   * (not asked), `'timeout'` or `'error'` — and the underlying error as `cause`. The failure is
-   * still counted and emitted as `call` would. A store that guards itself (a breaker inside the
-   * store) may throw a `StoreUnavailableError` of its own: its reason is kept.
+   * `StoreUnavailableError` instead of falling back, with `reason` saying why — `'breaker-open'`,
+   * `'queue-full'`, `'queue-timeout'` (not asked), `'timeout'` or `'error'` — and the underlying
+   * error as `cause`. The failure is still counted and emitted as `call` would.
    */
   async callStrict<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    const breaker = this.#breaker
-    if (breaker !== undefined && !breaker.allow()) {
-      this.#stats.skipped++
-      throw new StoreUnavailableError(`store ${operation} skipped: circuit breaker is open`, { reason: 'breaker-open', operation })
-    }
     try {
-      const result = await traceStoreCall(this.#store, operation, run)
-      breaker?.success()
-      return result
+      return await traceStoreCall(this.#store, operation, run)
     } catch (error) {
-      breaker?.failure()
       throw this.#unavailable(operation, error)
     }
   }
 
+  /** Runs a store call under the `cachewire:core.store` tracing channel, with no fallback: for invalidations, which the queue retries. */
+  trace<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    return traceStoreCall(this.#store, operation, run)
+  }
+
+  /** A store failure as the typed error the cache reports. */
+  wrap(operation: string, error: unknown): CachewireError {
+    return error instanceof CachewireError ? error : new StoreError(operation, error)
+  }
+
+  /**
+   * Records an error of a call: counted (a call the store did not send as `skipped`); emitted
+   * when someone listens (an unheard `error` event must not crash the process). Store faults
+   * (an outage makes thousands a second) are emitted at most once per kind per second, with
+   * `suppressed` telling how many of that kind were held back; other errors (an undecodable
+   * value) are each emitted.
+   */
+  report(error: Error): void {
+    if (error instanceof StoreTimeoutError) this.#stats.timeouts++
+    if (error instanceof StoreUnavailableError) this.#stats.skipped++
+    else this.#stats.errors++
+    this.emit(error)
+  }
+
+  /** Emits an error seen outside any call (a store's probe, a lost connection), rate-limited, without counting a call. */
+  emit(error: Error): void {
+    if (this.#events.listenerCount('error') === 0) return
+    if (!isStoreFault(error)) {
+      this.#events.emit('error', error)
+      return
+    }
+    const { emit, suppressed } = this.#throttle.admit(kindOf(error))
+    if (!emit) return
+    if (error instanceof CachewireError) error.suppressed = suppressed
+    this.#events.emit('error', error)
+  }
+
   #unavailable(operation: string, error: unknown): StoreUnavailableError {
     if (error instanceof StoreUnavailableError) {
-      this.#stats.skipped++
+      this.report(error)
       return new StoreUnavailableError(error.message, { reason: error.reason, operation, cause: error })
     }
-    const reported = error instanceof CachewireError ? error : new StoreError(operation, error)
+    const reported = this.wrap(operation, error)
     this.report(reported)
     const reason = error instanceof StoreTimeoutError ? 'timeout' : 'error'
     return new StoreUnavailableError(`store ${operation} could not answer: ${reported.message}`, { reason, operation, cause: reported })
   }
+}
 
-  /** Records an error: counted, and emitted when someone listens (an unheard `error` event must not crash the process). */
-  report(error: Error): void {
-    if (error instanceof StoreTimeoutError) this.#stats.timeouts++
-    if (!(error instanceof StoreUnavailableError)) this.#stats.errors++
-    if (this.#events.listenerCount('error') > 0) this.#events.emit('error', error)
-  }
+/** Errors of the store's health, which come in floods during an outage. */
+function isStoreFault(error: Error): boolean {
+  return error instanceof StoreError || error instanceof StoreTimeoutError || error instanceof StoreUnavailableError || error instanceof QueueFullError
+}
+
+function kindOf(error: Error): string {
+  const { code, operation, reason } = error as { code?: unknown; operation?: unknown; reason?: unknown }
+  return `${String(code ?? error.name)}:${String(operation ?? '')}:${String(reason ?? '')}`
 }

@@ -5,7 +5,7 @@ import { rejectUnknownOptions } from '../known-options.js'
 import type { Clock } from '../clock.js'
 import { RESERVED_KEY_PREFIX } from '../namespaces.js'
 import { applyWindowHit, type WindowCounts } from '../rate-window.js'
-import type { EntryAge, Store, StoreSetOptions, StoreSize, WindowHitOptions, WindowState } from '../types.js'
+import type { BoundedSetResult, EntryAge, Store, StoreSetOptions, StoreSize, WindowHitOptions, WindowState } from '../types.js'
 
 export interface MemoryStoreOptions {
   /** Total bytes held (keys, values and tag records, estimated). The least recently used entries go first. @default 67_108_864 (64 MiB) */
@@ -30,6 +30,8 @@ interface MemoryEntry {
   expiresAt: number
   /** Rate-limit counts, for window keys (`hitWindow`); their `value` is empty. */
   window?: WindowCounts
+  /** A bounded set (`addToBoundedSet`): member → expiry on the store's TTL clock. `value` lists the members as JSON. */
+  members?: ReadonlyMap<string, number>
 }
 
 /**
@@ -228,12 +230,35 @@ export class MemoryStore implements Store {
     const wall = this.#wall()
     // entries() yields live entries only.
     for (const [key, entry] of this.#lru.entries()) {
-      if (!key.startsWith(prefix) || key.startsWith(RESERVED_KEY_PREFIX) || entry.window !== undefined) continue
+      if (!key.startsWith(prefix) || key.startsWith(RESERVED_KEY_PREFIX) || entry.window !== undefined || entry.members !== undefined) continue
       const age: EntryAge = { key, storedAt: entry.storedAt, expiresAt: wall + (entry.expiresAt - now) }
       if (oldest === undefined || age.storedAt < oldest.storedAt) oldest = age
       if (newest === undefined || age.storedAt >= newest.storedAt) newest = age
     }
     return { oldest, newest }
+  }
+
+  /** Synchronous from read to write, so it is atomic within the process. See `Store.addToBoundedSet`. */
+  async addToBoundedSet(key: string, member: string, max: number, ttlMs: number): Promise<BoundedSetResult> {
+    const now = this.#now()
+    const current = this.#lru.get(key)
+    if (current !== undefined && current.members === undefined) throw new TypeError(`value at ${JSON.stringify(key)} is not a bounded set`)
+    const members = new Map<string, number>()
+    for (const [name, until] of current?.members ?? []) if (until > now) members.set(name, until)
+    const until = now + ttlMs
+    const known = members.get(member)
+    let added = false
+    if (known !== undefined) {
+      if (known < until) members.set(member, until)
+    } else if (members.size < max) {
+      members.set(member, until)
+      added = true
+    }
+    const longest = Math.max(...members.values())
+    const value = Buffer.from(JSON.stringify([...members.keys()]))
+    const ttl = Math.max(1, Math.ceil(longest - now))
+    this.#lru.set(key, { value, tags: undefined, storedAt: current?.storedAt ?? this.#wall(), expiresAt: now + ttl, members }, { ttl })
+    return { added, member: members.has(member), size: members.size }
   }
 
   async clear(): Promise<void> {

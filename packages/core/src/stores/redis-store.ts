@@ -1,241 +1,251 @@
-import { Redis, type Cluster, type ClusterOptions, type RedisOptions } from 'ioredis'
-import { InvalidOptionError } from '../errors.js'
-import { parseDuration, type Duration } from '../duration.js'
+import { Redis, type Cluster } from 'ioredis'
+import { InvalidOptionError, StoreError } from '../errors.js'
 import { escapeGlob } from '../glob.js'
-import { rejectUnknownOptions } from '../known-options.js'
 import { withDeadline } from '../resilience/deadline.js'
-import type { Store, StoreMeasure, StoreSetOptions, StoreSize, WindowHitOptions, WindowState } from '../types.js'
-import { hitRedisWindow, measureRedis, redisTtl, WINDOW_SCRIPT } from './redis-data.js'
+import type { StoreHealth, StoreObserver } from '../resilience/store-health.js'
+import type { BoundedSetResult, Store, StoreInvalidationOptions, StoreMeasure, StoreSetOptions, StoreSize, WindowHitOptions, WindowState } from '../types.js'
+import { hitRedisWindow, measureRedis, redisTtl } from './redis-data.js'
+import { RedisRunner, type RunFlags } from './redis-runner.js'
+import { SCRIPTS, type ScriptCommands } from './redis-scripts.js'
+import {
+  CACHE_CLIENT_DEFAULTS,
+  isRedisClient,
+  normaliseOptions,
+  resolveRedisStoreOptions,
+  type RedisStoreOptions,
+  type ResolvedRedisStoreOptions,
+} from './redis-store-options.js'
+import { RedisTopology } from './redis-topology.js'
 import type { RedisClient } from './redis-client.js'
 
 export type { RedisClient } from './redis-client.js'
+export type { RedisBreakerOptions, RedisStoreOptions } from './redis-store-options.js'
+export { CACHE_CLIENT_DEFAULTS, CACHE_CLUSTER_DEFAULTS } from './redis-store-options.js'
 
-export interface RedisStoreOptions {
-  /** An ioredis `Redis` or `Cluster` you own (the store never quits it). */
-  client?: RedisClient
-  /** A `redis://` or `rediss://` URL; the store creates, tunes and owns the client. */
-  url?: string
-  /** Extra ioredis options for a client built from `url`. Yours win over the cache-oriented defaults. */
-  redisOptions?: RedisOptions
-  /** Prepended to every key, so several apps or tests can share one Redis. @default 'cachewire:' */
-  prefix?: string
-  /** Deadline of each request-path command (get, set, delete, has, increment, locks): a later answer is a miss. `'50ms'`, or milliseconds. @default '50ms' */
-  timeout?: Duration
-  /** Deadline of bulk work (tag and pattern invalidation, counting, clear). @default '30s' */
-  bulkTimeout?: Duration
-  /** Keys asked of SCAN per call during pattern deletes. @default 500 */
-  scanCount?: number
-  /** Connection errors of a client the store owns (ioredis emits them while reconnecting). @default ignored: commands fail open */
-  onConnectionError?: (error: Error) => void
-}
-
-const REDIS_STORE_OPTIONS = ['client', 'url', 'redisOptions', 'prefix', 'timeout', 'bulkTimeout', 'scanCount', 'onConnectionError'] as const
-const RENAMED_REDIS_STORE_OPTIONS = { deadlineMs: 'timeout', bulkDeadlineMs: 'bulkTimeout' } as const
-
-/** Lua run on one key only, so every script is safe on a Cluster (no CROSSSLOT). */
-const SCRIPTS = {
-  // Add a member to a tag set and make the set outlive its longest member.
-  cachewireTagAdd: {
-    numberOfKeys: 1,
-    lua: `redis.call('SADD', KEYS[1], ARGV[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 1`,
-  },
-  // Read and delete a tag set atomically, so a member added meanwhile lands in a fresh set.
-  cachewireTagTake: {
-    numberOfKeys: 1,
-    lua: `local members = redis.call('SMEMBERS', KEYS[1])
-redis.call('UNLINK', KEYS[1])
-return members`,
-  },
-  // Delete a lock only if the caller still owns it (its token), never someone else's.
-  cachewireUnlock: {
-    numberOfKeys: 1,
-    lua: `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`,
-  },
-  // A rate-limit window hit (see redis-data.ts).
-  cachewireWindow: WINDOW_SCRIPT,
-  // INCRBY that gives a new counter its TTL and leaves an existing counter's TTL alone.
-  cachewireIncrement: {
-    numberOfKeys: 1,
-    lua: `local value = redis.call('INCRBY', KEYS[1], ARGV[1])
-if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return value`,
-  },
-} as const
-
-interface ScriptCommands {
-  cachewireTagAdd(key: string, member: string, ttlMs: number): Promise<number>
-  cachewireTagTake(key: string): Promise<string[]>
-  cachewireIncrement(key: string, by: number, ttlMs: number): Promise<number>
-  cachewireUnlock(key: string, token: string): Promise<number>
-}
+/** Each command of bulk work (a tag's index, a SCAN page, a batch of UNLINKs) gets at least this long. */
+const BULK_COMMAND_TIMEOUT_MS = 1000
+/** Members released from a tag index per script call: bounded arguments, bounded time inside Redis. */
+const RELEASE_BATCH = 500
 
 /**
  * A store on Redis through ioredis, standalone or Cluster. Every key has a TTL; values are one
- * binary string; tags are Redis sets that expire with their entries; every command touches one
+ * binary string; tags are sorted sets that expire with their entries; every command touches one
  * key, so nothing raises CROSSSLOT on a Cluster; pattern deletes SCAN every master, never KEYS.
+ *
+ * Reads and writes go on connections of their own (the client given for reads, a duplicate the
+ * store opens and closes for writes): Redis serves a connection's commands in order, so a write
+ * held up (`CLIENT PAUSE WRITE`) would hold every read sent after it. Each node (each Cluster
+ * master) has a circuit breaker per direction, and a bounded queue in front of a bounded number
+ * of commands on the wire: a command's deadline starts when it goes on the wire, so it measures
+ * Redis, not the line in front of it.
  *
  * @example
  * ```ts
  * import { Cache } from '@cachewire/core'
  * import { RedisStore } from '@cachewire/core/redis'
  *
- * const cache = new Cache({ store: new RedisStore('redis://127.0.0.1:6379') })
+ * const cache = new Cache({ store: new RedisStore({ url: 'redis://127.0.0.1:6379', timeout: '50ms', breaker: { breakDuration: '200ms' } }) })
  * ```
  */
 export class RedisStore implements Store {
   readonly name = 'redis'
+  /** The client reads go on (the one you passed, or the one built from `url`). */
   readonly client: RedisClient
   readonly prefix: string
+  /** The store's own duplicate of `client`, for writes. */
+  readonly #writer: RedisClient
   readonly #ownsClient: boolean
-  readonly #deadlineMs: number
-  readonly #bulkDeadlineMs: number
-  readonly #scanCount: number
+  readonly #options: ResolvedRedisStoreOptions
+  readonly #runner: RedisRunner
   readonly #entryPrefix: string
   readonly #tagPrefix: string
   readonly #lockPrefix: string
   readonly #windowPrefix: string
   #measured: StoreMeasure | undefined
   #measuring: Promise<StoreMeasure> | undefined
-  /** The last connection error of a client the store owns, until it is ready again: what `ping` reports. */
+  /** The last connection error of a connection the store owns, until it is ready again: what `ping` reports. */
   #connectionError: Error | undefined
 
   constructor(options: RedisStoreOptions | RedisClient | string) {
-    const resolved = normaliseOptions(options)
-    this.prefix = resolved.prefix ?? 'cachewire:'
-    if (typeof this.prefix !== 'string') throw new InvalidOptionError('prefix', 'a string', this.prefix)
-    this.#deadlineMs = parseDuration(resolved.timeout ?? '50ms', 'timeout', { kind: 'timeout' })
-    this.#bulkDeadlineMs = parseDuration(resolved.bulkTimeout ?? '30s', 'bulkTimeout', { kind: 'timeout' })
-    this.#scanCount = positiveInteger(resolved.scanCount ?? 500, 'scanCount')
-    if (resolved.onConnectionError !== undefined && typeof resolved.onConnectionError !== 'function') {
-      throw new InvalidOptionError('onConnectionError', 'a function', resolved.onConnectionError)
-    }
+    const given = normaliseOptions(options)
+    this.#options = resolveRedisStoreOptions(given)
+    this.prefix = this.#options.prefix
     this.#entryPrefix = `${this.prefix}k:`
-    this.#tagPrefix = `${this.prefix}t:`
+    this.#tagPrefix = `${this.prefix}tag:`
     this.#lockPrefix = `${this.prefix}l:`
     this.#windowPrefix = `${this.prefix}w:`
-    if (resolved.client !== undefined) {
-      if (!isRedisClient(resolved.client)) throw new InvalidOptionError('client', 'an ioredis Redis or Cluster instance', resolved.client)
-      this.client = resolved.client
-      this.#ownsClient = false
-    } else if (typeof resolved.url === 'string' && /^rediss?:\/\//.test(resolved.url)) {
-      const client = new Redis(resolved.url, { ...CACHE_CLIENT_DEFAULTS, ...resolved.redisOptions })
-      // Without a listener, ioredis prints every reconnect failure as an unhandled error.
-      const onConnectionError = resolved.onConnectionError
+    // Own connections report their errors (without a listener, ioredis prints every reconnect failure).
+    const watch = (client: RedisClient): void => {
       client.on('error', (error: Error) => {
         this.#connectionError = error
-        onConnectionError?.(error)
+        given.onConnectionError?.(error)
+        this.#runner.fault(new StoreError('connection', error))
       })
       client.on('ready', () => {
         this.#connectionError = undefined
       })
-      if (resolved.redisOptions?.enableOfflineQueue === undefined) {
-        // Queue commands only until the first connection: after that, a lost connection means
-        // fail fast (a miss), not requests piling up behind a dead socket.
-        client.once('ready', () => {
-          client.options.enableOfflineQueue = false
-        })
-      }
+    }
+    if (given.client !== undefined) {
+      if (!isRedisClient(given.client)) throw new InvalidOptionError('client', 'an ioredis Redis or Cluster instance', given.client)
+      this.client = given.client
+      this.#ownsClient = false
+    } else if (typeof given.url === 'string' && /^rediss?:\/\//.test(given.url)) {
+      const client = new Redis(given.url, { ...CACHE_CLIENT_DEFAULTS, ...given.redisOptions })
+      watch(client)
+      if (given.redisOptions?.enableOfflineQueue === undefined) failFastOnceReady(client)
       this.client = client
       this.#ownsClient = true
     } else {
-      throw new InvalidOptionError('url', 'a redis:// URL (or pass options.client)', resolved.url)
+      throw new InvalidOptionError('url', 'a redis:// URL (or pass options.client)', given.url)
     }
-    for (const [name, script] of Object.entries(SCRIPTS)) {
-      if (typeof (this.client as unknown as Record<string, unknown>)[name] !== 'function') this.client.defineCommand(name, script)
+    this.#writer = duplicate(this.client)
+    watch(this.#writer)
+    if (!this.#ownsClient) followLifetime(this.client, this.#writer)
+    if (this.#ownsClient && given.redisOptions?.enableOfflineQueue === undefined) failFastOnceReady(this.#writer)
+    for (const client of [this.client, this.#writer]) {
+      for (const [name, script] of Object.entries(SCRIPTS)) {
+        if (typeof (client as unknown as Record<string, unknown>)[name] !== 'function') client.defineCommand(name, script)
+      }
     }
+    const read = new RedisTopology(this.client)
+    const write = new RedisTopology(this.#writer)
+    read.ensureSlotsRefresh()
+    write.ensureSlotsRefresh()
+    const { timeoutMs, maxInFlight, maxQueue, queueTimeoutMs, breaker } = this.#options
+    this.#runner = new RedisRunner({ read, write }, { timeoutMs, maxInFlight, maxQueue, queueTimeoutMs, breaker, prefix: this.prefix })
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
-    const value = await withDeadline(this.client.getBuffer(this.#entryPrefix + key), this.#deadlineMs, 'get')
+    const fullKey = this.#entryPrefix + key
+    const value = await this.#runner.run('read', fullKey, 'get', () => this.client.getBuffer(fullKey))
     return value ?? undefined
   }
 
   async getWithTtl(key: string): Promise<{ value: Uint8Array; ttlMs: number } | undefined> {
     const fullKey = this.#entryPrefix + key
     // Two commands on one key: auto-pipelining sends them in one round trip, on one node.
-    const [value, ttlMs] = await withDeadline(Promise.all([this.client.getBuffer(fullKey), this.client.pttl(fullKey)]), this.#deadlineMs, 'get')
+    const [value, ttlMs] = await this.#runner.run('read', fullKey, 'get', () => Promise.all([this.client.getBuffer(fullKey), this.client.pttl(fullKey)]))
     if (value === null) return undefined
     return { value, ttlMs: ttlMs > 0 ? ttlMs : 1 }
   }
 
+  async has(key: string): Promise<boolean> {
+    const fullKey = this.#entryPrefix + key
+    return (await this.#runner.run('read', fullKey, 'has', () => this.client.exists(fullKey))) > 0
+  }
+
   async acquireLock(key: string, token: string, ttlMs: number): Promise<boolean> {
-    const result = await withDeadline(this.client.set(this.#lockPrefix + key, token, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX'), this.#deadlineMs, 'acquireLock')
+    const fullKey = this.#lockPrefix + key
+    const result = await this.#runner.run('write', fullKey, 'acquireLock', () => this.#writer.set(fullKey, token, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX'))
     return result === 'OK'
   }
 
   async releaseLock(key: string, token: string): Promise<boolean> {
-    return (await withDeadline(this.#scripts.cachewireUnlock(this.#lockPrefix + key, token), this.#deadlineMs, 'releaseLock')) === 1
+    const fullKey = this.#lockPrefix + key
+    return (await this.#runner.run('write', fullKey, 'releaseLock', () => this.#scripts.cachewireUnlock(fullKey, token))) === 1
   }
 
   async set(key: string, value: Uint8Array, options: StoreSetOptions): Promise<void> {
     const fullKey = this.#entryPrefix + key
     const ttlMs = Math.max(1, Math.ceil(options.ttlMs))
-    const work = async (): Promise<void> => {
-      // Tag records first: an entry that exists is always reachable from its tags.
-      if (options.tags !== undefined && options.tags.length > 0) {
-        await Promise.all(options.tags.map((tag) => this.#scripts.cachewireTagAdd(this.#tagPrefix + tag, key, ttlMs)))
-      }
-      await this.client.set(fullKey, Buffer.from(value.buffer, value.byteOffset, value.byteLength), 'PX', ttlMs)
-    }
-    await withDeadline(work(), this.#deadlineMs, 'set')
+    const tags = options.tags ?? []
+    // Tag records first: an entry that exists is always reachable from its tags.
+    await this.#fileUnderTags(key, tags, ttlMs)
+    const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+    await this.#runner.run('write', fullKey, 'set', () => this.#writer.set(fullKey, bytes, 'PX', ttlMs), guarded(options))
+    // And once more after: an invalidation that read the first generation and removed the old
+    // entry before this one landed would otherwise release the record of the new entry.
+    await this.#fileUnderTags(key, tags, ttlMs)
   }
 
-  async delete(key: string): Promise<boolean> {
-    return (await withDeadline(this.client.unlink(this.#entryPrefix + key), this.#deadlineMs, 'delete')) > 0
-  }
-
-  async has(key: string): Promise<boolean> {
-    return (await withDeadline(this.client.exists(this.#entryPrefix + key), this.#deadlineMs, 'has')) > 0
+  async delete(key: string, options?: StoreInvalidationOptions): Promise<boolean> {
+    const fullKey = this.#entryPrefix + key
+    return (await this.#runner.run('write', fullKey, 'delete', () => this.#writer.unlink(fullKey), guarded(options))) > 0
   }
 
   async increment(key: string, by: number, ttlMs: number): Promise<number> {
-    const value = this.#scripts.cachewireIncrement(this.#entryPrefix + key, by, Math.max(1, Math.ceil(ttlMs)))
-    return Number(await withDeadline(value, this.#deadlineMs, 'increment'))
+    const fullKey = this.#entryPrefix + key
+    return Number(await this.#runner.run('write', fullKey, 'increment', () => this.#scripts.cachewireIncrement(fullKey, by, Math.max(1, Math.ceil(ttlMs)))))
   }
 
-  async invalidateTags(tags: readonly string[]): Promise<number> {
-    return (await this.invalidateTagsReturningKeys(tags)).length
+  async addToBoundedSet(key: string, member: string, max: number, ttlMs: number): Promise<BoundedSetResult> {
+    const fullKey = this.#entryPrefix + key
+    const ttl = Math.max(1, Math.ceil(ttlMs))
+    const [added, isMember, size] = await this.#runner.run('write', fullKey, 'addToBoundedSet', () => this.#scripts.cachewireBoundedAdd(fullKey, member, max, ttl))
+    return { added: added === 1, member: isMember === 1, size }
+  }
+
+  async invalidateTags(tags: readonly string[], options?: StoreInvalidationOptions): Promise<number> {
+    return (await this.invalidateTagsReturningKeys(tags, options)).length
   }
 
   async countTagged(tags: readonly string[]): Promise<number> {
+    const flags: RunFlags = { timeoutMs: this.#bulkCommandTimeoutMs }
     const work = async (): Promise<number> => {
-      const memberLists = await Promise.all(tags.map((tag) => this.client.smembers(this.#tagPrefix + tag)))
+      const memberLists = await Promise.all(
+        [...new Set(tags)].map((tag) => {
+          const tagKey = this.#tagPrefix + tag
+          return this.#runner.run('read', tagKey, 'countTagged', () => this.client.zrange(tagKey, 0, -1), flags)
+        })
+      )
       const keys = [...new Set(memberLists.flat())]
       // One key per command, as in invalidateTags: a Cluster refuses multi-key EXISTS across slots.
-      const counts = await Promise.all(keys.map((key) => this.client.exists(this.#entryPrefix + key)))
+      const counts = await Promise.all(
+        keys.map((key) => {
+          const fullKey = this.#entryPrefix + key
+          return this.#runner.run('read', fullKey, 'countTagged', () => this.client.exists(fullKey), flags)
+        })
+      )
       return counts.filter((count) => count > 0).length
     }
-    return withDeadline(work(), this.#bulkDeadlineMs, 'countTagged')
+    return withDeadline(work(), this.#options.bulkTimeoutMs, 'countTagged')
   }
 
-  async invalidateTagsReturningKeys(tags: readonly string[]): Promise<readonly string[]> {
+  /**
+   * Reads each tag's index, removes the entries, then removes from the index only the members
+   * whose generation is still the one read. Nothing is taken from an index before its entries
+   * are gone, so an invalidation cut short (a timeout, a lost connection, a reshard) loses
+   * nothing: retried, it finds what is left. A key set again meanwhile keeps its index record.
+   */
+  async invalidateTagsReturningKeys(tags: readonly string[], options?: StoreInvalidationOptions): Promise<readonly string[]> {
+    const flags: RunFlags = { ...guarded(options), timeoutMs: this.#bulkCommandTimeoutMs }
     const work = async (): Promise<string[]> => {
-      const memberLists = await Promise.all(tags.map((tag) => this.#scripts.cachewireTagTake(this.#tagPrefix + tag)))
-      const keys = [...new Set(memberLists.flat())]
+      const indexes = await Promise.all(
+        [...new Set(tags)].map(async (tag) => {
+          const tagKey = this.#tagPrefix + tag
+          const flat = await this.#runner.run('read', tagKey, 'invalidateTags', () => this.client.zrange(tagKey, 0, -1, 'WITHSCORES'), flags)
+          return { tagKey, flat }
+        })
+      )
+      const keys = new Set<string>()
+      for (const { flat } of indexes) for (let i = 0; i < flat.length; i += 2) keys.add(flat[i] as string)
+      const members = [...keys]
       // One key per command: multi-key UNLINK would raise CROSSSLOT on a Cluster.
-      const counts = await Promise.all(keys.map((key) => this.client.unlink(this.#entryPrefix + key)))
-      return keys.filter((_, i) => (counts[i] as number) > 0)
+      const counts = await Promise.all(
+        members.map((key) => {
+          const fullKey = this.#entryPrefix + key
+          return this.#runner.run('write', fullKey, 'invalidateTags', () => this.#writer.unlink(fullKey), flags)
+        })
+      )
+      await Promise.all(indexes.map(({ tagKey, flat }) => this.#release(tagKey, flat, flags)))
+      return members.filter((_, i) => (counts[i] as number) > 0)
     }
-    return withDeadline(work(), this.#bulkDeadlineMs, 'invalidateTags')
+    return withDeadline(work(), this.#options.bulkTimeoutMs, 'invalidateTags')
   }
 
-  async deletePattern(pattern: string): Promise<number> {
-    return withDeadline(this.#scanAndUnlink(escapeGlob(this.#entryPrefix) + pattern), this.#bulkDeadlineMs, 'deletePattern')
+  async deletePattern(pattern: string, options?: StoreInvalidationOptions): Promise<number> {
+    return withDeadline(this.#scanAndUnlink(escapeGlob(this.#entryPrefix) + pattern, options), this.#options.bulkTimeoutMs, 'deletePattern')
   }
 
-  async clear(): Promise<void> {
-    await withDeadline(this.#scanAndUnlink(escapeGlob(this.prefix) + '*'), this.#bulkDeadlineMs, 'clear')
+  async clear(options?: StoreInvalidationOptions): Promise<void> {
+    await withDeadline(this.#scanAndUnlink(escapeGlob(this.prefix) + '*', options), this.#options.bulkTimeoutMs, 'clear')
   }
 
   /** PING, on every master of a Cluster: rejects with Redis' own words (`WRONGPASS …`, `NOAUTH …`) or the connection's. */
   async ping(): Promise<void> {
     // Not connected: a ping would wait in ioredis' queue and fail with "max retries"; say why instead.
     if (this.#connectionError !== undefined && this.client.status !== 'ready') throw this.#connectionError
-    const masters = isCluster(this.client) ? this.client.nodes('master') : []
+    const masters = this.client.isCluster ? (this.client as Cluster).nodes('master') : []
     try {
       await Promise.all((masters.length > 0 ? masters : [this.client]).map((node) => node.ping()))
     } catch (error) {
@@ -245,31 +255,35 @@ export class RedisStore implements Store {
   }
 
   async ttl(key: string): Promise<number | undefined> {
-    return withDeadline(redisTtl(this.client, this.#entryPrefix + key), this.#deadlineMs, 'ttl')
+    const fullKey = this.#entryPrefix + key
+    return this.#runner.run('read', fullKey, 'ttl', () => redisTtl(this.client, fullKey))
   }
 
-  /** SET NX / SET XX. Tag records first, as in `set`: if the write is refused, a tag names a key it does not cover, which over-invalidates (safe), never under-. */
+  /** SET NX / SET XX, filed under its tags as `set` is (before, and again once written). */
   async setIf(key: string, value: Uint8Array, options: StoreSetOptions, condition: 'absent' | 'present'): Promise<boolean> {
+    const fullKey = this.#entryPrefix + key
     const ttlMs = Math.max(1, Math.ceil(options.ttlMs))
-    const work = async (): Promise<boolean> => {
-      if (options.tags !== undefined && options.tags.length > 0) {
-        await Promise.all(options.tags.map((tag) => this.#scripts.cachewireTagAdd(this.#tagPrefix + tag, key, ttlMs)))
-      }
-      const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength)
-      const fullKey = this.#entryPrefix + key
-      const result = condition === 'absent' ? await this.client.set(fullKey, bytes, 'PX', ttlMs, 'NX') : await this.client.set(fullKey, bytes, 'PX', ttlMs, 'XX')
-      return result === 'OK'
-    }
-    return withDeadline(work(), this.#deadlineMs, condition === 'absent' ? 'add' : 'replace')
+    const tags = options.tags ?? []
+    // A refused write leaves a tag naming a key it does not cover: over-invalidation (safe), never under-.
+    await this.#fileUnderTags(key, tags, ttlMs)
+    const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+    const name = condition === 'absent' ? 'add' : 'replace'
+    const result = await this.#runner.run('write', fullKey, name, () =>
+      condition === 'absent' ? this.#writer.set(fullKey, bytes, 'PX', ttlMs, 'NX') : this.#writer.set(fullKey, bytes, 'PX', ttlMs, 'XX')
+    )
+    if (result !== 'OK') return false
+    await this.#fileUnderTags(key, tags, ttlMs)
+    return true
   }
 
   async hitWindow(key: string, options: WindowHitOptions): Promise<WindowState> {
-    return withDeadline(hitRedisWindow(this.client, this.#windowPrefix + key, options), this.#deadlineMs, 'hitWindow')
+    const fullKey = this.#windowPrefix + key
+    return this.#runner.run('write', fullKey, 'hitWindow', () => hitRedisWindow(this.#writer, fullKey, options))
   }
 
   /** Entries under this store's prefix and their bytes, from the server (see `measureRedis`); bulk work, under `bulkTimeout`. */
   async measure(): Promise<StoreMeasure> {
-    this.#measuring ??= withDeadline(measureRedis(this.client, this.#entryPrefix, escapeGlob(this.#entryPrefix) + '*', this.#scanCount), this.#bulkDeadlineMs, 'measure')
+    this.#measuring ??= withDeadline(measureRedis(this.client, this.#entryPrefix, escapeGlob(this.#entryPrefix) + '*', this.#options.scanCount), this.#options.bulkTimeoutMs, 'measure')
       .then((measured) => (this.#measured = measured))
       .finally(() => (this.#measuring = undefined))
     return this.#measuring
@@ -284,27 +298,65 @@ export class RedisStore implements Store {
     return this.#measured === undefined ? undefined : { entries: this.#measured.entries, bytes: this.#measured.bytes }
   }
 
-  async close(): Promise<void> {
-    if (this.#ownsClient) await this.client.quit().catch(() => this.client.disconnect())
+  /** Breakers per node and direction, commands on the wire and queued, and calls dropped by reason. */
+  health(): StoreHealth {
+    return this.#runner.health()
   }
 
+  /** Tells `observer` of background faults (probes, lost connections) and of breakers closing again. */
+  observe(observer: StoreObserver): () => void {
+    return this.#runner.observe(observer)
+  }
+
+  async close(): Promise<void> {
+    this.#runner.close()
+    const owned = this.#ownsClient ? [this.client, this.#writer] : [this.#writer]
+    await Promise.all(owned.map((client) => client.quit().catch(() => client.disconnect())))
+  }
+
+  /** The Lua scripts, on the write connection (every one of them writes). */
   get #scripts(): ScriptCommands {
-    return this.client as unknown as ScriptCommands
+    return this.#writer as unknown as ScriptCommands
+  }
+
+  get #bulkCommandTimeoutMs(): number {
+    return Math.min(this.#options.bulkTimeoutMs, Math.max(this.#options.timeoutMs, BULK_COMMAND_TIMEOUT_MS))
+  }
+
+  /** Records `key` under each tag, bumping its generation there. */
+  async #fileUnderTags(key: string, tags: readonly string[], ttlMs: number): Promise<void> {
+    if (tags.length === 0) return
+    await Promise.all(
+      tags.map((tag) => {
+        const tagKey = this.#tagPrefix + tag
+        return this.#runner.run('write', tagKey, 'set', () => this.#scripts.cachewireTagAdd(tagKey, key, ttlMs))
+      })
+    )
+  }
+
+  /** Removes the read members from a tag index, each only if its generation has not moved. */
+  async #release(tagKey: string, flat: readonly string[], flags: RunFlags): Promise<void> {
+    for (let start = 0; start < flat.length; start += RELEASE_BATCH * 2) {
+      const batch = flat.slice(start, start + RELEASE_BATCH * 2)
+      await this.#runner.run('write', tagKey, 'invalidateTags', () => this.#scripts.cachewireTagRelease(tagKey, ...batch), flags)
+    }
   }
 
   /** SCAN each master (a Cluster spreads keys over several) and UNLINK what matches, one key per command. */
-  async #scanAndUnlink(match: string): Promise<number> {
-    const nodes: Redis[] = isCluster(this.client) ? this.client.nodes('master') : [this.client]
+  async #scanAndUnlink(match: string, options: StoreInvalidationOptions | undefined): Promise<number> {
+    const flags: RunFlags = { ...guarded(options), timeoutMs: this.#bulkCommandTimeoutMs }
     let removed = 0
-    for (const node of nodes) {
+    const writers = new Map(this.#runner.masters('write').map(({ node, connection }) => [node, connection]))
+    for (const { node, connection } of this.#runner.masters('read')) {
+      const writer = writers.get(node) ?? connection
       let cursor = '0'
       do {
-        const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', this.#scanCount)
+        const [next, keys] = await this.#runner.runOnNode('read', node, 'scan', () => connection.scan(cursor, 'MATCH', match, 'COUNT', this.#options.scanCount), flags)
         cursor = next
         if (keys.length > 0) {
-          const pipeline = node.pipeline()
+          const pipeline = writer.pipeline()
           for (const key of keys) pipeline.unlink(key)
-          const results = (await pipeline.exec()) ?? []
+          const results = (await this.#runner.runOnNode('write', node, 'unlink', () => pipeline.exec(), flags)) ?? []
           for (const [error, count] of results) if (error === null && typeof count === 'number') removed += count
         }
       } while (cursor !== '0')
@@ -313,53 +365,34 @@ export class RedisStore implements Store {
   }
 }
 
-/**
- * ioredis defaults suit a queue, not a cache: a request would wait through ~20 reconnect
- * retries when Redis is down. A cache should fail fast and fall back to the origin.
- */
-export const CACHE_CLIENT_DEFAULTS: RedisOptions = {
-  maxRetriesPerRequest: 1,
-  connectTimeout: 2000,
-  enableAutoPipelining: true,
-  retryStrategy: (times) => Math.min(times * 100, 2000),
+/** A second connection like `client`, for writes; a Cluster gets a second Cluster. */
+function duplicate(client: RedisClient): RedisClient {
+  return client.isCluster ? (client as Cluster).duplicate() : (client as Redis).duplicate()
 }
 
 /**
- * Cluster options for a cache: fail fast per node like CACHE_CLIENT_DEFAULTS, and re-read the
- * slot map every 2 s so a failed-over master is noticed without waiting for a MOVED reply.
- *
- * @example
- * ```ts
- * import { Cluster } from 'ioredis'
- * import { RedisStore, CACHE_CLUSTER_DEFAULTS } from '@cachewire/core/redis'
- * const store = new RedisStore({ client: new Cluster(nodes, CACHE_CLUSTER_DEFAULTS) })
- * ```
+ * The write connection lives as long as the client it duplicates: an app that quits its own
+ * client (and never closes the store) must not be kept alive by ours, and one that connects it
+ * again gets writes again.
  */
-export const CACHE_CLUSTER_DEFAULTS: ClusterOptions = {
-  enableAutoPipelining: true,
-  slotsRefreshInterval: 2000,
-  slotsRefreshTimeout: 1000,
-  clusterRetryStrategy: (times) => Math.min(times * 100, 2000),
-  redisOptions: { maxRetriesPerRequest: 1, connectTimeout: 2000 },
+function followLifetime(client: RedisClient, writer: RedisClient): void {
+  client.on('end', () => writer.disconnect())
+  client.on('ready', () => {
+    if (writer.status === 'end') writer.connect().catch(() => undefined)
+  })
 }
 
-function normaliseOptions(options: RedisStoreOptions | RedisClient | string): RedisStoreOptions {
-  if (typeof options === 'string') return { url: options }
-  if (isRedisClient(options)) return { client: options }
-  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'a Redis URL, an ioredis client or an options object', options)
-  rejectUnknownOptions(options, REDIS_STORE_OPTIONS, '', RENAMED_REDIS_STORE_OPTIONS)
-  return options
+/**
+ * Queue commands only until the first connection: after that, a lost connection means fail fast
+ * (a miss), not requests piling up behind a dead socket.
+ */
+function failFastOnceReady(client: RedisClient): void {
+  client.once('ready', () => {
+    client.options.enableOfflineQueue = false
+  })
 }
 
-function isRedisClient(value: unknown): value is RedisClient {
-  return typeof value === 'object' && value !== null && typeof (value as { getBuffer?: unknown }).getBuffer === 'function' && typeof (value as { isCluster?: unknown }).isCluster === 'boolean'
-}
-
-function isCluster(client: RedisClient): client is Cluster {
-  return client.isCluster
-}
-
-function positiveInteger(value: unknown, option: string): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) throw new InvalidOptionError(option, 'a positive integer', value)
-  return value
+/** An invalidation retried by the cache's queue goes even while its breaker is open. */
+function guarded(options: StoreInvalidationOptions | undefined): RunFlags {
+  return { guard: options?.retry !== true }
 }

@@ -3,7 +3,8 @@ import { parseDuration, type Duration } from '../duration.js'
 import { rejectUnknownOptions } from '../known-options.js'
 import { MemoryStore } from './memory-store.js'
 import { OutageLog, type OutageStats } from './tiered-outage.js'
-import type { Bus, EntryAge, InvalidationMessage, Store, StoreMeasure, StoreSetOptions, StoreSize, WindowHitOptions, WindowState } from '../types.js'
+import type { StoreHealth, StoreObserver } from '../resilience/store-health.js'
+import type { BoundedSetResult, Bus, EntryAge, InvalidationMessage, Store, StoreInvalidationOptions, StoreMeasure, StoreSetOptions, StoreSize, WindowHitOptions, WindowState } from '../types.js'
 
 export interface TieredStoreOptions {
   /** The shared, authoritative store (usually a `RedisStore`). */
@@ -34,6 +35,8 @@ const RENAMED_TIERED_STORE_OPTIONS = { l1MaxTtlMs: 'l1MaxTtl' } as const
  * remembered; once L2 answers again each is deleted from L2 and from every L1, so all processes
  * reload it from the source of truth. Values written during the outage are not replayed to L2: a
  * peer may have written a newer one meanwhile, and deleting is the one safe merge for a cache.
+ * An invalidation L2 cannot take now still drops this process's L1 copies at once (the cache
+ * queues it and retries it).
  *
  * @example
  * ```ts
@@ -117,9 +120,9 @@ export class TieredStore implements Store {
     this.#publish({ op: 'keys', keys: [key] })
   }
 
-  async delete(key: string): Promise<boolean> {
+  async delete(key: string, options?: StoreInvalidationOptions): Promise<boolean> {
     const near = await this.l1.delete(key)
-    const far = await this.#l2(() => this.l2.delete(key), key)
+    const far = await this.#l2(() => this.l2.delete(key, options), key)
     this.#publish({ op: 'keys', keys: [key] })
     return near || far
   }
@@ -192,23 +195,32 @@ export class TieredStore implements Store {
     return this.l2.countTagged !== undefined ? this.l2.countTagged(tags) : (this.l1.countTagged?.(tags) ?? 0)
   }
 
-  async invalidateTags(tags: readonly string[]): Promise<number> {
+  async invalidateTags(tags: readonly string[], options?: StoreInvalidationOptions): Promise<number> {
     await this.l1.invalidateTags(tags)
-    if (this.l2.invalidateTagsReturningKeys !== undefined) {
-      const keys = await this.l2.invalidateTagsReturningKeys(tags)
-      // Peers may hold copies read from L2, which they could not file under tags: name the keys.
-      if (keys.length > 0) this.#publish({ op: 'keys', keys })
-      this.#publish({ op: 'tags', tags })
-      return keys.length
+    try {
+      const l2 = this.l2
+      if (l2.invalidateTagsReturningKeys !== undefined) {
+        const keys = await this.#l2(() => (l2.invalidateTagsReturningKeys as NonNullable<Store['invalidateTagsReturningKeys']>).call(l2, tags, options))
+        // Copies read from L2 carry no tags, here or on peers: name the keys.
+        await Promise.all(keys.map((key) => this.l1.delete(key)))
+        if (keys.length > 0) this.#publish({ op: 'keys', keys })
+        this.#publish({ op: 'tags', tags })
+        return keys.length
+      }
+      const removed = await this.#l2(() => l2.invalidateTags(tags, options))
+      await this.l1.clear()
+      this.#publish({ op: 'clear' })
+      return removed
+    } catch (error) {
+      // Which L1 copies carry these tags only L2 knows: drop them all, once (not on every retry).
+      if (options?.retry !== true) await this.l1.clear()
+      throw error
     }
-    const removed = await this.l2.invalidateTags(tags)
-    this.#publish({ op: 'clear' })
-    return removed
   }
 
-  async deletePattern(pattern: string): Promise<number> {
+  async deletePattern(pattern: string, options?: StoreInvalidationOptions): Promise<number> {
     await this.l1.deletePattern(pattern)
-    const removed = await this.l2.deletePattern(pattern)
+    const removed = await this.l2.deletePattern(pattern, options)
     this.#publish({ op: 'pattern', pattern })
     return removed
   }
@@ -220,8 +232,8 @@ export class TieredStore implements Store {
     return value
   }
 
-  async clear(): Promise<void> {
-    await Promise.all([this.l1.clear(), this.l2.clear()])
+  async clear(options?: StoreInvalidationOptions): Promise<void> {
+    await Promise.all([this.l1.clear(), this.l2.clear(options)])
     this.#publish({ op: 'clear' })
   }
 
@@ -233,8 +245,24 @@ export class TieredStore implements Store {
     return this.l2.releaseLock?.(key, token) ?? Promise.resolve(true)
   }
 
+  /** The shared set lives in L2 (it decides), so every process counts against one cap. */
+  async addToBoundedSet(key: string, member: string, max: number, ttlMs: number): Promise<BoundedSetResult> {
+    const owner = this.l2.addToBoundedSet !== undefined ? this.l2 : this.l1
+    if (owner.addToBoundedSet === undefined) throw new TypeError(`neither ${this.l2.name} nor ${this.l1.name} can keep a bounded set`)
+    return owner.addToBoundedSet(key, member, max, ttlMs)
+  }
+
   size(): StoreSize | undefined {
     return this.l1.size?.()
+  }
+
+  /** L2's breakers and pending work: L1 has none. */
+  health(): StoreHealth | undefined {
+    return this.l2.health?.()
+  }
+
+  observe(observer: StoreObserver): () => void {
+    return this.l2.observe?.(observer) ?? (() => {})
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,346 @@
+import type { Redis } from 'ioredis'
+import { StoreError, StoreUnavailableError } from '../errors.js'
+import { CircuitBreaker } from '../resilience/circuit-breaker.js'
+import { CommandLane } from '../resilience/command-lane.js'
+import { withDeadline } from '../resilience/deadline.js'
+import { emptyDropCounts, type BreakerDirection, type BreakerStatus, type DropReason, type StoreHealth, type StoreObserver } from '../resilience/store-health.js'
+import { isClusterRetry, isNodeFault } from './redis-errors.js'
+import type { RedisTopology } from './redis-topology.js'
+
+export interface RunnerOptions {
+  /** Deadline of each command, from the moment it holds a connection slot. */
+  timeoutMs: number
+  maxInFlight: number
+  maxQueue: number
+  queueTimeoutMs: number
+  /** Per node and direction; `false`: no breakers. */
+  breaker: { failureThreshold: number; breakDurationMs: number; maxBreakDurationMs: number } | false
+  /** Prefix of the store's own keys (the write probe's key lives under it). */
+  prefix: string
+}
+
+/** How a command goes: `guard: false` sends it even while its breaker is open (background invalidation retries). */
+export interface RunFlags {
+  guard?: boolean
+  /** This command's deadline instead of the store's `timeout` (commands of bulk work). */
+  timeoutMs?: number
+}
+
+/**
+ * Redirections seen while slots move are retried this often, this far apart (×1, ×2, ×3…): a
+ * reshard moves a slot in milliseconds to a few seconds; the slot map refresh a MOVED triggers
+ * usually lands in one round trip.
+ */
+const CLUSTER_RETRIES = 5
+const CLUSTER_RETRY_DELAY_MS = 25
+/**
+ * While a Cluster node's breaker is open, the slot map is re-read this often: a master that
+ * stopped answering sends no MOVED, and its replica's promotion should be found within a second,
+ * not at the next periodic refresh.
+ */
+const SLOTS_WATCH_MS = 500
+
+interface NodeState {
+  readonly node: string
+  /** One per direction: reads and writes go on connections of their own (see RedisStore). */
+  readonly lanes: Record<BreakerDirection, CommandLane>
+  readonly breakers: Record<BreakerDirection, CircuitBreaker> | undefined
+  /** The probe reply still outstanding per direction: one at a time, so probes never pile up behind a hung socket. */
+  readonly probing: Record<BreakerDirection, boolean>
+  /** Answering again; the breaker closes once observers have applied what waited (queued purges). */
+  readonly recovering: Record<BreakerDirection, boolean>
+  readonly timers: Record<BreakerDirection, NodeJS.Timeout | undefined>
+}
+
+const DIRECTIONS: readonly BreakerDirection[] = ['read', 'write']
+
+function breakerOpen(direction: BreakerDirection, node: string): StoreUnavailableError {
+  return new StoreUnavailableError(`store skipped: Redis ${direction}s on ${node} are off (circuit breaker open)`, { reason: 'breaker-open' })
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref())
+
+/** Waits for `promise` (which never rejects) or `ms`, whichever comes first. */
+async function waitAtMost(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))])
+  clearTimeout(timer)
+}
+
+/**
+ * Sends every RedisStore command: per node and direction (reads, writes, each on its own
+ * connection), a circuit breaker and a bounded queue in front of a bounded number of commands on
+ * the wire (so a deadline measures Redis, not the queue), and on a Cluster bounded retries of
+ * redirections. Open breakers are probed with a command of our own (PING for reads, a SET of a
+ * probe key for writes), never a user's; they close on a probe's answer, even a late one, and on
+ * the `ready` of that direction's connection to the node.
+ */
+export class RedisRunner {
+  readonly #topologies: Record<BreakerDirection, RedisTopology>
+  readonly #options: RunnerOptions
+  readonly #nodes = new Map<string, NodeState>()
+  readonly #observers = new Set<StoreObserver>()
+  readonly #dropped = { read: emptyDropCounts(), write: emptyDropCounts() }
+  #slotsWatch: NodeJS.Timeout | undefined
+  #closed = false
+
+  constructor(topologies: Record<BreakerDirection, RedisTopology>, options: RunnerOptions) {
+    this.#topologies = topologies
+    this.#options = options
+    for (const direction of DIRECTIONS) topologies[direction].onNodeReady((node) => this.#nodeReady(node, direction))
+  }
+
+  /** Runs `command` for `fullKey` in `direction`. Rejects with the command's error, a `StoreTimeoutError` or a `StoreUnavailableError`. */
+  async run<T>(direction: BreakerDirection, fullKey: string, name: string, command: () => Promise<T>, flags: RunFlags = {}): Promise<T> {
+    const topology = this.#topologies[direction]
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#send(this.#state(topology.nodeOf(fullKey)), direction, name, command, flags)
+      } catch (error) {
+        if (!topology.isCluster || attempt >= CLUSTER_RETRIES || !isClusterRetry(error)) throw error
+        if ((error as Error).message.startsWith('MOVED ')) topology.refreshSlots()
+        await sleep(CLUSTER_RETRY_DELAY_MS * (attempt + 1))
+      }
+    }
+  }
+
+  /** Runs `command` on one named node (SCAN of one master). No Cluster retries: the caller knows the node. */
+  runOnNode<T>(direction: BreakerDirection, node: string, name: string, command: () => Promise<T>, flags: RunFlags = {}): Promise<T> {
+    return this.#send(this.#state(node), direction, name, command, flags)
+  }
+
+  /** Every master with its name and `direction`'s connection to it (SCAN must visit each). */
+  masters(direction: BreakerDirection): Array<{ node: string; connection: Redis }> {
+    return this.#topologies[direction].masters()
+  }
+
+  health(): StoreHealth {
+    const breakers: BreakerStatus[] = []
+    let inFlight = 0
+    let queued = 0
+    for (const state of this.#nodes.values()) {
+      for (const direction of DIRECTIONS) {
+        inFlight += state.lanes[direction].inFlight
+        queued += state.lanes[direction].queued
+      }
+      if (state.breakers === undefined) continue
+      for (const direction of DIRECTIONS) {
+        const breaker = state.breakers[direction]
+        breakers.push({ node: state.node, direction, state: breaker.state, retryInMs: breaker.retryInMs })
+      }
+    }
+    return {
+      breakers,
+      inFlight,
+      queued,
+      dropped: { read: { ...this.#dropped.read }, write: { ...this.#dropped.write } },
+    }
+  }
+
+  observe(observer: StoreObserver): () => void {
+    this.#observers.add(observer)
+    return () => this.#observers.delete(observer)
+  }
+
+  /** Reports a background fault (a lost connection of a client the store owns) to observers. */
+  fault(error: Error): void {
+    for (const observer of this.#observers) observer.fault(error)
+  }
+
+  close(): void {
+    this.#closed = true
+    clearInterval(this.#slotsWatch)
+    for (const state of this.#nodes.values()) for (const direction of DIRECTIONS) clearTimeout(state.timers[direction])
+    for (const direction of DIRECTIONS) this.#topologies[direction].close()
+  }
+
+  async #send<T>(state: NodeState, direction: BreakerDirection, name: string, command: () => Promise<T>, flags: RunFlags): Promise<T> {
+    const breaker = state.breakers?.[direction]
+    const guard = flags.guard !== false
+    if (guard && breaker !== undefined && breaker.state !== 'closed') throw this.#skip(direction, 'breaker-open', state.node)
+    const connecting = this.#topologies[direction].connecting()
+    if (connecting !== undefined) await waitAtMost(connecting, this.#options.queueTimeoutMs)
+    const lane = state.lanes[direction]
+    const wait = lane.acquire(direction)
+    if (wait !== undefined) {
+      try {
+        await wait
+      } catch (error) {
+        this.#count(direction, error)
+        throw error
+      }
+      // The breaker may have opened while this call waited.
+      if (guard && breaker !== undefined && breaker.state !== 'closed') {
+        lane.release()
+        throw this.#skip(direction, 'breaker-open', state.node)
+      }
+    }
+    let reply: Promise<T>
+    try {
+      reply = command()
+    } catch (error) {
+      lane.release()
+      throw error
+    }
+    // The slot is held until Redis really answers (or the connection drops), not just until the deadline.
+    reply.then(
+      () => lane.release(),
+      () => lane.release()
+    )
+    try {
+      // The deadline starts once the command is on the wire: not while this turn's burst of calls queues behind it.
+      const value = await withDeadline(reply, flags.timeoutMs ?? this.#options.timeoutMs, name, { start: 'after-send' })
+      // Only a probe or a ready connection closes an open breaker: an unguarded delete that works
+      // while writes fail (out of memory) says nothing about writes in general.
+      if (breaker?.state === 'closed') breaker.success()
+      return value
+    } catch (error) {
+      // Failures of unguarded calls while the breaker is not closed are the probe's to judge.
+      if (breaker?.state === 'closed' && isNodeFault(error) && breaker.failure()) this.#opened(state, direction, error)
+      throw error
+    }
+  }
+
+  #state(node: string): NodeState {
+    let state = this.#nodes.get(node)
+    if (state === undefined) {
+      const { breaker, maxInFlight, maxQueue, queueTimeoutMs } = this.#options
+      const make = (settings: Exclude<RunnerOptions['breaker'], false>): CircuitBreaker =>
+        new CircuitBreaker({
+          failureThreshold: settings.failureThreshold,
+          breakDuration: settings.breakDurationMs,
+          maxBreakDuration: settings.maxBreakDurationMs,
+          clock: () => performance.now(),
+        })
+      const breakers = breaker === false ? undefined : { read: make(breaker), write: make(breaker) }
+      for (const direction of DIRECTIONS) {
+        breakers?.[direction].onTransition((from, to) => {
+          for (const observer of this.#observers) observer.transition?.({ from, to, node, direction })
+        })
+      }
+      state = {
+        node,
+        lanes: { read: new CommandLane({ maxInFlight, maxQueue, queueTimeoutMs }), write: new CommandLane({ maxInFlight, maxQueue, queueTimeoutMs }) },
+        breakers,
+        probing: { read: false, write: false },
+        recovering: { read: false, write: false },
+        timers: { read: undefined, write: undefined },
+      }
+      this.#nodes.set(node, state)
+    }
+    return state
+  }
+
+  /** A call not sent because its breaker is open: counted, and the error to reject with. */
+  #skip(direction: BreakerDirection, reason: DropReason, node: string): StoreUnavailableError {
+    this.#dropped[direction][reason]++
+    return breakerOpen(direction, node)
+  }
+
+  #count(direction: BreakerDirection, error: unknown): void {
+    if (error instanceof StoreUnavailableError && error.reason in this.#dropped[direction]) this.#dropped[direction][error.reason as DropReason]++
+  }
+
+  #opened(state: NodeState, direction: BreakerDirection, cause: unknown): void {
+    const breaker = state.breakers?.[direction] as CircuitBreaker
+    // Counted by #send when each waiter's rejection reaches it.
+    state.lanes[direction].rejectWaiting(direction, () => breakerOpen(direction, state.node))
+    const message = `Redis ${direction}s on ${state.node} are skipped for ${breaker.openForMs} ms: ${cause instanceof Error ? cause.message : String(cause)}`
+    this.fault(new StoreUnavailableError(message, { reason: 'breaker-open', cause }))
+    this.#scheduleProbe(state, direction)
+    this.#watchSlots()
+  }
+
+  /** On a Cluster, re-reads the slot map every SLOTS_WATCH_MS while any breaker is open. */
+  #watchSlots(): void {
+    if (this.#slotsWatch !== undefined || this.#closed || !this.#topologies.read.isCluster) return
+    this.#slotsWatch = setInterval(() => {
+      const open = [...this.#nodes.values()].some((state) => DIRECTIONS.some((direction) => state.breakers !== undefined && state.breakers[direction].state !== 'closed'))
+      if (!open) {
+        clearInterval(this.#slotsWatch)
+        this.#slotsWatch = undefined
+        return
+      }
+      for (const direction of DIRECTIONS) this.#topologies[direction].refreshSlots()
+    }, SLOTS_WATCH_MS)
+    this.#slotsWatch.unref()
+  }
+
+  #scheduleProbe(state: NodeState, direction: BreakerDirection): void {
+    if (this.#closed || state.probing[direction] || state.recovering[direction] || state.timers[direction] !== undefined) return
+    const breaker = state.breakers?.[direction]
+    if (breaker === undefined || breaker.state === 'closed') return
+    const timer = setTimeout(() => {
+      state.timers[direction] = undefined
+      this.#probe(state, direction)
+    }, breaker.retryInMs)
+    timer.unref()
+    state.timers[direction] = timer
+  }
+
+  #probe(state: NodeState, direction: BreakerDirection): void {
+    const breaker = state.breakers?.[direction]
+    if (this.#closed || breaker === undefined || breaker.state === 'closed' || state.recovering[direction]) return
+    const connection = this.#topologies[direction].connection(state.node)
+    if (connection === undefined) {
+      // No longer a master (failed over, resharded away): no key maps here, nothing to probe.
+      const idle = DIRECTIONS.every((each) => state.lanes[each].inFlight === 0 && state.lanes[each].queued === 0 && !state.probing[each])
+      if (idle) this.#nodes.delete(state.node)
+      return
+    }
+    if (!breaker.allow()) {
+      this.#scheduleProbe(state, direction)
+      return
+    }
+    state.probing[direction] = true
+    const reply = this.#probeCommand(connection, state.node, direction)
+    // A late answer still counts: a frozen Redis answers the probe the moment it thaws.
+    reply.then(
+      () => this.#recover(state, direction),
+      () => {}
+    )
+    void withDeadline(reply, this.#options.timeoutMs, `${direction} probe`).catch((error: unknown) => {
+      if (breaker.state === 'closed') return
+      breaker.failure()
+      this.fault(new StoreError(`${direction} probe of ${state.node}`, error))
+    })
+    // The next probe waits for this one's reply: behind a hung socket it would only queue.
+    void reply
+      .catch(() => {})
+      .finally(() => {
+        state.probing[direction] = false
+        this.#scheduleProbe(state, direction)
+      })
+  }
+
+  #probeCommand(connection: Redis, node: string, direction: BreakerDirection): Promise<unknown> {
+    try {
+      if (direction === 'read') return connection.ping()
+      const key = this.#topologies.write.probeKey(node, this.#options.prefix)
+      if (key === undefined) return connection.ping()
+      return connection.set(key, '1', 'PX', 60_000)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  #recover(state: NodeState, direction: BreakerDirection): void {
+    const breaker = state.breakers?.[direction]
+    if (breaker === undefined || breaker.state === 'closed' || state.recovering[direction]) return
+    state.recovering[direction] = true
+    clearTimeout(state.timers[direction])
+    state.timers[direction] = undefined
+    // Queued purges go first (they are sent past the breaker); then calls may come through.
+    const waits = [...this.#observers].map((observer) => Promise.resolve().then(() => observer.recovered()))
+    void Promise.allSettled(waits).then(() => {
+      state.recovering[direction] = false
+      breaker.close()
+    })
+  }
+
+  /** A connection that has just become ready answers: its direction gets another chance at once. */
+  #nodeReady(node: string, direction: BreakerDirection): void {
+    const state = this.#nodes.get(node)
+    if (state !== undefined) this.#recover(state, direction)
+  }
+}
