@@ -210,7 +210,7 @@ export class HttpCache {
       if (result.error === 'url') throw new InvalidArgumentError('url', 'an absolute URL or a path', url)
       throw new InvalidArgumentError('host', 'a host name (or an absolute url)', host)
     }
-    const removed = await this.cache.invalidateTags([result.tag])
+    const { removed } = await this.cache.invalidateTags([result.tag])
     await this.#core.notifyPurge({ kind: 'url', tags: [], urls: [new URL(url, `http://${host ?? 'localhost'}`).href] })
     return removed
   }
@@ -224,7 +224,7 @@ export class HttpCache {
    * ```
    */
   async invalidateTags(tags: readonly string[]): Promise<number> {
-    const removed = await this.cache.invalidateTags(tags)
+    const { removed } = await this.cache.invalidateTags(tags)
     const forCdn = publicTags(tags)
     if (forCdn.length > 0) await this.#core.notifyPurge({ kind: 'tags', tags: forCdn, urls: [] })
     return removed
