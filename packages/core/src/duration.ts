@@ -126,11 +126,3 @@ export function parseOptionalWindow(value: unknown, option: string): number {
   if (value === false) return 0
   return parseDuration(value, option, { allowZero: true })
 }
-
-/**
- * @deprecated The pre-1.0 reading (any positive number of milliseconds, short units only); being
- * replaced by {@link parseDuration} at every call site, then removed.
- */
-export function toMilliseconds(value: unknown, option: string): number {
-  return parseDuration(value, option, { kind: 'timeout' })
-}

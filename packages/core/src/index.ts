@@ -33,7 +33,7 @@ export type { CacheHealth, CacheHealthOptions, BreakerHealth, StoreProblem } fro
 export { withDeadline } from './resilience/deadline.js'
 export type { DeadlineOptions } from './resilience/deadline.js'
 export { rejectUnknownOptions } from './known-options.js'
-export { parseDuration, parseOptionalWindow, toMilliseconds } from './duration.js'
+export { parseDuration, parseOptionalWindow } from './duration.js'
 export type { Duration, DurationUnit, DurationWord, DurationKind, DurationRules } from './duration.js'
 export { systemClock } from './clock.js'
 export type { Clock } from './clock.js'
@@ -52,6 +52,6 @@ export {
   errors,
 } from './errors.js'
 export type { CachewireErrorCode, UnavailableReason, StoreUnavailableOptions } from './errors.js'
-export type { Store, StoreSetOptions, StoreSize, StoreMeasure, EntryAge, WindowHitOptions, WindowState, Ttl, SetOptions, CacheEvents, CacheStats, Bus, InvalidationMessage, InvalidationResult, InvalidationTarget, BoundedSetResult, StoreInvalidationOptions } from './types.js'
+export type { Store, StoreSetOptions, StoreSize, StoreMeasure, EntryAge, WindowHitOptions, WindowState, SetOptions, CacheEvents, CacheStats, Bus, InvalidationMessage, InvalidationResult, InvalidationTarget, BoundedSetResult, StoreInvalidationOptions } from './types.js'
 export type { StoreHealth, StoreObserver, BreakerStatus, BreakerDirection, DropCounts, DropReason } from './resilience/store-health.js'
 export type { OutageStats } from './stores/tiered-outage.js'

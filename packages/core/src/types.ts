@@ -172,12 +172,6 @@ export interface WindowState {
   elapsedMs: number
 }
 
-/**
- * @deprecated Use {@link Duration}: the same values, under the name every package uses.
- * Kept until the packages that still import it have moved.
- */
-export type Ttl = Duration
-
 export interface SetOptions {
   /** Time to live: `'30s'`, `'5 minutes'`, or milliseconds (1000 or more). Falls back to the cache's `defaultTtl`. */
   ttl?: Duration | undefined
