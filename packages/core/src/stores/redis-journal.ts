@@ -3,10 +3,10 @@ import { InvalidOptionError } from '../errors.js'
 import { rejectUnknownOptions } from '../known-options.js'
 import { withDeadline } from '../resilience/deadline.js'
 import type { WriteJournal } from '../patterns/write-behind-options.js'
-import type { RedisClient } from './redis-store.js'
+import type { IoredisClient } from './redis-topology.js'
 
 export interface RedisJournalOptions {
-  client: RedisClient
+  client: IoredisClient
   /** The stream's key; one per writer (per persisted table, say). */
   key: string
   /** The stream's TTL, renewed by every append: a journal nobody writes to for this long is dropped. @default '7d' */
@@ -33,7 +33,7 @@ const KNOWN = ['client', 'key', 'retention', 'timeout'] as const
  * ```
  */
 export class RedisJournal<T> implements WriteJournal<T> {
-  readonly #client: RedisClient
+  readonly #client: IoredisClient
   readonly #key: string
   readonly #retentionMs: number
   readonly #deadlineMs: number

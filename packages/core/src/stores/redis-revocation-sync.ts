@@ -4,11 +4,11 @@ import { InvalidOptionError } from '../errors.js'
 import { parseDuration, type Duration } from '../duration.js'
 import { rejectUnknownOptions } from '../known-options.js'
 import type { RevocationSync } from '../patterns/revocations.js'
-import type { RedisClient } from './redis-store.js'
+import type { IoredisClient } from './redis-topology.js'
 
 export interface RedisRevocationSyncOptions {
   /** Publishes and runs the lease scripts; a duplicate of it subscribes. */
-  client: RedisClient
+  client: IoredisClient
   /** Channel and key stem shared by every process of one revocation list. @default 'cachewire:revocations' */
   channel?: string
   /**
@@ -88,13 +88,13 @@ interface SyncCommands {
  */
 export class RedisRevocationSync implements RevocationSync {
   readonly channel: string
-  readonly #client: RedisClient
+  readonly #client: IoredisClient
   readonly #leaseMs: number
   readonly #id = randomBytes(8).toString('hex')
   readonly #membersKey: string
   readonly #seqKey: string
   readonly #waiters = new Map<number, { members: Map<string, number>; done: () => void }>()
-  #subscriber: RedisClient | undefined
+  #subscriber: IoredisClient | undefined
   #listener: { revoked(hash: string, until: number): void; lost(): void } | undefined
   /** The highest sequence number up to which every revocation has been applied here (contiguous). */
   #applied = -1
@@ -123,7 +123,7 @@ export class RedisRevocationSync implements RevocationSync {
 
   async start(listener: { revoked(hash: string, until: number): void; lost(): void }): Promise<void> {
     this.#listener = listener
-    const subscriber = this.#client.duplicate() as RedisClient
+    const subscriber = this.#client.duplicate() as IoredisClient
     this.#subscriber = subscriber
     subscriber.on('error', () => {
       // Reconnects are ioredis's job; an unhandled 'error' event would crash the process.
