@@ -3,8 +3,19 @@ import { RedisBus, RedisStore } from '@cachewire/core/redis'
 import type { RedisClient } from '@cachewire/core/redis'
 import { InvalidOptionError } from '@cachewire/core'
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
-import { connectNodeRedis, connectNodeRedisCluster, type NodeRedisVersion } from '../setup/node-redis.js'
-import { createClient, createClusterClient, deleteKeysWithPrefix, describeCluster, describeRedis, uniquePrefix } from '../setup/redis.js'
+import {
+  connectNodeRedis,
+  connectNodeRedisCluster,
+  type NodeRedisVersion,
+} from '../setup/node-redis.js'
+import {
+  createClient,
+  createClusterClient,
+  deleteKeysWithPrefix,
+  describeCluster,
+  describeRedis,
+  uniquePrefix,
+} from '../setup/redis.js'
 
 /** As in redis-store.test.ts: the contract tests behaviour; deadlines are tested through a proxy (redis-breakers.test.ts). */
 const CONTRACT_TIMEOUT = '2s'
@@ -27,7 +38,12 @@ for (const version of VERSIONS) {
         store = new RedisStore({ client, prefix, timeout: CONTRACT_TIMEOUT })
         return store
       },
-      createPeer: async () => new RedisStore({ client: await connectNodeRedis(version), prefix, timeout: CONTRACT_TIMEOUT }),
+      createPeer: async () =>
+        new RedisStore({
+          client: await connectNodeRedis(version),
+          prefix,
+          timeout: CONTRACT_TIMEOUT,
+        }),
       cleanup: async () => {
         await store?.close()
         await deleteKeysWithPrefix(createClient(), prefix)
@@ -54,7 +70,11 @@ for (const version of VERSIONS) {
 
       it('closes its own write connection and leaves the client it was given open', async () => {
         const own = await connectNodeRedis(version)
-        const store = new RedisStore({ client: own, prefix: uniquePrefix('node-redis-close'), timeout: CONTRACT_TIMEOUT })
+        const store = new RedisStore({
+          client: own,
+          prefix: uniquePrefix('node-redis-close'),
+          timeout: CONTRACT_TIMEOUT,
+        })
         await store.set('k', Buffer.from('v'), { ttlMs: 60_000 })
         await store.clear()
         await store.close()
@@ -63,11 +83,23 @@ for (const version of VERSIONS) {
       })
 
       it('reports its health per node and direction, named host:port', async () => {
-        const store = new RedisStore({ client, prefix: uniquePrefix('node-redis-health'), timeout: CONTRACT_TIMEOUT })
+        const store = new RedisStore({
+          client,
+          prefix: uniquePrefix('node-redis-health'),
+          timeout: CONTRACT_TIMEOUT,
+        })
         await store.set('k', Buffer.from('v'), { ttlMs: 60_000 })
         await store.get('k')
-        expect(store.health().breakers.map((b) => `${b.node}/${b.direction}/${b.state}`).sort()).toEqual(
-          expect.arrayContaining([expect.stringMatching(/:\d+\/read\/closed$/), expect.stringMatching(/:\d+\/write\/closed$/)])
+        expect(
+          store
+            .health()
+            .breakers.map((b) => `${b.node}/${b.direction}/${b.state}`)
+            .sort()
+        ).toEqual(
+          expect.arrayContaining([
+            expect.stringMatching(/:\d+\/read\/closed$/),
+            expect.stringMatching(/:\d+\/write\/closed$/),
+          ])
         )
         await store.clear()
         await store.close()
@@ -82,7 +114,10 @@ for (const version of VERSIONS) {
         const received: unknown[] = []
         await b.subscribe((message) => received.push(message))
         await a.publish({ op: 'tags', tags: ['product:1'] })
-        await vi.waitFor(() => expect(received).toEqual([{ op: 'tags', tags: ['product:1'] }]), { timeout: 5000, interval: 20 })
+        await vi.waitFor(() => expect(received).toEqual([{ op: 'tags', tags: ['product:1'] }]), {
+          timeout: 5000,
+          interval: 20,
+        })
         await Promise.all([a.close(), b.close()])
       })
     })
@@ -103,7 +138,12 @@ for (const version of VERSIONS) {
         store = new RedisStore({ client: cluster, prefix, timeout: CONTRACT_TIMEOUT })
         return store
       },
-      createPeer: async () => new RedisStore({ client: await connectNodeRedisCluster(version), prefix, timeout: CONTRACT_TIMEOUT }),
+      createPeer: async () =>
+        new RedisStore({
+          client: await connectNodeRedisCluster(version),
+          prefix,
+          timeout: CONTRACT_TIMEOUT,
+        }),
       cleanup: async () => {
         await store?.close()
         await deleteKeysWithPrefix(createClusterClient(), prefix)
@@ -116,17 +156,25 @@ for (const version of VERSIONS) {
       const own = uniquePrefix('node-redis-spread')
       const store = new RedisStore({ client: cluster, prefix: own, timeout: CONTRACT_TIMEOUT })
       const keys = Array.from({ length: 60 }, (_, i) => `item:${i}`)
-      await Promise.all(keys.map((key, i) => store.set(key, Buffer.from(String(i)), { ttlMs: 60_000, tags: ['all', `even:${i % 2}`] })))
+      await Promise.all(
+        keys.map((key, i) =>
+          store.set(key, Buffer.from(String(i)), { ttlMs: 60_000, tags: ['all', `even:${i % 2}`] })
+        )
+      )
       const ioredis = createClusterClient()
       await ioredis.ping()
-      const perMaster = await Promise.all(ioredis.nodes('master').map(async (node) => (await node.keys(`${own}k:*`)).length))
+      const perMaster = await Promise.all(
+        ioredis.nodes('master').map(async (node) => (await node.keys(`${own}k:*`)).length)
+      )
       expect(perMaster.filter((count) => count > 0).length).toBe(3)
       const masters = store.health().breakers.filter((b) => b.node !== 'cluster')
       expect(new Set(masters.map((b) => b.node)).size).toBe(3)
       expect(await store.invalidateTags(['even:0'])).toBe(30)
       expect(await store.deletePattern('item:1*')).toBeGreaterThan(0)
       await store.clear()
-      expect((await Promise.all(ioredis.nodes('master').map((node) => node.keys(`${own}*`)))).flat()).toEqual([])
+      expect(
+        (await Promise.all(ioredis.nodes('master').map((node) => node.keys(`${own}*`)))).flat()
+      ).toEqual([])
       await store.close()
     })
   })
@@ -137,8 +185,11 @@ describe('RedisStore client detection', () => {
     class NotAClient {
       get(): void {}
     }
-    const attempt = (): RedisStore => new RedisStore({ client: new NotAClient() as unknown as RedisClient })
+    const attempt = (): RedisStore =>
+      new RedisStore({ client: new NotAClient() as unknown as RedisClient })
     expect(attempt).toThrow(InvalidOptionError)
-    expect(attempt).toThrow('expected options.client to be an ioredis Redis or Cluster, or a node-redis (redis v4/v5) client from createClient() or createCluster(), got an object (NotAClient)')
+    expect(attempt).toThrow(
+      'expected options.client to be an ioredis Redis or Cluster, or a node-redis (redis v4/v5) client from createClient() or createCluster(), got an object (NotAClient)'
+    )
   })
 })
