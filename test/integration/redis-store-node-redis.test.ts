@@ -3,6 +3,7 @@ import { RedisBus, RedisStore } from '@cachewire/core/redis'
 import type { RedisClient } from '@cachewire/core/redis'
 import { InvalidOptionError } from '@cachewire/core'
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { startRedisProcess } from '../helpers/redis-process.js'
 import {
   connectNodeRedis,
   connectNodeRedisCluster,
@@ -21,6 +22,16 @@ import {
 const CONTRACT_TIMEOUT = '2s'
 const CAPABILITIES = { conditionalSet: true, rateWindows: true, ttl: true, measure: true }
 const VERSIONS: NodeRedisVersion[] = [4, 5]
+
+/** How often each of EVALSHA and EVAL reached the server (executed or refused), from INFO commandstats. */
+async function scriptCalls(client: RedisClient): Promise<{ evalsha: number; eval: number }> {
+  const info = String(await (client as { sendCommand(args: string[]): Promise<unknown> }).sendCommand(['INFO', 'commandstats']))
+  const count = (command: string): number => {
+    const line = info.split('\r\n').find((each) => each.startsWith(`cmdstat_${command}:`)) ?? ''
+    return Number(/\bcalls=(\d+)/.exec(line)?.[1] ?? 0) + Number(/rejected_calls=(\d+)/.exec(line)?.[1] ?? 0)
+  }
+  return { evalsha: count('evalsha'), eval: count('eval') }
+}
 
 for (const version of VERSIONS) {
   describeRedis(`RedisStore on node-redis v${version} (standalone)`, () => {
@@ -102,6 +113,22 @@ for (const version of VERSIONS) {
           ])
         )
         await store.clear()
+        await store.close()
+      })
+    })
+
+    describe('Lua scripts', () => {
+      it('are sent as EVALSHA, and as EVAL once when the server does not know them (new server, SCRIPT FLUSH)', async () => {
+        const server = await startRedisProcess()
+        const own = await connectNodeRedis(version, { port: server.port })
+        const store = new RedisStore({ client: own, prefix: 'scripts:', timeout: CONTRACT_TIMEOUT })
+        expect(await store.increment('n', 1, 60_000)).toBe(1)
+        expect(await scriptCalls(own)).toEqual({ evalsha: 1, eval: 1 })
+        expect(await store.increment('n', 1, 60_000)).toBe(2)
+        expect(await scriptCalls(own)).toEqual({ evalsha: 2, eval: 1 })
+        await (own as { sendCommand(args: string[]): Promise<unknown> }).sendCommand(['SCRIPT', 'FLUSH'])
+        expect(await store.increment('n', 1, 60_000)).toBe(3)
+        expect(await scriptCalls(own)).toEqual({ evalsha: 3, eval: 2 })
         await store.close()
       })
     })
