@@ -4,6 +4,7 @@ import type { RedisClient } from '@cachewire/core/redis'
 import { InvalidOptionError } from '@cachewire/core'
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { startRedisProcess } from '../helpers/redis-process.js'
+import { CORE_README, runSnippet } from '../migration/readme-snippets.js'
 import {
   connectNodeRedis,
   connectNodeRedisCluster,
@@ -206,6 +207,38 @@ for (const version of VERSIONS) {
     })
   })
 }
+
+describeRedis('RedisStore on node-redis v5 speaking RESP3 (standalone)', () => {
+  let client: RedisClient
+  let prefix = uniquePrefix('node-redis-resp3')
+  let store: RedisStore | undefined
+  beforeAll(async () => {
+    client = await connectNodeRedis(5, { resp: 3 })
+  })
+
+  defineStoreContract({
+    name: 'RedisStore (node-redis v5, RESP3)',
+    create: () => {
+      prefix = uniquePrefix('node-redis-resp3')
+      store = new RedisStore({ client, prefix, timeout: CONTRACT_TIMEOUT })
+      return store
+    },
+    createPeer: async () => new RedisStore({ client: await connectNodeRedis(5, { resp: 3 }), prefix, timeout: CONTRACT_TIMEOUT }),
+    cleanup: async () => {
+      await store?.close()
+      await deleteKeysWithPrefix(createClient(), prefix)
+    },
+    runner: { describe, it, beforeEach, afterEach },
+    capabilities: CAPABILITIES,
+  })
+})
+
+describeRedis('the core README on node-redis', () => {
+  it('runs its node-redis snippet as written', async () => {
+    const { user } = await runSnippet<{ user: unknown }>('node-redis-store', ['user'], CORE_README)
+    expect(user).toEqual({ name: 'Ada' })
+  })
+})
 
 describe('RedisStore client detection', () => {
   it('names what it was given when it is neither an ioredis nor a node-redis client', () => {

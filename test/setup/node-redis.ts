@@ -33,10 +33,10 @@ async function close(client: Closable): Promise<void> {
   if (client.isOpen) await Promise.resolve(client.disconnect()).catch(() => {})
 }
 
-/** A connected node-redis client on REDIS_URL, or on `port` of 127.0.0.1 (a tcp-proxy). */
+/** A connected node-redis client on REDIS_URL, or on `port` of 127.0.0.1 (a tcp-proxy); `resp: 3` (v5 only) speaks RESP3. */
 export async function connectNodeRedis<V extends NodeRedisVersion>(
   version: V,
-  options: { port?: number } = {}
+  options: { port?: number; resp?: 2 | 3 } = {}
 ): Promise<NodeRedisClientOf<V>> {
   const url = new URL(redisUrl())
   if (options.port !== undefined) {
@@ -45,7 +45,7 @@ export async function connectNodeRedis<V extends NodeRedisVersion>(
   }
   const settings = { url: url.toString(), socket: { connectTimeout: 5_000 } }
   const client = (
-    version === 4 ? createClient4(settings) : createClient5(settings)
+    version === 4 ? createClient4(settings) : createClient5({ ...settings, RESP: options.resp ?? 2 })
   ) as NodeRedisClientOf<V>
   client.on('error', () => {})
   registerCleanup(() => close(client as unknown as Closable))
