@@ -4,7 +4,7 @@ import type { RedisClient } from '@cachewire/core/redis'
 import { InvalidOptionError } from '@cachewire/core'
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { startRedisProcess } from '../helpers/redis-process.js'
-import { CORE_README, runSnippet } from '../migration/readme-snippets.js'
+import { CORE_README, runSnippet, snippet, typecheckSources } from '../migration/readme-snippets.js'
 import {
   connectNodeRedis,
   connectNodeRedisCluster,
@@ -238,6 +238,21 @@ describeRedis('the core README on node-redis', () => {
     const { user } = await runSnippet<{ user: unknown }>('node-redis-store', ['user'], CORE_README)
     expect(user).toEqual({ name: 'Ada' })
   })
+
+  it('typechecks, as do clients and Clusters of both versions, RESP3 included, given to RedisStore and RedisBus', async () => {
+    const clients = [
+      "import { createClient, createCluster } from 'redis'",
+      "import { createClient as createClient4, createCluster as createCluster4 } from 'redis4'",
+      "import { RedisBus, RedisStore } from '@cachewire/core/redis'",
+      "const clients = [createClient(), createClient({ RESP: 3 }), createCluster({ rootNodes: [] }), createClient4(), createCluster4({ rootNodes: [] })]",
+      'for (const client of clients) {',
+      '  new RedisStore({ client })',
+      '  new RedisStore(client)',
+      "  new RedisBus({ client, channel: 'typecheck' })",
+      '}',
+    ].join('\n')
+    expect(await typecheckSources({ 'node-redis-store': snippet('node-redis-store', CORE_README), 'node-redis-clients': clients })).toBe('')
+  }, 120_000)
 })
 
 describe('RedisStore client detection', () => {

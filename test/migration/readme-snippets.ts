@@ -38,10 +38,15 @@ export async function runSnippet<T extends Record<string, unknown>>(name: string
 }
 
 /** Writes snippets as files with a tsconfig (the repo's strict settings) and runs tsc on them: '' when they typecheck. */
-export async function typecheckSnippets(names: readonly string[]): Promise<string> {
-  const dir = `${DIR}typecheck-${process.pid}/`
+export async function typecheckSnippets(names: readonly string[], readme = README): Promise<string> {
+  return typecheckSources(Object.fromEntries(names.map((name) => [name, snippet(name, readme)])))
+}
+
+/** As typecheckSnippets, for sources by file name (without `.ts`). */
+export async function typecheckSources(sources: Record<string, string>): Promise<string> {
+  const dir = `${DIR}typecheck-${process.pid}-${Date.now()}/`
   mkdirSync(dir, { recursive: true })
-  for (const name of names) writeFileSync(`${dir}${name}.ts`, `${snippet(name)}\nexport {}\n`)
+  for (const [name, code] of Object.entries(sources)) writeFileSync(`${dir}${name}.ts`, `${code}\nexport {}\n`)
   writeFileSync(`${dir}tsconfig.json`, JSON.stringify({ extends: '../../../../tsconfig.base.json', compilerOptions: { noEmit: true, rootDir: '.' }, include: ['*.ts'] }))
   const tsc = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url))
   const run = promisify(execFile)

@@ -13,9 +13,9 @@ export interface NodeRedisClient {
   readonly isOpen: boolean
   readonly isReady: boolean
   readonly options?: { url?: string; socket?: { host?: string; port?: number; path?: string } } | undefined
-  on(event: string, listener: (...args: never[]) => void): unknown
-  off(event: string, listener: (...args: never[]) => void): unknown
-  once(event: string, listener: (...args: never[]) => void): unknown
+  on(event: string, listener: (...args: unknown[]) => void): unknown
+  off(event: string, listener: (...args: unknown[]) => void): unknown
+  once(event: string, listener: (...args: unknown[]) => void): unknown
   getMaxListeners(): number
   setMaxListeners(n: number): unknown
 }
@@ -36,8 +36,8 @@ export interface NodeRedisCluster {
   readonly masters: readonly NodeRedisClusterNode[]
   readonly slots: ReadonlyArray<{ master: NodeRedisClusterNode } | undefined>
   readonly isOpen: boolean
-  on(event: string, listener: (...args: never[]) => void): unknown
-  off(event: string, listener: (...args: never[]) => void): unknown
+  on(event: string, listener: (...args: unknown[]) => void): unknown
+  off(event: string, listener: (...args: unknown[]) => void): unknown
   getMaxListeners(): number
   setMaxListeners(n: number): unknown
 }
@@ -65,7 +65,7 @@ const AS_BUFFERS = { returnBuffers: true, typeMapping: { 36: Buffer } }
 const AS_STRINGS = { returnBuffers: false, typeMapping: {} }
 
 /** Without a limit in the way: several stores may share one client, each listening once. */
-function listen(emitter: Pick<NodeRedisClient, 'on' | 'off' | 'getMaxListeners' | 'setMaxListeners'>, event: string, listener: (...args: never[]) => void): () => void {
+function listen(emitter: Pick<NodeRedisClient, 'on' | 'off' | 'getMaxListeners' | 'setMaxListeners'>, event: string, listener: (...args: unknown[]) => void): () => void {
   const limit = emitter.getMaxListeners()
   if (limit > 0) emitter.setMaxListeners(limit + 1)
   emitter.on(event, listener)
@@ -237,7 +237,7 @@ export class NodeRedisDriver implements RedisDriver {
   }
 
   on(event: RedisConnectionEvent, listener: (error?: Error) => void): () => void {
-    const remove = listen(this.client, event, listener as (...args: never[]) => void)
+    const remove = listen(this.client, event, listener as (...args: unknown[]) => void)
     this.#undo.push(remove)
     return remove
   }
