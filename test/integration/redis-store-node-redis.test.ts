@@ -205,6 +205,17 @@ for (const version of VERSIONS) {
       ).toEqual([])
       await store.close()
     })
+
+    it('carries RedisBus invalidations across the Cluster (published on one node, heard on another)', async () => {
+      const channel = `${uniquePrefix('node-redis-cluster-bus')}invalidate`
+      const a = new RedisBus({ client: cluster, channel })
+      const b = new RedisBus({ client: await connectNodeRedisCluster(version), channel })
+      const received: unknown[] = []
+      await b.subscribe((message) => received.push(message))
+      await a.publish({ op: 'keys', keys: ['k1', 'k2'] })
+      await vi.waitFor(() => expect(received).toEqual([{ op: 'keys', keys: ['k1', 'k2'] }]), { timeout: 5000, interval: 20 })
+      await Promise.all([a.close(), b.close()])
+    })
   })
 }
 
