@@ -1,5 +1,6 @@
 import { defineStoreContract } from '@cachewire/core/testing'
-import { RedisBus, RedisStore } from '@cachewire/core/redis'
+import { RedisBus, RedisJournal, RedisRevocationSync, RedisStore } from '@cachewire/core/redis'
+import { createClient as createNodeRedisClient } from 'redis'
 import type { RedisClient } from '@cachewire/core/redis'
 import { InvalidOptionError } from '@cachewire/core'
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
@@ -277,5 +278,11 @@ describe('RedisStore client detection', () => {
     expect(attempt).toThrow(
       'expected options.client to be an ioredis Redis or Cluster, or a node-redis (redis v4/v5) client from createClient() or createCluster(), got an object (NotAClient)'
     )
+  })
+
+  it('RedisJournal and RedisRevocationSync, ioredis-only for now, refuse a node-redis client at construction', () => {
+    const client = createNodeRedisClient()
+    expect(() => new RedisJournal({ client: client as never, key: 'journal' })).toThrow(/node-redis is not supported here yet/)
+    expect(() => new RedisRevocationSync({ client: client as never })).toThrow(/node-redis is not supported here yet/)
   })
 })

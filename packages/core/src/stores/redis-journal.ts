@@ -3,6 +3,7 @@ import { InvalidOptionError } from '../errors.js'
 import { rejectUnknownOptions } from '../known-options.js'
 import { withDeadline } from '../resilience/deadline.js'
 import type { WriteJournal } from '../patterns/write-behind-options.js'
+import { isNodeRedisClient } from './redis-driver-node-redis.js'
 import type { IoredisClient } from './redis-topology.js'
 
 export interface RedisJournalOptions {
@@ -40,7 +41,10 @@ export class RedisJournal<T> implements WriteJournal<T> {
 
   constructor(options: RedisJournalOptions) {
     if (typeof options === 'object' && options !== null) rejectUnknownOptions(options, KNOWN, '')
-    if (typeof options?.client?.xadd !== 'function') throw new InvalidOptionError('client', 'an ioredis Redis or Cluster instance', options?.client)
+    // ioredis only for now (node-redis clients are refused here, not half-served): RedisStore and RedisBus take both.
+    if (isNodeRedisClient(options?.client) || typeof options?.client?.xadd !== 'function') {
+      throw new InvalidOptionError('client', 'an ioredis Redis or Cluster instance (node-redis is not supported here yet)', options?.client)
+    }
     if (typeof options.key !== 'string' || options.key.length === 0) throw new InvalidOptionError('key', 'a non-empty string', options.key)
     this.#client = options.client
     this.#key = options.key

@@ -4,6 +4,7 @@ import { InvalidOptionError } from '../errors.js'
 import { parseDuration, type Duration } from '../duration.js'
 import { rejectUnknownOptions } from '../known-options.js'
 import type { RevocationSync } from '../patterns/revocations.js'
+import { isNodeRedisClient } from './redis-driver-node-redis.js'
 import type { IoredisClient } from './redis-topology.js'
 
 export interface RedisRevocationSyncOptions {
@@ -109,7 +110,10 @@ export class RedisRevocationSync implements RevocationSync {
   constructor(options: RedisRevocationSyncOptions) {
     if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an options object ({ client, channel?, lease? })', options)
     rejectUnknownOptions(options, OPTIONS, '')
-    if (typeof options.client?.publish !== 'function') throw new InvalidOptionError('client', 'an ioredis Redis or Cluster instance', options.client)
+    // ioredis only for now (node-redis clients are refused here, not half-served): RedisStore and RedisBus take both.
+    if (isNodeRedisClient(options.client) || typeof options.client?.publish !== 'function') {
+      throw new InvalidOptionError('client', 'an ioredis Redis or Cluster instance (node-redis is not supported here yet)', options.client)
+    }
     this.channel = options.channel ?? 'cachewire:revocations'
     if (typeof this.channel !== 'string' || this.channel.length === 0 || /[{}]/.test(this.channel)) throw new InvalidOptionError('channel', 'a non-empty string without braces', this.channel)
     this.#leaseMs = parseDuration(options.lease ?? '2s', 'lease', { kind: 'timeout' })
