@@ -2,8 +2,15 @@ import { defineStoreContract } from '@cachewire/core/testing'
 import { RedisStore } from '@cachewire/core/redis'
 import { Cache, StoreTimeoutError, StoreUnavailableError } from '@cachewire/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createClient, deleteKeysWithPrefix, describeRedis, redisUrl, uniquePrefix } from '../setup/redis.js'
+import {
+  createClient,
+  deleteKeysWithPrefix,
+  describeRedis,
+  redisUrl,
+  uniquePrefix,
+} from '../setup/redis.js'
 import { createTcpProxy } from '../helpers/tcp-proxy.js'
+import { REDIS_LIBRARIES } from '../setup/node-redis.js'
 
 /**
  * The contract tests what the store does, not how fast: the default 50 ms deadline also covers a
@@ -51,7 +58,11 @@ describeRedis('RedisStore on a standalone Redis', () => {
     })
 
     it('clear() leaves other prefixes alone', async () => {
-      const mine = new RedisStore({ client, prefix: uniquePrefix('mine'), timeout: CONTRACT_TIMEOUT })
+      const mine = new RedisStore({
+        client,
+        prefix: uniquePrefix('mine'),
+        timeout: CONTRACT_TIMEOUT,
+      })
       const theirsPrefix = uniquePrefix('theirs')
       const theirs = new RedisStore({ client, prefix: theirsPrefix, timeout: CONTRACT_TIMEOUT })
       await mine.set('k', Buffer.from('1'), { ttlMs: 60_000 })
@@ -74,43 +85,56 @@ describeRedis('RedisStore on a standalone Redis', () => {
     })
   })
 
-  describe('when Redis stops answering', () => {
-    it('times out within the deadline and the Cache serves a miss', async () => {
-      const proxy = await createTcpProxy({ targetPort: Number(new URL(redisUrl()).port || 6379), targetHost: new URL(redisUrl()).hostname })
-      const proxied = createClient({ port: proxy.port, host: '127.0.0.1' })
-      await proxied.ping()
-      const store = new RedisStore({ client: proxied, prefix: uniquePrefix('hung'), timeout: 30 })
-      const cache = new Cache({ store })
-      const errors: Error[] = []
-      cache.on('error', (error) => errors.push(error))
-      await cache.set('k', 'v')
-      proxy.setMode('blackhole')
-      const started = performance.now()
-      expect(await cache.get('k')).toBeUndefined()
-      expect(performance.now() - started).toBeLessThan(1000)
-      expect(errors[0]).toBeInstanceOf(StoreTimeoutError)
-      proxy.setMode('pass')
-      await store.clear()
-      await store.close()
-    })
+  for (const library of REDIS_LIBRARIES) {
+    describe(`when Redis stops answering (${library.name})`, () => {
+      it('times out within the deadline and the Cache serves a miss', async () => {
+        const proxy = await createTcpProxy({
+          targetPort: Number(new URL(redisUrl()).port || 6379),
+          targetHost: new URL(redisUrl()).hostname,
+        })
+        const proxied = await library.connect({ port: proxy.port })
+        const store = new RedisStore({ client: proxied, prefix: uniquePrefix('hung'), timeout: 30 })
+        const cache = new Cache({ store })
+        const errors: Error[] = []
+        cache.on('error', (error) => errors.push(error))
+        await cache.set('k', 'v')
+        proxy.setMode('blackhole')
+        const started = performance.now()
+        expect(await cache.get('k')).toBeUndefined()
+        expect(performance.now() - started).toBeLessThan(1000)
+        expect(errors[0]).toBeInstanceOf(StoreTimeoutError)
+        proxy.setMode('pass')
+        await store.clear()
+        await store.close()
+      })
 
-    it('a strict read throws StoreUnavailableError (reason "timeout") where a lenient one answers "absent"', async () => {
-      const proxy = await createTcpProxy({ targetPort: Number(new URL(redisUrl()).port || 6379), targetHost: new URL(redisUrl()).hostname })
-      const proxied = createClient({ port: proxy.port, host: '127.0.0.1' })
-      await proxied.ping()
-      const store = new RedisStore({ client: proxied, prefix: uniquePrefix('strict'), timeout: 50 })
-      const cache = new Cache({ store, breaker: false })
-      cache.on('error', () => {})
-      await cache.set('revoked:abc', 1)
-      proxy.setMode('blackhole')
-      expect(await cache.has('revoked:abc')).toBe(false)
-      const error = await cache.has('revoked:abc', { strict: true }).then(() => undefined, (e: unknown) => e)
-      expect(error).toBeInstanceOf(StoreUnavailableError)
-      expect((error as StoreUnavailableError).reason).toBe('timeout')
-      proxy.setMode('pass')
-      expect(await cache.has('revoked:abc', { strict: true })).toBe(true)
-      await store.clear()
-      await proxy.close()
+      it('a strict read throws StoreUnavailableError (reason "timeout") where a lenient one answers "absent"', async () => {
+        const proxy = await createTcpProxy({
+          targetPort: Number(new URL(redisUrl()).port || 6379),
+          targetHost: new URL(redisUrl()).hostname,
+        })
+        const proxied = await library.connect({ port: proxy.port })
+        const store = new RedisStore({
+          client: proxied,
+          prefix: uniquePrefix('strict'),
+          timeout: 50,
+        })
+        const cache = new Cache({ store, breaker: false })
+        cache.on('error', () => {})
+        await cache.set('revoked:abc', 1)
+        proxy.setMode('blackhole')
+        expect(await cache.has('revoked:abc')).toBe(false)
+        const error = await cache.has('revoked:abc', { strict: true }).then(
+          () => undefined,
+          (e: unknown) => e
+        )
+        expect(error).toBeInstanceOf(StoreUnavailableError)
+        expect((error as StoreUnavailableError).reason).toBe('timeout')
+        proxy.setMode('pass')
+        expect(await cache.has('revoked:abc', { strict: true })).toBe(true)
+        await store.clear()
+        await proxy.close()
+      })
     })
-  })
+  }
 })

@@ -1,6 +1,6 @@
 /**
- * The migration guides' snippets, read from the root README.md, so the guides cannot drift from
- * what runs. A snippet is the fenced block after `<!-- snippet: <name> -->`.
+ * The migration guides' snippets, read from the root README.md (or a package's README), so the
+ * guides cannot drift from what runs. A snippet is the fenced block after `<!-- snippet: <name> -->`.
  */
 import { execFile } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -8,14 +8,16 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 
 const README = fileURLToPath(new URL('../../README.md', import.meta.url))
+/** The core package's README, for its snippets. */
+export const CORE_README = fileURLToPath(new URL('../../packages/core/README.md', import.meta.url))
 const DIR = fileURLToPath(new URL('./.snippets/', import.meta.url))
 
 /** The code of the snippet called `name`, exactly as the README shows it. */
-export function snippet(name: string): string {
-  const text = readFileSync(README, 'utf8')
+export function snippet(name: string, readme = README): string {
+  const text = readFileSync(readme, 'utf8')
   const marker = `<!-- snippet: ${name} -->`
   const at = text.indexOf(marker)
-  if (at === -1) throw new Error(`README.md has no snippet called ${name}`)
+  if (at === -1) throw new Error(`${readme} has no snippet called ${name}`)
   const fence = /```[a-z]*\n([\s\S]*?)```/.exec(text.slice(at + marker.length))
   if (fence?.[1] === undefined) throw new Error(`the snippet ${name} has no code block`)
   return fence[1]
@@ -26,8 +28,8 @@ export function snippet(name: string): string {
  * `app.listen(3000)` is left out (the test serves `app` on a free port), and an `export` of the
  * requested names is appended.
  */
-export async function runSnippet<T extends Record<string, unknown>>(name: string, names: readonly (keyof T & string)[]): Promise<T> {
-  const code = snippet(name)
+export async function runSnippet<T extends Record<string, unknown>>(name: string, names: readonly (keyof T & string)[], readme = README): Promise<T> {
+  const code = snippet(name, readme)
   const lines = code.split('\n').filter((line) => line.trim() !== 'app.listen(3000)')
   mkdirSync(DIR, { recursive: true })
   const file = `${DIR}${name}-${process.pid}-${Date.now()}.ts`
@@ -36,10 +38,15 @@ export async function runSnippet<T extends Record<string, unknown>>(name: string
 }
 
 /** Writes snippets as files with a tsconfig (the repo's strict settings) and runs tsc on them: '' when they typecheck. */
-export async function typecheckSnippets(names: readonly string[]): Promise<string> {
-  const dir = `${DIR}typecheck-${process.pid}/`
+export async function typecheckSnippets(names: readonly string[], readme = README): Promise<string> {
+  return typecheckSources(Object.fromEntries(names.map((name) => [name, snippet(name, readme)])))
+}
+
+/** As typecheckSnippets, for sources by file name (without `.ts`). */
+export async function typecheckSources(sources: Record<string, string>): Promise<string> {
+  const dir = `${DIR}typecheck-${process.pid}-${Date.now()}/`
   mkdirSync(dir, { recursive: true })
-  for (const name of names) writeFileSync(`${dir}${name}.ts`, `${snippet(name)}\nexport {}\n`)
+  for (const [name, code] of Object.entries(sources)) writeFileSync(`${dir}${name}.ts`, `${code}\nexport {}\n`)
   writeFileSync(`${dir}tsconfig.json`, JSON.stringify({ extends: '../../../../tsconfig.base.json', compilerOptions: { noEmit: true, rootDir: '.' }, include: ['*.ts'] }))
   const tsc = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url))
   const run = promisify(execFile)

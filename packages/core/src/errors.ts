@@ -205,5 +205,8 @@ export function describe(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value)
   if (typeof value === 'function') return 'a function'
   if (Array.isArray(value)) return 'an array'
-  return typeof value === 'object' ? 'an object' : typeof value
+  if (typeof value !== 'object') return typeof value
+  // A class instance says what it is (a wrong client, say): "an object (RedisClient)".
+  const kind = (Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null)?.constructor?.name
+  return typeof kind === 'string' && kind !== '' && kind !== 'Object' ? `an object (${kind})` : 'an object'
 }

@@ -1,6 +1,5 @@
-import type { Cluster, Redis } from 'ioredis'
 import type { StoreMeasure, WindowHitOptions, WindowState } from '../types.js'
-import type { RedisClient } from './redis-client.js'
+import type { RedisDriver, RedisNodeConnection, RedisScript } from './redis-driver.js'
 
 /**
  * The rate-limit window of `rate-window.ts` (`applyWindowHit`), as one Lua script on one key (a
@@ -9,6 +8,7 @@ import type { RedisClient } from './redis-client.js'
  * whatever their clocks; Redis 5+ replicates the script's effects, which allows TIME before a write.
  */
 export const WINDOW_SCRIPT = {
+  name: 'cachewireWindow',
   numberOfKeys: 1,
   lua: `if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
@@ -39,20 +39,17 @@ end
 redis.call('HSET', KEYS[1], 'i', string.format('%d', index), 'c', current, 'p', previous)
 redis.call('PEXPIRE', KEYS[1], windowMs * 2)
 return {allowed, current, previous, elapsed}`,
-}
+} as const satisfies RedisScript
 
-export interface WindowCommand {
-  cachewireWindow(key: string, windowMs: number, limit: number, cost: number, sliding: '0' | '1'): Promise<[number, number, number, number]>
-}
-
-export async function hitRedisWindow(client: RedisClient, fullKey: string, options: WindowHitOptions): Promise<WindowState> {
-  const [allowed, current, previous, elapsedMs] = await (client as unknown as WindowCommand).cachewireWindow(fullKey, options.windowMs, options.limit, options.cost, options.sliding ? '1' : '0')
+export async function hitRedisWindow(driver: RedisDriver, fullKey: string, options: WindowHitOptions): Promise<WindowState> {
+  const args = [String(options.windowMs), String(options.limit), String(options.cost), options.sliding ? '1' : '0']
+  const [allowed, current, previous, elapsedMs] = (await driver.script(WINDOW_SCRIPT, fullKey, args)) as [number, number, number, number]
   return { allowed: allowed === 1, current, previous, elapsedMs }
 }
 
 /** PTTL: ms left, `undefined` when absent, `Infinity` for a key without expiry (never one of ours). */
-export async function redisTtl(client: RedisClient, fullKey: string): Promise<number | undefined> {
-  const ms = await client.pttl(fullKey)
+export async function redisTtl(driver: RedisDriver, fullKey: string): Promise<number | undefined> {
+  const ms = Number(await driver.command(fullKey, ['PTTL', fullKey]))
   if (ms === -2) return undefined
   return ms === -1 ? Infinity : Math.max(1, ms)
 }
@@ -71,9 +68,9 @@ const BATCH = 500
  * keys that are ours and their mean size (an estimate, `exact: false`). A counter kept on every
  * set and delete would drift, because Redis expires keys without telling anyone.
  */
-export async function measureRedis(client: RedisClient, entryPrefix: string, match: string, scanCount: number): Promise<StoreMeasure> {
-  const nodes: Redis[] = client.isCluster ? (client as Cluster).nodes('master') : [client as Redis]
-  const sizes = await Promise.all(nodes.map((node) => node.dbsize()))
+export async function measureRedis(driver: RedisDriver, entryPrefix: string, match: string, scanCount: number): Promise<StoreMeasure> {
+  const nodes = driver.masters().map(({ connection }) => connection)
+  const sizes = await Promise.all(nodes.map(async (node) => Number(await node.send(['DBSIZE']))))
   const total = sizes.reduce((sum, size) => sum + size, 0)
   let entries = 0
   let bytes = 0
@@ -83,16 +80,15 @@ export async function measureRedis(client: RedisClient, entryPrefix: string, mat
       const keys: string[] = []
       let cursor = '0'
       do {
-        const [next, found] = await node.scan(cursor, 'MATCH', match, 'COUNT', scanCount)
+        const [next, found] = await scanPage(node, cursor, match, scanCount)
         cursor = next
         keys.push(...found)
       } while (cursor !== '0')
       entries += keys.length
       bytes += await memoryUsage(node, keys)
     } else {
-      const pipeline = node.pipeline()
-      for (let draw = 0; draw < SAMPLES; draw++) pipeline.randomkey()
-      const drawn = ((await pipeline.exec()) ?? []).map(([, key]) => key).filter((key): key is string => typeof key === 'string')
+      const draws = Array.from({ length: SAMPLES }, () => ['RANDOMKEY'])
+      const drawn = (await node.pipeline(draws)).map(([, key]) => key).filter((key): key is string => typeof key === 'string')
       const ours = drawn.filter((key) => key.startsWith(entryPrefix))
       if (drawn.length === 0 || ours.length === 0) continue
       const nodeEntries = Math.round(((sizes[i] as number) * ours.length) / drawn.length)
@@ -103,12 +99,17 @@ export async function measureRedis(client: RedisClient, entryPrefix: string, mat
   return { entries, bytes, exact, measuredAt: Date.now() }
 }
 
-async function memoryUsage(node: Redis, keys: readonly string[]): Promise<number> {
+async function memoryUsage(node: RedisNodeConnection, keys: readonly string[]): Promise<number> {
   let bytes = 0
   for (let start = 0; start < keys.length; start += BATCH) {
-    const pipeline = node.pipeline()
-    for (const key of keys.slice(start, start + BATCH)) pipeline.call('MEMORY', 'USAGE', key, 'SAMPLES', '0')
-    for (const [error, used] of (await pipeline.exec()) ?? []) if (error === null && typeof used === 'number') bytes += used
+    const commands = keys.slice(start, start + BATCH).map((key) => ['MEMORY', 'USAGE', key, 'SAMPLES', '0'])
+    for (const [error, used] of await node.pipeline(commands)) if (error === null && typeof used === 'number') bytes += used
   }
   return bytes
+}
+
+/** One SCAN call on one node: the next cursor and the keys found. */
+export async function scanPage(node: RedisNodeConnection, cursor: string, match: string, count: number): Promise<[string, string[]]> {
+  const [next, keys] = (await node.send(['SCAN', cursor, 'MATCH', match, 'COUNT', String(count)])) as [unknown, unknown]
+  return [String(next), Array.isArray(keys) ? keys.map(String) : []]
 }

@@ -1,4 +1,5 @@
 import { StoreTimeoutError, StoreUnavailableError } from '../errors.js'
+import { isReplyError } from './redis-driver.js'
 
 /**
  * Cluster answers that mean "ask again, perhaps elsewhere" while slots move (resharding,
@@ -34,7 +35,7 @@ export function isNodeFault(error: unknown): boolean {
   if (error instanceof StoreUnavailableError) return false
   if (error instanceof StoreTimeoutError) return true
   if (isClusterRetry(error)) return false
-  if ((error as { name?: unknown } | null)?.name !== 'ReplyError') return true
+  if (!isReplyError(error)) return true
   const message = messageOf(error)
   return NODE_FAULT_PREFIXES.some((prefix) => message.startsWith(prefix))
 }

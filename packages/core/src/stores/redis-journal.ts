@@ -3,10 +3,11 @@ import { InvalidOptionError } from '../errors.js'
 import { rejectUnknownOptions } from '../known-options.js'
 import { withDeadline } from '../resilience/deadline.js'
 import type { WriteJournal } from '../patterns/write-behind-options.js'
-import type { RedisClient } from './redis-store.js'
+import { isNodeRedisClient } from './redis-driver-node-redis.js'
+import type { IoredisClient } from './redis-topology.js'
 
 export interface RedisJournalOptions {
-  client: RedisClient
+  client: IoredisClient
   /** The stream's key; one per writer (per persisted table, say). */
   key: string
   /** The stream's TTL, renewed by every append: a journal nobody writes to for this long is dropped. @default '7d' */
@@ -33,14 +34,17 @@ const KNOWN = ['client', 'key', 'retention', 'timeout'] as const
  * ```
  */
 export class RedisJournal<T> implements WriteJournal<T> {
-  readonly #client: RedisClient
+  readonly #client: IoredisClient
   readonly #key: string
   readonly #retentionMs: number
   readonly #deadlineMs: number
 
   constructor(options: RedisJournalOptions) {
     if (typeof options === 'object' && options !== null) rejectUnknownOptions(options, KNOWN, '')
-    if (typeof options?.client?.xadd !== 'function') throw new InvalidOptionError('client', 'an ioredis Redis or Cluster instance', options?.client)
+    // ioredis only for now (node-redis clients are refused here, not half-served): RedisStore and RedisBus take both.
+    if (isNodeRedisClient(options?.client) || typeof options?.client?.xadd !== 'function') {
+      throw new InvalidOptionError('client', 'an ioredis Redis or Cluster instance (node-redis is not supported here yet)', options?.client)
+    }
     if (typeof options.key !== 'string' || options.key.length === 0) throw new InvalidOptionError('key', 'a non-empty string', options.key)
     this.#client = options.client
     this.#key = options.key

@@ -4,11 +4,12 @@ import { InvalidOptionError } from '../errors.js'
 import { parseDuration, type Duration } from '../duration.js'
 import { rejectUnknownOptions } from '../known-options.js'
 import type { RevocationSync } from '../patterns/revocations.js'
-import type { RedisClient } from './redis-store.js'
+import { isNodeRedisClient } from './redis-driver-node-redis.js'
+import type { IoredisClient } from './redis-topology.js'
 
 export interface RedisRevocationSyncOptions {
   /** Publishes and runs the lease scripts; a duplicate of it subscribes. */
-  client: RedisClient
+  client: IoredisClient
   /** Channel and key stem shared by every process of one revocation list. @default 'cachewire:revocations' */
   channel?: string
   /**
@@ -88,13 +89,13 @@ interface SyncCommands {
  */
 export class RedisRevocationSync implements RevocationSync {
   readonly channel: string
-  readonly #client: RedisClient
+  readonly #client: IoredisClient
   readonly #leaseMs: number
   readonly #id = randomBytes(8).toString('hex')
   readonly #membersKey: string
   readonly #seqKey: string
   readonly #waiters = new Map<number, { members: Map<string, number>; done: () => void }>()
-  #subscriber: RedisClient | undefined
+  #subscriber: IoredisClient | undefined
   #listener: { revoked(hash: string, until: number): void; lost(): void } | undefined
   /** The highest sequence number up to which every revocation has been applied here (contiguous). */
   #applied = -1
@@ -109,7 +110,10 @@ export class RedisRevocationSync implements RevocationSync {
   constructor(options: RedisRevocationSyncOptions) {
     if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an options object ({ client, channel?, lease? })', options)
     rejectUnknownOptions(options, OPTIONS, '')
-    if (typeof options.client?.publish !== 'function') throw new InvalidOptionError('client', 'an ioredis Redis or Cluster instance', options.client)
+    // ioredis only for now (node-redis clients are refused here, not half-served): RedisStore and RedisBus take both.
+    if (isNodeRedisClient(options.client) || typeof options.client?.publish !== 'function') {
+      throw new InvalidOptionError('client', 'an ioredis Redis or Cluster instance (node-redis is not supported here yet)', options.client)
+    }
     this.channel = options.channel ?? 'cachewire:revocations'
     if (typeof this.channel !== 'string' || this.channel.length === 0 || /[{}]/.test(this.channel)) throw new InvalidOptionError('channel', 'a non-empty string without braces', this.channel)
     this.#leaseMs = parseDuration(options.lease ?? '2s', 'lease', { kind: 'timeout' })
@@ -123,7 +127,7 @@ export class RedisRevocationSync implements RevocationSync {
 
   async start(listener: { revoked(hash: string, until: number): void; lost(): void }): Promise<void> {
     this.#listener = listener
-    const subscriber = this.#client.duplicate() as RedisClient
+    const subscriber = this.#client.duplicate() as IoredisClient
     this.#subscriber = subscriber
     subscriber.on('error', () => {
       // Reconnects are ioredis's job; an unhandled 'error' event would crash the process.

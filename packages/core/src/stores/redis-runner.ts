@@ -1,11 +1,10 @@
-import type { Redis } from 'ioredis'
 import { StoreError, StoreUnavailableError } from '../errors.js'
 import { CircuitBreaker } from '../resilience/circuit-breaker.js'
 import { CommandLane } from '../resilience/command-lane.js'
 import { withDeadline } from '../resilience/deadline.js'
 import { emptyDropCounts, type BreakerDirection, type BreakerStatus, type DropReason, type StoreHealth, type StoreObserver } from '../resilience/store-health.js'
 import { isClusterRetry, isNodeFault } from './redis-errors.js'
-import type { RedisTopology } from './redis-topology.js'
+import type { RedisDriver, RedisNodeConnection } from './redis-driver.js'
 
 export interface RunnerOptions {
   /** Deadline of each command, from the moment it holds a connection slot. */
@@ -76,7 +75,7 @@ async function waitAtMost(promise: Promise<void>, ms: number): Promise<void> {
  * the `ready` of that direction's connection to the node.
  */
 export class RedisRunner {
-  readonly #topologies: Record<BreakerDirection, RedisTopology>
+  readonly #topologies: Record<BreakerDirection, RedisDriver>
   readonly #options: RunnerOptions
   readonly #nodes = new Map<string, NodeState>()
   readonly #observers = new Set<StoreObserver>()
@@ -84,7 +83,7 @@ export class RedisRunner {
   #slotsWatch: NodeJS.Timeout | undefined
   #closed = false
 
-  constructor(topologies: Record<BreakerDirection, RedisTopology>, options: RunnerOptions) {
+  constructor(topologies: Record<BreakerDirection, RedisDriver>, options: RunnerOptions) {
     this.#topologies = topologies
     this.#options = options
     for (const direction of DIRECTIONS) topologies[direction].onNodeReady((node) => this.#nodeReady(node, direction))
@@ -110,7 +109,7 @@ export class RedisRunner {
   }
 
   /** Every master with its name and `direction`'s connection to it (SCAN must visit each). */
-  masters(direction: BreakerDirection): Array<{ node: string; connection: Redis }> {
+  masters(direction: BreakerDirection): Array<{ node: string; connection: RedisNodeConnection }> {
     return this.#topologies[direction].masters()
   }
 
@@ -313,12 +312,12 @@ export class RedisRunner {
       })
   }
 
-  #probeCommand(connection: Redis, node: string, direction: BreakerDirection): Promise<unknown> {
+  #probeCommand(connection: RedisNodeConnection, node: string, direction: BreakerDirection): Promise<unknown> {
     try {
-      if (direction === 'read') return connection.ping()
+      if (direction === 'read') return connection.send(['PING'])
       const key = this.#topologies.write.probeKey(node, this.#options.prefix)
-      if (key === undefined) return connection.ping()
-      return connection.set(key, '1', 'PX', 60_000)
+      if (key === undefined) return connection.send(['PING'])
+      return connection.send(['SET', key, '1', 'PX', '60000'])
     } catch (error) {
       return Promise.reject(error)
     }

@@ -1,4 +1,5 @@
-import { WINDOW_SCRIPT, type WindowCommand } from './redis-data.js'
+import { WINDOW_SCRIPT } from './redis-data.js'
+import type { RedisScript } from './redis-driver.js'
 
 /**
  * The Lua a RedisStore runs. Each script touches one key only, so every one is safe on a Cluster
@@ -10,6 +11,7 @@ export const SCRIPTS = {
   // the one it read, so a key set again meanwhile stays reachable from its tag. The index
   // outlives its longest member.
   cachewireTagAdd: {
+    name: 'cachewireTagAdd',
     numberOfKeys: 1,
     lua: `local generation = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if generation then generation = tonumber(generation) + 1 else generation = 1 end
@@ -21,6 +23,7 @@ return generation`,
   // (ARGV: member, generation, member, generation, ...). ZREM is allowed when Redis is out of
   // memory, so invalidation works there too.
   cachewireTagRelease: {
+    name: 'cachewireTagRelease',
     numberOfKeys: 1,
     lua: `local removed = 0
 for i = 1, #ARGV, 2 do
@@ -33,6 +36,7 @@ return removed`,
   },
   // Delete a lock only if the caller still owns it (its token), never someone else's.
   cachewireUnlock: {
+    name: 'cachewireUnlock',
     numberOfKeys: 1,
     lua: `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`,
@@ -41,6 +45,7 @@ return 0`,
   cachewireWindow: WINDOW_SCRIPT,
   // INCRBY that gives a new counter its TTL and leaves an existing counter's TTL alone.
   cachewireIncrement: {
+    name: 'cachewireIncrement',
     numberOfKeys: 1,
     lua: `local value = redis.call('INCRBY', KEYS[1], ARGV[1])
 if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
@@ -51,6 +56,7 @@ return value`,
   // a present member's lifetime is renewed, a new one is refused when the set is full. The key
   // lives as long as its longest-lived member. Returns { added, member, size }.
   cachewireBoundedAdd: {
+    name: 'cachewireBoundedAdd',
     numberOfKeys: 1,
     lua: `local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
@@ -72,13 +78,4 @@ local size = redis.call('ZCARD', KEYS[1])
 if size > 0 and redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
 return { added, member, size }`,
   },
-} as const
-
-/** The scripts as ioredis commands, once `defineCommand` has added them to a client. */
-export interface ScriptCommands extends WindowCommand {
-  cachewireTagAdd(key: string, member: string, ttlMs: number): Promise<number>
-  cachewireTagRelease(key: string, ...memberGenerations: string[]): Promise<number>
-  cachewireIncrement(key: string, by: number, ttlMs: number): Promise<number>
-  cachewireUnlock(key: string, token: string): Promise<number>
-  cachewireBoundedAdd(key: string, member: string, max: number, ttlMs: number): Promise<[number, number, number]>
-}
+} as const satisfies Record<string, RedisScript>

@@ -3,6 +3,9 @@ import { InvalidOptionError } from '../errors.js'
 import { parseDuration, type Duration } from '../duration.js'
 import { rejectUnknownOptions } from '../known-options.js'
 import type { RedisClient } from './redis-client.js'
+import type { RedisDriver } from './redis-driver.js'
+import { IoredisDriver, isIoredisClient } from './redis-driver-ioredis.js'
+import { NodeRedisDriver, isNodeRedisClient } from './redis-driver-node-redis.js'
 
 /** Per node and direction (reads, writes): when to stop sending, and for how long. */
 export interface RedisBreakerOptions {
@@ -15,7 +18,10 @@ export interface RedisBreakerOptions {
 }
 
 export interface RedisStoreOptions {
-  /** An ioredis `Redis` or `Cluster` you own (the store never quits it). */
+  /**
+   * A client you own (the store never quits it): an ioredis `Redis` or `Cluster`, or a node-redis
+   * (`redis` v4/v5) client from `createClient()` or `createCluster()`, connected.
+   */
   client?: RedisClient
   /** A `redis://` or `rediss://` URL; the store creates, tunes and owns the client. */
   url?: string
@@ -120,7 +126,7 @@ export const CACHE_CLUSTER_DEFAULTS: ClusterOptions = {
 export function normaliseOptions(options: RedisStoreOptions | RedisClient | string): RedisStoreOptions {
   if (typeof options === 'string') return { url: options }
   if (isRedisClient(options)) return { client: options }
-  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'a Redis URL, an ioredis client or an options object', options)
+  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'a Redis URL, a Redis client (ioredis or node-redis) or an options object', options)
   rejectUnknownOptions(options, REDIS_STORE_OPTIONS, '', RENAMED_REDIS_STORE_OPTIONS)
   return options
 }
@@ -158,7 +164,17 @@ function resolveBreaker(breaker: RedisBreakerOptions | false | undefined): Resol
 }
 
 export function isRedisClient(value: unknown): value is RedisClient {
-  return typeof value === 'object' && value !== null && typeof (value as { getBuffer?: unknown }).getBuffer === 'function' && typeof (value as { isCluster?: unknown }).isCluster === 'boolean'
+  return isIoredisClient(value) || isNodeRedisClient(value)
+}
+
+/** What the store accepts as `client`, in error messages. */
+export const ACCEPTED_CLIENTS = 'an ioredis Redis or Cluster, or a node-redis (redis v4/v5) client from createClient() or createCluster()'
+
+/** The driver for the client given, by what the object can do (ioredis first: its clients have no `sendCommand(args)`). */
+export function createDriver(client: unknown): RedisDriver {
+  if (isIoredisClient(client)) return new IoredisDriver(client)
+  if (isNodeRedisClient(client)) return new NodeRedisDriver(client)
+  throw new InvalidOptionError('client', ACCEPTED_CLIENTS, client)
 }
 
 function positiveInteger(value: unknown, option: string): number {

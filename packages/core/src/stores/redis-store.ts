@@ -1,24 +1,25 @@
-import { Redis, type Cluster } from 'ioredis'
+import { Redis } from 'ioredis'
 import { InvalidOptionError, StoreError } from '../errors.js'
 import { escapeGlob } from '../glob.js'
 import { withDeadline } from '../resilience/deadline.js'
 import type { StoreHealth, StoreObserver } from '../resilience/store-health.js'
 import type { BoundedSetResult, Store, StoreInvalidationOptions, StoreMeasure, StoreSetOptions, StoreSize, WindowHitOptions, WindowState } from '../types.js'
-import { hitRedisWindow, measureRedis, redisTtl } from './redis-data.js'
+import { hitRedisWindow, measureRedis, redisTtl, scanPage } from './redis-data.js'
+import { flatStrings, type RedisDriver } from './redis-driver.js'
+import { IoredisDriver } from './redis-driver-ioredis.js'
 import { RedisRunner, type RunFlags } from './redis-runner.js'
-import { SCRIPTS, type ScriptCommands } from './redis-scripts.js'
+import { SCRIPTS } from './redis-scripts.js'
 import {
   CACHE_CLIENT_DEFAULTS,
-  isRedisClient,
+  createDriver,
   normaliseOptions,
   resolveRedisStoreOptions,
   type RedisStoreOptions,
   type ResolvedRedisStoreOptions,
 } from './redis-store-options.js'
-import { RedisTopology } from './redis-topology.js'
 import type { RedisClient } from './redis-client.js'
 
-export type { RedisClient } from './redis-client.js'
+export type { NodeRedisClient, NodeRedisCluster, RedisClient } from './redis-client.js'
 export type { RedisBreakerOptions, RedisStoreOptions } from './redis-store-options.js'
 export { CACHE_CLIENT_DEFAULTS, CACHE_CLUSTER_DEFAULTS } from './redis-store-options.js'
 
@@ -28,7 +29,7 @@ const BULK_COMMAND_TIMEOUT_MS = 1000
 const RELEASE_BATCH = 500
 
 /**
- * A store on Redis through ioredis, standalone or Cluster. Every key has a TTL; values are one
+ * A store on Redis through ioredis or node-redis (`redis` v4/v5), standalone or Cluster. Every key has a TTL; values are one
  * binary string; tags are sorted sets that expire with their entries; every command touches one
  * key, so nothing raises CROSSSLOT on a Cluster; pattern deletes SCAN every master, never KEYS.
  *
@@ -52,9 +53,13 @@ export class RedisStore implements Store {
   /** The client reads go on (the one you passed, or the one built from `url`). */
   readonly client: RedisClient
   readonly prefix: string
+  /** `client`, through the driver of its library. */
+  readonly #reads: RedisDriver
   /** The store's own duplicate of `client`, for writes. */
-  readonly #writer: RedisClient
+  readonly #writes: RedisDriver
   readonly #ownsClient: boolean
+  /** Listeners the store put on a client it does not own, removed at close. */
+  readonly #unlisten: Array<() => void> = []
   readonly #options: ResolvedRedisStoreOptions
   readonly #runner: RedisRunner
   readonly #entryPrefix: string
@@ -74,75 +79,69 @@ export class RedisStore implements Store {
     this.#tagPrefix = `${this.prefix}tag:`
     this.#lockPrefix = `${this.prefix}l:`
     this.#windowPrefix = `${this.prefix}w:`
-    // Own connections report their errors (without a listener, ioredis prints every reconnect failure).
-    const watch = (client: RedisClient): void => {
-      client.on('error', (error: Error) => {
+    // Own connections report their errors (without a listener, ioredis prints every reconnect
+    // failure, and node-redis throws: an 'error' event nobody listens to ends the process).
+    const watch = (driver: RedisDriver): void => {
+      driver.on('error', (error) => {
+        if (error === undefined) return
         this.#connectionError = error
         given.onConnectionError?.(error)
         this.#runner.fault(new StoreError('connection', error))
       })
-      client.on('ready', () => {
+      driver.on('ready', () => {
         this.#connectionError = undefined
       })
     }
     if (given.client !== undefined) {
-      if (!isRedisClient(given.client)) throw new InvalidOptionError('client', 'an ioredis Redis or Cluster instance', given.client)
-      this.client = given.client
+      this.#reads = createDriver(given.client)
       this.#ownsClient = false
     } else if (typeof given.url === 'string' && /^rediss?:\/\//.test(given.url)) {
-      const client = new Redis(given.url, { ...CACHE_CLIENT_DEFAULTS, ...given.redisOptions })
-      watch(client)
-      if (given.redisOptions?.enableOfflineQueue === undefined) failFastOnceReady(client)
-      this.client = client
+      this.#reads = new IoredisDriver(new Redis(given.url, { ...CACHE_CLIENT_DEFAULTS, ...given.redisOptions }))
+      watch(this.#reads)
+      if (given.redisOptions?.enableOfflineQueue === undefined) this.#reads.failFastOnceReady()
       this.#ownsClient = true
     } else {
       throw new InvalidOptionError('url', 'a redis:// URL (or pass options.client)', given.url)
     }
-    this.#writer = duplicate(this.client)
-    watch(this.#writer)
-    if (!this.#ownsClient) followLifetime(this.client, this.#writer)
-    if (this.#ownsClient && given.redisOptions?.enableOfflineQueue === undefined) failFastOnceReady(this.#writer)
-    for (const client of [this.client, this.#writer]) {
-      for (const [name, script] of Object.entries(SCRIPTS)) {
-        if (typeof (client as unknown as Record<string, unknown>)[name] !== 'function') client.defineCommand(name, script)
-      }
-    }
-    const read = new RedisTopology(this.client)
-    const write = new RedisTopology(this.#writer)
-    read.ensureSlotsRefresh()
-    write.ensureSlotsRefresh()
+    this.client = this.#reads.client as RedisClient
+    this.#writes = this.#reads.duplicate()
+    watch(this.#writes)
+    if (!this.#ownsClient) this.#followLifetime()
+    if (this.#ownsClient && given.redisOptions?.enableOfflineQueue === undefined) this.#writes.failFastOnceReady()
+    this.#reads.ensureSlotsRefresh()
+    this.#writes.ensureSlotsRefresh()
     const { timeoutMs, maxInFlight, maxQueue, queueTimeoutMs, breaker } = this.#options
-    this.#runner = new RedisRunner({ read, write }, { timeoutMs, maxInFlight, maxQueue, queueTimeoutMs, breaker, prefix: this.prefix })
+    this.#runner = new RedisRunner({ read: this.#reads, write: this.#writes }, { timeoutMs, maxInFlight, maxQueue, queueTimeoutMs, breaker, prefix: this.prefix })
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
     const fullKey = this.#entryPrefix + key
-    const value = await this.#runner.run('read', fullKey, 'get', () => this.client.getBuffer(fullKey))
+    const value = await this.#runner.run('read', fullKey, 'get', () => this.#getBuffer(fullKey))
     return value ?? undefined
   }
 
   async getWithTtl(key: string): Promise<{ value: Uint8Array; ttlMs: number } | undefined> {
     const fullKey = this.#entryPrefix + key
     // Two commands on one key: auto-pipelining sends them in one round trip, on one node.
-    const [value, ttlMs] = await this.#runner.run('read', fullKey, 'get', () => Promise.all([this.client.getBuffer(fullKey), this.client.pttl(fullKey)]))
+    const [value, ttlMs] = await this.#runner.run('read', fullKey, 'get', () => Promise.all([this.#getBuffer(fullKey), this.#reads.command(fullKey, ['PTTL', fullKey]).then(Number)]))
     if (value === null) return undefined
     return { value, ttlMs: ttlMs > 0 ? ttlMs : 1 }
   }
 
   async has(key: string): Promise<boolean> {
     const fullKey = this.#entryPrefix + key
-    return (await this.#runner.run('read', fullKey, 'has', () => this.client.exists(fullKey))) > 0
+    return (await this.#runner.run('read', fullKey, 'has', () => this.#reads.command(fullKey, ['EXISTS', fullKey]))) === 1
   }
 
   async acquireLock(key: string, token: string, ttlMs: number): Promise<boolean> {
     const fullKey = this.#lockPrefix + key
-    const result = await this.#runner.run('write', fullKey, 'acquireLock', () => this.#writer.set(fullKey, token, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX'))
+    const result = await this.#runner.run('write', fullKey, 'acquireLock', () => this.#writes.command(fullKey, ['SET', fullKey, token, 'PX', String(Math.max(1, Math.ceil(ttlMs))), 'NX']))
     return result === 'OK'
   }
 
   async releaseLock(key: string, token: string): Promise<boolean> {
     const fullKey = this.#lockPrefix + key
-    return (await this.#runner.run('write', fullKey, 'releaseLock', () => this.#scripts.cachewireUnlock(fullKey, token))) === 1
+    return (await this.#runner.run('write', fullKey, 'releaseLock', () => this.#writes.script(SCRIPTS.cachewireUnlock, fullKey, [token]))) === 1
   }
 
   async set(key: string, value: Uint8Array, options: StoreSetOptions): Promise<void> {
@@ -152,7 +151,7 @@ export class RedisStore implements Store {
     // Tag records first: an entry that exists is always reachable from its tags.
     await this.#fileUnderTags(key, tags, ttlMs)
     const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength)
-    await this.#runner.run('write', fullKey, 'set', () => this.#writer.set(fullKey, bytes, 'PX', ttlMs), guarded(options))
+    await this.#runner.run('write', fullKey, 'set', () => this.#writes.command(fullKey, ['SET', fullKey, bytes, 'PX', String(ttlMs)]), guarded(options))
     // And once more after: an invalidation that read the first generation and removed the old
     // entry before this one landed would otherwise release the record of the new entry.
     await this.#fileUnderTags(key, tags, ttlMs)
@@ -160,18 +159,19 @@ export class RedisStore implements Store {
 
   async delete(key: string, options?: StoreInvalidationOptions): Promise<boolean> {
     const fullKey = this.#entryPrefix + key
-    return (await this.#runner.run('write', fullKey, 'delete', () => this.#writer.unlink(fullKey), guarded(options))) > 0
+    return Number(await this.#runner.run('write', fullKey, 'delete', () => this.#writes.command(fullKey, ['UNLINK', fullKey]), guarded(options))) > 0
   }
 
   async increment(key: string, by: number, ttlMs: number): Promise<number> {
     const fullKey = this.#entryPrefix + key
-    return Number(await this.#runner.run('write', fullKey, 'increment', () => this.#scripts.cachewireIncrement(fullKey, by, Math.max(1, Math.ceil(ttlMs)))))
+    return Number(await this.#runner.run('write', fullKey, 'increment', () => this.#writes.script(SCRIPTS.cachewireIncrement, fullKey, [String(by), String(Math.max(1, Math.ceil(ttlMs)))])))
   }
 
   async addToBoundedSet(key: string, member: string, max: number, ttlMs: number): Promise<BoundedSetResult> {
     const fullKey = this.#entryPrefix + key
     const ttl = Math.max(1, Math.ceil(ttlMs))
-    const [added, isMember, size] = await this.#runner.run('write', fullKey, 'addToBoundedSet', () => this.#scripts.cachewireBoundedAdd(fullKey, member, max, ttl))
+    const reply = await this.#runner.run('write', fullKey, 'addToBoundedSet', () => this.#writes.script(SCRIPTS.cachewireBoundedAdd, fullKey, [member, String(max), String(ttl)]))
+    const [added, isMember, size] = reply as [number, number, number]
     return { added: added === 1, member: isMember === 1, size }
   }
 
@@ -185,7 +185,7 @@ export class RedisStore implements Store {
       const memberLists = await Promise.all(
         [...new Set(tags)].map((tag) => {
           const tagKey = this.#tagPrefix + tag
-          return this.#runner.run('read', tagKey, 'countTagged', () => this.client.zrange(tagKey, 0, -1), flags)
+          return this.#runner.run('read', tagKey, 'countTagged', async () => flatStrings(await this.#reads.command(tagKey, ['ZRANGE', tagKey, '0', '-1'])), flags)
         })
       )
       const keys = [...new Set(memberLists.flat())]
@@ -193,10 +193,10 @@ export class RedisStore implements Store {
       const counts = await Promise.all(
         keys.map((key) => {
           const fullKey = this.#entryPrefix + key
-          return this.#runner.run('read', fullKey, 'countTagged', () => this.client.exists(fullKey), flags)
+          return this.#runner.run('read', fullKey, 'countTagged', () => this.#reads.command(fullKey, ['EXISTS', fullKey]), flags)
         })
       )
-      return counts.filter((count) => count > 0).length
+      return counts.filter((count) => count === 1).length
     }
     return withDeadline(work(), this.#options.bulkTimeoutMs, 'countTagged')
   }
@@ -213,7 +213,8 @@ export class RedisStore implements Store {
       const indexes = await Promise.all(
         [...new Set(tags)].map(async (tag) => {
           const tagKey = this.#tagPrefix + tag
-          const flat = await this.#runner.run('read', tagKey, 'invalidateTags', () => this.client.zrange(tagKey, 0, -1, 'WITHSCORES'), flags)
+          // Flat member, score, member, score…: RESP3 pairs and doubles are flattened to strings.
+          const flat = await this.#runner.run('read', tagKey, 'invalidateTags', async () => flatStrings(await this.#reads.command(tagKey, ['ZRANGE', tagKey, '0', '-1', 'WITHSCORES'])), flags)
           return { tagKey, flat }
         })
       )
@@ -224,11 +225,11 @@ export class RedisStore implements Store {
       const counts = await Promise.all(
         members.map((key) => {
           const fullKey = this.#entryPrefix + key
-          return this.#runner.run('write', fullKey, 'invalidateTags', () => this.#writer.unlink(fullKey), flags)
+          return this.#runner.run('write', fullKey, 'invalidateTags', () => this.#writes.command(fullKey, ['UNLINK', fullKey]), flags)
         })
       )
       await Promise.all(indexes.map(({ tagKey, flat }) => this.#release(tagKey, flat, flags)))
-      return members.filter((_, i) => (counts[i] as number) > 0)
+      return members.filter((_, i) => Number(counts[i]) > 0)
     }
     return withDeadline(work(), this.#options.bulkTimeoutMs, 'invalidateTags')
   }
@@ -243,11 +244,10 @@ export class RedisStore implements Store {
 
   /** PING, on every master of a Cluster: rejects with Redis' own words (`WRONGPASS …`, `NOAUTH …`) or the connection's. */
   async ping(): Promise<void> {
-    // Not connected: a ping would wait in ioredis' queue and fail with "max retries"; say why instead.
-    if (this.#connectionError !== undefined && this.client.status !== 'ready') throw this.#connectionError
-    const masters = this.client.isCluster ? (this.client as Cluster).nodes('master') : []
+    // Not connected: a ping would wait in the client's queue and fail with "max retries"; say why instead.
+    if (this.#connectionError !== undefined && !this.#reads.isReady) throw this.#connectionError
     try {
-      await Promise.all((masters.length > 0 ? masters : [this.client]).map((node) => node.ping()))
+      await Promise.all(this.#reads.masters().map(({ connection }) => connection.send(['PING'])))
     } catch (error) {
       // A ping queued before the connection failed ends in "max retries": the connection's error says why.
       throw this.#connectionError ?? error
@@ -256,7 +256,7 @@ export class RedisStore implements Store {
 
   async ttl(key: string): Promise<number | undefined> {
     const fullKey = this.#entryPrefix + key
-    return this.#runner.run('read', fullKey, 'ttl', () => redisTtl(this.client, fullKey))
+    return this.#runner.run('read', fullKey, 'ttl', () => redisTtl(this.#reads, fullKey))
   }
 
   /** SET NX / SET XX, filed under its tags as `set` is (before, and again once written). */
@@ -268,9 +268,7 @@ export class RedisStore implements Store {
     await this.#fileUnderTags(key, tags, ttlMs)
     const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength)
     const name = condition === 'absent' ? 'add' : 'replace'
-    const result = await this.#runner.run('write', fullKey, name, () =>
-      condition === 'absent' ? this.#writer.set(fullKey, bytes, 'PX', ttlMs, 'NX') : this.#writer.set(fullKey, bytes, 'PX', ttlMs, 'XX')
-    )
+    const result = await this.#runner.run('write', fullKey, name, () => this.#writes.command(fullKey, ['SET', fullKey, bytes, 'PX', String(ttlMs), condition === 'absent' ? 'NX' : 'XX']))
     if (result !== 'OK') return false
     await this.#fileUnderTags(key, tags, ttlMs)
     return true
@@ -278,12 +276,12 @@ export class RedisStore implements Store {
 
   async hitWindow(key: string, options: WindowHitOptions): Promise<WindowState> {
     const fullKey = this.#windowPrefix + key
-    return this.#runner.run('write', fullKey, 'hitWindow', () => hitRedisWindow(this.#writer, fullKey, options))
+    return this.#runner.run('write', fullKey, 'hitWindow', () => hitRedisWindow(this.#writes, fullKey, options))
   }
 
   /** Entries under this store's prefix and their bytes, from the server (see `measureRedis`); bulk work, under `bulkTimeout`. */
   async measure(): Promise<StoreMeasure> {
-    this.#measuring ??= withDeadline(measureRedis(this.client, this.#entryPrefix, escapeGlob(this.#entryPrefix) + '*', this.#options.scanCount), this.#options.bulkTimeoutMs, 'measure')
+    this.#measuring ??= withDeadline(measureRedis(this.#reads, this.#entryPrefix, escapeGlob(this.#entryPrefix) + '*', this.#options.scanCount), this.#options.bulkTimeoutMs, 'measure')
       .then((measured) => (this.#measured = measured))
       .finally(() => (this.#measuring = undefined))
     return this.#measuring
@@ -310,13 +308,29 @@ export class RedisStore implements Store {
 
   async close(): Promise<void> {
     this.#runner.close()
-    const owned = this.#ownsClient ? [this.client, this.#writer] : [this.#writer]
-    await Promise.all(owned.map((client) => client.quit().catch(() => client.disconnect())))
+    for (const unlisten of this.#unlisten.splice(0)) unlisten()
+    const owned = this.#ownsClient ? [this.#reads, this.#writes] : [this.#writes]
+    await Promise.all(owned.map((driver) => driver.quit()))
   }
 
-  /** The Lua scripts, on the write connection (every one of them writes). */
-  get #scripts(): ScriptCommands {
-    return this.#writer as unknown as ScriptCommands
+  /** GET, the value as bytes. */
+  async #getBuffer(fullKey: string): Promise<Buffer | null> {
+    const value = await this.#reads.command(fullKey, ['GET', fullKey], true)
+    return value === null || value === undefined ? null : Buffer.isBuffer(value) ? value : Buffer.from(value as string)
+  }
+
+  /**
+   * The write connection lives as long as the client it duplicates: an app that quits its own
+   * client (and never closes the store) must not be kept alive by ours, and one that connects it
+   * again gets writes again.
+   */
+  #followLifetime(): void {
+    this.#unlisten.push(
+      this.#reads.on('end', () => this.#writes.disconnect()),
+      this.#reads.on('ready', () => {
+        if (this.#writes.ended) this.#writes.reopen()
+      })
+    )
   }
 
   get #bulkCommandTimeoutMs(): number {
@@ -329,7 +343,7 @@ export class RedisStore implements Store {
     await Promise.all(
       tags.map((tag) => {
         const tagKey = this.#tagPrefix + tag
-        return this.#runner.run('write', tagKey, 'set', () => this.#scripts.cachewireTagAdd(tagKey, key, ttlMs))
+        return this.#runner.run('write', tagKey, 'set', () => this.#writes.script(SCRIPTS.cachewireTagAdd, tagKey, [key, String(ttlMs)]))
       })
     )
   }
@@ -338,7 +352,7 @@ export class RedisStore implements Store {
   async #release(tagKey: string, flat: readonly string[], flags: RunFlags): Promise<void> {
     for (let start = 0; start < flat.length; start += RELEASE_BATCH * 2) {
       const batch = flat.slice(start, start + RELEASE_BATCH * 2)
-      await this.#runner.run('write', tagKey, 'invalidateTags', () => this.#scripts.cachewireTagRelease(tagKey, ...batch), flags)
+      await this.#runner.run('write', tagKey, 'invalidateTags', () => this.#writes.script(SCRIPTS.cachewireTagRelease, tagKey, batch), flags)
     }
   }
 
@@ -351,45 +365,16 @@ export class RedisStore implements Store {
       const writer = writers.get(node) ?? connection
       let cursor = '0'
       do {
-        const [next, keys] = await this.#runner.runOnNode('read', node, 'scan', () => connection.scan(cursor, 'MATCH', match, 'COUNT', this.#options.scanCount), flags)
+        const [next, keys] = await this.#runner.runOnNode('read', node, 'scan', () => scanPage(connection, cursor, match, this.#options.scanCount), flags)
         cursor = next
         if (keys.length > 0) {
-          const pipeline = writer.pipeline()
-          for (const key of keys) pipeline.unlink(key)
-          const results = (await this.#runner.runOnNode('write', node, 'unlink', () => pipeline.exec(), flags)) ?? []
+          const results = await this.#runner.runOnNode('write', node, 'unlink', () => writer.pipeline(keys.map((key) => ['UNLINK', key])), flags)
           for (const [error, count] of results) if (error === null && typeof count === 'number') removed += count
         }
       } while (cursor !== '0')
     }
     return removed
   }
-}
-
-/** A second connection like `client`, for writes; a Cluster gets a second Cluster. */
-function duplicate(client: RedisClient): RedisClient {
-  return client.isCluster ? (client as Cluster).duplicate() : (client as Redis).duplicate()
-}
-
-/**
- * The write connection lives as long as the client it duplicates: an app that quits its own
- * client (and never closes the store) must not be kept alive by ours, and one that connects it
- * again gets writes again.
- */
-function followLifetime(client: RedisClient, writer: RedisClient): void {
-  client.on('end', () => writer.disconnect())
-  client.on('ready', () => {
-    if (writer.status === 'end') writer.connect().catch(() => undefined)
-  })
-}
-
-/**
- * Queue commands only until the first connection: after that, a lost connection means fail fast
- * (a miss), not requests piling up behind a dead socket.
- */
-function failFastOnceReady(client: RedisClient): void {
-  client.once('ready', () => {
-    client.options.enableOfflineQueue = false
-  })
 }
 
 /** An invalidation retried by the cache's queue goes even while its breaker is open. */

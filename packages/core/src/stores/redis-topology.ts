@@ -1,6 +1,8 @@
 import calculateSlot from 'cluster-key-slot'
 import type { Cluster, Redis } from 'ioredis'
-import type { RedisClient } from './redis-client.js'
+
+/** An ioredis `Redis` or `Cluster`. */
+export type IoredisClient = Redis | Cluster
 
 /** How often a Cluster re-reads its slot map when its owner set no interval. */
 export const SLOTS_REFRESH_INTERVAL_MS = 2000
@@ -12,7 +14,7 @@ const UNMAPPED = 'cluster'
  * Adds a listener the store will remove, raising the emitter's listener limit by one meanwhile:
  * several stores may share one client (one per prefix), and each listens once, which is no leak.
  */
-function listen(emitter: RedisClient | Redis, event: string, listener: (connection: Redis) => void): () => void {
+function listen(emitter: IoredisClient | Redis, event: string, listener: (connection: Redis) => void): () => void {
   const limit = emitter.getMaxListeners()
   if (limit > 0) emitter.setMaxListeners(limit + 1)
   emitter.on(event, listener)
@@ -23,7 +25,7 @@ function listen(emitter: RedisClient | Redis, event: string, listener: (connecti
   }
 }
 
-function isCluster(client: RedisClient): client is Cluster {
+function isCluster(client: IoredisClient): client is Cluster {
   return client.isCluster
 }
 
@@ -39,13 +41,13 @@ function nodeName(client: Redis): string {
  * master switches off its own slots and no others. Also tells when a node becomes ready.
  */
 export class RedisTopology {
-  readonly client: RedisClient
+  readonly client: IoredisClient
   readonly #standalone: string | undefined
   readonly #probeKeys = new Map<string, string>()
   readonly #undo: Array<() => void> = []
   #connecting: Promise<void> | undefined
 
-  constructor(client: RedisClient) {
+  constructor(client: IoredisClient) {
     this.client = client
     this.#standalone = isCluster(client) ? undefined : nodeName(client)
   }

@@ -1,0 +1,133 @@
+import type { Cluster, Redis } from 'ioredis'
+import type { RedisArgument, RedisConnectionEvent, RedisDriver, RedisNodeConnection, RedisScript } from './redis-driver.js'
+import { RedisTopology, type IoredisClient } from './redis-topology.js'
+
+export function isIoredisClient(value: unknown): value is IoredisClient {
+  return typeof value === 'object' && value !== null && typeof (value as { getBuffer?: unknown }).getBuffer === 'function' && typeof (value as { isCluster?: unknown }).isCluster === 'boolean'
+}
+
+type Method = (...args: RedisArgument[]) => Promise<unknown>
+
+/**
+ * A command through ioredis's own method for it (`get`, `getBuffer`, `memory`…), never `call`:
+ * with auto-pipelining on, ioredis loses the command name of a `call` (it would send
+ * `cw:k:key` as the command).
+ */
+function invoke(target: Redis | Cluster, args: readonly RedisArgument[], buffers = false): Promise<unknown> {
+  const [name, ...rest] = args as [string, ...RedisArgument[]]
+  const method = (target as unknown as Record<string, Method | undefined>)[name.toLowerCase() + (buffers ? 'Buffer' : '')]
+  if (typeof method !== 'function') return buffers ? target.callBuffer(name, ...rest) : target.call(name, ...rest)
+  return method.apply(target, rest)
+}
+
+function nodeConnection(node: Redis): RedisNodeConnection {
+  return {
+    send: (args) => invoke(node, args),
+    pipeline: async (commands) => {
+      const replies = (await node.pipeline(commands.map(([name, ...rest]) => [(name as string).toLowerCase(), ...rest])).exec()) ?? []
+      return replies.map(([error, reply]) => [error, reply])
+    },
+  }
+}
+
+/**
+ * ioredis, standalone or Cluster: ioredis routes each command by its key (MOVED and ASK
+ * followed), auto-pipelines when asked to, and runs scripts registered with `defineCommand`
+ * (EVALSHA, EVAL on NOSCRIPT).
+ */
+export class IoredisDriver implements RedisDriver {
+  readonly library = 'ioredis'
+  readonly client: IoredisClient
+  readonly #topology: RedisTopology
+
+  constructor(client: IoredisClient) {
+    this.client = client
+    this.#topology = new RedisTopology(client)
+  }
+
+  get isCluster(): boolean {
+    return this.client.isCluster
+  }
+
+  get isReady(): boolean {
+    return this.client.status === 'ready'
+  }
+
+  get ended(): boolean {
+    return this.client.status === 'end'
+  }
+
+  command(_key: string, args: readonly RedisArgument[], buffers = false): Promise<unknown> {
+    return invoke(this.client, args, buffers)
+  }
+
+  script(script: RedisScript, key: string, args: readonly RedisArgument[]): Promise<unknown> {
+    const commands = this.client as unknown as Record<string, ((...args: RedisArgument[]) => Promise<unknown>) | undefined>
+    if (typeof commands[script.name] !== 'function') this.client.defineCommand(script.name, { numberOfKeys: script.numberOfKeys, lua: script.lua })
+    return (commands[script.name] as (...args: RedisArgument[]) => Promise<unknown>).call(this.client, key, ...args)
+  }
+
+  nodeOf(fullKey: string): string {
+    return this.#topology.nodeOf(fullKey)
+  }
+
+  connection(node: string): RedisNodeConnection | undefined {
+    const connection = this.#topology.connection(node)
+    return connection === undefined ? undefined : nodeConnection(connection)
+  }
+
+  masters(): Array<{ node: string; connection: RedisNodeConnection }> {
+    return this.#topology.masters().map(({ node, connection }) => ({ node, connection: nodeConnection(connection) }))
+  }
+
+  probeKey(node: string, prefix: string): string | undefined {
+    return this.#topology.probeKey(node, prefix)
+  }
+
+  connecting(): Promise<void> | undefined {
+    return this.#topology.connecting()
+  }
+
+  refreshSlots(): void {
+    this.#topology.refreshSlots()
+  }
+
+  ensureSlotsRefresh(): void {
+    this.#topology.ensureSlotsRefresh()
+  }
+
+  onNodeReady(listener: (node: string) => void): void {
+    this.#topology.onNodeReady(listener)
+  }
+
+  on(event: RedisConnectionEvent, listener: (error?: Error) => void): () => void {
+    this.client.on(event, listener)
+    return () => this.client.off(event, listener)
+  }
+
+  duplicate(): RedisDriver {
+    return new IoredisDriver(this.client.isCluster ? (this.client as Cluster).duplicate() : (this.client as Redis).duplicate())
+  }
+
+  reopen(): void {
+    if (this.client.status === 'end') this.client.connect().catch(() => undefined)
+  }
+
+  failFastOnceReady(): void {
+    this.client.once('ready', () => {
+      this.client.options.enableOfflineQueue = false
+    })
+  }
+
+  async quit(): Promise<void> {
+    await this.client.quit().catch(() => this.client.disconnect())
+  }
+
+  disconnect(): void {
+    this.client.disconnect()
+  }
+
+  close(): void {
+    this.#topology.close()
+  }
+}
