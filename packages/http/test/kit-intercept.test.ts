@@ -16,7 +16,7 @@ describe('intercept under an end() that writes through this.write', () => {
     let captured: CapturedResponse | undefined
     const response = await inject(
       (req: IncomingMessage, res: ServerResponse) => {
-        captureLive(res, { captureBody: true, maxBodyBytes: 1024, onDone: (done) => (captured = done) })
+        captureLive(res, { captureBody: true, maxBodyBytes: 1024, onDone: (done) => void (captured = done) })
         res.setHeader('content-type', 'text/plain')
         res.write('ab')
         res.end('cd')
