@@ -9,6 +9,9 @@ import { Cache, InvalidOptionError, MemoryStore } from '@cachewire/http'
 import { purgeRouter as expressPurgeRouter, responseCache as expressCache } from '@cachewire/express'
 import { purgeRouter as koaPurgeRouter, responseCache as koaCache } from '@cachewire/koa'
 import type { PurgeLogEntry } from '@cachewire/http/operations'
+import Fastify from 'fastify'
+import { responseCache as fastifyCache } from '@cachewire/fastify'
+import { FlakyStore } from '../helpers/flaky-store.js'
 import { listen, request, type TestResponse } from '../helpers/servers.js'
 
 const TOKEN = 'purge-token-0123456789abcdef'
@@ -257,3 +260,45 @@ for (const framework of frameworks) {
     })
   })
 }
+
+/** A store that cannot be reached: every router answers 503 for the purge, and says what became of it. */
+describe('a purge the store cannot apply is answered 503 on every framework', () => {
+  const purgeBody = JSON.stringify({ tags: ['products'] })
+  const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }
+  const builders: Array<[string, (cache: Cache) => Promise<string>]> = [
+    ['Express', async (cache) => {
+      const app = express()
+      app.use('/_cache', expressCache({ storage: { cache } }).purgeRouter({ token: TOKEN, log: () => {} }))
+      return (await listen(app)).url
+    }],
+    ['Koa', async (cache) => {
+      const app = new Koa()
+      app.use(koaCache({ storage: { cache } }).purgeRouter({ token: TOKEN, log: () => {}, prefix: '/_cache' }))
+      return (await listen(app)).url
+    }],
+    ['Fastify', async (cache) => {
+      const app = Fastify()
+      await app.register(fastifyCache({ storage: { cache } }).purgeRouter({ token: TOKEN, log: () => {} }), { prefix: '/_cache' })
+      await app.listen({ port: 0, host: '127.0.0.1' })
+      const address = app.server.address() as { port: number }
+      return `http://127.0.0.1:${address.port}`
+    }],
+  ]
+  for (const [name, build] of builders) {
+    it(`${name}: queued while the store is down (503), applied once it is back (200)`, async () => {
+      const store = new FlakyStore(new MemoryStore())
+      const cache = new Cache({ store })
+      const url = await build(cache)
+      store.failing = true
+      const down = await request(`${url}/_cache/purge/tags`, { method: 'POST', headers, body: purgeBody })
+      expect(down.status).toBe(503)
+      expect(down.headers['retry-after']).toBe('1')
+      expect(JSON.parse(down.text)).toMatchObject({ ok: false, kind: 'tags', status: 'queued' })
+      store.failing = false
+      const up = await request(`${url}/_cache/purge/tags`, { method: 'POST', headers, body: purgeBody })
+      expect(up.status).toBe(200)
+      expect(JSON.parse(up.text)).toMatchObject({ ok: true, status: 'applied' })
+      await cache.close()
+    })
+  }
+})
