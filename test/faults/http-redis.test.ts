@@ -122,6 +122,46 @@ describe('read-your-writes on Redis over HTTP', () => {
   })
 })
 
+describe('an app started while Redis is down', () => {
+  it('serves every request (misses), and hits come back soon after Redis starts', async () => {
+    const redis = await startRedisProcess()
+    await redis.stop()
+    const { cache, errors } = redisCache(redis.url, 'cold-start:')
+    const onError: Error[] = []
+    const app = express()
+    const responses = responseCache({ ttl: '5m', storage: { cache }, observability: { onError: (error) => onError.push(error) } })
+    app.use(responses.middleware())
+    app.get('/item/:n', (req, res) => res.json({ n: req.params.n }))
+    const { url } = await listen(app)
+    const during = await Promise.all(Array.from({ length: 100 }, (_, i) => timed(`${url}/item/${i % 10}`)))
+    const { fiveXx, clientErrors } = failures(during)
+    await redis.start()
+    const startedAt = performance.now()
+    // A hit needs a stored entry: each probe is a pair, the second of which must hit.
+    let probe = 0
+    const hitsBackMs = await msUntil(async () => {
+      const path = `${url}/item/probe-${probe++}`
+      await request(path)
+      return /; hit/.test(status(await request(path)))
+    }, { timeoutMs: 15_000, intervalMs: 20 })
+    const after = await Promise.all(Array.from({ length: 20 }, () => timed(`${url}/item/probe-${probe - 1}`)))
+    measure('http-start-with-redis-down', {
+      fiveXx,
+      clientErrors,
+      'during.p99': p99(during.map(({ ms }) => ms)),
+      'after.p99': p99(after.map(({ ms }) => ms)),
+      hitsBackMs,
+      sinceStartMs: Math.round(performance.now() - startedAt),
+      lostNote: 'nothing was stored before Redis started',
+      errorEvents: errors.length,
+      onErrorCalls: onError.length,
+    })
+    expect(fiveXx + clientErrors).toBe(0)
+    expect(onError.length).toBeGreaterThan(0)
+    expect(hitsBackMs).toBeLessThan(5000)
+  })
+})
+
 describe('coalescing in process, whatever the store', () => {
   it('Redis unreachable: 20 hot URLs × 10 concurrent requests run each handler once', async () => {
     const redis = await startRedisProcess()
