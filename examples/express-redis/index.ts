@@ -40,8 +40,8 @@ app.get('/users/:id', async (req, res) => {
 })
 
 app.post('/users/:id/purge', async (req, res) => {
-  const removed = await req.cache?.invalidateTags([`user:${req.params.id}`])
-  res.json({ removed })
+  const { removed, status } = (await req.cache?.invalidateTags([`user:${req.params.id}`])) ?? { removed: 0, status: 'applied' }
+  res.json({ removed, status })
 })
 
 const server = app.listen(port, async () => {

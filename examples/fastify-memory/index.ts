@@ -39,8 +39,8 @@ app.get<{ Params: { id: string } }>(
 )
 
 app.post<{ Params: { id: string } }>('/users/:id/purge', async (request) => {
-  const removed = await request.cache?.invalidateTags([`user:${request.params.id}`])
-  return { removed }
+  const { removed, status } = (await request.cache?.invalidateTags([`user:${request.params.id}`])) ?? { removed: 0, status: 'applied' }
+  return { removed, status }
 })
 
 const address = await app.listen({ port, host: '127.0.0.1' })

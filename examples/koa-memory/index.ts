@@ -45,8 +45,8 @@ router.get('/users/:id', async (ctx) => {
 })
 
 router.post('/users/:id/purge', async (ctx) => {
-  const removed = await ctx.cache?.invalidateTags([`user:${ctx.params.id}`])
-  ctx.body = { removed }
+  const { removed, status } = (await ctx.cache?.invalidateTags([`user:${ctx.params.id}`])) ?? { removed: 0, status: 'applied' }
+  ctx.body = { removed, status }
 })
 
 app.use(router.routes())

@@ -93,7 +93,7 @@ function expressAdapter(name: string, factory: ExpressFactory, form: 'responseCa
       return {
         app: frontDoor ? withFrontDoor(() => responseCache.frontDoor(app, rules), listener) : listener,
         whenIdle: () => cache.whenIdle(),
-        invalidateTags: (tags) => cache.invalidateTags(tags),
+        invalidateTags: async (tags) => (await cache.invalidateTags(tags)).removed,
       }
     },
   }
@@ -137,7 +137,7 @@ function koaAdapter(name: string, KoaClass: KoaFactory, form: 'responseCache' | 
       return {
         app: frontDoor ? withFrontDoor(() => responseCache.frontDoor(app, rules), app) : app,
         whenIdle: () => cache.whenIdle(),
-        invalidateTags: (tags) => cache.invalidateTags(tags),
+        invalidateTags: async (tags) => (await cache.invalidateTags(tags)).removed,
       }
     },
   }
@@ -187,7 +187,7 @@ function fastifyAdapter(name: string, factory: FastifyFactory, form: 'responseCa
         // Through the server Fastify made (the front door's, when it has one), as a client's request goes.
         void ready.then(() => void app.server.emit('request', req, res))
       }
-      return { app: listener, whenIdle: () => cache().whenIdle(), invalidateTags: (tags) => cache().invalidateTags(tags) }
+      return { app: listener, whenIdle: () => cache().whenIdle(), invalidateTags: async (tags) => (await cache().invalidateTags(tags)).removed }
     },
   }
 }

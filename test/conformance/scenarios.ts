@@ -219,7 +219,8 @@ const freshness: Scenario[] = [
       { advance: 9_000 },
       get('/plain', { text: 'v1', cacheStatus: HIT(1) }),
       { advance: 2_000 },
-      get('/plain', { text: 'v2', cacheStatus: /^cachewire; fwd=stale; fwd-status=200; stored; ttl=10$/ }),
+      // `stored` is left out where the head goes before the write is known (Fastify on Redis).
+      get('/plain', { text: 'v2', cacheStatus: /^cachewire; fwd=stale; fwd-status=200(; stored; ttl=10)?$/ }),
       get('/own', { text: 'v1', cacheStatus: HIT(49), calls: { 'GET /plain': 2, 'GET /own': 1 } }),
     ],
   },
@@ -590,7 +591,8 @@ const coalescing: Scenario[] = [
         request: { path: '/slow' },
         each: { status: 200, text: 'v1', headers: { 'content-type': 'text/plain' } },
         cacheStatuses: (values) => {
-          expect(values.filter((value) => value === MISS_STORED(60))).toHaveLength(1)
+          // The leader: `stored` is left out where the head goes before the write is known (Fastify on Redis).
+          expect(values.filter((value) => value === MISS_STORED(60) || value === MISS_NOT_STORED(200))).toHaveLength(1)
           expect(values.filter((value) => value === 'cachewire; fwd=uri-miss; fwd-status=200; collapsed; ttl=60')).toHaveLength(5)
         },
         calls: { 'GET /slow': 1 },

@@ -193,14 +193,14 @@ export async function runScenario(scenario: Scenario, context: RunContext): Prom
     if ('concurrent' in step) {
       const responses = await Promise.all(Array.from({ length: step.concurrent }, () => send(url, step.request)))
       await built.whenIdle()
-      for (const response of responses) check(response, step.each, where)
+      for (const response of responses) check(response, step.each, where, inProcess(store))
       step.cacheStatuses?.(responses.map((response) => String(response.headers['cache-status'])))
       if (step.calls !== undefined) checkCalls(calls, step.calls, where)
       continue
     }
     const response = await send(url, step.request)
     await built.whenIdle()
-    check(response, step.expect, where)
+    check(response, step.expect, where, inProcess(store))
     if (step.expect?.calls !== undefined) checkCalls(calls, step.expect.calls, where)
   }
 }
@@ -213,14 +213,34 @@ function send(url: string, spec: RequestSpec): Promise<TestResponse> {
   })
 }
 
-function check(response: TestResponse, expectation: Expectation | undefined, where: string): void {
+/** A store in this process (memory): an admitted entry's write cannot fail, so `stored` is always known. */
+function inProcess(store: Store): boolean {
+  return store.syncReads === 'complete'
+}
+
+/**
+ * `stored` (with its `ttl`) is said only when the write is known to have succeeded: on a remote
+ * store a head that goes before the body (a streamed body, Fastify) leaves both out. The read
+ * that follows is a hit all the same; test/faults/http-redis.test.ts holds Express and Koa to
+ * saying `stored` on Redis for a body sent in one call.
+ */
+function withoutUnknownStored(wanted: string): RegExp {
+  const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  const unknown = wanted.replace(/; stored(; ttl=\d+)?/, '')
+  return new RegExp(`^(?:${escape(wanted)}|${escape(unknown)})$`)
+}
+
+function check(response: TestResponse, expectation: Expectation | undefined, where: string, storedKnown = true): void {
   if (expectation === undefined) return
   const seen = `${where}: got ${response.status} ${JSON.stringify(response.headers)} ${JSON.stringify(response.text.slice(0, 200))}`
   if (expectation.status !== undefined) expect(response.status, seen).toBe(expectation.status)
   if (typeof expectation.text === 'string') expect(response.text, seen).toBe(expectation.text)
   else if (expectation.text instanceof RegExp) expect(response.text, seen).toMatch(expectation.text)
   const headers = { ...expectation.headers }
-  if (expectation.cacheStatus !== undefined) headers['cache-status'] = expectation.cacheStatus
+  if (expectation.cacheStatus !== undefined) {
+    const wanted = expectation.cacheStatus
+    headers['cache-status'] = !storedKnown && typeof wanted === 'string' && wanted.includes('; stored') ? withoutUnknownStored(wanted) : wanted
+  }
   for (const [name, wanted] of Object.entries(headers)) {
     const actual = response.headers[name]
     const value = Array.isArray(actual) ? actual.join(', ') : actual

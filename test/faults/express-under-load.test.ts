@@ -6,6 +6,7 @@ import { startRedisProcess, type RedisProcess } from '../helpers/redis-process.j
 import { createTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js'
 import { listen } from '../helpers/servers.js'
 import { runLoad, summarise, type LoadSummary } from '../helpers/load.js'
+import { measure } from '../helpers/measure.js'
 
 /** The deadline under test; 100 ms, so a healthy read on a loaded machine (CI runs this with two busy loops) is not one of its misses. */
 const DEADLINE_MS = 100
@@ -36,7 +37,7 @@ describe('an Express app under steady load while Redis misbehaves', () => {
   const load = (durationMs: number): Promise<LoadSummary> =>
     runLoad({ url: (i) => `${base}/item/${i % 20}`, concurrency: 8, durationMs }).then(summarise)
 
-  async function faultCycle(start: () => void | Promise<void>, stop: () => void | Promise<void>): Promise<{ baseline: LoadSummary; during: LoadSummary; recovered: LoadSummary }> {
+  async function faultCycle(scenario: string, start: () => void | Promise<void>, stop: () => void | Promise<void>): Promise<{ baseline: LoadSummary; during: LoadSummary; recovered: LoadSummary }> {
     // Fill the cache: on a loaded machine the first stores take a while to land.
     for (let i = 0; i < 20 && (await load(300)).hitRatio < 0.9; i++) {
       // keep filling
@@ -45,8 +46,22 @@ describe('an Express app under steady load while Redis misbehaves', () => {
     await start()
     const during = await load(2000)
     await stop()
+    const stoppedAt = performance.now()
     let recovered = await load(500)
     for (let i = 0; i < 20 && recovered.hitRatio < 0.5; i++) recovered = await load(500)
+    // Granularity: one 500 ms load window (the window in which hits passed half of the answers).
+    const hitsBackWithinMs = Math.round(performance.now() - stoppedAt)
+    measure(`express-load-${scenario}`, {
+      fiveXxOrNon2xx: baseline.non2xx + during.non2xx + recovered.non2xx,
+      clientErrors: baseline.errors + during.errors + recovered.errors,
+      'before.p99': baseline.p99,
+      'during.p99': during.p99,
+      'before.hitRatio': baseline.hitRatio,
+      'during.hitRatio': during.hitRatio,
+      'after.hitRatio': recovered.hitRatio,
+      hitsBackWithinMs,
+      requests: baseline.requests + during.requests + recovered.requests,
+    })
     return { baseline, during, recovered }
   }
 
@@ -61,18 +76,18 @@ describe('an Express app under steady load while Redis misbehaves', () => {
   }
 
   it('Redis frozen (SIGSTOP, then SIGCONT)', async () => {
-    expectServed(await faultCycle(() => redis.freeze(), () => redis.thaw()))
+    expectServed(await faultCycle('frozen', () => redis.freeze(), () => redis.thaw()))
   })
 
   it('Redis behind a blackhole, then healed', async () => {
-    expectServed(await faultCycle(() => proxy.setMode('blackhole'), () => proxy.setMode('pass')))
+    expectServed(await faultCycle('blackhole', () => proxy.setMode('blackhole'), () => proxy.setMode('pass')))
   })
 
   it('Redis slowed by 200 ms per reply', async () => {
-    expectServed(await faultCycle(() => proxy.setMode('delay', 200), () => proxy.setMode('pass')))
+    expectServed(await faultCycle('delay-200ms', () => proxy.setMode('delay', 200), () => proxy.setMode('pass')))
   })
 
   it('Redis shut down and restarted (empty)', async () => {
-    expectServed(await faultCycle(() => redis.stop(), () => redis.start()))
+    expectServed(await faultCycle('restart', () => redis.stop(), () => redis.start()))
   })
 })

@@ -9,6 +9,10 @@ import { Cache, InvalidOptionError, MemoryStore } from '@cachewire/http'
 import { purgeRouter as expressPurgeRouter, responseCache as expressCache } from '@cachewire/express'
 import { purgeRouter as koaPurgeRouter, responseCache as koaCache } from '@cachewire/koa'
 import type { PurgeLogEntry } from '@cachewire/http/operations'
+import Fastify from 'fastify'
+import { responseCache as fastifyCache } from '@cachewire/fastify'
+import { FlakyStore } from '../helpers/flaky-store.js'
+import { msUntil } from '../helpers/measure.js'
 import { listen, request, type TestResponse } from '../helpers/servers.js'
 
 const TOKEN = 'purge-token-0123456789abcdef'
@@ -165,7 +169,7 @@ for (const framework of frameworks) {
         await warm(built, ['/products/1', '/products/2'])
         const response = await purge(built.url, '/purge/url', { url: '/products/1', host: new URL(built.url).host })
         expect(response.status).toBe(200)
-        expect(response.json).toEqual({ ok: true, kind: 'url', targets: ['/products/1'], dryRun: false, count: 1 })
+        expect(response.json).toEqual({ ok: true, kind: 'url', targets: ['/products/1'], dryRun: false, status: 'applied', count: 1 })
         expect(await wasPurged(built, '/products/1')).toBe(true)
         expect(await wasPurged(built, '/products/2')).toBe(false)
       })
@@ -174,7 +178,7 @@ for (const framework of frameworks) {
         const built = await framework.build()
         await warm(built, ['/products/1', '/products/2', '/about'])
         const response = await purge(built.url, '/purge/tags', { tags: ['catalog'] })
-        expect(response.json).toEqual({ ok: true, kind: 'tags', targets: ['catalog'], dryRun: false, count: 2 })
+        expect(response.json).toEqual({ ok: true, kind: 'tags', targets: ['catalog'], dryRun: false, status: 'applied', count: 2 })
         expect(await wasPurged(built, '/products/1')).toBe(true)
         expect(await wasPurged(built, '/products/2')).toBe(true)
         expect(await wasPurged(built, '/about')).toBe(false)
@@ -187,7 +191,7 @@ for (const framework of frameworks) {
         await users.set('7', { name: 'Ada' })
         await sessions.set('s1', 'open')
         const response = await purge(built.url, '/purge/namespace', { namespace: 'users' })
-        expect(response.json).toEqual({ ok: true, kind: 'namespace', targets: ['users'], dryRun: false, count: null })
+        expect(response.json).toEqual({ ok: true, kind: 'namespace', targets: ['users'], dryRun: false, status: 'applied', count: null })
         expect(await users.get('7')).toBeUndefined()
         expect(await sessions.get('s1')).toBe('open')
       })
@@ -197,9 +201,9 @@ for (const framework of frameworks) {
         await warm(built, ['/products/1', '/products/2', '/about'])
         await built.cache.namespace('users').set('7', 'Ada')
         const byTag = await purge(built.url, '/purge/tags?dryRun=1', { tags: ['products'] })
-        expect(byTag.json).toEqual({ ok: true, kind: 'tags', targets: ['products'], dryRun: true, count: 2 })
+        expect(byTag.json).toEqual({ ok: true, kind: 'tags', targets: ['products'], dryRun: true, status: 'applied', count: 2 })
         const byUrl = await purge(built.url, '/purge/url?dryRun=1', { url: `${built.url}/about` })
-        expect(byUrl.json).toEqual({ ok: true, kind: 'url', targets: [`${built.url}/about`], dryRun: true, count: 1 })
+        expect(byUrl.json).toEqual({ ok: true, kind: 'url', targets: [`${built.url}/about`], dryRun: true, status: 'applied', count: 1 })
         const byNamespace = await purge(built.url, '/purge/namespace?dryRun=true', { namespace: 'users' })
         expect(byNamespace.json).toMatchObject({ ok: true, dryRun: true })
         for (const path of ['/products/1', '/products/2', '/about']) expect(await wasPurged(built, path)).toBe(false)
@@ -257,3 +261,46 @@ for (const framework of frameworks) {
     })
   })
 }
+
+/** A store that cannot be reached: every router answers 503 for the purge, and says what became of it. */
+describe('a purge the store cannot apply is answered 503 on every framework', () => {
+  const purgeBody = JSON.stringify({ tags: ['products'] })
+  const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }
+  const builders: Array<[string, (cache: Cache) => Promise<string>]> = [
+    ['Express', async (cache) => {
+      const app = express()
+      app.use('/_cache', expressCache({ storage: { cache } }).purgeRouter({ token: TOKEN, log: () => {} }))
+      return (await listen(app)).url
+    }],
+    ['Koa', async (cache) => {
+      const app = new Koa()
+      app.use(koaCache({ storage: { cache } }).purgeRouter({ token: TOKEN, log: () => {}, prefix: '/_cache' }))
+      return (await listen(app)).url
+    }],
+    ['Fastify', async (cache) => {
+      const app = Fastify()
+      await app.register(fastifyCache({ storage: { cache } }).purgeRouter({ token: TOKEN, log: () => {} }), { prefix: '/_cache' })
+      await app.listen({ port: 0, host: '127.0.0.1' })
+      const address = app.server.address() as { port: number }
+      return `http://127.0.0.1:${address.port}`
+    }],
+  ]
+  for (const [name, build] of builders) {
+    it(`${name}: queued while the store is down (503), applied once it is back (200)`, async () => {
+      const store = new FlakyStore(new MemoryStore())
+      const cache = new Cache({ store })
+      const url = await build(cache)
+      store.failing = true
+      const down = await request(`${url}/_cache/purge/tags`, { method: 'POST', headers, body: purgeBody })
+      expect(down.status).toBe(503)
+      expect(down.headers['retry-after']).toBe('1')
+      expect(JSON.parse(down.text)).toMatchObject({ ok: false, kind: 'tags', status: 'queued' })
+      store.failing = false
+      // The queued purge is retried by the cache; the same purge asked again joins it until then.
+      let up = down
+      await msUntil(async () => (up = await request(`${url}/_cache/purge/tags`, { method: 'POST', headers, body: purgeBody })).status === 200, { timeoutMs: 10_000, intervalMs: 50 })
+      expect(JSON.parse(up.text)).toMatchObject({ ok: true, status: 'applied' })
+      await cache.close()
+    })
+  }
+})

@@ -106,7 +106,7 @@ describeWithBinary(VARNISHD, 'Varnish in front of an Express app with cachewire'
     await request(`${varnish.url}/about`)
     expect(varnishHit(await request(`${varnish.url}/about`))).toBe(true)
     // The host the app (and Varnish's hash) saw: Varnish passes the client's Host through.
-    expect(await cache.purgeUrl('/about', `127.0.0.1:${varnish.port}`)).toBe(1)
+    expect(await cache.purgeUrl('/about', `127.0.0.1:${varnish.port}`)).toEqual({ status: 'applied', removed: 1 })
     const after = await request(`${varnish.url}/about`)
     expect(varnishHit(after)).toBe(false)
     expect(after.text).toMatch(/^about, run \d+$/)
@@ -141,7 +141,7 @@ describe('a purge hook that fails', () => {
     const { url } = await listen(app)
     await request(`${url}/a`)
     await middleware.whenIdle()
-    expect(await middleware.invalidateTags(['a'])).toBe(1)
+    expect(await middleware.invalidateTags(['a'])).toEqual({ status: 'applied', removed: 1 })
     const post = await request(`${url}/a`, { method: 'POST' })
     expect(post.status).toBe(200)
     expect(post.text).toBe('done')

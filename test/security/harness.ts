@@ -370,3 +370,12 @@ export async function keysUnder(client: Redis, prefix: string): Promise<string[]
   for await (const keys of client.scanStream({ match, count: 500 }) as AsyncIterable<string[]>) found.push(...keys)
   return found
 }
+
+/**
+ * What a miss the engine stores says in Cache-Status on this target: `stored`, except that
+ * Fastify writes its head before the body, and on Redis the write's outcome is not known then,
+ * so the field is left out (the entry is written all the same before the response ends).
+ */
+export function storedMiss(target: Target): RegExp {
+  return target.store === 'redis' && target.framework.startsWith('fastify') ? /fwd=(?:uri-miss|vary-miss|stale|request); fwd-status=\d+/ : /stored/
+}

@@ -26,7 +26,9 @@ export function expressBinding(engine: HttpCache): FrameworkBinding<Request, Dow
         onHead: (status, headers) => outcome.patch(status, headers),
         captureBody: outcome.captureBody,
         maxBodyBytes: outcome.maxBodyBytes,
-        onDone: (captured) => void finish(captured),
+        onDone: (captured) => finish(captured),
+        // Read-your-writes: a stored response is in the store before it ends.
+        storeBeforeEnd: outcome.captureBody && SAFE_METHODS.has(req.method),
         // Read-your-writes: a POST's invalidation is done before its response ends.
         holdEnd: SAFE_METHODS.has(req.method)
           ? undefined

@@ -246,8 +246,8 @@ describe.each(cases)('cacheMiddleware on $express with $store', ({ create, route
       (a, count) => {
         a.get('/t', (req, res) => { count(req); res.send('tagged') })
         a.get('/u', (req, res) => { count(req); res.send('plain') })
-        a.post('/purge-tag', async (req, res) => res.json({ removed: await req.cache?.invalidateTags(['everything']) }))
-        a.post('/purge-url', async (req, res) => res.json({ removed: await req.cache?.purgeUrl('/u') }))
+        a.post('/purge-tag', async (req, res) => res.json({ removed: (await req.cache?.invalidateTags(['everything']))?.removed }))
+        a.post('/purge-url', async (req, res) => res.json({ removed: (await req.cache?.purgeUrl('/u'))?.removed }))
       },
       { tags: ['everything'] }
     )

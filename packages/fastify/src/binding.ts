@@ -30,7 +30,9 @@ export function fastifyBinding(engine: HttpCache): FrameworkBinding<Exchange, Ho
         onHead: (status, headers) => outcome.patch(status, headers),
         captureBody: outcome.captureBody,
         maxBodyBytes: outcome.maxBodyBytes,
-        onDone: (captured) => void finish(captured),
+        onDone: (captured) => finish(captured),
+        // Read-your-writes: a stored response is in the store before it ends.
+        storeBeforeEnd: outcome.captureBody && SAFE_METHODS.has(exchange.request.raw.method ?? 'GET'),
         // Read-your-writes: a POST's invalidation is done before its response ends.
         holdEnd: SAFE_METHODS.has(exchange.request.raw.method ?? 'GET')
           ? undefined

@@ -16,7 +16,10 @@ const big = 'x'.repeat(4096)
 
 type Handler = (request: FastifyRequest, reply: FastifyReply) => unknown
 
-describe.each(cases)('capture on $fastify with $store', ({ fastify, create, createStore, compress }) => {
+describe.each(cases)('capture on $fastify with $store', ({ fastify, store, create, createStore, compress }) => {
+  // Fastify writes the head before the body: on Redis the write's outcome is not known yet, and
+  // `stored` is said only when known (on memory an admitted entry cannot fail to be stored).
+  const STORED = store === 'memory' ? '; stored' : ''
   /** An app with the cache plugin in front of `mount`, counting handler runs per path. */
   async function serve(mount: (app: FastifyInstance, count: (request: FastifyRequest) => void) => void, maxEntryBytes?: number) {
     const app = create()
@@ -67,7 +70,7 @@ describe.each(cases)('capture on $fastify with $store', ({ fastify, create, crea
       const second = await app.get('/p')
       expect(first.text).toBe(body)
       expect(first.headers['content-type']).toBe(type)
-      expect(first.headers['cache-status']).toMatch(/fwd=uri-miss; fwd-status=\d+; stored/)
+      expect(first.headers['cache-status']).toMatch(new RegExp(`fwd=uri-miss; fwd-status=\\d+${STORED}`))
       expect(second.status).toBe(first.status)
       expect(second.text).toBe(body)
       expect(second.headers['content-type']).toBe(type)
@@ -157,7 +160,7 @@ describe.each(cases)('capture on $fastify with $store', ({ fastify, create, crea
     })
     const first = await app.get('/down')
     expect(first.status).toBe(503)
-    expect(first.headers['cache-status']).toBe('cachewire; fwd=uri-miss; fwd-status=503; stored; ttl=60')
+    expect(first.headers['cache-status']).toBe(`cachewire; fwd=uri-miss; fwd-status=503${STORED}${STORED === '' ? '' : '; ttl=60'}`)
     const second = await app.get('/down')
     expect(second.status).toBe(503)
     expect(second.text).toBe('{"down":"maintenance"}')

@@ -76,6 +76,26 @@ describe('Coalescer', () => {
     expect(coalescer.size).toBe(0)
   })
 
+  it('a request whose lookup began before a run settled shares it afterwards; one that began later does not', async () => {
+    const coalescer = new Coalescer<string>(1000, Date.now)
+    const early = coalescer.ticket()
+    const leader = coalescer.lead('k')
+    leader.settle('value')
+    const late = coalescer.ticket()
+    expect(await coalescer.join('k', early)).toBe('value')
+    expect(coalescer.join('k', late)).toBeUndefined()
+    expect(coalescer.join('k')).toBeUndefined()
+    coalescer.forgetSettled()
+    expect(coalescer.join('k', early)).toBeUndefined()
+  })
+
+  it('a run that settled with nothing reusable is not shared afterwards', () => {
+    const coalescer = new Coalescer<string>(1000, Date.now)
+    const early = coalescer.ticket()
+    coalescer.lead('k').settle(undefined)
+    expect(coalescer.join('k', early)).toBeUndefined()
+  })
+
   it('a leader older than timeoutMs is forgotten', () => {
     let now = 0
     const coalescer = new Coalescer<string>(100, () => now)

@@ -16,7 +16,7 @@ describe('intercept under an end() that writes through this.write', () => {
     let captured: CapturedResponse | undefined
     const response = await inject(
       (req: IncomingMessage, res: ServerResponse) => {
-        captureLive(res, { captureBody: true, maxBodyBytes: 1024, onDone: (done) => (captured = done) })
+        captureLive(res, { captureBody: true, maxBodyBytes: 1024, onDone: (done) => void (captured = done) })
         res.setHeader('content-type', 'text/plain')
         res.write('ab')
         res.end('cd')
@@ -41,5 +41,54 @@ describe('intercept under an end() that writes through this.write', () => {
       { url: '/' }
     )
     expect(body).toBe('payload')
+  })
+})
+
+describe('captureLive with storeBeforeEnd', () => {
+  it('an end in one call waits for onDone, and the head is written after it', async () => {
+    const order: string[] = []
+    const response = await inject(
+      (req: IncomingMessage, res: ServerResponse) => {
+        captureLive(res, {
+          captureBody: true,
+          maxBodyBytes: 1024,
+          storeBeforeEnd: true,
+          onHead: (status) => {
+            order.push('head')
+            return { status, remove: [], set: [['x-known', order.includes('stored') ? 'yes' : 'no']], omitBody: false, captureBody: true }
+          },
+          onDone: async (captured) => {
+            await new Promise((resolve) => setTimeout(resolve, 20))
+            order.push(captured?.body.toString() === 'whole' ? 'stored' : 'wrong')
+          },
+        })
+        res.end('whole')
+      },
+      { url: '/' }
+    )
+    expect(order).toEqual(['stored', 'head'])
+    expect(response.headers['x-known']).toBe('yes')
+    expect(response.payload).toBe('whole')
+  })
+
+  it('a streamed body goes out at once; only its end waits', async () => {
+    let doneCalls = 0
+    const response = await inject(
+      (req: IncomingMessage, res: ServerResponse) => {
+        captureLive(res, {
+          captureBody: true,
+          maxBodyBytes: 1024,
+          storeBeforeEnd: true,
+          onDone: async () => {
+            doneCalls++
+          },
+        })
+        res.write('ab')
+        res.end('cd')
+      },
+      { url: '/' }
+    )
+    expect(response.payload).toBe('abcd')
+    expect(doneCalls).toBe(1)
   })
 })

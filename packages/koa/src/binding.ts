@@ -90,6 +90,14 @@ export function koaBinding(): FrameworkBinding<CacheContext, Downstream> {
     const body = outcome.captureBody ? settleBody(ctx) : undefined
     const status = ctx.status
     const headers = responseHead(ctx)
+    if (body?.bytes !== undefined && SAFE_METHODS.has(ctx.method)) {
+      // Read-your-writes: a body in memory is stored before Koa sends it, and the head then says
+      // whether the store took it.
+      const bytes = body.bytes
+      await finish({ status, headers, ...(bytes.length <= outcome.maxBodyBytes ? { body: bytes, complete: true } : { body: EMPTY_BODY, complete: false }) })
+      patchContext(ctx, outcome.patch(status, headers))
+      return
+    }
     const patch = outcome.patch(status, headers)
     if (patch.captureBody && body?.bytes !== undefined) {
       copy = Promise.resolve(body.bytes.length <= outcome.maxBodyBytes ? { body: body.bytes, complete: true } : { body: EMPTY_BODY, complete: false })

@@ -1,7 +1,7 @@
 import { DecodeError, type Cache } from '@cachewire/core'
 import { cdnHeaders } from '../cdn/cdn-headers.js'
 import type { PurgeEvent } from '../cdn/purge-hook.js'
-import { EntryStore, type Lookup } from '../entry/entry-store.js'
+import { EntryStore, type Lookup, type WriteOutcome } from '../entry/entry-store.js'
 import { admitResponse, predictStorage, type Admission, type AdmitInput, type NotStored } from '../flows/admit.js'
 import { CardinalityGuard } from '../flows/cardinality-guard.js'
 import { Coalescer } from '../flows/coalesce.js'
@@ -18,6 +18,12 @@ import type { RequestContext } from '../request/prepare-request.js'
 import { formatCacheStatus, type CacheStatusParams } from '../semantics/cache-status.js'
 import { Reason } from '../semantics/reasons.js'
 import type { HeaderPairs, ReplyOutcome, ResolvedCdnOptions, RoutePolicy, RunHandler, StoredResponse } from '../types.js'
+
+/**
+ * Longest a response is held for its store write (read-your-writes, and `stored` in Cache-Status
+ * only when true). Redis calls have their own, shorter deadlines; this bounds a store without them.
+ */
+export const WRITE_WAIT_MS = 2000
 
 /** Not-stored reasons that are size or count bounds, counted by `counters()`. */
 const BOUND_REASONS: ReadonlySet<string> = new Set([Reason.VariantCap, Reason.TooLarge, Reason.HeadersTooLarge])
@@ -38,6 +44,8 @@ export class EngineCore implements RevalidationServices {
   readonly hasher: KeyHasher = new KeyHasher()
   readonly clock: () => number
   readonly surrogateKeyHeader: string | undefined
+  /** The store is in this process (memory): an admitted entry's write cannot fail for want of a store. */
+  readonly writesInProcess: boolean
   readonly #refreshing = new Set<string>()
   readonly #pending = new Set<Promise<void>>()
   /** Bound and isolation trips, by reason (see `counters`). */
@@ -52,11 +60,15 @@ export class EngineCore implements RevalidationServices {
     this.cache = options.cache
     this.clock = options.clock
     this.surrogateKeyHeader = options.surrogateKeyHeader
+    this.writesInProcess = this.cache.store.syncReads === 'complete'
     this.observer = new EngineObserver(this.cache, this.clock)
-    // Bytes the core itself cannot decode never reach the entry store: count them here. The core
-    // has already deleted them and answered a miss.
+    // Every fault the cache reports (store errors, timeouts, dropped writes, invalidations that
+    // failed) reaches onError: the core already rate-limits them, one per kind per second. Bytes
+    // the core itself cannot decode never reach the entry store: count them here too (the core
+    // has already deleted them and answered a miss).
     this.#onCacheError = (error) => {
       if (error instanceof DecodeError) this.trip('corrupt-entry')
+      this.#tell(error)
     }
     this.cache.on('error', this.#onCacheError)
     this.entries = new EntryStore(this.cache, this.clock, (error) => this.report(error), this.hasher)
@@ -95,8 +107,24 @@ export class EngineCore implements RevalidationServices {
     }
   }
 
-  write(context: RequestContext, admission: Admission & { stored: true }, found: Lookup): Promise<void> {
-    return this.observer.stored(context, admission, () => this.entries.write(context, admission, found.index))
+  /**
+   * Stores an admitted entry and resolves what the store did, or `undefined` when it has not
+   * answered within WRITE_WAIT_MS: a caller holding a response for the outcome (read-your-writes,
+   * a truthful `stored`) waits no longer, and the write goes on in the background (`whenIdle`
+   * waits for it). Each store call has its own deadline; this bound is for stores without one.
+   */
+  write(context: RequestContext, admission: Admission & { stored: true }, found: Lookup): Promise<WriteOutcome | undefined> {
+    const work = this.observer.stored(context, admission, () => this.entries.write(context, admission, found.index, this.options.maxVariants)).then((outcome) => {
+      if (outcome === 'variant-cap') this.trip(Reason.VariantCap)
+      return outcome
+    })
+    this.track(work.then(() => undefined))
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(resolve, WRITE_WAIT_MS, undefined)
+      timer.unref?.()
+    })
+    return Promise.race([work, late]).finally(() => clearTimeout(timer))
   }
 
   remove(hash: string | undefined): Promise<void> {
@@ -198,6 +226,10 @@ export class EngineCore implements RevalidationServices {
 
   report(error: unknown): void {
     if (error instanceof DecodeError) this.trip('corrupt-entry')
+    this.#tell(error)
+  }
+
+  #tell(error: unknown): void {
     try {
       this.options.onError(error instanceof Error ? error : new Error(String(error)))
     } catch {

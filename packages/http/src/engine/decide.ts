@@ -34,14 +34,23 @@ export function fromStored(core: EngineCore, context: RequestContext, found: Loo
   const policy = { respectRequest: core.options.honourRequestDirectives, canRefresh: refresh !== undefined }
   let decision = decideStored(entry, context.directives, now, policy)
   let lead = false
+  // As on a miss, only a credential-less GET whose response can be stored leads others.
+  const mayLead = context.method === 'GET' && !context.noStore && !context.authorization
   if (decision.action === 'revalidate' && decision.fwd === 'request') {
-    const waiting = core.coalescer.join(context.primaryHash)
+    const waiting = core.coalescer.join(context.primaryHash, context.ticket)
     if (waiting !== undefined) {
       return collapse(core, context, found, waiting, 'request', () => fromUnforced(core, context, found, runHandler, refresh))
     }
-    // As on a miss, only a credential-less GET whose response can be stored leads others.
-    if (core.forced.admit(context.primaryHash, now)) lead = context.method === 'GET' && !context.noStore && !context.authorization
+    if (core.forced.admit(context.primaryHash, now)) lead = mayLead
     else decision = decideStored(entry, context.directives, now, { ...policy, respectRequest: false })
+  } else if (decision.action === 'revalidate' && core.options.coalesce.enabled && !context.authorization) {
+    // An expired hot entry: one revalidation for all the requests that found it stale.
+    const waiting = core.coalescer.join(context.primaryHash, context.ticket)
+    if (waiting !== undefined) {
+      const stale = decision
+      return collapse(core, context, found, waiting, stale.fwd, () => act(core, context, found, stale, core.clock(), false, runHandler, refresh))
+    }
+    lead = mayLead
   }
   return act(core, context, found, decision, now, lead, runHandler, refresh)
 }
@@ -75,7 +84,9 @@ function act(
   // HEAD has no body to renew the entry with; and without a validator or a stale-if-error
   // window a buffered run adds nothing: run the handler live, as on a miss.
   if (context.method === 'HEAD' || (!hasValidator(entry) && !withinStaleIfError(entry, now))) {
-    return forwardMiss(core, context, found, decision.fwd, lead, undefined)
+    // Only a forced revalidation leads a live run: an expired entry's waiters are led by buffered
+    // revalidations alone, which settle whatever the handler does.
+    return forwardMiss(core, context, found, decision.fwd, lead && decision.fwd === 'request', undefined)
   }
   const leader = lead ? core.coalescer.lead(context.primaryHash) : undefined
   return traceRevalidation(() => traceBase(context), 'foreground', (trace) => revalidate(core, context, found, decision.fwd, runHandler, leader, trace))
@@ -98,7 +109,7 @@ export function miss(core: EngineCore, context: RequestContext, found: Lookup): 
   }
   // Requests with credentials never share a handler run: their response may be personal.
   if (!core.options.coalesce.enabled || context.authorization) return forwardMiss(core, context, found, found.fwd, false, undefined)
-  const waiting = core.coalescer.join(context.primaryHash)
+  const waiting = core.coalescer.join(context.primaryHash, context.ticket)
   // Only a request whose response can be stored may lead: HEAD and no-store ones never share.
   const lead = context.method === 'GET' && !context.noStore
   if (waiting === undefined) return forwardMiss(core, context, found, found.fwd, lead, undefined)

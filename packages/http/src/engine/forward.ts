@@ -6,7 +6,7 @@ import { createForwardOutcome } from '../flows/forward.js'
 import { invalidationTags, invalidationUrls } from '../flows/invalidation.js'
 import type { Bypass, RequestContext } from '../request/prepare-request.js'
 import { stripValidators } from '../request/strip-validators.js'
-import type { Forward } from '../semantics/cache-status.js'
+import { remainingTtl, type Forward } from '../semantics/cache-status.js'
 import { toHeaderPairs } from '../semantics/headers.js'
 import { Reason } from '../semantics/reasons.js'
 import type { ForwardOutcome, HeaderPairs, HttpRequest, MissOutcome } from '../types.js'
@@ -31,6 +31,8 @@ export function forwardMiss(core: EngineCore, context: RequestContext, found: Lo
   const requestTime = options.clock()
   const storable = context.method === 'GET' && !context.noStore
   let refused: NotStored | undefined
+  // What became of the response once it was judged and written; unknown while the write runs.
+  let verdict: { stored: true; ttl: number } | { stored: false; reason: Reason } | undefined
   return createForwardOutcome({
     kind: 'miss',
     reason: undefined,
@@ -45,28 +47,45 @@ export function forwardMiss(core: EngineCore, context: RequestContext, found: Lo
         ? core.predict(context, status, pairs)
         : { stored: false as const, reason: context.method === 'HEAD' ? Reason.Head : Reason.RequestNoStore }
       refused = guess.stored ? undefined : guess
+      // The adapters hold a response ended in one call (and its head) until its write settled:
+      // then `stored` is what the store did. A head that went first (a streamed body, Fastify)
+      // cannot know yet: on an in-process store the write cannot fail once admitted, elsewhere
+      // it says nothing about storing rather than something that may be untrue.
+      const known = verdict
+      const stored = known !== undefined ? known.stored : guess.stored ? (core.writesInProcess ? true : undefined) : false
+      const notStoredReason = known !== undefined ? (known.stored ? undefined : known.reason) : guess.stored ? undefined : guess.reason
       const member = core.status({
         fwd,
         fwdStatus: status,
-        stored: guess.stored,
-        ttl: guess.stored ? guess.ttl : undefined,
-        detail: guess.stored ? detail : guess.reason,
+        stored,
+        ttl: stored === true ? (guess.stored ? guess.ttl : known?.stored === true ? known.ttl : undefined) : undefined,
+        detail: stored === false ? notStoredReason : detail,
       })
-      // Only a response the engine will store is announced to the CDN: never a private or Set-Cookie one.
-      const fields = guess.stored ? cdnFields(core, context, pairs) : NO_FIELDS
-      const armor = marksPrivate({ enabled: core.privateIfCredentialed(context.route), headers: context.request.headers, scope: context.scope, stored: guess.stored, pairs })
-      return { member, capture: guess.stored, fields: armor ? [...fields, PRIVATE_LINE] : fields }
+      const willStore = stored ?? guess.stored
+      // Only a response the engine stores is announced to the CDN: never a private or Set-Cookie one.
+      const fields = willStore ? cdnFields(core, context, pairs) : NO_FIELDS
+      const armor = marksPrivate({ enabled: core.privateIfCredentialed(context.route), headers: context.request.headers, scope: context.scope, stored: willStore, pairs })
+      return { member, capture: willStore, fields: armor ? [...fields, PRIVATE_LINE] : fields }
     },
     finish: async (captured) => {
       let admission: Admission | undefined
+      const responseTime = options.clock()
       try {
         if (captured !== undefined && storable) {
-          admission = core.admit(context, { ...captureInput(captured, requestTime, options.clock()), index: found.index }, refused)
+          admission = core.admit(context, { ...captureInput(captured, requestTime, responseTime), index: found.index }, refused)
         }
       } finally {
+        // Waiters share the response in process, whatever the store makes of it.
         leader?.settle(admission?.stored === true ? admission.entry : undefined)
       }
-      if (admission?.stored === true) await core.write(context, admission, found)
+      if (admission === undefined) return
+      if (!admission.stored) {
+        verdict = { stored: false, reason: admission.reason }
+        return
+      }
+      const written = await core.write(context, admission, found)
+      if (written === 'stored') verdict = { stored: true, ttl: remainingTtl(admission.entry.staleAt, responseTime) }
+      else if (written !== undefined) verdict = { stored: false, reason: written === 'variant-cap' ? Reason.VariantCap : Reason.WriteFailed }
     },
     adopt: (route) => {
       core.observer.adopted(context.route, route)

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Cache } from '@cachewire/core'
+import { InvalidArgumentError, type Cache, type InvalidationResult } from '@cachewire/core'
 import { publicTags } from '../cdn/cdn-headers.js'
 import type { Lookup } from '../entry/entry-store.js'
 import { HandlerFailure } from '../flows/revalidation-flow.js'
@@ -114,6 +114,7 @@ export class HttpCache {
     }
     try {
       const core = this.#core
+      context.ticket = core.coalescer.ticket()
       return traceLookup(() => traceBase(context), () => core.entries.lookup(context), (found) => ({
         outcome: found.entry === undefined ? 'miss' : found.entry.staleAt <= core.clock() ? 'stale' : 'hit',
       }))
@@ -197,37 +198,57 @@ export class HttpCache {
 
   /**
    * Removes every stored response for a URL: all schemes, variants and key-function parts.
-   * `url` is absolute (`https://example.com/a?b=1`), or a path with `host` given.
+   * `url` is absolute (`https://example.com/a?b=1`), or a path with `host` given. Resolves the
+   * core's `InvalidationResult`: `applied` (with `removed`), `queued` (the store could not be
+   * reached; retried until applied, local copies already dropped) or `failed`.
    *
    * @example
    * ```ts
-   * await engine.purgeUrl('/products?id=7', 'shop.example.com')
+   * const { status, removed } = await engine.purgeUrl('/products?id=7', 'shop.example.com')
    * ```
    */
-  async purgeUrl(url: string, host?: string): Promise<number> {
+  async purgeUrl(url: string, host?: string): Promise<InvalidationResult> {
     const result = purgeTag(url, host, this.options.query)
     if ('error' in result) {
       if (result.error === 'url') throw new InvalidArgumentError('url', 'an absolute URL or a path', url)
       throw new InvalidArgumentError('host', 'a host name (or an absolute url)', host)
     }
-    const { removed } = await this.cache.invalidateTags([result.tag])
+    this.#core.coalescer.forgetSettled()
+    const outcome = await this.cache.invalidateTags([result.tag])
     await this.#core.notifyPurge({ kind: 'url', tags: [], urls: [new URL(url, `http://${host ?? 'localhost'}`).href] })
-    return removed
+    return outcome
   }
 
   /**
    * Removes every stored response filed under any of `tags` (option, route and surrogate-key tags).
+   * Resolves the core's `InvalidationResult`, as `purgeUrl` does.
    *
    * @example
    * ```ts
-   * await engine.invalidateTags(['products'])
+   * const { status } = await engine.invalidateTags(['products']) // 'applied' | 'queued' | 'failed'
    * ```
    */
-  async invalidateTags(tags: readonly string[]): Promise<number> {
-    const { removed } = await this.cache.invalidateTags(tags)
+  async invalidateTags(tags: readonly string[]): Promise<InvalidationResult> {
+    this.#core.coalescer.forgetSettled()
+    const outcome = await this.cache.invalidateTags(tags)
     const forCdn = publicTags(tags)
     if (forCdn.length > 0) await this.#core.notifyPurge({ kind: 'tags', tags: forCdn, urls: [] })
-    return removed
+    return outcome
+  }
+
+  /**
+   * Drops every entry of a namespace of the cache (and the namespaces nested in it) by moving it
+   * to a new version: O(1), nothing is counted (`removed` is 0 unless `sweep` deletes the old
+   * generation). Resolves the core's `InvalidationResult`.
+   *
+   * @example
+   * ```ts
+   * const { status } = await engine.invalidateNamespace('catalog')
+   * ```
+   */
+  invalidateNamespace(namespace: string, options: { sweep?: boolean } = {}): Promise<InvalidationResult> {
+    this.#core.coalescer.forgetSettled()
+    return this.cache.namespace(namespace).invalidate(options)
   }
 
   /**

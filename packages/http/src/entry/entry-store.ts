@@ -6,6 +6,14 @@ import { secondaryKey } from '../semantics/vary.js'
 import type { StoredResponse } from '../types.js'
 import { decodeValue, encodeEntry, encodeVaryIndex, type DecodedValue, type VaryIndex } from './entry-codec.js'
 
+/** What a store write did: `stored` only when the store took the entry (and, for a variant, its index). */
+export type WriteOutcome = 'stored' | 'failed' | 'variant-cap'
+
+/** Key of the bounded set holding the variants of the URL whose primary key hashes to `primaryHash`. */
+function variantSetKey(primaryHash: string): string {
+  return `${primaryHash}:variants`
+}
+
 /** What a lookup found under a request's primary key. */
 export interface Lookup {
   entry: StoredResponse | undefined
@@ -72,33 +80,41 @@ export class EntryStore {
 
   /**
    * Stores an admitted entry, with a store TTL that covers its stale windows (expiresAt), and
-   * for a variant also the URL's Vary index. Never rejects.
+   * for a variant also the URL's Vary index. A new variant first takes a place in the URL's
+   * bounded set of variants (`Cache.addToBoundedSet`: one atomic script on Redis), so processes
+   * storing variants at once never hold more than `maxVariants`; a store that cannot keep a
+   * bounded set leaves the cap to the index check made at admission. Resolves what happened:
+   * `stored` only when the store took the entry. Never rejects.
    */
-  async write(context: RequestContext, admission: Admission & { stored: true }, index: VaryIndex | undefined): Promise<void> {
+  async write(context: RequestContext, admission: Admission & { stored: true }, index: VaryIndex | undefined, maxVariants: number): Promise<WriteOutcome> {
     const { entry, variantHash } = admission
     const now = this.#clock()
     const ttlMs = Math.ceil(entry.expiresAt - now)
-    if (ttlMs <= 0) return
+    if (ttlMs <= 0) return 'failed'
     // A computed lifetime is milliseconds by construction: say so, so one under a second is not
     // refused as a likely seconds-for-milliseconds slip (the unit rule for lifetimes).
     const ttl = `${ttlMs}ms` as const
     try {
       if (variantHash === undefined) {
-        await this.#cache.set(context.primaryHash, encodeEntry(entry), { ttl, tags: entry.tags })
-        return
+        return (await this.#cache.set(context.primaryHash, encodeEntry(entry), { ttl, tags: entry.tags })) ? 'stored' : 'failed'
       }
-      await this.#cache.set(variantHash, encodeEntry(entry), { ttl, tags: entry.tags })
+      const slot = await this.#cache.addToBoundedSet(variantSetKey(context.primaryHash), variantHash, { max: maxVariants, ttl })
+      if (slot !== undefined && !slot.member) return 'variant-cap'
+      if (!(await this.#cache.set(variantHash, encodeEntry(entry), { ttl, tags: entry.tags }))) return 'failed'
       const same = index !== undefined && index.vary.join() === entry.vary.join() ? index : undefined
       const variants = same === undefined ? [variantHash] : same.variants.includes(variantHash) ? same.variants : [...same.variants, variantHash]
       const expiresAt = Math.max(entry.expiresAt, same?.expiresAt ?? 0)
       // The index carries the URL tag only: a tag purge of variants leaves a harmless index.
-      await this.#cache.set(
+      const indexed = await this.#cache.set(
         context.primaryHash,
         encodeVaryIndex({ key: context.primary, vary: entry.vary, variants, expiresAt }),
         { ttl: `${Math.ceil(expiresAt - now)}ms`, tags: [urlTag(context.authority, context.path, context.query)] }
       )
+      // Without its index the variant cannot be found: not stored, as far as a client can tell.
+      return indexed ? 'stored' : 'failed'
     } catch (error) {
       this.#report(error)
+      return 'failed'
     }
   }
 

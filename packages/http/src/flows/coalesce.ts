@@ -8,6 +8,16 @@ interface Slot<T> {
   timer: ReturnType<typeof setTimeout> | undefined
 }
 
+/** Settled values kept for requests whose lookup began before the run settled. */
+const MAX_SETTLED = 1024
+
+interface Settled<T> {
+  value: T
+  /** The settle count this run made (see `ticket`). */
+  seq: number
+  at: number
+}
+
 /** Handed to the request that goes to the origin; settle it exactly once. */
 export interface CoalesceLeader<T> {
   /** Wake the waiters with the stored value, or undefined when nothing reusable was stored. */
@@ -20,6 +30,11 @@ export interface CoalesceLeader<T> {
  * ESM and a CJS copy) never share waiters. A waiter never waits longer than `timeoutMs`; a leader
  * that never settles is forgotten after `timeoutMs`, so one lost request cannot stall a key.
  *
+ * It works in process, whatever the store does: a request whose lookup began before a run
+ * settled (it holds an earlier `ticket`) joins that run even after it ended, so a lookup that
+ * missed because the write was not visible yet (or the store is down) never runs the handler
+ * again. A request that began later looks the store up itself.
+ *
  * @example
  * ```ts
  * const coalescer = new Coalescer<StoredResponse>(5000, Date.now)
@@ -30,6 +45,9 @@ export interface CoalesceLeader<T> {
  */
 export class Coalescer<T> {
   readonly #slots = new Map<string, Slot<T>>()
+  /** The last value settled per key, in settle order (oldest first), at most MAX_SETTLED. */
+  readonly #settled = new Map<string, Settled<T>>()
+  #seq = 0
   readonly #timeoutMs: number
   readonly #clock: () => number
 
@@ -38,10 +56,18 @@ export class Coalescer<T> {
     this.#clock = clock
   }
 
-  /** Wait for the request already going to the origin for `key`, or undefined when there is none. */
-  join(key: string): Promise<T | undefined | typeof COALESCE_TIMEOUT> | undefined {
+  /** How many runs have settled with a value so far: take it before a lookup, pass it to `join`. */
+  ticket(): number {
+    return this.#seq
+  }
+
+  /**
+   * Wait for the request already going to the origin for `key`; or, with the `ticket` taken
+   * before this request's lookup, the value of a run that settled since; else undefined.
+   */
+  join(key: string, ticket?: number): Promise<T | undefined | typeof COALESCE_TIMEOUT> | undefined {
     const slot = this.#slots.get(key)
-    if (slot === undefined) return undefined
+    if (slot === undefined) return ticket === undefined ? undefined : this.#since(key, ticket)
     // Belt and braces for a clock that runs ahead of timers (tests inject clocks).
     if (this.#clock() - slot.startedAt >= this.#timeoutMs) {
       this.#expire(key, slot)
@@ -68,6 +94,7 @@ export class Coalescer<T> {
         settled = true
         if (slot.timer !== undefined) clearTimeout(slot.timer)
         if (this.#slots.get(key) === slot) this.#slots.delete(key)
+        if (value !== undefined) this.#keep(key, value)
         slot.resolve(value)
       },
     }
@@ -76,6 +103,28 @@ export class Coalescer<T> {
   /** Frees every slot: waiters run the handler themselves, no timer is left (the engine is closing). */
   close(): void {
     for (const [key, slot] of [...this.#slots]) this.#expire(key, slot)
+    this.#settled.clear()
+  }
+
+  /** Forgets settled values (after a purge: what was purged must not answer a late joiner). */
+  forgetSettled(): void {
+    this.#settled.clear()
+  }
+
+  #keep(key: string, value: T): void {
+    this.#settled.delete(key)
+    this.#settled.set(key, { value, seq: ++this.#seq, at: this.#clock() })
+    if (this.#settled.size > MAX_SETTLED) this.#settled.delete(this.#settled.keys().next().value as string)
+  }
+
+  #since(key: string, ticket: number): Promise<T> | undefined {
+    const settled = this.#settled.get(key)
+    if (settled === undefined || settled.seq <= ticket) return undefined
+    if (this.#clock() - settled.at >= this.#timeoutMs) {
+      this.#settled.delete(key)
+      return undefined
+    }
+    return Promise.resolve(settled.value)
   }
 
   /** Keys with a request in flight (for tests and stats). */

@@ -1,4 +1,4 @@
-import type { Lookup } from '../entry/entry-store.js'
+import type { Lookup, WriteOutcome } from '../entry/entry-store.js'
 import type { RequestContext } from '../request/prepare-request.js'
 import { remainingTtl, type CacheStatusParams, type Forward } from '../semantics/cache-status.js'
 import { Reason } from '../semantics/reasons.js'
@@ -17,7 +17,8 @@ export interface RevalidationServices {
   clock: () => number
   /** Storability plus entry building; never throws. */
   admit(context: RequestContext, input: AdmitInput): Admission
-  write(context: RequestContext, admission: Admission & { stored: true }, found: Lookup): Promise<void>
+  /** Stores an entry; resolves what the store did, or undefined when it has not answered in time. */
+  write(context: RequestContext, admission: Admission & { stored: true }, found: Lookup): Promise<WriteOutcome | undefined>
   remove(hash: string | undefined): Promise<void>
   /** Our Cache-Status member (detail dropped unless debug). */
   status(params: CacheStatusParams): string
@@ -119,9 +120,17 @@ async function revalidateOnce(
   const admission = services.admit(context, { ...full, index: found.index })
   if (admission.stored) {
     if (stored !== undefined) stored.entry = admission.entry
-    services.track(services.write(context, admission, found))
+    // The answer is buffered anyway: it goes once the store took the entry, so the client's next
+    // request is a hit and `stored` is said only when true (unknown after the wait: not said).
+    const written = await services.write(context, admission, found)
     const fresh = remainingTtl(admission.entry.staleAt, responseTime)
-    const status = services.status({ fwd, fwdStatus: captured.status, stored: true, ttl: fresh })
+    const status = services.status({
+      fwd,
+      fwdStatus: captured.status,
+      stored: written === undefined ? undefined : written === 'stored',
+      ttl: written === 'stored' ? fresh : undefined,
+      detail: written === 'failed' ? Reason.WriteFailed : written === 'variant-cap' ? Reason.VariantCap : undefined,
+    })
     return note(trace, 'updated', captured.status, serveStored(admission.entry, request, responseTime, status, 'response'))
   }
   // The origin answered and its answer may not be stored: the old entry must not be reused.

@@ -1,4 +1,4 @@
-import type { Cache } from '@cachewire/core'
+import type { Cache, InvalidationResult } from '@cachewire/core'
 import type { HttpCache } from '../engine/http-cache.js'
 import type { ServeLoop } from './serve-loop.js'
 
@@ -11,10 +11,10 @@ export interface ResponseCacheHelpers {
   readonly engine: HttpCache
   /** The core cache the responses live in (also usable for application data). */
   readonly cache: Cache
-  /** Removes every stored response filed under any of the tags; resolves how many were removed. */
-  invalidateTags(tags: readonly string[]): Promise<number>
+  /** Removes every stored response filed under any of the tags; resolves what happened (`status`: applied, queued or failed; `removed`). */
+  invalidateTags(tags: readonly string[]): Promise<InvalidationResult>
   /** Removes every stored response for a URL: an absolute URL, or a path with its host. */
-  purgeUrl(url: string, host?: string): Promise<number>
+  purgeUrl(url: string, host?: string): Promise<InvalidationResult>
   /** Resolves when background work (cache writes, refreshes) has settled: for tests and shutdown. */
   whenIdle(): Promise<void>
   /** Waits for background work, then stops the engine (and closes a store it made). */

@@ -14,7 +14,14 @@ export interface LiveCaptureOptions {
   /** Past this many bytes, drop what was collected and report `complete: false`. */
   maxBodyBytes: number
   /** Called once: with the response when it finished, with undefined when it failed or was aborted. */
-  onDone: (captured: CapturedResponse | undefined) => void
+  onDone: (captured: CapturedResponse | undefined) => void | Promise<unknown>
+  /**
+   * Hand the response to `onDone` when the handler ends it, and hold the end until `onDone`'s
+   * promise settles: a response stored before it ends is a hit for the client's next request.
+   * A response ended in one call (`res.end(body)`, Express's `res.send`) has its head written
+   * within that end, so its head also knows what the store did.
+   */
+  storeBeforeEnd?: boolean | undefined
   /**
    * Called instead of the real `end` when set, so the caller can hold the end of the response
    * until some work is done (read-your-writes after an unsafe request).
@@ -56,8 +63,15 @@ export function captureLive(res: ServerResponse, options: LiveCaptureOptions): L
   const finish = (captured: CapturedResponse | undefined): void => {
     if (done) return
     done = true
-    options.onDone(captured)
+    void options.onDone(captured)
   }
+  const current = (): CapturedResponse => ({
+    status: head?.status ?? res.statusCode,
+    headers: head?.headers ?? snapshotHeaders(res),
+    body: chunks === undefined ? EMPTY_BODY : Buffer.concat(chunks, bytes),
+    complete,
+  })
+  let holding: Promise<void> | undefined
 
   const interception = intercept(res, {
     head(res, status) {
@@ -84,16 +98,16 @@ export function captureLive(res: ServerResponse, options: LiveCaptureOptions): L
       return !omitBody
     },
     end(end) {
-      if (options.holdEnd === undefined) return end()
-      options.holdEnd(head ?? { status: res.statusCode, headers: snapshotHeaders(res) }, end)
+      if (options.holdEnd !== undefined) return options.holdEnd(head ?? { status: res.statusCode, headers: snapshotHeaders(res) }, end)
+      // A second `end` while the first is held (a stream pipeline's) goes after it.
+      if (holding !== undefined) return void holding.then(end)
+      if (options.storeBeforeEnd !== true || done) return end()
+      done = true
+      holding = Promise.resolve(options.onDone(current())).then(end, end)
     },
   })
 
-  res.once('finish', () => {
-    const status = head?.status ?? res.statusCode
-    const body = chunks === undefined ? EMPTY_BODY : Buffer.concat(chunks, bytes)
-    finish({ status, headers: head?.headers ?? snapshotHeaders(res), body, complete })
-  })
+  res.once('finish', () => finish(current()))
   // Aborted by the client, or destroyed on an error: 'close' without 'finish', never complete.
   res.once('close', () => finish(undefined))
 

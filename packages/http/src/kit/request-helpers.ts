@@ -1,4 +1,4 @@
-import type { Cache } from '@cachewire/core'
+import type { Cache, InvalidationResult } from '@cachewire/core'
 import type { HttpCache } from '../engine/http-cache.js'
 
 /**
@@ -13,13 +13,13 @@ import type { HttpCache } from '../engine/http-cache.js'
 export interface CacheHelpers {
   /** The core cache the responses live in (get/set/delete/stats for application data too). */
   readonly cache: Cache
-  /** Removes every stored response filed under any of the tags; resolves how many were removed. */
-  invalidateTags(tags: readonly string[]): Promise<number>
+  /** Removes every stored response filed under any of the tags; resolves what happened (`status`: applied, queued or failed; `removed`). */
+  invalidateTags(tags: readonly string[]): Promise<InvalidationResult>
   /**
    * Removes every stored response for a URL: all variants, schemes and key-function parts.
    * A path (`'/users/7?full=1'`) is taken on the current request's host; an absolute URL names its own.
    */
-  purgeUrl(url: string): Promise<number>
+  purgeUrl(url: string): Promise<InvalidationResult>
 }
 
 /**
@@ -43,11 +43,11 @@ export class RequestCache implements CacheHelpers {
     return this.#engine.cache
   }
 
-  invalidateTags(tags: readonly string[]): Promise<number> {
+  invalidateTags(tags: readonly string[]): Promise<InvalidationResult> {
     return this.#engine.invalidateTags(tags)
   }
 
-  purgeUrl(url: string): Promise<number> {
+  purgeUrl(url: string): Promise<InvalidationResult> {
     return this.#engine.purgeUrl(url, this.#host)
   }
 }

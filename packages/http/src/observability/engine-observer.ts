@@ -1,7 +1,8 @@
 import type { Cache, CacheEvents, CacheStats } from '@cachewire/core'
 import type { RequestContext } from '../request/prepare-request.js'
 import type { Admission } from '../flows/admit.js'
-import type { Reason } from '../semantics/reasons.js'
+import { Reason } from '../semantics/reasons.js'
+import type { WriteOutcome } from '../entry/entry-store.js'
 import type { HttpRequest, Outcome, RoutePolicy, StoredResponse } from '../types.js'
 import { createDebugLog } from './debug-log.js'
 import { publish, type LookupResult, type StoreMessage } from './diagnostics.js'
@@ -148,14 +149,18 @@ export class EngineObserver {
     publish.store(() => ({ stored: false, reason: admission.reason, path: context.path, bytes: 0, durationMs: 0 }))
   }
 
-  /** Times a store write and counts it. */
-  async stored(context: RequestContext, admission: Admission & { stored: true }, write: () => Promise<void>): Promise<void> {
+  /** Times a store write and counts it when the store took it; a write it refused is a not-stored reason. */
+  async stored(context: RequestContext, admission: Admission & { stored: true }, write: () => Promise<WriteOutcome>): Promise<WriteOutcome> {
     const started = performance.now()
     const { entry } = admission
-    await traceEntryWrite(
+    const outcome = await traceEntryWrite(
       () => ({ ...traceBase(context), status: entry.status, bytes: entry.body.byteLength, freshMs: entry.staleAt - entry.storedAt, tags: entry.tags.length }),
       write
     )
+    if (outcome !== 'stored') {
+      this.admitted(context, { stored: false, reason: outcome === 'variant-cap' ? Reason.VariantCap : Reason.WriteFailed })
+      return outcome
+    }
     const durationMs = performance.now() - started
     const bytes = admission.entry.body.byteLength
     this.#stores++
@@ -165,6 +170,7 @@ export class EngineObserver {
     const message: StoreMessage = { stored: true, reason: undefined, path: context.path, bytes, durationMs }
     for (const listener of this.#storeListeners) listener(message)
     publish.store(() => message)
+    return outcome
   }
 
   /** A purge through the purge API (counted; dry runs are not). */

@@ -17,7 +17,7 @@ export interface Fault {
 /** Faults kept; an outage that flaps fills it with its latest transitions. */
 const FAULTS_KEPT = 100
 /** Store operations that are invalidations: their failure means stale entries may still be served. */
-const INVALIDATIONS: ReadonlySet<string> = new Set(['invalidateTags', 'deletePattern', 'delete', 'clear'])
+const INVALIDATIONS: ReadonlySet<string> = new Set(['invalidateTags', 'deletePattern', 'delete', 'clear', 'renewNamespace'])
 
 /** Loose listener registration, for events a cache may or may not emit (queued invalidations are newer). */
 type Listen = (event: string, listener: (payload: never) => void) => unknown

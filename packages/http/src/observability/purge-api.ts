@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { InvalidOptionError, rejectUnknownOptions } from '@cachewire/core'
+import { InvalidOptionError, rejectUnknownOptions, type InvalidationResult } from '@cachewire/core'
 import type { HttpCache } from '../engine/http-cache.js'
 import { purgeTag } from '../request/purge-target.js'
 import { INSPECTOR_HTML } from './inspector-page.js'
@@ -29,6 +29,8 @@ export interface PurgeLogEntry {
   targets: readonly string[]
   dryRun: boolean
   count: number | null
+  /** What the store did: `applied`, or `queued` / `failed` for a purge answered 503. */
+  status: InvalidationResult['status']
 }
 
 export type PurgeKind = 'url' | 'tags' | 'namespace'
@@ -51,12 +53,19 @@ export interface PurgeApiResponse {
   body: string
 }
 
-/** The JSON answer of a purge. */
+/**
+ * The JSON answer of a purge. `ok` is true (status 200) when the store applied every target (or
+ * on a dry run). A purge the store could not apply is answered 503 with `ok: false`: `status`
+ * `queued` when the cache keeps it and retries it until applied (this process already serves
+ * none of the purged entries), `failed` when it was neither applied nor kept (retry the call).
+ */
 export interface PurgeResult {
-  ok: true
+  ok: boolean
   kind: PurgeKind
   targets: string[]
   dryRun: boolean
+  /** What the store did with the purge: the worst of its targets (`failed` over `queued` over `applied`). */
+  status: InvalidationResult['status']
   /** Entries removed (or, on a dry run, that would be); null when the store cannot count. */
   count: number | null
 }
@@ -124,21 +133,24 @@ export function createPurgeApi(options: PurgeApiOptions): { handle(request: Purg
       const input = readInput(kind, request)
       if ('error' in input) return json(400, { ok: false, error: input.error })
       const dryRun = forceDryRun || isYes(request.query.get('dryRun'))
-      let count: number | null
+      let done: PurgeDone
       try {
-        count = await purge(engine, kind, input, dryRun)
+        done = await purge(engine, kind, input, dryRun)
       } catch (error) {
         return json(400, { ok: false, error: error instanceof Error ? error.message : String(error) })
       }
+      const { count, status } = done
       const targets = input.targets
       if (!dryRun) engine.observer.purged(kind, { ip: request.ip, targets, count })
       try {
-        log({ at: new Date().toISOString(), ip: request.ip, kind, targets, dryRun, count })
+        log({ at: new Date().toISOString(), ip: request.ip, kind, targets, dryRun, count, status })
       } catch {
         // A throwing logger must not turn a done purge into an error answer.
       }
-      const result: PurgeResult = { ok: true, kind, targets, dryRun, count }
-      return json(200, result)
+      const applied = status === 'applied'
+      const result: PurgeResult = { ok: applied, kind, targets, dryRun, status, count }
+      // 503 tells a deploy script or CDN hook to retry (or, when queued, that the cache will).
+      return applied ? json(200, result) : json(503, result, { 'retry-after': '1' })
     },
   }
 }
@@ -173,28 +185,54 @@ function readInput(kind: PurgeKind, request: PurgeApiRequest): PurgeInput | { er
   return { targets, host }
 }
 
-async function purge(engine: HttpCache, kind: PurgeKind, input: PurgeInput, dryRun: boolean): Promise<number | null> {
-  switch (kind) {
-    case 'url': {
-      if (!dryRun) {
-        let removed = 0
-        for (const url of input.targets) removed += await engine.purgeUrl(url, input.host)
-        return removed
-      }
-      const tags = input.targets.map((url) => {
-        const result = purgeTag(url, input.host, engine.options.query)
-        if ('error' in result) throw new Error(`expected ${result.error} to be ${result.error === 'url' ? 'an absolute URL or a path' : 'a host name'}`)
-        return result.tag
-      })
-      return (await engine.cache.countTagged(tags)) ?? null
-    }
-    case 'tags':
-      return dryRun ? ((await engine.cache.countTagged(input.targets)) ?? null) : engine.invalidateTags(input.targets)
-    case 'namespace':
-      // A namespace is dropped in O(1) by a version bump, so nothing is counted either way.
-      if (!dryRun) for (const name of input.targets) await engine.cache.namespace(name).invalidate()
-      return null
+interface PurgeDone {
+  count: number | null
+  status: InvalidationResult['status']
+}
+
+/** How bad an invalidation status is, for the worst of several. */
+const SEVERITY: Record<InvalidationResult['status'], number> = { applied: 0, queued: 1, failed: 2 }
+
+/** Several invalidations as one: removals added up, the worst status. */
+function combine(results: readonly InvalidationResult[]): InvalidationResult {
+  let status: InvalidationResult['status'] = 'applied'
+  let removed = 0
+  for (const result of results) {
+    removed += result.removed
+    if (SEVERITY[result.status] > SEVERITY[status]) status = result.status
   }
+  return { status, removed }
+}
+
+async function purge(engine: HttpCache, kind: PurgeKind, input: PurgeInput, dryRun: boolean): Promise<PurgeDone> {
+  if (dryRun) {
+    const tags =
+      kind === 'tags'
+        ? input.targets
+        : kind === 'url'
+          ? input.targets.map((url) => {
+              const result = purgeTag(url, input.host, engine.options.query)
+              if ('error' in result) throw new Error(`expected ${result.error} to be ${result.error === 'url' ? 'an absolute URL or a path' : 'a host name'}`)
+              return result.tag
+            })
+          : undefined
+    // A namespace is dropped in O(1) by a version bump, so nothing is counted.
+    return { count: tags === undefined ? null : ((await engine.cache.countTagged(tags)) ?? null), status: 'applied' }
+  }
+  const results: InvalidationResult[] = []
+  switch (kind) {
+    case 'url':
+      for (const url of input.targets) results.push(await engine.purgeUrl(url, input.host))
+      break
+    case 'tags':
+      results.push(await engine.invalidateTags(input.targets))
+      break
+    case 'namespace':
+      for (const name of input.targets) results.push(await engine.invalidateNamespace(name))
+      break
+  }
+  const { status, removed } = combine(results)
+  return { count: kind === 'namespace' ? null : removed, status }
 }
 
 function isYes(value: string | null): boolean {

@@ -162,7 +162,7 @@ export function traceLookup<R>(
 }
 
 /** A store write under `cachewire:http.store`. */
-export function traceEntryWrite(context: () => EntryWriteTraceContext, run: () => Promise<void>): Promise<void> {
+export function traceEntryWrite<R>(context: () => EntryWriteTraceContext, run: () => Promise<R>): Promise<R> {
   if (!listened(channels.store)) return run()
   return channels.store.tracePromise(run, context())
 }

@@ -38,6 +38,11 @@ export interface RequestContext {
   limit: CardinalityLimit | false
   /** What the guard counts keys per: the route's policy, or the host and path. */
   group: unknown
+  /**
+   * The coalescer's count of settled runs when the lookup began (see `Coalescer.ticket`): a run
+   * that settled after it may answer this request, whose lookup could not have seen its write.
+   */
+  ticket?: number | undefined
 }
 
 /** A request that goes around the cache, and what an unsafe one invalidates. */

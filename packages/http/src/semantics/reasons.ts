@@ -56,8 +56,10 @@ export const Reason = {
   Incomplete: 'incomplete',
   /** The body is larger than maxEntrySize. */
   TooLarge: 'too-large',
-  /** The URL already has maxVariants variants. */
+  /** The URL already has maxVariants variants (checked atomically in the store when it can). */
   VariantCap: 'variant-cap',
+  /** The store did not take the write (unreachable, breaker open, out of memory, read-only…). */
+  WriteFailed: 'write-failed',
   /** A HEAD response has no body to store. */
   Head: 'head',
   /** The engine itself failed (a bug or a throwing key function); the request went uncached. */
