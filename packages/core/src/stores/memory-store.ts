@@ -6,6 +6,7 @@ import type { Clock } from '../clock.js'
 import { RESERVED_KEY_PREFIX } from '../namespaces.js'
 import { applyWindowHit, type WindowCounts } from '../rate-window.js'
 import type { BoundedSetResult, EntryAge, Store, StoreSetOptions, StoreSize, WindowHitOptions, WindowState } from '../types.js'
+import { SLAB_VALUE_MAX_BYTES, Slabs, type Slab, type SlabHolder } from './memory-slabs.js'
 
 export interface MemoryStoreOptions {
   /** Total bytes held (keys, values and tag records, estimated). The least recently used entries go first. @default 67_108_864 (64 MiB) */
@@ -21,17 +22,29 @@ export interface MemoryStoreOptions {
 const MEMORY_STORE_OPTIONS = ['maxBytes', 'maxEntryBytes', 'maxEntries', 'clock'] as const
 const RENAMED_MEMORY_STORE_OPTIONS = { maxEntrySize: 'maxEntryBytes' } as const
 
-interface MemoryEntry {
+/** One stored value. A class, so every entry has one shape and reads stay monomorphic. */
+class MemoryEntry implements SlabHolder {
   value: Uint8Array
-  tags: readonly string[] | undefined
+  /** The slab holding `value`, for a small value copied into one. */
+  slab: Slab | undefined = undefined
+  readonly tags: readonly string[] | undefined
   /** When it was written, on the store's wall clock (for `oldestAndNewest`). */
-  storedAt: number
+  readonly storedAt: number
   /** When it expires, on the store's TTL clock (`#now`): an entry pushed out after this had expired, not been evicted. */
-  expiresAt: number
+  readonly expiresAt: number
   /** Rate-limit counts, for window keys (`hitWindow`); their `value` is empty. */
-  window?: WindowCounts
+  readonly window: WindowCounts | undefined
   /** A bounded set (`addToBoundedSet`): member → expiry on the store's TTL clock. `value` lists the members as JSON. */
-  members?: ReadonlyMap<string, number>
+  readonly members: ReadonlyMap<string, number> | undefined
+
+  constructor(value: Uint8Array, tags: readonly string[] | undefined, storedAt: number, expiresAt: number, window?: WindowCounts, members?: ReadonlyMap<string, number>) {
+    this.value = value
+    this.tags = tags
+    this.storedAt = storedAt
+    this.expiresAt = expiresAt
+    this.window = window
+    this.members = members
+  }
 }
 
 /**
@@ -56,6 +69,10 @@ export class MemoryStore implements Store {
   readonly syncReads = 'complete'
   readonly #lru: LRUCache<string, MemoryEntry>
   readonly #keysByTag = new Map<string, Set<string>>()
+  readonly #slabs = new Slabs()
+  readonly #maxEntryBytes: number
+  /** Finds the entry under a key for slab compaction, expired or not, leaving its recency alone. */
+  readonly #holderOf = (key: string): MemoryEntry | undefined => this.#lru.peek(key, { allowStale: true })
   #evictions = 0
   #expirations = 0
   readonly #locks = new Map<string, { token: string; until: number }>()
@@ -79,13 +96,13 @@ export class MemoryStore implements Store {
     const clock = options.clock
     this.#now = clock ?? (() => performance.now())
     this.#wall = clock ?? Date.now
+    this.#maxEntryBytes = maxEntryBytes
     this.#lru = new LRUCache<string, MemoryEntry>({
       maxSize: maxBytes,
       maxEntrySize: maxEntryBytes,
       ...(options.maxEntries === undefined ? {} : { max: options.maxEntries }),
       // An injected clock is read on every check; lru-cache otherwise caches the time for 1 ms.
       ...(clock === undefined ? {} : { perf: { now: clock }, ttlResolution: 0 }),
-      sizeCalculation: (entry, key) => entrySize(key, entry),
       // Stale entries are dropped when touched or pushed out by size; no timer per entry.
       ttlAutopurge: false,
       allowStale: false,
@@ -94,6 +111,7 @@ export class MemoryStore implements Store {
         // make room had expired already. Deletes and overwrites are neither.
         if (reason === 'expire' || (reason === 'evict' && entry.expiresAt <= this.#now())) this.#expirations++
         else if (reason === 'evict') this.#evictions++
+        this.#slabs.release(entry)
         this.#unindex(key, entry.tags)
       },
     })
@@ -110,10 +128,9 @@ export class MemoryStore implements Store {
 
   async set(key: string, value: Uint8Array, options: StoreSetOptions): Promise<void> {
     const tags = options.tags !== undefined && options.tags.length > 0 ? options.tags : undefined
-    const entry: MemoryEntry = { value, tags, storedAt: this.#wall(), expiresAt: this.#now() + options.ttlMs }
-    this.#lru.set(key, entry, { ttl: options.ttlMs })
-    // Index tags only once the entry is really held: an oversized value is refused by lru-cache.
-    if (tags !== undefined && this.#lru.peek(key) === entry) {
+    const entry = this.#put(key, new MemoryEntry(value, tags, this.#wall(), this.#now() + options.ttlMs), options.ttlMs)
+    // Index tags only once the entry is really held: an oversized value is refused.
+    if (tags !== undefined && entry !== undefined) {
       for (const tag of tags) {
         let keys = this.#keysByTag.get(tag)
         if (keys === undefined) this.#keysByTag.set(tag, (keys = new Set()))
@@ -191,7 +208,7 @@ export class MemoryStore implements Store {
     const next = previous + by
     const remaining = current === undefined ? ttlMs : this.#lru.getRemainingTTL(key)
     const ttl = Number.isFinite(remaining) && remaining > 0 ? Math.ceil(remaining) : ttlMs
-    this.#lru.set(key, { value: Buffer.from(String(next)), tags: undefined, storedAt: current?.storedAt ?? this.#wall(), expiresAt: this.#now() + ttl }, { ttl })
+    this.#put(key, new MemoryEntry(Buffer.from(String(next)), undefined, current?.storedAt ?? this.#wall(), this.#now() + ttl), ttl)
     return next
   }
 
@@ -204,8 +221,10 @@ export class MemoryStore implements Store {
   async setIf(key: string, value: Uint8Array, options: StoreSetOptions, condition: 'absent' | 'present'): Promise<boolean> {
     // No await between the check and the write: atomic within this process.
     if (this.#lru.has(key) !== (condition === 'present')) return false
+    const before = this.#lru.peek(key)
     await this.set(key, value, options)
-    return this.#lru.peek(key)?.value === value
+    const after = this.#lru.peek(key)
+    return after !== undefined && after !== before
   }
 
   async hitWindow(key: string, options: WindowHitOptions): Promise<WindowState> {
@@ -213,7 +232,7 @@ export class MemoryStore implements Store {
     const { counts, state } = applyWindowHit(held?.window, this.#wall(), options)
     // Kept two windows: a sliding window still reads the previous one.
     const ttl = options.windowMs * 2
-    this.#lru.set(key, { value: EMPTY, tags: undefined, storedAt: held?.storedAt ?? this.#wall(), expiresAt: this.#now() + ttl, window: counts }, { ttl })
+    this.#put(key, new MemoryEntry(EMPTY, undefined, held?.storedAt ?? this.#wall(), this.#now() + ttl, counts), ttl)
     return state
   }
 
@@ -257,12 +276,13 @@ export class MemoryStore implements Store {
     const longest = Math.max(...members.values())
     const value = Buffer.from(JSON.stringify([...members.keys()]))
     const ttl = Math.max(1, Math.ceil(longest - now))
-    this.#lru.set(key, { value, tags: undefined, storedAt: current?.storedAt ?? this.#wall(), expiresAt: now + ttl, members }, { ttl })
+    this.#put(key, new MemoryEntry(value, undefined, current?.storedAt ?? this.#wall(), now + ttl, undefined, members), ttl)
     return { added, member: members.has(member), size: members.size }
   }
 
   async clear(): Promise<void> {
     this.#lru.clear()
+    this.#slabs.clear()
     this.#keysByTag.clear()
     this.#locks.clear()
   }
@@ -273,6 +293,25 @@ export class MemoryStore implements Store {
     return { entries: this.#lru.size, bytes: this.#lru.calculatedSize, evictions: this.#evictions, expirations: this.#expirations }
   }
 
+  /**
+   * Stores `entry` unless it is larger than `maxEntryBytes` (then the key is left empty, as
+   * lru-cache does); resolves the entry when held. Small values are copied into a slab, and so is a
+   * value that would pin a much larger buffer (a view into a socket read, say).
+   */
+  #put(key: string, entry: MemoryEntry, ttl: number): MemoryEntry | undefined {
+    const size = entrySize(key, entry)
+    if (size > this.#maxEntryBytes) {
+      this.#lru.delete(key)
+      return undefined
+    }
+    const value = entry.value
+    const length = value.byteLength
+    if (length > 0 && length <= SLAB_VALUE_MAX_BYTES) this.#slabs.place(key, value, entry)
+    else if (value.buffer.byteLength > length * 2) entry.value = Buffer.from(value)
+    this.#lru.set(key, entry, { ttl, size })
+    this.#slabs.compact(this.#holderOf)
+    return entry
+  }
 
   #unindex(key: string, tags: readonly string[] | undefined): void {
     if (tags === undefined) return
