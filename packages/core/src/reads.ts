@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'node:events'
 import { assertOptions } from './arguments.js'
 import { CachewireError, DecodeError, InvalidArgumentError } from './errors.js'
-import { decodeValue, readGrace, structuredSerializer, type Serializer } from './serializers.js'
+import { decodeValue, freshUntil, structuredSerializer, type Serializer } from './serializers.js'
 import type { Clock } from './clock.js'
 import type { NamespaceKeys } from './namespaces.js'
 import type { PendingWrites } from './patterns/pending-writes.js'
@@ -92,7 +92,7 @@ export class CacheReads {
     if (pending !== undefined) return this.#decodeHit<T>(key, pending)
     const found = await this.#read(key, strict)
     if (found === undefined) return this.#miss(key)
-    if (readGrace(found.bytes).freshUntil <= this.#context.clock()) return this.#miss(key)
+    if (this.#expiredGrace(found.bytes)) return this.#miss(key)
     return this.#decodeHit<T>(key, found.bytes, found.storeKey)
   }
 
@@ -105,7 +105,7 @@ export class CacheReads {
     const storeKey = this.#keys.storeKeySync(key)
     if (storeKey === undefined || this.#hidden(storeKey)) return undefined
     const bytes = store.getSync(storeKey)
-    if (bytes === undefined || readGrace(bytes).freshUntil <= this.#context.clock()) {
+    if (bytes === undefined || this.#expiredGrace(bytes)) {
       if (store.syncReads !== 'complete') return undefined
       this.#miss(key)
       return { value: undefined }
@@ -144,8 +144,8 @@ export class CacheReads {
     const read = store.getWithTtl === undefined ? () => store.get(storeKey).then((bytes) => (bytes === undefined ? undefined : { value: bytes, ttlMs: Infinity })) : () => (store.getWithTtl as NonNullable<Store['getWithTtl']>).call(store, storeKey)
     const found = strict ? await calls.callStrict('get', read) : await calls.call('get', read, undefined)
     if (found === undefined) return this.#miss(key)
-    const { freshUntil } = readGrace(found.value)
-    const stale = freshUntil <= now
+    const fresh = freshUntil(found.value)
+    const stale = fresh <= now
     let value: T
     try {
       value = this.#context.values.decode(found.value, key) as T
@@ -155,7 +155,7 @@ export class CacheReads {
     }
     if (stale) this.#miss(key)
     else this.#hit(key, value)
-    const expiresAt = Number.isFinite(freshUntil) ? freshUntil : Number.isFinite(found.ttlMs) ? now + found.ttlMs : Infinity
+    const expiresAt = Number.isFinite(fresh) ? fresh : Number.isFinite(found.ttlMs) ? now + found.ttlMs : Infinity
     return { value, ttlMs: found.ttlMs, expiresAt, stale }
   }
 
@@ -196,6 +196,12 @@ export class CacheReads {
     return bytes === undefined ? undefined : { bytes, storeKey }
   }
 
+  /** Written with a grace period that has begun: `get` does not return it. The clock is read only then. */
+  #expiredGrace(bytes: Uint8Array): boolean {
+    const until = freshUntil(bytes)
+    return until !== Infinity && until <= this.#context.clock()
+  }
+
   /** A queued purge removes it: a miss, whatever the store still holds. */
   #hidden(storeKey: string): boolean {
     return this.#context.invalidations.hides(storeKey)
@@ -224,14 +230,17 @@ export class CacheReads {
   }
 
   #hit<T>(key: string, value: T): T {
-    this.#context.stats.hits++
-    this.#context.events.emit('hit', { key })
+    const { stats, events } = this.#context
+    stats.hits++
+    // No event object is built for nobody: this runs on every hit.
+    if (events.listenerCount('hit') > 0) events.emit('hit', { key })
     return value
   }
 
   #miss(key: string): undefined {
-    this.#context.stats.misses++
-    this.#context.events.emit('miss', { key })
+    const { stats, events } = this.#context
+    stats.misses++
+    if (events.listenerCount('miss') > 0) events.emit('miss', { key })
     return undefined
   }
 }

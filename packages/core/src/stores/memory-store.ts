@@ -22,37 +22,43 @@ export interface MemoryStoreOptions {
 const MEMORY_STORE_OPTIONS = ['maxBytes', 'maxEntryBytes', 'maxEntries', 'clock'] as const
 const RENAMED_MEMORY_STORE_OPTIONS = { maxEntrySize: 'maxEntryBytes' } as const
 
-/** One stored value. A class, so every entry has one shape and reads stay monomorphic. */
+/** What a rate-limit window or a bounded set keeps beside its bytes. */
+interface EntryExtra {
+  /** Rate-limit counts, for window keys (`hitWindow`); their `value` is empty. */
+  readonly window?: WindowCounts
+  /** A bounded set (`addToBoundedSet`): member → expiry on the store's TTL clock. `value` lists the members as JSON. */
+  readonly members?: ReadonlyMap<string, number>
+}
+
+/**
+ * One stored value. A class, so every entry has one shape and reads stay monomorphic; four fields
+ * and no boxed numbers, since a store holds hundreds of thousands. The expiry is lru-cache's own.
+ */
 class MemoryEntry implements SlabHolder {
   value: Uint8Array
   /** The slab holding `value`, for a small value copied into one. */
   slab: Slab | undefined = undefined
   readonly tags: readonly string[] | undefined
-  /** When it was written, on the store's wall clock (for `oldestAndNewest`). */
+  /** When it was written: ms since the store was built, on its wall clock (a small integer, kept unboxed). */
   readonly storedAt: number
-  /** When it expires, on the store's TTL clock (`#now`): an entry pushed out after this had expired, not been evicted. */
-  readonly expiresAt: number
-  /** Rate-limit counts, for window keys (`hitWindow`); their `value` is empty. */
-  readonly window: WindowCounts | undefined
-  /** A bounded set (`addToBoundedSet`): member → expiry on the store's TTL clock. `value` lists the members as JSON. */
-  readonly members: ReadonlyMap<string, number> | undefined
+  readonly extra: EntryExtra | undefined
 
-  constructor(value: Uint8Array, tags: readonly string[] | undefined, storedAt: number, expiresAt: number, window?: WindowCounts, members?: ReadonlyMap<string, number>) {
+  constructor(value: Uint8Array, tags: readonly string[] | undefined, storedAt: number, extra?: EntryExtra) {
     this.value = value
     this.tags = tags
     this.storedAt = storedAt
-    this.expiresAt = expiresAt
-    this.window = window
-    this.members = members
+    this.extra = extra
   }
 }
 
 /**
  * Heap cost of one entry beyond its key and value bytes: lru-cache's map entry and slot arrays,
- * TTL arrays, our entry object and the Buffer view. Measured on Node 20 (about 390 bytes of heap
- * per 100-byte entry, bench/core-store.mjs); revisit when lru-cache or V8 changes its layout.
+ * TTL arrays, our entry object, the view into a slab and the key string's header. Measured on
+ * Node 20: 339 bytes of heap per entry with a 15-character key, its 100-byte value in a slab
+ * (heapUsed after 200,000 entries, gc'd); so the charge matches what an entry really holds.
+ * Revisit when lru-cache or V8 changes its layout.
  */
-const ENTRY_OVERHEAD_BYTES = 288
+const ENTRY_OVERHEAD_BYTES = 312
 
 /**
  * An in-process store on `lru-cache`, bounded by bytes rather than entry counts, so memory stays
@@ -79,6 +85,8 @@ export class MemoryStore implements Store {
   readonly #now: () => number
   /** Epoch milliseconds for `storedAt` and rate windows: the injected clock, else Date.now. */
   readonly #wall: () => number
+  /** `#wall()` when the store was built: entries keep their write time relative to it. */
+  readonly #epoch: number
 
   constructor(options: MemoryStoreOptions = {}) {
     if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an object', options)
@@ -97,6 +105,7 @@ export class MemoryStore implements Store {
     this.#now = clock ?? (() => performance.now())
     this.#wall = clock ?? Date.now
     this.#maxEntryBytes = maxEntryBytes
+    this.#epoch = this.#wall()
     this.#lru = new LRUCache<string, MemoryEntry>({
       maxSize: maxBytes,
       maxEntrySize: maxEntryBytes,
@@ -109,7 +118,8 @@ export class MemoryStore implements Store {
       dispose: (entry, key, reason) => {
         // Only room-making removals of live entries are evictions; an expired entry pushed out to
         // make room had expired already. Deletes and overwrites are neither.
-        if (reason === 'expire' || (reason === 'evict' && entry.expiresAt <= this.#now())) this.#expirations++
+        // lru-cache calls this before it forgets the key, so the entry's remaining TTL still reads.
+        if (reason === 'expire' || (reason === 'evict' && this.#lru.getRemainingTTL(key) <= 0)) this.#expirations++
         else if (reason === 'evict') this.#evictions++
         this.#slabs.release(entry)
         this.#unindex(key, entry.tags)
@@ -128,7 +138,7 @@ export class MemoryStore implements Store {
 
   async set(key: string, value: Uint8Array, options: StoreSetOptions): Promise<void> {
     const tags = options.tags !== undefined && options.tags.length > 0 ? options.tags : undefined
-    const entry = this.#put(key, new MemoryEntry(value, tags, this.#wall(), this.#now() + options.ttlMs), options.ttlMs)
+    const entry = this.#put(key, new MemoryEntry(value, tags, this.#storedNow()), options.ttlMs)
     // Index tags only once the entry is really held: an oversized value is refused.
     if (tags !== undefined && entry !== undefined) {
       for (const tag of tags) {
@@ -208,7 +218,7 @@ export class MemoryStore implements Store {
     const next = previous + by
     const remaining = current === undefined ? ttlMs : this.#lru.getRemainingTTL(key)
     const ttl = Number.isFinite(remaining) && remaining > 0 ? Math.ceil(remaining) : ttlMs
-    this.#put(key, new MemoryEntry(Buffer.from(String(next)), undefined, current?.storedAt ?? this.#wall(), this.#now() + ttl), ttl)
+    this.#put(key, new MemoryEntry(Buffer.from(String(next)), undefined, current?.storedAt ?? this.#storedNow()), ttl)
     return next
   }
 
@@ -229,10 +239,10 @@ export class MemoryStore implements Store {
 
   async hitWindow(key: string, options: WindowHitOptions): Promise<WindowState> {
     const held = this.#lru.get(key)
-    const { counts, state } = applyWindowHit(held?.window, this.#wall(), options)
+    const { counts, state } = applyWindowHit(held?.extra?.window, this.#wall(), options)
     // Kept two windows: a sliding window still reads the previous one.
     const ttl = options.windowMs * 2
-    this.#put(key, new MemoryEntry(EMPTY, undefined, held?.storedAt ?? this.#wall(), this.#now() + ttl, counts), ttl)
+    this.#put(key, new MemoryEntry(EMPTY, undefined, held?.storedAt ?? this.#storedNow(), { window: counts }), ttl)
     return state
   }
 
@@ -245,12 +255,11 @@ export class MemoryStore implements Store {
   oldestAndNewest(prefix: string): { oldest: EntryAge | undefined; newest: EntryAge | undefined } {
     let oldest: EntryAge | undefined
     let newest: EntryAge | undefined
-    const now = this.#now()
     const wall = this.#wall()
     // entries() yields live entries only.
     for (const [key, entry] of this.#lru.entries()) {
-      if (!key.startsWith(prefix) || key.startsWith(RESERVED_KEY_PREFIX) || entry.window !== undefined || entry.members !== undefined) continue
-      const age: EntryAge = { key, storedAt: entry.storedAt, expiresAt: wall + (entry.expiresAt - now) }
+      if (!key.startsWith(prefix) || key.startsWith(RESERVED_KEY_PREFIX) || entry.extra !== undefined) continue
+      const age: EntryAge = { key, storedAt: this.#epoch + entry.storedAt, expiresAt: wall + this.#lru.getRemainingTTL(key) }
       if (oldest === undefined || age.storedAt < oldest.storedAt) oldest = age
       if (newest === undefined || age.storedAt >= newest.storedAt) newest = age
     }
@@ -261,9 +270,10 @@ export class MemoryStore implements Store {
   async addToBoundedSet(key: string, member: string, max: number, ttlMs: number): Promise<BoundedSetResult> {
     const now = this.#now()
     const current = this.#lru.get(key)
-    if (current !== undefined && current.members === undefined) throw new TypeError(`value at ${JSON.stringify(key)} is not a bounded set`)
+    const held = current?.extra?.members
+    if (current !== undefined && held === undefined) throw new TypeError(`value at ${JSON.stringify(key)} is not a bounded set`)
     const members = new Map<string, number>()
-    for (const [name, until] of current?.members ?? []) if (until > now) members.set(name, until)
+    for (const [name, until] of held ?? []) if (until > now) members.set(name, until)
     const until = now + ttlMs
     const known = members.get(member)
     let added = false
@@ -276,7 +286,7 @@ export class MemoryStore implements Store {
     const longest = Math.max(...members.values())
     const value = Buffer.from(JSON.stringify([...members.keys()]))
     const ttl = Math.max(1, Math.ceil(longest - now))
-    this.#put(key, new MemoryEntry(value, undefined, current?.storedAt ?? this.#wall(), now + ttl, undefined, members), ttl)
+    this.#put(key, new MemoryEntry(value, undefined, current?.storedAt ?? this.#storedNow(), { members }), ttl)
     return { added, member: members.has(member), size: members.size }
   }
 
@@ -291,6 +301,10 @@ export class MemoryStore implements Store {
   size(): StoreSize {
     this.#lru.purgeStale()
     return { entries: this.#lru.size, bytes: this.#lru.calculatedSize, evictions: this.#evictions, expirations: this.#expirations }
+  }
+
+  #storedNow(): number {
+    return this.#wall() - this.#epoch
   }
 
   /**
