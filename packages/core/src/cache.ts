@@ -10,7 +10,7 @@ import {
   type InvalidationContext,
 } from './invalidations.js'
 import { NamespaceKeys } from './namespaces.js'
-import { CacheReads, resolveStrict, type EntryMeta, type ReadOptions } from './reads.js'
+import { CacheReads, NOT_SYNC, resolveStrict, type EntryMeta, type ReadOptions } from './reads.js'
 import { encodeValue } from './serializers.js'
 import { CacheWrites } from './writes.js'
 import { CacheInspection } from './inspection.js'
@@ -138,8 +138,8 @@ export class Cache {
       // A store that answers synchronously (memory, a tiered L1 copy) needs no promise chain: the
       // same read, counted the same, resolved at once. Anything it cannot tell takes the full path.
       if (this.#shared.store.syncReads !== undefined && !getTraced()) {
-        const found = this.#reads.readSync<T>(key)
-        if (found !== undefined) return Promise.resolve(found.value)
+        const value = this.#reads.readSyncValue<T>(key)
+        if (value !== NOT_SYNC) return Promise.resolve(value)
       }
       return traceGet(this.#shared.store, this.#keys.namespace, key, () => this.#reads.get<T>(key, strict))
     } catch (error) {

@@ -23,6 +23,9 @@ export interface ReadContext {
   readonly invalidations: InvalidationQueue
 }
 
+/** What `CacheReads.readSyncValue` answers when only an asynchronous read can tell. */
+export const NOT_SYNC: unique symbol = Symbol('cachewire.not-sync')
+
 /** Per-call read options. */
 export interface ReadOptions {
   /** Throw `StoreUnavailableError` when the store cannot answer, instead of answering "absent". @default the cache's `strict` */
@@ -98,26 +101,31 @@ export class CacheReads {
 
   /** See `Cache.readSync`. */
   readSync<T>(key: string): { value: T | undefined } | undefined {
+    const value = this.readSyncValue<T>(key)
+    return value === NOT_SYNC ? undefined : { value }
+  }
+
+  /** `readSync` without the wrapper object (`await cache.get` runs it on every call): `NOT_SYNC` means "ask `get`". */
+  readSyncValue<T>(key: string): T | undefined | typeof NOT_SYNC {
     const pending = this.#pending(key)
-    if (pending !== undefined) return { value: this.#decodeHit<T>(key, pending) }
+    if (pending !== undefined) return this.#decodeHit<T>(key, pending)
     const store = this.#context.store
-    if (store.getSync === undefined || store.syncReads === undefined) return undefined
+    if (store.getSync === undefined || store.syncReads === undefined) return NOT_SYNC
     const storeKey = this.#keys.storeKeySync(key)
-    if (storeKey === undefined || this.#hidden(storeKey)) return undefined
+    if (storeKey === undefined || this.#hidden(storeKey)) return NOT_SYNC
     const bytes = store.getSync(storeKey)
     if (bytes === undefined || this.#expiredGrace(bytes)) {
-      if (store.syncReads !== 'complete') return undefined
-      this.#miss(key)
-      return { value: undefined }
+      if (store.syncReads !== 'complete') return NOT_SYNC
+      return this.#miss(key)
     }
     let value: unknown
     try {
       value = this.#context.values.decode(bytes, key)
     } catch {
       // `get` reports and deletes an undecodable value; let it.
-      return undefined
+      return NOT_SYNC
     }
-    return { value: this.#hit(key, value as T) }
+    return this.#hit(key, value as T)
   }
 
   /** The fresh value with its remaining freshness (`Infinity` when the store cannot tell), for early refresh. */
