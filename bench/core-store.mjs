@@ -21,7 +21,8 @@ async function measure(run) {
 
 const lru = new LRUCache({ maxSize: 64 * 1024 * 1024, sizeCalculation: (v, k) => v.byteLength + k.length * 2 + 96 })
 const store = new MemoryStore({ maxBytes: 64 * 1024 * 1024 })
-const cache = new Cache({ store })
+// Its own store: the set rows below write raw bytes the cache would read as another format (a miss).
+const cache = new Cache({ store: new MemoryStore({ maxBytes: 64 * 1024 * 1024 }) })
 for (const key of keys) {
   lru.set(key, value, { ttl: 600_000 })
   await store.set(key, value, { ttlMs: 600_000 })
