@@ -10,7 +10,7 @@ import {
   type InvalidationContext,
 } from './invalidations.js'
 import { NamespaceKeys } from './namespaces.js'
-import { CacheReads, resolveStrict, type EntryMeta, type ReadOptions } from './reads.js'
+import { CacheReads, NOT_SYNC, resolveStrict, type EntryMeta, type ReadOptions } from './reads.js'
 import { encodeValue } from './serializers.js'
 import { CacheWrites } from './writes.js'
 import { CacheInspection } from './inspection.js'
@@ -28,7 +28,7 @@ import { kPendingWrites, pendingHooks, type PendingHooks } from './patterns/pend
 import { warm, type WarmEntry, type WarmOptions, type WarmRun } from './patterns/warm.js'
 import type { BoundedSetResult, CacheEvents, CacheStats, EntryAge, InvalidationResult, SetOptions, StoreMeasure } from './types.js'
 import { checkHealth, type CacheHealth, type CacheHealthOptions } from './health.js'
-import { traceGet, traceInvalidate, traceWrap } from './tracing.js'
+import { getTraced, traceGet, traceInvalidate, traceWrap } from './tracing.js'
 
 const TTL_ONLY = ['ttl'] as const
 const NAMESPACE_OPTIONS = ['defaultTtl'] as const
@@ -131,9 +131,20 @@ export class Cache {
    * The stored value, or `undefined` on a miss, an expired entry, an undecodable value or — unless
    * strict — a store fault. Strict: a store that cannot answer throws `StoreUnavailableError`.
    */
-  async get<T = unknown>(key: string, options?: ReadOptions): Promise<T | undefined> {
-    assertKey(key, 'key')
-    return traceGet(this.#shared.store, this.#keys.namespace, key, () => this.#reads.get<T>(key, this.#strict(options)))
+  get<T = unknown>(key: string, options?: ReadOptions): Promise<T | undefined> {
+    try {
+      assertKey(key, 'key')
+      const strict = this.#strict(options)
+      // A store that answers synchronously (memory, a tiered L1 copy) needs no promise chain: the
+      // same read, counted the same, resolved at once. Anything it cannot tell takes the full path.
+      if (this.#shared.store.syncReads !== undefined && !getTraced()) {
+        const value = this.#reads.readSyncValue<T>(key)
+        if (value !== NOT_SYNC) return Promise.resolve(value)
+      }
+      return traceGet(this.#shared.store, this.#keys.namespace, key, () => this.#reads.get<T>(key, strict))
+    } catch (error) {
+      return Promise.reject(error)
+    }
   }
 
   /**

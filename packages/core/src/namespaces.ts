@@ -33,6 +33,7 @@ export class NamespaceKeys {
   readonly #store: Store
   readonly #calls: StoreCalls
   readonly #pending: Map<string, string>
+  readonly #namespace: string | undefined
 
   /**
    * `pending` holds, by version record, a version this process has moved to but could not yet
@@ -44,11 +45,12 @@ export class NamespaceKeys {
     this.#store = store
     this.#calls = calls
     this.#pending = pending
+    this.#namespace = segments.length === 0 ? undefined : segments.join(':')
   }
 
   /** The view's name (`users:admins`), or `undefined` for the root cache. */
   get namespace(): string | undefined {
-    return this.#segments.length === 0 ? undefined : this.#segments.join(':')
+    return this.#namespace
   }
 
   /** The store key without I/O, or undefined when a namespace version is not known synchronously. */

@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'node:events'
 import { assertOptions } from './arguments.js'
 import { CachewireError, DecodeError, InvalidArgumentError } from './errors.js'
-import { decodeValue, readGrace, structuredSerializer, type Serializer } from './serializers.js'
+import { decodeValue, freshUntil, structuredSerializer, type Serializer } from './serializers.js'
 import type { Clock } from './clock.js'
 import type { NamespaceKeys } from './namespaces.js'
 import type { PendingWrites } from './patterns/pending-writes.js'
@@ -22,6 +22,9 @@ export interface ReadContext {
   /** Purges waiting for the store: what they remove is a miss meanwhile. */
   readonly invalidations: InvalidationQueue
 }
+
+/** What `CacheReads.readSyncValue` answers when only an asynchronous read can tell. */
+export const NOT_SYNC: unique symbol = Symbol('cachewire.not-sync')
 
 /** Per-call read options. */
 export interface ReadOptions {
@@ -92,32 +95,37 @@ export class CacheReads {
     if (pending !== undefined) return this.#decodeHit<T>(key, pending)
     const found = await this.#read(key, strict)
     if (found === undefined) return this.#miss(key)
-    if (readGrace(found.bytes).freshUntil <= this.#context.clock()) return this.#miss(key)
+    if (this.#expiredGrace(found.bytes)) return this.#miss(key)
     return this.#decodeHit<T>(key, found.bytes, found.storeKey)
   }
 
   /** See `Cache.readSync`. */
   readSync<T>(key: string): { value: T | undefined } | undefined {
+    const value = this.readSyncValue<T>(key)
+    return value === NOT_SYNC ? undefined : { value }
+  }
+
+  /** `readSync` without the wrapper object (`await cache.get` runs it on every call): `NOT_SYNC` means "ask `get`". */
+  readSyncValue<T>(key: string): T | undefined | typeof NOT_SYNC {
     const pending = this.#pending(key)
-    if (pending !== undefined) return { value: this.#decodeHit<T>(key, pending) }
+    if (pending !== undefined) return this.#decodeHit<T>(key, pending)
     const store = this.#context.store
-    if (store.getSync === undefined || store.syncReads === undefined) return undefined
+    if (store.getSync === undefined || store.syncReads === undefined) return NOT_SYNC
     const storeKey = this.#keys.storeKeySync(key)
-    if (storeKey === undefined || this.#hidden(storeKey)) return undefined
+    if (storeKey === undefined || this.#hidden(storeKey)) return NOT_SYNC
     const bytes = store.getSync(storeKey)
-    if (bytes === undefined || readGrace(bytes).freshUntil <= this.#context.clock()) {
-      if (store.syncReads !== 'complete') return undefined
-      this.#miss(key)
-      return { value: undefined }
+    if (bytes === undefined || this.#expiredGrace(bytes)) {
+      if (store.syncReads !== 'complete') return NOT_SYNC
+      return this.#miss(key)
     }
     let value: unknown
     try {
       value = this.#context.values.decode(bytes, key)
     } catch {
       // `get` reports and deletes an undecodable value; let it.
-      return undefined
+      return NOT_SYNC
     }
-    return { value: this.#hit(key, value as T) }
+    return this.#hit(key, value as T)
   }
 
   /** The fresh value with its remaining freshness (`Infinity` when the store cannot tell), for early refresh. */
@@ -144,8 +152,8 @@ export class CacheReads {
     const read = store.getWithTtl === undefined ? () => store.get(storeKey).then((bytes) => (bytes === undefined ? undefined : { value: bytes, ttlMs: Infinity })) : () => (store.getWithTtl as NonNullable<Store['getWithTtl']>).call(store, storeKey)
     const found = strict ? await calls.callStrict('get', read) : await calls.call('get', read, undefined)
     if (found === undefined) return this.#miss(key)
-    const { freshUntil } = readGrace(found.value)
-    const stale = freshUntil <= now
+    const fresh = freshUntil(found.value)
+    const stale = fresh <= now
     let value: T
     try {
       value = this.#context.values.decode(found.value, key) as T
@@ -155,7 +163,7 @@ export class CacheReads {
     }
     if (stale) this.#miss(key)
     else this.#hit(key, value)
-    const expiresAt = Number.isFinite(freshUntil) ? freshUntil : Number.isFinite(found.ttlMs) ? now + found.ttlMs : Infinity
+    const expiresAt = Number.isFinite(fresh) ? fresh : Number.isFinite(found.ttlMs) ? now + found.ttlMs : Infinity
     return { value, ttlMs: found.ttlMs, expiresAt, stale }
   }
 
@@ -196,6 +204,12 @@ export class CacheReads {
     return bytes === undefined ? undefined : { bytes, storeKey }
   }
 
+  /** Written with a grace period that has begun: `get` does not return it. The clock is read only then. */
+  #expiredGrace(bytes: Uint8Array): boolean {
+    const until = freshUntil(bytes)
+    return until !== Infinity && until <= this.#context.clock()
+  }
+
   /** A queued purge removes it: a miss, whatever the store still holds. */
   #hidden(storeKey: string): boolean {
     return this.#context.invalidations.hides(storeKey)
@@ -224,14 +238,17 @@ export class CacheReads {
   }
 
   #hit<T>(key: string, value: T): T {
-    this.#context.stats.hits++
-    this.#context.events.emit('hit', { key })
+    const { stats, events } = this.#context
+    stats.hits++
+    // No event object is built for nobody: this runs on every hit.
+    if (events.listenerCount('hit') > 0) events.emit('hit', { key })
     return value
   }
 
   #miss(key: string): undefined {
-    this.#context.stats.misses++
-    this.#context.events.emit('miss', { key })
+    const { stats, events } = this.#context
+    stats.misses++
+    if (events.listenerCount('miss') > 0) events.emit('miss', { key })
     return undefined
   }
 }

@@ -175,9 +175,8 @@ export function encodeGrace(encoded: Uint8Array, freshUntil: number): Uint8Array
   return bytes
 }
 
-/** `freshUntil` of a value written with a grace period (`Infinity` for any other value), and the inner bytes. */
-export function readGrace(bytes: Uint8Array): { freshUntil: number; inner: Uint8Array } {
-  if (bytes.byteLength < 9 || bytes[0] !== GRACE) return { freshUntil: Infinity, inner: bytes }
-  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  return { freshUntil: view.readDoubleBE(1), inner: view.subarray(9) }
+/** `freshUntil` of a value written with a grace period; `Infinity` for any other value. Allocates nothing (read on every hit). */
+export function freshUntil(bytes: Uint8Array): number {
+  if (bytes.byteLength < 9 || bytes[0] !== GRACE) return Infinity
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getFloat64(1)
 }

@@ -115,6 +115,14 @@ function listened(channel: Channel<object>): boolean {
   )
 }
 
+/**
+ * Whether a `cache.get` would publish anything (on its own channel or as a store call): when not,
+ * the cache may answer a synchronous store's hit without the promise chain.
+ */
+export function getTraced(): boolean {
+  return listened(channels.get) || listened(channels.store)
+}
+
 /** Runs `run` under `channel` when someone listens: `context()` is built only then. */
 function traced<C extends object, R>(channel: Channel<C>, context: () => C, run: (context: C | undefined) => Promise<R>, finish?: (context: C, result: R) => void): Promise<R> {
   if (!listened(channel)) return run(undefined)

@@ -50,6 +50,29 @@ describe('MemoryStore', () => {
     })
   })
 
+  describe('when small values are packed into shared slabs', () => {
+    it('keeps a copy, so the caller may reuse its buffer', async () => {
+      const store = new MemoryStore()
+      const buffer = Buffer.from('first')
+      await store.set('k', buffer, { ttlMs: 60_000 })
+      buffer.write('other')
+      expect(Buffer.from((await store.get('k')) as Uint8Array).toString()).toBe('first')
+    })
+
+    it('keeps every live value intact when a slab left mostly empty is compacted', async () => {
+      const store = new MemoryStore()
+      const hot = Buffer.alloc(100, 7)
+      await store.set('hot', hot, { ttlMs: 60_000, tags: ['hot'] })
+      // Fill several slabs behind it, then empty them: the next writes compact them.
+      for (let i = 0; i < 10_000; i++) await store.set(`cold:${i}`, Buffer.alloc(100, i % 250), { ttlMs: 60_000 })
+      for (let i = 0; i < 10_000; i++) if (i % 10 !== 0) await store.delete(`cold:${i}`)
+      for (let i = 0; i < 3_000; i++) await store.set(`next:${i}`, Buffer.alloc(100, 3), { ttlMs: 60_000 })
+      expect(await store.get('hot')).toEqual(hot)
+      for (let i = 0; i < 10_000; i += 10) expect(await store.get(`cold:${i}`)).toEqual(Buffer.alloc(100, i % 250))
+      expect(await store.invalidateTags(['hot'])).toBe(1)
+    })
+  })
+
   describe('with an injected clock', () => {
     it('expires entries when the clock passes their TTL', async () => {
       let now = 1_000

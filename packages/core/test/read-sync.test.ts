@@ -3,6 +3,7 @@ import { Cache } from '../src/cache.js'
 import { MemoryStore } from '../src/stores/memory-store.js'
 import { TieredStore } from '../src/stores/tiered-store.js'
 import { ChaosStore } from './chaos-store.js'
+import { InvalidArgumentError } from '../src/errors.js'
 
 describe('Cache.readSync', () => {
   it('answers a memory store hit and a definite miss without I/O', async () => {
@@ -48,5 +49,21 @@ describe('Cache.readSync', () => {
     const first = cache.readSync<{ n: number }>('k')?.value as { n: number }
     first.n = 99
     expect(cache.readSync('k')).toEqual({ value: { n: 1 } })
+  })
+
+  it('lets await cache.get answer a memory hit at once, counted, emitted and rejecting bad input as before', async () => {
+    const cache = new Cache()
+    const heard: string[] = []
+    cache.on('hit', ({ key }) => heard.push(`hit ${key}`)).on('miss', ({ key }) => heard.push(`miss ${key}`))
+    await cache.set('k', { n: 1 })
+    expect(await cache.get('k')).toEqual({ n: 1 })
+    expect(await cache.get('absent')).toBeUndefined()
+    expect(heard).toEqual(['hit k', 'miss absent'])
+    expect(cache.stats()).toMatchObject({ hits: 1, misses: 1 })
+    // A bad key is a rejection, never a synchronous throw.
+    const bad = cache.get('')
+    expect(bad).toBeInstanceOf(Promise)
+    await expect(bad).rejects.toThrow(InvalidArgumentError)
+    await expect(cache.get('k', { strict: 'yes' as unknown as boolean })).rejects.toThrow(InvalidArgumentError)
   })
 })

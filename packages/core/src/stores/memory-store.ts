@@ -6,6 +6,7 @@ import type { Clock } from '../clock.js'
 import { RESERVED_KEY_PREFIX } from '../namespaces.js'
 import { applyWindowHit, type WindowCounts } from '../rate-window.js'
 import type { BoundedSetResult, EntryAge, Store, StoreSetOptions, StoreSize, WindowHitOptions, WindowState } from '../types.js'
+import { SLAB_VALUE_MAX_BYTES, Slabs, type Slab, type SlabHolder } from './memory-slabs.js'
 
 export interface MemoryStoreOptions {
   /** Total bytes held (keys, values and tag records, estimated). The least recently used entries go first. @default 67_108_864 (64 MiB) */
@@ -21,25 +22,43 @@ export interface MemoryStoreOptions {
 const MEMORY_STORE_OPTIONS = ['maxBytes', 'maxEntryBytes', 'maxEntries', 'clock'] as const
 const RENAMED_MEMORY_STORE_OPTIONS = { maxEntrySize: 'maxEntryBytes' } as const
 
-interface MemoryEntry {
-  value: Uint8Array
-  tags: readonly string[] | undefined
-  /** When it was written, on the store's wall clock (for `oldestAndNewest`). */
-  storedAt: number
-  /** When it expires, on the store's TTL clock (`#now`): an entry pushed out after this had expired, not been evicted. */
-  expiresAt: number
+/** What a rate-limit window or a bounded set keeps beside its bytes. */
+interface EntryExtra {
   /** Rate-limit counts, for window keys (`hitWindow`); their `value` is empty. */
-  window?: WindowCounts
+  readonly window?: WindowCounts
   /** A bounded set (`addToBoundedSet`): member → expiry on the store's TTL clock. `value` lists the members as JSON. */
-  members?: ReadonlyMap<string, number>
+  readonly members?: ReadonlyMap<string, number>
+}
+
+/**
+ * One stored value. A class, so every entry has one shape and reads stay monomorphic; four fields
+ * and no boxed numbers, since a store holds hundreds of thousands. The expiry is lru-cache's own.
+ */
+class MemoryEntry implements SlabHolder {
+  value: Uint8Array
+  /** The slab holding `value`, for a small value copied into one. */
+  slab: Slab | undefined = undefined
+  readonly tags: readonly string[] | undefined
+  /** When it was written: ms since the store was built, on its wall clock (a small integer, kept unboxed). */
+  readonly storedAt: number
+  readonly extra: EntryExtra | undefined
+
+  constructor(value: Uint8Array, tags: readonly string[] | undefined, storedAt: number, extra?: EntryExtra) {
+    this.value = value
+    this.tags = tags
+    this.storedAt = storedAt
+    this.extra = extra
+  }
 }
 
 /**
  * Heap cost of one entry beyond its key and value bytes: lru-cache's map entry and slot arrays,
- * TTL arrays, our entry object and the Buffer view. Measured on Node 20 (about 390 bytes of heap
- * per 100-byte entry, bench/core-store.mjs); revisit when lru-cache or V8 changes its layout.
+ * TTL arrays, our entry object, the view into a slab and the key string's header. Measured on
+ * Node 20: 339 bytes of heap per entry with a 15-character key, its 100-byte value in a slab
+ * (heapUsed after 200,000 entries, gc'd); so the charge matches what an entry really holds.
+ * Revisit when lru-cache or V8 changes its layout.
  */
-const ENTRY_OVERHEAD_BYTES = 288
+const ENTRY_OVERHEAD_BYTES = 312
 
 /**
  * An in-process store on `lru-cache`, bounded by bytes rather than entry counts, so memory stays
@@ -56,12 +75,18 @@ export class MemoryStore implements Store {
   readonly syncReads = 'complete'
   readonly #lru: LRUCache<string, MemoryEntry>
   readonly #keysByTag = new Map<string, Set<string>>()
+  readonly #slabs = new Slabs()
+  readonly #maxEntryBytes: number
+  /** Finds the entry under a key for slab compaction, expired or not, leaving its recency alone. */
+  readonly #holderOf = (key: string): MemoryEntry | undefined => this.#lru.peek(key, { allowStale: true })
   #evictions = 0
   #expirations = 0
   readonly #locks = new Map<string, { token: string; until: number }>()
   readonly #now: () => number
   /** Epoch milliseconds for `storedAt` and rate windows: the injected clock, else Date.now. */
   readonly #wall: () => number
+  /** `#wall()` when the store was built: entries keep their write time relative to it. */
+  readonly #epoch: number
 
   constructor(options: MemoryStoreOptions = {}) {
     if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an object', options)
@@ -79,21 +104,24 @@ export class MemoryStore implements Store {
     const clock = options.clock
     this.#now = clock ?? (() => performance.now())
     this.#wall = clock ?? Date.now
+    this.#maxEntryBytes = maxEntryBytes
+    this.#epoch = this.#wall()
     this.#lru = new LRUCache<string, MemoryEntry>({
       maxSize: maxBytes,
       maxEntrySize: maxEntryBytes,
       ...(options.maxEntries === undefined ? {} : { max: options.maxEntries }),
       // An injected clock is read on every check; lru-cache otherwise caches the time for 1 ms.
       ...(clock === undefined ? {} : { perf: { now: clock }, ttlResolution: 0 }),
-      sizeCalculation: (entry, key) => entrySize(key, entry),
       // Stale entries are dropped when touched or pushed out by size; no timer per entry.
       ttlAutopurge: false,
       allowStale: false,
       dispose: (entry, key, reason) => {
         // Only room-making removals of live entries are evictions; an expired entry pushed out to
         // make room had expired already. Deletes and overwrites are neither.
-        if (reason === 'expire' || (reason === 'evict' && entry.expiresAt <= this.#now())) this.#expirations++
+        // lru-cache calls this before it forgets the key, so the entry's remaining TTL still reads.
+        if (reason === 'expire' || (reason === 'evict' && this.#lru.getRemainingTTL(key) <= 0)) this.#expirations++
         else if (reason === 'evict') this.#evictions++
+        this.#slabs.release(entry)
         this.#unindex(key, entry.tags)
       },
     })
@@ -110,10 +138,9 @@ export class MemoryStore implements Store {
 
   async set(key: string, value: Uint8Array, options: StoreSetOptions): Promise<void> {
     const tags = options.tags !== undefined && options.tags.length > 0 ? options.tags : undefined
-    const entry: MemoryEntry = { value, tags, storedAt: this.#wall(), expiresAt: this.#now() + options.ttlMs }
-    this.#lru.set(key, entry, { ttl: options.ttlMs })
-    // Index tags only once the entry is really held: an oversized value is refused by lru-cache.
-    if (tags !== undefined && this.#lru.peek(key) === entry) {
+    const entry = this.#put(key, new MemoryEntry(value, tags, this.#storedNow()), options.ttlMs)
+    // Index tags only once the entry is really held: an oversized value is refused.
+    if (tags !== undefined && entry !== undefined) {
       for (const tag of tags) {
         let keys = this.#keysByTag.get(tag)
         if (keys === undefined) this.#keysByTag.set(tag, (keys = new Set()))
@@ -191,7 +218,7 @@ export class MemoryStore implements Store {
     const next = previous + by
     const remaining = current === undefined ? ttlMs : this.#lru.getRemainingTTL(key)
     const ttl = Number.isFinite(remaining) && remaining > 0 ? Math.ceil(remaining) : ttlMs
-    this.#lru.set(key, { value: Buffer.from(String(next)), tags: undefined, storedAt: current?.storedAt ?? this.#wall(), expiresAt: this.#now() + ttl }, { ttl })
+    this.#put(key, new MemoryEntry(Buffer.from(String(next)), undefined, current?.storedAt ?? this.#storedNow()), ttl)
     return next
   }
 
@@ -204,16 +231,18 @@ export class MemoryStore implements Store {
   async setIf(key: string, value: Uint8Array, options: StoreSetOptions, condition: 'absent' | 'present'): Promise<boolean> {
     // No await between the check and the write: atomic within this process.
     if (this.#lru.has(key) !== (condition === 'present')) return false
+    const before = this.#lru.peek(key)
     await this.set(key, value, options)
-    return this.#lru.peek(key)?.value === value
+    const after = this.#lru.peek(key)
+    return after !== undefined && after !== before
   }
 
   async hitWindow(key: string, options: WindowHitOptions): Promise<WindowState> {
     const held = this.#lru.get(key)
-    const { counts, state } = applyWindowHit(held?.window, this.#wall(), options)
+    const { counts, state } = applyWindowHit(held?.extra?.window, this.#wall(), options)
     // Kept two windows: a sliding window still reads the previous one.
     const ttl = options.windowMs * 2
-    this.#lru.set(key, { value: EMPTY, tags: undefined, storedAt: held?.storedAt ?? this.#wall(), expiresAt: this.#now() + ttl, window: counts }, { ttl })
+    this.#put(key, new MemoryEntry(EMPTY, undefined, held?.storedAt ?? this.#storedNow(), { window: counts }), ttl)
     return state
   }
 
@@ -226,12 +255,11 @@ export class MemoryStore implements Store {
   oldestAndNewest(prefix: string): { oldest: EntryAge | undefined; newest: EntryAge | undefined } {
     let oldest: EntryAge | undefined
     let newest: EntryAge | undefined
-    const now = this.#now()
     const wall = this.#wall()
     // entries() yields live entries only.
     for (const [key, entry] of this.#lru.entries()) {
-      if (!key.startsWith(prefix) || key.startsWith(RESERVED_KEY_PREFIX) || entry.window !== undefined || entry.members !== undefined) continue
-      const age: EntryAge = { key, storedAt: entry.storedAt, expiresAt: wall + (entry.expiresAt - now) }
+      if (!key.startsWith(prefix) || key.startsWith(RESERVED_KEY_PREFIX) || entry.extra !== undefined) continue
+      const age: EntryAge = { key, storedAt: this.#epoch + entry.storedAt, expiresAt: wall + this.#lru.getRemainingTTL(key) }
       if (oldest === undefined || age.storedAt < oldest.storedAt) oldest = age
       if (newest === undefined || age.storedAt >= newest.storedAt) newest = age
     }
@@ -242,9 +270,10 @@ export class MemoryStore implements Store {
   async addToBoundedSet(key: string, member: string, max: number, ttlMs: number): Promise<BoundedSetResult> {
     const now = this.#now()
     const current = this.#lru.get(key)
-    if (current !== undefined && current.members === undefined) throw new TypeError(`value at ${JSON.stringify(key)} is not a bounded set`)
+    const held = current?.extra?.members
+    if (current !== undefined && held === undefined) throw new TypeError(`value at ${JSON.stringify(key)} is not a bounded set`)
     const members = new Map<string, number>()
-    for (const [name, until] of current?.members ?? []) if (until > now) members.set(name, until)
+    for (const [name, until] of held ?? []) if (until > now) members.set(name, until)
     const until = now + ttlMs
     const known = members.get(member)
     let added = false
@@ -257,12 +286,13 @@ export class MemoryStore implements Store {
     const longest = Math.max(...members.values())
     const value = Buffer.from(JSON.stringify([...members.keys()]))
     const ttl = Math.max(1, Math.ceil(longest - now))
-    this.#lru.set(key, { value, tags: undefined, storedAt: current?.storedAt ?? this.#wall(), expiresAt: now + ttl, members }, { ttl })
+    this.#put(key, new MemoryEntry(value, undefined, current?.storedAt ?? this.#storedNow(), { members }), ttl)
     return { added, member: members.has(member), size: members.size }
   }
 
   async clear(): Promise<void> {
     this.#lru.clear()
+    this.#slabs.clear()
     this.#keysByTag.clear()
     this.#locks.clear()
   }
@@ -273,6 +303,29 @@ export class MemoryStore implements Store {
     return { entries: this.#lru.size, bytes: this.#lru.calculatedSize, evictions: this.#evictions, expirations: this.#expirations }
   }
 
+  #storedNow(): number {
+    return this.#wall() - this.#epoch
+  }
+
+  /**
+   * Stores `entry` unless it is larger than `maxEntryBytes` (then the key is left empty, as
+   * lru-cache does); resolves the entry when held. Small values are copied into a slab, and so is a
+   * value that would pin a much larger buffer (a view into a socket read, say).
+   */
+  #put(key: string, entry: MemoryEntry, ttl: number): MemoryEntry | undefined {
+    const size = entrySize(key, entry)
+    if (size > this.#maxEntryBytes) {
+      this.#lru.delete(key)
+      return undefined
+    }
+    const value = entry.value
+    const length = value.byteLength
+    if (length > 0 && length <= SLAB_VALUE_MAX_BYTES) this.#slabs.place(key, value, entry)
+    else if (value.buffer.byteLength > length * 2) entry.value = Buffer.from(value)
+    this.#lru.set(key, entry, { ttl, size })
+    this.#slabs.compact(this.#holderOf)
+    return entry
+  }
 
   #unindex(key: string, tags: readonly string[] | undefined): void {
     if (tags === undefined) return
