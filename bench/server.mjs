@@ -1,9 +1,13 @@
 // One benchmark server: `node server.mjs <variant>` with PORT and BODY_BYTES in the environment.
 // Every variant answers GET /data with the same JSON body of about BODY_BYTES bytes.
 // The load generator warms each cache variant before measuring, so the run measures hits.
+// A `-zipf` or `-miss` variant is its base variant answering every GET /data/<id> instead: the
+// load then picks ids from 10,000 hot keys (bench/zipf.lua) or never repeats one (bench/miss.lua).
 import http from 'node:http'
 
 const variant = process.argv[2]
+const manyKeys = /-(zipf|miss)$/.test(variant ?? '')
+const route = manyKeys ? '/data/:id' : '/data'
 const port = Number(process.env.PORT ?? 3100)
 const bodyBytes = Number(process.env.BODY_BYTES ?? 1024)
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -19,6 +23,16 @@ async function redisStore() {
   const prefix = `cw-bench:${process.pid}:`
   const store = new RedisStore({ url: redisUrl, prefix, timeout: Number(process.env.REDIS_DEADLINE_MS) || undefined })
   process.on('SIGTERM', () => void store.clear().finally(() => process.exit(0)))
+  return store
+}
+
+// The production setup: a memory L1 in front of Redis, kept in step across processes by the bus.
+async function tieredStore() {
+  const { TieredStore } = await import('@cachewire/core')
+  const { RedisBus } = await import('@cachewire/core/redis')
+  const l2 = await redisStore()
+  const store = new TieredStore({ l2, bus: new RedisBus({ client: l2.client, channel: `cw-bench:${process.pid}:invalidate` }) })
+  await store.start()
   return store
 }
 
@@ -50,7 +64,7 @@ const variants = {
     const { default: express } = await import('express')
     const { default: apicache } = await import('apicache')
     const app = express()
-    app.get('/data', apicache.middleware('5 minutes'), (req, res) => res.json(payload))
+    app.get(route, apicache.middleware('5 minutes'), (req, res) => res.json(payload))
     return http.createServer(app)
   },
   async 'cachewire-express'(store) {
@@ -58,7 +72,7 @@ const variants = {
     const { cacheMiddleware } = await import('@cachewire/express')
     const app = express()
     app.use(cacheMiddleware({ ttl: '5m', storage: { store } }))
-    app.get('/data', (req, res) => res.json(payload))
+    app.get(route, (req, res) => res.json(payload))
     return http.createServer(app)
   },
   async 'cachewire-express-front'(store) {
@@ -67,7 +81,7 @@ const variants = {
     const app = express()
     const cache = responseCache({ ttl: '5m', storage: { store } })
     app.use(cache.middleware())
-    app.get('/data', (req, res) => res.json(payload))
+    app.get(route, (req, res) => res.json(payload))
     return http.createServer(cache.frontDoor(app))
   },
   async 'cachewire-express-redis'() {
@@ -75,6 +89,9 @@ const variants = {
   },
   async 'cachewire-express-front-redis'() {
     return variants['cachewire-express-front'](await redisStore())
+  },
+  async 'cachewire-express-front-tiered'() {
+    return variants['cachewire-express-front'](await tieredStore())
   },
   async 'koa-floor'() {
     const { default: Koa } = await import('koa')
@@ -105,7 +122,7 @@ const variants = {
     const store = new Map()
     app.use(koaCash({ get: async (key) => store.get(key), set: async (key, value) => void store.set(key, value) }))
     const router = new Router()
-    router.get('/data', async (ctx) => {
+    router.get(route, async (ctx) => {
       if (await ctx.cashed(300_000)) return
       ctx.body = payload
     })
@@ -119,7 +136,7 @@ const variants = {
     const app = new Koa()
     app.use(cacheMiddleware({ ttl: '5m', storage: { store } }))
     const router = new Router()
-    router.get('/data', (ctx) => {
+    router.get(route, (ctx) => {
       ctx.body = payload
     })
     app.use(router.routes())
@@ -133,7 +150,7 @@ const variants = {
     const cache = responseCache({ ttl: '5m', storage: { store } })
     app.use(cache.middleware())
     const router = new Router()
-    router.get('/data', (ctx) => {
+    router.get(route, (ctx) => {
       ctx.body = payload
     })
     app.use(router.routes())
@@ -179,9 +196,12 @@ const variants = {
   async 'cachewire-koa-front-redis'() {
     return variants['cachewire-koa-front'](await redisStore())
   },
+  async 'cachewire-koa-front-tiered'() {
+    return variants['cachewire-koa-front'](await tieredStore())
+  },
 }
 
-const build = variants[variant]
+const build = variants[manyKeys ? variant.replace(/-(zipf|miss)$/, '') : variant]
 if (build === undefined) {
   console.error(`unknown variant ${variant}; one of: ${Object.keys(variants).join(', ')}`)
   process.exit(2)

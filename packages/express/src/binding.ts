@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Application, Request, Response } from 'express'
 import type { HttpCache, HttpRequest, ReplyOutcome } from '@cachewire/http'
-import { bufferResponse, captureLive, SAFE_METHODS, type FrameworkBinding } from '@cachewire/http/kit'
+import { bufferResponse, captureLive, SAFE_METHODS, setReplyHeaders, type FrameworkBinding } from '@cachewire/http/kit'
 import type { Downstream } from './types.js'
 
 const EMPTY_BODY: Buffer = Buffer.alloc(0)
@@ -88,14 +88,17 @@ export function expressBinding(engine: HttpCache): FrameworkBinding<Request, Dow
  *   `host` and `protocol`, so they do not bypass as unkeyed headers.
  */
 function toRequest(req: Request, route: HttpRequest['route']): HttpRequest {
+  // The app's trust function is asked once per request, not once per derived value.
+  const trusted = trustsProxy(req)
   return {
     method: req.method,
     url: req.originalUrl,
     headers: req.headers,
-    host: requestHost(req),
+    host: hostOf(req, trusted),
+    // Express's own getter: what the app reads is what the key holds.
     protocol: req.protocol === 'https' ? 'https' : 'http',
     route,
-    forwarded: trustsProxy(req) ? APPLIED_FORWARDED_HEADERS : undefined,
+    forwarded: trusted ? APPLIED_FORWARDED_HEADERS : undefined,
     native: req,
   }
 }
@@ -103,7 +106,7 @@ function toRequest(req: Request, route: HttpRequest['route']): HttpRequest {
 /** What Express reads under `trust proxy`: X-Forwarded-Host (host) and X-Forwarded-Proto (protocol). */
 const APPLIED_FORWARDED_HEADERS: readonly string[] = Object.freeze(['x-forwarded-host', 'x-forwarded-proto'])
 
-function trustsProxy(req: Request): boolean {
+export function trustsProxy(req: Request): boolean {
   const trust = req.app?.get('trust proxy fn') as ((address: string | undefined, hop: number) => boolean) | undefined
   return trust !== undefined && trust(req.socket?.remoteAddress, 0)
 }
@@ -132,16 +135,26 @@ function rewriteUrl(req: Request, rewrite: (url: string) => string): void {
 
 /** Express 5's `req.host` (host and port, trust proxy honoured), written out so Express 4 gets it too. */
 export function requestHost(req: Request): string {
-  let host = header(req, 'x-forwarded-host')
-  if (host === undefined || !trustsProxy(req)) host = header(req, 'host')
-  else if (host.includes(',')) host = host.slice(0, host.indexOf(',')).trimEnd()
-  return host ?? ''
+  return hostOf(req, trustsProxy(req))
 }
 
 /** Express's `req.protocol`, for a request Express has not seen yet (the front door). */
 export function requestProtocol(req: Request): 'http' | 'https' {
+  return protocolOf(req, trustsProxy(req))
+}
+
+/** `requestHost`, `trusted` being what the app's `trust proxy` says of the peer. */
+export function hostOf(req: Request, trusted: boolean): string {
+  let host = trusted ? header(req, 'x-forwarded-host') : undefined
+  if (host === undefined) host = header(req, 'host')
+  else if (host.includes(',')) host = host.slice(0, host.indexOf(',')).trimEnd()
+  return host ?? ''
+}
+
+/** `requestProtocol`, `trusted` being what the app's `trust proxy` says of the peer. */
+export function protocolOf(req: Request, trusted: boolean): 'http' | 'https' {
   const own = (req.socket as { encrypted?: boolean } | undefined)?.encrypted === true ? 'https' : 'http'
-  if (!trustsProxy(req)) return own
+  if (!trusted) return own
   const first = header(req, 'x-forwarded-proto')?.split(',')[0]?.trim()
   return first === 'https' ? 'https' : first === 'http' ? 'http' : own
 }
@@ -161,8 +174,7 @@ function header(req: Request, name: string): string | undefined {
  * any header was set with `setHeader`.
  */
 function writeReply(res: ServerResponse, reply: ReplyOutcome): void {
-  for (const [name] of reply.headers) res.removeHeader(name)
-  for (const [name, value] of reply.headers) res.appendHeader(name, value)
+  setReplyHeaders(res, reply.headers)
   res.writeHead(reply.status)
   if (reply.body.length > 0) res.end(reply.body)
   else res.end()

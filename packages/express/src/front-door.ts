@@ -2,7 +2,7 @@ import type { IncomingMessage, RequestListener } from 'node:http'
 import type { Request } from 'express'
 import { InvalidOptionError, type HttpCache, type HttpRequest } from '@cachewire/http'
 import { compilePathRules, createFrontDoor } from '@cachewire/http/kit'
-import { requestHost, requestProtocol } from './binding.js'
+import { hostOf, protocolOf, trustsProxy } from './binding.js'
 import type { PathRules } from './types.js'
 
 /** An Express app as a Node listener, with the settings the front door reads (`trust proxy`). */
@@ -27,7 +27,8 @@ export function frontDoor(engine: HttpCache, app: ExpressListener, rules: PathRu
     if (selected !== undefined && !selected.selects(url, undefined)) return undefined
     // The same host and protocol the middleware derives, under the app's own `trust proxy`.
     const shim = { headers: req.headers, socket: req.socket, app } as unknown as Request
-    return { method: req.method as string, url, headers: req.headers, host: requestHost(shim), protocol: requestProtocol(shim) }
+    const trusted = trustsProxy(shim)
+    return { method: req.method as string, url, headers: req.headers, host: hostOf(shim, trusted), protocol: protocolOf(shim, trusted) }
   }
   return createFrontDoor(engine, { toRequest, next: app })
 }

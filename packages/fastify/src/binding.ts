@@ -1,6 +1,6 @@
 import type { IncomingMessage, OutgoingHttpHeader, ServerResponse } from 'node:http'
 import type { HttpCache, ReplyOutcome } from '@cachewire/http'
-import { bufferResponse, captureLive, intercept, SAFE_METHODS, type FrameworkBinding } from '@cachewire/http/kit'
+import { bufferResponse, captureLive, intercept, SAFE_METHODS, setReplyHeaders, type FrameworkBinding } from '@cachewire/http/kit'
 import { rewriteFastifyUrl } from './rewrite-url.js'
 import { requestHost, toHttpRequest } from './to-http-request.js'
 import type { Exchange, HookDone } from './types.js'
@@ -119,8 +119,7 @@ function writeReply(exchange: Exchange, reply: ReplyOutcome): void {
   for (const [name, value] of Object.entries(before)) {
     if (value !== undefined && !res.hasHeader(name)) res.setHeader(name, value as OutgoingHttpHeader)
   }
-  for (const [name] of reply.headers) res.removeHeader(name)
-  for (const [name, value] of reply.headers) res.appendHeader(name, value)
+  setReplyHeaders(res, reply.headers)
   res.writeHead(reply.status)
   if (reply.body.length > 0) res.end(reply.body)
   else res.end()

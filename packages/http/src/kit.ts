@@ -18,7 +18,7 @@ export { conditionalResponse, resolveConditionalOptions, etagFor, toNotModified 
 export type { ConditionalOptions, ResolvedConditionalOptions } from './kit/conditional.js'
 export { resolveCacheControlFields, applyCacheControlFields, cacheControlAtHead } from './kit/cache-control-fields.js'
 export type { CacheControlMiddlewareOptions, CacheControlFields } from './kit/cache-control-fields.js'
-export { createFrontDoor, writeReply } from './kit/front-door.js'
+export { createFrontDoor, setReplyHeaders, writeReply } from './kit/front-door.js'
 export type { FrontDoorOptions } from './kit/front-door.js'
 export { Refresher, REFRESH_HEADER } from './kit/refresher.js'
 export type { PendingRefresh, NodeListener } from './kit/refresher.js'

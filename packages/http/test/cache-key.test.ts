@@ -288,3 +288,17 @@ describe('normaliseHost memo', () => {
     expect(Object.isFrozen(normaliseHost('example.com', 'http'))).toBe(true)
   })
 })
+
+describe('KeyHasher', () => {
+  it('gives every key its hashKey value across memo turns: hot keys, a long tail, and keys moved back from the previous generation', () => {
+    const hasher = new KeyHasher()
+    const hot = Array.from({ length: 50 }, (_, i) => `["cw3","GET","https","shop.example","/hot/${i}",""]`)
+    for (let i = 0; i < 20_000; i++) {
+      // A tail of keys never asked twice turns the memo over several times between hot hits.
+      const tail = `["cw3","GET","https","shop.example","/tail/${i}",""]`
+      expect(hasher.hash(tail)).toBe(hashKey(tail))
+      const key = hot[i % hot.length] as string
+      expect(hasher.hash(key)).toBe(hashKey(key))
+    }
+  })
+})

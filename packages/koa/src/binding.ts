@@ -1,5 +1,5 @@
 import type { HttpRequest, CapturedResponse, ForwardOutcome, ReplyOutcome } from '@cachewire/http'
-import { applyPatch, bufferResponse, errorStatus, onResponseDone, SAFE_METHODS, type FrameworkBinding, type HeaderPair, type ResponsePatch } from '@cachewire/http/kit'
+import { applyPatch, bufferResponse, errorStatus, onResponseDone, SAFE_METHODS, setReplyHeaders, type FrameworkBinding, type HeaderPair, type ResponsePatch } from '@cachewire/http/kit'
 import { readBody, responseHead, settleBody, teeBody, type CapturedBody } from './capture.js'
 import type { CacheContext, Downstream } from './types.js'
 
@@ -181,8 +181,7 @@ function writeReply(ctx: CacheContext, reply: ReplyOutcome): void {
   const res = ctx.res
   ctx.status = reply.status
   res.removeHeader('content-type')
-  for (const [name] of reply.headers) res.removeHeader(name)
-  for (const [name, value] of reply.headers) res.appendHeader(name, value)
+  setReplyHeaders(res, reply.headers)
   // With Content-Type already on the response, Koa's body setter skips its MIME lookup.
   ctx.body = reply.body
   // Koa set Content-Length from the body it was given; the stored one describes the full

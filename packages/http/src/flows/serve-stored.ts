@@ -5,7 +5,7 @@ import { currentAge } from '../semantics/freshness.js'
 import { headerValue } from '../semantics/headers.js'
 import { rangeRequest } from '../semantics/range.js'
 import { partialContent, rangeNotSatisfiable } from '../semantics/range-reply.js'
-import type { HeaderPair, ReplyOutcome, RequestHeaders, StoredResponse } from '../types.js'
+import type { HeaderPair, HeaderPairs, ReplyOutcome, RequestHeaders, StoredResponse } from '../types.js'
 
 /** Shared zero-length body; a Buffer of length 0 cannot be written to. */
 const EMPTY_BODY: Buffer = Buffer.alloc(0)
@@ -52,9 +52,68 @@ export function serveStored(
   return {
     kind,
     status: entry.status,
-    headers: [...entry.headers, ['age', age], ['cache-status', status]],
+    headers: fullResponseLines(entry, age, status),
     body: request.method === 'HEAD' ? EMPTY_BODY : entry.body,
   }
+}
+
+/** An entry's full-response lines for one Age and Cache-Status value. */
+interface PreparedLines {
+  readonly age: string
+  readonly status: string
+  readonly pairs: HeaderPairs
+}
+
+/**
+ * The lines of the last full response served from each entry. Age and Cache-Status change once a
+ * second at most, so a hit reuses the array of the hits before it, and with it the forms
+ * `wireLines` made of it. Weak: an evicted entry's lines go with it.
+ */
+const preparedLines = new WeakMap<StoredResponse, PreparedLines>()
+
+function fullResponseLines(entry: StoredResponse, age: string, status: string): HeaderPairs {
+  let prepared = preparedLines.get(entry)
+  if (prepared === undefined || prepared.age !== age || prepared.status !== status) {
+    prepared = { age, status, pairs: Object.freeze([...entry.headers, ['age', age], ['cache-status', status]] as const) }
+    preparedLines.set(entry, prepared)
+  }
+  return prepared.pairs
+}
+
+/** A reply's lines in the forms Node's response API takes, made once per lines array. */
+export interface WireLines {
+  /** `[name, value, name, value…]`, for `ServerResponse.writeHead`: a repeated name stays two lines. */
+  readonly raw: readonly string[]
+  /** The names, lower-case. */
+  readonly names: ReadonlySet<string>
+  /** Whether some name has more than one line (then it must be appended, not set). */
+  readonly repeats: boolean
+}
+
+const wireLinesMemo = new WeakMap<HeaderPairs, WireLines>()
+
+/**
+ * A reply's lines as Node's response API takes them, made once per lines array: the hits of an
+ * entry within the same second share one.
+ *
+ * @example
+ * ```ts
+ * res.writeHead(reply.status, wireLines(reply.headers).raw as string[])
+ * ```
+ */
+export function wireLines(headers: HeaderPairs): WireLines {
+  let lines = wireLinesMemo.get(headers)
+  if (lines === undefined) {
+    const raw: string[] = []
+    const names = new Set<string>()
+    for (const [name, value] of headers) {
+      raw.push(name, value)
+      names.add(name)
+    }
+    lines = { raw: Object.freeze(raw), names, repeats: names.size < headers.length }
+    wireLinesMemo.set(headers, lines)
+  }
+  return lines
 }
 
 /** The 206 or 416 for a Range request, or undefined when the full response answers it. */

@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { HttpCache } from '../engine/http-cache.js'
 import type { Lookup } from '../entry/entry-store.js'
+import { wireLines } from '../flows/serve-stored.js'
+import type { HeaderPairs } from '../types.js'
 import type { HttpRequest, ReplyOutcome } from '../types.js'
 
 export interface FrontDoorOptions {
@@ -66,11 +68,31 @@ export function createFrontDoor(engine: HttpCache, options: FrontDoorOptions): (
 
 /**
  * Writes a reply on a bare Node response: one `writeHead` with the raw lines (repeated names
- * stay separate lines) and one `end`.
+ * stay separate lines; the list is shared by the hits of an entry within a second) and one
+ * `end`. Node still adds Date and the keep-alive fields, and sends no body for HEAD.
  */
 export function writeReply(res: ServerResponse, reply: ReplyOutcome): void {
-  const lines: string[] = []
-  for (const [name, value] of reply.headers) lines.push(name, value)
-  res.writeHead(reply.status, lines)
-  res.end(reply.body.length > 0 ? reply.body : undefined)
+  // Node only reads the list; its type just does not say so.
+  res.writeHead(reply.status, wireLines(reply.headers).raw as string[])
+  if (reply.body.length > 0) res.end(reply.body)
+  else res.end()
+}
+
+/**
+ * Puts a reply's lines on a response that may already carry headers (set by a framework or by
+ * middleware before the cache): a name the reply has replaces what was set, a repeated name is
+ * appended line by line, and everything else set earlier stays. Only names already set are
+ * removed, and a name that does not repeat is set once (`appendHeader` would check it twice).
+ *
+ * @example
+ * ```ts
+ * setReplyHeaders(res, reply.headers)
+ * res.writeHead(reply.status)
+ * ```
+ */
+export function setReplyHeaders(res: ServerResponse, headers: HeaderPairs): void {
+  const lines = wireLines(headers)
+  for (const name of res.getHeaderNames()) if (lines.names.has(name)) res.removeHeader(name)
+  if (lines.repeats) for (const [name, value] of headers) res.appendHeader(name, value)
+  else for (const [name, value] of headers) res.setHeader(name, value)
 }

@@ -105,23 +105,30 @@ export function hashKey(key: string): string {
   return `http:${createHash('sha256').update(key).digest('hex')}`
 }
 
-/** How many key → hash results one engine remembers; a full memo is emptied and refilled. */
+/** How many key → hash results one generation of the memo holds (two generations are kept). */
 const HASH_MEMO_ENTRIES = 4096
 
 /**
  * `hashKey` with a bounded per-engine memo: hot URLs skip SHA-256 on every hit (DESIGN rule 7).
- * Bounded by count, and keys are at most a few KB, so it holds at most a few MB.
+ * Two generations: when the current one is full it becomes the previous one and a new one starts,
+ * and a key found only in the previous one moves back. Keys hit since the last turn survive it,
+ * so a long tail of cold URLs (10,000 keys under a Zipf law) never flushes the hot ones, as
+ * emptying one full map would. Bounded by count (two generations of 4,096), and keys are at
+ * most a few KB, so it holds at most a few tens of MB even with the largest keys.
  */
 export class KeyHasher {
-  readonly #memo = new Map<string, string>()
+  #current = new Map<string, string>()
+  #previous = new Map<string, string>()
 
   hash(key: string): string {
-    let hash = this.#memo.get(key)
-    if (hash === undefined) {
-      hash = hashKey(key)
-      if (this.#memo.size >= HASH_MEMO_ENTRIES) this.#memo.clear()
-      this.#memo.set(key, hash)
+    let hash = this.#current.get(key)
+    if (hash !== undefined) return hash
+    hash = this.#previous.get(key) ?? hashKey(key)
+    if (this.#current.size >= HASH_MEMO_ENTRIES) {
+      this.#previous = this.#current
+      this.#current = new Map()
     }
+    this.#current.set(key, hash)
     return hash
   }
 }

@@ -1,0 +1,121 @@
+// Instructions per request of one bench/server.mjs variant, counted by callgrind: a figure that
+// other tenants of a busy host do not move, unlike req/s or CPU time.
+// `node bench/callgrind.mjs <variant> [--size 1024] [--requests 2000] [--warmup 5000] [--path /data]`
+// (needs valgrind). The server runs under callgrind with instrumentation off; after the warm-up
+// requests, instrumentation goes on for the measured requests (4 keep-alive connections), then
+// the counts are dumped. Client work is not counted: the client is this process.
+import { spawn, spawnSync } from 'node:child_process'
+import http from 'node:http'
+import { mkdtempSync, readdirSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+
+const { values: args, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    size: { type: 'string', default: '1024' },
+    requests: { type: 'string', default: '2000' },
+    warmup: { type: 'string', default: '5000' },
+    path: { type: 'string', default: '/data' },
+    // A path per request: `zipf` picks among /data/0../data/9999, `unique` never repeats one.
+    paths: { type: 'string', default: 'one' },
+    port: { type: 'string', default: '3390' },
+  },
+})
+const variant = positionals[0]
+if (variant === undefined) {
+  console.error('usage: node bench/callgrind.mjs <variant> [--size 1024] [--requests 2000] [--warmup 5000]')
+  process.exit(2)
+}
+if (spawnSync('valgrind', ['--version']).error) {
+  console.error('callgrind: valgrind is not installed (apt-get install -y valgrind)')
+  process.exit(1)
+}
+
+const port = Number(args.port)
+const outDir = mkdtempSync(path.join(os.tmpdir(), 'cachewire-callgrind-'))
+const serverPath = fileURLToPath(new URL('./server.mjs', import.meta.url))
+const server = spawn(
+  'valgrind',
+  ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${outDir}/callgrind.out.%p`, process.execPath, serverPath, variant],
+  { env: { ...process.env, PORT: String(port), BODY_BYTES: args.size, NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'pipe'] }
+)
+let serverLog = ''
+server.stderr.on('data', (chunk) => (serverLog += chunk))
+await new Promise((resolve, reject) => {
+  server.stdout.on('data', (chunk) => (String(chunk).includes(' on ') ? resolve() : undefined))
+  server.on('exit', () => reject(new Error(`server exited:\n${serverLog}`)))
+})
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 4 })
+let sequence = 0
+const zipf = zipfSampler(10_000, 1)
+function nextPath() {
+  if (args.paths === 'zipf') return `/data/${zipf()}`
+  if (args.paths === 'unique') return `/data/miss-${process.pid}-${sequence++}`
+  return args.path
+}
+function get() {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: nextPath(), agent }, (res) => {
+        res.resume()
+        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))))
+      })
+      .on('error', reject)
+  })
+}
+async function load(count) {
+  let left = count
+  const worker = async () => {
+    while (left-- > 0) await get()
+  }
+  await Promise.all([worker(), worker(), worker(), worker()])
+}
+function control(...flags) {
+  const result = spawnSync('callgrind_control', [...flags, String(server.pid)], { encoding: 'utf8' })
+  if (result.status !== 0) throw new Error(`callgrind_control ${flags.join(' ')}: ${result.stderr}`)
+}
+
+await load(Number(args.warmup))
+control('-i', 'on')
+await load(Number(args.requests))
+control('-d')
+control('-i', 'off')
+server.kill('SIGINT')
+agent.destroy()
+
+// The dump of the measured requests is the numbered file. V8 may still be optimising in the
+// background then; that work is reported apart, as it is warm-up, not the cost of a request.
+const dump = readdirSync(outDir).find((file) => /\.\d+\.\d+$/.test(file))
+if (dump === undefined) throw new Error(`no callgrind dump in ${outDir}`)
+const annotated = spawnSync('callgrind_annotate', ['--inclusive=yes', path.join(outDir, dump)], { encoding: 'utf8', maxBuffer: 1 << 28 }).stdout
+const count = (pattern) => Number(pattern.exec(annotated)?.[1]?.replaceAll(',', '') ?? 0)
+const instructions = count(/^\s*([\d,]+) \(100\.0+%\)\s+PROGRAM TOTALS/m)
+const compiling = count(/^\s*([\d,]+) \([\d.]+%\)\s+\S*OptimizingCompileDispatcher::CompileTask::RunInternal/m)
+const requests = Number(args.requests)
+const perRequest = (n) => Math.round(n / requests).toLocaleString('en-US')
+console.log(
+  `${variant} ${args.size} B ${args.paths}: ${perRequest(instructions - compiling)} instructions/request ` +
+    `(+ ${perRequest(compiling)} of background optimisation; ${requests} requests; ${path.join(outDir, dump)})`
+)
+
+/** Ranks 0..n-1 with P(rank k) proportional to 1/(k+1)^s, by inverting the cumulative weights. */
+function zipfSampler(n, s) {
+  const cumulative = new Float64Array(n)
+  let total = 0
+  for (let k = 0; k < n; k++) cumulative[k] = total += 1 / (k + 1) ** s
+  return () => {
+    const target = Math.random() * total
+    let low = 0
+    let high = n - 1
+    while (low < high) {
+      const mid = (low + high) >> 1
+      if (cumulative[mid] < target) low = mid + 1
+      else high = mid
+    }
+    return low
+  }
+}
