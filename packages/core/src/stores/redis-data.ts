@@ -1,5 +1,6 @@
 import type { StoreMeasure, WindowHitOptions, WindowState } from '../types.js'
 import type { RedisDriver, RedisNodeConnection, RedisScript } from './redis-driver.js'
+import type { RedisRunner, RunFlags } from './redis-runner.js'
 
 /**
  * The rate-limit window of `rate-window.ts` (`applyWindowHit`), as one Lua script on one key (a
@@ -41,9 +42,22 @@ redis.call('PEXPIRE', KEYS[1], windowMs * 2)
 return {allowed, current, previous, elapsed}`,
 } as const satisfies RedisScript
 
-export async function hitRedisWindow(driver: RedisDriver, fullKey: string, options: WindowHitOptions): Promise<WindowState> {
-  const args = [String(options.windowMs), String(options.limit), String(options.cost), options.sliding ? '1' : '0']
-  const [allowed, current, previous, elapsedMs] = (await driver.script(WINDOW_SCRIPT, fullKey, args)) as [number, number, number, number]
+export async function hitRedisWindow(
+  driver: RedisDriver,
+  fullKey: string,
+  options: WindowHitOptions
+): Promise<WindowState> {
+  const args = [
+    String(options.windowMs),
+    String(options.limit),
+    String(options.cost),
+    options.sliding ? '1' : '0',
+  ]
+  const [allowed, current, previous, elapsedMs] = (await driver.script(
+    WINDOW_SCRIPT,
+    fullKey,
+    args
+  )) as [number, number, number, number]
   return { allowed: allowed === 1, current, previous, elapsedMs }
 }
 
@@ -68,7 +82,12 @@ const BATCH = 500
  * keys that are ours and their mean size (an estimate, `exact: false`). A counter kept on every
  * set and delete would drift, because Redis expires keys without telling anyone.
  */
-export async function measureRedis(driver: RedisDriver, entryPrefix: string, match: string, scanCount: number): Promise<StoreMeasure> {
+export async function measureRedis(
+  driver: RedisDriver,
+  entryPrefix: string,
+  match: string,
+  scanCount: number
+): Promise<StoreMeasure> {
   const nodes = driver.masters().map(({ connection }) => connection)
   const sizes = await Promise.all(nodes.map(async (node) => Number(await node.send(['DBSIZE']))))
   const total = sizes.reduce((sum, size) => sum + size, 0)
@@ -88,7 +107,9 @@ export async function measureRedis(driver: RedisDriver, entryPrefix: string, mat
       bytes += await memoryUsage(node, keys)
     } else {
       const draws = Array.from({ length: SAMPLES }, () => ['RANDOMKEY'])
-      const drawn = (await node.pipeline(draws)).map(([, key]) => key).filter((key): key is string => typeof key === 'string')
+      const drawn = (await node.pipeline(draws))
+        .map(([, key]) => key)
+        .filter((key): key is string => typeof key === 'string')
       const ours = drawn.filter((key) => key.startsWith(entryPrefix))
       if (drawn.length === 0 || ours.length === 0) continue
       const nodeEntries = Math.round(((sizes[i] as number) * ours.length) / drawn.length)
@@ -102,14 +123,66 @@ export async function measureRedis(driver: RedisDriver, entryPrefix: string, mat
 async function memoryUsage(node: RedisNodeConnection, keys: readonly string[]): Promise<number> {
   let bytes = 0
   for (let start = 0; start < keys.length; start += BATCH) {
-    const commands = keys.slice(start, start + BATCH).map((key) => ['MEMORY', 'USAGE', key, 'SAMPLES', '0'])
-    for (const [error, used] of await node.pipeline(commands)) if (error === null && typeof used === 'number') bytes += used
+    const commands = keys
+      .slice(start, start + BATCH)
+      .map((key) => ['MEMORY', 'USAGE', key, 'SAMPLES', '0'])
+    for (const [error, used] of await node.pipeline(commands))
+      if (error === null && typeof used === 'number') bytes += used
   }
   return bytes
 }
 
 /** One SCAN call on one node: the next cursor and the keys found. */
-export async function scanPage(node: RedisNodeConnection, cursor: string, match: string, count: number): Promise<[string, string[]]> {
-  const [next, keys] = (await node.send(['SCAN', cursor, 'MATCH', match, 'COUNT', String(count)])) as [unknown, unknown]
+export async function scanPage(
+  node: RedisNodeConnection,
+  cursor: string,
+  match: string,
+  count: number
+): Promise<[string, string[]]> {
+  const [next, keys] = (await node.send([
+    'SCAN',
+    cursor,
+    'MATCH',
+    match,
+    'COUNT',
+    String(count),
+  ])) as [unknown, unknown]
   return [String(next), Array.isArray(keys) ? keys.map(String) : []]
+}
+
+/** SCAN each master (a Cluster spreads keys over several) and UNLINK what matches, one key per command. */
+export async function scanAndUnlink(
+  runner: RedisRunner,
+  match: string,
+  flags: RunFlags,
+  scanCount: number
+): Promise<number> {
+  let removed = 0
+  const writers = new Map(runner.masters('write').map(({ node, connection }) => [node, connection]))
+  for (const { node, connection } of runner.masters('read')) {
+    const writer = writers.get(node) ?? connection
+    let cursor = '0'
+    do {
+      const [next, keys] = await runner.runOnNode(
+        'read',
+        node,
+        'scan',
+        () => scanPage(connection, cursor, match, scanCount),
+        flags
+      )
+      cursor = next
+      if (keys.length > 0) {
+        const results = await runner.runOnNode(
+          'write',
+          node,
+          'unlink',
+          () => writer.pipeline(keys.map((key) => ['UNLINK', key])),
+          flags
+        )
+        for (const [error, count] of results)
+          if (error === null && typeof count === 'number') removed += count
+      }
+    } while (cursor !== '0')
+  }
+  return removed
 }

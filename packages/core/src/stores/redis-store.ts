@@ -3,12 +3,22 @@ import { InvalidOptionError, StoreError } from '../errors.js'
 import { escapeGlob } from '../glob.js'
 import { withDeadline } from '../resilience/deadline.js'
 import type { StoreHealth, StoreObserver } from '../resilience/store-health.js'
-import type { BoundedSetResult, Store, StoreInvalidationOptions, StoreMeasure, StoreSetOptions, StoreSize, WindowHitOptions, WindowState } from '../types.js'
-import { hitRedisWindow, measureRedis, redisTtl, scanPage } from './redis-data.js'
-import { flatStrings, type RedisDriver } from './redis-driver.js'
+import type {
+  BoundedSetResult,
+  Store,
+  StoreInvalidationOptions,
+  StoreMeasure,
+  StoreSetOptions,
+  StoreSize,
+  WindowHitOptions,
+  WindowState,
+} from '../types.js'
+import { hitRedisWindow, measureRedis, redisTtl, scanAndUnlink } from './redis-data.js'
+import type { RedisDriver } from './redis-driver.js'
 import { IoredisDriver } from './redis-driver-ioredis.js'
 import { RedisRunner, type RunFlags } from './redis-runner.js'
 import { SCRIPTS } from './redis-scripts.js'
+import { RedisTagIndex } from './redis-tags.js'
 import {
   CACHE_CLIENT_DEFAULTS,
   createDriver,
@@ -25,8 +35,6 @@ export { CACHE_CLIENT_DEFAULTS, CACHE_CLUSTER_DEFAULTS } from './redis-store-opt
 
 /** Each command of bulk work (a tag's index, a SCAN page, a batch of UNLINKs) gets at least this long. */
 const BULK_COMMAND_TIMEOUT_MS = 1000
-/** Members released from a tag index per script call: bounded arguments, bounded time inside Redis. */
-const RELEASE_BATCH = 500
 
 /**
  * A store on Redis through ioredis or node-redis (`redis` v4/v5), standalone or Cluster. Every key has a TTL; values are one
@@ -63,7 +71,7 @@ export class RedisStore implements Store {
   readonly #options: ResolvedRedisStoreOptions
   readonly #runner: RedisRunner
   readonly #entryPrefix: string
-  readonly #tagPrefix: string
+  readonly #tags: RedisTagIndex
   readonly #lockPrefix: string
   readonly #windowPrefix: string
   #measured: StoreMeasure | undefined
@@ -76,7 +84,6 @@ export class RedisStore implements Store {
     this.#options = resolveRedisStoreOptions(given)
     this.prefix = this.#options.prefix
     this.#entryPrefix = `${this.prefix}k:`
-    this.#tagPrefix = `${this.prefix}tag:`
     this.#lockPrefix = `${this.prefix}l:`
     this.#windowPrefix = `${this.prefix}w:`
     // Own connections report their errors (without a listener, ioredis prints every reconnect
@@ -96,7 +103,9 @@ export class RedisStore implements Store {
       this.#reads = createDriver(given.client)
       this.#ownsClient = false
     } else if (typeof given.url === 'string' && /^rediss?:\/\//.test(given.url)) {
-      this.#reads = new IoredisDriver(new Redis(given.url, { ...CACHE_CLIENT_DEFAULTS, ...given.redisOptions }))
+      this.#reads = new IoredisDriver(
+        new Redis(given.url, { ...CACHE_CLIENT_DEFAULTS, ...given.redisOptions })
+      )
       watch(this.#reads)
       if (given.redisOptions?.enableOfflineQueue === undefined) this.#reads.failFastOnceReady()
       this.#ownsClient = true
@@ -107,11 +116,23 @@ export class RedisStore implements Store {
     this.#writes = this.#reads.duplicate()
     watch(this.#writes)
     if (!this.#ownsClient) this.#followLifetime()
-    if (this.#ownsClient && given.redisOptions?.enableOfflineQueue === undefined) this.#writes.failFastOnceReady()
+    if (this.#ownsClient && given.redisOptions?.enableOfflineQueue === undefined)
+      this.#writes.failFastOnceReady()
     this.#reads.ensureSlotsRefresh()
     this.#writes.ensureSlotsRefresh()
     const { timeoutMs, maxInFlight, maxQueue, queueTimeoutMs, breaker } = this.#options
-    this.#runner = new RedisRunner({ read: this.#reads, write: this.#writes }, { timeoutMs, maxInFlight, maxQueue, queueTimeoutMs, breaker, prefix: this.prefix })
+    this.#runner = new RedisRunner(
+      { read: this.#reads, write: this.#writes },
+      { timeoutMs, maxInFlight, maxQueue, queueTimeoutMs, breaker, prefix: this.prefix }
+    )
+    this.#tags = new RedisTagIndex({
+      runner: this.#runner,
+      reads: this.#reads,
+      writes: this.#writes,
+      tagPrefix: `${this.prefix}tag:`,
+      entryPrefix: this.#entryPrefix,
+      commandTimeoutMs: () => this.#bulkCommandTimeoutMs,
+    })
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
@@ -123,25 +144,47 @@ export class RedisStore implements Store {
   async getWithTtl(key: string): Promise<{ value: Uint8Array; ttlMs: number } | undefined> {
     const fullKey = this.#entryPrefix + key
     // Two commands on one key: auto-pipelining sends them in one round trip, on one node.
-    const [value, ttlMs] = await this.#runner.run('read', fullKey, 'get', () => Promise.all([this.#getBuffer(fullKey), this.#reads.command(fullKey, ['PTTL', fullKey]).then(Number)]))
+    const [value, ttlMs] = await this.#runner.run('read', fullKey, 'get', () =>
+      Promise.all([
+        this.#getBuffer(fullKey),
+        this.#reads.command(fullKey, ['PTTL', fullKey]).then(Number),
+      ])
+    )
     if (value === null) return undefined
     return { value, ttlMs: ttlMs > 0 ? ttlMs : 1 }
   }
 
   async has(key: string): Promise<boolean> {
     const fullKey = this.#entryPrefix + key
-    return (await this.#runner.run('read', fullKey, 'has', () => this.#reads.command(fullKey, ['EXISTS', fullKey]))) === 1
+    return (
+      (await this.#runner.run('read', fullKey, 'has', () =>
+        this.#reads.command(fullKey, ['EXISTS', fullKey])
+      )) === 1
+    )
   }
 
   async acquireLock(key: string, token: string, ttlMs: number): Promise<boolean> {
     const fullKey = this.#lockPrefix + key
-    const result = await this.#runner.run('write', fullKey, 'acquireLock', () => this.#writes.command(fullKey, ['SET', fullKey, token, 'PX', String(Math.max(1, Math.ceil(ttlMs))), 'NX']))
+    const result = await this.#runner.run('write', fullKey, 'acquireLock', () =>
+      this.#writes.command(fullKey, [
+        'SET',
+        fullKey,
+        token,
+        'PX',
+        String(Math.max(1, Math.ceil(ttlMs))),
+        'NX',
+      ])
+    )
     return result === 'OK'
   }
 
   async releaseLock(key: string, token: string): Promise<boolean> {
     const fullKey = this.#lockPrefix + key
-    return (await this.#runner.run('write', fullKey, 'releaseLock', () => this.#writes.script(SCRIPTS.cachewireUnlock, fullKey, [token]))) === 1
+    return (
+      (await this.#runner.run('write', fullKey, 'releaseLock', () =>
+        this.#writes.script(SCRIPTS.cachewireUnlock, fullKey, [token])
+      )) === 1
+    )
   }
 
   async set(key: string, value: Uint8Array, options: StoreSetOptions): Promise<void> {
@@ -149,97 +192,115 @@ export class RedisStore implements Store {
     const ttlMs = Math.max(1, Math.ceil(options.ttlMs))
     const tags = options.tags ?? []
     // Tag records first: an entry that exists is always reachable from its tags.
-    await this.#fileUnderTags(key, tags, ttlMs)
+    await this.#tags.file(key, tags, ttlMs)
     const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength)
-    await this.#runner.run('write', fullKey, 'set', () => this.#writes.command(fullKey, ['SET', fullKey, bytes, 'PX', String(ttlMs)]), guarded(options))
+    await this.#runner.run(
+      'write',
+      fullKey,
+      'set',
+      () => this.#writes.command(fullKey, ['SET', fullKey, bytes, 'PX', String(ttlMs)]),
+      guarded(options)
+    )
     // And once more after: an invalidation that read the first generation and removed the old
     // entry before this one landed would otherwise release the record of the new entry.
-    await this.#fileUnderTags(key, tags, ttlMs)
+    await this.#tags.file(key, tags, ttlMs)
   }
 
   async delete(key: string, options?: StoreInvalidationOptions): Promise<boolean> {
     const fullKey = this.#entryPrefix + key
-    return Number(await this.#runner.run('write', fullKey, 'delete', () => this.#writes.command(fullKey, ['UNLINK', fullKey]), guarded(options))) > 0
+    return (
+      Number(
+        await this.#runner.run(
+          'write',
+          fullKey,
+          'delete',
+          () => this.#writes.command(fullKey, ['UNLINK', fullKey]),
+          guarded(options)
+        )
+      ) > 0
+    )
   }
 
   async increment(key: string, by: number, ttlMs: number): Promise<number> {
     const fullKey = this.#entryPrefix + key
-    return Number(await this.#runner.run('write', fullKey, 'increment', () => this.#writes.script(SCRIPTS.cachewireIncrement, fullKey, [String(by), String(Math.max(1, Math.ceil(ttlMs)))])))
+    return Number(
+      await this.#runner.run('write', fullKey, 'increment', () =>
+        this.#writes.script(SCRIPTS.cachewireIncrement, fullKey, [
+          String(by),
+          String(Math.max(1, Math.ceil(ttlMs))),
+        ])
+      )
+    )
   }
 
-  async addToBoundedSet(key: string, member: string, max: number, ttlMs: number): Promise<BoundedSetResult> {
+  async addToBoundedSet(
+    key: string,
+    member: string,
+    max: number,
+    ttlMs: number
+  ): Promise<BoundedSetResult> {
     const fullKey = this.#entryPrefix + key
     const ttl = Math.max(1, Math.ceil(ttlMs))
-    const reply = await this.#runner.run('write', fullKey, 'addToBoundedSet', () => this.#writes.script(SCRIPTS.cachewireBoundedAdd, fullKey, [member, String(max), String(ttl)]))
+    const reply = await this.#runner.run('write', fullKey, 'addToBoundedSet', () =>
+      this.#writes.script(SCRIPTS.cachewireBoundedAdd, fullKey, [member, String(max), String(ttl)])
+    )
     const [added, isMember, size] = reply as [number, number, number]
     return { added: added === 1, member: isMember === 1, size }
   }
 
-  async invalidateTags(tags: readonly string[], options?: StoreInvalidationOptions): Promise<number> {
+  async invalidateTags(
+    tags: readonly string[],
+    options?: StoreInvalidationOptions
+  ): Promise<number> {
     return (await this.invalidateTagsReturningKeys(tags, options)).length
   }
 
   async countTagged(tags: readonly string[]): Promise<number> {
-    const flags: RunFlags = { timeoutMs: this.#bulkCommandTimeoutMs }
-    const work = async (): Promise<number> => {
-      const memberLists = await Promise.all(
-        [...new Set(tags)].map((tag) => {
-          const tagKey = this.#tagPrefix + tag
-          return this.#runner.run('read', tagKey, 'countTagged', async () => flatStrings(await this.#reads.command(tagKey, ['ZRANGE', tagKey, '0', '-1'])), flags)
-        })
-      )
-      const keys = [...new Set(memberLists.flat())]
-      // One key per command, as in invalidateTags: a Cluster refuses multi-key EXISTS across slots.
-      const counts = await Promise.all(
-        keys.map((key) => {
-          const fullKey = this.#entryPrefix + key
-          return this.#runner.run('read', fullKey, 'countTagged', () => this.#reads.command(fullKey, ['EXISTS', fullKey]), flags)
-        })
-      )
-      return counts.filter((count) => count === 1).length
-    }
-    return withDeadline(work(), this.#options.bulkTimeoutMs, 'countTagged')
+    return withDeadline(this.#tags.count(tags), this.#options.bulkTimeoutMs, 'countTagged')
   }
 
-  /**
-   * Reads each tag's index, removes the entries, then removes from the index only the members
-   * whose generation is still the one read. Nothing is taken from an index before its entries
-   * are gone, so an invalidation cut short (a timeout, a lost connection, a reshard) loses
-   * nothing: retried, it finds what is left. A key set again meanwhile keeps its index record.
-   */
-  async invalidateTagsReturningKeys(tags: readonly string[], options?: StoreInvalidationOptions): Promise<readonly string[]> {
-    const flags: RunFlags = { ...guarded(options), timeoutMs: this.#bulkCommandTimeoutMs }
-    const work = async (): Promise<string[]> => {
-      const indexes = await Promise.all(
-        [...new Set(tags)].map(async (tag) => {
-          const tagKey = this.#tagPrefix + tag
-          // Flat member, score, member, score…: RESP3 pairs and doubles are flattened to strings.
-          const flat = await this.#runner.run('read', tagKey, 'invalidateTags', async () => flatStrings(await this.#reads.command(tagKey, ['ZRANGE', tagKey, '0', '-1', 'WITHSCORES'])), flags)
-          return { tagKey, flat }
-        })
-      )
-      const keys = new Set<string>()
-      for (const { flat } of indexes) for (let i = 0; i < flat.length; i += 2) keys.add(flat[i] as string)
-      const members = [...keys]
-      // One key per command: multi-key UNLINK would raise CROSSSLOT on a Cluster.
-      const counts = await Promise.all(
-        members.map((key) => {
-          const fullKey = this.#entryPrefix + key
-          return this.#runner.run('write', fullKey, 'invalidateTags', () => this.#writes.command(fullKey, ['UNLINK', fullKey]), flags)
-        })
-      )
-      await Promise.all(indexes.map(({ tagKey, flat }) => this.#release(tagKey, flat, flags)))
-      return members.filter((_, i) => Number(counts[i]) > 0)
-    }
-    return withDeadline(work(), this.#options.bulkTimeoutMs, 'invalidateTags')
+  /** See {@link RedisTagIndex.invalidate}: nothing leaves an index before its entries are gone. */
+  async invalidateTagsReturningKeys(
+    tags: readonly string[],
+    options?: StoreInvalidationOptions
+  ): Promise<readonly string[]> {
+    return withDeadline(
+      this.#tags.invalidate(tags, guarded(options)),
+      this.#options.bulkTimeoutMs,
+      'invalidateTags'
+    )
   }
 
   async deletePattern(pattern: string, options?: StoreInvalidationOptions): Promise<number> {
-    return withDeadline(this.#scanAndUnlink(escapeGlob(this.#entryPrefix) + pattern, options), this.#options.bulkTimeoutMs, 'deletePattern')
+    return withDeadline(
+      scanAndUnlink(
+        this.#runner,
+        escapeGlob(this.#entryPrefix) + pattern,
+        {
+          ...guarded(options),
+          timeoutMs: this.#bulkCommandTimeoutMs,
+        },
+        this.#options.scanCount
+      ),
+      this.#options.bulkTimeoutMs,
+      'deletePattern'
+    )
   }
 
   async clear(options?: StoreInvalidationOptions): Promise<void> {
-    await withDeadline(this.#scanAndUnlink(escapeGlob(this.prefix) + '*', options), this.#options.bulkTimeoutMs, 'clear')
+    await withDeadline(
+      scanAndUnlink(
+        this.#runner,
+        escapeGlob(this.prefix) + '*',
+        {
+          ...guarded(options),
+          timeoutMs: this.#bulkCommandTimeoutMs,
+        },
+        this.#options.scanCount
+      ),
+      this.#options.bulkTimeoutMs,
+      'clear'
+    )
   }
 
   /** PING, on every master of a Cluster: rejects with Redis' own words (`WRONGPASS …`, `NOAUTH …`) or the connection's. */
@@ -260,28 +321,53 @@ export class RedisStore implements Store {
   }
 
   /** SET NX / SET XX, filed under its tags as `set` is (before, and again once written). */
-  async setIf(key: string, value: Uint8Array, options: StoreSetOptions, condition: 'absent' | 'present'): Promise<boolean> {
+  async setIf(
+    key: string,
+    value: Uint8Array,
+    options: StoreSetOptions,
+    condition: 'absent' | 'present'
+  ): Promise<boolean> {
     const fullKey = this.#entryPrefix + key
     const ttlMs = Math.max(1, Math.ceil(options.ttlMs))
     const tags = options.tags ?? []
     // A refused write leaves a tag naming a key it does not cover: over-invalidation (safe), never under-.
-    await this.#fileUnderTags(key, tags, ttlMs)
+    await this.#tags.file(key, tags, ttlMs)
     const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength)
     const name = condition === 'absent' ? 'add' : 'replace'
-    const result = await this.#runner.run('write', fullKey, name, () => this.#writes.command(fullKey, ['SET', fullKey, bytes, 'PX', String(ttlMs), condition === 'absent' ? 'NX' : 'XX']))
+    const result = await this.#runner.run('write', fullKey, name, () =>
+      this.#writes.command(fullKey, [
+        'SET',
+        fullKey,
+        bytes,
+        'PX',
+        String(ttlMs),
+        condition === 'absent' ? 'NX' : 'XX',
+      ])
+    )
     if (result !== 'OK') return false
-    await this.#fileUnderTags(key, tags, ttlMs)
+    await this.#tags.file(key, tags, ttlMs)
     return true
   }
 
   async hitWindow(key: string, options: WindowHitOptions): Promise<WindowState> {
     const fullKey = this.#windowPrefix + key
-    return this.#runner.run('write', fullKey, 'hitWindow', () => hitRedisWindow(this.#writes, fullKey, options))
+    return this.#runner.run('write', fullKey, 'hitWindow', () =>
+      hitRedisWindow(this.#writes, fullKey, options)
+    )
   }
 
   /** Entries under this store's prefix and their bytes, from the server (see `measureRedis`); bulk work, under `bulkTimeout`. */
   async measure(): Promise<StoreMeasure> {
-    this.#measuring ??= withDeadline(measureRedis(this.#reads, this.#entryPrefix, escapeGlob(this.#entryPrefix) + '*', this.#options.scanCount), this.#options.bulkTimeoutMs, 'measure')
+    this.#measuring ??= withDeadline(
+      measureRedis(
+        this.#reads,
+        this.#entryPrefix,
+        escapeGlob(this.#entryPrefix) + '*',
+        this.#options.scanCount
+      ),
+      this.#options.bulkTimeoutMs,
+      'measure'
+    )
       .then((measured) => (this.#measured = measured))
       .finally(() => (this.#measuring = undefined))
     return this.#measuring
@@ -292,8 +378,11 @@ export class RedisStore implements Store {
    * measurement older than 10 s is refreshed in the background.
    */
   size(): StoreSize | undefined {
-    if (this.#measured === undefined || Date.now() - this.#measured.measuredAt > 10_000) void this.measure().catch(() => undefined)
-    return this.#measured === undefined ? undefined : { entries: this.#measured.entries, bytes: this.#measured.bytes }
+    if (this.#measured === undefined || Date.now() - this.#measured.measuredAt > 10_000)
+      void this.measure().catch(() => undefined)
+    return this.#measured === undefined
+      ? undefined
+      : { entries: this.#measured.entries, bytes: this.#measured.bytes }
   }
 
   /** Breakers per node and direction, commands on the wire and queued, and calls dropped by reason. */
@@ -316,7 +405,11 @@ export class RedisStore implements Store {
   /** GET, the value as bytes. */
   async #getBuffer(fullKey: string): Promise<Buffer | null> {
     const value = await this.#reads.command(fullKey, ['GET', fullKey], true)
-    return value === null || value === undefined ? null : Buffer.isBuffer(value) ? value : Buffer.from(value as string)
+    return value === null || value === undefined
+      ? null
+      : Buffer.isBuffer(value)
+        ? value
+        : Buffer.from(value as string)
   }
 
   /**
@@ -334,46 +427,10 @@ export class RedisStore implements Store {
   }
 
   get #bulkCommandTimeoutMs(): number {
-    return Math.min(this.#options.bulkTimeoutMs, Math.max(this.#options.timeoutMs, BULK_COMMAND_TIMEOUT_MS))
-  }
-
-  /** Records `key` under each tag, bumping its generation there. */
-  async #fileUnderTags(key: string, tags: readonly string[], ttlMs: number): Promise<void> {
-    if (tags.length === 0) return
-    await Promise.all(
-      tags.map((tag) => {
-        const tagKey = this.#tagPrefix + tag
-        return this.#runner.run('write', tagKey, 'set', () => this.#writes.script(SCRIPTS.cachewireTagAdd, tagKey, [key, String(ttlMs)]))
-      })
+    return Math.min(
+      this.#options.bulkTimeoutMs,
+      Math.max(this.#options.timeoutMs, BULK_COMMAND_TIMEOUT_MS)
     )
-  }
-
-  /** Removes the read members from a tag index, each only if its generation has not moved. */
-  async #release(tagKey: string, flat: readonly string[], flags: RunFlags): Promise<void> {
-    for (let start = 0; start < flat.length; start += RELEASE_BATCH * 2) {
-      const batch = flat.slice(start, start + RELEASE_BATCH * 2)
-      await this.#runner.run('write', tagKey, 'invalidateTags', () => this.#writes.script(SCRIPTS.cachewireTagRelease, tagKey, batch), flags)
-    }
-  }
-
-  /** SCAN each master (a Cluster spreads keys over several) and UNLINK what matches, one key per command. */
-  async #scanAndUnlink(match: string, options: StoreInvalidationOptions | undefined): Promise<number> {
-    const flags: RunFlags = { ...guarded(options), timeoutMs: this.#bulkCommandTimeoutMs }
-    let removed = 0
-    const writers = new Map(this.#runner.masters('write').map(({ node, connection }) => [node, connection]))
-    for (const { node, connection } of this.#runner.masters('read')) {
-      const writer = writers.get(node) ?? connection
-      let cursor = '0'
-      do {
-        const [next, keys] = await this.#runner.runOnNode('read', node, 'scan', () => scanPage(connection, cursor, match, this.#options.scanCount), flags)
-        cursor = next
-        if (keys.length > 0) {
-          const results = await this.#runner.runOnNode('write', node, 'unlink', () => writer.pipeline(keys.map((key) => ['UNLINK', key])), flags)
-          for (const [error, count] of results) if (error === null && typeof count === 'number') removed += count
-        }
-      } while (cursor !== '0')
-    }
-    return removed
   }
 }
 
