@@ -110,7 +110,15 @@ export default defineConfig(
     files: ['packages/express/src/**/*.ts'],
     rules: forbid(
       `adapters see only @cachewire/http, which re-exports what they need. ${DIRECTION}`,
-      ['@cachewire/core', '@cachewire/core/*', '@cachewire/koa', '@cachewire/fastify', 'koa', 'fastify', 'ioredis']
+      [
+        '@cachewire/core',
+        '@cachewire/core/*',
+        '@cachewire/koa',
+        '@cachewire/fastify',
+        'koa',
+        'fastify',
+        'ioredis',
+      ]
     ),
   },
   {
@@ -131,14 +139,30 @@ export default defineConfig(
     files: ['packages/koa/src/**/*.ts'],
     rules: forbid(
       `adapters see only @cachewire/http, which re-exports what they need. ${DIRECTION}`,
-      ['@cachewire/core', '@cachewire/core/*', '@cachewire/express', '@cachewire/fastify', 'express', 'fastify', 'ioredis']
+      [
+        '@cachewire/core',
+        '@cachewire/core/*',
+        '@cachewire/express',
+        '@cachewire/fastify',
+        'express',
+        'fastify',
+        'ioredis',
+      ]
     ),
   },
   {
     files: ['packages/fastify/src/**/*.ts'],
     rules: forbid(
       `adapters see only @cachewire/http, which re-exports what they need. ${DIRECTION}`,
-      ['@cachewire/core', '@cachewire/core/*', '@cachewire/express', '@cachewire/koa', 'express', 'koa', 'ioredis']
+      [
+        '@cachewire/core',
+        '@cachewire/core/*',
+        '@cachewire/express',
+        '@cachewire/koa',
+        'express',
+        'koa',
+        'ioredis',
+      ]
     ),
   }
 )

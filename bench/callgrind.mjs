@@ -26,7 +26,9 @@ const { values: args, positionals } = parseArgs({
 })
 const variant = positionals[0]
 if (variant === undefined) {
-  console.error('usage: node bench/callgrind.mjs <variant> [--size 1024] [--requests 2000] [--warmup 5000]')
+  console.error(
+    'usage: node bench/callgrind.mjs <variant> [--size 1024] [--requests 2000] [--warmup 5000]'
+  )
   process.exit(2)
 }
 if (spawnSync('valgrind', ['--version']).error) {
@@ -39,8 +41,18 @@ const outDir = mkdtempSync(path.join(os.tmpdir(), 'cachewire-callgrind-'))
 const serverPath = fileURLToPath(new URL('./server.mjs', import.meta.url))
 const server = spawn(
   'valgrind',
-  ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${outDir}/callgrind.out.%p`, process.execPath, serverPath, variant],
-  { env: { ...process.env, PORT: String(port), BODY_BYTES: args.size, NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'pipe'] }
+  [
+    '--tool=callgrind',
+    '--instr-atstart=no',
+    `--callgrind-out-file=${outDir}/callgrind.out.%p`,
+    process.execPath,
+    serverPath,
+    variant,
+  ],
+  {
+    env: { ...process.env, PORT: String(port), BODY_BYTES: args.size, NODE_ENV: 'production' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }
 )
 let serverLog = ''
 server.stderr.on('data', (chunk) => (serverLog += chunk))
@@ -62,7 +74,9 @@ function get() {
     http
       .get({ host: '127.0.0.1', port, path: nextPath(), agent }, (res) => {
         res.resume()
-        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))))
+        res.on('end', () =>
+          res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))
+        )
       })
       .on('error', reject)
   })
@@ -75,7 +89,9 @@ async function load(count) {
   await Promise.all([worker(), worker(), worker(), worker()])
 }
 function control(...flags) {
-  const result = spawnSync('callgrind_control', [...flags, String(server.pid)], { encoding: 'utf8' })
+  const result = spawnSync('callgrind_control', [...flags, String(server.pid)], {
+    encoding: 'utf8',
+  })
   if (result.status !== 0) throw new Error(`callgrind_control ${flags.join(' ')}: ${result.stderr}`)
 }
 
@@ -91,10 +107,15 @@ agent.destroy()
 // background then; that work is reported apart, as it is warm-up, not the cost of a request.
 const dump = readdirSync(outDir).find((file) => /\.\d+\.\d+$/.test(file))
 if (dump === undefined) throw new Error(`no callgrind dump in ${outDir}`)
-const annotated = spawnSync('callgrind_annotate', ['--inclusive=yes', path.join(outDir, dump)], { encoding: 'utf8', maxBuffer: 1 << 28 }).stdout
+const annotated = spawnSync('callgrind_annotate', ['--inclusive=yes', path.join(outDir, dump)], {
+  encoding: 'utf8',
+  maxBuffer: 1 << 28,
+}).stdout
 const count = (pattern) => Number(pattern.exec(annotated)?.[1]?.replaceAll(',', '') ?? 0)
 const instructions = count(/^\s*([\d,]+) \(100\.0+%\)\s+PROGRAM TOTALS/m)
-const compiling = count(/^\s*([\d,]+) \([\d.]+%\)\s+\S*OptimizingCompileDispatcher::CompileTask::RunInternal/m)
+const compiling = count(
+  /^\s*([\d,]+) \([\d.]+%\)\s+\S*OptimizingCompileDispatcher::CompileTask::RunInternal/m
+)
 const requests = Number(args.requests)
 const perRequest = (n) => Math.round(n / requests).toLocaleString('en-US')
 console.log(

@@ -12,7 +12,9 @@ for (let i = 0; i < 1_000_000; i++) {
   if (i % 250_000 === 249_999) {
     globalThis.gc?.()
     const m = process.memoryUsage()
-    samples.push(`${(i + 1).toLocaleString("en-US")} keys: rss ${(m.rss / 2 ** 20).toFixed(0)} MiB (heap used ${(m.heapUsed / 2 ** 20).toFixed(0)} of ${(m.heapTotal / 2 ** 20).toFixed(0)}, external ${(m.external / 2 ** 20).toFixed(0)}), held ${big.size().entries.toLocaleString('en-US')} entries / ${(big.size().bytes / 2 ** 20).toFixed(1)} MiB`)
+    samples.push(
+      `${(i + 1).toLocaleString('en-US')} keys: rss ${(m.rss / 2 ** 20).toFixed(0)} MiB (heap used ${(m.heapUsed / 2 ** 20).toFixed(0)} of ${(m.heapTotal / 2 ** 20).toFixed(0)}, external ${(m.external / 2 ** 20).toFixed(0)}), held ${big.size().entries.toLocaleString('en-US')} entries / ${(big.size().bytes / 2 ** 20).toFixed(1)} MiB`
+    )
   }
 }
 console.log(`RSS before the million keys: ${(rssBefore / 2 ** 20).toFixed(0)} MiB`)

@@ -19,7 +19,10 @@ async function measure(run) {
   return opsPerSec(OPS, process.hrtime.bigint() - started)
 }
 
-const lru = new LRUCache({ maxSize: 64 * 1024 * 1024, sizeCalculation: (v, k) => v.byteLength + k.length * 2 + 96 })
+const lru = new LRUCache({
+  maxSize: 64 * 1024 * 1024,
+  sizeCalculation: (v, k) => v.byteLength + k.length * 2 + 96,
+})
 const store = new MemoryStore({ maxBytes: 64 * 1024 * 1024 })
 // Its own store: the set rows below write raw bytes the cache would read as another format (a miss).
 const cache = new Cache({ store: new MemoryStore({ maxBytes: 64 * 1024 * 1024 }) })
@@ -30,15 +33,31 @@ for (const key of keys) {
 }
 
 const cases = {
-  'lru-cache get': async () => { for (let i = 0; i < OPS; i++) lru.get(keys[i % KEYS]) },
-  'MemoryStore getSync': async () => { for (let i = 0; i < OPS; i++) store.getSync(keys[i % KEYS]) },
+  'lru-cache get': async () => {
+    for (let i = 0; i < OPS; i++) lru.get(keys[i % KEYS])
+  },
+  'MemoryStore getSync': async () => {
+    for (let i = 0; i < OPS; i++) store.getSync(keys[i % KEYS])
+  },
   // The cost of the await itself: no awaited read can beat this row.
-  'lru-cache await get': async () => { for (let i = 0; i < OPS; i++) await lru.get(keys[i % KEYS]) },
-  'MemoryStore await get': async () => { for (let i = 0; i < OPS; i++) await store.get(keys[i % KEYS]) },
-  'Cache readSync (decode)': async () => { for (let i = 0; i < OPS; i++) cache.readSync(keys[i % KEYS]) },
-  'Cache await get (decode)': async () => { for (let i = 0; i < OPS; i++) await cache.get(keys[i % KEYS]) },
-  'lru-cache set': async () => { for (let i = 0; i < OPS; i++) lru.set(keys[i % KEYS], value, { ttl: 600_000 }) },
-  'MemoryStore await set': async () => { for (let i = 0; i < OPS; i++) await store.set(keys[i % KEYS], value, { ttlMs: 600_000 }) },
+  'lru-cache await get': async () => {
+    for (let i = 0; i < OPS; i++) await lru.get(keys[i % KEYS])
+  },
+  'MemoryStore await get': async () => {
+    for (let i = 0; i < OPS; i++) await store.get(keys[i % KEYS])
+  },
+  'Cache readSync (decode)': async () => {
+    for (let i = 0; i < OPS; i++) cache.readSync(keys[i % KEYS])
+  },
+  'Cache await get (decode)': async () => {
+    for (let i = 0; i < OPS; i++) await cache.get(keys[i % KEYS])
+  },
+  'lru-cache set': async () => {
+    for (let i = 0; i < OPS; i++) lru.set(keys[i % KEYS], value, { ttl: 600_000 })
+  },
+  'MemoryStore await set': async () => {
+    for (let i = 0; i < OPS; i++) await store.set(keys[i % KEYS], value, { ttlMs: 600_000 })
+  },
 }
 const results = Object.fromEntries(Object.keys(cases).map((name) => [name, []]))
 for (let round = 0; round < ROUNDS; round++) {
@@ -50,6 +69,7 @@ console.log(`| case | median ops/s (${ROUNDS} rounds) | ratio to lru-cache |`)
 console.log('|---|---:|---:|')
 for (const [name, list] of Object.entries(results)) {
   const base = name.includes('set') ? lruSet : lruGet
-  console.log(`| ${name} | ${Math.round(median(list)).toLocaleString('en-US')} | ${(median(list) / base).toFixed(2)} |`)
+  console.log(
+    `| ${name} | ${Math.round(median(list)).toLocaleString('en-US')} | ${(median(list) / base).toFixed(2)} |`
+  )
 }
-

@@ -50,11 +50,16 @@ if (process.argv[2] === 'server') {
     const store =
       variant === 'cachewire-own-client'
         ? new RedisStore({ url, prefix: 'frozen:' })
-        : new RedisStore({ client: Object.assign(new Redis(url), {}).on('error', () => {}), prefix: 'frozen:' })
+        : new RedisStore({
+            client: Object.assign(new Redis(url), {}).on('error', () => {}),
+            prefix: 'frozen:',
+          })
     app.use(cacheMiddleware({ ttl: '1m', storage: { store } }))
   }
   app.get('/item/:n', (req, res) => res.json({ n: req.params.n, ...payload }))
-  const server = http.createServer(app).listen(0, '127.0.0.1', () => process.send({ port: server.address().port }))
+  const server = http
+    .createServer(app)
+    .listen(0, '127.0.0.1', () => process.send({ port: server.address().port }))
   process.on('SIGTERM', () => process.exit(0))
 } else {
   const freePort = async () => {
@@ -73,30 +78,63 @@ if (process.argv[2] === 'server') {
     const one = () =>
       new Promise((resolve) => {
         const started = performance.now()
-        const req = http.get(`${base}/item/${i++ % 50}`, { agent, timeout: CLIENT_TIMEOUT_MS }, (res) => {
-          res.resume()
-          res.on('end', () => resolve({ at: started, ms: performance.now() - started, status: res.statusCode, hit: /hit/.test(String(res.headers['cache-status'] ?? '')) }))
-        })
+        const req = http.get(
+          `${base}/item/${i++ % 50}`,
+          { agent, timeout: CLIENT_TIMEOUT_MS },
+          (res) => {
+            res.resume()
+            res.on('end', () =>
+              resolve({
+                at: started,
+                ms: performance.now() - started,
+                status: res.statusCode,
+                hit: /hit/.test(String(res.headers['cache-status'] ?? '')),
+              })
+            )
+          }
+        )
         req.on('timeout', () => req.destroy(new Error('timeout')))
-        req.on('error', () => resolve({ at: started, ms: performance.now() - started, status: 0, hit: false }))
+        req.on('error', () =>
+          resolve({ at: started, ms: performance.now() - started, status: 0, hit: false })
+        )
       })
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => { while (performance.now() < until) onSample(await one()) }))
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (performance.now() < until) onSample(await one())
+      })
+    )
     agent.destroy()
   }
   const stats = (samples) => {
     const l = samples.map((s) => s.ms).sort((a, b) => a - b)
     const q = (p) => (l.length ? l[Math.min(l.length - 1, Math.floor(p * l.length))] : NaN)
-    return { n: samples.length, p50: q(0.5), p99: q(0.99), fivexx: samples.filter((s) => s.status >= 500).length, failed: samples.filter((s) => s.status === 0).length }
+    return {
+      n: samples.length,
+      p50: q(0.5),
+      p99: q(0.99),
+      fivexx: samples.filter((s) => s.status >= 500).length,
+      failed: samples.filter((s) => s.status === 0).length,
+    }
   }
 
   const rows = []
-  for (const variant of ['cachewire-own-client', 'cachewire-default-ioredis-client', 'ioredis-defaults']) {
+  for (const variant of [
+    'cachewire-own-client',
+    'cachewire-default-ioredis-client',
+    'ioredis-defaults',
+  ]) {
     const port = await freePort()
-    const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+    const redis = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' }
+    )
     await sleep(300)
     const server = fork(fileURLToPath(import.meta.url), ['server', variant], {
       env: { ...process.env, REDIS_URL: `redis://127.0.0.1:${port}` },
-      execPath: 'taskset', execArgv: ['-c', '0', process.execPath], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      execPath: 'taskset',
+      execArgv: ['-c', '0', process.execPath],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     })
     const [{ port: appPort }] = await once(server, 'message')
     const base = `http://127.0.0.1:${appPort}`
@@ -105,22 +143,34 @@ if (process.argv[2] === 'server') {
     await load(base, BASELINE_MS, (s) => phases.baseline.push(s))
     const frozenAt = performance.now()
     redis.kill('SIGSTOP')
-    const freezeEnds = sleep(FREEZE_MS).then(() => { redis.kill('SIGCONT'); return performance.now() })
+    const freezeEnds = sleep(FREEZE_MS).then(() => {
+      redis.kill('SIGCONT')
+      return performance.now()
+    })
     let thawedAt
     freezeEnds.then((t) => (thawedAt = t))
-    await load(base, FREEZE_MS + 15_000, (s) => (thawedAt === undefined || s.at < thawedAt ? phases.frozen : phases.after).push(s))
+    await load(base, FREEZE_MS + 15_000, (s) =>
+      (thawedAt === undefined || s.at < thawedAt ? phases.frozen : phases.after).push(s)
+    )
     // Recovery: from SIGCONT to the first 250 ms window in which most answers are hits again.
     const windows = new Map()
     for (const s of phases.after) {
       const w = Math.floor((s.at - thawedAt) / 250)
       const v = windows.get(w) ?? { n: 0, hits: 0 }
-      v.n++; if (s.hit) v.hits++
+      v.n++
+      if (s.hit) v.hits++
       windows.set(w, v)
     }
-    const firstGood = [...windows.entries()].sort((a, b) => a[0] - b[0]).find(([, v]) => v.hits / v.n > 0.5)
+    const firstGood = [...windows.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .find(([, v]) => v.hits / v.n > 0.5)
     const recoverMs = firstGood === undefined ? 'not within 15 s' : `${(firstGood[0] + 1) * 250} ms`
-    const b = stats(phases.baseline), f = stats(phases.frozen), a = stats(phases.after)
-    rows.push(`| ${variant} | ${b.fivexx + f.fivexx + a.fivexx} | ${b.failed + f.failed + a.failed} | ${b.p50.toFixed(1)} / ${b.p99.toFixed(1)} | ${f.p50.toFixed(1)} / ${f.p99.toFixed(1)} | ${f.n} | ${recoverMs} |`)
+    const b = stats(phases.baseline),
+      f = stats(phases.frozen),
+      a = stats(phases.after)
+    rows.push(
+      `| ${variant} | ${b.fivexx + f.fivexx + a.fivexx} | ${b.failed + f.failed + a.failed} | ${b.p50.toFixed(1)} / ${b.p99.toFixed(1)} | ${f.p50.toFixed(1)} / ${f.p99.toFixed(1)} | ${f.n} | ${recoverMs} |`
+    )
     console.log(rows.at(-1))
     server.kill('SIGTERM')
     redis.kill('SIGCONT')
@@ -141,6 +191,9 @@ if (process.argv[2] === 'server') {
     '- cachewire-default-ioredis-client: `new RedisStore({ client: new Redis(url) })`, ioredis defaults on the client; the store deadline and the breaker still bound each call.',
     '- ioredis-defaults: a plain cache middleware on `new Redis(url)` awaiting `GET` before the handler, as apps commonly write it.',
   ]
-  writeFileSync(fileURLToPath(new URL('./RESULTS-redis-frozen.md', import.meta.url)), out.join('\n') + '\n')
+  writeFileSync(
+    fileURLToPath(new URL('./RESULTS-redis-frozen.md', import.meta.url)),
+    out.join('\n') + '\n'
+  )
   console.log('wrote bench/RESULTS-redis-frozen.md')
 }

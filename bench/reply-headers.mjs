@@ -35,7 +35,9 @@ for (let round = 1; round <= 7; round++) {
   const before = perCall(removeAndAppend, 100_000) - empty
   const after = perCall((res) => setReplyHeaders(res, lines), 100_000) - empty
   ratios.push(before / after)
-  console.log(`round ${round}: remove + append ${before.toFixed(0)} ns, setReplyHeaders ${after.toFixed(0)} ns`)
+  console.log(
+    `round ${round}: remove + append ${before.toFixed(0)} ns, setReplyHeaders ${after.toFixed(0)} ns`
+  )
 }
 ratios.sort((a, b) => a - b)
 console.log(`median ratio ${ratios[3].toFixed(2)}`)

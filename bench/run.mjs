@@ -65,7 +65,10 @@ if (spawnSync('wrk', ['--version']).error) {
   // A fresh Debian machine has no wrk; as root, fetch it from Debian's packages rather than stop.
   if (process.getuid?.() === 0 && !spawnSync('apt-get', ['--version']).error) {
     console.log('bench: wrk is not installed; installing it with apt-get')
-    spawnSync('apt-get', ['install', '-y', '-q', 'wrk'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })
+    spawnSync('apt-get', ['install', '-y', '-q', 'wrk'], {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    })
   }
   if (spawnSync('wrk', ['--version']).error) {
     console.error('bench: wrk is not installed. On Debian: apt-get install -y wrk')
@@ -76,20 +79,30 @@ if (spawnSync('wrk', ['--version']).error) {
 async function startServer(variant, bodyBytes, port) {
   // taskset pins the server; fork keeps an IPC channel to know when it listens.
   const child = fork(serverPath, [variant], {
-    env: { ...process.env, PORT: String(port), BODY_BYTES: String(bodyBytes), NODE_ENV: 'production' },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      BODY_BYTES: String(bodyBytes),
+      NODE_ENV: 'production',
+    },
     execPath: 'taskset',
     execArgv: ['-c', serverCore, process.execPath],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   })
-  const [message] = await Promise.race([once(child, 'message'), once(child, 'exit').then(() => ['exited'])])
+  const [message] = await Promise.race([
+    once(child, 'message'),
+    once(child, 'exit').then(() => ['exited']),
+  ])
   if (message !== 'listening') throw new Error(`${variant} did not start`)
   return child
 }
 
 // What the load asks for: one path, or a wrk script choosing one per request.
 function loadOf(variant) {
-  if (variant.endsWith('-zipf')) return { path: '/data/0', script: fileURLToPath(new URL('./zipf.lua', import.meta.url)) }
-  if (variant.endsWith('-miss')) return { path: '/data/check', script: fileURLToPath(new URL('./miss.lua', import.meta.url)) }
+  if (variant.endsWith('-zipf'))
+    return { path: '/data/0', script: fileURLToPath(new URL('./zipf.lua', import.meta.url)) }
+  if (variant.endsWith('-miss'))
+    return { path: '/data/check', script: fileURLToPath(new URL('./miss.lua', import.meta.url)) }
   return { path: '/data', script: undefined }
 }
 
@@ -98,8 +111,12 @@ async function check(port, path) {
   const body = await response.arrayBuffer()
   const again = await fetch(`http://127.0.0.1:${port}${path}`)
   await again.arrayBuffer()
-  if (response.status !== 200 || again.status !== 200) throw new Error(`status ${response.status}/${again.status}`)
-  return { bytes: body.byteLength, cacheStatus: again.headers.get('cache-status') ?? again.headers.get('x-cached-response') ?? '' }
+  if (response.status !== 200 || again.status !== 200)
+    throw new Error(`status ${response.status}/${again.status}`)
+  return {
+    bytes: body.byteLength,
+    cacheStatus: again.headers.get('cache-status') ?? again.headers.get('x-cached-response') ?? '',
+  }
 }
 
 // The server's own CPU time (user + system, from /proc) per request: on a host whose other
@@ -121,13 +138,31 @@ function wrk(port, seconds, pid, load) {
   const script = load.script === undefined ? [] : ['-s', load.script]
   const target = `http://127.0.0.1:${port}${load.script === undefined ? load.path : '/data'}`
   const scriptArgs = load.script === undefined ? [] : ['--', `${process.pid}x${++wrkRuns}`]
-  const output = execFileSync('taskset', ['-c', loadCore, 'wrk', '-t1', `-c${args.connections}`, `-d${seconds}s`, '--latency', ...script, target, ...scriptArgs], { encoding: 'utf8' })
+  const output = execFileSync(
+    'taskset',
+    [
+      '-c',
+      loadCore,
+      'wrk',
+      '-t1',
+      `-c${args.connections}`,
+      `-d${seconds}s`,
+      '--latency',
+      ...script,
+      target,
+      ...scriptArgs,
+    ],
+    { encoding: 'utf8' }
+  )
   const after = pid === undefined ? undefined : cpuTicks(pid)
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1])
   const requests = Number(/(\d+) requests in/.exec(output)?.[1])
   const p99 = /99%\s+([\d.]+\w+)/.exec(output)?.[1] ?? '?'
   const errors = /Non-2xx or 3xx responses: (\d+)/.exec(output)?.[1] ?? '0'
-  const cpuUs = before !== undefined && after !== undefined && requests > 0 ? ((after - before) * 1e6) / CLOCK_TICKS / requests : undefined
+  const cpuUs =
+    before !== undefined && after !== undefined && requests > 0
+      ? ((after - before) * 1e6) / CLOCK_TICKS / requests
+      : undefined
   return { rps, p99, errors: Number(errors), cpuUs }
 }
 
@@ -154,9 +189,13 @@ for (let round = 1; round <= rounds; round++) {
         const key = `${variant}|${size}`
         if (!results.has(key)) results.set(key, [])
         results.get(key).push(sample)
-        console.log(`round ${round} ${String(size).padStart(6)} B ${variant.padEnd(30)} ${Math.round(sample.rps).toString().padStart(7)} req/s  ${sample.cpuUs?.toFixed(1) ?? '?'} CPU µs/req  p99 ${sample.p99}  non-2xx ${sample.errors}`)
+        console.log(
+          `round ${round} ${String(size).padStart(6)} B ${variant.padEnd(30)} ${Math.round(sample.rps).toString().padStart(7)} req/s  ${sample.cpuUs?.toFixed(1) ?? '?'} CPU µs/req  p99 ${sample.p99}  non-2xx ${sample.errors}`
+        )
       } catch (error) {
-        console.log(`round ${round} ${String(size).padStart(6)} B ${variant.padEnd(30)} unavailable: ${error.message}`)
+        console.log(
+          `round ${round} ${String(size).padStart(6)} B ${variant.padEnd(30)} unavailable: ${error.message}`
+        )
       } finally {
         if (child && child.exitCode === null) {
           const exited = once(child, 'exit')
@@ -179,7 +218,10 @@ const ratio = (a, b, size) => {
   return x && y ? (x / y).toFixed(2) : 'n/a'
 }
 const cpu = (variant, size) => {
-  const samples = results.get(`${variant}|${size}`)?.map((sample) => sample.cpuUs).filter((us) => us !== undefined)
+  const samples = results
+    .get(`${variant}|${size}`)
+    ?.map((sample) => sample.cpuUs)
+    .filter((us) => us !== undefined)
   return samples?.length ? median(samples) : undefined
 }
 // Requests per CPU-second of a over b: b's CPU time per request over a's.
@@ -192,7 +234,12 @@ const cpuRatio = (a, b, size) => {
 const versions = {}
 for (const name of ['express', 'koa', 'fastify', 'apicache', 'koa-cash', 'ioredis', 'lru-cache']) {
   try {
-    versions[name] = JSON.parse(readFileSync(fileURLToPath(new URL(`./node_modules/${name}/package.json`, import.meta.url)), 'utf8')).version
+    versions[name] = JSON.parse(
+      readFileSync(
+        fileURLToPath(new URL(`./node_modules/${name}/package.json`, import.meta.url)),
+        'utf8'
+      )
+    ).version
   } catch {
     versions[name] = '?'
   }
@@ -200,24 +247,59 @@ for (const name of ['express', 'koa', 'fastify', 'apicache', 'koa-cash', 'ioredi
 const wrkVersion = spawnSync('wrk', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]
 const lines = []
 lines.push('# cachewire benchmark results', '')
-lines.push(`Run on ${new Date().toISOString()} by \`pnpm bench\` (bench/run.mjs ${process.argv.slice(2).join(' ')}).`, '')
-lines.push(`- Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${cores} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}`)
-lines.push(`- Node ${process.version}; ${Object.entries(versions).map(([n, v]) => `${n} ${v}`).join(', ')}; ${wrkVersion}`)
-lines.push(`- Servers pinned to core ${serverCore} (\`taskset -c ${serverCore} node bench/server.mjs <variant>\`), load from core ${loadCore} (\`taskset -c ${loadCore} wrk -t1 -c${args.connections} -d${args.duration}s --latency\`), ${args.warmup}s warm-up per server, ${rounds} rounds interleaved, medians reported.`)
-lines.push('- `-zipf` variants: every request asks for `/data/<id>`, the id drawn from 10,000 keys under a Zipf law (`bench/zipf.lua`; the hot keys are stored during the warm-up, the tail fills during the run). `-miss` variants: every request asks for a path never asked for before (`bench/miss.lua`), so each is a miss that is stored: the cost of storing. `-tiered`: a memory L1 in front of Redis (`TieredStore` with a `RedisBus`).')
+lines.push(
+  `Run on ${new Date().toISOString()} by \`pnpm bench\` (bench/run.mjs ${process.argv.slice(2).join(' ')}).`,
+  ''
+)
+lines.push(
+  `- Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${cores} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}`
+)
+lines.push(
+  `- Node ${process.version}; ${Object.entries(versions)
+    .map(([n, v]) => `${n} ${v}`)
+    .join(', ')}; ${wrkVersion}`
+)
+lines.push(
+  `- Servers pinned to core ${serverCore} (\`taskset -c ${serverCore} node bench/server.mjs <variant>\`), load from core ${loadCore} (\`taskset -c ${loadCore} wrk -t1 -c${args.connections} -d${args.duration}s --latency\`), ${args.warmup}s warm-up per server, ${rounds} rounds interleaved, medians reported.`
+)
+lines.push(
+  '- `-zipf` variants: every request asks for `/data/<id>`, the id drawn from 10,000 keys under a Zipf law (`bench/zipf.lua`; the hot keys are stored during the warm-up, the tail fills during the run). `-miss` variants: every request asks for a path never asked for before (`bench/miss.lua`), so each is a miss that is stored: the cost of storing. `-tiered`: a memory L1 in front of Redis (`TieredStore` with a `RedisBus`).'
+)
 lines.push('')
-lines.push(`| variant | ${sizes.map((size) => `${size} B req/s (median)`).join(' | ')} | ${sizes.map((size) => `${size} B server CPU µs/req (median)`).join(' | ')} | ${sizes.map((size) => `${size} B p99 per round`).join(' | ')} | Cache-Status on 2nd request |`)
-lines.push(`|---|${sizes.map(() => '---:').join('|')}|${sizes.map(() => '---:').join('|')}|${sizes.map(() => '---:').join('|')}|---|`)
+lines.push(
+  `| variant | ${sizes.map((size) => `${size} B req/s (median)`).join(' | ')} | ${sizes.map((size) => `${size} B server CPU µs/req (median)`).join(' | ')} | ${sizes.map((size) => `${size} B p99 per round`).join(' | ')} | Cache-Status on 2nd request |`
+)
+lines.push(
+  `|---|${sizes.map(() => '---:').join('|')}|${sizes.map(() => '---:').join('|')}|${sizes.map(() => '---:').join('|')}|---|`
+)
 for (const variant of variants) {
-  const cells = sizes.map((size) => (rps(variant, size) ? Math.round(rps(variant, size)).toLocaleString('en-US') : 'n/a'))
+  const cells = sizes.map((size) =>
+    rps(variant, size) ? Math.round(rps(variant, size)).toLocaleString('en-US') : 'n/a'
+  )
   const cpus = sizes.map((size) => cpu(variant, size)?.toFixed(1) ?? 'n/a')
-  const p99s = sizes.map((size) => results.get(`${variant}|${size}`)?.map((s) => s.p99).join(' / ') ?? 'n/a')
-  lines.push(`| ${variant} | ${cells.join(' | ')} | ${cpus.join(' | ')} | ${p99s.join(' | ')} | ${notes.get(`${variant}|${sizes[0]}`)?.cacheStatus ?? ''} |`)
+  const p99s = sizes.map(
+    (size) =>
+      results
+        .get(`${variant}|${size}`)
+        ?.map((s) => s.p99)
+        .join(' / ') ?? 'n/a'
+  )
+  lines.push(
+    `| ${variant} | ${cells.join(' | ')} | ${cpus.join(' | ')} | ${p99s.join(' | ')} | ${notes.get(`${variant}|${sizes[0]}`)?.cacheStatus ?? ''} |`
+  )
 }
-lines.push('', 'Server CPU counts the server process only (user + system time from /proc); on the Redis variants Redis\'s own CPU is not in it.')
+lines.push(
+  '',
+  "Server CPU counts the server process only (user + system time from /proc); on the Redis variants Redis's own CPU is not in it."
+)
 lines.push('', '## Targets (ratios of medians from this run)', '')
-lines.push('By req/s, and by requests per server CPU-second (the inverse ratio of CPU µs per request), which a noisy host disturbs less.', '')
-lines.push(`| target | goal | ${sizes.map((size) => `${size} B req/s`).join(' | ')} | ${sizes.map((size) => `${size} B per CPU-s`).join(' | ')} |`)
+lines.push(
+  'By req/s, and by requests per server CPU-second (the inverse ratio of CPU µs per request), which a noisy host disturbs less.',
+  ''
+)
+lines.push(
+  `| target | goal | ${sizes.map((size) => `${size} B req/s`).join(' | ')} | ${sizes.map((size) => `${size} B per CPU-s`).join(' | ')} |`
+)
 lines.push(`|---|---|${sizes.map(() => '---:').join('|')}|${sizes.map(() => '---:').join('|')}|`)
 const targets = [
   ['Express middleware hit / Express floor', 'cachewire-express', 'express-floor', '≥ 0.95'],
@@ -228,27 +310,94 @@ const targets = [
   ['Koa front door / raw node:http', 'cachewire-koa-front', 'raw-node', '≥ 0.95'],
   ['Fastify plugin hit / Fastify floor', 'cachewire-fastify', 'fastify-floor', '—'],
   ['Fastify front door / raw node:http', 'cachewire-fastify-front', 'raw-node', '≥ 0.95'],
-  ['Express front door on Redis / on memory', 'cachewire-express-front-redis', 'cachewire-express-front', '≥ 0.6 (1 KB), ≥ 0.5 (50 KB)'],
-  ['Koa front door on Redis / on memory', 'cachewire-koa-front-redis', 'cachewire-koa-front', '≥ 0.6 (1 KB), ≥ 0.5 (50 KB)'],
-  ['Express front door tiered (memory L1 + Redis) / on memory', 'cachewire-express-front-tiered', 'cachewire-express-front', '≥ 0.6 (1 KB), ≥ 0.5 (50 KB)'],
-  ['Koa front door tiered (memory L1 + Redis) / on memory', 'cachewire-koa-front-tiered', 'cachewire-koa-front', '≥ 0.6 (1 KB), ≥ 0.5 (50 KB)'],
-  ['Express middleware, 10,000 Zipf keys / apicache', 'cachewire-express-zipf', 'apicache-zipf', '≥ 1.15'],
+  [
+    'Express front door on Redis / on memory',
+    'cachewire-express-front-redis',
+    'cachewire-express-front',
+    '≥ 0.6 (1 KB), ≥ 0.5 (50 KB)',
+  ],
+  [
+    'Koa front door on Redis / on memory',
+    'cachewire-koa-front-redis',
+    'cachewire-koa-front',
+    '≥ 0.6 (1 KB), ≥ 0.5 (50 KB)',
+  ],
+  [
+    'Express front door tiered (memory L1 + Redis) / on memory',
+    'cachewire-express-front-tiered',
+    'cachewire-express-front',
+    '≥ 0.6 (1 KB), ≥ 0.5 (50 KB)',
+  ],
+  [
+    'Koa front door tiered (memory L1 + Redis) / on memory',
+    'cachewire-koa-front-tiered',
+    'cachewire-koa-front',
+    '≥ 0.6 (1 KB), ≥ 0.5 (50 KB)',
+  ],
+  [
+    'Express middleware, 10,000 Zipf keys / apicache',
+    'cachewire-express-zipf',
+    'apicache-zipf',
+    '≥ 1.15',
+  ],
   ['Koa middleware, 10,000 Zipf keys / koa-cash', 'cachewire-koa-zipf', 'koa-cash-zipf', '≥ 1.1'],
-  ['Express middleware, every request a miss / apicache', 'cachewire-express-miss', 'apicache-miss', '—'],
+  [
+    'Express middleware, every request a miss / apicache',
+    'cachewire-express-miss',
+    'apicache-miss',
+    '—',
+  ],
   ['Koa middleware, every request a miss / koa-cash', 'cachewire-koa-miss', 'koa-cash-miss', '—'],
   ['Express middleware hit / Express constant route', 'cachewire-express', 'express-constant', '—'],
   ['Koa middleware hit / Koa constant route', 'cachewire-koa', 'koa-constant', '—'],
   ['Fastify plugin hit / Fastify constant route', 'cachewire-fastify', 'fastify-constant', '—'],
 ]
 for (const [label, a, b, goal] of targets) {
-  lines.push(`| ${label} | ${goal} | ${sizes.map((size) => ratio(a, b, size)).join(' | ')} | ${sizes.map((size) => cpuRatio(a, b, size)).join(' | ')} |`)
+  lines.push(
+    `| ${label} | ${goal} | ${sizes.map((size) => ratio(a, b, size)).join(' | ')} | ${sizes.map((size) => cpuRatio(a, b, size)).join(' | ')} |`
+  )
 }
 
 if (!args['skip-core']) {
-  const coreStore = execFileSync('taskset', ['-c', serverCore, process.execPath, fileURLToPath(new URL('./core-store.mjs', import.meta.url))], { encoding: 'utf8' })
-  const coreMemory = execFileSync('taskset', ['-c', serverCore, process.execPath, '--expose-gc', fileURLToPath(new URL('./core-memory.mjs', import.meta.url))], { encoding: 'utf8' })
-  lines.push('', '## MemoryStore against lru-cache (same process, same run)', '', `\`taskset -c ${serverCore} node bench/core-store.mjs\``, '', coreStore.trim())
-  lines.push('', '## Memory after a million distinct keys (64 MiB MemoryStore, 100-byte values)', '', `\`taskset -c ${serverCore} node --expose-gc bench/core-memory.mjs\``, '', '```', coreMemory.trim(), '```')
+  const coreStore = execFileSync(
+    'taskset',
+    [
+      '-c',
+      serverCore,
+      process.execPath,
+      fileURLToPath(new URL('./core-store.mjs', import.meta.url)),
+    ],
+    { encoding: 'utf8' }
+  )
+  const coreMemory = execFileSync(
+    'taskset',
+    [
+      '-c',
+      serverCore,
+      process.execPath,
+      '--expose-gc',
+      fileURLToPath(new URL('./core-memory.mjs', import.meta.url)),
+    ],
+    { encoding: 'utf8' }
+  )
+  lines.push(
+    '',
+    '## MemoryStore against lru-cache (same process, same run)',
+    '',
+    `\`taskset -c ${serverCore} node bench/core-store.mjs\``,
+    '',
+    coreStore.trim()
+  )
+  lines.push(
+    '',
+    '## Memory after a million distinct keys (64 MiB MemoryStore, 100-byte values)',
+    '',
+    `\`taskset -c ${serverCore} node --expose-gc bench/core-memory.mjs\``,
+    '',
+    '```',
+    coreMemory.trim(),
+    '```'
+  )
 }
 writeFileSync(args.out, lines.join('\n') + '\n')
 console.log(`\nwrote ${args.out}`)

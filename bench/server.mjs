@@ -14,14 +14,19 @@ const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 
 // An array of small records, trimmed to about bodyBytes of JSON.
 const items = []
-while (JSON.stringify(items).length < bodyBytes - 40) items.push({ id: items.length, name: `item ${items.length}`, ok: true })
+while (JSON.stringify(items).length < bodyBytes - 40)
+  items.push({ id: items.length, name: `item ${items.length}`, ok: true })
 const payload = { items }
 const payloadText = JSON.stringify(payload)
 
 async function redisStore() {
   const { RedisStore } = await import('@cachewire/core/redis')
   const prefix = `cw-bench:${process.pid}:`
-  const store = new RedisStore({ url: redisUrl, prefix, timeout: Number(process.env.REDIS_DEADLINE_MS) || undefined })
+  const store = new RedisStore({
+    url: redisUrl,
+    prefix,
+    timeout: Number(process.env.REDIS_DEADLINE_MS) || undefined,
+  })
   process.on('SIGTERM', () => void store.clear().finally(() => process.exit(0)))
   return store
 }
@@ -31,7 +36,10 @@ async function tieredStore() {
   const { TieredStore } = await import('@cachewire/core')
   const { RedisBus } = await import('@cachewire/core/redis')
   const l2 = await redisStore()
-  const store = new TieredStore({ l2, bus: new RedisBus({ client: l2.client, channel: `cw-bench:${process.pid}:invalidate` }) })
+  const store = new TieredStore({
+    l2,
+    bus: new RedisBus({ client: l2.client, channel: `cw-bench:${process.pid}:invalidate` }),
+  })
   await store.start()
   return store
 }
@@ -40,7 +48,10 @@ const variants = {
   async 'raw-node'() {
     const length = String(Buffer.byteLength(payloadText))
     return http.createServer((req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': length })
+      res.writeHead(200, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': length,
+      })
       res.end(payloadText)
     })
   },
@@ -49,7 +60,10 @@ const variants = {
     const app = express()
     const length = String(Buffer.byteLength(payloadText))
     app.use((req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': length })
+      res.writeHead(200, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': length,
+      })
       res.end(payloadText)
     })
     return http.createServer(app)
@@ -120,7 +134,12 @@ const variants = {
     const { default: koaCash } = await import('koa-cash')
     const app = new Koa()
     const store = new Map()
-    app.use(koaCash({ get: async (key) => store.get(key), set: async (key, value) => void store.set(key, value) }))
+    app.use(
+      koaCash({
+        get: async (key) => store.get(key),
+        set: async (key, value) => void store.set(key, value),
+      })
+    )
     const router = new Router()
     router.get(route, async (ctx) => {
       if (await ctx.cashed(300_000)) return
@@ -160,7 +179,10 @@ const variants = {
     const { default: Fastify } = await import('fastify')
     const app = Fastify()
     const body = Buffer.from(payloadText)
-    app.get('/data', (request, reply) => void reply.type('application/json; charset=utf-8').send(body))
+    app.get(
+      '/data',
+      (request, reply) => void reply.type('application/json; charset=utf-8').send(body)
+    )
     await app.ready()
     return http.createServer((req, res) => app.routing(req, res))
   },
@@ -208,7 +230,11 @@ if (build === undefined) {
 }
 const server = await build(undefined)
 server.keepAliveTimeout = 60_000
-server.listen(port, '127.0.0.1', () => process.send?.('listening') ?? console.log(`${variant} on ${port}`))
+server.listen(
+  port,
+  '127.0.0.1',
+  () => process.send?.('listening') ?? console.log(`${variant} on ${port}`)
+)
 process.on('SIGTERM', () => server.close(() => process.exit(0)))
 // SIGINT exits at once (and lets --cpu-prof write its profile).
 process.on('SIGINT', () => process.exit(0))

@@ -42,7 +42,9 @@ function resolveSpecifier(from, specifier) {
 /** Relative imports of one file, resolved to files. */
 function importsOf(file) {
   const text = readFileSync(file, 'utf8').replace(BLOCK_COMMENT, '')
-  const specifiers = [...text.matchAll(STATIC_IMPORT), ...text.matchAll(SIDE_EFFECT_IMPORT)].map((match) => match[1])
+  const specifiers = [...text.matchAll(STATIC_IMPORT), ...text.matchAll(SIDE_EFFECT_IMPORT)].map(
+    (match) => match[1]
+  )
   const targets = new Set()
   for (const specifier of specifiers) {
     if (!specifier.startsWith('.')) continue
@@ -55,7 +57,9 @@ function importsOf(file) {
 /** The import graph of the chosen packages' src folders: file → files it imports. */
 export function importGraph(root = ROOT, packages) {
   const base = join(root, 'packages')
-  const names = packages?.length ? packages : readdirSync(base).filter((name) => existsSync(join(base, name, 'src')))
+  const names = packages?.length
+    ? packages
+    : readdirSync(base).filter((name) => existsSync(join(base, name, 'src')))
   const graph = new Map()
   for (const name of names) {
     const src = join(base, name, 'src')
@@ -145,7 +149,8 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
   } else {
     for (const cycle of cycles) {
       console.log(`cycle (${cycle.files.length} files): ${cycle.example.join(' → ')}`)
-      if (cycle.files.length > cycle.example.length - 1) console.log(`  files in it: ${cycle.files.join(', ')}`)
+      if (cycle.files.length > cycle.example.length - 1)
+        console.log(`  files in it: ${cycle.files.join(', ')}`)
     }
     console.log(`check-cycles: ${cycles.length} import cycle(s) in ${scope}`)
     process.exitCode = 1

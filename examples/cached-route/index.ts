@@ -7,10 +7,17 @@ import { responseCache } from '@cachewire/express'
 const port = Number(process.env.PORT ?? 3000)
 const app = express()
 const cache = responseCache() // in memory; pass { storage: { store: new RedisStore(...) } } to share it between processes
-const articles = new Map([['1', 'Caching at the edge'], ['2', 'Why Vary matters']])
+const articles = new Map([
+  ['1', 'Caching at the edge'],
+  ['2', 'Why Vary matters'],
+])
 
 app.use((req, res, next) => {
-  res.on('finish', () => console.log(`${req.method.padEnd(4)} ${req.originalUrl.padEnd(24)} ${res.statusCode}  ${res.getHeader('cache-status') ?? ''}`))
+  res.on('finish', () =>
+    console.log(
+      `${req.method.padEnd(4)} ${req.originalUrl.padEnd(24)} ${res.statusCode}  ${res.getHeader('cache-status') ?? ''}`
+    )
+  )
   next()
 })
 
@@ -28,9 +35,15 @@ app.get('/articles/:id', article, (req, res) => {
 })
 
 // A list that may be a little stale: served from the cache while refreshed in the background.
-app.get('/articles', cache.route({ ttl: '10s', stale: { whileRevalidate: '1m' }, tags: ['article-list'] }, (_req, res) => {
-  res.json([...articles].map(([id, title]) => ({ id, title })))
-}))
+app.get(
+  '/articles',
+  cache.route(
+    { ttl: '10s', stale: { whileRevalidate: '1m' }, tags: ['article-list'] },
+    (_req, res) => {
+      res.json([...articles].map(([id, title]) => ({ id, title })))
+    }
+  )
+)
 
 // Writes pass through the same route middleware: the method bypasses the cache, req.cache is set.
 app.put('/articles/:id/:title', article, async (req, res) => {

@@ -3,7 +3,10 @@
 import { Cache, type Store } from '@cachewire/core'
 
 const store: Store | undefined = process.env.REDIS_URL
-  ? new (await import('@cachewire/core/redis')).RedisStore({ url: process.env.REDIS_URL, prefix: 'example:' })
+  ? new (await import('@cachewire/core/redis')).RedisStore({
+      url: process.env.REDIS_URL,
+      prefix: 'example:',
+    })
   : undefined
 const cache = new Cache({ store, defaultTtl: '1m' })
 const database = new Map<number, { id: number; name: string }>([[1, { id: 1, name: 'Ada' }]])
@@ -17,7 +20,9 @@ const findUser = cache.cached(slowFind, { key: (id) => `user:${id}`, tags: (id) 
 const time = async <T>(label: string, run: () => Promise<T>): Promise<T> => {
   const started = performance.now()
   const value = await run()
-  console.log(`${label.padEnd(44)} ${(performance.now() - started).toFixed(1).padStart(6)} ms  ${JSON.stringify(value)}`)
+  console.log(
+    `${label.padEnd(44)} ${(performance.now() - started).toFixed(1).padStart(6)} ms  ${JSON.stringify(value)}`
+  )
   return value
 }
 
@@ -26,13 +31,19 @@ await time('cache-aside, warm (served from the cache)', () => findUser(1))
 const burst = await time('100 concurrent callers of a cold key', async () => {
   await cache.invalidateTags(['user:1'])
   let loads = 0
-  await Promise.all(Array.from({ length: 100 }, () => cache.wrap('user:1', () => (loads++, slowFind(1)))))
+  await Promise.all(
+    Array.from({ length: 100 }, () => cache.wrap('user:1', () => (loads++, slowFind(1))))
+  )
   return { loaderRuns: loads }
 })
 void burst
 
 await time('write-through (database, then cache)', async () => {
-  await cache.writeThrough('user:2', { id: 2, name: 'Grace' }, async (user) => void database.set(2, user))
+  await cache.writeThrough(
+    'user:2',
+    { id: 2, name: 'Grace' },
+    async (user) => void database.set(2, user)
+  )
   return cache.get('user:2')
 })
 

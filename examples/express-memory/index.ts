@@ -7,16 +7,25 @@ import { responseCache } from '@cachewire/express'
 
 const port = Number(process.env.PORT ?? 3000)
 const app = express()
-const users = new Map([['1', { id: 1, name: 'Ada' }], ['2', { id: 2, name: 'Grace' }]])
+const users = new Map([
+  ['1', { id: 1, name: 'Ada' }],
+  ['2', { id: 2, name: 'Grace' }],
+])
 const slow = () => new Promise((resolve) => setTimeout(resolve, 50)) // a pretend database
 
 app.use((req, res, next) => {
   const started = performance.now()
   res.on('finish', () => {
     const status = String(res.getHeader('cache-status') ?? '')
-    const label = /; hit/.test(status) ? 'HIT' : /fwd=(bypass|method)/.test(status) || status === '' ? 'BYPASS' : 'MISS'
+    const label = /; hit/.test(status)
+      ? 'HIT'
+      : /fwd=(bypass|method)/.test(status) || status === ''
+        ? 'BYPASS'
+        : 'MISS'
     const ms = (performance.now() - started).toFixed(1)
-    console.log(`${req.method.padEnd(4)} ${req.originalUrl.padEnd(18)} ${res.statusCode} ${label.padEnd(6)} ${ms.padStart(6)} ms  ${status}`)
+    console.log(
+      `${req.method.padEnd(4)} ${req.originalUrl.padEnd(18)} ${res.statusCode} ${label.padEnd(6)} ${ms.padStart(6)} ms  ${status}`
+    )
   })
   next()
 })
@@ -26,7 +35,10 @@ app.use(cache.middleware())
 
 app.get('/products', async (_req, res) => {
   await slow()
-  res.json([{ id: 1, name: 'Keyboard' }, { id: 2, name: 'Mouse' }])
+  res.json([
+    { id: 1, name: 'Keyboard' },
+    { id: 2, name: 'Mouse' },
+  ])
 })
 
 app.get('/users/:id', async (req, res) => {
@@ -38,7 +50,10 @@ app.get('/users/:id', async (req, res) => {
 })
 
 app.post('/users/:id/purge', async (req, res) => {
-  const { removed, status } = (await req.cache?.invalidateTags([`user:${req.params.id}`])) ?? { removed: 0, status: 'applied' }
+  const { removed, status } = (await req.cache?.invalidateTags([`user:${req.params.id}`])) ?? {
+    removed: 0,
+    status: 'applied',
+  }
   res.json({ removed, status })
 })
 
@@ -54,7 +69,11 @@ const server = app.listen(port, async () => {
   }
   // Not fetch: it adds Cache-Control: no-cache to conditional requests, forcing a revalidation.
   const revalidate = (path: string, etag: string) =>
-    new Promise((resolve) => get(base + path, { headers: { 'if-none-match': etag } }, (res) => res.resume().on('end', resolve)))
+    new Promise((resolve) =>
+      get(base + path, { headers: { 'if-none-match': etag } }, (res) =>
+        res.resume().on('end', resolve)
+      )
+    )
   const step = (text: string) => console.log(`\n# ${text}`)
   step('a miss, then a hit')
   await call('/products')

@@ -8,14 +8,23 @@ import { responseCache } from '@cachewire/fastify'
 
 const port = Number(process.env.PORT ?? 3000)
 const app = Fastify()
-const users = new Map([['1', { id: 1, name: 'Ada' }], ['2', { id: 2, name: 'Grace' }]])
+const users = new Map([
+  ['1', { id: 1, name: 'Ada' }],
+  ['2', { id: 2, name: 'Grace' }],
+])
 const slow = () => new Promise((resolve) => setTimeout(resolve, 50)) // a pretend database
 
 app.addHook('onResponse', async (request, reply) => {
   const status = String(reply.getHeader('cache-status') ?? '')
-  const label = /; hit/.test(status) ? 'HIT' : /fwd=(bypass|method)/.test(status) || status === '' ? 'BYPASS' : 'MISS'
+  const label = /; hit/.test(status)
+    ? 'HIT'
+    : /fwd=(bypass|method)/.test(status) || status === ''
+      ? 'BYPASS'
+      : 'MISS'
   const ms = reply.elapsedTime.toFixed(1)
-  console.log(`${request.method.padEnd(4)} ${request.url.padEnd(18)} ${reply.statusCode} ${label.padEnd(6)} ${ms.padStart(6)} ms  ${status}`)
+  console.log(
+    `${request.method.padEnd(4)} ${request.url.padEnd(18)} ${reply.statusCode} ${label.padEnd(6)} ${ms.padStart(6)} ms  ${status}`
+  )
 })
 
 const cache = responseCache({ ttl: '1m' })
@@ -23,13 +32,23 @@ await app.register(cache.plugin)
 
 app.get('/products', async () => {
   await slow()
-  return [{ id: 1, name: 'Keyboard' }, { id: 2, name: 'Mouse' }]
+  return [
+    { id: 1, name: 'Keyboard' },
+    { id: 2, name: 'Mouse' },
+  ]
 })
 
 // A route's own policy: five minutes, filed under tags a purge can name.
 app.get<{ Params: { id: string } }>(
   '/users/:id',
-  { config: { cache: { ttl: '5m', tags: (request) => ['users', `user:${(request.params as { id: string }).id}`] } } },
+  {
+    config: {
+      cache: {
+        ttl: '5m',
+        tags: (request) => ['users', `user:${(request.params as { id: string }).id}`],
+      },
+    },
+  },
   async (request, reply) => {
     await slow()
     const user = users.get(request.params.id)
@@ -39,7 +58,9 @@ app.get<{ Params: { id: string } }>(
 )
 
 app.post<{ Params: { id: string } }>('/users/:id/purge', async (request) => {
-  const { removed, status } = (await request.cache?.invalidateTags([`user:${request.params.id}`])) ?? { removed: 0, status: 'applied' }
+  const { removed, status } = (await request.cache?.invalidateTags([
+    `user:${request.params.id}`,
+  ])) ?? { removed: 0, status: 'applied' }
   return { removed, status }
 })
 
@@ -55,7 +76,11 @@ const call = async (path: string, init?: RequestInit) => {
 }
 // Not fetch: it adds Cache-Control: no-cache to conditional requests, forcing a revalidation.
 const revalidate = (path: string, etag: string) =>
-  new Promise((resolve) => get(base + path, { headers: { 'if-none-match': etag } }, (res) => res.resume().on('end', resolve)))
+  new Promise((resolve) =>
+    get(base + path, { headers: { 'if-none-match': etag } }, (res) =>
+      res.resume().on('end', resolve)
+    )
+  )
 const step = (text: string) => console.log(`\n# ${text}`)
 step('a miss, then a hit')
 await call('/products')

@@ -9,16 +9,25 @@ import { responseCache } from '@cachewire/koa'
 const port = Number(process.env.PORT ?? 3000)
 const app = new Koa()
 const router = new Router()
-const users = new Map([['1', { id: 1, name: 'Ada' }], ['2', { id: 2, name: 'Grace' }]])
+const users = new Map([
+  ['1', { id: 1, name: 'Ada' }],
+  ['2', { id: 2, name: 'Grace' }],
+])
 const slow = () => new Promise((resolve) => setTimeout(resolve, 50)) // a pretend database
 
 app.use(async (ctx, next) => {
   const started = performance.now()
   ctx.res.on('finish', () => {
     const status = String(ctx.res.getHeader('cache-status') ?? '')
-    const label = /; hit/.test(status) ? 'HIT' : /fwd=(bypass|method)/.test(status) || status === '' ? 'BYPASS' : 'MISS'
+    const label = /; hit/.test(status)
+      ? 'HIT'
+      : /fwd=(bypass|method)/.test(status) || status === ''
+        ? 'BYPASS'
+        : 'MISS'
     const ms = (performance.now() - started).toFixed(1)
-    console.log(`${ctx.method.padEnd(4)} ${ctx.originalUrl.padEnd(18)} ${ctx.res.statusCode} ${label.padEnd(6)} ${ms.padStart(6)} ms  ${status}`)
+    console.log(
+      `${ctx.method.padEnd(4)} ${ctx.originalUrl.padEnd(18)} ${ctx.res.statusCode} ${label.padEnd(6)} ${ms.padStart(6)} ms  ${status}`
+    )
   })
   await next()
 })
@@ -28,7 +37,10 @@ app.use(cache.middleware())
 
 router.get('/products', async (ctx) => {
   await slow()
-  ctx.body = [{ id: 1, name: 'Keyboard' }, { id: 2, name: 'Mouse' }]
+  ctx.body = [
+    { id: 1, name: 'Keyboard' },
+    { id: 2, name: 'Mouse' },
+  ]
 })
 
 router.get('/users/:id', async (ctx) => {
@@ -45,7 +57,10 @@ router.get('/users/:id', async (ctx) => {
 })
 
 router.post('/users/:id/purge', async (ctx) => {
-  const { removed, status } = (await ctx.cache?.invalidateTags([`user:${ctx.params.id}`])) ?? { removed: 0, status: 'applied' }
+  const { removed, status } = (await ctx.cache?.invalidateTags([`user:${ctx.params.id}`])) ?? {
+    removed: 0,
+    status: 'applied',
+  }
   ctx.body = { removed, status }
 })
 
@@ -63,7 +78,11 @@ const server = app.listen(port, async () => {
   }
   // Not fetch: it adds Cache-Control: no-cache to conditional requests, forcing a revalidation.
   const revalidate = (path: string, etag: string) =>
-    new Promise((resolve) => get(base + path, { headers: { 'if-none-match': etag } }, (res) => res.resume().on('end', resolve)))
+    new Promise((resolve) =>
+      get(base + path, { headers: { 'if-none-match': etag } }, (res) =>
+        res.resume().on('end', resolve)
+      )
+    )
   const step = (text: string) => console.log(`\n# ${text}`)
   step('a miss, then a hit')
   await call('/products')

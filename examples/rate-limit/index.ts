@@ -13,9 +13,14 @@ import { RedisStore } from '@cachewire/core/redis'
 import { expressRateLimit, koaRateLimit } from './middleware.js'
 
 const redis = process.env.REDIS_URL === undefined ? undefined : new Redis(process.env.REDIS_URL)
-const cache = new Cache(redis === undefined ? {} : { store: new RedisStore({ client: redis, prefix: 'example-rate-limit:' }) })
+const cache = new Cache(
+  redis === undefined
+    ? {}
+    : { store: new RedisStore({ client: redis, prefix: 'example-rate-limit:' }) }
+)
 const limiter = rateLimit(cache, { limit: 5, window: '1m', algorithm: 'sliding', name: 'api' })
-const apiKey = (headers: Record<string, string | string[] | undefined>): string | undefined => headers['x-api-key'] as string | undefined
+const apiKey = (headers: Record<string, string | string[] | undefined>): string | undefined =>
+  headers['x-api-key'] as string | undefined
 
 const app = express()
 app.use(expressRateLimit(limiter, (req) => apiKey(req.headers)))
@@ -35,16 +40,26 @@ async function listen(server: Server, port: number): Promise<string> {
 
 const port = Number(process.env.PORT ?? 3000)
 const servers = [createServer(app), createServer(koa.callback())]
-const [expressUrl, koaUrl] = await Promise.all([listen(servers[0] as Server, port), listen(servers[1] as Server, port === 0 ? 0 : port + 1)])
-console.log(`express on ${expressUrl}, koa on ${koaUrl}, store: ${redis === undefined ? 'memory' : 'redis'}`)
+const [expressUrl, koaUrl] = await Promise.all([
+  listen(servers[0] as Server, port),
+  listen(servers[1] as Server, port === 0 ? 0 : port + 1),
+])
+console.log(
+  `express on ${expressUrl}, koa on ${koaUrl}, store: ${redis === undefined ? 'memory' : 'redis'}`
+)
 
 // The demo: 7 requests per app with one API key (one quota shared by both apps: 5 a minute).
 const key = `demo-${process.pid}`
-for (const [name, url] of [['express', expressUrl], ['koa', koaUrl]] as const) {
+for (const [name, url] of [
+  ['express', expressUrl],
+  ['koa', koaUrl],
+] as const) {
   for (let i = 1; i <= 4; i++) {
     const response = await fetch(`${url}/hello`, { headers: { 'x-api-key': key } })
     const retry = response.headers.get('retry-after')
-    console.log(`${name.padEnd(7)} #${i} ${response.status}  RateLimit: ${response.headers.get('ratelimit')}  RateLimit-Policy: ${response.headers.get('ratelimit-policy')}${retry === null ? '' : `  Retry-After: ${retry}`}`)
+    console.log(
+      `${name.padEnd(7)} #${i} ${response.status}  RateLimit: ${response.headers.get('ratelimit')}  RateLimit-Policy: ${response.headers.get('ratelimit-policy')}${retry === null ? '' : `  Retry-After: ${retry}`}`
+    )
   }
 }
 

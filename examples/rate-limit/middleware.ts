@@ -5,7 +5,10 @@ import type { Context, Middleware } from 'koa'
 import type { RateLimiter } from '@cachewire/core'
 
 /** Express: sets RateLimit-Policy and RateLimit on every response; 429 with Retry-After when refused. */
-export function expressRateLimit(limiter: RateLimiter, key: (req: Request) => string | undefined): RequestHandler {
+export function expressRateLimit(
+  limiter: RateLimiter,
+  key: (req: Request) => string | undefined
+): RequestHandler {
   const gate = limiter.handler({ key })
   return function rateLimited(req, res, next) {
     gate(req, res).then((proceed) => {
@@ -15,7 +18,10 @@ export function expressRateLimit(limiter: RateLimiter, key: (req: Request) => st
 }
 
 /** Koa: the same, through ctx.set / ctx.status / ctx.body so Koa writes the response. */
-export function koaRateLimit(limiter: RateLimiter, key: (ctx: Context) => string | undefined): Middleware {
+export function koaRateLimit(
+  limiter: RateLimiter,
+  key: (ctx: Context) => string | undefined
+): Middleware {
   return async function rateLimited(ctx, next) {
     const id = key(ctx)
     if (id === undefined || id === '') return next()

@@ -20,7 +20,9 @@ const clients = redisUrl === undefined ? [] : [new Redis(redisUrl), new Redis(re
 function list(client: Redis | undefined): RevocationList {
   if (client === undefined) return revocations(new Cache().namespace('revoked'))
   const cache = new Cache({ store: new RedisStore({ client, prefix: 'example-revocation:' }) })
-  return revocations(cache.namespace('revoked'), { sync: new RedisRevocationSync({ client, channel: 'example-revocation:sync' }) })
+  return revocations(cache.namespace('revoked'), {
+    sync: new RedisRevocationSync({ client, channel: 'example-revocation:sync' }),
+  })
 }
 const revoked = list(clients[0])
 const peer = clients[1] === undefined ? undefined : list(clients[1])
@@ -36,15 +38,25 @@ function login(user: number): string {
 
 // Warm the profile cache before taking traffic, 8 loads at a time, at most 400 a second.
 const profiles = new Cache({ defaultTtl: '10m' }).namespace('profiles')
-const loadProfile = async (id: number) => (await new Promise((resolve) => setTimeout(resolve, 2)), { id, name: `user ${id}` })
-const warming = profiles.warm(Array.from({ length: 200 }, (_, i) => ({ key: String(i + 1), load: () => loadProfile(i + 1) })), { concurrency: 8, perSecond: 400 })
+const loadProfile = async (id: number) => (
+  await new Promise((resolve) => setTimeout(resolve, 2)),
+  { id, name: `user ${id}` }
+)
+const warming = profiles.warm(
+  Array.from({ length: 200 }, (_, i) => ({ key: String(i + 1), load: () => loadProfile(i + 1) })),
+  { concurrency: 8, perSecond: 400 }
+)
 warming.on('progress', ({ done, total = 0 }) => {
   const width = 30
   const filled = Math.round((done / total) * width)
-  process.stdout.write(`\rwarming profiles [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total}`)
+  process.stdout.write(
+    `\rwarming profiles [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total}`
+  )
 })
 const warmed = await warming.result
-process.stdout.write(`\nwarmed: ${warmed.loaded} loaded, ${warmed.failed} failed in ${warmed.elapsedMs.toFixed(0)} ms\n`)
+process.stdout.write(
+  `\nwarmed: ${warmed.loaded} loaded, ${warmed.failed} failed in ${warmed.elapsedMs.toFixed(0)} ms\n`
+)
 
 const tokenOf = (authorization: string | undefined) => bearer(authorization)
 
@@ -86,10 +98,18 @@ async function listen(server: Server, port: number): Promise<string> {
 }
 const port = Number(process.env.PORT ?? 3000)
 const servers = [createServer(app), createServer(koa.callback())]
-const [expressUrl, koaUrl] = await Promise.all([listen(servers[0] as Server, port), listen(servers[1] as Server, port === 0 ? 0 : port + 1)])
-console.log(`express on ${expressUrl}, koa on ${koaUrl}, store: ${redisUrl === undefined ? 'memory' : 'redis, with a second list sharing revocations'}`)
+const [expressUrl, koaUrl] = await Promise.all([
+  listen(servers[0] as Server, port),
+  listen(servers[1] as Server, port === 0 ? 0 : port + 1),
+])
+console.log(
+  `express on ${expressUrl}, koa on ${koaUrl}, store: ${redisUrl === undefined ? 'memory' : 'redis, with a second list sharing revocations'}`
+)
 
-for (const [name, url] of [['express', expressUrl], ['koa', koaUrl]] as const) {
+for (const [name, url] of [
+  ['express', expressUrl],
+  ['koa', koaUrl],
+] as const) {
   const token = login(name === 'express' ? 7 : 8)
   const auth = { authorization: `Bearer ${token}` }
   const before = await fetch(`${url}/me`, { headers: auth })
@@ -97,7 +117,8 @@ for (const [name, url] of [['express', expressUrl], ['koa', koaUrl]] as const) {
   await fetch(`${url}/logout`, { method: 'POST', headers: auth })
   const after = await fetch(`${url}/me`, { headers: auth })
   console.log(`${name.padEnd(7)} GET /me after logout:  ${after.status} ${await after.text()}`)
-  if (peer !== undefined) console.log(`${name.padEnd(7)} the other list says revoked: ${await peer.isRevoked(token)}`)
+  if (peer !== undefined)
+    console.log(`${name.padEnd(7)} the other list says revoked: ${await peer.isRevoked(token)}`)
 }
 
 if (process.env.EXIT_AFTER_DEMO === '1') {

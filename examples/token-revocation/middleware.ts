@@ -5,7 +5,10 @@ import type { Context, Middleware } from 'koa'
 import { StoreUnavailableError, type RevocationList } from '@cachewire/core'
 
 /** Express: 401 for a revoked bearer token; 503 when the list cannot be checked (fails closed). */
-export function expressRevocation(list: RevocationList, token: (req: Request) => string | undefined): RequestHandler {
+export function expressRevocation(
+  list: RevocationList,
+  token: (req: Request) => string | undefined
+): RequestHandler {
   const gate = list.handler({ token })
   return function revocationCheck(req, res, next) {
     gate(req, res).then((proceed) => {
@@ -15,7 +18,10 @@ export function expressRevocation(list: RevocationList, token: (req: Request) =>
 }
 
 /** Koa: the same, through ctx.status / ctx.body. */
-export function koaRevocation(list: RevocationList, token: (ctx: Context) => string | undefined): Middleware {
+export function koaRevocation(
+  list: RevocationList,
+  token: (ctx: Context) => string | undefined
+): Middleware {
   return async function revocationCheck(ctx, next) {
     const value = token(ctx)
     if (value === undefined || value === '') return next()
@@ -31,7 +37,10 @@ export function koaRevocation(list: RevocationList, token: (ctx: Context) => str
     }
     if (revoked) {
       ctx.status = 401
-      ctx.set('WWW-Authenticate', 'Bearer error="invalid_token", error_description="The token has been revoked"')
+      ctx.set(
+        'WWW-Authenticate',
+        'Bearer error="invalid_token", error_description="The token has been revoked"'
+      )
       ctx.body = 'Unauthorized: the token has been revoked'
       return
     }

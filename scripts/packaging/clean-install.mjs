@@ -25,7 +25,12 @@ export const NPM_CACHE = join(tmpdir(), 'cachewire-packaging-npm-cache')
 /** What a user adds next to our tarballs (latest versions); every peer of ours joins them. */
 export const CONSUMER_DEPENDENCIES = ['express', 'koa', 'ioredis']
 /** Types a TypeScript user has. A new peer without bundled types needs its @types here. */
-export const CONSUMER_DEV_DEPENDENCIES = ['@types/node@20', '@types/express', '@types/koa', '@types/pg']
+export const CONSUMER_DEV_DEPENDENCIES = [
+  '@types/node@20',
+  '@types/express',
+  '@types/koa',
+  '@types/pg',
+]
 
 /**
  * npm specs for the peers (optional ones too) of our packages not in CONSUMER_DEPENDENCIES, at

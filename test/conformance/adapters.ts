@@ -16,11 +16,21 @@ import type { Context } from 'koa'
 import Router from '@koa/router'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import Fastify4 from 'fastify4'
-import { cacheMiddleware as expressMiddleware, responseCache as expressCache } from '@cachewire/express'
+import {
+  cacheMiddleware as expressMiddleware,
+  responseCache as expressCache,
+} from '@cachewire/express'
 import { cacheMiddleware as koaMiddleware, responseCache as koaCache } from '@cachewire/koa'
 import { cachePlugin as fastifyPlugin, responseCache as fastifyCache } from '@cachewire/fastify'
 import { InvalidOptionError } from '@cachewire/http'
-import { behaviourOf, routeId, type Adapter, type Behaviour, type BuiltApp, type RouteSpec } from './suite.js'
+import {
+  behaviourOf,
+  routeId,
+  type Adapter,
+  type Behaviour,
+  type BuiltApp,
+  type RouteSpec,
+} from './suite.js'
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -37,7 +47,13 @@ function chunkStream(chunks: readonly string[], delayMs = 0): Readable {
 }
 
 /** Counts the run and waits out the behaviour's delay; throws when it says so. */
-async function start(route: RouteSpec, calls: Map<string, number>, headers: IncomingMessage['headers'], clock: () => number, target: { url?: string; query?: unknown } = {}): Promise<Behaviour> {
+async function start(
+  route: RouteSpec,
+  calls: Map<string, number>,
+  headers: IncomingMessage['headers'],
+  clock: () => number,
+  target: { url?: string; query?: unknown } = {}
+): Promise<Behaviour> {
   const id = routeId(route)
   const call = (calls.get(id) ?? 0) + 1
   calls.set(id, call)
@@ -61,18 +77,30 @@ function withFrontDoor<T>(build: () => T, fallback: T): T {
   try {
     return build()
   } catch (error) {
-    if (error instanceof InvalidOptionError && ['keys.key', 'safety.privateKey', 'include'].includes(error.option)) return fallback
+    if (
+      error instanceof InvalidOptionError &&
+      ['keys.key', 'safety.privateKey', 'include'].includes(error.option)
+    )
+      return fallback
     throw error
   }
 }
 
 /** The scenario's options, split into the cache's and the middleware's path rules. */
-function split(options: Record<string, unknown>): { cache: Record<string, unknown>; rules: { include?: never; exclude?: never } } {
+function split(options: Record<string, unknown>): {
+  cache: Record<string, unknown>
+  rules: { include?: never; exclude?: never }
+} {
   const { include, exclude, ...cache } = options
   return { cache, rules: { include: include as never, exclude: exclude as never } }
 }
 
-function expressAdapter(name: string, factory: ExpressFactory, form: 'responseCache' | 'cacheMiddleware', frontDoor = false): Adapter {
+function expressAdapter(
+  name: string,
+  factory: ExpressFactory,
+  form: 'responseCache' | 'cacheMiddleware',
+  frontDoor = false
+): Adapter {
   return {
     name,
     createApp(routes, cacheOptions, { calls, clock }): BuiltApp {
@@ -81,7 +109,8 @@ function expressAdapter(name: string, factory: ExpressFactory, form: 'responseCa
       app.disable('x-powered-by')
       const { cache: options, rules } = split(cacheOptions)
       const responseCache = expressCache(options)
-      const cache = form === 'responseCache' ? responseCache.middleware(rules) : expressMiddleware(cacheOptions)
+      const cache =
+        form === 'responseCache' ? responseCache.middleware(rules) : expressMiddleware(cacheOptions)
       app.use(cache)
       for (const route of routes) {
         const method = (route.method ?? 'GET').toLowerCase() as 'get' | 'post' | 'put' | 'delete'
@@ -91,7 +120,9 @@ function expressAdapter(name: string, factory: ExpressFactory, form: 'responseCa
       }
       const listener = app as unknown as (req: IncomingMessage, res: ServerResponse) => void
       return {
-        app: frontDoor ? withFrontDoor(() => responseCache.frontDoor(app, rules), listener) : listener,
+        app: frontDoor
+          ? withFrontDoor(() => responseCache.frontDoor(app, rules), listener)
+          : listener,
         whenIdle: () => cache.whenIdle(),
         invalidateTags: async (tags) => (await cache.invalidateTags(tags)).removed,
       }
@@ -99,9 +130,19 @@ function expressAdapter(name: string, factory: ExpressFactory, form: 'responseCa
   }
 }
 
-async function answerExpress(route: RouteSpec, req: Request, res: Response, calls: Map<string, number>, clock: () => number): Promise<void> {
-  const behaviour = await start(route, calls, req.headers, clock, { url: req.originalUrl, query: req.query })
-  if (behaviour.invalidateTags !== undefined) await req.cache?.invalidateTags(behaviour.invalidateTags)
+async function answerExpress(
+  route: RouteSpec,
+  req: Request,
+  res: Response,
+  calls: Map<string, number>,
+  clock: () => number
+): Promise<void> {
+  const behaviour = await start(route, calls, req.headers, clock, {
+    url: req.originalUrl,
+    query: req.query,
+  })
+  if (behaviour.invalidateTags !== undefined)
+    await req.cache?.invalidateTags(behaviour.invalidateTags)
   if (behaviour.purgeUrl !== undefined) await req.cache?.purgeUrl(behaviour.purgeUrl)
   res.status(behaviour.status ?? 200)
   for (const [name, value] of Object.entries(behaviour.headers ?? {})) res.setHeader(name, value)
@@ -117,7 +158,12 @@ async function answerExpress(route: RouteSpec, req: Request, res: Response, call
 
 type KoaFactory = typeof Koa
 
-function koaAdapter(name: string, KoaClass: KoaFactory, form: 'responseCache' | 'cacheMiddleware', frontDoor = false): Adapter {
+function koaAdapter(
+  name: string,
+  KoaClass: KoaFactory,
+  form: 'responseCache' | 'cacheMiddleware',
+  frontDoor = false
+): Adapter {
   return {
     name,
     createApp(routes, cacheOptions, { calls, clock }): BuiltApp {
@@ -126,7 +172,8 @@ function koaAdapter(name: string, KoaClass: KoaFactory, form: 'responseCache' | 
       app.silent = true
       const { cache: options, rules } = split(cacheOptions)
       const responseCache = koaCache(options)
-      const cache = form === 'responseCache' ? responseCache.middleware(rules) : koaMiddleware(cacheOptions)
+      const cache =
+        form === 'responseCache' ? responseCache.middleware(rules) : koaMiddleware(cacheOptions)
       const router = new Router()
       app.use(cache)
       for (const route of routes) {
@@ -143,9 +190,18 @@ function koaAdapter(name: string, KoaClass: KoaFactory, form: 'responseCache' | 
   }
 }
 
-async function answerKoa(route: RouteSpec, ctx: Context, calls: Map<string, number>, clock: () => number): Promise<void> {
-  const behaviour = await start(route, calls, ctx.req.headers, clock, { url: ctx.originalUrl, query: ctx.query })
-  if (behaviour.invalidateTags !== undefined) await ctx.cache?.invalidateTags(behaviour.invalidateTags)
+async function answerKoa(
+  route: RouteSpec,
+  ctx: Context,
+  calls: Map<string, number>,
+  clock: () => number
+): Promise<void> {
+  const behaviour = await start(route, calls, ctx.req.headers, clock, {
+    url: ctx.originalUrl,
+    query: ctx.query,
+  })
+  if (behaviour.invalidateTags !== undefined)
+    await ctx.cache?.invalidateTags(behaviour.invalidateTags)
   if (behaviour.purgeUrl !== undefined) await ctx.cache?.purgeUrl(behaviour.purgeUrl)
   ctx.status = behaviour.status ?? 200
   for (const [name, value] of Object.entries(behaviour.headers ?? {})) ctx.set(name, value)
@@ -166,20 +222,32 @@ type FastifyFactory = typeof Fastify
  * `cachePlugin` with every option; the front door as the app's `serverFactory`. Fastify boots
  * on the first request (`ready()`), as `listen()` would before serving.
  */
-function fastifyAdapter(name: string, factory: FastifyFactory, form: 'responseCache' | 'cachePlugin', frontDoor = false): Adapter {
+function fastifyAdapter(
+  name: string,
+  factory: FastifyFactory,
+  form: 'responseCache' | 'cachePlugin',
+  frontDoor = false
+): Adapter {
   return {
     name,
     createApp(routes, cacheOptions, { calls, clock }): BuiltApp {
       const { cache: options, rules } = split(cacheOptions)
       const responseCache = form === 'responseCache' ? fastifyCache(options) : undefined
-      const serverFactory = frontDoor && responseCache !== undefined ? withFrontDoor(() => responseCache.serverFactory(rules), undefined) : undefined
+      const serverFactory =
+        frontDoor && responseCache !== undefined
+          ? withFrontDoor(() => responseCache.serverFactory(rules), undefined)
+          : undefined
       const app: FastifyInstance = factory(serverFactory === undefined ? {} : { serverFactory })
       // POST bodies of any type reach the handler unread, as in the other frameworks.
       app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined))
       if (responseCache !== undefined) void app.register(responseCache.plugin, rules)
       else void app.register(fastifyPlugin, cacheOptions)
       for (const route of routes) {
-        app.route({ method: route.method ?? 'GET', url: route.path, handler: (request, reply) => answerFastify(route, request, reply, calls, clock) })
+        app.route({
+          method: route.method ?? 'GET',
+          url: route.path,
+          handler: (request, reply) => answerFastify(route, request, reply, calls, clock),
+        })
       }
       const cache = () => responseCache ?? app.responseCache
       const ready = app.ready()
@@ -187,14 +255,28 @@ function fastifyAdapter(name: string, factory: FastifyFactory, form: 'responseCa
         // Through the server Fastify made (the front door's, when it has one), as a client's request goes.
         void ready.then(() => void app.server.emit('request', req, res))
       }
-      return { app: listener, whenIdle: () => cache().whenIdle(), invalidateTags: async (tags) => (await cache().invalidateTags(tags)).removed }
+      return {
+        app: listener,
+        whenIdle: () => cache().whenIdle(),
+        invalidateTags: async (tags) => (await cache().invalidateTags(tags)).removed,
+      }
     },
   }
 }
 
-async function answerFastify(route: RouteSpec, request: FastifyRequest, reply: FastifyReply, calls: Map<string, number>, clock: () => number): Promise<FastifyReply> {
-  const behaviour = await start(route, calls, request.headers, clock, { url: request.originalUrl, query: request.query })
-  if (behaviour.invalidateTags !== undefined) await request.cache?.invalidateTags(behaviour.invalidateTags)
+async function answerFastify(
+  route: RouteSpec,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  calls: Map<string, number>,
+  clock: () => number
+): Promise<FastifyReply> {
+  const behaviour = await start(route, calls, request.headers, clock, {
+    url: request.originalUrl,
+    query: request.query,
+  })
+  if (behaviour.invalidateTags !== undefined)
+    await request.cache?.invalidateTags(behaviour.invalidateTags)
   if (behaviour.purgeUrl !== undefined) await request.cache?.purgeUrl(behaviour.purgeUrl)
   reply.code(behaviour.status ?? 200)
   for (const [name, value] of Object.entries(behaviour.headers ?? {})) reply.header(name, value)

@@ -24,13 +24,23 @@ function versioned(path: string, headers: Record<string, string | string[]> = {}
   return { path, respond: ({ call }) => text(`v${call}`, headers) }
 }
 
-function get(path: string, expect: Extract<Step, { request: unknown }>['expect'], headers?: Record<string, string>, note?: string): Step {
-  return { request: { path, ...(headers === undefined ? {} : { headers }) }, expect, ...(note === undefined ? {} : { note }) }
+function get(
+  path: string,
+  expect: Extract<Step, { request: unknown }>['expect'],
+  headers?: Record<string, string>,
+  note?: string
+): Step {
+  return {
+    request: { path, ...(headers === undefined ? {} : { headers }) },
+    expect,
+    ...(note === undefined ? {} : { note }),
+  }
 }
 
 const HTTP_DATE = (ms: number): string => new Date(ms).toUTCString()
 
-const MISS_STORED = (ttl: number): string => `cachewire; fwd=uri-miss; fwd-status=200; stored; ttl=${ttl}`
+const MISS_STORED = (ttl: number): string =>
+  `cachewire; fwd=uri-miss; fwd-status=200; stored; ttl=${ttl}`
 const HIT = (ttl: number): string => `cachewire; hit; ttl=${ttl}`
 const MISS_NOT_STORED = (status = 200): string => `cachewire; fwd=uri-miss; fwd-status=${status}`
 
@@ -47,7 +57,12 @@ const storability: Scenario[] = [
         status: 200,
         text: 'v1',
         cacheStatus: HIT(60),
-        headers: { 'content-type': 'text/plain', 'x-extra': 'kept', 'cache-control': 'max-age=60', age: '0' },
+        headers: {
+          'content-type': 'text/plain',
+          'x-extra': 'kept',
+          'cache-control': 'max-age=60',
+          age: '0',
+        },
         calls: { 'GET /a': 1 },
       }),
     ],
@@ -59,17 +74,15 @@ const storability: Scenario[] = [
       ['Cache-Control: no-store', { 'cache-control': 'no-store, max-age=60' }],
       ['Vary: *', { 'cache-control': 'max-age=60', vary: '*' }],
     ] as const
-  ).map(
-    ([what, headers]): Scenario => ({
-      group: 'storability',
-      name: `a response with ${what} is never stored`,
-      routes: [versioned('/a', headers)],
-      steps: [
-        get('/a', { text: 'v1', cacheStatus: MISS_NOT_STORED() }),
-        get('/a', { text: 'v2', cacheStatus: MISS_NOT_STORED(), calls: { 'GET /a': 2 } }),
-      ],
-    })
-  ),
+  ).map(([what, headers]): Scenario => ({
+    group: 'storability',
+    name: `a response with ${what} is never stored`,
+    routes: [versioned('/a', headers)],
+    steps: [
+      get('/a', { text: 'v1', cacheStatus: MISS_NOT_STORED() }),
+      get('/a', { text: 'v2', cacheStatus: MISS_NOT_STORED(), calls: { 'GET /a': 2 } }),
+    ],
+  })),
   {
     group: 'storability',
     name: 'Set-Cookie still reaches the client that caused it',
@@ -80,9 +93,21 @@ const storability: Scenario[] = [
     group: 'storability',
     // RFC 9111 §3: an understood final status with explicit freshness (max-age) may be stored.
     name: 'a 503 with max-age is stored (an understood status with explicit freshness)',
-    routes: [{ path: '/a', respond: ({ call }) => ({ ...text(`v${call}`, { 'cache-control': 'max-age=60' }), status: 503 }) }],
+    routes: [
+      {
+        path: '/a',
+        respond: ({ call }) => ({
+          ...text(`v${call}`, { 'cache-control': 'max-age=60' }),
+          status: 503,
+        }),
+      },
+    ],
     steps: [
-      get('/a', { status: 503, text: 'v1', cacheStatus: 'cachewire; fwd=uri-miss; fwd-status=503; stored; ttl=60' }),
+      get('/a', {
+        status: 503,
+        text: 'v1',
+        cacheStatus: 'cachewire; fwd=uri-miss; fwd-status=503; stored; ttl=60',
+      }),
       get('/a', { status: 503, text: 'v1', cacheStatus: HIT(60), calls: { 'GET /a': 1 } }),
     ],
   },
@@ -100,9 +125,20 @@ const storability: Scenario[] = [
   {
     group: 'storability',
     name: 'a 404 with max-age is stored (a default cacheable status)',
-    routes: [{ path: '/gone', respond: ({ call }) => ({ ...text(`v${call}`, { 'cache-control': 'max-age=60' }), status: 404 }) }],
+    routes: [
+      {
+        path: '/gone',
+        respond: ({ call }) => ({
+          ...text(`v${call}`, { 'cache-control': 'max-age=60' }),
+          status: 404,
+        }),
+      },
+    ],
     steps: [
-      get('/gone', { status: 404, cacheStatus: 'cachewire; fwd=uri-miss; fwd-status=404; stored; ttl=60' }),
+      get('/gone', {
+        status: 404,
+        cacheStatus: 'cachewire; fwd=uri-miss; fwd-status=404; stored; ttl=60',
+      }),
       get('/gone', { status: 404, text: 'v1', cacheStatus: HIT(60), calls: { 'GET /gone': 1 } }),
     ],
   },
@@ -113,8 +149,18 @@ const storability: Scenario[] = [
     steps: [
       get('/me', { text: 'v1', cacheStatus: MISS_NOT_STORED() }, { authorization: 'Bearer a' }),
       get('/me', { text: 'v2' }, { authorization: 'Bearer a' }),
-      get('/me', { text: 'v3', cacheStatus: MISS_STORED(60) }, undefined, 'an anonymous request gets its own'),
-      get('/me', { text: 'v4', calls: { 'GET /me': 4 } }, { authorization: 'Bearer a' }, 'and Authorization is not answered from it'),
+      get(
+        '/me',
+        { text: 'v3', cacheStatus: MISS_STORED(60) },
+        undefined,
+        'an anonymous request gets its own'
+      ),
+      get(
+        '/me',
+        { text: 'v4', calls: { 'GET /me': 4 } },
+        { authorization: 'Bearer a' },
+        'and Authorization is not answered from it'
+      ),
     ],
   },
   ...(['public, max-age=60', 's-maxage=60', 'max-age=60, must-revalidate'] as const).map(
@@ -136,10 +182,23 @@ const storability: Scenario[] = [
     name: 'a request with a Cookie bypasses the cache unless safety.allowCookies',
     routes: [versioned('/a', { 'cache-control': 'max-age=60' })],
     steps: [
-      get('/a', { text: 'v1', cacheStatus: 'cachewire; fwd=bypass; fwd-status=200' }, { cookie: 'sid=1' }),
-      get('/a', { text: 'v2', cacheStatus: 'cachewire; fwd=bypass; fwd-status=200' }, { cookie: 'sid=1' }),
+      get(
+        '/a',
+        { text: 'v1', cacheStatus: 'cachewire; fwd=bypass; fwd-status=200' },
+        { cookie: 'sid=1' }
+      ),
+      get(
+        '/a',
+        { text: 'v2', cacheStatus: 'cachewire; fwd=bypass; fwd-status=200' },
+        { cookie: 'sid=1' }
+      ),
       get('/a', { text: 'v3', cacheStatus: MISS_STORED(60) }),
-      get('/a', { text: 'v4', calls: { 'GET /a': 4 } }, { cookie: 'sid=1' }, 'still bypasses with an entry stored'),
+      get(
+        '/a',
+        { text: 'v4', calls: { 'GET /a': 4 } },
+        { cookie: 'sid=1' },
+        'still bypasses with an entry stored'
+      ),
     ],
   },
   {
@@ -155,10 +214,22 @@ const storability: Scenario[] = [
   {
     group: 'storability',
     name: 'a POST is never stored',
-    routes: [{ method: 'POST', path: '/a', respond: ({ call }) => text(`v${call}`, { 'cache-control': 'max-age=60' }) }],
+    routes: [
+      {
+        method: 'POST',
+        path: '/a',
+        respond: ({ call }) => text(`v${call}`, { 'cache-control': 'max-age=60' }),
+      },
+    ],
     steps: [
-      { request: { path: '/a', method: 'POST', body: 'x' }, expect: { text: 'v1', cacheStatus: 'cachewire; fwd=method; fwd-status=200' } },
-      { request: { path: '/a', method: 'POST', body: 'x' }, expect: { text: 'v2', calls: { 'POST /a': 2 } } },
+      {
+        request: { path: '/a', method: 'POST', body: 'x' },
+        expect: { text: 'v1', cacheStatus: 'cachewire; fwd=method; fwd-status=200' },
+      },
+      {
+        request: { path: '/a', method: 'POST', body: 'x' },
+        expect: { text: 'v2', calls: { 'POST /a': 2 } },
+      },
     ],
   },
 ]
@@ -175,9 +246,18 @@ const freshness: Scenario[] = [
       { advance: 30_000 },
       get('/a', { text: 'v1', headers: { age: '30' }, cacheStatus: HIT(30) }),
       { advance: 29_000 },
-      get('/a', { text: 'v1', headers: { age: '59' }, cacheStatus: HIT(1), calls: { 'GET /a': 1 } }),
+      get('/a', {
+        text: 'v1',
+        headers: { age: '59' },
+        cacheStatus: HIT(1),
+        calls: { 'GET /a': 1 },
+      }),
       { advance: 2_000 },
-      get('/a', { text: 'v2', cacheStatus: 'cachewire; fwd=stale; fwd-status=200; stored; ttl=60', calls: { 'GET /a': 2 } }),
+      get('/a', {
+        text: 'v2',
+        cacheStatus: 'cachewire; fwd=stale; fwd-status=200; stored; ttl=60',
+        calls: { 'GET /a': 2 },
+      }),
       get('/a', { text: 'v2', headers: { age: '0' }, cacheStatus: HIT(60) }),
     ],
   },
@@ -188,7 +268,12 @@ const freshness: Scenario[] = [
     steps: [
       get('/a', { cacheStatus: MISS_STORED(60) }),
       { advance: 30_000 },
-      get('/a', { text: 'v1', headers: { age: '30' }, cacheStatus: HIT(30), calls: { 'GET /a': 1 } }),
+      get('/a', {
+        text: 'v1',
+        headers: { age: '30' },
+        cacheStatus: HIT(30),
+        calls: { 'GET /a': 1 },
+      }),
     ],
   },
   {
@@ -197,7 +282,8 @@ const freshness: Scenario[] = [
     routes: [
       {
         path: '/a',
-        respond: ({ call, now }: HandlerInput) => text(`v${call}`, { date: HTTP_DATE(now), expires: HTTP_DATE(now + 60_000) }),
+        respond: ({ call, now }: HandlerInput) =>
+          text(`v${call}`, { date: HTTP_DATE(now), expires: HTTP_DATE(now + 60_000) }),
       },
     ],
     steps: [
@@ -220,7 +306,10 @@ const freshness: Scenario[] = [
       get('/plain', { text: 'v1', cacheStatus: HIT(1) }),
       { advance: 2_000 },
       // `stored` is left out where the head goes before the write is known (Fastify on Redis).
-      get('/plain', { text: 'v2', cacheStatus: /^cachewire; fwd=stale; fwd-status=200(; stored; ttl=10)?$/ }),
+      get('/plain', {
+        text: 'v2',
+        cacheStatus: /^cachewire; fwd=stale; fwd-status=200(; stored; ttl=10)?$/,
+      }),
       get('/own', { text: 'v1', cacheStatus: HIT(49), calls: { 'GET /plain': 2, 'GET /own': 1 } }),
     ],
   },
@@ -230,7 +319,11 @@ const freshness: Scenario[] = [
     routes: [versioned('/a')],
     steps: [
       get('/a', { text: 'v1', cacheStatus: /^cachewire; fwd=uri-miss; fwd-status=200/ }),
-      get('/a', { text: 'v2', cacheStatus: /^cachewire; fwd=(uri-miss|stale); fwd-status=200/, calls: { 'GET /a': 2 } }),
+      get('/a', {
+        text: 'v2',
+        cacheStatus: /^cachewire; fwd=(uri-miss|stale); fwd-status=200/,
+        calls: { 'GET /a': 2 },
+      }),
     ],
   },
 ]
@@ -245,8 +338,18 @@ const stale: Scenario[] = [
     steps: [
       get('/a', { text: 'v1' }),
       { advance: 20_000 },
-      get('/a', { text: 'v1', headers: { age: '20' }, cacheStatus: HIT(-10) }, undefined, 'stale, and a refresh starts'),
-      get('/a', { text: 'v2', headers: { age: '0' }, cacheStatus: HIT(10), calls: { 'GET /a': 2 } }, undefined, 'the refreshed entry'),
+      get(
+        '/a',
+        { text: 'v1', headers: { age: '20' }, cacheStatus: HIT(-10) },
+        undefined,
+        'stale, and a refresh starts'
+      ),
+      get(
+        '/a',
+        { text: 'v2', headers: { age: '0' }, cacheStatus: HIT(10), calls: { 'GET /a': 2 } },
+        undefined,
+        'the refreshed entry'
+      ),
     ],
   },
   {
@@ -257,7 +360,12 @@ const stale: Scenario[] = [
       get('/a', { text: 'v1' }),
       { advance: 20_000 },
       // The refresh runs in-process and may land before the last of them looks: v1 or v2, never a v3.
-      { concurrent: 5, request: { path: '/a' }, each: { status: 200, text: /^v[12]$/ }, calls: { 'GET /a': 2 } },
+      {
+        concurrent: 5,
+        request: { path: '/a' },
+        each: { status: 200, text: /^v[12]$/ },
+        calls: { 'GET /a': 2 },
+      },
       get('/a', { text: 'v2', calls: { 'GET /a': 2 } }),
     ],
   },
@@ -267,7 +375,10 @@ const stale: Scenario[] = [
     routes: [
       {
         path: '/a',
-        respond: ({ call }) => (call === 1 ? text('v1', { 'cache-control': 'max-age=10, stale-if-error=60' }) : { throws: true }),
+        respond: ({ call }) =>
+          call === 1
+            ? text('v1', { 'cache-control': 'max-age=10, stale-if-error=60' })
+            : { throws: true },
       },
     ],
     steps: [
@@ -276,9 +387,20 @@ const stale: Scenario[] = [
       // Koa (and Express's cachedRoute(options, handler)) see the throw itself: no fwd-status.
       // Express's app-level middleware cannot: the error goes to Express's error handler, whose
       // 500 is what the engine sees. Same answer to the client, one Cache-Status parameter apart.
-      get('/a', { status: 200, text: 'v1', headers: { age: '20' }, cacheStatus: /^cachewire; fwd=stale(; fwd-status=500)?; ttl=-10$/, calls: { 'GET /a': 2 } }),
+      get('/a', {
+        status: 200,
+        text: 'v1',
+        headers: { age: '20' },
+        cacheStatus: /^cachewire; fwd=stale(; fwd-status=500)?; ttl=-10$/,
+        calls: { 'GET /a': 2 },
+      }),
       { advance: 60_000 },
-      get('/a', { status: 500, calls: { 'GET /a': 3 } }, undefined, 'past the window the error is the answer'),
+      get(
+        '/a',
+        { status: 500, calls: { 'GET /a': 3 } },
+        undefined,
+        'past the window the error is the answer'
+      ),
     ],
   },
   {
@@ -288,13 +410,20 @@ const stale: Scenario[] = [
       {
         path: '/a',
         respond: ({ call }) =>
-          call === 1 ? text('v1', { 'cache-control': 'max-age=10, stale-if-error=60' }) : { ...text('down'), status: 503 },
+          call === 1
+            ? text('v1', { 'cache-control': 'max-age=10, stale-if-error=60' })
+            : { ...text('down'), status: 503 },
       },
     ],
     steps: [
       get('/a', { text: 'v1' }),
       { advance: 20_000 },
-      get('/a', { status: 200, text: 'v1', cacheStatus: 'cachewire; fwd=stale; fwd-status=503; ttl=-10', calls: { 'GET /a': 2 } }),
+      get('/a', {
+        status: 200,
+        text: 'v1',
+        cacheStatus: 'cachewire; fwd=stale; fwd-status=503; ttl=-10',
+        calls: { 'GET /a': 2 },
+      }),
       { advance: 60_000 },
       get('/a', { status: 503, text: 'down' }),
     ],
@@ -322,33 +451,41 @@ const notModified: Scenario[] = [
       ['an If-None-Match list', { 'if-none-match': '"x", W/"y", "v1"' }],
       ['If-None-Match: *', { 'if-none-match': '*' }],
       ['an If-Modified-Since at Last-Modified', { 'if-modified-since': LAST_MODIFIED }],
-      ['an If-Modified-Since after Last-Modified', { 'if-modified-since': 'Wed, 02 Jan 2030 00:00:00 GMT' }],
-    ] as const
-  ).map(
-    ([what, headers]): Scenario => ({
-      group: '304',
-      name: `a hit for ${what} is a 304`,
-      routes: [validated],
-      steps: [
-        get('/a', { status: 200 }),
-        get('/a', { status: 304, text: '', cacheStatus: HIT(60), calls: { 'GET /a': 1 } }, headers),
+      [
+        'an If-Modified-Since after Last-Modified',
+        { 'if-modified-since': 'Wed, 02 Jan 2030 00:00:00 GMT' },
       ],
-    })
-  ),
+    ] as const
+  ).map(([what, headers]): Scenario => ({
+    group: '304',
+    name: `a hit for ${what} is a 304`,
+    routes: [validated],
+    steps: [
+      get('/a', { status: 200 }),
+      get('/a', { status: 304, text: '', cacheStatus: HIT(60), calls: { 'GET /a': 1 } }, headers),
+    ],
+  })),
   ...(
     [
       ['If-None-Match that lists another tag', { 'if-none-match': '"v2", W/"v3"' }],
-      ['If-Modified-Since before Last-Modified', { 'if-modified-since': 'Mon, 31 Dec 2029 00:00:00 GMT' }],
-      ['If-None-Match that does not match, even with a matching If-Modified-Since', { 'if-none-match': '"v9"', 'if-modified-since': LAST_MODIFIED }],
+      [
+        'If-Modified-Since before Last-Modified',
+        { 'if-modified-since': 'Mon, 31 Dec 2029 00:00:00 GMT' },
+      ],
+      [
+        'If-None-Match that does not match, even with a matching If-Modified-Since',
+        { 'if-none-match': '"v9"', 'if-modified-since': LAST_MODIFIED },
+      ],
     ] as const
-  ).map(
-    ([what, headers]): Scenario => ({
-      group: '304',
-      name: `a hit for ${what} is a full 200`,
-      routes: [validated],
-      steps: [get('/a', { status: 200 }), get('/a', { status: 200, text: 'v1', cacheStatus: HIT(60) }, headers)],
-    })
-  ),
+  ).map(([what, headers]): Scenario => ({
+    group: '304',
+    name: `a hit for ${what} is a full 200`,
+    routes: [validated],
+    steps: [
+      get('/a', { status: 200 }),
+      get('/a', { status: 200, text: 'v1', cacheStatus: HIT(60) }, headers),
+    ],
+  })),
   {
     group: '304',
     name: 'a 304 keeps the RFC 9110 §15.4.5 fields and drops the representation ones',
@@ -379,7 +516,11 @@ const notModified: Scenario[] = [
     name: 'a conditional miss is answered 304 and the full response is stored',
     routes: [validated],
     steps: [
-      get('/a', { status: 304, text: '', headers: { etag: '"v1"' }, cacheStatus: MISS_STORED(60) }, { 'if-none-match': '"v1"' }),
+      get(
+        '/a',
+        { status: 304, text: '', headers: { etag: '"v1"' }, cacheStatus: MISS_STORED(60) },
+        { 'if-none-match': '"v1"' }
+      ),
       get('/a', { status: 200, text: 'v1', cacheStatus: HIT(60), calls: { 'GET /a': 1 } }),
     ],
   },
@@ -387,10 +528,7 @@ const notModified: Scenario[] = [
     group: '304',
     name: 'stored bodies get a strong ETag when the handler gave none',
     routes: [versioned('/a', { 'cache-control': 'max-age=60' })],
-    steps: [
-      get('/a', { status: 200 }),
-      get('/a', { status: 200, headers: { etag: /^"[^"]+"$/ } }),
-    ],
+    steps: [get('/a', { status: 200 }), get('/a', { status: 200, headers: { etag: /^"[^"]+"$/ } })],
   },
 ]
 
@@ -399,7 +537,10 @@ const notModified: Scenario[] = [
 const echoLanguage: RouteSpec = {
   path: '/greet',
   respond: ({ call, headers }) =>
-    text(`${String(headers['accept-language'] ?? 'none')} v${call}`, { 'cache-control': 'max-age=60', vary: 'Accept-Language' }),
+    text(`${String(headers['accept-language'] ?? 'none')} v${call}`, {
+      'cache-control': 'max-age=60',
+      vary: 'Accept-Language',
+    }),
 }
 
 const vary: Scenario[] = [
@@ -409,10 +550,23 @@ const vary: Scenario[] = [
     routes: [echoLanguage],
     steps: [
       get('/greet', { text: 'en v1', cacheStatus: MISS_STORED(60) }, { 'accept-language': 'en' }),
-      get('/greet', { text: 'fr v2', cacheStatus: 'cachewire; fwd=vary-miss; fwd-status=200; stored; ttl=60' }, { 'accept-language': 'fr' }),
+      get(
+        '/greet',
+        { text: 'fr v2', cacheStatus: 'cachewire; fwd=vary-miss; fwd-status=200; stored; ttl=60' },
+        { 'accept-language': 'fr' }
+      ),
       get('/greet', { text: 'en v1', cacheStatus: HIT(60) }, { 'accept-language': 'en' }),
-      get('/greet', { text: 'fr v2', cacheStatus: HIT(60), calls: { 'GET /greet': 2 } }, { 'accept-language': 'fr' }),
-      get('/greet', { text: 'none v3', headers: { vary: 'Accept-Language' } }, undefined, 'absent is a value of its own'),
+      get(
+        '/greet',
+        { text: 'fr v2', cacheStatus: HIT(60), calls: { 'GET /greet': 2 } },
+        { 'accept-language': 'fr' }
+      ),
+      get(
+        '/greet',
+        { text: 'none v3', headers: { vary: 'Accept-Language' } },
+        undefined,
+        'absent is a value of its own'
+      ),
     ],
   },
   {
@@ -424,9 +578,17 @@ const vary: Scenario[] = [
       get('/greet', { text: 'en v1' }, { 'accept-language': 'en' }),
       get('/greet', { text: 'fr v2' }, { 'accept-language': 'fr' }),
       // Cache-Status is written with the head, before the body (and so the variant count) is known.
-      get('/greet', { text: 'de v3', cacheStatus: /^cachewire; fwd=vary-miss; fwd-status=200/ }, { 'accept-language': 'de' }),
+      get(
+        '/greet',
+        { text: 'de v3', cacheStatus: /^cachewire; fwd=vary-miss; fwd-status=200/ },
+        { 'accept-language': 'de' }
+      ),
       get('/greet', { text: 'de v4' }, { 'accept-language': 'de' }),
-      get('/greet', { text: 'en v1', cacheStatus: HIT(60), calls: { 'GET /greet': 4 } }, { 'accept-language': 'en' }),
+      get(
+        '/greet',
+        { text: 'en v1', cacheStatus: HIT(60), calls: { 'GET /greet': 4 } },
+        { 'accept-language': 'en' }
+      ),
     ],
   },
 ]
@@ -442,7 +604,13 @@ const head: Scenario[] = [
       get('/a', { text: 'v1' }),
       {
         request: { path: '/a', method: 'HEAD' },
-        expect: { status: 200, text: '', headers: { 'content-length': '2', 'content-type': 'text/plain' }, cacheStatus: HIT(60), calls: { 'GET /a': 1 } },
+        expect: {
+          status: 200,
+          text: '',
+          headers: { 'content-length': '2', 'content-type': 'text/plain' },
+          cacheStatus: HIT(60),
+          calls: { 'GET /a': 1 },
+        },
       },
     ],
   },
@@ -451,7 +619,10 @@ const head: Scenario[] = [
     name: 'a HEAD miss runs the handler and stores nothing',
     routes: [versioned('/a', { 'cache-control': 'max-age=60' })],
     steps: [
-      { request: { path: '/a', method: 'HEAD' }, expect: { status: 200, text: '', cacheStatus: MISS_NOT_STORED() } },
+      {
+        request: { path: '/a', method: 'HEAD' },
+        expect: { status: 200, text: '', cacheStatus: MISS_NOT_STORED() },
+      },
       { request: { path: '/a', method: 'HEAD' }, expect: { status: 200, calls: { 'GET /a': 2 } } },
       get('/a', { text: 'v3', cacheStatus: MISS_STORED(60) }),
     ],
@@ -462,13 +633,19 @@ const head: Scenario[] = [
     routes: [
       {
         path: '/s',
-        respond: ({ call }) => ({ headers: { ...TEXT, 'cache-control': 'max-age=60' }, body: { chunks: [`v${call}:`, 'a', 'b', 'c'], delayMs: 5 } }),
+        respond: ({ call }) => ({
+          headers: { ...TEXT, 'cache-control': 'max-age=60' },
+          body: { chunks: [`v${call}:`, 'a', 'b', 'c'], delayMs: 5 },
+        }),
       },
     ],
     steps: [
       get('/s', { text: 'v1:abc', cacheStatus: MISS_STORED(60) }),
       get('/s', { text: 'v1:abc', cacheStatus: HIT(60), calls: { 'GET /s': 1 } }),
-      { request: { path: '/s', method: 'HEAD' }, expect: { status: 200, text: '', headers: { 'content-length': '6' } } },
+      {
+        request: { path: '/s', method: 'HEAD' },
+        expect: { status: 200, text: '', headers: { 'content-length': '6' } },
+      },
     ],
   },
 ]
@@ -482,20 +659,21 @@ const item = (method: 'POST' | 'PUT' | 'DELETE', status: number): RouteSpec => (
 })
 
 const invalidation: Scenario[] = [
-  ...(['POST', 'PUT', 'DELETE'] as const).map(
-    (method): Scenario => ({
-      group: 'invalidation',
-      name: `a successful ${method} to a URL evicts its entry before the response ends`,
-      routes: [versioned('/item', { 'cache-control': 'max-age=60' }), item(method, 200)],
-      steps: [
-        get('/item', { text: 'v1' }),
-        get('/item', { text: 'v1', cacheStatus: HIT(60) }),
-        // node:http sends a DELETE body without framing: only POST and PUT carry one.
-        { request: { path: '/item', method, ...(method === 'DELETE' ? {} : { body: '{}' }) }, expect: { status: 200, text: 'done' } },
-        get('/item', { text: 'v2', cacheStatus: MISS_STORED(60), calls: { 'GET /item': 2 } }),
-      ],
-    })
-  ),
+  ...(['POST', 'PUT', 'DELETE'] as const).map((method): Scenario => ({
+    group: 'invalidation',
+    name: `a successful ${method} to a URL evicts its entry before the response ends`,
+    routes: [versioned('/item', { 'cache-control': 'max-age=60' }), item(method, 200)],
+    steps: [
+      get('/item', { text: 'v1' }),
+      get('/item', { text: 'v1', cacheStatus: HIT(60) }),
+      // node:http sends a DELETE body without framing: only POST and PUT carry one.
+      {
+        request: { path: '/item', method, ...(method === 'DELETE' ? {} : { body: '{}' }) },
+        expect: { status: 200, text: 'done' },
+      },
+      get('/item', { text: 'v2', cacheStatus: MISS_STORED(60), calls: { 'GET /item': 2 } }),
+    ],
+  })),
   {
     group: 'invalidation',
     name: 'a failed POST evicts nothing',
@@ -511,7 +689,15 @@ const invalidation: Scenario[] = [
     name: 'a POST that answers with Location evicts that URL too',
     routes: [
       versioned('/list', { 'cache-control': 'max-age=60' }),
-      { method: 'POST', path: '/create', respond: { status: 201, headers: { ...TEXT, location: '/list' }, body: { text: 'created' } } },
+      {
+        method: 'POST',
+        path: '/create',
+        respond: {
+          status: 201,
+          headers: { ...TEXT, location: '/list' },
+          body: { text: 'created' },
+        },
+      },
     ],
     steps: [
       get('/list', { text: 'v1' }),
@@ -528,13 +714,20 @@ const tags: Scenario[] = [
     group: 'tags',
     name: 'option tags: invalidateTags removes every response filed under them',
     options: { tags: ['catalogue'] },
-    routes: [versioned('/p1', { 'cache-control': 'max-age=60' }), versioned('/p2', { 'cache-control': 'max-age=60' })],
+    routes: [
+      versioned('/p1', { 'cache-control': 'max-age=60' }),
+      versioned('/p2', { 'cache-control': 'max-age=60' }),
+    ],
     steps: [
       get('/p1', { text: 'v1' }),
       get('/p2', { text: 'v1' }),
       { invalidateTags: ['catalogue'] },
       get('/p1', { text: 'v2', cacheStatus: MISS_STORED(60) }),
-      get('/p2', { text: 'v2', cacheStatus: MISS_STORED(60), calls: { 'GET /p1': 2, 'GET /p2': 2 } }),
+      get('/p2', {
+        text: 'v2',
+        cacheStatus: MISS_STORED(60),
+        calls: { 'GET /p1': 2, 'GET /p2': 2 },
+      }),
     ],
   },
   {
@@ -562,8 +755,16 @@ const tags: Scenario[] = [
     routes: [
       versioned('/a', { 'cache-control': 'max-age=60' }),
       versioned('/b', { 'cache-control': 'max-age=60' }),
-      { method: 'POST', path: '/purge-tag', respond: { invalidateTags: ['all'], status: 204, body: { empty: true } } },
-      { method: 'POST', path: '/purge-url', respond: { purgeUrl: '/b', status: 204, body: { empty: true } } },
+      {
+        method: 'POST',
+        path: '/purge-tag',
+        respond: { invalidateTags: ['all'], status: 204, body: { empty: true } },
+      },
+      {
+        method: 'POST',
+        path: '/purge-url',
+        respond: { purgeUrl: '/b', status: 204, body: { empty: true } },
+      },
     ],
     steps: [
       get('/a', { text: 'v1' }),
@@ -584,7 +785,15 @@ const coalescing: Scenario[] = [
   {
     group: 'coalescing',
     name: 'concurrent misses run the handler once and every waiter gets its body',
-    routes: [{ path: '/slow', respond: ({ call }) => ({ ...text(`v${call}`, { 'cache-control': 'max-age=60' }), delayMs: 300 }) }],
+    routes: [
+      {
+        path: '/slow',
+        respond: ({ call }) => ({
+          ...text(`v${call}`, { 'cache-control': 'max-age=60' }),
+          delayMs: 300,
+        }),
+      },
+    ],
     steps: [
       {
         concurrent: 6,
@@ -592,8 +801,14 @@ const coalescing: Scenario[] = [
         each: { status: 200, text: 'v1', headers: { 'content-type': 'text/plain' } },
         cacheStatuses: (values) => {
           // The leader: `stored` is left out where the head goes before the write is known (Fastify on Redis).
-          expect(values.filter((value) => value === MISS_STORED(60) || value === MISS_NOT_STORED(200))).toHaveLength(1)
-          expect(values.filter((value) => value === 'cachewire; fwd=uri-miss; fwd-status=200; collapsed; ttl=60')).toHaveLength(5)
+          expect(
+            values.filter((value) => value === MISS_STORED(60) || value === MISS_NOT_STORED(200))
+          ).toHaveLength(1)
+          expect(
+            values.filter(
+              (value) => value === 'cachewire; fwd=uri-miss; fwd-status=200; collapsed; ttl=60'
+            )
+          ).toHaveLength(5)
         },
         calls: { 'GET /slow': 1 },
       },
@@ -602,7 +817,15 @@ const coalescing: Scenario[] = [
   {
     group: 'coalescing',
     name: 'when the shared response may not be stored, each waiter runs the handler',
-    routes: [{ path: '/slow', respond: ({ call }) => ({ ...text(`v${call}`, { 'cache-control': 'private, max-age=60' }), delayMs: 300 }) }],
+    routes: [
+      {
+        path: '/slow',
+        respond: ({ call }) => ({
+          ...text(`v${call}`, { 'cache-control': 'private, max-age=60' }),
+          delayMs: 300,
+        }),
+      },
+    ],
     steps: [
       {
         concurrent: 4,
@@ -619,10 +842,20 @@ const coalescing: Scenario[] = [
     routes: [
       {
         path: '/stream',
-        respond: ({ call }) => ({ headers: { ...TEXT, 'cache-control': 'max-age=60' }, body: { chunks: [`v${call}`, '-', 'end'], delayMs: 100 } }),
+        respond: ({ call }) => ({
+          headers: { ...TEXT, 'cache-control': 'max-age=60' },
+          body: { chunks: [`v${call}`, '-', 'end'], delayMs: 100 },
+        }),
       },
     ],
-    steps: [{ concurrent: 4, request: { path: '/stream' }, each: { status: 200, text: 'v1-end' }, calls: { 'GET /stream': 1 } }],
+    steps: [
+      {
+        concurrent: 4,
+        request: { path: '/stream' },
+        each: { status: 200, text: 'v1-end' },
+        calls: { 'GET /stream': 1 },
+      },
+    ],
   },
 ]
 
@@ -643,13 +876,18 @@ const cacheStatus: Scenario[] = [
       { advance: 50_000 },
       get('/a', { cacheStatus: 'cachewire; fwd=stale; fwd-status=200; stored; ttl=60' }),
       get('/a', { cacheStatus: 'cachewire; fwd=bypass; fwd-status=200' }, { cookie: 'a=b' }),
-      { request: { path: '/a', method: 'POST' }, expect: { status: 500, cacheStatus: 'cachewire; fwd=method; fwd-status=500' } },
+      {
+        request: { path: '/a', method: 'POST' },
+        expect: { status: 500, cacheStatus: 'cachewire; fwd=method; fwd-status=500' },
+      },
     ],
   },
   {
     group: 'Cache-Status',
     name: 'Cache-Status keeps the members of caches nearer the origin first',
-    routes: [versioned('/a', { 'cache-control': 'max-age=60', 'cache-status': 'OriginShield; hit' })],
+    routes: [
+      versioned('/a', { 'cache-control': 'max-age=60', 'cache-status': 'OriginShield; hit' }),
+    ],
     steps: [
       get('/a', { cacheStatus: `OriginShield; hit, ${MISS_STORED(60)}` }),
       get('/a', { cacheStatus: `OriginShield; hit, ${HIT(60)}` }),
@@ -658,10 +896,18 @@ const cacheStatus: Scenario[] = [
   {
     group: 'Cache-Status',
     name: 'repeated header lines are replayed in order',
-    routes: [versioned('/a', { 'cache-control': 'max-age=60', link: ['</a.css>; rel=preload', '</b.js>; rel=preload'] })],
+    routes: [
+      versioned('/a', {
+        'cache-control': 'max-age=60',
+        link: ['</a.css>; rel=preload', '</b.js>; rel=preload'],
+      }),
+    ],
     steps: [
       get('/a', { headers: { link: '</a.css>; rel=preload, </b.js>; rel=preload' } }),
-      get('/a', { cacheStatus: HIT(60), headers: { link: '</a.css>; rel=preload, </b.js>; rel=preload' } }),
+      get('/a', {
+        cacheStatus: HIT(60),
+        headers: { link: '</a.css>; rel=preload, </b.js>; rel=preload' },
+      }),
     ],
   },
 ]
@@ -672,24 +918,53 @@ const bodies: Scenario[] = [
   {
     group: 'bodies',
     name: 'a JSON body is stored as the framework sent it',
-    routes: [{ path: '/j', respond: ({ call }) => ({ headers: { 'cache-control': 'max-age=60' }, body: { json: { call, list: [1, 'two'] } } }) }],
+    routes: [
+      {
+        path: '/j',
+        respond: ({ call }) => ({
+          headers: { 'cache-control': 'max-age=60' },
+          body: { json: { call, list: [1, 'two'] } },
+        }),
+      },
+    ],
     steps: [
-      get('/j', { text: '{"call":1,"list":[1,"two"]}', headers: { 'content-type': 'application/json; charset=utf-8' } }),
-      get('/j', { text: '{"call":1,"list":[1,"two"]}', headers: { 'content-type': 'application/json; charset=utf-8', 'content-length': '27' }, cacheStatus: HIT(60) }),
+      get('/j', {
+        text: '{"call":1,"list":[1,"two"]}',
+        headers: { 'content-type': 'application/json; charset=utf-8' },
+      }),
+      get('/j', {
+        text: '{"call":1,"list":[1,"two"]}',
+        headers: { 'content-type': 'application/json; charset=utf-8', 'content-length': '27' },
+        cacheStatus: HIT(60),
+      }),
     ],
   },
   {
     group: 'bodies',
     name: 'a 204 is stored and replayed without a body or a Content-Type',
-    routes: [{ path: '/none', respond: { status: 204, headers: { 'cache-control': 'max-age=60', 'x-kind': 'empty' } } }],
+    routes: [
+      {
+        path: '/none',
+        respond: { status: 204, headers: { 'cache-control': 'max-age=60', 'x-kind': 'empty' } },
+      },
+    ],
     steps: [
-      get('/none', { status: 204, cacheStatus: 'cachewire; fwd=uri-miss; fwd-status=204; stored; ttl=60' }),
-      get('/none', { status: 204, text: '', headers: { 'x-kind': 'empty', 'content-type': null }, cacheStatus: HIT(60), calls: { 'GET /none': 1 } }),
+      get('/none', {
+        status: 204,
+        cacheStatus: 'cachewire; fwd=uri-miss; fwd-status=204; stored; ttl=60',
+      }),
+      get('/none', {
+        status: 204,
+        text: '',
+        headers: { 'x-kind': 'empty', 'content-type': null },
+        cacheStatus: HIT(60),
+        calls: { 'GET /none': 1 },
+      }),
     ],
   },
   {
     group: 'bodies',
-    name: 'a handler that throws on a miss: the framework\'s 500, nothing stored',
+    name: "a handler that throws on a miss: the framework's 500, nothing stored",
     options: { ttl: '1m' },
     routes: [{ path: '/boom', respond: { throws: true } }],
     steps: [
@@ -717,7 +992,11 @@ const requests: Scenario[] = [
       get('/api/admin', { text: 'v1', cacheStatus: null }),
       get('/api/admin', { text: 'v2', cacheStatus: null }),
       get('/apis', { text: 'v1', cacheStatus: null }),
-      get('/apis', { text: 'v2', cacheStatus: null, calls: { 'GET /api/items': 1, 'GET /api/admin': 2, 'GET /apis': 2 } }),
+      get('/apis', {
+        text: 'v2',
+        cacheStatus: null,
+        calls: { 'GET /api/items': 1, 'GET /api/admin': 2, 'GET /apis': 2 },
+      }),
     ],
   },
   {
@@ -729,7 +1008,11 @@ const requests: Scenario[] = [
       get('/a', { text: 'v1', cacheStatus: MISS_STORED(60) }, { host: 'shop.test' }),
       get('/a', { text: 'v1', cacheStatus: HIT(60) }, { host: 'shop.test' }),
       get('/a', { text: 'v2', cacheStatus: MISS_STORED(60) }, { host: 'shop.test:8080' }),
-      get('/a', { text: 'v3', cacheStatus: 'cachewire; fwd=bypass; fwd-status=200' }, { host: 'evil.test' }),
+      get(
+        '/a',
+        { text: 'v3', cacheStatus: 'cachewire; fwd=bypass; fwd-status=200' },
+        { host: 'evil.test' }
+      ),
     ],
   },
   {
@@ -753,7 +1036,11 @@ const requests: Scenario[] = [
       get('/a', { text: 'v1', cacheStatus: HIT(60) }, { 'cache-control': 'only-if-cached' }),
       get('/a', { text: 'v1', cacheStatus: HIT(60) }, { 'cache-control': 'no-cache' }),
       get('/a', { text: 'v1', cacheStatus: HIT(60) }, { 'cache-control': 'max-age=0' }),
-      get('/a', { text: 'v1', cacheStatus: HIT(60), calls: { 'GET /a': 1 } }, { pragma: 'no-cache' }),
+      get(
+        '/a',
+        { text: 'v1', cacheStatus: HIT(60), calls: { 'GET /a': 1 } },
+        { pragma: 'no-cache' }
+      ),
     ],
   },
   {
@@ -763,38 +1050,92 @@ const requests: Scenario[] = [
     routes: [versioned('/a', { 'cache-control': 'max-age=60' })],
     steps: [
       get('/a', { text: 'v1' }),
-      get('/a', { text: 'v2', cacheStatus: 'cachewire; fwd=request; fwd-status=200; stored; ttl=60', calls: { 'GET /a': 2 } }, { 'cache-control': 'no-cache' }),
-      get('/a', { text: 'v2', cacheStatus: HIT(60), calls: { 'GET /a': 2 } }, { 'cache-control': 'no-cache' }, 'within the second: answered from the entry just validated'),
+      get(
+        '/a',
+        {
+          text: 'v2',
+          cacheStatus: 'cachewire; fwd=request; fwd-status=200; stored; ttl=60',
+          calls: { 'GET /a': 2 },
+        },
+        { 'cache-control': 'no-cache' }
+      ),
+      get(
+        '/a',
+        { text: 'v2', cacheStatus: HIT(60), calls: { 'GET /a': 2 } },
+        { 'cache-control': 'no-cache' },
+        'within the second: answered from the entry just validated'
+      ),
       { advance: 1_000 },
-      get('/a', { text: 'v3', cacheStatus: 'cachewire; fwd=request; fwd-status=200; stored; ttl=60', calls: { 'GET /a': 3 } }, { 'cache-control': 'max-age=0' }),
+      get(
+        '/a',
+        {
+          text: 'v3',
+          cacheStatus: 'cachewire; fwd=request; fwd-status=200; stored; ttl=60',
+          calls: { 'GET /a': 3 },
+        },
+        { 'cache-control': 'max-age=0' }
+      ),
       { advance: 1_000 },
       // RFC 7234 §5.4: without Cache-Control, Pragma: no-cache asks the same.
       get('/a', { text: 'v4', calls: { 'GET /a': 4 } }, { pragma: 'no-cache' }),
       { advance: 1_000 },
-      get('/a', { text: 'v4', cacheStatus: HIT(59), calls: { 'GET /a': 4 } }, { pragma: 'no-cache', 'cache-control': 'max-stale=1' }, 'Cache-Control present: Pragma is not read'),
+      get(
+        '/a',
+        { text: 'v4', cacheStatus: HIT(59), calls: { 'GET /a': 4 } },
+        { pragma: 'no-cache', 'cache-control': 'max-stale=1' },
+        'Cache-Control present: Pragma is not read'
+      ),
     ],
   },
   {
     group: 'requests',
     name: "requestDirectives: 'honour': concurrent forced revalidations of one URL share one handler run",
     options: { freshness: { requestDirectives: 'honour' } },
-    routes: [{ path: '/slow', respond: ({ call }) => ({ ...text(`v${call}`, { 'cache-control': 'max-age=60', etag: `"v${call}"` }), delayMs: call === 1 ? 0 : 300 }) }],
+    routes: [
+      {
+        path: '/slow',
+        respond: ({ call }) => ({
+          ...text(`v${call}`, { 'cache-control': 'max-age=60', etag: `"v${call}"` }),
+          delayMs: call === 1 ? 0 : 300,
+        }),
+      },
+    ],
     steps: [
       get('/slow', { text: 'v1' }),
-      { concurrent: 6, request: { path: '/slow', headers: { 'cache-control': 'no-cache' } }, each: { status: 200, text: /^v[12]$/ }, calls: { 'GET /slow': 2 } },
+      {
+        concurrent: 6,
+        request: { path: '/slow', headers: { 'cache-control': 'no-cache' } },
+        each: { status: 200, text: /^v[12]$/ },
+        calls: { 'GET /slow': 2 },
+      },
       get('/slow', { text: 'v2', cacheStatus: HIT(60), calls: { 'GET /slow': 2 } }),
     ],
   },
   {
     group: 'requests',
     name: 'ignored query parameters never reach the handler, so they cannot be reflected into the shared entry',
-    routes: [{ path: '/q', respond: ({ call, url, query }) => text(`v${call} ${String(url)} ${JSON.stringify(query)}`, { 'cache-control': 'max-age=60' }) }],
+    routes: [
+      {
+        path: '/q',
+        respond: ({ call, url, query }) =>
+          text(`v${call} ${String(url)} ${JSON.stringify(query)}`, {
+            'cache-control': 'max-age=60',
+          }),
+      },
+    ],
     steps: [
-      get('/q?a=1&utm_source=%3Cscript%3E&fbclid=x', { text: 'v1 /q?a=1 {"a":"1"}', cacheStatus: MISS_STORED(60) }),
+      get('/q?a=1&utm_source=%3Cscript%3E&fbclid=x', {
+        text: 'v1 /q?a=1 {"a":"1"}',
+        cacheStatus: MISS_STORED(60),
+      }),
       get('/q?a=1', { text: 'v1 /q?a=1 {"a":"1"}', cacheStatus: HIT(60) }),
       get('/q?utm_medium=mail', { text: 'v2 /q {}', cacheStatus: MISS_STORED(60) }),
       // Parameter cloaking: a member with `;` is not ignored, so it is keyed and reaches the handler as sent.
-      get('/q?a=1&utm_content=x;a=2', { text: /^v3 \/q\?a=1&utm_content=x;a=2 /, cacheStatus: MISS_STORED(60), calls: { 'GET /q': 3 } }),
+      get('/q?a=1&utm_content=x;a=2', {
+        text: /^v3 \/q\?a=1&utm_content=x;a=2 /,
+        cacheStatus: MISS_STORED(60),
+        calls: { 'GET /q': 3 },
+      }),
     ],
   },
 ]
@@ -818,8 +1159,20 @@ const revalidation: Scenario[] = [
     steps: [
       get('/doc', { text: 'v1', cacheStatus: MISS_STORED(10) }),
       { advance: 20_000 },
-      get('/doc', { status: 200, text: 'v1', headers: { 'cache-control': 'max-age=60', etag: '"v1"' }, cacheStatus: 'cachewire; fwd=stale; fwd-status=304; stored; ttl=60', calls: { 'GET /doc': 2 } }),
-      get('/doc', { status: 200, text: 'v1', headers: { age: '0', 'cache-control': 'max-age=60' }, cacheStatus: HIT(60), calls: { 'GET /doc': 2 } }),
+      get('/doc', {
+        status: 200,
+        text: 'v1',
+        headers: { 'cache-control': 'max-age=60', etag: '"v1"' },
+        cacheStatus: 'cachewire; fwd=stale; fwd-status=304; stored; ttl=60',
+        calls: { 'GET /doc': 2 },
+      }),
+      get('/doc', {
+        status: 200,
+        text: 'v1',
+        headers: { age: '0', 'cache-control': 'max-age=60' },
+        cacheStatus: HIT(60),
+        calls: { 'GET /doc': 2 },
+      }),
     ],
   },
   {
@@ -829,16 +1182,33 @@ const revalidation: Scenario[] = [
     steps: [
       get('/doc', { text: 'v1' }),
       { advance: 20_000 },
-      get('/doc', { status: 304, text: '', headers: { etag: '"v1"' }, calls: { 'GET /doc': 2 } }, { 'if-none-match': '"v1"' }),
+      get(
+        '/doc',
+        { status: 304, text: '', headers: { etag: '"v1"' }, calls: { 'GET /doc': 2 } },
+        { 'if-none-match': '"v1"' }
+      ),
     ],
   },
   {
     group: 'revalidation',
     name: 'Cache-Control: no-cache on the response: stored, but revalidated before every reuse',
-    routes: [{ path: '/nc', respond: ({ headers, call }) => (headers['if-none-match'] === '"nc"' ? { status: 304, headers: { etag: '"nc"' } } : text(`v${call}`, { etag: '"nc"', 'cache-control': 'no-cache' })) }],
+    routes: [
+      {
+        path: '/nc',
+        respond: ({ headers, call }) =>
+          headers['if-none-match'] === '"nc"'
+            ? { status: 304, headers: { etag: '"nc"' } }
+            : text(`v${call}`, { etag: '"nc"', 'cache-control': 'no-cache' }),
+      },
+    ],
     steps: [
       get('/nc', { text: 'v1' }),
-      get('/nc', { status: 200, text: 'v1', cacheStatus: /^cachewire; fwd=stale; fwd-status=304/, calls: { 'GET /nc': 2 } }),
+      get('/nc', {
+        status: 200,
+        text: 'v1',
+        cacheStatus: /^cachewire; fwd=stale; fwd-status=304/,
+        calls: { 'GET /nc': 2 },
+      }),
       get('/nc', { status: 200, text: 'v1', calls: { 'GET /nc': 3 } }),
     ],
   },
@@ -855,10 +1225,25 @@ const revalidation: Scenario[] = [
   {
     group: 'revalidation',
     name: 'a permanent redirect is stored with its Location',
-    routes: [{ path: '/old', respond: ({ call }) => ({ status: 301, headers: { location: '/new', 'cache-control': 'max-age=60', ...TEXT }, body: { text: `moved v${call}` } }) }],
+    routes: [
+      {
+        path: '/old',
+        respond: ({ call }) => ({
+          status: 301,
+          headers: { location: '/new', 'cache-control': 'max-age=60', ...TEXT },
+          body: { text: `moved v${call}` },
+        }),
+      },
+    ],
     steps: [
       get('/old', { status: 301, headers: { location: '/new' } }),
-      get('/old', { status: 301, text: 'moved v1', headers: { location: '/new' }, cacheStatus: HIT(60), calls: { 'GET /old': 1 } }),
+      get('/old', {
+        status: 301,
+        text: 'moved v1',
+        headers: { location: '/new' },
+        cacheStatus: HIT(60),
+        calls: { 'GET /old': 1 },
+      }),
     ],
   },
   {
@@ -867,16 +1252,33 @@ const revalidation: Scenario[] = [
     options: { storage: { maxEntryBytes: 16 } },
     routes: [
       versioned('/big', { 'cache-control': 'max-age=60', 'x-pad': 'x' }),
-      { path: '/bigger', respond: ({ call }) => ({ headers: { ...TEXT, 'cache-control': 'max-age=60' }, body: { chunks: [`v${call}`, '-'.repeat(20), 'end'] } }) },
-      { path: '/large', respond: ({ call }) => text(`v${call}${'-'.repeat(30)}`, { 'cache-control': 'max-age=60' }) },
+      {
+        path: '/bigger',
+        respond: ({ call }) => ({
+          headers: { ...TEXT, 'cache-control': 'max-age=60' },
+          body: { chunks: [`v${call}`, '-'.repeat(20), 'end'] },
+        }),
+      },
+      {
+        path: '/large',
+        respond: ({ call }) => text(`v${call}${'-'.repeat(30)}`, { 'cache-control': 'max-age=60' }),
+      },
     ],
     steps: [
       get('/large', { text: `v1${'-'.repeat(30)}` }),
       get('/large', { text: `v2${'-'.repeat(30)}` }),
       get('/bigger', { text: `v1${'-'.repeat(20)}end` }),
-      get('/bigger', { text: `v2${'-'.repeat(20)}end`, calls: { 'GET /large': 2, 'GET /bigger': 2 } }),
+      get('/bigger', {
+        text: `v2${'-'.repeat(20)}end`,
+        calls: { 'GET /large': 2, 'GET /bigger': 2 },
+      }),
       get('/big', { text: 'v1' }),
-      get('/big', { text: 'v1', cacheStatus: HIT(60) }, undefined, 'a small body on the same engine is stored'),
+      get(
+        '/big',
+        { text: 'v1', cacheStatus: HIT(60) },
+        undefined,
+        'a small body on the same engine is stored'
+      ),
     ],
   },
 ]
@@ -892,9 +1294,23 @@ const credentials: Scenario[] = [
       name: `a response to a request with Authorization is never stored without safety.shareAuthenticated, even with ${cacheControl}`,
       routes: [versioned('/doc', { 'cache-control': cacheControl })],
       steps: [
-        get('/doc', { text: 'v1', cacheStatus: MISS_NOT_STORED() }, { authorization: 'Bearer alice' }),
-        get('/doc', { text: 'v2', cacheStatus: MISS_STORED(60) }, undefined, 'an anonymous request never gets alice\'s response'),
-        get('/doc', { text: 'v2', cacheStatus: HIT(60), calls: { 'GET /doc': 2 } }, { authorization: 'Bearer bob' }, 'the anonymous entry says it may be shared'),
+        get(
+          '/doc',
+          { text: 'v1', cacheStatus: MISS_NOT_STORED() },
+          { authorization: 'Bearer alice' }
+        ),
+        get(
+          '/doc',
+          { text: 'v2', cacheStatus: MISS_STORED(60) },
+          undefined,
+          "an anonymous request never gets alice's response"
+        ),
+        get(
+          '/doc',
+          { text: 'v2', cacheStatus: HIT(60), calls: { 'GET /doc': 2 } },
+          { authorization: 'Bearer bob' },
+          'the anonymous entry says it may be shared'
+        ),
       ],
     })
   ),
@@ -917,37 +1333,76 @@ const credentials: Scenario[] = [
       {
         path: '/mr',
         respond: ({ call, headers }) =>
-          headers['if-none-match'] === '"mr"' ? { status: 304, headers: { etag: '"mr"' } } : text(`v${call}`, { 'cache-control': 'must-revalidate', etag: '"mr"' }),
+          headers['if-none-match'] === '"mr"'
+            ? { status: 304, headers: { etag: '"mr"' } }
+            : text(`v${call}`, { 'cache-control': 'must-revalidate', etag: '"mr"' }),
       },
     ],
     steps: [
-      get('/mr', { text: 'v1', cacheStatus: 'cachewire; fwd=uri-miss; fwd-status=200; stored; ttl=0' }),
-      get('/mr', { text: 'v1', cacheStatus: 'cachewire; fwd=stale; fwd-status=304; stored; ttl=0', calls: { 'GET /mr': 2 } }),
+      get('/mr', {
+        text: 'v1',
+        cacheStatus: 'cachewire; fwd=uri-miss; fwd-status=200; stored; ttl=0',
+      }),
+      get('/mr', {
+        text: 'v1',
+        cacheStatus: 'cachewire; fwd=stale; fwd-status=304; stored; ttl=0',
+        calls: { 'GET /mr': 2 },
+      }),
     ],
   },
   {
     group: 'credentials',
     // RFC 5861 §3 + issue 14: the refresh runs as the entry's audience, not as the client that triggered it.
-    name: 'a background refresh never carries the triggering client\'s Cookie into the shared entry',
+    name: "a background refresh never carries the triggering client's Cookie into the shared entry",
     options: { safety: { allowCookies: true } },
-    routes: [{ path: '/a', respond: ({ call, headers }) => text(`v${call} cookie=${String(headers.cookie ?? 'none')}`, { 'cache-control': 'max-age=10, stale-while-revalidate=60' }) }],
+    routes: [
+      {
+        path: '/a',
+        respond: ({ call, headers }) =>
+          text(`v${call} cookie=${String(headers.cookie ?? 'none')}`, {
+            'cache-control': 'max-age=10, stale-while-revalidate=60',
+          }),
+      },
+    ],
     steps: [
       get('/a', { text: 'v1 cookie=none' }),
       { advance: 20_000 },
-      get('/a', { text: 'v1 cookie=none', cacheStatus: HIT(-10) }, { cookie: 'sid=alice' }, 'stale, and a refresh starts'),
+      get(
+        '/a',
+        { text: 'v1 cookie=none', cacheStatus: HIT(-10) },
+        { cookie: 'sid=alice' },
+        'stale, and a refresh starts'
+      ),
       get('/a', { text: 'v2 cookie=none', cacheStatus: HIT(10), calls: { 'GET /a': 2 } }),
     ],
   },
   {
     group: 'credentials',
-    name: 'a background refresh never carries the triggering client\'s Authorization into the shared entry',
+    name: "a background refresh never carries the triggering client's Authorization into the shared entry",
     options: { safety: { shareAuthenticated: true } },
-    routes: [{ path: '/a', respond: ({ call, headers }) => text(`v${call} auth=${String(headers.authorization ?? 'none')}`, { 'cache-control': 'public, max-age=10, stale-while-revalidate=60' }) }],
+    routes: [
+      {
+        path: '/a',
+        respond: ({ call, headers }) =>
+          text(`v${call} auth=${String(headers.authorization ?? 'none')}`, {
+            'cache-control': 'public, max-age=10, stale-while-revalidate=60',
+          }),
+      },
+    ],
     steps: [
       get('/a', { text: 'v1 auth=none' }),
       { advance: 20_000 },
-      get('/a', { text: 'v1 auth=none', cacheStatus: HIT(-10) }, { authorization: 'Bearer alice' }, 'stale, and a refresh starts'),
-      get('/a', { text: 'v2 auth=none', cacheStatus: HIT(10), calls: { 'GET /a': 2 } }, { authorization: 'Bearer bob' }),
+      get(
+        '/a',
+        { text: 'v1 auth=none', cacheStatus: HIT(-10) },
+        { authorization: 'Bearer alice' },
+        'stale, and a refresh starts'
+      ),
+      get(
+        '/a',
+        { text: 'v2 auth=none', cacheStatus: HIT(10), calls: { 'GET /a': 2 } },
+        { authorization: 'Bearer bob' }
+      ),
     ],
   },
 ]
@@ -972,51 +1427,110 @@ const originValidators: Scenario[] = [
     ],
     steps: [
       get('/lm', { text: 'v1', cacheStatus: MISS_STORED(10) }),
-      get('/lm', { text: 'v1', headers: { etag: /^"[^"]+"$/ } }, undefined, 'clients still get an ETag'),
+      get(
+        '/lm',
+        { text: 'v1', headers: { etag: /^"[^"]+"$/ } },
+        undefined,
+        'clients still get an ETag'
+      ),
       { advance: 20_000 },
-      get('/lm', { status: 200, text: 'v1', cacheStatus: 'cachewire; fwd=stale; fwd-status=304; stored; ttl=10', calls: { 'GET /lm': 2 } }),
+      get('/lm', {
+        status: 200,
+        text: 'v1',
+        cacheStatus: 'cachewire; fwd=stale; fwd-status=304; stored; ttl=10',
+        calls: { 'GET /lm': 2 },
+      }),
       { advance: 20_000 },
-      get('/lm', { status: 200, text: 'v1', cacheStatus: 'cachewire; fwd=stale; fwd-status=304; stored; ttl=10', calls: { 'GET /lm': 3 } }, undefined, 'after a 304 merge too'),
+      get(
+        '/lm',
+        {
+          status: 200,
+          text: 'v1',
+          cacheStatus: 'cachewire; fwd=stale; fwd-status=304; stored; ttl=10',
+          calls: { 'GET /lm': 3 },
+        },
+        undefined,
+        'after a 304 merge too'
+      ),
     ],
   },
   {
     group: 'revalidation',
-    name: 'a revalidation sends the origin\'s ETag and its Last-Modified',
+    name: "a revalidation sends the origin's ETag and its Last-Modified",
     routes: [
       {
         path: '/both',
         respond: ({ call, headers }) =>
           headers['if-none-match'] === '"b1"' && headers['if-modified-since'] === LM
             ? { status: 304, headers: { etag: '"b1"' } }
-            : text(`v${call}`, { 'cache-control': 'max-age=10', etag: '"b1"', 'last-modified': LM }),
+            : text(`v${call}`, {
+                'cache-control': 'max-age=10',
+                etag: '"b1"',
+                'last-modified': LM,
+              }),
       },
     ],
     steps: [
       get('/both', { text: 'v1' }),
       { advance: 20_000 },
-      get('/both', { text: 'v1', cacheStatus: /^cachewire; fwd=stale; fwd-status=304/, calls: { 'GET /both': 2 } }),
+      get('/both', {
+        text: 'v1',
+        cacheStatus: /^cachewire; fwd=stale; fwd-status=304/,
+        calls: { 'GET /both': 2 },
+      }),
     ],
   },
 ]
 
 const heuristics: Scenario[] = [
-  ...([[{ heuristic: {} }, MISS_STORED(43_200)], [{}, MISS_NOT_STORED()]] as const).map(
-    ([freshness, status]): Scenario => ({
-      group: 'heuristic freshness',
-      // RFC 9111 §4.2.2: a fraction (10 %) of the time since Last-Modified, opt-in.
-      name: `Last-Modified five days ago ${'heuristic' in freshness ? 'gives 12 h of freshness with freshness.heuristic' : 'gives none without freshness.heuristic'}`,
-      options: { freshness },
-      routes: [{ path: '/h', respond: ({ call, now }) => text(`v${call}`, { date: HTTP_DATE(now), 'last-modified': HTTP_DATE(now - 5 * 86_400_000) }) }],
-      steps: [get('/h', { text: 'v1', cacheStatus: status }), get('/h', { text: 'heuristic' in freshness ? 'v1' : 'v2' })],
-    })
-  ),
+  ...(
+    [
+      [{ heuristic: {} }, MISS_STORED(43_200)],
+      [{}, MISS_NOT_STORED()],
+    ] as const
+  ).map(([freshness, status]): Scenario => ({
+    group: 'heuristic freshness',
+    // RFC 9111 §4.2.2: a fraction (10 %) of the time since Last-Modified, opt-in.
+    name: `Last-Modified five days ago ${'heuristic' in freshness ? 'gives 12 h of freshness with freshness.heuristic' : 'gives none without freshness.heuristic'}`,
+    options: { freshness },
+    routes: [
+      {
+        path: '/h',
+        respond: ({ call, now }) =>
+          text(`v${call}`, {
+            date: HTTP_DATE(now),
+            'last-modified': HTTP_DATE(now - 5 * 86_400_000),
+          }),
+      },
+    ],
+    steps: [
+      get('/h', { text: 'v1', cacheStatus: status }),
+      get('/h', { text: 'heuristic' in freshness ? 'v1' : 'v2' }),
+    ],
+  })),
   {
     group: 'heuristic freshness',
     name: 'heuristic freshness is capped by max, and never given to a status that is not heuristically cacheable',
     options: { freshness: { heuristic: { fraction: 0.5, max: '1h' } } },
     routes: [
-      { path: '/h', respond: ({ call, now }) => text(`v${call}`, { date: HTTP_DATE(now), 'last-modified': HTTP_DATE(now - 5 * 86_400_000) }) },
-      { path: '/e', respond: ({ call, now }) => ({ ...text(`v${call}`, { date: HTTP_DATE(now), 'last-modified': HTTP_DATE(now - 86_400_000) }), status: 503 }) },
+      {
+        path: '/h',
+        respond: ({ call, now }) =>
+          text(`v${call}`, {
+            date: HTTP_DATE(now),
+            'last-modified': HTTP_DATE(now - 5 * 86_400_000),
+          }),
+      },
+      {
+        path: '/e',
+        respond: ({ call, now }) => ({
+          ...text(`v${call}`, {
+            date: HTTP_DATE(now),
+            'last-modified': HTTP_DATE(now - 86_400_000),
+          }),
+          status: 503,
+        }),
+      },
     ],
     steps: [
       get('/h', { cacheStatus: MISS_STORED(3600) }),
@@ -1048,27 +1562,56 @@ const targeted: Scenario[] = [
     // RFC 9213 §2.2: with a valid targeted field, Cache-Control and Expires are ignored.
     name: 'a valid CDN-Cache-Control makes Expires count for nothing',
     options: { freshness: { targetedField: 'CDN-Cache-Control' } },
-    routes: [{ path: '/x', respond: ({ call, now }) => text(`v${call}`, { 'cdn-cache-control': 'stale-if-error=60', expires: HTTP_DATE(now + 60_000) }) }],
+    routes: [
+      {
+        path: '/x',
+        respond: ({ call, now }) =>
+          text(`v${call}`, {
+            'cdn-cache-control': 'stale-if-error=60',
+            expires: HTTP_DATE(now + 60_000),
+          }),
+      },
+    ],
     steps: [get('/x', { text: 'v1', cacheStatus: MISS_NOT_STORED() }), get('/x', { text: 'v2' })],
   },
-  ...([[302, 'max-age=60'], [303, 's-maxage=60'], [307, 'public, max-age=60'], [410, 'max-age=60']] as const).map(
-    ([status, cacheControl]): Scenario => ({
-      group: 'targeted fields',
-      // RFC 9111 §3: any understood final status with explicit freshness may be stored.
-      name: `a ${status} with ${cacheControl} is stored (an understood status with explicit freshness)`,
-      routes: [{ path: '/s', respond: ({ call }) => ({ ...text(`v${call}`, { 'cache-control': cacheControl, location: '/t' }), status }) }],
-      steps: [
-        get('/s', { status, cacheStatus: `cachewire; fwd=uri-miss; fwd-status=${status}; stored; ttl=60` }),
-        get('/s', { status, text: 'v1', cacheStatus: HIT(60), calls: { 'GET /s': 1 } }),
-      ],
-    })
-  ),
+  ...(
+    [
+      [302, 'max-age=60'],
+      [303, 's-maxage=60'],
+      [307, 'public, max-age=60'],
+      [410, 'max-age=60'],
+    ] as const
+  ).map(([status, cacheControl]): Scenario => ({
+    group: 'targeted fields',
+    // RFC 9111 §3: any understood final status with explicit freshness may be stored.
+    name: `a ${status} with ${cacheControl} is stored (an understood status with explicit freshness)`,
+    routes: [
+      {
+        path: '/s',
+        respond: ({ call }) => ({
+          ...text(`v${call}`, { 'cache-control': cacheControl, location: '/t' }),
+          status,
+        }),
+      },
+    ],
+    steps: [
+      get('/s', {
+        status,
+        cacheStatus: `cachewire; fwd=uri-miss; fwd-status=${status}; stored; ttl=60`,
+      }),
+      get('/s', { status, text: 'v1', cacheStatus: HIT(60), calls: { 'GET /s': 1 } }),
+    ],
+  })),
 ]
 
 const RANGE_BODY = 'abcdefghij'
 const LONG_BODY = 'ab' + '-'.repeat(148) + 'XY' + '-'.repeat(48)
 const ranged: RouteSpec[] = [
-  { path: '/r', respond: ({ call }) => text(call === 1 ? RANGE_BODY : `v${call}`, { 'cache-control': 'max-age=60', etag: '"r1"' }) },
+  {
+    path: '/r',
+    respond: ({ call }) =>
+      text(call === 1 ? RANGE_BODY : `v${call}`, { 'cache-control': 'max-age=60', etag: '"r1"' }),
+  },
   { path: '/long', respond: () => text(LONG_BODY, { 'cache-control': 'max-age=60' }) },
 ]
 
@@ -1079,12 +1622,47 @@ const ranges: Scenario[] = [
     name: 'a Range miss gets the full 200, which is stored; hits answer single ranges with 206',
     routes: ranged,
     steps: [
-      get('/r', { status: 200, text: RANGE_BODY, cacheStatus: MISS_STORED(60) }, { range: 'bytes=0-1' }),
-      get('/r', { status: 206, text: 'ab', cacheStatus: HIT(60), headers: { 'content-range': 'bytes 0-1/10', 'content-length': '2', etag: '"r1"', age: '0' } }, { range: 'bytes=0-1' }),
-      get('/r', { status: 206, text: 'hij', headers: { 'content-range': 'bytes 7-9/10' } }, { range: 'bytes=-3' }),
-      get('/r', { status: 206, text: 'fghij', headers: { 'content-range': 'bytes 5-9/10' } }, { range: 'bytes=5-' }),
-      get('/r', { status: 206, text: 'j', headers: { 'content-range': 'bytes 9-9/10' } }, { range: 'bytes=9-100' }),
-      get('/r', { status: 200, text: RANGE_BODY, headers: { 'accept-ranges': 'bytes', 'content-range': null }, calls: { 'GET /r': 1 } }),
+      get(
+        '/r',
+        { status: 200, text: RANGE_BODY, cacheStatus: MISS_STORED(60) },
+        { range: 'bytes=0-1' }
+      ),
+      get(
+        '/r',
+        {
+          status: 206,
+          text: 'ab',
+          cacheStatus: HIT(60),
+          headers: {
+            'content-range': 'bytes 0-1/10',
+            'content-length': '2',
+            etag: '"r1"',
+            age: '0',
+          },
+        },
+        { range: 'bytes=0-1' }
+      ),
+      get(
+        '/r',
+        { status: 206, text: 'hij', headers: { 'content-range': 'bytes 7-9/10' } },
+        { range: 'bytes=-3' }
+      ),
+      get(
+        '/r',
+        { status: 206, text: 'fghij', headers: { 'content-range': 'bytes 5-9/10' } },
+        { range: 'bytes=5-' }
+      ),
+      get(
+        '/r',
+        { status: 206, text: 'j', headers: { 'content-range': 'bytes 9-9/10' } },
+        { range: 'bytes=9-100' }
+      ),
+      get('/r', {
+        status: 200,
+        text: RANGE_BODY,
+        headers: { 'accept-ranges': 'bytes', 'content-range': null },
+        calls: { 'GET /r': 1 },
+      }),
     ],
   },
   {
@@ -1112,9 +1690,23 @@ const ranges: Scenario[] = [
     routes: ranged,
     steps: [
       get('/r', { status: 200 }),
-      get('/r', { status: 416, text: '', cacheStatus: HIT(60), headers: { 'content-range': 'bytes */10' } }, { range: 'bytes=10-' }),
-      get('/r', { status: 200, text: RANGE_BODY, calls: { 'GET /r': 1 } }, { range: 'items=0-1' }, 'another unit is ignored'),
-      get('/r', { status: 200, text: RANGE_BODY }, { range: 'bytes=5-2' }, 'an invalid range is ignored'),
+      get(
+        '/r',
+        { status: 416, text: '', cacheStatus: HIT(60), headers: { 'content-range': 'bytes */10' } },
+        { range: 'bytes=10-' }
+      ),
+      get(
+        '/r',
+        { status: 200, text: RANGE_BODY, calls: { 'GET /r': 1 } },
+        { range: 'items=0-1' },
+        'another unit is ignored'
+      ),
+      get(
+        '/r',
+        { status: 200, text: RANGE_BODY },
+        { range: 'bytes=5-2' },
+        'an invalid range is ignored'
+      ),
     ],
   },
   {
@@ -1126,7 +1718,11 @@ const ranges: Scenario[] = [
       get('/r', { status: 200 }),
       get('/r', { status: 206, text: 'ab' }, { range: 'bytes=0-1', 'if-range': '"r1"' }),
       get('/r', { status: 200, text: RANGE_BODY }, { range: 'bytes=0-1', 'if-range': '"r2"' }),
-      get('/r', { status: 200, text: RANGE_BODY, calls: { 'GET /r': 1 } }, { range: 'bytes=0-1', 'if-range': 'W/"r1"' }),
+      get(
+        '/r',
+        { status: 200, text: RANGE_BODY, calls: { 'GET /r': 1 } },
+        { range: 'bytes=0-1', 'if-range': 'W/"r1"' }
+      ),
     ],
   },
   {
@@ -1137,13 +1733,25 @@ const ranges: Scenario[] = [
     steps: [
       get('/r', { status: 200 }),
       get('/r', { status: 304, text: '' }, { range: 'bytes=0-1', 'if-none-match': '"r1"' }),
-      { request: { path: '/r', method: 'HEAD', headers: { range: 'bytes=0-1' } }, expect: { status: 200, text: '', headers: { 'content-length': '10' }, calls: { 'GET /r': 1 } } },
+      {
+        request: { path: '/r', method: 'HEAD', headers: { range: 'bytes=0-1' } },
+        expect: {
+          status: 200,
+          text: '',
+          headers: { 'content-length': '10' },
+          calls: { 'GET /r': 1 },
+        },
+      },
     ],
   },
 ]
 
 /** A per-user cache keyed by the X-User field (framework-neutral: `req.headers` and `ctx.headers`). */
-const PER_USER = { scope: 'private', privateKey: (request: { headers: Record<string, unknown> }) => request.headers['x-user'] as string | undefined }
+const PER_USER = {
+  scope: 'private',
+  privateKey: (request: { headers: Record<string, unknown> }) =>
+    request.headers['x-user'] as string | undefined,
+}
 
 const deception: Scenario[] = [
   {
@@ -1152,9 +1760,23 @@ const deception: Scenario[] = [
     name: 'a response to a request with a Cookie that sets no Cache-Control goes out Cache-Control: private',
     routes: [versioned('/page'), versioned('/own', { 'cache-control': 'no-cache' })],
     steps: [
-      get('/page', { text: 'v1', headers: { 'cache-control': 'private' } }, { cookie: 'sid=alice' }),
-      get('/page', { text: 'v2', headers: { 'cache-control': null } }, undefined, 'an anonymous one is left alone'),
-      get('/own', { text: 'v1', headers: { 'cache-control': 'no-cache' } }, { cookie: 'sid=alice' }, "the handler's own Cache-Control wins"),
+      get(
+        '/page',
+        { text: 'v1', headers: { 'cache-control': 'private' } },
+        { cookie: 'sid=alice' }
+      ),
+      get(
+        '/page',
+        { text: 'v2', headers: { 'cache-control': null } },
+        undefined,
+        'an anonymous one is left alone'
+      ),
+      get(
+        '/own',
+        { text: 'v1', headers: { 'cache-control': 'no-cache' } },
+        { cookie: 'sid=alice' },
+        "the handler's own Cache-Control wins"
+      ),
     ],
   },
   {
@@ -1163,8 +1785,16 @@ const deception: Scenario[] = [
     options: { ttl: '1m' },
     routes: [versioned('/page')],
     steps: [
-      get('/page', { text: 'v1', cacheStatus: MISS_NOT_STORED(), headers: { 'cache-control': 'private' } }, { authorization: 'Bearer alice' }),
-      get('/page', { text: 'v2', cacheStatus: MISS_STORED(60), headers: { 'cache-control': null } }),
+      get(
+        '/page',
+        { text: 'v1', cacheStatus: MISS_NOT_STORED(), headers: { 'cache-control': 'private' } },
+        { authorization: 'Bearer alice' }
+      ),
+      get('/page', {
+        text: 'v2',
+        cacheStatus: MISS_STORED(60),
+        headers: { 'cache-control': null },
+      }),
       get('/page', { text: 'v2', cacheStatus: HIT(60), headers: { 'cache-control': null } }),
     ],
   },
@@ -1173,7 +1803,9 @@ const deception: Scenario[] = [
     name: 'safety.privateIfCredentialed: false turns the armor off',
     options: { safety: { privateIfCredentialed: false } },
     routes: [versioned('/page')],
-    steps: [get('/page', { text: 'v1', headers: { 'cache-control': null } }, { cookie: 'sid=alice' })],
+    steps: [
+      get('/page', { text: 'v1', headers: { 'cache-control': null } }, { cookie: 'sid=alice' }),
+    ],
   },
   {
     group: 'deception armor',
@@ -1181,7 +1813,11 @@ const deception: Scenario[] = [
     options: { ttl: '1m', safety: { allowCookies: true } },
     routes: [versioned('/page')],
     steps: [
-      get('/page', { text: 'v1', cacheStatus: MISS_STORED(60), headers: { 'cache-control': null } }, { cookie: 'sid=alice' }),
+      get(
+        '/page',
+        { text: 'v1', cacheStatus: MISS_STORED(60), headers: { 'cache-control': null } },
+        { cookie: 'sid=alice' }
+      ),
       get('/page', { text: 'v1', cacheStatus: HIT(60), headers: { 'cache-control': null } }),
     ],
   },
@@ -1191,9 +1827,21 @@ const deception: Scenario[] = [
     options: { ttl: '1m', safety: PER_USER },
     routes: [versioned('/me')],
     steps: [
-      get('/me', { text: 'v1', cacheStatus: MISS_STORED(60), headers: { 'cache-control': 'private' } }, { 'x-user': 'alice' }),
-      get('/me', { text: 'v1', cacheStatus: HIT(60), headers: { 'cache-control': 'private' } }, { 'x-user': 'alice' }),
-      get('/me', { text: 'v2', cacheStatus: MISS_STORED(60), headers: { 'cache-control': 'private' } }, { 'x-user': 'bob' }),
+      get(
+        '/me',
+        { text: 'v1', cacheStatus: MISS_STORED(60), headers: { 'cache-control': 'private' } },
+        { 'x-user': 'alice' }
+      ),
+      get(
+        '/me',
+        { text: 'v1', cacheStatus: HIT(60), headers: { 'cache-control': 'private' } },
+        { 'x-user': 'alice' }
+      ),
+      get(
+        '/me',
+        { text: 'v2', cacheStatus: MISS_STORED(60), headers: { 'cache-control': 'private' } },
+        { 'x-user': 'bob' }
+      ),
     ],
   },
   {

@@ -176,7 +176,11 @@ export async function runScenario(scenario: Scenario, context: RunContext): Prom
   const store = context.createStore(scenario)
   const options = scenario.options ?? {}
   const storage = { ...(options['storage'] as Record<string, unknown> | undefined), store }
-  const built = context.adapter.createApp(scenario.routes, { ...options, storage, clock }, { calls, clock })
+  const built = context.adapter.createApp(
+    scenario.routes,
+    { ...options, storage, clock },
+    { calls, clock }
+  )
   const { url } = await listen(built.app)
 
   for (const [index, step] of scenario.steps.entries()) {
@@ -191,7 +195,9 @@ export async function runScenario(scenario: Scenario, context: RunContext): Prom
       continue
     }
     if ('concurrent' in step) {
-      const responses = await Promise.all(Array.from({ length: step.concurrent }, () => send(url, step.request)))
+      const responses = await Promise.all(
+        Array.from({ length: step.concurrent }, () => send(url, step.request))
+      )
       await built.whenIdle()
       for (const response of responses) check(response, step.each, where, inProcess(store))
       step.cacheStatuses?.(responses.map((response) => String(response.headers['cache-status'])))
@@ -230,7 +236,12 @@ function withoutUnknownStored(wanted: string): RegExp {
   return new RegExp(`^(?:${escape(wanted)}|${escape(unknown)})$`)
 }
 
-function check(response: TestResponse, expectation: Expectation | undefined, where: string, storedKnown = true): void {
+function check(
+  response: TestResponse,
+  expectation: Expectation | undefined,
+  where: string,
+  storedKnown = true
+): void {
   if (expectation === undefined) return
   const seen = `${where}: got ${response.status} ${JSON.stringify(response.headers)} ${JSON.stringify(response.text.slice(0, 200))}`
   if (expectation.status !== undefined) expect(response.status, seen).toBe(expectation.status)
@@ -239,7 +250,10 @@ function check(response: TestResponse, expectation: Expectation | undefined, whe
   const headers = { ...expectation.headers }
   if (expectation.cacheStatus !== undefined) {
     const wanted = expectation.cacheStatus
-    headers['cache-status'] = !storedKnown && typeof wanted === 'string' && wanted.includes('; stored') ? withoutUnknownStored(wanted) : wanted
+    headers['cache-status'] =
+      !storedKnown && typeof wanted === 'string' && wanted.includes('; stored')
+        ? withoutUnknownStored(wanted)
+        : wanted
   }
   for (const [name, wanted] of Object.entries(headers)) {
     const actual = response.headers[name]
@@ -250,8 +264,13 @@ function check(response: TestResponse, expectation: Expectation | undefined, whe
   }
 }
 
-function checkCalls(calls: Map<string, number>, wanted: Record<string, number>, where: string): void {
-  for (const [id, count] of Object.entries(wanted)) expect(calls.get(id) ?? 0, `${where}: handler runs of ${id}`).toBe(count)
+function checkCalls(
+  calls: Map<string, number>,
+  wanted: Record<string, number>,
+  where: string
+): void {
+  for (const [id, count] of Object.entries(wanted))
+    expect(calls.get(id) ?? 0, `${where}: handler runs of ${id}`).toBe(count)
 }
 
 /**

@@ -8,7 +8,11 @@ const example = fileURLToPath(new URL('../../examples/fastify-memory/', import.m
 
 it('examples/fastify-memory runs with one command: a miss, a hit, a 304, a route policy and a tag purge, then exits', async () => {
   const env = { ...process.env, EXIT_AFTER_DEMO: '1', PORT: '0' }
-  const { stdout } = await run(`${example}node_modules/.bin/tsx`, ['index.ts'], { cwd: example, env, timeout: 60_000 })
+  const { stdout } = await run(`${example}node_modules/.bin/tsx`, ['index.ts'], {
+    cwd: example,
+    env,
+    timeout: 60_000,
+  })
   const lines = stdout.split('\n').filter((line) => /^(GET|POST) /.test(line))
   const labels = lines.map((line) => line.replace(/\s+/g, ' ').split(' ').slice(0, 4).join(' '))
   expect(labels).toEqual([

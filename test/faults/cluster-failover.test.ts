@@ -18,7 +18,10 @@ const TIMEOUT = '250ms'
 const MARGIN_MS = 750
 
 /** What a user writes from the README: a plain Cluster. The store adds the slot map refresh. */
-function userCluster(nodes: Array<{ host: string; port: number }>, options: { enableAutoPipelining?: boolean } = {}): Cluster {
+function userCluster(
+  nodes: Array<{ host: string; port: number }>,
+  options: { enableAutoPipelining?: boolean } = {}
+): Cluster {
   const client = new Cluster(nodes, { redisOptions: { connectTimeout: 2000 }, ...options })
   client.on('error', () => {})
   registerCleanup(() => client.disconnect())
@@ -26,7 +29,10 @@ function userCluster(nodes: Array<{ host: string; port: number }>, options: { en
 }
 
 function cacheOn(client: Cluster, prefix: string): { cache: Cache; errors: Error[] } {
-  const cache = new Cache({ store: new RedisStore({ client, prefix, timeout: TIMEOUT }), invalidationQueue: { closeTimeout: '5s' } })
+  const cache = new Cache({
+    store: new RedisStore({ client, prefix, timeout: TIMEOUT }),
+    invalidationQueue: { closeTimeout: '5s' },
+  })
   const errors: Error[] = []
   cache.on('error', (error) => errors.push(error))
   registerCleanup(() => cache.close())
@@ -47,22 +53,51 @@ describeCluster('Redis Cluster faults (a private cluster)', () => {
     await ready(client)
     const prefix = 'reshard:'
     const { cache, errors } = cacheOn(client, prefix)
-    await Promise.all(Array.from({ length: 100 }, (_, i) => cache.set(`other:${i}`, i, { ttl: '5m' })))
+    await Promise.all(
+      Array.from({ length: 100 }, (_, i) => cache.set(`other:${i}`, i, { ttl: '5m' }))
+    )
 
     const masters = client.nodes('master')
-    const ids = await Promise.all(masters.map(async (node) => String(await node.call('CLUSTER', 'MYID'))))
+    const ids = await Promise.all(
+      masters.map(async (node) => String(await node.call('CLUSTER', 'MYID')))
+    )
     const seed = `${masters[0]?.options.host}:${masters[0]?.options.port}`
     // Move 5,000 slots, a few keys per MIGRATE, while rounds of 600 tagged entries are written and
     // invalidated: every round overlaps slots that are moving.
     let resharding = true
-    const reshard = run('redis-cli', ['--cluster', 'reshard', seed, '--cluster-from', ids[0] as string, '--cluster-to', ids[1] as string, '--cluster-slots', '5000', '--cluster-yes', '--cluster-pipeline', '5'], { timeout: 120_000 }).finally(() => (resharding = false))
-    const traffic = sampleCalls((i) => (i % 3 === 0 ? cache.set(`other:${i % 100}`, i, { ttl: '5m' }) : cache.get(`other:${i % 100}`)), { durationMs: 3000, concurrency: 4 })
+    const reshard = run(
+      'redis-cli',
+      [
+        '--cluster',
+        'reshard',
+        seed,
+        '--cluster-from',
+        ids[0] as string,
+        '--cluster-to',
+        ids[1] as string,
+        '--cluster-slots',
+        '5000',
+        '--cluster-yes',
+        '--cluster-pipeline',
+        '5',
+      ],
+      { timeout: 120_000 }
+    ).finally(() => (resharding = false))
+    const traffic = sampleCalls(
+      (i) =>
+        i % 3 === 0
+          ? cache.set(`other:${i % 100}`, i, { ttl: '5m' })
+          : cache.get(`other:${i % 100}`),
+      { durationMs: 3000, concurrency: 4 }
+    )
     const statuses: string[] = []
     const removed: number[] = []
     let rounds = 0
     while (resharding && rounds < 200) {
       const keys = Array.from({ length: 600 }, (_, i) => `r${rounds}:item:${i}`)
-      await Promise.all(keys.map((key) => cache.set(key, key, { ttl: '5m', tags: [`round:${rounds}`] })))
+      await Promise.all(
+        keys.map((key) => cache.set(key, key, { ttl: '5m', tags: [`round:${rounds}`] }))
+      )
       const result = await cache.invalidateTags([`round:${rounds}`])
       statuses.push(result.status)
       removed.push(result.removed)
@@ -74,9 +109,17 @@ describeCluster('Redis Cluster faults (a private cluster)', () => {
     // The slots are still now: a survivor of any round shows up on exactly one master.
     let left = 0
     for (const node of client.nodes('master')) {
-      for await (const found of node.scanStream({ match: `${prefix}k:r*`, count: 1000 }) as AsyncIterable<string[]>) left += found.length
+      for await (const found of node.scanStream({
+        match: `${prefix}k:r*`,
+        count: 1000,
+      }) as AsyncIterable<string[]>)
+        left += found.length
     }
-    const redirections = errors.filter((error) => REDIRECTION.test(`${error.message} ${String((error as { cause?: Error }).cause?.message ?? '')}`))
+    const redirections = errors.filter((error) =>
+      REDIRECTION.test(
+        `${error.message} ${String((error as { cause?: Error }).cause?.message ?? '')}`
+      )
+    )
     const applied = statuses.filter((status) => status === 'applied').length
     measure('reshard-during-tag-invalidation', {
       rounds,
@@ -89,7 +132,12 @@ describeCluster('Redis Cluster faults (a private cluster)', () => {
       ...figures('traffic', during),
       redirectionErrors: redirections.length,
       errorEvents: errors.length,
-      errors: errors.map((error) => `${error.message} ${String((error as { cause?: Error }).cause?.message ?? '')}`.slice(0, 160)),
+      errors: errors.map((error) =>
+        `${error.message} ${String((error as { cause?: Error }).cause?.message ?? '')}`.slice(
+          0,
+          160
+        )
+      ),
     })
 
     expect(rounds).toBeGreaterThan(1)
@@ -109,15 +157,21 @@ describeCluster('Redis Cluster faults (a private cluster)', () => {
     await Promise.all(keys.map((key) => cache.set(key, key, { ttl: '5m' })))
     // Let the replicas catch up before the master goes away.
     for (const node of client.nodes('master')) await node.wait(1, 2000)
-    const before = await sampleCalls((i) => cache.get(keys[i % keys.length] as string), { durationMs: 1000 })
+    const before = await sampleCalls((i) => cache.get(keys[i % keys.length] as string), {
+      durationMs: 1000,
+    })
 
     // The master serving most of these keys (the reshard above left the shares uneven).
-    const slots = await Promise.all(keys.map(async (key) => Number(await client.cluster('KEYSLOT', `frozen:k:${key}`))))
+    const slots = await Promise.all(
+      keys.map(async (key) => Number(await client.cluster('KEYSLOT', `frozen:k:${key}`)))
+    )
     const owners = keys.map((_, i) => client.slots[slots[i] as number]?.[0] as string)
     const counts = new Map<string, number>()
     for (const owner of owners) counts.set(owner, (counts.get(owner) ?? 0) + 1)
     const victimName = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] as string
-    const victim = client.nodes('master').find((node) => `${node.options.host}:${node.options.port}` === victimName) as Redis
+    const victim = client
+      .nodes('master')
+      .find((node) => `${node.options.host}:${node.options.port}` === victimName) as Redis
     const onVictim = new Set(keys.filter((_, i) => owners[i] === victimName))
     const pid = Number(readFileSync(`${stateDir}${victim.options.port}/redis.pid`, 'utf8'))
     process.kill(pid, 'SIGSTOP')
@@ -137,27 +191,44 @@ describeCluster('Redis Cluster faults (a private cluster)', () => {
       },
       { durationMs: 1200 }
     )
-    const breakers = cache.stats().breakers.filter((b) => b.node !== 'cluster').map((b) => `${b.node === victimName ? 'frozen' : 'healthy'}/${b.direction}=${b.state}`)
+    const breakers = cache
+      .stats()
+      .breakers.filter((b) => b.node !== 'cluster')
+      .map((b) => `${b.node === victimName ? 'frozen' : 'healthy'}/${b.direction}=${b.state}`)
 
     // cluster-node-timeout is 2 s: a replica takes over. From when a healthy node says so, how long until every key hits?
     const healthy = client.nodes('master').find((node) => node !== victim) as Redis
     const victimSlot = slots[keys.indexOf([...onVictim][0] as string)] as number
-    const promotedMs = await msUntil(async () => {
-      const map = (await healthy.call('CLUSTER', 'SLOTS')) as Array<[number, number, [string, number]]>
-      const owner = map.find(([from, to]) => victimSlot >= from && victimSlot <= to)?.[2]
-      return owner !== undefined && `${owner[0]}:${owner[1]}` !== victimName
-    }, { timeoutMs: 30_000, intervalMs: 20 })
+    const promotedMs = await msUntil(
+      async () => {
+        const map = (await healthy.call('CLUSTER', 'SLOTS')) as Array<
+          [number, number, [string, number]]
+        >
+        const owner = map.find(([from, to]) => victimSlot >= from && victimSlot <= to)?.[2]
+        return owner !== undefined && `${owner[0]}:${owner[1]}` !== victimName
+      },
+      { timeoutMs: 30_000, intervalMs: 20 }
+    )
     const promotedAt = performance.now()
-    await msUntil(async () => (await Promise.all(keys.map((key) => cache.get(key)))).every((value) => value !== undefined), { timeoutMs: 30_000, intervalMs: 20 })
+    await msUntil(
+      async () =>
+        (await Promise.all(keys.map((key) => cache.get(key)))).every(
+          (value) => value !== undefined
+        ),
+      { timeoutMs: 30_000, intervalMs: 20 }
+    )
     const hitsBackAfterPromotionMs = Math.round(performance.now() - promotedAt)
     const sinceFreezeMs = Math.round(performance.now() - frozenAt)
     process.kill(pid, 'SIGCONT')
-    const lost = (await Promise.all(keys.map((key) => cache.get(key)))).filter((value) => value === undefined).length
+    const lost = (await Promise.all(keys.map((key) => cache.get(key)))).filter(
+      (value) => value === undefined
+    ).length
     measure('cluster-frozen-master', {
       ...figures('before', before),
       ...figures('during', during),
       keysOnFrozenMaster: onVictim.size,
-      healthyHitRatio: healthyCalls === 0 ? 0 : Math.round((healthyHits / healthyCalls) * 100) / 100,
+      healthyHitRatio:
+        healthyCalls === 0 ? 0 : Math.round((healthyHits / healthyCalls) * 100) / 100,
       breakers,
       promotedAfterMs: promotedMs,
       hitsBackAfterPromotionMs,
@@ -169,8 +240,14 @@ describeCluster('Redis Cluster faults (a private cluster)', () => {
     expect(before.rejected + during.rejected).toBe(0)
     // Only the frozen master's slots are switched off.
     expect(healthyHits).toBe(healthyCalls)
-    expect(breakers.filter((state) => state.startsWith('healthy/')).every((state) => state.endsWith('=closed'))).toBe(true)
-    expect(breakers.some((state) => state.startsWith('frozen/read=') && !state.endsWith('=closed'))).toBe(true)
+    expect(
+      breakers
+        .filter((state) => state.startsWith('healthy/'))
+        .every((state) => state.endsWith('=closed'))
+    ).toBe(true)
+    expect(
+      breakers.some((state) => state.startsWith('frozen/read=') && !state.endsWith('=closed'))
+    ).toBe(true)
     expect(during.max).toBeLessThan(250 + MARGIN_MS)
     // The slot map is re-read every 500 ms while a breaker is open: the new master is found without
     // waiting for the periodic refresh (2 s). A refresh that asks the frozen node first waits its

@@ -23,7 +23,11 @@ describe('an Express app under steady load while Redis misbehaves', () => {
     redis = await startRedisProcess()
     proxy = await createTcpProxy({ targetPort: redis.port })
     const app = express()
-    const store = new RedisStore({ url: `redis://127.0.0.1:${proxy.port}`, prefix: 'load:', timeout: DEADLINE_MS })
+    const store = new RedisStore({
+      url: `redis://127.0.0.1:${proxy.port}`,
+      prefix: 'load:',
+      timeout: DEADLINE_MS,
+    })
     middleware = cacheMiddleware({ ttl: '1m', storage: { store } })
     app.use(middleware)
     app.get('/item/:n', (req, res) => res.json({ n: req.params.n, at: Date.now() }))
@@ -37,7 +41,11 @@ describe('an Express app under steady load while Redis misbehaves', () => {
   const load = (durationMs: number): Promise<LoadSummary> =>
     runLoad({ url: (i) => `${base}/item/${i % 20}`, concurrency: 8, durationMs }).then(summarise)
 
-  async function faultCycle(scenario: string, start: () => void | Promise<void>, stop: () => void | Promise<void>): Promise<{ baseline: LoadSummary; during: LoadSummary; recovered: LoadSummary }> {
+  async function faultCycle(
+    scenario: string,
+    start: () => void | Promise<void>,
+    stop: () => void | Promise<void>
+  ): Promise<{ baseline: LoadSummary; during: LoadSummary; recovered: LoadSummary }> {
     // Fill the cache: on a loaded machine the first stores take a while to land.
     for (let i = 0; i < 20 && (await load(300)).hitRatio < 0.9; i++) {
       // keep filling
@@ -65,7 +73,11 @@ describe('an Express app under steady load while Redis misbehaves', () => {
     return { baseline, during, recovered }
   }
 
-  function expectServed(result: { baseline: LoadSummary; during: LoadSummary; recovered: LoadSummary }): void {
+  function expectServed(result: {
+    baseline: LoadSummary
+    during: LoadSummary
+    recovered: LoadSummary
+  }): void {
     expect(result.baseline.hitRatio).toBeGreaterThan(0.8)
     for (const phase of [result.baseline, result.during, result.recovered]) {
       expect(phase.non2xx).toBe(0)
@@ -76,18 +88,42 @@ describe('an Express app under steady load while Redis misbehaves', () => {
   }
 
   it('Redis frozen (SIGSTOP, then SIGCONT)', async () => {
-    expectServed(await faultCycle('frozen', () => redis.freeze(), () => redis.thaw()))
+    expectServed(
+      await faultCycle(
+        'frozen',
+        () => redis.freeze(),
+        () => redis.thaw()
+      )
+    )
   })
 
   it('Redis behind a blackhole, then healed', async () => {
-    expectServed(await faultCycle('blackhole', () => proxy.setMode('blackhole'), () => proxy.setMode('pass')))
+    expectServed(
+      await faultCycle(
+        'blackhole',
+        () => proxy.setMode('blackhole'),
+        () => proxy.setMode('pass')
+      )
+    )
   })
 
   it('Redis slowed by 200 ms per reply', async () => {
-    expectServed(await faultCycle('delay-200ms', () => proxy.setMode('delay', 200), () => proxy.setMode('pass')))
+    expectServed(
+      await faultCycle(
+        'delay-200ms',
+        () => proxy.setMode('delay', 200),
+        () => proxy.setMode('pass')
+      )
+    )
   })
 
   it('Redis shut down and restarted (empty)', async () => {
-    expectServed(await faultCycle('restart', () => redis.stop(), () => redis.start()))
+    expectServed(
+      await faultCycle(
+        'restart',
+        () => redis.stop(),
+        () => redis.start()
+      )
+    )
   })
 })

@@ -22,7 +22,10 @@ const DEADLINE = '200ms'
 const TOKEN = 'a-purge-token-of-16-chars-or-more'
 
 function redisCache(url: string, prefix: string): { cache: Cache; errors: Error[] } {
-  const cache = new Cache({ store: new RedisStore({ url, prefix, timeout: DEADLINE }), invalidationQueue: { closeTimeout: 500 } })
+  const cache = new Cache({
+    store: new RedisStore({ url, prefix, timeout: DEADLINE }),
+    invalidationQueue: { closeTimeout: 500 },
+  })
   const errors: Error[] = []
   cache.on('error', (error) => errors.push(error))
   registerCleanup(() => cache.close())
@@ -38,19 +41,29 @@ function p99(latencies: readonly number[]): number {
   return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 0)
 }
 
-async function timed(url: string, options?: Parameters<typeof request>[1]): Promise<{ response: TestResponse | undefined; ms: number }> {
+async function timed(
+  url: string,
+  options?: Parameters<typeof request>[1]
+): Promise<{ response: TestResponse | undefined; ms: number }> {
   const started = performance.now()
   try {
-    return { response: await request(url, { timeoutMs: 20_000, ...options }), ms: performance.now() - started }
+    return {
+      response: await request(url, { timeoutMs: 20_000, ...options }),
+      ms: performance.now() - started,
+    }
   } catch {
     return { response: undefined, ms: performance.now() - started }
   }
 }
 
 /** 5xx answers and requests that got no answer at all (client errors), of a batch. */
-function failures(results: ReadonlyArray<{ response: TestResponse | undefined }>): { fiveXx: number; clientErrors: number } {
+function failures(results: ReadonlyArray<{ response: TestResponse | undefined }>): {
+  fiveXx: number
+  clientErrors: number
+} {
   return {
-    fiveXx: results.filter(({ response }) => response !== undefined && response.status >= 500).length,
+    fiveXx: results.filter(({ response }) => response !== undefined && response.status >= 500)
+      .length,
     clientErrors: results.filter(({ response }) => response === undefined).length,
   }
 }
@@ -65,14 +78,26 @@ describe('read-your-writes on Redis over HTTP', () => {
       let base: string
       if (framework === 'express') {
         const app = express()
-        const responses = responseCache({ ttl: '5m', storage: { cache }, observability: { onError: (error) => onError.push(error) } })
+        const responses = responseCache({
+          ttl: '5m',
+          storage: { cache },
+          observability: { onError: (error) => onError.push(error) },
+        })
         app.use(responses.middleware())
         app.get('/plain/:n', (req, res) => res.json({ n: req.params.n }))
-        app.get('/vary/:n', (req, res) => res.set('vary', 'accept-language').json({ n: req.params.n, lang: req.headers['accept-language'] }))
+        app.get('/vary/:n', (req, res) =>
+          res
+            .set('vary', 'accept-language')
+            .json({ n: req.params.n, lang: req.headers['accept-language'] })
+        )
         base = (await listen(app)).url
       } else {
         const app = new Koa()
-        const responses = koaResponseCache({ ttl: '5m', storage: { cache }, observability: { onError: (error) => onError.push(error) } })
+        const responses = koaResponseCache({
+          ttl: '5m',
+          storage: { cache },
+          observability: { onError: (error) => onError.push(error) },
+        })
         app.use(responses.middleware())
         app.use((ctx) => {
           if (ctx.path.startsWith('/vary/')) ctx.set('vary', 'accept-language')
@@ -96,27 +121,48 @@ describe('read-your-writes on Redis over HTTP', () => {
         }
       }
       const hits = second.filter((value) => /; hit/.test(value)).length
-      measure(`read-your-writes-${framework}`, { pairs: PAIRS * 2, storedSaid, hitsAfterStored, secondRequestHits: hits, errorEvents: errors.length, onErrorCalls: onError.length })
+      measure(`read-your-writes-${framework}`, {
+        pairs: PAIRS * 2,
+        storedSaid,
+        hitsAfterStored,
+        secondRequestHits: hits,
+        errorEvents: errors.length,
+        onErrorCalls: onError.length,
+      })
       expect(storedSaid).toBe(PAIRS * 2)
       expect(hits).toBe(PAIRS * 2)
     })
   }
 
   it('express: a write Redis refuses (OOM) is not said to be stored, and onError hears of it', async () => {
-    const redis = await startRedisProcess({ args: ['--maxmemory', '1mb', '--maxmemory-policy', 'noeviction'] })
+    const redis = await startRedisProcess({
+      args: ['--maxmemory', '1mb', '--maxmemory-policy', 'noeviction'],
+    })
     const { cache } = redisCache(redis.url, 'ryw-oom:')
     const onError: Error[] = []
     const app = express()
-    const responses = responseCache({ ttl: '5m', storage: { cache }, observability: { onError: (error) => onError.push(error) } })
+    const responses = responseCache({
+      ttl: '5m',
+      storage: { cache },
+      observability: { onError: (error) => onError.push(error) },
+    })
     app.use(responses.middleware())
-    app.get('/big/:n', (req, res) => res.type('text').send(`${req.params.n}:${'x'.repeat(200_000)}`))
+    app.get('/big/:n', (req, res) =>
+      res.type('text').send(`${req.params.n}:${'x'.repeat(200_000)}`)
+    )
     // Fill Redis past maxmemory: later writes are refused with OOM.
-    for (let i = 0; i < 12; i++) await cache.set(`fill:${i}`, Buffer.alloc(100_000, 1), { ttl: '5m' })
+    for (let i = 0; i < 12; i++)
+      await cache.set(`fill:${i}`, Buffer.alloc(100_000, 1), { ttl: '5m' })
     const { url } = await listen(app)
     const said: string[] = []
     for (let i = 0; i < 5; i++) said.push(status(await request(`${url}/big/${i}`)))
     const claimedStored = said.filter((value) => /; stored/.test(value)).length
-    measure('oom-http', { requests: said.length, claimedStored, onErrorCalls: onError.length, sample: said[0] })
+    measure('oom-http', {
+      requests: said.length,
+      claimedStored,
+      onErrorCalls: onError.length,
+      sample: said[0],
+    })
     expect(claimedStored).toBe(0)
     expect(onError.length).toBeGreaterThan(0)
   })
@@ -129,22 +175,33 @@ describe('an app started while Redis is down', () => {
     const { cache, errors } = redisCache(redis.url, 'cold-start:')
     const onError: Error[] = []
     const app = express()
-    const responses = responseCache({ ttl: '5m', storage: { cache }, observability: { onError: (error) => onError.push(error) } })
+    const responses = responseCache({
+      ttl: '5m',
+      storage: { cache },
+      observability: { onError: (error) => onError.push(error) },
+    })
     app.use(responses.middleware())
     app.get('/item/:n', (req, res) => res.json({ n: req.params.n }))
     const { url } = await listen(app)
-    const during = await Promise.all(Array.from({ length: 100 }, (_, i) => timed(`${url}/item/${i % 10}`)))
+    const during = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => timed(`${url}/item/${i % 10}`))
+    )
     const { fiveXx, clientErrors } = failures(during)
     await redis.start()
     const startedAt = performance.now()
     // A hit needs a stored entry: each probe is a pair, the second of which must hit.
     let probe = 0
-    const hitsBackMs = await msUntil(async () => {
-      const path = `${url}/item/probe-${probe++}`
-      await request(path)
-      return /; hit/.test(status(await request(path)))
-    }, { timeoutMs: 15_000, intervalMs: 20 })
-    const after = await Promise.all(Array.from({ length: 20 }, () => timed(`${url}/item/probe-${probe - 1}`)))
+    const hitsBackMs = await msUntil(
+      async () => {
+        const path = `${url}/item/probe-${probe++}`
+        await request(path)
+        return /; hit/.test(status(await request(path)))
+      },
+      { timeoutMs: 15_000, intervalMs: 20 }
+    )
+    const after = await Promise.all(
+      Array.from({ length: 20 }, () => timed(`${url}/item/probe-${probe - 1}`))
+    )
     measure('http-start-with-redis-down', {
       fiveXx,
       clientErrors,
@@ -178,10 +235,16 @@ describe('coalescing in process, whatever the store', () => {
       setTimeout(() => res.json({ n: req.params.n }), 300)
     })
     const { url } = await listen(app)
-    const before = await Promise.all(Array.from({ length: 20 }, (_, n) => timed(`${url}/hot/warm-${n}`)))
+    const before = await Promise.all(
+      Array.from({ length: 20 }, (_, n) => timed(`${url}/hot/warm-${n}`))
+    )
     proxy.setMode('blackhole')
-    const results = await Promise.all(Array.from({ length: 20 * 10 }, (_, i) => timed(`${url}/hot/${i % 20}`)))
-    const handlerRuns = [...runs.entries()].filter(([n]) => !n.startsWith('warm')).reduce((sum, [, count]) => sum + count, 0)
+    const results = await Promise.all(
+      Array.from({ length: 20 * 10 }, (_, i) => timed(`${url}/hot/${i % 20}`))
+    )
+    const handlerRuns = [...runs.entries()]
+      .filter(([n]) => !n.startsWith('warm'))
+      .reduce((sum, [, count]) => sum + count, 0)
     const { fiveXx, clientErrors } = failures(results)
     measure('redis-down-hot-urls', {
       urls: 20,
@@ -209,19 +272,30 @@ describe('coalescing in process, whatever the store', () => {
       if (req.headers['if-none-match'] !== undefined) revalidations++
       // The first version is fresh for 1 s, then stale: every request after that must be
       // revalidated (no stale window); the second stays fresh for the rest of the test.
-      res.set('cache-control', version === 1 ? 'max-age=1' : 'max-age=300').set('etag', `"v${version}"`)
+      res
+        .set('cache-control', version === 1 ? 'max-age=1' : 'max-age=300')
+        .set('etag', `"v${version}"`)
       setTimeout(() => res.json({ version }), 50)
     })
     const { url } = await listen(app)
     const first = await request(`${url}/storm`)
     expect(status(first)).toMatch(/; stored/)
     const hitsBefore = await Promise.all(Array.from({ length: 20 }, () => timed(`${url}/storm`)))
-    await msUntil(async () => !/; hit/.test(status(await request(`${url}/storm`, { headers: { 'cache-control': 'only-if-cached' } }))), { timeoutMs: 10_000, intervalMs: 100 })
+    await msUntil(
+      async () =>
+        !/; hit/.test(
+          status(await request(`${url}/storm`, { headers: { 'cache-control': 'only-if-cached' } }))
+        ),
+      { timeoutMs: 10_000, intervalMs: 100 }
+    )
     version = 2
     revalidations = 0
     const results = await Promise.all(Array.from({ length: 200 }, () => timed(`${url}/storm`)))
     const { fiveXx, clientErrors } = failures(results)
-    const hitsBackMs = await msUntil(async () => /; hit/.test(status(await request(`${url}/storm`))), { timeoutMs: 10_000 })
+    const hitsBackMs = await msUntil(
+      async () => /; hit/.test(status(await request(`${url}/storm`))),
+      { timeoutMs: 10_000 }
+    )
     measure('stale-revalidation-storm', {
       requests: results.length,
       revalidations,
@@ -246,18 +320,33 @@ describe('the Vary cap on Redis', () => {
       const app = express()
       const responses = responseCache({ ttl: '5m', storage: { cache, maxVariants: 32 } })
       app.use(responses.middleware())
-      app.get('/v', (req, res) => res.set('vary', 'x-variant').json({ variant: req.headers['x-variant'] }))
+      app.get('/v', (req, res) =>
+        res.set('vary', 'x-variant').json({ variant: req.headers['x-variant'] })
+      )
       urls.push((await listen(app)).url)
     }
-    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => timed(`${urls[i % 2]}/v`, { headers: { 'x-variant': `v${i}` } })))
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        timed(`${urls[i % 2]}/v`, { headers: { 'x-variant': `v${i}` } })
+      )
+    )
     const { fiveXx, clientErrors } = failures(results)
     // Ask for every variant without running the handler: only stored ones answer.
     let stored = 0
     for (let i = 0; i < 200; i++) {
-      const probe = await request(`${urls[0]}/v`, { headers: { 'x-variant': `v${i}`, 'cache-control': 'only-if-cached' } })
+      const probe = await request(`${urls[0]}/v`, {
+        headers: { 'x-variant': `v${i}`, 'cache-control': 'only-if-cached' },
+      })
       if (probe.status === 200) stored++
     }
-    measure('vary-cap-redis', { variantsRequested: 200, maxVariants: 32, variantsStored: stored, fiveXx, clientErrors, 'during.p99': p99(results.map(({ ms }) => ms)) })
+    measure('vary-cap-redis', {
+      variantsRequested: 200,
+      maxVariants: 32,
+      variantsStored: stored,
+      fiveXx,
+      clientErrors,
+      'during.p99': p99(results.map(({ ms }) => ms)),
+    })
     expect(fiveXx + clientErrors).toBe(0)
     expect(stored).toBeGreaterThan(0)
     expect(stored).toBeLessThanOrEqual(32)
@@ -276,13 +365,22 @@ describe('the purge router while Redis is down', () => {
     app.get('/page/:n', (req, res) => res.json({ n: req.params.n, version }))
     const { url } = await listen(app)
     for (let n = 0; n < 10; n++) await request(`${url}/page/${n}`)
-    const before = await Promise.all(Array.from({ length: 10 }, (_, n) => timed(`${url}/page/${n}`)))
-    expect(before.every(({ response }) => response !== undefined && /; hit/.test(status(response)))).toBe(true)
+    const before = await Promise.all(
+      Array.from({ length: 10 }, (_, n) => timed(`${url}/page/${n}`))
+    )
+    expect(
+      before.every(({ response }) => response !== undefined && /; hit/.test(status(response)))
+    ).toBe(true)
 
     redis.freeze()
     version = 2
     const purge = (target: string): Promise<TestResponse> =>
-      request(`${url}/_cache/purge/url`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ url: target }), timeoutMs: 20_000 })
+      request(`${url}/_cache/purge/url`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ url: target }),
+        timeoutMs: 20_000,
+      })
     const during = await purge(`${url}/page/3`)
     const duringBody = JSON.parse(during.text) as { ok: boolean; status: string }
     const pages = await Promise.all(Array.from({ length: 10 }, (_, n) => timed(`${url}/page/${n}`)))
@@ -290,15 +388,29 @@ describe('the purge router while Redis is down', () => {
     const thawedAt = performance.now()
     redis.thaw()
     let stalePurgedServed = 0
-    const hitsBackMs = await msUntil(async () => {
-      const page = await request(`${url}/page/3`)
-      if ((JSON.parse(page.text) as { version: number }).version === 1) stalePurgedServed++
-      return /; hit/.test(status(await request(`${url}/page/5`)))
-    }, { timeoutMs: 10_000, intervalMs: 20 })
+    const hitsBackMs = await msUntil(
+      async () => {
+        const page = await request(`${url}/page/3`)
+        if ((JSON.parse(page.text) as { version: number }).version === 1) stalePurgedServed++
+        return /; hit/.test(status(await request(`${url}/page/5`)))
+      },
+      { timeoutMs: 10_000, intervalMs: 20 }
+    )
     // The write breaker closes on its own probe: a purge asked for meanwhile is still queued.
     let after = await purge(`${url}/page/4`)
-    const purgesBackMs = await msUntil(async () => (after = await purge(`${url}/page/4`)).status === 200, { timeoutMs: 10_000, intervalMs: 50 })
-    const lost = (await Promise.all(Array.from({ length: 10 }, (_, n) => (n === 3 || n === 4 ? true : request(`${url}/page/${n}`).then((r) => /; hit/.test(status(r))))))).filter((hit) => !hit).length
+    const purgesBackMs = await msUntil(
+      async () => (after = await purge(`${url}/page/4`)).status === 200,
+      { timeoutMs: 10_000, intervalMs: 50 }
+    )
+    const lost = (
+      await Promise.all(
+        Array.from({ length: 10 }, (_, n) =>
+          n === 3 || n === 4
+            ? true
+            : request(`${url}/page/${n}`).then((r) => /; hit/.test(status(r)))
+        )
+      )
+    ).filter((hit) => !hit).length
     measure('purge-router-outage', {
       duringStatus: during.status,
       duringResult: duringBody.status,

@@ -26,7 +26,10 @@ describe('a burst of concurrent writes on a healthy Redis', () => {
     await cache.set('warm', 1) // the connections are up: this test is about the burst
 
     let peakPending = 0
-    const gauge = setInterval(() => (peakPending = Math.max(peakPending, cache.stats().pendingOperations)), 5)
+    const gauge = setInterval(
+      () => (peakPending = Math.max(peakPending, cache.stats().pendingOperations)),
+      5
+    )
     const started = performance.now()
     const latencies: number[] = []
     const results = await Promise.all(
@@ -44,7 +47,11 @@ describe('a burst of concurrent writes on a healthy Redis', () => {
     const admin = new Redis(redis.url)
     registerCleanup(() => admin.disconnect())
     let inRedis = 0
-    for await (const keys of admin.scanStream({ match: 'burst:k:item:*', count: 1000 }) as AsyncIterable<string[]>) inRedis += keys.length
+    for await (const keys of admin.scanStream({
+      match: 'burst:k:item:*',
+      count: 1000,
+    }) as AsyncIterable<string[]>)
+      inRedis += keys.length
     const acknowledged = results.filter(Boolean).length
     const { dropped, timeouts } = cache.stats()
     measure('burst-10000-sets', {
@@ -68,22 +75,39 @@ describe('a burst of concurrent writes on a healthy Redis', () => {
 
   it('for comparison: the same burst with no bound on commands in flight (measured, not asserted)', async () => {
     const redis = await startRedisProcess()
-    const cache = new Cache({ store: new RedisStore({ url: redis.url, prefix: 'burst-unbounded:', maxInFlight: 1_000_000 }) })
+    const cache = new Cache({
+      store: new RedisStore({ url: redis.url, prefix: 'burst-unbounded:', maxInFlight: 1_000_000 }),
+    })
     cache.on('error', () => {})
     registerCleanup(() => cache.close())
     await cache.set('warm', 1)
-    const results = await Promise.all(Array.from({ length: 10_000 }, (_, i) => cache.set(`item:${i}`, { i })))
-    measure('burst-10000-sets-unbounded', { acknowledged: results.filter(Boolean).length, timeouts: cache.stats().timeouts })
+    const results = await Promise.all(
+      Array.from({ length: 10_000 }, (_, i) => cache.set(`item:${i}`, { i }))
+    )
+    measure('burst-10000-sets-unbounded', {
+      acknowledged: results.filter(Boolean).length,
+      timeouts: cache.stats().timeouts,
+    })
     expect(results).toHaveLength(10_000)
   })
 
   it('drops what does not fit its queue, counting it as queue-full', async () => {
     const redis = await startRedisProcess()
-    const cache = new Cache({ store: new RedisStore({ url: redis.url, prefix: 'burst-full:', maxInFlight: 16, maxQueue: 1000, timeout: '1s' }) })
+    const cache = new Cache({
+      store: new RedisStore({
+        url: redis.url,
+        prefix: 'burst-full:',
+        maxInFlight: 16,
+        maxQueue: 1000,
+        timeout: '1s',
+      }),
+    })
     cache.on('error', () => {})
     registerCleanup(() => cache.close())
     await cache.set('warm', 1)
-    const results = await Promise.all(Array.from({ length: 5000 }, (_, i) => cache.set(`item:${i}`, i)))
+    const results = await Promise.all(
+      Array.from({ length: 5000 }, (_, i) => cache.set(`item:${i}`, i))
+    )
     const acknowledged = results.filter(Boolean).length
     const { dropped, skipped } = cache.stats()
     measure('burst-queue-full', { acknowledged, dropped: dropped.write, skipped })

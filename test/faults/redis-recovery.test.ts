@@ -3,7 +3,14 @@ import { Cache } from '@cachewire/core'
 import { RedisStore } from '@cachewire/core/redis'
 import { startRedisProcess, type RedisProcess } from '../helpers/redis-process.js'
 import { createTcpProxy } from '../helpers/tcp-proxy.js'
-import { figures, kinds, measure, msUntil, sampleCalls, type CallSamples } from '../helpers/measure.js'
+import {
+  figures,
+  kinds,
+  measure,
+  msUntil,
+  sampleCalls,
+  type CallSamples,
+} from '../helpers/measure.js'
 import { registerCleanup } from '../setup/cleanup.js'
 
 /**
@@ -19,7 +26,10 @@ const RECOVERY_TARGET_MS = 1000
 const KEYS = 100
 
 function cacheOn(url: string, prefix: string): { cache: Cache; errors: Error[] } {
-  const cache = new Cache({ store: new RedisStore({ url, prefix, timeout: DEADLINE_MS }), invalidationQueue: { closeTimeout: 500 } })
+  const cache = new Cache({
+    store: new RedisStore({ url, prefix, timeout: DEADLINE_MS }),
+    invalidationQueue: { closeTimeout: 500 },
+  })
   const errors: Error[] = []
   cache.on('error', (error) => errors.push(error))
   registerCleanup(() => cache.close())
@@ -30,7 +40,8 @@ async function seed(cache: Cache): Promise<void> {
   await Promise.all(Array.from({ length: KEYS }, (_, i) => cache.set(`k${i}`, i, { ttl: '5m' })))
 }
 
-const reads = (cache: Cache, durationMs: number): Promise<CallSamples> => sampleCalls((i) => cache.get(`k${i % KEYS}`), { durationMs })
+const reads = (cache: Cache, durationMs: number): Promise<CallSamples> =>
+  sampleCalls((i) => cache.get(`k${i % KEYS}`), { durationMs })
 
 async function missing(cache: Cache): Promise<number> {
   const values = await Promise.all(Array.from({ length: KEYS }, (_, i) => cache.get(`k${i}`)))
@@ -38,7 +49,13 @@ async function missing(cache: Cache): Promise<number> {
 }
 
 /** A fault that keeps the data (frozen process, partition): the same keys hit again after. */
-async function survivingFault(scenario: string, redis: RedisProcess, url: string, start: () => void, stop: () => void): Promise<void> {
+async function survivingFault(
+  scenario: string,
+  redis: RedisProcess,
+  url: string,
+  start: () => void,
+  stop: () => void
+): Promise<void> {
   const { cache, errors } = cacheOn(url, `${scenario}:`)
   await seed(cache)
   const before = await reads(cache, 1000)
@@ -48,7 +65,16 @@ async function survivingFault(scenario: string, redis: RedisProcess, url: string
   stop()
   const hitsBackMs = await msUntil(async () => (await cache.get('k0')) === 0)
   const lost = await missing(cache)
-  measure(scenario, { ...figures('before', before), ...figures('during', during), skipped: stats.skipped, timeouts: stats.timeouts, hitsBackMs, lost, errorEvents: errors.length, errorKinds: kinds(errors) })
+  measure(scenario, {
+    ...figures('before', before),
+    ...figures('during', during),
+    skipped: stats.skipped,
+    timeouts: stats.timeouts,
+    hitsBackMs,
+    lost,
+    errorEvents: errors.length,
+    errorKinds: kinds(errors),
+  })
 
   expect(before.rejected + during.rejected).toBe(0)
   expect(during.hits).toBe(0)
@@ -63,13 +89,25 @@ async function survivingFault(scenario: string, redis: RedisProcess, url: string
 describe('the core cache through Redis outages (private redis-server)', () => {
   it('Redis frozen (SIGSTOP), then thawed', async () => {
     const redis = await startRedisProcess()
-    await survivingFault('frozen', redis, redis.url, () => redis.freeze(), () => redis.thaw())
+    await survivingFault(
+      'frozen',
+      redis,
+      redis.url,
+      () => redis.freeze(),
+      () => redis.thaw()
+    )
   })
 
   it('Redis behind a blackhole, then healed', async () => {
     const redis = await startRedisProcess()
     const proxy = await createTcpProxy({ targetPort: redis.port })
-    await survivingFault('blackhole', redis, `redis://127.0.0.1:${proxy.port}`, () => proxy.setMode('blackhole'), () => proxy.setMode('pass'))
+    await survivingFault(
+      'blackhole',
+      redis,
+      `redis://127.0.0.1:${proxy.port}`,
+      () => proxy.setMode('blackhole'),
+      () => proxy.setMode('pass')
+    )
   })
 
   it('Redis shut down, then started again on the same port (empty)', async () => {
@@ -81,9 +119,19 @@ describe('the core cache through Redis outages (private redis-server)', () => {
     const during = await reads(cache, 1500)
     await redis.start()
     // The new server is empty: back means a write and a read work again.
-    const hitsBackMs = await msUntil(async () => (await cache.set('back', 1)) && (await cache.get('back')) === 1)
+    const hitsBackMs = await msUntil(
+      async () => (await cache.set('back', 1)) && (await cache.get('back')) === 1
+    )
     const lost = await missing(cache)
-    measure('restart', { ...figures('before', before), ...figures('during', during), hitsBackMs, lost, lostNote: 'no persistence: the restarted server is empty', errorEvents: errors.length, errorKinds: kinds(errors) })
+    measure('restart', {
+      ...figures('before', before),
+      ...figures('during', during),
+      hitsBackMs,
+      lost,
+      lostNote: 'no persistence: the restarted server is empty',
+      errorEvents: errors.length,
+      errorKinds: kinds(errors),
+    })
 
     expect(before.rejected + during.rejected).toBe(0)
     expect(during.max).toBeLessThan(DEADLINE_MS + MARGIN_MS)
@@ -94,11 +142,23 @@ describe('the core cache through Redis outages (private redis-server)', () => {
     const redis = await startRedisProcess()
     await redis.stop()
     const { cache, errors } = cacheOn(redis.url, 'start-down:')
-    const first = await sampleCalls(() => cache.wrap('k', () => 'from the source'), { durationMs: 1, count: 1, concurrency: 1 })
+    const first = await sampleCalls(() => cache.wrap('k', () => 'from the source'), {
+      durationMs: 1,
+      count: 1,
+      concurrency: 1,
+    })
     const during = await reads(cache, 1500)
     await redis.start()
-    const hitsBackMs = await msUntil(async () => (await cache.set('k0', 0)) && (await cache.get('k0')) === 0)
-    measure('start-with-redis-down', { ...figures('first', first), ...figures('during', during), hitsBackMs, errorEvents: errors.length, errorKinds: kinds(errors) })
+    const hitsBackMs = await msUntil(
+      async () => (await cache.set('k0', 0)) && (await cache.get('k0')) === 0
+    )
+    measure('start-with-redis-down', {
+      ...figures('first', first),
+      ...figures('during', during),
+      hitsBackMs,
+      errorEvents: errors.length,
+      errorKinds: kinds(errors),
+    })
 
     expect(first.rejected + during.rejected).toBe(0)
     expect(first.max).toBeLessThan(DEADLINE_MS + MARGIN_MS)

@@ -23,7 +23,10 @@ function admin(url: string): Redis {
 }
 
 async function cacheOn(url: string, prefix: string): Promise<{ cache: Cache; errors: Error[] }> {
-  const cache = new Cache({ store: new RedisStore({ url, prefix, timeout: TIMEOUT }), invalidationQueue: { closeTimeout: 500 } })
+  const cache = new Cache({
+    store: new RedisStore({ url, prefix, timeout: TIMEOUT }),
+    invalidationQueue: { closeTimeout: 500 },
+  })
   const errors: Error[] = []
   cache.on('error', (error) => errors.push(error))
   registerCleanup(() => cache.close())
@@ -32,7 +35,15 @@ async function cacheOn(url: string, prefix: string): Promise<{ cache: Cache; err
 
 async function seed(cache: Cache): Promise<void> {
   for (let i = 0; i < KEYS; i += 50) {
-    await Promise.all(Array.from({ length: 50 }, (_, j) => cache.set(`k${i + j}`, { n: i + j, pad: 'x'.repeat(200) }, { ttl: '5m', tags: ['products'] })))
+    await Promise.all(
+      Array.from({ length: 50 }, (_, j) =>
+        cache.set(
+          `k${i + j}`,
+          { n: i + j, pad: 'x'.repeat(200) },
+          { ttl: '5m', tags: ['products'] }
+        )
+      )
+    )
   }
 }
 
@@ -42,17 +53,29 @@ async function missing(cache: Cache): Promise<number> {
 }
 
 /** Reads of seeded keys and writes of new keys, side by side, for `PHASE_MS`. */
-async function mixed(cache: Cache, tag: string): Promise<{ reads: Awaited<ReturnType<typeof sampleCalls>>; writes: Awaited<ReturnType<typeof sampleCalls>> }> {
+async function mixed(
+  cache: Cache,
+  tag: string
+): Promise<{
+  reads: Awaited<ReturnType<typeof sampleCalls>>
+  writes: Awaited<ReturnType<typeof sampleCalls>>
+}> {
   const [reads, writes] = await Promise.all([
     sampleCalls((i) => cache.get(`k${i % KEYS}`), { durationMs: PHASE_MS, concurrency: 6 }),
-    sampleCalls((i) => cache.set(`${tag}:${i}`, i), { durationMs: PHASE_MS, concurrency: 2, isHit: (stored) => stored === true }),
+    sampleCalls((i) => cache.set(`${tag}:${i}`, i), {
+      durationMs: PHASE_MS,
+      concurrency: 2,
+      isHit: (stored) => stored === true,
+    }),
   ])
   return { reads, writes }
 }
 
 /** Per direction: 'closed', or 'off' (open, or half-open while a probe is out). */
 function breakerStates(cache: Cache): Record<string, string> {
-  return Object.fromEntries(cache.stats().breakers.map((b) => [b.direction, b.state === 'closed' ? 'closed' : 'off']))
+  return Object.fromEntries(
+    cache.stats().breakers.map((b) => [b.direction, b.state === 'closed' ? 'closed' : 'off'])
+  )
 }
 
 describe('Redis refuses writes, reads keep hitting', () => {
@@ -70,9 +93,22 @@ describe('Redis refuses writes, reads keep hitting', () => {
     const purge = await cache.delete('k0')
 
     await control.config('SET', 'maxmemory', '0')
-    const writesBackMs = await msUntil(async () => (await cache.set('after-oom', 1)) && (await cache.get('after-oom')) === 1, { timeoutMs: 10_000 })
+    const writesBackMs = await msUntil(
+      async () => (await cache.set('after-oom', 1)) && (await cache.get('after-oom')) === 1,
+      { timeoutMs: 10_000 }
+    )
     const lost = (await missing(cache)) - 1 // k0 was purged on purpose
-    measure('oom', { ...figures('before', before), ...figures('during.reads', during.reads), ...figures('during.writes', during.writes), breakers: states, purge: purge.status, writesBackMs, lost, errorEvents: errors.length, errorKinds: kinds(errors) })
+    measure('oom', {
+      ...figures('before', before),
+      ...figures('during.reads', during.reads),
+      ...figures('during.writes', during.writes),
+      breakers: states,
+      purge: purge.status,
+      writesBackMs,
+      lost,
+      errorEvents: errors.length,
+      errorKinds: kinds(errors),
+    })
 
     expect(before.rejected + during.reads.rejected + during.writes.rejected).toBe(0)
     expect(during.reads.hits).toBe(during.reads.calls)
@@ -97,10 +133,24 @@ describe('Redis refuses writes, reads keep hitting', () => {
     const during = await mixed(cache, 'pause-new')
     const states = breakerStates(cache)
     // The pause ends on the server's clock; from then, writes are back when the probe's blocked SET answers.
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, pausedAt + pauseMs - performance.now())))
-    const writesBackMs = await msUntil(async () => (await cache.set('after-pause', 1)) && (await cache.get('after-pause')) === 1, { timeoutMs: 10_000 })
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.max(0, pausedAt + pauseMs - performance.now()))
+    )
+    const writesBackMs = await msUntil(
+      async () => (await cache.set('after-pause', 1)) && (await cache.get('after-pause')) === 1,
+      { timeoutMs: 10_000 }
+    )
     const lost = await missing(cache)
-    measure('client-pause-write', { ...figures('before', before), ...figures('during.reads', during.reads), ...figures('during.writes', during.writes), breakers: states, writesBackMs, lost, errorEvents: errors.length, errorKinds: kinds(errors) })
+    measure('client-pause-write', {
+      ...figures('before', before),
+      ...figures('during.reads', during.reads),
+      ...figures('during.writes', during.writes),
+      breakers: states,
+      writesBackMs,
+      lost,
+      errorEvents: errors.length,
+      errorKinds: kinds(errors),
+    })
 
     expect(before.rejected + during.reads.rejected + during.writes.rejected).toBe(0)
     // Reads go on a connection of their own: a paused write holds none of them.
@@ -114,12 +164,19 @@ describe('Redis refuses writes, reads keep hitting', () => {
 
   it('a read-only replica', async () => {
     const master = await startRedisProcess()
-    const replica = await startRedisProcess({ args: ['--replicaof', '127.0.0.1', String(master.port)] })
+    const replica = await startRedisProcess({
+      args: ['--replicaof', '127.0.0.1', String(master.port)],
+    })
     const { cache: writer } = await cacheOn(master.url, 'replica:')
     await seed(writer)
     // The replica has every seeded entry before it is read (on a loaded machine its first sync takes a while).
     const follower = admin(replica.url)
-    await msUntil(async () => (await follower.exists(...Array.from({ length: KEYS }, (_, i) => `replica:k:k${i}`))) === KEYS, { timeoutMs: 30_000, intervalMs: 50 })
+    await msUntil(
+      async () =>
+        (await follower.exists(...Array.from({ length: KEYS }, (_, i) => `replica:k:k${i}`))) ===
+        KEYS,
+      { timeoutMs: 30_000, intervalMs: 50 }
+    )
     const { cache, errors } = await cacheOn(replica.url, 'replica:')
     const before = await sampleCalls((i) => cache.get(`k${i % KEYS}`), { durationMs: 1000 })
 
@@ -129,7 +186,17 @@ describe('Redis refuses writes, reads keep hitting', () => {
     const purge = await cache.delete('k1')
     const hiddenAfterPurge = (await cache.get('k1')) === undefined
     const lost = (await missing(cache)) - 1
-    measure('readonly-replica', { ...figures('before', before), ...figures('during.reads', during.reads), ...figures('during.writes', during.writes), breakers: states, purge: purge.status, hiddenAfterPurge, lost, errorEvents: errors.length, errorKinds: kinds(errors) })
+    measure('readonly-replica', {
+      ...figures('before', before),
+      ...figures('during.reads', during.reads),
+      ...figures('during.writes', during.writes),
+      breakers: states,
+      purge: purge.status,
+      hiddenAfterPurge,
+      lost,
+      errorEvents: errors.length,
+      errorKinds: kinds(errors),
+    })
 
     expect(before.rejected + during.reads.rejected + during.writes.rejected).toBe(0)
     expect(before.hits).toBe(before.calls)
@@ -138,7 +205,11 @@ describe('Redis refuses writes, reads keep hitting', () => {
     expect(states).toEqual({ read: 'closed', write: 'off' })
     expect(purge.status).toBe('queued')
     expect(hiddenAfterPurge).toBe(true)
-    expect(errors.some((error) => /READONLY/.test(String((error as { cause?: Error }).cause?.message ?? error.message)))).toBe(true)
+    expect(
+      errors.some((error) =>
+        /READONLY/.test(String((error as { cause?: Error }).cause?.message ?? error.message))
+      )
+    ).toBe(true)
     expect(lost).toBe(0)
   })
 })

@@ -3,7 +3,13 @@ import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, expect, it, vi } from 'vitest'
 import type { Redis } from 'ioredis'
-import { createClient, deleteKeysWithPrefix, describeRedis, redisUrl, uniquePrefix } from '../setup/redis.js'
+import {
+  createClient,
+  deleteKeysWithPrefix,
+  describeRedis,
+  redisUrl,
+  uniquePrefix,
+} from '../setup/redis.js'
 
 const workerPath = fileURLToPath(new URL('./fixtures/tiered-worker.mjs', import.meta.url))
 
@@ -13,7 +19,10 @@ interface Instance {
 }
 
 async function startInstance(prefix: string): Promise<Instance> {
-  const child = fork(workerPath, [], { env: { ...process.env, REDIS_URL: redisUrl(), PREFIX: prefix }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const child = fork(workerPath, [], {
+    env: { ...process.env, REDIS_URL: redisUrl(), PREFIX: prefix },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
   await once(child, 'message')
   let next = 0
   const pending = new Map<number, (value: unknown) => void>()
@@ -53,13 +62,22 @@ describeRedis('two processes sharing one Redis through TieredStore', () => {
   it("a tag invalidation on one process evicts the other's L1 copy within a bounded time", async () => {
     await a.call('set', { key: 'product:1', value: { price: 10 }, tags: ['products'] })
     // a's own "keys" message for that set may reach b after b's first read and drop its copy: read until b holds one.
-    await vi.waitFor(async () => {
-      expect(await b.call('get', { key: 'product:1' })).toEqual({ price: 10 })
-      expect(await b.call('l1', { key: 'product:1' })).toBe(true)
-    }, { timeout: 5000, interval: 50 })
+    await vi.waitFor(
+      async () => {
+        expect(await b.call('get', { key: 'product:1' })).toEqual({ price: 10 })
+        expect(await b.call('l1', { key: 'product:1' })).toBe(true)
+      },
+      { timeout: 5000, interval: 50 }
+    )
     const started = performance.now()
-    expect(await a.call('invalidateTags', { tags: ['products'] })).toEqual({ status: 'applied', removed: 1 })
-    await vi.waitFor(async () => expect(await b.call('l1', { key: 'product:1' })).toBe(false), { timeout: 1000, interval: 5 })
+    expect(await a.call('invalidateTags', { tags: ['products'] })).toEqual({
+      status: 'applied',
+      removed: 1,
+    })
+    await vi.waitFor(async () => expect(await b.call('l1', { key: 'product:1' })).toBe(false), {
+      timeout: 1000,
+      interval: 5,
+    })
     expect(performance.now() - started).toBeLessThan(1000)
     expect(await b.call('get', { key: 'product:1' })).toBeNull()
   })
@@ -68,11 +86,17 @@ describeRedis('two processes sharing one Redis through TieredStore', () => {
     await a.call('set', { key: 'config', value: 1 })
     expect(await b.call('get', { key: 'config' })).toBe(1)
     await a.call('set', { key: 'config', value: 2 })
-    await vi.waitFor(async () => expect(await b.call('get', { key: 'config' })).toBe(2), { timeout: 1000, interval: 5 })
+    await vi.waitFor(async () => expect(await b.call('get', { key: 'config' })).toBe(2), {
+      timeout: 1000,
+      interval: 5,
+    })
   })
 
   it('a cold key missed by both processes at once runs the loader once (fill lock)', async () => {
-    const [fromA, fromB] = await Promise.all([a.call('wrap', { key: 'cold' }), b.call('wrap', { key: 'cold' })])
+    const [fromA, fromB] = await Promise.all([
+      a.call('wrap', { key: 'cold' }),
+      b.call('wrap', { key: 'cold' }),
+    ])
     expect(fromA).toEqual(fromB)
     expect(await redis.get(`${prefix}loader-runs`)).toBe('1')
   })

@@ -7,7 +7,13 @@ import { fileURLToPath } from 'node:url'
 import { beforeAll, expect, it } from 'vitest'
 import type { Redis } from 'ioredis'
 import { registerCleanup } from '../setup/cleanup.js'
-import { createClient, deleteKeysWithPrefix, describeRedis, redisUrl, uniquePrefix } from '../setup/redis.js'
+import {
+  createClient,
+  deleteKeysWithPrefix,
+  describeRedis,
+  redisUrl,
+  uniquePrefix,
+} from '../setup/redis.js'
 
 const worker = fileURLToPath(new URL('./fixtures/write-behind-worker.mjs', import.meta.url))
 
@@ -19,14 +25,20 @@ interface Worker {
 }
 
 function start(env: Record<string, string>): Worker {
-  const child = fork(worker, [], { env: { ...process.env, REDIS_URL: redisUrl(), ...env }, stdio: ['ignore', 'inherit', 'pipe', 'ipc'] })
+  const child = fork(worker, [], {
+    env: { ...process.env, REDIS_URL: redisUrl(), ...env },
+    stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+  })
   let stderr = ''
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString()
     process.stderr.write(chunk)
   })
   const message = once(child, 'message').then(([value]) => value as Record<string, unknown>)
-  const exit = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }))
+  const exit = once(child, 'exit').then(([code, signal]) => ({
+    code: code as number | null,
+    signal: signal as NodeJS.Signals | null,
+  }))
   registerCleanup(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
   })
@@ -42,7 +54,10 @@ async function spillDirectory(): Promise<string> {
 /** Rows in the stand-in database, and how many keys were applied more than once. */
 async function database(redis: Redis, prefix: string): Promise<{ rows: number; doubled: number }> {
   const applies = await redis.hvals(`${prefix}applies`)
-  return { rows: await redis.hlen(`${prefix}db`), doubled: applies.filter((count) => Number(count) > 1).length }
+  return {
+    rows: await redis.hlen(`${prefix}db`),
+    doubled: applies.filter((count) => Number(count) > 1).length,
+  }
 }
 
 describeRedis('write-behind across process shutdown and crash', () => {
@@ -78,7 +93,12 @@ describeRedis('write-behind across process shutdown and crash', () => {
 
   it('leaves the exit to an app that handles SIGTERM itself: its close() is the same flush', async () => {
     const prefix = uniquePrefix('wb-app-handler')
-    const writer = start({ PREFIX: prefix, WRITES: '2000', PERSIST_DELAY_MS: '20', APP_HANDLER: '7' })
+    const writer = start({
+      PREFIX: prefix,
+      WRITES: '2000',
+      PERSIST_DELAY_MS: '20',
+      APP_HANDLER: '7',
+    })
     expect((await writer.message).acknowledged).toBe(2000)
     writer.child.kill('SIGTERM')
     expect(await writer.exit).toEqual({ code: 7, signal: null })
@@ -92,7 +112,13 @@ describeRedis('write-behind across process shutdown and crash', () => {
     const prefix = uniquePrefix('wb-hung')
     const spillFile = join(await spillDirectory(), 'items.spill')
     // 5 batches (1,000 writes) land, then the database hangs.
-    const writer = start({ PREFIX: prefix, WRITES: '10000', HANG_AFTER_BATCHES: '5', SPILL_FILE: spillFile, SHUTDOWN_TIMEOUT: '1s' })
+    const writer = start({
+      PREFIX: prefix,
+      WRITES: '10000',
+      HANG_AFTER_BATCHES: '5',
+      SPILL_FILE: spillFile,
+      SHUTDOWN_TIMEOUT: '1s',
+    })
     expect((await writer.message).acknowledged).toBe(10_000)
     const signalled = Date.now()
     writer.child.kill('SIGTERM')
@@ -119,20 +145,36 @@ describeRedis('write-behind across process shutdown and crash', () => {
   it('keeps versions increasing across a restart whose clock runs an hour behind', async () => {
     const prefix = uniquePrefix('wb-versions')
     const spillFile = join(await spillDirectory(), 'items.spill')
-    const first = start({ PREFIX: prefix, WRITES: '1000', VALUE: 'first', HANG_AFTER_BATCHES: '0', SPILL_FILE: spillFile, SHUTDOWN_TIMEOUT: '500ms' })
+    const first = start({
+      PREFIX: prefix,
+      WRITES: '1000',
+      VALUE: 'first',
+      HANG_AFTER_BATCHES: '0',
+      SPILL_FILE: spillFile,
+      SHUTDOWN_TIMEOUT: '500ms',
+    })
     await first.message
     first.child.kill('SIGTERM')
     expect((await first.exit).code).toBe(1)
 
     // The restart replays and persists the first run's writes (their versions), then writes every key again.
-    const second = start({ PREFIX: prefix, MODE: 'recover', WRITES: '1000', VALUE: 'second', SPILL_FILE: spillFile, CLOCK_SKEW_MS: String(-3_600_000) })
+    const second = start({
+      PREFIX: prefix,
+      MODE: 'recover',
+      WRITES: '1000',
+      VALUE: 'second',
+      SPILL_FILE: spillFile,
+      CLOCK_SKEW_MS: String(-3_600_000),
+    })
     const summary = await second.message
     expect(await second.exit).toEqual({ code: 0, signal: null })
     expect(summary.replayed).toBe(1000)
     const values = await redis.hvals(`${prefix}db`)
     expect(values).toHaveLength(1000)
     // Had versions restarted from the skewed clock, the sink would have refused every second write as older.
-    expect(values.every((value) => (JSON.parse(value) as { run: string }).run === 'second')).toBe(true)
+    expect(values.every((value) => (JSON.parse(value) as { run: string }).run === 'second')).toBe(
+      true
+    )
     const applies = await redis.hvals(`${prefix}applies`)
     expect(applies.every((count) => count === '2')).toBe(true) // the replayed write, then the newer one
     await deleteKeysWithPrefix(redis, prefix)
@@ -140,7 +182,12 @@ describeRedis('write-behind across process shutdown and crash', () => {
 
   it('replays every acknowledged write after kill -9 when the journal is on', async () => {
     const prefix = uniquePrefix('wb-crash')
-    const crashed = start({ PREFIX: prefix, WRITES: '10000', JOURNAL: '1', PERSIST_DELAY_MS: '200' })
+    const crashed = start({
+      PREFIX: prefix,
+      WRITES: '10000',
+      JOURNAL: '1',
+      PERSIST_DELAY_MS: '200',
+    })
     expect((await crashed.message).acknowledged).toBe(10_000)
     crashed.child.kill('SIGKILL')
     await crashed.exit

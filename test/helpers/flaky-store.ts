@@ -1,4 +1,14 @@
-import { CircuitBreaker, StoreUnavailableError, type BreakerStatus, type CircuitBreakerOptions, type Store, type StoreHealth, type StoreObserver, type StoreSetOptions, type StoreSize } from '@cachewire/core'
+import {
+  CircuitBreaker,
+  StoreUnavailableError,
+  type BreakerStatus,
+  type CircuitBreakerOptions,
+  type Store,
+  type StoreHealth,
+  type StoreObserver,
+  type StoreSetOptions,
+  type StoreSize,
+} from '@cachewire/core'
 
 /**
  * A real store behind a switch: while `failing`, every call rejects as a store that cannot be
@@ -32,7 +42,11 @@ export class FlakyStore implements Store {
 
   async #call<T>(operation: string, run: () => Promise<T>): Promise<T> {
     const breaker = this.#breaker
-    if (breaker !== undefined && !breaker.allow()) throw new StoreUnavailableError(`flaky store: ${operation} skipped (breaker open)`, { reason: 'breaker-open', operation })
+    if (breaker !== undefined && !breaker.allow())
+      throw new StoreUnavailableError(`flaky store: ${operation} skipped (breaker open)`, {
+        reason: 'breaker-open',
+        operation,
+      })
     try {
       if (this.failing) throw new Error(`flaky store: ${operation} refused (connection reset)`)
       const result = await run()
@@ -77,7 +91,9 @@ export class FlakyStore implements Store {
   health(): StoreHealth | undefined {
     const breaker = this.#breaker
     if (breaker === undefined) return undefined
-    const breakers: BreakerStatus[] = [{ node: 'flaky', direction: 'read', state: breaker.state, retryInMs: breaker.retryInMs }]
+    const breakers: BreakerStatus[] = [
+      { node: 'flaky', direction: 'read', state: breaker.state, retryInMs: breaker.retryInMs },
+    ]
     const none = { 'breaker-open': 0, 'queue-full': 0, 'queue-timeout': 0 }
     return { breakers, inFlight: 0, queued: 0, dropped: { read: { ...none }, write: { ...none } } }
   }

@@ -20,7 +20,12 @@ export interface LoadSummary {
  * Steady closed-loop load on loopback: `concurrency` clients, each sending its next request as
  * soon as the previous answers, over keep-alive. Stops by itself after `durationMs`.
  */
-export async function runLoad(options: { url: (i: number) => string; concurrency: number; durationMs: number; timeoutMs?: number }): Promise<Sample[]> {
+export async function runLoad(options: {
+  url: (i: number) => string
+  concurrency: number
+  durationMs: number
+  timeoutMs?: number
+}): Promise<Sample[]> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.concurrency })
   const samples: Sample[] = []
   const until = performance.now() + options.durationMs
@@ -31,11 +36,18 @@ export async function runLoad(options: { url: (i: number) => string; concurrency
       const req = http.get(url, { agent, timeout: options.timeoutMs ?? 10_000 }, (res) => {
         res.resume()
         res.on('end', () =>
-          resolve({ at: started, ms: performance.now() - started, status: res.statusCode ?? 0, hit: /;\s*hit/.test(String(res.headers['cache-status'] ?? '')) })
+          resolve({
+            at: started,
+            ms: performance.now() - started,
+            status: res.statusCode ?? 0,
+            hit: /;\s*hit/.test(String(res.headers['cache-status'] ?? '')),
+          })
         )
       })
       req.on('timeout', () => req.destroy(new Error('timeout')))
-      req.on('error', () => resolve({ at: started, ms: performance.now() - started, status: 0, hit: false }))
+      req.on('error', () =>
+        resolve({ at: started, ms: performance.now() - started, status: 0, hit: false })
+      )
     })
   await Promise.all(
     Array.from({ length: options.concurrency }, async () => {
@@ -48,7 +60,8 @@ export async function runLoad(options: { url: (i: number) => string; concurrency
 
 export function summarise(samples: readonly Sample[]): LoadSummary {
   const latencies = samples.map((s) => s.ms).sort((a, b) => a - b)
-  const pick = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0
+  const pick = (q: number): number =>
+    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0
   return {
     requests: samples.length,
     errors: samples.filter((s) => s.status === 0).length,

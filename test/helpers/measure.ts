@@ -22,7 +22,12 @@ export interface CallSamples {
  */
 export async function sampleCalls(
   call: (i: number) => Promise<unknown>,
-  options: { durationMs: number; concurrency?: number; count?: number; isHit?: (value: unknown) => boolean }
+  options: {
+    durationMs: number
+    concurrency?: number
+    count?: number
+    isHit?: (value: unknown) => boolean
+  }
 ): Promise<CallSamples> {
   const latencies: number[] = []
   let rejected = 0
@@ -49,12 +54,23 @@ export async function sampleCalls(
     })
   )
   latencies.sort((a, b) => a - b)
-  const pick = (q: number): number => round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0)
-  return { calls: latencies.length, rejected, hits, p50: pick(0.5), p99: pick(0.99), max: round(latencies.at(-1) ?? 0) }
+  const pick = (q: number): number =>
+    round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0)
+  return {
+    calls: latencies.length,
+    rejected,
+    hits,
+    p50: pick(0.5),
+    p99: pick(0.99),
+    max: round(latencies.at(-1) ?? 0),
+  }
 }
 
 /** Milliseconds from now until `check` resolves true, polling every `intervalMs`; rejects after `timeoutMs`. */
-export async function msUntil(check: () => Promise<boolean> | boolean, options: { timeoutMs?: number; intervalMs?: number } = {}): Promise<number> {
+export async function msUntil(
+  check: () => Promise<boolean> | boolean,
+  options: { timeoutMs?: number; intervalMs?: number } = {}
+): Promise<number> {
   const started = performance.now()
   const timeoutMs = options.timeoutMs ?? 10_000
   for (;;) {
@@ -67,7 +83,10 @@ export async function msUntil(check: () => Promise<boolean> | boolean, options: 
 /** Prints one figure line: `[measure] <scenario> key=value …`. */
 export function measure(scenario: string, figures: Record<string, unknown>): void {
   const text = Object.entries(figures)
-    .map(([key, value]) => `${key}=${typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value)}`)
+    .map(
+      ([key, value]) =>
+        `${key}=${typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value)}`
+    )
     .join(' ')
   console.log(`[measure] ${scenario} ${text}`)
 }
@@ -89,5 +108,8 @@ function round(value: number): number {
 
 /** The distinct messages of `errors` (at most 5, shortened): what the error events were about. */
 export function kinds(errors: readonly Error[]): string[] {
-  return [...new Set(errors.map((error) => `${error.name}: ${error.message}`.slice(0, 100)))].slice(0, 5)
+  return [...new Set(errors.map((error) => `${error.name}: ${error.message}`.slice(0, 100)))].slice(
+    0,
+    5
+  )
 }

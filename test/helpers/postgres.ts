@@ -10,7 +10,11 @@ import { execFile } from 'node:child_process'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import pg from 'pg'
-import { findPostgresBinaries, startTemporaryPostgres, type TemporaryPostgres } from '@cachewire/postgres/testing'
+import {
+  findPostgresBinaries,
+  startTemporaryPostgres,
+  type TemporaryPostgres,
+} from '@cachewire/postgres/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { registerCleanup } from '../setup/cleanup.js'
 import { requireRedis } from '../setup/redis.js'
@@ -43,7 +47,9 @@ export function describePostgres(name: string, fn: () => void): void {
     })
     return
   }
-  console.error(`\n!!! SKIPPING PostgreSQL tests in ${expect.getState().testPath ?? name}: ${problem}\n`)
+  console.error(
+    `\n!!! SKIPPING PostgreSQL tests in ${expect.getState().testPath ?? name}: ${problem}\n`
+  )
   describe.skip(name, fn)
 }
 
@@ -71,6 +77,10 @@ export function createPool(url: string, options: pg.PoolConfig = {}): pg.Pool {
 /** Runs SQL through `psql`, as another program changing the database would. Resolves its output. */
 export async function psql(url: string, sql: string): Promise<string> {
   const binDir = findPostgresBinaries().binDir as string
-  const { stdout } = await run(join(binDir, 'psql'), ['--no-psqlrc', '-X', '-q', '-t', '-A', '-v', 'ON_ERROR_STOP=1', '-d', url, '-c', sql], { env: { ...process.env, PGCONNECT_TIMEOUT: '5' } })
+  const { stdout } = await run(
+    join(binDir, 'psql'),
+    ['--no-psqlrc', '-X', '-q', '-t', '-A', '-v', 'ON_ERROR_STOP=1', '-d', url, '-c', sql],
+    { env: { ...process.env, PGCONNECT_TIMEOUT: '5' } }
+  )
   return stdout.trim()
 }

@@ -37,7 +37,9 @@ async function freePort(): Promise<number> {
  * `password` starts it with `--requirepass` (clients must AUTH); `args` go on its command line
  * (`['--maxmemory', '4mb']`, `['--replicaof', '127.0.0.1', String(port)]`).
  */
-export async function startRedisProcess(options: { password?: string; args?: readonly string[] } = {}): Promise<RedisProcess> {
+export async function startRedisProcess(
+  options: { password?: string; args?: readonly string[] } = {}
+): Promise<RedisProcess> {
   const port = await freePort()
   // A directory of its own: a replica saves the RDB of its full sync there, and a server loads
   // whatever dump.rdb it finds in its directory at start (the repo's, if it ran in the cwd).
@@ -45,8 +47,32 @@ export async function startRedisProcess(options: { password?: string; args?: rea
   let child: ChildProcess | undefined
   const launch = async (): Promise<void> => {
     const auth = options.password === undefined ? [] : ['--requirepass', options.password]
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...auth, ...(options.args ?? [])], { stdio: 'ignore' })
-    const probe = new Redis({ port, host: '127.0.0.1', password: options.password, lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: 0 })
+    child = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        dir,
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        ...auth,
+        ...(options.args ?? []),
+      ],
+      { stdio: 'ignore' }
+    )
+    const probe = new Redis({
+      port,
+      host: '127.0.0.1',
+      password: options.password,
+      lazyConnect: true,
+      retryStrategy: () => 50,
+      maxRetriesPerRequest: 0,
+    })
     probe.on('error', () => {})
     for (let i = 0; i < 100; i++) {
       try {

@@ -11,7 +11,9 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { registerCleanup } from '../setup/cleanup.js'
 
-const VCL_TEMPLATE = fileURLToPath(new URL('../observability/varnish/cachewire.vcl', import.meta.url))
+const VCL_TEMPLATE = fileURLToPath(
+  new URL('../observability/varnish/cachewire.vcl', import.meta.url)
+)
 
 export interface RunningVarnish {
   /** `http://127.0.0.1:<port>` */
@@ -56,18 +58,39 @@ function accepts(port: number): Promise<boolean> {
 export async function startVarnish(varnishd: string, backendPort: number): Promise<RunningVarnish> {
   const dir = await mkdtemp(join(tmpdir(), 'cachewire-varnish-'))
   const vcl = join(dir, 'cachewire.vcl')
-  await writeFile(vcl, (await readFile(VCL_TEMPLATE, 'utf8')).replaceAll('__BACKEND_PORT__', String(backendPort)))
+  await writeFile(
+    vcl,
+    (await readFile(VCL_TEMPLATE, 'utf8')).replaceAll('__BACKEND_PORT__', String(backendPort))
+  )
   const port = await freePort()
   const child = spawn(
     varnishd,
-    ['-F', '-j', 'none', '-a', `127.0.0.1:${port}`, '-T', '127.0.0.1:0', '-f', vcl, '-n', join(dir, 'work'), '-s', 'malloc,32m', '-p', 'ban_lurker_sleep=0.05'],
+    [
+      '-F',
+      '-j',
+      'none',
+      '-a',
+      `127.0.0.1:${port}`,
+      '-T',
+      '127.0.0.1:0',
+      '-f',
+      vcl,
+      '-n',
+      join(dir, 'work'),
+      '-s',
+      'malloc,32m',
+      '-p',
+      'ban_lurker_sleep=0.05',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] }
   )
   let output = ''
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
   let exited = false
-  const exit = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())))
+  const exit = new Promise<void>((resolve) =>
+    child.once('exit', () => ((exited = true), resolve()))
+  )
   const stop = async (): Promise<void> => {
     if (!exited && child.pid !== undefined) child.kill('SIGTERM')
     const timer = setTimeout(() => child.kill('SIGKILL'), 5_000)
@@ -78,7 +101,8 @@ export async function startVarnish(varnishd: string, backendPort: number): Promi
   registerCleanup(stop)
   for (let attempt = 0; attempt < 100; attempt++) {
     if (exited) break
-    if (await accepts(port)) return { url: `http://127.0.0.1:${port}`, port, pid: child.pid as number, stop }
+    if (await accepts(port))
+      return { url: `http://127.0.0.1:${port}`, port, pid: child.pid as number, stop }
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
   await stop()

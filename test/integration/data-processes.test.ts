@@ -3,7 +3,13 @@ import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import type { Redis } from 'ioredis'
-import { createClient, deleteKeysWithPrefix, describeRedis, redisUrl, uniquePrefix } from '../setup/redis.js'
+import {
+  createClient,
+  deleteKeysWithPrefix,
+  describeRedis,
+  redisUrl,
+  uniquePrefix,
+} from '../setup/redis.js'
 import { createTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js'
 
 const workerPath = fileURLToPath(new URL('./fixtures/data-worker.mjs', import.meta.url))
@@ -14,7 +20,10 @@ interface Instance {
 }
 
 async function startInstance(prefix: string, env: Record<string, string> = {}): Promise<Instance> {
-  const child = fork(workerPath, [], { env: { ...process.env, REDIS_URL: redisUrl(), PREFIX: prefix, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const child = fork(workerPath, [], {
+    env: { ...process.env, REDIS_URL: redisUrl(), PREFIX: prefix, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
   await once(child, 'message')
   let next = 0
   const pending = new Map<number, (value: unknown) => void>()
@@ -23,7 +32,7 @@ async function startInstance(prefix: string, env: Record<string, string> = {}): 
   })
   return {
     child,
-    call: <T,>(op: string, args: Record<string, unknown> = {}) =>
+    call: <T>(op: string, args: Record<string, unknown> = {}) =>
       new Promise<T>((resolve) => {
         const id = next++
         pending.set(id, resolve as (value: unknown) => void)
@@ -48,7 +57,10 @@ describeRedis('data APIs across two processes on one Redis', () => {
   beforeAll(async () => {
     redis = createClient()
     // A long lease: on a loaded machine a renewal may come late, and a lapsed lease (correctly) sends checks to the store.
-    ;[a, b] = await Promise.all([startInstance(prefix, { LEASE: '5s' }), startInstance(prefix, { LEASE: '5s' })])
+    ;[a, b] = await Promise.all([
+      startInstance(prefix, { LEASE: '5s' }),
+      startInstance(prefix, { LEASE: '5s' }),
+    ])
   })
   afterAll(async () => {
     await Promise.all([a, b].map(stop))
@@ -69,7 +81,9 @@ describeRedis('data APIs across two processes on one Redis', () => {
       expect(await b.call('isRevoked', { token })).toBe(true)
     }
     latencies.sort((x, y) => x - y)
-    console.log(`revoke with one peer to acknowledge: median ${latencies[20]?.toFixed(2)} ms, max ${latencies.at(-1)?.toFixed(2)} ms`)
+    console.log(
+      `revoke with one peer to acknowledge: median ${latencies[20]?.toFixed(2)} ms, max ${latencies.at(-1)?.toFixed(2)} ms`
+    )
     // Still from the front: B learnt each revocation from the broadcast, not from a read.
     expect(await b.call<number>('storeReads')).toBe(readsBefore)
   })
@@ -78,8 +92,18 @@ describeRedis('data APIs across two processes on one Redis', () => {
     it(`${algorithm} window: two processes counting one client let exactly the limit through`, async () => {
       const key = `client-${algorithm}`
       const [fromA, fromB] = await Promise.all([
-        a.call<Array<{ allowed: boolean; fields: Record<string, string> }>>('check', { key, algorithm, limit: 20, times: 15 }),
-        b.call<Array<{ allowed: boolean; fields: Record<string, string> }>>('check', { key, algorithm, limit: 20, times: 15 }),
+        a.call<Array<{ allowed: boolean; fields: Record<string, string> }>>('check', {
+          key,
+          algorithm,
+          limit: 20,
+          times: 15,
+        }),
+        b.call<Array<{ allowed: boolean; fields: Record<string, string> }>>('check', {
+          key,
+          algorithm,
+          limit: 20,
+          times: 15,
+        }),
       ])
       const all = [...fromA, ...fromB]
       expect(all.filter((d) => d.allowed).length).toBe(20)
@@ -101,8 +125,14 @@ describeRedis('revocations with a peer cut off from Redis', () => {
   beforeAll(async () => {
     redis = createClient()
     const target = new URL(redisUrl())
-    proxy = await createTcpProxy({ targetHost: target.hostname, targetPort: Number(target.port || 6379) })
-    ;[a, b] = await Promise.all([startInstance(prefix, { LEASE: '600ms' }), startInstance(prefix, { LEASE: '600ms', REDIS_PORT: String(proxy.port) })])
+    proxy = await createTcpProxy({
+      targetHost: target.hostname,
+      targetPort: Number(target.port || 6379),
+    })
+    ;[a, b] = await Promise.all([
+      startInstance(prefix, { LEASE: '600ms' }),
+      startInstance(prefix, { LEASE: '600ms', REDIS_PORT: String(proxy.port) }),
+    ])
   })
   afterAll(async () => {
     proxy.setMode('pass')

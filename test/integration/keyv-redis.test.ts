@@ -16,7 +16,13 @@ import type { Redis } from 'ioredis'
 import { Keyv } from 'keyv'
 import * as vitest from 'vitest'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { createClient, deleteKeysWithPrefix, describeRedis, redisUrl, uniquePrefix } from '../setup/redis.js'
+import {
+  createClient,
+  deleteKeysWithPrefix,
+  describeRedis,
+  redisUrl,
+  uniquePrefix,
+} from '../setup/redis.js'
 
 describeRedis('cache-manager on a cachewire Cache over Redis (KeyvCachewire)', () => {
   let client: Redis
@@ -85,7 +91,11 @@ describeRedis('cache-manager on a cachewire Cache over Redis (KeyvCachewire)', (
       { key: 'post:1', value: 'Hello' },
     ])
     expect(await otherProcess.invalidateTags(['user'])).toEqual({ status: 'applied', removed: 2 })
-    expect(await manager.mget(['user:1', 'user:2', 'post:1'])).toEqual([undefined, undefined, 'Hello'])
+    expect(await manager.mget(['user:1', 'user:2', 'post:1'])).toEqual([
+      undefined,
+      undefined,
+      'Hello',
+    ])
   })
 
   it('sees its namespace invalidated, and patterns deleted, by another cachewire process', async () => {

@@ -2,7 +2,12 @@ import { defineStoreContract } from '@cachewire/core/testing'
 import { RedisRevocationSync, RedisStore } from '@cachewire/core/redis'
 import { Cache, revocations } from '@cachewire/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createClusterClient, deleteKeysWithPrefix, describeCluster, uniquePrefix } from '../setup/redis.js'
+import {
+  createClusterClient,
+  deleteKeysWithPrefix,
+  describeCluster,
+  uniquePrefix,
+} from '../setup/redis.js'
 
 /**
  * These cases test what the store does, not how fast: the default 50 ms deadline also covers a
@@ -23,7 +28,8 @@ describeCluster('RedisStore on a Redis Cluster (3 masters, 3 replicas)', () => {
       store = new RedisStore({ client: cluster, prefix, timeout: CONTRACT_TIMEOUT })
       return store
     },
-    createPeer: () => new RedisStore({ client: createClusterClient(), prefix, timeout: CONTRACT_TIMEOUT }),
+    createPeer: () =>
+      new RedisStore({ client: createClusterClient(), prefix, timeout: CONTRACT_TIMEOUT }),
     cleanup: async () => {
       // The store's own write connections; the client is the file's.
       await store?.close()
@@ -38,7 +44,11 @@ describeCluster('RedisStore on a Redis Cluster (3 masters, 3 replicas)', () => {
       const own = uniquePrefix('spread')
       const store = new RedisStore({ client: cluster, prefix: own, timeout: CONTRACT_TIMEOUT })
       const keys = Array.from({ length: 60 }, (_, i) => `item:${i}`)
-      await Promise.all(keys.map((key, i) => store.set(key, Buffer.from(String(i)), { ttlMs: 60_000, tags: ['all', `even:${i % 2}`] })))
+      await Promise.all(
+        keys.map((key, i) =>
+          store.set(key, Buffer.from(String(i)), { ttlMs: 60_000, tags: ['all', `even:${i % 2}`] })
+        )
+      )
       const perMaster = await Promise.all(
         cluster.nodes('master').map(async (node) => (await node.keys(`${own}k:*`)).length)
       )
@@ -56,9 +66,15 @@ describeCluster('RedisStore on a Redis Cluster (3 masters, 3 replicas)', () => {
     it('a revoke through one client is seen at once by a list whose front said "not revoked" (lease scripts on one slot, pub/sub across nodes)', async () => {
       const own = uniquePrefix('revocations')
       const lists = [createClusterClient(), createClusterClient()].map((client) =>
-        revocations(new Cache({ store: new RedisStore({ client, prefix: own, timeout: CONTRACT_TIMEOUT }), breaker: false }), {
-          sync: new RedisRevocationSync({ client, channel: `${own}revocations` }),
-        })
+        revocations(
+          new Cache({
+            store: new RedisStore({ client, prefix: own, timeout: CONTRACT_TIMEOUT }),
+            breaker: false,
+          }),
+          {
+            sync: new RedisRevocationSync({ client, channel: `${own}revocations` }),
+          }
+        )
       )
       const [a, b] = lists as [(typeof lists)[0], (typeof lists)[0]]
       await Promise.all([a.start(), b.start()])

@@ -27,10 +27,18 @@ const VERSIONS: NodeRedisVersion[] = [4, 5]
 
 /** How often each of EVALSHA and EVAL reached the server (executed or refused), from INFO commandstats. */
 async function scriptCalls(client: RedisClient): Promise<{ evalsha: number; eval: number }> {
-  const info = String(await (client as { sendCommand(args: string[]): Promise<unknown> }).sendCommand(['INFO', 'commandstats']))
+  const info = String(
+    await (client as { sendCommand(args: string[]): Promise<unknown> }).sendCommand([
+      'INFO',
+      'commandstats',
+    ])
+  )
   const count = (command: string): number => {
     const line = info.split('\r\n').find((each) => each.startsWith(`cmdstat_${command}:`)) ?? ''
-    return Number(/\bcalls=(\d+)/.exec(line)?.[1] ?? 0) + Number(/rejected_calls=(\d+)/.exec(line)?.[1] ?? 0)
+    return (
+      Number(/\bcalls=(\d+)/.exec(line)?.[1] ?? 0) +
+      Number(/rejected_calls=(\d+)/.exec(line)?.[1] ?? 0)
+    )
   }
   return { evalsha: count('evalsha'), eval: count('eval') }
 }
@@ -128,7 +136,10 @@ for (const version of VERSIONS) {
         expect(await scriptCalls(own)).toEqual({ evalsha: 1, eval: 1 })
         expect(await store.increment('n', 1, 60_000)).toBe(2)
         expect(await scriptCalls(own)).toEqual({ evalsha: 2, eval: 1 })
-        await (own as { sendCommand(args: string[]): Promise<unknown> }).sendCommand(['SCRIPT', 'FLUSH'])
+        await (own as { sendCommand(args: string[]): Promise<unknown> }).sendCommand([
+          'SCRIPT',
+          'FLUSH',
+        ])
         expect(await store.increment('n', 1, 60_000)).toBe(3)
         expect(await scriptCalls(own)).toEqual({ evalsha: 3, eval: 2 })
         await store.close()
@@ -214,7 +225,10 @@ for (const version of VERSIONS) {
       const received: unknown[] = []
       await b.subscribe((message) => received.push(message))
       await a.publish({ op: 'keys', keys: ['k1', 'k2'] })
-      await vi.waitFor(() => expect(received).toEqual([{ op: 'keys', keys: ['k1', 'k2'] }]), { timeout: 5000, interval: 20 })
+      await vi.waitFor(() => expect(received).toEqual([{ op: 'keys', keys: ['k1', 'k2'] }]), {
+        timeout: 5000,
+        interval: 20,
+      })
       await Promise.all([a.close(), b.close()])
     })
   })
@@ -235,7 +249,12 @@ describeRedis('RedisStore on node-redis v5 speaking RESP3 (standalone)', () => {
       store = new RedisStore({ client, prefix, timeout: CONTRACT_TIMEOUT })
       return store
     },
-    createPeer: async () => new RedisStore({ client: await connectNodeRedis(5, { resp: 3 }), prefix, timeout: CONTRACT_TIMEOUT }),
+    createPeer: async () =>
+      new RedisStore({
+        client: await connectNodeRedis(5, { resp: 3 }),
+        prefix,
+        timeout: CONTRACT_TIMEOUT,
+      }),
     cleanup: async () => {
       await store?.close()
       await deleteKeysWithPrefix(createClient(), prefix)
@@ -256,14 +275,19 @@ describeRedis('the core README on node-redis', () => {
       "import { createClient, createCluster } from 'redis'",
       "import { createClient as createClient4, createCluster as createCluster4 } from 'redis4'",
       "import { RedisBus, RedisStore } from '@cachewire/core/redis'",
-      "const clients = [createClient(), createClient({ RESP: 3 }), createCluster({ rootNodes: [] }), createClient4(), createCluster4({ rootNodes: [] })]",
+      'const clients = [createClient(), createClient({ RESP: 3 }), createCluster({ rootNodes: [] }), createClient4(), createCluster4({ rootNodes: [] })]',
       'for (const client of clients) {',
       '  new RedisStore({ client })',
       '  new RedisStore(client)',
       "  new RedisBus({ client, channel: 'typecheck' })",
       '}',
     ].join('\n')
-    expect(await typecheckSources({ 'node-redis-store': snippet('node-redis-store', CORE_README), 'node-redis-clients': clients })).toBe('')
+    expect(
+      await typecheckSources({
+        'node-redis-store': snippet('node-redis-store', CORE_README),
+        'node-redis-clients': clients,
+      })
+    ).toBe('')
   }, 120_000)
 })
 
@@ -282,7 +306,11 @@ describe('RedisStore client detection', () => {
 
   it('RedisJournal and RedisRevocationSync, ioredis-only for now, refuse a node-redis client at construction', () => {
     const client = createNodeRedisClient()
-    expect(() => new RedisJournal({ client: client as never, key: 'journal' })).toThrow(/node-redis is not supported here yet/)
-    expect(() => new RedisRevocationSync({ client: client as never })).toThrow(/node-redis is not supported here yet/)
+    expect(() => new RedisJournal({ client: client as never, key: 'journal' })).toThrow(
+      /node-redis is not supported here yet/
+    )
+    expect(() => new RedisRevocationSync({ client: client as never })).toThrow(
+      /node-redis is not supported here yet/
+    )
   })
 })

@@ -28,7 +28,11 @@ export function snippet(name: string, readme = README): string {
  * `app.listen(3000)` is left out (the test serves `app` on a free port), and an `export` of the
  * requested names is appended.
  */
-export async function runSnippet<T extends Record<string, unknown>>(name: string, names: readonly (keyof T & string)[], readme = README): Promise<T> {
+export async function runSnippet<T extends Record<string, unknown>>(
+  name: string,
+  names: readonly (keyof T & string)[],
+  readme = README
+): Promise<T> {
   const code = snippet(name, readme)
   const lines = code.split('\n').filter((line) => line.trim() !== 'app.listen(3000)')
   mkdirSync(DIR, { recursive: true })
@@ -38,7 +42,10 @@ export async function runSnippet<T extends Record<string, unknown>>(name: string
 }
 
 /** Writes snippets as files with a tsconfig (the repo's strict settings) and runs tsc on them: '' when they typecheck. */
-export async function typecheckSnippets(names: readonly string[], readme = README): Promise<string> {
+export async function typecheckSnippets(
+  names: readonly string[],
+  readme = README
+): Promise<string> {
   return typecheckSources(Object.fromEntries(names.map((name) => [name, snippet(name, readme)])))
 }
 
@@ -46,10 +53,20 @@ export async function typecheckSnippets(names: readonly string[], readme = READM
 export async function typecheckSources(sources: Record<string, string>): Promise<string> {
   const dir = `${DIR}typecheck-${process.pid}-${Date.now()}/`
   mkdirSync(dir, { recursive: true })
-  for (const [name, code] of Object.entries(sources)) writeFileSync(`${dir}${name}.ts`, `${code}\nexport {}\n`)
-  writeFileSync(`${dir}tsconfig.json`, JSON.stringify({ extends: '../../../../tsconfig.base.json', compilerOptions: { noEmit: true, rootDir: '.' }, include: ['*.ts'] }))
+  for (const [name, code] of Object.entries(sources))
+    writeFileSync(`${dir}${name}.ts`, `${code}\nexport {}\n`)
+  writeFileSync(
+    `${dir}tsconfig.json`,
+    JSON.stringify({
+      extends: '../../../../tsconfig.base.json',
+      compilerOptions: { noEmit: true, rootDir: '.' },
+      include: ['*.ts'],
+    })
+  )
   const tsc = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url))
   const run = promisify(execFile)
-  const result = await run(process.execPath, [tsc, '-p', `${dir}tsconfig.json`]).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? String(error) }))
+  const result = await run(process.execPath, [tsc, '-p', `${dir}tsconfig.json`]).catch(
+    (error: { stdout?: string }) => ({ stdout: error.stdout ?? String(error) })
+  )
   return result.stdout
 }

@@ -33,7 +33,11 @@ interface AppSnippet {
  * What every app snippet must do: cache GET /products (a change behind the cache's back is not
  * seen), and show the change once PUT /products/1 cleared it.
  */
-async function checkProducts(app: AppSnippet['app'], products: Product[], cached: (headers: Record<string, unknown>) => boolean): Promise<void> {
+async function checkProducts(
+  app: AppSnippet['app'],
+  products: Product[],
+  cached: (headers: Record<string, unknown>) => boolean
+): Promise<void> {
   const { url } = await listen(app as Parameters<typeof listen>[0])
   const first = await request(`${url}/products`)
   expect(JSON.parse(first.text)).toEqual([{ id: 1, name: 'Keyboard' }])
@@ -54,8 +58,12 @@ describe('from apicache', () => {
   })
 
   it('after (@cachewire/express): the same, with a tag and invalidateTags', async () => {
-    const { app, products, cache } = await runSnippet<AppSnippet & { cache: ReturnType<typeof expressCache> }>('apicache-after', ['app', 'products', 'cache'])
-    await checkProducts(app, products, (headers) => /^cachewire; hit; ttl=(300|299)$/.test(String(headers['cache-status'])))
+    const { app, products, cache } = await runSnippet<
+      AppSnippet & { cache: ReturnType<typeof expressCache> }
+    >('apicache-after', ['app', 'products', 'cache'])
+    await checkProducts(app, products, (headers) =>
+      /^cachewire; hit; ttl=(300|299)$/.test(String(headers['cache-status']))
+    )
     await cache.close()
   })
 
@@ -76,7 +84,11 @@ describe('from apicache', () => {
       let failures = 0
       let visitors = 0
       app.get('/flaky', middleware, (_req, res) => void res.status(500).send(`error ${++failures}`))
-      app.get('/welcome', middleware, (_req, res) => void res.cookie('session', `visitor-${++visitors}`).send('welcome'))
+      app.get(
+        '/welcome',
+        middleware,
+        (_req, res) => void res.cookie('session', `visitor-${++visitors}`).send('welcome')
+      )
       const { url } = await listen(app)
       const errors: string[] = []
       const cookies: string[] = []
@@ -92,8 +104,14 @@ describe('from apicache', () => {
     }
     cached.clear()
     await cache.close()
-    expect(results['apicache']).toEqual({ errors: ['error 1', 'error 1'], cookies: ['session=visitor-1; Path=/', 'session=visitor-1; Path=/'] })
-    expect(results['cachewire']).toEqual({ errors: ['error 1', 'error 2'], cookies: ['session=visitor-1; Path=/', 'session=visitor-2; Path=/'] })
+    expect(results['apicache']).toEqual({
+      errors: ['error 1', 'error 1'],
+      cookies: ['session=visitor-1; Path=/', 'session=visitor-1; Path=/'],
+    })
+    expect(results['cachewire']).toEqual({
+      errors: ['error 1', 'error 2'],
+      cookies: ['session=visitor-1; Path=/', 'session=visitor-2; Path=/'],
+    })
   })
 })
 
@@ -104,8 +122,12 @@ describe('from koa-cash', () => {
   })
 
   it('after (@cachewire/koa): the middleware caches it; ctx.cache.purgeUrl clears it', async () => {
-    const { app, products, cache } = await runSnippet<AppSnippet & { cache: ReturnType<typeof koaCache> }>('koa-cash-after', ['app', 'products', 'cache'])
-    await checkProducts(app, products, (headers) => /^cachewire; hit; ttl=(300|299)$/.test(String(headers['cache-status'])))
+    const { app, products, cache } = await runSnippet<
+      AppSnippet & { cache: ReturnType<typeof koaCache> }
+    >('koa-cash-after', ['app', 'products', 'cache'])
+    await checkProducts(app, products, (headers) =>
+      /^cachewire; hit; ttl=(300|299)$/.test(String(headers['cache-status']))
+    )
     await cache.close()
   })
 
@@ -138,6 +160,13 @@ describe('from cache-manager', () => {
   })
 })
 
-it('the cachewire snippets (and the TypeScript cache-manager one) typecheck under the repo\'s strict settings', async () => {
-  expect(await typecheckSnippets(['apicache-after', 'koa-cash-after', 'cache-manager-after', 'cache-manager-before'])).toBe('')
+it("the cachewire snippets (and the TypeScript cache-manager one) typecheck under the repo's strict settings", async () => {
+  expect(
+    await typecheckSnippets([
+      'apicache-after',
+      'koa-cash-after',
+      'cache-manager-after',
+      'cache-manager-before',
+    ])
+  ).toBe('')
 }, 60_000)

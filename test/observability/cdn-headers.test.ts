@@ -12,7 +12,11 @@ import { cacheMiddleware as koaCache } from '@cachewire/koa'
 import type { CdnOptions } from '@cachewire/http'
 import { listen, request } from '../helpers/servers.js'
 
-const CDN: CdnOptions = { surrogateKeys: true, surrogateControl: 'max-age=3600', cdnCacheControl: { public: true, maxAge: '10m' } }
+const CDN: CdnOptions = {
+  surrogateKeys: true,
+  surrogateControl: 'max-age=3600',
+  cdnCacheControl: { public: true, maxAge: '10m' },
+}
 
 interface App {
   url: string
@@ -27,7 +31,9 @@ const frameworks: Array<{ name: string; build(cdn: CdnOptions | undefined): Prom
       const app = express()
       app.use(middleware)
       app.get('/products', (_req, res) => res.set('surrogate-key', 'products catalog').json([1, 2]))
-      app.get('/private', (_req, res) => res.set({ 'surrogate-key': 'me', 'cache-control': 'private' }).send('mine'))
+      app.get('/private', (_req, res) =>
+        res.set({ 'surrogate-key': 'me', 'cache-control': 'private' }).send('mine')
+      )
       app.get('/cookie', (_req, res) => res.set('surrogate-key', 'c').cookie('s', '1').send('set'))
       app.post('/products', (_req, res) => res.send('created'))
       return { ...(await listen(app)), whenIdle: () => middleware.whenIdle() }
@@ -70,7 +76,9 @@ for (const framework of frameworks) {
         expect(response.headers['surrogate-control']).toBe('max-age=3600')
         expect(response.headers['cdn-cache-control']).toBe('public, max-age=600')
         // One line each, never the internal URL tags.
-        expect(response.rawHeaders.filter((name) => name.toLowerCase() === 'surrogate-key')).toHaveLength(1)
+        expect(
+          response.rawHeaders.filter((name) => name.toLowerCase() === 'surrogate-key')
+        ).toHaveLength(1)
         expect(response.text).toBe('[1,2]')
       }
     })
@@ -108,8 +116,14 @@ for (const framework of frameworks) {
 describe('cachedRoute({ cdn }) on one Express route', () => {
   it('sends the route’s CDN fields with the route’s tags only on that route', async () => {
     const app = express()
-    app.get('/a', expressRoute({ ttl: '1m', cdn: { surrogateKeys: true, cdnCacheControl: 'max-age=60' } }), (_req, res) => res.set('surrogate-key', 'a').send('a'))
-    app.get('/b', expressRoute({ ttl: '1m' }), (_req, res) => res.set('surrogate-key', 'b').send('b'))
+    app.get(
+      '/a',
+      expressRoute({ ttl: '1m', cdn: { surrogateKeys: true, cdnCacheControl: 'max-age=60' } }),
+      (_req, res) => res.set('surrogate-key', 'a').send('a')
+    )
+    app.get('/b', expressRoute({ ttl: '1m' }), (_req, res) =>
+      res.set('surrogate-key', 'b').send('b')
+    )
     const { url } = await listen(app)
     const a = await request(`${url}/a`)
     expect(a.headers['surrogate-key']).toBe('a')
@@ -125,7 +139,9 @@ describe('a handler’s own CDN fields', () => {
     const middleware = expressCache({ ttl: '1m', cdn: CDN })
     const app = express()
     app.use(middleware)
-    app.get('/own', (_req, res) => res.set({ 'cdn-cache-control': 'max-age=5', 'surrogate-key': 'own' }).send('own'))
+    app.get('/own', (_req, res) =>
+      res.set({ 'cdn-cache-control': 'max-age=5', 'surrogate-key': 'own' }).send('own')
+    )
     const { url } = await listen(app)
     const miss = await request(`${url}/own`)
     await middleware.whenIdle()
@@ -133,7 +149,9 @@ describe('a handler’s own CDN fields', () => {
     expect(hit.headers['cache-status']).toMatch(/hit/)
     for (const response of [miss, hit]) {
       expect(response.headers['cdn-cache-control']).toBe('max-age=5')
-      expect(response.rawHeaders.filter((name) => name.toLowerCase() === 'cdn-cache-control')).toHaveLength(1)
+      expect(
+        response.rawHeaders.filter((name) => name.toLowerCase() === 'cdn-cache-control')
+      ).toHaveLength(1)
       expect(response.headers['surrogate-control']).toBe('max-age=3600')
       expect(response.headers['surrogate-key']).toBe('own')
     }
@@ -160,6 +178,8 @@ describe('cdn options, when built', () => {
   })
 
   it('refuses a purge hook without purge()', () => {
-    expect(() => expressCache({ cdn: { purgeHooks: [{} as never] } })).toThrow(/options\.cdn\.purgeHooks\[0\]/)
+    expect(() => expressCache({ cdn: { purgeHooks: [{} as never] } })).toThrow(
+      /options\.cdn\.purgeHooks\[0\]/
+    )
   })
 })

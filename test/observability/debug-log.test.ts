@@ -37,23 +37,37 @@ function run(env: Record<string, string>): Promise<string> {
     let stderr = ''
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
     child.once('error', reject)
-    child.once('exit', (code) => (code === 0 ? resolve(stderr) : reject(new Error(`exit ${code}: ${stderr}`))))
+    child.once('exit', (code) =>
+      code === 0 ? resolve(stderr) : reject(new Error(`exit ${code}: ${stderr}`))
+    )
   })
 }
 
 describe('DEBUG=cachewire:* in a real process', () => {
   it('logs stores, not-stored and bypass reasons (Cache-Status words) and invalidations', async () => {
     const stderr = await run({ DEBUG: 'cachewire:*' })
-    const lines = stderr.trim().split('\n').map((line) => line.replace(/^\S+ /, ''))
-    expect(lines).toContainEqual(expect.stringMatching(/^cachewire:store stored GET \/products: \d+ bytes in \d+ms$/))
+    const lines = stderr
+      .trim()
+      .split('\n')
+      .map((line) => line.replace(/^\S+ /, ''))
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^cachewire:store stored GET \/products: \d+ bytes in \d+ms$/)
+    )
     expect(lines).toContain('cachewire:store not stored GET /me: private')
     expect(lines).toContain('cachewire:bypass GET /products: cookie')
-    expect(lines).toContainEqual(expect.stringMatching(/^cachewire:invalidate \{"tags":\["catalog"\],"removed":1\}$/))
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^cachewire:invalidate \{"tags":\["catalog"\],"removed":1\}$/)
+    )
   })
 
   it('honours exclusions, and is silent without DEBUG', async () => {
     const onlyBypass = await run({ DEBUG: 'cachewire:*,-cachewire:store,-cachewire:invalidate' })
-    expect(onlyBypass.trim().split('\n').map((line) => line.replace(/^\S+ /, ''))).toEqual(['cachewire:bypass GET /products: cookie'])
+    expect(
+      onlyBypass
+        .trim()
+        .split('\n')
+        .map((line) => line.replace(/^\S+ /, ''))
+    ).toEqual(['cachewire:bypass GET /products: cookie'])
     expect(await run({})).toBe('')
   })
 })

@@ -21,16 +21,34 @@ const DASHBOARD = new URL('../../ops/grafana/cachewire.json', import.meta.url)
 const HISTOGRAM_SERIES = /_(bucket|sum|count)$/
 
 async function dashboard(): Promise<{ title: string; uid: string; panels: Panel[] }> {
-  return JSON.parse(await readFile(DASHBOARD, 'utf8')) as { title: string; uid: string; panels: Panel[] }
+  return JSON.parse(await readFile(DASHBOARD, 'utf8')) as {
+    title: string
+    uid: string
+    panels: Panel[]
+  }
 }
 
 /** Every metric the exporter can export: an engine's, with a write-behind writer. */
 async function exported(): Promise<Map<string, string>> {
   const register = new Registry()
-  const engine = createHttpCache({ ttl: '1m', storage: { cache: new Cache({ store: new MemoryStore() }) } })
-  const writeBehind = { stats: () => ({ queued: 0, persisted: 0, retried: 0, failed: 0, writtenThrough: 0, replayed: 0 }) }
+  const engine = createHttpCache({
+    ttl: '1m',
+    storage: { cache: new Cache({ store: new MemoryStore() }) },
+  })
+  const writeBehind = {
+    stats: () => ({
+      queued: 0,
+      persisted: 0,
+      retried: 0,
+      failed: 0,
+      writtenThrough: 0,
+      replayed: 0,
+    }),
+  }
   const metrics = createPrometheusMetrics({ engine, register, writeBehind })
-  const types = new Map((await register.getMetricsAsJSON()).map((metric) => [metric.name, String(metric.type)]))
+  const types = new Map(
+    (await register.getMetricsAsJSON()).map((metric) => [metric.name, String(metric.type)])
+  )
   metrics.close()
   await engine.close()
   return types
@@ -53,7 +71,10 @@ describe('the Grafana dashboard (ops/grafana/cachewire.json)', () => {
       expect(panel.targets?.length, panel.title).toBeGreaterThan(0)
       for (const target of panel.targets ?? []) {
         for (const name of queried(target.expr, types)) {
-          expect(types.has(name), `panel "${panel.title}" queries ${name}, which the exporter does not export`).toBe(true)
+          expect(
+            types.has(name),
+            `panel "${panel.title}" queries ${name}, which the exporter does not export`
+          ).toBe(true)
           used.add(name)
         }
       }

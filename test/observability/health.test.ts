@@ -14,19 +14,38 @@ import { liveness, readiness, responseCache } from '@cachewire/express'
 import * as koaCache from '@cachewire/koa'
 import { startRedisProcess } from '../helpers/redis-process.js'
 import { listen, request } from '../helpers/servers.js'
-import { createClusterClient, deleteKeysWithPrefix, describeCluster, uniquePrefix } from '../setup/redis.js'
+import {
+  createClusterClient,
+  deleteKeysWithPrefix,
+  describeCluster,
+  uniquePrefix,
+} from '../setup/redis.js'
 
 interface Readiness {
   status: 'ready' | 'not-ready'
-  cache: { status: 'ok' | 'degraded'; problems: string[]; store: { name: string; ping: string; problem?: string; error?: string; latencyMs?: number }; breaker: string }
+  cache: {
+    status: 'ok' | 'degraded'
+    problems: string[]
+    store: { name: string; ping: string; problem?: string; error?: string; latencyMs?: number }
+    breaker: string
+  }
 }
 
-async function probe(url: string): Promise<{ status: number; body: Readiness; cacheControl: unknown }> {
+async function probe(
+  url: string
+): Promise<{ status: number; body: Readiness; cacheControl: unknown }> {
   const response = await request(url)
-  return { status: response.status, body: JSON.parse(response.body.toString()) as Readiness, cacheControl: response.headers['cache-control'] }
+  return {
+    status: response.status,
+    body: JSON.parse(response.body.toString()) as Readiness,
+    cacheControl: response.headers['cache-control'],
+  }
 }
 
-function expressApp(cache: ReturnType<typeof responseCache>, failWhenDegraded = false): express.Express {
+function expressApp(
+  cache: ReturnType<typeof responseCache>,
+  failWhenDegraded = false
+): express.Express {
   const app = express()
   app.use(cache.middleware())
   app.get('/livez', cache.liveness())
@@ -44,7 +63,15 @@ describe('readiness and liveness (Express)', () => {
     const ready = await probe(`${url}/readyz`)
     expect(ready.status).toBe(200)
     expect(ready.cacheControl).toBe('no-store')
-    expect(ready.body).toMatchObject({ status: 'ready', cache: { status: 'ok', problems: [], store: { name: 'redis', ping: 'ok' }, breaker: 'closed' } })
+    expect(ready.body).toMatchObject({
+      status: 'ready',
+      cache: {
+        status: 'ok',
+        problems: [],
+        store: { name: 'redis', ping: 'ok' },
+        breaker: 'closed',
+      },
+    })
     expect(ready.body.cache.store.latencyMs).toBeGreaterThanOrEqual(0)
     const live = await request(`${url}/livez`)
     expect([live.status, live.body.toString()]).toEqual([200, '{"status":"ok"}'])
@@ -53,7 +80,7 @@ describe('readiness and liveness (Express)', () => {
     await cache.close()
   })
 
-  it('say a wrong Redis password in Redis\' words; ready by default (the cache fails open), 503 when told to fail', async () => {
+  it("say a wrong Redis password in Redis' words; ready by default (the cache fails open), 503 when told to fail", async () => {
     const redis = await startRedisProcess({ password: 'right-password' })
     const store = new RedisStore({ url: `redis://:wrong-password@127.0.0.1:${redis.port}` })
     const cache = responseCache({ ttl: '1m', storage: { store } })
@@ -65,7 +92,9 @@ describe('readiness and liveness (Express)', () => {
     expect(ready.body.cache.status).toBe('degraded')
     expect(ready.body.cache.store).toMatchObject({ ping: 'failed', problem: 'auth' })
     expect(ready.body.cache.store.error).toMatch(/^WRONGPASS/)
-    expect(ready.body.cache.problems[0]).toMatch(/refused our credentials \(WRONGPASS .*\): check the password/)
+    expect(ready.body.cache.problems[0]).toMatch(
+      /refused our credentials \(WRONGPASS .*\): check the password/
+    )
     // The app serves, from the origin.
     expect((await request(`${url}/page`)).body.toString()).toBe('page')
     expect((await request(`${url}/livez`)).status).toBe(200)
@@ -73,7 +102,10 @@ describe('readiness and liveness (Express)', () => {
     const strict = await listen(expressApp(cache, true))
     const failing = await probe(`${strict.url}/readyz`)
     expect(failing.status).toBe(503)
-    expect(failing.body).toMatchObject({ status: 'not-ready', cache: { store: { problem: 'auth' } } })
+    expect(failing.body).toMatchObject({
+      status: 'not-ready',
+      cache: { store: { problem: 'auth' } },
+    })
     await cache.close()
   })
 
@@ -85,7 +117,10 @@ describe('readiness and liveness (Express)', () => {
     app.get('/livez', liveness())
     const { url } = await listen(app)
     const ready = await probe(`${url}/readyz`)
-    expect(ready.body.cache.store).toMatchObject({ problem: 'auth', error: expect.stringMatching(/^NOAUTH/) })
+    expect(ready.body.cache.store).toMatchObject({
+      problem: 'auth',
+      error: expect.stringMatching(/^NOAUTH/),
+    })
     expect((await request(`${url}/livez`)).status).toBe(200)
     await cache.close()
   })
@@ -122,7 +157,10 @@ describe('readiness and liveness (Express)', () => {
 describe('readiness and liveness (Koa)', () => {
   it('answer on routes, with a wrong password read as auth', async () => {
     const redis = await startRedisProcess({ password: 'right-password' })
-    const cache = koaCache.responseCache({ ttl: '1m', storage: { store: new RedisStore({ url: `redis://:nope@127.0.0.1:${redis.port}` }) } })
+    const cache = koaCache.responseCache({
+      ttl: '1m',
+      storage: { store: new RedisStore({ url: `redis://:nope@127.0.0.1:${redis.port}` }) },
+    })
     const app = new Koa()
     const router = new Router()
     router.get('/livez', cache.liveness())
@@ -132,10 +170,17 @@ describe('readiness and liveness (Koa)', () => {
     app.use(router.routes())
     const { url } = await listen(app)
     const live = await request(`${url}/livez`)
-    expect([live.status, live.body.toString(), live.headers['cache-control']]).toEqual([200, '{"status":"ok"}', 'no-store'])
+    expect([live.status, live.body.toString(), live.headers['cache-control']]).toEqual([
+      200,
+      '{"status":"ok"}',
+      'no-store',
+    ])
     const ready = await probe(`${url}/readyz`)
     expect(ready.status).toBe(200)
-    expect(ready.body).toMatchObject({ status: 'ready', cache: { status: 'degraded', store: { problem: 'auth' } } })
+    expect(ready.body).toMatchObject({
+      status: 'ready',
+      cache: { status: 'degraded', store: { problem: 'auth' } },
+    })
     expect((await probe(`${url}/readyz-strict`)).status).toBe(503)
     await cache.close()
   })

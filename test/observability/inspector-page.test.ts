@@ -26,22 +26,35 @@ describeWithBinary(CHROMIUM, 'the inspector page in headless Chromium', (executa
   let url: string
   let middleware: ReturnType<typeof cacheMiddleware>
   // The store guards itself (breakers live in the stores that need them, issue 13).
-  const store = new FlakyStore(new MemoryStore(), { breaker: { failureThreshold: 2, breakDuration: '300ms' } })
+  const store = new FlakyStore(new MemoryStore(), {
+    breaker: { failureThreshold: 2, breakDuration: '300ms' },
+  })
 
   beforeAll(async () => {
     middleware = cacheMiddleware({ ttl: '1m', storage: { cache: new Cache({ store }) } })
     const app = express()
     app.use('/_cache', purgeRouter({ engine: middleware.engine, token: TOKEN, log: () => {} }))
     app.use(middleware)
-    app.get('/products', cachedRoute({ name: 'products' }), (_req, res) => res.set('surrogate-key', 'products').json({ items: Array.from({ length: 200 }, (_, i) => i) }))
-    app.get('/about', cachedRoute({ name: 'about' }), (_req, res) => res.type('text/plain').send('about us'))
+    app.get('/products', cachedRoute({ name: 'products' }), (_req, res) =>
+      res.set('surrogate-key', 'products').json({ items: Array.from({ length: 200 }, (_, i) => i) })
+    )
+    app.get('/about', cachedRoute({ name: 'about' }), (_req, res) =>
+      res.type('text/plain').send('about us')
+    )
     app.get('/account', (_req, res) => res.set('cache-control', 'private').send('yours'))
     ;({ url } = await listen(app))
     // Root in a container: Chromium's sandbox needs user namespaces it may not have.
     browser = await chromium.launch({
       executablePath,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     })
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
   }, 60_000)
@@ -60,11 +73,15 @@ describeWithBinary(CHROMIUM, 'the inspector page in headless Chromium', (executa
 
   /** The text of each row of a table, cells joined by |. */
   function rows(table: string): Promise<string[]> {
-    return page.$$eval(`#${table} tr`, (trs) => trs.map((tr) => Array.from(tr.children, (td) => (td.textContent ?? '').trim()).join('|')))
+    return page.$$eval(`#${table} tr`, (trs) =>
+      trs.map((tr) => Array.from(tr.children, (td) => (td.textContent ?? '').trim()).join('|'))
+    )
   }
 
   function summary(name: string): Promise<string | undefined> {
-    return rows('summary').then((all) => all.find((row) => row.startsWith(`${name}|`))?.split('|')[1])
+    return rows('summary').then(
+      (all) => all.find((row) => row.startsWith(`${name}|`))?.split('|')[1]
+    )
   }
 
   it('shows the hit rate chart, top paths, recent reasons and the breaker state', async () => {
@@ -92,16 +109,27 @@ describeWithBinary(CHROMIUM, 'the inspector page in headless Chromium', (executa
 
     // A second poll after more hits draws a line of two points, going up.
     for (let i = 0; i < 8; i++) await request(`${url}/products`)
-    await expect.poll(() => page.getAttribute('#rate-line', 'd'), { timeout: 6_000 }).toMatch(/^M\S+ \S+ L/)
+    await expect
+      .poll(() => page.getAttribute('#rate-line', 'd'), { timeout: 6_000 })
+      .toMatch(/^M\S+ \S+ L/)
     await mkdir(SCREENSHOTS, { recursive: true })
     await page.screenshot({ path: `${SCREENSHOTS}inspector.png`, fullPage: true })
   })
 
   it('purges a path with its purge button: the entry is gone from the cache', async () => {
     expect((await request(`${url}/products`)).headers['cache-status']).toMatch(/; hit/)
-    await page.locator('#byHits tr', { hasText: '/products' }).getByRole('button', { name: 'purge' }).click()
+    await page
+      .locator('#byHits tr', { hasText: '/products' })
+      .getByRole('button', { name: 'purge' })
+      .click()
     await expect.poll(() => page.textContent('#purgeResult')).toContain('"count": 1')
-    expect(JSON.parse((await page.textContent('#purgeResult')) ?? '')).toMatchObject({ ok: true, kind: 'url', targets: ['/products'], dryRun: false, count: 1 })
+    expect(JSON.parse((await page.textContent('#purgeResult')) ?? '')).toMatchObject({
+      ok: true,
+      kind: 'url',
+      targets: ['/products'],
+      dryRun: false,
+      count: 1,
+    })
     await expect.poll(() => summary('entries')).toBe('1')
     expect((await request(`${url}/products`)).headers['cache-status']).toMatch(/fwd=uri-miss/)
   })
@@ -113,7 +141,11 @@ describeWithBinary(CHROMIUM, 'the inspector page in headless Chromium', (executa
     await page.fill('#target', 'products')
     await page.click('#purge button')
     await expect.poll(() => page.textContent('#purgeResult')).toContain('"dryRun": true')
-    expect(JSON.parse((await page.textContent('#purgeResult')) ?? '')).toMatchObject({ kind: 'tags', count: 1, dryRun: true })
+    expect(JSON.parse((await page.textContent('#purgeResult')) ?? '')).toMatchObject({
+      kind: 'tags',
+      count: 1,
+      dryRun: true,
+    })
     expect((await request(`${url}/products`)).headers['cache-status']).toMatch(/; hit/)
     await page.uncheck('#dry')
     await page.click('#purge button')
@@ -122,7 +154,7 @@ describeWithBinary(CHROMIUM, 'the inspector page in headless Chromium', (executa
     expect(middleware.engine.observer.stats().purges).toEqual({ url: 1, tags: 1 })
   })
 
-  it('shows hit ratios per route, the store\'s health and the fault history of an outage', async () => {
+  it("shows hit ratios per route, the store's health and the fault history of an outage", async () => {
     await middleware.whenIdle()
     for (let i = 0; i < 3; i++) await request(`${url}/about`)
     // The store goes away: an invalidation is queued, then reads fail until the breaker opens.
@@ -143,11 +175,17 @@ describeWithBinary(CHROMIUM, 'the inspector page in headless Chromium', (executa
     expect(await page.textContent('#store-health')).toMatch(/flaky, in process/)
     const routes = await rows('routes')
     expect(routes[0]).toBe('route|hits|misses|bypasses|hit ratio')
-    const byRoute = Object.fromEntries(routes.slice(1).map((line) => [line.split('|')[0], line.split('|')]))
+    const byRoute = Object.fromEntries(
+      routes.slice(1).map((line) => [line.split('|')[0], line.split('|')])
+    )
     expect(Object.keys(byRoute)).toEqual(expect.arrayContaining(['products', 'about', 'default']))
     const stats = middleware.engine.observer.stats().routes
     for (const route of stats) {
-      expect(byRoute[route.route]?.slice(1, 4)).toEqual([String(route.hit + route.stale), String(route.miss + route.revalidated), String(route.bypass)])
+      expect(byRoute[route.route]?.slice(1, 4)).toEqual([
+        String(route.hit + route.stale),
+        String(route.miss + route.revalidated),
+        String(route.bypass),
+      ])
       expect(byRoute[route.route]?.[4]).toBe(`${(route.hitRate * 100).toFixed(1)}%`)
     }
     expect(Number(byRoute['about']?.[1])).toBeGreaterThanOrEqual(3)
@@ -156,9 +194,19 @@ describeWithBinary(CHROMIUM, 'the inspector page in headless Chromium', (executa
     const details = faults.slice(1).map((line) => line.split('|').slice(1).join('|'))
     // Most recent first: the breaker opened, let a probe through, closed; the purge waited, then went through.
     const breaker = details.filter((detail) => detail.startsWith('breaker|'))
-    expect(breaker.slice(0, 3)).toEqual(['breaker|half-open → closed (read on flaky)', 'breaker|open → half-open (read on flaky)', 'breaker|closed → open (read on flaky)'])
-    expect(details).toContainEqual(expect.stringMatching(/^invalidation-queued\|tags products waits \(1 queued\): store invalidate(Tags)? failed: flaky store: invalidateTags refused/))
-    expect(details).toContainEqual(expect.stringMatching(/^invalidation-applied\|tags products applied after \d+ ms/))
+    expect(breaker.slice(0, 3)).toEqual([
+      'breaker|half-open → closed (read on flaky)',
+      'breaker|open → half-open (read on flaky)',
+      'breaker|closed → open (read on flaky)',
+    ])
+    expect(details).toContainEqual(
+      expect.stringMatching(
+        /^invalidation-queued\|tags products waits \(1 queued\): store invalidate(Tags)? failed: flaky store: invalidateTags refused/
+      )
+    )
+    expect(details).toContainEqual(
+      expect.stringMatching(/^invalidation-applied\|tags products applied after \d+ ms/)
+    )
     // A second poll draws the hit-rate line before the picture is taken.
     await expect.poll(() => page.getAttribute('#rate-line', 'd'), { timeout: 6_000 }).toMatch(/ L/)
 
@@ -166,7 +214,9 @@ describeWithBinary(CHROMIUM, 'the inspector page in headless Chromium', (executa
     const path = `${SCREENSHOTS}inspector.png`
     await page.screenshot({ path, fullPage: true })
     const png = await readFile(path)
-    expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))
+    expect(png.subarray(0, 8)).toEqual(
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
+    )
     expect(png.subarray(12, 16).toString('ascii')).toBe('IHDR')
     const [width, height] = [png.readUInt32BE(16), png.readUInt32BE(20)]
     const pageHeight = await page.evaluate(() => document.documentElement.scrollHeight)

@@ -18,7 +18,10 @@ function appWith(middleware: ReturnType<typeof cacheMiddleware>): express.Expres
 }
 
 /** The scripted traffic every test here counts against. */
-async function scriptedTraffic(url: string, middleware: ReturnType<typeof cacheMiddleware>): Promise<void> {
+async function scriptedTraffic(
+  url: string,
+  middleware: ReturnType<typeof cacheMiddleware>
+): Promise<void> {
   await request(`${url}/products`) // miss, stored
   await middleware.whenIdle()
   await request(`${url}/products`) // hit
@@ -44,7 +47,10 @@ function collect(channel: string): unknown[] {
 
 describe('engine counters after scripted traffic', () => {
   it('count hits, misses, bypasses and not-stored reasons with Cache-Status words', async () => {
-    const middleware = cacheMiddleware({ ttl: '1m', storage: { cache: new Cache({ store: new MemoryStore() }) } })
+    const middleware = cacheMiddleware({
+      ttl: '1m',
+      storage: { cache: new Cache({ store: new MemoryStore() }) },
+    })
     const { url } = await listen(appWith(middleware))
     await scriptedTraffic(url, middleware)
     const stats = middleware.engine.observer.stats()
@@ -56,7 +62,11 @@ describe('engine counters after scripted traffic', () => {
     expect(stats.invalidated).toBe(1) // the POST removed the stored /products
     expect(stats.topPaths.byHits[0]).toMatchObject({ path: '/products', hits: 2 })
     expect(stats.topPaths.byHits[0]?.bytes).toBeGreaterThan(0)
-    expect(stats.recentReasons.map((entry) => entry.reason)).toEqual(['cookie', 'method', 'private'])
+    expect(stats.recentReasons.map((entry) => entry.reason)).toEqual([
+      'cookie',
+      'method',
+      'private',
+    ])
   })
 
   it('keep paths only: never the query', async () => {
@@ -92,7 +102,13 @@ describe('diagnostics_channel events', () => {
     expect(stores).toHaveLength(2)
     expect(stores[0]).toMatchObject({ stored: true, path: '/products', reason: undefined })
     expect((stores[0] as { bytes: number }).bytes).toBeGreaterThan(0)
-    expect(stores[1]).toEqual({ stored: false, reason: 'private', path: '/private', bytes: 0, durationMs: 0 })
+    expect(stores[1]).toEqual({
+      stored: false,
+      reason: 'private',
+      path: '/private',
+      bytes: 0,
+      durationMs: 0,
+    })
     expect(invalidations).toContainEqual({ tags: ['catalog'], removed: 0 })
     expect(invalidations).toHaveLength(2)
   })
@@ -109,7 +125,19 @@ describe('createPrometheusMetrics({ engine })', () => {
   it('exports the counters, gauges and store latency after scripted traffic', async () => {
     const store = new MemoryStore()
     const middleware = cacheMiddleware({ ttl: '1m', storage: { cache: new Cache({ store }) } })
-    const metrics = createPrometheusMetrics({ engine: middleware.engine, writeBehind: { stats: () => ({ queued: 3, persisted: 0, retried: 0, failed: 1, writtenThrough: 0, replayed: 0 }) } })
+    const metrics = createPrometheusMetrics({
+      engine: middleware.engine,
+      writeBehind: {
+        stats: () => ({
+          queued: 3,
+          persisted: 0,
+          retried: 0,
+          failed: 1,
+          writtenThrough: 0,
+          replayed: 0,
+        }),
+      },
+    })
     const { url } = await listen(appWith(middleware))
     await scriptedTraffic(url, middleware)
     const text = await metrics.register.metrics()

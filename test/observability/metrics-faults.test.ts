@@ -15,17 +15,30 @@ import { startRedisProcess } from '../helpers/redis-process.js'
 import { listen, request } from '../helpers/servers.js'
 
 /** The value of one sample, by its exact labels; undefined when absent. */
-function sample(metrics: MetricObjectWithValues<MetricValue<string>>[], name: string, labels: Record<string, string> = {}): number | undefined {
+function sample(
+  metrics: MetricObjectWithValues<MetricValue<string>>[],
+  name: string,
+  labels: Record<string, string> = {}
+): number | undefined {
   const metric = metrics.find((candidate) => candidate.name === name)
-  const found = metric?.values.find((value) => Object.entries(labels).every(([key, wanted]) => String(value.labels[key]) === wanted) && Object.keys(value.labels).length === Object.keys(labels).length)
+  const found = metric?.values.find(
+    (value) =>
+      Object.entries(labels).every(([key, wanted]) => String(value.labels[key]) === wanted) &&
+      Object.keys(value.labels).length === Object.keys(labels).length
+  )
   return found?.value
 }
 
 /** One line per metric: name, type, labels, help (for the lead's note). */
-function listing(register: Registry, metrics: MetricObjectWithValues<MetricValue<string>>[]): string {
+function listing(
+  register: Registry,
+  metrics: MetricObjectWithValues<MetricValue<string>>[]
+): string {
   return metrics
     .map((metric) => {
-      const labels = (register.getSingleMetric(metric.name) as unknown as { labelNames?: string[] }).labelNames ?? []
+      const labels =
+        (register.getSingleMetric(metric.name) as unknown as { labelNames?: string[] })
+          .labelNames ?? []
       return `${metric.name} | ${metric.type} | ${labels.join(', ') || '-'} | ${metric.help}`
     })
     .join('\n')
@@ -36,11 +49,17 @@ describe('Prometheus metrics that show faults', () => {
     const redis = await startRedisProcess()
     // A deadline long enough for a loaded machine: only the frozen server may miss it.
     // The breakers live in the store (issue 13): one per node and direction; reads are what fail here.
-    const store = new RedisStore({ url: redis.url, timeout: '500ms', breaker: { failureThreshold: 2, breakDuration: '300ms' } })
+    const store = new RedisStore({
+      url: redis.url,
+      timeout: '500ms',
+      breaker: { failureThreshold: 2, breakDuration: '300ms' },
+    })
     const cache = responseCache({ ttl: '1m', storage: { cache: new Cache({ store }) } })
     const app = express()
     app.get('/products', cache.route({ name: 'products' }), (_req, res) => res.json([1, 2, 3]))
-    app.get('/users/:id', cache.route({ name: 'user' }), (req, res) => res.json({ id: req.params.id }))
+    app.get('/users/:id', cache.route({ name: 'user' }), (req, res) =>
+      res.json({ id: req.params.id })
+    )
     const { url } = await listen(app)
     const register = new Registry()
     const metrics = createPrometheusMetrics({ engine: cache.engine, register })
@@ -51,40 +70,108 @@ describe('Prometheus metrics that show faults', () => {
     await request(`${url}/users/1`)
     await cache.whenIdle()
     let json = await register.getMetricsAsJSON()
-    expect(sample(json, 'cachewire_route_lookups_total', { route: 'products', result: 'hit' })).toBe(3)
-    expect(sample(json, 'cachewire_route_lookups_total', { route: 'products', result: 'miss' })).toBe(1)
+    expect(
+      sample(json, 'cachewire_route_lookups_total', { route: 'products', result: 'hit' })
+    ).toBe(3)
+    expect(
+      sample(json, 'cachewire_route_lookups_total', { route: 'products', result: 'miss' })
+    ).toBe(1)
     expect(sample(json, 'cachewire_route_lookups_total', { route: 'user', result: 'miss' })).toBe(1)
-    expect(sample(json, 'cachewire_store_operation_duration_seconds', { store: 'redis', operation: 'get', le: '+Inf' })).toBeGreaterThanOrEqual(5)
-    expect(sample(json, 'cachewire_store_operation_duration_seconds', { store: 'redis', operation: 'set', le: '+Inf' })).toBe(2)
-    expect(sample(json, 'cachewire_node_breaker_state', { node: `127.0.0.1:${redis.port}`, direction: 'read', state: 'closed' })).toBe(1)
+    expect(
+      sample(json, 'cachewire_store_operation_duration_seconds', {
+        store: 'redis',
+        operation: 'get',
+        le: '+Inf',
+      })
+    ).toBeGreaterThanOrEqual(5)
+    expect(
+      sample(json, 'cachewire_store_operation_duration_seconds', {
+        store: 'redis',
+        operation: 'set',
+        le: '+Inf',
+      })
+    ).toBe(2)
+    expect(
+      sample(json, 'cachewire_node_breaker_state', {
+        node: `127.0.0.1:${redis.port}`,
+        direction: 'read',
+        state: 'closed',
+      })
+    ).toBe(1)
     // Counted on the Redis server: the two entries and the URL's tag record are keys of this store.
-    expect(sample(json, 'cachewire_store_server_entries', { store: 'redis' })).toBeGreaterThanOrEqual(2)
+    expect(
+      sample(json, 'cachewire_store_server_entries', { store: 'redis' })
+    ).toBeGreaterThanOrEqual(2)
     expect(sample(json, 'cachewire_store_server_bytes', { store: 'redis' })).toBeGreaterThan(0)
 
     redis.freeze()
     for (let i = 0; i < 6; i++) expect((await request(`${url}/products`)).status).toBe(200)
     json = await register.getMetricsAsJSON()
     const node = `127.0.0.1:${redis.port}`
-    expect(sample(json, 'cachewire_store_errors_total', { store: 'redis', operation: 'get', node, type: 'timeout' })).toBeGreaterThanOrEqual(2)
-    expect(sample(json, 'cachewire_breaker_transitions_total', { node, direction: 'read', to: 'open' })).toBeGreaterThanOrEqual(1)
-    expect(sample(json, 'cachewire_node_breaker_state', { node, direction: 'read', state: 'open' }) + sample(json, 'cachewire_node_breaker_state', { node, direction: 'read', state: 'half-open' })).toBe(1)
+    expect(
+      sample(json, 'cachewire_store_errors_total', {
+        store: 'redis',
+        operation: 'get',
+        node,
+        type: 'timeout',
+      })
+    ).toBeGreaterThanOrEqual(2)
+    expect(
+      sample(json, 'cachewire_breaker_transitions_total', { node, direction: 'read', to: 'open' })
+    ).toBeGreaterThanOrEqual(1)
+    expect(
+      sample(json, 'cachewire_node_breaker_state', { node, direction: 'read', state: 'open' }) +
+        sample(json, 'cachewire_node_breaker_state', {
+          node,
+          direction: 'read',
+          state: 'half-open',
+        })
+    ).toBe(1)
     expect(sample(json, 'cachewire_breaker_state', { state: 'closed' })).toBe(0)
-    expect(sample(json, 'cachewire_store_dropped_total', { direction: 'read', reason: 'breaker-open' })).toBeGreaterThan(0)
-    expect(sample(json, 'cachewire_route_lookups_total', { route: 'products', result: 'miss' })).toBe(7)
+    expect(
+      sample(json, 'cachewire_store_dropped_total', { direction: 'read', reason: 'breaker-open' })
+    ).toBeGreaterThan(0)
+    expect(
+      sample(json, 'cachewire_route_lookups_total', { route: 'products', result: 'miss' })
+    ).toBe(7)
 
     redis.thaw()
-    await vi.waitFor(async () => {
-      await request(`${url}/products`)
-      expect(sample(await register.getMetricsAsJSON(), 'cachewire_breaker_transitions_total', { node, direction: 'read', to: 'closed' })).toBeGreaterThanOrEqual(1)
-    }, { timeout: 8_000, interval: 100 })
+    await vi.waitFor(
+      async () => {
+        await request(`${url}/products`)
+        expect(
+          sample(await register.getMetricsAsJSON(), 'cachewire_breaker_transitions_total', {
+            node,
+            direction: 'read',
+            to: 'closed',
+          })
+        ).toBeGreaterThanOrEqual(1)
+      },
+      { timeout: 8_000, interval: 100 }
+    )
     json = await register.getMetricsAsJSON()
-    expect(sample(json, 'cachewire_breaker_transitions_total', { node, direction: 'read', to: 'half-open' })).toBeGreaterThanOrEqual(1)
-    expect(sample(json, 'cachewire_node_breaker_state', { node, direction: 'read', state: 'closed' })).toBe(1)
+    expect(
+      sample(json, 'cachewire_breaker_transitions_total', {
+        node,
+        direction: 'read',
+        to: 'half-open',
+      })
+    ).toBeGreaterThanOrEqual(1)
+    expect(
+      sample(json, 'cachewire_node_breaker_state', { node, direction: 'read', state: 'closed' })
+    ).toBe(1)
     // Closed by the probe's answer: from half-open, or from open when the answer came after the probe's deadline.
     const details = cache.engine.observer.stats().faults.map((fault) => fault.detail)
-    expect(details).toEqual(expect.arrayContaining([expect.stringMatching(/^closed → open/), expect.stringMatching(/^open → half-open/)]))
+    expect(details).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^closed → open/),
+        expect.stringMatching(/^open → half-open/),
+      ])
+    )
     expect(details.some((detail) => /^(half-open|open) → closed/.test(detail))).toBe(true)
-    console.info(`metrics exported for an engine (name | type | labels | help):\n${listing(register, json)}`)
+    console.info(
+      `metrics exported for an engine (name | type | labels | help):\n${listing(register, json)}`
+    )
     metrics.close()
     expect((await register.metrics()).trim()).toBe('')
     await cache.close()
@@ -106,7 +193,14 @@ describe('Prometheus metrics that show faults', () => {
     redis.thaw()
     expect((await cache.whenIdle()).drained).toBe(true)
     const json = await register.getMetricsAsJSON()
-    expect(sample(json, 'cachewire_store_errors_total', { store: 'redis', operation: 'invalidateTags', node: `127.0.0.1:${redis.port}`, type: 'timeout' })).toBe(1)
+    expect(
+      sample(json, 'cachewire_store_errors_total', {
+        store: 'redis',
+        operation: 'invalidateTags',
+        node: `127.0.0.1:${redis.port}`,
+        type: 'timeout',
+      })
+    ).toBe(1)
     // Every applied invalidation emits `invalidate` (counted as applied), the queued one late too.
     expect(sample(json, 'cachewire_invalidations_total', { status: 'applied' })).toBe(2)
     expect(sample(json, 'cachewire_invalidations_total', { status: 'queued' })).toBe(1)
@@ -118,7 +212,12 @@ describe('Prometheus metrics that show faults', () => {
   it('exports entries and bytes measured on the server where the store can measure, and none where it cannot', async () => {
     class MeasuredStore extends MemoryStore {
       measured = 0
-      async measure(): Promise<{ entries: number; bytes: number; exact: boolean; measuredAt: number }> {
+      async measure(): Promise<{
+        entries: number
+        bytes: number
+        exact: boolean
+        measuredAt: number
+      }> {
         this.measured++
         return { entries: 1234, bytes: 56789, exact: true, measuredAt: Date.now() }
       }

@@ -6,7 +6,10 @@ import express from 'express'
 import Koa from 'koa'
 import { describe, expect, it } from 'vitest'
 import { Cache, InvalidOptionError, MemoryStore } from '@cachewire/http'
-import { purgeRouter as expressPurgeRouter, responseCache as expressCache } from '@cachewire/express'
+import {
+  purgeRouter as expressPurgeRouter,
+  responseCache as expressCache,
+} from '@cachewire/express'
 import { purgeRouter as koaPurgeRouter, responseCache as koaCache } from '@cachewire/koa'
 import type { PurgeLogEntry } from '@cachewire/http/operations'
 import Fastify from 'fastify'
@@ -57,7 +60,14 @@ const frameworks: Framework[] = [
         res.set('surrogate-key', tags).type('text/plain').send(body)
       })
       const { url } = await listen(app)
-      return { url, cache, runs, log, stats: () => responses.engine.observer.stats(), whenIdle: () => responses.whenIdle() }
+      return {
+        url,
+        cache,
+        runs,
+        log,
+        stats: () => responses.engine.observer.stats(),
+        whenIdle: () => responses.whenIdle(),
+      }
     },
   },
   {
@@ -69,7 +79,9 @@ const frameworks: Framework[] = [
       const runs = new Map<string, number>()
       const log: PurgeLogEntry[] = []
       const app = new Koa()
-      app.use(responses.purgeRouter({ token: TOKEN, prefix: '/_cache', log: (entry) => log.push(entry) }))
+      app.use(
+        responses.purgeRouter({ token: TOKEN, prefix: '/_cache', log: (entry) => log.push(entry) })
+      )
       app.use(responses.middleware())
       app.use((ctx) => {
         const { body, tags } = handlerFor(runs, ctx.path)
@@ -78,15 +90,31 @@ const frameworks: Framework[] = [
         ctx.body = body
       })
       const { url } = await listen(app)
-      return { url, cache, runs, log, stats: () => responses.engine.observer.stats(), whenIdle: () => responses.whenIdle() }
+      return {
+        url,
+        cache,
+        runs,
+        log,
+        stats: () => responses.engine.observer.stats(),
+        whenIdle: () => responses.whenIdle(),
+      }
     },
   },
 ]
 
-async function purge(url: string, path: string, body: unknown, token: string | undefined = TOKEN): Promise<TestResponse & { json: Record<string, unknown> }> {
+async function purge(
+  url: string,
+  path: string,
+  body: unknown,
+  token: string | undefined = TOKEN
+): Promise<TestResponse & { json: Record<string, unknown> }> {
   const headers: Record<string, string> = { 'content-type': 'application/json' }
   if (token !== undefined) headers['authorization'] = `Bearer ${token}`
-  const response = await request(`${url}/_cache${path}`, { method: 'POST', headers, body: JSON.stringify(body) })
+  const response = await request(`${url}/_cache${path}`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify(body),
+  })
   return { ...response, json: JSON.parse(response.text) as Record<string, unknown> }
 }
 
@@ -94,7 +122,8 @@ async function purge(url: string, path: string, body: unknown, token: string | u
 async function warm(built: Built, paths: string[]): Promise<void> {
   for (const path of paths) await request(`${built.url}${path}`)
   await built.whenIdle()
-  for (const path of paths) expect((await request(`${built.url}${path}`)).text).toBe(`${path} run 1`)
+  for (const path of paths)
+    expect((await request(`${built.url}${path}`)).text).toBe(`${path} run 1`)
 }
 
 /** True when the next request for `path` ran the handler again (the entry was gone). */
@@ -167,9 +196,19 @@ for (const framework of frameworks) {
       it('purges one URL (every variant of it) and nothing else', async () => {
         const built = await framework.build()
         await warm(built, ['/products/1', '/products/2'])
-        const response = await purge(built.url, '/purge/url', { url: '/products/1', host: new URL(built.url).host })
+        const response = await purge(built.url, '/purge/url', {
+          url: '/products/1',
+          host: new URL(built.url).host,
+        })
         expect(response.status).toBe(200)
-        expect(response.json).toEqual({ ok: true, kind: 'url', targets: ['/products/1'], dryRun: false, status: 'applied', count: 1 })
+        expect(response.json).toEqual({
+          ok: true,
+          kind: 'url',
+          targets: ['/products/1'],
+          dryRun: false,
+          status: 'applied',
+          count: 1,
+        })
         expect(await wasPurged(built, '/products/1')).toBe(true)
         expect(await wasPurged(built, '/products/2')).toBe(false)
       })
@@ -178,7 +217,14 @@ for (const framework of frameworks) {
         const built = await framework.build()
         await warm(built, ['/products/1', '/products/2', '/about'])
         const response = await purge(built.url, '/purge/tags', { tags: ['catalog'] })
-        expect(response.json).toEqual({ ok: true, kind: 'tags', targets: ['catalog'], dryRun: false, status: 'applied', count: 2 })
+        expect(response.json).toEqual({
+          ok: true,
+          kind: 'tags',
+          targets: ['catalog'],
+          dryRun: false,
+          status: 'applied',
+          count: 2,
+        })
         expect(await wasPurged(built, '/products/1')).toBe(true)
         expect(await wasPurged(built, '/products/2')).toBe(true)
         expect(await wasPurged(built, '/about')).toBe(false)
@@ -191,7 +237,14 @@ for (const framework of frameworks) {
         await users.set('7', { name: 'Ada' })
         await sessions.set('s1', 'open')
         const response = await purge(built.url, '/purge/namespace', { namespace: 'users' })
-        expect(response.json).toEqual({ ok: true, kind: 'namespace', targets: ['users'], dryRun: false, status: 'applied', count: null })
+        expect(response.json).toEqual({
+          ok: true,
+          kind: 'namespace',
+          targets: ['users'],
+          dryRun: false,
+          status: 'applied',
+          count: null,
+        })
         expect(await users.get('7')).toBeUndefined()
         expect(await sessions.get('s1')).toBe('open')
       })
@@ -201,12 +254,29 @@ for (const framework of frameworks) {
         await warm(built, ['/products/1', '/products/2', '/about'])
         await built.cache.namespace('users').set('7', 'Ada')
         const byTag = await purge(built.url, '/purge/tags?dryRun=1', { tags: ['products'] })
-        expect(byTag.json).toEqual({ ok: true, kind: 'tags', targets: ['products'], dryRun: true, status: 'applied', count: 2 })
+        expect(byTag.json).toEqual({
+          ok: true,
+          kind: 'tags',
+          targets: ['products'],
+          dryRun: true,
+          status: 'applied',
+          count: 2,
+        })
         const byUrl = await purge(built.url, '/purge/url?dryRun=1', { url: `${built.url}/about` })
-        expect(byUrl.json).toEqual({ ok: true, kind: 'url', targets: [`${built.url}/about`], dryRun: true, status: 'applied', count: 1 })
-        const byNamespace = await purge(built.url, '/purge/namespace?dryRun=true', { namespace: 'users' })
+        expect(byUrl.json).toEqual({
+          ok: true,
+          kind: 'url',
+          targets: [`${built.url}/about`],
+          dryRun: true,
+          status: 'applied',
+          count: 1,
+        })
+        const byNamespace = await purge(built.url, '/purge/namespace?dryRun=true', {
+          namespace: 'users',
+        })
         expect(byNamespace.json).toMatchObject({ ok: true, dryRun: true })
-        for (const path of ['/products/1', '/products/2', '/about']) expect(await wasPurged(built, path)).toBe(false)
+        for (const path of ['/products/1', '/products/2', '/about'])
+          expect(await wasPurged(built, path)).toBe(false)
         expect(await built.cache.namespace('users').get('7')).toBe('Ada')
         // Logged (a dry run is still an action someone took), but not counted as a purge.
         expect(built.log.map((entry) => [entry.kind, entry.dryRun])).toEqual([
@@ -234,9 +304,15 @@ for (const framework of frameworks) {
         expect(built.log[2]).toMatchObject({ kind: 'tags', targets: ['pages', 'other'] })
         expect(built.stats().purges).toEqual({ tags: 2, url: 1, namespace: 1 })
         // The counters are also what /stats answers.
-        const stats = await request(`${built.url}/_cache/stats`, { headers: { authorization: `Bearer ${TOKEN}` } })
+        const stats = await request(`${built.url}/_cache/stats`, {
+          headers: { authorization: `Bearer ${TOKEN}` },
+        })
         expect(stats.status).toBe(200)
-        expect((JSON.parse(stats.text) as { purges: unknown }).purges).toEqual({ tags: 2, url: 1, namespace: 1 })
+        expect((JSON.parse(stats.text) as { purges: unknown }).purges).toEqual({
+          tags: 2,
+          url: 1,
+          namespace: 1,
+        })
       })
 
       it('answers 400 for a missing target, 404 for an unknown route and 405 for GET on a purge route', async () => {
@@ -245,7 +321,9 @@ for (const framework of frameworks) {
         expect((await purge(built.url, '/purge/tags', { tags: [1] })).status).toBe(400)
         expect((await purge(built.url, '/purge/url', { url: 'http://[bad' })).status).toBe(400)
         expect((await purge(built.url, '/purge/everything', {})).status).toBe(404)
-        const get = await request(`${built.url}/_cache/purge/tags?tag=x`, { headers: { authorization: `Bearer ${TOKEN}` } })
+        const get = await request(`${built.url}/_cache/purge/tags?tag=x`, {
+          headers: { authorization: `Bearer ${TOKEN}` },
+        })
         expect(get.status).toBe(405)
         expect(get.headers['allow']).toBe('POST')
         expect(built.log).toEqual([])
@@ -253,7 +331,9 @@ for (const framework of frameworks) {
 
       it('never lets the cache store its answers', async () => {
         const built = await framework.build()
-        const first = await request(`${built.url}/_cache/stats`, { headers: { authorization: `Bearer ${TOKEN}` } })
+        const first = await request(`${built.url}/_cache/stats`, {
+          headers: { authorization: `Bearer ${TOKEN}` },
+        })
         const second = await request(`${built.url}/_cache/stats`)
         expect(first.status).toBe(200)
         expect(second.status).toBe(401)
@@ -267,23 +347,44 @@ describe('a purge the store cannot apply is answered 503 on every framework', ()
   const purgeBody = JSON.stringify({ tags: ['products'] })
   const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }
   const builders: Array<[string, (cache: Cache) => Promise<string>]> = [
-    ['Express', async (cache) => {
-      const app = express()
-      app.use('/_cache', expressCache({ storage: { cache } }).purgeRouter({ token: TOKEN, log: () => {} }))
-      return (await listen(app)).url
-    }],
-    ['Koa', async (cache) => {
-      const app = new Koa()
-      app.use(koaCache({ storage: { cache } }).purgeRouter({ token: TOKEN, log: () => {}, prefix: '/_cache' }))
-      return (await listen(app)).url
-    }],
-    ['Fastify', async (cache) => {
-      const app = Fastify()
-      await app.register(fastifyCache({ storage: { cache } }).purgeRouter({ token: TOKEN, log: () => {} }), { prefix: '/_cache' })
-      await app.listen({ port: 0, host: '127.0.0.1' })
-      const address = app.server.address() as { port: number }
-      return `http://127.0.0.1:${address.port}`
-    }],
+    [
+      'Express',
+      async (cache) => {
+        const app = express()
+        app.use(
+          '/_cache',
+          expressCache({ storage: { cache } }).purgeRouter({ token: TOKEN, log: () => {} })
+        )
+        return (await listen(app)).url
+      },
+    ],
+    [
+      'Koa',
+      async (cache) => {
+        const app = new Koa()
+        app.use(
+          koaCache({ storage: { cache } }).purgeRouter({
+            token: TOKEN,
+            log: () => {},
+            prefix: '/_cache',
+          })
+        )
+        return (await listen(app)).url
+      },
+    ],
+    [
+      'Fastify',
+      async (cache) => {
+        const app = Fastify()
+        await app.register(
+          fastifyCache({ storage: { cache } }).purgeRouter({ token: TOKEN, log: () => {} }),
+          { prefix: '/_cache' }
+        )
+        await app.listen({ port: 0, host: '127.0.0.1' })
+        const address = app.server.address() as { port: number }
+        return `http://127.0.0.1:${address.port}`
+      },
+    ],
   ]
   for (const [name, build] of builders) {
     it(`${name}: queued while the store is down (503), applied once it is back (200)`, async () => {
@@ -291,14 +392,26 @@ describe('a purge the store cannot apply is answered 503 on every framework', ()
       const cache = new Cache({ store })
       const url = await build(cache)
       store.failing = true
-      const down = await request(`${url}/_cache/purge/tags`, { method: 'POST', headers, body: purgeBody })
+      const down = await request(`${url}/_cache/purge/tags`, {
+        method: 'POST',
+        headers,
+        body: purgeBody,
+      })
       expect(down.status).toBe(503)
       expect(down.headers['retry-after']).toBe('1')
       expect(JSON.parse(down.text)).toMatchObject({ ok: false, kind: 'tags', status: 'queued' })
       store.failing = false
       // The queued purge is retried by the cache; the same purge asked again joins it until then.
       let up = down
-      await msUntil(async () => (up = await request(`${url}/_cache/purge/tags`, { method: 'POST', headers, body: purgeBody })).status === 200, { timeoutMs: 10_000, intervalMs: 50 })
+      await msUntil(
+        async () =>
+          (up = await request(`${url}/_cache/purge/tags`, {
+            method: 'POST',
+            headers,
+            body: purgeBody,
+          })).status === 200,
+        { timeoutMs: 10_000, intervalMs: 50 }
+      )
       expect(JSON.parse(up.text)).toMatchObject({ ok: true, status: 'applied' })
       await cache.close()
     })

@@ -35,7 +35,11 @@ describe('hit ratio per route behind app-wide middleware', () => {
     const cache = expressCache.responseCache({ ttl: '1m' })
     const app = express()
     app.use(cache.middleware())
-    app.get('/users/:id', cache.route({ name: 'user', tags: (req) => [`user:${req.params.id}`] }), (req, res) => res.json({ id: req.params.id }))
+    app.get(
+      '/users/:id',
+      cache.route({ name: 'user', tags: (req) => [`user:${req.params.id}`] }),
+      (req, res) => res.json({ id: req.params.id })
+    )
     app.get('/about', cache.route({ name: 'about' }), (_req, res) => res.send('about'))
     app.get('/plain', (_req, res) => res.send('plain'))
     const { url } = await listen(app)
@@ -48,9 +52,13 @@ describe('hit ratio per route behind app-wide middleware', () => {
     const cache = koaCache.responseCache({ ttl: '1m' })
     const app = new Koa()
     const router = new Router()
-    router.get('/users/:id', cache.route({ name: 'user', tags: (ctx) => [`user:${String(ctx.params['id'])}`] }), (ctx) => {
-      ctx.body = { id: ctx.params['id'] }
-    })
+    router.get(
+      '/users/:id',
+      cache.route({ name: 'user', tags: (ctx) => [`user:${String(ctx.params['id'])}`] }),
+      (ctx) => {
+        ctx.body = { id: ctx.params['id'] }
+      }
+    )
     router.get('/about', cache.route({ name: 'about' }), (ctx) => {
       ctx.body = 'about'
     })

@@ -13,7 +13,9 @@ import { startVarnish, type RunningVarnish } from '../helpers/varnish.js'
 import { describeWithBinary, VARNISHD } from '../setup/binaries.js'
 
 function varnishHit(response: TestResponse): boolean {
-  const ids = String(response.headers['x-varnish'] ?? '').trim().split(/\s+/)
+  const ids = String(response.headers['x-varnish'] ?? '')
+    .trim()
+    .split(/\s+/)
   const hit = ids.length === 2
   // Our VCL says the same thing in words; the two must agree.
   expect(response.headers['x-cache']).toBe(hit ? 'HIT' : 'MISS')
@@ -35,11 +37,16 @@ describeWithBinary(VARNISHD, 'Varnish in front of an Express app with cachewire'
     web.use((req, res, next) => cache(req, res, next))
     web.get('/products/:id', (req, res) => {
       runs.set(req.path, (runs.get(req.path) ?? 0) + 1)
-      res.set('surrogate-key', `products product-${req.params.id}`).json({ id: req.params.id, run: runs.get(req.path) })
+      res
+        .set('surrogate-key', `products product-${req.params.id}`)
+        .json({ id: req.params.id, run: runs.get(req.path) })
     })
     web.get('/about', (req, res) => {
       runs.set(req.path, (runs.get(req.path) ?? 0) + 1)
-      res.set('surrogate-key', 'pages').type('text/plain').send(`about, run ${runs.get(req.path)}`)
+      res
+        .set('surrogate-key', 'pages')
+        .type('text/plain')
+        .send(`about, run ${runs.get(req.path)}`)
     })
     web.post('/products/:id', (_req, res) => {
       res.status(204).end()
@@ -48,7 +55,11 @@ describeWithBinary(VARNISHD, 'Varnish in front of an Express app with cachewire'
     varnish = await startVarnish(varnishd, app.port)
     cache = cacheMiddleware({
       ttl: '10m',
-      cdn: { surrogateKeys: true, cdnCacheControl: { maxAge: '10m' }, purgeHooks: [varnishPurger({ url: varnish.url })] },
+      cdn: {
+        surrogateKeys: true,
+        cdnCacheControl: { maxAge: '10m' },
+        purgeHooks: [varnishPurger({ url: varnish.url })],
+      },
       observability: { onError: (error) => errors.push(error) },
     })
   })
@@ -61,7 +72,9 @@ describeWithBinary(VARNISHD, 'Varnish in front of an Express app with cachewire'
     expect(first.headers['surrogate-key']).toBeUndefined()
     expect(first.headers['cdn-cache-control']).toBe('max-age=600')
     // Straight to the app, with the Host Varnish passes on: cachewire's own hit carries them.
-    const direct = await request(`${app.url}/products/1`, { headers: { host: `127.0.0.1:${varnish.port}` } })
+    const direct = await request(`${app.url}/products/1`, {
+      headers: { host: `127.0.0.1:${varnish.port}` },
+    })
     expect(direct.headers['cache-status']).toMatch(/; hit/)
     expect(direct.headers['surrogate-key']).toBe('products product-1')
     expect(direct.headers['cdn-cache-control']).toBe('max-age=600')
@@ -106,7 +119,10 @@ describeWithBinary(VARNISHD, 'Varnish in front of an Express app with cachewire'
     await request(`${varnish.url}/about`)
     expect(varnishHit(await request(`${varnish.url}/about`))).toBe(true)
     // The host the app (and Varnish's hash) saw: Varnish passes the client's Host through.
-    expect(await cache.purgeUrl('/about', `127.0.0.1:${varnish.port}`)).toEqual({ status: 'applied', removed: 1 })
+    expect(await cache.purgeUrl('/about', `127.0.0.1:${varnish.port}`)).toEqual({
+      status: 'applied',
+      removed: 1,
+    })
     const after = await request(`${varnish.url}/about`)
     expect(varnishHit(after)).toBe(false)
     expect(after.text).toMatch(/^about, run \d+$/)
@@ -131,7 +147,17 @@ describe('a purge hook that fails', () => {
     // Nothing listens on port 9 (discard) on loopback: the BAN is refused.
     const middleware = cacheMiddleware({
       ttl: '1m',
-      cdn: { purgeHooks: [varnishPurger({ url: 'http://127.0.0.1:9', timeout: 500 }), { name: 'throws', purge: () => { throw new Error('boom') } }] },
+      cdn: {
+        purgeHooks: [
+          varnishPurger({ url: 'http://127.0.0.1:9', timeout: 500 }),
+          {
+            name: 'throws',
+            purge: () => {
+              throw new Error('boom')
+            },
+          },
+        ],
+      },
       observability: { onError: (error) => errors.push(error) },
     })
     const app = express()

@@ -19,19 +19,26 @@ interface App {
 }
 
 async function startApp(env: Record<string, string>): Promise<App> {
-  const child = fork(appScript, [], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const child = fork(appScript, [], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
   const pending = new Map<number, (value: unknown) => void>()
   const watchers = new Map<string, (at: number) => void>()
   const waiters: Array<{ event: string; resolve: () => void }> = []
   let next = 0
-  child.on('message', (message: { id?: number; result?: unknown; event?: string; key?: string; at?: number }) => {
-    if (message.id !== undefined) pending.get(message.id)?.(message.result)
-    if (message.event === 'invalidated') watchers.get(message.key as string)?.(message.at as number)
-    for (const waiter of waiters.filter((w) => w.event === message.event)) {
-      waiters.splice(waiters.indexOf(waiter), 1)
-      waiter.resolve()
+  child.on(
+    'message',
+    (message: { id?: number; result?: unknown; event?: string; key?: string; at?: number }) => {
+      if (message.id !== undefined) pending.get(message.id)?.(message.result)
+      if (message.event === 'invalidated')
+        watchers.get(message.key as string)?.(message.at as number)
+      for (const waiter of waiters.filter((w) => w.event === message.event)) {
+        waiters.splice(waiters.indexOf(waiter), 1)
+        waiter.resolve()
+      }
     }
-  })
+  )
   const app: App = {
     child,
     call: (op, args = {}) =>
@@ -54,7 +61,9 @@ async function startApp(env: Record<string, string>): Promise<App> {
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b)
   const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
 }
 
 describePostgres('database-driven invalidation across two app processes', () => {
@@ -68,11 +77,18 @@ describePostgres('database-driven invalidation across two app processes', () => 
     redis = createClient()
     const pool = createPool(postgres.url)
     await pool.query('CREATE TABLE users (id int PRIMARY KEY, name text NOT NULL, org_id int)')
-    await pool.query(`INSERT INTO users SELECT i, 'user ' || i, i % 3 FROM generate_series(1, 10) i`)
+    await pool.query(
+      `INSERT INTO users SELECT i, 'user ' || i, i % 3 FROM generate_series(1, 10) i`
+    )
     await installInvalidationTriggers(pool, { table: 'users', keys: ['user:{id}'] })
     // The listeners reach PostgreSQL through a fault proxy, so a test can keep them away.
     proxy = await createTcpProxy({ targetPort: postgres.server.port })
-    const env = { REDIS_URL: redisUrl(), PREFIX: prefix, DATABASE_URL: postgres.url, LISTEN_URL: `postgres://postgres@127.0.0.1:${proxy.port}/postgres` }
+    const env = {
+      REDIS_URL: redisUrl(),
+      PREFIX: prefix,
+      DATABASE_URL: postgres.url,
+      LISTEN_URL: `postgres://postgres@127.0.0.1:${proxy.port}/postgres`,
+    }
     apps = await Promise.all([startApp(env), startApp(env)])
   }, 120_000)
 
@@ -89,11 +105,17 @@ describePostgres('database-driven invalidation across two app processes', () => 
   it('a row changed from psql invalidates the cached value in both processes within one second (20 changes)', async () => {
     const latencies: number[] = []
     for (let change = 1; change <= 20; change++) {
-      for (const app of apps) expect(await app.call('load', { key: 'user:1', userId: 1 })).toMatchObject({ id: 1 })
+      for (const app of apps)
+        expect(await app.call('load', { key: 'user:1', userId: 1 })).toMatchObject({ id: 1 })
       const applied = Promise.all(apps.map((app) => app.next('applied')))
       const invalidated = Promise.all(apps.map((app) => app.watch('user:1')))
       // RETURNING reads the clock as the row changes, just before COMMIT: the start of the measurement.
-      const changedAt = Number(await psql(postgres.url, `UPDATE users SET name = 'change ${change}' WHERE id = 1 RETURNING (extract(epoch FROM clock_timestamp()) * 1000)::bigint`))
+      const changedAt = Number(
+        await psql(
+          postgres.url,
+          `UPDATE users SET name = 'change ${change}' WHERE id = 1 RETURNING (extract(epoch FROM clock_timestamp()) * 1000)::bigint`
+        )
+      )
       const times = await invalidated
       latencies.push(Math.max(...times) - changedAt)
       // Each process's listener applies every change (and tells the other over the bus): let the
@@ -101,8 +123,13 @@ describePostgres('database-driven invalidation across two app processes', () => 
       await applied
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
-    for (const app of apps) expect(await app.call('load', { key: 'user:1', userId: 1 })).toMatchObject({ name: 'change 20' })
-    console.log(`[measure] psql change → invalidated in both processes, 20 changes: median ${median(latencies)} ms, max ${Math.max(...latencies)} ms (${latencies.join(', ')})`)
+    for (const app of apps)
+      expect(await app.call('load', { key: 'user:1', userId: 1 })).toMatchObject({
+        name: 'change 20',
+      })
+    console.log(
+      `[measure] psql change → invalidated in both processes, 20 changes: median ${median(latencies)} ms, max ${Math.max(...latencies)} ms (${latencies.join(', ')})`
+    )
     expect(Math.max(...latencies)).toBeLessThan(1000)
   })
 
@@ -118,18 +145,29 @@ describePostgres('database-driven invalidation across two app processes', () => 
     // Changed while both listeners are away: no NOTIFY can reach them.
     await psql(postgres.url, `UPDATE users SET name = 'changed while away' WHERE id = 2`)
     await new Promise((resolve) => setTimeout(resolve, 300))
-    for (const app of apps) expect(await app.call('get', { key: 'user:2' })).toMatchObject({ name: 'user 2' }) // stale, for now
+    for (const app of apps)
+      expect(await app.call('get', { key: 'user:2' })).toMatchObject({ name: 'user 2' }) // stale, for now
 
     const caughtUp = Promise.all(apps.map((app) => app.watch('user:2')))
     const back = Date.now()
     proxy.setMode('pass')
     const times = await caughtUp
-    console.log(`[measure] restart catch-up: proxy open → invalidated in both processes: ${Math.max(...times) - back} ms (includes reconnect backoff ≤ 500 ms)`)
-    for (const app of apps) expect(await app.call('load', { key: 'user:2', userId: 2 })).toMatchObject({ name: 'changed while away' })
+    console.log(
+      `[measure] restart catch-up: proxy open → invalidated in both processes: ${Math.max(...times) - back} ms (includes reconnect backoff ≤ 500 ms)`
+    )
+    for (const app of apps)
+      expect(await app.call('load', { key: 'user:2', userId: 2 })).toMatchObject({
+        name: 'changed while away',
+      })
 
     // And NOTIFY works again on the new connections.
     const notified = Promise.all(apps.map((app) => app.watch('user:3')))
-    const changedAt = Number(await psql(postgres.url, `UPDATE users SET name = 'after restart' WHERE id = 3 RETURNING (extract(epoch FROM clock_timestamp()) * 1000)::bigint`))
+    const changedAt = Number(
+      await psql(
+        postgres.url,
+        `UPDATE users SET name = 'after restart' WHERE id = 3 RETURNING (extract(epoch FROM clock_timestamp()) * 1000)::bigint`
+      )
+    )
     const after = Math.max(...(await notified)) - changedAt
     console.log(`[measure] after restart: psql change → invalidated in both processes: ${after} ms`)
     expect(after).toBeLessThan(1000)

@@ -1,6 +1,12 @@
 import { Cache } from '@cachewire/core'
 import { RedisStore } from '@cachewire/core/redis'
-import { InvalidationListener, installInvalidationTriggers, removeInvalidationTriggers, type AppliedChange, type InvalidationListenerOptions } from '@cachewire/postgres'
+import {
+  InvalidationListener,
+  installInvalidationTriggers,
+  removeInvalidationTriggers,
+  type AppliedChange,
+  type InvalidationListenerOptions,
+} from '@cachewire/postgres'
 import { InvalidOptionError } from '@cachewire/core'
 import { beforeAll, expect, it, vi } from 'vitest'
 import type pg from 'pg'
@@ -18,16 +24,30 @@ describePostgres('invalidation triggers and the listener', () => {
   beforeAll(async () => {
     pool = createPool(postgres.url)
     await pool.query('CREATE TABLE members (id int PRIMARY KEY, name text NOT NULL, org_id int)')
-    await pool.query(`INSERT INTO members SELECT i, 'member ' || i, i % 4 FROM generate_series(1, 2000) i`)
-    await installInvalidationTriggers(pool, { table: 'members', keys: ['member:{id}'], tags: ['members', 'org:{org_id}'] })
+    await pool.query(
+      `INSERT INTO members SELECT i, 'member ' || i, i % 4 FROM generate_series(1, 2000) i`
+    )
+    await installInvalidationTriggers(pool, {
+      table: 'members',
+      keys: ['member:{id}'],
+      tags: ['members', 'org:{org_id}'],
+    })
     const redis = createClient()
     cache = new Cache({ store: new RedisStore({ client: redis, prefix }) })
     return () => deleteKeysWithPrefix(redis, prefix)
   })
 
   /** A listener on this file's cache, closed at the end of the test; `changes` collects what it applied. */
-  async function listen(options: Partial<InvalidationListenerOptions> = {}): Promise<{ listener: InvalidationListener; changes: AppliedChange[] }> {
-    const listener = new InvalidationListener({ connection: postgres.url, cache, name: uniquePrefix('cursor'), reconnect: { baseDelay: '20ms', maxDelay: '200ms' }, ...options })
+  async function listen(
+    options: Partial<InvalidationListenerOptions> = {}
+  ): Promise<{ listener: InvalidationListener; changes: AppliedChange[] }> {
+    const listener = new InvalidationListener({
+      connection: postgres.url,
+      cache,
+      name: uniquePrefix('cursor'),
+      reconnect: { baseDelay: '20ms', maxDelay: '200ms' },
+      ...options,
+    })
     const changes: AppliedChange[] = []
     listener.on('invalidated', (change) => changes.push(change))
     registerCleanup(() => listener.close())
@@ -36,9 +56,15 @@ describePostgres('invalidation triggers and the listener', () => {
   }
 
   it('checks templates against the table when installing', async () => {
-    await expect(installInvalidationTriggers(pool, { table: 'members', keys: ['member:{idd}'] })).rejects.toThrow(/options\.keys\[0\].*member:\{idd\}/)
-    await expect(installInvalidationTriggers(pool, { table: 'nope', keys: ['x:{id}'] })).rejects.toBeInstanceOf(InvalidOptionError)
-    await expect(installInvalidationTriggers(pool, { table: 'members', tags: ['org:{org_id'] })).rejects.toThrow(/options\.tags\[0\]/)
+    await expect(
+      installInvalidationTriggers(pool, { table: 'members', keys: ['member:{idd}'] })
+    ).rejects.toThrow(/options\.keys\[0\].*member:\{idd\}/)
+    await expect(
+      installInvalidationTriggers(pool, { table: 'nope', keys: ['x:{id}'] })
+    ).rejects.toBeInstanceOf(InvalidOptionError)
+    await expect(
+      installInvalidationTriggers(pool, { table: 'members', tags: ['org:{org_id'] })
+    ).rejects.toThrow(/options\.tags\[0\]/)
   })
 
   it('an UPDATE invalidates the keys and tags of the row before and after (a row that moved org)', async () => {
@@ -84,7 +110,11 @@ describePostgres('invalidation triggers and the listener', () => {
 
   it('TRUNCATE invalidates the table-wide tag', async () => {
     await pool.query('CREATE TABLE scratch (id int PRIMARY KEY)')
-    await installInvalidationTriggers(pool, { table: 'scratch', keys: ['scratch:{id}'], tags: ['scratch'] })
+    await installInvalidationTriggers(pool, {
+      table: 'scratch',
+      keys: ['scratch:{id}'],
+      tags: ['scratch'],
+    })
     const { changes } = await listen()
     await cache.set('scratch-list', [1], { tags: ['scratch'] })
     await pool.query('TRUNCATE scratch')
@@ -99,7 +129,9 @@ describePostgres('invalidation triggers and the listener', () => {
 
   it('catches up on a transaction that committed out of id order while the listener was away', async () => {
     const proxy = await createTcpProxy({ targetPort: postgres.server.port })
-    const { listener, changes } = await listen({ connection: `postgres://postgres@127.0.0.1:${proxy.port}/postgres` })
+    const { listener, changes } = await listen({
+      connection: `postgres://postgres@127.0.0.1:${proxy.port}/postgres`,
+    })
     // The early transaction takes a change id first and commits last.
     const early = await pool.connect()
     registerCleanup(() => early.release())
@@ -126,9 +158,17 @@ describePostgres('invalidation triggers and the listener', () => {
     const name = uniquePrefix('cursor')
     const first = await listen({ name })
     await first.listener.close()
-    for (let i = 0; i < 20; i++) await pool.query(`UPDATE members SET name = 'prune ${i}' WHERE id = 12`)
-    const pruner = await listen({ checkInterval: '100ms', prune: { maxRows: 5, interval: '100ms' } })
-    await vi.waitFor(async () => expect(Number((await pool.query('SELECT count(*) FROM cachewire_changes')).rows[0].count)).toBeLessThanOrEqual(5))
+    for (let i = 0; i < 20; i++)
+      await pool.query(`UPDATE members SET name = 'prune ${i}' WHERE id = 12`)
+    const pruner = await listen({
+      checkInterval: '100ms',
+      prune: { maxRows: 5, interval: '100ms' },
+    })
+    await vi.waitFor(async () =>
+      expect(
+        Number((await pool.query('SELECT count(*) FROM cachewire_changes')).rows[0].count)
+      ).toBeLessThanOrEqual(5)
+    )
     await pruner.listener.close()
     const missed: unknown[] = []
     await listen({ name, onMissedChanges: (info) => void missed.push(info) })

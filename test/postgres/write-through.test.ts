@@ -35,13 +35,19 @@ describePostgres('write-through with withTransaction: the cache changes only aft
     ).rejects.toThrow('insufficient funds')
     expect(await cache.get('account:1')).toEqual({ balance: 100 })
     expect(await cache.get('account:2')).toEqual({ balance: 100 })
-    expect((await pool.query('SELECT balance FROM accounts WHERE id = 1')).rows[0]).toEqual({ balance: 100 })
-    console.log('[measure] rollback: rows changed 0, cache entries changed 0 (3 after-commit changes dropped)')
+    expect((await pool.query('SELECT balance FROM accounts WHERE id = 1')).rows[0]).toEqual({
+      balance: 100,
+    })
+    console.log(
+      '[measure] rollback: rows changed 0, cache entries changed 0 (3 after-commit changes dropped)'
+    )
   })
 
   it('a COMMIT the server refuses (deferred constraint) also leaves the cache untouched', async () => {
     const pool = createPool(postgres.url)
-    await pool.query('CREATE TABLE IF NOT EXISTS transfers (id int PRIMARY KEY, account int REFERENCES accounts (id) DEFERRABLE INITIALLY DEFERRED)')
+    await pool.query(
+      'CREATE TABLE IF NOT EXISTS transfers (id int PRIMARY KEY, account int REFERENCES accounts (id) DEFERRABLE INITIALLY DEFERRED)'
+    )
     await cache.set('account:1', { balance: 100 })
     await expect(
       withTransaction(pool, cache, async (tx) => {
@@ -56,7 +62,9 @@ describePostgres('write-through with withTransaction: the cache changes only aft
     const pool = createPool(postgres.url)
     await cache.set('account-list', [1, 2], { tags: ['account-lists'] })
     const result = await withTransaction(pool, cache, async (tx) => {
-      const { rows } = await tx.query<{ balance: number }>('UPDATE accounts SET balance = balance + 10 WHERE id = 2 RETURNING balance')
+      const { rows } = await tx.query<{ balance: number }>(
+        'UPDATE accounts SET balance = balance + 10 WHERE id = 2 RETURNING balance'
+      )
       tx.afterCommit.set('account:2', rows[0], { tags: ['accounts'] })
       tx.afterCommit.invalidateTags(['account-lists'])
       return rows[0]?.balance
@@ -88,7 +96,9 @@ describePostgres('write-through with withTransaction: the cache changes only aft
       })
     ).rejects.toThrow()
     // The database did commit: a cached { balance: 100 } would now be a lie, and { balance: 1 } a guess.
-    expect((await createPool(postgres.url).query('SELECT balance FROM accounts WHERE id = 1')).rows[0]).toEqual({ balance: 1 })
+    expect(
+      (await createPool(postgres.url).query('SELECT balance FROM accounts WHERE id = 1')).rows[0]
+    ).toEqual({ balance: 1 })
     expect(await cache.get('account:1')).toBeUndefined()
   })
 })

@@ -7,14 +7,23 @@ import { expect, it } from 'vitest'
 import { CURRENT, eachTarget, isHit, keysUnder, send, type SecurityApp } from './harness.js'
 
 /** Runs `count` requests, `width` at a time. */
-async function flood(count: number, width: number, one: (i: number) => Promise<void>): Promise<void> {
+async function flood(
+  count: number,
+  width: number,
+  one: (i: number) => Promise<void>
+): Promise<void> {
   for (let start = 0; start < count; start += width) {
-    await Promise.all(Array.from({ length: Math.min(width, count - start) }, (_, j) => one(start + j)))
+    await Promise.all(
+      Array.from({ length: Math.min(width, count - start) }, (_, j) => one(start + j))
+    )
   }
 }
 
 /** Entry keys (not tag sets) an app holds in Redis. */
-async function entryKeys(app: SecurityApp, redis: () => import('ioredis').Redis): Promise<string[]> {
+async function entryKeys(
+  app: SecurityApp,
+  redis: () => import('ioredis').Redis
+): Promise<string[]> {
   if (app.prefix === undefined) return []
   return (await keysUnder(redis(), app.prefix)).filter((key) => key.startsWith(`${app.prefix}k:`))
 }
@@ -40,7 +49,9 @@ eachTarget((target) => {
     // The first 32 are hits; the rest are still served correctly, uncached (checked on the first 100).
     const before = app.runs.get('/vary-lang') ?? 0
     await flood(100, 50, async (i) => {
-      const res = await send(app, '/vary-lang', { headers: { 'accept-language': languages[i] as string } })
+      const res = await send(app, '/vary-lang', {
+        headers: { 'accept-language': languages[i] as string },
+      })
       expect(res.text).toBe(`lang:${languages[i]}`)
       expect(isHit(res)).toBe(i < 32)
     })
@@ -56,7 +67,8 @@ eachTarget((target) => {
     })
     await app.whenIdle()
     expect(app.engine.counters()['variant-cap']).toBeGreaterThanOrEqual(1000 - 8 * 50)
-    if (app.prefix !== undefined) expect((await entryKeys(app, target.redis)).length).toBeLessThanOrEqual(8 * 50 + 1)
+    if (app.prefix !== undefined)
+      expect((await entryKeys(app, target.redis)).length).toBeLessThanOrEqual(8 * 50 + 1)
   })
 
   it('2,000 cache-busting query strings: the cardinality guard refuses past its limit, and a useful entry survives', async () => {

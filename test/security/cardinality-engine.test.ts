@@ -19,18 +19,32 @@ describe('cardinality guard through the engine (no HTTP), memory store', () => {
   }
   const runHandler = (): Promise<CapturedResponse> => Promise.resolve(ok)
 
-  async function drive(engine: ReturnType<typeof createHttpCache>, count: number, url: (i: number) => string): Promise<void> {
-    const request: HttpRequest = { method: 'GET', url: '', host: 'example.com', protocol: 'https', headers: {} }
+  async function drive(
+    engine: ReturnType<typeof createHttpCache>,
+    count: number,
+    url: (i: number) => string
+  ): Promise<void> {
+    const request: HttpRequest = {
+      method: 'GET',
+      url: '',
+      host: 'example.com',
+      protocol: 'https',
+      headers: {},
+    }
     for (let i = 0; i < count; i++) {
       const outcome = await engine.respond({ ...request, url: url(i) }, runHandler)
-      if (outcome.kind === 'miss' || outcome.kind === 'bypass') await outcome.finish(outcome.captureBody ? ok : undefined)
+      if (outcome.kind === 'miss' || outcome.kind === 'bypass')
+        await outcome.finish(outcome.captureBody ? ok : undefined)
     }
     await engine.whenIdle()
   }
 
   it('1,000,000 distinct cache-busting URLs: entries stay at the limit, every other request trips the guard', async () => {
     const store = new MemoryStore()
-    const engine = createHttpCache({ storage: { cache: new Cache({ store }) }, safety: { maxKeysPerWindow: { keys: 1000, window: '1h' } } })
+    const engine = createHttpCache({
+      storage: { cache: new Cache({ store }) },
+      safety: { maxKeysPerWindow: { keys: 1000, window: '1h' } },
+    })
     const heapBefore = process.memoryUsage().heapUsed
     await drive(engine, 1_000_000, (i) => `/search?q=${i}`)
     expect(engine.counters().cardinality).toBe(999_000)

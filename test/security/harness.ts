@@ -27,7 +27,8 @@ import { afterAll, beforeAll, describe } from 'vitest'
 import { listen, request, type RequestOptions, type TestResponse } from '../helpers/servers.js'
 import { createClient, deleteKeysWithPrefix, describeRedis, uniquePrefix } from '../setup/redis.js'
 
-export type FrameworkName = 'express 5' | 'express 4' | 'koa 3' | 'koa 2' | 'fastify 5' | 'fastify 4'
+export type FrameworkName =
+  'express 5' | 'express 4' | 'koa 3' | 'koa 2' | 'fastify 5' | 'fastify 4'
 export type StoreName = 'memory' | 'redis'
 
 /** The host every app allows (`hosts` option) and every request sends unless a test says otherwise. */
@@ -74,7 +75,9 @@ export function laxQuery(url: string): Record<string, string> {
     const eq = member.indexOf('=')
     const name = eq === -1 ? member : member.slice(0, eq)
     try {
-      out[decodeURIComponent(name)] = decodeURIComponent((eq === -1 ? '' : member.slice(eq + 1)).replace(/\+/g, ' '))
+      out[decodeURIComponent(name)] = decodeURIComponent(
+        (eq === -1 ? '' : member.slice(eq + 1)).replace(/\+/g, ' ')
+      )
     } catch {
       out[name] = member
     }
@@ -100,7 +103,10 @@ let setCookieRuns = 0
 export function neutralHandler(input: HandlerInput): HandlerOutput {
   // An absolute-form target (`http://host/path`) routes like its path, as Express and Koa do.
   const path = (input.url.replace(/^https?:\/\/[^/?#]*/i, '') || '/').split(/[?#]/)[0] ?? ''
-  const pub = { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'public, max-age=300' }
+  const pub = {
+    'content-type': 'text/plain; charset=utf-8',
+    'cache-control': 'public, max-age=300',
+  }
   const user = userOf(input.headers)
   if (path === '/reflect') {
     const h = input.headers
@@ -117,29 +123,49 @@ export function neutralHandler(input: HandlerInput): HandlerOutput {
       body: input.body,
       link: `${input.protocol}://${(h['x-forwarded-host'] as string | undefined) ?? input.host}/next`,
     }
-    return { headers: { ...pub, 'content-type': 'application/json' }, body: JSON.stringify(reflected) }
+    return {
+      headers: { ...pub, 'content-type': 'application/json' },
+      body: JSON.stringify(reflected),
+    }
   }
   if (/^\/me/i.test(path)) {
     // No Cache-Control, as most apps write it: the cache's `ttl` would make it storable.
-    return { headers: { 'content-type': 'text/plain' }, body: user === undefined ? 'anonymous' : `PRIVATE page of ${user}` }
+    return {
+      headers: { 'content-type': 'text/plain' },
+      body: user === undefined ? 'anonymous' : `PRIVATE page of ${user}`,
+    }
   }
   if (path === '/set-cookie') {
     setCookieRuns++
-    return { headers: { ...pub, 'set-cookie': `session=secret-${setCookieRuns}; HttpOnly` }, body: 'welcome' }
+    return {
+      headers: { ...pub, 'set-cookie': `session=secret-${setCookieRuns}; HttpOnly` },
+      body: 'welcome',
+    }
   }
   if (path === '/user') {
     const delay = Number(/[?&]delay=(\d+)/.exec(input.url)?.[1] ?? 0)
-    return { headers: { 'content-type': 'text/plain', 'cache-control': 'max-age=300' }, body: `user:${user ?? 'anonymous'}`, delayMs: delay }
+    return {
+      headers: { 'content-type': 'text/plain', 'cache-control': 'max-age=300' },
+      body: `user:${user ?? 'anonymous'}`,
+      delayMs: delay,
+    }
   }
   if (path === '/whoami') {
     return { headers: pub, body: `user:${user ?? 'anonymous'}` }
   }
   if (path === '/must-revalidate') {
-    return { headers: { 'content-type': 'text/plain', 'cache-control': 'must-revalidate' }, body: `user:${user ?? 'anonymous'}` }
+    return {
+      headers: { 'content-type': 'text/plain', 'cache-control': 'must-revalidate' },
+      body: `user:${user ?? 'anonymous'}`,
+    }
   }
   if (path === '/private-etag') {
     return {
-      headers: { 'content-type': 'text/plain', 'cache-control': 'private, max-age=300', etag: `"${user ?? 'anonymous'}-v1"` },
+      headers: {
+        'content-type': 'text/plain',
+        'cache-control': 'private, max-age=300',
+        etag: `"${user ?? 'anonymous'}-v1"`,
+      },
       body: `user:${user ?? 'anonymous'}`,
     }
   }
@@ -155,17 +181,25 @@ export function neutralHandler(input: HandlerInput): HandlerOutput {
 
 /** Cache options as the suite passes them: the engine's (grouped), with a framework-neutral `safety.privateKey`. */
 export interface SuiteCacheOptions extends Record<string, unknown> {
-  safety?: Record<string, unknown> & { privateKey?: (headers: IncomingMessage['headers']) => string | undefined }
+  safety?: Record<string, unknown> & {
+    privateKey?: (headers: IncomingMessage['headers']) => string | undefined
+  }
   storage?: Record<string, unknown>
   keys?: Record<string, unknown>
   observability?: Record<string, unknown>
 }
 
 /** The options with `safety.privateKey` reading the framework's request through `headersOf`. */
-function frameworkOptions<R>(options: SuiteCacheOptions, headersOf: (request: R) => IncomingMessage['headers']): Record<string, unknown> {
+function frameworkOptions<R>(
+  options: SuiteCacheOptions,
+  headersOf: (request: R) => IncomingMessage['headers']
+): Record<string, unknown> {
   const privateKey = options.safety?.privateKey
   if (privateKey === undefined) return options
-  return { ...options, safety: { ...options.safety, privateKey: (request: R) => privateKey(headersOf(request)) } }
+  return {
+    ...options,
+    safety: { ...options.safety, privateKey: (request: R) => privateKey(headersOf(request)) },
+  }
 }
 
 export interface SecurityApp {
@@ -207,7 +241,12 @@ function count(runs: Map<string, number>, url: string): void {
   runs.set(path, (runs.get(path) ?? 0) + 1)
 }
 
-async function buildExpress(factory: typeof express, options: SuiteCacheOptions, trustProxy: boolean, runs: Map<string, number>) {
+async function buildExpress(
+  factory: typeof express,
+  options: SuiteCacheOptions,
+  trustProxy: boolean,
+  runs: Map<string, number>
+) {
   const app = factory()
   app.set('etag', false)
   app.disable('x-powered-by')
@@ -219,9 +258,21 @@ async function buildExpress(factory: typeof express, options: SuiteCacheOptions,
       count(runs, req.originalUrl)
       const body = await readBody(req)
       // Express 5's req.host (host and port, trust proxy honoured), written out for Express 4 too.
-      const forwarded = trustProxy ? String(req.headers['x-forwarded-host'] ?? '').split(',')[0]?.trim() : ''
+      const forwarded = trustProxy
+        ? String(req.headers['x-forwarded-host'] ?? '')
+            .split(',')[0]
+            ?.trim()
+        : ''
       const host = forwarded || (req.headers.host ?? '')
-      const out = neutralHandler({ method: req.method, url: req.originalUrl, host, protocol: req.protocol, headers: req.headers, query: req.query, body })
+      const out = neutralHandler({
+        method: req.method,
+        url: req.originalUrl,
+        host,
+        protocol: req.protocol,
+        headers: req.headers,
+        query: req.query,
+        body,
+      })
       if (out.delayMs) await sleep(out.delayMs)
       res.status(out.status ?? 200)
       for (const [name, value] of Object.entries(out.headers ?? {})) res.setHeader(name, value)
@@ -231,7 +282,12 @@ async function buildExpress(factory: typeof express, options: SuiteCacheOptions,
   return { listener: app, cache }
 }
 
-function buildKoa(KoaClass: typeof Koa, options: SuiteCacheOptions, trustProxy: boolean, runs: Map<string, number>) {
+function buildKoa(
+  KoaClass: typeof Koa,
+  options: SuiteCacheOptions,
+  trustProxy: boolean,
+  runs: Map<string, number>
+) {
   const app = new KoaClass()
   app.silent = true
   app.proxy = trustProxy
@@ -240,7 +296,15 @@ function buildKoa(KoaClass: typeof Koa, options: SuiteCacheOptions, trustProxy: 
   app.use(async (ctx: Context) => {
     count(runs, ctx.originalUrl)
     const body = await readBody(ctx.req)
-    const out = neutralHandler({ method: ctx.method, url: ctx.originalUrl, host: ctx.host, protocol: ctx.protocol, headers: ctx.req.headers, query: ctx.query, body })
+    const out = neutralHandler({
+      method: ctx.method,
+      url: ctx.originalUrl,
+      host: ctx.host,
+      protocol: ctx.protocol,
+      headers: ctx.req.headers,
+      query: ctx.query,
+      body,
+    })
     if (out.delayMs) await sleep(out.delayMs)
     ctx.status = out.status ?? 200
     for (const [name, value] of Object.entries(out.headers ?? {})) ctx.set(name, value)
@@ -249,27 +313,49 @@ function buildKoa(KoaClass: typeof Koa, options: SuiteCacheOptions, trustProxy: 
   return { listener: app, cache }
 }
 
-async function buildFastify(factory: typeof Fastify, options: SuiteCacheOptions, trustProxy: boolean, runs: Map<string, number>) {
+async function buildFastify(
+  factory: typeof Fastify,
+  options: SuiteCacheOptions,
+  trustProxy: boolean,
+  runs: Map<string, number>
+) {
   const app = factory({ trustProxy })
   // Bodies of any type (a GET's too) reach the handler unread, as in Express and Koa.
   app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined))
-  await app.register(fastifyCache, frameworkOptions<FastifyRequest>(options, (request) => request.headers))
+  await app.register(
+    fastifyCache,
+    frameworkOptions<FastifyRequest>(options, (request) => request.headers)
+  )
   app.all('*', async (request, reply) => {
     count(runs, request.originalUrl)
     const body = await readBody(request.raw)
     // Fastify 5's request.host, Fastify 4's request.hostname (both with the port, trustProxy honoured).
     const host = (request as { host?: string }).host ?? request.hostname
-    const out = neutralHandler({ method: request.raw.method ?? 'GET', url: request.originalUrl, host, protocol: request.protocol, headers: request.headers, query: request.query, body })
+    const out = neutralHandler({
+      method: request.raw.method ?? 'GET',
+      url: request.originalUrl,
+      host,
+      protocol: request.protocol,
+      headers: request.headers,
+      query: request.query,
+      body,
+    })
     if (out.delayMs) await sleep(out.delayMs)
     reply.code(out.status ?? 200)
     for (const [name, value] of Object.entries(out.headers ?? {})) reply.header(name, value)
     return reply.send(out.body)
   })
   await app.ready()
-  return { listener: (req: IncomingMessage, res: ServerResponse) => app.routing(req, res), cache: app.responseCache }
+  return {
+    listener: (req: IncomingMessage, res: ServerResponse) => app.routing(req, res),
+    cache: app.responseCache,
+  }
 }
 
-function makeTarget(framework: FrameworkName, store: StoreName): Target & { cleanup(): Promise<void> } {
+function makeTarget(
+  framework: FrameworkName,
+  store: StoreName
+): Target & { cleanup(): Promise<void> } {
   let client: Redis | undefined
   const prefixes: string[] = []
   const redis = (): Redis => (client ??= createClient())
@@ -303,8 +389,18 @@ function makeTarget(framework: FrameworkName, store: StoreName): Target & { clea
             : framework === 'fastify 5'
               ? await buildFastify(Fastify, engineOptions, trust, runs)
               : framework === 'fastify 4'
-                ? await buildFastify(Fastify4 as unknown as typeof Fastify, engineOptions, trust, runs)
-                : buildKoa(framework === 'koa 3' ? Koa : (Koa2 as unknown as typeof Koa), engineOptions, trust, runs)
+                ? await buildFastify(
+                    Fastify4 as unknown as typeof Fastify,
+                    engineOptions,
+                    trust,
+                    runs
+                  )
+                : buildKoa(
+                    framework === 'koa 3' ? Koa : (Koa2 as unknown as typeof Koa),
+                    engineOptions,
+                    trust,
+                    runs
+                  )
       const listening = await listen(built.listener as Parameters<typeof listen>[0])
       return {
         url: listening.url,
@@ -324,14 +420,25 @@ function makeTarget(framework: FrameworkName, store: StoreName): Target & { clea
 }
 
 /** Every framework version; `cheap: false` limits a heavy vector to the current majors. */
-export const FRAMEWORKS: readonly FrameworkName[] = ['express 5', 'express 4', 'koa 3', 'koa 2', 'fastify 5', 'fastify 4']
+export const FRAMEWORKS: readonly FrameworkName[] = [
+  'express 5',
+  'express 4',
+  'koa 3',
+  'koa 2',
+  'fastify 5',
+  'fastify 4',
+]
 export const CURRENT: readonly FrameworkName[] = ['express 5', 'koa 3', 'fastify 5']
 
 /**
  * Runs `body` once per framework and store: `describe('<framework> on <store>')`, the Redis ones
  * through describeRedis (loud skip without Redis, failure under CI=true).
  */
-export function eachTarget(body: (target: Target) => void, frameworks: readonly FrameworkName[] = FRAMEWORKS, stores: readonly StoreName[] = ['memory', 'redis']): void {
+export function eachTarget(
+  body: (target: Target) => void,
+  frameworks: readonly FrameworkName[] = FRAMEWORKS,
+  stores: readonly StoreName[] = ['memory', 'redis']
+): void {
   for (const store of stores) {
     for (const framework of frameworks) {
       const target = makeTarget(framework, store)
@@ -348,7 +455,11 @@ export function eachTarget(body: (target: Target) => void, frameworks: readonly 
 }
 
 /** One request to an app, with Host: example.com unless the test sets one. */
-export function send(app: SecurityApp, target: string, options: RequestOptions = {}): Promise<TestResponse> {
+export function send(
+  app: SecurityApp,
+  target: string,
+  options: RequestOptions = {}
+): Promise<TestResponse> {
   return request(app.url, { ...options, target, headers: { host: HOST, ...options.headers } })
 }
 
@@ -367,7 +478,8 @@ export function isHit(res: TestResponse): boolean {
 export async function keysUnder(client: Redis, prefix: string): Promise<string[]> {
   const found: string[] = []
   const match = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`
-  for await (const keys of client.scanStream({ match, count: 500 }) as AsyncIterable<string[]>) found.push(...keys)
+  for await (const keys of client.scanStream({ match, count: 500 }) as AsyncIterable<string[]>)
+    found.push(...keys)
   return found
 }
 
@@ -377,5 +489,7 @@ export async function keysUnder(client: Redis, prefix: string): Promise<string[]
  * so the field is left out (the entry is written all the same before the response ends).
  */
 export function storedMiss(target: Target): RegExp {
-  return target.store === 'redis' && target.framework.startsWith('fastify') ? /fwd=(?:uri-miss|vary-miss|stale|request); fwd-status=\d+/ : /stored/
+  return target.store === 'redis' && target.framework.startsWith('fastify')
+    ? /fwd=(?:uri-miss|vary-miss|stale|request); fwd-status=\d+/
+    : /stored/
 }

@@ -6,7 +6,17 @@
  */
 import fc from 'fast-check'
 import { expect, it } from 'vitest'
-import { cacheStatus, eachTarget, isHit, keysUnder, send, userOf, type SecurityApp, type SuiteCacheOptions, storedMiss } from './harness.js'
+import {
+  cacheStatus,
+  eachTarget,
+  isHit,
+  keysUnder,
+  send,
+  userOf,
+  type SecurityApp,
+  type SuiteCacheOptions,
+  storedMiss,
+} from './harness.js'
 
 /** `scope: 'private'`, keyed by the user the request claims (cookie or bearer token). */
 const PRIVATE: SuiteCacheOptions = { safety: { scope: 'private', privateKey: userOf } }
@@ -74,7 +84,9 @@ eachTarget((target) => {
     }
     // With the opt-in, RFC 9111 §3.5 decides: /reflect says `public`, the app declares it the same for everyone.
     const shared = await target.app({ ttl: '1m', safety: { shareAuthenticated: true } })
-    const reflected = await send(shared, '/reflect?v=auth', { headers: { authorization: 'Bearer alice' } })
+    const reflected = await send(shared, '/reflect?v=auth', {
+      headers: { authorization: 'Bearer alice' },
+    })
     expect(cacheStatus(reflected)).toMatch(storedMiss(target))
   })
 
@@ -84,7 +96,9 @@ eachTarget((target) => {
   ] as Array<[string, SuiteCacheOptions]>) {
     it(`Authorization and must-revalidate alone, ${config}: the ttl never makes one user's response another's`, async () => {
       const app = await target.app(options)
-      const alice = await send(app, '/must-revalidate', { headers: { authorization: 'Bearer alice' } })
+      const alice = await send(app, '/must-revalidate', {
+        headers: { authorization: 'Bearer alice' },
+      })
       expect(alice.text).toBe('user:alice')
       await app.whenIdle()
       for (const headers of [{}, { authorization: 'Bearer bob' }, {}]) {
@@ -99,7 +113,12 @@ eachTarget((target) => {
   it('a background refresh triggered by a user with a Cookie stores what everyone gets, never their page', async () => {
     let now = Date.UTC(2030, 0, 1)
     const clock = (): number => now
-    const app = await target.app({ ttl: '1m', stale: { whileRevalidate: '10m' }, safety: { allowCookies: true }, clock })
+    const app = await target.app({
+      ttl: '1m',
+      stale: { whileRevalidate: '10m' },
+      safety: { allowCookies: true },
+      clock,
+    })
     expect((await send(app, '/me')).text).toBe('anonymous')
     await app.whenIdle()
     now += 120_000
@@ -118,7 +137,11 @@ eachTarget((target) => {
   it('a background refresh triggered by a user with Authorization stores what everyone gets, never their page', async () => {
     let now = Date.UTC(2030, 0, 1)
     const clock = (): number => now
-    const app = await target.app({ stale: { whileRevalidate: '10m' }, safety: { shareAuthenticated: true }, clock })
+    const app = await target.app({
+      stale: { whileRevalidate: '10m' },
+      safety: { shareAuthenticated: true },
+      clock,
+    })
     expect((await send(app, '/whoami')).text).toBe('user:anonymous')
     await app.whenIdle()
     now += 400_000
@@ -144,7 +167,9 @@ eachTarget((target) => {
           for (let i = 0; i < 2; i++) {
             const mine = await send(app, path, { headers })
             expect(mine.text).toBe('PRIVATE page of alice')
-            expect(mine.headers['cache-control'], `${path} ${JSON.stringify(headers)}`).toBe('private')
+            expect(mine.headers['cache-control'], `${path} ${JSON.stringify(headers)}`).toBe(
+              'private'
+            )
             await app.whenIdle()
           }
         }
@@ -170,7 +195,8 @@ eachTarget((target) => {
       const client = target.redis()
       for (const key of await keysUnder(client, app.prefix)) {
         const type = await client.type(key)
-        if (type === 'string') expect((await client.getBuffer(key))?.toString('latin1')).not.toContain('secret-')
+        if (type === 'string')
+          expect((await client.getBuffer(key))?.toString('latin1')).not.toContain('secret-')
       }
     }
   })
@@ -178,31 +204,47 @@ eachTarget((target) => {
   it('50 concurrent users (Authorization, Cookie, anonymous) during coalescing each get their own body', async () => {
     const app = await target.app()
     const users = Array.from({ length: 50 }, (_, i) =>
-      i < 20 ? { user: `auth${i}`, headers: { authorization: `Bearer auth${i}` } } : i < 40 ? { user: `cookie${i}`, headers: { cookie: `sid=cookie${i}` } } : { user: undefined, headers: {} }
+      i < 20
+        ? { user: `auth${i}`, headers: { authorization: `Bearer auth${i}` } }
+        : i < 40
+          ? { user: `cookie${i}`, headers: { cookie: `sid=cookie${i}` } }
+          : { user: undefined, headers: {} }
     )
-    const responses = await Promise.all(users.map(({ headers }) => send(app, '/user?delay=150', { headers })))
+    const responses = await Promise.all(
+      users.map(({ headers }) => send(app, '/user?delay=150', { headers }))
+    )
     responses.forEach((res, i) => expect(res.text).toBe(`user:${users[i]?.user ?? 'anonymous'}`))
     await app.whenIdle()
     // The anonymous response was stored; credentials still never get it.
     const anonymous = await send(app, '/user?delay=150')
     expect(isHit(anonymous)).toBe(true)
     expect(anonymous.text).toBe('user:anonymous')
-    const late = await Promise.all(users.slice(0, 40).map(({ headers }) => send(app, '/user?delay=150', { headers })))
+    const late = await Promise.all(
+      users.slice(0, 40).map(({ headers }) => send(app, '/user?delay=150', { headers }))
+    )
     late.forEach((res, i) => expect(res.text).toBe(`user:${users[i]?.user}`))
   })
 
   it("50 concurrent users on scope: 'private', two requests each, coalesce per user and never across", async () => {
     const app = await target.app(PRIVATE)
     const ids = Array.from({ length: 50 }, (_, i) => `u${i}`)
-    const headersOf = (id: string, i: number): Record<string, string> => (i % 2 === 0 ? { cookie: `sid=${id}` } : { authorization: `Bearer ${id}` })
-    const requests = ids.flatMap((id, i) => [0, 1].map(() => ({ id, promise: send(app, '/user?delay=150', { headers: headersOf(id, i) }) })))
+    const headersOf = (id: string, i: number): Record<string, string> =>
+      i % 2 === 0 ? { cookie: `sid=${id}` } : { authorization: `Bearer ${id}` }
+    const requests = ids.flatMap((id, i) =>
+      [0, 1].map(() => ({
+        id,
+        promise: send(app, '/user?delay=150', { headers: headersOf(id, i) }),
+      }))
+    )
     for (const { id, promise } of requests) expect((await promise).text).toBe(`user:${id}`)
     // Coalesced per user: at least one second request joined its first (usually all 50 do; a
     // loaded machine may let some first requests finish before their twin arrives).
     expect(app.runs.get('/user')).toBeGreaterThanOrEqual(50)
     expect(app.runs.get('/user')).toBeLessThan(100)
     await app.whenIdle()
-    const hits = await Promise.all(ids.map((id, i) => send(app, '/user?delay=150', { headers: headersOf(id, i) })))
+    const hits = await Promise.all(
+      ids.map((id, i) => send(app, '/user?delay=150', { headers: headersOf(id, i) }))
+    )
     hits.forEach((res, i) => {
       expect(isHit(res)).toBe(true)
       expect(res.text).toBe(`user:${ids[i]}`)
@@ -221,22 +263,34 @@ eachTarget((target) => {
     expect(a.headers.etag).toBe('"alice-v1"')
     await app.whenIdle()
     // Bob has no entry: a miss, and the handler's answer is Bob's, whose ETag differs.
-    const bobMiss = await send(app, '/private-etag', { headers: { ...bob, 'if-none-match': '"alice-v1"' } })
+    const bobMiss = await send(app, '/private-etag', {
+      headers: { ...bob, 'if-none-match': '"alice-v1"' },
+    })
     expect(bobMiss.status).toBe(200)
     expect(bobMiss.text).toBe('user:bob')
     await app.whenIdle()
-    const bobHit = await send(app, '/private-etag', { headers: { ...bob, 'if-none-match': '"alice-v1"' } })
+    const bobHit = await send(app, '/private-etag', {
+      headers: { ...bob, 'if-none-match': '"alice-v1"' },
+    })
     expect(bobHit.status).toBe(200)
     expect(isHit(bobHit)).toBe(true)
     expect(bobHit.text).toBe('user:bob')
-    const bobStar = await send(app, '/private-etag', { headers: { ...bob, 'if-none-match': '"alice-v1", W/"alice-v1"' } })
+    const bobStar = await send(app, '/private-etag', {
+      headers: { ...bob, 'if-none-match': '"alice-v1", W/"alice-v1"' },
+    })
     expect(bobStar.status).toBe(200)
-    const bobOwn = await send(app, '/private-etag', { headers: { ...bob, 'if-none-match': '"bob-v1"' } })
+    const bobOwn = await send(app, '/private-etag', {
+      headers: { ...bob, 'if-none-match': '"bob-v1"' },
+    })
     expect(bobOwn.status).toBe(304)
-    const aliceOwn = await send(app, '/private-etag', { headers: { ...alice, 'if-none-match': '"alice-v1"' } })
+    const aliceOwn = await send(app, '/private-etag', {
+      headers: { ...alice, 'if-none-match': '"alice-v1"' },
+    })
     expect(aliceOwn.status).toBe(304)
     // Anonymous: no id, no entry: the handler answers, with its own ETag.
-    const anonymous = await send(app, '/private-etag', { headers: { 'if-none-match': '"alice-v1"' } })
+    const anonymous = await send(app, '/private-etag', {
+      headers: { 'if-none-match': '"alice-v1"' },
+    })
     expect(anonymous.status).toBe(200)
     expect(anonymous.text).toBe('user:anonymous')
   })
@@ -245,17 +299,29 @@ eachTarget((target) => {
     const app = await target.app()
     await send(app, '/private-etag', { headers: { cookie: 'sid=alice' } })
     await app.whenIdle()
-    const bob = await send(app, '/private-etag', { headers: { cookie: 'sid=bob', 'if-none-match': '"alice-v1"' } })
+    const bob = await send(app, '/private-etag', {
+      headers: { cookie: 'sid=bob', 'if-none-match': '"alice-v1"' },
+    })
     expect(bob.status).toBe(200)
     expect(bob.text).toBe('user:bob')
-    const anonymous = await send(app, '/private-etag', { headers: { 'if-none-match': '"alice-v1"' } })
+    const anonymous = await send(app, '/private-etag', {
+      headers: { 'if-none-match': '"alice-v1"' },
+    })
     expect(anonymous.status).toBe(200)
     expect(anonymous.text).toBe('user:anonymous')
   })
 
-  it('property: random request sequences from several users never deliver one user\'s body to another', async () => {
+  it("property: random request sequences from several users never deliver one user's body to another", async () => {
     const USERS = ['alice', 'bob', 'carol', undefined] as const
-    const PATHS = ['/user', '/user?delay=20', '/me/x.css', '/me', '/private-etag', '/vary-lang', '/must-revalidate'] as const
+    const PATHS = [
+      '/user',
+      '/user?delay=20',
+      '/me/x.css',
+      '/me',
+      '/private-etag',
+      '/vary-lang',
+      '/must-revalidate',
+    ] as const
     const step = fc.record({
       user: fc.constantFrom(...USERS),
       via: fc.constantFrom('cookie', 'authorization'),
@@ -264,39 +330,53 @@ eachTarget((target) => {
       lang: fc.constantFrom('en', 'fr'),
     })
     const expected = (path: string, user: string | undefined, lang: string): string =>
-      path.startsWith('/me') ? (user === undefined ? 'anonymous' : `PRIVATE page of ${user}`) : path === '/vary-lang' ? `lang:${lang}` : `user:${user ?? 'anonymous'}`
+      path.startsWith('/me')
+        ? user === undefined
+          ? 'anonymous'
+          : `PRIVATE page of ${user}`
+        : path === '/vary-lang'
+          ? `lang:${lang}`
+          : `user:${user ?? 'anonymous'}`
     let runs = 0
     await fc.assert(
-      fc.asyncProperty(fc.boolean(), fc.array(fc.array(step, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 6 }), async (privateScope, batches) => {
-        runs++
-        const app: SecurityApp = await target.app(privateScope ? { ...PRIVATE, ttl: '1m' } : { ttl: '1m' })
-        try {
-          for (const batch of batches) {
-            const responses = await Promise.all(
-              batch.map((s) => {
-                const headers: Record<string, string> = { 'accept-language': s.lang }
-                if (s.user !== undefined) headers[s.via] = s.via === 'cookie' ? `sid=${s.user}` : `Bearer ${s.user}`
-                if (s.etagOf !== null) headers['if-none-match'] = `"${s.etagOf ?? 'anonymous'}-v1"`
-                return send(app, s.path, { headers })
+      fc.asyncProperty(
+        fc.boolean(),
+        fc.array(fc.array(step, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 6 }),
+        async (privateScope, batches) => {
+          runs++
+          const app: SecurityApp = await target.app(
+            privateScope ? { ...PRIVATE, ttl: '1m' } : { ttl: '1m' }
+          )
+          try {
+            for (const batch of batches) {
+              const responses = await Promise.all(
+                batch.map((s) => {
+                  const headers: Record<string, string> = { 'accept-language': s.lang }
+                  if (s.user !== undefined)
+                    headers[s.via] = s.via === 'cookie' ? `sid=${s.user}` : `Bearer ${s.user}`
+                  if (s.etagOf !== null)
+                    headers['if-none-match'] = `"${s.etagOf ?? 'anonymous'}-v1"`
+                  return send(app, s.path, { headers })
+                })
+              )
+              responses.forEach((res, i) => {
+                const s = batch[i] as (typeof batch)[number]
+                if (res.status === 304) {
+                  // A 304 confirms the requester's own representation only.
+                  expect(s.path).toBe('/private-etag')
+                  expect(s.etagOf).toBe(s.user)
+                } else {
+                  expect(res.status).toBe(200)
+                  expect(res.text).toBe(expected(s.path, s.user, s.lang))
+                }
               })
-            )
-            responses.forEach((res, i) => {
-              const s = batch[i] as (typeof batch)[number]
-              if (res.status === 304) {
-                // A 304 confirms the requester's own representation only.
-                expect(s.path).toBe('/private-etag')
-                expect(s.etagOf).toBe(s.user)
-              } else {
-                expect(res.status).toBe(200)
-                expect(res.text).toBe(expected(s.path, s.user, s.lang))
-              }
-            })
-            await app.whenIdle()
+              await app.whenIdle()
+            }
+          } finally {
+            await app.close()
           }
-        } finally {
-          await app.close()
         }
-      }),
+      ),
       { numRuns: 15 }
     )
     expect(runs).toBeGreaterThanOrEqual(15)

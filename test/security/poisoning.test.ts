@@ -7,12 +7,28 @@
 import { expect, it } from 'vitest'
 import { rawRequest } from '../helpers/servers.js'
 import type { TestResponse } from '../helpers/servers.js'
-import { cacheStatus, eachTarget, HOST, isHit, send, type SecurityApp, storedMiss } from './harness.js'
+import {
+  cacheStatus,
+  eachTarget,
+  HOST,
+  isHit,
+  send,
+  type SecurityApp,
+  storedMiss,
+} from './harness.js'
 
 /** The fields of /reflect an app acts on (not the raw target text, which the key normalises). */
 function meaning(res: TestResponse): unknown {
   const parsed = JSON.parse(res.text) as Record<string, unknown>
-  return { host: parsed.host, protocol: parsed.protocol, method: parsed.method, query: parsed.query, lax: parsed.lax, body: parsed.body, link: parsed.link }
+  return {
+    host: parsed.host,
+    protocol: parsed.protocol,
+    method: parsed.method,
+    query: parsed.query,
+    lax: parsed.lax,
+    body: parsed.body,
+    link: parsed.link,
+  }
 }
 
 /** Clean request, then the same again, which must be a hit with an identical body. */
@@ -72,7 +88,9 @@ eachTarget((target) => {
 
   it('the guarded header names are matched whatever their case and even when empty', async () => {
     const app = await target.app()
-    const mixed = await send(app, '/reflect?v=case', { headers: { 'X-FORWARDED-HOST': 'evil.example' } })
+    const mixed = await send(app, '/reflect?v=case', {
+      headers: { 'X-FORWARDED-HOST': 'evil.example' },
+    })
     expect(cacheStatus(mixed)).toMatch(/detail=unkeyed-header/)
     const empty = await send(app, '/reflect?v=case', { headers: { 'x-original-url': '' } })
     expect(cacheStatus(empty)).toMatch(/detail=unkeyed-header/)
@@ -82,35 +100,54 @@ eachTarget((target) => {
 
   it('keyedHeaders: X-Forwarded-Host becomes part of the key, so each value has its own entry', async () => {
     const app = await target.app({ keys: { keyedHeaders: ['X-Forwarded-Host'] } })
-    const poisoned = await send(app, '/reflect?v=keyed', { headers: { 'x-forwarded-host': 'evil.example' } })
+    const poisoned = await send(app, '/reflect?v=keyed', {
+      headers: { 'x-forwarded-host': 'evil.example' },
+    })
     expect(poisoned.text).toContain('evil')
     const clean = await cleanTwice(app, '/reflect?v=keyed')
     expect(clean.text).not.toContain('evil')
     await app.whenIdle()
-    const poisonedAgain = await send(app, '/reflect?v=keyed', { headers: { 'x-forwarded-host': 'evil.example' } })
+    const poisonedAgain = await send(app, '/reflect?v=keyed', {
+      headers: { 'x-forwarded-host': 'evil.example' },
+    })
     expect(isHit(poisonedAgain)).toBe(true)
     expect(poisonedAgain.text).toBe(poisoned.text)
   })
 
   it('trust proxy: an applied X-Forwarded-Host is keyed through the host (and the allow-list applies to it)', async () => {
     const app = await target.app({}, { trustProxy: true })
-    const other = await send(app, '/reflect?v=proxy', { headers: { 'x-forwarded-host': `attacker.${HOST}` } })
+    const other = await send(app, '/reflect?v=proxy', {
+      headers: { 'x-forwarded-host': `attacker.${HOST}` },
+    })
     expect(JSON.parse(other.text).host).toBe(`attacker.${HOST}`)
-    const outside = await send(app, '/reflect?v=proxy', { headers: { 'x-forwarded-host': 'evil.example' } })
+    const outside = await send(app, '/reflect?v=proxy', {
+      headers: { 'x-forwarded-host': 'evil.example' },
+    })
     expect(cacheStatus(outside)).toMatch(/detail=host/)
     const clean = await cleanTwice(app, '/reflect?v=proxy')
     expect(JSON.parse(clean.text).link).toBe(`http://${HOST}/next`)
     // X-Original-URL is not something the framework applies: it still bypasses under trust proxy.
-    const rewritten = await send(app, '/reflect?v=proxy', { headers: { 'x-original-url': '/evil' } })
+    const rewritten = await send(app, '/reflect?v=proxy', {
+      headers: { 'x-original-url': '/evil' },
+    })
     expect(cacheStatus(rewritten)).toMatch(/detail=unkeyed-header/)
   })
 
   // Issue 14: a forwarded value counts as applied only when the key holds exactly it.
-  const FORWARDED_PROTO = ['nothttps', 'javascript', 'ftp, https', 'https, http', 'http ,https', ' ']
+  const FORWARDED_PROTO = [
+    'nothttps',
+    'javascript',
+    'ftp, https',
+    'https, http',
+    'http ,https',
+    ' ',
+  ]
   for (const value of FORWARDED_PROTO) {
     it(`trust proxy: X-Forwarded-Proto ${JSON.stringify(value)} is not what the key holds: bypasses, never stored`, async () => {
       const app = await target.app({}, { trustProxy: true })
-      const poisoned = await send(app, '/reflect?v=xfp', { headers: { 'x-forwarded-proto': value } })
+      const poisoned = await send(app, '/reflect?v=xfp', {
+        headers: { 'x-forwarded-proto': value },
+      })
       expect(poisoned.status).toBe(200)
       expect(cacheStatus(poisoned)).toMatch(/fwd=bypass.*detail=unkeyed-header/)
       const clean = await cleanTwice(app, '/reflect?v=xfp')
@@ -121,11 +158,15 @@ eachTarget((target) => {
 
   it('trust proxy: X-Forwarded-Proto https is applied and keyed: https and http entries stay apart', async () => {
     const app = await target.app({}, { trustProxy: true })
-    const secure = await send(app, '/reflect?v=xfp-ok', { headers: { 'x-forwarded-proto': 'https' } })
+    const secure = await send(app, '/reflect?v=xfp-ok', {
+      headers: { 'x-forwarded-proto': 'https' },
+    })
     expect(JSON.parse(secure.text).link).toBe(`https://${HOST}/next`)
     expect(cacheStatus(secure)).toMatch(storedMiss(target))
     await app.whenIdle()
-    const again = await send(app, '/reflect?v=xfp-ok', { headers: { 'x-forwarded-proto': 'https' } })
+    const again = await send(app, '/reflect?v=xfp-ok', {
+      headers: { 'x-forwarded-proto': 'https' },
+    })
     expect(isHit(again)).toBe(true)
     const clean = await cleanTwice(app, '/reflect?v=xfp-ok')
     expect(JSON.parse(clean.text).link).toBe(`http://${HOST}/next`)
@@ -133,7 +174,9 @@ eachTarget((target) => {
 
   it('trust proxy: X-Forwarded-Proto HTTPS is keyed only as the scheme the framework applied (schemes are case-insensitive)', async () => {
     const app = await target.app({}, { trustProxy: true })
-    const upper = await send(app, '/reflect?v=xfp-case', { headers: { 'x-forwarded-proto': 'HTTPS' } })
+    const upper = await send(app, '/reflect?v=xfp-case', {
+      headers: { 'x-forwarded-proto': 'HTTPS' },
+    })
     // Express and Koa 2 hand the app `HTTPS` (the key says http: bypass); Koa 3 lower-cases it (the key says https).
     const seen = JSON.parse(upper.text).protocol as string
     if (seen === 'https') expect(cacheStatus(upper)).toMatch(storedMiss(target))
@@ -144,7 +187,9 @@ eachTarget((target) => {
 
   it('trust proxy: an X-Forwarded-Host list (the app may read its later members) bypasses', async () => {
     const app = await target.app({}, { trustProxy: true })
-    const poisoned = await send(app, '/reflect?v=xfh-list', { headers: { 'x-forwarded-host': `${HOST}, evil.example` } })
+    const poisoned = await send(app, '/reflect?v=xfh-list', {
+      headers: { 'x-forwarded-host': `${HOST}, evil.example` },
+    })
     expect(poisoned.text).toContain('evil')
     expect(cacheStatus(poisoned)).toMatch(/detail=unkeyed-header/)
     const clean = await cleanTwice(app, '/reflect?v=xfh-list')
@@ -165,7 +210,11 @@ eachTarget((target) => {
       expect(poisoned.status).toBe(200)
       expect(poisoned.text).not.toContain('evil')
       expect(cacheStatus(poisoned)).toMatch(storedMiss(target))
-      const parsed = JSON.parse(poisoned.text) as { url: string; query: Record<string, unknown>; lax: Record<string, unknown> }
+      const parsed = JSON.parse(poisoned.text) as {
+        url: string
+        query: Record<string, unknown>
+        lax: Record<string, unknown>
+      }
       expect(parsed.url).toBe('/reflect?v=utm')
       expect(parsed.query).toEqual({ v: 'utm' })
       expect(parsed.lax).toEqual({ v: 'utm' })
@@ -203,7 +252,11 @@ eachTarget((target) => {
 
   // Parameter cloaking: two targets the key treats alike must mean the same to the app.
   const CLOAKING: Array<[string, string, string]> = [
-    ['`;` inside an ignored parameter hides a keyed one from the key', '/reflect?q=clean&utm_content=x;q=evil', '/reflect?q=clean'],
+    [
+      '`;` inside an ignored parameter hides a keyed one from the key',
+      '/reflect?q=clean&utm_content=x;q=evil',
+      '/reflect?q=clean',
+    ],
     ['`;` as a separator', '/reflect?q=clean;q=evil', '/reflect?q=clean'],
     ['`%26` vs `&`', '/reflect?q=clean%26q=evil', '/reflect?q=clean&q=evil'],
     ['duplicate parameters in another order', '/reflect?q=evil&q=clean', '/reflect?q=clean&q=evil'],
@@ -212,7 +265,11 @@ eachTarget((target) => {
     ['`+` vs `%2B`', '/reflect?q=a+evil', '/reflect?q=a%2Bevil'],
     ['`__proto__` parameter', '/reflect?__proto__=evil&q=clean', '/reflect?q=clean'],
     ['`__proto__[x]` parameter', '/reflect?__proto__[polluted]=evil&q=clean', '/reflect?q=clean'],
-    ['`constructor[prototype]` parameter', '/reflect?constructor[prototype][polluted]=evil&q=clean', '/reflect?q=clean'],
+    [
+      '`constructor[prototype]` parameter',
+      '/reflect?constructor[prototype][polluted]=evil&q=clean',
+      '/reflect?q=clean',
+    ],
     ['array syntax vs plain', '/reflect?q[]=evil', '/reflect?q=evil'],
     ['encoded name vs plain name', '/reflect?%71=evil', '/reflect?q=evil'],
   ]
@@ -281,9 +338,17 @@ eachTarget((target) => {
 
   it('two Host headers: everyone (Node, the app, the key) reads the first; a clean follow-up is clean', async () => {
     const app = await target.app()
-    const first = await rawRequest(app.port, `GET /reflect?v=twohosts HTTP/1.1\r\nHost: ${HOST}\r\nHost: evil.example\r\nConnection: close\r\n\r\n`, KEEP_OPEN)
+    const first = await rawRequest(
+      app.port,
+      `GET /reflect?v=twohosts HTTP/1.1\r\nHost: ${HOST}\r\nHost: evil.example\r\nConnection: close\r\n\r\n`,
+      KEEP_OPEN
+    )
     expect(first.status === 400 || !first.text.includes('evil')).toBe(true)
-    const swapped = await rawRequest(app.port, `GET /reflect?v=twohosts HTTP/1.1\r\nHost: evil.example\r\nHost: ${HOST}\r\nConnection: close\r\n\r\n`, KEEP_OPEN)
+    const swapped = await rawRequest(
+      app.port,
+      `GET /reflect?v=twohosts HTTP/1.1\r\nHost: evil.example\r\nHost: ${HOST}\r\nConnection: close\r\n\r\n`,
+      KEEP_OPEN
+    )
     expect(swapped.status === 400 || /detail=host/.test(swapped.text)).toBe(true)
     const clean = await cleanTwice(app, '/reflect?v=twohosts')
     expect(clean.text).not.toContain('evil')
@@ -291,7 +356,11 @@ eachTarget((target) => {
 
   it('a fragment in the target (raw bytes: clients never send one) bypasses', async () => {
     const app = await target.app()
-    const raw = await rawRequest(app.port, `GET /reflect?v=frag#"><script>evil</script> HTTP/1.1\r\nHost: ${HOST}\r\nConnection: close\r\n\r\n`, KEEP_OPEN)
+    const raw = await rawRequest(
+      app.port,
+      `GET /reflect?v=frag#"><script>evil</script> HTTP/1.1\r\nHost: ${HOST}\r\nConnection: close\r\n\r\n`,
+      KEEP_OPEN
+    )
     expect(raw.status).toBe(200)
     expect(raw.text).toContain('evil')
     expect(raw.text).toMatch(/detail=url/)
@@ -310,7 +379,11 @@ eachTarget((target) => {
     it(`CRLF, ${name}: no injected header on the miss or on the hit`, async () => {
       const app = await target.app()
       for (let i = 0; i < 2; i++) {
-        const raw = await rawRequest(app.port, `GET ${path} HTTP/1.1\r\nHost: ${HOST}\r\nConnection: close\r\n\r\n`, KEEP_OPEN)
+        const raw = await rawRequest(
+          app.port,
+          `GET ${path} HTTP/1.1\r\nHost: ${HOST}\r\nConnection: close\r\n\r\n`,
+          KEEP_OPEN
+        )
         expect(raw.status).toBe(200)
         const head = headerSection(raw.text).toLowerCase()
         expect(head).not.toContain('x-injected')
@@ -324,10 +397,18 @@ eachTarget((target) => {
 
   it('CRLF, raw CR/LF bytes in the target: refused or cut short, never injected', async () => {
     const app = await target.app()
-    for (const target of ['/crlf\rX-Injected: 1', '/crlf?q=\nX-Injected: 1', '/crlf\r\nX-Injected: 1\r\n']) {
+    for (const target of [
+      '/crlf\rX-Injected: 1',
+      '/crlf?q=\nX-Injected: 1',
+      '/crlf\r\nX-Injected: 1\r\n',
+    ]) {
       // Node refuses a CR (400); a bare LF ends the request line early, so the rest is a request header
       // (and the line has no HTTP version: Fastify 4 refuses that with a 505, the others answer it).
-      const raw = await rawRequest(app.port, `GET ${target} HTTP/1.1\r\nHost: ${HOST}\r\nConnection: close\r\n\r\n`, KEEP_OPEN)
+      const raw = await rawRequest(
+        app.port,
+        `GET ${target} HTTP/1.1\r\nHost: ${HOST}\r\nConnection: close\r\n\r\n`,
+        KEEP_OPEN
+      )
       expect([400, 505, 200]).toContain(raw.status)
       expect(headerSection(raw.text).toLowerCase()).not.toContain('x-injected')
       await app.whenIdle()

@@ -6,7 +6,17 @@
  */
 import { expect, it } from 'vitest'
 import { rawRequest } from '../helpers/servers.js'
-import { cacheStatus, eachTarget, FRAMEWORKS, HOST, isHit, keysUnder, send, type SecurityApp, type Target } from './harness.js'
+import {
+  cacheStatus,
+  eachTarget,
+  FRAMEWORKS,
+  HOST,
+  isHit,
+  keysUnder,
+  send,
+  type SecurityApp,
+  type Target,
+} from './harness.js'
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -31,7 +41,10 @@ async function gone(target: Target, key: string): Promise<boolean> {
 }
 
 /** The framed entry format: 0x00 (raw bytes marker), `CWH\x01`, kind, uint32 header length, JSON, body. */
-function reframe(stored: Buffer, edit: (header: Record<string, unknown>) => Record<string, unknown> | string): Buffer {
+function reframe(
+  stored: Buffer,
+  edit: (header: Record<string, unknown>) => Record<string, unknown> | string
+): Buffer {
   const length = stored.readUInt32BE(6)
   const header = JSON.parse(stored.toString('utf8', 10, 10 + length)) as Record<string, unknown>
   const edited = edit(header)
@@ -45,14 +58,25 @@ eachTarget(
   (target) => {
     const PLANTS: Array<[string, (own: Buffer, foreign: Buffer) => Buffer | string]> = [
       ['garbage bytes', () => Buffer.from([0xff, 0xfe, 0x13, 0x37, 0x00, 0x42])],
-      ['raw-marked garbage', () => Buffer.concat([Buffer.from([0x00]), Buffer.from('not an entry at all')])],
+      [
+        'raw-marked garbage',
+        () => Buffer.concat([Buffer.from([0x00]), Buffer.from('not an entry at all')]),
+      ],
       ['a truncated entry', (own) => own.subarray(0, Math.floor(own.length / 2))],
       ['a header length past the end', (own) => reframe(own, (h) => h).fill(0x7f, 6, 7)],
       ['a valid entry stored under another key', (_own, foreign) => foreign],
-      ['JSON with __proto__', () => '{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},"status":200}'],
+      [
+        'JSON with __proto__',
+        () =>
+          '{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},"status":200}',
+      ],
       [
         'an entry whose header line carries CRLF',
-        (own) => reframe(own, (h) => ({ ...h, headers: [...(h.headers as unknown[]), ['x-planted', 'a\r\nSet-Cookie: evil=1']] })),
+        (own) =>
+          reframe(own, (h) => ({
+            ...h,
+            headers: [...(h.headers as unknown[]), ['x-planted', 'a\r\nSet-Cookie: evil=1']],
+          })),
       ],
       ['an entry with a mistyped field', (own) => reframe(own, (h) => ({ ...h, status: '200' }))],
     ]
@@ -67,7 +91,9 @@ eachTarget(
         await app.whenIdle()
         const key = await entryKeyFor(target, app, marker)
         const own = (await client.getBuffer(key)) as Buffer
-        const foreign = (await client.getBuffer(await entryKeyFor(target, app, 'v=foreign'))) as Buffer
+        const foreign = (await client.getBuffer(
+          await entryKeyFor(target, app, 'v=foreign')
+        )) as Buffer
         await client.set(key, plant(own, foreign), 'PX', 60_000)
         // A HEAD reads and repairs, and stores nothing: the key must be gone afterwards.
         const head = await send(app, `/reflect?${marker}`, { method: 'HEAD' })
@@ -98,7 +124,9 @@ eachTarget(
       await app.whenIdle()
       const key = await entryKeyFor(target, app, 'v=proto-header')
       const own = (await client.getBuffer(key)) as Buffer
-      const planted = reframe(own, (h) => JSON.stringify(h).replace(/^\{/, '{"__proto__":{"polluted":"yes","status":999},'))
+      const planted = reframe(own, (h) =>
+        JSON.stringify(h).replace(/^\{/, '{"__proto__":{"polluted":"yes","status":999},')
+      )
       await client.set(key, planted, 'PX', 60_000)
       const res = await send(app, '/reflect?v=proto-header')
       expect(res.status).toBe(200)
@@ -141,15 +169,23 @@ eachTarget(
         '/key with space?x=1',
       ]
       for (const path of nasty) await send(app, path.replace(/ /g, '%20'))
-      await rawRequest(app.port, `GET /raw*[?]{} HTTP/1.1\r\nHost: ${HOST}\r\nConnection: close\r\n\r\n`, { halfClose: false })
+      await rawRequest(
+        app.port,
+        `GET /raw*[?]{} HTTP/1.1\r\nHost: ${HOST}\r\nConnection: close\r\n\r\n`,
+        { halfClose: false }
+      )
       await send(app, '/vary-lang', { headers: { 'accept-language': 'en*[x]' } })
       await app.whenIdle()
       const keys = await keysUnder(target.redis(), app.prefix as string)
       expect(keys.length).toBeGreaterThan(nasty.length)
       const escaped = (app.prefix as string).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-      const HASHED = new RegExp(`^${escaped}(?:k:http:[0-9a-f]{64}|tag:(?:http-url:[0-9a-f]{64}|products))$`)
+      const HASHED = new RegExp(
+        `^${escaped}(?:k:http:[0-9a-f]{64}|tag:(?:http-url:[0-9a-f]{64}|products))$`
+      )
       for (const key of keys) expect(key).toMatch(HASHED)
-      for (const key of keys) for (const bit of ['long', '*', '[', '{', ' ', '__proto__', 'SET']) expect(key.slice((app.prefix as string).length)).not.toContain(bit)
+      for (const key of keys)
+        for (const bit of ['long', '*', '[', '{', ' ', '__proto__', 'SET'])
+          expect(key.slice((app.prefix as string).length)).not.toContain(bit)
     })
   },
   FRAMEWORKS,

@@ -63,6 +63,8 @@ export function describeWithBinary(binary: Binary, name: string, fn: (path: stri
     })
     return
   }
-  console.error(`\n!!! SKIPPING ${binary.what} tests in ${expect.getState().testPath ?? name}: ${reason}\n`)
+  console.error(
+    `\n!!! SKIPPING ${binary.what} tests in ${expect.getState().testPath ?? name}: ${reason}\n`
+  )
   describe.skip(name, () => fn(''))
 }

@@ -45,7 +45,9 @@ export async function connectNodeRedis<V extends NodeRedisVersion>(
   }
   const settings = { url: url.toString(), socket: { connectTimeout: 5_000 } }
   const client = (
-    version === 4 ? createClient4(settings) : createClient5({ ...settings, RESP: options.resp ?? 2 })
+    version === 4
+      ? createClient4(settings)
+      : createClient5({ ...settings, RESP: options.resp ?? 2 })
   ) as NodeRedisClientOf<V>
   client.on('error', () => {})
   registerCleanup(() => close(client as unknown as Closable))

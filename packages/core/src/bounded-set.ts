@@ -20,7 +20,12 @@ const BOUNDED_SET_OPTIONS = ['max', 'ttl'] as const
  * store call that fails open to `undefined`.
  */
 export async function addToBoundedSet(
-  context: { store: Store; calls: StoreCalls; keys: NamespaceKeys; ttlMs: (ttl: Duration | undefined) => number },
+  context: {
+    store: Store
+    calls: StoreCalls
+    keys: NamespaceKeys
+    ttlMs: (ttl: Duration | undefined) => number
+  },
   key: string,
   member: string,
   options: BoundedSetOptions
@@ -29,12 +34,17 @@ export async function addToBoundedSet(
   assertKey(member, 'member')
   assertOptions(options, BOUNDED_SET_OPTIONS)
   const { max } = options
-  if (!Number.isSafeInteger(max) || max < 1) throw new InvalidArgumentError('max', 'a positive integer', max)
+  if (!Number.isSafeInteger(max) || max < 1)
+    throw new InvalidArgumentError('max', 'a positive integer', max)
   const ttlMs = context.ttlMs(options.ttl)
   const { store } = context
   const add = store.addToBoundedSet
   if (add === undefined) return undefined
   const storeKey = await context.keys.storeKey(key)
   if (storeKey === undefined) return undefined
-  return context.calls.call('addToBoundedSet', () => add.call(store, storeKey, member, max, ttlMs), undefined)
+  return context.calls.call(
+    'addToBoundedSet',
+    () => add.call(store, storeKey, member, max, ttlMs),
+    undefined
+  )
 }

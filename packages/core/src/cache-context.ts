@@ -41,7 +41,12 @@ export function createShared(options: CacheOptions): Shared {
   const stats = new StatsCounters()
   const events = new EventEmitter<CacheEvents>()
   const calls = new StoreCalls(stats, events, resolved.timer, resolved.store)
-  const invalidations = new InvalidationQueue({ maxSize: resolved.invalidationQueue.maxSize, clock: resolved.timer, calls, events })
+  const invalidations = new InvalidationQueue({
+    maxSize: resolved.invalidationQueue.maxSize,
+    clock: resolved.timer,
+    calls,
+    events,
+  })
   // A store with breakers tells of faults outside calls, of breaker transitions, and of
   // recoveries: queued purges go then, before the store lets reads through again.
   const unobserve =
@@ -100,7 +105,13 @@ export async function whenIdle(shared: Shared): Promise<{ drained: boolean; pend
 export async function closeShared(shared: Shared): Promise<void> {
   const { invalidations, calls, store, unobserve } = shared
   const { pending } = await whenIdle(shared)
-  if (pending > 0) calls.report(calls.wrap('close', new Error(`${pending} queued invalidations were not applied before close`)))
+  if (pending > 0)
+    calls.report(
+      calls.wrap(
+        'close',
+        new Error(`${pending} queued invalidations were not applied before close`)
+      )
+    )
   invalidations.close()
   unobserve()
   await store.close?.()

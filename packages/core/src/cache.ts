@@ -15,7 +15,14 @@ import { encodeValue } from './serializers.js'
 import { CacheWrites } from './writes.js'
 import { CacheInspection } from './inspection.js'
 import { kStoreAccess, type StoreAccess } from './store-access.js'
-import { cacheStats, closeShared, createShared, ViewInit, whenIdle, type Shared } from './cache-context.js'
+import {
+  cacheStats,
+  closeShared,
+  createShared,
+  ViewInit,
+  whenIdle,
+  type Shared,
+} from './cache-context.js'
 import { addToBoundedSet, type BoundedSetOptions } from './bounded-set.js'
 import type { Invalidation } from './resilience/invalidation-queue.js'
 import type { CacheOptions } from './options.js'
@@ -26,7 +33,15 @@ import { writeThrough } from './patterns/write-through.js'
 import { WriteBehind, type WriteBehindOptions } from './patterns/write-behind.js'
 import { kPendingWrites, pendingHooks, type PendingHooks } from './patterns/pending-writes.js'
 import { warm, type WarmEntry, type WarmOptions, type WarmRun } from './patterns/warm.js'
-import type { BoundedSetResult, CacheEvents, CacheStats, EntryAge, InvalidationResult, SetOptions, StoreMeasure } from './types.js'
+import type {
+  BoundedSetResult,
+  CacheEvents,
+  CacheStats,
+  EntryAge,
+  InvalidationResult,
+  SetOptions,
+  StoreMeasure,
+} from './types.js'
 import { checkHealth, type CacheHealth, type CacheHealthOptions } from './health.js'
 import { getTraced, traceGet, traceInvalidate, traceWrap } from './tracing.js'
 
@@ -78,7 +93,12 @@ export class Cache {
       this.#segments = []
       this.#defaultTtlMs = this.#shared.defaultTtlMs
     }
-    this.#keys = new NamespaceKeys(this.#segments, this.#shared.store, this.#shared.calls, this.#shared.pendingVersions)
+    this.#keys = new NamespaceKeys(
+      this.#segments,
+      this.#shared.store,
+      this.#shared.calls,
+      this.#shared.pendingVersions
+    )
     this.#reads = new CacheReads(this.#shared, this.#keys)
     this.#writes = new CacheWrites(this.#shared, this.#keys, this.#defaultTtlMs)
     this.#inspection = new CacheInspection(this.#shared, this.#keys)
@@ -108,8 +128,13 @@ export class Cache {
   namespace(name: string, options: NamespaceOptions = {}): Cache {
     assertKey(name, 'namespace name')
     assertOptions(options, NAMESPACE_OPTIONS)
-    const ttlMs = options.defaultTtl === undefined ? this.#defaultTtlMs : parseDuration(options.defaultTtl, 'defaultTtl')
-    return new Cache(new ViewInit(this.#shared, [...this.#segments, name], ttlMs) as unknown as CacheOptions)
+    const ttlMs =
+      options.defaultTtl === undefined
+        ? this.#defaultTtlMs
+        : parseDuration(options.defaultTtl, 'defaultTtl')
+    return new Cache(
+      new ViewInit(this.#shared, [...this.#segments, name], ttlMs) as unknown as CacheOptions
+    )
   }
 
   on<K extends keyof CacheEvents>(event: K, listener: (...args: CacheEvents[K]) => void): this {
@@ -141,7 +166,9 @@ export class Cache {
         const value = this.#reads.readSyncValue<T>(key)
         if (value !== NOT_SYNC) return Promise.resolve(value)
       }
-      return traceGet(this.#shared.store, this.#keys.namespace, key, () => this.#reads.get<T>(key, strict))
+      return traceGet(this.#shared.store, this.#keys.namespace, key, () =>
+        this.#reads.get<T>(key, strict)
+      )
     } catch (error) {
       return Promise.reject(error)
     }
@@ -172,7 +199,10 @@ export class Cache {
    * const entry = await cache.getWithMeta('user:1') // { value: {…}, ttlMs: 29_100, expiresAt: 1767225629100, stale: false }
    * ```
    */
-  async getWithMeta<T = unknown>(key: string, options?: ReadOptions): Promise<EntryMeta<T> | undefined> {
+  async getWithMeta<T = unknown>(
+    key: string,
+    options?: ReadOptions
+  ): Promise<EntryMeta<T> | undefined> {
     assertKey(key, 'key')
     return this.#reads.getWithMeta<T>(key, this.#strict(options))
   }
@@ -234,10 +264,15 @@ export class Cache {
   /** Removes one key (`removed`: 1 or 0). See `InvalidationResult` for `queued` and `failed`. */
   async delete(key: string): Promise<InvalidationResult> {
     assertKey(key, 'key')
-    return traceInvalidate(this.#shared.store, this.#keys.namespace, { kind: 'delete', key }, async () => {
-      const storeKey = await this.#keys.storeKey(key)
-      return this.#submit(keyInvalidation(this.#invalidation, this.#keys, key, storeKey))
-    })
+    return traceInvalidate(
+      this.#shared.store,
+      this.#keys.namespace,
+      { kind: 'delete', key },
+      async () => {
+        const storeKey = await this.#keys.storeKey(key)
+        return this.#submit(keyInvalidation(this.#invalidation, this.#keys, key, storeKey))
+      }
+    )
   }
 
   /**
@@ -253,7 +288,9 @@ export class Cache {
   async invalidateTags(tags: readonly string[]): Promise<InvalidationResult> {
     assertTags(tags)
     if (tags.length === 0) return { status: 'applied', removed: 0 }
-    return traceInvalidate(this.#shared.store, this.#keys.namespace, { kind: 'tags', tags }, () => this.#submit(tagInvalidation(this.#invalidation, tags)))
+    return traceInvalidate(this.#shared.store, this.#keys.namespace, { kind: 'tags', tags }, () =>
+      this.#submit(tagInvalidation(this.#invalidation, tags))
+    )
   }
 
   /**
@@ -281,10 +318,15 @@ export class Cache {
   async deletePattern(pattern: string): Promise<InvalidationResult> {
     if (typeof pattern !== 'string' || pattern.length === 0)
       throw new InvalidArgumentError('pattern', 'a non-empty glob', pattern)
-    return traceInvalidate(this.#shared.store, this.#keys.namespace, { kind: 'pattern', pattern }, async () => {
-      const prefix = await this.#keys.storePrefix()
-      return this.#submit(patternInvalidation(this.#invalidation, this.#keys, pattern, prefix))
-    })
+    return traceInvalidate(
+      this.#shared.store,
+      this.#keys.namespace,
+      { kind: 'pattern', pattern },
+      async () => {
+        const prefix = await this.#keys.storePrefix()
+        return this.#submit(patternInvalidation(this.#invalidation, this.#keys, pattern, prefix))
+      }
+    )
   }
 
   /**
@@ -312,7 +354,9 @@ export class Cache {
   /** Root cache: empties the store (while queued, every read here misses). A view: `invalidate()`. */
   async clear(): Promise<InvalidationResult> {
     if (this.#segments.length > 0) return this.invalidate()
-    return traceInvalidate(this.#shared.store, undefined, { kind: 'clear' }, () => this.#submit(clearInvalidation(this.#invalidation)))
+    return traceInvalidate(this.#shared.store, undefined, { kind: 'clear' }, () =>
+      this.#submit(clearInvalidation(this.#invalidation))
+    )
   }
 
   /**
@@ -326,7 +370,11 @@ export class Cache {
    * if (slot?.member === true) await cache.set('/products|fr', body) // within the cap
    * ```
    */
-  addToBoundedSet(key: string, member: string, options: BoundedSetOptions): Promise<BoundedSetResult | undefined> {
+  addToBoundedSet(
+    key: string,
+    member: string,
+    options: BoundedSetOptions
+  ): Promise<BoundedSetResult | undefined> {
     const { store, calls } = this.#shared
     const ttlMs = (ttl: Duration | undefined): number => this.#ttlMs(ttl)
     return addToBoundedSet({ store, calls, keys: this.#keys, ttlMs }, key, member, options)
@@ -344,7 +392,9 @@ export class Cache {
     options: WrapOptions<T> = {}
   ): Promise<T> {
     assertKey(key, 'key')
-    return traceWrap(this.#shared.store, this.#keys.namespace, key, (trace) => this.#aside.wrap(key, loader, options, trace))
+    return traceWrap(this.#shared.store, this.#keys.namespace, key, (trace) =>
+      this.#aside.wrap(key, loader, options, trace)
+    )
   }
 
   /**
@@ -393,7 +443,10 @@ export class Cache {
    * Loads `entries` into the cache, `concurrency` at a time and at most `perSecond` loads a
    * second, emitting `progress`. See `warm`.
    */
-  warm(entries: Iterable<WarmEntry> | AsyncIterable<WarmEntry>, options: WarmOptions = {}): WarmRun {
+  warm(
+    entries: Iterable<WarmEntry> | AsyncIterable<WarmEntry>,
+    options: WarmOptions = {}
+  ): WarmRun {
     return warm(this, entries, options)
   }
 
@@ -471,13 +524,18 @@ export class Cache {
   /** How write-behind shadows the writes it has not persisted yet (see `PendingWrites`). */
   get [kPendingWrites](): PendingHooks {
     const serializer = this.#shared.values.serializer
-    return pendingHooks(this.#shared.pending, this.#keys.namespace, (key, value) => encodeValue(value, key, serializer))
+    return pendingHooks(this.#shared.pending, this.#keys.namespace, (key, value) =>
+      encodeValue(value, key, serializer)
+    )
   }
 
   /** What helpers built on this cache (`rateLimit`) reach the store through. */
   get [kStoreAccess](): StoreAccess {
     const calls = this.#shared.calls
-    return { store: this.#shared.store, strict: (operation, run) => calls.callStrict(operation, run) }
+    return {
+      store: this.#shared.store,
+      strict: (operation, run) => calls.callStrict(operation, run),
+    }
   }
 
   /** What cache-aside reads and writes through: this view's own methods. */
@@ -487,7 +545,8 @@ export class Cache {
       get: (key) => this.get(key, { strict: false }),
       getWithTtl: (key) => this.#reads.getWithTtl(key),
       getWithMeta: (key) => this.#reads.getWithMeta(key, false),
-      fill: (key, value, { ttl, tags, graceMs }) => this.#writes.write('set', key, value, { ttl, tags }, graceMs),
+      fill: (key, value, { ttl, tags, graceMs }) =>
+        this.#writes.write('set', key, value, { ttl, tags }, graceMs),
       isPending: (key) => this.#shared.pending.get(this.#keys.namespace, key) !== undefined,
       acquireLock: (name, ttlMs) => this.#acquireLock(name, ttlMs),
       joined: (key) => this.#reads.joined(key),

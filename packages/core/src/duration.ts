@@ -9,7 +9,8 @@ import { InvalidOptionError } from './errors.js'
  * almost always "60 seconds" written where milliseconds are read. Write `'60s'`, or `'60ms'` if
  * that is what you mean. Timeouts and intervals take any positive number of milliseconds.
  */
-export type Duration = number | `${number}${DurationUnit}` | `${number} ${DurationUnit | DurationWord}`
+export type Duration =
+  number | `${number}${DurationUnit}` | `${number} ${DurationUnit | DurationWord}`
 export type DurationUnit = 'ms' | 's' | 'm' | 'h' | 'd' | 'w'
 export type DurationWord =
   | 'millisecond'
@@ -86,7 +87,8 @@ export function parseDuration(value: unknown, option: string, rules: DurationRul
   const zero = rules.allowZero === true
   const expected = `a duration like '30s' or '5 minutes', or a number of milliseconds${kind === 'lifetime' ? ' (1000 or more)' : ''}`
   if (typeof value === 'number') {
-    if (!Number.isFinite(value) || value < 0 || (value === 0 && !zero)) throw new InvalidOptionError(option, expected, value)
+    if (!Number.isFinite(value) || value < 0 || (value === 0 && !zero))
+      throw new InvalidOptionError(option, expected, value)
     if (kind === 'lifetime' && value > 0 && value < 1000) {
       throw new InvalidOptionError(
         option,
@@ -108,7 +110,8 @@ export function parseDuration(value: unknown, option: string, rules: DurationRul
 }
 
 function checkRange(ms: number, option: string, expected: string, kind: DurationKind): number {
-  if (kind === 'timeout' && ms > MAX_TIMEOUT_MS) throw new InvalidOptionError(option, `${expected}, at most 24 days`, ms)
+  if (kind === 'timeout' && ms > MAX_TIMEOUT_MS)
+    throw new InvalidOptionError(option, `${expected}, at most 24 days`, ms)
   if (!Number.isSafeInteger(ms)) throw new InvalidOptionError(option, expected, ms)
   return ms
 }

@@ -62,7 +62,10 @@ export class CachewireError extends Error {
 export class InvalidOptionError extends CachewireError {
   readonly option: string
   constructor(option: string, expected: string, received: unknown) {
-    super('CACHEWIRE_INVALID_OPTION', `expected options.${option} to be ${expected}, got ${describe(received)}`)
+    super(
+      'CACHEWIRE_INVALID_OPTION',
+      `expected options.${option} to be ${expected}, got ${describe(received)}`
+    )
     this.option = option
   }
 }
@@ -71,7 +74,11 @@ export class InvalidOptionError extends CachewireError {
 export class InvalidArgumentError extends CachewireError {
   readonly argument: string
   constructor(argument: string, expected: string, received: unknown, options?: ErrorCauseOptions) {
-    super('CACHEWIRE_INVALID_ARGUMENT', `expected ${argument} to be ${expected}, got ${describe(received)}`, options)
+    super(
+      'CACHEWIRE_INVALID_ARGUMENT',
+      `expected ${argument} to be ${expected}, got ${describe(received)}`,
+      options
+    )
     this.argument = argument
   }
 }
@@ -90,7 +97,8 @@ export class StoreTimeoutError extends CachewireError {
  * was full or waited too long (it was not asked), it did not answer within its deadline, or it
  * failed. A read so skipped is a miss; a write, a dropped write.
  */
-export type UnavailableReason = 'breaker-open' | 'queue-full' | 'queue-timeout' | 'timeout' | 'error'
+export type UnavailableReason =
+  'breaker-open' | 'queue-full' | 'queue-timeout' | 'timeout' | 'error'
 
 export interface StoreUnavailableOptions extends ErrorCauseOptions {
   /** @default 'breaker-open' */
@@ -118,8 +126,15 @@ export interface StoreUnavailableOptions extends ErrorCauseOptions {
 export class StoreUnavailableError extends CachewireError {
   readonly reason: UnavailableReason
   readonly operation: string | undefined
-  constructor(message = 'store skipped: circuit breaker is open', options: StoreUnavailableOptions = {}) {
-    super('CACHEWIRE_STORE_UNAVAILABLE', message, options.cause === undefined ? undefined : { cause: options.cause })
+  constructor(
+    message = 'store skipped: circuit breaker is open',
+    options: StoreUnavailableOptions = {}
+  ) {
+    super(
+      'CACHEWIRE_STORE_UNAVAILABLE',
+      message,
+      options.cause === undefined ? undefined : { cause: options.cause }
+    )
     this.reason = options.reason ?? 'breaker-open'
     this.operation = options.operation
   }
@@ -129,7 +144,11 @@ export class StoreUnavailableError extends CachewireError {
 export class StoreError extends CachewireError {
   readonly operation: string
   constructor(operation: string, cause: unknown) {
-    super('CACHEWIRE_STORE_ERROR', `store ${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
+    super(
+      'CACHEWIRE_STORE_ERROR',
+      `store ${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause }
+    )
     this.operation = operation
   }
 }
@@ -138,7 +157,11 @@ export class StoreError extends CachewireError {
 export class DecodeError extends CachewireError {
   readonly key: string
   constructor(key: string, cause?: unknown) {
-    super('CACHEWIRE_ENTRY_DECODE', `stored value for key ${JSON.stringify(key)} could not be decoded`, { cause })
+    super(
+      'CACHEWIRE_ENTRY_DECODE',
+      `stored value for key ${JSON.stringify(key)} could not be decoded`,
+      { cause }
+    )
     this.key = key
   }
 }
@@ -148,7 +171,10 @@ export class DecodeError extends CachewireError {
  * invalidations waiting for the store (the invalidation then resolves `status: 'failed'`).
  */
 export class QueueFullError extends CachewireError {
-  constructor(maxQueue: number, message = `write-behind queue is full (maxQueue ${maxQueue}); the write was not acknowledged`) {
+  constructor(
+    maxQueue: number,
+    message = `write-behind queue is full (maxQueue ${maxQueue}); the write was not acknowledged`
+  ) {
     super('CACHEWIRE_QUEUE_FULL', message)
   }
 }
@@ -169,7 +195,11 @@ export class SerializationError extends CachewireError {
   readonly key: string
   readonly path: string
   constructor(key: string, path: string, problem: string, options?: ErrorCauseOptions) {
-    super('CACHEWIRE_SERIALIZE', `the value for key ${JSON.stringify(key)} cannot be stored: ${path} ${problem}`, options)
+    super(
+      'CACHEWIRE_SERIALIZE',
+      `the value for key ${JSON.stringify(key)} cannot be stored: ${path} ${problem}`,
+      options
+    )
     this.key = key
     this.path = path
   }
@@ -179,7 +209,10 @@ export class SerializationError extends CachewireError {
 export class UnsupportedError extends CachewireError {
   readonly operation: string
   constructor(operation: string, store: string, needs: string) {
-    super('CACHEWIRE_UNSUPPORTED', `${operation} is not supported by the ${store} store (it needs ${needs})`)
+    super(
+      'CACHEWIRE_UNSUPPORTED',
+      `${operation} is not supported by the ${store} store (it needs ${needs})`
+    )
     this.operation = operation
   }
 }
@@ -201,12 +234,17 @@ export const errors = {
 export function describe(value: unknown): string {
   if (value === null) return 'null'
   if (value === undefined) return 'undefined'
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? value.slice(0, 57) + '...' : value)
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value)
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 60 ? value.slice(0, 57) + '...' : value)
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return String(value)
   if (typeof value === 'function') return 'a function'
   if (Array.isArray(value)) return 'an array'
   if (typeof value !== 'object') return typeof value
   // A class instance says what it is (a wrong client, say): "an object (RedisClient)".
-  const kind = (Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null)?.constructor?.name
-  return typeof kind === 'string' && kind !== '' && kind !== 'Object' ? `an object (${kind})` : 'an object'
+  const kind = (Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null)
+    ?.constructor?.name
+  return typeof kind === 'string' && kind !== '' && kind !== 'Object'
+    ? `an object (${kind})`
+    : 'an object'
 }

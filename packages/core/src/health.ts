@@ -54,9 +54,26 @@ export interface CacheHealth {
 const HEALTH_OPTIONS = ['timeout'] as const
 
 /** Reply prefixes of Redis (and servers speaking its protocol) for credentials it refuses. */
-const AUTH_REPLIES = ['NOAUTH', 'WRONGPASS', 'ERR invalid password', 'ERR AUTH', 'ERR Client sent AUTH', 'NOPERM']
+const AUTH_REPLIES = [
+  'NOAUTH',
+  'WRONGPASS',
+  'ERR invalid password',
+  'ERR AUTH',
+  'ERR Client sent AUTH',
+  'NOPERM',
+]
 /** Error codes and messages of a connection that could not be made or was lost. */
-const CONNECTION_SIGNS = ['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENOTFOUND', 'ETIMEDOUT', 'EPIPE', 'Connection is closed', "Stream isn't writeable", 'connect ']
+const CONNECTION_SIGNS = [
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'EPIPE',
+  'Connection is closed',
+  "Stream isn't writeable",
+  'connect ',
+]
 
 /**
  * Checks a store for `Cache.health()`: a ping within the deadline, then the cache's counters.
@@ -66,12 +83,24 @@ const CONNECTION_SIGNS = ['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENOTFOU
  * const health = await checkHealth(store, () => cache.stats(), { timeout: '500ms' })
  * ```
  */
-export async function checkHealth(store: Store, stats: () => CacheStats, options: CacheHealthOptions, clock: () => number = Date.now): Promise<CacheHealth> {
-  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'an options object', options)
+export async function checkHealth(
+  store: Store,
+  stats: () => CacheStats,
+  options: CacheHealthOptions,
+  clock: () => number = Date.now
+): Promise<CacheHealth> {
+  if (typeof options !== 'object' || options === null)
+    throw new InvalidArgumentError('options', 'an options object', options)
   rejectUnknownOptions(options, HEALTH_OPTIONS, '')
   const timeoutMs = parseDuration(options.timeout ?? '1s', 'timeout', { kind: 'timeout' })
   const problems: string[] = []
-  const checked: CacheHealth['store'] = { name: store.name, ping: 'not-supported', latencyMs: undefined, problem: undefined, error: undefined }
+  const checked: CacheHealth['store'] = {
+    name: store.name,
+    ping: 'not-supported',
+    latencyMs: undefined,
+    problem: undefined,
+    error: undefined,
+  }
   if (typeof store.ping === 'function') {
     const started = performance.now()
     try {
@@ -86,12 +115,27 @@ export async function checkHealth(store: Store, stats: () => CacheStats, options
       problems.push(describe(store.name, problem, checked.error, timeoutMs))
     }
   }
-  const snapshot = stats() as CacheStats & Partial<{ breakers: readonly BreakerHealth[]; pendingOperations: number; queuedInvalidations: number }>
-  const breakers = (snapshot.breakers ?? []).map(({ node, direction, state }) => ({ node, direction, state }))
-  for (const breaker of breakers) if (breaker.state !== 'closed') problems.push(`breaker ${breaker.direction} on ${breaker.node} is ${breaker.state}: calls to it are skipped`)
-  if (breakers.length === 0 && snapshot.breaker !== 'closed') problems.push(`breaker is ${snapshot.breaker}: store calls are skipped`)
+  const snapshot = stats() as CacheStats &
+    Partial<{
+      breakers: readonly BreakerHealth[]
+      pendingOperations: number
+      queuedInvalidations: number
+    }>
+  const breakers = (snapshot.breakers ?? []).map(({ node, direction, state }) => ({
+    node,
+    direction,
+    state,
+  }))
+  for (const breaker of breakers)
+    if (breaker.state !== 'closed')
+      problems.push(
+        `breaker ${breaker.direction} on ${breaker.node} is ${breaker.state}: calls to it are skipped`
+      )
+  if (breakers.length === 0 && snapshot.breaker !== 'closed')
+    problems.push(`breaker is ${snapshot.breaker}: store calls are skipped`)
   const queuedInvalidations = snapshot.queuedInvalidations ?? 0
-  if (queuedInvalidations > 0) problems.push(`${queuedInvalidations} invalidation(s) wait for the store`)
+  if (queuedInvalidations > 0)
+    problems.push(`${queuedInvalidations} invalidation(s) wait for the store`)
   return {
     status: problems.length === 0 ? 'ok' : 'degraded',
     problems,
@@ -114,7 +158,12 @@ function classify(error: unknown): StoreProblem {
   return 'error'
 }
 
-function describe(store: string, problem: StoreProblem, message: string, timeoutMs: number): string {
+function describe(
+  store: string,
+  problem: StoreProblem,
+  message: string,
+  timeoutMs: number
+): string {
   switch (problem) {
     case 'auth':
       return `store ${store} refused our credentials (${message}): check the password or user in the Redis URL or redisOptions`

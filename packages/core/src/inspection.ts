@@ -17,19 +17,24 @@ export class CacheInspection {
     const measure = store.measure
     if (measure === undefined) {
       const size = store.size?.()
-      return size === undefined ? undefined : { entries: size.entries, bytes: size.bytes, exact: true, measuredAt: clock() }
+      return size === undefined
+        ? undefined
+        : { entries: size.entries, bytes: size.bytes, exact: true, measuredAt: clock() }
     }
     return calls.call('measure', () => measure.call(store), undefined)
   }
 
-  async ages(): Promise<{ oldest: EntryAge | undefined; newest: EntryAge | undefined } | undefined> {
+  async ages(): Promise<
+    { oldest: EntryAge | undefined; newest: EntryAge | undefined } | undefined
+  > {
     const store: Store = this.#shared.store
     if (store.oldestAndNewest === undefined) return undefined
     const prefix = await this.#keys.storePrefix()
     if (prefix === undefined) return undefined
     const ages = store.oldestAndNewest(prefix)
     // Keys come back as the store holds them: give them back as this view's keys.
-    const own = (age: EntryAge | undefined): EntryAge | undefined => (age === undefined ? undefined : { ...age, key: age.key.slice(prefix.length) })
+    const own = (age: EntryAge | undefined): EntryAge | undefined =>
+      age === undefined ? undefined : { ...age, key: age.key.slice(prefix.length) }
     return { oldest: own(ages.oldest), newest: own(ages.newest) }
   }
 

@@ -20,7 +20,10 @@ export interface InvalidationContext {
  * from any view is one. While queued it hides nothing: which keys carry a tag is known only to
  * the store (a tiered store drops its whole L1 instead).
  */
-export function tagInvalidation(context: InvalidationContext, tags: readonly string[]): Invalidation {
+export function tagInvalidation(
+  context: InvalidationContext,
+  tags: readonly string[]
+): Invalidation {
   const { store, stats, events, calls } = context
   const list = [...tags]
   return {
@@ -39,7 +42,12 @@ export function tagInvalidation(context: InvalidationContext, tags: readonly str
  * Removes one key. `storeKey` is where it lives now, when the namespace version could be read;
  * otherwise it is resolved again at each attempt. While queued, reads of that key miss.
  */
-export function keyInvalidation(context: InvalidationContext, keys: NamespaceKeys, key: string, storeKey: string | undefined): Invalidation {
+export function keyInvalidation(
+  context: InvalidationContext,
+  keys: NamespaceKeys,
+  key: string,
+  storeKey: string | undefined
+): Invalidation {
   const { store, stats, events, calls } = context
   return {
     target: { kind: 'delete', key },
@@ -59,7 +67,12 @@ export function keyInvalidation(context: InvalidationContext, keys: NamespaceKey
 }
 
 /** Removes every key of the view matching a glob. While queued, reads of matching keys miss. */
-export function patternInvalidation(context: InvalidationContext, keys: NamespaceKeys, pattern: string, prefix: string | undefined): Invalidation {
+export function patternInvalidation(
+  context: InvalidationContext,
+  keys: NamespaceKeys,
+  pattern: string,
+  prefix: string | undefined
+): Invalidation {
   const { store, stats, events, calls } = context
   const full = prefix === undefined ? undefined : escapeGlob(prefix) + pattern
   const matcher = full === undefined ? undefined : globToRegExp(full)
@@ -100,7 +113,12 @@ export function clearInvalidation(context: InvalidationContext): Invalidation {
  * at once (`beginRenew`), so it reads none of the old entries even while the new version waits in
  * the queue to be written. With `sweep`, the old generation is then deleted (a pattern delete).
  */
-export async function namespaceInvalidation(context: InvalidationContext, keys: NamespaceKeys, namespace: string, sweep: boolean): Promise<Invalidation> {
+export async function namespaceInvalidation(
+  context: InvalidationContext,
+  keys: NamespaceKeys,
+  namespace: string,
+  sweep: boolean
+): Promise<Invalidation> {
   const { stats, events, calls } = context
   const begun = await keys.beginRenew()
   return {

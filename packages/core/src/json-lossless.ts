@@ -31,23 +31,39 @@ const MAX_DEPTH = 512
  * findLossy({ at: new Date() }, { strict: true }) // { path: 'value.at', problem: 'is a Date (JSON would return a string)', cloneable: true }
  * ```
  */
-export function findLossy(value: unknown, rules: LosslessRules, path = 'value'): LossyPart | undefined {
+export function findLossy(
+  value: unknown,
+  rules: LosslessRules,
+  path = 'value'
+): LossyPart | undefined {
   return walk(value, rules, path, new Set(), 0)
 }
 
-function walk(value: unknown, rules: LosslessRules, path: string, ancestors: Set<object>, depth: number): LossyPart | undefined {
+function walk(
+  value: unknown,
+  rules: LosslessRules,
+  path: string,
+  ancestors: Set<object>,
+  depth: number
+): LossyPart | undefined {
   switch (typeof value) {
     case 'string':
     case 'boolean':
       return undefined
     case 'number':
-      if (!Number.isFinite(value)) return { path, problem: `is ${value} (JSON would write null)`, cloneable: true }
-      if (Object.is(value, -0)) return { path, problem: 'is -0 (JSON would write 0)', cloneable: true }
+      if (!Number.isFinite(value))
+        return { path, problem: `is ${value} (JSON would write null)`, cloneable: true }
+      if (Object.is(value, -0))
+        return { path, problem: 'is -0 (JSON would write 0)', cloneable: true }
       return undefined
     case 'bigint':
       return { path, problem: 'is a BigInt (JSON cannot hold it)', cloneable: true }
     case 'undefined':
-      return { path, problem: 'is undefined (JSON would write null or leave it out)', cloneable: true }
+      return {
+        path,
+        problem: 'is undefined (JSON would write null or leave it out)',
+        cloneable: true,
+      }
     case 'function':
       return { path, problem: 'is a function (no serializer can store it)', cloneable: false }
     case 'symbol':
@@ -57,15 +73,18 @@ function walk(value: unknown, rules: LosslessRules, path: string, ancestors: Set
   }
   if (value === null) return undefined
   const object = value as object
-  if (depth > MAX_DEPTH) return { path, problem: `is nested deeper than ${MAX_DEPTH} levels`, cloneable: false }
-  if (ancestors.has(object)) return { path, problem: 'is circular (JSON cannot hold it)', cloneable: true }
+  if (depth > MAX_DEPTH)
+    return { path, problem: `is nested deeper than ${MAX_DEPTH} levels`, cloneable: false }
+  if (ancestors.has(object))
+    return { path, problem: 'is circular (JSON cannot hold it)', cloneable: true }
   const rich = describeRich(object)
   if (rich !== undefined) return { path, problem: rich, cloneable: true }
   if (Array.isArray(object)) {
     ancestors.add(object)
     for (let i = 0; i < object.length; i++) {
       const itemPath = `${path}[${i}]`
-      if (!(i in object)) return { path: itemPath, problem: 'is a hole (JSON would write null)', cloneable: true }
+      if (!(i in object))
+        return { path: itemPath, problem: 'is a hole (JSON would write null)', cloneable: true }
       const found = walk(object[i], rules, itemPath, ancestors, depth + 1)
       if (found !== undefined) return found
     }
@@ -75,8 +94,14 @@ function walk(value: unknown, rules: LosslessRules, path: string, ancestors: Set
   const proto = Object.getPrototypeOf(object) as object | null
   const plain = proto === Object.prototype || proto === null
   if (rules.strict) {
-    if (!plain) return { path, problem: `is an instance of ${constructorName(object)} (JSON would return a plain object)`, cloneable: true }
-    if (Object.getOwnPropertySymbols(object).length > 0) return { path, problem: 'has symbol keys (JSON would drop them)', cloneable: true }
+    if (!plain)
+      return {
+        path,
+        problem: `is an instance of ${constructorName(object)} (JSON would return a plain object)`,
+        cloneable: true,
+      }
+    if (Object.getOwnPropertySymbols(object).length > 0)
+      return { path, problem: 'has symbol keys (JSON would drop them)', cloneable: true }
   } else if (typeof (object as { toJSON?: unknown }).toJSON === 'function') {
     // JSON's own answer for such values (a Decimal, a Moment): what the old codec stored, kept.
     return undefined
@@ -97,7 +122,8 @@ function describeRich(object: object): string | undefined {
   if (object instanceof Date) return 'is a Date (JSON would return a string)'
   if (object instanceof Map) return 'is a Map (JSON would return {})'
   if (object instanceof Set) return 'is a Set (JSON would return {})'
-  if (ArrayBuffer.isView(object)) return `is a ${constructorName(object)} (JSON would return an object of numbers)`
+  if (ArrayBuffer.isView(object))
+    return `is a ${constructorName(object)} (JSON would return an object of numbers)`
   if (object instanceof ArrayBuffer) return 'is an ArrayBuffer (JSON would return {})'
   if (object instanceof RegExp) return 'is a RegExp (JSON would return {})'
   if (object instanceof Error) return 'is an Error (JSON would return {})'

@@ -39,7 +39,8 @@ function closest(name: string, known: readonly string[]): string | undefined {
   const lower = name.toLowerCase()
   let best: { name: string; distance: number } | undefined
   for (const candidate of known) {
-    const distance = candidate.toLowerCase() === lower ? 0 : editDistance(lower, candidate.toLowerCase())
+    const distance =
+      candidate.toLowerCase() === lower ? 0 : editDistance(lower, candidate.toLowerCase())
     if (best === undefined || distance < best.distance) best = { name: candidate, distance }
   }
   if (best === undefined) return undefined
@@ -53,7 +54,9 @@ function editDistance(a: string, b: string): number {
     const current = [i]
     for (let j = 1; j <= b.length; j++) {
       const substitution = (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1)
-      current.push(Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, substitution))
+      current.push(
+        Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, substitution)
+      )
     }
     previous = current
   }

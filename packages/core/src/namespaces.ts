@@ -40,7 +40,12 @@ export class NamespaceKeys {
    * write to the store (the invalidation is queued): this process uses it at once, so it never
    * reads the namespace's old entries again, and the queue writes it when the store answers.
    */
-  constructor(segments: readonly string[], store: Store, calls: StoreCalls, pending: Map<string, string> = new Map()) {
+  constructor(
+    segments: readonly string[],
+    store: Store,
+    calls: StoreCalls,
+    pending: Map<string, string> = new Map()
+  ) {
     this.#segments = segments
     this.#store = store
     this.#calls = calls
@@ -93,7 +98,10 @@ export class NamespaceKeys {
 
   async storePrefixOrThrow(): Promise<string> {
     const prefix = await this.storePrefix()
-    if (prefix === undefined) throw new StoreUnavailableError(`store skipped: the version of namespace ${JSON.stringify(this.namespace)} cannot be read`)
+    if (prefix === undefined)
+      throw new StoreUnavailableError(
+        `store skipped: the version of namespace ${JSON.stringify(this.namespace)} cannot be read`
+      )
     return prefix
   }
 
@@ -107,7 +115,16 @@ export class NamespaceKeys {
   async beginRenew(): Promise<RenewRecord | undefined> {
     const record = await this.#record()
     if (record === undefined) return undefined
-    const old = this.#pending.get(record.key) ?? (await this.#calls.call('get', () => this.#store.get(record.key).then((bytes) => (bytes === undefined ? undefined : latin1(bytes))), undefined))
+    const old =
+      this.#pending.get(record.key) ??
+      (await this.#calls.call(
+        'get',
+        () =>
+          this.#store
+            .get(record.key)
+            .then((bytes) => (bytes === undefined ? undefined : latin1(bytes))),
+        undefined
+      ))
     this.#pending.set(record.key, newVersion())
     return { ...record, old }
   }
@@ -118,23 +135,42 @@ export class NamespaceKeys {
    * entries went. Rejects when the store cannot be reached, so the invalidation is retried;
    * `retry` sends the write even while the store's write breaker is open.
    */
-  async commitRenew(begun: RenewRecord | undefined, sweep: boolean, retry: boolean): Promise<number> {
+  async commitRenew(
+    begun: RenewRecord | undefined,
+    sweep: boolean,
+    retry: boolean
+  ): Promise<number> {
     const record = begun ?? (await this.#record())
-    if (record === undefined) throw new StoreUnavailableError(`store skipped: the version of namespace ${JSON.stringify(this.namespace)}'s parent cannot be read`)
+    if (record === undefined)
+      throw new StoreUnavailableError(
+        `store skipped: the version of namespace ${JSON.stringify(this.namespace)}'s parent cannot be read`
+      )
     const version = this.#pending.get(record.key) ?? newVersion()
-    await this.#store.set(record.key, Buffer.from(version), { ttlMs: NAMESPACE_VERSION_TTL_MS, retry })
+    await this.#store.set(record.key, Buffer.from(version), {
+      ttlMs: NAMESPACE_VERSION_TTL_MS,
+      retry,
+    })
     if (this.#pending.get(record.key) === version) this.#pending.delete(record.key)
     const old = begun?.old
     if (!sweep || old === undefined || old === version) return 0
-    return this.#store.deletePattern(escapeGlob(`${record.parent}${record.segment}@${old}:`) + '*', { retry })
+    return this.#store.deletePattern(
+      escapeGlob(`${record.parent}${record.segment}@${old}:`) + '*',
+      { retry }
+    )
   }
 
   /** This view's version record under its parent's current prefix; `undefined` when that prefix cannot be read. */
   async #record(): Promise<{ key: string; parent: string; segment: string } | undefined> {
     const segments = this.#segments
     const segment = segments[segments.length - 1]
-    if (segment === undefined) throw new StoreUnavailableError('the root cache has no namespace version')
-    const parent = await new NamespaceKeys(segments.slice(0, -1), this.#store, this.#calls, this.#pending).storePrefix()
+    if (segment === undefined)
+      throw new StoreUnavailableError('the root cache has no namespace version')
+    const parent = await new NamespaceKeys(
+      segments.slice(0, -1),
+      this.#store,
+      this.#calls,
+      this.#pending
+    ).storePrefix()
     return parent === undefined ? undefined : { key: versionKey(parent, segment), parent, segment }
   }
 
@@ -144,12 +180,20 @@ export class NamespaceKeys {
     if (pending !== undefined) return pending
     const store = this.#store
     const read = (): Promise<Uint8Array | undefined> => store.get(record)
-    let bytes = strict ? await this.#calls.callStrict('get', read) : await this.#calls.call('get', read, null)
+    let bytes = strict
+      ? await this.#calls.callStrict('get', read)
+      : await this.#calls.call('get', read, null)
     if (bytes === null) return undefined
     if (bytes === undefined) {
       // First use: claim a version. Two processes racing both write; the reads below agree on the last one.
-      await this.#calls.call('set', () => store.set(record, Buffer.from(newVersion()), { ttlMs: NAMESPACE_VERSION_TTL_MS }), undefined)
-      bytes = strict ? await this.#calls.callStrict('get', read) : await this.#calls.call('get', read, null)
+      await this.#calls.call(
+        'set',
+        () => store.set(record, Buffer.from(newVersion()), { ttlMs: NAMESPACE_VERSION_TTL_MS }),
+        undefined
+      )
+      bytes = strict
+        ? await this.#calls.callStrict('get', read)
+        : await this.#calls.call('get', read, null)
       if (bytes === null || bytes === undefined) return undefined
     }
     return latin1(bytes)

@@ -67,7 +67,16 @@ export interface ResolvedCacheOptions {
   strict: boolean
 }
 
-const CACHE_OPTIONS = ['store', 'defaultTtl', 'breaker', 'invalidationQueue', 'clock', 'random', 'serializer', 'strict'] as const
+const CACHE_OPTIONS = [
+  'store',
+  'defaultTtl',
+  'breaker',
+  'invalidationQueue',
+  'clock',
+  'random',
+  'serializer',
+  'strict',
+] as const
 const QUEUE_OPTIONS = ['maxSize', 'closeTimeout'] as const
 
 const STORE_METHODS = [
@@ -105,26 +114,50 @@ export function resolveCacheOptions(options: CacheOptions): ResolvedCacheOptions
   if (options.breaker !== undefined && options.breaker !== false) {
     throw new InvalidOptionError(
       'breaker',
-      "false or absent: breakers moved to the store, one per node and direction (new RedisStore({ url, breaker: { failureThreshold, breakDuration } }))",
+      'false or absent: breakers moved to the store, one per node and direction (new RedisStore({ url, breaker: { failureThreshold, breakDuration } }))',
       options.breaker
     )
   }
   const invalidationQueue = resolveQueueOptions(options.invalidationQueue)
   const timer = options.clock ?? (() => performance.now())
   const serializer = options.serializer ?? structuredSerializer
-  if (typeof serializer !== 'object' || serializer === null || typeof serializer.encode !== 'function' || typeof serializer.decode !== 'function' || typeof serializer.name !== 'string')
-    throw new InvalidOptionError('serializer', 'a Serializer ({ name, encode(value), decode(bytes) })', serializer)
-  if (options.strict !== undefined && typeof options.strict !== 'boolean') throw new InvalidOptionError('strict', 'true or false', options.strict)
-  return { store, defaultTtlMs, invalidationQueue, clock, timer, random: options.random ?? Math.random, serializer, strict: options.strict ?? false }
+  if (
+    typeof serializer !== 'object' ||
+    serializer === null ||
+    typeof serializer.encode !== 'function' ||
+    typeof serializer.decode !== 'function' ||
+    typeof serializer.name !== 'string'
+  )
+    throw new InvalidOptionError(
+      'serializer',
+      'a Serializer ({ name, encode(value), decode(bytes) })',
+      serializer
+    )
+  if (options.strict !== undefined && typeof options.strict !== 'boolean')
+    throw new InvalidOptionError('strict', 'true or false', options.strict)
+  return {
+    store,
+    defaultTtlMs,
+    invalidationQueue,
+    clock,
+    timer,
+    random: options.random ?? Math.random,
+    serializer,
+    strict: options.strict ?? false,
+  }
 }
 
-function resolveQueueOptions(options: InvalidationQueueOptions | undefined): ResolvedCacheOptions['invalidationQueue'] {
+function resolveQueueOptions(
+  options: InvalidationQueueOptions | undefined
+): ResolvedCacheOptions['invalidationQueue'] {
   if (options !== undefined && (typeof options !== 'object' || options === null))
     throw new InvalidOptionError('invalidationQueue', 'an object', options)
   const { maxSize = 10_000, closeTimeout = '5s' } = options ?? {}
   if (options !== undefined) rejectUnknownOptions(options, QUEUE_OPTIONS, 'invalidationQueue')
   if (!Number.isSafeInteger(maxSize) || maxSize < 1)
     throw new InvalidOptionError('invalidationQueue.maxSize', 'a positive integer', maxSize)
-  const closeTimeoutMs = parseDuration(closeTimeout, 'invalidationQueue.closeTimeout', { kind: 'timeout' })
+  const closeTimeoutMs = parseDuration(closeTimeout, 'invalidationQueue.closeTimeout', {
+    kind: 'timeout',
+  })
   return { maxSize, closeTimeoutMs }
 }

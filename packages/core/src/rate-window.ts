@@ -16,7 +16,11 @@ export interface WindowCounts {
 }
 
 /** Applies one hit at `now` (ms) to `counts` (undefined: a new key); returns the new counts and the state. */
-export function applyWindowHit(counts: WindowCounts | undefined, now: number, options: WindowHitOptions): { counts: WindowCounts; state: WindowState } {
+export function applyWindowHit(
+  counts: WindowCounts | undefined,
+  now: number,
+  options: WindowHitOptions
+): { counts: WindowCounts; state: WindowState } {
   const { windowMs, limit, cost, sliding } = options
   const index = Math.floor(now / windowMs)
   const elapsedMs = now - index * windowMs
@@ -31,7 +35,10 @@ export function applyWindowHit(counts: WindowCounts | undefined, now: number, op
   const used = sliding ? previous * ((windowMs - elapsedMs) / windowMs) + current : current
   const allowed = used + cost <= limit
   if (allowed) current += cost
-  return { counts: { index, current, previous: sliding ? previous : 0 }, state: { allowed, current, previous: sliding ? previous : 0, elapsedMs } }
+  return {
+    counts: { index, current, previous: sliding ? previous : 0 },
+    state: { allowed, current, previous: sliding ? previous : 0, elapsedMs },
+  }
 }
 
 /** What a window state means for the client: units left, seconds until the effective window ends, seconds to wait when denied. */
@@ -67,7 +74,9 @@ function slidingWait(state: WindowState, options: WindowHitOptions): number {
   if (cost > limit) return windowMs * 2
   if (state.current + cost <= limit) {
     // previous × (left − dt) / windowMs <= limit − cost − current
-    const dt = left - (windowMs * (limit - cost - state.current)) / Math.max(state.previous, Number.MIN_VALUE)
+    const dt =
+      left -
+      (windowMs * (limit - cost - state.current)) / Math.max(state.previous, Number.MIN_VALUE)
     return Math.max(1, dt)
   }
   // Next window: current × (windowMs − e) / windowMs + cost <= limit

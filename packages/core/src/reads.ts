@@ -36,7 +36,8 @@ export interface ReadOptions {
 export function resolveStrict(options: ReadOptions | undefined, fallback: boolean): boolean {
   if (options === undefined) return fallback
   assertOptions(options, ['strict'])
-  if (options.strict !== undefined && typeof options.strict !== 'boolean') throw new InvalidArgumentError('options.strict', 'true or false', options.strict)
+  if (options.strict !== undefined && typeof options.strict !== 'boolean')
+    throw new InvalidArgumentError('options.strict', 'true or false', options.strict)
   return options.strict ?? fallback
 }
 
@@ -132,7 +133,12 @@ export class CacheReads {
   async getWithTtl<T>(key: string): Promise<{ value: T; ttlMs: number } | undefined> {
     const entry = await this.getWithMeta<T>(key, false)
     if (entry === undefined || entry.stale) return undefined
-    return { value: entry.value, ttlMs: Number.isFinite(entry.expiresAt) ? Math.max(1, entry.expiresAt - this.#context.clock()) : entry.ttlMs }
+    return {
+      value: entry.value,
+      ttlMs: Number.isFinite(entry.expiresAt)
+        ? Math.max(1, entry.expiresAt - this.#context.clock())
+        : entry.ttlMs,
+    }
   }
 
   /**
@@ -144,13 +150,25 @@ export class CacheReads {
     const pending = this.#pending(key)
     if (pending !== undefined) {
       const value = this.#decodeHit<T>(key, pending)
-      return value === undefined ? undefined : { value, ttlMs: Infinity, expiresAt: Infinity, stale: false }
+      return value === undefined
+        ? undefined
+        : { value, ttlMs: Infinity, expiresAt: Infinity, stale: false }
     }
     const { store, calls } = this.#context
     const storeKey = await this.#keys.storeKey(key, strict)
     if (storeKey === undefined || this.#hidden(storeKey)) return this.#miss(key)
-    const read = store.getWithTtl === undefined ? () => store.get(storeKey).then((bytes) => (bytes === undefined ? undefined : { value: bytes, ttlMs: Infinity })) : () => (store.getWithTtl as NonNullable<Store['getWithTtl']>).call(store, storeKey)
-    const found = strict ? await calls.callStrict('get', read) : await calls.call('get', read, undefined)
+    const read =
+      store.getWithTtl === undefined
+        ? () =>
+            store
+              .get(storeKey)
+              .then((bytes) =>
+                bytes === undefined ? undefined : { value: bytes, ttlMs: Infinity }
+              )
+        : () => (store.getWithTtl as NonNullable<Store['getWithTtl']>).call(store, storeKey)
+    const found = strict
+      ? await calls.callStrict('get', read)
+      : await calls.call('get', read, undefined)
     if (found === undefined) return this.#miss(key)
     const fresh = freshUntil(found.value)
     const stale = fresh <= now
@@ -163,7 +181,11 @@ export class CacheReads {
     }
     if (stale) this.#miss(key)
     else this.#hit(key, value)
-    const expiresAt = Number.isFinite(fresh) ? fresh : Number.isFinite(found.ttlMs) ? now + found.ttlMs : Infinity
+    const expiresAt = Number.isFinite(fresh)
+      ? fresh
+      : Number.isFinite(found.ttlMs)
+        ? now + found.ttlMs
+        : Infinity
     return { value, ttlMs: found.ttlMs, expiresAt, stale }
   }
 
@@ -186,7 +208,8 @@ export class CacheReads {
     if (store.ttl === undefined) return (await this.getWithMeta(key, strict))?.ttlMs
     const storeKey = await this.#keys.storeKey(key, strict)
     if (storeKey === undefined || this.#hidden(storeKey)) return undefined
-    const run = (): Promise<number | undefined> => (store.ttl as NonNullable<Store['ttl']>).call(store, storeKey)
+    const run = (): Promise<number | undefined> =>
+      (store.ttl as NonNullable<Store['ttl']>).call(store, storeKey)
     return strict ? calls.callStrict('ttl', run) : calls.call('ttl', run, undefined)
   }
 
@@ -195,12 +218,17 @@ export class CacheReads {
     this.#hit(key, undefined)
   }
 
-  async #read(key: string, strict: boolean): Promise<{ bytes: Uint8Array; storeKey: string } | undefined> {
+  async #read(
+    key: string,
+    strict: boolean
+  ): Promise<{ bytes: Uint8Array; storeKey: string } | undefined> {
     const { store, calls } = this.#context
     const storeKey = await this.#keys.storeKey(key, strict)
     if (storeKey === undefined || this.#hidden(storeKey)) return undefined
     const run = (): Promise<Uint8Array | undefined> => store.get(storeKey)
-    const bytes = strict ? await calls.callStrict('get', run) : await calls.call('get', run, undefined)
+    const bytes = strict
+      ? await calls.callStrict('get', run)
+      : await calls.call('get', run, undefined)
     return bytes === undefined ? undefined : { bytes, storeKey }
   }
 

@@ -1,5 +1,11 @@
 export { RedisStore, CACHE_CLIENT_DEFAULTS, CACHE_CLUSTER_DEFAULTS } from './stores/redis-store.js'
-export type { RedisStoreOptions, RedisBreakerOptions, RedisClient, NodeRedisClient, NodeRedisCluster } from './stores/redis-store.js'
+export type {
+  RedisStoreOptions,
+  RedisBreakerOptions,
+  RedisClient,
+  NodeRedisClient,
+  NodeRedisCluster,
+} from './stores/redis-store.js'
 export { RedisBus } from './stores/redis-bus.js'
 export type { RedisBusOptions } from './stores/redis-bus.js'
 export { RedisJournal } from './stores/redis-journal.js'

@@ -121,20 +121,39 @@ function decodeBuiltin(bytes: Uint8Array): unknown {
  * (a custom serializer's output behind its own marker). Throws `SerializationError` for a value the
  * serializer cannot hold, and `InvalidArgumentError` for `undefined` (which reads as a miss).
  */
-export function encodeValue(value: unknown, key: string, serializer: Serializer = structuredSerializer): Uint8Array {
+export function encodeValue(
+  value: unknown,
+  key: string,
+  serializer: Serializer = structuredSerializer
+): Uint8Array {
   if (value instanceof Uint8Array) {
     const bytes = Buffer.allocUnsafe(value.byteLength + 1)
     bytes[0] = RAW
     bytes.set(value, 1)
     return bytes
   }
-  if (value === undefined) throw new InvalidArgumentError(`the value for key ${JSON.stringify(key)}`, 'a value or bytes (undefined reads as a miss)', value)
+  if (value === undefined)
+    throw new InvalidArgumentError(
+      `the value for key ${JSON.stringify(key)}`,
+      'a value or bytes (undefined reads as a miss)',
+      value
+    )
   let encoded: Uint8Array
   try {
     encoded = serializer.encode(value)
   } catch (error) {
-    if (error instanceof LossyValue) throw new SerializationError(key, error.path, `${error.problem}; the ${serializer.name} serializer refuses it`)
-    throw new SerializationError(key, 'value', `could not be encoded by the ${serializer.name} serializer`, { cause: error })
+    if (error instanceof LossyValue)
+      throw new SerializationError(
+        key,
+        error.path,
+        `${error.problem}; the ${serializer.name} serializer refuses it`
+      )
+    throw new SerializationError(
+      key,
+      'value',
+      `could not be encoded by the ${serializer.name} serializer`,
+      { cause: error }
+    )
   }
   if (isBuiltin(serializer)) return encoded
   const framed = Buffer.allocUnsafe(encoded.byteLength + 1)
@@ -148,7 +167,11 @@ export function encodeValue(value: unknown, key: string, serializer: Serializer 
  * bytes all read, so values written by an older codec (or another serializer's cache) still do.
  * Throws `DecodeError` for anything else. A grace envelope is unwrapped (see `readGrace`).
  */
-export function decodeValue(bytes: Uint8Array, key: string, serializer: Serializer = structuredSerializer): unknown {
+export function decodeValue(
+  bytes: Uint8Array,
+  key: string,
+  serializer: Serializer = structuredSerializer
+): unknown {
   const first = bytes.byteLength > 0 ? bytes[0] : undefined
   if (first === RAW) return Buffer.from(bytes.buffer, bytes.byteOffset + 1, bytes.byteLength - 1)
   if (first === GRACE) {
@@ -157,7 +180,8 @@ export function decodeValue(bytes: Uint8Array, key: string, serializer: Serializ
   }
   try {
     if (first === CUSTOM) {
-      if (isBuiltin(serializer)) throw new Error('written by a custom serializer this cache does not have')
+      if (isBuiltin(serializer))
+        throw new Error('written by a custom serializer this cache does not have')
       return serializer.decode(bytes.subarray(1))
     }
     return decodeBuiltin(bytes)

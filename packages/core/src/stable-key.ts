@@ -60,13 +60,18 @@ function encode(value: unknown, path: string, ancestors: Set<object>): string {
       return `s${value.length}:${value}`
     case 'function':
     case 'symbol':
-      throw new InvalidArgumentError(path, 'a value that can be part of a cache key (not a function or symbol)', value)
+      throw new InvalidArgumentError(
+        path,
+        'a value that can be part of a cache key (not a function or symbol)',
+        value
+      )
     case 'object':
       break
   }
   if (value === null) return 'z'
   const object = value as object
-  if (ancestors.has(object)) throw new InvalidArgumentError(path, 'a value without cycles', 'a circular value')
+  if (ancestors.has(object))
+    throw new InvalidArgumentError(path, 'a value without cycles', 'a circular value')
   ancestors.add(object)
   try {
     if (object instanceof Date) return `D${object.getTime()};`
@@ -74,9 +79,14 @@ function encode(value: unknown, path: string, ancestors: Set<object>): string {
       const bytes = Buffer.from(object.buffer, object.byteOffset, object.byteLength)
       return `B${object.constructor.name}:${bytes.length}:${bytes.toString('base64')}`
     }
-    if (Array.isArray(object)) return `[${object.length}:${object.map((item, i) => encode(item, `${path}[${i}]`, ancestors)).join('')}]`
+    if (Array.isArray(object))
+      return `[${object.length}:${object.map((item, i) => encode(item, `${path}[${i}]`, ancestors)).join('')}]`
     if (object instanceof Map) {
-      const entries = [...object].map(([k, v]) => encode(k, `${path} key`, ancestors) + encode(v, `${path} value`, ancestors)).sort()
+      const entries = [...object]
+        .map(
+          ([k, v]) => encode(k, `${path} key`, ancestors) + encode(v, `${path} value`, ancestors)
+        )
+        .sort()
       return `M${entries.length}:${entries.join('')}`
     }
     if (object instanceof Set) {
@@ -84,7 +94,10 @@ function encode(value: unknown, path: string, ancestors: Set<object>): string {
       return `S${items.length}:${items.join('')}`
     }
     const keys = Object.keys(object).sort()
-    const fields = keys.map((key) => `${key.length}:${key}${encode((object as Record<string, unknown>)[key], `${path}.${key}`, ancestors)}`)
+    const fields = keys.map(
+      (key) =>
+        `${key.length}:${key}${encode((object as Record<string, unknown>)[key], `${path}.${key}`, ancestors)}`
+    )
     return `{${keys.length}:${fields.join('')}}`
   } finally {
     ancestors.delete(object)

@@ -13,7 +13,10 @@ export class StatsCounters {
   stale = 0
 
   /** The counters; the store's health (breakers, pending work, drops) is added by the cache. */
-  snapshot(size: StoreSize | undefined, breaker: CircuitState): Omit<CacheStats, 'breakers' | 'pendingOperations' | 'queuedInvalidations' | 'dropped'> {
+  snapshot(
+    size: StoreSize | undefined,
+    breaker: CircuitState
+  ): Omit<CacheStats, 'breakers' | 'pendingOperations' | 'queuedInvalidations' | 'dropped'> {
     const reads = this.hits + this.misses
     return {
       hits: this.hits,

@@ -10,7 +10,6 @@ import { defineDataContract, type StoreCapabilities } from './testing-data.js'
 export type { StoreCapabilities } from './testing-data.js'
 export type { ContractRunner } from './testing-runner.js'
 
-
 export interface StoreContractOptions {
   /** Shown in the test names. */
   name: string
@@ -29,12 +28,23 @@ export interface StoreContractOptions {
   capabilities?: StoreCapabilities | undefined
 }
 
-const CONTRACT_OPTIONS = ['name', 'create', 'createPeer', 'cleanup', 'runner', 'capabilities'] as const
+const CONTRACT_OPTIONS = [
+  'name',
+  'create',
+  'createPeer',
+  'cleanup',
+  'runner',
+  'capabilities',
+] as const
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Polls `read` until it resolves `expected` (deep-equal) or `timeoutMs` passes: for writes done in the background. */
-async function eventually(read: () => Promise<unknown>, expected: unknown, timeoutMs = 2000): Promise<void> {
+async function eventually(
+  read: () => Promise<unknown>,
+  expected: unknown,
+  timeoutMs = 2000
+): Promise<void> {
   const until = Date.now() + timeoutMs
   for (;;) {
     const actual = await read()
@@ -85,17 +95,26 @@ function textOf(value: Uint8Array | undefined): string {
  * ```
  */
 export function defineStoreContract(options: StoreContractOptions): void {
-  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an options object', options)
+  if (typeof options !== 'object' || options === null)
+    throw new InvalidOptionError('', 'an options object', options)
   rejectUnknownOptions(options, CONTRACT_OPTIONS, '')
   const { runner, createPeer } = options
-  if (typeof options.name !== 'string') throw new InvalidOptionError('name', 'a string', options.name)
-  if (typeof options.create !== 'function') throw new InvalidOptionError('create', 'a function returning a Store', options.create)
-  if (createPeer !== undefined && typeof createPeer !== 'function') throw new InvalidOptionError('createPeer', 'a function returning a Store', createPeer)
-  if (options.cleanup !== undefined && typeof options.cleanup !== 'function') throw new InvalidOptionError('cleanup', 'a function', options.cleanup)
+  if (typeof options.name !== 'string')
+    throw new InvalidOptionError('name', 'a string', options.name)
+  if (typeof options.create !== 'function')
+    throw new InvalidOptionError('create', 'a function returning a Store', options.create)
+  if (createPeer !== undefined && typeof createPeer !== 'function')
+    throw new InvalidOptionError('createPeer', 'a function returning a Store', createPeer)
+  if (options.cleanup !== undefined && typeof options.cleanup !== 'function')
+    throw new InvalidOptionError('cleanup', 'a function', options.cleanup)
   // The runner is a handle on a test framework, not settings: other keys are ignored, so a whole
   // module namespace (`import * as vitest from 'vitest'`) may be passed.
   if (typeof runner?.describe !== 'function' || typeof runner.it !== 'function') {
-    throw new InvalidOptionError('runner', 'an object with the describe and it functions of your test framework', runner)
+    throw new InvalidOptionError(
+      'runner',
+      'an object with the describe and it functions of your test framework',
+      runner
+    )
   }
   const { beforeEach, afterEach } = runner
   const hooks = typeof beforeEach === 'function' && typeof afterEach === 'function'
@@ -211,14 +230,20 @@ export function defineStoreContract(options: StoreContractOptions): void {
       })
 
       test('matches many keys spread over the keyspace', async () => {
-        await Promise.all(Array.from({ length: 300 }, (_, i) => store.set(`many:${i}`, Buffer.from('x'), { ttlMs: 10_000 })))
+        await Promise.all(
+          Array.from({ length: 300 }, (_, i) =>
+            store.set(`many:${i}`, Buffer.from('x'), { ttlMs: 10_000 })
+          )
+        )
         assert.equal(await store.deletePattern('many:*'), 300)
       })
     })
 
     runner.describe('increment', () => {
       test('counts atomically under concurrency', async () => {
-        const results = await Promise.all(Array.from({ length: 50 }, () => store.increment('hits', 1, 10_000)))
+        const results = await Promise.all(
+          Array.from({ length: 50 }, () => store.increment('hits', 1, 10_000))
+        )
         assert.equal(Math.max(...results), 50)
         assert.equal(new Set(results).size, 50)
       })
@@ -235,7 +260,9 @@ export function defineStoreContract(options: StoreContractOptions): void {
       test('never lets concurrent adds push the set past its cap', async () => {
         if (store.addToBoundedSet === undefined) return
         const add = store.addToBoundedSet.bind(store)
-        const results = await Promise.all(Array.from({ length: 40 }, (_, i) => add('variants', `m${i}`, 8, 10_000)))
+        const results = await Promise.all(
+          Array.from({ length: 40 }, (_, i) => add('variants', `m${i}`, 8, 10_000))
+        )
         assert.equal(results.filter((result) => result.added).length, 8)
         assert.ok(results.every((result) => result.size <= 8 && result.member === result.added))
         const again = await add('variants', 'm-late', 8, 10_000)
@@ -244,16 +271,32 @@ export function defineStoreContract(options: StoreContractOptions): void {
 
       test('accepts a member already in a full set and renews it', async () => {
         if (store.addToBoundedSet === undefined) return
-        assert.deepEqual(await store.addToBoundedSet('set', 'a', 1, 10_000), { added: true, member: true, size: 1 })
-        assert.deepEqual(await store.addToBoundedSet('set', 'a', 1, 10_000), { added: false, member: true, size: 1 })
-        assert.deepEqual(await store.addToBoundedSet('set', 'b', 1, 10_000), { added: false, member: false, size: 1 })
+        assert.deepEqual(await store.addToBoundedSet('set', 'a', 1, 10_000), {
+          added: true,
+          member: true,
+          size: 1,
+        })
+        assert.deepEqual(await store.addToBoundedSet('set', 'a', 1, 10_000), {
+          added: false,
+          member: true,
+          size: 1,
+        })
+        assert.deepEqual(await store.addToBoundedSet('set', 'b', 1, 10_000), {
+          added: false,
+          member: false,
+          size: 1,
+        })
       })
 
       test('frees the place of a member whose lifetime ran out', async () => {
         if (store.addToBoundedSet === undefined) return
         await store.addToBoundedSet('short', 'old', 1, 60)
         await sleep(150)
-        assert.deepEqual(await store.addToBoundedSet('short', 'new', 1, 10_000), { added: true, member: true, size: 1 })
+        assert.deepEqual(await store.addToBoundedSet('short', 'new', 1, 10_000), {
+          added: true,
+          member: true,
+          size: 1,
+        })
       })
     })
 
@@ -309,7 +352,9 @@ export function defineStoreContract(options: StoreContractOptions): void {
           await sleep(20)
           return { n: 42 }
         }
-        const results = await Promise.all(Array.from({ length: 1000 }, () => cache.wrap('cold', loader, { ttl: '1m' })))
+        const results = await Promise.all(
+          Array.from({ length: 1000 }, () => cache.wrap('cold', loader, { ttl: '1m' }))
+        )
         assert.equal(calls, 1)
         assert.ok(results.every((r) => r.n === 42))
         // The loader's value is stored in the background: on a loaded machine that takes a moment.
@@ -331,37 +376,47 @@ export function defineStoreContract(options: StoreContractOptions): void {
         assert.equal(persisted.size, 200)
         assert.equal(persisted.get('wb:199'), 199)
         const { queued, persisted: persistedCount, failed } = writer.stats()
-        assert.deepEqual({ queued, persisted: persistedCount, failed }, { queued: 0, persisted: 200, failed: 0 })
+        assert.deepEqual(
+          { queued, persisted: persistedCount, failed },
+          { queued: 0, persisted: 200, failed: 0 }
+        )
       })
     })
 
-    defineDataContract({ test, runner, store: () => store, cache: () => cache, capabilities: options.capabilities ?? {} })
+    defineDataContract({
+      test,
+      runner,
+      store: () => store,
+      cache: () => cache,
+      capabilities: options.capabilities ?? {},
+    })
 
     // A store that cannot be shared has no peer: these cases are not defined for it.
-    if (createPeer !== undefined) runner.describe('shared between instances', () => {
-      test('sees values and tag invalidations made by another instance', async () => {
-        const peer = await createPeer()
-        try {
-          await store.set('shared', Buffer.from('1'), { ttlMs: 10_000, tags: ['shared-tag'] })
-          assert.notEqual(await peer.get('shared'), undefined)
-          assert.equal(await peer.invalidateTags(['shared-tag']), 1)
-          assert.equal(await store.get('shared'), undefined)
-        } finally {
-          await peer.close?.()
-        }
-      })
+    if (createPeer !== undefined)
+      runner.describe('shared between instances', () => {
+        test('sees values and tag invalidations made by another instance', async () => {
+          const peer = await createPeer()
+          try {
+            await store.set('shared', Buffer.from('1'), { ttlMs: 10_000, tags: ['shared-tag'] })
+            assert.notEqual(await peer.get('shared'), undefined)
+            assert.equal(await peer.invalidateTags(['shared-tag']), 1)
+            assert.equal(await store.get('shared'), undefined)
+          } finally {
+            await peer.close?.()
+          }
+        })
 
-      test('invalidates a namespace for every instance', async () => {
-        const peer = new Cache({ store: await createPeer() })
-        try {
-          await cache.namespace('ns').set('k', 'v')
-          assert.equal(await peer.namespace('ns').get('k'), 'v')
-          await peer.namespace('ns').invalidate()
-          assert.equal(await cache.namespace('ns').get('k'), undefined)
-        } finally {
-          await peer.close()
-        }
+        test('invalidates a namespace for every instance', async () => {
+          const peer = new Cache({ store: await createPeer() })
+          try {
+            await cache.namespace('ns').set('k', 'v')
+            assert.equal(await peer.namespace('ns').get('k'), 'v')
+            await peer.namespace('ns').invalidate()
+            assert.equal(await cache.namespace('ns').get('k'), undefined)
+          } finally {
+            await peer.close()
+          }
+        })
       })
-    })
   })
 }

@@ -97,7 +97,9 @@ const channels = {
   get: diagnosticsChannel.tracingChannel<unknown, GetTraceContext>(CoreTracingChannel.Get),
   set: diagnosticsChannel.tracingChannel<unknown, SetTraceContext>(CoreTracingChannel.Set),
   wrap: diagnosticsChannel.tracingChannel<unknown, WrapTraceContext>(CoreTracingChannel.Wrap),
-  invalidate: diagnosticsChannel.tracingChannel<unknown, InvalidateTraceContext>(CoreTracingChannel.Invalidate),
+  invalidate: diagnosticsChannel.tracingChannel<unknown, InvalidateTraceContext>(
+    CoreTracingChannel.Invalidate
+  ),
   store: diagnosticsChannel.tracingChannel<unknown, StoreTraceContext>(CoreTracingChannel.Store),
 }
 
@@ -124,7 +126,12 @@ export function getTraced(): boolean {
 }
 
 /** Runs `run` under `channel` when someone listens: `context()` is built only then. */
-function traced<C extends object, R>(channel: Channel<C>, context: () => C, run: (context: C | undefined) => Promise<R>, finish?: (context: C, result: R) => void): Promise<R> {
+function traced<C extends object, R>(
+  channel: Channel<C>,
+  context: () => C,
+  run: (context: C | undefined) => Promise<R>,
+  finish?: (context: C, result: R) => void
+): Promise<R> {
   if (!listened(channel)) return run(undefined)
   const built = context()
   return channel.tracePromise(async () => {
@@ -135,24 +142,55 @@ function traced<C extends object, R>(channel: Channel<C>, context: () => C, run:
 }
 
 /** `cache.get` under `cachewire:core.get`. */
-export function traceGet<T>(store: Store, namespace: string | undefined, key: string, run: () => Promise<T | undefined>): Promise<T | undefined> {
-  return traced(channels.get, (): GetTraceContext => ({ store, namespace, key }), run, (context, value) => {
-    context.hit = value !== undefined
-  })
+export function traceGet<T>(
+  store: Store,
+  namespace: string | undefined,
+  key: string,
+  run: () => Promise<T | undefined>
+): Promise<T | undefined> {
+  return traced(
+    channels.get,
+    (): GetTraceContext => ({ store, namespace, key }),
+    run,
+    (context, value) => {
+      context.hit = value !== undefined
+    }
+  )
 }
 
 /** `cache.set` under `cachewire:core.set`. */
-export function traceSet(store: Store, namespace: string | undefined, key: string, details: Pick<SetTraceContext, 'mode' | 'ttlMs' | 'tags' | 'bytes'>, run: () => Promise<boolean>): Promise<boolean> {
-  return traced(channels.set, (): SetTraceContext => ({ store, namespace, key, ...details }), run, (context, stored) => {
-    context.stored = stored
-  })
+export function traceSet(
+  store: Store,
+  namespace: string | undefined,
+  key: string,
+  details: Pick<SetTraceContext, 'mode' | 'ttlMs' | 'tags' | 'bytes'>,
+  run: () => Promise<boolean>
+): Promise<boolean> {
+  return traced(
+    channels.set,
+    (): SetTraceContext => ({ store, namespace, key, ...details }),
+    run,
+    (context, stored) => {
+      context.stored = stored
+    }
+  )
 }
 
 /** `cache.wrap` under `cachewire:core.wrap`; `run` records `outcome` on the context it is given. */
-export function traceWrap<T>(store: Store, namespace: string | undefined, key: string, run: (context: WrapTraceContext | undefined) => Promise<T>): Promise<T> {
-  return traced(channels.wrap, (): WrapTraceContext => ({ store, namespace, key }), run, (context) => {
-    context.outcome ??= 'joined'
-  })
+export function traceWrap<T>(
+  store: Store,
+  namespace: string | undefined,
+  key: string,
+  run: (context: WrapTraceContext | undefined) => Promise<T>
+): Promise<T> {
+  return traced(
+    channels.wrap,
+    (): WrapTraceContext => ({ store, namespace, key }),
+    run,
+    (context) => {
+      context.outcome ??= 'joined'
+    }
+  )
 }
 
 /** An invalidation under `cachewire:core.invalidate`. */
@@ -162,14 +200,23 @@ export function traceInvalidate(
   target: Pick<InvalidateTraceContext, 'kind' | 'tags' | 'pattern' | 'key'>,
   run: () => Promise<InvalidationResult>
 ): Promise<InvalidationResult> {
-  return traced(channels.invalidate, (): InvalidateTraceContext => ({ store, namespace, ...target }), run, (context, result) => {
-    context.removed = result.removed
-    context.status = result.status
-  })
+  return traced(
+    channels.invalidate,
+    (): InvalidateTraceContext => ({ store, namespace, ...target }),
+    run,
+    (context, result) => {
+      context.removed = result.removed
+      context.status = result.status
+    }
+  )
 }
 
 /** One store call under `cachewire:core.store`. */
-export function traceStoreCall<T>(store: Store | undefined, operation: string, run: () => Promise<T>): Promise<T> {
+export function traceStoreCall<T>(
+  store: Store | undefined,
+  operation: string,
+  run: () => Promise<T>
+): Promise<T> {
   if (store === undefined) return run()
   return traced(channels.store, (): StoreTraceContext => ({ store, operation }), run)
 }

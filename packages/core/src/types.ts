@@ -1,5 +1,10 @@
 import type { Duration } from './duration.js'
-import type { BreakerStatus, DropCounts, StoreHealth, StoreObserver } from './resilience/store-health.js'
+import type {
+  BreakerStatus,
+  DropCounts,
+  StoreHealth,
+  StoreObserver,
+} from './resilience/store-health.js'
 import type { CircuitState } from './resilience/circuit-breaker.js'
 /**
  * The storage contract. A Store keeps opaque bytes under string keys, each with a TTL, and
@@ -53,13 +58,21 @@ export interface Store {
   /** How many live keys are filed under any of `tags`, removing nothing (a purge dry run). */
   countTagged?(tags: readonly string[]): Promise<number>
   /** Like `invalidateTags`, but resolves the keys it removed, so peers can evict their own copies. */
-  invalidateTagsReturningKeys?(tags: readonly string[], options?: StoreInvalidationOptions): Promise<readonly string[]>
+  invalidateTagsReturningKeys?(
+    tags: readonly string[],
+    options?: StoreInvalidationOptions
+  ): Promise<readonly string[]>
   /**
    * Adds `member` to the set under `key` unless the set already holds `max` live members, in one
    * atomic step (Redis: one Lua script on one key). A member lives `ttlMs` from its last add; the
    * set lives as long as its longest-lived member. See `Cache.addToBoundedSet`.
    */
-  addToBoundedSet?(key: string, member: string, max: number, ttlMs: number): Promise<BoundedSetResult>
+  addToBoundedSet?(
+    key: string,
+    member: string,
+    max: number,
+    ttlMs: number
+  ): Promise<BoundedSetResult>
   /**
    * Takes a lock for `ttlMs` if nobody holds it (Redis: SET NX PX with a random token). Resolves
    * whether it was taken. Used for fill locks across processes.
@@ -84,7 +97,12 @@ export interface Store {
    * Stores `value` only if `key` is absent (`'absent'`, SET NX) or present (`'present'`, SET XX),
    * atomically; resolves whether it was written. Needed by `Cache.add` and `Cache.replace`.
    */
-  setIf?(key: string, value: Uint8Array, options: StoreSetOptions, condition: 'absent' | 'present'): Promise<boolean>
+  setIf?(
+    key: string,
+    value: Uint8Array,
+    options: StoreSetOptions,
+    condition: 'absent' | 'present'
+  ): Promise<boolean>
   /**
    * Counts a hit of `cost` in the rate-limit window under `key`, atomically, if it fits under
    * `limit` (a denied hit is not counted), on the store's own clock (Redis: the server's TIME, so
@@ -220,16 +238,27 @@ export interface CacheEvents {
   miss: [event: { key: string }]
   set: [event: { key: string; ttlMs: number; bytes: number }]
   delete: [event: { key: string }]
-  invalidate: [event: { tags?: readonly string[]; pattern?: string; namespace?: string; removed: number }]
+  invalidate: [
+    event: { tags?: readonly string[]; pattern?: string; namespace?: string; removed: number },
+  ]
   /**
    * A circuit breaker changed state (`open` → `half-open` when a probe goes). `node` and
    * `direction` are set by stores that keep a breaker per node and direction.
    */
-  breaker: [event: { from: CircuitState; to: CircuitState; node?: string | undefined; direction?: 'read' | 'write' | undefined }]
+  breaker: [
+    event: {
+      from: CircuitState
+      to: CircuitState
+      node?: string | undefined
+      direction?: 'read' | 'write' | undefined
+    },
+  ]
   /** The store could not be reached: the invalidation waits in the queue (`queued` long now). */
   'invalidation-queued': [event: { target: InvalidationTarget; queued: number; error: Error }]
   /** A queued invalidation was applied at last, `delayMs` after it was asked for. */
-  'invalidation-applied': [event: { target: InvalidationTarget; removed: number; attempts: number; delayMs: number }]
+  'invalidation-applied': [
+    event: { target: InvalidationTarget; removed: number; attempts: number; delayMs: number },
+  ]
   /** Store faults are rate-limited: one per kind (code and operation) per second; `error.suppressed` counts the rest. */
   error: [error: Error]
 }
@@ -281,6 +310,9 @@ export type InvalidationMessage =
  */
 export interface Bus {
   publish(message: InvalidationMessage): Promise<void>
-  subscribe(handler: (message: InvalidationMessage) => void, onReconnect?: () => void): Promise<void>
+  subscribe(
+    handler: (message: InvalidationMessage) => void,
+    onReconnect?: () => void
+  ): Promise<void>
   close?(): Promise<void>
 }

@@ -38,7 +38,13 @@ export class CacheWrites {
    * Writes `value`; resolves whether it was stored. `graceMs` keeps the entry that much past its
    * TTL, marked stale (for `wrap` grace): readers other than `wrap` and `getWithMeta` never see it.
    */
-  async write(mode: WriteMode, key: string, value: unknown, options: SetOptions, graceMs = 0): Promise<boolean> {
+  async write(
+    mode: WriteMode,
+    key: string,
+    value: unknown,
+    options: SetOptions,
+    graceMs = 0
+  ): Promise<boolean> {
     assertKey(key, 'key')
     assertOptions(options, SET_OPTIONS)
     const ttlMs = this.ttlMs(options.ttl)
@@ -47,27 +53,34 @@ export class CacheWrites {
     const { store, stats, events, values, clock, calls } = this.#shared
     const condition = CONDITIONS[mode]
     const setIf = store.setIf
-    if (condition !== undefined && setIf === undefined) throw new UnsupportedError(mode, store.name, 'Store.setIf')
+    if (condition !== undefined && setIf === undefined)
+      throw new UnsupportedError(mode, store.name, 'Store.setIf')
     let bytes = encodeValue(value, key, values.serializer)
     if (graceMs > 0) bytes = encodeGrace(bytes, clock() + ttlMs)
     const encoded = bytes
-    return traceSet(store, this.#keys.namespace, key, { mode, ttlMs, tags, bytes: encoded.byteLength }, async () => {
-      const storeKey = await this.#keys.storeKey(key)
-      if (storeKey === undefined) return false
-      const storeOptions = { ttlMs: ttlMs + graceMs, tags }
-      const stored = await calls.call(
-        mode,
-        () =>
-          condition === undefined || setIf === undefined
-            ? store.set(storeKey, encoded, storeOptions).then(() => true)
-            : setIf.call(store, storeKey, encoded, storeOptions, condition),
-        false
-      )
-      if (stored) {
-        stats.sets++
-        events.emit('set', { key, ttlMs, bytes: encoded.byteLength })
+    return traceSet(
+      store,
+      this.#keys.namespace,
+      key,
+      { mode, ttlMs, tags, bytes: encoded.byteLength },
+      async () => {
+        const storeKey = await this.#keys.storeKey(key)
+        if (storeKey === undefined) return false
+        const storeOptions = { ttlMs: ttlMs + graceMs, tags }
+        const stored = await calls.call(
+          mode,
+          () =>
+            condition === undefined || setIf === undefined
+              ? store.set(storeKey, encoded, storeOptions).then(() => true)
+              : setIf.call(store, storeKey, encoded, storeOptions, condition),
+          false
+        )
+        if (stored) {
+          stats.sets++
+          events.emit('set', { key, ttlMs, bytes: encoded.byteLength })
+        }
+        return stored
       }
-      return stored
-    })
+    )
   }
 }

@@ -1,7 +1,14 @@
 import { describe, expect, it, vi } from 'vitest'
 import { Cache } from '../src/cache.js'
 import { MemoryStore } from '../src/stores/memory-store.js'
-import { CachewireError, DecodeError, InvalidArgumentError, InvalidOptionError, SerializationError, StoreError } from '../src/errors.js'
+import {
+  CachewireError,
+  DecodeError,
+  InvalidArgumentError,
+  InvalidOptionError,
+  SerializationError,
+  StoreError,
+} from '../src/errors.js'
 import { parseDuration } from '../src/duration.js'
 import { globToRegExp } from '../src/glob.js'
 import { ChaosStore } from './chaos-store.js'
@@ -21,9 +28,12 @@ describe('Cache', () => {
       expect(parseDuration(input, 'ttl')).toBe(ms)
     })
 
-    it.each([0, -5, Number.NaN, '5 fortnights', '', 'm5', '0s'])('rejects %j naming the option', (input) => {
-      expect(() => parseDuration(input as never, 'defaultTtl')).toThrow(/options\.defaultTtl/)
-    })
+    it.each([0, -5, Number.NaN, '5 fortnights', '', 'm5', '0s'])(
+      'rejects %j naming the option',
+      (input) => {
+        expect(() => parseDuration(input as never, 'defaultTtl')).toThrow(/options\.defaultTtl/)
+      }
+    )
 
     it('applies the default TTL when none is given', async () => {
       let now = 10_000
@@ -87,7 +97,12 @@ describe('Cache', () => {
       const cache = new Cache({ store })
       for (let i = 0; i < 10; i++) await cache.get('k')
       expect(store.calls).toBe(10)
-      expect(cache.stats()).toMatchObject({ breaker: 'closed', breakers: [], errors: 10, skipped: 0 })
+      expect(cache.stats()).toMatchObject({
+        breaker: 'closed',
+        breakers: [],
+        errors: 10,
+        skipped: 0,
+      })
       store.failing = false
       await cache.set('k', 'back')
       expect(await cache.get('k')).toBe('back')
@@ -121,13 +136,21 @@ describe('Cache', () => {
     it('emits hit, miss, set and delete and counts them', async () => {
       const cache = new Cache()
       const seen: string[] = []
-      for (const event of ['hit', 'miss', 'set', 'delete'] as const) cache.on(event, () => seen.push(event))
+      for (const event of ['hit', 'miss', 'set', 'delete'] as const)
+        cache.on(event, () => seen.push(event))
       await cache.get('k')
       await cache.set('k', 'v')
       await cache.get('k')
       await cache.delete('k')
       expect(seen).toEqual(['miss', 'set', 'hit', 'delete'])
-      expect(cache.stats()).toMatchObject({ hits: 1, misses: 1, hitRate: 0.5, sets: 1, deletes: 1, entries: 0 })
+      expect(cache.stats()).toMatchObject({
+        hits: 1,
+        misses: 1,
+        hitRate: 0.5,
+        sets: 1,
+        deletes: 1,
+        entries: 0,
+      })
     })
 
     it('reports entries and bytes from the memory store', async () => {
@@ -161,7 +184,10 @@ describe('Cache', () => {
       const cache = new Cache()
       await cache.namespace('a*').set('k', 1)
       await cache.namespace('ab').set('k', 1)
-      expect(await cache.namespace('a*').deletePattern('*')).toEqual({ status: 'applied', removed: 1 })
+      expect(await cache.namespace('a*').deletePattern('*')).toEqual({
+        status: 'applied',
+        removed: 1,
+      })
       expect(await cache.namespace('ab').get('k')).toBe(1)
     })
 
@@ -182,9 +208,13 @@ describe('Cache', () => {
         await new Promise((resolve) => setTimeout(resolve, 5))
         throw new Error('db down')
       })
-      const results = await Promise.allSettled(Array.from({ length: 20 }, () => cache.wrap('k', loader)))
+      const results = await Promise.allSettled(
+        Array.from({ length: 20 }, () => cache.wrap('k', loader))
+      )
       expect(loader).toHaveBeenCalledTimes(1)
-      expect(results.every((r) => r.status === 'rejected' && (r.reason as Error).message === 'db down')).toBe(true)
+      expect(
+        results.every((r) => r.status === 'rejected' && (r.reason as Error).message === 'db down')
+      ).toBe(true)
       expect(await cache.has('k')).toBe(false)
       await expect(cache.wrap('k', async () => 'ok')).resolves.toBe('ok')
     })
@@ -214,7 +244,11 @@ describe('Cache', () => {
     it('wraps a function with cached()', async () => {
       const cache = new Cache()
       const fn = vi.fn(async (id: number) => ({ id }))
-      const getUser = cache.cached(fn, { key: (id) => `user:${id}`, ttl: '1m', tags: (id) => [`user:${id}`] })
+      const getUser = cache.cached(fn, {
+        key: (id) => `user:${id}`,
+        ttl: '1m',
+        tags: (id) => [`user:${id}`],
+      })
       expect(await getUser(1)).toEqual({ id: 1 })
       await new Promise((resolve) => setTimeout(resolve, 5))
       expect(await getUser(1)).toEqual({ id: 1 })
@@ -240,7 +274,9 @@ describe('Cache', () => {
     it('leaves the cache unchanged and rethrows when persist fails', async () => {
       const cache = new Cache()
       await cache.set('k', 'old')
-      await expect(cache.writeThrough('k', 'new', async () => Promise.reject(new Error('db')))).rejects.toThrow('db')
+      await expect(
+        cache.writeThrough('k', 'new', async () => Promise.reject(new Error('db')))
+      ).rejects.toThrow('db')
       expect(await cache.get('k')).toBe('old')
     })
   })

@@ -10,13 +10,43 @@ async function findUser(id: unknown, options?: unknown): Promise<unknown> {
 describe('callKey(fn, args): the default key of cached()', () => {
   it('is stable for equal arguments, whatever the order of object keys, Map entries or Set members', () => {
     expect(callKey(findUser, [{ a: 1, b: [2] }])).toBe(callKey(findUser, [{ b: [2], a: 1 }]))
-    expect(callKey(findUser, [new Map([[1, 'a'], [2, 'b']])])).toBe(callKey(findUser, [new Map([[2, 'b'], [1, 'a']])]))
+    expect(
+      callKey(findUser, [
+        new Map([
+          [1, 'a'],
+          [2, 'b'],
+        ]),
+      ])
+    ).toBe(
+      callKey(findUser, [
+        new Map([
+          [2, 'b'],
+          [1, 'a'],
+        ]),
+      ])
+    )
     expect(callKey(findUser, [new Set([1, 2])])).toBe(callKey(findUser, [new Set([2, 1])]))
     expect(callKey(findUser, [new Date(5)])).toBe(callKey(findUser, [new Date(5)]))
   })
 
   it('tells apart arguments that print alike', () => {
-    const keys = [[1], ['1'], ['a', 'b'], ['a,b'], [['a', 'b']], [undefined], [null], [], [{ a: undefined }], [{}], [1n], [new Date(1)], [Buffer.from('1')], [-0], [0]].map((args) => callKey(findUser, args))
+    const keys = [
+      [1],
+      ['1'],
+      ['a', 'b'],
+      ['a,b'],
+      [['a', 'b']],
+      [undefined],
+      [null],
+      [],
+      [{ a: undefined }],
+      [{}],
+      [1n],
+      [new Date(1)],
+      [Buffer.from('1')],
+      [-0],
+      [0],
+    ].map((args) => callKey(findUser, args))
     expect(new Set(keys).size).toBe(keys.length)
   })
 

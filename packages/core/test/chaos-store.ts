@@ -1,4 +1,10 @@
-import type { Store, StoreInvalidationOptions, StoreSetOptions, WindowHitOptions, WindowState } from '../src/types.js'
+import type {
+  Store,
+  StoreInvalidationOptions,
+  StoreSetOptions,
+  WindowHitOptions,
+  WindowState,
+} from '../src/types.js'
 
 /** Wraps a real store and injects failures or latency, so fail-open is tested without mocks. */
 export class ChaosStore implements Store {
@@ -22,7 +28,8 @@ export class ChaosStore implements Store {
     this.calls++
     if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs))
     if (this.throwing !== undefined) throw this.throwing
-    if (this.failing && (this.failOnly === undefined || this.failOnly.has(method))) throw new Error('chaos: store unavailable')
+    if (this.failing && (this.failOnly === undefined || this.failOnly.has(method)))
+      throw new Error('chaos: store unavailable')
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
@@ -42,7 +49,10 @@ export class ChaosStore implements Store {
     await this.#chaos('has')
     return this.inner.has(key)
   }
-  async invalidateTags(tags: readonly string[], options?: StoreInvalidationOptions): Promise<number> {
+  async invalidateTags(
+    tags: readonly string[],
+    options?: StoreInvalidationOptions
+  ): Promise<number> {
     this.retries.push(options?.retry === true)
     await this.#chaos('invalidateTags')
     return this.inner.invalidateTags(tags)

@@ -8,7 +8,9 @@ describe('CommandLane', () => {
     expect(lane.acquire('read')).toBeUndefined()
     expect(lane.acquire('write')).toBeUndefined()
     const order: number[] = []
-    const waits = [1, 2, 3].map((n) => (lane.acquire('read') as Promise<void>).then(() => order.push(n)))
+    const waits = [1, 2, 3].map((n) =>
+      (lane.acquire('read') as Promise<void>).then(() => order.push(n))
+    )
     expect({ inFlight: lane.inFlight, queued: lane.queued }).toEqual({ inFlight: 2, queued: 3 })
     lane.release()
     lane.release()

@@ -18,7 +18,11 @@ function nodeTest(env: Record<string, string> = {}): Promise<{ code: number; out
       process.execPath,
       ['--import', 'tsx', '--test', '--test-reporter=tap', fixture],
       { cwd: join(here, '..'), env: { ...process.env, ...env }, timeout: 60_000 },
-      (error, stdout, stderr) => resolve({ code: error === null ? 0 : ((error as { code?: number }).code ?? 1), out: stdout + stderr })
+      (error, stdout, stderr) =>
+        resolve({
+          code: error === null ? 0 : ((error as { code?: number }).code ?? 1),
+          out: stdout + stderr,
+        })
     )
   })
 }
@@ -49,11 +53,26 @@ describe('defineStoreContract(options)', () => {
   const runner = { describe, it }
 
   it('needs a runner with describe and it', () => {
-    expect(() => defineStoreContract({ name: 'x', create: () => new MemoryStore() } as never)).toThrow(/options\.runner/)
-    expect(() => defineStoreContract({ name: 'x', create: () => new MemoryStore(), runner: { describe } as never })).toThrow(InvalidOptionError)
+    expect(() =>
+      defineStoreContract({ name: 'x', create: () => new MemoryStore() } as never)
+    ).toThrow(/options\.runner/)
+    expect(() =>
+      defineStoreContract({
+        name: 'x',
+        create: () => new MemoryStore(),
+        runner: { describe } as never,
+      })
+    ).toThrow(InvalidOptionError)
   })
 
   it('rejects unknown options, naming the nearest known one', () => {
-    expect(() => defineStoreContract({ name: 'x', create: () => new MemoryStore(), runner, cleanUp: () => {} } as never)).toThrow(/options\.cleanUp to be a known option \(did you mean "cleanup"\?\)/)
+    expect(() =>
+      defineStoreContract({
+        name: 'x',
+        create: () => new MemoryStore(),
+        runner,
+        cleanUp: () => {},
+      } as never)
+    ).toThrow(/options\.cleanUp to be a known option \(did you mean "cleanup"\?\)/)
   })
 })

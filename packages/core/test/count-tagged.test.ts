@@ -31,7 +31,24 @@ describe('cache.countTagged(tags)', () => {
 
   it('resolves undefined when the store cannot count', async () => {
     const inner = new MemoryStore()
-    const store = { ...Object.fromEntries(['get', 'set', 'delete', 'has', 'invalidateTags', 'deletePattern', 'increment', 'clear'].map((m) => [m, (inner as unknown as Record<string, (...args: unknown[]) => unknown>)[m]!.bind(inner)])), name: 'plain' }
+    const store = {
+      ...Object.fromEntries(
+        [
+          'get',
+          'set',
+          'delete',
+          'has',
+          'invalidateTags',
+          'deletePattern',
+          'increment',
+          'clear',
+        ].map((m) => [
+          m,
+          (inner as unknown as Record<string, (...args: unknown[]) => unknown>)[m]!.bind(inner),
+        ])
+      ),
+      name: 'plain',
+    }
     const cache = new Cache({ store: store as never })
     expect(await cache.countTagged(['x'])).toBeUndefined()
   })

@@ -5,7 +5,10 @@ import { InvalidOptionError } from '../src/errors.js'
 
 function drivenCache(): { cache: Cache; clock: { now: number }; errors: Error[] } {
   const clock = { now: 1_000_000 }
-  const cache = new Cache({ store: new MemoryStore({ clock: () => clock.now }), clock: () => clock.now })
+  const cache = new Cache({
+    store: new MemoryStore({ clock: () => clock.now }),
+    clock: () => clock.now,
+  })
   const errors: Error[] = []
   cache.on('error', (error) => errors.push(error))
   return { cache, clock, errors }
@@ -25,8 +28,13 @@ describe('wrap with grace and timeout', () => {
     clock.now += 11_000
     let refreshes = 0
     let finish: (value: number) => void = () => {}
-    const slow = (): Promise<number> => (refreshes++, new Promise<number>((resolve) => (finish = resolve)))
-    const answers = await Promise.all(Array.from({ length: 5 }, () => cache.wrap('k', slow, options)))
+    const slow = (): Promise<number> => (
+      refreshes++,
+      new Promise<number>((resolve) => (finish = resolve))
+    )
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => cache.wrap('k', slow, options))
+    )
     expect(answers).toEqual([1, 1, 1, 1, 1])
     expect(await cache.wrap('k', slow, options)).toBe(1)
     expect(refreshes).toBe(1)
@@ -42,7 +50,15 @@ describe('wrap with grace and timeout', () => {
     await cache.wrap('k', async () => 'old', { ttl: '10s', grace: '1m' })
     await landed()
     clock.now += 20_000
-    expect(await cache.wrap('k', async () => { throw new Error('db down') }, { ttl: '10s', grace: '1m', timeout: '1s' })).toBe('old')
+    expect(
+      await cache.wrap(
+        'k',
+        async () => {
+          throw new Error('db down')
+        },
+        { ttl: '10s', grace: '1m', timeout: '1s' }
+      )
+    ).toBe('old')
     expect(errors.map((e) => e.message)).toContain('db down')
   })
 
@@ -53,7 +69,11 @@ describe('wrap with grace and timeout', () => {
     clock.now += 20_000
     let finish: (value: string) => void = () => {}
     const started = performance.now()
-    const answer = await cache.wrap('k', () => new Promise<string>((resolve) => (finish = resolve)), { ttl: '10s', grace: '1m', timeout: 30 })
+    const answer = await cache.wrap(
+      'k',
+      () => new Promise<string>((resolve) => (finish = resolve)),
+      { ttl: '10s', grace: '1m', timeout: 30 }
+    )
     expect(answer).toBe('old')
     expect(performance.now() - started).toBeGreaterThanOrEqual(25)
     finish('new')
@@ -66,7 +86,9 @@ describe('wrap with grace and timeout', () => {
     await cache.wrap('k', async () => 'old', { ttl: '10s', grace: '1m' })
     await landed()
     clock.now += 20_000
-    expect(await cache.wrap('k', async () => 'new', { ttl: '10s', grace: '1m', timeout: '5s' })).toBe('new')
+    expect(
+      await cache.wrap('k', async () => 'new', { ttl: '10s', grace: '1m', timeout: '5s' })
+    ).toBe('new')
   })
 
   it('caps stale serving at ttl + grace: past it, callers wait for the loader as on a cold miss', async () => {
@@ -75,15 +97,29 @@ describe('wrap with grace and timeout', () => {
     await landed()
     clock.now += 41_000
     expect(await cache.getWithMeta('k')).toBeUndefined()
-    await expect(cache.wrap('k', async () => { throw new Error('db down') }, { ttl: '10s', grace: '30s' })).rejects.toThrow('db down')
+    await expect(
+      cache.wrap(
+        'k',
+        async () => {
+          throw new Error('db down')
+        },
+        { ttl: '10s', grace: '30s' }
+      )
+    ).rejects.toThrow('db down')
     const pending = cache.wrap('k', never, { ttl: '10s', grace: '30s', timeout: 10 })
-    expect(await Promise.race([pending, sleep(50).then(() => 'still waiting')])).toBe('still waiting')
+    expect(await Promise.race([pending, sleep(50).then(() => 'still waiting')])).toBe(
+      'still waiting'
+    )
   })
 
   it('hides a stale value from get, and marks it in getWithMeta', async () => {
     const { cache, clock } = drivenCache()
     await cache.wrap('k', async () => 'v', { ttl: '10s', grace: '1m' })
-    expect(await cache.getWithMeta('k')).toMatchObject({ value: 'v', stale: false, expiresAt: clock.now + 10_000 })
+    expect(await cache.getWithMeta('k')).toMatchObject({
+      value: 'v',
+      stale: false,
+      expiresAt: clock.now + 10_000,
+    })
     clock.now += 10_001
     expect(await cache.get('k')).toBeUndefined()
     expect(await cache.getWithMeta('k')).toMatchObject({ value: 'v', stale: true })
@@ -91,7 +127,9 @@ describe('wrap with grace and timeout', () => {
 
   it('refuses a timeout without grace, and a bare grace number that reads as seconds', async () => {
     const { cache } = drivenCache()
-    await expect(cache.wrap('k', async () => 1, { timeout: '1s' })).rejects.toBeInstanceOf(InvalidOptionError)
+    await expect(cache.wrap('k', async () => 1, { timeout: '1s' })).rejects.toBeInstanceOf(
+      InvalidOptionError
+    )
     await expect(cache.wrap('k', async () => 1, { grace: 60 })).rejects.toThrow(/options\.grace/)
   })
 })

@@ -17,7 +17,13 @@ describe('cache.health()', () => {
     expect(await cache.health()).toEqual({
       status: 'ok',
       problems: [],
-      store: { name: 'memory', ping: 'not-supported', latencyMs: undefined, problem: undefined, error: undefined },
+      store: {
+        name: 'memory',
+        ping: 'not-supported',
+        latencyMs: undefined,
+        problem: undefined,
+        error: undefined,
+      },
       breaker: 'closed',
       breakers: [],
       pendingOperations: 0,
@@ -36,11 +42,18 @@ describe('cache.health()', () => {
   it('says a refused password in words, and stays degraded (not down): the cache fails open', async () => {
     const store = new PingableStore(new MemoryStore())
     store.answer = async () => {
-      throw Object.assign(new Error('WRONGPASS invalid username-password pair or user is disabled.'), { name: 'ReplyError' })
+      throw Object.assign(
+        new Error('WRONGPASS invalid username-password pair or user is disabled.'),
+        { name: 'ReplyError' }
+      )
     }
     const health = await new Cache({ store }).health()
     expect(health.status).toBe('degraded')
-    expect(health.store).toMatchObject({ ping: 'failed', problem: 'auth', error: 'WRONGPASS invalid username-password pair or user is disabled.' })
+    expect(health.store).toMatchObject({
+      ping: 'failed',
+      problem: 'auth',
+      error: 'WRONGPASS invalid username-password pair or user is disabled.',
+    })
     expect(health.problems[0]).toMatch(/refused our credentials.*WRONGPASS.*check the password/)
   })
 
@@ -66,7 +79,10 @@ describe('cache.health()', () => {
         ],
         inFlight: 0,
         queued: 0,
-        dropped: { read: { 'breaker-open': 3, 'queue-full': 0, 'queue-timeout': 0 }, write: { 'breaker-open': 0, 'queue-full': 0, 'queue-timeout': 0 } },
+        dropped: {
+          read: { 'breaker-open': 3, 'queue-full': 0, 'queue-timeout': 0 },
+          write: { 'breaker-open': 0, 'queue-full': 0, 'queue-timeout': 0 },
+        },
       }),
     })
     const cache = new Cache({ store: chaos })
@@ -74,13 +90,17 @@ describe('cache.health()', () => {
     await cache.get('a')
     const health = await cache.health()
     expect(health).toMatchObject({ status: 'degraded', breaker: 'open' })
-    expect(health.problems).toEqual(['breaker read on 127.0.0.1:7001 is open: calls to it are skipped'])
+    expect(health.problems).toEqual([
+      'breaker read on 127.0.0.1:7001 is open: calls to it are skipped',
+    ])
   })
 
   it('refuses an unknown option and a bad timeout', async () => {
     const cache = new Cache()
     await expect(cache.health({ timout: '1s' } as never)).rejects.toThrow(/timout/)
-    await expect(cache.health({ timeout: 'soon' as never })).rejects.toBeInstanceOf(InvalidOptionError)
+    await expect(cache.health({ timeout: 'soon' as never })).rejects.toBeInstanceOf(
+      InvalidOptionError
+    )
   })
 
   it('leaves the Store contract optional: a store without ping still works', async () => {

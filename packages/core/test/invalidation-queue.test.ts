@@ -6,7 +6,9 @@ import type { CacheEvents } from '../src/types.js'
 import { ChaosStore } from './chaos-store.js'
 
 /** A cache over a store that refuses invalidations (and whatever else `failOnly` names) while `failing`. */
-function refusing(methods: readonly string[] = ['delete', 'invalidateTags', 'deletePattern', 'clear', 'set']): { cache: Cache; store: ChaosStore; inner: MemoryStore } {
+function refusing(
+  methods: readonly string[] = ['delete', 'invalidateTags', 'deletePattern', 'clear', 'set']
+): { cache: Cache; store: ChaosStore; inner: MemoryStore } {
   const inner = new MemoryStore()
   const store = new ChaosStore(inner)
   store.failOnly = new Set(methods)
@@ -44,7 +46,10 @@ describe('invalidations when the store cannot take them', () => {
     const { cache, store } = refusing()
     store.failing = true
     await cache.delete('k')
-    await vi.waitFor(() => expect(store.retries.length).toBeGreaterThanOrEqual(2), { timeout: 3000, interval: 20 })
+    await vi.waitFor(() => expect(store.retries.length).toBeGreaterThanOrEqual(2), {
+      timeout: 3000,
+      interval: 20,
+    })
     expect(store.retries[0]).toBe(false)
     expect(store.retries.slice(1).every(Boolean)).toBe(true)
     store.failing = false
@@ -72,7 +77,11 @@ describe('invalidations when the store cannot take them', () => {
     await cache.invalidateTags(['first'])
     store.failing = false
     expect(await cache.invalidateTags(['second'])).toEqual({ status: 'applied', removed: 0 })
-    await vi.waitFor(() => expect(applied.map(({ target }) => target)).toEqual([{ kind: 'tags', tags: ['first'] }]), { timeout: 1000, interval: 5 })
+    await vi.waitFor(
+      () =>
+        expect(applied.map(({ target }) => target)).toEqual([{ kind: 'tags', tags: ['first'] }]),
+      { timeout: 1000, interval: 5 }
+    )
     expect(cache.stats().queuedInvalidations).toBe(0)
   })
 
@@ -172,7 +181,11 @@ describe('invalidations when the store cannot take them', () => {
     const errors = collect(cache, 'error')
     await cache.invalidateTags(['t'])
     await cache.close()
-    expect(errors.some((error) => /1 queued invalidations were not applied before close/.test(error.message))).toBe(true)
+    expect(
+      errors.some((error) =>
+        /1 queued invalidations were not applied before close/.test(error.message)
+      )
+    ).toBe(true)
   })
 
   it('does not queue what the store says it cannot do: failed, reported, and the queue moves on', async () => {

@@ -7,17 +7,22 @@ describe('rejectUnknownOptions(options, known, path)', () => {
   })
 
   it('names an unknown option and the known one it is closest to', () => {
-    expect(() => rejectUnknownOptions({ tll: '1m' }, ['ttl', 'tags'], '')).toThrow(/options\.tll to be a known option \(did you mean "ttl"\?\)/)
+    expect(() => rejectUnknownOptions({ tll: '1m' }, ['ttl', 'tags'], '')).toThrow(
+      /options\.tll to be a known option \(did you mean "ttl"\?\)/
+    )
   })
 
   it('names the path of a nested group', () => {
-    const check = (): void => rejectUnknownOptions({ maxEntrySize: 1 }, ['maxEntryBytes', 'store'], 'storage')
+    const check = (): void =>
+      rejectUnknownOptions({ maxEntrySize: 1 }, ['maxEntryBytes', 'store'], 'storage')
     expect(check).toThrow(InvalidOptionError)
     expect(check).toThrow(/options\.storage\.maxEntrySize/)
   })
 
   it('lists the known options when none is close', () => {
-    expect(() => rejectUnknownOptions({ frobnicate: true }, ['ttl', 'tags'], '')).toThrow(/one of the known options \(ttl, tags\)/)
+    expect(() => rejectUnknownOptions({ frobnicate: true }, ['ttl', 'tags'], '')).toThrow(
+      /one of the known options \(ttl, tags\)/
+    )
   })
 
   it('matches a name that differs only in case', () => {
@@ -25,12 +30,17 @@ describe('rejectUnknownOptions(options, known, path)', () => {
   })
 
   it('answers a renamed option with its new name, even when the two look nothing alike', () => {
-    const check = (): void => rejectUnknownOptions({ deadlineMs: 50 }, ['timeout', 'prefix'], '', { deadlineMs: 'timeout' })
+    const check = (): void =>
+      rejectUnknownOptions({ deadlineMs: 50 }, ['timeout', 'prefix'], '', { deadlineMs: 'timeout' })
     expect(check).toThrow(InvalidOptionError)
-    expect(check).toThrow(/options\.deadlineMs to be a known option \(did you mean "timeout"\? "deadlineMs" was renamed in 1\.0\)/)
+    expect(check).toThrow(
+      /options\.deadlineMs to be a known option \(did you mean "timeout"\? "deadlineMs" was renamed in 1\.0\)/
+    )
   })
 
   it('ignores inherited names in the renamed map', () => {
-    expect(() => rejectUnknownOptions({ toString: 1 }, ['ttl'], '', {})).toThrow(/one of the known options \(ttl\)/)
+    expect(() => rejectUnknownOptions({ toString: 1 }, ['ttl'], '', {})).toThrow(
+      /one of the known options \(ttl\)/
+    )
   })
 })

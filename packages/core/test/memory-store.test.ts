@@ -7,7 +7,13 @@ defineStoreContract({
   name: 'MemoryStore',
   create: () => new MemoryStore(),
   runner: { describe, it, beforeEach, afterEach },
-  capabilities: { conditionalSet: true, rateWindows: true, ttl: true, measure: true, entryAges: true },
+  capabilities: {
+    conditionalSet: true,
+    rateWindows: true,
+    ttl: true,
+    measure: true,
+    entryAges: true,
+  },
 })
 
 describe('MemoryStore', () => {
@@ -44,7 +50,8 @@ describe('MemoryStore', () => {
   describe('when an evicted entry had tags', () => {
     it('drops it from the tag index, so the index stays bounded', async () => {
       const store = new MemoryStore({ maxBytes: 2_000, maxEntryBytes: 1_000 })
-      for (let i = 0; i < 50; i++) await store.set(`k${i}`, Buffer.alloc(100), { ttlMs: 60_000, tags: ['all'] })
+      for (let i = 0; i < 50; i++)
+        await store.set(`k${i}`, Buffer.alloc(100), { ttlMs: 60_000, tags: ['all'] })
       const live = store.size().entries
       expect(await store.invalidateTags(['all'])).toBe(live)
     })
@@ -64,11 +71,14 @@ describe('MemoryStore', () => {
       const hot = Buffer.alloc(100, 7)
       await store.set('hot', hot, { ttlMs: 60_000, tags: ['hot'] })
       // Fill several slabs behind it, then empty them: the next writes compact them.
-      for (let i = 0; i < 10_000; i++) await store.set(`cold:${i}`, Buffer.alloc(100, i % 250), { ttlMs: 60_000 })
+      for (let i = 0; i < 10_000; i++)
+        await store.set(`cold:${i}`, Buffer.alloc(100, i % 250), { ttlMs: 60_000 })
       for (let i = 0; i < 10_000; i++) if (i % 10 !== 0) await store.delete(`cold:${i}`)
-      for (let i = 0; i < 3_000; i++) await store.set(`next:${i}`, Buffer.alloc(100, 3), { ttlMs: 60_000 })
+      for (let i = 0; i < 3_000; i++)
+        await store.set(`next:${i}`, Buffer.alloc(100, 3), { ttlMs: 60_000 })
       expect(await store.get('hot')).toEqual(hot)
-      for (let i = 0; i < 10_000; i += 10) expect(await store.get(`cold:${i}`)).toEqual(Buffer.alloc(100, i % 250))
+      for (let i = 0; i < 10_000; i += 10)
+        expect(await store.get(`cold:${i}`)).toEqual(Buffer.alloc(100, i % 250))
       expect(await store.invalidateTags(['hot'])).toBe(1)
     })
   })

@@ -37,12 +37,43 @@ function idleClient(): Redis {
 
 describe('options renamed in 1.0: the old name is refused with the new one', () => {
   it.each([
-    ['RedisStore breaker.breakDurationMs', () => new RedisStore({ url: 'redis://127.0.0.1:1', breaker: { breakDurationMs: 5000 } } as never), 'breaker.breakDurationMs', 'breakDuration'],
-    ['CircuitBreaker breakDurationMs', () => new CircuitBreaker({ breakDurationMs: 5000 } as never), 'breaker.breakDurationMs', 'breakDuration'],
-    ['RedisStore deadlineMs', () => new RedisStore({ url: 'redis://127.0.0.1:1', deadlineMs: 50 } as never), 'deadlineMs', 'timeout'],
-    ['RedisStore bulkDeadlineMs', () => new RedisStore({ url: 'redis://127.0.0.1:1', bulkDeadlineMs: 30_000 } as never), 'bulkDeadlineMs', 'bulkTimeout'],
-    ['TieredStore l1MaxTtlMs', () => new TieredStore({ l2: new MemoryStore(), l1MaxTtlMs: 60_000 } as never), 'l1MaxTtlMs', 'l1MaxTtl'],
-    ['MemoryStore maxEntrySize', () => new MemoryStore({ maxEntrySize: 1024 } as never), 'maxEntrySize', 'maxEntryBytes'],
+    [
+      'RedisStore breaker.breakDurationMs',
+      () =>
+        new RedisStore({ url: 'redis://127.0.0.1:1', breaker: { breakDurationMs: 5000 } } as never),
+      'breaker.breakDurationMs',
+      'breakDuration',
+    ],
+    [
+      'CircuitBreaker breakDurationMs',
+      () => new CircuitBreaker({ breakDurationMs: 5000 } as never),
+      'breaker.breakDurationMs',
+      'breakDuration',
+    ],
+    [
+      'RedisStore deadlineMs',
+      () => new RedisStore({ url: 'redis://127.0.0.1:1', deadlineMs: 50 } as never),
+      'deadlineMs',
+      'timeout',
+    ],
+    [
+      'RedisStore bulkDeadlineMs',
+      () => new RedisStore({ url: 'redis://127.0.0.1:1', bulkDeadlineMs: 30_000 } as never),
+      'bulkDeadlineMs',
+      'bulkTimeout',
+    ],
+    [
+      'TieredStore l1MaxTtlMs',
+      () => new TieredStore({ l2: new MemoryStore(), l1MaxTtlMs: 60_000 } as never),
+      'l1MaxTtlMs',
+      'l1MaxTtl',
+    ],
+    [
+      'MemoryStore maxEntrySize',
+      () => new MemoryStore({ maxEntrySize: 1024 } as never),
+      'maxEntrySize',
+      'maxEntryBytes',
+    ],
   ] as const)('%s', (_name, build, option, successor) => {
     const error = thrown(build)
     expect(error.option).toBe(option)
@@ -54,22 +85,32 @@ describe('options renamed in 1.0: the old name is refused with the new one', () 
 describe('the new names take durations by the unit rule', () => {
   it('reads breakDuration as a timeout: strings, or any positive number of milliseconds', () => {
     let now = 0
-    const breaker = new CircuitBreaker({ failureThreshold: 1, breakDuration: 300, clock: () => now })
+    const breaker = new CircuitBreaker({
+      failureThreshold: 1,
+      breakDuration: 300,
+      clock: () => now,
+    })
     breaker.failure()
     now = 299
     expect(breaker.state).toBe('open')
     now = 300
     expect(breaker.state).toBe('half-open')
     expect(() => new CircuitBreaker({ breakDuration: '2 seconds' })).not.toThrow()
-    expect(thrown(() => new CircuitBreaker({ breakDuration: 'soon' as never })).option).toBe('breaker.breakDuration')
-    expect(thrown(() => new CircuitBreaker({ breakDuration: 0 })).option).toBe('breaker.breakDuration')
+    expect(thrown(() => new CircuitBreaker({ breakDuration: 'soon' as never })).option).toBe(
+      'breaker.breakDuration'
+    )
+    expect(thrown(() => new CircuitBreaker({ breakDuration: 0 })).option).toBe(
+      'breaker.breakDuration'
+    )
   })
 
   it('reads RedisStore timeout and bulkTimeout as timeouts', () => {
     const client = idleClient()
     try {
       expect(() => new RedisStore({ client, timeout: 20, bulkTimeout: '1 minute' })).not.toThrow()
-      expect(thrown(() => new RedisStore({ client, timeout: '50 millis' as never })).option).toBe('timeout')
+      expect(thrown(() => new RedisStore({ client, timeout: '50 millis' as never })).option).toBe(
+        'timeout'
+      )
       expect(thrown(() => new RedisStore({ client, bulkTimeout: -1 })).option).toBe('bulkTimeout')
       expect(thrown(() => new RedisStore({ client, scanCount: 1.5 })).option).toBe('scanCount')
     } finally {
@@ -78,7 +119,9 @@ describe('the new names take durations by the unit rule', () => {
   })
 
   it('reads l1MaxTtl as a lifetime: a bare number under 1000 is refused', async () => {
-    expect(thrown(() => new TieredStore({ l2: new MemoryStore(), l1MaxTtl: 60 })).message).toMatch(/a bare number is milliseconds/)
+    expect(thrown(() => new TieredStore({ l2: new MemoryStore(), l1MaxTtl: 60 })).message).toMatch(
+      /a bare number is milliseconds/
+    )
     let now = 1000
     const l1 = new MemoryStore({ clock: () => now })
     const store = new TieredStore({ l1, l2: new MemoryStore(), l1MaxTtl: '2 seconds' })
@@ -102,13 +145,48 @@ describe('the new names take durations by the unit rule', () => {
 describe('unknown options are refused, naming the nearest known one', () => {
   it.each([
     ['Cache', () => new Cache({ defaultTTL: '1m' } as never), 'defaultTTL', 'defaultTtl'],
-    ['RedisStore breaker', () => new RedisStore({ url: 'redis://127.0.0.1:1', breaker: { failureThreshhold: 3 } } as never), 'breaker.failureThreshhold', 'failureThreshold'],
-    ['Cache invalidationQueue', () => new Cache({ invalidationQueue: { maxsize: 10 } } as never), 'invalidationQueue.maxsize', 'maxSize'],
+    [
+      'RedisStore breaker',
+      () =>
+        new RedisStore({ url: 'redis://127.0.0.1:1', breaker: { failureThreshhold: 3 } } as never),
+      'breaker.failureThreshhold',
+      'failureThreshold',
+    ],
+    [
+      'Cache invalidationQueue',
+      () => new Cache({ invalidationQueue: { maxsize: 10 } } as never),
+      'invalidationQueue.maxsize',
+      'maxSize',
+    ],
     ['MemoryStore', () => new MemoryStore({ maxByte: 1024 } as never), 'maxByte', 'maxBytes'],
-    ['TieredStore', () => new TieredStore({ l2: new MemoryStore(), buss: undefined } as never), 'buss', 'bus'],
-    ['RedisStore', () => new RedisStore({ url: 'redis://127.0.0.1:1', prefx: 'app:' } as never), 'prefx', 'prefix'],
-    ['RedisBus', () => new RedisBus({ client: idleClient(), chanel: 'x' } as never), 'chanel', 'channel'],
-    ['cached', () => cached(new Cache(), (id: number) => id, { key: (id: number) => String(id), tll: '1m' } as never), 'tll', 'ttl'],
+    [
+      'TieredStore',
+      () => new TieredStore({ l2: new MemoryStore(), buss: undefined } as never),
+      'buss',
+      'bus',
+    ],
+    [
+      'RedisStore',
+      () => new RedisStore({ url: 'redis://127.0.0.1:1', prefx: 'app:' } as never),
+      'prefx',
+      'prefix',
+    ],
+    [
+      'RedisBus',
+      () => new RedisBus({ client: idleClient(), chanel: 'x' } as never),
+      'chanel',
+      'channel',
+    ],
+    [
+      'cached',
+      () =>
+        cached(new Cache(), (id: number) => id, {
+          key: (id: number) => String(id),
+          tll: '1m',
+        } as never),
+      'tll',
+      'ttl',
+    ],
   ] as const)('%s', (_name, build, option, nearest) => {
     const error = thrown(build)
     expect(error.option).toBe(option)
@@ -117,9 +195,15 @@ describe('unknown options are refused, naming the nearest known one', () => {
 
   it('in the options of set, increment and acquireLock', async () => {
     const cache = new Cache()
-    expect((await rejected(() => cache.set('k', 1, { tag: ['t'] } as never))).message).toContain('did you mean "tags"?')
-    expect((await rejected(() => cache.increment('n', 1, { tll: '1m' } as never))).option).toBe('tll')
-    expect((await rejected(() => cache.acquireLock('l', { ttl: '1s', wait: '1s' } as never))).option).toBe('wait')
+    expect((await rejected(() => cache.set('k', 1, { tag: ['t'] } as never))).message).toContain(
+      'did you mean "tags"?'
+    )
+    expect((await rejected(() => cache.increment('n', 1, { tll: '1m' } as never))).option).toBe(
+      'tll'
+    )
+    expect(
+      (await rejected(() => cache.acquireLock('l', { ttl: '1s', wait: '1s' } as never))).option
+    ).toBe('wait')
   })
 })
 
@@ -137,12 +221,28 @@ describe('breakers moved from the Cache to the store', () => {
   it('reads RedisStore breaker durations as timeouts, and refuses a cap under the first open', () => {
     const client = idleClient()
     try {
-      expect(() => new RedisStore({ client, breaker: { failureThreshold: 3, breakDuration: 100, maxBreakDuration: '2s' } })).not.toThrow()
+      expect(
+        () =>
+          new RedisStore({
+            client,
+            breaker: { failureThreshold: 3, breakDuration: 100, maxBreakDuration: '2s' },
+          })
+      ).not.toThrow()
       expect(() => new RedisStore({ client, breaker: false })).not.toThrow()
-      expect(thrown(() => new RedisStore({ client, breaker: { breakDuration: 'soon' as never } })).option).toBe('breaker.breakDuration')
-      expect(thrown(() => new RedisStore({ client, breaker: { breakDuration: '2s', maxBreakDuration: '1s' } })).option).toBe('breaker.maxBreakDuration')
-      expect(thrown(() => new RedisStore({ client, breaker: { failureThreshold: 0 } })).option).toBe('breaker.failureThreshold')
-      expect(thrown(() => new RedisStore({ client, breaker: true as never })).option).toBe('breaker')
+      expect(
+        thrown(() => new RedisStore({ client, breaker: { breakDuration: 'soon' as never } })).option
+      ).toBe('breaker.breakDuration')
+      expect(
+        thrown(
+          () => new RedisStore({ client, breaker: { breakDuration: '2s', maxBreakDuration: '1s' } })
+        ).option
+      ).toBe('breaker.maxBreakDuration')
+      expect(
+        thrown(() => new RedisStore({ client, breaker: { failureThreshold: 0 } })).option
+      ).toBe('breaker.failureThreshold')
+      expect(thrown(() => new RedisStore({ client, breaker: true as never })).option).toBe(
+        'breaker'
+      )
     } finally {
       client.disconnect()
     }
@@ -151,10 +251,14 @@ describe('breakers moved from the Cache to the store', () => {
   it('reads the RedisStore queue options', () => {
     const client = idleClient()
     try {
-      expect(() => new RedisStore({ client, maxInFlight: 64, maxQueue: 1000, queueTimeout: '1s' })).not.toThrow()
+      expect(
+        () => new RedisStore({ client, maxInFlight: 64, maxQueue: 1000, queueTimeout: '1s' })
+      ).not.toThrow()
       expect(thrown(() => new RedisStore({ client, maxInFlight: 0 })).option).toBe('maxInFlight')
       expect(thrown(() => new RedisStore({ client, maxQueue: 1.5 })).option).toBe('maxQueue')
-      expect(thrown(() => new RedisStore({ client, queueTimeout: 'later' as never })).option).toBe('queueTimeout')
+      expect(thrown(() => new RedisStore({ client, queueTimeout: 'later' as never })).option).toBe(
+        'queueTimeout'
+      )
     } finally {
       client.disconnect()
     }
@@ -168,12 +272,21 @@ describe('options checked before any work', () => {
     const persist = async (): Promise<void> => {
       persisted++
     }
-    expect((await rejected(() => cache.writeThrough('k', 1, persist, { ttl: 30 })))).toHaveProperty('option', 'ttl')
-    expect((await rejected(() => cache.writeThrough('k', 1, persist, { tgs: ['t'] } as never))).message).toContain('did you mean "tags"?')
+    expect(await rejected(() => cache.writeThrough('k', 1, persist, { ttl: 30 }))).toHaveProperty(
+      'option',
+      'ttl'
+    )
+    expect(
+      (await rejected(() => cache.writeThrough('k', 1, persist, { tgs: ['t'] } as never))).message
+    ).toContain('did you mean "tags"?')
     expect(persisted).toBe(0)
   })
 
   it('cached refuses a TTL that reads as milliseconds when it is built, not when called', () => {
-    expect(thrown(() => cached(new Cache(), (id: number) => id, { key: (id: number) => String(id), ttl: 90 })).option).toBe('ttl')
+    expect(
+      thrown(() =>
+        cached(new Cache(), (id: number) => id, { key: (id: number) => String(id), ttl: 90 })
+      ).option
+    ).toBe('ttl')
   })
 })

@@ -7,7 +7,13 @@ import { ChaosStore } from './chaos-store.js'
 
 function driven(): { cache: Cache; clock: { now: number } } {
   const clock = { now: 1_200_000_000 } // on a minute boundary
-  return { cache: new Cache({ store: new MemoryStore({ clock: () => clock.now }), clock: () => clock.now }), clock }
+  return {
+    cache: new Cache({
+      store: new MemoryStore({ clock: () => clock.now }),
+      clock: () => clock.now,
+    }),
+    clock,
+  }
 }
 
 describe('rateLimit', () => {
@@ -18,8 +24,15 @@ describe('rateLimit', () => {
       const decisions = []
       for (let i = 0; i < 4; i++) decisions.push(await limiter.check('ip:1'))
       expect(decisions.map((d) => d.allowed)).toEqual([true, true, true, false])
-      expect(decisions[0]?.fields).toEqual({ 'RateLimit-Policy': '"api";q=3;w=60', RateLimit: '"api";r=2;t=60' })
-      expect(decisions[3]?.fields).toEqual({ 'RateLimit-Policy': '"api";q=3;w=60', RateLimit: '"api";r=0;t=60', 'Retry-After': '60' })
+      expect(decisions[0]?.fields).toEqual({
+        'RateLimit-Policy': '"api";q=3;w=60',
+        RateLimit: '"api";r=2;t=60',
+      })
+      expect(decisions[3]?.fields).toEqual({
+        'RateLimit-Policy': '"api";q=3;w=60',
+        RateLimit: '"api";r=0;t=60',
+        'Retry-After': '60',
+      })
       clock.now += 60_000
       expect((await limiter.check('ip:1')).allowed).toBe(true)
     })
@@ -42,7 +55,11 @@ describe('rateLimit', () => {
 
     it('computes the wait across the next window when the current one is full', () => {
       const options = { limit: 10, windowMs: 60_000, cost: 1, sliding: true }
-      const { state } = applyWindowHit({ index: 100, current: 10, previous: 0 }, 100 * 60_000 + 30_000, options)
+      const { state } = applyWindowHit(
+        { index: 100, current: 10, previous: 0 },
+        100 * 60_000 + 30_000,
+        options
+      )
       expect(state.allowed).toBe(false)
       // Rest of this window (30 s), then until 10 × (1 − e/60) + 1 ≤ 10: e = 6 s.
       expect(readWindow(state, options).retryAfterSeconds).toBe(36)
@@ -65,15 +82,33 @@ describe('rateLimit', () => {
     const closed = rateLimit(cache, { limit: 1, window: '1m', failMode: 'closed', name: 'strict' })
     store.failing = true
     expect(await open.check('k')).toMatchObject({ allowed: true, unavailable: true, fields: {} })
-    expect(await closed.check('k')).toMatchObject({ allowed: false, unavailable: true, fields: { 'Retry-After': '1' } })
+    expect(await closed.check('k')).toMatchObject({
+      allowed: false,
+      unavailable: true,
+      fields: { 'Retry-After': '1' },
+    })
   })
 
   it('gates a Node request: fields on every response, 429 when refused, 503 when closed and down', async () => {
     const store = new ChaosStore(new MemoryStore())
-    const limiter = rateLimit(new Cache({ store, breaker: false }), { limit: 1, window: '1m', failMode: 'closed' })
+    const limiter = rateLimit(new Cache({ store, breaker: false }), {
+      limit: 1,
+      window: '1m',
+      failMode: 'closed',
+    })
     const gate = limiter.handler({ key: (req) => req.headers['x-api-key'] as string | undefined })
     const response = () => {
-      const res = { statusCode: 200, headers: {} as Record<string, string>, body: undefined as string | undefined, setHeader(n: string, v: string) { res.headers[n] = v }, end(b?: string) { res.body = b } }
+      const res = {
+        statusCode: 200,
+        headers: {} as Record<string, string>,
+        body: undefined as string | undefined,
+        setHeader(n: string, v: string) {
+          res.headers[n] = v
+        },
+        end(b?: string) {
+          res.body = b
+        },
+      }
       return res
     }
     const first = response()
@@ -94,8 +129,12 @@ describe('rateLimit', () => {
     const cache = new Cache()
     expect(() => rateLimit(cache, { limit: 0, window: '1m' })).toThrow(/options\.limit/)
     expect(() => rateLimit(cache, { limit: 1, window: 60 })).toThrow(/options\.window/)
-    expect(() => rateLimit(cache, { limit: 1, window: '1m', name: 'a\nb' })).toThrow(/options\.name/)
-    expect(() => rateLimit(cache, { limit: 1, window: '1m', algorithm: 'token' as never })).toThrow(/options\.algorithm/)
+    expect(() => rateLimit(cache, { limit: 1, window: '1m', name: 'a\nb' })).toThrow(
+      /options\.name/
+    )
+    expect(() => rateLimit(cache, { limit: 1, window: '1m', algorithm: 'token' as never })).toThrow(
+      /options\.algorithm/
+    )
     expect(() => rateLimit({}, { limit: 1, window: '1m' })).toThrow(/options\.cache/)
   })
 })

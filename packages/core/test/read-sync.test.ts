@@ -54,7 +54,9 @@ describe('Cache.readSync', () => {
   it('lets await cache.get answer a memory hit at once, counted, emitted and rejecting bad input as before', async () => {
     const cache = new Cache()
     const heard: string[] = []
-    cache.on('hit', ({ key }) => heard.push(`hit ${key}`)).on('miss', ({ key }) => heard.push(`miss ${key}`))
+    cache
+      .on('hit', ({ key }) => heard.push(`hit ${key}`))
+      .on('miss', ({ key }) => heard.push(`miss ${key}`))
     await cache.set('k', { n: 1 })
     expect(await cache.get('k')).toEqual({ n: 1 })
     expect(await cache.get('absent')).toBeUndefined()
@@ -64,6 +66,8 @@ describe('Cache.readSync', () => {
     const bad = cache.get('')
     expect(bad).toBeInstanceOf(Promise)
     await expect(bad).rejects.toThrow(InvalidArgumentError)
-    await expect(cache.get('k', { strict: 'yes' as unknown as boolean })).rejects.toThrow(InvalidArgumentError)
+    await expect(cache.get('k', { strict: 'yes' as unknown as boolean })).rejects.toThrow(
+      InvalidArgumentError
+    )
   })
 })

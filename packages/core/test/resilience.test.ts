@@ -5,7 +5,12 @@ import { describe, expect, it } from 'vitest'
 import { CircuitBreaker } from '../src/resilience/circuit-breaker.js'
 import { withDeadline } from '../src/resilience/deadline.js'
 import { ErrorThrottle } from '../src/resilience/error-throttle.js'
-import { CachewireError, DecodeError, InvalidOptionError, StoreTimeoutError } from '../src/errors.js'
+import {
+  CachewireError,
+  DecodeError,
+  InvalidOptionError,
+  StoreTimeoutError,
+} from '../src/errors.js'
 
 describe('CircuitBreaker', () => {
   it('opens after failureThreshold consecutive failures', () => {
@@ -28,7 +33,11 @@ describe('CircuitBreaker', () => {
 
   it('lets one probe through after breakDuration and closes on its success', () => {
     let now = 0
-    const breaker = new CircuitBreaker({ failureThreshold: 1, breakDuration: 1000, clock: () => now })
+    const breaker = new CircuitBreaker({
+      failureThreshold: 1,
+      breakDuration: 1000,
+      clock: () => now,
+    })
     breaker.failure()
     now = 999
     expect(breaker.allow()).toBe(false)
@@ -42,7 +51,11 @@ describe('CircuitBreaker', () => {
 
   it('opens again when the probe fails', () => {
     let now = 0
-    const breaker = new CircuitBreaker({ failureThreshold: 1, breakDuration: 1000, clock: () => now })
+    const breaker = new CircuitBreaker({
+      failureThreshold: 1,
+      breakDuration: 1000,
+      clock: () => now,
+    })
     breaker.failure()
     now = 1000
     expect(breaker.allow()).toBe(true)
@@ -53,14 +66,23 @@ describe('CircuitBreaker', () => {
   })
 
   it('rejects bad options by name', () => {
-    expect(() => new CircuitBreaker({ failureThreshold: 0 })).toThrow(/options\.breaker\.failureThreshold/)
+    expect(() => new CircuitBreaker({ failureThreshold: 0 })).toThrow(
+      /options\.breaker\.failureThreshold/
+    )
     expect(() => new CircuitBreaker({ breakDuration: -1 })).toThrow(InvalidOptionError)
-    expect(() => new CircuitBreaker({ breakDuration: '2s', maxBreakDuration: '1s' })).toThrow(/options\.breaker\.maxBreakDuration/)
+    expect(() => new CircuitBreaker({ breakDuration: '2s', maxBreakDuration: '1s' })).toThrow(
+      /options\.breaker\.maxBreakDuration/
+    )
   })
 
   it('opens short at first, and doubles the open period on each failed probe up to the cap', () => {
     let now = 0
-    const breaker = new CircuitBreaker({ failureThreshold: 1, breakDuration: 200, maxBreakDuration: 1000, clock: () => now })
+    const breaker = new CircuitBreaker({
+      failureThreshold: 1,
+      breakDuration: 200,
+      maxBreakDuration: 1000,
+      clock: () => now,
+    })
     expect(breaker.failure()).toBe(true)
     const periods: number[] = []
     for (let i = 0; i < 5; i++) {
@@ -74,7 +96,12 @@ describe('CircuitBreaker', () => {
 
   it('starts again from the short period after a successful probe', () => {
     let now = 0
-    const breaker = new CircuitBreaker({ failureThreshold: 1, breakDuration: 200, maxBreakDuration: 1000, clock: () => now })
+    const breaker = new CircuitBreaker({
+      failureThreshold: 1,
+      breakDuration: 200,
+      maxBreakDuration: 1000,
+      clock: () => now,
+    })
     breaker.failure()
     now += 200
     breaker.allow()
@@ -142,12 +169,16 @@ describe('withDeadline', () => {
 
   it('takes a reply that reached the socket before an overdue timer fired (a busy process is not a sick store)', async () => {
     // The answering side lives in another process, so it replies while this one is blocked.
-    const server = spawn(process.execPath, ['-e', PONG_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const server = spawn(process.execPath, ['-e', PONG_SERVER], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
     const [port] = (await once(server.stdout, 'data')) as [Buffer]
     const socket = net.connect(Number(String(port)), '127.0.0.1')
     await once(socket, 'connect')
     try {
-      const reply = new Promise<string>((resolve) => socket.once('data', (data) => resolve(String(data))))
+      const reply = new Promise<string>((resolve) =>
+        socket.once('data', (data) => resolve(String(data)))
+      )
       socket.write('PING\r\n')
       const guarded = withDeadline(reply, 10, 'get')
       // The event loop is blocked past the deadline while the reply arrives: when it turns, the
@@ -182,7 +213,9 @@ describe('withDeadline(..., { start: "after-send" })', () => {
   })
 
   it('still fires when the store does not answer', async () => {
-    await expect(withDeadline(new Promise(() => {}), 20, 'get', { start: 'after-send' })).rejects.toBeInstanceOf(StoreTimeoutError)
+    await expect(
+      withDeadline(new Promise(() => {}), 20, 'get', { start: 'after-send' })
+    ).rejects.toBeInstanceOf(StoreTimeoutError)
   })
 
   it('by default counts from the call', async () => {
@@ -205,7 +238,9 @@ describe('CachewireError', () => {
   })
 
   it('recognises an error from another copy of the package by its brand', () => {
-    const foreign = Object.assign(Object.create(null) as object, { [Symbol.for('cachewire.error')]: true })
+    const foreign = Object.assign(Object.create(null) as object, {
+      [Symbol.for('cachewire.error')]: true,
+    })
     expect(foreign).toBeInstanceOf(CachewireError)
   })
 })

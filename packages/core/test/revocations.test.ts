@@ -27,7 +27,9 @@ describe('revocations', () => {
   it('revokes until the token expires, keeping only its SHA-256', async () => {
     let now = 1_000_000
     const store = new MemoryStore({ clock: () => now })
-    const list = revocations(new Cache({ store, clock: () => now }).namespace('revoked'), { clock: () => now })
+    const list = revocations(new Cache({ store, clock: () => now }).namespace('revoked'), {
+      clock: () => now,
+    })
     expect(await list.isRevoked('token-a')).toBe(false)
     expect(await list.revoke('token-a', { until: now + 60_000 })).toBe(true)
     expect(await list.isRevoked('token-a')).toBe(true)
@@ -43,7 +45,9 @@ describe('revocations', () => {
     const list = revocations(new Cache({ store, breaker: false }))
     store.failing = true
     await expect(list.isRevoked('t')).rejects.toBeInstanceOf(StoreUnavailableError)
-    await expect(list.revoke('t', { until: Date.now() + 60_000 })).rejects.toBeInstanceOf(StoreUnavailableError)
+    await expect(list.revoke('t', { until: Date.now() + 60_000 })).rejects.toBeInstanceOf(
+      StoreUnavailableError
+    )
   })
 
   it('answers repeated checks from the front, which peers keep honest', async () => {
@@ -65,9 +69,21 @@ describe('revocations', () => {
     const store = new ChaosStore(new MemoryStore())
     const list = revocations(new Cache({ store, breaker: false }))
     await list.revoke('bad', { until: Date.now() + 60_000 })
-    const gate = list.handler({ token: (req) => (req.headers.authorization as string | undefined)?.replace(/^Bearer /, '') })
+    const gate = list.handler({
+      token: (req) => (req.headers.authorization as string | undefined)?.replace(/^Bearer /, ''),
+    })
     const response = () => {
-      const res = { statusCode: 200, headers: {} as Record<string, string>, body: '', setHeader(n: string, v: string) { res.headers[n] = v }, end(b?: string) { res.body = b ?? '' } }
+      const res = {
+        statusCode: 200,
+        headers: {} as Record<string, string>,
+        body: '',
+        setHeader(n: string, v: string) {
+          res.headers[n] = v
+        },
+        end(b?: string) {
+          res.body = b ?? ''
+        },
+      }
       return res
     }
     expect(await gate({ headers: { authorization: 'Bearer good' } }, response())).toBe(true)

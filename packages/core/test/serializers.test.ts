@@ -3,25 +3,46 @@ import { describe, expect, it } from 'vitest'
 import { Cache } from '../src/cache.js'
 import { MemoryStore } from '../src/stores/memory-store.js'
 import { DecodeError, SerializationError } from '../src/errors.js'
-import { decodeValue, encodeValue, jsonSerializer, structuredSerializer, type Serializer } from '../src/serializers.js'
+import {
+  decodeValue,
+  encodeValue,
+  jsonSerializer,
+  structuredSerializer,
+  type Serializer,
+} from '../src/serializers.js'
 
 describe('serializers', () => {
   describe('the default (structured) serializer', () => {
     it.each([
       ['a Date', new Date(1)],
-      ['a Map', new Map<unknown, unknown>([['a', 1], [2, { b: new Date(0) }]])],
+      [
+        'a Map',
+        new Map<unknown, unknown>([
+          ['a', 1],
+          [2, { b: new Date(0) }],
+        ]),
+      ],
       ['a Set', new Set(['x', 1])],
       ['a BigInt', 12345678901234567890n],
       ['a typed array', new Int32Array([-1, 2])],
       ['NaN and Infinity', { a: Number.NaN, b: -Infinity }],
       ['an array with undefined', [1, undefined, 3]],
-      ['a cycle', (() => { const o: Record<string, unknown> = { n: 1 }; o.self = o; return o })()],
+      [
+        'a cycle',
+        (() => {
+          const o: Record<string, unknown> = { n: 1 }
+          o.self = o
+          return o
+        })(),
+      ],
     ])('round-trips %s', (_, value) => {
       expect(decodeValue(encodeValue(value, 'k'), 'k')).toEqual(value)
     })
 
     it('stores plain data as JSON text, as the codec of older versions did', () => {
-      expect(Buffer.from(encodeValue({ a: [1, 'x', null, true] }, 'k')).toString()).toBe('{"a":[1,"x",null,true]}')
+      expect(Buffer.from(encodeValue({ a: [1, 'x', null, true] }, 'k')).toString()).toBe(
+        '{"a":[1,"x",null,true]}'
+      )
     })
 
     it('keeps toJSON for objects that define it (the old codec stored their JSON)', () => {
@@ -31,7 +52,9 @@ describe('serializers', () => {
 
     it('refuses functions and symbols, naming the path', () => {
       expect(() => encodeValue({ user: { save: () => 1 } }, 'k')).toThrow(SerializationError)
-      expect(() => encodeValue({ user: { save: () => 1 } }, 'k')).toThrow(/value\.user\.save is a function/)
+      expect(() => encodeValue({ user: { save: () => 1 } }, 'k')).toThrow(
+        /value\.user\.save is a function/
+      )
     })
 
     it('returns bytes raw, whichever serializer', () => {
@@ -50,7 +73,15 @@ describe('serializers', () => {
       ['value.ids', { ids: new Set([1]) }, /is a Set/],
       ['value.n', { n: 10n }, /BigInt/],
       ['value[1]', [1, Number.NaN], /NaN/],
-      ['value.user', { user: new (class User { id = 1 })() }, /instance of User/],
+      [
+        'value.user',
+        {
+          user: new (class User {
+            id = 1
+          })(),
+        },
+        /instance of User/,
+      ],
       ['value[0]', [undefined], /undefined/],
     ])('refuses %s', (path, value, problem) => {
       let error: unknown
@@ -65,7 +96,12 @@ describe('serializers', () => {
     })
 
     it('takes plain data, leaving undefined properties out as JSON does', () => {
-      expect(decodeValue(encodeValue({ a: 1, b: undefined, c: { d: [null, 'x'] } }, 'k', jsonSerializer), 'k')).toEqual({ a: 1, c: { d: [null, 'x'] } })
+      expect(
+        decodeValue(
+          encodeValue({ a: 1, b: undefined, c: { d: [null, 'x'] } }, 'k', jsonSerializer),
+          'k'
+        )
+      ).toEqual({ a: 1, c: { d: [null, 'x'] } })
     })
 
     it('refuses on set, leaving the store untouched', async () => {
@@ -79,7 +115,9 @@ describe('serializers', () => {
   describe('values written by older codecs and other serializers', () => {
     it('reads JSON written by the old codec, and counters, under every serializer', async () => {
       const store = new MemoryStore()
-      await store.set('old', Buffer.from('{"name":"Ada","at":"2020-01-01T00:00:00.000Z"}'), { ttlMs: 60_000 })
+      await store.set('old', Buffer.from('{"name":"Ada","at":"2020-01-01T00:00:00.000Z"}'), {
+        ttlMs: 60_000,
+      })
       await store.set('count', Buffer.from('42'), { ttlMs: 60_000 })
       for (const serializer of [structuredSerializer, jsonSerializer]) {
         const cache = new Cache({ store, serializer })
@@ -89,11 +127,17 @@ describe('serializers', () => {
     })
 
     it('reads V8 structured bytes with the JSON serializer (values written by a default cache)', () => {
-      expect(decodeValue(serialize(new Map([[1, 2]])), 'k', jsonSerializer)).toEqual(new Map([[1, 2]]))
+      expect(decodeValue(serialize(new Map([[1, 2]])), 'k', jsonSerializer)).toEqual(
+        new Map([[1, 2]])
+      )
     })
 
     it('frames a custom serializer, so its bytes never pass for another format', async () => {
-      const reverse: Serializer = { name: 'reverse', encode: (value) => Buffer.from(JSON.stringify(value)).reverse(), decode: (bytes) => JSON.parse(Buffer.from(bytes).reverse().toString()) }
+      const reverse: Serializer = {
+        name: 'reverse',
+        encode: (value) => Buffer.from(JSON.stringify(value)).reverse(),
+        decode: (bytes) => JSON.parse(Buffer.from(bytes).reverse().toString()),
+      }
       const store = new MemoryStore()
       const cache = new Cache({ store, serializer: reverse })
       await cache.set('k', { a: 1 })
@@ -110,8 +154,16 @@ describe('serializers', () => {
     })
 
     it('wraps a custom serializer error in SerializationError', async () => {
-      const failing: Serializer = { name: 'failing', encode: () => { throw new Error('nope') }, decode: () => undefined }
-      await expect(new Cache({ serializer: failing }).set('k', 1)).rejects.toThrow(/could not be encoded by the failing serializer/)
+      const failing: Serializer = {
+        name: 'failing',
+        encode: () => {
+          throw new Error('nope')
+        },
+        decode: () => undefined,
+      }
+      await expect(new Cache({ serializer: failing }).set('k', 1)).rejects.toThrow(
+        /could not be encoded by the failing serializer/
+      )
     })
 
     it('rejects a serializer without encode and decode at construction', () => {

@@ -5,7 +5,11 @@ import { MemoryStore } from '../src/stores/memory-store.js'
 describe('stats that add up', () => {
   it('counts 100 concurrent wrap callers of a cold key as 1 miss and 99 hits', async () => {
     const cache = new Cache()
-    await Promise.all(Array.from({ length: 100 }, () => cache.wrap('cold', async () => (await new Promise((r) => setTimeout(r, 10)), 1))))
+    await Promise.all(
+      Array.from({ length: 100 }, () =>
+        cache.wrap('cold', async () => (await new Promise((r) => setTimeout(r, 10)), 1))
+      )
+    )
     expect(cache.stats()).toMatchObject({ misses: 1, hits: 99 })
   })
 

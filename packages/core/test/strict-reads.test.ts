@@ -17,7 +17,10 @@ class HungStore extends ChaosStore {
 }
 
 async function unavailable(read: Promise<unknown>): Promise<StoreUnavailableError> {
-  const error = await read.then(() => undefined, (e: unknown) => e)
+  const error = await read.then(
+    () => undefined,
+    (e: unknown) => e
+  )
   expect(error).toBeInstanceOf(StoreUnavailableError)
   return error as StoreUnavailableError
 }
@@ -30,7 +33,12 @@ describe('strict reads', () => {
     store.failing = true
     expect(await cache.has('revoked:t')).toBe(false)
     expect(await cache.get('revoked:t')).toBeUndefined()
-    for (const read of [cache.has('revoked:t', { strict: true }), cache.get('revoked:t', { strict: true }), cache.ttl('revoked:t', { strict: true }), cache.getWithMeta('revoked:t', { strict: true })]) {
+    for (const read of [
+      cache.has('revoked:t', { strict: true }),
+      cache.get('revoked:t', { strict: true }),
+      cache.ttl('revoked:t', { strict: true }),
+      cache.getWithMeta('revoked:t', { strict: true }),
+    ]) {
       const error = await unavailable(read)
       expect(error.reason).toBe('error')
       expect(error.code).toBe('CACHEWIRE_STORE_UNAVAILABLE')
@@ -50,7 +58,9 @@ describe('strict reads', () => {
     guarded.has = async () => {
       throw new StoreUnavailableError('node 7001 is open', { reason: 'breaker-open' })
     }
-    const error = await unavailable(new Cache({ store: guarded, breaker: false }).has('k', { strict: true }))
+    const error = await unavailable(
+      new Cache({ store: guarded, breaker: false }).has('k', { strict: true })
+    )
     expect(error.reason).toBe('breaker-open')
   })
 

@@ -42,7 +42,11 @@ describe('TieredStore while L2 is down', () => {
   it('keeps an outage write in L1 for its whole TTL, beyond l1MaxTtl', async () => {
     let now = 1000
     const l2 = new ChaosStore(new MemoryStore({ clock: () => now }))
-    const tiered = new TieredStore({ l2, l1: new MemoryStore({ clock: () => now }), l1MaxTtl: '1s' })
+    const tiered = new TieredStore({
+      l2,
+      l1: new MemoryStore({ clock: () => now }),
+      l1MaxTtl: '1s',
+    })
     const cache = new Cache({ store: tiered, breaker: false, clock: () => now })
     l2.failing = true
     await cache.set('k', 1, { ttl: '1m' })
@@ -56,6 +60,8 @@ describe('TieredStore while L2 is down', () => {
     await cache.set('held', 1)
     l2.failing = true
     expect(await cache.get('held', { strict: true })).toBe(1)
-    await expect(cache.get('absent', { strict: true })).rejects.toMatchObject({ code: 'CACHEWIRE_STORE_UNAVAILABLE' })
+    await expect(cache.get('absent', { strict: true })).rejects.toMatchObject({
+      code: 'CACHEWIRE_STORE_UNAVAILABLE',
+    })
   })
 })

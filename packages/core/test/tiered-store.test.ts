@@ -141,7 +141,10 @@ describe('TieredStore', () => {
 
   it('drops its whole L1 when the bus reconnects (messages may have been missed)', async () => {
     let reconnect: () => void = () => {}
-    const bus: Bus = { publish: async () => {}, subscribe: async (_handler, onReconnect) => void (reconnect = onReconnect ?? reconnect) }
+    const bus: Bus = {
+      publish: async () => {},
+      subscribe: async (_handler, onReconnect) => void (reconnect = onReconnect ?? reconnect),
+    }
     const store = new TieredStore({ l2: new MemoryStore(), bus })
     await store.start()
     await store.set('k', Buffer.from('v'), { ttlMs: 60_000 })
@@ -161,7 +164,9 @@ describe('Cache.wrap with a fill lock', () => {
       await new Promise((resolve) => setTimeout(resolve, 50))
       return 'value'
     }
-    const results = await Promise.all(caches.map((cache) => cache.wrap('k', loader, { lock: { ttl: '5s', wait: '2s' } })))
+    const results = await Promise.all(
+      caches.map((cache) => cache.wrap('k', loader, { lock: { ttl: '5s', wait: '2s' } }))
+    )
     expect(results).toEqual(['value', 'value', 'value'])
     expect(calls).toBe(1)
   })
@@ -199,7 +204,10 @@ describe('Cache.wrap with earlyRefresh (XFetch)', () => {
     // rand up to 0.999, so for the injected 0.5.
     now += 999
     expect(await cache.wrap('k', loader, { ttl: 1000, earlyRefresh: 50 })).toBe(1)
-    await vi.waitFor(async () => expect(await cache.get('k')).toBe(2), { timeout: 5000, interval: 10 })
+    await vi.waitFor(async () => expect(await cache.get('k')).toBe(2), {
+      timeout: 5000,
+      interval: 10,
+    })
   })
 
   it('does not refresh far from expiry', async () => {

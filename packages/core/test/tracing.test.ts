@@ -1,7 +1,14 @@
 import diagnosticsChannel from 'node:diagnostics_channel'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Cache, CoreTracingChannel, MemoryStore, StoreTimeoutError } from '../src/index.js'
-import type { GetTraceContext, InvalidateTraceContext, SetTraceContext, StoreObserver, StoreTraceContext, WrapTraceContext } from '../src/index.js'
+import type {
+  GetTraceContext,
+  InvalidateTraceContext,
+  SetTraceContext,
+  StoreObserver,
+  StoreTraceContext,
+  WrapTraceContext,
+} from '../src/index.js'
 import { ChaosStore } from './chaos-store.js'
 
 interface Seen {
@@ -17,8 +24,15 @@ afterEach(() => {
 /** Every event of one tracing channel, with a copy of the context as it was at that event. */
 function record(name: string): Seen[] {
   const seen: Seen[] = []
-  const handler = (event: Seen['event']) => (context: object) => void seen.push({ event, context: { ...context } })
-  const subscribers = { start: handler('start'), end: handler('end'), asyncStart: handler('asyncStart'), asyncEnd: handler('asyncEnd'), error: handler('error') }
+  const handler = (event: Seen['event']) => (context: object) =>
+    void seen.push({ event, context: { ...context } })
+  const subscribers = {
+    start: handler('start'),
+    end: handler('end'),
+    asyncStart: handler('asyncStart'),
+    asyncEnd: handler('asyncEnd'),
+    error: handler('error'),
+  }
   const channel = diagnosticsChannel.tracingChannel(name)
   channel.subscribe(subscribers)
   stops.push(() => channel.unsubscribe(subscribers))
@@ -38,7 +52,16 @@ describe('core tracing channels', () => {
     const seen = record(CoreTracingChannel.Get)
     await cache.get('a')
     await cache.namespace('users').get('b')
-    expect(seen.map((entry) => entry.event)).toEqual(['start', 'end', 'asyncStart', 'asyncEnd', 'start', 'end', 'asyncStart', 'asyncEnd'])
+    expect(seen.map((entry) => entry.event)).toEqual([
+      'start',
+      'end',
+      'asyncStart',
+      'asyncEnd',
+      'start',
+      'end',
+      'asyncStart',
+      'asyncEnd',
+    ])
     const [hit, miss] = ended<GetTraceContext>(seen)
     expect(hit).toMatchObject({ key: 'a', namespace: undefined, hit: true, result: 1 })
     expect(hit?.store).toBe(store)
@@ -103,7 +126,9 @@ describe('core tracing channels', () => {
     await cache.set('a', 1)
     chaos.failing = true
     expect(await cache.get('a')).toBeUndefined()
-    const operations = seen.filter((entry) => entry.event === 'start').map((entry) => (entry.context as unknown as StoreTraceContext).operation)
+    const operations = seen
+      .filter((entry) => entry.event === 'start')
+      .map((entry) => (entry.context as unknown as StoreTraceContext).operation)
     expect(operations).toEqual(['set', 'get'])
     const errors = seen.filter((entry) => entry.event === 'error')
     expect(errors).toHaveLength(1)
@@ -117,11 +142,26 @@ describe('core tracing channels', () => {
     const order: string[] = []
     const get = diagnosticsChannel.tracingChannel(CoreTracingChannel.Get)
     const store = diagnosticsChannel.tracingChannel(CoreTracingChannel.Store)
-    const onGet = { start: () => void order.push('get:start'), asyncEnd: () => void order.push('get:end'), end() {}, asyncStart() {}, error() {} }
-    const onStore = { start: () => void order.push('store:start'), asyncEnd: () => void order.push('store:end'), end() {}, asyncStart() {}, error() {} }
+    const onGet = {
+      start: () => void order.push('get:start'),
+      asyncEnd: () => void order.push('get:end'),
+      end() {},
+      asyncStart() {},
+      error() {},
+    }
+    const onStore = {
+      start: () => void order.push('store:start'),
+      asyncEnd: () => void order.push('store:end'),
+      end() {},
+      asyncStart() {},
+      error() {},
+    }
     get.subscribe(onGet)
     store.subscribe(onStore)
-    stops.push(() => get.unsubscribe(onGet), () => store.unsubscribe(onStore))
+    stops.push(
+      () => get.unsubscribe(onGet),
+      () => store.unsubscribe(onStore)
+    )
     await cache.get('x')
     expect(order).toEqual(['get:start', 'store:start', 'store:end', 'get:end'])
   })
@@ -130,7 +170,9 @@ describe('core tracing channels', () => {
     const cache = new Cache()
     const seen = record(CoreTracingChannel.Set)
     stops.pop()?.()
-    expect(diagnosticsChannel.tracingChannel(CoreTracingChannel.Set).start.hasSubscribers).toBe(false)
+    expect(diagnosticsChannel.tracingChannel(CoreTracingChannel.Set).start.hasSubscribers).toBe(
+      false
+    )
     await cache.set('a', 1)
     expect(await cache.get('a')).toBe(1)
     expect(seen).toEqual([])
@@ -142,7 +184,9 @@ describe('core tracing channels', () => {
     const seen = record(CoreTracingChannel.Store)
     chaos.throwing = new StoreTimeoutError('get', 50)
     await cache.get('a')
-    expect(seen.find((entry) => entry.event === 'error')?.context.error).toBeInstanceOf(StoreTimeoutError)
+    expect(seen.find((entry) => entry.event === 'error')?.context.error).toBeInstanceOf(
+      StoreTimeoutError
+    )
   })
 })
 
@@ -159,11 +203,34 @@ describe('breaker events', () => {
     })
     const cache = new Cache({ store })
     const transitions: string[] = []
-    cache.on('breaker', ({ from, to, node, direction }) => void transitions.push(`${node}/${direction}: ${from}->${to}`))
-    observer?.transition?.({ from: 'closed', to: 'open', node: '127.0.0.1:7001', direction: 'read' })
-    observer?.transition?.({ from: 'open', to: 'half-open', node: '127.0.0.1:7001', direction: 'read' })
-    observer?.transition?.({ from: 'half-open', to: 'closed', node: '127.0.0.1:7001', direction: 'read' })
-    expect(transitions).toEqual(['127.0.0.1:7001/read: closed->open', '127.0.0.1:7001/read: open->half-open', '127.0.0.1:7001/read: half-open->closed'])
+    cache.on(
+      'breaker',
+      ({ from, to, node, direction }) =>
+        void transitions.push(`${node}/${direction}: ${from}->${to}`)
+    )
+    observer?.transition?.({
+      from: 'closed',
+      to: 'open',
+      node: '127.0.0.1:7001',
+      direction: 'read',
+    })
+    observer?.transition?.({
+      from: 'open',
+      to: 'half-open',
+      node: '127.0.0.1:7001',
+      direction: 'read',
+    })
+    observer?.transition?.({
+      from: 'half-open',
+      to: 'closed',
+      node: '127.0.0.1:7001',
+      direction: 'read',
+    })
+    expect(transitions).toEqual([
+      '127.0.0.1:7001/read: closed->open',
+      '127.0.0.1:7001/read: open->half-open',
+      '127.0.0.1:7001/read: half-open->closed',
+    ])
     await cache.close()
     expect(observer).toBeUndefined()
   })

@@ -34,7 +34,12 @@ describe('warm', () => {
     const failures: string[] = []
     const run = cache.warm([
       { key: 'there', load: () => 'new' },
-      { key: 'broken', load: () => { throw new Error('source down') } },
+      {
+        key: 'broken',
+        load: () => {
+          throw new Error('source down')
+        },
+      },
     ])
     run.on('failed', ({ key }) => failures.push(key))
     expect(await run.result).toMatchObject({ loaded: 0, skipped: 1, failed: 1 })
@@ -47,7 +52,10 @@ describe('warm', () => {
   it('bounds the rate: perSecond spaces the loads', async () => {
     const cache = new Cache()
     const started: number[] = []
-    const entries = Array.from({ length: 5 }, (_, i) => ({ key: `r${i}`, load: () => (started.push(performance.now()), i) }))
+    const entries = Array.from({ length: 5 }, (_, i) => ({
+      key: `r${i}`,
+      load: () => (started.push(performance.now()), i),
+    }))
     await cache.warm(entries, { concurrency: 5, perSecond: 50 }).result
     // 5 loads at 50 per second: the last starts at least 4 intervals (80 ms) after the first.
     expect((started[4] as number) - (started[0] as number)).toBeGreaterThanOrEqual(75)
@@ -64,7 +72,10 @@ describe('warm', () => {
   it('warms on a schedule, never overlapping, until stopped', async () => {
     const cache = new Cache()
     let runs = 0
-    const schedule = warmEvery(cache, () => (runs++, [{ key: 'config', load: () => runs }]), { every: 20, overwrite: true })
+    const schedule = warmEvery(cache, () => (runs++, [{ key: 'config', load: () => runs }]), {
+      every: 20,
+      overwrite: true,
+    })
     await sleep(120)
     await schedule.stop()
     const after = runs

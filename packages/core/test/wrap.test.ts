@@ -4,7 +4,11 @@ import { MemoryStore } from '../src/stores/memory-store.js'
 import { InvalidArgumentError, InvalidOptionError } from '../src/errors.js'
 
 /** A cache whose store, clock and random source are all driven by the test. */
-function drivenCache(): { cache: Cache; clock: { now: number }; random: { next: number; draws: number } } {
+function drivenCache(): {
+  cache: Cache
+  clock: { now: number }
+  random: { next: number; draws: number }
+} {
   const clock = { now: 0 }
   const random = { next: 0.5, draws: 0 }
   const cache = new Cache({
@@ -61,7 +65,10 @@ describe('Cache.wrap with an injected clock and random source', () => {
       const drawsBefore = random.draws
       expect(await wrapAgain()).toBe(1)
       expect(random.draws).toBe(drawsBefore + 1)
-      await vi.waitFor(async () => expect(await cache.get('k')).toBe(2), { timeout: 5000, interval: 10 })
+      await vi.waitFor(async () => expect(await cache.get('k')).toBe(2), {
+        timeout: 5000,
+        interval: 10,
+      })
       expect(calls()).toBe(2)
     })
 
@@ -104,9 +111,15 @@ describe('Cache.wrap with an injected clock and random source', () => {
 
     it('rejects unknown wrap and lock options, naming the nearest known one', async () => {
       const cache = new Cache()
-      await expect(cache.wrap('k', () => 1, { tll: '1m' } as never)).rejects.toThrow(/options\.tll to be a known option \(did you mean "ttl"\?\)/)
-      await expect(cache.wrap('k', () => 1, { lock: { waits: '1s' } } as never)).rejects.toThrow(/options\.lock\.waits to be a known option \(did you mean "wait"\?\)/)
-      await expect(cache.wrap('k', () => 1, null as never)).rejects.toBeInstanceOf(InvalidArgumentError)
+      await expect(cache.wrap('k', () => 1, { tll: '1m' } as never)).rejects.toThrow(
+        /options\.tll to be a known option \(did you mean "ttl"\?\)/
+      )
+      await expect(cache.wrap('k', () => 1, { lock: { waits: '1s' } } as never)).rejects.toThrow(
+        /options\.lock\.waits to be a known option \(did you mean "wait"\?\)/
+      )
+      await expect(cache.wrap('k', () => 1, null as never)).rejects.toBeInstanceOf(
+        InvalidArgumentError
+      )
     })
 
     it('rejects a wrap TTL that reads as milliseconds before running the loader', async () => {

@@ -4,7 +4,12 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { Cache } from '../src/cache.js'
 import { InvalidOptionError } from '../src/errors.js'
-import { WriteBehind, type PendingWrite, type PersistContext, type WriteJournal } from '../src/patterns/write-behind.js'
+import {
+  WriteBehind,
+  type PendingWrite,
+  type PersistContext,
+  type WriteJournal,
+} from '../src/patterns/write-behind.js'
 
 const base = { flushInterval: '60s', flushOnSignals: false, spillFile: false } as const
 const directories: string[] = []
@@ -16,11 +21,14 @@ async function spillPath(): Promise<string> {
 }
 
 afterEach(async () => {
-  for (const directory of directories.splice(0)) await rm(directory, { recursive: true, force: true })
+  for (const directory of directories.splice(0))
+    await rm(directory, { recursive: true, force: true })
 })
 
 /** An in-memory journal, to see what the writer records and replays. */
-function memoryJournal(): WriteJournal<number> & { entries: Map<string, { key: string; value: number; version?: number }> } {
+function memoryJournal(): WriteJournal<number> & {
+  entries: Map<string, { key: string; value: number; version?: number }>
+} {
   const entries = new Map<string, { key: string; value: number; version?: number }>()
   let next = 0
   return {
@@ -44,24 +52,50 @@ describe('WriteBehind options', () => {
 
   it('reads durations by the unit rule and names the option it refuses', () => {
     const cache = new Cache()
-    expect(() => new WriteBehind(cache, { ...base, persist, flushInterval: '250ms', retry: { baseDelay: 5, maxDelay: '2s' } })).not.toThrow()
-    expect(() => new WriteBehind(cache, { ...base, persist, flushInterval: 'soon' as never })).toThrow(/options\.flushInterval/)
-    expect(() => new WriteBehind(cache, { ...base, persist, retry: { maxDelay: -1 } })).toThrow(/options\.retry\.maxDelay/)
-    expect(() => new WriteBehind(cache, { ...base, persist, shutdownTimeout: 0 })).toThrow(/options\.shutdownTimeout/)
-    expect(() => new WriteBehind(cache, { ...base, persist, spillFile: '' })).toThrow(/options\.spillFile/)
+    expect(
+      () =>
+        new WriteBehind(cache, {
+          ...base,
+          persist,
+          flushInterval: '250ms',
+          retry: { baseDelay: 5, maxDelay: '2s' },
+        })
+    ).not.toThrow()
+    expect(
+      () => new WriteBehind(cache, { ...base, persist, flushInterval: 'soon' as never })
+    ).toThrow(/options\.flushInterval/)
+    expect(() => new WriteBehind(cache, { ...base, persist, retry: { maxDelay: -1 } })).toThrow(
+      /options\.retry\.maxDelay/
+    )
+    expect(() => new WriteBehind(cache, { ...base, persist, shutdownTimeout: 0 })).toThrow(
+      /options\.shutdownTimeout/
+    )
+    expect(() => new WriteBehind(cache, { ...base, persist, spillFile: '' })).toThrow(
+      /options\.spillFile/
+    )
   })
 
   it('refuses unknown options, suggesting the known name', () => {
     const cache = new Cache()
-    expect(() => new WriteBehind(cache, { ...base, persist, flushIntervall: '1s' } as never)).toThrow(InvalidOptionError)
-    expect(() => new WriteBehind(cache, { ...base, persist, flushIntervall: '1s' } as never)).toThrow(/did you mean "flushInterval"/)
-    expect(() => new WriteBehind(cache, { ...base, persist, retry: { attempt: 3 } } as never)).toThrow(/options\.retry\.attempt\b.*"attempts"/)
+    expect(
+      () => new WriteBehind(cache, { ...base, persist, flushIntervall: '1s' } as never)
+    ).toThrow(InvalidOptionError)
+    expect(
+      () => new WriteBehind(cache, { ...base, persist, flushIntervall: '1s' } as never)
+    ).toThrow(/did you mean "flushInterval"/)
+    expect(
+      () => new WriteBehind(cache, { ...base, persist, retry: { attempt: 3 } } as never)
+    ).toThrow(/options\.retry\.attempt\b.*"attempts"/)
   })
 
   it('refuses the pre-1.0 …Ms names, naming their successors', () => {
     const persist = async (): Promise<void> => {}
-    expect(() => new WriteBehind(new Cache(), { persist, flushIntervalMs: 10 } as never)).toThrow(/options\.flushIntervalMs.*"flushInterval".*renamed/)
-    expect(() => new WriteBehind(new Cache(), { persist, retry: { baseDelayMs: 10 } } as never)).toThrow(/options\.retry\.baseDelayMs.*"baseDelay"/)
+    expect(() => new WriteBehind(new Cache(), { persist, flushIntervalMs: 10 } as never)).toThrow(
+      /options\.flushIntervalMs.*"flushInterval".*renamed/
+    )
+    expect(
+      () => new WriteBehind(new Cache(), { persist, retry: { baseDelayMs: 10 } } as never)
+    ).toThrow(/options\.retry\.baseDelayMs.*"baseDelay"/)
   })
 })
 
@@ -111,14 +145,20 @@ describe('WriteBehind retries and versions', () => {
     const journal = memoryJournal()
     journal.entries.set('old', { key: 'k', value: 1, version: 9_000_000_000_000_000 })
     const persisted: PendingWrite<number>[] = []
-    const writer = new WriteBehind<number>(new Cache(), { ...base, journal, persist: async (batch) => void persisted.push(...batch) })
+    const writer = new WriteBehind<number>(new Cache(), {
+      ...base,
+      journal,
+      persist: async (batch) => void persisted.push(...batch),
+    })
     expect(await writer.ready()).toBe(1)
     await writer.flush()
     await writer.write('k', 2)
     expect([...journal.entries.values()][0]?.version).toBeGreaterThan(9_000_000_000_000_000)
     await writer.close()
     expect(persisted.map((write) => write.value)).toEqual([1, 2])
-    expect((persisted[1] as PendingWrite<number>).version).toBeGreaterThan((persisted[0] as PendingWrite<number>).version)
+    expect((persisted[1] as PendingWrite<number>).version).toBeGreaterThan(
+      (persisted[0] as PendingWrite<number>).version
+    )
     expect(journal.entries.size).toBe(0)
   })
 })
@@ -126,7 +166,10 @@ describe('WriteBehind retries and versions', () => {
 describe('WriteBehind shutdown', () => {
   it('runs one flush however often close() is called', async () => {
     let calls = 0
-    const writer = new WriteBehind<number>(new Cache(), { ...base, persist: async () => void calls++ })
+    const writer = new WriteBehind<number>(new Cache(), {
+      ...base,
+      persist: async () => void calls++,
+    })
     await writer.write('k', 1)
     const first = writer.close()
     expect(writer.close()).toBe(first)
@@ -137,17 +180,29 @@ describe('WriteBehind shutdown', () => {
   it('spills what a hung persist left at the deadline, and the next writer replays and removes it', async () => {
     const spillFile = await spillPath()
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true)
-    const hung = new WriteBehind<number>(new Cache(), { ...base, spillFile, shutdownTimeout: '50ms', batchSize: 10, persist: never })
+    const hung = new WriteBehind<number>(new Cache(), {
+      ...base,
+      spillFile,
+      shutdownTimeout: '50ms',
+      batchSize: 10,
+      persist: never,
+    })
     for (let i = 0; i < 25; i++) await hung.write(`k${i}`, i)
     const result = await hung.close()
     const printed = stderr.mock.calls.map(([line]) => String(line)).join('')
     stderr.mockRestore()
     expect(result).toMatchObject({ clean: false, unpersisted: 25, spilled: 25, lost: 0 })
-    expect(printed).toMatch(/deadline \(50 ms\) passed with 25 write\(s\) unpersisted: 25 spilled to /)
+    expect(printed).toMatch(
+      /deadline \(50 ms\) passed with 25 write\(s\) unpersisted: 25 spilled to /
+    )
     expect(await readdir(join(spillFile, '..'))).toHaveLength(1)
 
     const persisted = new Map<string, number>()
-    const next = new WriteBehind<number>(new Cache(), { ...base, spillFile, persist: async (batch) => batch.forEach((write) => persisted.set(write.key, write.value)) })
+    const next = new WriteBehind<number>(new Cache(), {
+      ...base,
+      spillFile,
+      persist: async (batch) => batch.forEach((write) => persisted.set(write.key, write.value)),
+    })
     expect(await next.ready()).toBe(25)
     expect(await next.close()).toMatchObject({ clean: true })
     expect(persisted.size).toBe(25)
@@ -173,7 +228,11 @@ describe('WriteBehind shutdown', () => {
 
   it('counts leftovers as lost, on stderr, when spilling is off', async () => {
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true)
-    const writer = new WriteBehind<number>(new Cache(), { ...base, shutdownTimeout: '20ms', persist: never })
+    const writer = new WriteBehind<number>(new Cache(), {
+      ...base,
+      shutdownTimeout: '20ms',
+      persist: never,
+    })
     await writer.write('a', 1)
     await writer.write('b', 2)
     const result = await writer.close()
@@ -187,7 +246,13 @@ describe('WriteBehind shutdown', () => {
     const spillFile = await spillPath()
     const journal = memoryJournal()
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true)
-    const writer = new WriteBehind<number>(new Cache(), { ...base, journal, spillFile, shutdownTimeout: '20ms', persist: never })
+    const writer = new WriteBehind<number>(new Cache(), {
+      ...base,
+      journal,
+      spillFile,
+      shutdownTimeout: '20ms',
+      persist: never,
+    })
     await writer.write('a', 1)
     const result = await writer.close()
     stderr.mockRestore()
@@ -199,10 +264,20 @@ describe('WriteBehind shutdown', () => {
   it('leaves alone a spill file another live process is replaying', async () => {
     const spillFile = await spillPath()
     // PID 1 is always alive: its claim stands.
-    await writeFile(`${spillFile}.claimed-1-0123abcd`, `{"format":"cachewire-write-behind-spill"}\n{"k":"x","v":1,"n":5}\n`)
-    await writeFile(`${spillFile}.4242-89abcdef`, `{"format":"cachewire-write-behind-spill"}\n{"k":"y","v":2,"n":6}\n`)
+    await writeFile(
+      `${spillFile}.claimed-1-0123abcd`,
+      `{"format":"cachewire-write-behind-spill"}\n{"k":"x","v":1,"n":5}\n`
+    )
+    await writeFile(
+      `${spillFile}.4242-89abcdef`,
+      `{"format":"cachewire-write-behind-spill"}\n{"k":"y","v":2,"n":6}\n`
+    )
     const persisted: string[] = []
-    const writer = new WriteBehind<number>(new Cache(), { ...base, spillFile, persist: async (batch) => void persisted.push(...batch.map((write) => write.key)) })
+    const writer = new WriteBehind<number>(new Cache(), {
+      ...base,
+      spillFile,
+      persist: async (batch) => void persisted.push(...batch.map((write) => write.key)),
+    })
     expect(await writer.ready()).toBe(1)
     await writer.close()
     expect(persisted).toEqual(['y'])

@@ -5,7 +5,11 @@ import { ChaosStore } from './chaos-store.js'
 import type { PendingWrite } from '../src/patterns/write-behind.js'
 
 /** A source of truth whose writes wait until the test lets them through. */
-function gatedSource(): { rows: Map<string, string>; persist: (batch: ReadonlyArray<PendingWrite<string>>) => Promise<void>; open: () => void } {
+function gatedSource(): {
+  rows: Map<string, string>
+  persist: (batch: ReadonlyArray<PendingWrite<string>>) => Promise<void>
+  open: () => void
+} {
   const rows = new Map([['user:1', 'old row']])
   let open: () => void = () => {}
   const gate = new Promise<void>((resolve) => (open = resolve))
@@ -24,7 +28,11 @@ describe('write-behind ordering: a pending write shadows the cache until persist
     const store = new ChaosStore(new MemoryStore())
     const cache = new Cache({ store, breaker: false })
     const source = gatedSource()
-    const writer = cache.writeBehind<string>({ persist: source.persist, flushInterval: 20, flushOnSignals: false })
+    const writer = cache.writeBehind<string>({
+      persist: source.persist,
+      flushInterval: 20,
+      flushOnSignals: false,
+    })
     store.failing = true
     await writer.write('user:1', 'new row') // acknowledged; the cache write failed
     store.failing = false
@@ -44,7 +52,11 @@ describe('write-behind ordering: a pending write shadows the cache until persist
   it('a fill that read the old row before the write does not overwrite the pending value', async () => {
     const cache = new Cache()
     const source = gatedSource()
-    const writer = cache.writeBehind<string>({ persist: source.persist, flushInterval: 20, flushOnSignals: false })
+    const writer = cache.writeBehind<string>({
+      persist: source.persist,
+      flushInterval: 20,
+      flushOnSignals: false,
+    })
     let release: () => void = () => {}
     const slowRead = cache.wrap('user:1', async () => {
       const row = source.rows.get('user:1') as string // the old row, read before the write

@@ -5,7 +5,11 @@ import { ClosedError, InvalidOptionError, QueueFullError } from '../src/errors.j
 
 type Batch = ReadonlyArray<PendingWrite<number>>
 
-function recorder(): { batches: Batch[]; persist: (batch: Batch) => Promise<void>; latest: Map<string, number> } {
+function recorder(): {
+  batches: Batch[]
+  persist: (batch: Batch) => Promise<void>
+  latest: Map<string, number>
+} {
   const batches: Batch[] = []
   const latest = new Map<string, number>()
   return {
@@ -55,7 +59,12 @@ describe('WriteBehind', () => {
   it('flushes on its interval', async () => {
     const cache = new Cache()
     const { batches, persist } = recorder()
-    const writer = new WriteBehind(cache, { persist, flushInterval: '10ms', flushOnSignals: false, spillFile: false })
+    const writer = new WriteBehind(cache, {
+      persist,
+      flushInterval: '10ms',
+      flushOnSignals: false,
+      spillFile: false,
+    })
     await writer.write('k', 1)
     await new Promise((resolve) => setTimeout(resolve, 40))
     expect(batches.length).toBe(1)
@@ -124,7 +133,12 @@ describe('WriteBehind', () => {
   describe('when the queue is full', () => {
     it("rejects with QueueFullError under onFull: 'reject'", async () => {
       const cache = new Cache()
-      const writer = new WriteBehind<number>(cache, { ...base, persist: async () => {}, maxQueue: 2, onFull: 'reject' })
+      const writer = new WriteBehind<number>(cache, {
+        ...base,
+        persist: async () => {},
+        maxQueue: 2,
+        onFull: 'reject',
+      })
       await writer.write('a', 1)
       await writer.write('b', 2)
       await writer.write('a', 3)
@@ -156,7 +170,11 @@ describe('WriteBehind', () => {
   it('validates its options by name', () => {
     const cache = new Cache()
     expect(() => new WriteBehind(cache, {} as never)).toThrow(/options\.persist/)
-    expect(() => new WriteBehind(cache, { persist: async () => {}, batchSize: 0 })).toThrow(InvalidOptionError)
-    expect(() => new WriteBehind(cache, { persist: async () => {}, onFull: 'drop' as never })).toThrow(/options\.onFull/)
+    expect(() => new WriteBehind(cache, { persist: async () => {}, batchSize: 0 })).toThrow(
+      InvalidOptionError
+    )
+    expect(
+      () => new WriteBehind(cache, { persist: async () => {}, onFull: 'drop' as never })
+    ).toThrow(/options\.onFull/)
   })
 })

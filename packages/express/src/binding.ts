@@ -1,7 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Application, Request, Response } from 'express'
 import type { HttpCache, HttpRequest, ReplyOutcome } from '@cachewire/http'
-import { bufferResponse, captureLive, SAFE_METHODS, setReplyHeaders, type FrameworkBinding } from '@cachewire/http/kit'
+import {
+  bufferResponse,
+  captureLive,
+  SAFE_METHODS,
+  setReplyHeaders,
+  type FrameworkBinding,
+} from '@cachewire/http/kit'
 import type { Downstream } from './types.js'
 
 const EMPTY_BODY: Buffer = Buffer.alloc(0)
@@ -32,7 +38,13 @@ export function expressBinding(engine: HttpCache): FrameworkBinding<Request, Dow
         // Read-your-writes: a POST's invalidation is done before its response ends.
         holdEnd: SAFE_METHODS.has(req.method)
           ? undefined
-          : (head, end) => void finish({ status: head.status, headers: head.headers, body: EMPTY_BODY, complete: true }).then(end, end),
+          : (head, end) =>
+              void finish({
+                status: head.status,
+                headers: head.headers,
+                body: EMPTY_BODY,
+                complete: true,
+              }).then(end, end),
       })
       pass.onRelease = () => capture.passThrough()
       run(req, downstream)
@@ -45,7 +57,14 @@ export function expressBinding(engine: HttpCache): FrameworkBinding<Request, Dow
           next: (error?: unknown) => {
             // A wrapped handler's error stands for the failure itself (stale-if-error may answer);
             // route middleware passes it on, and the app's error handler answers into the buffer.
-            if (error === undefined || error === null || error === 'route' || error === 'router' || downstream.handler === undefined) downstream.next(error as undefined)
+            if (
+              error === undefined ||
+              error === null ||
+              error === 'route' ||
+              error === 'router' ||
+              downstream.handler === undefined
+            )
+              downstream.next(error as undefined)
             else buffer.fail(error)
           },
         })
@@ -60,7 +79,8 @@ export function expressBinding(engine: HttpCache): FrameworkBinding<Request, Dow
         captureBody: true,
         maxBodyBytes: engine.options.maxEntryBytes,
         onDone: (captured) => {
-          if (captured === undefined) pending.reject(new Error(`the refresh of ${req.originalUrl} did not complete`))
+          if (captured === undefined)
+            pending.reject(new Error(`the refresh of ${req.originalUrl} did not complete`))
           else pending.resolve(captured)
         },
       })
@@ -104,10 +124,14 @@ function toRequest(req: Request, route: HttpRequest['route']): HttpRequest {
 }
 
 /** What Express reads under `trust proxy`: X-Forwarded-Host (host) and X-Forwarded-Proto (protocol). */
-const APPLIED_FORWARDED_HEADERS: readonly string[] = Object.freeze(['x-forwarded-host', 'x-forwarded-proto'])
+const APPLIED_FORWARDED_HEADERS: readonly string[] = Object.freeze([
+  'x-forwarded-host',
+  'x-forwarded-proto',
+])
 
 export function trustsProxy(req: Request): boolean {
-  const trust = req.app?.get('trust proxy fn') as ((address: string | undefined, hop: number) => boolean) | undefined
+  const trust = req.app?.get('trust proxy fn') as
+    ((address: string | undefined, hop: number) => boolean) | undefined
   return trust !== undefined && trust(req.socket?.remoteAddress, 0)
 }
 
@@ -129,7 +153,8 @@ function rewriteUrl(req: Request, rewrite: (url: string) => string): void {
     const parse = req.app?.get('query parser fn') as ((query: string) => unknown) | undefined
     const url = req.url
     const question = url.indexOf('?')
-    ;(req as { query: unknown }).query = typeof parse === 'function' ? parse(question === -1 ? '' : url.slice(question + 1)) : {}
+    ;(req as { query: unknown }).query =
+      typeof parse === 'function' ? parse(question === -1 ? '' : url.slice(question + 1)) : {}
   }
 }
 
@@ -153,7 +178,8 @@ export function hostOf(req: Request, trusted: boolean): string {
 
 /** `requestProtocol`, `trusted` being what the app's `trust proxy` says of the peer. */
 export function protocolOf(req: Request, trusted: boolean): 'http' | 'https' {
-  const own = (req.socket as { encrypted?: boolean } | undefined)?.encrypted === true ? 'https' : 'http'
+  const own =
+    (req.socket as { encrypted?: boolean } | undefined)?.encrypted === true ? 'https' : 'http'
   if (!trusted) return own
   const first = header(req, 'x-forwarded-proto')?.split(',')[0]?.trim()
   return first === 'https' ? 'https' : first === 'http' ? 'http' : own
@@ -207,6 +233,7 @@ export function rootApp(req: Request): (req: IncomingMessage, res: ServerRespons
 /** An app's outermost parent (a mounted sub-app's mounting app). */
 export function outermost(app: Application): Application {
   let root = app
-  while ((root as Application & { parent?: Application }).parent !== undefined) root = (root as Application & { parent: Application }).parent
+  while ((root as Application & { parent?: Application }).parent !== undefined)
+    root = (root as Application & { parent: Application }).parent
   return root
 }

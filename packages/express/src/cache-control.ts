@@ -1,6 +1,10 @@
 import type { ServerResponse } from 'node:http'
 import type { NextFunction, Request, Response } from 'express'
-import { cacheControlAtHead, resolveCacheControlFields, type CacheControlMiddlewareOptions } from '@cachewire/http/kit'
+import {
+  cacheControlAtHead,
+  resolveCacheControlFields,
+  type CacheControlMiddlewareOptions,
+} from '@cachewire/http/kit'
 import type { Middleware } from './types.js'
 
 /**
@@ -24,7 +28,8 @@ import type { Middleware } from './types.js'
 export function cacheControl(options: CacheControlMiddlewareOptions): Middleware {
   const resolved = resolveCacheControlFields(options)
   return function cacheControl(req: Request<unknown>, res: Response, next: NextFunction): void {
-    if (req.method === 'GET' || req.method === 'HEAD') cacheControlAtHead(res as ServerResponse, resolved)
+    if (req.method === 'GET' || req.method === 'HEAD')
+      cacheControlAtHead(res as ServerResponse, resolved)
     next()
   }
 }

@@ -1,6 +1,10 @@
 import type { ServerResponse } from 'node:http'
 import type { NextFunction, Request, Response } from 'express'
-import { conditionalResponse, resolveConditionalOptions, type ConditionalOptions } from '@cachewire/http/kit'
+import {
+  conditionalResponse,
+  resolveConditionalOptions,
+  type ConditionalOptions,
+} from '@cachewire/http/kit'
 import type { Middleware } from './types.js'
 
 /**
@@ -30,7 +34,10 @@ export function conditional(options: ConditionalOptions = {}): Middleware {
     // Express (res.send, res.sendFile) would answer these itself, keeping its own weak ETag:
     // the handler runs unconditionally and the decision is made here, on the final response.
     const clientHeaders = req.headers
-    if (clientHeaders['if-none-match'] !== undefined || clientHeaders['if-modified-since'] !== undefined) {
+    if (
+      clientHeaders['if-none-match'] !== undefined ||
+      clientHeaders['if-modified-since'] !== undefined
+    ) {
       const { 'if-none-match': _inm, 'if-modified-since': _ims, ...rest } = clientHeaders
       req.headers = rest
     }

@@ -16,8 +16,13 @@ export type ExpressListener = RequestListener & { get(setting: string): unknown 
  * Refused (at build time) when the key needs the Express request: an app-level `keys.key` or
  * private scope, or a function path rule.
  */
-export function frontDoor(engine: HttpCache, app: ExpressListener, rules: PathRules | undefined): RequestListener {
-  if (typeof app !== 'function' || typeof app.get !== 'function') throw new InvalidOptionError('app', 'an Express application', app)
+export function frontDoor(
+  engine: HttpCache,
+  app: ExpressListener,
+  rules: PathRules | undefined
+): RequestListener {
+  if (typeof app !== 'function' || typeof app.get !== 'function')
+    throw new InvalidOptionError('app', 'an Express application', app)
   const selected = compilePathRules<Request>(rules)
   if (engine.options.key !== undefined) throw needsRequest('keys.key')
   if (engine.options.scope === 'private') throw needsRequest('safety.privateKey')
@@ -28,11 +33,21 @@ export function frontDoor(engine: HttpCache, app: ExpressListener, rules: PathRu
     // The same host and protocol the middleware derives, under the app's own `trust proxy`.
     const shim = { headers: req.headers, socket: req.socket, app } as unknown as Request
     const trusted = trustsProxy(shim)
-    return { method: req.method as string, url, headers: req.headers, host: hostOf(shim, trusted), protocol: protocolOf(shim, trusted) }
+    return {
+      method: req.method as string,
+      url,
+      headers: req.headers,
+      host: hostOf(shim, trusted),
+      protocol: protocolOf(shim, trusted),
+    }
   }
   return createFrontDoor(engine, { toRequest, next: app })
 }
 
 function needsRequest(option: string): InvalidOptionError {
-  return new InvalidOptionError(option, 'free of functions of the Express request for a front door (keep such apps behind cache.middleware() alone)', 'a function of req')
+  return new InvalidOptionError(
+    option,
+    'free of functions of the Express request for a front door (keep such apps behind cache.middleware() alone)',
+    'a function of req'
+  )
 }

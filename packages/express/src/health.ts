@@ -1,5 +1,11 @@
 import type { Request, Response } from 'express'
-import { createHealthChecks, livenessAnswer, type HealthAnswer, type HealthCheckOptions, type HealthTarget } from '@cachewire/http/operations'
+import {
+  createHealthChecks,
+  livenessAnswer,
+  type HealthAnswer,
+  type HealthCheckOptions,
+  type HealthTarget,
+} from '@cachewire/http/operations'
 
 /** An Express handler answering a probe. */
 export type ProbeHandler = (req: Request, res: Response) => void

@@ -23,8 +23,11 @@ const MAX_BODY_BYTES = 64 * 1024
  * app.use(cache.middleware())
  * ```
  */
-export function purgeRouter(options: PurgeRouterOptions): (req: Request, res: Response, next: NextFunction) => void {
-  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an object', options)
+export function purgeRouter(
+  options: PurgeRouterOptions
+): (req: Request, res: Response, next: NextFunction) => void {
+  if (typeof options !== 'object' || options === null)
+    throw new InvalidOptionError('', 'an object', options)
   const api = createPurgeApi(options)
   return function cachewirePurge(req: Request, res: Response, next: NextFunction): void {
     const url = new URL(req.url, 'http://x')

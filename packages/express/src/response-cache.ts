@@ -1,13 +1,28 @@
 import type { RequestListener } from 'node:http'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import { createHttpCache, InvalidArgumentError, type RoutePolicy } from '@cachewire/http'
-import { appCache, cacheHelpers, compilePathRules, engineOptions, routePolicy, ServeLoop, withHelpers, type ResponseCacheHelpers } from '@cachewire/http/kit'
+import {
+  appCache,
+  cacheHelpers,
+  compilePathRules,
+  engineOptions,
+  routePolicy,
+  ServeLoop,
+  withHelpers,
+  type ResponseCacheHelpers,
+} from '@cachewire/http/kit'
 import { expressBinding, outermost } from './binding.js'
 import { frontDoor, type ExpressListener } from './front-door.js'
 import { purgeRouter, type PurgeRouterOptions } from './purge-router.js'
 import { liveness, readiness } from './health.js'
 import type { HealthCheckOptions } from '@cachewire/http/operations'
-import type { Downstream, Middleware, PathRules, ResponseCacheOptions, RouteOptions } from './types.js'
+import type {
+  Downstream,
+  Middleware,
+  PathRules,
+  ResponseCacheOptions,
+  RouteOptions,
+} from './types.js'
 
 /** A cache middleware that also carries its cache's helpers, for use outside a request. */
 export interface CacheMiddleware extends Middleware, ResponseCacheHelpers {}
@@ -61,14 +76,18 @@ export function responseCache(options: ResponseCacheOptions = {}): ResponseCache
     ...cacheHelpers(loop as ServeLoop<never, never>),
     middleware(rules) {
       const selects = compilePathRules<Request>(rules)
-      return withHelpers(function cachewire(req: Request, _res: Response, next: NextFunction): void {
-        appCache(outermost(req.app), self)
-        if (selects !== undefined && !selects.selects(req.originalUrl, req)) return next()
-        serve(loop, req, { next, handler: undefined })
-      } as Middleware, self)
+      return withHelpers(
+        function cachewire(req: Request, _res: Response, next: NextFunction): void {
+          appCache(outermost(req.app), self)
+          if (selects !== undefined && !selects.selects(req.originalUrl, req)) return next()
+          serve(loop, req, { next, handler: undefined })
+        } as Middleware,
+        self
+      )
     },
     route(policy = {}, handler) {
-      if (handler !== undefined && typeof handler !== 'function') throw new InvalidArgumentError('handler', 'a function', handler)
+      if (handler !== undefined && typeof handler !== 'function')
+        throw new InvalidArgumentError('handler', 'a function', handler)
       const route = routePolicy<Request>(engine, policy, 'responseCache()')
       return function cachedRoute(req: Request, _res: Response, next: NextFunction): void {
         appCache(outermost(req.app), self)
@@ -87,7 +106,12 @@ export function responseCache(options: ResponseCacheOptions = {}): ResponseCache
 }
 
 /** The serve loop never rejects for a cache reason; anything else reaches Express's error handling. */
-function serve(loop: ServeLoop<Request, Downstream>, req: Request, downstream: Downstream, route?: RoutePolicy): void {
+function serve(
+  loop: ServeLoop<Request, Downstream>,
+  req: Request,
+  downstream: Downstream,
+  route?: RoutePolicy
+): void {
   let served: void | Promise<void>
   try {
     served = loop.serve(req, downstream, route)

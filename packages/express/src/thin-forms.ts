@@ -22,7 +22,8 @@ import type { CacheMiddlewareOptions, CachedRouteOptions, Middleware } from './t
  * ```
  */
 export function cacheMiddleware(options: CacheMiddlewareOptions = {}): CacheMiddleware {
-  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an object', options)
+  if (typeof options !== 'object' || options === null)
+    throw new InvalidOptionError('', 'an object', options)
   const { include, exclude, ...rest } = options
   return responseCache(rest).middleware({ include, exclude })
 }
@@ -46,11 +47,14 @@ export function cacheMiddleware(options: CacheMiddlewareOptions = {}): CacheMidd
  * ```
  */
 export function cachedRoute(policy: CachedRouteOptions = {}, handler?: RequestHandler): Middleware {
-  if (handler !== undefined && typeof handler !== 'function') throw new InvalidArgumentError('handler', 'a function', handler)
+  if (handler !== undefined && typeof handler !== 'function')
+    throw new InvalidArgumentError('handler', 'a function', handler)
   resolveRoutePolicy(engineRoute<Request>(policy), 'responseCache()')
   const routes = new WeakMap<ResponseCache, Middleware>()
   return function cachedRoute(req: Request, res: Response, next: NextFunction): void {
-    const cache = appCache<ResponseCache>(outermost(req.app), undefined, () => responseCache()) as ResponseCache
+    const cache = appCache<ResponseCache>(outermost(req.app), undefined, () =>
+      responseCache()
+    ) as ResponseCache
     let route = routes.get(cache)
     if (route === undefined) {
       route = cache.route(policy, handler)

@@ -1,6 +1,13 @@
 import type { NextFunction, Request, Response } from 'express'
 import { describe, expect, it } from 'vitest'
-import { cachedRoute, cacheMiddleware, InvalidArgumentError, InvalidOptionError, responseCache, type RouteOptions } from '../src/index.js'
+import {
+  cachedRoute,
+  cacheMiddleware,
+  InvalidArgumentError,
+  InvalidOptionError,
+  responseCache,
+  type RouteOptions,
+} from '../src/index.js'
 import { listen, manualClock, matrix, request, settle, type Reply } from './helpers.js'
 
 const cases = await matrix('cached-route')
@@ -15,7 +22,11 @@ describe.each(cases)('cachedRoute on $express with $store', ({ create, createSto
     const cache = mount(app)
     app.use(errorHandler)
     const server = await listen(app)
-    const get = async (path: string, headers?: Record<string, string>, method = 'GET'): Promise<Reply> => {
+    const get = async (
+      path: string,
+      headers?: Record<string, string>,
+      method = 'GET'
+    ): Promise<Reply> => {
       const reply = await request(server.url, path, { headers, method })
       await settle(cache)
       return reply
@@ -24,7 +35,10 @@ describe.each(cases)('cachedRoute on $express with $store', ({ create, createSto
   }
 
   it('tags from req.params, invalidated by req.cache.invalidateTags', async () => {
-    const names = new Map([['1', 'Ada'], ['2', 'Grace']])
+    const names = new Map([
+      ['1', 'Ada'],
+      ['2', 'Grace'],
+    ])
     let calls = 0
     const cache = responseCache({ storage: { store: createStore() } })
     const users = cache.route({ ttl: '5m', tags: (req) => [`user:${req.params.id}`] })
@@ -58,7 +72,10 @@ describe.each(cases)('cachedRoute on $express with $store', ({ create, createSto
       keys: { key: (req) => (req.get('x-tenant') === 'none' ? false : req.get('x-tenant')) },
     })
     const { get } = await start((app) => {
-      app.get('/t', route, (req, res) => { calls++; res.send(`tenant ${req.get('x-tenant')}`) })
+      app.get('/t', route, (req, res) => {
+        calls++
+        res.send(`tenant ${req.get('x-tenant')}`)
+      })
       return cache
     })
     expect((await get('/t', { 'x-tenant': 'a' })).text).toBe('tenant a')
@@ -73,7 +90,10 @@ describe.each(cases)('cachedRoute on $express with $store', ({ create, createSto
   it('wraps a handler: cachedRoute(options, handler)', async () => {
     let calls = 0
     const cache = responseCache({ storage: { store: createStore() } })
-    const route = cache.route({ ttl: '1m' }, (_req, res) => { calls++; res.send('wrapped') })
+    const route = cache.route({ ttl: '1m' }, (_req, res) => {
+      calls++
+      res.send('wrapped')
+    })
     const { get } = await start((app) => {
       app.get('/w', route)
       return cache
@@ -89,8 +109,14 @@ describe.each(cases)('cachedRoute on $express with $store', ({ create, createSto
     const b = cache.route({ ttl: '1m', tags: ['shared'] })
     let calls = 0
     const { get } = await start((app) => {
-      app.get('/a', a, (_req, res) => { calls++; res.send('a') })
-      app.get('/b', b, (_req, res) => { calls++; res.send('b') })
+      app.get('/a', a, (_req, res) => {
+        calls++
+        res.send('a')
+      })
+      app.get('/b', b, (_req, res) => {
+        calls++
+        res.send('b')
+      })
       return cache
     })
     await get('/a')
@@ -136,10 +162,18 @@ describe.each(cases)('cachedRoute on $express with $store', ({ create, createSto
       const clock = manualClock()
       let version = 1
       let calls = 0
-      const cache = cacheMiddleware({ storage: { store: createStore() }, ttl: '1m', stale: { whileRevalidate: '5m' }, clock: clock.now })
+      const cache = cacheMiddleware({
+        storage: { store: createStore() },
+        ttl: '1m',
+        stale: { whileRevalidate: '5m' },
+        clock: clock.now,
+      })
       const sub = create()
       sub.use(cache)
-      sub.get('/x', (_req, res) => { calls++; res.send(`v${version}`) })
+      sub.get('/x', (_req, res) => {
+        calls++
+        res.send(`v${version}`)
+      })
       const { get } = await start((app) => {
         app.use('/mounted', sub)
         return cache
@@ -155,7 +189,8 @@ describe.each(cases)('cachedRoute on $express with $store', ({ create, createSto
 
   describe('stale-if-error', () => {
     const options: RouteOptions = { ttl: '1m', stale: { ifError: '10m' } }
-    const cacheOn = (clock: ReturnType<typeof manualClock>) => responseCache({ storage: { store: createStore() }, clock: clock.now })
+    const cacheOn = (clock: ReturnType<typeof manualClock>) =>
+      responseCache({ storage: { store: createStore() }, clock: clock.now })
 
     it('route middleware: a thrown error (500 from the error handler) is answered with the stale entry', async () => {
       const clock = manualClock()
@@ -188,7 +223,11 @@ describe.each(cases)('cachedRoute on $express with $store', ({ create, createSto
       const cache = cacheOn(clock)
       const route = cache.route(options)
       const { get } = await start((app) => {
-        app.get('/busy', route, (_req, res) => void (failing ? res.status(503).send('busy') : res.send('ok')))
+        app.get(
+          '/busy',
+          route,
+          (_req, res) => void (failing ? res.status(503).send('busy') : res.send('ok'))
+        )
         return cache
       })
       await get('/busy')
@@ -210,7 +249,10 @@ describe.each(cases)('cachedRoute on $express with $store', ({ create, createSto
       })
       const { get } = await start((app) => {
         app.get('/wrapped', route)
-        app.use((error: Error, _req: Request, _res: Response, next: NextFunction) => { handled++; next(error) })
+        app.use((error: Error, _req: Request, _res: Response, next: NextFunction) => {
+          handled++
+          next(error)
+        })
         return cache
       })
       await get('/wrapped')
@@ -231,23 +273,37 @@ describe.each(cases)('cachedRoute on $express with $store', ({ create, createSto
 describe('cachedRoute options', () => {
   it('throws InvalidOptionError naming the option at build time', () => {
     expect(() => cachedRoute({ ttl: 'soon' as never })).toThrow(InvalidOptionError)
-    expect(() => cachedRoute({ stale: { whileRevalidate: -1 } })).toThrow(/options\.stale\.whileRevalidate/)
+    expect(() => cachedRoute({ stale: { whileRevalidate: -1 } })).toThrow(
+      /options\.stale\.whileRevalidate/
+    )
     expect(() => cachedRoute({ tags: [''] })).toThrow(/options\.tags\[0\]/)
     expect(() => cachedRoute({}, 'handler' as never)).toThrow(InvalidArgumentError)
     expect(() => responseCache().route({}, 'handler' as never)).toThrow(InvalidArgumentError)
   })
 
   it('refuses storage and app-wide options, saying where they go', () => {
-    expect(() => cachedRoute({ storage: {} } as never)).toThrow('storage is per app, pass it to responseCache()')
-    expect(() => cachedRoute({ store: {} } as never)).toThrow('storage.store is per app, pass it to responseCache()')
-    expect(() => cachedRoute({ keys: { hosts: ['a.example'] } } as never)).toThrow(/keys\.hosts is per app/)
+    expect(() => cachedRoute({ storage: {} } as never)).toThrow(
+      'storage is per app, pass it to responseCache()'
+    )
+    expect(() => cachedRoute({ store: {} } as never)).toThrow(
+      'storage.store is per app, pass it to responseCache()'
+    )
+    expect(() => cachedRoute({ keys: { hosts: ['a.example'] } } as never)).toThrow(
+      /keys\.hosts is per app/
+    )
     // @ts-expect-error: storage is per app
     expect(() => cachedRoute({ storage: {} })).toThrow(InvalidOptionError)
   })
 
-  it("refuses a private scope without a privateKey on the route or the app", () => {
-    expect(() => responseCache().route({ safety: { scope: 'private' } })).toThrow(/options\.safety\.privateKey/)
-    expect(() => responseCache({ safety: { privateKey: (req) => req.get('x-user') } }).route({ safety: { scope: 'private' } })).not.toThrow()
+  it('refuses a private scope without a privateKey on the route or the app', () => {
+    expect(() => responseCache().route({ safety: { scope: 'private' } })).toThrow(
+      /options\.safety\.privateKey/
+    )
+    expect(() =>
+      responseCache({ safety: { privateKey: (req) => req.get('x-user') } }).route({
+        safety: { scope: 'private' },
+      })
+    ).not.toThrow()
   })
 
   it('is named for the router stack', () => {

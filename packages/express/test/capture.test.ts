@@ -17,14 +17,21 @@ const big = 'x'.repeat(4096)
 
 describe.each(cases)('capture on $express with $store', ({ create, createStore }) => {
   /** An app with the cache in front of `mount`, counting handler runs per path. */
-  async function serve(mount: (app: Express, count: (req: Request) => void) => void, maxEntryBytes?: number) {
+  async function serve(
+    mount: (app: Express, count: (req: Request) => void) => void,
+    maxEntryBytes?: number
+  ) {
     const app = create()
     const calls = new Map<string, number>()
     const cache = cacheMiddleware({ storage: { store: createStore(), maxEntryBytes }, ttl: '1m' })
     app.use(cache)
     mount(app, (req) => calls.set(req.path, (calls.get(req.path) ?? 0) + 1))
     const server = await listen(app)
-    const get = async (path: string, headers?: Record<string, string>, method = 'GET'): Promise<Reply> => {
+    const get = async (
+      path: string,
+      headers?: Record<string, string>,
+      method = 'GET'
+    ): Promise<Reply> => {
       const reply = await request(server.url, path, { headers, method })
       await settle(cache)
       return reply
@@ -43,18 +50,50 @@ describe.each(cases)('capture on $express with $store', ({ create, createStore }
     ['res.send', (_req, res) => void res.send('sent'), 'sent'],
     ['res.json', (_req, res) => void res.json({ ok: true }), '{"ok":true}'],
     ['res.end', (_req, res) => void res.end('ended'), 'ended'],
-    ['res.write + res.end', (_req, res) => { res.setHeader('content-type', 'text/plain'); res.write('a'); res.write(Buffer.from('b')); res.end('c') }, 'abc'],
+    [
+      'res.write + res.end',
+      (_req, res) => {
+        res.setHeader('content-type', 'text/plain')
+        res.write('a')
+        res.write(Buffer.from('b'))
+        res.end('c')
+      },
+      'abc',
+    ],
     ['stream.pipe(res)', (_req, res) => void Readable.from(['s1', 's2', 's3']).pipe(res), 's1s2s3'],
-    ['res.sendFile', (_req, res) => void res.sendFile(file, { maxAge: '1m' }), 'hello from a file\n'],
+    [
+      'res.sendFile',
+      (_req, res) => void res.sendFile(file, { maxAge: '1m' }),
+      'hello from a file\n',
+    ],
     ['fs stream pipe', (_req, res) => void createReadStream(file).pipe(res), 'hello from a file\n'],
     ['res.status(x).end()', (_req, res) => void res.status(204).end(), ''],
-    ['res.writeHead with headers', (_req, res) => { res.writeHead(200, { 'content-type': 'text/csv', 'x-a': '1' }); res.end('x,y') }, 'x,y'],
-    ['res.writeHead with a flat array', (_req, res) => { res.writeHead(200, 'Fine', ['content-type', 'text/plain', 'link', '<a>', 'link', '<b>']); res.end('flat') }, 'flat'],
+    [
+      'res.writeHead with headers',
+      (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/csv', 'x-a': '1' })
+        res.end('x,y')
+      },
+      'x,y',
+    ],
+    [
+      'res.writeHead with a flat array',
+      (_req, res) => {
+        res.writeHead(200, 'Fine', ['content-type', 'text/plain', 'link', '<a>', 'link', '<b>'])
+        res.end('flat')
+      },
+      'flat',
+    ],
   ]
 
   for (const [name, handler, body] of paths) {
     it(`${name}: a miss runs the handler, the hit replays status, headers and bytes`, async () => {
-      const { app, first, second } = await missThenHit('/p', (a, count) => a.get('/p', (req, res) => { count(req); handler(req, res) }))
+      const { app, first, second } = await missThenHit('/p', (a, count) =>
+        a.get('/p', (req, res) => {
+          count(req)
+          handler(req, res)
+        })
+      )
       expect(first.text).toBe(body)
       expect(first.headers['cache-status']).toMatch(/fwd=uri-miss/)
       expect(second.status).toBe(first.status)
@@ -90,7 +129,12 @@ describe.each(cases)('capture on $express with $store', ({ create, createStore }
   }
 
   it('res.sendFile with max-age=0: the stale entry is revalidated and send’s 304 keeps it', async () => {
-    const { app, first, second } = await missThenHit('/f', (a, count) => a.get('/f', (req, res) => { count(req); res.sendFile(file) }))
+    const { app, first, second } = await missThenHit('/f', (a, count) =>
+      a.get('/f', (req, res) => {
+        count(req)
+        res.sendFile(file)
+      })
+    )
     expect(first.headers['cache-control']).toBe('public, max-age=0')
     expect(second.status).toBe(200)
     expect(second.text).toBe('hello from a file\n')
@@ -100,15 +144,24 @@ describe.each(cases)('capture on $express with $store', ({ create, createStore }
 
   it('res.writeHead with repeated fields replays every line', async () => {
     const { second } = await missThenHit('/p', (a) =>
-      a.get('/p', (_req, res) => { res.writeHead(200, ['link', '<a>', 'link', '<b>']); res.end('x') })
+      a.get('/p', (_req, res) => {
+        res.writeHead(200, ['link', '<a>', 'link', '<b>'])
+        res.end('x')
+      })
     )
     expect(second.headers.link).toBe('<a>, <b>')
   })
 
   it('res.redirect(301) is stored and replayed; a 302 is not', async () => {
     const app = await serve((a, count) => {
-      a.get('/moved', (req, res) => { count(req); res.redirect(301, '/new') })
-      a.get('/found', (req, res) => { count(req); res.redirect('/elsewhere') })
+      a.get('/moved', (req, res) => {
+        count(req)
+        res.redirect(301, '/new')
+      })
+      a.get('/found', (req, res) => {
+        count(req)
+        res.redirect('/elsewhere')
+      })
     })
     await app.get('/moved')
     const hit = await app.get('/moved')
@@ -124,8 +177,14 @@ describe.each(cases)('capture on $express with $store', ({ create, createStore }
 
   it('next(err): the app error handler answers, the 500 is not stored', async () => {
     const app = await serve((a, count) => {
-      a.get('/boom', (req, _res, next) => { count(req); next(new Error('boom')) })
-      a.use((error: Error, _req: Request, res: Response, _next: NextFunction) => void res.status(500).send(`handled ${error.message}`))
+      a.get('/boom', (req, _res, next) => {
+        count(req)
+        next(new Error('boom'))
+      })
+      a.use(
+        (error: Error, _req: Request, res: Response, _next: NextFunction) =>
+          void res.status(500).send(`handled ${error.message}`)
+      )
     })
     const first = await app.get('/boom')
     const second = await app.get('/boom')
@@ -136,14 +195,24 @@ describe.each(cases)('capture on $express with $store', ({ create, createStore }
   })
 
   it('a thrown error reaches Express’s final handler as a 500, not stored', async () => {
-    const app = await serve((a, count) => a.get('/throw', (req) => { count(req); throw new Error('thrown') }))
+    const app = await serve((a, count) =>
+      a.get('/throw', (req) => {
+        count(req)
+        throw new Error('thrown')
+      })
+    )
     expect((await app.get('/throw')).status).toBe(500)
     expect((await app.get('/throw')).status).toBe(500)
     expect(app.calls('/throw')).toBe(2)
   })
 
   it('HEAD is answered from the GET entry and never stored itself', async () => {
-    const app = await serve((a, count) => a.get('/h', (req, res) => { count(req); res.send('head body') }))
+    const app = await serve((a, count) =>
+      a.get('/h', (req, res) => {
+        count(req)
+        res.send('head body')
+      })
+    )
     const head1 = await app.get('/h', undefined, 'HEAD')
     expect(head1.status).toBe(200)
     expect(head1.raw.length).toBe(0)
@@ -225,7 +294,10 @@ describe.each(cases)('capture on $express with $store', ({ create, createStore }
     async function compressed(order: 'before' | 'after') {
       const app = create()
       let calls = 0
-      const cache: CacheMiddleware = cacheMiddleware({ storage: { store: createStore() }, ttl: '1m' })
+      const cache: CacheMiddleware = cacheMiddleware({
+        storage: { store: createStore() },
+        ttl: '1m',
+      })
       if (order === 'before') app.use(compression(), cache)
       else app.use(cache, compression())
       app.get('/c', (_req, res) => {

@@ -11,8 +11,15 @@ describe.each(EXPRESS_VERSIONS)('conditional on $express', ({ create }) => {
     const app = create()
     app.use(conditional())
     app.get('/json', (_req, res) => void res.json({ a: 1 }))
-    app.get('/stream', (_req, res) => { res.type('text/plain'); Readable.from(['x', 'y']).pipe(res) })
-    app.get('/dated', (_req, res) => void res.set('last-modified', new Date(Date.now() - 60_000).toUTCString()).end('dated'))
+    app.get('/stream', (_req, res) => {
+      res.type('text/plain')
+      Readable.from(['x', 'y']).pipe(res)
+    })
+    app.get(
+      '/dated',
+      (_req, res) =>
+        void res.set('last-modified', new Date(Date.now() - 60_000).toUTCString()).end('dated')
+    )
     app.get('/created', (_req, res) => void res.status(201).end('made'))
     app.get('/error', (_req, res) => void res.status(500).end('fail'))
     return listen(app)
@@ -36,14 +43,23 @@ describe.each(EXPRESS_VERSIONS)('conditional on $express', ({ create }) => {
     expect(first.text).toBe('xy')
     const etag = first.headers.etag as string
     expect(etag).toMatch(/^"2-/)
-    expect((await request(url, '/stream', { headers: { 'if-none-match': `W/${etag}, "other"` } })).status).toBe(304)
-    expect((await request(url, '/stream', { headers: { 'if-none-match': '"other"' } })).status).toBe(200)
+    expect(
+      (await request(url, '/stream', { headers: { 'if-none-match': `W/${etag}, "other"` } })).status
+    ).toBe(304)
+    expect(
+      (await request(url, '/stream', { headers: { 'if-none-match': '"other"' } })).status
+    ).toBe(200)
   })
 
   it('answers If-Modified-Since from the handler’s Last-Modified', async () => {
     const { url } = await serve()
-    expect((await request(url, '/dated', { headers: { 'if-modified-since': new Date().toUTCString() } })).status).toBe(304)
-    const old = await request(url, '/dated', { headers: { 'if-modified-since': new Date(Date.now() - 3_600_000).toUTCString() } })
+    expect(
+      (await request(url, '/dated', { headers: { 'if-modified-since': new Date().toUTCString() } }))
+        .status
+    ).toBe(304)
+    const old = await request(url, '/dated', {
+      headers: { 'if-modified-since': new Date(Date.now() - 3_600_000).toUTCString() },
+    })
     expect(old.status).toBe(200)
     expect(old.text).toBe('dated')
   })
@@ -58,7 +74,11 @@ describe.each(EXPRESS_VERSIONS)('conditional on $express', ({ create }) => {
   it('streams a body over maxBodyBytes through without an ETag', async () => {
     const app = create()
     app.use(conditional({ maxBodyBytes: 4 }))
-    app.get('/big', (_req, res) => { res.write('12345'); res.write('678'); res.end('9') })
+    app.get('/big', (_req, res) => {
+      res.write('12345')
+      res.write('678')
+      res.end('9')
+    })
     const { url } = await listen(app)
     const reply = await request(url, '/big')
     expect(reply.text).toBe('123456789')
@@ -87,7 +107,10 @@ describe.each(EXPRESS_VERSIONS)('conditional on $express', ({ create }) => {
     let calls = 0
     const cache = cacheMiddleware({ storage: { store: new MemoryStore() }, ttl: '1m' })
     app.use(conditional(), cache)
-    app.get('/c', (_req, res) => { calls++; res.type('text/plain').end('cached body') })
+    app.get('/c', (_req, res) => {
+      calls++
+      res.type('text/plain').end('cached body')
+    })
     const { url } = await listen(app)
     const first = await request(url, '/c')
     await settle(cache)

@@ -17,9 +17,17 @@ import { RedisStore } from '@cachewire/core/redis'
 import { afterAll } from 'vitest'
 
 /** Both Express majors, as factories of apps. */
-export const EXPRESS_VERSIONS: ReadonlyArray<{ express: string; create: () => Express; router: () => Router }> = [
+export const EXPRESS_VERSIONS: ReadonlyArray<{
+  express: string
+  create: () => Express
+  router: () => Router
+}> = [
   { express: 'express 5', create: () => express5(), router: () => express5.Router() },
-  { express: 'express 4', create: () => (express4 as unknown as () => Express)(), router: () => (express4 as unknown as typeof express5).Router() },
+  {
+    express: 'express 4',
+    create: () => (express4 as unknown as () => Express)(),
+    router: () => (express4 as unknown as typeof express5).Router(),
+  },
 ]
 
 export interface StoreKind {
@@ -55,12 +63,20 @@ export async function storeKinds(file: string): Promise<StoreKind[]> {
     await client.quit()
   })
   // Generous deadlines: a loaded test machine must not turn reads into misses.
-  kinds.push({ store: 'redis', create: () => new RedisStore({ client, prefix: `${prefix}${++count}:`, timeout: '2s' }) })
+  kinds.push({
+    store: 'redis',
+    create: () => new RedisStore({ client, prefix: `${prefix}${++count}:`, timeout: '2s' }),
+  })
   return kinds
 }
 
 async function probeRedis(): Promise<string | undefined> {
-  const client = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null })
+  const client = new Redis(REDIS_URL, {
+    lazyConnect: true,
+    connectTimeout: 1000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  })
   client.on('error', () => {})
   try {
     await client.connect()
@@ -74,9 +90,15 @@ async function probeRedis(): Promise<string | undefined> {
 }
 
 /** Every Express major crossed with every store, for describe.each. */
-export async function matrix(
-  file: string
-): Promise<Array<{ express: string; store: string; create: () => Express; router: () => Router; createStore: () => Store }>> {
+export async function matrix(file: string): Promise<
+  Array<{
+    express: string
+    store: string
+    create: () => Express
+    router: () => Router
+    createStore: () => Store
+  }>
+> {
   const stores = await storeKinds(file)
   return EXPRESS_VERSIONS.flatMap((version) =>
     stores.map((kind) => ({ ...version, store: kind.store, createStore: kind.create }))
@@ -123,23 +145,35 @@ export interface RequestOptions {
 /** One request over a fresh connection (no agent), so nothing is shared between requests. */
 export function request(base: string, path: string, options: RequestOptions = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(`${base}${path}`, { method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (chunk: Buffer) => chunks.push(chunk))
-      res.on('error', reject)
-      res.on('end', () => {
-        const raw = Buffer.concat(chunks)
-        const gzip = res.headers['content-encoding'] === 'gzip' && raw.length > 0
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, raw, text: (gzip ? gunzipSync(raw) : raw).toString('utf8') })
-      })
-    })
+    const req = httpRequest(
+      `${base}${path}`,
+      { method: options.method ?? 'GET', headers: options.headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (chunk: Buffer) => chunks.push(chunk))
+        res.on('error', reject)
+        res.on('end', () => {
+          const raw = Buffer.concat(chunks)
+          const gzip = res.headers['content-encoding'] === 'gzip' && raw.length > 0
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            raw,
+            text: (gzip ? gunzipSync(raw) : raw).toString('utf8'),
+          })
+        })
+      }
+    )
     req.on('error', reject)
     req.end(options.body)
   })
 }
 
 /** A clock the engine reads; tests move it instead of sleeping. */
-export function manualClock(start = Date.now()): { now: () => number; advance: (ms: number) => void } {
+export function manualClock(start = Date.now()): {
+  now: () => number
+  advance: (ms: number) => void
+} {
   let current = start
   return { now: () => current, advance: (ms) => void (current += ms) }
 }

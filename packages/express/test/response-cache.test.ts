@@ -10,7 +10,12 @@ const TOKEN = 'a-purge-token-of-some-length'
 const clock = (): number => 1_900_000_000_000
 
 describe.each(EXPRESS_VERSIONS)('responseCache: one engine per app, on $express', ({ create }) => {
-  async function get(url: string, path: string, cache: { whenIdle(): Promise<void> }, headers?: Record<string, string>) {
+  async function get(
+    url: string,
+    path: string,
+    cache: { whenIdle(): Promise<void> },
+    headers?: Record<string, string>
+  ) {
     const reply = await request(url, path, { headers })
     await settle(cache)
     return reply
@@ -21,13 +26,19 @@ describe.each(EXPRESS_VERSIONS)('responseCache: one engine per app, on $express'
     const cache = responseCache({ ttl: '1m', clock })
     let runs = 0
     app.use(cache.middleware())
-    app.get('/users/:id', cache.route({ ttl: '5m', tags: (req) => [`user:${req.params.id}`] }), (req, res) => {
-      runs++
-      res.send(`user ${req.params.id}`)
-    })
+    app.get(
+      '/users/:id',
+      cache.route({ ttl: '5m', tags: (req) => [`user:${req.params.id}`] }),
+      (req, res) => {
+        runs++
+        res.send(`user ${req.params.id}`)
+      }
+    )
     const { url } = await listen(app)
     const miss = await get(url, '/users/1', cache)
-    expect(miss.headers['cache-status']).toBe('cachewire; fwd=uri-miss; fwd-status=200; stored; ttl=300')
+    expect(miss.headers['cache-status']).toBe(
+      'cachewire; fwd=uri-miss; fwd-status=200; stored; ttl=300'
+    )
     const hit = await get(url, '/users/1', cache)
     expect(hit.headers['cache-status']).toBe('cachewire; hit; ttl=300')
     expect(runs).toBe(1)
@@ -51,7 +62,9 @@ describe.each(EXPRESS_VERSIONS)('responseCache: one engine per app, on $express'
     expect((await get(url, '/t', cache, { 'x-tenant': 'a' })).text).toBe('tenant a')
     const b = await get(url, '/t', cache, { 'x-tenant': 'b' })
     expect(b.text).toBe('tenant b')
-    expect(b.headers['cache-status']).toBe('cachewire; fwd=uri-miss; fwd-status=200; stored; ttl=60')
+    expect(b.headers['cache-status']).toBe(
+      'cachewire; fwd=uri-miss; fwd-status=200; stored; ttl=60'
+    )
     const hitA = await get(url, '/t', cache, { 'x-tenant': 'a' })
     expect(hitA.text).toBe('tenant a')
     expect(hitA.headers['cache-status']).toBe('cachewire; hit; ttl=60')
@@ -63,7 +76,10 @@ describe.each(EXPRESS_VERSIONS)('responseCache: one engine per app, on $express'
   it("a user's key() runs exactly once per request: 3 requests, 3 calls, on miss, hit and front-door paths", async () => {
     const counted = () => {
       let calls = 0
-      return { key: (req: Request) => (calls++, String(req.get('x-tenant') ?? 'none')), calls: () => calls }
+      return {
+        key: (req: Request) => (calls++, String(req.get('x-tenant') ?? 'none')),
+        calls: () => calls,
+      }
     }
     // App-level key, through the middleware: a miss, then two hits.
     const appKey = counted()
@@ -72,7 +88,11 @@ describe.each(EXPRESS_VERSIONS)('responseCache: one engine per app, on $express'
     app1.use(cache1.middleware())
     app1.get('/a', (_req, res) => void res.send('a'))
     const one = await listen(app1)
-    const statuses = [await get(one.url, '/a', cache1), await get(one.url, '/a', cache1), await get(one.url, '/a', cache1)].map((r) => r.headers['cache-status'])
+    const statuses = [
+      await get(one.url, '/a', cache1),
+      await get(one.url, '/a', cache1),
+      await get(one.url, '/a', cache1),
+    ].map((r) => r.headers['cache-status'])
     expect(statuses[0]).toMatch(/uri-miss/)
     expect(statuses[2]).toMatch(/; hit/)
     expect(appKey.calls()).toBe(3)
@@ -114,7 +134,11 @@ describe.each(EXPRESS_VERSIONS)('responseCache: one engine per app, on $express'
     })
     app.use(cache.middleware())
     app.get('/neutral', cache.route({ ttl: '5m' }), (_req, res) => void res.send('neutral'))
-    app.get('/own-key', cache.route({ keys: { key: () => 'k' } }), (_req, res) => void res.send('own'))
+    app.get(
+      '/own-key',
+      cache.route({ keys: { key: () => 'k' } }),
+      (_req, res) => void res.send('own')
+    )
     const server = http.createServer(cache.frontDoor(app))
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
@@ -138,7 +162,10 @@ describe.each(EXPRESS_VERSIONS)('responseCache: one engine per app, on $express'
     const app = create()
     for (const [cache, option] of [
       [responseCache({ keys: { key: (req) => req.get('x-a') } }), 'keys.key'],
-      [responseCache({ safety: { scope: 'private', privateKey: (req) => req.get('x-user') } }), 'safety.privateKey'],
+      [
+        responseCache({ safety: { scope: 'private', privateKey: (req) => req.get('x-user') } }),
+        'safety.privateKey',
+      ],
     ] as Array<[ResponseCache, string]>) {
       try {
         cache.frontDoor(app as never)
@@ -148,7 +175,9 @@ describe.each(EXPRESS_VERSIONS)('responseCache: one engine per app, on $express'
         expect((error as InvalidOptionError).option).toBe(option)
       }
     }
-    expect(() => responseCache().frontDoor(app as never, { include: [(req: Request) => req.path === '/'] })).toThrow(InvalidOptionError)
+    expect(() =>
+      responseCache().frontDoor(app as never, { include: [(req: Request) => req.path === '/'] })
+    ).toThrow(InvalidOptionError)
   })
 
   it('cachedRoute uses the cache registered on the app, or one default per app shared by its routes', async () => {
@@ -164,8 +193,16 @@ describe.each(EXPRESS_VERSIONS)('responseCache: one engine per app, on $express'
 
     const bare = create()
     let runs = 0
-    bare.get('/x', cachedRoute({ ttl: '1m', tags: ['x'] }), (_req, res) => void res.send(`x${++runs}`))
-    bare.post('/purge', cachedRoute(), async (req, res) => void res.json(await req.cache?.invalidateTags(['x'])))
+    bare.get(
+      '/x',
+      cachedRoute({ ttl: '1m', tags: ['x'] }),
+      (_req, res) => void res.send(`x${++runs}`)
+    )
+    bare.post(
+      '/purge',
+      cachedRoute(),
+      async (req, res) => void res.json(await req.cache?.invalidateTags(['x']))
+    )
     const other = await listen(bare)
     const idle = { whenIdle: () => new Promise<void>((resolve) => setTimeout(resolve, 10)) }
     await get(other.url, '/x', idle)
@@ -182,7 +219,11 @@ describe.each(EXPRESS_VERSIONS)('responseCache: one engine per app, on $express'
       const app = create()
       const cache = responseCache({ ttl: '1m', clock })
       for (let i = 0; i < 15; i++) {
-        app.get(`/r${i}`, cache.route({ ttl: '1m', tags: [`r${i}`] }), (_req, res) => void res.send(`r${i}`))
+        app.get(
+          `/r${i}`,
+          cache.route({ ttl: '1m', tags: [`r${i}`] }),
+          (_req, res) => void res.send(`r${i}`)
+        )
         app.get(`/c${i}`, cachedRoute({ ttl: '1m' }), (_req, res) => void res.send(`c${i}`))
       }
       const { url } = await listen(app)
@@ -191,7 +232,9 @@ describe.each(EXPRESS_VERSIONS)('responseCache: one engine per app, on $express'
         await get(url, `/c${i}`, cache)
       }
       await new Promise((resolve) => setImmediate(resolve))
-      expect(warnings.filter((warning) => warning.name === 'MaxListenersExceededWarning')).toEqual([])
+      expect(warnings.filter((warning) => warning.name === 'MaxListenersExceededWarning')).toEqual(
+        []
+      )
       await cache.close()
     } finally {
       process.off('warning', listener)
@@ -204,7 +247,11 @@ describe.each(EXPRESS_VERSIONS)('responseCache: one engine per app, on $express'
     const cache = responseCache({ ttl: '1m', clock: () => now })
     let version = 1
     app.use(cache.middleware())
-    app.get('/feed', cache.route({ ttl: '5m', stale: { whileRevalidate: '10m' } }), (_req, res) => void res.send(`v${version}`))
+    app.get(
+      '/feed',
+      cache.route({ ttl: '5m', stale: { whileRevalidate: '10m' } }),
+      (_req, res) => void res.send(`v${version}`)
+    )
     const { url } = await listen(app)
     await get(url, '/feed', cache)
     version = 2
@@ -245,7 +292,10 @@ describe.each(EXPRESS_VERSIONS)('responseCache: one engine per app, on $express'
     const before = create()
     const first = responseCache({ clock: () => now, storage: { cache: shared } })
     before.use(first.middleware())
-    before.get('/r', (_req, res) => void res.set({ etag: '"old"', 'cache-control': 'no-cache' }).send('old'))
+    before.get(
+      '/r',
+      (_req, res) => void res.set({ etag: '"old"', 'cache-control': 'no-cache' }).send('old')
+    )
     const one = await listen(before)
     const host = { host: 'shop.test' }
     await get(one.url, '/r', first, host)
@@ -255,13 +305,22 @@ describe.each(EXPRESS_VERSIONS)('responseCache: one engine per app, on $express'
     const cache = responseCache({ ttl: '1m', clock: () => now, storage: { cache: shared } })
     let runs = 0
     after.use(cache.middleware())
-    after.get('/r', cache.route({ keys: { key: (req) => req.get('x-tenant') } }), (req, res) => void res.send(`tenant ${req.get('x-tenant')} ${++runs}`))
+    after.get(
+      '/r',
+      cache.route({ keys: { key: (req) => req.get('x-tenant') } }),
+      (req, res) => void res.send(`tenant ${req.get('x-tenant')} ${++runs}`)
+    )
     const two = await listen(after)
     const answered = await get(two.url, '/r', cache, { ...host, 'x-tenant': 'a' })
     expect(answered.text).toBe('tenant a 1')
-    expect(answered.headers['cache-status']).toBe('cachewire; fwd=uri-miss; fwd-status=200; stored; ttl=60')
+    expect(answered.headers['cache-status']).toBe(
+      'cachewire; fwd=uri-miss; fwd-status=200; stored; ttl=60'
+    )
     const hit = await get(two.url, '/r', cache, { ...host, 'x-tenant': 'a' })
-    expect([hit.text, hit.headers['cache-status']]).toEqual(['tenant a 1', 'cachewire; hit; ttl=60'])
+    expect([hit.text, hit.headers['cache-status']]).toEqual([
+      'tenant a 1',
+      'cachewire; hit; ttl=60',
+    ])
     expect(runs).toBe(1)
   })
 
@@ -274,7 +333,11 @@ describe.each(EXPRESS_VERSIONS)('responseCache: one engine per app, on $express'
     app.get('/p', (_req, res) => void res.send(`p${++runs}`))
     const { url } = await listen(app)
     await get(url, '/p', cache)
-    const purged = await request(url, '/_cache/purge/tags', { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ tags: ['all'] }) })
+    const purged = await request(url, '/_cache/purge/tags', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ tags: ['all'] }),
+    })
     expect(purged.status).toBe(200)
     expect((await get(url, '/p', cache)).text).toBe('p2')
   })

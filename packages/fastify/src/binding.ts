@@ -1,6 +1,13 @@
 import type { IncomingMessage, OutgoingHttpHeader, ServerResponse } from 'node:http'
 import type { HttpCache, ReplyOutcome } from '@cachewire/http'
-import { bufferResponse, captureLive, intercept, SAFE_METHODS, setReplyHeaders, type FrameworkBinding } from '@cachewire/http/kit'
+import {
+  bufferResponse,
+  captureLive,
+  intercept,
+  SAFE_METHODS,
+  setReplyHeaders,
+  type FrameworkBinding,
+} from '@cachewire/http/kit'
 import { rewriteFastifyUrl } from './rewrite-url.js'
 import { requestHost, toHttpRequest } from './to-http-request.js'
 import type { Exchange, HookDone } from './types.js'
@@ -32,11 +39,18 @@ export function fastifyBinding(engine: HttpCache): FrameworkBinding<Exchange, Ho
         maxBodyBytes: outcome.maxBodyBytes,
         onDone: (captured) => finish(captured),
         // Read-your-writes: a stored response is in the store before it ends.
-        storeBeforeEnd: outcome.captureBody && SAFE_METHODS.has(exchange.request.raw.method ?? 'GET'),
+        storeBeforeEnd:
+          outcome.captureBody && SAFE_METHODS.has(exchange.request.raw.method ?? 'GET'),
         // Read-your-writes: a POST's invalidation is done before its response ends.
         holdEnd: SAFE_METHODS.has(exchange.request.raw.method ?? 'GET')
           ? undefined
-          : (head, end) => void finish({ status: head.status, headers: head.headers, body: EMPTY_BODY, complete: true }).then(end, end),
+          : (head, end) =>
+              void finish({
+                status: head.status,
+                headers: head.headers,
+                body: EMPTY_BODY,
+                complete: true,
+              }).then(end, end),
       })
       pass.onRelease = () => capture.passThrough()
       proceed(exchange, done)
@@ -67,7 +81,8 @@ export function fastifyBinding(engine: HttpCache): FrameworkBinding<Exchange, Ho
         captureBody: true,
         maxBodyBytes: engine.options.maxEntryBytes,
         onDone: (captured) => {
-          if (captured === undefined) pending.reject(new Error(`the refresh of ${request.originalUrl} did not complete`))
+          if (captured === undefined)
+            pending.reject(new Error(`the refresh of ${request.originalUrl} did not complete`))
           else pending.resolve(captured)
         },
       })
@@ -75,7 +90,9 @@ export function fastifyBinding(engine: HttpCache): FrameworkBinding<Exchange, Ho
     },
     rewriteUrl: (exchange, rewrite) => rewriteFastifyUrl(exchange.request, rewrite),
     listener: (exchange) => {
-      const server = exchange.request.server as unknown as { routing(req: IncomingMessage, res: ServerResponse): void }
+      const server = exchange.request.server as unknown as {
+        routing(req: IncomingMessage, res: ServerResponse): void
+      }
       return (req, res) => server.routing(req, res)
     },
     fail(exchange, error, done) {
@@ -117,7 +134,8 @@ function writeReply(exchange: Exchange, reply: ReplyOutcome): void {
   const before = exchange.headers ?? fastifyReply.getHeaders()
   fastifyReply.hijack()
   for (const [name, value] of Object.entries(before)) {
-    if (value !== undefined && !res.hasHeader(name)) res.setHeader(name, value as OutgoingHttpHeader)
+    if (value !== undefined && !res.hasHeader(name))
+      res.setHeader(name, value as OutgoingHttpHeader)
   }
   setReplyHeaders(res, reply.headers)
   res.writeHead(reply.status)

@@ -1,4 +1,8 @@
-import { cacheControlAtHead, resolveCacheControlFields, type CacheControlMiddlewareOptions } from '@cachewire/http/kit'
+import {
+  cacheControlAtHead,
+  resolveCacheControlFields,
+  type CacheControlMiddlewareOptions,
+} from '@cachewire/http/kit'
 import type { CacheHook } from './types.js'
 
 /**

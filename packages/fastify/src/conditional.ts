@@ -1,4 +1,8 @@
-import { conditionalResponse, resolveConditionalOptions, type ConditionalOptions } from '@cachewire/http/kit'
+import {
+  conditionalResponse,
+  resolveConditionalOptions,
+  type ConditionalOptions,
+} from '@cachewire/http/kit'
 import type { CacheHook } from './types.js'
 
 /**
@@ -31,7 +35,10 @@ export function conditional(options: ConditionalOptions = {}): CacheHook {
     // A handler (or @fastify/etag) would answer these itself: it runs unconditionally and the
     // decision is made here, on the final response.
     const clientHeaders = request.raw.headers
-    if (clientHeaders['if-none-match'] !== undefined || clientHeaders['if-modified-since'] !== undefined) {
+    if (
+      clientHeaders['if-none-match'] !== undefined ||
+      clientHeaders['if-modified-since'] !== undefined
+    ) {
       const { 'if-none-match': _inm, 'if-modified-since': _ims, ...rest } = clientHeaders
       request.raw.headers = rest
     }

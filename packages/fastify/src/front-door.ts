@@ -18,7 +18,11 @@ import type { PathRules } from './types.js'
  * front door answers nothing and the plugin does all the caching. Refused (at build time) when the
  * key needs the Fastify request: an app-level `keys.key` or private scope, or a function path rule.
  */
-function frontDoorListener(engine: HttpCache, rules: PathRules | undefined, next: (req: IncomingMessage, res: ServerResponse) => void): RequestListener {
+function frontDoorListener(
+  engine: HttpCache,
+  rules: PathRules | undefined,
+  next: (req: IncomingMessage, res: ServerResponse) => void
+): RequestListener {
   const selected = compilePathRules<FastifyRequest>(rules)
   if (engine.options.key !== undefined) throw needsRequest('keys.key')
   if (engine.options.scope === 'private') throw needsRequest('safety.privateKey')
@@ -37,8 +41,17 @@ function frontDoorListener(engine: HttpCache, rules: PathRules | undefined, next
  * The front door in front of a Fastify app's `routing` (Fastify's own request handler). The app
  * boots on the first request the front door passes on, if it has not yet.
  */
-export function frontDoor(engine: HttpCache, app: FastifyInstance, rules: PathRules | undefined): RequestListener {
-  if (typeof app !== 'object' || app === null || typeof (app as { routing?: unknown }).routing !== 'function' || typeof app.ready !== 'function') {
+export function frontDoor(
+  engine: HttpCache,
+  app: FastifyInstance,
+  rules: PathRules | undefined
+): RequestListener {
+  if (
+    typeof app !== 'object' ||
+    app === null ||
+    typeof (app as { routing?: unknown }).routing !== 'function' ||
+    typeof app.ready !== 'function'
+  ) {
     throw new InvalidOptionError('app', 'a Fastify instance', app)
   }
   let booted: Promise<void> | undefined
@@ -63,19 +76,34 @@ export function frontDoor(engine: HttpCache, app: FastifyInstance, rules: PathRu
  * The front door as a Fastify `serverFactory`: the server Fastify would make (HTTP or HTTPS, with
  * its timeouts), with the front door in front of Fastify's handler. HTTP/2 is refused.
  */
-export function serverFactory(engine: HttpCache, rules: PathRules | undefined): FastifyServerFactory {
+export function serverFactory(
+  engine: HttpCache,
+  rules: PathRules | undefined
+): FastifyServerFactory {
   // Validated now, not when Fastify calls the factory.
   frontDoorListener(engine, rules, () => {})
   return function cachewireServerFactory(handler, options) {
     const opts = options as FactoryOptions
-    if (opts.http2 === true) throw new InvalidOptionError('http2', 'off for the cachewire front door (it serves HTTP/1.1 and HTTPS)', true)
-    const listener = frontDoorListener(engine, rules, handler as unknown as (req: IncomingMessage, res: ServerResponse) => void)
+    if (opts.http2 === true)
+      throw new InvalidOptionError(
+        'http2',
+        'off for the cachewire front door (it serves HTTP/1.1 and HTTPS)',
+        true
+      )
+    const listener = frontDoorListener(
+      engine,
+      rules,
+      handler as unknown as (req: IncomingMessage, res: ServerResponse) => void
+    )
     const httpsOptions = opts.https === true ? {} : opts.https
-    const server = httpsOptions ? https.createServer(httpsOptions, listener) : http.createServer(opts.http ?? {}, listener)
+    const server = httpsOptions
+      ? https.createServer(httpsOptions, listener)
+      : http.createServer(opts.http ?? {}, listener)
     if (typeof opts.keepAliveTimeout === 'number') server.keepAliveTimeout = opts.keepAliveTimeout
     if (typeof opts.requestTimeout === 'number') server.requestTimeout = opts.requestTimeout
     if (typeof opts.connectionTimeout === 'number') server.setTimeout(opts.connectionTimeout)
-    if (typeof opts.maxRequestsPerSocket === 'number' && opts.maxRequestsPerSocket > 0) server.maxRequestsPerSocket = opts.maxRequestsPerSocket
+    if (typeof opts.maxRequestsPerSocket === 'number' && opts.maxRequestsPerSocket > 0)
+      server.maxRequestsPerSocket = opts.maxRequestsPerSocket
     return server as never
   }
 }
@@ -92,7 +120,11 @@ interface FactoryOptions {
 }
 
 function needsRequest(option: string): InvalidOptionError {
-  return new InvalidOptionError(option, 'free of functions of the Fastify request for a front door (keep such apps behind cache.plugin alone)', 'a function of request')
+  return new InvalidOptionError(
+    option,
+    'free of functions of the Fastify request for a front door (keep such apps behind cache.plugin alone)',
+    'a function of request'
+  )
 }
 
 function first(value: string | string[] | undefined): string | undefined {

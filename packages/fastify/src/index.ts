@@ -9,8 +9,36 @@ export { purgeRouter } from './purge-router.js'
 export type { PurgeRouterOptions } from './purge-router.js'
 export { varnishPurger } from '@cachewire/http/operations'
 export type { VarnishPurgerOptions } from '@cachewire/http/operations'
-export type { ResponseCacheOptions, RouteOptions, CacheRoutePolicy, CachePluginOptions, PathRule, PathRules, CacheHook, HookDone } from './types.js'
+export type {
+  ResponseCacheOptions,
+  RouteOptions,
+  CacheRoutePolicy,
+  CachePluginOptions,
+  PathRule,
+  PathRules,
+  CacheHook,
+  HookDone,
+} from './types.js'
 export type { CacheHelpers } from './request-cache.js'
-export type { CacheControlMiddlewareOptions, ConditionalOptions, ResponseCacheHelpers } from '@cachewire/http/kit'
-export { Cache, MemoryStore, CachewireError, InvalidOptionError, InvalidArgumentError } from '@cachewire/http'
-export type { Store, Duration, CachewireErrorCode, HttpCacheOptions, CacheControlOptions, CdnOptions, PurgeHook, PurgeEvent } from '@cachewire/http'
+export type {
+  CacheControlMiddlewareOptions,
+  ConditionalOptions,
+  ResponseCacheHelpers,
+} from '@cachewire/http/kit'
+export {
+  Cache,
+  MemoryStore,
+  CachewireError,
+  InvalidOptionError,
+  InvalidArgumentError,
+} from '@cachewire/http'
+export type {
+  Store,
+  Duration,
+  CachewireErrorCode,
+  HttpCacheOptions,
+  CacheControlOptions,
+  CdnOptions,
+  PurgeHook,
+  PurgeEvent,
+} from '@cachewire/http'

@@ -23,7 +23,8 @@ export type PurgeRouterOptions = PurgeApiOptions
  * ```
  */
 export function purgeRouter(options: PurgeRouterOptions): FastifyPluginCallback {
-  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an object', options)
+  if (typeof options !== 'object' || options === null)
+    throw new InvalidOptionError('', 'an object', options)
   const api = createPurgeApi(options)
   return function cachewirePurgeRouter(fastify, _options, done) {
     fastify.route({

@@ -1,13 +1,33 @@
 import type { RequestListener } from 'node:http'
-import type { FastifyInstance, FastifyPluginCallback, FastifyRequest, FastifyServerFactory } from 'fastify'
+import type {
+  FastifyInstance,
+  FastifyPluginCallback,
+  FastifyRequest,
+  FastifyServerFactory,
+} from 'fastify'
 import fp from 'fastify-plugin'
 import { createHttpCache, InvalidOptionError, type RoutePolicy } from '@cachewire/http'
-import { cacheHelpers, compilePathRules, engineOptions, RESPONSE_CACHE, routePolicy, ServeLoop, type ResponseCacheHelpers } from '@cachewire/http/kit'
+import {
+  cacheHelpers,
+  compilePathRules,
+  engineOptions,
+  RESPONSE_CACHE,
+  routePolicy,
+  ServeLoop,
+  type ResponseCacheHelpers,
+} from '@cachewire/http/kit'
 import { fastifyBinding } from './binding.js'
 import { frontDoor, serverFactory } from './front-door.js'
 import { purgeRouter, type PurgeRouterOptions } from './purge-router.js'
 import { cachePolicyOf, RoutePolicies } from './route-policies.js'
-import type { CacheHook, Exchange, HookDone, PathRules, ResponseCacheOptions, RouteOptions } from './types.js'
+import type {
+  CacheHook,
+  Exchange,
+  HookDone,
+  PathRules,
+  ResponseCacheOptions,
+  RouteOptions,
+} from './types.js'
 
 /** One engine for a Fastify app: a plugin, per-route policies, a front door and a purge router over it. */
 export interface ResponseCache extends ResponseCacheHelpers {
@@ -77,7 +97,13 @@ export function responseCache(options: ResponseCacheOptions = {}): ResponseCache
     // Registered again in this context or one it inherits from: its hook already covers these routes.
     if (held === self) return done()
     if (held !== undefined) {
-      return done(new InvalidOptionError('plugin', 'registered once per app (one responseCache per Fastify app and its plugins)', 'a second responseCache'))
+      return done(
+        new InvalidOptionError(
+          'plugin',
+          'registered once per app (one responseCache per Fastify app and its plugins)',
+          'a second responseCache'
+        )
+      )
     }
     holder[RESPONSE_CACHE] = self
     if (!fastify.hasRequestDecorator('cache')) fastify.decorateRequest('cache', null)
@@ -118,7 +144,12 @@ export function responseCache(options: ResponseCacheOptions = {}): ResponseCache
 }
 
 /** The serve loop never rejects for a cache reason; anything else reaches Fastify's error handling. */
-function serve(loop: ServeLoop<Exchange, HookDone>, exchange: Exchange, done: HookDone, route: RoutePolicy | undefined): void {
+function serve(
+  loop: ServeLoop<Exchange, HookDone>,
+  exchange: Exchange,
+  done: HookDone,
+  route: RoutePolicy | undefined
+): void {
   let served: void | Promise<void>
   try {
     served = loop.serve(exchange, done, route)

@@ -32,7 +32,10 @@ import type { FastifyRequest, HTTPMethods } from 'fastify'
  * rewriteFastifyUrl(request, (url) => engine.withoutIgnoredParams(url))
  * ```
  */
-export function rewriteFastifyUrl(request: FastifyRequest, rewrite: (url: string) => string): boolean {
+export function rewriteFastifyUrl(
+  request: FastifyRequest,
+  rewrite: (url: string) => string
+): boolean {
   const raw = request.raw as FastifyRequest['raw'] & { originalUrl?: unknown }
   const original = request.originalUrl
   const rewritten = rewrite(original)
@@ -41,9 +44,19 @@ export function rewriteFastifyUrl(request: FastifyRequest, rewrite: (url: string
   if (query === undefined) return false
   // Before the kit rewrote it, `raw.url` was the target the cache keyed, unless Fastify's
   // `rewriteUrl` option changed it (then `raw.originalUrl` is set and the routed URL is gone).
-  if (hasQuerySchema(request) && (typeof raw.originalUrl === 'string' || !isDeepStrictEqual(request.query, routerQuery(request, original)))) return false
+  if (
+    hasQuerySchema(request) &&
+    (typeof raw.originalUrl === 'string' ||
+      !isDeepStrictEqual(request.query, routerQuery(request, original)))
+  )
+    return false
   if (typeof raw.originalUrl === 'string') raw.originalUrl = rewrite(raw.originalUrl)
-  Object.defineProperty(request, 'originalUrl', { value: rewritten, writable: true, configurable: true, enumerable: false })
+  Object.defineProperty(request, 'originalUrl', {
+    value: rewritten,
+    writable: true,
+    configurable: true,
+    enumerable: false,
+  })
   request.query = query
   return true
 }
@@ -57,11 +70,16 @@ function routerQuery(request: FastifyRequest, url: string): unknown {
   // Set when the app uses the version constraint: the request's Accept-Version.
   const version: unknown = request.routeOptions.version
   if (typeof version === 'string') constraints['version'] = version
-  const found = request.server.findRoute({ method: (request.raw.method ?? 'GET') as HTTPMethods, url, constraints }) as { searchParams: unknown } | null
+  const found = request.server.findRoute({
+    method: (request.raw.method ?? 'GET') as HTTPMethods,
+    url,
+    constraints,
+  }) as { searchParams: unknown } | null
   return found === null ? undefined : found.searchParams
 }
 
 function hasQuerySchema(request: FastifyRequest): boolean {
-  const schema = request.routeOptions.schema as { querystring?: unknown; query?: unknown } | undefined
+  const schema = request.routeOptions.schema as
+    { querystring?: unknown; query?: unknown } | undefined
   return schema?.querystring !== undefined || schema?.query !== undefined
 }

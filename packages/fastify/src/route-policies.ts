@@ -30,14 +30,16 @@ export class RoutePolicies {
     try {
       this.resolve(policy)
     } catch (error) {
-      if (error instanceof Error) error.message = `route ${String(route.method)} ${String(route.url)}: ${error.message}`
+      if (error instanceof Error)
+        error.message = `route ${String(route.method)} ${String(route.url)}: ${error.message}`
       throw error
     }
   }
 
   /** The resolved policy of a route's `config.cache` (validated the first time it is met). */
   resolve(policy: unknown): RoutePolicy {
-    if (typeof policy !== 'object' || policy === null) throw new InvalidOptionError('config.cache', 'a route policy object or false', policy)
+    if (typeof policy !== 'object' || policy === null)
+      throw new InvalidOptionError('config.cache', 'a route policy object or false', policy)
     let resolved = this.#resolved.get(policy)
     if (resolved === undefined) {
       resolved = routePolicy(this.#engine, policy as RouteOptions, 'responseCache()')
@@ -49,5 +51,7 @@ export class RoutePolicies {
 
 /** A route config's `cache` entry, if it has one. */
 export function cachePolicyOf(config: unknown): unknown {
-  return typeof config === 'object' && config !== null ? (config as { cache?: unknown }).cache : undefined
+  return typeof config === 'object' && config !== null
+    ? (config as { cache?: unknown }).cache
+    : undefined
 }

@@ -23,7 +23,8 @@ import type { CachePluginOptions } from './types.js'
  */
 export const cachePlugin: FastifyPluginCallback<CachePluginOptions> = fp(
   function cachePlugin(fastify, options, done) {
-    if (typeof options !== 'object' || options === null) return done(new InvalidOptionError('', 'an object', options))
+    if (typeof options !== 'object' || options === null)
+      return done(new InvalidOptionError('', 'an object', options))
     const { include, exclude, ...rest } = options
     let cache: ReturnType<typeof responseCache>
     try {

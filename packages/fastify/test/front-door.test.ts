@@ -9,7 +9,12 @@ import { FASTIFY_VERSIONS, request, settle } from './helpers.js'
 const clock = (): number => 1_900_000_000_000
 
 describe.each(FASTIFY_VERSIONS)('front door on $fastify', ({ create }) => {
-  async function get(url: string, path: string, cache: { whenIdle(): Promise<void> }, headers?: Record<string, string>) {
+  async function get(
+    url: string,
+    path: string,
+    cache: { whenIdle(): Promise<void> },
+    headers?: Record<string, string>
+  ) {
     const reply = await request(url, path, { headers })
     await settle(cache)
     return reply
@@ -50,11 +55,20 @@ describe.each(FASTIFY_VERSIONS)('front door on $fastify', ({ create }) => {
     app.get('/a', async () => 'a')
     const server = http.createServer(cache.frontDoor(app))
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    afterAll(() => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))))
+    afterAll(
+      () =>
+        new Promise<void>(
+          (resolve) => (server.closeAllConnections(), server.close(() => resolve()))
+        )
+    )
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
     expect((await get(url, '/a', cache)).headers['cache-status']).toMatch(/stored/)
     const hit = await get(url, '/a', cache)
-    expect([hit.text, hit.headers['cache-status'], hooks]).toEqual(['a', 'cachewire; hit; ttl=60', 1])
+    expect([hit.text, hit.headers['cache-status'], hooks]).toEqual([
+      'a',
+      'cachewire; hit; ttl=60',
+      1,
+    ])
   })
 
   it('a request with X-Forwarded-Host goes to Fastify, whose trustProxy decides what it means', async () => {
@@ -62,22 +76,37 @@ describe.each(FASTIFY_VERSIONS)('front door on $fastify', ({ create }) => {
     const app = create({ serverFactory: cache.serverFactory(), trustProxy: true })
     let runs = 0
     await app.register(cache.plugin)
-    app.get('/h', async (request: FastifyRequest) => `host ${(request as { host?: string }).host ?? request.hostname} ${++runs}`)
+    app.get(
+      '/h',
+      async (request: FastifyRequest) =>
+        `host ${(request as { host?: string }).host ?? request.hostname} ${++runs}`
+    )
     await app.listen({ port: 0, host: '127.0.0.1' })
     afterAll(() => app.close())
     const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
     await get(url, '/h', cache, { host: 'shop.test' })
     // Fastify applies the forwarded host (trustProxy): the plugin answers it from cdn.test's entry, not shop.test's.
-    const forwarded = await get(url, '/h', cache, { host: 'shop.test', 'x-forwarded-host': 'cdn.test' })
+    const forwarded = await get(url, '/h', cache, {
+      host: 'shop.test',
+      'x-forwarded-host': 'cdn.test',
+    })
     expect(forwarded.text).toBe('host cdn.test 2')
     const direct = await get(url, '/h', cache, { host: 'shop.test' })
-    expect([direct.text, direct.headers['cache-status']]).toEqual(['host shop.test 1', 'cachewire; hit; ttl=60'])
+    expect([direct.text, direct.headers['cache-status']]).toEqual([
+      'host shop.test 1',
+      'cachewire; hit; ttl=60',
+    ])
   })
 
   it('is refused when the app key needs the Fastify request, and HTTP/2 is refused by the factory', () => {
     for (const [cache, option] of [
       [responseCache({ keys: { key: (request) => String(request.headers['x-a']) } }), 'keys.key'],
-      [responseCache({ safety: { scope: 'private', privateKey: (request) => String(request.headers['x-user']) } }), 'safety.privateKey'],
+      [
+        responseCache({
+          safety: { scope: 'private', privateKey: (request) => String(request.headers['x-user']) },
+        }),
+        'safety.privateKey',
+      ],
     ] as Array<[ResponseCache, string]>) {
       for (const build of [() => cache.serverFactory(), () => cache.frontDoor(create())]) {
         try {
@@ -89,8 +118,12 @@ describe.each(FASTIFY_VERSIONS)('front door on $fastify', ({ create }) => {
         }
       }
     }
-    expect(() => responseCache().serverFactory({ include: [(request: FastifyRequest) => request.url === '/'] })).toThrow(InvalidOptionError)
+    expect(() =>
+      responseCache().serverFactory({ include: [(request: FastifyRequest) => request.url === '/'] })
+    ).toThrow(InvalidOptionError)
     expect(() => responseCache().frontDoor({} as never)).toThrow(/a Fastify instance/)
-    expect(() => create({ serverFactory: responseCache().serverFactory(), http2: true } as never)).toThrow(/options.http2 to be off for the cachewire front door/)
+    expect(() =>
+      create({ serverFactory: responseCache().serverFactory(), http2: true } as never)
+    ).toThrow(/options.http2 to be off for the cachewire front door/)
   })
 })

@@ -8,7 +8,11 @@ import { randomBytes } from 'node:crypto'
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { gunzipSync } from 'node:zlib'
-import Fastify5, { type FastifyInstance, type FastifyPluginCallback, type FastifyServerOptions } from 'fastify'
+import Fastify5, {
+  type FastifyInstance,
+  type FastifyPluginCallback,
+  type FastifyServerOptions,
+} from 'fastify'
 import Fastify4 from 'fastify4'
 import compress5 from '@fastify/compress'
 import compress4 from 'fastify-compress7'
@@ -26,7 +30,11 @@ export interface FastifyVersion {
 
 /** Both Fastify majors, as factories of apps. */
 export const FASTIFY_VERSIONS: readonly FastifyVersion[] = [
-  { fastify: 'fastify 5', create: (options) => Fastify5(options), compress: compress5 as unknown as FastifyVersion['compress'] },
+  {
+    fastify: 'fastify 5',
+    create: (options) => Fastify5(options),
+    compress: compress5 as unknown as FastifyVersion['compress'],
+  },
   {
     fastify: 'fastify 4',
     create: (options) => (Fastify4 as unknown as typeof Fastify5)(options),
@@ -67,12 +75,20 @@ export async function storeKinds(file: string): Promise<StoreKind[]> {
     await client.quit()
   })
   // Generous deadlines: a loaded test machine must not turn reads into misses.
-  kinds.push({ store: 'redis', create: () => new RedisStore({ client, prefix: `${prefix}${++count}:`, timeout: '2s' }) })
+  kinds.push({
+    store: 'redis',
+    create: () => new RedisStore({ client, prefix: `${prefix}${++count}:`, timeout: '2s' }),
+  })
   return kinds
 }
 
 async function probeRedis(): Promise<string | undefined> {
-  const client = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null })
+  const client = new Redis(REDIS_URL, {
+    lazyConnect: true,
+    connectTimeout: 1000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  })
   client.on('error', () => {})
   try {
     await client.connect()
@@ -86,9 +102,13 @@ async function probeRedis(): Promise<string | undefined> {
 }
 
 /** Every Fastify major crossed with every store, for describe.each. */
-export async function matrix(file: string): Promise<Array<FastifyVersion & { store: string; createStore: () => Store }>> {
+export async function matrix(
+  file: string
+): Promise<Array<FastifyVersion & { store: string; createStore: () => Store }>> {
   const stores = await storeKinds(file)
-  return FASTIFY_VERSIONS.flatMap((version) => stores.map((kind) => ({ ...version, store: kind.store, createStore: kind.create })))
+  return FASTIFY_VERSIONS.flatMap((version) =>
+    stores.map((kind) => ({ ...version, store: kind.store, createStore: kind.create }))
+  )
 }
 
 /** Starts an app on 127.0.0.1:0 and closes it (with its keep-alive sockets) after the file. */
@@ -117,23 +137,35 @@ export interface RequestOptions {
 /** One request over a fresh connection (no agent), so nothing is shared between requests. */
 export function request(base: string, path: string, options: RequestOptions = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(`${base}${path}`, { method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (chunk: Buffer) => chunks.push(chunk))
-      res.on('error', reject)
-      res.on('end', () => {
-        const raw = Buffer.concat(chunks)
-        const gzip = res.headers['content-encoding'] === 'gzip' && raw.length > 0
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, raw, text: (gzip ? gunzipSync(raw) : raw).toString('utf8') })
-      })
-    })
+    const req = httpRequest(
+      `${base}${path}`,
+      { method: options.method ?? 'GET', headers: options.headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (chunk: Buffer) => chunks.push(chunk))
+        res.on('error', reject)
+        res.on('end', () => {
+          const raw = Buffer.concat(chunks)
+          const gzip = res.headers['content-encoding'] === 'gzip' && raw.length > 0
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            raw,
+            text: (gzip ? gunzipSync(raw) : raw).toString('utf8'),
+          })
+        })
+      }
+    )
     req.on('error', reject)
     req.end(options.body)
   })
 }
 
 /** A clock the engine reads; tests move it instead of sleeping. */
-export function manualClock(start = Date.now()): { now: () => number; advance: (ms: number) => void } {
+export function manualClock(start = Date.now()): {
+  now: () => number
+  advance: (ms: number) => void
+} {
   let current = start
   return { now: () => current, advance: (ms) => void (current += ms) }
 }

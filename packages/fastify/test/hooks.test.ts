@@ -1,12 +1,27 @@
 import { Readable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
-import { cacheControl, conditional, InvalidOptionError, MemoryStore, responseCache } from '../src/index.js'
+import {
+  cacheControl,
+  conditional,
+  InvalidOptionError,
+  MemoryStore,
+  responseCache,
+} from '../src/index.js'
 import { FASTIFY_VERSIONS, listen, request, settle } from './helpers.js'
 
 describe.each(FASTIFY_VERSIONS)('cacheControl on $fastify', ({ create }) => {
   it('sets Cache-Control and the CDN fields on successful GETs', async () => {
     const app = create()
-    app.addHook('onRequest', cacheControl({ public: true, maxAge: '1m', staleWhileRevalidate: '30s', cdnCacheControl: { maxAge: '10m' }, surrogateControl: 'max-age=3600' }))
+    app.addHook(
+      'onRequest',
+      cacheControl({
+        public: true,
+        maxAge: '1m',
+        staleWhileRevalidate: '30s',
+        cdnCacheControl: { maxAge: '10m' },
+        surrogateControl: 'max-age=3600',
+      })
+    )
     app.get('/ok', async () => 'ok')
     const { url } = await listen(app)
     const reply = await request(url, '/ok')
@@ -17,8 +32,14 @@ describe.each(FASTIFY_VERSIONS)('cacheControl on $fastify', ({ create }) => {
 
   it('on a route; leaves a handler’s own Cache-Control (reply.header) alone unless override is set', async () => {
     const app = create()
-    app.get('/own', { onRequest: cacheControl({ maxAge: '60s' }) }, async (_request, reply) => reply.header('cache-control', 'no-store').send('x'))
-    app.get('/forced', { onRequest: cacheControl({ maxAge: '1 minute', override: true }) }, async (_request, reply) => reply.header('cache-control', 'no-store').send('x'))
+    app.get('/own', { onRequest: cacheControl({ maxAge: '60s' }) }, async (_request, reply) =>
+      reply.header('cache-control', 'no-store').send('x')
+    )
+    app.get(
+      '/forced',
+      { onRequest: cacheControl({ maxAge: '1 minute', override: true }) },
+      async (_request, reply) => reply.header('cache-control', 'no-store').send('x')
+    )
     app.get('/plain', { onRequest: cacheControl({ maxAge: '1 minute' }) }, async () => 'x')
     const { url } = await listen(app)
     expect((await request(url, '/own')).headers['cache-control']).toBe('no-store')
@@ -37,7 +58,9 @@ describe.each(FASTIFY_VERSIONS)('cacheControl on $fastify', ({ create }) => {
     const { url } = await listen(app)
     expect((await request(url, '/fail')).headers['cache-control']).toBeUndefined()
     expect((await request(url, '/missing')).headers['cache-control']).toBe('public, max-age=3600')
-    expect((await request(url, '/write', { method: 'POST' })).headers['cache-control']).toBeUndefined()
+    expect(
+      (await request(url, '/write', { method: 'POST' })).headers['cache-control']
+    ).toBeUndefined()
   })
 
   it('before the server cache: hits carry the fields, the entry is governed by the cache’s own ttl', async () => {
@@ -64,7 +87,9 @@ describe.each(FASTIFY_VERSIONS)('cacheControl on $fastify', ({ create }) => {
     app.get('/q', async () => 'q')
     const { url } = await listen(app)
     const miss = await request(url, '/q')
-    expect(miss.headers['cache-status']).toBe('cachewire; fwd=uri-miss; fwd-status=200; stored; ttl=120')
+    expect(miss.headers['cache-status']).toBe(
+      'cachewire; fwd=uri-miss; fwd-status=200; stored; ttl=120'
+    )
   })
 })
 
@@ -82,8 +107,12 @@ describe.each(FASTIFY_VERSIONS)('conditional on $fastify', ({ create }) => {
     const app = create()
     app.addHook('onRequest', conditional())
     app.get('/json', async () => ({ a: 1 }))
-    app.get('/stream', async (_request, reply) => reply.type('text/plain').send(Readable.from(['x', 'y'])))
-    app.get('/dated', async (_request, reply) => reply.header('last-modified', new Date(Date.now() - 60_000).toUTCString()).send('dated'))
+    app.get('/stream', async (_request, reply) =>
+      reply.type('text/plain').send(Readable.from(['x', 'y']))
+    )
+    app.get('/dated', async (_request, reply) =>
+      reply.header('last-modified', new Date(Date.now() - 60_000).toUTCString()).send('dated')
+    )
     app.get('/error', async (_request, reply) => reply.code(500).send('fail'))
     app.get('/seen', async (request) => `saw ${String(request.headers['if-none-match'])}`)
     return listen(app)
@@ -106,9 +135,16 @@ describe.each(FASTIFY_VERSIONS)('conditional on $fastify', ({ create }) => {
     const first = await request(url, '/stream')
     expect(first.text).toBe('xy')
     const etag = first.headers.etag as string
-    expect((await request(url, '/stream', { headers: { 'if-none-match': `W/${etag}, "other"` } })).status).toBe(304)
-    expect((await request(url, '/stream', { headers: { 'if-none-match': '"other"' } })).status).toBe(200)
-    expect((await request(url, '/dated', { headers: { 'if-modified-since': new Date().toUTCString() } })).status).toBe(304)
+    expect(
+      (await request(url, '/stream', { headers: { 'if-none-match': `W/${etag}, "other"` } })).status
+    ).toBe(304)
+    expect(
+      (await request(url, '/stream', { headers: { 'if-none-match': '"other"' } })).status
+    ).toBe(200)
+    expect(
+      (await request(url, '/dated', { headers: { 'if-modified-since': new Date().toUTCString() } }))
+        .status
+    ).toBe(304)
   })
 
   it('leaves non-2xx responses alone; the handler does not see the client’s validators', async () => {
@@ -116,7 +152,9 @@ describe.each(FASTIFY_VERSIONS)('conditional on $fastify', ({ create }) => {
     const failed = await request(url, '/error', { headers: { 'if-none-match': '*' } })
     expect(failed.status).toBe(500)
     expect(failed.headers.etag).toBeUndefined()
-    expect((await request(url, '/seen', { headers: { 'if-none-match': '"x"' } })).text).toBe('saw undefined')
+    expect((await request(url, '/seen', { headers: { 'if-none-match': '"x"' } })).text).toBe(
+      'saw undefined'
+    )
   })
 
   it('before the server cache: the ETag it makes is stored, and hits answer 304 with it', async () => {

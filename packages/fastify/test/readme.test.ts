@@ -26,16 +26,29 @@ describe('README snippets', () => {
     snippets.forEach((code, i) => writeFileSync(`${dir}snippet-${i}.ts`, `${code}\nexport {}\n`))
     writeFileSync(
       `${dir}tsconfig.json`,
-      JSON.stringify({ extends: '../../tsconfig.json', compilerOptions: { rootDir: '.', noEmit: true, noUnusedLocals: false }, include: ['*.ts'] })
+      JSON.stringify({
+        extends: '../../tsconfig.json',
+        compilerOptions: { rootDir: '.', noEmit: true, noUnusedLocals: false },
+        include: ['*.ts'],
+      })
     )
     const tsc = fileURLToPath(new URL('../../../node_modules/typescript/bin/tsc', import.meta.url))
-    const result = await promisify(execFile)(process.execPath, [tsc, '-p', `${dir}tsconfig.json`]).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? String(error) }))
+    const result = await promisify(execFile)(process.execPath, [
+      tsc,
+      '-p',
+      `${dir}tsconfig.json`,
+    ]).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? String(error) }))
     expect(result.stdout).toBe('')
   }, 60_000)
 
   snippets.forEach((code, i) => {
     if (code.includes('@cachewire/core/redis')) return
-    it(`snippet ${i} runs: ${code.split('\n').find((line) => line.includes('responseCache(') || line.includes('cachePlugin,'))?.trim() ?? ''}`, async () => {
+    it(`snippet ${i} runs: ${
+      code
+        .split('\n')
+        .find((line) => line.includes('responseCache(') || line.includes('cachePlugin,'))
+        ?.trim() ?? ''
+    }`, async () => {
       const runnable = `${code.replaceAll('port: 3000', 'port: 0, host: "127.0.0.1"')}\nawait app.close()\n`
       const file = `${dir}run-${i}.ts`
       writeFileSync(file, runnable)

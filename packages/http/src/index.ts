@@ -37,5 +37,11 @@ export { parseCacheControl } from './semantics/cache-control.js'
 export type { CacheControlDirectives } from './semantics/cache-control.js'
 export { isNotModified } from './semantics/conditional.js'
 export { generateEtag } from './semantics/etag.js'
-export { Cache, MemoryStore, CachewireError, InvalidOptionError, InvalidArgumentError } from '@cachewire/core'
+export {
+  Cache,
+  MemoryStore,
+  CachewireError,
+  InvalidOptionError,
+  InvalidArgumentError,
+} from '@cachewire/core'
 export type { Store, Duration, CachewireErrorCode } from '@cachewire/core'

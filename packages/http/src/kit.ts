@@ -14,10 +14,22 @@ export { captureLive, applyPatch } from './kit/capture-live.js'
 export type { LiveCapture, LiveCaptureOptions } from './kit/capture-live.js'
 export { bufferResponse } from './kit/buffer-response.js'
 export type { BufferedResponse, ResponseBuffer } from './kit/buffer-response.js'
-export { conditionalResponse, resolveConditionalOptions, etagFor, toNotModified } from './kit/conditional.js'
+export {
+  conditionalResponse,
+  resolveConditionalOptions,
+  etagFor,
+  toNotModified,
+} from './kit/conditional.js'
 export type { ConditionalOptions, ResolvedConditionalOptions } from './kit/conditional.js'
-export { resolveCacheControlFields, applyCacheControlFields, cacheControlAtHead } from './kit/cache-control-fields.js'
-export type { CacheControlMiddlewareOptions, CacheControlFields } from './kit/cache-control-fields.js'
+export {
+  resolveCacheControlFields,
+  applyCacheControlFields,
+  cacheControlAtHead,
+} from './kit/cache-control-fields.js'
+export type {
+  CacheControlMiddlewareOptions,
+  CacheControlFields,
+} from './kit/cache-control-fields.js'
 export { createFrontDoor, setReplyHeaders, writeReply } from './kit/front-door.js'
 export type { FrontDoorOptions } from './kit/front-door.js'
 export { Refresher, REFRESH_HEADER } from './kit/refresher.js'

@@ -40,8 +40,7 @@ export type HeaderPairs = ReadonlyArray<HeaderPair>
 export type RequestHeaders = Readonly<Record<string, string | string[] | undefined>>
 /** Response headers as the handler left them: pairs, or a record as `res.getHeaders()` returns it. */
 export type ResponseHeaders =
-  | HeaderPairs
-  | Readonly<Record<string, string | number | readonly string[] | undefined>>
+  HeaderPairs | Readonly<Record<string, string | number | readonly string[] | undefined>>
 
 /** The parts of a request the engine and the handler both see. */
 export interface OriginRequest {

@@ -9,7 +9,10 @@ import { resolveHttpCacheOptions } from '../src/options/resolve-options.js'
 import type { HttpCacheOptions } from '../src/options/types.js'
 import type { HttpRequest } from '../src/types.js'
 
-const prepareRequest = (request: HttpRequest, options: ReturnType<typeof resolveHttpCacheOptions>): PreparedRequest => prepare(request, options, new KeyHasher())
+const prepareRequest = (
+  request: HttpRequest,
+  options: ReturnType<typeof resolveHttpCacheOptions>
+): PreparedRequest => prepare(request, options, new KeyHasher())
 
 const request = (overrides: Partial<HttpRequest> = {}): HttpRequest => ({
   method: 'GET',
@@ -20,11 +23,17 @@ const request = (overrides: Partial<HttpRequest> = {}): HttpRequest => ({
   ...overrides,
 })
 
-function key(overrides: Partial<HttpRequest> = {}, options: HttpCacheOptions = {}): string | undefined {
+function key(
+  overrides: Partial<HttpRequest> = {},
+  options: HttpCacheOptions = {}
+): string | undefined {
   return prepareRequest(request(overrides), resolveHttpCacheOptions(options)).context?.primaryHash
 }
 
-function bypassReason(overrides: Partial<HttpRequest> = {}, options: HttpCacheOptions = {}): string | undefined {
+function bypassReason(
+  overrides: Partial<HttpRequest> = {},
+  options: HttpCacheOptions = {}
+): string | undefined {
   return prepareRequest(request(overrides), resolveHttpCacheOptions(options)).bypass?.reason
 }
 
@@ -35,14 +44,26 @@ describe('cache key — DESIGN rule 1, RFC 9111 §4', () => {
   })
 
   const same: Array<[string, Partial<HttpRequest>, Partial<HttpRequest>]> = [
-    ['HEAD shares GET\'s key', { method: 'GET' }, { method: 'HEAD' }],
+    ["HEAD shares GET's key", { method: 'GET' }, { method: 'HEAD' }],
     ['host is case-insensitive', { host: 'Example.COM' }, { host: 'example.com' }],
-    ['the scheme\'s default port is dropped', { host: 'example.com:443' }, { host: 'example.com' }],
+    ["the scheme's default port is dropped", { host: 'example.com:443' }, { host: 'example.com' }],
     ['a trailing dot on the host is dropped', { host: 'example.com.' }, { host: 'example.com' }],
-    ['query parameter order does not matter (sort on by default)', { url: '/a?x=1&y=2' }, { url: '/a?y=2&x=1' }],
-    ['ignored parameters do not matter (the adapter strips them)', { url: '/a?x=1&utm_source=news', stripsIgnoredParams: true }, { url: '/a?x=1' }],
+    [
+      'query parameter order does not matter (sort on by default)',
+      { url: '/a?x=1&y=2' },
+      { url: '/a?y=2&x=1' },
+    ],
+    [
+      'ignored parameters do not matter (the adapter strips them)',
+      { url: '/a?x=1&utm_source=news', stripsIgnoredParams: true },
+      { url: '/a?x=1' },
+    ],
     ['absolute-form equals origin-form', { url: 'https://example.com/a?b=1' }, { url: '/a?b=1' }],
-    ['unrelated request headers do not matter', { headers: { 'user-agent': 'x' } }, { headers: {} }],
+    [
+      'unrelated request headers do not matter',
+      { headers: { 'user-agent': 'x' } },
+      { headers: {} },
+    ],
   ]
   for (const [name, a, b] of same) {
     it(`${name}: same key`, () => expect(key(a)).toBe(key(b)))
@@ -64,7 +85,7 @@ describe('cache key — DESIGN rule 1, RFC 9111 §4', () => {
     expect(bypassReason({ url: '/a#"><script>' })).toBe('url')
   })
 
-  it('an absolute-form target whose scheme differs from the connection\'s bypasses', () => {
+  it("an absolute-form target whose scheme differs from the connection's bypasses", () => {
     expect(bypassReason({ url: 'http://example.com/a?b=1', protocol: 'https' })).toBe('host')
     expect(key({ url: 'HTTPS://example.com/a?b=1', protocol: 'https' })).toBe(key())
   })
@@ -76,8 +97,12 @@ describe('cache key — DESIGN rule 1, RFC 9111 §4', () => {
 
   it('key functions add material, engine first then route', () => {
     const options = { keys: { key: (r: HttpRequest) => String(r.headers['x-tenant']) } }
-    expect(key({ headers: { 'x-tenant': 'a' } }, options)).not.toBe(key({ headers: { 'x-tenant': 'b' } }, options))
-    expect(key({ headers: { 'x-tenant': 'a' } }, options)).not.toBe(key({ headers: { 'x-tenant': 'a' } }))
+    expect(key({ headers: { 'x-tenant': 'a' } }, options)).not.toBe(
+      key({ headers: { 'x-tenant': 'b' } }, options)
+    )
+    expect(key({ headers: { 'x-tenant': 'a' } }, options)).not.toBe(
+      key({ headers: { 'x-tenant': 'a' } })
+    )
   })
 
   it('a key function returning false bypasses the cache', () => {
@@ -103,15 +128,51 @@ describe('cache key — DESIGN rule 1, RFC 9111 §4', () => {
 describe('forwarded fields the framework applied — issue 14, X-Forwarded-Proto/Host poisoning', () => {
   const applied = ['x-forwarded-host', 'x-forwarded-proto'] as const
   const cases: Array<[string, Partial<HttpRequest>, string | undefined]> = [
-    ['X-Forwarded-Proto https keyed as https', { protocol: 'https', headers: { 'x-forwarded-proto': 'https' } }, undefined],
-    ['X-Forwarded-Proto http keyed as http', { protocol: 'http', headers: { 'x-forwarded-proto': 'http' } }, undefined],
-    ['X-Forwarded-Proto nothttps (the framework reflects it, the key says http)', { protocol: 'http', headers: { 'x-forwarded-proto': 'nothttps' } }, 'unkeyed-header'],
-    ['X-Forwarded-Proto javascript', { protocol: 'http', headers: { 'x-forwarded-proto': 'javascript' } }, 'unkeyed-header'],
-    ['X-Forwarded-Proto list ftp, https', { protocol: 'http', headers: { 'x-forwarded-proto': 'ftp, https' } }, 'unkeyed-header'],
-    ['X-Forwarded-Proto https while the key says http', { protocol: 'http', headers: { 'x-forwarded-proto': 'https' } }, 'unkeyed-header'],
-    ['X-Forwarded-Host equal to the resolved host', { host: 'example.com', headers: { 'x-forwarded-host': 'example.com' } }, undefined],
-    ['X-Forwarded-Host list: later members are not in the key', { host: 'example.com', headers: { 'x-forwarded-host': 'example.com, evil.example' } }, 'unkeyed-header'],
-    ['X-Forwarded-Host the framework did not apply', { host: 'example.com', headers: { 'x-forwarded-host': 'evil.example' } }, 'unkeyed-header'],
+    [
+      'X-Forwarded-Proto https keyed as https',
+      { protocol: 'https', headers: { 'x-forwarded-proto': 'https' } },
+      undefined,
+    ],
+    [
+      'X-Forwarded-Proto http keyed as http',
+      { protocol: 'http', headers: { 'x-forwarded-proto': 'http' } },
+      undefined,
+    ],
+    [
+      'X-Forwarded-Proto nothttps (the framework reflects it, the key says http)',
+      { protocol: 'http', headers: { 'x-forwarded-proto': 'nothttps' } },
+      'unkeyed-header',
+    ],
+    [
+      'X-Forwarded-Proto javascript',
+      { protocol: 'http', headers: { 'x-forwarded-proto': 'javascript' } },
+      'unkeyed-header',
+    ],
+    [
+      'X-Forwarded-Proto list ftp, https',
+      { protocol: 'http', headers: { 'x-forwarded-proto': 'ftp, https' } },
+      'unkeyed-header',
+    ],
+    [
+      'X-Forwarded-Proto https while the key says http',
+      { protocol: 'http', headers: { 'x-forwarded-proto': 'https' } },
+      'unkeyed-header',
+    ],
+    [
+      'X-Forwarded-Host equal to the resolved host',
+      { host: 'example.com', headers: { 'x-forwarded-host': 'example.com' } },
+      undefined,
+    ],
+    [
+      'X-Forwarded-Host list: later members are not in the key',
+      { host: 'example.com', headers: { 'x-forwarded-host': 'example.com, evil.example' } },
+      'unkeyed-header',
+    ],
+    [
+      'X-Forwarded-Host the framework did not apply',
+      { host: 'example.com', headers: { 'x-forwarded-host': 'evil.example' } },
+      'unkeyed-header',
+    ],
   ]
   for (const [name, overrides, reason] of cases) {
     it(name, () => expect(bypassReason({ ...overrides, forwarded: applied })).toBe(reason))
@@ -119,15 +180,30 @@ describe('forwarded fields the framework applied — issue 14, X-Forwarded-Proto
 
   it('a host the framework took from a forwarded list (Fastify reads its last member) bypasses as the unkeyed input, before the allow-list judges it', () => {
     const hosts = { keys: { hosts: ['example.com'] } }
-    const list = { host: 'evil.example', headers: { 'x-forwarded-host': 'example.com, evil.example' }, forwarded: applied }
+    const list = {
+      host: 'evil.example',
+      headers: { 'x-forwarded-host': 'example.com, evil.example' },
+      forwarded: applied,
+    }
     expect(bypassReason(list, hosts)).toBe('unkeyed-header')
     // One value, exactly what the framework applied: keyed through the host, which the allow-list judges.
-    expect(bypassReason({ host: 'evil.example', headers: { 'x-forwarded-host': 'evil.example' }, forwarded: applied }, hosts)).toBe('host')
+    expect(
+      bypassReason(
+        {
+          host: 'evil.example',
+          headers: { 'x-forwarded-host': 'evil.example' },
+          forwarded: applied,
+        },
+        hosts
+      )
+    ).toBe('host')
     expect(bypassReason({ host: 'evil.example' }, hosts)).toBe('host')
   })
 
   it('without trust (nothing applied) any of them bypasses', () => {
-    expect(bypassReason({ protocol: 'https', headers: { 'x-forwarded-proto': 'https' } })).toBe('unkeyed-header')
+    expect(bypassReason({ protocol: 'https', headers: { 'x-forwarded-proto': 'https' } })).toBe(
+      'unkeyed-header'
+    )
   })
 })
 
@@ -156,9 +232,12 @@ describe('hosts — normalisation and allow-list', () => {
     expect(normaliseHost(host, protocol)?.authority).toBe(authority)
   })
 
-  it.each(['', 'a b', 'exa_mple.com:99999', 'example.com/x', 'évil.com', 'a..b'])('rejects %j', (host) => {
-    expect(normaliseHost(host, 'http')).toBeUndefined()
-  })
+  it.each(['', 'a b', 'exa_mple.com:99999', 'example.com/x', 'évil.com', 'a..b'])(
+    'rejects %j',
+    (host) => {
+      expect(normaliseHost(host, 'http')).toBeUndefined()
+    }
+  )
 
   it('matches exact names and *.wildcards, not the wildcard apex', () => {
     const allowed = compileHostAllowList(['example.com', '*.example.org']) as (h: string) => boolean
@@ -172,7 +251,9 @@ describe('hosts — normalisation and allow-list', () => {
 
   it('a host outside the allow-list bypasses; a malformed host bypasses', () => {
     expect(bypassReason({ host: 'evil.com' }, { keys: { hosts: ['example.com'] } })).toBe('host')
-    expect(bypassReason({ host: 'example.com' }, { keys: { hosts: ['example.com'] } })).toBeUndefined()
+    expect(
+      bypassReason({ host: 'example.com' }, { keys: { hosts: ['example.com'] } })
+    ).toBeUndefined()
     expect(bypassReason({ host: 'bad host' })).toBe('host')
   })
 })
@@ -197,17 +278,27 @@ describe('checkEligibility(method, headers, policy)', () => {
 
   it('RFC 9111 §4.4: unsafe and unknown methods invalidate; safe ones do not', () => {
     for (const method of ['POST', 'PUT', 'PATCH', 'DELETE', 'PURGE']) {
-      expect(checkEligibility(method, {}, policy)).toMatchObject({ eligible: false, invalidates: true })
+      expect(checkEligibility(method, {}, policy)).toMatchObject({
+        eligible: false,
+        invalidates: true,
+      })
     }
-    expect(checkEligibility('OPTIONS', {}, policy)).toMatchObject({ eligible: false, invalidates: false })
+    expect(checkEligibility('OPTIONS', {}, policy)).toMatchObject({
+      eligible: false,
+      invalidates: false,
+    })
   })
 
   it('a Cookie is allowed when the route opts in', () => {
-    expect(checkEligibility('GET', { cookie: 'a' }, { ...policy, allowCookies: true }).eligible).toBe(true)
+    expect(
+      checkEligibility('GET', { cookie: 'a' }, { ...policy, allowCookies: true }).eligible
+    ).toBe(true)
   })
 
   it('flags Authorization and request no-store (RFC 9111 §3.5, §5.2.1.5)', () => {
-    expect(checkEligibility('GET', { authorization: 'x', 'cache-control': 'no-store' }, policy)).toMatchObject({
+    expect(
+      checkEligibility('GET', { authorization: 'x', 'cache-control': 'no-store' }, policy)
+    ).toMatchObject({
       eligible: true,
       authorization: true,
       noStore: true,
@@ -215,13 +306,24 @@ describe('checkEligibility(method, headers, policy)', () => {
   })
 
   it('HEAD can be left out of the methods', () => {
-    expect(checkEligibility('HEAD', {}, { ...policy, methods: new Set(['GET']) })).toMatchObject({ eligible: false, reason: 'method' })
+    expect(checkEligibility('HEAD', {}, { ...policy, methods: new Set(['GET']) })).toMatchObject({
+      eligible: false,
+      reason: 'method',
+    })
   })
 })
 
 describe('stripValidators / withValidators — RFC 9111 §4.3.1, §4.3.2', () => {
   it('removes conditional and Range fields, keeps the rest', () => {
-    const headers = { accept: '*/*', 'if-none-match': '"a"', 'if-modified-since': 'x', 'if-match': 'y', 'if-unmodified-since': 'z', 'if-range': 'w', range: 'bytes=0-1' }
+    const headers = {
+      accept: '*/*',
+      'if-none-match': '"a"',
+      'if-modified-since': 'x',
+      'if-match': 'y',
+      'if-unmodified-since': 'z',
+      'if-range': 'w',
+      range: 'bytes=0-1',
+    }
     expect(stripValidators(headers)).toEqual({ accept: '*/*' })
   })
   it('returns the same object when there is nothing to remove', () => {
@@ -230,8 +332,12 @@ describe('stripValidators / withValidators — RFC 9111 §4.3.1, §4.3.2', () =>
   })
   it('adds If-None-Match from the ETag, else If-Modified-Since from Last-Modified', () => {
     // RFC 9111 §4.3.1: the entity tag MUST be sent, and Last-Modified SHOULD be sent with it.
-    expect(withValidators({ 'if-none-match': '"client"' }, { etag: '"a"', lastModified: 'lm' })).toEqual({ 'if-none-match': '"a"', 'if-modified-since': 'lm' })
-    expect(withValidators({}, { etag: undefined, lastModified: 'lm' })).toEqual({ 'if-modified-since': 'lm' })
+    expect(
+      withValidators({ 'if-none-match': '"client"' }, { etag: '"a"', lastModified: 'lm' })
+    ).toEqual({ 'if-none-match': '"a"', 'if-modified-since': 'lm' })
+    expect(withValidators({}, { etag: undefined, lastModified: 'lm' })).toEqual({
+      'if-modified-since': 'lm',
+    })
   })
 })
 
@@ -241,31 +347,70 @@ describe('prepareRequest(request, options, hasher)', () => {
     expect(bypassReason({ protocol: 'ftp' as 'http' })).toBe('url')
   })
   it('an unsafe method carries the URL to invalidate', () => {
-    const prepared = prepareRequest(request({ method: 'POST', url: '/a?b=1&utm_source=x' }), resolveHttpCacheOptions()).bypass
-    expect(prepared).toMatchObject({ reason: 'method', invalidation: { protocol: 'https', authority: 'example.com', path: '/a', query: 'b=1' } })
+    const prepared = prepareRequest(
+      request({ method: 'POST', url: '/a?b=1&utm_source=x' }),
+      resolveHttpCacheOptions()
+    ).bypass
+    expect(prepared).toMatchObject({
+      reason: 'method',
+      invalidation: { protocol: 'https', authority: 'example.com', path: '/a', query: 'b=1' },
+    })
   })
   it('an unsafe method on a host outside the allow-list invalidates nothing', () => {
-    const prepared = prepareRequest(request({ method: 'POST', host: 'evil.com' }), resolveHttpCacheOptions({ keys: { hosts: ['example.com'] } })).bypass
+    const prepared = prepareRequest(
+      request({ method: 'POST', host: 'evil.com' }),
+      resolveHttpCacheOptions({ keys: { hosts: ['example.com'] } })
+    ).bypass
     expect(prepared).toMatchObject({ reason: 'method', invalidation: undefined })
   })
   it('gives the context the engine needs', () => {
-    const context = prepareRequest(request({ headers: { 'cache-control': 'max-age=0' } }), resolveHttpCacheOptions()).context!
-    expect(context).toMatchObject({ method: 'GET', authority: 'example.com', path: '/a', query: 'b=1', authorization: false, noStore: false })
+    const context = prepareRequest(
+      request({ headers: { 'cache-control': 'max-age=0' } }),
+      resolveHttpCacheOptions()
+    ).context!
+    expect(context).toMatchObject({
+      method: 'GET',
+      authority: 'example.com',
+      path: '/a',
+      query: 'b=1',
+      authorization: false,
+      noStore: false,
+    })
     expect(context.directives['max-age']).toBe(0)
   })
 })
 
 describe('primaryKey text', () => {
   const reference = (parts: Parameters<typeof primaryKey>[0]): string =>
-    JSON.stringify(['cw3', 'GET', parts.scheme, parts.authority, parts.path, parts.query, ...parts.extra])
+    JSON.stringify([
+      'cw3',
+      'GET',
+      parts.scheme,
+      parts.authority,
+      parts.path,
+      parts.query,
+      ...parts.extra,
+    ])
 
   it('is exactly the JSON array text for every UTF-16 code unit in any part (the fast path never differs)', () => {
     for (let code = 0; code <= 0xffff; code++) {
       const c = String.fromCharCode(code)
-      const parts = { scheme: 'https' as const, authority: `h${c}`, path: `/a${c}b`, query: `q=${c}`, extra: [] }
+      const parts = {
+        scheme: 'https' as const,
+        authority: `h${c}`,
+        path: `/a${c}b`,
+        query: `q=${c}`,
+        extra: [],
+      }
       expect(primaryKey(parts)).toBe(reference(parts))
     }
-    const withExtra = { scheme: 'http' as const, authority: 'h', path: '/', query: '', extra: ['tenant:"a"'] }
+    const withExtra = {
+      scheme: 'http' as const,
+      authority: 'h',
+      path: '/',
+      query: '',
+      extra: ['tenant:"a"'],
+    }
     expect(primaryKey(withExtra)).toBe(reference(withExtra))
   })
 
@@ -279,10 +424,22 @@ describe('primaryKey text', () => {
 
 describe('normaliseHost memo', () => {
   it('answers the same for a Host seen before, per scheme, and stays right past its capacity', () => {
-    expect(normaliseHost('Example.com:443', 'https')).toEqual({ hostname: 'example.com', authority: 'example.com' })
-    expect(normaliseHost('Example.com:443', 'http')).toEqual({ hostname: 'example.com', authority: 'example.com:443' })
-    expect(normaliseHost('Example.com:443', 'https')).toEqual({ hostname: 'example.com', authority: 'example.com' })
-    for (let i = 0; i < 1000; i++) expect(normaliseHost(`h${i}.test:${8000 + (i % 10)}`, 'http')?.authority).toBe(`h${i}.test:${8000 + (i % 10)}`)
+    expect(normaliseHost('Example.com:443', 'https')).toEqual({
+      hostname: 'example.com',
+      authority: 'example.com',
+    })
+    expect(normaliseHost('Example.com:443', 'http')).toEqual({
+      hostname: 'example.com',
+      authority: 'example.com:443',
+    })
+    expect(normaliseHost('Example.com:443', 'https')).toEqual({
+      hostname: 'example.com',
+      authority: 'example.com',
+    })
+    for (let i = 0; i < 1000; i++)
+      expect(normaliseHost(`h${i}.test:${8000 + (i % 10)}`, 'http')?.authority).toBe(
+        `h${i}.test:${8000 + (i % 10)}`
+      )
     expect(normaliseHost('a b', 'http')).toBeUndefined()
     expect(normaliseHost('a b', 'http')).toBeUndefined()
     expect(Object.isFrozen(normaliseHost('example.com', 'http'))).toBe(true)
@@ -292,7 +449,10 @@ describe('normaliseHost memo', () => {
 describe('KeyHasher', () => {
   it('gives every key its hashKey value across memo turns: hot keys, a long tail, and keys moved back from the previous generation', () => {
     const hasher = new KeyHasher()
-    const hot = Array.from({ length: 50 }, (_, i) => `["cw3","GET","https","shop.example","/hot/${i}",""]`)
+    const hot = Array.from(
+      { length: 50 },
+      (_, i) => `["cw3","GET","https","shop.example","/hot/${i}",""]`
+    )
     for (let i = 0; i < 20_000; i++) {
       // A tail of keys never asked twice turns the memo over several times between hot hits.
       const tail = `["cw3","GET","https","shop.example","/tail/${i}",""]`

@@ -31,6 +31,8 @@ describe('createDebugLog(env)', () => {
     expect(lines('cachewire:bypass')).toEqual(['cachewire:bypass GET /cart: cookie\n'])
     expect(lines('app:*, cachewire:store')).toEqual(['cachewire:store stored /a: 12 bytes\n'])
     expect(lines('cachewire:*,-cachewire:store')).toHaveLength(2)
-    expect(lines('cachewire:*,-cachewire:store').some((line) => line.startsWith('cachewire:store'))).toBe(false)
+    expect(
+      lines('cachewire:*,-cachewire:store').some((line) => line.startsWith('cachewire:store'))
+    ).toBe(false)
   })
 })

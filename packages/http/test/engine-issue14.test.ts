@@ -9,10 +9,14 @@ import { setup } from './harness.js'
 
 const LM = 'Tue, 31 Dec 2024 00:00:00 GMT'
 
-describe('revalidation sends the origin\'s validators (RFC 9111 §4.3.1)', () => {
+describe("revalidation sends the origin's validators (RFC 9111 §4.3.1)", () => {
   it('Last-Modified only: If-Modified-Since, never the ETag the cache made', async () => {
     const t = setup()
-    t.setApp((request) => (request.headers['if-modified-since'] === LM ? { status: 304, headers: {} } : { headers: { 'cache-control': 'max-age=10', 'last-modified': LM }, body: 'x' }))
+    t.setApp((request) =>
+      request.headers['if-modified-since'] === LM
+        ? { status: 304, headers: {} }
+        : { headers: { 'cache-control': 'max-age=10', 'last-modified': LM }, body: 'x' }
+    )
     await t.send()
     t.advance(20_000)
     const revalidated = await t.send()
@@ -23,7 +27,10 @@ describe('revalidation sends the origin\'s validators (RFC 9111 §4.3.1)', () =>
 
   it('an ETag and Last-Modified from the origin: both', async () => {
     const t = setup()
-    t.setApp(() => ({ headers: { 'cache-control': 'max-age=10', etag: '"o"', 'last-modified': LM }, body: 'x' }))
+    t.setApp(() => ({
+      headers: { 'cache-control': 'max-age=10', etag: '"o"', 'last-modified': LM },
+      body: 'x',
+    }))
     await t.send()
     t.advance(20_000)
     await t.send()
@@ -42,12 +49,16 @@ describe("requestDirectives: 'honour' — forced revalidations (RFC 9111 §5.2.1
       return { headers: { 'cache-control': 'max-age=60', etag: `"v${call}"` }, body: `v${call}` }
     })
     await t.send()
-    const pending = Array.from({ length: 5 }, () => t.send({ headers: { 'cache-control': 'no-cache' } }))
+    const pending = Array.from({ length: 5 }, () =>
+      t.send({ headers: { 'cache-control': 'no-cache' } })
+    )
     await new Promise((resolve) => setTimeout(resolve, 5))
     release()
     const replies = await Promise.all(pending)
     expect(replies.map((reply) => reply.body)).toEqual(['v2', 'v2', 'v2', 'v2', 'v2'])
-    expect(replies.filter((reply) => /collapsed/.test(reply.header('cache-status') ?? ''))).toHaveLength(4)
+    expect(
+      replies.filter((reply) => /collapsed/.test(reply.header('cache-status') ?? ''))
+    ).toHaveLength(4)
     expect(t.calls).toHaveLength(2)
   })
 
@@ -67,10 +78,13 @@ describe("requestDirectives: 'honour' — forced revalidations (RFC 9111 §5.2.1
   })
 })
 
-describe('a background refresh (RFC 5861 §3) carries no client\'s credentials into a shared entry', () => {
+describe("a background refresh (RFC 5861 §3) carries no client's credentials into a shared entry", () => {
   it('Cookie and Authorization are dropped; the answer is judged as anonymous and stored', async () => {
     const t = setup({ safety: { allowCookies: true } })
-    t.setApp((request) => ({ headers: { 'cache-control': 'public, max-age=10, stale-while-revalidate=60' }, body: `auth=${String(request.headers.authorization)} cookie=${String(request.headers.cookie)}` }))
+    t.setApp((request) => ({
+      headers: { 'cache-control': 'public, max-age=10, stale-while-revalidate=60' },
+      body: `auth=${String(request.headers.authorization)} cookie=${String(request.headers.cookie)}`,
+    }))
     await t.send()
     t.advance(20_000)
     const stale = await t.send({ headers: { authorization: 'Bearer alice', cookie: 'sid=alice' } })
@@ -82,8 +96,16 @@ describe('a background refresh (RFC 5861 §3) carries no client\'s credentials i
   })
 
   it("a scope: 'private' entry is refreshed as its own user", async () => {
-    const t = setup({ safety: { scope: 'private', privateKey: (request) => request.headers.cookie as string | undefined } })
-    t.setApp((request) => ({ headers: { 'cache-control': 'max-age=10, stale-while-revalidate=60' }, body: `cookie=${String(request.headers.cookie)}` }))
+    const t = setup({
+      safety: {
+        scope: 'private',
+        privateKey: (request) => request.headers.cookie as string | undefined,
+      },
+    })
+    t.setApp((request) => ({
+      headers: { 'cache-control': 'max-age=10, stale-while-revalidate=60' },
+      body: `cookie=${String(request.headers.cookie)}`,
+    }))
     await t.send({ headers: { cookie: 'sid=alice' } })
     t.advance(20_000)
     await t.send({ headers: { cookie: 'sid=alice' } })
@@ -106,15 +128,29 @@ describe('safety.shareAuthenticated and the deception armor', () => {
   it('a revalidation answer that is not stored goes out private to a credentialed client', async () => {
     const t = setup({ safety: { allowCookies: true } })
     let call = 0
-    t.setApp(() => (++call === 1 ? { headers: { 'cache-control': 'max-age=10', etag: '"a"' }, body: 'x' } : { headers: { 'set-cookie': 'n=1' }, body: 'y' }))
+    t.setApp(() =>
+      ++call === 1
+        ? { headers: { 'cache-control': 'max-age=10', etag: '"a"' }, body: 'x' }
+        : { headers: { 'set-cookie': 'n=1' }, body: 'y' }
+    )
     await t.send()
     t.advance(20_000)
     const revalidated = await t.send({ headers: { cookie: 'sid=1' } })
-    expect([revalidated.outcome.kind, revalidated.header('cache-control')]).toEqual(['response', 'private'])
+    expect([revalidated.outcome.kind, revalidated.header('cache-control')]).toEqual([
+      'response',
+      'private',
+    ])
   })
 
-  it("a per-user entry is never announced to a CDN (it would share it by URL)", async () => {
-    const t = setup({ ttl: '1m', cdn: { surrogateKeys: true, cdnCacheControl: { public: true, maxAge: '10m' } }, safety: { scope: 'private', privateKey: (request) => request.headers['x-user'] as string | undefined } })
+  it('a per-user entry is never announced to a CDN (it would share it by URL)', async () => {
+    const t = setup({
+      ttl: '1m',
+      cdn: { surrogateKeys: true, cdnCacheControl: { public: true, maxAge: '10m' } },
+      safety: {
+        scope: 'private',
+        privateKey: (request) => request.headers['x-user'] as string | undefined,
+      },
+    })
     t.setApp(() => ({ body: 'mine' }))
     const miss = await t.send({ headers: { 'x-user': 'alice' } })
     const hit = await t.send({ headers: { 'x-user': 'alice' } })

@@ -23,7 +23,9 @@ describe('engine.answer (front door)', () => {
   it('answers a matching If-None-Match with a 304', async () => {
     const t = setup()
     await t.send()
-    const etag = (await t.frontDoor(t.request()))?.headers.find(([name]) => name === 'etag')?.[1] as string
+    const etag = (await t.frontDoor(t.request()))?.headers.find(
+      ([name]) => name === 'etag'
+    )?.[1] as string
     const reply = await t.frontDoor(t.request({ headers: { 'if-none-match': etag } }))
     expect(reply?.kind).toBe('not-modified')
     expect(reply?.status).toBe(304)
@@ -35,17 +37,21 @@ describe('engine.answer (front door)', () => {
     expect(await t.frontDoor(t.request({ method: 'POST' }))).toBeUndefined()
     expect(await t.frontDoor(t.request({ headers: { cookie: 'a=1' } }))).toBeUndefined()
     // RFC 9111 §5.2.1: request directives are ignored by default, honoured on request.
-    expect(await t.frontDoor(t.request({ headers: { 'cache-control': 'no-cache' } }))).toMatchObject({ kind: 'hit' })
+    expect(
+      await t.frontDoor(t.request({ headers: { 'cache-control': 'no-cache' } }))
+    ).toMatchObject({ kind: 'hit' })
     const honour = setup({ freshness: { requestDirectives: 'honour' } })
     await honour.send()
-    expect(await honour.frontDoor(honour.request({ headers: { 'cache-control': 'no-cache' } }))).toBeUndefined()
+    expect(
+      await honour.frontDoor(honour.request({ headers: { 'cache-control': 'no-cache' } }))
+    ).toBeUndefined()
     t.advance(61_000)
     expect(await t.frontDoor(t.request())).toBeUndefined()
   })
 })
 
 describe('engine.lookup on a memory store', () => {
-  it('answers without a promise, so a hit is handled in the request\'s own tick', async () => {
+  it("answers without a promise, so a hit is handled in the request's own tick", async () => {
     const t = setup()
     const first = t.engine.prepare(t.request())
     const miss = t.engine.lookup(first)
@@ -54,7 +60,11 @@ describe('engine.lookup on a memory store', () => {
     const prepared = t.engine.prepare(t.request())
     const found = t.engine.lookup(prepared)
     expect(found).not.toBeInstanceOf(Promise)
-    const outcome = t.engine.handle(prepared, found as Exclude<typeof found, Promise<unknown>>, t.run)
+    const outcome = t.engine.handle(
+      prepared,
+      found as Exclude<typeof found, Promise<unknown>>,
+      t.run
+    )
     expect(outcome).not.toBeInstanceOf(Promise)
     expect((outcome as { kind: string }).kind).toBe('hit')
   })

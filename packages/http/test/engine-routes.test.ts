@@ -40,8 +40,12 @@ describe('a route key policy changes the primary key (one engine per app)', () =
   }
 
   it('a key-neutral route (ttl, tags, stale) stores under the app key: the front door answers its entries', async () => {
-    expect(await frontDoorFinds({ ttl: '10m', tags: ['route'], stale: { ifError: '1m' } })).toBe(true)
-    expect(await frontDoorFinds({ keys: { keyedHeaders: ['x-a'] } }, { keys: { keyedHeaders: ['X-A'] } })).toBe(true)
+    expect(await frontDoorFinds({ ttl: '10m', tags: ['route'], stale: { ifError: '1m' } })).toBe(
+      true
+    )
+    expect(
+      await frontDoorFinds({ keys: { keyedHeaders: ['x-a'] } }, { keys: { keyedHeaders: ['X-A'] } })
+    ).toBe(true)
     expect(await frontDoorFinds({ cdn: false })).toBe(true)
   })
 
@@ -51,12 +55,17 @@ describe('a route key policy changes the primary key (one engine per app)', () =
     ['keyed headers of its own', { keys: { keyedHeaders: ['x-a'] } }],
     ['private scope', { safety: { scope: 'private' as const, privateKey: () => 'user-1' } }],
     ['CDN fields of its own', { cdn: { surrogateKeys: true } }],
-  ])('a route with %s keeps entries the front door (the app policy) never finds', async (_, policy) => {
-    expect(await frontDoorFinds(policy)).toBe(false)
-  })
+  ])(
+    'a route with %s keeps entries the front door (the app policy) never finds',
+    async (_, policy) => {
+      expect(await frontDoorFinds(policy)).toBe(false)
+    }
+  )
 
   it('a route that refuses cookies the app allows marks its entries', async () => {
-    expect(await frontDoorFinds({ safety: { allowCookies: false } }, { safety: { allowCookies: true } })).toBe(false)
+    expect(
+      await frontDoorFinds({ safety: { allowCookies: false } }, { safety: { allowCookies: true } })
+    ).toBe(false)
     expect(await frontDoorFinds({ safety: { allowCookies: true } })).toBe(true)
   })
 })
@@ -70,11 +79,17 @@ describe('no freshness and no ttl (CACHEWIRE_NO_FRESHNESS)', () => {
     warnings.length = 0
   })
 
-  const noFreshness = (): Error[] => warnings.filter((warning) => (warning as Error & { code?: string }).code === 'CACHEWIRE_NO_FRESHNESS')
+  const noFreshness = (): Error[] =>
+    warnings.filter(
+      (warning) => (warning as Error & { code?: string }).code === 'CACHEWIRE_NO_FRESHNESS'
+    )
 
   it('is not stored (its body not held), and the engine warns once', async () => {
     const t = setup()
-    t.setApp(() => ({ headers: { etag: '"a"', 'content-type': 'text/plain' }, body: 'no freshness' }))
+    t.setApp(() => ({
+      headers: { etag: '"a"', 'content-type': 'text/plain' },
+      body: 'no freshness',
+    }))
     const first = await t.send()
     expect(first.outcome.kind).toBe('miss')
     const patch = (first.outcome as ForwardOutcome).patch(200, { etag: '"a"' })
@@ -89,7 +104,11 @@ describe('no freshness and no ttl (CACHEWIRE_NO_FRESHNESS)', () => {
   it('explicit no-cache or max-age=0 with a validator is still stored, for revalidation, without a warning', async () => {
     for (const cacheControl of ['no-cache', 'max-age=0']) {
       const t = setup()
-      t.setApp((request) => (request.headers['if-none-match'] === '"a"' ? { status: 304, headers: { etag: '"a"' } } : { headers: { etag: '"a"', 'cache-control': cacheControl }, body: 'x' }))
+      t.setApp((request) =>
+        request.headers['if-none-match'] === '"a"'
+          ? { status: 304, headers: { etag: '"a"' } }
+          : { headers: { etag: '"a"', 'cache-control': cacheControl }, body: 'x' }
+      )
       await t.send()
       const second = await t.send()
       expect(second.header('cache-status')).toMatch(/fwd-status=304/)
@@ -100,7 +119,13 @@ describe('no freshness and no ttl (CACHEWIRE_NO_FRESHNESS)', () => {
 
   it('a heuristic lifetime counts as freshness: stored, no warning', async () => {
     const t = setup({ freshness: { heuristic: {} } })
-    t.setApp(() => ({ headers: { date: new Date(t.now()).toUTCString(), 'last-modified': new Date(t.now() - 86_400_000).toUTCString() }, body: 'x' }))
+    t.setApp(() => ({
+      headers: {
+        date: new Date(t.now()).toUTCString(),
+        'last-modified': new Date(t.now() - 86_400_000).toUTCString(),
+      },
+      body: 'x',
+    }))
     await t.send()
     expect((await t.send()).outcome.kind).toBe('hit')
     await new Promise((resolve) => setImmediate(resolve))
@@ -133,7 +158,9 @@ describe('engine.close()', () => {
       await cache.invalidateTags(['any'])
       expect(engines.every((engine) => engine.observer.stats().invalidations === 0)).toBe(true)
       await new Promise((resolve) => setImmediate(resolve))
-      expect(warnings.filter((warning) => warning.name === 'MaxListenersExceededWarning')).toEqual([])
+      expect(warnings.filter((warning) => warning.name === 'MaxListenersExceededWarning')).toEqual(
+        []
+      )
     } finally {
       process.off('warning', listen)
     }
@@ -160,7 +187,12 @@ describe('adopt and release (a route of the engine met downstream)', () => {
     outcome.adopt(resolveRoutePolicy({ ttl: '5m' }))
     const patch = outcome.patch(200, { 'content-type': 'text/plain' })
     expect(patch.set[0]?.[1]).toBe('cachewire; fwd=uri-miss; fwd-status=200; stored; ttl=300')
-    await outcome.finish({ status: 200, headers: { 'content-type': 'text/plain' }, body: Buffer.from('x'), complete: true })
+    await outcome.finish({
+      status: 200,
+      headers: { 'content-type': 'text/plain' },
+      body: Buffer.from('x'),
+      complete: true,
+    })
     expect((await t.send()).outcome.kind).toBe('hit')
   })
 
@@ -170,7 +202,12 @@ describe('adopt and release (a route of the engine met downstream)', () => {
     expect(t.engine.observer.stats().lookups.miss).toBe(1)
     outcome.release()
     expect(t.engine.observer.stats().lookups.miss).toBe(0)
-    await outcome.finish({ status: 200, headers: { 'cache-control': 'max-age=60' }, body: Buffer.from('hello'), complete: true })
+    await outcome.finish({
+      status: 200,
+      headers: { 'cache-control': 'max-age=60' },
+      body: Buffer.from('hello'),
+      complete: true,
+    })
     expect((await t.send()).outcome.kind).toBe('miss')
   })
 

@@ -5,7 +5,13 @@ import { resolveRoutePolicy } from '../src/options/resolve-route.js'
 import type { HttpRequest } from '../src/types.js'
 import { setup } from './harness.js'
 
-const KEY_A = primaryKey({ scheme: 'https', authority: 'example.com', path: '/a', query: '', extra: [] })
+const KEY_A = primaryKey({
+  scheme: 'https',
+  authority: 'example.com',
+  path: '/a',
+  query: '',
+  extra: [],
+})
 
 describe('engine: invalidation (RFC 9111 §4.4) and tags', () => {
   it('a successful unsafe method invalidates its URL, and Location / Content-Location on the same host', async () => {
@@ -13,7 +19,10 @@ describe('engine: invalidation (RFC 9111 §4.4) and tags', () => {
     await t.send({ url: '/a' })
     await t.send({ url: '/items/7' })
     await t.send({ url: '/other' })
-    t.setApp(() => ({ status: 201, headers: { location: '/items/7', 'content-location': 'https://evil.com/other' } }))
+    t.setApp(() => ({
+      status: 201,
+      headers: { location: '/items/7', 'content-location': 'https://evil.com/other' },
+    }))
     const post = await t.send({ method: 'POST', url: '/a' })
     expect(post.outcome).toMatchObject({ kind: 'bypass', reason: 'method' })
     expect(post.header('cache-status')).toBe('cachewire; fwd=method; fwd-status=201')
@@ -47,7 +56,10 @@ describe('engine: invalidation (RFC 9111 §4.4) and tags', () => {
 
   it('tags come from the Surrogate-Key field (stripped before the response leaves), options and the route', async () => {
     const t = setup({ tags: ['site'] })
-    t.setApp(() => ({ headers: { 'cache-control': 'max-age=60', 'surrogate-key': 'product-1  list' }, body: 'x' }))
+    t.setApp(() => ({
+      headers: { 'cache-control': 'max-age=60', 'surrogate-key': 'product-1  list' },
+      body: 'x',
+    }))
     const route = resolveRoutePolicy({ tags: (request: HttpRequest) => [`path:${request.url}`] })
     const miss = await t.send({ route })
     expect(miss.header('surrogate-key')).toBeUndefined()
@@ -72,9 +84,15 @@ describe('engine: invalidation (RFC 9111 §4.4) and tags', () => {
   it('purgeUrl removes a URL given as an absolute URL or a path and host', async () => {
     const t = setup()
     await t.send({ url: '/p?b=2&a=1' })
-    expect(await t.engine.purgeUrl('https://example.com/p?a=1&b=2')).toEqual({ status: 'applied', removed: 1 })
+    expect(await t.engine.purgeUrl('https://example.com/p?a=1&b=2')).toEqual({
+      status: 'applied',
+      removed: 1,
+    })
     expect((await t.send({ url: '/p?b=2&a=1' })).outcome.kind).toBe('miss')
-    expect(await t.engine.purgeUrl('/p?a=1&b=2', 'EXAMPLE.com')).toEqual({ status: 'applied', removed: 1 })
+    expect(await t.engine.purgeUrl('/p?a=1&b=2', 'EXAMPLE.com')).toEqual({
+      status: 'applied',
+      removed: 1,
+    })
     await expect(t.engine.purgeUrl('/p')).rejects.toThrow(/host/)
   })
 })
@@ -101,10 +119,14 @@ describe('engine: faults never break a request (DESIGN rule 3)', () => {
     expect(await t.engine.cache.has(hash)).toBe(false)
   })
 
-  it('an entry whose full key differs from the request\'s is a miss', async () => {
+  it("an entry whose full key differs from the request's is a miss", async () => {
     const t = setup()
     await t.send({ url: '/b' })
-    const stored = await t.engine.cache.get<Buffer>(hashKey(primaryKey({ scheme: 'https', authority: 'example.com', path: '/b', query: '', extra: [] })))
+    const stored = await t.engine.cache.get<Buffer>(
+      hashKey(
+        primaryKey({ scheme: 'https', authority: 'example.com', path: '/b', query: '', extra: [] })
+      )
+    )
     await t.engine.cache.set(hashKey(KEY_A), Buffer.from(stored as Buffer), { ttl: 60_000 })
     const result = await t.send({ url: '/a' })
     expect(result.outcome.kind).toBe('miss')
@@ -133,8 +155,13 @@ describe('engine: faults never break a request (DESIGN rule 3)', () => {
 describe('engine: Cache-Status (RFC 9211)', () => {
   it('appends to an upstream Cache-Status on misses and hits', async () => {
     const t = setup()
-    t.setApp(() => ({ headers: { 'cache-control': 'max-age=60', 'cache-status': 'Origin; hit' }, body: 'x' }))
-    expect((await t.send()).header('cache-status')).toBe('Origin; hit, cachewire; fwd=uri-miss; fwd-status=200; stored; ttl=60')
+    t.setApp(() => ({
+      headers: { 'cache-control': 'max-age=60', 'cache-status': 'Origin; hit' },
+      body: 'x',
+    }))
+    expect((await t.send()).header('cache-status')).toBe(
+      'Origin; hit, cachewire; fwd=uri-miss; fwd-status=200; stored; ttl=60'
+    )
     expect((await t.send()).header('cache-status')).toBe('Origin; hit, cachewire; hit; ttl=60')
   })
 
@@ -143,7 +170,10 @@ describe('engine: Cache-Status (RFC 9211)', () => {
     const miss = await t.send({ url: '/secret-path?token=abc', headers: { cookie: 'a' } })
     expect(miss.header('cache-status')).toBe('edge; fwd=bypass; fwd-status=200')
     const d = setup({ observability: { debug: true } })
-    const all = [await d.send({ url: '/secret-path?token=abc' }), await d.send({ url: '/secret-path?token=abc' })]
+    const all = [
+      await d.send({ url: '/secret-path?token=abc' }),
+      await d.send({ url: '/secret-path?token=abc' }),
+    ]
     for (const result of all) {
       expect(result.header('cache-status')).not.toMatch(/secret|token|abc|example/)
     }
@@ -152,7 +182,9 @@ describe('engine: Cache-Status (RFC 9211)', () => {
   it('reports the collapsed, stored and ttl parameters as documented', async () => {
     const t = setup()
     t.setApp(() => ({ headers: { 'cache-control': 'max-age=30', age: '10' }, body: 'x' }))
-    expect((await t.send()).header('cache-status')).toBe('cachewire; fwd=uri-miss; fwd-status=200; stored; ttl=20')
+    expect((await t.send()).header('cache-status')).toBe(
+      'cachewire; fwd=uri-miss; fwd-status=200; stored; ttl=20'
+    )
     expect((await t.send()).header('age')).toBe('10')
   })
 })

@@ -18,7 +18,9 @@ describe('engine: coalescing', () => {
     const results = await Promise.all(pending)
     expect(t.calls).toHaveLength(1)
     expect(results.map((r) => r.body)).toEqual(['once', 'once', 'once'])
-    expect(results[1]?.header('cache-status')).toBe('cachewire; fwd=uri-miss; fwd-status=200; collapsed; ttl=60')
+    expect(results[1]?.header('cache-status')).toBe(
+      'cachewire; fwd=uri-miss; fwd-status=200; collapsed; ttl=60'
+    )
   })
 
   it('when the shared response is not storable, every waiter runs the handler itself', async () => {
@@ -53,7 +55,10 @@ describe('engine: coalescing', () => {
   it('requests with Authorization are never coalesced', async () => {
     const t = setup()
     const leader = await t.engine.respond(t.request(), t.run)
-    const auth = await t.engine.respond(t.request({ headers: { authorization: 'Bearer x' } }), t.run)
+    const auth = await t.engine.respond(
+      t.request({ headers: { authorization: 'Bearer x' } }),
+      t.run
+    )
     expect(auth.kind).toBe('miss')
     await (leader as ForwardOutcome).finish(undefined)
   })
@@ -61,20 +66,23 @@ describe('engine: coalescing', () => {
   it.each([
     ['HEAD', { method: 'HEAD' }],
     ['no-store', { headers: { 'cache-control': 'no-store' } }],
-  ] as const)('a %s request never leads (its response is not stored), so a GET does not wait for it', async (_, overrides) => {
-    const t = setup()
-    const first = await t.engine.respond(t.request(overrides), t.run)
-    let settled = false
-    const second = t.engine.respond(t.request(), t.run).then((outcome) => {
-      settled = true
-      return outcome
-    })
-    await new Promise((resolve) => setTimeout(resolve, 2))
-    expect(settled).toBe(true)
-    expect((await second).kind).toBe('miss')
-    await (first as ForwardOutcome).finish(undefined)
-    await ((await second) as ForwardOutcome).finish(undefined)
-  })
+  ] as const)(
+    'a %s request never leads (its response is not stored), so a GET does not wait for it',
+    async (_, overrides) => {
+      const t = setup()
+      const first = await t.engine.respond(t.request(overrides), t.run)
+      let settled = false
+      const second = t.engine.respond(t.request(), t.run).then((outcome) => {
+        settled = true
+        return outcome
+      })
+      await new Promise((resolve) => setTimeout(resolve, 2))
+      expect(settled).toBe(true)
+      expect((await second).kind).toBe('miss')
+      await (first as ForwardOutcome).finish(undefined)
+      await ((await second) as ForwardOutcome).finish(undefined)
+    }
+  )
 
   it('can be turned off', async () => {
     const t = setup({ coalesce: false })
@@ -86,7 +94,10 @@ describe('engine: coalescing', () => {
 describe('engine: Vary (RFC 9111 §4.1)', () => {
   it('stores one variant per value of the varying fields', async () => {
     const t = setup()
-    t.setApp((request) => ({ headers: { 'cache-control': 'max-age=60', vary: 'Accept-Encoding' }, body: `enc:${String(request.headers['accept-encoding'])}` }))
+    t.setApp((request) => ({
+      headers: { 'cache-control': 'max-age=60', vary: 'Accept-Encoding' },
+      body: `enc:${String(request.headers['accept-encoding'])}`,
+    }))
     await t.send({ headers: { 'accept-encoding': 'gzip' } })
     const other = await t.send({ headers: { 'accept-encoding': 'br' } })
     expect(other.outcome.kind).toBe('miss')
@@ -114,15 +125,21 @@ describe('engine: Vary (RFC 9111 §4.1)', () => {
     expect((await t.send()).outcome.kind).toBe('miss')
   })
 
-  it('coalesced waiters only take the leader\'s response when it is their variant', async () => {
+  it("coalesced waiters only take the leader's response when it is their variant", async () => {
     const t = setup()
     let release!: () => void
     const gate = new Promise<void>((resolve) => (release = resolve))
     t.setApp(async (request) => {
       await gate
-      return { headers: { 'cache-control': 'max-age=60', vary: 'accept-language' }, body: String(request.headers['accept-language']) }
+      return {
+        headers: { 'cache-control': 'max-age=60', vary: 'accept-language' },
+        body: String(request.headers['accept-language']),
+      }
     })
-    const pending = [t.send({ headers: { 'accept-language': 'en' } }), t.send({ headers: { 'accept-language': 'fr' } })]
+    const pending = [
+      t.send({ headers: { 'accept-language': 'en' } }),
+      t.send({ headers: { 'accept-language': 'fr' } }),
+    ]
     await new Promise((resolve) => setTimeout(resolve, 1))
     release()
     expect((await Promise.all(pending)).map((r) => r.body)).toEqual(['en', 'fr'])
@@ -134,14 +151,24 @@ describe('engine: credentials (RFC 9111 §3.5, DESIGN rule 2)', () => {
     const t = setup()
     await t.send({ headers: { authorization: 'Bearer a' } })
     expect((await t.send()).outcome.kind).toBe('miss')
-    for (const cacheControl of ['public, max-age=60', 's-maxage=60', 'max-age=60, must-revalidate']) {
+    for (const cacheControl of [
+      'public, max-age=60',
+      's-maxage=60',
+      'max-age=60, must-revalidate',
+    ]) {
       const shared = resolveRoutePolicy({ safety: { shareAuthenticated: true } })
       const u = setup()
       u.setApp(() => ({ headers: { 'cache-control': cacheControl }, body: 'shared' }))
       await u.send({ headers: { authorization: 'Bearer a' } })
-      expect((await u.send({ headers: { authorization: 'Bearer b' } })).outcome.kind, `${cacheControl}, no opt-in`).toBe('miss')
+      expect(
+        (await u.send({ headers: { authorization: 'Bearer b' } })).outcome.kind,
+        `${cacheControl}, no opt-in`
+      ).toBe('miss')
       await u.send({ headers: { authorization: 'Bearer a' }, route: shared })
-      expect((await u.send({ headers: { authorization: 'Bearer b' }, route: shared })).outcome.kind, cacheControl).toBe('hit')
+      expect(
+        (await u.send({ headers: { authorization: 'Bearer b' }, route: shared })).outcome.kind,
+        cacheControl
+      ).toBe('hit')
     }
   })
 

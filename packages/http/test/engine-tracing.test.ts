@@ -1,7 +1,11 @@
 import diagnosticsChannel from 'node:diagnostics_channel'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CoreTracingChannel, InvalidOptionError, MemoryStore, type Store } from '@cachewire/core'
-import { HttpTracingChannel, type LookupTraceContext, type RevalidateTraceContext } from '../src/observability/tracing.js'
+import {
+  HttpTracingChannel,
+  type LookupTraceContext,
+  type RevalidateTraceContext,
+} from '../src/observability/tracing.js'
 import { resolveRoutePolicy } from '../src/options/resolve-route.js'
 import { decodeValue, encodeEntry } from '../src/entry/entry-codec.js'
 import { setup } from './harness.js'
@@ -18,8 +22,15 @@ afterEach(() => {
 
 function record(name: string): Seen[] {
   const seen: Seen[] = []
-  const handler = (event: Seen['event']) => (context: object) => void seen.push({ event, context: { ...context } })
-  const subscribers = { start: handler('start'), end: handler('end'), asyncStart: handler('asyncStart'), asyncEnd: handler('asyncEnd'), error: handler('error') }
+  const handler = (event: Seen['event']) => (context: object) =>
+    void seen.push({ event, context: { ...context } })
+  const subscribers = {
+    start: handler('start'),
+    end: handler('end'),
+    asyncStart: handler('asyncStart'),
+    asyncEnd: handler('asyncEnd'),
+    error: handler('error'),
+  }
   const channel = diagnosticsChannel.tracingChannel(name)
   channel.subscribe(subscribers)
   stops.push(() => channel.unsubscribe(subscribers))
@@ -28,7 +39,11 @@ function record(name: string): Seen[] {
 
 /** The context each call was closed with: `end` with a result (synchronous) or `asyncEnd`. */
 function closed<T>(seen: Seen[]): T[] {
-  return seen.filter((entry) => entry.event === 'asyncEnd' || (entry.event === 'end' && 'result' in entry.context)).map((entry) => entry.context as T)
+  return seen
+    .filter(
+      (entry) => entry.event === 'asyncEnd' || (entry.event === 'end' && 'result' in entry.context)
+    )
+    .map((entry) => entry.context as T)
 }
 
 describe('cachewire:http.lookup', () => {
@@ -40,7 +55,14 @@ describe('cachewire:http.lookup', () => {
     await t.engine.whenIdle()
     await t.send({ route })
     expect(seen.map((entry) => entry.event)).toEqual(['start', 'end', 'start', 'end'])
-    expect(closed<LookupTraceContext>(seen).map(({ method, path, route: name, outcome }) => ({ method, path, route: name, outcome }))).toEqual([
+    expect(
+      closed<LookupTraceContext>(seen).map(({ method, path, route: name, outcome }) => ({
+        method,
+        path,
+        route: name,
+        outcome,
+      }))
+    ).toEqual([
       { method: 'GET', path: '/a', route: 'greeting', outcome: 'miss' },
       { method: 'GET', path: '/a', route: 'greeting', outcome: 'hit' },
     ])
@@ -68,7 +90,9 @@ describe('cachewire:http.lookup', () => {
       get(target, property) {
         if (property === 'getSync' || property === 'syncReads') return undefined
         const value: unknown = Reflect.get(target, property, target)
-        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value
+        return typeof value === 'function'
+          ? (value as (...args: unknown[]) => unknown).bind(target)
+          : value
       },
     }) as Store
     const t = setup({ storage: { store: asyncOnly } })
@@ -77,7 +101,13 @@ describe('cachewire:http.lookup', () => {
     const order: string[] = []
     const listen = (name: string, label: string): void => {
       const channel = diagnosticsChannel.tracingChannel(name)
-      const subscribers = { start: () => void order.push(`${label}:start`), end() {}, asyncEnd: () => void order.push(`${label}:end`), asyncStart() {}, error() {} }
+      const subscribers = {
+        start: () => void order.push(`${label}:start`),
+        end() {},
+        asyncEnd: () => void order.push(`${label}:end`),
+        asyncStart() {},
+        error() {},
+      }
       channel.subscribe(subscribers)
       stops.push(() => channel.unsubscribe(subscribers))
     }
@@ -87,7 +117,14 @@ describe('cachewire:http.lookup', () => {
     const found = t.engine.lookup(t.engine.prepare(t.request()))
     expect(found).toBeInstanceOf(Promise)
     expect((await found).entry).toBeDefined()
-    expect(order).toEqual(['lookup:start', 'get:start', 'store:start', 'store:end', 'get:end', 'lookup:end'])
+    expect(order).toEqual([
+      'lookup:start',
+      'get:start',
+      'store:start',
+      'store:end',
+      'get:end',
+      'lookup:end',
+    ])
   })
 })
 
@@ -98,7 +135,14 @@ describe('cachewire:http.store and cachewire:http.revalidate', () => {
     await t.send()
     await t.engine.whenIdle()
     const [write] = closed<Record<string, unknown>>(seen)
-    expect(write).toMatchObject({ method: 'GET', path: '/a', route: 'default', status: 200, bytes: 5, freshMs: 60_000 })
+    expect(write).toMatchObject({
+      method: 'GET',
+      path: '/a',
+      route: 'default',
+      status: 200,
+      bytes: 5,
+      freshMs: 60_000,
+    })
     // The app's tags and the URL's own.
     expect(write?.tags).toBe(3)
   })
@@ -112,7 +156,10 @@ describe('cachewire:http.store and cachewire:http.revalidate', () => {
     t.setApp(() => ({ status: 304, headers: { 'cache-control': 'max-age=10', etag: '"v1"' } }))
     await t.send()
     await t.engine.whenIdle()
-    t.setApp(() => ({ headers: { 'cache-control': 'max-age=10, stale-while-revalidate=60' }, body: 'c' }))
+    t.setApp(() => ({
+      headers: { 'cache-control': 'max-age=10, stale-while-revalidate=60' },
+      body: 'c',
+    }))
     t.advance(15_000)
     await t.send()
     await t.engine.whenIdle()
@@ -130,12 +177,19 @@ describe('cachewire:http.store and cachewire:http.revalidate', () => {
   it('trace a revalidation answered from the stale entry when the origin fails', async () => {
     const t = setup()
     const seen = record(HttpTracingChannel.Revalidate)
-    t.setApp(() => ({ headers: { 'cache-control': 'max-age=10, stale-if-error=60' }, body: 'good' }))
+    t.setApp(() => ({
+      headers: { 'cache-control': 'max-age=10, stale-if-error=60' },
+      body: 'good',
+    }))
     await t.send()
     t.advance(15_000)
     t.setApp(() => ({ status: 503, body: 'down' }))
     expect((await t.send()).body).toBe('good')
-    expect(closed<RevalidateTraceContext>(seen)[0]).toMatchObject({ mode: 'foreground', outcome: 'stale-if-error', status: 503 })
+    expect(closed<RevalidateTraceContext>(seen)[0]).toMatchObject({
+      mode: 'foreground',
+      outcome: 'stale-if-error',
+      status: 503,
+    })
   })
 })
 
@@ -160,8 +214,25 @@ describe('route names', () => {
 
   it('are kept in the stored entry, and an entry without one decodes as before', () => {
     const base = {
-      key: 'k', status: 200, headers: [], notModifiedHeaders: [], body: Buffer.from('x'), storedAt: 0, initialAgeMs: 0, staleAt: 1, staleWhileRevalidateUntil: 1,
-      staleIfErrorUntil: 1, expiresAt: 1, etag: undefined, etagGenerated: false, lastModified: undefined, vary: [], tags: [], upstreamCacheStatus: undefined, allowMaxStale: true, sharedWithAuthorization: false,
+      key: 'k',
+      status: 200,
+      headers: [],
+      notModifiedHeaders: [],
+      body: Buffer.from('x'),
+      storedAt: 0,
+      initialAgeMs: 0,
+      staleAt: 1,
+      staleWhileRevalidateUntil: 1,
+      staleIfErrorUntil: 1,
+      expiresAt: 1,
+      etag: undefined,
+      etagGenerated: false,
+      lastModified: undefined,
+      vary: [],
+      tags: [],
+      upstreamCacheStatus: undefined,
+      allowMaxStale: true,
+      sharedWithAuthorization: false,
     }
     const named = decodeValue(encodeEntry({ ...base, route: 'products' }))
     expect(named?.kind === 'entry' && named.entry.route).toBe('products')

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { decodeValue, encodeEntry, encodeVaryIndex, type VaryIndex } from '../src/entry/entry-codec.js'
+import {
+  decodeValue,
+  encodeEntry,
+  encodeVaryIndex,
+  type VaryIndex,
+} from '../src/entry/entry-codec.js'
 import type { StoredResponse } from '../src/types.js'
 
 const headers = [
@@ -61,7 +66,12 @@ describe('entry codec — DESIGN data model', () => {
   })
 
   it('round-trips a Vary index', () => {
-    const index: VaryIndex = { key: 'k', vary: ['accept-encoding'], variants: ['http:1', 'http:2'], expiresAt: 5 }
+    const index: VaryIndex = {
+      key: 'k',
+      vary: ['accept-encoding'],
+      variants: ['http:1', 'http:2'],
+      expiresAt: 5,
+    }
     expect(decodeValue(encodeVaryIndex(index))).toEqual({ kind: 'vary', index })
   })
 
@@ -69,21 +79,70 @@ describe('entry codec — DESIGN data model', () => {
     ['empty', Buffer.alloc(0)],
     ['too short', Buffer.from('CWH')],
     ['wrong magic', Buffer.from('XXXXE\0\0\0\0')],
-    ['a future format version', Buffer.concat([Buffer.from([0x43, 0x57, 0x48, 0x03]), encodeEntry(entry).subarray(4)])],
-    ['the previous format version (entries before etagGenerated)', Buffer.concat([Buffer.from([0x43, 0x57, 0x48, 0x01]), encodeEntry(entry).subarray(4)])],
-    ['unknown kind', Buffer.concat([encodeEntry(entry).subarray(0, 4), Buffer.from('Z'), encodeEntry(entry).subarray(5)])],
-    ['header length past the end', (() => { const b = encodeEntry(entry); b.writeUInt32BE(1 << 19, 5); return b })()],
-    ['header length absurd', (() => { const b = encodeEntry(entry); b.writeUInt32BE(0xffffffff, 5); return b })()],
+    [
+      'a future format version',
+      Buffer.concat([Buffer.from([0x43, 0x57, 0x48, 0x03]), encodeEntry(entry).subarray(4)]),
+    ],
+    [
+      'the previous format version (entries before etagGenerated)',
+      Buffer.concat([Buffer.from([0x43, 0x57, 0x48, 0x01]), encodeEntry(entry).subarray(4)]),
+    ],
+    [
+      'unknown kind',
+      Buffer.concat([
+        encodeEntry(entry).subarray(0, 4),
+        Buffer.from('Z'),
+        encodeEntry(entry).subarray(5),
+      ]),
+    ],
+    [
+      'header length past the end',
+      (() => {
+        const b = encodeEntry(entry)
+        b.writeUInt32BE(1 << 19, 5)
+        return b
+      })(),
+    ],
+    [
+      'header length absurd',
+      (() => {
+        const b = encodeEntry(entry)
+        b.writeUInt32BE(0xffffffff, 5)
+        return b
+      })(),
+    ],
     ['truncated header JSON', encodeEntry(entry).subarray(0, 30)],
-    ['JSON that is not an object', (() => { const json = Buffer.from('[1,2]'); const p = Buffer.from([0x43, 0x57, 0x48, 0x02, 0x45, 0, 0, 0, json.length]); return Buffer.concat([p, json]) })()],
-    ['a Vary index with a body', Buffer.concat([encodeVaryIndex({ key: 'k', vary: [], variants: [], expiresAt: 1 }), Buffer.from('x')])],
+    [
+      'JSON that is not an object',
+      (() => {
+        const json = Buffer.from('[1,2]')
+        const p = Buffer.from([0x43, 0x57, 0x48, 0x02, 0x45, 0, 0, 0, json.length])
+        return Buffer.concat([p, json])
+      })(),
+    ],
+    [
+      'a Vary index with a body',
+      Buffer.concat([
+        encodeVaryIndex({ key: 'k', vary: [], variants: [], expiresAt: 1 }),
+        Buffer.from('x'),
+      ]),
+    ],
     ['a missing status', corrupt((h) => delete h.status)],
     ['a missing etagGenerated', corrupt((h) => delete h.etagGenerated)],
     ['a status out of range', corrupt((h) => (h.status = 99))],
     ['a string timestamp', corrupt((h) => (h.staleAt = '1'))],
-    ['a header line with CR/LF (response splitting)', corrupt((h) => ((h.headers = [['x', 'a\r\nset-cookie: x=1']]), (h.notModifiedHeaders = [])))],
-    ['a header name that is not a token', corrupt((h) => ((h.headers = [['bad name', 'a']]), (h.notModifiedHeaders = [])))],
-    ['a header pair of three', corrupt((h) => ((h.headers = [['a', 'b', 'c']]), (h.notModifiedHeaders = [])))],
+    [
+      'a header line with CR/LF (response splitting)',
+      corrupt((h) => ((h.headers = [['x', 'a\r\nset-cookie: x=1']]), (h.notModifiedHeaders = []))),
+    ],
+    [
+      'a header name that is not a token',
+      corrupt((h) => ((h.headers = [['bad name', 'a']]), (h.notModifiedHeaders = []))),
+    ],
+    [
+      'a header pair of three',
+      corrupt((h) => ((h.headers = [['a', 'b', 'c']]), (h.notModifiedHeaders = []))),
+    ],
     ['a 304 index out of range', corrupt((h) => (h.notModifiedHeaders = [99]))],
     ['tags that are not strings', corrupt((h) => (h.tags = [1]))],
     ['a vary name that is not a token', corrupt((h) => (h.vary = ['a b']))],
@@ -97,7 +156,9 @@ describe('entry codec — DESIGN data model', () => {
   }
 
   it('accepts the corrupted shape itself when the fields are valid (so the rejections above are about the field)', () => {
-    expect(decodeValue(corrupt((h) => ((h.headers = [['x', 'a']]), (h.notModifiedHeaders = []))))?.kind).toBe('entry')
+    expect(
+      decodeValue(corrupt((h) => ((h.headers = [['x', 'a']]), (h.notModifiedHeaders = []))))?.kind
+    ).toBe('entry')
   })
 
   it('never lets stored JSON reach a prototype', () => {
@@ -108,12 +169,16 @@ describe('entry codec — DESIGN data model', () => {
     const decoded = decodeValue(bytes)
     expect(decoded?.kind).toBe('entry')
     expect(({} as Record<string, unknown>).polluted).toBeUndefined()
-    expect((decoded as unknown as { entry: Record<string, unknown> }).entry.polluted).toBeUndefined()
+    expect(
+      (decoded as unknown as { entry: Record<string, unknown> }).entry.polluted
+    ).toBeUndefined()
   })
 
   it('survives random bytes', () => {
     for (let i = 0; i < 200; i++) {
-      const bytes = Buffer.from(Array.from({ length: (i % 40) + 1 }, (_, j) => (i * 31 + j * 17) & 0xff))
+      const bytes = Buffer.from(
+        Array.from({ length: (i % 40) + 1 }, (_, j) => (i * 31 + j * 17) & 0xff)
+      )
       expect(() => decodeValue(bytes)).not.toThrow()
     }
   })

@@ -16,12 +16,27 @@ const policy: EntryPolicy = {
 
 function build(pairs: HeaderPair[], body = 'hello', p: EntryPolicy = policy, status = 200) {
   const facts = analyseResponse(pairs, p, NOW)
-  return buildStoredResponse({ key: 'k', status, pairs, body: Buffer.from(body), facts, requestTime: NOW, responseTime: NOW, tags: ['t'] }, p)
+  return buildStoredResponse(
+    {
+      key: 'k',
+      status,
+      pairs,
+      body: Buffer.from(body),
+      facts,
+      requestTime: NOW,
+      responseTime: NOW,
+      tags: ['t'],
+    },
+    p
+  )
 }
 
 describe('analyseResponse(pairs, policy, now)', () => {
   it('RFC 9213: a targeted field replaces Cache-Control when enabled and present', () => {
-    const pairs: HeaderPair[] = [['cache-control', 'no-store'], ['cdn-cache-control', 'max-age=60']]
+    const pairs: HeaderPair[] = [
+      ['cache-control', 'no-store'],
+      ['cdn-cache-control', 'max-age=60'],
+    ]
     expect(analyseResponse(pairs, policy, NOW).directives['no-store']).toBe(true)
     const targeted = analyseResponse(pairs, { ...policy, targetedField: 'cdn-cache-control' }, NOW)
     expect(targeted.directives['no-store']).toBeUndefined()
@@ -30,30 +45,62 @@ describe('analyseResponse(pairs, policy, now)', () => {
 
   it('RFC 9213 §2.1: an empty or invalid targeted field is ignored, and Cache-Control governs', () => {
     for (const value of ['', 'max-age=60, &&&', 'MaX-aGe=60', 'max-age="60"x']) {
-      const pairs: HeaderPair[] = [['cache-control', 'max-age=5'], ['cdn-cache-control', value]]
-      expect(analyseResponse(pairs, { ...policy, targetedField: 'cdn-cache-control' }, NOW).freshness.lifetimeMs, value).toBe(5_000)
+      const pairs: HeaderPair[] = [
+        ['cache-control', 'max-age=5'],
+        ['cdn-cache-control', value],
+      ]
+      expect(
+        analyseResponse(pairs, { ...policy, targetedField: 'cdn-cache-control' }, NOW).freshness
+          .lifetimeMs,
+        value
+      ).toBe(5_000)
     }
   })
 
   it('RFC 9213 §2.2: a valid targeted field governs even with only directives this cache does not know, and Expires is ignored', () => {
-    const unknown: HeaderPair[] = [['cache-control', 'max-age=5'], ['cdn-cache-control', 'foo']]
-    expect(analyseResponse(unknown, { ...policy, targetedField: 'cdn-cache-control' }, NOW).freshness.source).toBe('none')
-    const expires: HeaderPair[] = [['expires', new Date(NOW + 60_000).toUTCString()], ['cdn-cache-control', 'public']]
+    const unknown: HeaderPair[] = [
+      ['cache-control', 'max-age=5'],
+      ['cdn-cache-control', 'foo'],
+    ]
+    expect(
+      analyseResponse(unknown, { ...policy, targetedField: 'cdn-cache-control' }, NOW).freshness
+        .source
+    ).toBe('none')
+    const expires: HeaderPair[] = [
+      ['expires', new Date(NOW + 60_000).toUTCString()],
+      ['cdn-cache-control', 'public'],
+    ]
     const facts = analyseResponse(expires, { ...policy, targetedField: 'cdn-cache-control' }, NOW)
     expect([facts.freshness.source, facts.explicitFreshness]).toEqual(['none', true])
   })
 
   it('RFC 5861: response directives set the stale windows, option defaults fill in', () => {
-    const facts = analyseResponse([['cache-control', 'max-age=1, stale-while-revalidate=30']], { ...policy, staleIfErrorMs: 9_000 }, NOW)
+    const facts = analyseResponse(
+      [['cache-control', 'max-age=1, stale-while-revalidate=30']],
+      { ...policy, staleIfErrorMs: 9_000 },
+      NOW
+    )
     expect(facts.staleWhileRevalidateMs).toBe(30_000)
     expect(facts.staleIfErrorMs).toBe(9_000)
   })
 
-  it.each(['must-revalidate', 'proxy-revalidate', 'no-cache'])('RFC 9111 §4.2.4: %s closes both stale windows', (directive) => {
-    const facts = analyseResponse([['cache-control', `max-age=1, ${directive}, stale-while-revalidate=30, stale-if-error=30`]], policy, NOW)
-    expect(facts.staleWhileRevalidateMs).toBe(0)
-    expect(facts.staleIfErrorMs).toBe(0)
-  })
+  it.each(['must-revalidate', 'proxy-revalidate', 'no-cache'])(
+    'RFC 9111 §4.2.4: %s closes both stale windows',
+    (directive) => {
+      const facts = analyseResponse(
+        [
+          [
+            'cache-control',
+            `max-age=1, ${directive}, stale-while-revalidate=30, stale-if-error=30`,
+          ],
+        ],
+        policy,
+        NOW
+      )
+      expect(facts.staleWhileRevalidateMs).toBe(0)
+      expect(facts.staleIfErrorMs).toBe(0)
+    }
+  )
 
   it('a response with no freshness, validator or stale window is not reusable', () => {
     expect(analyseResponse([], policy, NOW).reusable).toBe(false)
@@ -62,10 +109,40 @@ describe('analyseResponse(pairs, policy, now)', () => {
   })
 
   it('explicit zero freshness with a validator is reusable (for revalidation); a validator alone, with no freshness and no ttl, is not', () => {
-    expect(analyseResponse([['cache-control', 'max-age=0'], ['etag', '"a"']], policy, NOW).reusable).toBe(true)
-    expect(analyseResponse([['cache-control', 'no-cache'], ['last-modified', 'Wed, 01 Jan 2025 00:00:00 GMT']], policy, NOW).reusable).toBe(true)
-    expect(analyseResponse([['expires', 'Wed, 01 Jan 2020 00:00:00 GMT'], ['etag', '"a"']], policy, NOW).reusable).toBe(true)
-    for (const pairs of [[['etag', '"a"']], [['last-modified', 'Wed, 01 Jan 2025 00:00:00 GMT']]] as HeaderPair[][]) {
+    expect(
+      analyseResponse(
+        [
+          ['cache-control', 'max-age=0'],
+          ['etag', '"a"'],
+        ],
+        policy,
+        NOW
+      ).reusable
+    ).toBe(true)
+    expect(
+      analyseResponse(
+        [
+          ['cache-control', 'no-cache'],
+          ['last-modified', 'Wed, 01 Jan 2025 00:00:00 GMT'],
+        ],
+        policy,
+        NOW
+      ).reusable
+    ).toBe(true)
+    expect(
+      analyseResponse(
+        [
+          ['expires', 'Wed, 01 Jan 2020 00:00:00 GMT'],
+          ['etag', '"a"'],
+        ],
+        policy,
+        NOW
+      ).reusable
+    ).toBe(true)
+    for (const pairs of [
+      [['etag', '"a"']],
+      [['last-modified', 'Wed, 01 Jan 2025 00:00:00 GMT']],
+    ] as HeaderPair[][]) {
       const facts = analyseResponse(pairs, policy, NOW)
       expect(facts.reusable).toBe(false)
       expect(facts.noFreshness).toBe(true)
@@ -75,8 +152,14 @@ describe('analyseResponse(pairs, policy, now)', () => {
 })
 
 describe('buildStoredResponse(input, policy) — what a hit needs, precomputed', () => {
-  it('keeps the handler\'s headers in order and values (Date not rewritten)', () => {
-    const pairs: HeaderPair[] = [['date', 'Tue, 31 Dec 2024 23:59:59 GMT'], ['x-b', '2'], ['x-a', '1'], ['cache-control', 'max-age=60'], ['x-a', '3']]
+  it("keeps the handler's headers in order and values (Date not rewritten)", () => {
+    const pairs: HeaderPair[] = [
+      ['date', 'Tue, 31 Dec 2024 23:59:59 GMT'],
+      ['x-b', '2'],
+      ['x-a', '1'],
+      ['cache-control', 'max-age=60'],
+      ['x-a', '3'],
+    ]
     const entry = build(pairs)
     expect(entry.headers.slice(0, 5)).toEqual(pairs)
   })
@@ -92,29 +175,51 @@ describe('buildStoredResponse(input, policy) — what a hit needs, precomputed',
       ['surrogate-key', 'a b'],
       ['cache-control', 'max-age=60'],
     ])
-    expect(entry.headers.map(([name]) => name)).toEqual(['cache-control', 'etag', 'content-length', 'accept-ranges'])
+    expect(entry.headers.map(([name]) => name)).toEqual([
+      'cache-control',
+      'etag',
+      'content-length',
+      'accept-ranges',
+    ])
     expect(entry.upstreamCacheStatus).toBe('Origin; hit')
   })
 
   it('adds a strong ETag (etag package) when the handler set none, weak by option, none when off', () => {
     expect(build([['cache-control', 'max-age=60']]).etag).toBe('"5-qvTGHdzF6KLavt4PO0gs2a6pQ00"')
-    expect(build([['cache-control', 'max-age=60']], 'hello', { ...policy, etag: 'weak' }).etag).toBe('W/"5-qvTGHdzF6KLavt4PO0gs2a6pQ00"')
-    expect(build([['cache-control', 'max-age=60']], 'hello', { ...policy, etag: false }).etag).toBeUndefined()
-    expect(build([['cache-control', 'max-age=60'], ['etag', '"mine"']]).etag).toBe('"mine"')
+    expect(
+      build([['cache-control', 'max-age=60']], 'hello', { ...policy, etag: 'weak' }).etag
+    ).toBe('W/"5-qvTGHdzF6KLavt4PO0gs2a6pQ00"')
+    expect(
+      build([['cache-control', 'max-age=60']], 'hello', { ...policy, etag: false }).etag
+    ).toBeUndefined()
+    expect(
+      build([
+        ['cache-control', 'max-age=60'],
+        ['etag', '"mine"'],
+      ]).etag
+    ).toBe('"mine"')
   })
 
   it('adds Content-Length for the stored body, but not for 204', () => {
     expect(build([['cache-control', 'max-age=60']]).headers).toContainEqual(['content-length', '5'])
-    expect(build([['cache-control', 'max-age=60']], '', policy, 204).headers.map(([n]) => n)).not.toContain('content-length')
+    expect(
+      build([['cache-control', 'max-age=60']], '', policy, 204).headers.map(([n]) => n)
+    ).not.toContain('content-length')
   })
 
   it('precomputes the RFC 9110 §15.4.5 subset for 304s', () => {
-    const entry = build([['content-type', 'text/plain'], ['cache-control', 'max-age=60']])
+    const entry = build([
+      ['content-type', 'text/plain'],
+      ['cache-control', 'max-age=60'],
+    ])
     expect(entry.notModifiedHeaders.map(([name]) => name)).toEqual(['cache-control', 'etag'])
   })
 
   it('holds absolute instants: RFC 9111 §4.2.3 age is subtracted from the lifetime', () => {
-    const entry = build([['cache-control', 'max-age=60, stale-while-revalidate=30, stale-if-error=100'], ['age', '10']])
+    const entry = build([
+      ['cache-control', 'max-age=60, stale-while-revalidate=30, stale-if-error=100'],
+      ['age', '10'],
+    ])
     expect(entry.storedAt).toBe(NOW)
     expect(entry.initialAgeMs).toBe(10_000)
     expect(entry.staleAt).toBe(NOW + 50_000)
@@ -124,7 +229,10 @@ describe('buildStoredResponse(input, policy) — what a hit needs, precomputed',
   })
 
   it('keeps an entry without a validator only until its last window ends', () => {
-    const entry = build([['cache-control', 'max-age=60, stale-if-error=100']], 'x', { ...policy, etag: false })
+    const entry = build([['cache-control', 'max-age=60, stale-if-error=100']], 'x', {
+      ...policy,
+      etag: false,
+    })
     expect(entry.expiresAt).toBe(NOW + 160_000)
   })
 
@@ -146,7 +254,11 @@ describe('mergeNotModified(entry, pairs) — RFC 9111 §3.2', () => {
   ])
 
   it('replaces updated fields in place, appends new ones, keeps the rest', () => {
-    const merged = mergeNotModified(entry, [['cache-control', 'max-age=120'], ['x-multi', '3'], ['x-new', 'y']])
+    const merged = mergeNotModified(entry, [
+      ['cache-control', 'max-age=120'],
+      ['x-multi', '3'],
+      ['x-new', 'y'],
+    ])
     expect(merged).toEqual([
       ['content-type', 'text/plain'],
       ['cache-control', 'max-age=120'],
@@ -159,7 +271,11 @@ describe('mergeNotModified(entry, pairs) — RFC 9111 §3.2', () => {
   })
 
   it('never takes Content-Length or hop-by-hop fields from the 304', () => {
-    const merged = mergeNotModified(entry, [['content-length', '0'], ['connection', 'close'], ['transfer-encoding', 'chunked']])
+    const merged = mergeNotModified(entry, [
+      ['content-length', '0'],
+      ['connection', 'close'],
+      ['transfer-encoding', 'chunked'],
+    ])
     expect(merged).toContainEqual(['content-length', '5'])
     expect(merged.map(([name]) => name)).not.toContain('connection')
     expect(merged.map(([name]) => name)).not.toContain('transfer-encoding')
@@ -173,13 +289,24 @@ describe('mergeNotModified(entry, pairs) — RFC 9111 §3.2', () => {
 })
 
 describe('entries and issue 14 — whose validators, ranges, private scope', () => {
-  it('RFC 9111 §4.3.1: a generated ETag is marked as the cache\'s own; the origin\'s is not', () => {
-    expect([build([['cache-control', 'max-age=60']]).etagGenerated, build([['cache-control', 'max-age=60'], ['etag', '"o"']]).etagGenerated]).toEqual([true, false])
-    expect(build([['cache-control', 'max-age=60']], 'x', { ...policy, etag: false }).etagGenerated).toBe(false)
+  it("RFC 9111 §4.3.1: a generated ETag is marked as the cache's own; the origin's is not", () => {
+    expect([
+      build([['cache-control', 'max-age=60']]).etagGenerated,
+      build([
+        ['cache-control', 'max-age=60'],
+        ['etag', '"o"'],
+      ]).etagGenerated,
+    ]).toEqual([true, false])
+    expect(
+      build([['cache-control', 'max-age=60']], 'x', { ...policy, etag: false }).etagGenerated
+    ).toBe(false)
   })
 
-  it('mergeNotModified never lets the generated ETag pass for the origin\'s', () => {
-    const entry = build([['cache-control', 'max-age=60'], ['last-modified', 'Wed, 01 Jan 2025 00:00:00 GMT']])
+  it("mergeNotModified never lets the generated ETag pass for the origin's", () => {
+    const entry = build([
+      ['cache-control', 'max-age=60'],
+      ['last-modified', 'Wed, 01 Jan 2025 00:00:00 GMT'],
+    ])
     const merged = mergeNotModified(entry, [['cache-control', 'max-age=120']])
     expect(merged.map(([name]) => name)).not.toContain('etag')
     const again = build(merged)
@@ -187,31 +314,64 @@ describe('entries and issue 14 — whose validators, ranges, private scope', () 
   })
 
   it('RFC 9110 §14.3: a stored 200 says Accept-Ranges: bytes unless the handler said otherwise; other statuses do not', () => {
-    expect(build([['cache-control', 'max-age=60']]).headers).toContainEqual(['accept-ranges', 'bytes'])
-    expect(build([['cache-control', 'max-age=60'], ['accept-ranges', 'none']]).headers.filter(([name]) => name === 'accept-ranges')).toEqual([['accept-ranges', 'none']])
-    expect(build([['cache-control', 'max-age=60']], 'x', policy, 404).headers.map(([name]) => name)).not.toContain('accept-ranges')
+    expect(build([['cache-control', 'max-age=60']]).headers).toContainEqual([
+      'accept-ranges',
+      'bytes',
+    ])
+    expect(
+      build([
+        ['cache-control', 'max-age=60'],
+        ['accept-ranges', 'none'],
+      ]).headers.filter(([name]) => name === 'accept-ranges')
+    ).toEqual([['accept-ranges', 'none']])
+    expect(
+      build([['cache-control', 'max-age=60']], 'x', policy, 404).headers.map(([name]) => name)
+    ).not.toContain('accept-ranges')
   })
 
   it("scope: 'private' with the armor: an entry without Cache-Control says private; one with it keeps its own", () => {
     const own: EntryPolicy = { ...policy, scope: 'private', markPrivate: true, ttlMs: 60_000 }
-    expect(build([['content-type', 'text/plain']], 'x', own).headers).toContainEqual(['cache-control', 'private'])
-    expect(build([['cache-control', 'max-age=5']], 'x', own).headers.filter(([name]) => name === 'cache-control')).toEqual([['cache-control', 'max-age=5']])
+    expect(build([['content-type', 'text/plain']], 'x', own).headers).toContainEqual([
+      'cache-control',
+      'private',
+    ])
+    expect(
+      build([['cache-control', 'max-age=5']], 'x', own).headers.filter(
+        ([name]) => name === 'cache-control'
+      )
+    ).toEqual([['cache-control', 'max-age=5']])
   })
 
   it("RFC 9111 §5.2.2.10, §5.2.2.8: under scope: 'private' s-maxage and proxy-revalidate are a shared cache's business", () => {
     const own: EntryPolicy = { ...policy, scope: 'private' }
-    const facts = analyseResponse([['cache-control', 'max-age=10, s-maxage=60, proxy-revalidate, stale-if-error=30']], own, NOW)
+    const facts = analyseResponse(
+      [['cache-control', 'max-age=10, s-maxage=60, proxy-revalidate, stale-if-error=30']],
+      own,
+      NOW
+    )
     expect([facts.freshness.lifetimeMs, facts.staleIfErrorMs]).toEqual([10_000, 30_000])
-    expect(analyseResponse([['cache-control', 's-maxage=60']], own, NOW).explicitFreshness).toBe(false)
-    expect(analyseResponse([['cache-control', 's-maxage=60']], policy, NOW).explicitFreshness).toBe(true)
+    expect(analyseResponse([['cache-control', 's-maxage=60']], own, NOW).explicitFreshness).toBe(
+      false
+    )
+    expect(analyseResponse([['cache-control', 's-maxage=60']], policy, NOW).explicitFreshness).toBe(
+      true
+    )
   })
 
   it('RFC 9111 §4.2.2: a heuristic lifetime when enabled, by status', () => {
     const heuristic: EntryPolicy = { ...policy, heuristic: { fraction: 0.1, maxMs: 86_400_000 } }
-    const pairs: HeaderPair[] = [['date', new Date(NOW).toUTCString()], ['last-modified', new Date(NOW - 10 * 86_400_000).toUTCString()]]
-    expect(analyseResponse(pairs, heuristic, NOW, 200).freshness).toEqual({ lifetimeMs: 86_400_000, source: 'heuristic' })
+    const pairs: HeaderPair[] = [
+      ['date', new Date(NOW).toUTCString()],
+      ['last-modified', new Date(NOW - 10 * 86_400_000).toUTCString()],
+    ]
+    expect(analyseResponse(pairs, heuristic, NOW, 200).freshness).toEqual({
+      lifetimeMs: 86_400_000,
+      source: 'heuristic',
+    })
     expect(analyseResponse(pairs, heuristic, NOW, 503).freshness.source).toBe('none')
     expect(analyseResponse(pairs, policy, NOW, 200).freshness.source).toBe('none')
-    expect(analyseResponse(pairs, { ...heuristic, ttlMs: 5_000 }, NOW, 200).freshness.source).toBe('route')
+    expect(analyseResponse(pairs, { ...heuristic, ttlMs: 5_000 }, NOW, 200).freshness.source).toBe(
+      'route'
+    )
   })
 })

@@ -5,7 +5,12 @@ import { createForwardOutcome, type ForwardParams } from '../src/flows/forward.j
 import { invalidationTags, type InvalidationBase } from '../src/flows/invalidation.js'
 import { originReply } from '../src/flows/origin-reply.js'
 import { gatewayTimeout } from '../src/flows/serve-stored.js'
-import { decideStored, isOriginError, withinStaleIfError, withinStaleWhileRevalidate } from '../src/flows/stale.js'
+import {
+  decideStored,
+  isOriginError,
+  withinStaleIfError,
+  withinStaleWhileRevalidate,
+} from '../src/flows/stale.js'
 import { urlTag } from '../src/request/cache-key.js'
 import { compileIgnoreList } from '../src/request/query.js'
 import { parseCacheControl } from '../src/semantics/cache-control.js'
@@ -107,7 +112,12 @@ describe('Coalescer', () => {
 })
 
 describe('invalidationTags(status, headers, base, query) — RFC 9111 §4.4', () => {
-  const base: InvalidationBase = { protocol: 'https', authority: 'example.com', path: '/items', query: '' }
+  const base: InvalidationBase = {
+    protocol: 'https',
+    authority: 'example.com',
+    path: '/items',
+    query: '',
+  }
   const query = { sort: true, ignore: compileIgnoreList(['utm_*']) }
   const own = urlTag('example.com', '/items', '')
 
@@ -118,11 +128,33 @@ describe('invalidationTags(status, headers, base, query) — RFC 9111 §4.4', ()
     expect(invalidationTags(status, [], base, query)).toEqual([own])
   })
   it('also Location and Content-Location on the same host, relative or absolute, query normalised', () => {
-    const tags = invalidationTags(201, [['location', '/items/7?b=2&a=1&utm_x=1'], ['content-location', 'http://EXAMPLE.com/items/8']], base, query)
-    expect(tags).toEqual([own, urlTag('example.com', '/items/7', 'a=1&b=2'), urlTag('example.com', '/items/8', '')])
+    const tags = invalidationTags(
+      201,
+      [
+        ['location', '/items/7?b=2&a=1&utm_x=1'],
+        ['content-location', 'http://EXAMPLE.com/items/8'],
+      ],
+      base,
+      query
+    )
+    expect(tags).toEqual([
+      own,
+      urlTag('example.com', '/items/7', 'a=1&b=2'),
+      urlTag('example.com', '/items/8', ''),
+    ])
   })
   it('never another host, and ignores unparsable values', () => {
-    expect(invalidationTags(201, [['location', 'https://evil.com/items'], ['content-location', 'http://[bad']], base, query)).toEqual([own])
+    expect(
+      invalidationTags(
+        201,
+        [
+          ['location', 'https://evil.com/items'],
+          ['content-location', 'http://[bad'],
+        ],
+        base,
+        query
+      )
+    ).toEqual([own])
   })
 })
 
@@ -147,7 +179,9 @@ describe('stale decisions — RFC 9111 §4.2.4, RFC 5861', () => {
   })
 
   it('stale-while-revalidate needs a way to refresh in the background', () => {
-    expect(decideStored(entry, parseCacheControl(undefined), 15_000, { ...policy, canRefresh: false })).toEqual({ action: 'revalidate', fwd: 'stale' })
+    expect(
+      decideStored(entry, parseCacheControl(undefined), 15_000, { ...policy, canRefresh: false })
+    ).toEqual({ action: 'revalidate', fwd: 'stale' })
   })
 
   it('windows', () => {
@@ -177,18 +211,42 @@ describe('forward outcome patch', () => {
   }
 
   it('strips the surrogate-key field and sets Cache-Status after upstream members', () => {
-    const patch = createForwardOutcome({ ...params, clientHeaders: {} }).patch(200, { 'surrogate-key': 'a', 'cache-status': 'up' })
-    expect(patch).toEqual({ status: 200, remove: ['surrogate-key'], set: [['cache-status', 'up, c; fwd-status=200']], omitBody: false, captureBody: true })
+    const patch = createForwardOutcome({ ...params, clientHeaders: {} }).patch(200, {
+      'surrogate-key': 'a',
+      'cache-status': 'up',
+    })
+    expect(patch).toEqual({
+      status: 200,
+      remove: ['surrogate-key'],
+      set: [['cache-status', 'up, c; fwd-status=200']],
+      omitBody: false,
+      captureBody: true,
+    })
   })
 
-  it('turns a 2xx matching the client\'s conditional into a bodiless 304 with the §15.4.5 fields', () => {
-    const patch = createForwardOutcome(params).patch(200, { etag: '"a"', 'content-type': 'text/plain', 'content-length': '3', 'cache-control': 'max-age=1' })
-    expect(patch).toEqual({ status: 304, remove: ['content-type', 'content-length'], set: [['cache-status', 'c; fwd-status=200']], omitBody: true, captureBody: true })
+  it("turns a 2xx matching the client's conditional into a bodiless 304 with the §15.4.5 fields", () => {
+    const patch = createForwardOutcome(params).patch(200, {
+      etag: '"a"',
+      'content-type': 'text/plain',
+      'content-length': '3',
+      'cache-control': 'max-age=1',
+    })
+    expect(patch).toEqual({
+      status: 304,
+      remove: ['content-type', 'content-length'],
+      set: [['cache-status', 'c; fwd-status=200']],
+      omitBody: true,
+      captureBody: true,
+    })
   })
 
   it('does not answer conditionals on a bypass, and finish runs once', async () => {
     let finished = 0
-    const outcome = createForwardOutcome({ ...params, clientHeaders: undefined, finish: async () => void finished++ })
+    const outcome = createForwardOutcome({
+      ...params,
+      clientHeaders: undefined,
+      finish: async () => void finished++,
+    })
     expect(outcome.patch(200, { etag: '"a"' }).status).toBe(200)
     await Promise.all([outcome.finish(undefined), outcome.finish(undefined)])
     expect(finished).toBe(1)
@@ -197,14 +255,53 @@ describe('forward outcome patch', () => {
 
 describe('originReply / gatewayTimeout', () => {
   it('removes hop-by-hop and surrogate-key fields, adds Content-Length and Cache-Status', () => {
-    const reply = originReply({ method: 'GET', headers: {} }, { status: 200, pairs: [['transfer-encoding', 'chunked'], ['surrogate-key', 'a'], ['set-cookie', 'x=1']], body: Buffer.from('abc') }, 'c', 'surrogate-key', Date.UTC(2025, 0, 1))
-    expect(reply).toEqual({ kind: 'response', status: 200, headers: [['set-cookie', 'x=1'], ['content-length', '3'], ['cache-status', 'c']], body: Buffer.from('abc') })
+    const reply = originReply(
+      { method: 'GET', headers: {} },
+      {
+        status: 200,
+        pairs: [
+          ['transfer-encoding', 'chunked'],
+          ['surrogate-key', 'a'],
+          ['set-cookie', 'x=1'],
+        ],
+        body: Buffer.from('abc'),
+      },
+      'c',
+      'surrogate-key',
+      Date.UTC(2025, 0, 1)
+    )
+    expect(reply).toEqual({
+      kind: 'response',
+      status: 200,
+      headers: [
+        ['set-cookie', 'x=1'],
+        ['content-length', '3'],
+        ['cache-status', 'c'],
+      ],
+      body: Buffer.from('abc'),
+    })
   })
 
-  it('answers the client\'s conditional and HEAD', () => {
-    const notModified = originReply({ method: 'GET', headers: { 'if-none-match': '"a"' } }, { status: 200, pairs: [['etag', '"a"']], body: Buffer.from('abc') }, 'c', undefined, Date.UTC(2025, 0, 1))
-    expect([notModified.kind, notModified.status, notModified.body.length]).toEqual(['not-modified', 304, 0])
-    const head = originReply({ method: 'HEAD', headers: {} }, { status: 200, pairs: [], body: Buffer.from('abc') }, 'c', undefined, Date.UTC(2025, 0, 1))
+  it("answers the client's conditional and HEAD", () => {
+    const notModified = originReply(
+      { method: 'GET', headers: { 'if-none-match': '"a"' } },
+      { status: 200, pairs: [['etag', '"a"']], body: Buffer.from('abc') },
+      'c',
+      undefined,
+      Date.UTC(2025, 0, 1)
+    )
+    expect([notModified.kind, notModified.status, notModified.body.length]).toEqual([
+      'not-modified',
+      304,
+      0,
+    ])
+    const head = originReply(
+      { method: 'HEAD', headers: {} },
+      { status: 200, pairs: [], body: Buffer.from('abc') },
+      'c',
+      undefined,
+      Date.UTC(2025, 0, 1)
+    )
     expect([head.body.length, head.headers[0]]).toEqual([0, ['content-length', '3']])
   })
 

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest'
 import { forwardedProtoApplied } from '../src/request/forwarded-proto.js'
 
 describe('forwardedProtoApplied(value, keyProtocol) — issue 14, X-Forwarded-Proto poisoning', () => {
-  const cases: Array<[why: string, value: string | string[] | undefined, key: 'http' | 'https', expected: boolean]> = [
+  const cases: Array<
+    [why: string, value: string | string[] | undefined, key: 'http' | 'https', expected: boolean]
+  > = [
     ['the key holds the forwarded scheme', 'https', 'https', true],
     ['the key holds the forwarded scheme (http)', 'http', 'http', true],
     ['RFC 9110 §4.2.3: schemes are case-insensitive', 'HTTPS', 'https', true],
@@ -15,7 +17,7 @@ describe('forwardedProtoApplied(value, keyProtocol) — issue 14, X-Forwarded-Pr
     ['not http or https: nothttps', 'nothttps', 'http', false],
     ['not http or https: javascript', 'javascript', 'http', false],
     ['not http or https: ftp', 'ftp', 'http', false],
-    ['a list, even ending in the key\'s scheme', 'ftp, https', 'https', false],
+    ["a list, even ending in the key's scheme", 'ftp, https', 'https', false],
     ['a list of the same scheme twice', 'https, https', 'https', false],
     ['a list without spaces', 'http,https', 'http', false],
     ['several field lines', ['https', 'https'], 'https', false],

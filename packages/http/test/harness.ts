@@ -1,7 +1,13 @@
 import { MemoryStore } from '@cachewire/core'
 import { createHttpCache, type HttpCache } from '../src/engine/http-cache.js'
 import type { HttpCacheOptions } from '../src/options/types.js'
-import type { HeaderPair, HttpRequest, OriginRequest, Outcome, ResponseHeaders } from '../src/types.js'
+import type {
+  HeaderPair,
+  HttpRequest,
+  OriginRequest,
+  Outcome,
+  ResponseHeaders,
+} from '../src/types.js'
 
 /** What a fake app answers. */
 export interface AppResponse {
@@ -43,11 +49,18 @@ export function setup(options: HttpCacheOptions = {}) {
   const calls: OriginRequest[] = []
   let app: App = () => ({ status: 200, headers: { 'cache-control': 'max-age=60' }, body: 'hello' })
 
-  const run = async (request: OriginRequest): Promise<{ status: number; headers: ResponseHeaders; body: Buffer; complete: boolean }> => {
+  const run = async (
+    request: OriginRequest
+  ): Promise<{ status: number; headers: ResponseHeaders; body: Buffer; complete: boolean }> => {
     calls.push(request)
     const response = await app(request)
     const body = Buffer.from(response.body ?? '')
-    return { status: response.status ?? 200, headers: response.headers ?? {}, body, complete: response.complete ?? true }
+    return {
+      status: response.status ?? 200,
+      headers: response.headers ?? {},
+      body,
+      complete: response.complete ?? true,
+    }
   }
 
   const request = (overrides: Partial<HttpRequest> = {}): HttpRequest => ({
@@ -59,9 +72,16 @@ export function setup(options: HttpCacheOptions = {}) {
     ...overrides,
   })
 
-  const send = async (overrides: Partial<HttpRequest> = {}, sendOptions: { refresh?: boolean } = {}): Promise<Exchange> => {
+  const send = async (
+    overrides: Partial<HttpRequest> = {},
+    sendOptions: { refresh?: boolean } = {}
+  ): Promise<Exchange> => {
     const incoming = request(overrides)
-    const outcome = await engine.respond(incoming, run, sendOptions.refresh === false ? undefined : run)
+    const outcome = await engine.respond(
+      incoming,
+      run,
+      sendOptions.refresh === false ? undefined : run
+    )
     let result: Omit<Exchange, 'header'>
     if (outcome.kind === 'miss' || outcome.kind === 'bypass') {
       const response = await run({ ...incoming, headers: outcome.requestHeaders })
@@ -69,11 +89,19 @@ export function setup(options: HttpCacheOptions = {}) {
       const pairs = toPairs(response.headers).filter(([name]) => !patch.remove.includes(name))
       const setNames = new Set(patch.set.map(([name]) => name))
       const headers = [...pairs.filter(([name]) => !setNames.has(name)), ...patch.set]
-      await outcome.finish({ ...response, body: outcome.captureBody ? response.body : Buffer.alloc(0) })
+      await outcome.finish({
+        ...response,
+        body: outcome.captureBody ? response.body : Buffer.alloc(0),
+      })
       const body = patch.omitBody || incoming.method === 'HEAD' ? '' : response.body.toString()
       result = { outcome, status: patch.status, headers, body }
     } else {
-      result = { outcome, status: outcome.status, headers: [...outcome.headers], body: outcome.body.toString() }
+      result = {
+        outcome,
+        status: outcome.status,
+        headers: [...outcome.headers],
+        body: outcome.body.toString(),
+      }
     }
     return { ...result, header: (name) => headerOf(result.headers, name) }
   }
@@ -108,7 +136,8 @@ export function toPairs(headers: ResponseHeaders): HeaderPair[] {
   const pairs: HeaderPair[] = []
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined) continue
-    for (const item of Array.isArray(value) ? value : [value]) pairs.push([name.toLowerCase(), String(item)])
+    for (const item of Array.isArray(value) ? value : [value])
+      pairs.push([name.toLowerCase(), String(item)])
   }
   return pairs
 }

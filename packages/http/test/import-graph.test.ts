@@ -55,24 +55,44 @@ function cycles(entry: string, runtimeOnly: boolean): string[][] {
 }
 
 describe('import graph of @cachewire/http', () => {
-  it.each(['index.ts', 'kit.ts', 'operations.ts', 'metrics.ts', 'otel.ts'])('%s has no import cycle, type imports included', (entry) => {
-    expect(cycles(entry, false)).toEqual([])
-  })
+  it.each(['index.ts', 'kit.ts', 'operations.ts', 'metrics.ts', 'otel.ts'])(
+    '%s has no import cycle, type imports included',
+    (entry) => {
+      expect(cycles(entry, false)).toEqual([])
+    }
+  )
 
   it('the engine and the kit never reach operations or an optional dependency', () => {
     for (const entry of ['index.ts', 'kit.ts']) {
       const { files, bare } = reach(entry, true)
       const names = [...files].map((file) => relative(SRC, file))
-      expect(names.filter((name) => /purge-api|inspector-page|varnish-purger|prometheus-metrics|otel|health-checks|operations|metrics\.ts/.test(name)), entry).toEqual([])
-      expect([...bare].filter((name) => name === 'prom-client' || name === 'light-my-request' || name.startsWith('@opentelemetry/')), entry).toEqual([])
+      expect(
+        names.filter((name) =>
+          /purge-api|inspector-page|varnish-purger|prometheus-metrics|otel|health-checks|operations|metrics\.ts/.test(
+            name
+          )
+        ),
+        entry
+      ).toEqual([])
+      expect(
+        [...bare].filter(
+          (name) =>
+            name === 'prom-client' ||
+            name === 'light-my-request' ||
+            name.startsWith('@opentelemetry/')
+        ),
+        entry
+      ).toEqual([])
     }
   })
 
   it('only the metrics entry imports prom-client, only the otel entry @opentelemetry/api; operations imports no optional dependency', () => {
     expect(reach('metrics.ts', true).bare.has('prom-client')).toBe(true)
     expect(reach('otel.ts', true).bare.has('@opentelemetry/api')).toBe(true)
-    for (const entry of ['operations.ts', 'metrics.ts']) expect(reach(entry, true).bare.has('@opentelemetry/api'), entry).toBe(false)
-    for (const entry of ['operations.ts', 'otel.ts']) expect(reach(entry, true).bare.has('prom-client'), entry).toBe(false)
+    for (const entry of ['operations.ts', 'metrics.ts'])
+      expect(reach(entry, true).bare.has('@opentelemetry/api'), entry).toBe(false)
+    for (const entry of ['operations.ts', 'otel.ts'])
+      expect(reach(entry, true).bare.has('prom-client'), entry).toBe(false)
   })
 
   it('light-my-request is loaded on the first background refresh only', () => {
@@ -82,8 +102,16 @@ describe('import graph of @cachewire/http', () => {
   })
 
   it('no file under src/ is over 400 lines', () => {
-    const all = [...new Set([...['index.ts', 'kit.ts', 'operations.ts', 'metrics.ts', 'otel.ts'].flatMap((entry) => [...reach(entry, false).files])])]
-    const long = all.map((file) => [relative(SRC, file), readFileSync(file, 'utf8').split('\n').length] as const).filter(([, lines]) => lines > 400)
+    const all = [
+      ...new Set([
+        ...['index.ts', 'kit.ts', 'operations.ts', 'metrics.ts', 'otel.ts'].flatMap((entry) => [
+          ...reach(entry, false).files,
+        ]),
+      ]),
+    ]
+    const long = all
+      .map((file) => [relative(SRC, file), readFileSync(file, 'utf8').split('\n').length] as const)
+      .filter(([, lines]) => lines > 400)
     expect(long).toEqual([])
   })
 })

@@ -27,20 +27,49 @@ describe('@cachewire/http entry points, split by audience', () => {
 
   it('names at most 45 things, types included', () => {
     const source = readFileSync(new URL('../src/index.ts', import.meta.url), 'utf8')
-    const names = [...source.matchAll(/export (?:type )?\{([^}]*)\}/g)].flatMap((match) => (match[1] as string).split(',').map((name) => name.trim()).filter(Boolean))
+    const names = [...source.matchAll(/export (?:type )?\{([^}]*)\}/g)].flatMap((match) =>
+      (match[1] as string)
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean)
+    )
     expect(new Set(names).size).toBe(names.length)
     expect(names.length).toBeLessThanOrEqual(45)
   })
 
   it('the kit holds what adapter authors need', () => {
-    for (const name of ['ServeLoop', 'intercept', 'captureLive', 'bufferResponse', 'conditionalResponse', 'createFrontDoor', 'Refresher', 'compilePathRules', 'cacheControlApplies', 'errorStatus', 'engineOptions', 'engineRoute', 'RequestCache']) {
+    for (const name of [
+      'ServeLoop',
+      'intercept',
+      'captureLive',
+      'bufferResponse',
+      'conditionalResponse',
+      'createFrontDoor',
+      'Refresher',
+      'compilePathRules',
+      'cacheControlApplies',
+      'errorStatus',
+      'engineOptions',
+      'engineRoute',
+      'RequestCache',
+    ]) {
       expect(kit, name).toHaveProperty(name)
     }
   })
 
   it('operations hold the purge API, health checks, the Varnish purger and the diagnostics and tracing channel names', () => {
     expect(Object.keys(operations).sort()).toEqual(
-      ['DiagnosticsChannel', 'HttpTracingChannel', 'MIN_PURGE_TOKEN_LENGTH', 'createHealthChecks', 'createPurgeApi', 'livenessAnswer', 'readJsonBody', 'surrogateKeyRegex', 'varnishPurger'].sort()
+      [
+        'DiagnosticsChannel',
+        'HttpTracingChannel',
+        'MIN_PURGE_TOKEN_LENGTH',
+        'createHealthChecks',
+        'createPurgeApi',
+        'livenessAnswer',
+        'readJsonBody',
+        'surrogateKeyRegex',
+        'varnishPurger',
+      ].sort()
     )
   })
 
@@ -49,7 +78,9 @@ describe('@cachewire/http entry points, split by audience', () => {
   })
 
   it('createHttpCache validates options at build time with an InvalidOptionError', () => {
-    expect(() => http.createHttpCache({ storage: { maxVariants: 0 } })).toThrow(http.InvalidOptionError)
+    expect(() => http.createHttpCache({ storage: { maxVariants: 0 } })).toThrow(
+      http.InvalidOptionError
+    )
     expect(() => http.createHttpCache({ storage: { maxVariants: 0 } })).toThrow(http.CachewireError)
   })
 

@@ -16,7 +16,11 @@ describe('intercept under an end() that writes through this.write', () => {
     let captured: CapturedResponse | undefined
     const response = await inject(
       (req: IncomingMessage, res: ServerResponse) => {
-        captureLive(res, { captureBody: true, maxBodyBytes: 1024, onDone: (done) => void (captured = done) })
+        captureLive(res, {
+          captureBody: true,
+          maxBodyBytes: 1024,
+          onDone: (done) => void (captured = done),
+        })
         res.setHeader('content-type', 'text/plain')
         res.write('ab')
         res.end('cd')
@@ -55,7 +59,13 @@ describe('captureLive with storeBeforeEnd', () => {
           storeBeforeEnd: true,
           onHead: (status) => {
             order.push('head')
-            return { status, remove: [], set: [['x-known', order.includes('stored') ? 'yes' : 'no']], omitBody: false, captureBody: true }
+            return {
+              status,
+              remove: [],
+              set: [['x-known', order.includes('stored') ? 'yes' : 'no']],
+              omitBody: false,
+              captureBody: true,
+            }
           },
           onDone: async (captured) => {
             await new Promise((resolve) => setTimeout(resolve, 20))

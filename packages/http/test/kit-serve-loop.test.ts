@@ -24,7 +24,15 @@ function bindingWith(rewriteUrl: Rewrite): FrameworkBinding<Native, undefined> {
   }
   return {
     req: (native) => native.req,
-    toRequest: (native, route) => ({ method: 'GET', url: native.derivedUrl, headers: native.req.headers, host: 'example.com', protocol: 'https', route, native }),
+    toRequest: (native, route) => ({
+      method: 'GET',
+      url: native.derivedUrl,
+      headers: native.req.headers,
+      host: 'example.com',
+      protocol: 'https',
+      route,
+      native,
+    }),
     host: () => 'example.com',
     expose: () => undefined,
     proceed: () => undefined,
@@ -43,7 +51,10 @@ function bindingWith(rewriteUrl: Rewrite): FrameworkBinding<Native, undefined> {
 
 async function serve(rewriteUrl: Rewrite, url: string): Promise<Native> {
   const loop = new ServeLoop(createHttpCache({ ttl: '1m' }), bindingWith(rewriteUrl))
-  const native: Native = { req: { method: 'GET', url, headers: { host: 'example.com' } } as IncomingMessage, derivedUrl: url }
+  const native: Native = {
+    req: { method: 'GET', url, headers: { host: 'example.com' } } as IncomingMessage,
+    derivedUrl: url,
+  }
   await loop.serve(native, undefined)
   await loop.close()
   return native

@@ -12,7 +12,9 @@ describe('resolveHttpCacheOptions(options)', () => {
     expect(resolved.cache).toBeInstanceOf(Cache)
     expect(resolved.ownsStore).toBe(true)
     expect(resolved.ttlMs).toBeUndefined()
-    expect([...resolved.statuses]).toEqual([200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501])
+    expect([...resolved.statuses]).toEqual([
+      200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501,
+    ])
     expect(resolved.maxEntryBytes).toBe(1_048_576)
     expect(resolved.maxHeaderBytes).toBe(16_384)
     expect(resolved.maxVariants).toBe(32)
@@ -45,7 +47,12 @@ describe('resolveHttpCacheOptions(options)', () => {
     const resolved = resolveHttpCacheOptions({
       ttl: '5 minutes',
       stale: { whileRevalidate: '30s', ifError: 1000 },
-      freshness: { revalidationWindow: false, targetedField: 'CDN-Cache-Control', requestDirectives: 'honour', heuristic: { fraction: 0.2, max: '2h' } },
+      freshness: {
+        revalidationWindow: false,
+        targetedField: 'CDN-Cache-Control',
+        requestDirectives: 'honour',
+        heuristic: { fraction: 0.2, max: '2h' },
+      },
       coalesce: { timeout: 50 },
       safety: { maxKeysPerWindow: { keys: 10, window: '1h' } },
       cdn: { surrogateKeyHeader: false },
@@ -57,9 +64,16 @@ describe('resolveHttpCacheOptions(options)', () => {
     expect(resolved.targetedField).toBe('cdn-cache-control')
     expect(resolved.honourRequestDirectives).toBe(true)
     expect(resolved.heuristic).toEqual({ fraction: 0.2, maxMs: 7_200_000 })
-    expect(resolveHttpCacheOptions({ freshness: { heuristic: {} } }).heuristic).toEqual({ fraction: 0.1, maxMs: 86_400_000 })
+    expect(resolveHttpCacheOptions({ freshness: { heuristic: {} } }).heuristic).toEqual({
+      fraction: 0.1,
+      maxMs: 86_400_000,
+    })
     expect(resolveHttpCacheOptions({ freshness: { heuristic: false } }).heuristic).toBeUndefined()
-    expect(resolveHttpCacheOptions({ safety: { shareAuthenticated: true, privateIfCredentialed: false } })).toMatchObject({ shareAuthenticated: true, privateIfCredentialed: false })
+    expect(
+      resolveHttpCacheOptions({
+        safety: { shareAuthenticated: true, privateIfCredentialed: false },
+      })
+    ).toMatchObject({ shareAuthenticated: true, privateIfCredentialed: false })
     expect(resolved.coalesce).toEqual({ enabled: true, timeoutMs: 50 })
     expect(resolved.maxKeysPerWindow).toEqual({ keys: 10, windowMs: 3_600_000 })
     expect(resolved.surrogateKeyHeader).toBeUndefined()
@@ -86,43 +100,139 @@ describe('resolveHttpCacheOptions(options)', () => {
     ['ttl', { ttl: -1 }, /options\.ttl/],
     ['storage.cache', { storage: { cache: {} } }, /expected options\.storage\.cache to be a Cache/],
     ['storage.store', { storage: { store: {} } }, /options\.storage\.store/],
-    ['storage.maxEntryBytes', { storage: { maxEntryBytes: 0 } }, /options\.storage\.maxEntryBytes to be a positive integer, got 0/],
-    ['storage.maxHeaderBytes', { storage: { maxHeaderBytes: 1.5 } }, /options\.storage\.maxHeaderBytes/],
+    [
+      'storage.maxEntryBytes',
+      { storage: { maxEntryBytes: 0 } },
+      /options\.storage\.maxEntryBytes to be a positive integer, got 0/,
+    ],
+    [
+      'storage.maxHeaderBytes',
+      { storage: { maxHeaderBytes: 1.5 } },
+      /options\.storage\.maxHeaderBytes/,
+    ],
     ['storage.maxVariants', { storage: { maxVariants: 1.5 } }, /options\.storage\.maxVariants/],
     ['freshness.statuses', { freshness: { statuses: 'all' } }, /options\.freshness\.statuses/],
-    ['freshness.statuses[1]', { freshness: { statuses: [200, 99] } }, /options\.freshness\.statuses\[1\]/],
-    ['freshness.requestDirectives', { freshness: { requestDirectives: 'no' } }, /options\.freshness\.requestDirectives/],
-    ['freshness.targetedField', { freshness: { targetedField: 'bad name' } }, /options\.freshness\.targetedField/],
-    ['freshness.targetedField cannot be Cache-Control itself', { freshness: { targetedField: 'Cache-Control' } }, /options\.freshness\.targetedField/],
-    ['freshness.revalidationWindow', { freshness: { revalidationWindow: 300 } }, /options\.freshness\.revalidationWindow/],
-    ['freshness.heuristic: true', { freshness: { heuristic: true } }, /options\.freshness\.heuristic to be false or/],
-    ['freshness.heuristic.fraction 0', { freshness: { heuristic: { fraction: 0 } } }, /options\.freshness\.heuristic\.fraction to be a number in \(0, 1\]/],
-    ['freshness.heuristic.fraction over 1', { freshness: { heuristic: { fraction: 10 } } }, /options\.freshness\.heuristic\.fraction/],
-    ['freshness.heuristic.max, a bare 600 (likely seconds)', { freshness: { heuristic: { max: 600 } } }, /options\.freshness\.heuristic\.max/],
-    ['freshness.heuristic unknown name', { freshness: { heuristic: { factor: 0.1 } } }, /freshness\.heuristic\.factor/],
-    ['safety.shareAuthenticated', { safety: { shareAuthenticated: 'yes' } }, /options\.safety\.shareAuthenticated to be a boolean/],
-    ['safety.privateIfCredentialed', { safety: { privateIfCredentialed: 1 } }, /options\.safety\.privateIfCredentialed to be a boolean/],
+    [
+      'freshness.statuses[1]',
+      { freshness: { statuses: [200, 99] } },
+      /options\.freshness\.statuses\[1\]/,
+    ],
+    [
+      'freshness.requestDirectives',
+      { freshness: { requestDirectives: 'no' } },
+      /options\.freshness\.requestDirectives/,
+    ],
+    [
+      'freshness.targetedField',
+      { freshness: { targetedField: 'bad name' } },
+      /options\.freshness\.targetedField/,
+    ],
+    [
+      'freshness.targetedField cannot be Cache-Control itself',
+      { freshness: { targetedField: 'Cache-Control' } },
+      /options\.freshness\.targetedField/,
+    ],
+    [
+      'freshness.revalidationWindow',
+      { freshness: { revalidationWindow: 300 } },
+      /options\.freshness\.revalidationWindow/,
+    ],
+    [
+      'freshness.heuristic: true',
+      { freshness: { heuristic: true } },
+      /options\.freshness\.heuristic to be false or/,
+    ],
+    [
+      'freshness.heuristic.fraction 0',
+      { freshness: { heuristic: { fraction: 0 } } },
+      /options\.freshness\.heuristic\.fraction to be a number in \(0, 1\]/,
+    ],
+    [
+      'freshness.heuristic.fraction over 1',
+      { freshness: { heuristic: { fraction: 10 } } },
+      /options\.freshness\.heuristic\.fraction/,
+    ],
+    [
+      'freshness.heuristic.max, a bare 600 (likely seconds)',
+      { freshness: { heuristic: { max: 600 } } },
+      /options\.freshness\.heuristic\.max/,
+    ],
+    [
+      'freshness.heuristic unknown name',
+      { freshness: { heuristic: { factor: 0.1 } } },
+      /freshness\.heuristic\.factor/,
+    ],
+    [
+      'safety.shareAuthenticated',
+      { safety: { shareAuthenticated: 'yes' } },
+      /options\.safety\.shareAuthenticated to be a boolean/,
+    ],
+    [
+      'safety.privateIfCredentialed',
+      { safety: { privateIfCredentialed: 1 } },
+      /options\.safety\.privateIfCredentialed to be a boolean/,
+    ],
     ['keys.hosts', { keys: { hosts: 'example.com' } }, /options\.keys\.hosts/],
     ['keys.hosts[0]', { keys: { hosts: ['exa mple.com'] } }, /options\.keys\.hosts\[0\]/],
-    ['keys.hosts[0] with a port', { keys: { hosts: ['example.com:80'] } }, /options\.keys\.hosts\[0\]/],
+    [
+      'keys.hosts[0] with a port',
+      { keys: { hosts: ['example.com:80'] } },
+      /options\.keys\.hosts\[0\]/,
+    ],
     ['keys.query', { keys: { query: 1 } }, /options\.keys\.query/],
     ['keys.query.sort', { keys: { query: { sort: 'yes' } } }, /options\.keys\.query\.sort/],
-    ['keys.query.ignore[0]', { keys: { query: { ignore: [''] } } }, /options\.keys\.query\.ignore\[0\]/],
+    [
+      'keys.query.ignore[0]',
+      { keys: { query: { ignore: [''] } } },
+      /options\.keys\.query\.ignore\[0\]/,
+    ],
     ['keys.key', { keys: { key: 'x' } }, /options\.keys\.key to be a function/],
     ['keys.methods', { keys: { methods: [] } }, /options\.keys\.methods/],
     ['keys.methods[0]', { keys: { methods: ['POST'] } }, /options\.keys\.methods\[0\]/],
-    ['keys.keyedHeaders[0]', { keys: { keyedHeaders: ['a b'] } }, /options\.keys\.keyedHeaders\[0\]/],
-    ['safety.allowCookies', { safety: { allowCookies: 1 } }, /options\.safety\.allowCookies to be a boolean/],
+    [
+      'keys.keyedHeaders[0]',
+      { keys: { keyedHeaders: ['a b'] } },
+      /options\.keys\.keyedHeaders\[0\]/,
+    ],
+    [
+      'safety.allowCookies',
+      { safety: { allowCookies: 1 } },
+      /options\.safety\.allowCookies to be a boolean/,
+    ],
     ['safety.scope', { safety: { scope: 'public' } }, /options\.safety\.scope/],
-    ['safety.privateKey with scope private', { safety: { scope: 'private' } }, /options\.safety\.privateKey/],
-    ['safety.maxKeysPerWindow.window', { safety: { maxKeysPerWindow: { keys: 5, window: 60 } } }, /options\.safety\.maxKeysPerWindow\.window/],
-    ['stale.whileRevalidate', { stale: { whileRevalidate: true } }, /options\.stale\.whileRevalidate/],
+    [
+      'safety.privateKey with scope private',
+      { safety: { scope: 'private' } },
+      /options\.safety\.privateKey/,
+    ],
+    [
+      'safety.maxKeysPerWindow.window',
+      { safety: { maxKeysPerWindow: { keys: 5, window: 60 } } },
+      /options\.safety\.maxKeysPerWindow\.window/,
+    ],
+    [
+      'stale.whileRevalidate',
+      { stale: { whileRevalidate: true } },
+      /options\.stale\.whileRevalidate/,
+    ],
     ['stale.ifError', { stale: { ifError: 'x' } }, /options\.stale\.ifError/],
     ['etag', { etag: 'md5' }, /options\.etag to be "strong", "weak" or false/],
-    ['cdn.surrogateKeyHeader', { cdn: { surrogateKeyHeader: 'a:b' } }, /options\.cdn\.surrogateKeyHeader/],
+    [
+      'cdn.surrogateKeyHeader',
+      { cdn: { surrogateKeyHeader: 'a:b' } },
+      /options\.cdn\.surrogateKeyHeader/,
+    ],
     ['cdn.purgeHooks[0]', { cdn: { purgeHooks: [{}] } }, /options\.cdn\.purgeHooks\[0\]/],
-    ['cdn.cdnCacheControl.maxAge (seconds written as a bare number)', { cdn: { cdnCacheControl: { maxAge: 600 } } }, /options\.cdn\.cdnCacheControl\.maxAge/],
-    ['observability.cacheStatusName', { observability: { cacheStatusName: 'my cache' } }, /options\.observability\.cacheStatusName/],
+    [
+      'cdn.cdnCacheControl.maxAge (seconds written as a bare number)',
+      { cdn: { cdnCacheControl: { maxAge: 600 } } },
+      /options\.cdn\.cdnCacheControl\.maxAge/,
+    ],
+    [
+      'observability.cacheStatusName',
+      { observability: { cacheStatusName: 'my cache' } },
+      /options\.observability\.cacheStatusName/,
+    ],
     ['observability.debug', { observability: { debug: 1 } }, /options\.observability\.debug/],
     ['observability.onError', { observability: { onError: 5 } }, /options\.observability\.onError/],
     ['coalesce', { coalesce: 'yes' }, /options\.coalesce/],
@@ -144,16 +254,22 @@ describe('resolveHttpCacheOptions(options)', () => {
 
   it.each([
     [{ tll: '1m' }, /options\.tll .*did you mean "ttl"/],
-    [{ storage: { maxEntryByte: 5 } }, /options\.storage\.maxEntryByte .*did you mean "maxEntryBytes"/],
+    [
+      { storage: { maxEntryByte: 5 } },
+      /options\.storage\.maxEntryByte .*did you mean "maxEntryBytes"/,
+    ],
     [{ keys: { query: { sorts: true } } }, /options\.keys\.query\.sorts .*did you mean "sort"/],
     [{ safety: { scopes: 'shared' } }, /options\.safety\.scopes .*did you mean "scope"/],
     [{ stale: { ifErrors: '1m' } }, /options\.stale\.ifErrors .*did you mean "ifError"/],
     [{ observability: { debugs: true } }, /options\.observability\.debugs .*did you mean "debug"/],
     [{ cdn: { surrogateKey: true } }, /options\.cdn\.surrogateKey .*did you mean "surrogateKeys"/],
     [{ freshness: { nonsense: 1 } }, /options\.freshness\.nonsense/],
-  ])('rejects an unknown name at every level, with the nearest known one: %j', (options, message) => {
-    expect(() => resolveHttpCacheOptions(options as HttpCacheOptions)).toThrow(message)
-  })
+  ])(
+    'rejects an unknown name at every level, with the nearest known one: %j',
+    (options, message) => {
+      expect(() => resolveHttpCacheOptions(options as HttpCacheOptions)).toThrow(message)
+    }
+  )
 
   it.each([
     ['maxEntrySize', 'storage.maxEntryBytes'],
@@ -163,11 +279,17 @@ describe('resolveHttpCacheOptions(options)', () => {
     ['debug', 'observability.debug'],
     ['purgeHooks', 'cdn.purgeHooks'],
   ])('names where a 0.x option went: %s → %s', (old, place) => {
-    expect(() => resolveHttpCacheOptions({ [old]: 1 } as HttpCacheOptions)).toThrow(`options.${old} to be written as options.${place} since 1.0`)
+    expect(() => resolveHttpCacheOptions({ [old]: 1 } as HttpCacheOptions)).toThrow(
+      `options.${old} to be written as options.${place} since 1.0`
+    )
   })
 
   it("says how respectRequestNoCache reads now: freshness.requestDirectives 'honour' | 'ignore'", () => {
-    expect(() => resolveHttpCacheOptions({ respectRequestNoCache: false } as HttpCacheOptions)).toThrow(/options\.respectRequestNoCache to be written as options\.freshness\.requestDirectives \('honour' \| 'ignore'\)/)
+    expect(() =>
+      resolveHttpCacheOptions({ respectRequestNoCache: false } as HttpCacheOptions)
+    ).toThrow(
+      /options\.respectRequestNoCache to be written as options\.freshness\.requestDirectives \('honour' \| 'ignore'\)/
+    )
   })
 
   it('invalid shapes do not compile', () => {
@@ -181,16 +303,33 @@ describe('resolveHttpCacheOptions(options)', () => {
     resolveHttpCacheOptions.bind(null, { ttl: '5 parsecs' })
     // @ts-expect-error: methods are GET and HEAD only
     resolveHttpCacheOptions.bind(null, { keys: { methods: ['POST'] } })
-    expectTypeOf<NonNullable<NonNullable<HttpCacheOptions['keys']>['key']>>().parameter(0).toEqualTypeOf<HttpRequest>()
-    expectTypeOf<NonNullable<NonNullable<HttpCacheOptions<{ tenant: string }>['keys']>['key']>>().parameter(0).toEqualTypeOf<{ tenant: string }>()
+    expectTypeOf<NonNullable<NonNullable<HttpCacheOptions['keys']>['key']>>()
+      .parameter(0)
+      .toEqualTypeOf<HttpRequest>()
+    expectTypeOf<NonNullable<NonNullable<HttpCacheOptions<{ tenant: string }>['keys']>['key']>>()
+      .parameter(0)
+      .toEqualTypeOf<{ tenant: string }>()
   })
 })
 
 describe('resolveRoutePolicy(options)', () => {
   it('resolves durations and keeps functions', () => {
     const key = (): string => 'k'
-    const route = resolveRoutePolicy({ ttl: '1m', stale: { whileRevalidate: false, ifError: '1h' }, safety: { allowCookies: true }, tags: ['a'], keys: { key } })
-    expect(route).toMatchObject({ ttlMs: 60_000, staleWhileRevalidateMs: 0, staleIfErrorMs: 3_600_000, allowCookies: true, tags: ['a'], key })
+    const route = resolveRoutePolicy({
+      ttl: '1m',
+      stale: { whileRevalidate: false, ifError: '1h' },
+      safety: { allowCookies: true },
+      tags: ['a'],
+      keys: { key },
+    })
+    expect(route).toMatchObject({
+      ttlMs: 60_000,
+      staleWhileRevalidateMs: 0,
+      staleIfErrorMs: 3_600_000,
+      allowCookies: true,
+      tags: ['a'],
+      key,
+    })
   })
 
   it('leaves unset overrides undefined so engine options apply', () => {
@@ -223,7 +362,11 @@ describe('resolveRoutePolicy(options)', () => {
   })
 
   it.each([
-    [{ storage: { store: new MemoryStore() } }, 'storage', /storage is per app, pass it to createHttpCache\(\)/],
+    [
+      { storage: { store: new MemoryStore() } },
+      'storage',
+      /storage is per app, pass it to createHttpCache\(\)/,
+    ],
     [{ freshness: {} }, 'freshness', /freshness is per app/],
     [{ coalesce: false }, 'coalesce', /coalesce is per app/],
     [{ observability: {} }, 'observability', /observability is per app/],
@@ -233,20 +376,29 @@ describe('resolveRoutePolicy(options)', () => {
     [{ keys: { query: {} } }, 'keys.query', /keys\.query is per app/],
     [{ cdn: { purgeHooks: [] } }, 'cdn.purgeHooks', /cdn\.purgeHooks is per app/],
     [{ store: new MemoryStore() }, 'store', /storage\.store is per app/],
-    [{ staleWhileRevalidate: '1m' }, 'staleWhileRevalidate', /written as stale\.whileRevalidate since 1\.0/],
-  ])('refuses an app-only option in a route policy, saying where it goes: %j', (options, option, message) => {
-    try {
-      resolveRoutePolicy(options as RouteOptions)
-      expect.unreachable()
-    } catch (error) {
-      expect(error).toBeInstanceOf(InvalidOptionError)
-      expect((error as InvalidOptionError).option).toBe(option)
-      expect((error as Error).message).toMatch(message)
+    [
+      { staleWhileRevalidate: '1m' },
+      'staleWhileRevalidate',
+      /written as stale\.whileRevalidate since 1\.0/,
+    ],
+  ])(
+    'refuses an app-only option in a route policy, saying where it goes: %j',
+    (options, option, message) => {
+      try {
+        resolveRoutePolicy(options as RouteOptions)
+        expect.unreachable()
+      } catch (error) {
+        expect(error).toBeInstanceOf(InvalidOptionError)
+        expect((error as InvalidOptionError).option).toBe(option)
+        expect((error as Error).message).toMatch(message)
+      }
     }
-  })
+  )
 
   it('names the adapter entry point when told', () => {
-    expect(() => resolveRoutePolicy({ storage: {} } as RouteOptions, 'responseCache()')).toThrow('storage is per app, pass it to responseCache()')
+    expect(() => resolveRoutePolicy({ storage: {} } as RouteOptions, 'responseCache()')).toThrow(
+      'storage is per app, pass it to responseCache()'
+    )
   })
 
   it('invalid policies do not compile', () => {
@@ -261,7 +413,14 @@ describe('resolveRoutePolicy(options)', () => {
 
 describe('cacheControl(directives): the unit rule', () => {
   it('takes durations and writes whole seconds', () => {
-    expect(cacheControl({ public: true, maxAge: '1m', staleWhileRevalidate: '30s', staleIfError: '1 hour' })).toBe('public, max-age=60, stale-while-revalidate=30, stale-if-error=3600')
+    expect(
+      cacheControl({
+        public: true,
+        maxAge: '1m',
+        staleWhileRevalidate: '30s',
+        staleIfError: '1 hour',
+      })
+    ).toBe('public, max-age=60, stale-while-revalidate=30, stale-if-error=3600')
     expect(cacheControl({ maxAge: 0, noCache: true })).toBe('no-cache, max-age=0')
     expect(cacheControl({ sMaxage: 120_000 })).toBe('s-maxage=120')
   })

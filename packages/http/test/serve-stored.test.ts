@@ -15,19 +15,49 @@ const policy: EntryPolicy = {
 }
 
 function stored(pairs: HeaderPair[], body = 'abcdefghij', status = 200) {
-  const all: HeaderPair[] = [['content-type', 'text/plain'], ['cache-control', 'max-age=60'], ...pairs]
+  const all: HeaderPair[] = [
+    ['content-type', 'text/plain'],
+    ['cache-control', 'max-age=60'],
+    ...pairs,
+  ]
   const facts = analyseResponse(all, policy, NOW, status)
-  return buildStoredResponse({ key: 'k', status, pairs: all, body: Buffer.from(body), facts, requestTime: NOW, responseTime: NOW, tags: [] }, policy)
+  return buildStoredResponse(
+    {
+      key: 'k',
+      status,
+      pairs: all,
+      body: Buffer.from(body),
+      facts,
+      requestTime: NOW,
+      responseTime: NOW,
+      tags: [],
+    },
+    policy
+  )
 }
 
-function serve(headers: RequestHeaders, entry = stored([['etag', '"e1"'], ['date', 'Wed, 01 Jan 2025 00:00:00 GMT']]), method = 'GET') {
+function serve(
+  headers: RequestHeaders,
+  entry = stored([
+    ['etag', '"e1"'],
+    ['date', 'Wed, 01 Jan 2025 00:00:00 GMT'],
+  ]),
+  method = 'GET'
+) {
   const reply = serveStored(entry, { method, headers }, NOW, 'c; hit', 'hit')
   const header = (name: string): string | undefined => reply.headers.find(([n]) => n === name)?.[1]
-  return { status: reply.status, body: reply.body.toString('latin1'), header, names: reply.headers.map(([n]) => n) }
+  return {
+    status: reply.status,
+    body: reply.body.toString('latin1'),
+    header,
+    names: reply.headers.map(([n]) => n),
+  }
 }
 
 describe('serveStored — Range from the stored full response (RFC 9110 §14, RFC 9111 §3.4)', () => {
-  const cases: Array<[rfc: string, RequestHeaders, status: number, body: string, contentRange: string | undefined]> = [
+  const cases: Array<
+    [rfc: string, RequestHeaders, status: number, body: string, contentRange: string | undefined]
+  > = [
     ['§14.1.2 first-last', { range: 'bytes=0-1' }, 206, 'ab', 'bytes 0-1/10'],
     ['§14.1.2 suffix', { range: 'bytes=-3' }, 206, 'hij', 'bytes 7-9/10'],
     ['§14.1.2 open-ended', { range: 'bytes=8-' }, 206, 'ij', 'bytes 8-9/10'],
@@ -36,22 +66,55 @@ describe('serveStored — Range from the stored full response (RFC 9110 §14, RF
     ['§15.5.17 unsatisfiable: 416 with the length', { range: 'bytes=10-' }, 416, '', 'bytes */10'],
     ['§14.2 an unknown unit is ignored', { range: 'items=0-1' }, 200, 'abcdefghij', undefined],
     ['§14.2 an invalid range is ignored', { range: 'bytes=3-1' }, 200, 'abcdefghij', undefined],
-    ['§13.1.5 If-Range with the strong ETag', { range: 'bytes=0-1', 'if-range': '"e1"' }, 206, 'ab', 'bytes 0-1/10'],
-    ['§13.1.5 If-Range with another ETag: full', { range: 'bytes=0-1', 'if-range': '"e2"' }, 200, 'abcdefghij', undefined],
-    ['§13.1.5 If-Range with a weak ETag never matches', { range: 'bytes=0-1', 'if-range': 'W/"e1"' }, 200, 'abcdefghij', undefined],
-    ['§13.2.2 a matching If-None-Match is answered first (304)', { range: 'bytes=0-1', 'if-none-match': '"e1"' }, 304, '', undefined],
+    [
+      '§13.1.5 If-Range with the strong ETag',
+      { range: 'bytes=0-1', 'if-range': '"e1"' },
+      206,
+      'ab',
+      'bytes 0-1/10',
+    ],
+    [
+      '§13.1.5 If-Range with another ETag: full',
+      { range: 'bytes=0-1', 'if-range': '"e2"' },
+      200,
+      'abcdefghij',
+      undefined,
+    ],
+    [
+      '§13.1.5 If-Range with a weak ETag never matches',
+      { range: 'bytes=0-1', 'if-range': 'W/"e1"' },
+      200,
+      'abcdefghij',
+      undefined,
+    ],
+    [
+      '§13.2.2 a matching If-None-Match is answered first (304)',
+      { range: 'bytes=0-1', 'if-none-match': '"e1"' },
+      304,
+      '',
+      undefined,
+    ],
   ]
   for (const [rfc, headers, status, body, contentRange] of cases) {
     it(rfc, () => {
       const reply = serve(headers)
-      expect([reply.status, reply.body, reply.header('content-range')]).toEqual([status, body, contentRange])
+      expect([reply.status, reply.body, reply.header('content-range')]).toEqual([
+        status,
+        body,
+        contentRange,
+      ])
       expect(reply.names.slice(-2)).toEqual(['age', 'cache-status'])
     })
   }
 
   it('a 206 keeps the stored fields and gives the part its own Content-Length', () => {
     const reply = serve({ range: 'bytes=2-4' })
-    expect([reply.header('content-type'), reply.header('etag'), reply.header('cache-control'), reply.header('content-length')]).toEqual(['text/plain', '"e1"', 'max-age=60', '3'])
+    expect([
+      reply.header('content-type'),
+      reply.header('etag'),
+      reply.header('cache-control'),
+      reply.header('content-length'),
+    ]).toEqual(['text/plain', '"e1"', 'max-age=60', '3'])
   })
 
   it('§14.6 several ranges far apart: multipart/byteranges with an unpredictable boundary', () => {

@@ -51,7 +51,12 @@ describe('parseDictionary(text) — RFC 8941 §3.2, §4.2.2', () => {
 
   it('tags integers and decimals, strings and tokens apart', () => {
     const parsed = parseDictionary('i=1, d=1.0, s="t", t=t')
-    expect([...(parsed ?? [])].map(([key, member]) => [key, member.kind === 'item' ? member.value.type : member.kind])).toEqual([
+    expect(
+      [...(parsed ?? [])].map(([key, member]) => [
+        key,
+        member.kind === 'item' ? member.value.type : member.kind,
+      ])
+    ).toEqual([
       ['i', 'integer'],
       ['d', 'decimal'],
       ['s', 'string'],
@@ -87,6 +92,7 @@ describe('parseDictionary(text) — RFC 8941 §3.2, §4.2.2', () => {
     ['§4.2 leading tab', '\ta=1'],
   ]
   for (const [rfc, input] of invalid) {
-    it(`fails on ${rfc}: ${JSON.stringify(input)}`, () => expect(parseDictionary(input)).toBeUndefined())
+    it(`fails on ${rfc}: ${JSON.stringify(input)}`, () =>
+      expect(parseDictionary(input)).toBeUndefined())
   }
 })

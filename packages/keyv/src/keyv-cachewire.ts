@@ -1,5 +1,11 @@
 import { EventEmitter } from 'node:events'
-import { InvalidOptionError, parseDuration, rejectUnknownOptions, type Cache, type Duration } from '@cachewire/core'
+import {
+  InvalidOptionError,
+  parseDuration,
+  rejectUnknownOptions,
+  type Cache,
+  type Duration,
+} from '@cachewire/core'
 import type { StoredData } from 'keyv'
 
 export interface KeyvCachewireOptions {
@@ -70,10 +76,12 @@ export class KeyvCachewire extends EventEmitter {
   constructor(cache: Cache, options: KeyvCachewireOptions = {}) {
     super()
     if (!isCache(cache)) throw new InvalidOptionError('cache', 'a cachewire Cache', cache)
-    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an object', options)
+    if (typeof options !== 'object' || options === null)
+      throw new InvalidOptionError('', 'an object', options)
     rejectUnknownOptions(options, KNOWN_OPTIONS, '')
     if (options.defaultTtl !== undefined) parseDuration(options.defaultTtl, 'defaultTtl')
-    if (options.tags !== undefined && typeof options.tags !== 'function') throw new InvalidOptionError('tags', 'a function (key, namespace) => string[]', options.tags)
+    if (options.tags !== undefined && typeof options.tags !== 'function')
+      throw new InvalidOptionError('tags', 'a function (key, namespace) => string[]', options.tags)
     this.cache = cache
     this.#view = cache
     this.#defaultTtl = options.defaultTtl
@@ -122,7 +130,10 @@ export class KeyvCachewire extends EventEmitter {
   async set(key: string, value: KeyvValue, ttl?: number): Promise<boolean> {
     const own = this.#key(key)
     const tags = this.#tags?.(own, this.#namespace)
-    const lifetime = typeof ttl === 'number' && Number.isFinite(ttl) && ttl > 0 ? (`${Math.ceil(ttl)}ms` as const) : this.#defaultTtl
+    const lifetime =
+      typeof ttl === 'number' && Number.isFinite(ttl) && ttl > 0
+        ? (`${Math.ceil(ttl)}ms` as const)
+        : this.#defaultTtl
     return this.#view.set(own, value, { ttl: lifetime, tags })
   }
 
@@ -150,7 +161,9 @@ export class KeyvCachewire extends EventEmitter {
   /** Keyv's key without the `<namespace>:` prefix Keyv adds, which the namespace view replaces. */
   #key(key: string): string {
     const namespace = this.#namespace
-    return namespace !== undefined && key.startsWith(`${namespace}:`) ? key.slice(namespace.length + 1) : key
+    return namespace !== undefined && key.startsWith(`${namespace}:`)
+      ? key.slice(namespace.length + 1)
+      : key
   }
 
   #stopForwarding(): void {
@@ -163,5 +176,7 @@ export class KeyvCachewire extends EventEmitter {
 function isCache(value: unknown): value is Cache {
   if (typeof value !== 'object' || value === null) return false
   const candidate = value as Record<string, unknown>
-  return ['get', 'set', 'delete', 'has', 'namespace', 'invalidate', 'on', 'off'].every((method) => typeof candidate[method] === 'function')
+  return ['get', 'set', 'delete', 'has', 'namespace', 'invalidate', 'on', 'off'].every(
+    (method) => typeof candidate[method] === 'function'
+  )
 }

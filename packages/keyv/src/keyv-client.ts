@@ -33,9 +33,17 @@ export class KeyvClient {
   }
 
   async write(key: string, value: string, ttlMs: number, operation: string): Promise<void> {
-    const stored = await withDeadline(this.keyv.set(key, value, Math.max(1, Math.ceil(ttlMs))), this.#timeoutMs, operation)
+    const stored = await withDeadline(
+      this.keyv.set(key, value, Math.max(1, Math.ceil(ttlMs))),
+      this.#timeoutMs,
+      operation
+    )
     // Keyv turns a failed write into `false` plus an `error` event on the Keyv; `stored` must mean stored.
-    if (stored === false) throw new StoreError(operation, new Error('the Keyv store refused the write (see the Keyv instance\'s error event)'))
+    if (stored === false)
+      throw new StoreError(
+        operation,
+        new Error("the Keyv store refused the write (see the Keyv instance's error event)")
+      )
   }
 
   delete(key: string, operation: string): Promise<boolean> {
@@ -58,13 +66,17 @@ export class KeyvClient {
   async *entryKeys(): AsyncGenerator<string> {
     const iterator = this.keyv.iterator
     if (iterator === undefined) {
-      throw new KeyvUnsupportedError('deletePattern', 'its Keyv store cannot list keys (keyv.iterator is undefined); use tags, or a Keyv store Keyv can iterate (a Map, @keyv/redis, @keyv/valkey, SQL, Mongo, etcd)')
+      throw new KeyvUnsupportedError(
+        'deletePattern',
+        'its Keyv store cannot list keys (keyv.iterator is undefined); use tags, or a Keyv store Keyv can iterate (a Map, @keyv/redis, @keyv/valkey, SQL, Mongo, etcd)'
+      )
     }
     for await (const item of iterator.call(this.keyv, undefined) as AsyncIterable<unknown>) {
       const yielded = Array.isArray(item) ? item[0] : undefined
       if (typeof yielded !== 'string') continue
       const key = keyvKeyOf(yielded, this.keyv)
-      if (key !== undefined && key.startsWith(ENTRY_PREFIX) && key.length > ENTRY_PREFIX.length) yield key.slice(ENTRY_PREFIX.length)
+      if (key !== undefined && key.startsWith(ENTRY_PREFIX) && key.length > ENTRY_PREFIX.length)
+        yield key.slice(ENTRY_PREFIX.length)
     }
   }
 }
@@ -74,7 +86,10 @@ export class KeyvClient {
  * everything up to the first `:` of `<namespace>:<key>`: a namespace holding `:` leaves its tail
  * on the key, and with no namespace the first segment dropped is our own `k` marker.
  */
-export function keyvKeyOf(yielded: string, keyv: Pick<Keyv, 'namespace' | 'useKeyPrefix'>): string | undefined {
+export function keyvKeyOf(
+  yielded: string,
+  keyv: Pick<Keyv, 'namespace' | 'useKeyPrefix'>
+): string | undefined {
   if (keyv.useKeyPrefix === false) return yielded
   const namespace = keyv.namespace
   if (namespace === undefined || namespace === '') return ENTRY_PREFIX + yielded
@@ -92,5 +107,8 @@ export function encodeBytes(value: Uint8Array): string {
 export function decodeBytes(value: unknown, key: string): Uint8Array {
   if (typeof value === 'string') return Buffer.from(value, 'base64')
   if (value instanceof Uint8Array) return value
-  throw new DecodeError(key, new TypeError(`expected base64 text from the Keyv store, got ${typeof value}`))
+  throw new DecodeError(
+    key,
+    new TypeError(`expected base64 text from the Keyv store, got ${typeof value}`)
+  )
 }

@@ -1,4 +1,12 @@
-import { InvalidOptionError, parseDuration, rejectUnknownOptions, withDeadline, type Duration, type Store, type StoreSetOptions } from '@cachewire/core'
+import {
+  InvalidOptionError,
+  parseDuration,
+  rejectUnknownOptions,
+  withDeadline,
+  type Duration,
+  type Store,
+  type StoreSetOptions,
+} from '@cachewire/core'
 import { Keyv, type KeyvStoreAdapter } from 'keyv'
 import { globToRegExp } from './glob.js'
 import { KeyedQueue } from './keyed-queue.js'
@@ -63,15 +71,22 @@ export class KeyvStore implements Store {
   readonly #counters = new KeyedQueue()
   readonly #bulkTimeoutMs: number
 
-  constructor(keyv: Keyv | KeyvStoreAdapter | Map<unknown, unknown>, options: KeyvStoreOptions = {}) {
-    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an object', options)
+  constructor(
+    keyv: Keyv | KeyvStoreAdapter | Map<unknown, unknown>,
+    options: KeyvStoreOptions = {}
+  ) {
+    if (typeof options !== 'object' || options === null)
+      throw new InvalidOptionError('', 'an object', options)
     rejectUnknownOptions(options, KNOWN_OPTIONS, '')
     this.keyv = toKeyv(keyv)
     const name = options.name ?? 'keyv'
-    if (typeof name !== 'string' || name.length === 0) throw new InvalidOptionError('name', 'a non-empty string', name)
+    if (typeof name !== 'string' || name.length === 0)
+      throw new InvalidOptionError('name', 'a non-empty string', name)
     this.name = name
     const timeoutMs = parseDuration(options.timeout ?? '500ms', 'timeout', { kind: 'timeout' })
-    this.#bulkTimeoutMs = parseDuration(options.bulkTimeout ?? '30s', 'bulkTimeout', { kind: 'timeout' })
+    this.#bulkTimeoutMs = parseDuration(options.bulkTimeout ?? '30s', 'bulkTimeout', {
+      kind: 'timeout',
+    })
     this.#client = new KeyvClient(this.keyv, timeoutMs)
     this.#tags = new TagIndex(this.#client)
   }
@@ -84,7 +99,10 @@ export class KeyvStore implements Store {
   async getWithTtl(key: string): Promise<{ value: Uint8Array; ttlMs: number } | undefined> {
     const found = await this.#client.read(ENTRY_PREFIX + key, 'get')
     if (found === undefined) return undefined
-    const ttlMs = found.expires === undefined ? Number.MAX_SAFE_INTEGER : Math.max(1, Math.floor(found.expires - Date.now()))
+    const ttlMs =
+      found.expires === undefined
+        ? Number.MAX_SAFE_INTEGER
+        : Math.max(1, Math.floor(found.expires - Date.now()))
     return { value: decodeBytes(found.value, key), ttlMs }
   }
 
@@ -94,7 +112,8 @@ export class KeyvStore implements Store {
     // other order could leave a live entry that no record names.
     await this.#client.write(ENTRY_PREFIX + key, encodeBytes(value), options.ttlMs, 'set')
     const tags = options.tags
-    if (tags !== undefined && tags.length > 0) await Promise.all([...new Set(tags)].map((tag) => this.#tags.add(tag, key, options.ttlMs)))
+    if (tags !== undefined && tags.length > 0)
+      await Promise.all([...new Set(tags)].map((tag) => this.#tags.add(tag, key, options.ttlMs)))
   }
 
   delete(key: string): Promise<boolean> {
@@ -111,7 +130,9 @@ export class KeyvStore implements Store {
 
   invalidateTagsReturningKeys(tags: readonly string[]): Promise<readonly string[]> {
     const work = async (): Promise<string[]> => {
-      const lists = await Promise.all([...new Set(tags)].map((tag) => this.#tags.take(tag, 'invalidateTags')))
+      const lists = await Promise.all(
+        [...new Set(tags)].map((tag) => this.#tags.take(tag, 'invalidateTags'))
+      )
       return this.#deleteEach([...new Set(lists.flat())], 'invalidateTags')
     }
     return withDeadline(work(), this.#bulkTimeoutMs, 'invalidateTags')
@@ -119,9 +140,13 @@ export class KeyvStore implements Store {
 
   countTagged(tags: readonly string[]): Promise<number> {
     const work = async (): Promise<number> => {
-      const lists = await Promise.all([...new Set(tags)].map((tag) => this.#tags.peek(tag, 'countTagged')))
+      const lists = await Promise.all(
+        [...new Set(tags)].map((tag) => this.#tags.peek(tag, 'countTagged'))
+      )
       const keys = [...new Set(lists.flat())]
-      const live = await Promise.all(keys.map((key) => this.#client.has(ENTRY_PREFIX + key, 'countTagged')))
+      const live = await Promise.all(
+        keys.map((key) => this.#client.has(ENTRY_PREFIX + key, 'countTagged'))
+      )
       return live.filter(Boolean).length
     }
     return withDeadline(work(), this.#bulkTimeoutMs, 'countTagged')
@@ -144,14 +169,20 @@ export class KeyvStore implements Store {
       let ttl = ttlMs
       if (found !== undefined) {
         const counter = parseCounter(decodeBytes(found.value, key))
-        if (counter === undefined) throw new TypeError(`value at ${JSON.stringify(key)} is not an integer`)
+        if (counter === undefined)
+          throw new TypeError(`value at ${JSON.stringify(key)} is not an integer`)
         previous = counter
         // Like Redis INCRBY on a key that already expires: the counter keeps its first TTL.
         const remaining = found.expires === undefined ? ttlMs : found.expires - Date.now()
         if (remaining > 0) ttl = remaining
       }
       const next = previous + by
-      await this.#client.write(ENTRY_PREFIX + key, encodeBytes(Buffer.from(String(next), 'latin1')), ttl, 'increment')
+      await this.#client.write(
+        ENTRY_PREFIX + key,
+        encodeBytes(Buffer.from(String(next), 'latin1')),
+        ttl,
+        'increment'
+      )
       return next
     })
   }
@@ -165,7 +196,9 @@ export class KeyvStore implements Store {
     const removed: string[] = []
     for (let start = 0; start < keys.length; start += DELETE_BATCH) {
       const batch = keys.slice(start, start + DELETE_BATCH)
-      const results = await Promise.all(batch.map((key) => this.#client.delete(ENTRY_PREFIX + key, operation)))
+      const results = await Promise.all(
+        batch.map((key) => this.#client.delete(ENTRY_PREFIX + key, operation))
+      )
       batch.forEach((key, i) => {
         if (results[i] === true) removed.push(key)
       })
@@ -176,7 +209,8 @@ export class KeyvStore implements Store {
 
 /** A Keyv as given, or a Keyv around a storage adapter or Map, built to throw store errors. */
 function toKeyv(value: unknown): Keyv {
-  if (!isStoreLike(value)) throw new InvalidOptionError('keyv', 'a Keyv instance, a Keyv storage adapter or a Map', value)
+  if (!isStoreLike(value))
+    throw new InvalidOptionError('keyv', 'a Keyv instance, a Keyv storage adapter or a Map', value)
   if (value instanceof Keyv || isKeyv(value)) return value as unknown as Keyv
   return new Keyv({ store: value, throwOnErrors: true })
 }
@@ -185,12 +219,18 @@ function isStoreLike(value: unknown): value is Record<string, unknown> {
   if (value instanceof Map) return true
   if (typeof value !== 'object' || value === null) return false
   const candidate = value as Record<string, unknown>
-  return ['get', 'set', 'delete', 'clear'].every((method) => typeof candidate[method] === 'function')
+  return ['get', 'set', 'delete', 'clear'].every(
+    (method) => typeof candidate[method] === 'function'
+  )
 }
 
 /** A Keyv from another copy of the package (cache-manager's, say) fails `instanceof`; its shape does not. */
 function isKeyv(value: Record<string, unknown>): boolean {
-  return typeof value.serializeData === 'function' && typeof value.deserializeData === 'function' && 'store' in value
+  return (
+    typeof value.serializeData === 'function' &&
+    typeof value.deserializeData === 'function' &&
+    'store' in value
+  )
 }
 
 const INTEGER = /^-?\d{1,16}$/

@@ -41,7 +41,12 @@ export class TagIndex {
         for (const added of created.keys) keys.add(added)
         const remaining = found?.expires === undefined ? 0 : found.expires - Date.now()
         if (keys.size === before && remaining >= created.ttlMs) return
-        await this.#client.write(TAG_PREFIX + tag, JSON.stringify([...keys]), Math.max(remaining, created.ttlMs), 'set')
+        await this.#client.write(
+          TAG_PREFIX + tag,
+          JSON.stringify([...keys]),
+          Math.max(remaining, created.ttlMs),
+          'set'
+        )
       })
       this.#pending.set(tag, created)
       batch = created
@@ -79,7 +84,10 @@ function decodeRecord(value: unknown, tag: string): string[] {
     }
   }
   if (!Array.isArray(parsed) || !parsed.every((key) => typeof key === 'string')) {
-    throw new DecodeError(TAG_PREFIX + tag, new TypeError('a tag record must be a JSON array of keys'))
+    throw new DecodeError(
+      TAG_PREFIX + tag,
+      new TypeError('a tag record must be a JSON array of keys')
+    )
   }
   return parsed
 }

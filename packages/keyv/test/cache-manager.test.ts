@@ -12,7 +12,10 @@ import { KeyvCachewire } from '../src/index.js'
 function setup() {
   const cache = new Cache({ store: new MemoryStore() })
   const adapter = new KeyvCachewire(cache, { tags: (key) => [key.split(':')[0] as string] })
-  const manager = createCache({ stores: [new Keyv({ store: adapter, namespace: 'cm' })], ttl: 60_000 })
+  const manager = createCache({
+    stores: [new Keyv({ store: adapter, namespace: 'cm' })],
+    ttl: 60_000,
+  })
   return { cache, manager }
 }
 
@@ -31,7 +34,10 @@ describe('cache-manager on a cachewire Cache', () => {
 
   it('round-trips mset, mget, mdel and clear', async () => {
     const { manager } = setup()
-    await manager.mset<unknown>([{ key: 'a:1', value: 1 }, { key: 'a:2', value: 'two', ttl: 5_000 }])
+    await manager.mset<unknown>([
+      { key: 'a:1', value: 1 },
+      { key: 'a:2', value: 'two', ttl: 5_000 },
+    ])
     expect(await manager.mget(['a:1', 'a:2', 'a:3'])).toEqual([1, 'two', undefined])
     expect(await manager.mdel(['a:1'])).toBe(true)
     expect(await manager.get('a:1')).toBeUndefined()
@@ -47,7 +53,9 @@ describe('cache-manager on a cachewire Cache', () => {
       await new Promise((resolve) => setTimeout(resolve, 10))
       return { n: 42 }
     }
-    const results = await Promise.all(Array.from({ length: 20 }, () => manager.wrap('answer:1', load, 10_000)))
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => manager.wrap('answer:1', load, 10_000))
+    )
     expect(results.every((result) => result.n === 42)).toBe(true)
     expect(await manager.wrap('answer:1', load, 10_000)).toEqual({ n: 42 })
     expect(calls).toBe(1)
@@ -66,14 +74,21 @@ describe('cache-manager on a cachewire Cache', () => {
     await manager.set('user:2', 'Grace')
     await manager.set('post:1', 'Hello')
     expect(await cache.invalidateTags(['user'])).toEqual({ status: 'applied', removed: 2 })
-    expect(await manager.mget(['user:1', 'user:2', 'post:1'])).toEqual([undefined, undefined, 'Hello'])
+    expect(await manager.mget(['user:1', 'user:2', 'post:1'])).toEqual([
+      undefined,
+      undefined,
+      'Hello',
+    ])
   })
 
   it('sees its namespace invalidated and patterns deleted from the cachewire side', async () => {
     const { cache, manager } = setup()
     await manager.set('user:1', 'Ada')
     await manager.set('post:1', 'Hello')
-    expect(await cache.namespace('cm').deletePattern('user:*')).toEqual({ status: 'applied', removed: 1 })
+    expect(await cache.namespace('cm').deletePattern('user:*')).toEqual({
+      status: 'applied',
+      removed: 1,
+    })
     expect(await manager.get('user:1')).toBeUndefined()
     expect(await manager.get('post:1')).toBe('Hello')
     await cache.namespace('cm').invalidate()

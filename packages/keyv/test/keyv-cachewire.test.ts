@@ -12,7 +12,10 @@ class FlakyStore extends MemoryStore {
   }
 }
 
-function setup(options: ConstructorParameters<typeof KeyvCachewire>[1] = {}, keyvOptions: Record<string, unknown> = {}) {
+function setup(
+  options: ConstructorParameters<typeof KeyvCachewire>[1] = {},
+  keyvOptions: Record<string, unknown> = {}
+) {
   const store = new MemoryStore()
   const cache = new Cache({ store })
   const adapter = new KeyvCachewire(cache, options)
@@ -101,7 +104,9 @@ describe('KeyvCachewire', () => {
 
   describe('tags', () => {
     it('files values under the tags computed from their key, for cache.invalidateTags', async () => {
-      const { cache, keyv } = setup({ tags: (key, namespace) => [key.split(':')[0] as string, `ns:${namespace}`] })
+      const { cache, keyv } = setup({
+        tags: (key, namespace) => [key.split(':')[0] as string, `ns:${namespace}`],
+      })
       await keyv.set('user:1', 'Ada')
       await keyv.set('user:2', 'Grace')
       await keyv.set('post:1', 'Hello')
@@ -116,7 +121,12 @@ describe('KeyvCachewire', () => {
   describe('many at once', () => {
     it('reads, writes, checks and deletes several keys', async () => {
       const { keyv } = setup()
-      expect(await keyv.setMany([{ key: 'a', value: 1 }, { key: 'b', value: 2, ttl: 60_000 }])).toEqual([true, true])
+      expect(
+        await keyv.setMany([
+          { key: 'a', value: 1 },
+          { key: 'b', value: 2, ttl: 60_000 },
+        ])
+      ).toEqual([true, true])
       expect(await keyv.getMany(['a', 'b', 'c'])).toEqual([1, 2, undefined])
       expect(await keyv.hasMany(['a', 'c'])).toEqual([true, false])
       expect(await keyv.deleteMany(['a', 'c'])).toBe(true)
@@ -135,7 +145,10 @@ describe('KeyvCachewire', () => {
       const raw = setup({}, { serialize: undefined, deserialize: undefined })
       await raw.keyv.set('obj', { list: [1, 'two'] }, 60_000)
       expect(await raw.keyv.get('obj')).toEqual({ list: [1, 'two'] })
-      expect(await raw.keyv.getRaw('obj')).toMatchObject({ value: { list: [1, 'two'] }, expires: expect.any(Number) })
+      expect(await raw.keyv.getRaw('obj')).toMatchObject({
+        value: { list: [1, 'two'] },
+        expires: expect.any(Number),
+      })
     })
   })
 
@@ -176,12 +189,16 @@ describe('KeyvCachewire', () => {
   describe('options', () => {
     it('refuses something that is not a Cache', () => {
       expect(() => new KeyvCachewire(new MemoryStore() as never)).toThrow(InvalidOptionError)
-      expect(() => new KeyvCachewire(undefined as never)).toThrow(/options\.cache to be a cachewire Cache/)
+      expect(() => new KeyvCachewire(undefined as never)).toThrow(
+        /options\.cache to be a cachewire Cache/
+      )
     })
 
     it('refuses unknown options and bad values, naming them', () => {
       const cache = new Cache()
-      expect(() => new KeyvCachewire(cache, { tag: () => [] } as never)).toThrow(/options\.tag .*did you mean "tags"/)
+      expect(() => new KeyvCachewire(cache, { tag: () => [] } as never)).toThrow(
+        /options\.tag .*did you mean "tags"/
+      )
       expect(() => new KeyvCachewire(cache, { defaultTtl: 60 })).toThrow(/options\.defaultTtl/)
       expect(() => new KeyvCachewire(cache, { tags: ['users'] as never })).toThrow(/options\.tags/)
     })

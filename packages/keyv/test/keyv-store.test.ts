@@ -18,10 +18,26 @@ defineStoreContract({
   },
   createPeer: () => new KeyvStore(new Keyv({ store: shared, namespace: 'cw' })),
 })
-defineStoreContract({ runner, name: 'KeyvStore on a bare Map', create: () => new KeyvStore(new Map()) })
-defineStoreContract({ runner, name: 'KeyvStore on Keyv without a namespace', create: () => new KeyvStore(new Keyv({ namespace: undefined })) })
-defineStoreContract({ runner, name: 'KeyvStore on Keyv with a namespace holding ":"', create: () => new KeyvStore(new Keyv({ namespace: 'app:cache' })) })
-defineStoreContract({ runner, name: 'KeyvStore on Keyv without key prefixes', create: () => new KeyvStore(new Keyv({ namespace: 'cw', useKeyPrefix: false })) })
+defineStoreContract({
+  runner,
+  name: 'KeyvStore on a bare Map',
+  create: () => new KeyvStore(new Map()),
+})
+defineStoreContract({
+  runner,
+  name: 'KeyvStore on Keyv without a namespace',
+  create: () => new KeyvStore(new Keyv({ namespace: undefined })),
+})
+defineStoreContract({
+  runner,
+  name: 'KeyvStore on Keyv with a namespace holding ":"',
+  create: () => new KeyvStore(new Keyv({ namespace: 'app:cache' })),
+})
+defineStoreContract({
+  runner,
+  name: 'KeyvStore on Keyv without key prefixes',
+  create: () => new KeyvStore(new Keyv({ namespace: 'cw', useKeyPrefix: false })),
+})
 defineStoreContract({
   runner,
   name: 'KeyvStore on Keyv with a JSON.stringify serializer',
@@ -74,7 +90,11 @@ describe('KeyvStore', () => {
   describe('tags', () => {
     it('files every key of a burst of concurrent sets under their tag', async () => {
       const store = new KeyvStore(new Keyv())
-      await Promise.all(Array.from({ length: 200 }, (_, i) => store.set(`burst:${i}`, Buffer.from('x'), { ttlMs: 60_000, tags: ['burst', `own:${i}`] })))
+      await Promise.all(
+        Array.from({ length: 200 }, (_, i) =>
+          store.set(`burst:${i}`, Buffer.from('x'), { ttlMs: 60_000, tags: ['burst', `own:${i}`] })
+        )
+      )
       expect(await store.countTagged(['burst'])).toBe(200)
       expect(await store.invalidateTags(['burst'])).toBe(200)
       expect(await store.get('burst:0')).toBeUndefined()
@@ -150,7 +170,10 @@ describe('KeyvStore', () => {
       adapter.hanging = true
       expect(await cache.get('k')).toBeUndefined()
       expect(await cache.set('k', 'v')).toBe(false)
-      expect(errors.map((error) => error.constructor.name)).toEqual(['StoreTimeoutError', 'StoreTimeoutError'])
+      expect(errors.map((error) => error.constructor.name)).toEqual([
+        'StoreTimeoutError',
+        'StoreTimeoutError',
+      ])
       expect(errors[0]).toBeInstanceOf(StoreTimeoutError)
     })
 
@@ -184,12 +207,16 @@ describe('KeyvStore', () => {
   describe('options', () => {
     it('refuses an unknown option, naming the nearest known one', () => {
       expect(() => new KeyvStore(new Keyv(), { timout: '1s' } as never)).toThrow(InvalidOptionError)
-      expect(() => new KeyvStore(new Keyv(), { timout: '1s' } as never)).toThrow(/timout.*did you mean "timeout"/)
+      expect(() => new KeyvStore(new Keyv(), { timout: '1s' } as never)).toThrow(
+        /timout.*did you mean "timeout"/
+      )
     })
 
     it('refuses a bad timeout or name, naming the option', () => {
       expect(() => new KeyvStore(new Keyv(), { timeout: -1 })).toThrow(/options\.timeout/)
-      expect(() => new KeyvStore(new Keyv(), { bulkTimeout: 'soon' as never })).toThrow(/options\.bulkTimeout/)
+      expect(() => new KeyvStore(new Keyv(), { bulkTimeout: 'soon' as never })).toThrow(
+        /options\.bulkTimeout/
+      )
       expect(() => new KeyvStore(new Keyv(), { name: '' })).toThrow(/options\.name/)
     })
 

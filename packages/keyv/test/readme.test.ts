@@ -48,7 +48,10 @@ describe('README', () => {
 
     // After, step 1: the same cache-manager calls, on cachewire.
     const cache = new Cache({ defaultTtl: '1m' })
-    const manager = createCache({ stores: [new Keyv({ store: new KeyvCachewire(cache) })], ttl: 60_000 })
+    const manager = createCache({
+      stores: [new Keyv({ store: new KeyvCachewire(cache) })],
+      ttl: 60_000,
+    })
     await manager.set('user:1', { name: 'Ada' })
     const user = await manager.wrap('user:1', async () => ({ name: 'Ada' }))
 

@@ -1,5 +1,15 @@
 import type { HttpRequest, CapturedResponse, ForwardOutcome, ReplyOutcome } from '@cachewire/http'
-import { applyPatch, bufferResponse, errorStatus, onResponseDone, SAFE_METHODS, setReplyHeaders, type FrameworkBinding, type HeaderPair, type ResponsePatch } from '@cachewire/http/kit'
+import {
+  applyPatch,
+  bufferResponse,
+  errorStatus,
+  onResponseDone,
+  SAFE_METHODS,
+  setReplyHeaders,
+  type FrameworkBinding,
+  type HeaderPair,
+  type ResponsePatch,
+} from '@cachewire/http/kit'
 import { readBody, responseHead, settleBody, teeBody, type CapturedBody } from './capture.js'
 import type { CacheContext, Downstream } from './types.js'
 
@@ -11,7 +21,10 @@ const EMPTY_BODY: Buffer = Buffer.alloc(0)
  * memory. No caching rule lives here.
  */
 export function koaBinding(): FrameworkBinding<CacheContext, Downstream> {
-  const buffered = async (ctx: CacheContext, downstream: Downstream): Promise<CapturedResponse & { headers: HeaderPair[]; body: Buffer }> => {
+  const buffered = async (
+    ctx: CacheContext,
+    downstream: Downstream
+  ): Promise<CapturedResponse & { headers: HeaderPair[]; body: Buffer }> => {
     const buffer = bufferResponse(ctx.res, { resetHead: true })
     try {
       await run(ctx, downstream)
@@ -67,7 +80,12 @@ export function koaBinding(): FrameworkBinding<CacheContext, Downstream> {
       }
       pending.resolve(captured)
       // The synthetic response ends like any other, for whatever middleware sits before the cache.
-      writeReply(ctx, { kind: 'response', status: captured.status, headers: captured.headers, body: captured.body })
+      writeReply(ctx, {
+        kind: 'response',
+        status: captured.status,
+        headers: captured.headers,
+        body: captured.body,
+      })
     },
     listener: (ctx) => ctx.app.callback(),
     rewriteUrl,
@@ -78,15 +96,31 @@ export function koaBinding(): FrameworkBinding<CacheContext, Downstream> {
   }
 
   /** What the rest of the stack left on `ctx`, reported to the engine; the engine's patch applied for Koa to send. */
-  async function captureContext(ctx: CacheContext, outcome: ForwardOutcome, finish: (captured: CapturedResponse | undefined) => Promise<void>): Promise<void> {
+  async function captureContext(
+    ctx: CacheContext,
+    outcome: ForwardOutcome,
+    finish: (captured: CapturedResponse | undefined) => Promise<void>
+  ): Promise<void> {
     if (ctx.respond === false) {
       // The handler wrote to ctx.res itself: pass it through, never store it.
       onResponseDone(ctx.res, (sent) => {
-        void finish(sent ? { status: ctx.res.statusCode, headers: responseHead(ctx), body: EMPTY_BODY, complete: false } : undefined)
+        void finish(
+          sent
+            ? {
+                status: ctx.res.statusCode,
+                headers: responseHead(ctx),
+                body: EMPTY_BODY,
+                complete: false,
+              }
+            : undefined
+        )
       })
       return
     }
-    let copy: Promise<CapturedBody | undefined> = Promise.resolve({ body: EMPTY_BODY, complete: true })
+    let copy: Promise<CapturedBody | undefined> = Promise.resolve({
+      body: EMPTY_BODY,
+      complete: true,
+    })
     const body = outcome.captureBody ? settleBody(ctx) : undefined
     const status = ctx.status
     const headers = responseHead(ctx)
@@ -94,14 +128,29 @@ export function koaBinding(): FrameworkBinding<CacheContext, Downstream> {
       // Read-your-writes: a body in memory is stored before Koa sends it, and the head then says
       // whether the store took it.
       const bytes = body.bytes
-      await finish({ status, headers, ...(bytes.length <= outcome.maxBodyBytes ? { body: bytes, complete: true } : { body: EMPTY_BODY, complete: false }) })
+      await finish({
+        status,
+        headers,
+        ...(bytes.length <= outcome.maxBodyBytes
+          ? { body: bytes, complete: true }
+          : { body: EMPTY_BODY, complete: false }),
+      })
       patchContext(ctx, outcome.patch(status, headers))
       return
     }
     const patch = outcome.patch(status, headers)
     if (patch.captureBody && body?.bytes !== undefined) {
-      copy = Promise.resolve(body.bytes.length <= outcome.maxBodyBytes ? { body: body.bytes, complete: true } : { body: EMPTY_BODY, complete: false })
-    } else if (patch.captureBody && body?.stream !== undefined && patch.omitBody && !ctx.headerSent) {
+      copy = Promise.resolve(
+        body.bytes.length <= outcome.maxBodyBytes
+          ? { body: body.bytes, complete: true }
+          : { body: EMPTY_BODY, complete: false }
+      )
+    } else if (
+      patch.captureBody &&
+      body?.stream !== undefined &&
+      patch.omitBody &&
+      !ctx.headerSent
+    ) {
       // A 304 sends no body, yet the entry needs it: read it (up to the cap) before Koa ends the response.
       try {
         copy = Promise.resolve(await readBody(ctx, body.stream, outcome.maxBodyBytes))
@@ -115,7 +164,9 @@ export function koaBinding(): FrameworkBinding<CacheContext, Downstream> {
     }
     patchContext(ctx, patch)
     const respond = (captured: CapturedBody | undefined): CapturedResponse | undefined =>
-      captured === undefined ? undefined : { status, headers, body: captured.body, complete: captured.complete }
+      captured === undefined
+        ? undefined
+        : { status, headers, body: captured.body, complete: captured.complete }
     if (!SAFE_METHODS.has(ctx.method)) {
       // Read-your-writes: an unsafe request's invalidation is done before Koa sends its response.
       await finish(respond(await copy))
@@ -163,10 +214,15 @@ function rewriteUrl(ctx: CacheContext, rewrite: (url: string) => string): void {
 }
 
 /** What Koa reads under `app.proxy`: X-Forwarded-Host (host) and X-Forwarded-Proto (protocol). */
-const APPLIED_FORWARDED_HEADERS: readonly string[] = Object.freeze(['x-forwarded-host', 'x-forwarded-proto'])
+const APPLIED_FORWARDED_HEADERS: readonly string[] = Object.freeze([
+  'x-forwarded-host',
+  'x-forwarded-proto',
+])
 
 function run(ctx: CacheContext, downstream: Downstream): Promise<void> {
-  return Promise.resolve(downstream.handler === undefined ? downstream.next() : downstream.handler(ctx, downstream.next)).then(() => undefined)
+  return Promise.resolve(
+    downstream.handler === undefined ? downstream.next() : downstream.handler(ctx, downstream.next)
+  ).then(() => undefined)
 }
 
 /**
@@ -206,9 +262,11 @@ function patchContext(ctx: CacheContext, patch: ResponsePatch): void {
 function markError(error: unknown, outcome: ForwardOutcome): void {
   if (typeof error !== 'object' || error === null || !Object.isExtensible(error)) return
   const e = error as { headers?: unknown }
-  const headers: Record<string, unknown> = typeof e.headers === 'object' && e.headers !== null ? { ...e.headers } : {}
+  const headers: Record<string, unknown> =
+    typeof e.headers === 'object' && e.headers !== null ? { ...e.headers } : {}
   try {
-    for (const [name, value] of outcome.patch(errorStatus(error), []).set) if (!(name in headers)) headers[name] = value
+    for (const [name, value] of outcome.patch(errorStatus(error), []).set)
+      if (!(name in headers)) headers[name] = value
     e.headers = headers
   } catch {
     // A read-only `headers` (a frozen error class field): the error goes on without our field.

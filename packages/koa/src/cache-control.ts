@@ -1,5 +1,9 @@
 import type { Next } from 'koa'
-import { applyCacheControlFields, resolveCacheControlFields, type CacheControlMiddlewareOptions } from '@cachewire/http/kit'
+import {
+  applyCacheControlFields,
+  resolveCacheControlFields,
+  type CacheControlMiddlewareOptions,
+} from '@cachewire/http/kit'
 import type { CacheContext } from './types.js'
 
 /**
@@ -20,11 +24,14 @@ import type { CacheContext } from './types.js'
  * app.use(cacheMiddleware({ ttl: '10m' }))
  * ```
  */
-export function cacheControl(options: CacheControlMiddlewareOptions): (ctx: CacheContext, next: Next) => Promise<void> {
+export function cacheControl(
+  options: CacheControlMiddlewareOptions
+): (ctx: CacheContext, next: Next) => Promise<void> {
   const resolved = resolveCacheControlFields(options)
   return async function cacheControl(ctx: CacheContext, next: Next): Promise<void> {
     await next()
-    if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || ctx.respond === false || ctx.headerSent) return
+    if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || ctx.respond === false || ctx.headerSent)
+      return
     applyCacheControlFields(ctx.res, ctx.status, resolved)
   }
 }

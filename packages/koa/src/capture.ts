@@ -1,9 +1,17 @@
 import { Readable } from 'node:stream'
-import { holdStream, readStream, snapshotHeaders, teeStream, type HeaderPair, type StreamCopy } from '@cachewire/http/kit'
+import {
+  holdStream,
+  readStream,
+  snapshotHeaders,
+  teeStream,
+  type HeaderPair,
+  type StreamCopy,
+} from '@cachewire/http/kit'
 import type { CacheContext } from './types.js'
 
 /** A body as Koa will send it: bytes we hold, or a Node stream still to be read. */
-export type SettledBody = { bytes: Buffer; stream?: undefined } | { stream: Readable; bytes?: undefined }
+export type SettledBody =
+  { bytes: Buffer; stream?: undefined } | { stream: Readable; bytes?: undefined }
 
 /** What a capture read: the bytes (at most the cap) and whether that is the whole body. */
 export type CapturedBody = StreamCopy
@@ -30,7 +38,8 @@ const EMPTY_BODY: Buffer = Buffer.alloc(0)
  */
 export function settleBody(ctx: CacheContext): SettledBody {
   const body: unknown = ctx.body
-  if (BODYLESS_STATUSES.has(ctx.status) || (body == null && isExplicitNull(ctx))) return { bytes: EMPTY_BODY }
+  if (BODYLESS_STATUSES.has(ctx.status) || (body == null && isExplicitNull(ctx)))
+    return { bytes: EMPTY_BODY }
   if (body == null) return { bytes: Buffer.from(statusText(ctx)) }
   if (Buffer.isBuffer(body)) return { bytes: body }
   if (typeof body === 'string') return { bytes: replaceBody(ctx, Buffer.from(body)) }
@@ -59,7 +68,8 @@ export function settleBody(ctx: CacheContext): SettledBody {
  */
 export function responseHead(ctx: CacheContext): HeaderPair[] {
   const pairs = snapshotHeaders(ctx.res)
-  if (BODYLESS_STATUSES.has(ctx.status)) return without(pairs, ['content-type', 'content-length', 'transfer-encoding'])
+  if (BODYLESS_STATUSES.has(ctx.status))
+    return without(pairs, ['content-type', 'content-length', 'transfer-encoding'])
   if (ctx.body != null) return pairs
   if (isExplicitNull(ctx)) return without(pairs, ['content-type', 'transfer-encoding'])
   const text = statusText(ctx)
@@ -82,12 +92,17 @@ export function responseHead(ctx: CacheContext): HeaderPair[] {
  * const copy = await teeBody(ctx, stream, 1 << 20) // { body, complete: true }, once the client has it
  * ```
  */
-export function teeBody(ctx: CacheContext, source: Readable, maxBodyBytes: number): Promise<CapturedBody | undefined> {
+export function teeBody(
+  ctx: CacheContext,
+  source: Readable,
+  maxBodyBytes: number
+): Promise<CapturedBody | undefined> {
   const { stream, copy } = teeStream(source, maxBodyBytes)
   const own = stream.listeners('error')
   keepingLength(ctx, () => (ctx.body = stream))
   // Koa 2 listens for errors on a new stream body; its listener on the source already reports them once.
-  for (const listener of stream.listeners('error')) if (!own.includes(listener)) stream.off('error', listener as (error: Error) => void)
+  for (const listener of stream.listeners('error'))
+    if (!own.includes(listener)) stream.off('error', listener as (error: Error) => void)
   return copy
 }
 
@@ -101,7 +116,11 @@ export function teeBody(ctx: CacheContext, source: Readable, maxBodyBytes: numbe
  * const { body, complete } = await readBody(ctx, stream, Infinity)
  * ```
  */
-export async function readBody(ctx: CacheContext, source: Readable, maxBytes: number): Promise<CapturedBody> {
+export async function readBody(
+  ctx: CacheContext,
+  source: Readable,
+  maxBytes: number
+): Promise<CapturedBody> {
   return quietly(ctx, () => readStream(source, maxBytes))
 }
 
@@ -142,7 +161,8 @@ function supportsWebBodies(ctx: CacheContext): boolean {
 function webBodyStream(body: unknown): Readable | undefined {
   if (body instanceof Blob) return Readable.from(body.stream())
   if (body instanceof ReadableStream) return Readable.from(body)
-  if (body instanceof Response) return body.body === null ? Readable.from([]) : Readable.from(body.body)
+  if (body instanceof Response)
+    return body.body === null ? Readable.from([]) : Readable.from(body.body)
   return undefined
 }
 
@@ -160,7 +180,11 @@ function without(pairs: HeaderPair[], names: readonly string[]): HeaderPair[] {
  * const bytes = await holdBody(ctx, stream, 1 << 20) // Buffer, or undefined when larger
  * ```
  */
-export async function holdBody(ctx: CacheContext, source: Readable, maxBytes: number): Promise<Buffer | undefined> {
+export async function holdBody(
+  ctx: CacheContext,
+  source: Readable,
+  maxBytes: number
+): Promise<Buffer | undefined> {
   const held = await quietly(ctx, () => holdStream(source, maxBytes))
   if (held.bytes !== undefined) {
     if (!ctx.headerSent) ctx.body = held.bytes

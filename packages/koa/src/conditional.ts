@@ -1,6 +1,11 @@
 import type { Next } from 'koa'
 import { isNotModified } from '@cachewire/http'
-import { etagFor, resolveConditionalOptions, toNotModified, type ConditionalOptions } from '@cachewire/http/kit'
+import {
+  etagFor,
+  resolveConditionalOptions,
+  toNotModified,
+  type ConditionalOptions,
+} from '@cachewire/http/kit'
 import { holdBody, settleBody } from './capture.js'
 import type { CacheContext } from './types.js'
 
@@ -27,7 +32,9 @@ import type { CacheContext } from './types.js'
  * })
  * ```
  */
-export function conditional(options: ConditionalOptions = {}): (ctx: CacheContext, next: Next) => Promise<void> {
+export function conditional(
+  options: ConditionalOptions = {}
+): (ctx: CacheContext, next: Next) => Promise<void> {
   const { etag: mode, maxBodyBytes } = resolveConditionalOptions(options)
 
   return async function conditional(ctx: CacheContext, next: Next): Promise<void> {
@@ -38,7 +45,10 @@ export function conditional(options: ConditionalOptions = {}): (ctx: CacheContex
     // A handler (or koa-conditional-get behind us) would answer these itself, with its own ETag:
     // it runs unconditionally and the decision is made here, on the final response.
     const clientHeaders = ctx.req.headers
-    if (clientHeaders['if-none-match'] !== undefined || clientHeaders['if-modified-since'] !== undefined) {
+    if (
+      clientHeaders['if-none-match'] !== undefined ||
+      clientHeaders['if-modified-since'] !== undefined
+    ) {
       const { 'if-none-match': _inm, 'if-modified-since': _ims, ...rest } = clientHeaders
       ctx.req.headers = rest
     }
@@ -49,13 +59,24 @@ export function conditional(options: ConditionalOptions = {}): (ctx: CacheContex
     }
     if (ctx.respond === false || ctx.headerSent) return
     const status = ctx.status
-    if (mode !== false && status >= 200 && status <= 299 && status !== 204 && status !== 206 && !ctx.res.hasHeader('etag')) {
+    if (
+      mode !== false &&
+      status >= 200 &&
+      status <= 299 &&
+      status !== 204 &&
+      status !== 206 &&
+      !ctx.res.hasHeader('etag')
+    ) {
       const body = settleBody(ctx)
       const bytes = body.bytes ?? (await holdBody(ctx, body.stream, maxBodyBytes))
       const etag = bytes === undefined ? undefined : etagFor(status, undefined, bytes, mode)
       if (etag !== undefined) ctx.set('ETag', etag)
     }
-    const validators = { status, etag: header(ctx, 'etag'), lastModified: header(ctx, 'last-modified') }
+    const validators = {
+      status,
+      etag: header(ctx, 'etag'),
+      lastModified: header(ctx, 'last-modified'),
+    }
     if (!isNotModified(clientHeaders, validators, Date.now())) return
     toNotModified(ctx.res)
     // Koa drops the body of a 304 (and destroys a stream body).

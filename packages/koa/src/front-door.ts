@@ -4,7 +4,9 @@ import { compilePathRules, createFrontDoor } from '@cachewire/http/kit'
 import type { CacheContext, PathRules } from './types.js'
 
 /** A Koa app (whose `proxy` setting the front door follows), or its `app.callback()`. */
-export type KoaListener = ((req: IncomingMessage, res: ServerResponse) => unknown) | { callback(): (req: IncomingMessage, res: ServerResponse) => unknown; proxy?: boolean }
+export type KoaListener =
+  | ((req: IncomingMessage, res: ServerResponse) => unknown)
+  | { callback(): (req: IncomingMessage, res: ServerResponse) => unknown; proxy?: boolean }
 
 /**
  * A `node:http` listener that answers fresh hits (and 304s) before Koa sees the request, under
@@ -15,9 +17,19 @@ export type KoaListener = ((req: IncomingMessage, res: ServerResponse) => unknow
  * time) when the key needs the Koa context: an app-level `keys.key` or private scope, or a
  * function path rule.
  */
-export function frontDoor(engine: HttpCache, app: KoaListener, rules: PathRules | undefined): RequestListener {
-  const listener = typeof app === 'function' ? app : typeof app?.callback === 'function' ? app.callback() : undefined
-  if (listener === undefined) throw new InvalidOptionError('app', 'a Koa app or app.callback()', app)
+export function frontDoor(
+  engine: HttpCache,
+  app: KoaListener,
+  rules: PathRules | undefined
+): RequestListener {
+  const listener =
+    typeof app === 'function'
+      ? app
+      : typeof app?.callback === 'function'
+        ? app.callback()
+        : undefined
+  if (listener === undefined)
+    throw new InvalidOptionError('app', 'a Koa app or app.callback()', app)
   const selected = compilePathRules<CacheContext>(rules)
   if (engine.options.key !== undefined) throw needsContext('keys.key')
   if (engine.options.scope === 'private') throw needsContext('safety.privateKey')
@@ -26,13 +38,23 @@ export function frontDoor(engine: HttpCache, app: KoaListener, rules: PathRules 
   const toRequest = (req: IncomingMessage): HttpRequest | undefined => {
     const url = req.url ?? '/'
     if (selected !== undefined && !selected.selects(url, undefined)) return undefined
-    return { method: req.method as string, url, headers: req.headers, host: koaHost(req, proxy), protocol: koaProtocol(req, proxy) }
+    return {
+      method: req.method as string,
+      url,
+      headers: req.headers,
+      host: koaHost(req, proxy),
+      protocol: koaProtocol(req, proxy),
+    }
   }
   return createFrontDoor(engine, { toRequest, next: (req, res) => void listener(req, res) })
 }
 
 function needsContext(option: string): InvalidOptionError {
-  return new InvalidOptionError(option, 'free of functions of the Koa context for a front door (keep such apps behind cache.middleware() alone)', 'a function of ctx')
+  return new InvalidOptionError(
+    option,
+    'free of functions of the Koa context for a front door (keep such apps behind cache.middleware() alone)',
+    'a function of ctx'
+  )
 }
 
 /** Koa's `ctx.host`: X-Forwarded-Host under `proxy`, else :authority (HTTP/2) or Host; the first of a list. */

@@ -1,5 +1,11 @@
 import type { Context, Middleware } from 'koa'
-import { createHealthChecks, livenessAnswer, type HealthAnswer, type HealthCheckOptions, type HealthTarget } from '@cachewire/http/operations'
+import {
+  createHealthChecks,
+  livenessAnswer,
+  type HealthAnswer,
+  type HealthCheckOptions,
+  type HealthTarget,
+} from '@cachewire/http/operations'
 
 /**
  * Koa middleware answering a liveness probe: 200 `{"status":"ok"}` while the process answers. It

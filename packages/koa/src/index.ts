@@ -12,8 +12,36 @@ export type { HealthCheckOptions } from '@cachewire/http/operations'
 export { varnishPurger } from '@cachewire/http/operations'
 export type { VarnishPurgerOptions } from '@cachewire/http/operations'
 export type { KoaListener } from './front-door.js'
-export type { ResponseCacheOptions, RouteOptions, CacheMiddlewareOptions, CachedRouteOptions, PathRule, PathRules, Middleware, CacheContext } from './types.js'
+export type {
+  ResponseCacheOptions,
+  RouteOptions,
+  CacheMiddlewareOptions,
+  CachedRouteOptions,
+  PathRule,
+  PathRules,
+  Middleware,
+  CacheContext,
+} from './types.js'
 export type { CacheHelpers } from './request-cache.js'
-export type { CacheControlMiddlewareOptions, ConditionalOptions, ResponseCacheHelpers } from '@cachewire/http/kit'
-export { Cache, MemoryStore, CachewireError, InvalidOptionError, InvalidArgumentError } from '@cachewire/http'
-export type { Store, Duration, CachewireErrorCode, HttpCacheOptions, CacheControlOptions, CdnOptions, PurgeHook, PurgeEvent } from '@cachewire/http'
+export type {
+  CacheControlMiddlewareOptions,
+  ConditionalOptions,
+  ResponseCacheHelpers,
+} from '@cachewire/http/kit'
+export {
+  Cache,
+  MemoryStore,
+  CachewireError,
+  InvalidOptionError,
+  InvalidArgumentError,
+} from '@cachewire/http'
+export type {
+  Store,
+  Duration,
+  CachewireErrorCode,
+  HttpCacheOptions,
+  CacheControlOptions,
+  CdnOptions,
+  PurgeHook,
+  PurgeEvent,
+} from '@cachewire/http'

@@ -27,10 +27,15 @@ const MAX_BODY_BYTES = 64 * 1024
  * ```
  */
 export function purgeRouter(options: PurgeRouterOptions): Middleware {
-  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an object', options)
+  if (typeof options !== 'object' || options === null)
+    throw new InvalidOptionError('', 'an object', options)
   const { prefix = '/_cache', ...rest } = options
   if (typeof prefix !== 'string' || !prefix.startsWith('/') || prefix.endsWith('/')) {
-    throw new InvalidOptionError('prefix', "a path starting with '/' and not ending with one", prefix)
+    throw new InvalidOptionError(
+      'prefix',
+      "a path starting with '/' and not ending with one",
+      prefix
+    )
   }
   const api = createPurgeApi(rest)
   return async function cachewirePurge(ctx: Context, next: Next): Promise<void> {

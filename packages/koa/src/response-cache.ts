@@ -1,13 +1,29 @@
 import type { RequestListener } from 'node:http'
 import type { Middleware as KoaMiddleware, Next } from 'koa'
 import { createHttpCache, InvalidArgumentError } from '@cachewire/http'
-import { appCache, cacheHelpers, compilePathRules, engineOptions, routePolicy, ServeLoop, withHelpers, type ResponseCacheHelpers } from '@cachewire/http/kit'
+import {
+  appCache,
+  cacheHelpers,
+  compilePathRules,
+  engineOptions,
+  routePolicy,
+  ServeLoop,
+  withHelpers,
+  type ResponseCacheHelpers,
+} from '@cachewire/http/kit'
 import { koaBinding } from './binding.js'
 import { frontDoor, type KoaListener } from './front-door.js'
 import { purgeRouter, type PurgeRouterOptions } from './purge-router.js'
 import { liveness, readiness } from './health.js'
 import type { HealthCheckOptions } from '@cachewire/http/operations'
-import type { CacheContext, Downstream, Middleware, PathRules, ResponseCacheOptions, RouteOptions } from './types.js'
+import type {
+  CacheContext,
+  Downstream,
+  Middleware,
+  PathRules,
+  ResponseCacheOptions,
+  RouteOptions,
+} from './types.js'
 
 /** A cache middleware that also carries its cache's helpers, for use outside a request. */
 export interface CacheMiddleware extends Middleware, ResponseCacheHelpers {}
@@ -60,14 +76,18 @@ export function responseCache(options: ResponseCacheOptions = {}): ResponseCache
     ...cacheHelpers(loop as ServeLoop<never, never>),
     middleware(rules) {
       const selects = compilePathRules<CacheContext>(rules)
-      return withHelpers<Middleware>(async function cachewire(ctx: CacheContext, next: Next): Promise<void> {
+      return withHelpers<Middleware>(async function cachewire(
+        ctx: CacheContext,
+        next: Next
+      ): Promise<void> {
         appCache(ctx.app, self)
         if (selects !== undefined && !selects.selects(ctx.originalUrl, ctx)) return next()
         await loop.serve(ctx, { next, handler: undefined })
       }, self)
     },
     route(policy = {}, handler) {
-      if (handler !== undefined && typeof handler !== 'function') throw new InvalidArgumentError('handler', 'a function', handler)
+      if (handler !== undefined && typeof handler !== 'function')
+        throw new InvalidArgumentError('handler', 'a function', handler)
       const route = routePolicy<CacheContext>(engine, policy, 'responseCache()')
       return async function cachedRoute(ctx: CacheContext, next: Next): Promise<void> {
         appCache(ctx.app, self)

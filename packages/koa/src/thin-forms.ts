@@ -2,7 +2,12 @@ import type { Middleware as KoaMiddleware, Next } from 'koa'
 import { InvalidArgumentError, InvalidOptionError, resolveRoutePolicy } from '@cachewire/http'
 import { appCache, engineRoute } from '@cachewire/http/kit'
 import { responseCache, type CacheMiddleware, type ResponseCache } from './response-cache.js'
-import type { CacheContext, CacheMiddlewareOptions, CachedRouteOptions, Middleware } from './types.js'
+import type {
+  CacheContext,
+  CacheMiddlewareOptions,
+  CachedRouteOptions,
+  Middleware,
+} from './types.js'
 
 /**
  * The thin form of `responseCache(options).middleware({ include, exclude })`: app-wide caching in
@@ -23,7 +28,8 @@ import type { CacheContext, CacheMiddlewareOptions, CachedRouteOptions, Middlewa
  * ```
  */
 export function cacheMiddleware(options: CacheMiddlewareOptions = {}): CacheMiddleware {
-  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an object', options)
+  if (typeof options !== 'object' || options === null)
+    throw new InvalidOptionError('', 'an object', options)
   const { include, exclude, ...rest } = options
   return responseCache(rest).middleware({ include, exclude })
 }
@@ -49,11 +55,14 @@ export function cacheMiddleware(options: CacheMiddlewareOptions = {}): CacheMidd
  * ```
  */
 export function cachedRoute(policy: CachedRouteOptions = {}, handler?: KoaMiddleware): Middleware {
-  if (handler !== undefined && typeof handler !== 'function') throw new InvalidArgumentError('handler', 'a function', handler)
+  if (handler !== undefined && typeof handler !== 'function')
+    throw new InvalidArgumentError('handler', 'a function', handler)
   resolveRoutePolicy(engineRoute<CacheContext>(policy), 'responseCache()')
   const routes = new WeakMap<ResponseCache, Middleware>()
   return async function cachedRoute(ctx: CacheContext, next: Next): Promise<void> {
-    const cache = appCache<ResponseCache>(ctx.app, undefined, () => responseCache()) as ResponseCache
+    const cache = appCache<ResponseCache>(ctx.app, undefined, () =>
+      responseCache()
+    ) as ResponseCache
     let route = routes.get(cache)
     if (route === undefined) {
       route = cache.route(policy, handler)

@@ -45,7 +45,12 @@ describe.each(KOAS)('cacheControl on $name', ({ Koa }) => {
   }
 
   it('sets Cache-Control and the CDN fields on a GET', async () => {
-    const { request } = await app({ public: true, maxAge: '1m', cdnCacheControl: { maxAge: '10m' }, surrogateControl: 'max-age=3600' })
+    const { request } = await app({
+      public: true,
+      maxAge: '1m',
+      cdnCacheControl: { maxAge: '10m' },
+      surrogateControl: 'max-age=3600',
+    })
     const response = await request('/')
     expect(response.headers['cache-control']).toBe('public, max-age=60')
     expect(response.headers['cdn-cache-control']).toBe('max-age=600')

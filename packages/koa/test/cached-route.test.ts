@@ -1,6 +1,11 @@
 import Router from '@koa/router'
 import { describe, expect, it } from 'vitest'
-import { cachedRoute, InvalidArgumentError, InvalidOptionError, responseCache } from '../src/index.js'
+import {
+  cachedRoute,
+  InvalidArgumentError,
+  InvalidOptionError,
+  responseCache,
+} from '../src/index.js'
 import { KOAS, manualClock, serve } from './helpers.js'
 
 describe('cachedRoute(options, handler?)', () => {
@@ -12,9 +17,15 @@ describe('cachedRoute(options, handler?)', () => {
   })
 
   it('refuses storage and app-wide options, saying where they go', () => {
-    expect(() => cachedRoute({ storage: {} } as never)).toThrow('storage is per app, pass it to responseCache()')
-    expect(() => cachedRoute({ clock: Date.now } as never)).toThrow('clock is per app, pass it to responseCache()')
-    expect(() => cachedRoute({ staleIfError: '1m' } as never)).toThrow(/written as stale\.ifError since 1\.0/)
+    expect(() => cachedRoute({ storage: {} } as never)).toThrow(
+      'storage is per app, pass it to responseCache()'
+    )
+    expect(() => cachedRoute({ clock: Date.now } as never)).toThrow(
+      'clock is per app, pass it to responseCache()'
+    )
+    expect(() => cachedRoute({ staleIfError: '1m' } as never)).toThrow(
+      /written as stale\.ifError since 1\.0/
+    )
   })
 })
 
@@ -43,7 +54,10 @@ describe.each(KOAS)('cachedRoute with @koa/router on $name', ({ Koa }) => {
     app.use(router.routes())
     const { request } = await serve(app)
     const get = async (path: string, user?: string) => {
-      const response = await request(path, user === undefined ? {} : { headers: { 'x-user': user } })
+      const response = await request(
+        path,
+        user === undefined ? {} : { headers: { 'x-user': user } }
+      )
       await cache.whenIdle()
       return JSON.parse(response.text) as { run: number }
     }
@@ -73,7 +87,8 @@ describe.each(KOAS)('cachedRoute with @koa/router on $name', ({ Koa }) => {
       }
       const cache = responseCache({ clock: clock.now })
       const options = { stale: { ifError: '1m' as const } }
-      const route = form === 'as route middleware' ? cache.route(options) : cache.route(options, handler)
+      const route =
+        form === 'as route middleware' ? cache.route(options) : cache.route(options, handler)
       if (form === 'as route middleware') router.get('/report', route, handler)
       else router.get('/report', route)
       app.use(router.routes())
@@ -110,8 +125,17 @@ describe.each(KOAS)('cachedRoute on the app cache, on $name', ({ Koa }) => {
     const bare = new Koa()
     const routes = new Router()
     let runs = 0
-    routes.get('/x', cachedRoute({ ttl: '1m', tags: ['x'] }), (ctx) => void (ctx.body = `x${++runs}`))
-    routes.post('/purge', cachedRoute(), async (ctx) => void (ctx.body = { removed: (await ctx.cache?.invalidateTags(['x']))?.removed }))
+    routes.get(
+      '/x',
+      cachedRoute({ ttl: '1m', tags: ['x'] }),
+      (ctx) => void (ctx.body = `x${++runs}`)
+    )
+    routes.post(
+      '/purge',
+      cachedRoute(),
+      async (ctx) =>
+        void (ctx.body = { removed: (await ctx.cache?.invalidateTags(['x']))?.removed })
+    )
     bare.use(routes.routes())
     const other = await serve(bare)
     const settle = () => new Promise((resolve) => setTimeout(resolve, 10))

@@ -39,13 +39,21 @@ describe.each(KOAS)('conditional on $name', ({ Koa }) => {
   })
 
   it('hashes a stream body within maxBodyBytes and streams a larger one through', async () => {
-    const small = await app((ctx) => void (ctx.body = Readable.from([Buffer.from('ab'), Buffer.from('cd')])))
+    const small = await app(
+      (ctx) => void (ctx.body = Readable.from([Buffer.from('ab'), Buffer.from('cd')]))
+    )
     const hashed = await small.request('/')
     expect(hashed.text).toBe('abcd')
     expect(hashed.headers.etag).toBeDefined()
-    expect((await small.request('/', { headers: { 'if-none-match': hashed.headers.etag as string } })).status).toBe(304)
+    expect(
+      (await small.request('/', { headers: { 'if-none-match': hashed.headers.etag as string } }))
+        .status
+    ).toBe(304)
 
-    const large = await app((ctx) => void (ctx.body = Readable.from([Buffer.alloc(600, 'a'), Buffer.alloc(600, 'b')])), { maxBodyBytes: 1000 })
+    const large = await app(
+      (ctx) => void (ctx.body = Readable.from([Buffer.alloc(600, 'a'), Buffer.alloc(600, 'b')])),
+      { maxBodyBytes: 1000 }
+    )
     const streamed = await large.request('/')
     expect(streamed.body.length).toBe(1200)
     expect(streamed.headers.etag).toBeUndefined()
@@ -57,8 +65,14 @@ describe.each(KOAS)('conditional on $name', ({ Koa }) => {
       ctx.status = ctx.path === '/error' ? 500 : 200
       ctx.body = 'dated'
     })
-    expect((await request('/', { headers: { 'if-modified-since': 'Tue, 01 Jan 2030 00:00:00 GMT' } })).status).toBe(304)
-    expect((await request('/', { headers: { 'if-modified-since': 'Mon, 31 Dec 2029 00:00:00 GMT' } })).status).toBe(200)
+    expect(
+      (await request('/', { headers: { 'if-modified-since': 'Tue, 01 Jan 2030 00:00:00 GMT' } }))
+        .status
+    ).toBe(304)
+    expect(
+      (await request('/', { headers: { 'if-modified-since': 'Mon, 31 Dec 2029 00:00:00 GMT' } }))
+        .status
+    ).toBe(200)
     expect((await request('/error', { headers: { 'if-none-match': '*' } })).status).toBe(500)
   })
 
@@ -76,9 +90,13 @@ describe.each(KOAS)('conditional on $name', ({ Koa }) => {
     expect(hit.headers.etag).toBe(miss.headers.etag)
     // A miss for another URL with the same bytes: the cache strips the field for its handler,
     // conditional() (outside it) sees the client's own and answers.
-    const conditionalMiss = await request('/other', { headers: { 'if-none-match': miss.headers.etag as string } })
+    const conditionalMiss = await request('/other', {
+      headers: { 'if-none-match': miss.headers.etag as string },
+    })
     expect(conditionalMiss.status).toBe(304)
-    expect((await request('/', { headers: { 'if-none-match': miss.headers.etag as string } })).status).toBe(304)
+    expect(
+      (await request('/', { headers: { 'if-none-match': miss.headers.etag as string } })).status
+    ).toBe(304)
   })
 })
 

@@ -53,14 +53,24 @@ export interface RequestOptions {
 /** One request on a fresh connection. */
 export function request(url: string, options: RequestOptions = {}): Promise<TestResponse> {
   return new Promise((resolve, reject) => {
-    const init = { method: options.method ?? 'GET', headers: options.headers, agent: false, timeout: options.timeoutMs ?? 10_000 }
+    const init = {
+      method: options.method ?? 'GET',
+      headers: options.headers,
+      agent: false,
+      timeout: options.timeoutMs ?? 10_000,
+    }
     const req = http.request(url, init, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (chunk: Buffer) => chunks.push(chunk))
       res.on('error', reject)
       res.on('end', () => {
         const body = Buffer.concat(chunks)
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text: body.toString('utf8') })
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body,
+          text: body.toString('utf8'),
+        })
       })
     })
     req.on('timeout', () => req.destroy(new Error(`request to ${url} timed out`)))
@@ -70,7 +80,10 @@ export function request(url: string, options: RequestOptions = {}): Promise<Test
 }
 
 /** A clock the test moves by hand. */
-export function manualClock(start = Date.UTC(2025, 0, 1)): { now: () => number; advance(ms: number): void } {
+export function manualClock(start = Date.UTC(2025, 0, 1)): {
+  now: () => number
+  advance(ms: number): void
+} {
   let now = start
   return { now: () => now, advance: (ms) => void (now += ms) }
 }

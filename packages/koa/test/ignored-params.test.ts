@@ -67,8 +67,15 @@ describe.each(KOAS)('ignored query parameters never reach the handler, on $name'
     router.get('/items', cache.route({ ttl: '1m' }), seen)
     app.use(router.routes())
     const served = await serve(app)
-    const view = JSON.parse((await served.request('/shop/items?fbclid=x&id=7')).text) as Record<string, unknown>
-    expect([view.originalUrl, view.url, view.query]).toEqual(['/shop/items?id=7', '/shop/items?id=7', { id: '7' }])
+    const view = JSON.parse((await served.request('/shop/items?fbclid=x&id=7')).text) as Record<
+      string,
+      unknown
+    >
+    expect([view.originalUrl, view.url, view.query]).toEqual([
+      '/shop/items?id=7',
+      '/shop/items?id=7',
+      { id: '7' },
+    ])
   })
 
   it('a revalidation and a background refresh run without them too', async () => {
@@ -79,7 +86,10 @@ describe.each(KOAS)('ignored query parameters never reach the handler, on $name'
     const urls: string[] = []
     app.use((ctx) => {
       urls.push(`${ctx.originalUrl} ${JSON.stringify(ctx.query)}`)
-      ctx.set({ 'cache-control': 'max-age=10, stale-while-revalidate=30', etag: `"r${urls.length}"` })
+      ctx.set({
+        'cache-control': 'max-age=10, stale-while-revalidate=30',
+        etag: `"r${urls.length}"`,
+      })
       ctx.body = 'ok'
     })
     const served = await serve(app)
@@ -100,7 +110,9 @@ describe.each(KOAS)('ignored query parameters never reach the handler, on $name'
     app.use(cache.middleware())
     app.use(seen)
     const served = await serve(app)
-    const view = JSON.parse((await served.request('/b?utm_source=x', { headers: { cookie: 'a=1' } })).text) as Record<string, unknown>
+    const view = JSON.parse(
+      (await served.request('/b?utm_source=x', { headers: { cookie: 'a=1' } })).text
+    ) as Record<string, unknown>
     expect(view.originalUrl).toBe('/b?utm_source=x')
   })
 })

@@ -31,18 +31,21 @@ describe('cacheMiddleware(options)', () => {
       ['staleWhileRevalidate', { staleWhileRevalidate: '1m' } as never],
       ['safety.scopes', { safety: { scopes: 'shared' } } as never],
     ]
-    it.each(cases)('throws an InvalidOptionError naming %s, when the middleware is built', (option, options) => {
-      let thrown: unknown
-      try {
-        cacheMiddleware(options)
-      } catch (error) {
-        thrown = error
+    it.each(cases)(
+      'throws an InvalidOptionError naming %s, when the middleware is built',
+      (option, options) => {
+        let thrown: unknown
+        try {
+          cacheMiddleware(options)
+        } catch (error) {
+          thrown = error
+        }
+        expect(thrown).toBeInstanceOf(InvalidOptionError)
+        expect(thrown).toBeInstanceOf(CachewireError)
+        expect((thrown as InvalidOptionError).option).toBe(option)
+        expect((thrown as Error).message).toContain(`options.${option}`)
       }
-      expect(thrown).toBeInstanceOf(InvalidOptionError)
-      expect(thrown).toBeInstanceOf(CachewireError)
-      expect((thrown as InvalidOptionError).option).toBe(option)
-      expect((thrown as Error).message).toContain(`options.${option}`)
-    })
+    )
 
     it('rejects options that are not an object', () => {
       expect(() => cacheMiddleware(null as never)).toThrow(InvalidOptionError)
@@ -52,11 +55,17 @@ describe('cacheMiddleware(options)', () => {
       // @ts-expect-error: 0.x flat names are gone (keys.hosts)
       expect(() => cacheMiddleware({ hosts: ['a.example'] })).toThrow(InvalidOptionError)
       // @ts-expect-error: requestDirectives is 'honour' or 'ignore'
-      expect(() => cacheMiddleware({ freshness: { requestDirectives: false } })).toThrow(InvalidOptionError)
+      expect(() => cacheMiddleware({ freshness: { requestDirectives: false } })).toThrow(
+        InvalidOptionError
+      )
       // @ts-expect-error: coalesce takes a timeout, not timeoutMs
       expect(() => cacheMiddleware({ coalesce: { timeoutMs: 5 } })).toThrow(InvalidOptionError)
-      expectTypeOf<NonNullable<NonNullable<CacheMiddlewareOptions['keys']>['key']>>().parameter(0).toEqualTypeOf<CacheContext>()
-      expectTypeOf<NonNullable<NonNullable<CacheMiddlewareOptions['safety']>['privateKey']>>().parameter(0).toEqualTypeOf<CacheContext>()
+      expectTypeOf<NonNullable<NonNullable<CacheMiddlewareOptions['keys']>['key']>>()
+        .parameter(0)
+        .toEqualTypeOf<CacheContext>()
+      expectTypeOf<NonNullable<NonNullable<CacheMiddlewareOptions['safety']>['privateKey']>>()
+        .parameter(0)
+        .toEqualTypeOf<CacheContext>()
       expectTypeOf<Parameters<typeof cachedRoute>[0]>().toEqualTypeOf<RouteOptions | undefined>()
     })
   })
@@ -73,7 +82,11 @@ describe('cacheMiddleware(options)', () => {
 
 describe.each(KOAS)('cacheMiddleware on $name', ({ Koa }) => {
   /** An app whose last middleware answers `v<n>` and counts runs per path. */
-  async function app(options: CacheMiddlewareOptions, setup?: (app: Koa3) => void, headers: Record<string, string> = {}) {
+  async function app(
+    options: CacheMiddlewareOptions,
+    setup?: (app: Koa3) => void,
+    headers: Record<string, string> = {}
+  ) {
     const koa = new Koa()
     koa.silent = true
     const calls = new Map<string, number>()
@@ -105,7 +118,11 @@ describe.each(KOAS)('cacheMiddleware on $name', ({ Koa }) => {
   })
 
   it('applies include and exclude rules to the full path', async () => {
-    const { get, calls } = await app({ ttl: '1m', include: [/^\/api\//], exclude: (ctx) => ctx.query.fresh === '1' })
+    const { get, calls } = await app({
+      ttl: '1m',
+      include: [/^\/api\//],
+      exclude: (ctx) => ctx.query.fresh === '1',
+    })
     await get('/api/x')
     await get('/api/x')
     await get('/api/x?fresh=1')
@@ -142,7 +159,10 @@ describe.each(KOAS)('cacheMiddleware on $name', ({ Koa }) => {
   })
 
   it('takes the host from X-Forwarded-Host only when app.proxy trusts it', async () => {
-    const trusted = await app({ ttl: '1m', keys: { hosts: ['shop.test'] } }, (koa) => void (koa.proxy = true))
+    const trusted = await app(
+      { ttl: '1m', keys: { hosts: ['shop.test'] } },
+      (koa) => void (koa.proxy = true)
+    )
     const viaProxy = await trusted.get('/h', { headers: { 'x-forwarded-host': 'shop.test' } })
     expect(viaProxy.headers['cache-status']).toMatch(/stored/)
     const direct = await app({ ttl: '1m', keys: { hosts: ['shop.test'] } })
@@ -153,7 +173,8 @@ describe.each(KOAS)('cacheMiddleware on $name', ({ Koa }) => {
   describe('stale-while-revalidate', () => {
     it('refreshes in the background through the app, with the stored validators', async () => {
       const clock = manualClock()
-      const seen: Array<{ inm: string | undefined; marker: string | undefined; outer: boolean }> = []
+      const seen: Array<{ inm: string | undefined; marker: string | undefined; outer: boolean }> =
+        []
       const koa = new Koa()
       const cache = cacheMiddleware({ clock: clock.now })
       koa.use(async (ctx, next) => {
@@ -164,7 +185,11 @@ describe.each(KOAS)('cacheMiddleware on $name', ({ Koa }) => {
       let n = 0
       koa.use((ctx) => {
         n++
-        seen.push({ inm: ctx.get('if-none-match') || undefined, marker: ctx.get('x-cachewire-refresh') || undefined, outer: ctx.state.outer === true })
+        seen.push({
+          inm: ctx.get('if-none-match') || undefined,
+          marker: ctx.get('x-cachewire-refresh') || undefined,
+          outer: ctx.state.outer === true,
+        })
         ctx.set('cache-control', 'max-age=10, stale-while-revalidate=60')
         ctx.set('etag', `"v${n}"`)
         ctx.body = `v${n}`
@@ -212,35 +237,43 @@ describe.each(KOAS)('cacheMiddleware on $name', ({ Koa }) => {
       })
       const { request } = await serve(koa)
       const get = async (encoding?: string) => {
-        const response = await request('/', encoding === undefined ? {} : { headers: { 'accept-encoding': encoding } })
+        const response = await request(
+          '/',
+          encoding === undefined ? {} : { headers: { 'accept-encoding': encoding } }
+        )
         await cache.whenIdle()
         return response
       }
       return { get, calls: () => calls }
     }
     const text = (response: { headers: Record<string, unknown>; body: Buffer }): string =>
-      response.headers['content-encoding'] === 'gzip' ? gunzipSync(response.body).toString() : response.body.toString()
+      response.headers['content-encoding'] === 'gzip'
+        ? gunzipSync(response.body).toString()
+        : response.body.toString()
 
-    it.each(['before', 'after'] as const)('keeps bytes and Content-Encoding together with compression %s the cache', async (order) => {
-      const { get, calls } = await compressed(order)
-      const gzipMiss = await get('gzip')
-      const gzipHit = await get('gzip')
-      const identity = await get('identity')
-      const identityAgain = await get('identity')
-      for (const response of [gzipMiss, gzipHit]) {
-        expect(response.headers['content-encoding']).toBe('gzip')
-        expect(text(response)).toBe(long)
+    it.each(['before', 'after'] as const)(
+      'keeps bytes and Content-Encoding together with compression %s the cache',
+      async (order) => {
+        const { get, calls } = await compressed(order)
+        const gzipMiss = await get('gzip')
+        const gzipHit = await get('gzip')
+        const identity = await get('identity')
+        const identityAgain = await get('identity')
+        for (const response of [gzipMiss, gzipHit]) {
+          expect(response.headers['content-encoding']).toBe('gzip')
+          expect(text(response)).toBe(long)
+        }
+        for (const response of [identity, identityAgain]) {
+          expect(response.headers['content-encoding']).toBeUndefined()
+          expect(response.body.toString()).toBe(long)
+        }
+        expect(gzipHit.headers['cache-status']).toMatch(/; hit/)
+        expect(identityAgain.headers['cache-status']).toMatch(/; hit/)
+        // Compression after the cache stores one variant per encoding; before it, the cache keeps
+        // identity bytes and compression re-applies on hits.
+        expect(calls()).toBeLessThanOrEqual(2)
       }
-      for (const response of [identity, identityAgain]) {
-        expect(response.headers['content-encoding']).toBeUndefined()
-        expect(response.body.toString()).toBe(long)
-      }
-      expect(gzipHit.headers['cache-status']).toMatch(/; hit/)
-      expect(identityAgain.headers['cache-status']).toMatch(/; hit/)
-      // Compression after the cache stores one variant per encoding; before it, the cache keeps
-      // identity bytes and compression re-applies on hits.
-      expect(calls()).toBeLessThanOrEqual(2)
-    })
+    )
   })
 
   describe('ctx.cache and ctx.state.cache', () => {
@@ -252,7 +285,10 @@ describe.each(KOAS)('cacheMiddleware on $name', ({ Koa }) => {
       koa.use(async (ctx) => {
         expect(ctx.state.cache).toBe(ctx.cache)
         if (ctx.method === 'POST') {
-          ctx.body = { purged: (await ctx.cache?.purgeUrl('/page'))?.removed, tagged: (await ctx.cache?.invalidateTags(['none']))?.removed }
+          ctx.body = {
+            purged: (await ctx.cache?.purgeUrl('/page'))?.removed,
+            tagged: (await ctx.cache?.invalidateTags(['none']))?.removed,
+          }
           return
         }
         ctx.body = `page v${++n}`

@@ -15,10 +15,14 @@ describe.each(KOAS)('responseCache: one engine per app, on $name', ({ Koa }) => 
     const cache = responseCache({ ttl: '1m', clock })
     let runs = 0
     app.use(cache.middleware())
-    router.get('/users/:id', cache.route({ ttl: '5m', tags: (ctx) => [`user:${String(ctx.params.id)}`] }), (ctx) => {
-      runs++
-      ctx.body = `user ${String(ctx.params.id)}`
-    })
+    router.get(
+      '/users/:id',
+      cache.route({ ttl: '5m', tags: (ctx) => [`user:${String(ctx.params.id)}`] }),
+      (ctx) => {
+        runs++
+        ctx.body = `user ${String(ctx.params.id)}`
+      }
+    )
     router.get('/t', cache.route({ keys: { key: (ctx) => ctx.get('x-tenant') } }), (ctx) => {
       runs++
       ctx.body = `tenant ${ctx.get('x-tenant')}`
@@ -30,11 +34,15 @@ describe.each(KOAS)('responseCache: one engine per app, on $name', ({ Koa }) => 
       await cache.whenIdle()
       return response
     }
-    expect((await get('/users/1')).headers['cache-status']).toBe('cachewire; fwd=uri-miss; fwd-status=200; stored; ttl=300')
+    expect((await get('/users/1')).headers['cache-status']).toBe(
+      'cachewire; fwd=uri-miss; fwd-status=200; stored; ttl=300'
+    )
     expect((await get('/users/1')).headers['cache-status']).toBe('cachewire; hit; ttl=300')
     expect((await cache.invalidateTags(['user:1'])).removed).toBeGreaterThan(0)
     expect((await get('/t', { 'x-tenant': 'a' })).text).toBe('tenant a')
-    expect((await get('/t', { 'x-tenant': 'b' })).headers['cache-status']).toBe('cachewire; fwd=uri-miss; fwd-status=200; stored; ttl=60')
+    expect((await get('/t', { 'x-tenant': 'b' })).headers['cache-status']).toBe(
+      'cachewire; fwd=uri-miss; fwd-status=200; stored; ttl=60'
+    )
     const hit = await get('/t', { 'x-tenant': 'a' })
     expect([hit.text, hit.headers['cache-status']]).toEqual(['tenant a', 'cachewire; hit; ttl=60'])
     expect(runs).toBe(3)
@@ -49,7 +57,11 @@ describe.each(KOAS)('responseCache: one engine per app, on $name', ({ Koa }) => 
     const router = new Router()
     const cache = responseCache({ ttl: '1m', clock, keys: { key: () => (appCalls++, 'app') } })
     app.use(cache.middleware())
-    router.get('/a', cache.route({ keys: { key: (ctx: CacheContext) => (routeCalls++, String(ctx.query.v)) } }), (ctx) => void (ctx.body = 'a'))
+    router.get(
+      '/a',
+      cache.route({ keys: { key: (ctx: CacheContext) => (routeCalls++, String(ctx.query.v)) } }),
+      (ctx) => void (ctx.body = 'a')
+    )
     app.use(router.routes())
     const served = await serve(app)
     const statuses: unknown[] = []
@@ -66,12 +78,21 @@ describe.each(KOAS)('responseCache: one engine per app, on $name', ({ Koa }) => 
     const routes = new Router()
     const frontCache = responseCache({ ttl: '1m', clock })
     fronted.use(frontCache.middleware())
-    routes.get('/c', frontCache.route({ keys: { key: () => (frontCalls++, 'c') } }), (ctx) => void (ctx.body = 'c'))
+    routes.get(
+      '/c',
+      frontCache.route({ keys: { key: () => (frontCalls++, 'c') } }),
+      (ctx) => void (ctx.body = 'c')
+    )
     routes.get('/n', frontCache.route({ ttl: '5m' }), (ctx) => void (ctx.body = 'n'))
     fronted.use(routes.routes())
     const server = http.createServer(frontCache.frontDoor(fronted))
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    onTestFinished(() => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))))
+    onTestFinished(
+      () =>
+        new Promise<void>(
+          (resolve) => (server.closeAllConnections(), server.close(() => resolve()))
+        )
+    )
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
     for (let i = 0; i < 3; i++) {
       await request(`${url}/c`)
@@ -115,14 +136,24 @@ describe.each(KOAS)('responseCache: one engine per app, on $name', ({ Koa }) => 
     const cache = responseCache({ ttl: '1m', clock, storage: { cache: shared } })
     let runs = 0
     after.use(cache.middleware())
-    router.get('/r', cache.route({ keys: { key: (ctx) => ctx.get('x-tenant') } }), (ctx) => void (ctx.body = `tenant ${ctx.get('x-tenant')} ${++runs}`))
+    router.get(
+      '/r',
+      cache.route({ keys: { key: (ctx) => ctx.get('x-tenant') } }),
+      (ctx) => void (ctx.body = `tenant ${ctx.get('x-tenant')} ${++runs}`)
+    )
     after.use(router.routes())
     const served = await serve(after)
     const answered = await served.request('/r', { headers: { ...host, 'x-tenant': 'a' } })
     await cache.whenIdle()
-    expect([answered.text, answered.headers['cache-status']]).toEqual(['tenant a 1', 'cachewire; fwd=uri-miss; fwd-status=200; stored; ttl=60'])
+    expect([answered.text, answered.headers['cache-status']]).toEqual([
+      'tenant a 1',
+      'cachewire; fwd=uri-miss; fwd-status=200; stored; ttl=60',
+    ])
     const hit = await served.request('/r', { headers: { ...host, 'x-tenant': 'a' } })
-    expect([hit.text, hit.headers['cache-status']]).toEqual(['tenant a 1', 'cachewire; hit; ttl=60'])
+    expect([hit.text, hit.headers['cache-status']]).toEqual([
+      'tenant a 1',
+      'cachewire; hit; ttl=60',
+    ])
     expect(runs).toBe(1)
   })
 
@@ -137,10 +168,12 @@ describe.each(KOAS)('responseCache: one engine per app, on $name', ({ Koa }) => 
     const { request: send } = await serve(app)
     await send('/p')
     await cache.whenIdle()
-    const purged = await send('/_cache/purge/tags', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ tags: ['all'] }) })
+    const purged = await send('/_cache/purge/tags', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ tags: ['all'] }),
+    })
     expect(purged.status).toBe(200)
     expect((await send('/p')).text).toBe('p2')
   })
 })
-
-

@@ -12,7 +12,10 @@ export function changesTables(changes: TableName): ChangesTables {
   const state: TableName = {
     schema: changes.schema,
     name,
-    sql: changes.schema === undefined ? quoteIdentifier(name) : `${quoteIdentifier(changes.schema)}.${quoteIdentifier(name)}`,
+    sql:
+      changes.schema === undefined
+        ? quoteIdentifier(name)
+        : `${quoteIdentifier(changes.schema)}.${quoteIdentifier(name)}`,
     text: changes.schema === undefined ? name : `${changes.schema}.${name}`,
   }
   return { changes, state }
@@ -26,7 +29,8 @@ export function changesTables(changes: TableName): ChangesTables {
  */
 export async function ensureChangesTables(db: Queryable, tables: ChangesTables): Promise<void> {
   const { changes, state } = tables
-  const index = (suffix: string): string => quoteIdentifier(`${changes.name}_${suffix}`.slice(0, 63))
+  const index = (suffix: string): string =>
+    quoteIdentifier(`${changes.name}_${suffix}`.slice(0, 63))
   await db.query(`CREATE TABLE IF NOT EXISTS ${changes.sql} (
       id bigserial PRIMARY KEY,
       xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
@@ -38,5 +42,7 @@ export async function ensureChangesTables(db: Queryable, tables: ChangesTables):
     )`)
   await db.query(`CREATE INDEX IF NOT EXISTS ${index('xid')} ON ${changes.sql} (xid)`)
   await db.query(`CREATE INDEX IF NOT EXISTS ${index('created_at')} ON ${changes.sql} (created_at)`)
-  await db.query(`CREATE TABLE IF NOT EXISTS ${state.sql} (name text PRIMARY KEY, last_id bigint NOT NULL, snapshot_xmin xid8)`)
+  await db.query(
+    `CREATE TABLE IF NOT EXISTS ${state.sql} (name text PRIMARY KEY, last_id bigint NOT NULL, snapshot_xmin xid8)`
+  )
 }

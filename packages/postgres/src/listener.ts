@@ -1,5 +1,11 @@
 import { EventEmitter } from 'node:events'
-import { InvalidOptionError, parseDuration, rejectUnknownOptions, type Cache, type Duration } from '@cachewire/core'
+import {
+  InvalidOptionError,
+  parseDuration,
+  rejectUnknownOptions,
+  type Cache,
+  type Duration,
+} from '@cachewire/core'
 import pg from 'pg'
 import type { ClientConfig, Notification } from 'pg'
 import { changesTables, ensureChangesTables, type ChangesTables } from './changes-table.js'
@@ -65,7 +71,18 @@ interface ChangeRow {
   tags: string[]
 }
 
-const KNOWN = ['connection', 'cache', 'channel', 'changesTable', 'name', 'reconnect', 'checkInterval', 'prune', 'onMissedChanges', 'onError'] as const
+const KNOWN = [
+  'connection',
+  'cache',
+  'channel',
+  'changesTable',
+  'name',
+  'reconnect',
+  'checkInterval',
+  'prune',
+  'onMissedChanges',
+  'onError',
+] as const
 /** Ids of changes applied lately, so one change read twice (notify and catch-up) is applied once. */
 const REMEMBERED = 10_000
 const PAGE = 1000
@@ -117,32 +134,57 @@ export class InvalidationListener extends EventEmitter<InvalidationListenerEvent
 
   constructor(options: InvalidationListenerOptions) {
     super()
-    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('connection', 'a connection string or pg client options', undefined)
+    if (typeof options !== 'object' || options === null)
+      throw new InvalidOptionError(
+        'connection',
+        'a connection string or pg client options',
+        undefined
+      )
     rejectUnknownOptions(options, KNOWN, '')
     const connection = options.connection
     if (typeof connection !== 'string' && (typeof connection !== 'object' || connection === null)) {
-      throw new InvalidOptionError('connection', 'a connection string or pg client options', connection)
+      throw new InvalidOptionError(
+        'connection',
+        'a connection string or pg client options',
+        connection
+      )
     }
-    if (typeof options.cache?.invalidateTags !== 'function') throw new InvalidOptionError('cache', 'a Cache', options.cache)
-    this.#config = { ...(typeof connection === 'string' ? { connectionString: connection } : connection), keepAlive: true, application_name: 'cachewire-listener' }
+    if (typeof options.cache?.invalidateTags !== 'function')
+      throw new InvalidOptionError('cache', 'a Cache', options.cache)
+    this.#config = {
+      ...(typeof connection === 'string' ? { connectionString: connection } : connection),
+      keepAlive: true,
+      application_name: 'cachewire-listener',
+    }
     this.#cache = options.cache
     this.#channel = parseChannel(options.channel ?? DEFAULT_CHANNEL, 'channel')
-    this.#tables = changesTables(parseTableName(options.changesTable ?? DEFAULT_CHANGES_TABLE, 'changesTable'))
+    this.#tables = changesTables(
+      parseTableName(options.changesTable ?? DEFAULT_CHANGES_TABLE, 'changesTable')
+    )
     this.#name = typeof options.name === 'string' && options.name !== '' ? options.name : 'default'
     const reconnect = options.reconnect ?? {}
     rejectUnknownOptions(reconnect, ['baseDelay', 'maxDelay'], 'reconnect')
-    this.#baseDelayMs = parseDuration(reconnect.baseDelay ?? '100ms', 'reconnect.baseDelay', { kind: 'timeout' })
-    this.#maxDelayMs = parseDuration(reconnect.maxDelay ?? '5s', 'reconnect.maxDelay', { kind: 'timeout' })
-    this.#checkMs = parseDuration(options.checkInterval ?? '5s', 'checkInterval', { kind: 'timeout' })
+    this.#baseDelayMs = parseDuration(reconnect.baseDelay ?? '100ms', 'reconnect.baseDelay', {
+      kind: 'timeout',
+    })
+    this.#maxDelayMs = parseDuration(reconnect.maxDelay ?? '5s', 'reconnect.maxDelay', {
+      kind: 'timeout',
+    })
+    this.#checkMs = parseDuration(options.checkInterval ?? '5s', 'checkInterval', {
+      kind: 'timeout',
+    })
     if (options.prune !== false) {
       const pruneOptions = options.prune ?? {}
       rejectUnknownOptions(pruneOptions, ['retention', 'maxRows', 'interval'], 'prune')
       const maxRows = pruneOptions.maxRows ?? 100_000
-      if (!Number.isSafeInteger(maxRows) || maxRows <= 0) throw new InvalidOptionError('prune.maxRows', 'a positive integer', maxRows)
+      if (!Number.isSafeInteger(maxRows) || maxRows <= 0)
+        throw new InvalidOptionError('prune.maxRows', 'a positive integer', maxRows)
       this.#prune = {
         retentionMs: parseDuration(pruneOptions.retention ?? '1d', 'prune.retention'),
         maxRows,
-        intervalMs: parseDuration(pruneOptions.interval ?? '1m', 'prune.interval', { kind: 'timeout' }),
+        intervalMs: parseDuration(pruneOptions.interval ?? '1m', 'prune.interval', {
+          kind: 'timeout',
+        }),
       }
     }
     this.#onMissed = options.onMissedChanges ?? (async () => void (await this.#cache.clear()))
@@ -211,7 +253,10 @@ export class InvalidationListener extends EventEmitter<InvalidationListenerEvent
     this.#state = 'connecting'
     const delay = Math.min(this.#maxDelayMs, this.#baseDelayMs * 2 ** this.#attempt++)
     // ±20 % jitter, so a fleet that lost its database together does not reconnect in lockstep.
-    this.#timer = setTimeout(() => void this.#connect(), Math.round(delay * (0.8 + Math.random() * 0.4)))
+    this.#timer = setTimeout(
+      () => void this.#connect(),
+      Math.round(delay * (0.8 + Math.random() * 0.4))
+    )
     this.#timer.unref()
   }
 
@@ -236,7 +281,10 @@ export class InvalidationListener extends EventEmitter<InvalidationListenerEvent
 
   /** Where the fleet left off, so changes made while every process was down still invalidate. */
   async #loadCursor(client: pg.Client): Promise<void> {
-    const saved = await client.query<{ last_id: string; xmin: string | null }>(`SELECT last_id::text, snapshot_xmin::text AS xmin FROM ${this.#tables.state.sql} WHERE name = $1`, [`cursor:${this.#name}`])
+    const saved = await client.query<{ last_id: string; xmin: string | null }>(
+      `SELECT last_id::text, snapshot_xmin::text AS xmin FROM ${this.#tables.state.sql} WHERE name = $1`,
+      [`cursor:${this.#name}`]
+    )
     const row = saved.rows[0]
     if (row !== undefined) {
       this.#lastId = row.last_id
@@ -289,15 +337,34 @@ export class InvalidationListener extends EventEmitter<InvalidationListenerEvent
   async #onNotification(message: Notification, client: pg.Client): Promise<void> {
     if (message.channel !== this.#channel || message.payload === undefined) return
     try {
-      const payload = JSON.parse(message.payload) as { id?: unknown; op?: unknown; keys?: unknown; tags?: unknown }
-      const id = typeof payload.id === 'number' || typeof payload.id === 'string' ? String(payload.id) : undefined
+      const payload = JSON.parse(message.payload) as {
+        id?: unknown
+        op?: unknown
+        keys?: unknown
+        tags?: unknown
+      }
+      const id =
+        typeof payload.id === 'number' || typeof payload.id === 'string'
+          ? String(payload.id)
+          : undefined
       if (id === undefined) return
       if (isStrings(payload.keys) && isStrings(payload.tags)) {
-        await this.#apply({ id, op: typeof payload.op === 'string' ? payload.op : 'UNKNOWN', keys: payload.keys, tags: payload.tags }, 'notify')
+        await this.#apply(
+          {
+            id,
+            op: typeof payload.op === 'string' ? payload.op : 'UNKNOWN',
+            keys: payload.keys,
+            tags: payload.tags,
+          },
+          'notify'
+        )
         return
       }
       // Too big for a NOTIFY payload: read it from the changes table.
-      const row = await client.query<ChangeRow>(`SELECT id::text, op, keys, tags FROM ${this.#tables.changes.sql} WHERE id = $1`, [id])
+      const row = await client.query<ChangeRow>(
+        `SELECT id::text, op, keys, tags FROM ${this.#tables.changes.sql} WHERE id = $1`,
+        [id]
+      )
       if (row.rows[0] !== undefined) await this.#apply(row.rows[0], 'notify')
     } catch (error) {
       this.#onError(error)
@@ -307,8 +374,10 @@ export class InvalidationListener extends EventEmitter<InvalidationListenerEvent
   async #apply(change: ChangeRow, source: AppliedChange['source']): Promise<void> {
     if (this.#applied.has(change.id)) return
     this.#applied.add(change.id)
-    if (this.#applied.size > REMEMBERED) this.#applied.delete(this.#applied.values().next().value as string)
-    if (this.#lastId === undefined || BigInt(change.id) > BigInt(this.#lastId)) this.#lastId = change.id
+    if (this.#applied.size > REMEMBERED)
+      this.#applied.delete(this.#applied.values().next().value as string)
+    if (this.#lastId === undefined || BigInt(change.id) > BigInt(this.#lastId))
+      this.#lastId = change.id
     if (change.op === 'TRUNCATE' && change.keys.length === 0 && change.tags.length === 0) {
       await this.#cache.clear() // no table-wide tag to name what went: everything may be stale
     } else {
@@ -317,7 +386,13 @@ export class InvalidationListener extends EventEmitter<InvalidationListenerEvent
       for (const key of change.keys) work.push(this.#cache.delete(key))
       await Promise.all(work)
     }
-    this.emit('invalidated', { id: change.id, op: change.op, keys: change.keys, tags: change.tags, source })
+    this.emit('invalidated', {
+      id: change.id,
+      op: change.op,
+      keys: change.keys,
+      tags: change.tags,
+      source,
+    })
   }
 }
 

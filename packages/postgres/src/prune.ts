@@ -6,11 +6,18 @@ import type { Queryable } from './sql.js'
  * One process prunes at a time (an advisory lock; the others skip). The highest id removed is kept
  * as the `pruned` watermark, so a listener that comes back after it knows it missed changes.
  */
-export async function prune(client: Queryable, tables: ChangesTables, limits: { retentionMs: number; maxRows: number }): Promise<number> {
+export async function prune(
+  client: Queryable,
+  tables: ChangesTables,
+  limits: { retentionMs: number; maxRows: number }
+): Promise<number> {
   const { changes, state } = tables
   await client.query('BEGIN')
   try {
-    const locked = await client.query<{ locked: boolean }>(`SELECT pg_try_advisory_xact_lock(hashtext('cachewire:prune:' || $1)) AS locked`, [changes.text])
+    const locked = await client.query<{ locked: boolean }>(
+      `SELECT pg_try_advisory_xact_lock(hashtext('cachewire:prune:' || $1)) AS locked`,
+      [changes.text]
+    )
     if (locked.rows[0]?.locked !== true) {
       await client.query('COMMIT')
       return 0

@@ -1,6 +1,21 @@
-import { InvalidOptionError, parseDuration, rejectUnknownOptions, type Duration, type PendingWrite } from '@cachewire/core'
+import {
+  InvalidOptionError,
+  parseDuration,
+  rejectUnknownOptions,
+  type Duration,
+  type PendingWrite,
+} from '@cachewire/core'
 
-import { checkIn, checkOut, parseColumnName, parseTableName, quoteIdentifier, tableColumns, type ConnectionSource, type TableName } from './sql.js'
+import {
+  checkIn,
+  checkOut,
+  parseColumnName,
+  parseTableName,
+  quoteIdentifier,
+  tableColumns,
+  type ConnectionSource,
+  type TableName,
+} from './sql.js'
 
 /** What the sink is told about a batch (the second argument of `persist`). */
 export interface SinkBatchContext {
@@ -51,7 +66,15 @@ export interface PostgresSink<T> {
   stats(): PostgresSinkStats
 }
 
-const KNOWN = ['pool', 'table', 'keyColumns', 'row', 'versionColumn', 'ledgerTable', 'ledgerRetention'] as const
+const KNOWN = [
+  'pool',
+  'table',
+  'keyColumns',
+  'row',
+  'versionColumn',
+  'ledgerTable',
+  'ledgerRetention',
+] as const
 /** PostgreSQL takes at most 65,535 parameters per statement; stay well under. */
 const MAX_PARAMETERS = 30_000
 const PRUNE_EVERY_MS = 3_600_000
@@ -84,18 +107,27 @@ const PRUNE_EVERY_MS = 3_600_000
  * ```
  */
 export function createPostgresSink<T>(options: PostgresSinkOptions<T>): PostgresSink<T> {
-  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('pool', 'a pg Pool', undefined)
+  if (typeof options !== 'object' || options === null)
+    throw new InvalidOptionError('pool', 'a pg Pool', undefined)
   rejectUnknownOptions(options, KNOWN, '')
-  if (typeof options.pool?.connect !== 'function') throw new InvalidOptionError('pool', 'a pg Pool', options.pool)
+  if (typeof options.pool?.connect !== 'function')
+    throw new InvalidOptionError('pool', 'a pg Pool', options.pool)
   const table = parseTableName(options.table, 'table')
-  const keyList = typeof options.keyColumns === 'string' || options.keyColumns === undefined ? [options.keyColumns ?? 'key'] : [...options.keyColumns]
-  if (keyList.length === 0) throw new InvalidOptionError('keyColumns', 'one or more column names', options.keyColumns)
+  const keyList =
+    typeof options.keyColumns === 'string' || options.keyColumns === undefined
+      ? [options.keyColumns ?? 'key']
+      : [...options.keyColumns]
+  if (keyList.length === 0)
+    throw new InvalidOptionError('keyColumns', 'one or more column names', options.keyColumns)
   const keyColumns = keyList.map((column, i) => parseColumnName(column, `keyColumns[${i}]`))
   const versionColumn = parseColumnName(options.versionColumn ?? 'version', 'versionColumn')
   const ledger = parseTableName(options.ledgerTable ?? 'cachewire_batches', 'ledgerTable')
   const retentionMs = parseDuration(options.ledgerRetention ?? '1d', 'ledgerRetention')
-  if (options.row !== undefined && typeof options.row !== 'function') throw new InvalidOptionError('row', 'a function (write) => row', options.row)
-  const toRow = options.row ?? ((write: PendingWrite<T>) => ({ key: write.key, value: JSON.stringify(write.value) }))
+  if (options.row !== undefined && typeof options.row !== 'function')
+    throw new InvalidOptionError('row', 'a function (write) => row', options.row)
+  const toRow =
+    options.row ??
+    ((write: PendingWrite<T>) => ({ key: write.key, value: JSON.stringify(write.value) }))
   const pool = options.pool
   const stats: PostgresSinkStats = { batches: 0, duplicateBatches: 0, rowsWritten: 0, rowsOlder: 0 }
   let installing: Promise<Set<string>> | undefined
@@ -117,9 +149,15 @@ export function createPostgresSink<T>(options: PostgresSinkOptions<T>): Postgres
     } finally {
       checkIn(client)
     }
-    if (columns.size === 0) throw new InvalidOptionError('table', 'an existing table', options.table)
+    if (columns.size === 0)
+      throw new InvalidOptionError('table', 'an existing table', options.table)
     for (const column of [...keyColumns, versionColumn]) {
-      if (!columns.has(column)) throw new InvalidOptionError(column === versionColumn ? 'versionColumn' : 'keyColumns', `a column of ${table.text}`, column)
+      if (!columns.has(column))
+        throw new InvalidOptionError(
+          column === versionColumn ? 'versionColumn' : 'keyColumns',
+          `a column of ${table.text}`,
+          column
+        )
     }
     return columns
   }
@@ -131,15 +169,26 @@ export function createPostgresSink<T>(options: PostgresSinkOptions<T>): Postgres
     return installing
   }
 
-  const persist = async (batch: ReadonlyArray<PendingWrite<T>>, context: SinkBatchContext): Promise<void> => {
-    if (typeof context?.batchId !== 'string') throw new InvalidOptionError('persist context', 'an object with a batchId (use the sink as write-behind persist)', context)
+  const persist = async (
+    batch: ReadonlyArray<PendingWrite<T>>,
+    context: SinkBatchContext
+  ): Promise<void> => {
+    if (typeof context?.batchId !== 'string')
+      throw new InvalidOptionError(
+        'persist context',
+        'an object with a batchId (use the sink as write-behind persist)',
+        context
+      )
     const columns = await ready()
     const rows = latestPerKey(batch, toRow, keyColumns, versionColumn, columns)
     const client = await checkOut(pool)
     let failure: unknown
     try {
       await client.query('BEGIN')
-      const claimed = await client.query(`INSERT INTO ${ledger.sql} (batch_id, rows) VALUES ($1, $2) ON CONFLICT (batch_id) DO NOTHING`, [context.batchId, rows.values.length])
+      const claimed = await client.query(
+        `INSERT INTO ${ledger.sql} (batch_id, rows) VALUES ($1, $2) ON CONFLICT (batch_id) DO NOTHING`,
+        [context.batchId, rows.values.length]
+      )
       if (claimed.rowCount === 0) {
         // This batch committed before (its answer was lost on the way back): nothing to do.
         await client.query('ROLLBACK')
@@ -147,7 +196,13 @@ export function createPostgresSink<T>(options: PostgresSinkOptions<T>): Postgres
         return
       }
       let written = 0
-      for (const statement of upserts(table, rows.columns, rows.values, keyColumns, versionColumn)) {
+      for (const statement of upserts(
+        table,
+        rows.columns,
+        rows.values,
+        keyColumns,
+        versionColumn
+      )) {
         written += (await client.query(statement.text, statement.values)).rowCount ?? 0
       }
       await client.query('COMMIT')
@@ -190,39 +245,73 @@ function latestPerKey<T>(
     const row = toRow(write)
     if (columns === undefined) {
       columns = Object.keys(row).map((column) => parseColumnName(column, 'row() column'))
-      for (const column of [...keyColumns]) if (!columns.includes(column)) throw new InvalidOptionError('row', `rows with the key column ${column}`, Object.keys(row))
-      for (const column of columns) if (!tableColumnNames.has(column)) throw new InvalidOptionError('row', 'columns of the table', column)
-      if (columns.includes(versionColumn)) throw new InvalidOptionError('row', `rows without the version column ${versionColumn} (the sink sets it)`, Object.keys(row))
+      for (const column of [...keyColumns])
+        if (!columns.includes(column))
+          throw new InvalidOptionError(
+            'row',
+            `rows with the key column ${column}`,
+            Object.keys(row)
+          )
+      for (const column of columns)
+        if (!tableColumnNames.has(column))
+          throw new InvalidOptionError('row', 'columns of the table', column)
+      if (columns.includes(versionColumn))
+        throw new InvalidOptionError(
+          'row',
+          `rows without the version column ${versionColumn} (the sink sets it)`,
+          Object.keys(row)
+        )
     }
     const values = columns.map((column) => row[column])
     const key = JSON.stringify(keyColumns.map((column) => row[column]))
     const seen = byKey.get(key)
     // ON CONFLICT cannot touch one row twice in a statement: keep the newest write of each key.
-    if (seen === undefined || seen.version < write.version) byKey.set(key, { version: write.version, values: [...values, write.version] })
+    if (seen === undefined || seen.version < write.version)
+      byKey.set(key, { version: write.version, values: [...values, write.version] })
   }
-  return { columns: [...(columns ?? []), versionColumn], values: [...byKey.values()].map((row) => row.values) }
+  return {
+    columns: [...(columns ?? []), versionColumn],
+    values: [...byKey.values()].map((row) => row.values),
+  }
 }
 
-function* upserts(table: TableName, columns: string[], rows: unknown[][], keyColumns: string[], versionColumn: string): Generator<{ text: string; values: unknown[] }> {
+function* upserts(
+  table: TableName,
+  columns: string[],
+  rows: unknown[][],
+  keyColumns: string[],
+  versionColumn: string
+): Generator<{ text: string; values: unknown[] }> {
   const perStatement = Math.max(1, Math.floor(MAX_PARAMETERS / columns.length))
   const updated = columns.filter((column) => !keyColumns.includes(column))
   const head = `INSERT INTO ${table.sql} (${columns.map(quoteIdentifier).join(', ')}) VALUES `
   const tail =
     ` ON CONFLICT (${keyColumns.map(quoteIdentifier).join(', ')}) DO UPDATE SET ` +
-    updated.map((column) => `${quoteIdentifier(column)} = EXCLUDED.${quoteIdentifier(column)}`).join(', ') +
+    updated
+      .map((column) => `${quoteIdentifier(column)} = EXCLUDED.${quoteIdentifier(column)}`)
+      .join(', ') +
     ` WHERE ${table.sql}.${quoteIdentifier(versionColumn)} < EXCLUDED.${quoteIdentifier(versionColumn)}`
   for (let start = 0; start < rows.length; start += perStatement) {
     const chunk = rows.slice(start, start + perStatement)
     const values: unknown[] = []
-    const tuples = chunk.map((row) => `(${row.map((value) => `$${values.push(value)}`).join(', ')})`)
+    const tuples = chunk.map(
+      (row) => `(${row.map((value) => `$${values.push(value)}`).join(', ')})`
+    )
     yield { text: head + tuples.join(', ') + tail, values }
   }
 }
 
-async function pruneLedger(pool: ConnectionSource, ledger: TableName, retentionMs: number): Promise<void> {
+async function pruneLedger(
+  pool: ConnectionSource,
+  ledger: TableName,
+  retentionMs: number
+): Promise<void> {
   const client = await checkOut(pool)
   try {
-    await client.query(`DELETE FROM ${ledger.sql} WHERE applied_at < now() - make_interval(secs => $1)`, [retentionMs / 1000])
+    await client.query(
+      `DELETE FROM ${ledger.sql} WHERE applied_at < now() - make_interval(secs => $1)`,
+      [retentionMs / 1000]
+    )
   } finally {
     checkIn(client)
   }

@@ -3,7 +3,10 @@ import type { PoolClient, QueryResult, QueryResultRow } from 'pg'
 
 /** Anything that runs a query: a `pg` Pool, Client or PoolClient. */
 export interface Queryable {
-  query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>>
+  query<R extends QueryResultRow = QueryResultRow>(
+    text: string,
+    values?: unknown[]
+  ): Promise<QueryResult<R>>
 }
 
 /** Where a transaction's connection comes from: a `pg` Pool (or anything with its `connect()`). */
@@ -36,29 +39,40 @@ export function quoteLiteral(text: string): string {
 
 /** Reads `users` or `schema.users`; refuses anything else, naming the option. */
 export function parseTableName(value: unknown, option: string): TableName {
-  if (typeof value !== 'string') throw new InvalidOptionError(option, "a table name like 'users' or 'app.users'", value)
+  if (typeof value !== 'string')
+    throw new InvalidOptionError(option, "a table name like 'users' or 'app.users'", value)
   const parts = value.split('.')
   if (parts.length > 2 || !parts.every((part) => PLAIN_NAME.test(part))) {
-    throw new InvalidOptionError(option, "a table name like 'users' or 'app.users' (letters, digits, _ and $)", value)
+    throw new InvalidOptionError(
+      option,
+      "a table name like 'users' or 'app.users' (letters, digits, _ and $)",
+      value
+    )
   }
-  const [schema, name] = parts.length === 2 ? [parts[0], parts[1] as string] : [undefined, parts[0] as string]
+  const [schema, name] =
+    parts.length === 2 ? [parts[0], parts[1] as string] : [undefined, parts[0] as string]
   const lower = { schema: schema?.toLowerCase(), name: name.toLowerCase() }
   return {
     ...lower,
-    sql: lower.schema === undefined ? quoteIdentifier(lower.name) : `${quoteIdentifier(lower.schema)}.${quoteIdentifier(lower.name)}`,
+    sql:
+      lower.schema === undefined
+        ? quoteIdentifier(lower.name)
+        : `${quoteIdentifier(lower.schema)}.${quoteIdentifier(lower.name)}`,
     text: lower.schema === undefined ? lower.name : `${lower.schema}.${lower.name}`,
   }
 }
 
 /** Reads a column name; plain names only, as for tables. */
 export function parseColumnName(value: unknown, option: string): string {
-  if (typeof value !== 'string' || !PLAIN_NAME.test(value)) throw new InvalidOptionError(option, 'a column name (letters, digits, _ and $)', value)
+  if (typeof value !== 'string' || !PLAIN_NAME.test(value))
+    throw new InvalidOptionError(option, 'a column name (letters, digits, _ and $)', value)
   return value.toLowerCase()
 }
 
 /** A NOTIFY channel: a plain name, so `LISTEN` and `pg_notify` agree on it. */
 export function parseChannel(value: unknown, option: string): string {
-  if (typeof value !== 'string' || !PLAIN_NAME.test(value)) throw new InvalidOptionError(option, 'a channel name (letters, digits, _ and $)', value)
+  if (typeof value !== 'string' || !PLAIN_NAME.test(value))
+    throw new InvalidOptionError(option, 'a channel name (letters, digits, _ and $)', value)
   return value.toLowerCase()
 }
 

@@ -20,7 +20,8 @@ const PLACEHOLDER = /\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_$]*)\}|[{}]/g
  * ```
  */
 export function parseTemplate(source: unknown, option: string): Template {
-  if (typeof source !== 'string' || source.length === 0) throw new InvalidOptionError(option, "a template like 'user:{id}'", source)
+  if (typeof source !== 'string' || source.length === 0)
+    throw new InvalidOptionError(option, "a template like 'user:{id}'", source)
   const parts: Array<{ text: string } | { column: string }> = []
   let text = ''
   let last = 0
@@ -32,7 +33,12 @@ export function parseTemplate(source: unknown, option: string): Template {
       if (text !== '') parts.push({ text })
       text = ''
       parts.push({ column: match[1].toLowerCase() })
-    } else throw new InvalidOptionError(option, "a template like 'user:{id}' ({column}, with {{ and }} for literal braces)", source)
+    } else
+      throw new InvalidOptionError(
+        option,
+        "a template like 'user:{id}' ({column}, with {{ and }} for literal braces)",
+        source
+      )
   }
   text += source.slice(last)
   if (text !== '') parts.push({ text })
@@ -55,5 +61,9 @@ export function isStatic(template: Template): boolean {
  */
 export function templateSql(template: Template, row: string): string {
   if (template.parts.length === 0) return quoteLiteral('')
-  return template.parts.map((part) => ('column' in part ? `${row}.${quoteIdentifier(part.column)}::text` : quoteLiteral(part.text))).join(' || ')
+  return template.parts
+    .map((part) =>
+      'column' in part ? `${row}.${quoteIdentifier(part.column)}::text` : quoteLiteral(part.text)
+    )
+    .join(' || ')
 }

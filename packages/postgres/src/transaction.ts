@@ -17,7 +17,10 @@ export interface Transaction {
   /** The transaction's connection. Do not release it, COMMIT or ROLLBACK on it: `withTransaction` does. */
   client: PoolClient
   /** `client.query`, bound. */
-  query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>>
+  query<R extends QueryResultRow = QueryResultRow>(
+    text: string,
+    values?: unknown[]
+  ): Promise<QueryResult<R>>
   afterCommit: AfterCommit
 }
 
@@ -26,7 +29,10 @@ export interface WithTransactionOptions {
   onCacheError?: (error: unknown) => void
 }
 
-type Action = { op: 'set'; key: string; value: unknown; options: SetOptions | undefined } | { op: 'delete'; keys: string[] } | { op: 'tags'; tags: readonly string[] }
+type Action =
+  | { op: 'set'; key: string; value: unknown; options: SetOptions | undefined }
+  | { op: 'delete'; keys: string[] }
+  | { op: 'tags'; tags: readonly string[] }
 
 /**
  * Runs `work` in a transaction (BEGIN … COMMIT on one pooled connection) and changes the cache only
@@ -51,9 +57,15 @@ type Action = { op: 'set'; key: string; value: unknown; options: SetOptions | un
  * })
  * ```
  */
-export async function withTransaction<R>(pool: ConnectionSource, cache: Cache, work: (tx: Transaction) => Promise<R>, options: WithTransactionOptions = {}): Promise<R> {
+export async function withTransaction<R>(
+  pool: ConnectionSource,
+  cache: Cache,
+  work: (tx: Transaction) => Promise<R>,
+  options: WithTransactionOptions = {}
+): Promise<R> {
   if (typeof pool?.connect !== 'function') throw new InvalidOptionError('pool', 'a pg Pool', pool)
-  if (typeof work !== 'function') throw new InvalidOptionError('work', 'a function (tx) => Promise', work)
+  if (typeof work !== 'function')
+    throw new InvalidOptionError('work', 'a function (tx) => Promise', work)
   const onCacheError = options.onCacheError ?? (() => {})
   const actions: Action[] = []
   const client = await checkOut(pool)
@@ -65,7 +77,8 @@ export async function withTransaction<R>(pool: ConnectionSource, cache: Cache, w
       client,
       query: (text, values) => client.query(text, values),
       afterCommit: {
-        set: (key, value, setOptions) => void actions.push({ op: 'set', key, value, options: setOptions }),
+        set: (key, value, setOptions) =>
+          void actions.push({ op: 'set', key, value, options: setOptions }),
         delete: (...keys) => void actions.push({ op: 'delete', keys }),
         invalidateTags: (tags) => void actions.push({ op: 'tags', tags: [...tags] }),
       },
@@ -101,18 +114,28 @@ export async function withTransaction<R>(pool: ConnectionSource, cache: Cache, w
  */
 function serverRolledBack(error: unknown): boolean {
   const { severity, code } = error as { severity?: unknown; code?: unknown }
-  return severity === 'ERROR' && typeof code === 'string' && !code.startsWith('08') && !code.startsWith('57')
+  return (
+    severity === 'ERROR' &&
+    typeof code === 'string' &&
+    !code.startsWith('08') &&
+    !code.startsWith('57')
+  )
 }
 
 function asInvalidation(action: Action): Action {
   return action.op === 'set' ? { op: 'delete', keys: [action.key] } : action
 }
 
-async function apply(cache: Cache, actions: Action[], onCacheError: (error: unknown) => void): Promise<void> {
+async function apply(
+  cache: Cache,
+  actions: Action[],
+  onCacheError: (error: unknown) => void
+): Promise<void> {
   for (const action of actions) {
     try {
       if (action.op === 'set') {
-        if (!(await cache.set(action.key, action.value, action.options))) await cache.delete(action.key)
+        if (!(await cache.set(action.key, action.value, action.options)))
+          await cache.delete(action.key)
       } else if (action.op === 'delete') {
         for (const key of action.keys) await cache.delete(key)
       } else {

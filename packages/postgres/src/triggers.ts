@@ -1,8 +1,25 @@
 import { createHash } from 'node:crypto'
 import { InvalidOptionError, rejectUnknownOptions } from '@cachewire/core'
 import { changesTables, ensureChangesTables } from './changes-table.js'
-import { checkIn, checkOut, parseChannel, parseTableName, quoteIdentifier, quoteLiteral, tableColumns, type ConnectionSource, type Queryable, type TableName } from './sql.js'
-import { isStatic, parseTemplate, templateColumns, templateSql, type Template } from './templates.js'
+import {
+  checkIn,
+  checkOut,
+  parseChannel,
+  parseTableName,
+  quoteIdentifier,
+  quoteLiteral,
+  tableColumns,
+  type ConnectionSource,
+  type Queryable,
+  type TableName,
+} from './sql.js'
+import {
+  isStatic,
+  parseTemplate,
+  templateColumns,
+  templateSql,
+  type Template,
+} from './templates.js'
 
 export interface InvalidationTriggerOptions {
   /** The table to watch (`users`, `app.users`). */
@@ -49,23 +66,39 @@ const EVENTS = ['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE'] as const
  * await installInvalidationTriggers(pool, { table: 'users', keys: ['user:{id}'], tags: ['users', 'org:{org_id}'] })
  * ```
  */
-export async function installInvalidationTriggers(pool: ConnectionSource, options: InvalidationTriggerOptions): Promise<void> {
-  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('table', 'a table name', undefined)
+export async function installInvalidationTriggers(
+  pool: ConnectionSource,
+  options: InvalidationTriggerOptions
+): Promise<void> {
+  if (typeof options !== 'object' || options === null)
+    throw new InvalidOptionError('table', 'a table name', undefined)
   rejectUnknownOptions(options, KNOWN, '')
   if (typeof pool?.connect !== 'function') throw new InvalidOptionError('pool', 'a pg Pool', pool)
   const table = parseTableName(options.table, 'table')
   const keys = templates(options.keys, 'keys')
   const tags = templates(options.tags, 'tags')
-  if (keys.length + tags.length === 0) throw new InvalidOptionError('keys', 'at least one key or tag template', options.keys)
+  if (keys.length + tags.length === 0)
+    throw new InvalidOptionError('keys', 'at least one key or tag template', options.keys)
   const channel = parseChannel(options.channel ?? DEFAULT_CHANNEL, 'channel')
-  const tables = changesTables(parseTableName(options.changesTable ?? DEFAULT_CHANGES_TABLE, 'changesTable'))
+  const tables = changesTables(
+    parseTableName(options.changesTable ?? DEFAULT_CHANGES_TABLE, 'changesTable')
+  )
   await withInstallLock(pool, async (client) => {
     const columns = await tableColumns(client, table)
-    if (columns.size === 0) throw new InvalidOptionError('table', 'an existing table', options.table)
-    for (const [option, list] of [['keys', keys], ['tags', tags]] as const) {
+    if (columns.size === 0)
+      throw new InvalidOptionError('table', 'an existing table', options.table)
+    for (const [option, list] of [
+      ['keys', keys],
+      ['tags', tags],
+    ] as const) {
       list.forEach((template, i) => {
         for (const column of templateColumns(template)) {
-          if (!columns.has(column)) throw new InvalidOptionError(`${option}[${i}]`, `a template over columns of ${table.text} (${[...columns].join(', ')})`, template.source)
+          if (!columns.has(column))
+            throw new InvalidOptionError(
+              `${option}[${i}]`,
+              `a template over columns of ${table.text} (${[...columns].join(', ')})`,
+              template.source
+            )
         }
       })
     }
@@ -74,9 +107,18 @@ export async function installInvalidationTriggers(pool: ConnectionSource, option
     await client.query(triggerFunctionSql(fn, keys, tags, channel, tables.changes.sql))
     for (const event of EVENTS) {
       const name = quoteIdentifier(`cachewire_invalidate_${event.toLowerCase()}`)
-      const transitions = event === 'INSERT' ? 'REFERENCING NEW TABLE AS new_rows' : event === 'UPDATE' ? 'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows' : event === 'DELETE' ? 'REFERENCING OLD TABLE AS old_rows' : ''
+      const transitions =
+        event === 'INSERT'
+          ? 'REFERENCING NEW TABLE AS new_rows'
+          : event === 'UPDATE'
+            ? 'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows'
+            : event === 'DELETE'
+              ? 'REFERENCING OLD TABLE AS old_rows'
+              : ''
       await client.query(`DROP TRIGGER IF EXISTS ${name} ON ${table.sql}`)
-      await client.query(`CREATE TRIGGER ${name} AFTER ${event} ON ${table.sql} ${transitions} FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`)
+      await client.query(
+        `CREATE TRIGGER ${name} AFTER ${event} ON ${table.sql} ${transitions} FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`
+      )
     }
   })
 }
@@ -90,16 +132,25 @@ export async function installInvalidationTriggers(pool: ConnectionSource, option
  * await removeInvalidationTriggers(pool, { table: 'users' })
  * ```
  */
-export async function removeInvalidationTriggers(pool: ConnectionSource, options: { table: string }): Promise<void> {
+export async function removeInvalidationTriggers(
+  pool: ConnectionSource,
+  options: { table: string }
+): Promise<void> {
   const table = parseTableName(options?.table, 'table')
   await withInstallLock(pool, async (client) => {
-    for (const event of EVENTS) await client.query(`DROP TRIGGER IF EXISTS ${quoteIdentifier(`cachewire_invalidate_${event.toLowerCase()}`)} ON ${table.sql}`)
+    for (const event of EVENTS)
+      await client.query(
+        `DROP TRIGGER IF EXISTS ${quoteIdentifier(`cachewire_invalidate_${event.toLowerCase()}`)} ON ${table.sql}`
+      )
     await client.query(`DROP FUNCTION IF EXISTS ${functionName(table)}()`)
   })
 }
 
 /** Runs schema changes in one transaction under an advisory lock, so processes starting together do not race. */
-export async function withInstallLock(pool: ConnectionSource, work: (client: Queryable) => Promise<void>): Promise<void> {
+export async function withInstallLock(
+  pool: ConnectionSource,
+  work: (client: Queryable) => Promise<void>
+): Promise<void> {
   const client = await checkOut(pool)
   let failure: Error | undefined
   try {
@@ -114,7 +165,10 @@ export async function withInstallLock(pool: ConnectionSource, work: (client: Que
 }
 
 /** As `withInstallLock`, on a connection the caller holds (a listener's own). */
-export async function lockedSchemaChange(client: Queryable, work: (client: Queryable) => Promise<void>): Promise<void> {
+export async function lockedSchemaChange(
+  client: Queryable,
+  work: (client: Queryable) => Promise<void>
+): Promise<void> {
   await client.query('BEGIN')
   try {
     await client.query(`SELECT pg_advisory_xact_lock(hashtext('cachewire:install'))`)
@@ -128,7 +182,8 @@ export async function lockedSchemaChange(client: Queryable, work: (client: Query
 
 function templates(list: readonly string[] | undefined, option: string): Template[] {
   if (list === undefined) return []
-  if (!Array.isArray(list)) throw new InvalidOptionError(option, "an array of templates like ['user:{id}']", list)
+  if (!Array.isArray(list))
+    throw new InvalidOptionError(option, "an array of templates like ['user:{id}']", list)
   return list.map((source, i) => parseTemplate(source, `${option}[${i}]`))
 }
 
@@ -136,7 +191,9 @@ function templates(list: readonly string[] | undefined, option: string): Templat
 function functionName(table: TableName): string {
   const hash = createHash('sha256').update(table.text).digest('hex').slice(0, 8)
   const name = `cachewire_inv_${table.name.slice(0, 40)}_${hash}`
-  return table.schema === undefined ? quoteIdentifier(name) : `${quoteIdentifier(table.schema)}.${quoteIdentifier(name)}`
+  return table.schema === undefined
+    ? quoteIdentifier(name)
+    : `${quoteIdentifier(table.schema)}.${quoteIdentifier(name)}`
 }
 
 /** `SELECT` of the distinct non-null values of `list` over the row set `rows`, into `target`. */
@@ -147,7 +204,13 @@ function collect(list: Template[], rows: string, target: string): string {
       FROM ${rows} r CROSS JOIN LATERAL (VALUES ${values}) AS v(x);`
 }
 
-export function triggerFunctionSql(fn: string, keys: Template[], tags: Template[], channel: string, changes: string): string {
+export function triggerFunctionSql(
+  fn: string,
+  keys: Template[],
+  tags: Template[],
+  channel: string,
+  changes: string
+): string {
   const both = '(SELECT * FROM new_rows UNION ALL SELECT * FROM old_rows)'
   const tableWide = tags.filter(isStatic).map((template) => templateSql(template, 'r'))
   return `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $cachewire$

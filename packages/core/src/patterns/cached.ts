@@ -15,7 +15,16 @@ export interface CachedOptions<Args extends unknown[], T> extends Omit<WrapOptio
   tags?: readonly string[] | ((...args: Args) => readonly string[]) | undefined
 }
 
-const CACHED_OPTIONS = ['key', 'tags', 'ttl', 'cacheIf', 'lock', 'earlyRefresh', 'grace', 'timeout'] as const
+const CACHED_OPTIONS = [
+  'key',
+  'tags',
+  'ttl',
+  'cacheIf',
+  'lock',
+  'earlyRefresh',
+  'grace',
+  'timeout',
+] as const
 
 /**
  * Wraps an async function so that calls with the same key are answered from the cache, with
@@ -38,9 +47,15 @@ export function cached<Args extends unknown[], T>(
   options: CachedOptions<Args, T> = {}
 ): (...args: Args) => Promise<T> {
   if (typeof fn !== 'function') throw new InvalidOptionError('fn', 'a function', fn)
-  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an options object', options)
+  if (typeof options !== 'object' || options === null)
+    throw new InvalidOptionError('', 'an options object', options)
   rejectUnknownOptions(options, CACHED_OPTIONS, '')
-  if (options.key !== undefined && typeof options.key !== 'function') throw new InvalidOptionError('key', 'a function of the arguments returning a string', options.key)
+  if (options.key !== undefined && typeof options.key !== 'function')
+    throw new InvalidOptionError(
+      'key',
+      'a function of the arguments returning a string',
+      options.key
+    )
   if (options.ttl !== undefined) parseDuration(options.ttl, 'ttl')
   const { key, tags, ...rest } = options
   const prefix = key === undefined ? functionKey(fn) : ''

@@ -56,7 +56,11 @@ export interface PendingHooks {
 }
 
 /** The hooks of one cache view (`view` is its namespace) over the shared pending writes. */
-export function pendingHooks(pending: PendingWrites, view: string | undefined, encode: (key: string, value: unknown) => Uint8Array): PendingHooks {
+export function pendingHooks(
+  pending: PendingWrites,
+  view: string | undefined,
+  encode: (key: string, value: unknown) => Uint8Array
+): PendingHooks {
   return {
     hold: (key, value, version) => pending.hold(view, key, encode(key, value), version),
     release: (key, version) => pending.release(view, key, version),

@@ -17,7 +17,9 @@ export interface RateLimitFields {
 const SF_STRING_CHARS = /^[\x20-\x7e]*$/
 
 export function isPolicyName(name: unknown): name is string {
-  return typeof name === 'string' && name.length > 0 && name.length <= 64 && SF_STRING_CHARS.test(name)
+  return (
+    typeof name === 'string' && name.length > 0 && name.length <= 64 && SF_STRING_CHARS.test(name)
+  )
 }
 
 function sfString(text: string): string {
@@ -30,8 +32,17 @@ export function policyField(name: string, quota: number, windowSeconds: number):
 }
 
 /** The fields of one decision. */
-export function rateLimitFields(policy: string, name: string, remaining: number, resetSeconds: number, retryAfterSeconds: number | undefined): RateLimitFields {
-  const fields: RateLimitFields = { 'RateLimit-Policy': policy, RateLimit: `${sfString(name)};r=${remaining};t=${resetSeconds}` }
+export function rateLimitFields(
+  policy: string,
+  name: string,
+  remaining: number,
+  resetSeconds: number,
+  retryAfterSeconds: number | undefined
+): RateLimitFields {
+  const fields: RateLimitFields = {
+    'RateLimit-Policy': policy,
+    RateLimit: `${sfString(name)};r=${remaining};t=${resetSeconds}`,
+  }
   if (retryAfterSeconds !== undefined) fields['Retry-After'] = String(retryAfterSeconds)
   return fields
 }

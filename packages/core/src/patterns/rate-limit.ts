@@ -6,7 +6,12 @@ import { RESERVED_KEY_PREFIX } from '../namespaces.js'
 import { readWindow } from '../rate-window.js'
 import { storeAccess, type StoreAccess } from '../store-access.js'
 import type { WindowHitOptions } from '../types.js'
-import { isPolicyName, policyField, rateLimitFields, type RateLimitFields } from './rate-limit-fields.js'
+import {
+  isPolicyName,
+  policyField,
+  rateLimitFields,
+  type RateLimitFields,
+} from './rate-limit-fields.js'
 
 export type { RateLimitFields } from './rate-limit-fields.js'
 
@@ -104,16 +109,26 @@ export class RateLimiter {
   constructor(cache: object, options: RateLimitOptions) {
     const access = storeAccess(cache)
     if (access === undefined) throw new InvalidOptionError('cache', 'a cachewire Cache', cache)
-    if (typeof access.store.hitWindow !== 'function') throw new InvalidOptionError('cache', `a Cache whose store counts rate windows (the ${access.store.name} store has no hitWindow)`, access.store.name)
-    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an options object ({ limit, window })', options)
+    if (typeof access.store.hitWindow !== 'function')
+      throw new InvalidOptionError(
+        'cache',
+        `a Cache whose store counts rate windows (the ${access.store.name} store has no hitWindow)`,
+        access.store.name
+      )
+    if (typeof options !== 'object' || options === null)
+      throw new InvalidOptionError('', 'an options object ({ limit, window })', options)
     rejectUnknownOptions(options, RATE_LIMIT_OPTIONS, '')
-    if (!Number.isSafeInteger(options.limit) || options.limit < 1) throw new InvalidOptionError('limit', 'a positive integer', options.limit)
+    if (!Number.isSafeInteger(options.limit) || options.limit < 1)
+      throw new InvalidOptionError('limit', 'a positive integer', options.limit)
     const name = options.name ?? 'default'
-    if (!isPolicyName(name)) throw new InvalidOptionError('name', 'printable ASCII, 1 to 64 characters', options.name)
+    if (!isPolicyName(name))
+      throw new InvalidOptionError('name', 'printable ASCII, 1 to 64 characters', options.name)
     const algorithm = options.algorithm ?? 'sliding'
-    if (algorithm !== 'fixed' && algorithm !== 'sliding') throw new InvalidOptionError('algorithm', "'fixed' or 'sliding'", options.algorithm)
+    if (algorithm !== 'fixed' && algorithm !== 'sliding')
+      throw new InvalidOptionError('algorithm', "'fixed' or 'sliding'", options.algorithm)
     const failMode = options.failMode ?? 'open'
-    if (failMode !== 'open' && failMode !== 'closed') throw new InvalidOptionError('failMode', "'open' or 'closed'", options.failMode)
+    if (failMode !== 'open' && failMode !== 'closed')
+      throw new InvalidOptionError('failMode', "'open' or 'closed'", options.failMode)
     this.#access = access
     this.name = name
     this.limit = options.limit
@@ -126,15 +141,24 @@ export class RateLimiter {
 
   /** Counts one request (of `cost` units) for `key` and says whether it may proceed. Never throws for store faults: see `failMode`. */
   async check(key: string, options: { cost?: number } = {}): Promise<RateLimitDecision> {
-    if (typeof key !== 'string' || key.length === 0) throw new InvalidArgumentError('key', 'a non-empty string', key)
+    if (typeof key !== 'string' || key.length === 0)
+      throw new InvalidArgumentError('key', 'a non-empty string', key)
     const cost = options.cost ?? 1
-    if (!Number.isSafeInteger(cost) || cost < 0) throw new InvalidArgumentError('options.cost', 'a non-negative integer', cost)
-    const hit: WindowHitOptions = { limit: this.limit, windowMs: this.windowMs, cost, sliding: this.#sliding }
+    if (!Number.isSafeInteger(cost) || cost < 0)
+      throw new InvalidArgumentError('options.cost', 'a non-negative integer', cost)
+    const hit: WindowHitOptions = {
+      limit: this.limit,
+      windowMs: this.windowMs,
+      cost,
+      sliding: this.#sliding,
+    }
     const storeKey = this.#prefix + createHash('sha256').update(key).digest('base64url')
     const store = this.#access.store
     let state
     try {
-      state = await this.#access.strict('hitWindow', () => (store.hitWindow as NonNullable<typeof store.hitWindow>).call(store, storeKey, hit))
+      state = await this.#access.strict('hitWindow', () =>
+        (store.hitWindow as NonNullable<typeof store.hitWindow>).call(store, storeKey, hit)
+      )
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) throw error
       return this.#unavailable()
@@ -148,7 +172,13 @@ export class RateLimiter {
       resetSeconds: reading.resetSeconds,
       retryAfterSeconds: retryAfter,
       unavailable: false,
-      fields: rateLimitFields(this.#policy, this.name, reading.remaining, reading.resetSeconds, retryAfter),
+      fields: rateLimitFields(
+        this.#policy,
+        this.name,
+        reading.remaining,
+        reading.resetSeconds,
+        retryAfter
+      ),
     }
   }
 
@@ -163,11 +193,16 @@ export class RateLimiter {
    * app.use((req, res, next) => void gate(req, res).then((ok) => ok && next(), next)) // Express
    * ```
    */
-  handler<Req extends RequestLike>(options: RateLimitHandlerOptions<Req> = {}): (request: Req, response: ResponseLike) => Promise<boolean> {
-    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an options object', options)
+  handler<Req extends RequestLike>(
+    options: RateLimitHandlerOptions<Req> = {}
+  ): (request: Req, response: ResponseLike) => Promise<boolean> {
+    if (typeof options !== 'object' || options === null)
+      throw new InvalidOptionError('', 'an options object', options)
     rejectUnknownOptions(options, HANDLER_OPTIONS, '')
-    if (options.key !== undefined && typeof options.key !== 'function') throw new InvalidOptionError('key', 'a function of the request', options.key)
-    if (options.cost !== undefined && typeof options.cost !== 'function') throw new InvalidOptionError('cost', 'a function of the request', options.cost)
+    if (options.key !== undefined && typeof options.key !== 'function')
+      throw new InvalidOptionError('key', 'a function of the request', options.key)
+    if (options.cost !== undefined && typeof options.cost !== 'function')
+      throw new InvalidOptionError('cost', 'a function of the request', options.cost)
     const keyOf = options.key ?? ((request: Req) => request.socket?.remoteAddress)
     const costOf = options.cost
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the gate is a named function (for stack traces), not an arrow
@@ -175,7 +210,10 @@ export class RateLimiter {
     return async function rateLimitGate(request: Req, response: ResponseLike): Promise<boolean> {
       const key = keyOf(request)
       if (key === undefined || key === '') return true
-      const decision = await limiter.check(key, costOf === undefined ? {} : { cost: costOf(request) })
+      const decision = await limiter.check(
+        key,
+        costOf === undefined ? {} : { cost: costOf(request) }
+      )
       for (const [name, value] of Object.entries(decision.fields)) response.setHeader(name, value)
       if (decision.allowed) return true
       response.statusCode = decision.unavailable ? 503 : 429
@@ -186,7 +224,24 @@ export class RateLimiter {
   }
 
   #unavailable(): RateLimitDecision {
-    if (this.#failOpen) return { allowed: true, limit: this.limit, remaining: this.limit, resetSeconds: 0, retryAfterSeconds: undefined, unavailable: true, fields: {} }
-    return { allowed: false, limit: this.limit, remaining: 0, resetSeconds: 1, retryAfterSeconds: 1, unavailable: true, fields: { 'Retry-After': '1' } }
+    if (this.#failOpen)
+      return {
+        allowed: true,
+        limit: this.limit,
+        remaining: this.limit,
+        resetSeconds: 0,
+        retryAfterSeconds: undefined,
+        unavailable: true,
+        fields: {},
+      }
+    return {
+      allowed: false,
+      limit: this.limit,
+      remaining: 0,
+      resetSeconds: 1,
+      retryAfterSeconds: 1,
+      unavailable: true,
+      fields: { 'Retry-After': '1' },
+    }
   }
 }

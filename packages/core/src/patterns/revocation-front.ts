@@ -19,7 +19,11 @@ export class RevocationFront {
   #generation = 0
 
   constructor(maxEntries: number, negativeTtlMs: number) {
-    this.#answers = new LRUCache<string, number>({ max: maxEntries, ttl: negativeTtlMs, ttlAutopurge: false })
+    this.#answers = new LRUCache<string, number>({
+      max: maxEntries,
+      ttl: negativeTtlMs,
+      ttlAutopurge: false,
+    })
   }
 
   get generation(): number {

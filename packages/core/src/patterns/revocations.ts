@@ -60,7 +60,10 @@ const OPTIONS = ['sync', 'maxEntries', 'frontTtl', 'clock'] as const
  * await revoked.isRevoked(refreshToken) // true
  * ```
  */
-export function revocations(cache: RevocationStore, options: RevocationOptions = {}): RevocationList {
+export function revocations(
+  cache: RevocationStore,
+  options: RevocationOptions = {}
+): RevocationList {
   return new RevocationList(cache, options)
 }
 
@@ -72,17 +75,23 @@ export class RevocationList {
   #started: Promise<void> | undefined
 
   constructor(cache: RevocationStore, options: RevocationOptions = {}) {
-    if (typeof cache?.set !== 'function' || typeof cache.ttl !== 'function') throw new InvalidOptionError('cache', 'a cachewire Cache (or a namespace view)', cache)
-    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an options object', options)
+    if (typeof cache?.set !== 'function' || typeof cache.ttl !== 'function')
+      throw new InvalidOptionError('cache', 'a cachewire Cache (or a namespace view)', cache)
+    if (typeof options !== 'object' || options === null)
+      throw new InvalidOptionError('', 'an options object', options)
     rejectUnknownOptions(options, OPTIONS, '')
     const maxEntries = options.maxEntries ?? 100_000
-    if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw new InvalidOptionError('maxEntries', 'a positive integer', maxEntries)
-    if (options.sync !== undefined && typeof options.sync?.broadcast !== 'function') throw new InvalidOptionError('sync', 'a RevocationSync (RedisRevocationSync)', options.sync)
-    if (options.clock !== undefined && typeof options.clock !== 'function') throw new InvalidOptionError('clock', 'a function returning milliseconds', options.clock)
+    if (!Number.isSafeInteger(maxEntries) || maxEntries < 1)
+      throw new InvalidOptionError('maxEntries', 'a positive integer', maxEntries)
+    if (options.sync !== undefined && typeof options.sync?.broadcast !== 'function')
+      throw new InvalidOptionError('sync', 'a RevocationSync (RedisRevocationSync)', options.sync)
+    if (options.clock !== undefined && typeof options.clock !== 'function')
+      throw new InvalidOptionError('clock', 'a function returning milliseconds', options.clock)
     const frontTtlMs = parseDuration(options.frontTtl ?? '1m', 'frontTtl')
     this.#cache = cache
     this.#sync = options.sync
-    this.#front = options.sync === undefined ? undefined : new RevocationFront(maxEntries, frontTtlMs)
+    this.#front =
+      options.sync === undefined ? undefined : new RevocationFront(maxEntries, frontTtlMs)
     this.#clock = options.clock ?? Date.now
   }
 
@@ -107,11 +116,20 @@ export class RevocationList {
   async revoke(token: string, options: { until: Date | number }): Promise<boolean> {
     const hash = hashToken(token)
     const until = options?.until instanceof Date ? options.until.getTime() : options?.until
-    if (typeof until !== 'number' || !Number.isFinite(until)) throw new InvalidArgumentError('options.until', 'a Date or ms since the epoch (the token\'s expiry)', until)
+    if (typeof until !== 'number' || !Number.isFinite(until))
+      throw new InvalidArgumentError(
+        'options.until',
+        "a Date or ms since the epoch (the token's expiry)",
+        until
+      )
     const now = this.#clock()
     if (until <= now) return false
     const stored = await this.#cache.set(keyOf(hash), until, { ttl: `${until - now}ms` })
-    if (!stored) throw new StoreUnavailableError('revoke could not be stored: the store did not take it', { reason: 'error', operation: 'revoke' })
+    if (!stored)
+      throw new StoreUnavailableError('revoke could not be stored: the store did not take it', {
+        reason: 'error',
+        operation: 'revoke',
+      })
     this.#front?.revoked(hash, until, now)
     await this.#sync?.broadcast(hash, until)
     return true
@@ -146,8 +164,15 @@ export class RevocationList {
    * app.use((req, res, next) => void gate(req, res).then((ok) => ok && next(), next)) // Express
    * ```
    */
-  handler<Req extends RequestLike>(options: { token: (request: Req) => string | undefined }): (request: Req, response: ResponseLike) => Promise<boolean> {
-    if (typeof options?.token !== 'function') throw new InvalidOptionError('token', 'a function of the request returning the token (or undefined)', options?.token)
+  handler<Req extends RequestLike>(options: {
+    token: (request: Req) => string | undefined
+  }): (request: Req, response: ResponseLike) => Promise<boolean> {
+    if (typeof options?.token !== 'function')
+      throw new InvalidOptionError(
+        'token',
+        'a function of the request returning the token (or undefined)',
+        options?.token
+      )
     const tokenOf = options.token
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the gate is a named function (for stack traces), not an arrow
     const list = this
@@ -166,7 +191,10 @@ export class RevocationList {
       }
       if (!revoked) return true
       response.statusCode = 401
-      response.setHeader('WWW-Authenticate', 'Bearer error="invalid_token", error_description="The token has been revoked"')
+      response.setHeader(
+        'WWW-Authenticate',
+        'Bearer error="invalid_token", error_description="The token has been revoked"'
+      )
       response.end('Unauthorized: the token has been revoked')
       return false
     }
@@ -184,7 +212,8 @@ export class RevocationList {
 
 /** SHA-256, base64url: the store never holds a token, and keys have one length whatever the token. */
 function hashToken(token: string): string {
-  if (typeof token !== 'string' || token.length === 0) throw new InvalidArgumentError('token', 'a non-empty string', token)
+  if (typeof token !== 'string' || token.length === 0)
+    throw new InvalidArgumentError('token', 'a non-empty string', token)
   return createHash('sha256').update(token).digest('base64url')
 }
 

@@ -22,7 +22,10 @@ export class SingleFlight {
     }
     // Without a hold, the key is released in the same turn the value resolves, before any awaiting
     // caller resumes: a caller that asks again afterwards starts a new run instead of joining a finished one.
-    result.then((r) => (r.holdUntil === undefined ? release() : void r.holdUntil.then(release, release)), release)
+    result.then(
+      (r) => (r.holdUntil === undefined ? release() : void r.holdUntil.then(release, release)),
+      release
+    )
     return value
   }
 

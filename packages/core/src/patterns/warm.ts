@@ -85,10 +85,22 @@ export class WarmRun extends EventEmitter<WarmEvents> {
  * await run.result // { done: 1, loaded: 1, skipped: 0, failed: 0, total: 1, elapsedMs: 3 }
  * ```
  */
-export function warm(cache: WarmTarget, entries: Iterable<WarmEntry> | AsyncIterable<WarmEntry>, options: WarmOptions = {}): WarmRun {
+export function warm(
+  cache: WarmTarget,
+  entries: Iterable<WarmEntry> | AsyncIterable<WarmEntry>,
+  options: WarmOptions = {}
+): WarmRun {
   const settings = resolveWarmOptions(options)
-  if (entries === null || typeof entries !== 'object' || (!(Symbol.iterator in entries) && !(Symbol.asyncIterator in entries)))
-    throw new InvalidArgumentError('entries', 'an iterable (or async iterable) of { key, load }', entries)
+  if (
+    entries === null ||
+    typeof entries !== 'object' ||
+    (!(Symbol.iterator in entries) && !(Symbol.asyncIterator in entries))
+  )
+    throw new InvalidArgumentError(
+      'entries',
+      'an iterable (or async iterable) of { key, load }',
+      entries
+    )
   return new WarmRun((run) => runWarm(cache, entries, settings, run))
 }
 
@@ -101,23 +113,51 @@ interface WarmSettings {
 }
 
 function resolveWarmOptions(options: WarmOptions): WarmSettings {
-  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an options object', options)
+  if (typeof options !== 'object' || options === null)
+    throw new InvalidOptionError('', 'an options object', options)
   rejectUnknownOptions(options, WARM_OPTIONS, '')
   const concurrency = options.concurrency ?? 4
-  if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw new InvalidOptionError('concurrency', 'a positive integer', concurrency)
+  if (!Number.isSafeInteger(concurrency) || concurrency < 1)
+    throw new InvalidOptionError('concurrency', 'a positive integer', concurrency)
   const perSecond = options.perSecond
-  if (perSecond !== undefined && (typeof perSecond !== 'number' || !Number.isFinite(perSecond) || perSecond <= 0))
+  if (
+    perSecond !== undefined &&
+    (typeof perSecond !== 'number' || !Number.isFinite(perSecond) || perSecond <= 0)
+  )
     throw new InvalidOptionError('perSecond', 'a positive number of loads per second', perSecond)
   if (options.ttl !== undefined) parseDuration(options.ttl, 'ttl')
-  if (options.overwrite !== undefined && typeof options.overwrite !== 'boolean') throw new InvalidOptionError('overwrite', 'true or false', options.overwrite)
-  return { concurrency, intervalMs: perSecond === undefined ? 0 : 1000 / perSecond, overwrite: options.overwrite ?? false, ttl: options.ttl, signal: options.signal }
+  if (options.overwrite !== undefined && typeof options.overwrite !== 'boolean')
+    throw new InvalidOptionError('overwrite', 'true or false', options.overwrite)
+  return {
+    concurrency,
+    intervalMs: perSecond === undefined ? 0 : 1000 / perSecond,
+    overwrite: options.overwrite ?? false,
+    ttl: options.ttl,
+    signal: options.signal,
+  }
 }
 
-async function runWarm(cache: WarmTarget, entries: Iterable<WarmEntry> | AsyncIterable<WarmEntry>, settings: WarmSettings, run: WarmRun): Promise<WarmProgress> {
+async function runWarm(
+  cache: WarmTarget,
+  entries: Iterable<WarmEntry> | AsyncIterable<WarmEntry>,
+  settings: WarmSettings,
+  run: WarmRun
+): Promise<WarmProgress> {
   const started = performance.now()
-  const size = (entries as { length?: unknown; size?: unknown }).length ?? (entries as { size?: unknown }).size
-  const progress: WarmProgress = { done: 0, loaded: 0, skipped: 0, failed: 0, total: typeof size === 'number' ? size : undefined, elapsedMs: 0 }
-  const iterator = Symbol.asyncIterator in entries ? entries[Symbol.asyncIterator]() : (entries as Iterable<WarmEntry>)[Symbol.iterator]()
+  const size =
+    (entries as { length?: unknown; size?: unknown }).length ?? (entries as { size?: unknown }).size
+  const progress: WarmProgress = {
+    done: 0,
+    loaded: 0,
+    skipped: 0,
+    failed: 0,
+    total: typeof size === 'number' ? size : undefined,
+    elapsedMs: 0,
+  }
+  const iterator =
+    Symbol.asyncIterator in entries
+      ? entries[Symbol.asyncIterator]()
+      : (entries as Iterable<WarmEntry>)[Symbol.iterator]()
   let nextStart = performance.now()
   let exhausted = false
   // Entries are pulled one at a time by whichever worker is free: an async source is never read ahead.
@@ -154,15 +194,26 @@ async function runWarm(cache: WarmTarget, entries: Iterable<WarmEntry> | AsyncIt
 
 type Outcome = { kind: 'loaded' | 'skipped' } | { kind: 'failed'; error: unknown }
 
-async function warmOne(cache: WarmTarget, entry: WarmEntry, settings: WarmSettings, pace: () => Promise<void>): Promise<Outcome> {
+async function warmOne(
+  cache: WarmTarget,
+  entry: WarmEntry,
+  settings: WarmSettings,
+  pace: () => Promise<void>
+): Promise<Outcome> {
   try {
-    if (typeof entry?.load !== 'function') throw new InvalidArgumentError('entry.load', 'a function', entry?.load)
+    if (typeof entry?.load !== 'function')
+      throw new InvalidArgumentError('entry.load', 'a function', entry?.load)
     if (!settings.overwrite && (await cache.has(entry.key))) return { kind: 'skipped' }
     await pace()
     const value = await entry.load()
     if (value === undefined) return { kind: 'skipped' }
-    const stored = await cache.set(entry.key, value, { ttl: entry.ttl ?? settings.ttl, tags: entry.tags })
-    return stored ? { kind: 'loaded' } : { kind: 'failed', error: new Error(`the store did not take ${JSON.stringify(entry.key)}`) }
+    const stored = await cache.set(entry.key, value, {
+      ttl: entry.ttl ?? settings.ttl,
+      tags: entry.tags,
+    })
+    return stored
+      ? { kind: 'loaded' }
+      : { kind: 'failed', error: new Error(`the store did not take ${JSON.stringify(entry.key)}`) }
   } catch (error) {
     return { kind: 'failed', error }
   }
@@ -190,16 +241,28 @@ export interface WarmSchedule {
  */
 export function warmEvery(
   cache: WarmTarget,
-  source: () => Iterable<WarmEntry> | AsyncIterable<WarmEntry> | Promise<Iterable<WarmEntry> | AsyncIterable<WarmEntry>>,
-  options: WarmOptions & { every: Duration; immediately?: boolean; onRun?: (run: WarmRun) => void; onError?: (error: unknown) => void }
+  source: () =>
+    | Iterable<WarmEntry>
+    | AsyncIterable<WarmEntry>
+    | Promise<Iterable<WarmEntry> | AsyncIterable<WarmEntry>>,
+  options: WarmOptions & {
+    every: Duration
+    immediately?: boolean
+    onRun?: (run: WarmRun) => void
+    onError?: (error: unknown) => void
+  }
 ): WarmSchedule {
-  if (typeof source !== 'function') throw new InvalidArgumentError('source', 'a function returning entries', source)
-  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an options object with every', options)
+  if (typeof source !== 'function')
+    throw new InvalidArgumentError('source', 'a function returning entries', source)
+  if (typeof options !== 'object' || options === null)
+    throw new InvalidOptionError('', 'an options object with every', options)
   const { every, immediately = true, onRun, onError, ...warmOptions } = options
   const everyMs = parseDuration(every, 'every', { kind: 'timeout' })
   resolveWarmOptions(warmOptions)
-  if (onRun !== undefined && typeof onRun !== 'function') throw new InvalidOptionError('onRun', 'a function', onRun)
-  if (onError !== undefined && typeof onError !== 'function') throw new InvalidOptionError('onError', 'a function', onError)
+  if (onRun !== undefined && typeof onRun !== 'function')
+    throw new InvalidOptionError('onRun', 'a function', onRun)
+  if (onError !== undefined && typeof onError !== 'function')
+    throw new InvalidOptionError('onError', 'a function', onError)
   let stopped = false
   let timer: NodeJS.Timeout | undefined
   let current: WarmRun | undefined
@@ -215,7 +278,11 @@ export function warmEvery(
         return current.result
       })
       // The source itself failed (entries that fail are counted by their run): said, never swallowed.
-      .catch((error: unknown) => (onError !== undefined ? onError(error) : process.emitWarning(`cachewire warmEvery: the source failed: ${String(error)}`)))
+      .catch((error: unknown) =>
+        onError !== undefined
+          ? onError(error)
+          : process.emitWarning(`cachewire warmEvery: the source failed: ${String(error)}`)
+      )
       .finally(() => {
         current = undefined
         if (!stopped) timer = setTimeout(tick, everyMs).unref()

@@ -123,7 +123,12 @@ export class CacheAside {
   }
 
   /** See `Cache.wrap`. `key` is already checked by the caller; `trace` (when traced) gets the outcome. */
-  async wrap<T>(key: string, loader: () => T | Promise<T>, options: WrapOptions<T>, trace?: WrapTraceContext): Promise<T> {
+  async wrap<T>(
+    key: string,
+    loader: () => T | Promise<T>,
+    options: WrapOptions<T>,
+    trace?: WrapTraceContext
+  ): Promise<T> {
     const resolved = resolveWrapOptions(loader, options)
     const { beta, lock, graceMs } = resolved
     const host = this.#host
@@ -138,17 +143,26 @@ export class CacheAside {
     return flights.run(flightKey, async () => {
       if (graceMs > 0) {
         const entry = await host.getWithMeta<T>(key)
-        if (trace !== undefined) trace.outcome = entry === undefined ? 'miss' : entry.stale ? 'stale' : 'hit'
+        if (trace !== undefined)
+          trace.outcome = entry === undefined ? 'miss' : entry.stale ? 'stale' : 'hit'
         if (entry !== undefined && !entry.stale) return { value: entry.value }
-        if (entry !== undefined) return { value: await this.#refreshOrStale(key, flightKey, loader, resolved, entry.value) }
+        if (entry !== undefined)
+          return {
+            value: await this.#refreshOrStale(key, flightKey, loader, resolved, entry.value),
+          }
       } else {
         const cached =
           beta > 0
             ? await host.getWithTtl<T>(key)
-            : await host.get<T>(key).then((value) => (value === undefined ? undefined : { value, ttlMs: Infinity }))
+            : await host
+                .get<T>(key)
+                .then((value) => (value === undefined ? undefined : { value, ttlMs: Infinity }))
         if (trace !== undefined) trace.outcome = cached === undefined ? 'miss' : 'hit'
         if (cached !== undefined) {
-          if (beta > 0 && this.#refreshEarly(flightKey, cached.ttlMs, beta)) void this.#refresh(key, flightKey, loader, resolved).catch((error: unknown) => host.report(toError(error)))
+          if (beta > 0 && this.#refreshEarly(flightKey, cached.ttlMs, beta))
+            void this.#refresh(key, flightKey, loader, resolved).catch((error: unknown) =>
+              host.report(toError(error))
+            )
           return { value: cached.value }
         }
       }
@@ -180,7 +194,13 @@ export class CacheAside {
    * A stale value in hand: one refresh runs (joined by every caller meanwhile); each caller waits
    * for it at most `timeout`, and takes the stale value if it is not done or fails.
    */
-  async #refreshOrStale<T>(key: string, flightKey: string, loader: () => T | Promise<T>, resolved: Resolved<T>, stale: T): Promise<T> {
+  async #refreshOrStale<T>(
+    key: string,
+    flightKey: string,
+    loader: () => T | Promise<T>,
+    resolved: Resolved<T>,
+    stale: T
+  ): Promise<T> {
     const host = this.#host
     const refresh = this.#refresh(key, flightKey, loader, resolved)
     const fresh = await settleWithin(refresh, resolved.timeoutMs)
@@ -192,8 +212,15 @@ export class CacheAside {
   }
 
   /** One background load per key at a time (in-process), written to the cache when it lands. */
-  #refresh<T>(key: string, flightKey: string, loader: () => T | Promise<T>, resolved: Resolved<T>): Promise<T> {
-    return this.#context.flights.run(`${flightKey}\u0000refresh`, async () => ({ value: await this.#load(key, flightKey, loader, resolved) }))
+  #refresh<T>(
+    key: string,
+    flightKey: string,
+    loader: () => T | Promise<T>,
+    resolved: Resolved<T>
+  ): Promise<T> {
+    return this.#context.flights.run(`${flightKey}\u0000refresh`, async () => ({
+      value: await this.#load(key, flightKey, loader, resolved),
+    }))
   }
 
   /** Polls the cache until the lock holder's value lands or `waitMs` passes on the cache's clock. */
@@ -217,7 +244,12 @@ export class CacheAside {
   }
 
   /** Loads and waits for the write, so a lock held around it covers the value landing in the store. */
-  async #load<T>(key: string, flightKey: string, loader: () => T | Promise<T>, resolved: Resolved<T>): Promise<T> {
+  async #load<T>(
+    key: string,
+    flightKey: string,
+    loader: () => T | Promise<T>,
+    resolved: Resolved<T>
+  ): Promise<T> {
     const value = await this.#timedLoad(flightKey, loader)
     if (this.#cacheable(key, value, resolved.options)) {
       const { ttl, tags } = resolved.options
@@ -228,7 +260,8 @@ export class CacheAside {
 
   /** A loaded value is cached unless undefined, refused by `cacheIf`, or shadowed by a pending write-behind write. */
   #cacheable<T>(key: string, value: T, options: WrapOptions<T>): boolean {
-    if (value === undefined || (options.cacheIf !== undefined && !options.cacheIf(value))) return false
+    if (value === undefined || (options.cacheIf !== undefined && !options.cacheIf(value)))
+      return false
     // The loader read the source before a write-behind write of this key was persisted: its row is older.
     return !this.#host.isPending(key)
   }
@@ -244,16 +277,38 @@ export class CacheAside {
 /** Checks a wrap call's arguments; a bad option is the caller's error, thrown before any store work. */
 function resolveWrapOptions<T>(loader: unknown, options: WrapOptions<T>): Resolved<T> {
   if (typeof loader !== 'function') throw new InvalidArgumentError('loader', 'a function', loader)
-  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'an options object', options)
+  if (typeof options !== 'object' || options === null)
+    throw new InvalidArgumentError('options', 'an options object', options)
   rejectUnknownOptions(options, WRAP_OPTIONS, '')
   if (options.ttl !== undefined) parseDuration(options.ttl, 'ttl')
-  const beta = options.earlyRefresh === true ? 1 : options.earlyRefresh === false ? 0 : (options.earlyRefresh ?? 0)
+  const beta =
+    options.earlyRefresh === true
+      ? 1
+      : options.earlyRefresh === false
+        ? 0
+        : (options.earlyRefresh ?? 0)
   if (typeof beta !== 'number' || !Number.isFinite(beta) || beta < 0)
-    throw new InvalidArgumentError('options.earlyRefresh', 'true, false or a non-negative number', options.earlyRefresh)
-  const lock = options.lock === undefined || options.lock === false ? undefined : resolveLock(options.lock)
-  const graceMs = options.grace === undefined || options.grace === false ? 0 : parseDuration(options.grace, 'grace')
-  const timeoutMs = options.timeout === undefined ? 0 : parseDuration(options.timeout, 'timeout', { kind: 'timeout', allowZero: true })
-  if (timeoutMs > 0 && graceMs === 0) throw new InvalidOptionError('timeout', 'used with grace (it bounds the wait of a caller holding a stale value)', options.timeout)
+    throw new InvalidArgumentError(
+      'options.earlyRefresh',
+      'true, false or a non-negative number',
+      options.earlyRefresh
+    )
+  const lock =
+    options.lock === undefined || options.lock === false ? undefined : resolveLock(options.lock)
+  const graceMs =
+    options.grace === undefined || options.grace === false
+      ? 0
+      : parseDuration(options.grace, 'grace')
+  const timeoutMs =
+    options.timeout === undefined
+      ? 0
+      : parseDuration(options.timeout, 'timeout', { kind: 'timeout', allowZero: true })
+  if (timeoutMs > 0 && graceMs === 0)
+    throw new InvalidOptionError(
+      'timeout',
+      'used with grace (it bounds the wait of a caller holding a stale value)',
+      options.timeout
+    )
   return { options, beta, lock, graceMs, timeoutMs }
 }
 
@@ -271,7 +326,8 @@ function resolveLock(option: true | { ttl?: Duration | undefined; wait?: Duratio
   }
 }
 
-type Settled<T> = { done: true; ok: true; value: T } | { done: true; ok: false; error: unknown } | { done: false }
+type Settled<T> =
+  { done: true; ok: true; value: T } | { done: true; ok: false; error: unknown } | { done: false }
 
 /** How `promise` stands after at most `ms` (0: only if it has settled already, after one turn). */
 async function settleWithin<T>(promise: Promise<T>, ms: number): Promise<Settled<T>> {

@@ -40,7 +40,9 @@ export interface WriteJournal<T> {
   /** Forgets persisted writes. */
   acknowledge(ids: readonly string[]): Promise<void>
   /** Every write appended and not acknowledged, oldest first (`version` is absent on entries older journals wrote). */
-  replay(): Promise<ReadonlyArray<{ id: string; key: string; value: T; version?: number | undefined }>>
+  replay(): Promise<
+    ReadonlyArray<{ id: string; key: string; value: T; version?: number | undefined }>
+  >
 }
 
 export interface WriteBehindRetryOptions {
@@ -131,22 +133,39 @@ const KNOWN = [
 const KNOWN_RETRY = ['attempts', 'baseDelay', 'maxDelay'] as const
 
 /** Validates and defaults a writer's options once, when it is built. */
-export function resolveWriteBehindOptions<T>(options: WriteBehindOptions<T>): ResolvedWriteBehindOptions<T> {
-  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('persist', 'a function (batch) => Promise<void>', undefined)
+export function resolveWriteBehindOptions<T>(
+  options: WriteBehindOptions<T>
+): ResolvedWriteBehindOptions<T> {
+  if (typeof options !== 'object' || options === null)
+    throw new InvalidOptionError('persist', 'a function (batch) => Promise<void>', undefined)
   rejectUnknownOptions(options, KNOWN, '', { flushIntervalMs: 'flushInterval' })
-  if (typeof options.persist !== 'function') throw new InvalidOptionError('persist', 'a function (batch, context) => Promise<void>', options.persist)
+  if (typeof options.persist !== 'function')
+    throw new InvalidOptionError(
+      'persist',
+      'a function (batch, context) => Promise<void>',
+      options.persist
+    )
   const retry = options.retry ?? {}
-  if (typeof retry !== 'object' || retry === null) throw new InvalidOptionError('retry', 'an object', retry)
-  rejectUnknownOptions(retry, KNOWN_RETRY, 'retry', { baseDelayMs: 'baseDelay', maxDelayMs: 'maxDelay' })
+  if (typeof retry !== 'object' || retry === null)
+    throw new InvalidOptionError('retry', 'an object', retry)
+  rejectUnknownOptions(retry, KNOWN_RETRY, 'retry', {
+    baseDelayMs: 'baseDelay',
+    maxDelayMs: 'maxDelay',
+  })
   const onFull = options.onFull ?? 'write-through'
-  if (onFull !== 'write-through' && onFull !== 'reject') throw new InvalidOptionError('onFull', "'write-through' or 'reject'", onFull)
+  if (onFull !== 'write-through' && onFull !== 'reject')
+    throw new InvalidOptionError('onFull', "'write-through' or 'reject'", onFull)
   const spillFile = options.spillFile ?? '.cachewire/write-behind.spill'
   if (spillFile !== false && (typeof spillFile !== 'string' || spillFile.length === 0)) {
     throw new InvalidOptionError('spillFile', 'a file path, or false', spillFile)
   }
-  if (options.clock !== undefined && typeof options.clock !== 'function') throw new InvalidOptionError('clock', 'a function returning milliseconds', options.clock)
+  if (options.clock !== undefined && typeof options.clock !== 'function')
+    throw new InvalidOptionError('clock', 'a function returning milliseconds', options.clock)
   const journal = options.journal
-  if (journal !== undefined && (typeof journal?.append !== 'function' || typeof journal.replay !== 'function')) {
+  if (
+    journal !== undefined &&
+    (typeof journal?.append !== 'function' || typeof journal.replay !== 'function')
+  ) {
     throw new InvalidOptionError('journal', 'a WriteJournal (append, acknowledge, replay)', journal)
   }
   return {
@@ -160,7 +179,9 @@ export function resolveWriteBehindOptions<T>(options: WriteBehindOptions<T>): Re
     baseDelayMs: duration(retry.baseDelay, 'retry.baseDelay', '100ms'),
     maxDelayMs: duration(retry.maxDelay, 'retry.maxDelay', '10s'),
     flushOnSignals: options.flushOnSignals !== false,
-    shutdownTimeoutMs: parseDuration(options.shutdownTimeout ?? '10s', 'shutdownTimeout', { kind: 'timeout' }),
+    shutdownTimeoutMs: parseDuration(options.shutdownTimeout ?? '10s', 'shutdownTimeout', {
+      kind: 'timeout',
+    }),
     spillFile: spillFile === false ? undefined : resolve(spillFile),
     journal,
     clock: options.clock ?? Date.now,
@@ -173,6 +194,7 @@ function duration(value: unknown, option: string, fallback: Duration): number {
 }
 
 function positiveInteger(value: unknown, option: string): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) throw new InvalidOptionError(option, 'a positive integer', value)
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0)
+    throw new InvalidOptionError(option, 'a positive integer', value)
   return value
 }

@@ -8,8 +8,10 @@ const SIGNALS = ['SIGTERM', 'SIGINT'] as const
 
 type Listener = ((signal: NodeJS.Signals) => void) & { [kWriterListener]?: true; [kFlushed]?: true }
 
-const isWriterListener = (listener: unknown): boolean => typeof listener === 'function' && kWriterListener in listener
-const isFlushing = (listener: unknown): boolean => isWriterListener(listener) && !(kFlushed in (listener as Listener))
+const isWriterListener = (listener: unknown): boolean =>
+  typeof listener === 'function' && kWriterListener in listener
+const isFlushing = (listener: unknown): boolean =>
+  isWriterListener(listener) && !(kFlushed in (listener as Listener))
 
 /**
  * Runs `shutdown` once on the first SIGTERM or SIGINT; later signals while it runs are noted on
@@ -25,12 +27,17 @@ const isFlushing = (listener: unknown): boolean => isWriterListener(listener) &&
  *
  * Returns a function that removes the listeners.
  */
-export function installShutdownSignals(shutdown: () => Promise<{ clean: boolean }>, describe: () => string): () => void {
+export function installShutdownSignals(
+  shutdown: () => Promise<{ clean: boolean }>,
+  describe: () => string
+): () => void {
   let running = false
   const onSignal: Listener = (signal) => {
     if (onSignal[kFlushed] === true) return
     if (running) {
-      process.stderr.write(`cachewire write-behind: ${signal} received again while flushing; the flush goes on (${describe()})\n`)
+      process.stderr.write(
+        `cachewire write-behind: ${signal} received again while flushing; the flush goes on (${describe()})\n`
+      )
       return
     }
     running = true

@@ -46,7 +46,9 @@ export async function writeSpill<T>(
   const temporary = `${path}.tmp`
   const file = await open(temporary, 'wx', 0o600)
   try {
-    await file.writeFile(`${JSON.stringify({ format: HEADER, version: 1, count: lines.length })}\n${lines.join('\n')}\n`)
+    await file.writeFile(
+      `${JSON.stringify({ format: HEADER, version: 1, count: lines.length })}\n${lines.join('\n')}\n`
+    )
     await file.sync()
   } finally {
     await file.close()
@@ -111,7 +113,8 @@ function parseSpill<T>(text: string): Array<SpilledWrite<T>> {
       continue // a torn line cannot happen (rename after fsync), but never let one stop a replay
     }
     const { k, v, n } = record as { k?: unknown; v?: unknown; n?: unknown }
-    if (typeof k === 'string' && typeof n === 'number') writes.push({ key: k, value: v as T, version: n })
+    if (typeof k === 'string' && typeof n === 'number')
+      writes.push({ key: k, value: v as T, version: n })
   }
   return writes
 }

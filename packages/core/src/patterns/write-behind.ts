@@ -2,12 +2,23 @@ import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { ClosedError, QueueFullError } from '../errors.js'
 import type { CacheLike as Cache } from '../cache-like.js'
-import { resolveWriteBehindOptions, type PendingWrite, type ResolvedWriteBehindOptions, type WriteBehindOptions } from './write-behind-options.js'
+import {
+  resolveWriteBehindOptions,
+  type PendingWrite,
+  type ResolvedWriteBehindOptions,
+  type WriteBehindOptions,
+} from './write-behind-options.js'
 import { installShutdownSignals } from './write-behind-signals.js'
 import { claimSpills, removeSpill, writeSpill } from './write-behind-spill.js'
 import { kPendingWrites } from './pending-writes.js'
 
-export type { PendingWrite, PersistContext, WriteJournal, WriteBehindOptions, WriteBehindRetryOptions } from './write-behind-options.js'
+export type {
+  PendingWrite,
+  PersistContext,
+  WriteJournal,
+  WriteBehindOptions,
+  WriteBehindRetryOptions,
+} from './write-behind-options.js'
 
 /** A replayed spill file, removed once every write read from it is persisted. */
 interface SpillReceipt {
@@ -112,7 +123,8 @@ export class WriteBehind<T> extends EventEmitter<WriteBehindEvents<T>> {
     if (this.#options.flushOnSignals) {
       this.#removeSignalHandlers = installShutdownSignals(
         () => this.close(),
-        () => `${this.#queue.size + this.#inFlight.length} write(s) pending, deadline ${this.#options.shutdownTimeoutMs} ms`
+        () =>
+          `${this.#queue.size + this.#inFlight.length} write(s) pending, deadline ${this.#options.shutdownTimeoutMs} ms`
       )
     }
   }
@@ -142,11 +154,21 @@ export class WriteBehind<T> extends EventEmitter<WriteBehindEvents<T>> {
       return
     }
     // Journal first: if it cannot record the write, the write is refused and nothing changed.
-    const journalId = this.#options.journal === undefined ? undefined : await this.#options.journal.append(key, value, version)
+    const journalId =
+      this.#options.journal === undefined
+        ? undefined
+        : await this.#options.journal.append(key, value, version)
     // Until persisted, readers of this cache view get the new value whatever the store holds (see PendingWrites).
     this.#cache[kPendingWrites]?.hold(key, value, version)
     const cached = await this.#cache.set(key, value, this.#options.setOptions)
-    this.#enqueue({ key, value, version, journalIds: journalId === undefined ? [] : [journalId], spills: [], recache: !cached })
+    this.#enqueue({
+      key,
+      value,
+      version,
+      journalIds: journalId === undefined ? [] : [journalId],
+      spills: [],
+      recache: !cached,
+    })
     if (this.#queue.size >= this.#options.batchSize) void this.#kick()
   }
 
@@ -180,7 +202,13 @@ export class WriteBehind<T> extends EventEmitter<WriteBehindEvents<T>> {
       for (const entry of await journal.replay()) {
         const version = entry.version ?? this.#nextVersion()
         this.#version = Math.max(this.#version, version)
-        this.#enqueue({ key: entry.key, value: entry.value, version, journalIds: [entry.id], spills: [] })
+        this.#enqueue({
+          key: entry.key,
+          value: entry.value,
+          version,
+          journalIds: [entry.id],
+          spills: [],
+        })
         this.#shadow(entry.key, entry.value, version)
         count++
       }
@@ -234,7 +262,9 @@ export class WriteBehind<T> extends EventEmitter<WriteBehindEvents<T>> {
     clearInterval(this.#timer)
     let deadline: NodeJS.Timeout | undefined
     // A referenced timer: a hung persist holding no handle must not let the process slip away early.
-    const timedOut = new Promise<true>((resolve) => (deadline = setTimeout(() => resolve(true), this.#options.shutdownTimeoutMs)))
+    const timedOut = new Promise<true>(
+      (resolve) => (deadline = setTimeout(() => resolve(true), this.#options.shutdownTimeoutMs))
+    )
     const finished = this.flush().then(
       () => false as const,
       () => false as const
@@ -243,7 +273,10 @@ export class WriteBehind<T> extends EventEmitter<WriteBehindEvents<T>> {
     clearTimeout(deadline)
     if (late) this.#abandoned = true
     const leftovers = this.#leftovers()
-    const result = leftovers.length === 0 ? { clean: true, unpersisted: 0, spilled: 0, journaled: 0, lost: 0 } : await this.#spill(leftovers, late)
+    const result =
+      leftovers.length === 0
+        ? { clean: true, unpersisted: 0, spilled: 0, journaled: 0, lost: 0 }
+        : await this.#spill(leftovers, late)
     // This writer is gone: its pending values no longer shadow the cache (the spill or journal keeps them).
     for (const write of leftovers) this.#cache[kPendingWrites]?.release(write.key, write.version)
     this.#removeSignalHandlers()
@@ -261,8 +294,16 @@ export class WriteBehind<T> extends EventEmitter<WriteBehindEvents<T>> {
   }
 
   async #spill(leftovers: QueuedWrite<T>[], late: boolean): Promise<WriteBehindCloseResult> {
-    const why = late ? `the shutdown deadline (${this.#options.shutdownTimeoutMs} ms) passed` : 'writes failed every retry'
-    const result: WriteBehindCloseResult = { clean: false, unpersisted: leftovers.length, spilled: 0, journaled: 0, lost: 0 }
+    const why = late
+      ? `the shutdown deadline (${this.#options.shutdownTimeoutMs} ms) passed`
+      : 'writes failed every retry'
+    const result: WriteBehindCloseResult = {
+      clean: false,
+      unpersisted: leftovers.length,
+      spilled: 0,
+      journaled: 0,
+      lost: 0,
+    }
     // With a journal they are already durable there, and the next start replays them: spilling them too would replay twice.
     const journaled = leftovers.filter((write) => write.journalIds.length > 0)
     const rest = leftovers.filter((write) => write.journalIds.length === 0)
@@ -277,11 +318,16 @@ export class WriteBehind<T> extends EventEmitter<WriteBehindEvents<T>> {
         if (spilled.unwritable === 0) {
           // Every unpersisted write replayed from an older spill file now has its key (at that version
           // or newer) in the new file or the journal: the older files would only replay it twice.
-          const older = new Set([...this.#failedWrites, ...this.#inFlight, ...this.#queue.values()].flatMap((write) => write.spills.map((receipt) => receipt.path)))
+          const older = new Set(
+            [...this.#failedWrites, ...this.#inFlight, ...this.#queue.values()].flatMap((write) =>
+              write.spills.map((receipt) => receipt.path)
+            )
+          )
           for (const path of older) await this.#removeSpill(path)
         }
         detail += `${detail === '' ? '' : ', '}${spilled.written} spilled to ${spilled.path}`
-        if (spilled.unwritable > 0) detail += `, ${spilled.unwritable} LOST (values JSON cannot hold)`
+        if (spilled.unwritable > 0)
+          detail += `, ${spilled.unwritable} LOST (values JSON cannot hold)`
       } catch (error) {
         result.lost = rest.length
         detail += `${detail === '' ? '' : ', '}${rest.length} LOST: the spill file could not be written (${String(error)})`
@@ -290,7 +336,9 @@ export class WriteBehind<T> extends EventEmitter<WriteBehindEvents<T>> {
       result.lost = rest.length
       detail += `${detail === '' ? '' : ', '}${rest.length} LOST (spillFile is off)`
     }
-    process.stderr.write(`cachewire write-behind: ${why} with ${leftovers.length} write(s) unpersisted: ${detail}; replayed on next start\n`)
+    process.stderr.write(
+      `cachewire write-behind: ${why} with ${leftovers.length} write(s) unpersisted: ${detail}; replayed on next start\n`
+    )
     this.emit('spilled', result)
     return result
   }
@@ -359,7 +407,10 @@ export class WriteBehind<T> extends EventEmitter<WriteBehindEvents<T>> {
     this.#stats.failed += batch.length
     this.#failedWrites.push(...batch)
     if (this.listenerCount('failed') > 0) this.emit('failed', batch, lastError)
-    else process.emitWarning(`cachewire write-behind: ${batch.length} write(s) failed after ${attempts} attempts; see failedWrites()`)
+    else
+      process.emitWarning(
+        `cachewire write-behind: ${batch.length} write(s) failed after ${attempts} attempts; see failedWrites()`
+      )
   }
 
   /**
@@ -370,14 +421,19 @@ export class WriteBehind<T> extends EventEmitter<WriteBehindEvents<T>> {
   async #settle(batch: QueuedWrite<T>[]): Promise<void> {
     for (const write of batch) {
       this.#cache[kPendingWrites]?.release(write.key, write.version)
-      if (write.recache === true) await this.#cache.set(write.key, write.value, this.#options.setOptions).catch(() => false)
+      if (write.recache === true)
+        await this.#cache.set(write.key, write.value, this.#options.setOptions).catch(() => false)
     }
     const journal = this.#options.journal
     if (journal !== undefined) {
-      await journal.acknowledge(batch.flatMap((write) => write.journalIds)).catch((error: unknown) => {
-        // Unacknowledged entries are replayed and persisted again at the next start: a repeat, never a loss.
-        process.emitWarning(`cachewire write-behind: journal acknowledge failed: ${String(error)}`)
-      })
+      await journal
+        .acknowledge(batch.flatMap((write) => write.journalIds))
+        .catch((error: unknown) => {
+          // Unacknowledged entries are replayed and persisted again at the next start: a repeat, never a loss.
+          process.emitWarning(
+            `cachewire write-behind: journal acknowledge failed: ${String(error)}`
+          )
+        })
     }
     if (this.#failedWrites.length > 0) {
       // A failed write whose key has now persisted a newer version is settled too.
@@ -396,7 +452,9 @@ export class WriteBehind<T> extends EventEmitter<WriteBehindEvents<T>> {
 
   async #removeSpill(path: string): Promise<void> {
     await removeSpill(path).catch((error: unknown) => {
-      process.emitWarning(`cachewire write-behind: could not remove replayed spill file ${path}: ${String(error)}`)
+      process.emitWarning(
+        `cachewire write-behind: could not remove replayed spill file ${path}: ${String(error)}`
+      )
     })
   }
 }

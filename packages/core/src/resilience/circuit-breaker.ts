@@ -57,23 +57,39 @@ export class CircuitBreaker {
   readonly #listeners = new Set<CircuitTransitionListener>()
 
   constructor(options: CircuitBreakerOptions = {}) {
-    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('breaker', 'an object or false', options)
+    if (typeof options !== 'object' || options === null)
+      throw new InvalidOptionError('breaker', 'an object or false', options)
     rejectUnknownOptions(options, BREAKER_OPTIONS, 'breaker', RENAMED_BREAKER_OPTIONS)
     const { failureThreshold = 5, breakDuration = '200ms', clock = systemClock } = options
-    if (!Number.isInteger(failureThreshold) || failureThreshold < 1) throw new InvalidOptionError('breaker.failureThreshold', 'a positive integer', failureThreshold)
-    if (typeof clock !== 'function') throw new InvalidOptionError('breaker.clock', 'a function returning milliseconds', clock)
+    if (!Number.isInteger(failureThreshold) || failureThreshold < 1)
+      throw new InvalidOptionError(
+        'breaker.failureThreshold',
+        'a positive integer',
+        failureThreshold
+      )
+    if (typeof clock !== 'function')
+      throw new InvalidOptionError('breaker.clock', 'a function returning milliseconds', clock)
     this.#failureThreshold = failureThreshold
-    this.#breakDurationMs = parseDuration(breakDuration, 'breaker.breakDuration', { kind: 'timeout' })
+    this.#breakDurationMs = parseDuration(breakDuration, 'breaker.breakDuration', {
+      kind: 'timeout',
+    })
     const maxBreakDuration = options.maxBreakDuration ?? Math.max(5000, this.#breakDurationMs)
-    this.#maxBreakDurationMs = parseDuration(maxBreakDuration, 'breaker.maxBreakDuration', { kind: 'timeout' })
+    this.#maxBreakDurationMs = parseDuration(maxBreakDuration, 'breaker.maxBreakDuration', {
+      kind: 'timeout',
+    })
     if (this.#maxBreakDurationMs < this.#breakDurationMs) {
-      throw new InvalidOptionError('breaker.maxBreakDuration', `a duration no shorter than breakDuration (${this.#breakDurationMs} ms)`, maxBreakDuration)
+      throw new InvalidOptionError(
+        'breaker.maxBreakDuration',
+        `a duration no shorter than breakDuration (${this.#breakDurationMs} ms)`,
+        maxBreakDuration
+      )
     }
     this.#clock = clock
   }
 
   get state(): CircuitState {
-    if (this.#state === 'open' && this.#clock() - this.#openedAt >= this.#openForMs) return 'half-open'
+    if (this.#state === 'open' && this.#clock() - this.#openedAt >= this.#openForMs)
+      return 'half-open'
     return this.#state
   }
 
@@ -125,7 +141,9 @@ export class CircuitBreaker {
     const probing = this.#probeInFlight || this.#state === 'half-open'
     this.#probeInFlight = false
     if (probing) {
-      this.#open(Math.min(this.#maxBreakDurationMs, Math.max(this.#breakDurationMs, this.#openForMs * 2)))
+      this.#open(
+        Math.min(this.#maxBreakDurationMs, Math.max(this.#breakDurationMs, this.#openForMs * 2))
+      )
       return true
     }
     if (this.#state === 'open') return false

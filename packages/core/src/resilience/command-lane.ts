@@ -67,7 +67,10 @@ export class CommandLane {
     }
     if (this.queued >= this.#options.maxQueue) {
       return Promise.reject(
-        new StoreUnavailableError(`store skipped: ${this.queued} commands already wait for this connection (maxQueue ${this.#options.maxQueue})`, { reason: 'queue-full' })
+        new StoreUnavailableError(
+          `store skipped: ${this.queued} commands already wait for this connection (maxQueue ${this.#options.maxQueue})`,
+          { reason: 'queue-full' }
+        )
       )
     }
     return new Promise<void>((resolve, reject) => {
@@ -137,7 +140,10 @@ export class CommandLane {
     while (this.queued > 0 && (this.#waiters[this.#head] as Waiter).enqueuedAt <= limit) {
       const waiter = this.#shift() as Waiter
       waiter.reject(
-        new StoreUnavailableError(`store skipped: waited ${this.#options.queueTimeoutMs} ms for a free connection slot`, { reason: 'queue-timeout' })
+        new StoreUnavailableError(
+          `store skipped: waited ${this.#options.queueTimeoutMs} ms for a free connection slot`,
+          { reason: 'queue-timeout' }
+        )
       )
     }
     this.#armSweep()

@@ -21,7 +21,12 @@ export interface DeadlineOptions {
  * const value = await withDeadline(redis.getBuffer('k'), 50, 'get')
  * ```
  */
-export function withDeadline<T>(operation: Promise<T>, deadlineMs: number, name: string, options: DeadlineOptions = {}): Promise<T> {
+export function withDeadline<T>(
+  operation: Promise<T>,
+  deadlineMs: number,
+  name: string,
+  options: DeadlineOptions = {}
+): Promise<T> {
   if (!Number.isFinite(deadlineMs) || deadlineMs <= 0) return operation
   return new Promise<T>((resolve, reject) => {
     let settled = false
@@ -31,7 +36,10 @@ export function withDeadline<T>(operation: Promise<T>, deadlineMs: number, name:
       // Timers run before the event loop polls for I/O: on a busy process the reply may already
       // sit in the socket when the timer fires. One poll phase (setImmediate) lets it be read, so
       // our own backlog is not mistaken for a sick store; a hung store still fails at the deadline.
-      timer = setTimeout(() => setImmediate(() => reject(new StoreTimeoutError(name, deadlineMs))), deadlineMs)
+      timer = setTimeout(
+        () => setImmediate(() => reject(new StoreTimeoutError(name, deadlineMs))),
+        deadlineMs
+      )
       // The timer must not keep a process alive that has nothing else to do.
       timer.unref()
     }

@@ -1,5 +1,11 @@
 import type { EventEmitter } from 'node:events'
-import { CachewireError, QueueFullError, StoreError, StoreTimeoutError, StoreUnavailableError } from '../errors.js'
+import {
+  CachewireError,
+  QueueFullError,
+  StoreError,
+  StoreTimeoutError,
+  StoreUnavailableError,
+} from '../errors.js'
 import type { CacheEvents, InvalidationResult, InvalidationTarget } from '../types.js'
 import type { StoreCalls } from './store-call.js'
 
@@ -90,7 +96,10 @@ export class InvalidationQueue {
     }
     if (this.#entries.length >= this.#options.maxSize) {
       this.#options.calls.report(
-        new QueueFullError(this.#options.maxSize, `invalidation queue is full (${this.#options.maxSize} waiting for the store); this invalidation was not applied`)
+        new QueueFullError(
+          this.#options.maxSize,
+          `invalidation queue is full (${this.#options.maxSize} waiting for the store); this invalidation was not applied`
+        )
       )
       return Promise.resolve({ status: 'failed', removed: 0 })
     }
@@ -101,7 +110,8 @@ export class InvalidationQueue {
   hides(storeKey: string): boolean {
     if (this.#entries.length === 0) return false
     if (this.#hiddenKeys.has(storeKey)) return true
-    for (const invalidation of this.#hiding) if (invalidation.hides?.(storeKey) === true) return true
+    for (const invalidation of this.#hiding)
+      if (invalidation.hides?.(storeKey) === true) return true
     return false
   }
 
@@ -141,7 +151,12 @@ export class InvalidationQueue {
 
   /** Straight to the store; queued only if the store cannot be reached. */
   async #direct(invalidation: Invalidation): Promise<InvalidationResult> {
-    const entry: Entry = { invalidation, askedAt: this.#options.clock(), attempts: 1, announced: false }
+    const entry: Entry = {
+      invalidation,
+      askedAt: this.#options.clock(),
+      attempts: 1,
+      announced: false,
+    }
     let removed: number
     try {
       removed = await invalidation.apply(false)
@@ -152,7 +167,12 @@ export class InvalidationQueue {
       }
       if (this.#entries.length >= this.#options.maxSize) {
         this.#options.calls.report(this.#options.calls.wrap(invalidation.operation, error))
-        this.#options.calls.report(new QueueFullError(this.#options.maxSize, `invalidation queue is full (${this.#options.maxSize} waiting for the store); this invalidation was not applied`))
+        this.#options.calls.report(
+          new QueueFullError(
+            this.#options.maxSize,
+            `invalidation queue is full (${this.#options.maxSize} waiting for the store); this invalidation was not applied`
+          )
+        )
         return { status: 'failed', removed: 0 }
       }
       this.#enqueue(entry)
@@ -215,7 +235,8 @@ export class InvalidationQueue {
   #enqueue(entry: Entry): void {
     this.#entries.push(entry)
     const { hidesKey } = entry.invalidation
-    if (hidesKey !== undefined) this.#hiddenKeys.set(hidesKey, (this.#hiddenKeys.get(hidesKey) ?? 0) + 1)
+    if (hidesKey !== undefined)
+      this.#hiddenKeys.set(hidesKey, (this.#hiddenKeys.get(hidesKey) ?? 0) + 1)
     if (entry.invalidation.hides !== undefined) this.#hiding.push(entry.invalidation)
   }
 
@@ -226,14 +247,20 @@ export class InvalidationQueue {
       if (left > 0) this.#hiddenKeys.set(hidesKey, left)
       else this.#hiddenKeys.delete(hidesKey)
     }
-    if (invalidation.hides !== undefined) this.#hiding = this.#hiding.filter((other) => other !== invalidation)
+    if (invalidation.hides !== undefined)
+      this.#hiding = this.#hiding.filter((other) => other !== invalidation)
   }
 
   #applied(entry: Entry, removed: number): void {
     entry.invalidation.applied?.(removed)
     if (entry.announced) {
       const delayMs = Math.max(0, this.#options.clock() - entry.askedAt)
-      this.#options.events.emit('invalidation-applied', { target: entry.invalidation.target, removed, attempts: entry.attempts, delayMs })
+      this.#options.events.emit('invalidation-applied', {
+        target: entry.invalidation.target,
+        removed,
+        attempts: entry.attempts,
+        delayMs,
+      })
     }
   }
 
@@ -250,7 +277,11 @@ export class InvalidationQueue {
     for (const entry of this.#entries) {
       if (entry.announced) continue
       entry.announced = true
-      this.#options.events.emit('invalidation-queued', { target: entry.invalidation.target, queued: this.#entries.length, error: reported })
+      this.#options.events.emit('invalidation-queued', {
+        target: entry.invalidation.target,
+        queued: this.#entries.length,
+        error: reported,
+      })
     }
     // Many calls failing at once (an outage) make one failed round, not many: one retry timer.
     if (this.#timer !== undefined || this.#closed) return
@@ -270,6 +301,11 @@ export class InvalidationQueue {
  * store raised (an operation it does not support, a bad argument) would fail again: not queued.
  */
 function mayPass(error: unknown): boolean {
-  if (error instanceof StoreTimeoutError || error instanceof StoreUnavailableError || error instanceof StoreError) return true
+  if (
+    error instanceof StoreTimeoutError ||
+    error instanceof StoreUnavailableError ||
+    error instanceof StoreError
+  )
+    return true
   return !(error instanceof CachewireError)
 }

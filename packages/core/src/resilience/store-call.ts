@@ -1,5 +1,11 @@
 import type { EventEmitter } from 'node:events'
-import { CachewireError, QueueFullError, StoreError, StoreTimeoutError, StoreUnavailableError } from '../errors.js'
+import {
+  CachewireError,
+  QueueFullError,
+  StoreError,
+  StoreTimeoutError,
+  StoreUnavailableError,
+} from '../errors.js'
 import type { StatsCounters } from '../stats.js'
 import type { CacheEvents, Store } from '../types.js'
 import { traceStoreCall } from '../tracing.js'
@@ -22,7 +28,12 @@ export class StoreCalls {
   /** The store called, for the `cachewire:core.store` tracing channel. */
   readonly #store: Store | undefined
 
-  constructor(stats: StatsCounters, events: EventEmitter<CacheEvents>, clock: () => number, store?: Store) {
+  constructor(
+    stats: StatsCounters,
+    events: EventEmitter<CacheEvents>,
+    clock: () => number,
+    store?: Store
+  ) {
     this.#stats = stats
     this.#events = events
     this.#throttle = new ErrorThrottle(clock, ERROR_EVENT_INTERVAL_MS)
@@ -93,21 +104,38 @@ export class StoreCalls {
   #unavailable(operation: string, error: unknown): StoreUnavailableError {
     if (error instanceof StoreUnavailableError) {
       this.report(error)
-      return new StoreUnavailableError(error.message, { reason: error.reason, operation, cause: error })
+      return new StoreUnavailableError(error.message, {
+        reason: error.reason,
+        operation,
+        cause: error,
+      })
     }
     const reported = this.wrap(operation, error)
     this.report(reported)
     const reason = error instanceof StoreTimeoutError ? 'timeout' : 'error'
-    return new StoreUnavailableError(`store ${operation} could not answer: ${reported.message}`, { reason, operation, cause: reported })
+    return new StoreUnavailableError(`store ${operation} could not answer: ${reported.message}`, {
+      reason,
+      operation,
+      cause: reported,
+    })
   }
 }
 
 /** Errors of the store's health, which come in floods during an outage. */
 function isStoreFault(error: Error): boolean {
-  return error instanceof StoreError || error instanceof StoreTimeoutError || error instanceof StoreUnavailableError || error instanceof QueueFullError
+  return (
+    error instanceof StoreError ||
+    error instanceof StoreTimeoutError ||
+    error instanceof StoreUnavailableError ||
+    error instanceof QueueFullError
+  )
 }
 
 function kindOf(error: Error): string {
-  const { code, operation, reason } = error as { code?: unknown; operation?: unknown; reason?: unknown }
+  const { code, operation, reason } = error as {
+    code?: unknown
+    operation?: unknown
+    reason?: unknown
+  }
   return `${String(code ?? error.name)}:${String(operation ?? '')}:${String(reason ?? '')}`
 }

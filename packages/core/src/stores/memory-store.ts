@@ -5,7 +5,15 @@ import { rejectUnknownOptions } from '../known-options.js'
 import type { Clock } from '../clock.js'
 import { RESERVED_KEY_PREFIX } from '../namespaces.js'
 import { applyWindowHit, type WindowCounts } from '../rate-window.js'
-import type { BoundedSetResult, EntryAge, Store, StoreSetOptions, StoreSize, WindowHitOptions, WindowState } from '../types.js'
+import type {
+  BoundedSetResult,
+  EntryAge,
+  Store,
+  StoreSetOptions,
+  StoreSize,
+  WindowHitOptions,
+  WindowState,
+} from '../types.js'
 import { SLAB_VALUE_MAX_BYTES, Slabs, type Slab, type SlabHolder } from './memory-slabs.js'
 
 export interface MemoryStoreOptions {
@@ -43,7 +51,12 @@ class MemoryEntry implements SlabHolder {
   readonly storedAt: number
   readonly extra: EntryExtra | undefined
 
-  constructor(value: Uint8Array, tags: readonly string[] | undefined, storedAt: number, extra?: EntryExtra) {
+  constructor(
+    value: Uint8Array,
+    tags: readonly string[] | undefined,
+    storedAt: number,
+    extra?: EntryExtra
+  ) {
     this.value = value
     this.tags = tags
     this.storedAt = storedAt
@@ -78,7 +91,8 @@ export class MemoryStore implements Store {
   readonly #slabs = new Slabs()
   readonly #maxEntryBytes: number
   /** Finds the entry under a key for slab compaction, expired or not, leaving its recency alone. */
-  readonly #holderOf = (key: string): MemoryEntry | undefined => this.#lru.peek(key, { allowStale: true })
+  readonly #holderOf = (key: string): MemoryEntry | undefined =>
+    this.#lru.peek(key, { allowStale: true })
   #evictions = 0
   #expirations = 0
   readonly #locks = new Map<string, { token: string; until: number }>()
@@ -89,18 +103,28 @@ export class MemoryStore implements Store {
   readonly #epoch: number
 
   constructor(options: MemoryStoreOptions = {}) {
-    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an object', options)
+    if (typeof options !== 'object' || options === null)
+      throw new InvalidOptionError('', 'an object', options)
     rejectUnknownOptions(options, MEMORY_STORE_OPTIONS, '', RENAMED_MEMORY_STORE_OPTIONS)
     const maxBytes = options.maxBytes ?? 64 * 1024 * 1024
-    if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) throw new InvalidOptionError('maxBytes', 'a positive integer', maxBytes)
+    if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0)
+      throw new InvalidOptionError('maxBytes', 'a positive integer', maxBytes)
     const maxEntryBytes = options.maxEntryBytes ?? Math.max(1, Math.floor(maxBytes / 4))
     if (!Number.isSafeInteger(maxEntryBytes) || maxEntryBytes <= 0 || maxEntryBytes > maxBytes) {
-      throw new InvalidOptionError('maxEntryBytes', `a positive integer no larger than maxBytes (${maxBytes})`, maxEntryBytes)
+      throw new InvalidOptionError(
+        'maxEntryBytes',
+        `a positive integer no larger than maxBytes (${maxBytes})`,
+        maxEntryBytes
+      )
     }
-    if (options.maxEntries !== undefined && (!Number.isSafeInteger(options.maxEntries) || options.maxEntries <= 0)) {
+    if (
+      options.maxEntries !== undefined &&
+      (!Number.isSafeInteger(options.maxEntries) || options.maxEntries <= 0)
+    ) {
       throw new InvalidOptionError('maxEntries', 'a positive integer', options.maxEntries)
     }
-    if (options.clock !== undefined && typeof options.clock !== 'function') throw new InvalidOptionError('clock', 'a function returning milliseconds', options.clock)
+    if (options.clock !== undefined && typeof options.clock !== 'function')
+      throw new InvalidOptionError('clock', 'a function returning milliseconds', options.clock)
     const clock = options.clock
     this.#now = clock ?? (() => performance.now())
     this.#wall = clock ?? Date.now
@@ -119,7 +143,8 @@ export class MemoryStore implements Store {
         // Only room-making removals of live entries are evictions; an expired entry pushed out to
         // make room had expired already. Deletes and overwrites are neither.
         // lru-cache calls this before it forgets the key, so the entry's remaining TTL still reads.
-        if (reason === 'expire' || (reason === 'evict' && this.#lru.getRemainingTTL(key) <= 0)) this.#expirations++
+        if (reason === 'expire' || (reason === 'evict' && this.#lru.getRemainingTTL(key) <= 0))
+          this.#expirations++
         else if (reason === 'evict') this.#evictions++
         this.#slabs.release(entry)
         this.#unindex(key, entry.tags)
@@ -161,7 +186,12 @@ export class MemoryStore implements Store {
     const entry = this.#lru.get(key)
     if (entry === undefined) return undefined
     const remaining = this.#lru.getRemainingTTL(key)
-    return { value: entry.value, ttlMs: Number.isFinite(remaining) ? Math.max(1, Math.floor(remaining)) : Number.MAX_SAFE_INTEGER }
+    return {
+      value: entry.value,
+      ttlMs: Number.isFinite(remaining)
+        ? Math.max(1, Math.floor(remaining))
+        : Number.MAX_SAFE_INTEGER,
+    }
   }
 
   async invalidateTags(tags: readonly string[]): Promise<number> {
@@ -170,7 +200,8 @@ export class MemoryStore implements Store {
 
   async countTagged(tags: readonly string[]): Promise<number> {
     const live = new Set<string>()
-    for (const tag of tags) for (const key of this.#keysByTag.get(tag) ?? []) if (this.#lru.has(key)) live.add(key)
+    for (const tag of tags)
+      for (const key of this.#keysByTag.get(tag) ?? []) if (this.#lru.has(key)) live.add(key)
     return live.size
   }
 
@@ -191,7 +222,8 @@ export class MemoryStore implements Store {
     if (held !== undefined && held.until > now) return false
     this.#locks.set(key, { token, until: now + ttlMs })
     // Expired locks of keys never asked for again are swept here, so the map stays small.
-    if (this.#locks.size > 1024) for (const [name, lock] of this.#locks) if (lock.until <= now) this.#locks.delete(name)
+    if (this.#locks.size > 1024)
+      for (const [name, lock] of this.#locks) if (lock.until <= now) this.#locks.delete(name)
     return true
   }
 
@@ -214,11 +246,16 @@ export class MemoryStore implements Store {
   async increment(key: string, by: number, ttlMs: number): Promise<number> {
     const current = this.#lru.get(key)
     const previous = current === undefined ? 0 : parseCounter(current.value)
-    if (previous === undefined) throw new TypeError(`value at ${JSON.stringify(key)} is not an integer`)
+    if (previous === undefined)
+      throw new TypeError(`value at ${JSON.stringify(key)} is not an integer`)
     const next = previous + by
     const remaining = current === undefined ? ttlMs : this.#lru.getRemainingTTL(key)
     const ttl = Number.isFinite(remaining) && remaining > 0 ? Math.ceil(remaining) : ttlMs
-    this.#put(key, new MemoryEntry(Buffer.from(String(next)), undefined, current?.storedAt ?? this.#storedNow()), ttl)
+    this.#put(
+      key,
+      new MemoryEntry(Buffer.from(String(next)), undefined, current?.storedAt ?? this.#storedNow()),
+      ttl
+    )
     return next
   }
 
@@ -228,7 +265,12 @@ export class MemoryStore implements Store {
     return Number.isFinite(remaining) ? Math.max(1, Math.floor(remaining)) : Infinity
   }
 
-  async setIf(key: string, value: Uint8Array, options: StoreSetOptions, condition: 'absent' | 'present'): Promise<boolean> {
+  async setIf(
+    key: string,
+    value: Uint8Array,
+    options: StoreSetOptions,
+    condition: 'absent' | 'present'
+  ): Promise<boolean> {
     // No await between the check and the write: atomic within this process.
     if (this.#lru.has(key) !== (condition === 'present')) return false
     const before = this.#lru.peek(key)
@@ -242,7 +284,11 @@ export class MemoryStore implements Store {
     const { counts, state } = applyWindowHit(held?.extra?.window, this.#wall(), options)
     // Kept two windows: a sliding window still reads the previous one.
     const ttl = options.windowMs * 2
-    this.#put(key, new MemoryEntry(EMPTY, undefined, held?.storedAt ?? this.#storedNow(), { window: counts }), ttl)
+    this.#put(
+      key,
+      new MemoryEntry(EMPTY, undefined, held?.storedAt ?? this.#storedNow(), { window: counts }),
+      ttl
+    )
     return state
   }
 
@@ -258,8 +304,17 @@ export class MemoryStore implements Store {
     const wall = this.#wall()
     // entries() yields live entries only.
     for (const [key, entry] of this.#lru.entries()) {
-      if (!key.startsWith(prefix) || key.startsWith(RESERVED_KEY_PREFIX) || entry.extra !== undefined) continue
-      const age: EntryAge = { key, storedAt: this.#epoch + entry.storedAt, expiresAt: wall + this.#lru.getRemainingTTL(key) }
+      if (
+        !key.startsWith(prefix) ||
+        key.startsWith(RESERVED_KEY_PREFIX) ||
+        entry.extra !== undefined
+      )
+        continue
+      const age: EntryAge = {
+        key,
+        storedAt: this.#epoch + entry.storedAt,
+        expiresAt: wall + this.#lru.getRemainingTTL(key),
+      }
       if (oldest === undefined || age.storedAt < oldest.storedAt) oldest = age
       if (newest === undefined || age.storedAt >= newest.storedAt) newest = age
     }
@@ -267,11 +322,17 @@ export class MemoryStore implements Store {
   }
 
   /** Synchronous from read to write, so it is atomic within the process. See `Store.addToBoundedSet`. */
-  async addToBoundedSet(key: string, member: string, max: number, ttlMs: number): Promise<BoundedSetResult> {
+  async addToBoundedSet(
+    key: string,
+    member: string,
+    max: number,
+    ttlMs: number
+  ): Promise<BoundedSetResult> {
     const now = this.#now()
     const current = this.#lru.get(key)
     const held = current?.extra?.members
-    if (current !== undefined && held === undefined) throw new TypeError(`value at ${JSON.stringify(key)} is not a bounded set`)
+    if (current !== undefined && held === undefined)
+      throw new TypeError(`value at ${JSON.stringify(key)} is not a bounded set`)
     const members = new Map<string, number>()
     for (const [name, until] of held ?? []) if (until > now) members.set(name, until)
     const until = now + ttlMs
@@ -286,7 +347,11 @@ export class MemoryStore implements Store {
     const longest = Math.max(...members.values())
     const value = Buffer.from(JSON.stringify([...members.keys()]))
     const ttl = Math.max(1, Math.ceil(longest - now))
-    this.#put(key, new MemoryEntry(value, undefined, current?.storedAt ?? this.#storedNow(), { members }), ttl)
+    this.#put(
+      key,
+      new MemoryEntry(value, undefined, current?.storedAt ?? this.#storedNow(), { members }),
+      ttl
+    )
     return { added, member: members.has(member), size: members.size }
   }
 
@@ -300,7 +365,12 @@ export class MemoryStore implements Store {
   /** Live entries only: expired ones are dropped first (O(entries), which is why stats() is not for a hot path). */
   size(): StoreSize {
     this.#lru.purgeStale()
-    return { entries: this.#lru.size, bytes: this.#lru.calculatedSize, evictions: this.#evictions, expirations: this.#expirations }
+    return {
+      entries: this.#lru.size,
+      bytes: this.#lru.calculatedSize,
+      evictions: this.#evictions,
+      expirations: this.#expirations,
+    }
   }
 
   #storedNow(): number {

@@ -4,7 +4,11 @@ import { rejectUnknownOptions } from '../known-options.js'
 import type { Bus, InvalidationMessage } from '../types.js'
 import type { RedisClient } from './redis-client.js'
 import { isIoredisClient } from './redis-driver-ioredis.js'
-import { isNodeRedisClient, isNodeRedisCluster, type NodeRedisAnyClient } from './redis-driver-node-redis.js'
+import {
+  isNodeRedisClient,
+  isNodeRedisCluster,
+  type NodeRedisAnyClient,
+} from './redis-driver-node-redis.js'
 import { ACCEPTED_CLIENTS } from './redis-store-options.js'
 import type { IoredisClient } from './redis-topology.js'
 
@@ -38,27 +42,35 @@ export class RedisBus implements Bus {
   #subscriber: Subscriber | undefined
 
   constructor(options: RedisBusOptions) {
-    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an options object ({ client, channel? })', options)
+    if (typeof options !== 'object' || options === null)
+      throw new InvalidOptionError('', 'an options object ({ client, channel? })', options)
     rejectUnknownOptions(options, ['client', 'channel'], '')
-    if (!isIoredisClient(options.client) && !isNodeRedisClient(options.client)) throw new InvalidOptionError('client', ACCEPTED_CLIENTS, options.client)
+    if (!isIoredisClient(options.client) && !isNodeRedisClient(options.client))
+      throw new InvalidOptionError('client', ACCEPTED_CLIENTS, options.client)
     this.channel = options.channel ?? 'cachewire:invalidate'
-    if (typeof this.channel !== 'string' || this.channel.length === 0) throw new InvalidOptionError('channel', 'a non-empty string', this.channel)
+    if (typeof this.channel !== 'string' || this.channel.length === 0)
+      throw new InvalidOptionError('channel', 'a non-empty string', this.channel)
     this.#client = options.client
   }
 
   async publish(message: InvalidationMessage): Promise<void> {
     const text = JSON.stringify({ origin: this.#origin, ...message })
     if (isIoredisClient(this.#client)) await this.#client.publish(this.channel, text)
-    else if (isNodeRedisCluster(this.#client)) await this.#client.sendCommand(this.channel, false, ['PUBLISH', this.channel, text])
+    else if (isNodeRedisCluster(this.#client))
+      await this.#client.sendCommand(this.channel, false, ['PUBLISH', this.channel, text])
     else await this.#client.sendCommand(['PUBLISH', this.channel, text])
   }
 
-  async subscribe(handler: (message: InvalidationMessage) => void, onReconnect?: () => void): Promise<void> {
+  async subscribe(
+    handler: (message: InvalidationMessage) => void,
+    onReconnect?: () => void
+  ): Promise<void> {
     const receive = (text: string): void => {
       const message = parseMessage(text)
       if (message !== undefined && message.origin !== this.#origin) handler(message.body)
     }
-    if (isIoredisClient(this.#client)) await this.#subscribeIoredis(this.#client, receive, onReconnect)
+    if (isIoredisClient(this.#client))
+      await this.#subscribeIoredis(this.#client, receive, onReconnect)
     else await this.#subscribeNodeRedis(this.#client, receive, onReconnect)
   }
 
@@ -68,9 +80,19 @@ export class RedisBus implements Bus {
     await subscriber?.close()
   }
 
-  async #subscribeIoredis(client: IoredisClient, receive: (text: string) => void, onReconnect: (() => void) | undefined): Promise<void> {
+  async #subscribeIoredis(
+    client: IoredisClient,
+    receive: (text: string) => void,
+    onReconnect: (() => void) | undefined
+  ): Promise<void> {
     const subscriber = client.duplicate()
-    this.#subscriber = { close: () => subscriber.quit().then(() => undefined, () => subscriber.disconnect()) }
+    this.#subscriber = {
+      close: () =>
+        subscriber.quit().then(
+          () => undefined,
+          () => subscriber.disconnect()
+        ),
+    }
     let readyOnce = false
     subscriber.on('ready', () => {
       // Messages sent while we were away are lost; whoever holds copies must drop them.
@@ -90,9 +112,16 @@ export class RedisBus implements Bus {
    * node-redis: a duplicate, connected here, in subscriber mode. It resubscribes by itself after
    * a reconnect; each `ready` after the first says messages may have been lost meanwhile.
    */
-  async #subscribeNodeRedis(client: NodeRedisAnyClient, receive: (text: string) => void, onReconnect: (() => void) | undefined): Promise<void> {
+  async #subscribeNodeRedis(
+    client: NodeRedisAnyClient,
+    receive: (text: string) => void,
+    onReconnect: (() => void) | undefined
+  ): Promise<void> {
     const subscriber = client.duplicate() as NodeRedisAnyClient & {
-      subscribe(channel: string, listener: (message: string, channel: string) => void): Promise<unknown>
+      subscribe(
+        channel: string,
+        listener: (message: string, channel: string) => void
+      ): Promise<unknown>
       close?: () => Promise<unknown>
       quit?: () => Promise<unknown>
       destroy?: () => unknown
@@ -110,7 +139,9 @@ export class RedisBus implements Bus {
       close: async () => {
         if (!subscriber.isOpen) return
         // v5 names them close/destroy; v4 quit/disconnect.
-        await (subscriber.close ?? subscriber.quit)?.call(subscriber).catch(() => (subscriber.destroy ?? subscriber.disconnect)?.call(subscriber))
+        await (subscriber.close ?? subscriber.quit)
+          ?.call(subscriber)
+          .catch(() => (subscriber.destroy ?? subscriber.disconnect)?.call(subscriber))
       },
     }
     await subscriber.connect()
@@ -130,7 +161,8 @@ function parseMessage(text: string): { origin: string; body: InvalidationMessage
   if (typeof raw !== 'object' || raw === null) return undefined
   const { origin, op, keys, tags, pattern } = raw as Record<string, unknown>
   if (typeof origin !== 'string') return undefined
-  const strings = (value: unknown): value is string[] => Array.isArray(value) && value.every((item) => typeof item === 'string')
+  const strings = (value: unknown): value is string[] =>
+    Array.isArray(value) && value.every((item) => typeof item === 'string')
   if (op === 'keys' && strings(keys)) return { origin, body: { op, keys } }
   if (op === 'tags' && strings(tags)) return { origin, body: { op, tags } }
   if (op === 'pattern' && typeof pattern === 'string') return { origin, body: { op, pattern } }

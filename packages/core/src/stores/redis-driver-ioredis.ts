@@ -1,9 +1,20 @@
 import type { Cluster, Redis } from 'ioredis'
-import type { RedisArgument, RedisConnectionEvent, RedisDriver, RedisNodeConnection, RedisScript } from './redis-driver.js'
+import type {
+  RedisArgument,
+  RedisConnectionEvent,
+  RedisDriver,
+  RedisNodeConnection,
+  RedisScript,
+} from './redis-driver.js'
 import { RedisTopology, type IoredisClient } from './redis-topology.js'
 
 export function isIoredisClient(value: unknown): value is IoredisClient {
-  return typeof value === 'object' && value !== null && typeof (value as { getBuffer?: unknown }).getBuffer === 'function' && typeof (value as { isCluster?: unknown }).isCluster === 'boolean'
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { getBuffer?: unknown }).getBuffer === 'function' &&
+    typeof (value as { isCluster?: unknown }).isCluster === 'boolean'
+  )
 }
 
 type Method = (...args: RedisArgument[]) => Promise<unknown>
@@ -13,10 +24,17 @@ type Method = (...args: RedisArgument[]) => Promise<unknown>
  * with auto-pipelining on, ioredis loses the command name of a `call` (it would send
  * `cw:k:key` as the command).
  */
-function invoke(target: Redis | Cluster, args: readonly RedisArgument[], buffers = false): Promise<unknown> {
+function invoke(
+  target: Redis | Cluster,
+  args: readonly RedisArgument[],
+  buffers = false
+): Promise<unknown> {
   const [name, ...rest] = args as [string, ...RedisArgument[]]
-  const method = (target as unknown as Record<string, Method | undefined>)[name.toLowerCase() + (buffers ? 'Buffer' : '')]
-  if (typeof method !== 'function') return buffers ? target.callBuffer(name, ...rest) : target.call(name, ...rest)
+  const method = (target as unknown as Record<string, Method | undefined>)[
+    name.toLowerCase() + (buffers ? 'Buffer' : '')
+  ]
+  if (typeof method !== 'function')
+    return buffers ? target.callBuffer(name, ...rest) : target.call(name, ...rest)
   return method.apply(target, rest)
 }
 
@@ -24,7 +42,10 @@ function nodeConnection(node: Redis): RedisNodeConnection {
   return {
     send: (args) => invoke(node, args),
     pipeline: async (commands) => {
-      const replies = (await node.pipeline(commands.map(([name, ...rest]) => [(name as string).toLowerCase(), ...rest])).exec()) ?? []
+      const replies =
+        (await node
+          .pipeline(commands.map(([name, ...rest]) => [(name as string).toLowerCase(), ...rest]))
+          .exec()) ?? []
       return replies.map(([error, reply]) => [error, reply])
     },
   }
@@ -62,9 +83,17 @@ export class IoredisDriver implements RedisDriver {
   }
 
   script(script: RedisScript, key: string, args: readonly RedisArgument[]): Promise<unknown> {
-    const commands = this.client as unknown as Record<string, ((...args: RedisArgument[]) => Promise<unknown>) | undefined>
-    if (typeof commands[script.name] !== 'function') this.client.defineCommand(script.name, { numberOfKeys: script.numberOfKeys, lua: script.lua })
-    return (commands[script.name] as (...args: RedisArgument[]) => Promise<unknown>).call(this.client, key, ...args)
+    const commands = this.client as unknown as Record<
+      string,
+      ((...args: RedisArgument[]) => Promise<unknown>) | undefined
+    >
+    if (typeof commands[script.name] !== 'function')
+      this.client.defineCommand(script.name, { numberOfKeys: script.numberOfKeys, lua: script.lua })
+    return (commands[script.name] as (...args: RedisArgument[]) => Promise<unknown>).call(
+      this.client,
+      key,
+      ...args
+    )
   }
 
   nodeOf(fullKey: string): string {
@@ -77,7 +106,9 @@ export class IoredisDriver implements RedisDriver {
   }
 
   masters(): Array<{ node: string; connection: RedisNodeConnection }> {
-    return this.#topology.masters().map(({ node, connection }) => ({ node, connection: nodeConnection(connection) }))
+    return this.#topology
+      .masters()
+      .map(({ node, connection }) => ({ node, connection: nodeConnection(connection) }))
   }
 
   probeKey(node: string, prefix: string): string | undefined {
@@ -106,7 +137,11 @@ export class IoredisDriver implements RedisDriver {
   }
 
   duplicate(): RedisDriver {
-    return new IoredisDriver(this.client.isCluster ? (this.client as Cluster).duplicate() : (this.client as Redis).duplicate())
+    return new IoredisDriver(
+      this.client.isCluster
+        ? (this.client as Cluster).duplicate()
+        : (this.client as Redis).duplicate()
+    )
   }
 
   reopen(): void {

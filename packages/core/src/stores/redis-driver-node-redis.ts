@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto'
 import calculateSlot from 'cluster-key-slot'
-import type { RedisArgument, RedisConnectionEvent, RedisDriver, RedisNodeConnection, RedisScript } from './redis-driver.js'
+import type {
+  RedisArgument,
+  RedisConnectionEvent,
+  RedisDriver,
+  RedisNodeConnection,
+  RedisScript,
+} from './redis-driver.js'
 
 /**
  * The parts of a node-redis (`redis` v4 or v5) client the store uses, typed here so that
@@ -12,7 +18,8 @@ export interface NodeRedisClient {
   connect(): Promise<unknown>
   readonly isOpen: boolean
   readonly isReady: boolean
-  readonly options?: { url?: string; socket?: { host?: string; port?: number; path?: string } } | undefined
+  readonly options?:
+    { url?: string; socket?: { host?: string; port?: number; path?: string } } | undefined
   on(event: string, listener: (...args: unknown[]) => void): unknown
   off(event: string, listener: (...args: unknown[]) => void): unknown
   once(event: string, listener: (...args: unknown[]) => void): unknown
@@ -29,7 +36,12 @@ interface NodeRedisClusterNode {
 
 /** … and `createCluster()`. */
 export interface NodeRedisCluster {
-  sendCommand(firstKey: string | undefined, isReadonly: boolean | undefined, args: RedisArgument[], options?: object): Promise<unknown>
+  sendCommand(
+    firstKey: string | undefined,
+    isReadonly: boolean | undefined,
+    args: RedisArgument[],
+    options?: object
+  ): Promise<unknown>
   duplicate(overrides?: object): NodeRedisCluster
   connect(): Promise<unknown>
   nodeClient(node: NodeRedisClusterNode): NodeRedisClient | Promise<NodeRedisClient>
@@ -44,16 +56,28 @@ export interface NodeRedisCluster {
 
 export type NodeRedisAnyClient = NodeRedisClient | NodeRedisCluster
 
-const has = (value: object, name: string): boolean => typeof (value as Record<string, unknown>)[name] === 'function'
+const has = (value: object, name: string): boolean =>
+  typeof (value as Record<string, unknown>)[name] === 'function'
 
 export function isNodeRedisCluster(value: unknown): value is NodeRedisCluster {
-  return typeof value === 'object' && value !== null && has(value, 'sendCommand') && has(value, 'nodeClient') && 'masters' in value
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    has(value, 'sendCommand') &&
+    has(value, 'nodeClient') &&
+    'masters' in value
+  )
 }
 
 export function isNodeRedisClient(value: unknown): value is NodeRedisAnyClient {
   if (typeof value !== 'object' || value === null) return false
   if (isNodeRedisCluster(value)) return true
-  return has(value, 'sendCommand') && has(value, 'duplicate') && has(value, 'connect') && typeof (value as { isReady?: unknown }).isReady === 'boolean'
+  return (
+    has(value, 'sendCommand') &&
+    has(value, 'duplicate') &&
+    has(value, 'connect') &&
+    typeof (value as { isReady?: unknown }).isReady === 'boolean'
+  )
 }
 
 /**
@@ -65,7 +89,11 @@ const AS_BUFFERS = { returnBuffers: true, typeMapping: { 36: Buffer } }
 const AS_STRINGS = { returnBuffers: false, typeMapping: {} }
 
 /** Without a limit in the way: several stores may share one client, each listening once. */
-function listen(emitter: Pick<NodeRedisClient, 'on' | 'off' | 'getMaxListeners' | 'setMaxListeners'>, event: string, listener: (...args: unknown[]) => void): () => void {
+function listen(
+  emitter: Pick<NodeRedisClient, 'on' | 'off' | 'getMaxListeners' | 'setMaxListeners'>,
+  event: string,
+  listener: (...args: unknown[]) => void
+): () => void {
   const limit = emitter.getMaxListeners()
   if (limit > 0) emitter.setMaxListeners(limit + 1)
   emitter.on(event, listener)
@@ -80,7 +108,8 @@ function listen(emitter: Pick<NodeRedisClient, 'on' | 'off' | 'getMaxListeners' 
 function clientName(client: NodeRedisClient): string {
   const options = client.options ?? {}
   if (options.socket?.path !== undefined) return options.socket.path
-  if (options.socket?.host !== undefined || options.socket?.port !== undefined) return `${options.socket.host ?? 'localhost'}:${options.socket.port ?? 6379}`
+  if (options.socket?.host !== undefined || options.socket?.port !== undefined)
+    return `${options.socket.host ?? 'localhost'}:${options.socket.port ?? 6379}`
   if (options.url !== undefined) {
     const url = new URL(options.url)
     return `${url.hostname.replace(/^\[|\]$/g, '')}:${url.port || 6379}`
@@ -99,7 +128,12 @@ function sha1(lua: string): string {
 }
 
 /** EVALSHA, then EVAL when the server has not seen the script (NOSCRIPT): the script cache is per server and emptied by a restart. */
-async function runScript(send: (args: RedisArgument[]) => Promise<unknown>, script: RedisScript, key: string, args: readonly RedisArgument[]): Promise<unknown> {
+async function runScript(
+  send: (args: RedisArgument[]) => Promise<unknown>,
+  script: RedisScript,
+  key: string,
+  args: readonly RedisArgument[]
+): Promise<unknown> {
   try {
     return await send(['EVALSHA', sha1(script.lua), String(script.numberOfKeys), key, ...args])
   } catch (error) {
@@ -109,17 +143,36 @@ async function runScript(send: (args: RedisArgument[]) => Promise<unknown>, scri
 }
 
 /** Commands sent in one tick leave in one write: node-redis pipelines them itself. */
-async function pipelineOn(client: NodeRedisClient, commands: ReadonlyArray<readonly RedisArgument[]>): Promise<Array<[Error | null, unknown]>> {
-  const settled = await Promise.allSettled(commands.map((command) => client.sendCommand([...command], AS_STRINGS)))
-  return settled.map((result) => (result.status === 'fulfilled' ? [null, result.value] : [result.reason instanceof Error ? result.reason : new Error(String(result.reason)), undefined]))
+async function pipelineOn(
+  client: NodeRedisClient,
+  commands: ReadonlyArray<readonly RedisArgument[]>
+): Promise<Array<[Error | null, unknown]>> {
+  const settled = await Promise.allSettled(
+    commands.map((command) => client.sendCommand([...command], AS_STRINGS))
+  )
+  return settled.map((result) =>
+    result.status === 'fulfilled'
+      ? [null, result.value]
+      : [
+          result.reason instanceof Error ? result.reason : new Error(String(result.reason)),
+          undefined,
+        ]
+  )
 }
 
 function standaloneConnection(client: NodeRedisClient): RedisNodeConnection {
-  return { send: (args) => client.sendCommand([...args], AS_STRINGS), pipeline: (commands) => pipelineOn(client, commands) }
+  return {
+    send: (args) => client.sendCommand([...args], AS_STRINGS),
+    pipeline: (commands) => pipelineOn(client, commands),
+  }
 }
 
 /** A Cluster node's connection, made by node-redis on first use (`nodeClient` may return a promise). */
-function clusterNodeConnection(cluster: NodeRedisCluster, node: NodeRedisClusterNode, watch: (client: NodeRedisClient, name: string) => void): RedisNodeConnection {
+function clusterNodeConnection(
+  cluster: NodeRedisCluster,
+  node: NodeRedisClusterNode,
+  watch: (client: NodeRedisClient, name: string) => void
+): RedisNodeConnection {
   const client = async (): Promise<NodeRedisClient> => {
     const connection = await cluster.nodeClient(node)
     watch(connection, node.address)
@@ -170,7 +223,8 @@ export class NodeRedisDriver implements RedisDriver {
   }
 
   get isReady(): boolean {
-    if (this.isCluster) return this.client.isOpen && (this.client as NodeRedisCluster).masters.length > 0
+    if (this.isCluster)
+      return this.client.isOpen && (this.client as NodeRedisCluster).masters.length > 0
     return (this.client as NodeRedisClient).isReady
   }
 
@@ -188,7 +242,9 @@ export class NodeRedisDriver implements RedisDriver {
 
   nodeOf(fullKey: string): string {
     if (!this.isCluster) return clientName(this.client as NodeRedisClient)
-    return (this.client as NodeRedisCluster).slots[calculateSlot(fullKey)]?.master.address ?? 'cluster'
+    return (
+      (this.client as NodeRedisCluster).slots[calculateSlot(fullKey)]?.master.address ?? 'cluster'
+    )
   }
 
   connection(node: string): RedisNodeConnection | undefined {
@@ -201,7 +257,12 @@ export class NodeRedisDriver implements RedisDriver {
       return [{ node: clientName(client), connection: standaloneConnection(client) }]
     }
     const cluster = this.client as NodeRedisCluster
-    return cluster.masters.map((master) => ({ node: master.address, connection: clusterNodeConnection(cluster, master, (client, name) => this.#watch(client, name)) }))
+    return cluster.masters.map((master) => ({
+      node: master.address,
+      connection: clusterNodeConnection(cluster, master, (client, name) =>
+        this.#watch(client, name)
+      ),
+    }))
   }
 
   probeKey(node: string, prefix: string): string | undefined {
@@ -255,7 +316,10 @@ export class NodeRedisDriver implements RedisDriver {
 
   async quit(): Promise<void> {
     if (!this.client.isOpen) return
-    const closer = this.client as unknown as { close?: () => Promise<unknown>; quit?: () => Promise<unknown> }
+    const closer = this.client as unknown as {
+      close?: () => Promise<unknown>
+      quit?: () => Promise<unknown>
+    }
     try {
       // v5 names it close (quit is deprecated there); v4 only has quit.
       await (typeof closer.close === 'function' ? closer.close() : closer.quit?.())
@@ -273,7 +337,8 @@ export class NodeRedisDriver implements RedisDriver {
   }
 
   #send(key: string, args: RedisArgument[], options: object): Promise<unknown> {
-    if (this.isCluster) return (this.client as NodeRedisCluster).sendCommand(key, false, args, options)
+    if (this.isCluster)
+      return (this.client as NodeRedisCluster).sendCommand(key, false, args, options)
     return (this.client as NodeRedisClient).sendCommand(args, options)
   }
 
@@ -292,8 +357,10 @@ export class NodeRedisDriver implements RedisDriver {
   #watch(client: NodeRedisClient, name: string): void {
     if (this.#watched.has(client)) return
     this.#watched.add(client)
-    this.#undo.push(listen(client, 'ready', () => {
-      for (const listener of this.#readyListeners) listener(name)
-    }))
+    this.#undo.push(
+      listen(client, 'ready', () => {
+        for (const listener of this.#readyListeners) listener(name)
+      })
+    )
   }
 }

@@ -20,7 +20,9 @@ export interface RedisNodeConnection {
   /** One command; bulk strings come back as strings. */
   send(args: readonly RedisArgument[]): Promise<unknown>
   /** Several commands in one round trip; each reply or error in order. */
-  pipeline(commands: ReadonlyArray<readonly RedisArgument[]>): Promise<Array<[Error | null, unknown]>>
+  pipeline(
+    commands: ReadonlyArray<readonly RedisArgument[]>
+  ): Promise<Array<[Error | null, unknown]>>
 }
 
 export type RedisConnectionEvent = 'ready' | 'error' | 'end'
@@ -76,8 +78,13 @@ export function isReplyError(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false
   if ((error as { name?: unknown }).name === 'ReplyError') return true
   // node-redis: ErrorReply (v4) and its SimpleError/BlobError subclasses (v5), which keep Error's name.
-  for (let proto = Object.getPrototypeOf(error) as object | null; proto !== null && proto !== Error.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
-    if ((proto as { constructor?: { name?: string } }).constructor?.name === 'ErrorReply') return true
+  for (
+    let proto = Object.getPrototypeOf(error) as object | null;
+    proto !== null && proto !== Error.prototype;
+    proto = Object.getPrototypeOf(proto) as object | null
+  ) {
+    if ((proto as { constructor?: { name?: string } }).constructor?.name === 'ErrorReply')
+      return true
   }
   return false
 }
@@ -85,5 +92,7 @@ export function isReplyError(error: unknown): boolean {
 /** Normalises a reply to strings throughout (RESP3 doubles and nested pairs included), for ZRANGE WITHSCORES and SCAN. */
 export function flatStrings(reply: unknown): string[] {
   if (!Array.isArray(reply)) return []
-  return (reply as unknown[]).flat(2).map((item) => (Buffer.isBuffer(item) ? item.toString() : String(item)))
+  return (reply as unknown[])
+    .flat(2)
+    .map((item) => (Buffer.isBuffer(item) ? item.toString() : String(item)))
 }

@@ -10,7 +10,13 @@ import { isReplyError } from './redis-driver.js'
  * (CLUSTERDOWN is not among them: ioredis already waits and retries it, and one that reaches us
  * is a cluster that cannot serve, which the breaker should count.)
  */
-const CLUSTER_RETRY_PREFIXES = ['MOVED ', 'ASK ', 'TRYAGAIN', 'Too many Cluster redirections', 'Failed to refresh slots cache']
+const CLUSTER_RETRY_PREFIXES = [
+  'MOVED ',
+  'ASK ',
+  'TRYAGAIN',
+  'Too many Cluster redirections',
+  'Failed to refresh slots cache',
+]
 const CLUSTER_RETRY_FRAGMENTS = ['same slots allocation group', 'belong to the same node']
 
 /**
@@ -18,7 +24,20 @@ const CLUSTER_RETRY_FRAGMENTS = ['same slots allocation group', 'belong to the s
  * replies (WRONGTYPE, a bad argument) are about the data: the call fails, the breaker does not
  * count it. Revisit when Redis adds an error prefix for a node-level condition.
  */
-const NODE_FAULT_PREFIXES = ['OOM', 'READONLY', 'LOADING', 'BUSY', 'MASTERDOWN', 'CLUSTERDOWN', 'NOREPLICAS', 'MISCONF', 'TRYAGAIN', 'NOAUTH', 'WRONGPASS', 'ERR max number of clients']
+const NODE_FAULT_PREFIXES = [
+  'OOM',
+  'READONLY',
+  'LOADING',
+  'BUSY',
+  'MASTERDOWN',
+  'CLUSTERDOWN',
+  'NOREPLICAS',
+  'MISCONF',
+  'TRYAGAIN',
+  'NOAUTH',
+  'WRONGPASS',
+  'ERR max number of clients',
+]
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
@@ -27,7 +46,10 @@ function messageOf(error: unknown): string {
 /** A Cluster redirection or slot-map change that a retry a moment later gets past. */
 export function isClusterRetry(error: unknown): boolean {
   const message = messageOf(error)
-  return CLUSTER_RETRY_PREFIXES.some((prefix) => message.startsWith(prefix)) || CLUSTER_RETRY_FRAGMENTS.some((fragment) => message.includes(fragment))
+  return (
+    CLUSTER_RETRY_PREFIXES.some((prefix) => message.startsWith(prefix)) ||
+    CLUSTER_RETRY_FRAGMENTS.some((fragment) => message.includes(fragment))
+  )
 }
 
 /** Whether `error` counts against the node's breaker: timeouts, connection failures and node-level replies. */

@@ -43,9 +43,14 @@ export class RedisJournal<T> implements WriteJournal<T> {
     if (typeof options === 'object' && options !== null) rejectUnknownOptions(options, KNOWN, '')
     // ioredis only for now (node-redis clients are refused here, not half-served): RedisStore and RedisBus take both.
     if (isNodeRedisClient(options?.client) || typeof options?.client?.xadd !== 'function') {
-      throw new InvalidOptionError('client', 'an ioredis Redis or Cluster instance (node-redis is not supported here yet)', options?.client)
+      throw new InvalidOptionError(
+        'client',
+        'an ioredis Redis or Cluster instance (node-redis is not supported here yet)',
+        options?.client
+      )
     }
-    if (typeof options.key !== 'string' || options.key.length === 0) throw new InvalidOptionError('key', 'a non-empty string', options.key)
+    if (typeof options.key !== 'string' || options.key.length === 0)
+      throw new InvalidOptionError('key', 'a non-empty string', options.key)
     this.#client = options.client
     this.#key = options.key
     this.#retentionMs = parseDuration(options.retention ?? '7d', 'retention')
@@ -54,7 +59,16 @@ export class RedisJournal<T> implements WriteJournal<T> {
 
   async append(key: string, value: T, version: number): Promise<string> {
     const work = async (): Promise<string> => {
-      const id = await this.#client.xadd(this.#key, '*', 'k', key, 'v', JSON.stringify(value), 'n', String(version))
+      const id = await this.#client.xadd(
+        this.#key,
+        '*',
+        'k',
+        key,
+        'v',
+        JSON.stringify(value),
+        'n',
+        String(version)
+      )
       await this.#client.pexpire(this.#key, this.#retentionMs)
       return id as string
     }
@@ -62,7 +76,8 @@ export class RedisJournal<T> implements WriteJournal<T> {
   }
 
   async acknowledge(ids: readonly string[]): Promise<void> {
-    for (let i = 0; i < ids.length; i += 500) await this.#client.xdel(this.#key, ...ids.slice(i, i + 500))
+    for (let i = 0; i < ids.length; i += 500)
+      await this.#client.xdel(this.#key, ...ids.slice(i, i + 500))
   }
 
   async replay(): Promise<ReadonlyArray<{ id: string; key: string; value: T; version?: number }>> {
@@ -75,7 +90,12 @@ export class RedisJournal<T> implements WriteJournal<T> {
         if (record.k === undefined || record.v === undefined) continue
         try {
           const version = record.n === undefined ? undefined : Number(record.n)
-          entries.push({ id, key: record.k, value: JSON.parse(record.v) as T, ...(Number.isSafeInteger(version) ? { version } : {}) })
+          entries.push({
+            id,
+            key: record.k,
+            value: JSON.parse(record.v) as T,
+            ...(Number.isSafeInteger(version) ? { version } : {}),
+          })
         } catch {
           // A corrupt entry cannot be persisted; leave it in the stream for a person to look at.
         }

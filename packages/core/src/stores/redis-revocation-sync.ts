@@ -59,7 +59,13 @@ return members`,
 }
 
 interface SyncCommands {
-  cachewireRevocationRenew(members: string, seq: string, id: string, applied: number, leaseMs: number): Promise<[number, number]>
+  cachewireRevocationRenew(
+    members: string,
+    seq: string,
+    id: string,
+    applied: number,
+    leaseMs: number
+  ): Promise<[number, number]>
   cachewireRevocationAnnounce(members: string, seq: string): Promise<Array<string | number>>
 }
 
@@ -108,24 +114,41 @@ export class RedisRevocationSync implements RevocationSync {
   #closed = false
 
   constructor(options: RedisRevocationSyncOptions) {
-    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an options object ({ client, channel?, lease? })', options)
+    if (typeof options !== 'object' || options === null)
+      throw new InvalidOptionError('', 'an options object ({ client, channel?, lease? })', options)
     rejectUnknownOptions(options, OPTIONS, '')
     // ioredis only for now (node-redis clients are refused here, not half-served): RedisStore and RedisBus take both.
     if (isNodeRedisClient(options.client) || typeof options.client?.publish !== 'function') {
-      throw new InvalidOptionError('client', 'an ioredis Redis or Cluster instance (node-redis is not supported here yet)', options.client)
+      throw new InvalidOptionError(
+        'client',
+        'an ioredis Redis or Cluster instance (node-redis is not supported here yet)',
+        options.client
+      )
     }
     this.channel = options.channel ?? 'cachewire:revocations'
-    if (typeof this.channel !== 'string' || this.channel.length === 0 || /[{}]/.test(this.channel)) throw new InvalidOptionError('channel', 'a non-empty string without braces', this.channel)
+    if (typeof this.channel !== 'string' || this.channel.length === 0 || /[{}]/.test(this.channel))
+      throw new InvalidOptionError('channel', 'a non-empty string without braces', this.channel)
     this.#leaseMs = parseDuration(options.lease ?? '2s', 'lease', { kind: 'timeout' })
     this.#client = options.client
     // One hash tag: both keys on one Cluster slot, so each script touches one slot.
     this.#membersKey = `{${this.channel}}:members`
     this.#seqKey = `{${this.channel}}:seq`
-    if (typeof (this.#client as unknown as Record<string, unknown>).cachewireRevocationRenew !== 'function') this.#client.defineCommand('cachewireRevocationRenew', RENEW)
-    if (typeof (this.#client as unknown as Record<string, unknown>).cachewireRevocationAnnounce !== 'function') this.#client.defineCommand('cachewireRevocationAnnounce', ANNOUNCE)
+    if (
+      typeof (this.#client as unknown as Record<string, unknown>).cachewireRevocationRenew !==
+      'function'
+    )
+      this.#client.defineCommand('cachewireRevocationRenew', RENEW)
+    if (
+      typeof (this.#client as unknown as Record<string, unknown>).cachewireRevocationAnnounce !==
+      'function'
+    )
+      this.#client.defineCommand('cachewireRevocationAnnounce', ANNOUNCE)
   }
 
-  async start(listener: { revoked(hash: string, until: number): void; lost(): void }): Promise<void> {
+  async start(listener: {
+    revoked(hash: string, until: number): void
+    lost(): void
+  }): Promise<void> {
     this.#listener = listener
     const subscriber = this.#client.duplicate() as IoredisClient
     this.#subscriber = subscriber
@@ -163,14 +186,24 @@ export class RedisRevocationSync implements RevocationSync {
     // Our own front learnt it already (the list did).
     this.#mark(seq)
     if (members.size === 0) {
-      await this.#client.publish(this.channel, JSON.stringify({ h: hash, u: until, s: seq, f: this.#id }))
+      await this.#client.publish(
+        this.channel,
+        JSON.stringify({ h: hash, u: until, s: seq, f: this.#id })
+      )
       return
     }
-    const acknowledged = new Promise<void>((resolve) => this.#waiters.set(seq, { members, done: resolve }))
-    await this.#client.publish(this.channel, JSON.stringify({ h: hash, u: until, s: seq, f: this.#id }))
+    const acknowledged = new Promise<void>((resolve) =>
+      this.#waiters.set(seq, { members, done: resolve })
+    )
+    await this.#client.publish(
+      this.channel,
+      JSON.stringify({ h: hash, u: until, s: seq, f: this.#id })
+    )
     const lastLease = Math.max(...members.values())
     let timer: NodeJS.Timeout | undefined
-    const leasesOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, lastLease - performance.now()) + 5)))
+    const leasesOut = new Promise<void>(
+      (resolve) => (timer = setTimeout(resolve, Math.max(0, lastLease - performance.now()) + 5))
+    )
     // A member that never answers is waited for until its lease runs out, not longer.
     const sweep = setInterval(() => this.#expire(seq), Math.max(10, Math.floor(this.#leaseMs / 20)))
     try {
@@ -205,10 +238,13 @@ export class RedisRevocationSync implements RevocationSync {
       return
     }
     if (channel !== this.channel || message.f === this.#id) return
-    if (message.h !== undefined && message.u !== undefined) this.#listener?.revoked(message.h, message.u)
+    if (message.h !== undefined && message.u !== undefined)
+      this.#listener?.revoked(message.h, message.u)
     // A lost message leaves a gap below: the next renewal sees it and the front is cleared then.
     this.#mark(message.s)
-    void this.#client.publish(this.#ackChannel(message.f), JSON.stringify({ s: message.s, f: this.#id })).catch(() => 0)
+    void this.#client
+      .publish(this.#ackChannel(message.f), JSON.stringify({ s: message.s, f: this.#id }))
+      .catch(() => 0)
   }
 
   #mark(seq: number): void {
@@ -236,14 +272,26 @@ export class RedisRevocationSync implements RevocationSync {
     clearTimeout(this.#renewTimer)
     const sent = performance.now()
     try {
-      let [granted, seq] = await this.#scripts.cachewireRevocationRenew(this.#membersKey, this.#seqKey, this.#id, this.#applied, this.#leaseMs)
+      let [granted, seq] = await this.#scripts.cachewireRevocationRenew(
+        this.#membersKey,
+        this.#seqKey,
+        this.#id,
+        this.#applied,
+        this.#leaseMs
+      )
       if (granted !== 1) {
         // Behind: revocations were announced that this front may not know. Forget it all, then catch up.
         this.#lost()
         this.#applied = Math.max(this.#applied, Number(seq))
         for (const seen of this.#seen) if (seen <= this.#applied) this.#seen.delete(seen)
         while (this.#seen.delete(this.#applied + 1)) this.#applied++
-        ;[granted, seq] = await this.#scripts.cachewireRevocationRenew(this.#membersKey, this.#seqKey, this.#id, this.#applied, this.#leaseMs)
+        ;[granted, seq] = await this.#scripts.cachewireRevocationRenew(
+          this.#membersKey,
+          this.#seqKey,
+          this.#id,
+          this.#applied,
+          this.#leaseMs
+        )
       }
       // Trust runs from before the request was sent: it ends no later than the lease Redis granted.
       if (granted === 1 && this.#subscribed) this.#trustedUntil = sent + this.#leaseMs
@@ -251,7 +299,10 @@ export class RedisRevocationSync implements RevocationSync {
       // Not renewed: the front stops being trusted when the current lease runs out.
     }
     if (!this.#closed) {
-      this.#renewTimer = setTimeout(() => void this.#renew(), Math.max(1, Math.floor(this.#leaseMs / 3)))
+      this.#renewTimer = setTimeout(
+        () => void this.#renew(),
+        Math.max(1, Math.floor(this.#leaseMs / 3))
+      )
       this.#renewTimer.unref()
     }
   }

@@ -2,7 +2,14 @@ import { StoreError, StoreUnavailableError } from '../errors.js'
 import { CircuitBreaker } from '../resilience/circuit-breaker.js'
 import { CommandLane } from '../resilience/command-lane.js'
 import { withDeadline } from '../resilience/deadline.js'
-import { emptyDropCounts, type BreakerDirection, type BreakerStatus, type DropReason, type StoreHealth, type StoreObserver } from '../resilience/store-health.js'
+import {
+  emptyDropCounts,
+  type BreakerDirection,
+  type BreakerStatus,
+  type DropReason,
+  type StoreHealth,
+  type StoreObserver,
+} from '../resilience/store-health.js'
 import { isClusterRetry, isNodeFault } from './redis-errors.js'
 import type { RedisDriver, RedisNodeConnection } from './redis-driver.js'
 
@@ -54,10 +61,14 @@ interface NodeState {
 const DIRECTIONS: readonly BreakerDirection[] = ['read', 'write']
 
 function breakerOpen(direction: BreakerDirection, node: string): StoreUnavailableError {
-  return new StoreUnavailableError(`store skipped: Redis ${direction}s on ${node} are off (circuit breaker open)`, { reason: 'breaker-open' })
+  return new StoreUnavailableError(
+    `store skipped: Redis ${direction}s on ${node} are off (circuit breaker open)`,
+    { reason: 'breaker-open' }
+  )
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref())
+const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms).unref())
 
 /** Waits for `promise` (which never rejects) or `ms`, whichever comes first. */
 async function waitAtMost(promise: Promise<void>, ms: number): Promise<void> {
@@ -86,15 +97,28 @@ export class RedisRunner {
   constructor(topologies: Record<BreakerDirection, RedisDriver>, options: RunnerOptions) {
     this.#topologies = topologies
     this.#options = options
-    for (const direction of DIRECTIONS) topologies[direction].onNodeReady((node) => this.#nodeReady(node, direction))
+    for (const direction of DIRECTIONS)
+      topologies[direction].onNodeReady((node) => this.#nodeReady(node, direction))
   }
 
   /** Runs `command` for `fullKey` in `direction`. Rejects with the command's error, a `StoreTimeoutError` or a `StoreUnavailableError`. */
-  async run<T>(direction: BreakerDirection, fullKey: string, name: string, command: () => Promise<T>, flags: RunFlags = {}): Promise<T> {
+  async run<T>(
+    direction: BreakerDirection,
+    fullKey: string,
+    name: string,
+    command: () => Promise<T>,
+    flags: RunFlags = {}
+  ): Promise<T> {
     const topology = this.#topologies[direction]
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.#send(this.#state(topology.nodeOf(fullKey)), direction, name, command, flags)
+        return await this.#send(
+          this.#state(topology.nodeOf(fullKey)),
+          direction,
+          name,
+          command,
+          flags
+        )
       } catch (error) {
         if (!topology.isCluster || attempt >= CLUSTER_RETRIES || !isClusterRetry(error)) throw error
         if ((error as Error).message.startsWith('MOVED ')) topology.refreshSlots()
@@ -104,7 +128,13 @@ export class RedisRunner {
   }
 
   /** Runs `command` on one named node (SCAN of one master). No Cluster retries: the caller knows the node. */
-  runOnNode<T>(direction: BreakerDirection, node: string, name: string, command: () => Promise<T>, flags: RunFlags = {}): Promise<T> {
+  runOnNode<T>(
+    direction: BreakerDirection,
+    node: string,
+    name: string,
+    command: () => Promise<T>,
+    flags: RunFlags = {}
+  ): Promise<T> {
     return this.#send(this.#state(node), direction, name, command, flags)
   }
 
@@ -125,7 +155,12 @@ export class RedisRunner {
       if (state.breakers === undefined) continue
       for (const direction of DIRECTIONS) {
         const breaker = state.breakers[direction]
-        breakers.push({ node: state.node, direction, state: breaker.state, retryInMs: breaker.retryInMs })
+        breakers.push({
+          node: state.node,
+          direction,
+          state: breaker.state,
+          retryInMs: breaker.retryInMs,
+        })
       }
     }
     return {
@@ -149,14 +184,22 @@ export class RedisRunner {
   close(): void {
     this.#closed = true
     clearInterval(this.#slotsWatch)
-    for (const state of this.#nodes.values()) for (const direction of DIRECTIONS) clearTimeout(state.timers[direction])
+    for (const state of this.#nodes.values())
+      for (const direction of DIRECTIONS) clearTimeout(state.timers[direction])
     for (const direction of DIRECTIONS) this.#topologies[direction].close()
   }
 
-  async #send<T>(state: NodeState, direction: BreakerDirection, name: string, command: () => Promise<T>, flags: RunFlags): Promise<T> {
+  async #send<T>(
+    state: NodeState,
+    direction: BreakerDirection,
+    name: string,
+    command: () => Promise<T>,
+    flags: RunFlags
+  ): Promise<T> {
     const breaker = state.breakers?.[direction]
     const guard = flags.guard !== false
-    if (guard && breaker !== undefined && breaker.state !== 'closed') throw this.#skip(direction, 'breaker-open', state.node)
+    if (guard && breaker !== undefined && breaker.state !== 'closed')
+      throw this.#skip(direction, 'breaker-open', state.node)
     const connecting = this.#topologies[direction].connecting()
     if (connecting !== undefined) await waitAtMost(connecting, this.#options.queueTimeoutMs)
     const lane = state.lanes[direction]
@@ -188,14 +231,17 @@ export class RedisRunner {
     )
     try {
       // The deadline starts once the command is on the wire: not while this turn's burst of calls queues behind it.
-      const value = await withDeadline(reply, flags.timeoutMs ?? this.#options.timeoutMs, name, { start: 'after-send' })
+      const value = await withDeadline(reply, flags.timeoutMs ?? this.#options.timeoutMs, name, {
+        start: 'after-send',
+      })
       // Only a probe or a ready connection closes an open breaker: an unguarded delete that works
       // while writes fail (out of memory) says nothing about writes in general.
       if (breaker?.state === 'closed') breaker.success()
       return value
     } catch (error) {
       // Failures of unguarded calls while the breaker is not closed are the probe's to judge.
-      if (breaker?.state === 'closed' && isNodeFault(error) && breaker.failure()) this.#opened(state, direction, error)
+      if (breaker?.state === 'closed' && isNodeFault(error) && breaker.failure())
+        this.#opened(state, direction, error)
       throw error
     }
   }
@@ -214,12 +260,16 @@ export class RedisRunner {
       const breakers = breaker === false ? undefined : { read: make(breaker), write: make(breaker) }
       for (const direction of DIRECTIONS) {
         breakers?.[direction].onTransition((from, to) => {
-          for (const observer of this.#observers) observer.transition?.({ from, to, node, direction })
+          for (const observer of this.#observers)
+            observer.transition?.({ from, to, node, direction })
         })
       }
       state = {
         node,
-        lanes: { read: new CommandLane({ maxInFlight, maxQueue, queueTimeoutMs }), write: new CommandLane({ maxInFlight, maxQueue, queueTimeoutMs }) },
+        lanes: {
+          read: new CommandLane({ maxInFlight, maxQueue, queueTimeoutMs }),
+          write: new CommandLane({ maxInFlight, maxQueue, queueTimeoutMs }),
+        },
         breakers,
         probing: { read: false, write: false },
         recovering: { read: false, write: false },
@@ -237,7 +287,8 @@ export class RedisRunner {
   }
 
   #count(direction: BreakerDirection, error: unknown): void {
-    if (error instanceof StoreUnavailableError && error.reason in this.#dropped[direction]) this.#dropped[direction][error.reason as DropReason]++
+    if (error instanceof StoreUnavailableError && error.reason in this.#dropped[direction])
+      this.#dropped[direction][error.reason as DropReason]++
   }
 
   #opened(state: NodeState, direction: BreakerDirection, cause: unknown): void {
@@ -254,7 +305,12 @@ export class RedisRunner {
   #watchSlots(): void {
     if (this.#slotsWatch !== undefined || this.#closed || !this.#topologies.read.isCluster) return
     this.#slotsWatch = setInterval(() => {
-      const open = [...this.#nodes.values()].some((state) => DIRECTIONS.some((direction) => state.breakers !== undefined && state.breakers[direction].state !== 'closed'))
+      const open = [...this.#nodes.values()].some((state) =>
+        DIRECTIONS.some(
+          (direction) =>
+            state.breakers !== undefined && state.breakers[direction].state !== 'closed'
+        )
+      )
       if (!open) {
         clearInterval(this.#slotsWatch)
         this.#slotsWatch = undefined
@@ -266,7 +322,13 @@ export class RedisRunner {
   }
 
   #scheduleProbe(state: NodeState, direction: BreakerDirection): void {
-    if (this.#closed || state.probing[direction] || state.recovering[direction] || state.timers[direction] !== undefined) return
+    if (
+      this.#closed ||
+      state.probing[direction] ||
+      state.recovering[direction] ||
+      state.timers[direction] !== undefined
+    )
+      return
     const breaker = state.breakers?.[direction]
     if (breaker === undefined || breaker.state === 'closed') return
     const timer = setTimeout(() => {
@@ -279,11 +341,20 @@ export class RedisRunner {
 
   #probe(state: NodeState, direction: BreakerDirection): void {
     const breaker = state.breakers?.[direction]
-    if (this.#closed || breaker === undefined || breaker.state === 'closed' || state.recovering[direction]) return
+    if (
+      this.#closed ||
+      breaker === undefined ||
+      breaker.state === 'closed' ||
+      state.recovering[direction]
+    )
+      return
     const connection = this.#topologies[direction].connection(state.node)
     if (connection === undefined) {
       // No longer a master (failed over, resharded away): no key maps here, nothing to probe.
-      const idle = DIRECTIONS.every((each) => state.lanes[each].inFlight === 0 && state.lanes[each].queued === 0 && !state.probing[each])
+      const idle = DIRECTIONS.every(
+        (each) =>
+          state.lanes[each].inFlight === 0 && state.lanes[each].queued === 0 && !state.probing[each]
+      )
       if (idle) this.#nodes.delete(state.node)
       return
     }
@@ -298,11 +369,13 @@ export class RedisRunner {
       () => this.#recover(state, direction),
       () => {}
     )
-    void withDeadline(reply, this.#options.timeoutMs, `${direction} probe`).catch((error: unknown) => {
-      if (breaker.state === 'closed') return
-      breaker.failure()
-      this.fault(new StoreError(`${direction} probe of ${state.node}`, error))
-    })
+    void withDeadline(reply, this.#options.timeoutMs, `${direction} probe`).catch(
+      (error: unknown) => {
+        if (breaker.state === 'closed') return
+        breaker.failure()
+        this.fault(new StoreError(`${direction} probe of ${state.node}`, error))
+      }
+    )
     // The next probe waits for this one's reply: behind a hung socket it would only queue.
     void reply
       .catch(() => {})
@@ -312,7 +385,11 @@ export class RedisRunner {
       })
   }
 
-  #probeCommand(connection: RedisNodeConnection, node: string, direction: BreakerDirection): Promise<unknown> {
+  #probeCommand(
+    connection: RedisNodeConnection,
+    node: string,
+    direction: BreakerDirection
+  ): Promise<unknown> {
     try {
       if (direction === 'read') return connection.send(['PING'])
       const key = this.#topologies.write.probeKey(node, this.#options.prefix)
@@ -330,7 +407,9 @@ export class RedisRunner {
     clearTimeout(state.timers[direction])
     state.timers[direction] = undefined
     // Queued purges go first (they are sent past the breaker); then calls may come through.
-    const waits = [...this.#observers].map((observer) => Promise.resolve().then(() => observer.recovered()))
+    const waits = [...this.#observers].map((observer) =>
+      Promise.resolve().then(() => observer.recovered())
+    )
     void Promise.allSettled(waits).then(() => {
       state.recovering[direction] = false
       breaker.close()

@@ -86,7 +86,10 @@ const REDIS_STORE_OPTIONS = [
   'queueTimeout',
   'onConnectionError',
 ] as const
-const RENAMED_REDIS_STORE_OPTIONS = { deadlineMs: 'timeout', bulkDeadlineMs: 'bulkTimeout' } as const
+const RENAMED_REDIS_STORE_OPTIONS = {
+  deadlineMs: 'timeout',
+  bulkDeadlineMs: 'bulkTimeout',
+} as const
 const BREAKER_OPTIONS = ['failureThreshold', 'breakDuration', 'maxBreakDuration'] as const
 
 /**
@@ -123,10 +126,17 @@ export const CACHE_CLUSTER_DEFAULTS: ClusterOptions = {
   redisOptions: { maxRetriesPerRequest: 1, connectTimeout: 2000 },
 }
 
-export function normaliseOptions(options: RedisStoreOptions | RedisClient | string): RedisStoreOptions {
+export function normaliseOptions(
+  options: RedisStoreOptions | RedisClient | string
+): RedisStoreOptions {
   if (typeof options === 'string') return { url: options }
   if (isRedisClient(options)) return { client: options }
-  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'a Redis URL, a Redis client (ioredis or node-redis) or an options object', options)
+  if (typeof options !== 'object' || options === null)
+    throw new InvalidOptionError(
+      '',
+      'a Redis URL, a Redis client (ioredis or node-redis) or an options object',
+      options
+    )
   rejectUnknownOptions(options, REDIS_STORE_OPTIONS, '', RENAMED_REDIS_STORE_OPTIONS)
   return options
 }
@@ -146,21 +156,42 @@ export function resolveRedisStoreOptions(options: RedisStoreOptions): ResolvedRe
     breaker: resolveBreaker(options.breaker),
     maxInFlight: positiveInteger(options.maxInFlight ?? 256, 'maxInFlight'),
     maxQueue: positiveInteger(options.maxQueue ?? 50_000, 'maxQueue'),
-    queueTimeoutMs: parseDuration(options.queueTimeout ?? '5s', 'queueTimeout', { kind: 'timeout' }),
+    queueTimeoutMs: parseDuration(options.queueTimeout ?? '5s', 'queueTimeout', {
+      kind: 'timeout',
+    }),
   }
 }
 
-function resolveBreaker(breaker: RedisBreakerOptions | false | undefined): ResolvedRedisStoreOptions['breaker'] {
+function resolveBreaker(
+  breaker: RedisBreakerOptions | false | undefined
+): ResolvedRedisStoreOptions['breaker'] {
   if (breaker === false) return false
-  if (breaker !== undefined && (typeof breaker !== 'object' || breaker === null)) throw new InvalidOptionError('breaker', 'an object or false', breaker)
+  if (breaker !== undefined && (typeof breaker !== 'object' || breaker === null))
+    throw new InvalidOptionError('breaker', 'an object or false', breaker)
   const settings = breaker ?? {}
   rejectUnknownOptions(settings, BREAKER_OPTIONS, 'breaker', { breakDurationMs: 'breakDuration' })
-  const breakDurationMs = parseDuration(settings.breakDuration ?? '200ms', 'breaker.breakDuration', { kind: 'timeout' })
-  const maxBreakDurationMs = parseDuration(settings.maxBreakDuration ?? Math.max(5000, breakDurationMs), 'breaker.maxBreakDuration', { kind: 'timeout' })
+  const breakDurationMs = parseDuration(
+    settings.breakDuration ?? '200ms',
+    'breaker.breakDuration',
+    { kind: 'timeout' }
+  )
+  const maxBreakDurationMs = parseDuration(
+    settings.maxBreakDuration ?? Math.max(5000, breakDurationMs),
+    'breaker.maxBreakDuration',
+    { kind: 'timeout' }
+  )
   if (maxBreakDurationMs < breakDurationMs) {
-    throw new InvalidOptionError('breaker.maxBreakDuration', `a duration no shorter than breaker.breakDuration (${breakDurationMs} ms)`, settings.maxBreakDuration)
+    throw new InvalidOptionError(
+      'breaker.maxBreakDuration',
+      `a duration no shorter than breaker.breakDuration (${breakDurationMs} ms)`,
+      settings.maxBreakDuration
+    )
   }
-  return { failureThreshold: positiveInteger(settings.failureThreshold ?? 5, 'breaker.failureThreshold'), breakDurationMs, maxBreakDurationMs }
+  return {
+    failureThreshold: positiveInteger(settings.failureThreshold ?? 5, 'breaker.failureThreshold'),
+    breakDurationMs,
+    maxBreakDurationMs,
+  }
 }
 
 export function isRedisClient(value: unknown): value is RedisClient {
@@ -168,7 +199,8 @@ export function isRedisClient(value: unknown): value is RedisClient {
 }
 
 /** What the store accepts as `client`, in error messages. */
-export const ACCEPTED_CLIENTS = 'an ioredis Redis or Cluster, or a node-redis (redis v4/v5) client from createClient() or createCluster()'
+export const ACCEPTED_CLIENTS =
+  'an ioredis Redis or Cluster, or a node-redis (redis v4/v5) client from createClient() or createCluster()'
 
 /** The driver for the client given, by what the object can do (ioredis first: its clients have no `sendCommand(args)`). */
 export function createDriver(client: unknown): RedisDriver {
@@ -178,6 +210,7 @@ export function createDriver(client: unknown): RedisDriver {
 }
 
 function positiveInteger(value: unknown, option: string): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) throw new InvalidOptionError(option, 'a positive integer', value)
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0)
+    throw new InvalidOptionError(option, 'a positive integer', value)
   return value
 }

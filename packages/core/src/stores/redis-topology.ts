@@ -14,7 +14,11 @@ const UNMAPPED = 'cluster'
  * Adds a listener the store will remove, raising the emitter's listener limit by one meanwhile:
  * several stores may share one client (one per prefix), and each listens once, which is no leak.
  */
-function listen(emitter: IoredisClient | Redis, event: string, listener: (connection: Redis) => void): () => void {
+function listen(
+  emitter: IoredisClient | Redis,
+  event: string,
+  listener: (connection: Redis) => void
+): () => void {
   const limit = emitter.getMaxListeners()
   if (limit > 0) emitter.setMaxListeners(limit + 1)
   emitter.on(event, listener)
@@ -32,7 +36,9 @@ function isCluster(client: IoredisClient): client is Cluster {
 /** `host:port`, as ioredis names a node in `cluster.slots`. */
 function nodeName(client: Redis): string {
   const { host, port, path } = client.options
-  return path !== undefined && path !== null && path !== '' ? path : `${host ?? '127.0.0.1'}:${port ?? 6379}`
+  return path !== undefined && path !== null && path !== ''
+    ? path
+    : `${host ?? '127.0.0.1'}:${port ?? 6379}`
 }
 
 /**
@@ -75,7 +81,8 @@ export class RedisTopology {
         this.#connecting = undefined
         resolve()
       }
-      for (const event of ['ready', 'close', 'end', 'error', 'reconnecting']) removers.push(listen(this.client, event, done))
+      for (const event of ['ready', 'close', 'end', 'error', 'reconnecting'])
+        removers.push(listen(this.client, event, done))
     })
     return this.#connecting
   }
@@ -94,8 +101,11 @@ export class RedisTopology {
 
   /** Every master with its name: where SCAN must look. */
   masters(): Array<{ node: string; connection: Redis }> {
-    if (!isCluster(this.client)) return [{ node: this.#standalone as string, connection: this.client }]
-    return this.client.nodes('master').map((connection) => ({ node: nodeName(connection), connection }))
+    if (!isCluster(this.client))
+      return [{ node: this.#standalone as string, connection: this.client }]
+    return this.client
+      .nodes('master')
+      .map((connection) => ({ node: nodeName(connection), connection }))
   }
 
   /**

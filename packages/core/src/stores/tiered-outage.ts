@@ -66,6 +66,11 @@ export class OutageLog {
   }
 
   stats(): OutageStats {
-    return { l2Down: this.#down, pending: this.#keys.size, reconciled: this.#reconciled, untracked: this.#untracked }
+    return {
+      l2Down: this.#down,
+      pending: this.#keys.size,
+      reconciled: this.#reconciled,
+      untracked: this.#untracked,
+    }
   }
 }

@@ -4,7 +4,19 @@ import { rejectUnknownOptions } from '../known-options.js'
 import { MemoryStore } from './memory-store.js'
 import { OutageLog, type OutageStats } from './tiered-outage.js'
 import type { StoreHealth, StoreObserver } from '../resilience/store-health.js'
-import type { BoundedSetResult, Bus, EntryAge, InvalidationMessage, Store, StoreInvalidationOptions, StoreMeasure, StoreSetOptions, StoreSize, WindowHitOptions, WindowState } from '../types.js'
+import type {
+  BoundedSetResult,
+  Bus,
+  EntryAge,
+  InvalidationMessage,
+  Store,
+  StoreInvalidationOptions,
+  StoreMeasure,
+  StoreSetOptions,
+  StoreSize,
+  WindowHitOptions,
+  WindowState,
+} from '../types.js'
 
 export interface TieredStoreOptions {
   /** The shared, authoritative store (usually a `RedisStore`). */
@@ -60,16 +72,21 @@ export class TieredStore implements Store {
   #started: Promise<void> | undefined
 
   constructor(options: TieredStoreOptions) {
-    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an object', options)
+    if (typeof options !== 'object' || options === null)
+      throw new InvalidOptionError('', 'an object', options)
     rejectUnknownOptions(options, TIERED_STORE_OPTIONS, '', RENAMED_TIERED_STORE_OPTIONS)
-    if (typeof options.l2?.get !== 'function') throw new InvalidOptionError('l2', 'a Store', options.l2)
-    if (options.l1 !== undefined && typeof options.l1?.get !== 'function') throw new InvalidOptionError('l1', 'a Store', options.l1)
-    if (options.bus !== undefined && typeof options.bus?.publish !== 'function') throw new InvalidOptionError('bus', 'a Bus (publish, subscribe)', options.bus)
+    if (typeof options.l2?.get !== 'function')
+      throw new InvalidOptionError('l2', 'a Store', options.l2)
+    if (options.l1 !== undefined && typeof options.l1?.get !== 'function')
+      throw new InvalidOptionError('l1', 'a Store', options.l1)
+    if (options.bus !== undefined && typeof options.bus?.publish !== 'function')
+      throw new InvalidOptionError('bus', 'a Bus (publish, subscribe)', options.bus)
     this.l2 = options.l2
     this.l1 = options.l1 ?? new MemoryStore({ maxBytes: 32 * 1024 * 1024 })
     this.#bus = options.bus
     this.#l1MaxTtlMs = parseDuration(options.l1MaxTtl ?? '1m', 'l1MaxTtl')
-    if (options.onError !== undefined && typeof options.onError !== 'function') throw new InvalidOptionError('onError', 'a function', options.onError)
+    if (options.onError !== undefined && typeof options.onError !== 'function')
+      throw new InvalidOptionError('onError', 'a function', options.onError)
     this.#onError = options.onError ?? (() => {})
   }
 
@@ -99,9 +116,14 @@ export class TieredStore implements Store {
   }
 
   async getWithTtl(key: string): Promise<{ value: Uint8Array; ttlMs: number } | undefined> {
-    const near = this.l1.getWithTtl !== undefined ? await this.l1.getWithTtl(key) : await this.#plainGet(this.l1, key)
+    const near =
+      this.l1.getWithTtl !== undefined
+        ? await this.l1.getWithTtl(key)
+        : await this.#plainGet(this.l1, key)
     if (near !== undefined) return near
-    const far = await this.#l2(() => (this.l2.getWithTtl !== undefined ? this.l2.getWithTtl(key) : this.#plainGet(this.l2, key)))
+    const far = await this.#l2(() =>
+      this.l2.getWithTtl !== undefined ? this.l2.getWithTtl(key) : this.#plainGet(this.l2, key)
+    )
     if (far === undefined) return undefined
     await this.l1.set(key, far.value, { ttlMs: Math.min(far.ttlMs, this.#l1MaxTtlMs) })
     return far
@@ -147,10 +169,17 @@ export class TieredStore implements Store {
   }
 
   /** Decided by L2 (the shared truth); L1 takes the value only when L2 wrote it. */
-  async setIf(key: string, value: Uint8Array, options: StoreSetOptions, condition: 'absent' | 'present'): Promise<boolean> {
+  async setIf(
+    key: string,
+    value: Uint8Array,
+    options: StoreSetOptions,
+    condition: 'absent' | 'present'
+  ): Promise<boolean> {
     const l2 = this.l2
     if (l2.setIf === undefined) throw new TypeError(`the L2 store (${l2.name}) has no setIf`)
-    const written = await this.#l2(() => (l2.setIf as NonNullable<Store['setIf']>).call(l2, key, value, options, condition))
+    const written = await this.#l2(() =>
+      (l2.setIf as NonNullable<Store['setIf']>).call(l2, key, value, options, condition)
+    )
     if (!written) return false
     await this.l1.set(key, value, { ...options, ttlMs: Math.min(options.ttlMs, this.#l1MaxTtlMs) })
     this.#publish({ op: 'keys', keys: [key] })
@@ -160,7 +189,8 @@ export class TieredStore implements Store {
   /** Rate windows live in L2 only, like counters: every process must count in one place. */
   async hitWindow(key: string, options: WindowHitOptions): Promise<WindowState> {
     const l2 = this.l2
-    if (l2.hitWindow === undefined) throw new TypeError(`the L2 store (${l2.name}) has no hitWindow`)
+    if (l2.hitWindow === undefined)
+      throw new TypeError(`the L2 store (${l2.name}) has no hitWindow`)
     return this.#l2(() => (l2.hitWindow as NonNullable<Store['hitWindow']>).call(l2, key, options))
   }
 
@@ -177,7 +207,12 @@ export class TieredStore implements Store {
     const l2 = this.l2
     if (l2.measure !== undefined) return l2.measure()
     const size = l2.size?.() ?? this.l1.size?.()
-    return { entries: size?.entries ?? 0, bytes: size?.bytes ?? 0, exact: false, measuredAt: Date.now() }
+    return {
+      entries: size?.entries ?? 0,
+      bytes: size?.bytes ?? 0,
+      exact: false,
+      measuredAt: Date.now(),
+    }
   }
 
   /** Whether L2 is down, and what an outage left to reconcile. */
@@ -192,15 +227,24 @@ export class TieredStore implements Store {
 
   async countTagged(tags: readonly string[]): Promise<number> {
     // L2 holds everything L1 does (L1 copies read from L2 carry no tags).
-    return this.l2.countTagged !== undefined ? this.l2.countTagged(tags) : (this.l1.countTagged?.(tags) ?? 0)
+    return this.l2.countTagged !== undefined
+      ? this.l2.countTagged(tags)
+      : (this.l1.countTagged?.(tags) ?? 0)
   }
 
-  async invalidateTags(tags: readonly string[], options?: StoreInvalidationOptions): Promise<number> {
+  async invalidateTags(
+    tags: readonly string[],
+    options?: StoreInvalidationOptions
+  ): Promise<number> {
     await this.l1.invalidateTags(tags)
     try {
       const l2 = this.l2
       if (l2.invalidateTagsReturningKeys !== undefined) {
-        const keys = await this.#l2(() => (l2.invalidateTagsReturningKeys as NonNullable<Store['invalidateTagsReturningKeys']>).call(l2, tags, options))
+        const keys = await this.#l2(() =>
+          (
+            l2.invalidateTagsReturningKeys as NonNullable<Store['invalidateTagsReturningKeys']>
+          ).call(l2, tags, options)
+        )
         // Copies read from L2 carry no tags, here or on peers: name the keys.
         await Promise.all(keys.map((key) => this.l1.delete(key)))
         if (keys.length > 0) this.#publish({ op: 'keys', keys })
@@ -246,9 +290,15 @@ export class TieredStore implements Store {
   }
 
   /** The shared set lives in L2 (it decides), so every process counts against one cap. */
-  async addToBoundedSet(key: string, member: string, max: number, ttlMs: number): Promise<BoundedSetResult> {
+  async addToBoundedSet(
+    key: string,
+    member: string,
+    max: number,
+    ttlMs: number
+  ): Promise<BoundedSetResult> {
     const owner = this.l2.addToBoundedSet !== undefined ? this.l2 : this.l1
-    if (owner.addToBoundedSet === undefined) throw new TypeError(`neither ${this.l2.name} nor ${this.l1.name} can keep a bounded set`)
+    if (owner.addToBoundedSet === undefined)
+      throw new TypeError(`neither ${this.l2.name} nor ${this.l1.name} can keep a bounded set`)
     return owner.addToBoundedSet(key, member, max, ttlMs)
   }
 
@@ -292,12 +342,19 @@ export class TieredStore implements Store {
       if (untracked > 0) {
         // More writes than could be remembered: L1 may hold any of them, so L1 goes; L2 keeps older values until their TTL.
         await this.l1.clear()
-        this.#onError(new Error(`cachewire tiered store: ${untracked} write(s) made while L2 was down were not tracked; their L2 entries may be stale until their TTL`))
+        this.#onError(
+          new Error(
+            `cachewire tiered store: ${untracked} write(s) made while L2 was down were not tracked; their L2 entries may be stale until their TTL`
+          )
+        )
       }
     })
   }
 
-  async #plainGet(store: Store, key: string): Promise<{ value: Uint8Array; ttlMs: number } | undefined> {
+  async #plainGet(
+    store: Store,
+    key: string
+  ): Promise<{ value: Uint8Array; ttlMs: number } | undefined> {
     const value = await store.get(key)
     return value === undefined ? undefined : { value, ttlMs: this.#l1MaxTtlMs }
   }

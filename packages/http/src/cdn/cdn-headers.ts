@@ -11,22 +11,45 @@ const INTERNAL_TAG_PREFIX = 'http-url:'
 const MAX_SURROGATE_KEY_BYTES = 16 * 1024
 
 /** The CDN options a response carries (the rest of `cdn` is the app's: the surrogate-key field and purge hooks). */
-export const CDN_FIELD_OPTIONS: readonly string[] = ['surrogateKeys', 'surrogateControl', 'cdnCacheControl']
+export const CDN_FIELD_OPTIONS: readonly string[] = [
+  'surrogateKeys',
+  'surrogateControl',
+  'cdnCacheControl',
+]
 
 /**
  * Validates the per-response `cdn` options (app or route); `undefined` stays undefined. `known`
  * lists every name allowed at this level (a route allows fewer than the app).
  */
-export function resolveCdnOptions(value: CdnOptions | undefined, name: string, known: readonly string[]): ResolvedCdnOptions | undefined {
+export function resolveCdnOptions(
+  value: CdnOptions | undefined,
+  name: string,
+  known: readonly string[]
+): ResolvedCdnOptions | undefined {
   if (value === undefined) return undefined
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InvalidOptionError(name, 'an object', value)
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new InvalidOptionError(name, 'an object', value)
   rejectUnknownOptions(value, known, name)
   const { surrogateKeys = false, surrogateControl, cdnCacheControl } = value
-  if (typeof surrogateKeys !== 'boolean') throw new InvalidOptionError(`${name}.surrogateKeys`, 'a boolean', surrogateKeys)
+  if (typeof surrogateKeys !== 'boolean')
+    throw new InvalidOptionError(`${name}.surrogateKeys`, 'a boolean', surrogateKeys)
   const fields: Array<readonly [string, string]> = []
-  if (surrogateControl !== undefined) fields.push(['surrogate-control', formatCacheControlField(surrogateControl, `${name}.surrogateControl.`)])
-  if (cdnCacheControl !== undefined) fields.push(['cdn-cache-control', formatCacheControlField(cdnCacheControl, `${name}.cdnCacheControl.`)])
-  return Object.freeze({ surrogateKeys, fields: Object.freeze(fields), fingerprint: surrogateKeys || fields.length > 0 ? JSON.stringify([surrogateKeys, fields]) : 'none' })
+  if (surrogateControl !== undefined)
+    fields.push([
+      'surrogate-control',
+      formatCacheControlField(surrogateControl, `${name}.surrogateControl.`),
+    ])
+  if (cdnCacheControl !== undefined)
+    fields.push([
+      'cdn-cache-control',
+      formatCacheControlField(cdnCacheControl, `${name}.cdnCacheControl.`),
+    ])
+  return Object.freeze({
+    surrogateKeys,
+    fields: Object.freeze(fields),
+    fingerprint:
+      surrogateKeys || fields.length > 0 ? JSON.stringify([surrogateKeys, fields]) : 'none',
+  })
 }
 
 /**

@@ -1,6 +1,11 @@
 import { request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
-import { InvalidOptionError, parseDuration, rejectUnknownOptions, type Duration } from '@cachewire/core'
+import {
+  InvalidOptionError,
+  parseDuration,
+  rejectUnknownOptions,
+  type Duration,
+} from '@cachewire/core'
 import type { PurgeEvent, PurgeHook } from './purge-hook.js'
 
 export interface VarnishPurgerOptions {
@@ -36,23 +41,39 @@ const TAGS_PER_BAN = 50
  * ```
  */
 export function varnishPurger(options: VarnishPurgerOptions): PurgeHook {
-  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an object', options)
-  if ('timeoutMs' in options) throw new InvalidOptionError('timeoutMs', 'written as options.timeout since 1.0', (options as Record<string, unknown>)['timeoutMs'])
+  if (typeof options !== 'object' || options === null)
+    throw new InvalidOptionError('', 'an object', options)
+  if ('timeoutMs' in options)
+    throw new InvalidOptionError(
+      'timeoutMs',
+      'written as options.timeout since 1.0',
+      (options as Record<string, unknown>)['timeoutMs']
+    )
   rejectUnknownOptions(options, ['url', 'banHeader', 'timeout', 'headers'], '')
-  const urls = (Array.isArray(options.url) ? options.url : [options.url]).map((value: unknown, i) => {
-    try {
-      if (typeof value !== 'string') throw new TypeError()
-      const url = new URL(value)
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError()
-      return url
-    } catch {
-      throw new InvalidOptionError(Array.isArray(options.url) ? `url[${i}]` : 'url', 'an http(s) URL of a Varnish listener', value)
+  const urls = (Array.isArray(options.url) ? options.url : [options.url]).map(
+    (value: unknown, i) => {
+      try {
+        if (typeof value !== 'string') throw new TypeError()
+        const url = new URL(value)
+        if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError()
+        return url
+      } catch {
+        throw new InvalidOptionError(
+          Array.isArray(options.url) ? `url[${i}]` : 'url',
+          'an http(s) URL of a Varnish listener',
+          value
+        )
+      }
     }
-  })
+  )
   if (urls.length === 0) throw new InvalidOptionError('url', 'at least one URL', options.url)
   const banHeader = options.banHeader ?? 'X-Cachewire-Ban'
-  if (typeof banHeader !== 'string' || !FIELD_NAME.test(banHeader)) throw new InvalidOptionError('banHeader', 'a header field name', banHeader)
-  const timeoutMs = options.timeout === undefined ? 2000 : parseDuration(options.timeout, 'timeout', { kind: 'timeout' })
+  if (typeof banHeader !== 'string' || !FIELD_NAME.test(banHeader))
+    throw new InvalidOptionError('banHeader', 'a header field name', banHeader)
+  const timeoutMs =
+    options.timeout === undefined
+      ? 2000
+      : parseDuration(options.timeout, 'timeout', { kind: 'timeout' })
   const extra = { ...options.headers }
 
   return {
@@ -66,10 +87,20 @@ export function varnishPurger(options: VarnishPurgerOptions): PurgeHook {
         }
         for (const target of event.urls) {
           const url = new URL(target)
-          sends.push(send(varnish, 'PURGE', url.pathname + url.search, { ...extra, host: url.host }, timeoutMs))
+          sends.push(
+            send(
+              varnish,
+              'PURGE',
+              url.pathname + url.search,
+              { ...extra, host: url.host },
+              timeoutMs
+            )
+          )
         }
       }
-      const failed = (await Promise.allSettled(sends)).find((result) => result.status === 'rejected')
+      const failed = (await Promise.allSettled(sends)).find(
+        (result) => result.status === 'rejected'
+      )
       if (failed !== undefined) throw (failed as PromiseRejectedResult).reason
     },
   }
@@ -86,15 +117,34 @@ export function varnishPurger(options: VarnishPurgerOptions): PurgeHook {
  * ```
  */
 export function surrogateKeyRegex(tags: readonly string[]): string {
-  const escaped = tags.map((tag) => tag.replace(/[^A-Za-z0-9_-]/g, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`))
+  const escaped = tags.map((tag) =>
+    tag.replace(
+      /[^A-Za-z0-9_-]/g,
+      (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`
+    )
+  )
   return `(^|\\s)(${escaped.join('|')})(\\s|$)`
 }
 
-function send(base: URL, method: string, path: string, headers: Record<string, string>, timeoutMs: number): Promise<void> {
+function send(
+  base: URL,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  timeoutMs: number
+): Promise<void> {
   const request = base.protocol === 'https:' ? httpsRequest : httpRequest
   return new Promise((resolve, reject) => {
     const req = request(
-      { protocol: base.protocol, hostname: base.hostname.replace(/^\[|\]$/g, ''), port: base.port, method, path, headers, timeout: timeoutMs },
+      {
+        protocol: base.protocol,
+        hostname: base.hostname.replace(/^\[|\]$/g, ''),
+        port: base.port,
+        method,
+        path,
+        headers,
+        timeout: timeoutMs,
+      },
       (res) => {
         res.resume()
         res.on('end', () => {
@@ -105,7 +155,11 @@ function send(base: URL, method: string, path: string, headers: Record<string, s
         res.on('error', reject)
       }
     )
-    req.on('timeout', () => req.destroy(new Error(`varnish at ${base.host} did not answer ${method} within ${timeoutMs} ms`)))
+    req.on('timeout', () =>
+      req.destroy(
+        new Error(`varnish at ${base.host} did not answer ${method} within ${timeoutMs} ms`)
+      )
+    )
     req.on('error', reject)
     req.end()
   })

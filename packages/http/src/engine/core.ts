@@ -2,7 +2,13 @@ import { DecodeError, type Cache } from '@cachewire/core'
 import { cdnHeaders } from '../cdn/cdn-headers.js'
 import type { PurgeEvent } from '../cdn/purge-hook.js'
 import { EntryStore, type Lookup, type WriteOutcome } from '../entry/entry-store.js'
-import { admitResponse, predictStorage, type Admission, type AdmitInput, type NotStored } from '../flows/admit.js'
+import {
+  admitResponse,
+  predictStorage,
+  type Admission,
+  type AdmitInput,
+  type NotStored,
+} from '../flows/admit.js'
 import { CardinalityGuard } from '../flows/cardinality-guard.js'
 import { Coalescer } from '../flows/coalesce.js'
 import { marksPrivate } from '../flows/deception-armor.js'
@@ -17,7 +23,14 @@ import { KeyHasher } from '../request/cache-key.js'
 import type { RequestContext } from '../request/prepare-request.js'
 import { formatCacheStatus, type CacheStatusParams } from '../semantics/cache-status.js'
 import { Reason } from '../semantics/reasons.js'
-import type { HeaderPairs, ReplyOutcome, ResolvedCdnOptions, RoutePolicy, RunHandler, StoredResponse } from '../types.js'
+import type {
+  HeaderPairs,
+  ReplyOutcome,
+  ResolvedCdnOptions,
+  RoutePolicy,
+  RunHandler,
+  StoredResponse,
+} from '../types.js'
 
 /**
  * Longest a response is held for its store write (read-your-writes, and `stored` in Cache-Status
@@ -26,7 +39,11 @@ import type { HeaderPairs, ReplyOutcome, ResolvedCdnOptions, RoutePolicy, RunHan
 export const WRITE_WAIT_MS = 2000
 
 /** Not-stored reasons that are size or count bounds, counted by `counters()`. */
-const BOUND_REASONS: ReadonlySet<string> = new Set([Reason.VariantCap, Reason.TooLarge, Reason.HeadersTooLarge])
+const BOUND_REASONS: ReadonlySet<string> = new Set([
+  Reason.VariantCap,
+  Reason.TooLarge,
+  Reason.HeadersTooLarge,
+])
 
 /**
  * The engine's state and the small services every flow uses: one per engine, owned by
@@ -71,7 +88,12 @@ export class EngineCore implements RevalidationServices {
       this.#tell(error)
     }
     this.cache.on('error', this.#onCacheError)
-    this.entries = new EntryStore(this.cache, this.clock, (error) => this.report(error), this.hasher)
+    this.entries = new EntryStore(
+      this.cache,
+      this.clock,
+      (error) => this.report(error),
+      this.hasher
+    )
     this.coalescer = new Coalescer(options.coalesce.timeoutMs, this.clock)
     this.guard = new CardinalityGuard(this.clock)
   }
@@ -96,7 +118,11 @@ export class EngineCore implements RevalidationServices {
   }
 
   /** The header-time guess at storability (for Cache-Status); never throws. */
-  predict(context: RequestContext, status: number, pairs: HeaderPairs): ReturnType<typeof predictStorage> {
+  predict(
+    context: RequestContext,
+    status: number,
+    pairs: HeaderPairs
+  ): ReturnType<typeof predictStorage> {
     try {
       const guess = predictStorage(context, status, pairs, this.options, this.clock())
       this.#notStored(guess)
@@ -113,11 +139,19 @@ export class EngineCore implements RevalidationServices {
    * a truthful `stored`) waits no longer, and the write goes on in the background (`whenIdle`
    * waits for it). Each store call has its own deadline; this bound is for stores without one.
    */
-  write(context: RequestContext, admission: Admission & { stored: true }, found: Lookup): Promise<WriteOutcome | undefined> {
-    const work = this.observer.stored(context, admission, () => this.entries.write(context, admission, found.index, this.options.maxVariants)).then((outcome) => {
-      if (outcome === 'variant-cap') this.trip(Reason.VariantCap)
-      return outcome
-    })
+  write(
+    context: RequestContext,
+    admission: Admission & { stored: true },
+    found: Lookup
+  ): Promise<WriteOutcome | undefined> {
+    const work = this.observer
+      .stored(context, admission, () =>
+        this.entries.write(context, admission, found.index, this.options.maxVariants)
+      )
+      .then((outcome) => {
+        if (outcome === 'variant-cap') this.trip(Reason.VariantCap)
+        return outcome
+      })
     this.track(work.then(() => undefined))
     let timer: ReturnType<typeof setTimeout> | undefined
     const late = new Promise<undefined>((resolve) => {
@@ -134,17 +168,36 @@ export class EngineCore implements RevalidationServices {
   /** Our Cache-Status member; `detail` only in debug mode (RFC 9211 §2.8), never the key. */
   status(params: CacheStatusParams): string {
     // A plain hit is the hot path: its value changes only with `ttl`, once a second.
-    if (params.hit === true && params.ttl !== undefined && params.fwd === undefined && params.fwdStatus === undefined && params.stored === undefined && params.collapsed === undefined && params.detail === undefined) {
+    if (
+      params.hit === true &&
+      params.ttl !== undefined &&
+      params.fwd === undefined &&
+      params.fwdStatus === undefined &&
+      params.stored === undefined &&
+      params.collapsed === undefined &&
+      params.detail === undefined
+    ) {
       const ttl = Math.trunc(params.ttl)
-      if (ttl !== this.#hitStatus.ttl) this.#hitStatus = { ttl, value: formatCacheStatus(this.options.cacheStatusName, { hit: true, ttl }) }
+      if (ttl !== this.#hitStatus.ttl)
+        this.#hitStatus = {
+          ttl,
+          value: formatCacheStatus(this.options.cacheStatusName, { hit: true, ttl }),
+        }
       return this.#hitStatus.value
     }
-    if (!this.options.debug && params.detail !== undefined) params = { ...params, detail: undefined }
+    if (!this.options.debug && params.detail !== undefined)
+      params = { ...params, detail: undefined }
     return formatCacheStatus(this.options.cacheStatusName, params)
   }
 
   /** A stored response as a reply, with the CDN fields when the policy has them (never for a per-user entry). */
-  serve(entry: StoredResponse, context: RequestContext, now: number, status: string, kind: 'hit' | 'response' = 'hit'): ReplyOutcome {
+  serve(
+    entry: StoredResponse,
+    context: RequestContext,
+    now: number,
+    status: string,
+    kind: 'hit' | 'response' = 'hit'
+  ): ReplyOutcome {
     const reply = serveStored(entry, context.request, now, status, kind)
     const cdn = context.scope === 'private' ? undefined : this.cdnFor(context.route)
     if (cdn === undefined) return reply
@@ -159,7 +212,13 @@ export class EngineCore implements RevalidationServices {
 
   /** Deception armor for a response the engine obtained and does not store (see marksPrivate). */
   marksPrivate(context: RequestContext, pairs: HeaderPairs): boolean {
-    return marksPrivate({ enabled: this.privateIfCredentialed(context.route), headers: context.request.headers, scope: context.scope, stored: false, pairs })
+    return marksPrivate({
+      enabled: this.privateIfCredentialed(context.route),
+      headers: context.request.headers,
+      scope: context.scope,
+      stored: false,
+      pairs,
+    })
   }
 
   cdnFor(route: RoutePolicy | undefined): ResolvedCdnOptions | undefined {
@@ -173,8 +232,17 @@ export class EngineCore implements RevalidationServices {
     if (this.#refreshing.has(hash)) return
     this.#refreshing.add(hash)
     const keyed = context.route?.keyedHeaders ?? this.options.keyedHeaders
-    const work = traceRevalidation(() => traceBase(context), 'background', (trace) =>
-      refreshInBackground(this, refreshContext(context, found.entry as StoredResponse, keyed), found, refresh, trace)
+    const work = traceRevalidation(
+      () => traceBase(context),
+      'background',
+      (trace) =>
+        refreshInBackground(
+          this,
+          refreshContext(context, found.entry as StoredResponse, keyed),
+          found,
+          refresh,
+          trace
+        )
     )
       .catch((error: unknown) => this.report(error))
       .finally(() => this.#refreshing.delete(hash))
@@ -191,7 +259,9 @@ export class EngineCore implements RevalidationServices {
           await hook.purge(event)
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error)
-          this.report(new Error(`purge hook ${hook.name ?? `#${i}`} failed: ${message}`, { cause: error }))
+          this.report(
+            new Error(`purge hook ${hook.name ?? `#${i}`} failed: ${message}`, { cause: error })
+          )
         }
       })
     )
@@ -259,5 +329,7 @@ export class EngineCore implements RevalidationServices {
 
 /** The CDN fields the response does not set itself: a handler's own Surrogate-Control or CDN-Cache-Control wins. */
 export function ownFieldsWin(fields: HeaderPairs, response: HeaderPairs): HeaderPairs {
-  return fields.filter(([name]) => name === 'surrogate-key' || !response.some(([own]) => own === name))
+  return fields.filter(
+    ([name]) => name === 'surrogate-key' || !response.some(([own]) => own === name)
+  )
 }

@@ -26,12 +26,22 @@ import { forwardBypass, forwardMiss } from './forward.js'
  * const outcome = fromStored(core, context, found, runHandler, refresh)
  * ```
  */
-export function fromStored(core: EngineCore, context: RequestContext, found: Lookup, runHandler: RunHandler, refresh: RunHandler | undefined): Outcome | Promise<Outcome> {
+export function fromStored(
+  core: EngineCore,
+  context: RequestContext,
+  found: Lookup,
+  runHandler: RunHandler,
+  refresh: RunHandler | undefined
+): Outcome | Promise<Outcome> {
   const entry = found.entry as StoredResponse
   const now = core.clock()
   // RFC 9111 §3.5: a request with Authorization is answered only from explicitly shareable entries.
-  if (context.authorization && !entry.sharedWithAuthorization) return forwardMiss(core, context, found, 'request', false, Reason.Authorization)
-  const policy = { respectRequest: core.options.honourRequestDirectives, canRefresh: refresh !== undefined }
+  if (context.authorization && !entry.sharedWithAuthorization)
+    return forwardMiss(core, context, found, 'request', false, Reason.Authorization)
+  const policy = {
+    respectRequest: core.options.honourRequestDirectives,
+    canRefresh: refresh !== undefined,
+  }
   let decision = decideStored(entry, context.directives, now, policy)
   let lead = false
   // As on a miss, only a credential-less GET whose response can be stored leads others.
@@ -39,16 +49,25 @@ export function fromStored(core: EngineCore, context: RequestContext, found: Loo
   if (decision.action === 'revalidate' && decision.fwd === 'request') {
     const waiting = core.coalescer.join(context.primaryHash, context.ticket)
     if (waiting !== undefined) {
-      return collapse(core, context, found, waiting, 'request', () => fromUnforced(core, context, found, runHandler, refresh))
+      return collapse(core, context, found, waiting, 'request', () =>
+        fromUnforced(core, context, found, runHandler, refresh)
+      )
     }
     if (core.forced.admit(context.primaryHash, now)) lead = mayLead
-    else decision = decideStored(entry, context.directives, now, { ...policy, respectRequest: false })
-  } else if (decision.action === 'revalidate' && core.options.coalesce.enabled && !context.authorization) {
+    else
+      decision = decideStored(entry, context.directives, now, { ...policy, respectRequest: false })
+  } else if (
+    decision.action === 'revalidate' &&
+    core.options.coalesce.enabled &&
+    !context.authorization
+  ) {
     // An expired hot entry: one revalidation for all the requests that found it stale.
     const waiting = core.coalescer.join(context.primaryHash, context.ticket)
     if (waiting !== undefined) {
       const stale = decision
-      return collapse(core, context, found, waiting, stale.fwd, () => act(core, context, found, stale, core.clock(), false, runHandler, refresh))
+      return collapse(core, context, found, waiting, stale.fwd, () =>
+        act(core, context, found, stale, core.clock(), false, runHandler, refresh)
+      )
     }
     lead = mayLead
   }
@@ -56,9 +75,18 @@ export function fromStored(core: EngineCore, context: RequestContext, found: Loo
 }
 
 /** The same request, its forcing directives set aside (a forced run just ended without a reusable answer). */
-function fromUnforced(core: EngineCore, context: RequestContext, found: Lookup, runHandler: RunHandler, refresh: RunHandler | undefined): Outcome | Promise<Outcome> {
+function fromUnforced(
+  core: EngineCore,
+  context: RequestContext,
+  found: Lookup,
+  runHandler: RunHandler,
+  refresh: RunHandler | undefined
+): Outcome | Promise<Outcome> {
   const now = core.clock()
-  const decision = decideStored(found.entry as StoredResponse, context.directives, now, { respectRequest: false, canRefresh: refresh !== undefined })
+  const decision = decideStored(found.entry as StoredResponse, context.directives, now, {
+    respectRequest: false,
+    canRefresh: refresh !== undefined,
+  })
   return act(core, context, found, decision, now, false, runHandler, refresh)
 }
 
@@ -74,22 +102,40 @@ function act(
 ): Outcome | Promise<Outcome> {
   const entry = found.entry as StoredResponse
   const ttl = remainingTtl(entry.staleAt, now)
-  if (decision.action === 'serve') return core.serve(entry, context, now, core.status({ hit: true, ttl }))
+  if (decision.action === 'serve')
+    return core.serve(entry, context, now, core.status({ hit: true, ttl }))
   if (decision.action === 'serve-stale-and-refresh') {
     core.refresh(context, found, refresh as RunHandler)
-    return core.serve(entry, context, now, core.status({ hit: true, ttl, detail: Reason.StaleWhileRevalidate }))
+    return core.serve(
+      entry,
+      context,
+      now,
+      core.status({ hit: true, ttl, detail: Reason.StaleWhileRevalidate })
+    )
   }
   // RFC 9111 §5.2.1.7: only-if-cached never goes forward.
-  if (context.directives['only-if-cached'] === true) return gatewayTimeout(core.status({ detail: Reason.OnlyIfCached }))
+  if (context.directives['only-if-cached'] === true)
+    return gatewayTimeout(core.status({ detail: Reason.OnlyIfCached }))
   // HEAD has no body to renew the entry with; and without a validator or a stale-if-error
   // window a buffered run adds nothing: run the handler live, as on a miss.
   if (context.method === 'HEAD' || (!hasValidator(entry) && !withinStaleIfError(entry, now))) {
     // Only a forced revalidation leads a live run: an expired entry's waiters are led by buffered
     // revalidations alone, which settle whatever the handler does.
-    return forwardMiss(core, context, found, decision.fwd, lead && decision.fwd === 'request', undefined)
+    return forwardMiss(
+      core,
+      context,
+      found,
+      decision.fwd,
+      lead && decision.fwd === 'request',
+      undefined
+    )
   }
   const leader = lead ? core.coalescer.lead(context.primaryHash) : undefined
-  return traceRevalidation(() => traceBase(context), 'foreground', (trace) => revalidate(core, context, found, decision.fwd, runHandler, leader, trace))
+  return traceRevalidation(
+    () => traceBase(context),
+    'foreground',
+    (trace) => revalidate(core, context, found, decision.fwd, runHandler, leader, trace)
+  )
 }
 
 /**
@@ -101,21 +147,40 @@ function act(
  * const outcome = miss(core, context, found)
  * ```
  */
-export function miss(core: EngineCore, context: RequestContext, found: Lookup): Outcome | Promise<Outcome> {
-  if (context.directives['only-if-cached'] === true) return gatewayTimeout(core.status({ detail: Reason.OnlyIfCached }))
+export function miss(
+  core: EngineCore,
+  context: RequestContext,
+  found: Lookup
+): Outcome | Promise<Outcome> {
+  if (context.directives['only-if-cached'] === true)
+    return gatewayTimeout(core.status({ detail: Reason.OnlyIfCached }))
   // A flood of new keys (cache busting) is served uncached rather than evicting useful entries.
-  if (context.limit !== false && !core.guard.admit(context.limit, context.group, context.primaryHash)) {
-    return forwardBypass(core, context.request, { reason: Reason.Cardinality, invalidation: undefined })
+  if (
+    context.limit !== false &&
+    !core.guard.admit(context.limit, context.group, context.primaryHash)
+  ) {
+    return forwardBypass(core, context.request, {
+      reason: Reason.Cardinality,
+      invalidation: undefined,
+    })
   }
   // Requests with credentials never share a handler run: their response may be personal.
-  if (!core.options.coalesce.enabled || context.authorization) return forwardMiss(core, context, found, found.fwd, false, undefined)
+  if (!core.options.coalesce.enabled || context.authorization)
+    return forwardMiss(core, context, found, found.fwd, false, undefined)
   const waiting = core.coalescer.join(context.primaryHash, context.ticket)
   // Only a request whose response can be stored may lead: HEAD and no-store ones never share.
   const lead = context.method === 'GET' && !context.noStore
   if (waiting === undefined) return forwardMiss(core, context, found, found.fwd, lead, undefined)
   return collapse(core, context, found, waiting, found.fwd, (timedOut) =>
     // Not stored (perhaps personal), another variant, or too slow: run the handler ourselves.
-    forwardMiss(core, context, found, found.fwd, false, timedOut ? Reason.CoalesceTimeout : undefined)
+    forwardMiss(
+      core,
+      context,
+      found,
+      found.fwd,
+      false,
+      timedOut ? Reason.CoalesceTimeout : undefined
+    )
   )
 }
 
@@ -143,7 +208,12 @@ function collapse(
       requestUsability(shared, context.directives, now, false) === 'usable'
     ) {
       const ttl = remainingTtl(shared.staleAt, now)
-      return core.serve(shared, context, now, core.status({ fwd, fwdStatus: shared.status, collapsed: true, ttl }))
+      return core.serve(
+        shared,
+        context,
+        now,
+        core.status({ fwd, fwdStatus: shared.status, collapsed: true, ttl })
+      )
     }
     return otherwise(shared === COALESCE_TIMEOUT)
   })
@@ -158,13 +228,25 @@ function collapse(
  * const reply = frontDoorReply(core, context, found)
  * ```
  */
-export function frontDoorReply(core: EngineCore, context: RequestContext, found: Lookup): ReplyOutcome | undefined {
+export function frontDoorReply(
+  core: EngineCore,
+  context: RequestContext,
+  found: Lookup
+): ReplyOutcome | undefined {
   const entry = found.entry
   if (entry === undefined) return undefined
   if (context.authorization && !entry.sharedWithAuthorization) return undefined
   const now = core.clock()
-  const decision = decideStored(entry, context.directives, now, { respectRequest: core.options.honourRequestDirectives, canRefresh: false })
+  const decision = decideStored(entry, context.directives, now, {
+    respectRequest: core.options.honourRequestDirectives,
+    canRefresh: false,
+  })
   if (decision.action !== 'serve') return undefined
   core.observer.frontDoorHit(context, entry)
-  return core.serve(entry, context, now, core.status({ hit: true, ttl: remainingTtl(entry.staleAt, now) }))
+  return core.serve(
+    entry,
+    context,
+    now,
+    core.status({ hit: true, ttl: remainingTtl(entry.staleAt, now) })
+  )
 }

@@ -25,7 +25,14 @@ const ARMOR_FIELDS: HeaderPairs = [PRIVATE_LINE]
  * return forwardMiss(core, context, found, found.fwd, lead, undefined)
  * ```
  */
-export function forwardMiss(core: EngineCore, context: RequestContext, found: Lookup, fwd: Forward, lead: boolean, detail: Reason | undefined): MissOutcome {
+export function forwardMiss(
+  core: EngineCore,
+  context: RequestContext,
+  found: Lookup,
+  fwd: Forward,
+  lead: boolean,
+  detail: Reason | undefined
+): MissOutcome {
   const { options } = core
   const leader = lead ? core.coalescer.lead(context.primaryHash) : undefined
   const requestTime = options.clock()
@@ -45,26 +52,56 @@ export function forwardMiss(core: EngineCore, context: RequestContext, found: Lo
     head: (status, pairs) => {
       const guess = storable
         ? core.predict(context, status, pairs)
-        : { stored: false as const, reason: context.method === 'HEAD' ? Reason.Head : Reason.RequestNoStore }
+        : {
+            stored: false as const,
+            reason: context.method === 'HEAD' ? Reason.Head : Reason.RequestNoStore,
+          }
       refused = guess.stored ? undefined : guess
       // The adapters hold a response ended in one call (and its head) until its write settled:
       // then `stored` is what the store did. A head that went first (a streamed body, Fastify)
       // cannot know yet: on an in-process store the write cannot fail once admitted, elsewhere
       // it says nothing about storing rather than something that may be untrue.
       const known = verdict
-      const stored = known !== undefined ? known.stored : guess.stored ? (core.writesInProcess ? true : undefined) : false
-      const notStoredReason = known !== undefined ? (known.stored ? undefined : known.reason) : guess.stored ? undefined : guess.reason
+      const stored =
+        known !== undefined
+          ? known.stored
+          : guess.stored
+            ? core.writesInProcess
+              ? true
+              : undefined
+            : false
+      const notStoredReason =
+        known !== undefined
+          ? known.stored
+            ? undefined
+            : known.reason
+          : guess.stored
+            ? undefined
+            : guess.reason
       const member = core.status({
         fwd,
         fwdStatus: status,
         stored,
-        ttl: stored === true ? (guess.stored ? guess.ttl : known?.stored === true ? known.ttl : undefined) : undefined,
+        ttl:
+          stored === true
+            ? guess.stored
+              ? guess.ttl
+              : known?.stored === true
+                ? known.ttl
+                : undefined
+            : undefined,
         detail: stored === false ? notStoredReason : detail,
       })
       const willStore = stored ?? guess.stored
       // Only a response the engine stores is announced to the CDN: never a private or Set-Cookie one.
       const fields = willStore ? cdnFields(core, context, pairs) : NO_FIELDS
-      const armor = marksPrivate({ enabled: core.privateIfCredentialed(context.route), headers: context.request.headers, scope: context.scope, stored: willStore, pairs })
+      const armor = marksPrivate({
+        enabled: core.privateIfCredentialed(context.route),
+        headers: context.request.headers,
+        scope: context.scope,
+        stored: willStore,
+        pairs,
+      })
       return { member, capture: willStore, fields: armor ? [...fields, PRIVATE_LINE] : fields }
     },
     finish: async (captured) => {
@@ -72,7 +109,11 @@ export function forwardMiss(core: EngineCore, context: RequestContext, found: Lo
       const responseTime = options.clock()
       try {
         if (captured !== undefined && storable) {
-          admission = core.admit(context, { ...captureInput(captured, requestTime, responseTime), index: found.index }, refused)
+          admission = core.admit(
+            context,
+            { ...captureInput(captured, requestTime, responseTime), index: found.index },
+            refused
+          )
         }
       } finally {
         // Waiters share the response in process, whatever the store makes of it.
@@ -84,8 +125,13 @@ export function forwardMiss(core: EngineCore, context: RequestContext, found: Lo
         return
       }
       const written = await core.write(context, admission, found)
-      if (written === 'stored') verdict = { stored: true, ttl: remainingTtl(admission.entry.staleAt, responseTime) }
-      else if (written !== undefined) verdict = { stored: false, reason: written === 'variant-cap' ? Reason.VariantCap : Reason.WriteFailed }
+      if (written === 'stored')
+        verdict = { stored: true, ttl: remainingTtl(admission.entry.staleAt, responseTime) }
+      else if (written !== undefined)
+        verdict = {
+          stored: false,
+          reason: written === 'variant-cap' ? Reason.VariantCap : Reason.WriteFailed,
+        }
     },
     adopt: (route) => {
       core.observer.adopted(context.route, route)
@@ -107,7 +153,11 @@ export function forwardMiss(core: EngineCore, context: RequestContext, found: Lo
  * return forwardBypass(core, request, { reason: Reason.Cookie, invalidation: undefined })
  * ```
  */
-export function forwardBypass(core: EngineCore, request: HttpRequest, bypass: Bypass): ForwardOutcome {
+export function forwardBypass(
+  core: EngineCore,
+  request: HttpRequest,
+  bypass: Bypass
+): ForwardOutcome {
   const { reason, invalidation } = bypass
   const { options } = core
   core.observer.bypassed(request, reason)
@@ -124,8 +174,18 @@ export function forwardBypass(core: EngineCore, request: HttpRequest, bypass: By
     surrogateKeyHeader: options.surrogateKeyHeader,
     clock: options.clock,
     head: (status, pairs) => {
-      const armor = marksPrivate({ enabled: core.privateIfCredentialed(request.route), headers: request.headers, scope: 'shared', stored: false, pairs })
-      return { member: core.status({ fwd, fwdStatus: status, detail: reason }), capture: false, fields: armor ? ARMOR_FIELDS : NO_FIELDS }
+      const armor = marksPrivate({
+        enabled: core.privateIfCredentialed(request.route),
+        headers: request.headers,
+        scope: 'shared',
+        stored: false,
+        pairs,
+      })
+      return {
+        member: core.status({ fwd, fwdStatus: status, detail: reason }),
+        capture: false,
+        fields: armor ? ARMOR_FIELDS : NO_FIELDS,
+      }
     },
     finish: async (captured) => {
       if (invalidation === undefined || captured === undefined) return
@@ -133,7 +193,10 @@ export function forwardBypass(core: EngineCore, request: HttpRequest, bypass: By
         const pairs = toHeaderPairs(captured.headers)
         const tags = invalidationTags(captured.status, pairs, invalidation, options.query)
         if (tags.length > 0) await core.cache.invalidateTags(tags)
-        const urls = tags.length > 0 && options.purgeHooks.length > 0 ? invalidationUrls(captured.status, pairs, invalidation, options.query) : []
+        const urls =
+          tags.length > 0 && options.purgeHooks.length > 0
+            ? invalidationUrls(captured.status, pairs, invalidation, options.query)
+            : []
         if (urls.length > 0) await core.notifyPurge({ kind: 'url', tags: [], urls })
       } catch (error) {
         core.report(error)

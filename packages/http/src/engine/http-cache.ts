@@ -4,7 +4,10 @@ import type { Lookup } from '../entry/entry-store.js'
 import { HandlerFailure } from '../flows/revalidation-flow.js'
 import type { EngineObserver } from '../observability/engine-observer.js'
 import { pathOf, routeLabel, traceBase, traceLookup } from '../observability/tracing.js'
-import { resolveHttpCacheOptions, type ResolvedHttpCacheOptions } from '../options/resolve-options.js'
+import {
+  resolveHttpCacheOptions,
+  type ResolvedHttpCacheOptions,
+} from '../options/resolve-options.js'
 import type { HttpCacheOptions } from '../options/types.js'
 import { purgeTag } from '../request/purge-target.js'
 import { withoutIgnoredParams } from '../request/query.js'
@@ -16,7 +19,12 @@ import { fromStored, frontDoorReply, miss } from './decide.js'
 import { forwardBypass } from './forward.js'
 
 /** What `lookup` answers for a request that does not use the cache. */
-const NOT_LOOKED_UP: Lookup = Object.freeze({ entry: undefined, entryHash: undefined, index: undefined, fwd: 'uri-miss' })
+const NOT_LOOKED_UP: Lookup = Object.freeze({
+  entry: undefined,
+  entryHash: undefined,
+  index: undefined,
+  fwd: 'uri-miss',
+})
 
 /**
  * The HTTP caching engine: RFC 9111 shared-cache semantics over a core `Cache`. One per app: a
@@ -109,15 +117,32 @@ export class HttpCache {
   lookup(prepared: PreparedRequest): Lookup | Promise<Lookup> {
     const { context, request } = prepared
     if (context === undefined) {
-      const base = (): ReturnType<typeof traceBase> => ({ method: request.method, path: pathOf(request.url), route: routeLabel(request.route) })
-      return traceLookup(base, () => NOT_LOOKED_UP, () => ({ outcome: 'bypass', reason: prepared.bypass?.reason }))
+      const base = (): ReturnType<typeof traceBase> => ({
+        method: request.method,
+        path: pathOf(request.url),
+        route: routeLabel(request.route),
+      })
+      return traceLookup(
+        base,
+        () => NOT_LOOKED_UP,
+        () => ({ outcome: 'bypass', reason: prepared.bypass?.reason })
+      )
     }
     try {
       const core = this.#core
       context.ticket = core.coalescer.ticket()
-      return traceLookup(() => traceBase(context), () => core.entries.lookup(context), (found) => ({
-        outcome: found.entry === undefined ? 'miss' : found.entry.staleAt <= core.clock() ? 'stale' : 'hit',
-      }))
+      return traceLookup(
+        () => traceBase(context),
+        () => core.entries.lookup(context),
+        (found) => ({
+          outcome:
+            found.entry === undefined
+              ? 'miss'
+              : found.entry.staleAt <= core.clock()
+                ? 'stale'
+                : 'hit',
+        })
+      )
     } catch (error) {
       this.#core.report(error)
       return NOT_LOOKED_UP
@@ -136,10 +161,20 @@ export class HttpCache {
    * const outcome = await engine.handle(prepared, await engine.lookup(prepared), runHandler, refresh)
    * ```
    */
-  handle(prepared: PreparedRequest, found: Lookup, runHandler: RunHandler, refresh?: RunHandler): Outcome | Promise<Outcome> {
+  handle(
+    prepared: PreparedRequest,
+    found: Lookup,
+    runHandler: RunHandler,
+    refresh?: RunHandler
+  ): Outcome | Promise<Outcome> {
     const core = this.#core
     const { context, request } = prepared
-    if (context === undefined) return forwardBypass(core, request, prepared.bypass ?? { reason: Reason.Error, invalidation: undefined })
+    if (context === undefined)
+      return forwardBypass(
+        core,
+        request,
+        prepared.bypass ?? { reason: Reason.Error, invalidation: undefined }
+      )
     let ran = false
     const guarded: RunHandler = (origin) => {
       ran = true
@@ -153,8 +188,12 @@ export class HttpCache {
       return forwardBypass(core, request, { reason: Reason.Error, invalidation: undefined })
     }
     try {
-      const outcome = found.entry !== undefined ? fromStored(core, context, found, guarded, refresh) : miss(core, context, found)
-      if (outcome instanceof Promise) return outcome.then((done) => core.observer.answered(context, found.entry, done), fail)
+      const outcome =
+        found.entry !== undefined
+          ? fromStored(core, context, found, guarded, refresh)
+          : miss(core, context, found)
+      if (outcome instanceof Promise)
+        return outcome.then((done) => core.observer.answered(context, found.entry, done), fail)
       return core.observer.answered(context, found.entry, outcome)
     } catch (error) {
       return fail(error)
@@ -169,7 +208,11 @@ export class HttpCache {
    * const outcome = await engine.respond(request, runHandler, refresh)
    * ```
    */
-  async respond(request: HttpRequest, runHandler: RunHandler, refresh?: RunHandler): Promise<Outcome> {
+  async respond(
+    request: HttpRequest,
+    runHandler: RunHandler,
+    refresh?: RunHandler
+  ): Promise<Outcome> {
     const prepared = this.prepare(request)
     return this.handle(prepared, await this.lookup(prepared), runHandler, refresh)
   }
@@ -210,12 +253,17 @@ export class HttpCache {
   async purgeUrl(url: string, host?: string): Promise<InvalidationResult> {
     const result = purgeTag(url, host, this.options.query)
     if ('error' in result) {
-      if (result.error === 'url') throw new InvalidArgumentError('url', 'an absolute URL or a path', url)
+      if (result.error === 'url')
+        throw new InvalidArgumentError('url', 'an absolute URL or a path', url)
       throw new InvalidArgumentError('host', 'a host name (or an absolute url)', host)
     }
     this.#core.coalescer.forgetSettled()
     const outcome = await this.cache.invalidateTags([result.tag])
-    await this.#core.notifyPurge({ kind: 'url', tags: [], urls: [new URL(url, `http://${host ?? 'localhost'}`).href] })
+    await this.#core.notifyPurge({
+      kind: 'url',
+      tags: [],
+      urls: [new URL(url, `http://${host ?? 'localhost'}`).href],
+    })
     return outcome
   }
 
@@ -246,7 +294,10 @@ export class HttpCache {
    * const { status } = await engine.invalidateNamespace('catalog')
    * ```
    */
-  invalidateNamespace(namespace: string, options: { sweep?: boolean } = {}): Promise<InvalidationResult> {
+  invalidateNamespace(
+    namespace: string,
+    options: { sweep?: boolean } = {}
+  ): Promise<InvalidationResult> {
     this.#core.coalescer.forgetSettled()
     return this.cache.namespace(namespace).invalidate(options)
   }
@@ -293,7 +344,15 @@ export class HttpCache {
 
 /** A prepared request that bypasses because preparing it failed (a throwing key function). */
 function bypassed(request: HttpRequest, from: PreparedRequest | undefined): PreparedRequest {
-  const facts = from?.facts ?? { target: undefined, host: undefined, allowed: undefined, query: undefined, ignored: false, appKey: undefined, ids: new Map() }
+  const facts = from?.facts ?? {
+    target: undefined,
+    host: undefined,
+    allowed: undefined,
+    query: undefined,
+    ignored: false,
+    appKey: undefined,
+    ids: new Map(),
+  }
   return new PreparedRequest(request, { reason: Reason.Error, invalidation: undefined }, facts)
 }
 
@@ -306,6 +365,8 @@ function bypassed(request: HttpRequest, from: PreparedRequest | undefined): Prep
  * const engine = createHttpCache({ ttl: '1m', stale: { ifError: '10m' } })
  * ```
  */
-export function createHttpCache(options: HttpCacheOptions | ResolvedHttpCacheOptions = {}): HttpCache {
+export function createHttpCache(
+  options: HttpCacheOptions | ResolvedHttpCacheOptions = {}
+): HttpCache {
   return new HttpCache(options)
 }

@@ -69,7 +69,8 @@ export function encodeVaryIndex(index: VaryIndex): Buffer {
 }
 
 /** What a stored value decodes to. */
-export type DecodedValue = { kind: 'entry'; entry: StoredResponse } | { kind: 'vary'; index: VaryIndex }
+export type DecodedValue =
+  { kind: 'entry'; entry: StoredResponse } | { kind: 'vary'; index: VaryIndex }
 
 /**
  * Decodes and validates a stored value. Anything that is not exactly what `encodeEntry` or
@@ -137,12 +138,34 @@ function readEntry(record: Record<string, unknown>, body: Buffer): StoredRespons
   const { key, status, etag, lastModified, upstreamCacheStatus } = record
   const vary = readStrings(record.vary, FIELD_NAME)
   const tags = readStrings(record.tags)
-  if (typeof key !== 'string' || !Number.isInteger(status) || (status as number) < 100 || (status as number) > 599) return undefined
+  if (
+    typeof key !== 'string' ||
+    !Number.isInteger(status) ||
+    (status as number) < 100 ||
+    (status as number) > 599
+  )
+    return undefined
   if (vary === undefined || tags === undefined) return undefined
-  if (!isOptionalString(etag) || !isOptionalString(lastModified) || !isOptionalString(upstreamCacheStatus)) return undefined
-  if (typeof record.allowMaxStale !== 'boolean' || typeof record.sharedWithAuthorization !== 'boolean') return undefined
+  if (
+    !isOptionalString(etag) ||
+    !isOptionalString(lastModified) ||
+    !isOptionalString(upstreamCacheStatus)
+  )
+    return undefined
+  if (
+    typeof record.allowMaxStale !== 'boolean' ||
+    typeof record.sharedWithAuthorization !== 'boolean'
+  )
+    return undefined
   if (typeof record.etagGenerated !== 'boolean') return undefined
-  const times = ['storedAt', 'initialAgeMs', 'staleAt', 'staleWhileRevalidateUntil', 'staleIfErrorUntil', 'expiresAt'] as const
+  const times = [
+    'storedAt',
+    'initialAgeMs',
+    'staleAt',
+    'staleWhileRevalidateUntil',
+    'staleIfErrorUntil',
+    'expiresAt',
+  ] as const
   for (const name of times) if (!Number.isFinite(record[name])) return undefined
   return {
     key,
@@ -165,14 +188,17 @@ function readEntry(record: Record<string, unknown>, body: Buffer): StoredRespons
     allowMaxStale: record.allowMaxStale,
     sharedWithAuthorization: record.sharedWithAuthorization,
     // Optional: entries written before routes had names have none. A label only, never a header.
-    ...(typeof record.route === 'string' && ROUTE_NAME.test(record.route) ? { route: record.route } : {}),
+    ...(typeof record.route === 'string' && ROUTE_NAME.test(record.route)
+      ? { route: record.route }
+      : {}),
   }
 }
 
 function readVaryIndex(record: Record<string, unknown>): VaryIndex | undefined {
   const vary = readStrings(record.vary, FIELD_NAME)
   const variants = readStrings(record.variants)
-  if (typeof record.key !== 'string' || vary === undefined || variants === undefined) return undefined
+  if (typeof record.key !== 'string' || vary === undefined || variants === undefined)
+    return undefined
   if (!Number.isFinite(record.expiresAt)) return undefined
   return { key: record.key, vary, variants, expiresAt: record.expiresAt as number }
 }
@@ -205,5 +231,7 @@ function isOptionalString(value: unknown): boolean {
 
 function indexOfPair(headers: HeaderPairs, pair: HeaderPair): number {
   const index = headers.indexOf(pair)
-  return index !== -1 ? index : headers.findIndex(([name, value]) => name === pair[0] && value === pair[1])
+  return index !== -1
+    ? index
+    : headers.findIndex(([name, value]) => name === pair[0] && value === pair[1])
 }

@@ -4,7 +4,13 @@ import { KeyHasher, urlTag, variantKey } from '../request/cache-key.js'
 import type { RequestContext } from '../request/prepare-request.js'
 import { secondaryKey } from '../semantics/vary.js'
 import type { StoredResponse } from '../types.js'
-import { decodeValue, encodeEntry, encodeVaryIndex, type DecodedValue, type VaryIndex } from './entry-codec.js'
+import {
+  decodeValue,
+  encodeEntry,
+  encodeVaryIndex,
+  type DecodedValue,
+  type VaryIndex,
+} from './entry-codec.js'
 
 /** What a store write did: `stored` only when the store took the entry (and, for a variant, its index). */
 export type WriteOutcome = 'stored' | 'failed' | 'variant-cap'
@@ -52,7 +58,12 @@ export class EntryStore {
    */
   readonly #decoded = new WeakMap<Uint8Array, DecodedValue>()
 
-  constructor(cache: Cache, clock: () => number, report: (error: unknown) => void, hasher: KeyHasher = new KeyHasher()) {
+  constructor(
+    cache: Cache,
+    clock: () => number,
+    report: (error: unknown) => void,
+    hasher: KeyHasher = new KeyHasher()
+  ) {
     this.#cache = cache
     this.#clock = clock
     this.#report = report
@@ -66,13 +77,26 @@ export class EntryStore {
   lookup(context: RequestContext): Lookup | Promise<Lookup> {
     const now = this.#clock()
     return settle(this.#read(context.primaryHash, context.primary, now), (first) => {
-      if (first === undefined) return { entry: undefined, entryHash: undefined, index: undefined, fwd: 'uri-miss' as const }
-      if (first.kind === 'entry') return { entry: first.entry, entryHash: context.primaryHash, index: undefined, fwd: 'uri-miss' as const }
+      if (first === undefined)
+        return {
+          entry: undefined,
+          entryHash: undefined,
+          index: undefined,
+          fwd: 'uri-miss' as const,
+        }
+      if (first.kind === 'entry')
+        return {
+          entry: first.entry,
+          entryHash: context.primaryHash,
+          index: undefined,
+          fwd: 'uri-miss' as const,
+        }
       const index = first.index
       const key = variantKey(context.primary, secondaryKey(index.vary, context.request.headers))
       const hash = this.#hasher.hash(key)
       return settle(this.#read(hash, key, now), (second): Lookup => {
-        if (second?.kind === 'entry') return { entry: second.entry, entryHash: hash, index, fwd: 'vary-miss' }
+        if (second?.kind === 'entry')
+          return { entry: second.entry, entryHash: hash, index, fwd: 'vary-miss' }
         return { entry: undefined, entryHash: undefined, index, fwd: 'vary-miss' }
       })
     })
@@ -86,7 +110,12 @@ export class EntryStore {
    * bounded set leaves the cap to the index check made at admission. Resolves what happened:
    * `stored` only when the store took the entry. Never rejects.
    */
-  async write(context: RequestContext, admission: Admission & { stored: true }, index: VaryIndex | undefined, maxVariants: number): Promise<WriteOutcome> {
+  async write(
+    context: RequestContext,
+    admission: Admission & { stored: true },
+    index: VaryIndex | undefined,
+    maxVariants: number
+  ): Promise<WriteOutcome> {
     const { entry, variantHash } = admission
     const now = this.#clock()
     const ttlMs = Math.ceil(entry.expiresAt - now)
@@ -96,19 +125,38 @@ export class EntryStore {
     const ttl = `${ttlMs}ms` as const
     try {
       if (variantHash === undefined) {
-        return (await this.#cache.set(context.primaryHash, encodeEntry(entry), { ttl, tags: entry.tags })) ? 'stored' : 'failed'
+        return (await this.#cache.set(context.primaryHash, encodeEntry(entry), {
+          ttl,
+          tags: entry.tags,
+        }))
+          ? 'stored'
+          : 'failed'
       }
-      const slot = await this.#cache.addToBoundedSet(variantSetKey(context.primaryHash), variantHash, { max: maxVariants, ttl })
+      const slot = await this.#cache.addToBoundedSet(
+        variantSetKey(context.primaryHash),
+        variantHash,
+        { max: maxVariants, ttl }
+      )
       if (slot !== undefined && !slot.member) return 'variant-cap'
-      if (!(await this.#cache.set(variantHash, encodeEntry(entry), { ttl, tags: entry.tags }))) return 'failed'
-      const same = index !== undefined && index.vary.join() === entry.vary.join() ? index : undefined
-      const variants = same === undefined ? [variantHash] : same.variants.includes(variantHash) ? same.variants : [...same.variants, variantHash]
+      if (!(await this.#cache.set(variantHash, encodeEntry(entry), { ttl, tags: entry.tags })))
+        return 'failed'
+      const same =
+        index !== undefined && index.vary.join() === entry.vary.join() ? index : undefined
+      const variants =
+        same === undefined
+          ? [variantHash]
+          : same.variants.includes(variantHash)
+            ? same.variants
+            : [...same.variants, variantHash]
       const expiresAt = Math.max(entry.expiresAt, same?.expiresAt ?? 0)
       // The index carries the URL tag only: a tag purge of variants leaves a harmless index.
       const indexed = await this.#cache.set(
         context.primaryHash,
         encodeVaryIndex({ key: context.primary, vary: entry.vary, variants, expiresAt }),
-        { ttl: `${Math.ceil(expiresAt - now)}ms`, tags: [urlTag(context.authority, context.path, context.query)] }
+        {
+          ttl: `${Math.ceil(expiresAt - now)}ms`,
+          tags: [urlTag(context.authority, context.path, context.query)],
+        }
       )
       // Without its index the variant cannot be found: not stored, as far as a client can tell.
       return indexed ? 'stored' : 'failed'
@@ -133,7 +181,11 @@ export class EntryStore {
    * miss and a delete; a key mismatch (a collision or tampering) a miss and a delete; an expired
    * record a miss.
    */
-  #read(hash: string, fullKey: string, now: number): DecodedValue | undefined | Promise<DecodedValue | undefined> {
+  #read(
+    hash: string,
+    fullKey: string,
+    now: number
+  ): DecodedValue | undefined | Promise<DecodedValue | undefined> {
     let found: { value: unknown } | undefined
     try {
       found = this.#cache.readSync<unknown>(hash)
@@ -160,7 +212,11 @@ export class EntryStore {
     const decoded = value instanceof Uint8Array ? this.#decode(value) : undefined
     // A different full key under the same hash is a collision or tampering: never serve it, and
     // delete it, so a planted value cannot keep a URL from being cached.
-    this.#report(decoded === undefined ? new DecodeError(hash) : new DecodeError(hash, new Error('stored key differs from the requested key')))
+    this.#report(
+      decoded === undefined
+        ? new DecodeError(hash)
+        : new DecodeError(hash, new Error('stored key differs from the requested key'))
+    )
     await this.delete(hash)
     return undefined
   }
@@ -189,6 +245,9 @@ export class EntryStore {
 const REPAIR: unique symbol = Symbol('repair')
 
 /** `f(value)`, after `value` settles when it is a promise: synchronous work stays synchronous. */
-export function settle<T, U>(value: T | Promise<T>, f: (value: T) => U | Promise<U>): U | Promise<U> {
+export function settle<T, U>(
+  value: T | Promise<T>,
+  f: (value: T) => U | Promise<U>
+): U | Promise<U> {
   return value instanceof Promise ? value.then(f) : f(value)
 }

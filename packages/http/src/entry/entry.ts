@@ -68,13 +68,24 @@ export interface ResponseFacts {
  * analyseResponse([['cache-control', 'max-age=60, stale-if-error=600']], policy, Date.now(), 200)
  * ```
  */
-export function analyseResponse(pairs: HeaderPairs, policy: EntryPolicy, responseTime: number, status = 200): ResponseFacts {
+export function analyseResponse(
+  pairs: HeaderPairs,
+  policy: EntryPolicy,
+  responseTime: number,
+  status = 200
+): ResponseFacts {
   const selected = selectCacheControl(pairs, policy.targetedField)
   let directives = selected.directives
   let explicitFreshness = selected.explicitFreshness
-  if (policy.scope === 'private' && (directives['s-maxage'] !== undefined || directives['proxy-revalidate'] === true)) {
+  if (
+    policy.scope === 'private' &&
+    (directives['s-maxage'] !== undefined || directives['proxy-revalidate'] === true)
+  ) {
     directives = { ...directives, 's-maxage': undefined, 'proxy-revalidate': undefined }
-    explicitFreshness = hasExplicitFreshness(directives, selected.expires === undefined ? [] : [['expires', selected.expires]])
+    explicitFreshness = hasExplicitFreshness(
+      directives,
+      selected.expires === undefined ? [] : [['expires', selected.expires]]
+    )
   }
   const freshness = freshnessLifetime({
     directives,
@@ -82,13 +93,21 @@ export function analyseResponse(pairs: HeaderPairs, policy: EntryPolicy, respons
     date: headerValue(pairs, 'date'),
     responseTime,
     routeTtlMs: policy.ttlMs,
-    heuristic: policy.heuristic === undefined ? undefined : { policy: policy.heuristic, status, lastModified: headerValue(pairs, 'last-modified') },
+    heuristic:
+      policy.heuristic === undefined
+        ? undefined
+        : { policy: policy.heuristic, status, lastModified: headerValue(pairs, 'last-modified') },
   })
   const staleForbidden =
-    directives['must-revalidate'] === true || directives['proxy-revalidate'] === true || directives['no-cache'] === true
+    directives['must-revalidate'] === true ||
+    directives['proxy-revalidate'] === true ||
+    directives['no-cache'] === true
   const window = (seconds: number | undefined, fallbackMs: number): number =>
     staleForbidden ? 0 : seconds === undefined ? fallbackMs : seconds * 1000
-  const staleWhileRevalidateMs = window(directives['stale-while-revalidate'], policy.staleWhileRevalidateMs)
+  const staleWhileRevalidateMs = window(
+    directives['stale-while-revalidate'],
+    policy.staleWhileRevalidateMs
+  )
   const staleIfErrorMs = window(directives['stale-if-error'], policy.staleIfErrorMs)
   const hasValidator = pairs.some(([name]) => name === 'etag' || name === 'last-modified')
   const noFreshness = freshness.source === 'none'
@@ -101,7 +120,12 @@ export function analyseResponse(pairs: HeaderPairs, policy: EntryPolicy, respons
     staleIfErrorMs,
     hasValidator,
     noFreshness,
-    reusable: !noFreshness && (freshness.lifetimeMs > 0 || hasValidator || staleWhileRevalidateMs > 0 || staleIfErrorMs > 0),
+    reusable:
+      !noFreshness &&
+      (freshness.lifetimeMs > 0 ||
+        hasValidator ||
+        staleWhileRevalidateMs > 0 ||
+        staleIfErrorMs > 0),
   }
 }
 
@@ -145,12 +169,17 @@ export function buildStoredResponse(input: BuildEntryInput, policy: EntryPolicy)
     etag = generateEtag(body, policy.etag as 'strong' | 'weak')
     headers.push(['etag', etag])
   }
-  if (!BODYLESS_STATUSES.has(input.status) && !headers.some(([name]) => name === 'content-length')) {
+  if (
+    !BODYLESS_STATUSES.has(input.status) &&
+    !headers.some(([name]) => name === 'content-length')
+  ) {
     headers.push(['content-length', String(body.length)])
   }
   // RFC 9110 §14.3: the cache answers byte ranges of a stored 200 itself (see serveStored).
-  if (input.status === 200 && !headers.some(([name]) => name === 'accept-ranges')) headers.push(['accept-ranges', 'bytes'])
-  if (policy.markPrivate === true && !headers.some(([name]) => name === 'cache-control')) headers.push(['cache-control', 'private'])
+  if (input.status === 200 && !headers.some(([name]) => name === 'accept-ranges'))
+    headers.push(['accept-ranges', 'bytes'])
+  if (policy.markPrivate === true && !headers.some(([name]) => name === 'cache-control'))
+    headers.push(['cache-control', 'private'])
   const initialAgeMs = correctedInitialAge({
     age: headerValue(pairs, 'age'),
     date: headerValue(pairs, 'date'),
@@ -163,7 +192,10 @@ export function buildStoredResponse(input: BuildEntryInput, policy: EntryPolicy)
   const staleIfErrorUntil = staleAt + facts.staleIfErrorMs
   // Kept past staleAt for a conditional request; an entry with only our own ETag is kept too
   // (a client's max-stale may still use it), though a stale one is fetched again in full.
-  const revalidateUntil = etag === undefined && lastModified === undefined ? staleAt : staleAt + policy.revalidationWindowMs
+  const revalidateUntil =
+    etag === undefined && lastModified === undefined
+      ? staleAt
+      : staleAt + policy.revalidationWindowMs
   const { directives } = facts
   return {
     key: input.key,

@@ -38,8 +38,11 @@ export function notModifiedApplies(entry: StoredResponse, pairs: HeaderPairs): b
  */
 export function mergeNotModified(entry: StoredResponse, pairs: HeaderPairs): HeaderPair[] {
   const updates = withoutHopByHop(pairs).filter(([name]) => !NOT_UPDATED.has(name))
-  const base: HeaderPair[] = entry.etagGenerated ? entry.headers.filter(([name]) => name !== 'etag') : [...entry.headers]
-  if (entry.upstreamCacheStatus !== undefined) base.push(['cache-status', entry.upstreamCacheStatus])
+  const base: HeaderPair[] = entry.etagGenerated
+    ? entry.headers.filter(([name]) => name !== 'etag')
+    : [...entry.headers]
+  if (entry.upstreamCacheStatus !== undefined)
+    base.push(['cache-status', entry.upstreamCacheStatus])
   const updatedNames = new Set(updates.map(([name]) => name))
   const merged: HeaderPair[] = []
   const placed = new Set<string>()

@@ -1,4 +1,9 @@
-import { analyseResponse, buildStoredResponse, type EntryPolicy, type ResponseFacts } from '../entry/entry.js'
+import {
+  analyseResponse,
+  buildStoredResponse,
+  type EntryPolicy,
+  type ResponseFacts,
+} from '../entry/entry.js'
 import type { VaryIndex } from '../entry/entry-codec.js'
 import type { ResolvedHttpCacheOptions } from '../options/resolve-options.js'
 import { hashKey, urlTag, variantKey } from '../request/cache-key.js'
@@ -23,8 +28,7 @@ export interface AdmitInput {
 }
 
 export type Admission =
-  | { stored: true; entry: StoredResponse; variantHash: string | undefined }
-  | NotStored
+  { stored: true; entry: StoredResponse; variantHash: string | undefined } | NotStored
 
 /** Why a response is not stored; `silent` when it carried no freshness at all and no `ttl` applied. */
 export interface NotStored {
@@ -47,7 +51,11 @@ const SURROGATE_KEY = /^[\x21-\x7e]{1,256}$/
  * const admission = admitResponse(context, { status, pairs, body, complete: true, requestTime, responseTime, index: undefined }, options)
  * ```
  */
-export function admitResponse(context: RequestContext, input: AdmitInput, options: ResolvedHttpCacheOptions): Admission {
+export function admitResponse(
+  context: RequestContext,
+  input: AdmitInput,
+  options: ResolvedHttpCacheOptions
+): Admission {
   const policy = entryPolicy(context, options)
   const facts = analyseResponse(input.pairs, policy, input.responseTime, input.status)
   const verdict = storability(context, input.status, input.pairs, facts, input, options)
@@ -58,11 +66,16 @@ export function admitResponse(context: RequestContext, input: AdmitInput, option
   if (vary.length > 0) {
     key = variantKey(context.primary, secondaryKey(vary, context.request.headers))
     variantHash = hashKey(key)
-    const known = input.index !== undefined && sameNames(input.index.vary, vary) ? input.index.variants : []
-    if (exceedsVariantCap(known, variantHash, options.maxVariants)) return { stored: false, reason: Reason.VariantCap }
+    const known =
+      input.index !== undefined && sameNames(input.index.vary, vary) ? input.index.variants : []
+    if (exceedsVariantCap(known, variantHash, options.maxVariants))
+      return { stored: false, reason: Reason.VariantCap }
   }
   const tags = collectTags(context, input.pairs, options)
-  const entry = buildStoredResponse({ ...input, key, facts, tags, route: context.route?.name }, policy)
+  const entry = buildStoredResponse(
+    { ...input, key, facts, tags, route: context.route?.name },
+    policy
+  )
   if (entry.expiresAt <= input.responseTime) return { stored: false, reason: Reason.NoFreshness }
   return { stored: true, entry, variantHash }
 }
@@ -84,9 +97,21 @@ export function predictStorage(
   now: number
 ): { stored: true; ttl: number } | NotStored {
   const facts = analyseResponse(pairs, entryPolicy(context, options), now, status)
-  const verdict = storability(context, status, pairs, facts, { complete: true, body: undefined }, options)
+  const verdict = storability(
+    context,
+    status,
+    pairs,
+    facts,
+    { complete: true, body: undefined },
+    options
+  )
   if (verdict !== true) return notStored(verdict, facts)
-  const age = correctedInitialAge({ age: headerValue(pairs, 'age'), date: headerValue(pairs, 'date'), requestTime: now, responseTime: now })
+  const age = correctedInitialAge({
+    age: headerValue(pairs, 'age'),
+    date: headerValue(pairs, 'date'),
+    requestTime: now,
+    responseTime: now,
+  })
   return { stored: true, ttl: Math.floor((facts.freshness.lifetimeMs - age) / 1000) }
 }
 
@@ -98,12 +123,17 @@ export function predictStorage(
  * entryPolicy(context, options).ttlMs // the route's TTL when it set one
  * ```
  */
-export function entryPolicy(context: RequestContext, options: ResolvedHttpCacheOptions): EntryPolicy {
+export function entryPolicy(
+  context: RequestContext,
+  options: ResolvedHttpCacheOptions
+): EntryPolicy {
   const route = context.route
   return {
     heuristic: options.heuristic,
     scope: context.scope,
-    markPrivate: context.scope === 'private' && (route?.privateIfCredentialed ?? options.privateIfCredentialed),
+    markPrivate:
+      context.scope === 'private' &&
+      (route?.privateIfCredentialed ?? options.privateIfCredentialed),
     etag: options.etag,
     targetedField: options.targetedField,
     surrogateKeyHeader: options.surrogateKeyHeader,
@@ -123,7 +153,8 @@ function storability(
   options: ResolvedHttpCacheOptions
 ): true | Reason {
   // A private-scope entry answers only the user it was stored for: `private` is no obstacle.
-  const directives = context.scope === 'private' ? { ...facts.directives, private: undefined } : facts.directives
+  const directives =
+    context.scope === 'private' ? { ...facts.directives, private: undefined } : facts.directives
   const verdict = canStore({
     method: context.method,
     status,
@@ -153,24 +184,33 @@ function headerBytes(pairs: HeaderPairs): number {
 }
 
 /** The URL tag, the engine's and the route's tags, then the response's surrogate keys; de-duplicated. */
-export function collectTags(context: RequestContext, pairs: HeaderPairs, options: ResolvedHttpCacheOptions): string[] {
+export function collectTags(
+  context: RequestContext,
+  pairs: HeaderPairs,
+  options: ResolvedHttpCacheOptions
+): string[] {
   const tags = new Set([urlTag(context.authority, context.path, context.query)])
   const add = (option: TagsOption | undefined): void => {
     const list = typeof option === 'function' ? option(context.request) : option
-    if (list !== undefined) for (const tag of list) if (typeof tag === 'string' && tag !== '' && tag.length <= 256) tags.add(tag)
+    if (list !== undefined)
+      for (const tag of list)
+        if (typeof tag === 'string' && tag !== '' && tag.length <= 256) tags.add(tag)
   }
   add(options.tags)
   add(context.route?.tags)
   if (options.surrogateKeyHeader !== undefined) {
     const value = headerValue(pairs, options.surrogateKeyHeader)
-    const keys = value === undefined ? [] : value.split(/[\s,]+/).filter((key) => SURROGATE_KEY.test(key))
+    const keys =
+      value === undefined ? [] : value.split(/[\s,]+/).filter((key) => SURROGATE_KEY.test(key))
     for (const key of keys.slice(0, MAX_SURROGATE_KEYS)) tags.add(key)
   }
   return [...tags]
 }
 
 function notStored(reason: Reason, facts: ResponseFacts): NotStored {
-  return reason === Reason.NoFreshness && facts.noFreshness ? { stored: false, reason, silent: true } : { stored: false, reason }
+  return reason === Reason.NoFreshness && facts.noFreshness
+    ? { stored: false, reason, silent: true }
+    : { stored: false, reason }
 }
 
 function sameNames(a: readonly string[], b: readonly string[]): boolean {
@@ -186,7 +226,11 @@ function sameNames(a: readonly string[], b: readonly string[]): boolean {
  * captureInput({ status: 200, headers: { etag: '"a"' }, body: bytes, complete: true }, requestTime, Date.now())
  * ```
  */
-export function captureInput(captured: CapturedResponse, requestTime: number, responseTime: number): Omit<AdmitInput, 'index'> {
+export function captureInput(
+  captured: CapturedResponse,
+  requestTime: number,
+  responseTime: number
+): Omit<AdmitInput, 'index'> {
   const body = captured.body
   return {
     status: captured.status,
@@ -208,6 +252,9 @@ export function captureInput(captured: CapturedResponse, requestTime: number, re
  * ```
  */
 export function selectsVariant(entry: StoredResponse, context: RequestContext): boolean {
-  const key = entry.vary.length === 0 ? context.primary : variantKey(context.primary, secondaryKey(entry.vary, context.request.headers))
+  const key =
+    entry.vary.length === 0
+      ? context.primary
+      : variantKey(context.primary, secondaryKey(entry.vary, context.request.headers))
   return entry.key === key
 }

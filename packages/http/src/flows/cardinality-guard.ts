@@ -36,7 +36,11 @@ export class CardinalityGuard {
   admit(limit: CardinalityLimit, group: unknown, hash: string): boolean {
     const now = this.#clock()
     let window = this.#windows.get(limit)
-    if (window === undefined || now - window.startedAt >= limit.windowMs || now < window.startedAt) {
+    if (
+      window === undefined ||
+      now - window.startedAt >= limit.windowMs ||
+      now < window.startedAt
+    ) {
       window = { startedAt: now, groups: new Map() }
       this.#windows.set(limit, window)
     }

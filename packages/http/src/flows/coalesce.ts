@@ -114,7 +114,8 @@ export class Coalescer<T> {
   #keep(key: string, value: T): void {
     this.#settled.delete(key)
     this.#settled.set(key, { value, seq: ++this.#seq, at: this.#clock() })
-    if (this.#settled.size > MAX_SETTLED) this.#settled.delete(this.#settled.keys().next().value as string)
+    if (this.#settled.size > MAX_SETTLED)
+      this.#settled.delete(this.#settled.keys().next().value as string)
   }
 
   #since(key: string, ticket: number): Promise<T> | undefined {

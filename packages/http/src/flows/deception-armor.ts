@@ -34,6 +34,7 @@ export interface ArmorInput {
 export function marksPrivate(input: ArmorInput): boolean {
   if (!input.enabled || input.pairs.some(([name]) => name === 'cache-control')) return false
   if (input.scope === 'private') return true
-  const credentialed = input.headers.cookie !== undefined || input.headers.authorization !== undefined
+  const credentialed =
+    input.headers.cookie !== undefined || input.headers.authorization !== undefined
   return credentialed && !input.stored
 }

@@ -22,7 +22,8 @@ export interface HeadVerdict {
   fields: HeaderPairs
 }
 
-export type ForwardParams = ForwardCommon & ({ kind: 'miss'; reason: undefined } | { kind: 'bypass'; reason: Reason })
+export type ForwardParams = ForwardCommon &
+  ({ kind: 'miss'; reason: undefined } | { kind: 'bypass'; reason: Reason })
 
 interface ForwardCommon {
   /** What the handler sees (stripped of validators on a miss). */
@@ -64,7 +65,8 @@ export function createForwardOutcome(params: ForwardParams): ForwardOutcome {
     captureBody: params.captureBody,
     maxBodyBytes: params.maxBodyBytes,
     patch: (status: number, headers: ResponseHeaders) => patchResponse(params, status, headers),
-    finish: (captured: CapturedResponse | undefined) => (finished ??= released ? Promise.resolve() : params.finish(captured)),
+    finish: (captured: CapturedResponse | undefined) =>
+      (finished ??= released ? Promise.resolve() : params.finish(captured)),
     adopt: (route: RoutePolicy) => params.adopt(route),
     release: () => {
       if (released || finished !== undefined) return
@@ -72,16 +74,24 @@ export function createForwardOutcome(params: ForwardParams): ForwardOutcome {
       params.release()
     },
   }
-  return params.kind === 'miss' ? { ...common, kind: 'miss', reason: undefined } : { ...common, kind: 'bypass', reason: params.reason }
+  return params.kind === 'miss'
+    ? { ...common, kind: 'miss', reason: undefined }
+    : { ...common, kind: 'bypass', reason: params.reason }
 }
 
-function patchResponse(params: ForwardParams, status: number, headers: ResponseHeaders): ResponsePatch {
+function patchResponse(
+  params: ForwardParams,
+  status: number,
+  headers: ResponseHeaders
+): ResponsePatch {
   const pairs = toHeaderPairs(headers)
   const remove: string[] = []
   const surrogate = params.surrogateKeyHeader
   if (surrogate !== undefined && pairs.some(([name]) => name === surrogate)) remove.push(surrogate)
   const verdict = params.head(status, pairs)
-  const fields = verdict.fields.filter(([name]) => name === 'surrogate-key' || !pairs.some(([own]) => own === name))
+  const fields = verdict.fields.filter(
+    ([name]) => name === 'surrogate-key' || !pairs.some(([own]) => own === name)
+  )
   const named = new Set(fields.map(([name]) => name))
   const set: HeaderPairs = [
     ['cache-status', appendCacheStatus(headerValue(pairs, 'cache-status'), verdict.member)],
@@ -91,10 +101,19 @@ function patchResponse(params: ForwardParams, status: number, headers: ResponseH
   const captureBody = params.captureBody && verdict.capture
   const client = params.clientHeaders
   const conditional =
-    client !== undefined && (client['if-none-match'] !== undefined || client['if-modified-since'] !== undefined)
+    client !== undefined &&
+    (client['if-none-match'] !== undefined || client['if-modified-since'] !== undefined)
   if (
     conditional &&
-    isNotModified(client, { status, etag: headerValue(pairs, 'etag'), lastModified: headerValue(pairs, 'last-modified') }, params.clock())
+    isNotModified(
+      client,
+      {
+        status,
+        etag: headerValue(pairs, 'etag'),
+        lastModified: headerValue(pairs, 'last-modified'),
+      },
+      params.clock()
+    )
   ) {
     const keep = new Set(notModifiedHeaders(pairs).map(([name]) => name))
     keep.add('cache-status')

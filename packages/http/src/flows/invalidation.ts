@@ -30,7 +30,13 @@ export function invalidationTags(
   base: InvalidationBase,
   query: QueryPolicy
 ): string[] {
-  return [...new Set(invalidationTargets(status, headers, base, query).map((t) => urlTag(t.authority, t.path, t.query)))]
+  return [
+    ...new Set(
+      invalidationTargets(status, headers, base, query).map((t) =>
+        urlTag(t.authority, t.path, t.query)
+      )
+    ),
+  ]
 }
 
 /**
@@ -59,7 +65,12 @@ interface Target {
   query: string
 }
 
-function invalidationTargets(status: number, headers: HeaderPairs, base: InvalidationBase, query: QueryPolicy): Target[] {
+function invalidationTargets(
+  status: number,
+  headers: HeaderPairs,
+  base: InvalidationBase,
+  query: QueryPolicy
+): Target[] {
   if (status < 200 || status > 399) return []
   const targets: Target[] = [{ authority: base.authority, path: base.path, query: base.query }]
   const origin = `${base.protocol}://${base.authority}`
@@ -72,10 +83,15 @@ function invalidationTargets(status: number, headers: HeaderPairs, base: Invalid
     } catch {
       continue
     }
-    const scheme = url.protocol === 'https:' ? 'https' : url.protocol === 'http:' ? 'http' : undefined
+    const scheme =
+      url.protocol === 'https:' ? 'https' : url.protocol === 'http:' ? 'http' : undefined
     const host = scheme === undefined ? undefined : normaliseHost(url.host, scheme)
     if (host?.authority !== base.authority) continue
-    targets.push({ authority: host.authority, path: url.pathname, query: normaliseQuery(url.search.slice(1), query) })
+    targets.push({
+      authority: host.authority,
+      path: url.pathname,
+      query: normaliseQuery(url.search.slice(1), query),
+    })
   }
   return targets
 }

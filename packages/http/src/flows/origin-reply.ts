@@ -29,18 +29,31 @@ export function originReply(
   const excluded = new Set(['cache-status'])
   if (surrogateKeyHeader !== undefined) excluded.add(surrogateKeyHeader)
   const headers: HeaderPair[] = withoutHopByHop(response.pairs, excluded)
-  if (!BODYLESS_STATUSES.has(response.status) && !headers.some(([name]) => name === 'content-length')) {
+  if (
+    !BODYLESS_STATUSES.has(response.status) &&
+    !headers.some(([name]) => name === 'content-length')
+  ) {
     headers.push(['content-length', String(response.body.length)])
   }
-  const status: HeaderPair = ['cache-status', appendCacheStatus(headerValue(response.pairs, 'cache-status'), cacheStatus)]
+  const status: HeaderPair = [
+    'cache-status',
+    appendCacheStatus(headerValue(response.pairs, 'cache-status'), cacheStatus),
+  ]
   const validators = {
     status: response.status,
     etag: headerValue(headers, 'etag'),
     lastModified: headerValue(headers, 'last-modified'),
   }
-  const conditional = request.headers['if-none-match'] !== undefined || request.headers['if-modified-since'] !== undefined
+  const conditional =
+    request.headers['if-none-match'] !== undefined ||
+    request.headers['if-modified-since'] !== undefined
   if (conditional && isNotModified(request.headers, validators, now)) {
-    return { kind: 'not-modified', status: 304, headers: [...notModifiedHeaders(headers), status], body: EMPTY_BODY }
+    return {
+      kind: 'not-modified',
+      status: 304,
+      headers: [...notModifiedHeaders(headers), status],
+      body: EMPTY_BODY,
+    }
   }
   return {
     kind: 'response',
@@ -59,7 +72,10 @@ export function originReply(
  * passedOn(request, { status: 200, pairs, body })
  * ```
  */
-export function passedOn(request: { method: string }, response: { status: number; pairs: HeaderPairs; body: Buffer }): ReplyOutcome {
+export function passedOn(
+  request: { method: string },
+  response: { status: number; pairs: HeaderPairs; body: Buffer }
+): ReplyOutcome {
   return {
     kind: 'response',
     status: response.status,

@@ -5,7 +5,11 @@ import type { RequestHeaders, StoredResponse } from '../types.js'
  * Request fields that carry one client's identity. Grows if another such field becomes common;
  * removing one would let a background refresh store a user's response for everyone.
  */
-export const CREDENTIAL_HEADERS: readonly string[] = Object.freeze(['authorization', 'proxy-authorization', 'cookie'])
+export const CREDENTIAL_HEADERS: readonly string[] = Object.freeze([
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+])
 
 /**
  * The request a background refresh (RFC 5861 §3) runs with: the stale hit's request without the
@@ -22,11 +26,16 @@ export const CREDENTIAL_HEADERS: readonly string[] = Object.freeze(['authorizati
  * own.request.headers.cookie // undefined for a shared entry
  * ```
  */
-export function refreshContext(context: RequestContext, entry: StoredResponse, keyedHeaders: readonly string[]): RequestContext {
+export function refreshContext(
+  context: RequestContext,
+  entry: StoredResponse,
+  keyedHeaders: readonly string[]
+): RequestContext {
   if (context.scope === 'private') return context
   const headers = context.request.headers
   const dropped = CREDENTIAL_HEADERS.filter(
-    (name) => headers[name] !== undefined && !entry.vary.includes(name) && !keyedHeaders.includes(name)
+    (name) =>
+      headers[name] !== undefined && !entry.vary.includes(name) && !keyedHeaders.includes(name)
   )
   if (dropped.length === 0) return context
   const kept: Record<string, string | string[] | undefined> = {}
@@ -35,5 +44,9 @@ export function refreshContext(context: RequestContext, entry: StoredResponse, k
     if (!dropped.includes(name) && value !== undefined && name !== '__proto__') kept[name] = value
   }
   const request = { ...context.request, headers: kept as RequestHeaders }
-  return { ...context, request, authorization: context.authorization && !dropped.includes('authorization') }
+  return {
+    ...context,
+    request,
+    authorization: context.authorization && !dropped.includes('authorization'),
+  }
 }

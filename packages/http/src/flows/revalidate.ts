@@ -1,6 +1,12 @@
 import { mergeNotModified, notModifiedApplies } from '../entry/merge-not-modified.js'
 import { stripValidators, withValidators } from '../request/strip-validators.js'
-import type { HeaderPair, HeaderPairs, OriginRequest, RequestHeaders, StoredResponse } from '../types.js'
+import type {
+  HeaderPair,
+  HeaderPairs,
+  OriginRequest,
+  RequestHeaders,
+  StoredResponse,
+} from '../types.js'
 import { isOriginError } from './stale.js'
 
 /**
@@ -14,7 +20,11 @@ import { isOriginError } from './stale.js'
  * revalidationRequest(request, entry) // headers carry If-None-Match: entry.etag
  * ```
  */
-export function revalidationRequest(request: OriginRequest, entry: StoredResponse, url = request.url): OriginRequest {
+export function revalidationRequest(
+  request: OriginRequest,
+  entry: StoredResponse,
+  url = request.url
+): OriginRequest {
   const headers: RequestHeaders = hasValidator(entry)
     ? withValidators(request.headers, originValidators(entry))
     : stripValidators(request.headers)
@@ -42,7 +52,10 @@ export function hasValidator(entry: StoredResponse): boolean {
  * originValidators(entry) // { etag: undefined, lastModified: 'Tue, 01 Jan 2030 00:00:00 GMT' }
  * ```
  */
-export function originValidators(entry: StoredResponse): { etag: string | undefined; lastModified: string | undefined } {
+export function originValidators(entry: StoredResponse): {
+  etag: string | undefined
+  lastModified: string | undefined
+} {
   return { etag: entry.etagGenerated ? undefined : entry.etag, lastModified: entry.lastModified }
 }
 
@@ -66,7 +79,11 @@ export type RevalidationAnswer =
  * classifyRevalidation(entry, 304, [['cache-control', 'max-age=60']]) // { type: 'not-modified', headers: [...] }
  * ```
  */
-export function classifyRevalidation(entry: StoredResponse, status: number, pairs: HeaderPairs): RevalidationAnswer {
+export function classifyRevalidation(
+  entry: StoredResponse,
+  status: number,
+  pairs: HeaderPairs
+): RevalidationAnswer {
   if (status === 304 && hasValidator(entry)) {
     if (!notModifiedApplies(entry, pairs)) return { type: 'mismatch' }
     return { type: 'not-modified', headers: mergeNotModified(entry, pairs) }

@@ -3,7 +3,13 @@ import type { RequestContext } from '../request/prepare-request.js'
 import { remainingTtl, type CacheStatusParams, type Forward } from '../semantics/cache-status.js'
 import { Reason } from '../semantics/reasons.js'
 import type { RevalidateTraceContext } from '../observability/tracing.js'
-import type { CapturedResponse, HeaderPairs, ReplyOutcome, RunHandler, StoredResponse } from '../types.js'
+import type {
+  CapturedResponse,
+  HeaderPairs,
+  ReplyOutcome,
+  RunHandler,
+  StoredResponse,
+} from '../types.js'
 import { captureInput, type Admission, type AdmitInput } from './admit.js'
 import type { CoalesceLeader } from './coalesce.js'
 import { PRIVATE_LINE } from './deception-armor.js'
@@ -18,7 +24,11 @@ export interface RevalidationServices {
   /** Storability plus entry building; never throws. */
   admit(context: RequestContext, input: AdmitInput): Admission
   /** Stores an entry; resolves what the store did, or undefined when it has not answered in time. */
-  write(context: RequestContext, admission: Admission & { stored: true }, found: Lookup): Promise<WriteOutcome | undefined>
+  write(
+    context: RequestContext,
+    admission: Admission & { stored: true },
+    found: Lookup
+  ): Promise<WriteOutcome | undefined>
   remove(hash: string | undefined): Promise<void>
   /** Our Cache-Status member (detail dropped unless debug). */
   status(params: CacheStatusParams): string
@@ -69,7 +79,8 @@ export async function revalidate(
   leader?: CoalesceLeader<StoredResponse>,
   trace?: RevalidateTraceContext
 ): Promise<ReplyOutcome> {
-  if (leader === undefined) return revalidateOnce(services, context, found, fwd, runHandler, undefined, trace)
+  if (leader === undefined)
+    return revalidateOnce(services, context, found, fwd, runHandler, undefined, trace)
   // Requests waiting for this run get what it stored, or run themselves.
   const stored: { entry?: StoredResponse } = {}
   try {
@@ -98,23 +109,43 @@ async function revalidateOnce(
     const now = services.clock()
     if (!withinStaleIfError(entry, now)) throw new HandlerFailure(error)
     note(trace, 'stale-if-error', undefined, undefined)
-    const status = services.status({ fwd: 'stale', ttl: remainingTtl(entry.staleAt, now), detail: Reason.StaleIfError })
+    const status = services.status({
+      fwd: 'stale',
+      ttl: remainingTtl(entry.staleAt, now),
+      detail: Reason.StaleIfError,
+    })
     return serveStored(entry, request, now, status, 'hit')
   }
   const responseTime = services.clock()
   const input = captureInput(captured, requestTime, responseTime)
   // A route with a key of its own ran its own pass downstream: its answer goes out as it is.
-  if (captured.route === 'superseded') return note(trace, 'superseded', captured.status, passedOn(request, input))
+  if (captured.route === 'superseded')
+    return note(trace, 'superseded', captured.status, passedOn(request, input))
   if (captured.route !== undefined) context.route = captured.route.adopted
   const answer = classifyRevalidation(entry, captured.status, input.pairs)
   const ttl = remainingTtl(entry.staleAt, responseTime)
   if (answer.type === 'error' && withinStaleIfError(entry, responseTime)) {
-    const status = services.status({ fwd: 'stale', fwdStatus: captured.status, ttl, detail: Reason.StaleIfError })
-    return note(trace, 'stale-if-error', captured.status, serveStored(entry, request, responseTime, status, 'hit'))
+    const status = services.status({
+      fwd: 'stale',
+      fwdStatus: captured.status,
+      ttl,
+      detail: Reason.StaleIfError,
+    })
+    return note(
+      trace,
+      'stale-if-error',
+      captured.status,
+      serveStored(entry, request, responseTime, status, 'hit')
+    )
   }
   if (answer.type === 'mismatch') {
     const status = services.status({ fwd, fwdStatus: 304, ttl, detail: Reason.ValidatorMismatch })
-    return note(trace, 'mismatch', captured.status, serveStored(entry, request, responseTime, status, 'response'))
+    return note(
+      trace,
+      'mismatch',
+      captured.status,
+      serveStored(entry, request, responseTime, status, 'response')
+    )
   }
   const full = fullResponse(entry, input, answer)
   const admission = services.admit(context, { ...full, index: found.index })
@@ -129,15 +160,27 @@ async function revalidateOnce(
       fwdStatus: captured.status,
       stored: written === undefined ? undefined : written === 'stored',
       ttl: written === 'stored' ? fresh : undefined,
-      detail: written === 'failed' ? Reason.WriteFailed : written === 'variant-cap' ? Reason.VariantCap : undefined,
+      detail:
+        written === 'failed'
+          ? Reason.WriteFailed
+          : written === 'variant-cap'
+            ? Reason.VariantCap
+            : undefined,
     })
-    return note(trace, 'updated', captured.status, serveStored(admission.entry, request, responseTime, status, 'response'))
+    return note(
+      trace,
+      'updated',
+      captured.status,
+      serveStored(admission.entry, request, responseTime, status, 'response')
+    )
   }
   // The origin answered and its answer may not be stored: the old entry must not be reused.
   if (answer.type !== 'error') services.track(services.remove(found.entryHash))
   const status = services.status({ fwd, fwdStatus: captured.status, detail: admission.reason })
   const reply = originReply(request, full, status, services.surrogateKeyHeader, responseTime)
-  const marked = services.marksPrivate(context, full.pairs) ? { ...reply, headers: [...reply.headers, PRIVATE_LINE] } : reply
+  const marked = services.marksPrivate(context, full.pairs)
+    ? { ...reply, headers: [...reply.headers, PRIVATE_LINE] }
+    : reply
   return note(trace, answer.type === 'error' ? 'unchanged' : 'removed', captured.status, marked)
 }
 
@@ -165,20 +208,35 @@ export async function refreshInBackground(
   const requestTime = services.clock()
   const captured = await refresh(revalidationRequest(context.request, entry, context.handlerUrl))
   // Entries of this key are not the route's: this one is a leftover, let it go.
-  if (captured.route === 'superseded') return note(trace, 'superseded', captured.status, services.remove(found.entryHash))
+  if (captured.route === 'superseded')
+    return note(trace, 'superseded', captured.status, services.remove(found.entryHash))
   const route = captured.route === undefined ? context.route : captured.route.adopted
   const input = captureInput(captured, requestTime, services.clock())
   const answer = classifyRevalidation(entry, captured.status, input.pairs)
-  if (answer.type === 'error' || answer.type === 'mismatch') return note(trace, answer.type === 'error' ? 'unchanged' : 'mismatch', captured.status, undefined)
+  if (answer.type === 'error' || answer.type === 'mismatch')
+    return note(
+      trace,
+      answer.type === 'error' ? 'unchanged' : 'mismatch',
+      captured.status,
+      undefined
+    )
   // The refresh is a GET even when a HEAD triggered it.
-  const admission = services.admit({ ...context, route, method: 'GET' }, { ...fullResponse(entry, input, answer), index: found.index })
+  const admission = services.admit(
+    { ...context, route, method: 'GET' },
+    { ...fullResponse(entry, input, answer), index: found.index }
+  )
   note(trace, admission.stored ? 'updated' : 'removed', captured.status, undefined)
   if (admission.stored) await services.write(context, admission, found)
   else await services.remove(found.entryHash)
 }
 
 /** Records how a traced revalidation ended; returns `value`, so a return statement stays one line. */
-function note<T>(trace: RevalidateTraceContext | undefined, outcome: NonNullable<RevalidateTraceContext['outcome']>, status: number | undefined, value: T): T {
+function note<T>(
+  trace: RevalidateTraceContext | undefined,
+  outcome: NonNullable<RevalidateTraceContext['outcome']>,
+  status: number | undefined,
+  value: T
+): T {
   if (trace !== undefined) {
     trace.outcome = outcome
     if (status !== undefined) trace.status = status

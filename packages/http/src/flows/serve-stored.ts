@@ -5,7 +5,13 @@ import { currentAge } from '../semantics/freshness.js'
 import { headerValue } from '../semantics/headers.js'
 import { rangeRequest } from '../semantics/range.js'
 import { partialContent, rangeNotSatisfiable } from '../semantics/range-reply.js'
-import type { HeaderPair, HeaderPairs, ReplyOutcome, RequestHeaders, StoredResponse } from '../types.js'
+import type {
+  HeaderPair,
+  HeaderPairs,
+  ReplyOutcome,
+  RequestHeaders,
+  StoredResponse,
+} from '../types.js'
 
 /** Shared zero-length body; a Buffer of length 0 cannot be written to. */
 const EMPTY_BODY: Buffer = Buffer.alloc(0)
@@ -36,7 +42,8 @@ export function serveStored(
   const age = String(Math.floor(currentAge(entry, now) / 1000))
   const status = appendCacheStatus(entry.upstreamCacheStatus, cacheStatus)
   const hasConditional =
-    request.headers['if-none-match'] !== undefined || request.headers['if-modified-since'] !== undefined
+    request.headers['if-none-match'] !== undefined ||
+    request.headers['if-modified-since'] !== undefined
   if (hasConditional && isNotModified(request.headers, entry, now)) {
     return {
       kind: 'not-modified',
@@ -47,7 +54,13 @@ export function serveStored(
   }
   if (request.headers.range !== undefined) {
     const ranged = rangeReply(entry, request, now)
-    if (ranged !== undefined) return { kind, status: ranged.status, headers: [...ranged.headers, ['age', age], ['cache-status', status]], body: ranged.body }
+    if (ranged !== undefined)
+      return {
+        kind,
+        status: ranged.status,
+        headers: [...ranged.headers, ['age', age], ['cache-status', status]],
+        body: ranged.body,
+      }
   }
   return {
     kind,
@@ -74,7 +87,11 @@ const preparedLines = new WeakMap<StoredResponse, PreparedLines>()
 function fullResponseLines(entry: StoredResponse, age: string, status: string): HeaderPairs {
   let prepared = preparedLines.get(entry)
   if (prepared === undefined || prepared.age !== age || prepared.status !== status) {
-    prepared = { age, status, pairs: Object.freeze([...entry.headers, ['age', age], ['cache-status', status]] as const) }
+    prepared = {
+      age,
+      status,
+      pairs: Object.freeze([...entry.headers, ['age', age], ['cache-status', status]] as const),
+    }
     preparedLines.set(entry, prepared)
   }
   return prepared.pairs
@@ -125,9 +142,22 @@ function rangeReply(
   const accepts = headerValue(entry.headers, 'accept-ranges')
   if (accepts !== undefined && accepts.trim().toLowerCase() !== 'bytes') return undefined
   const length = entry.body.length
-  const decision = rangeRequest({ method: request.method, headers: request.headers, status: entry.status, responseHeaders: entry.headers, length, now })
+  const decision = rangeRequest({
+    method: request.method,
+    headers: request.headers,
+    status: entry.status,
+    responseHeaders: entry.headers,
+    length,
+    now,
+  })
   // The boundary is unpredictable, so a stored body cannot forge a part (RFC 9110 §14.6).
-  if (decision.kind === 'partial') return partialContent(entry.headers, entry.body, decision.ranges, randomBytes(12).toString('hex'))
+  if (decision.kind === 'partial')
+    return partialContent(
+      entry.headers,
+      entry.body,
+      decision.ranges,
+      randomBytes(12).toString('hex')
+    )
   if (decision.kind === 'unsatisfiable') return rangeNotSatisfiable(length)
   return undefined
 }

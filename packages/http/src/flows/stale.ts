@@ -31,7 +31,8 @@ export function decideStored(
   const usability = requestUsability(entry, request, now, policy.respectRequest)
   if (usability === 'usable') return { action: 'serve' }
   if (usability === 'request') return { action: 'revalidate', fwd: 'request' }
-  if (policy.canRefresh && withinStaleWhileRevalidate(entry, now)) return { action: 'serve-stale-and-refresh' }
+  if (policy.canRefresh && withinStaleWhileRevalidate(entry, now))
+    return { action: 'serve-stale-and-refresh' }
   return { action: 'revalidate', fwd: 'stale' }
 }
 

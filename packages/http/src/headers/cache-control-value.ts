@@ -1,5 +1,13 @@
-import { InvalidOptionError, parseDuration, rejectUnknownOptions, type Duration } from '@cachewire/core'
-import { cacheControl as formatDirectives, type CacheControlOptions as WireDirectives } from '../semantics/cache-control-builder.js'
+import {
+  InvalidOptionError,
+  parseDuration,
+  rejectUnknownOptions,
+  type Duration,
+} from '@cachewire/core'
+import {
+  cacheControl as formatDirectives,
+  type CacheControlOptions as WireDirectives,
+} from '../semantics/cache-control-builder.js'
 
 /**
  * Cache-Control directives as options. Durations follow the one unit rule: `'1m'`, `'90s'`,
@@ -34,9 +42,25 @@ export interface CacheControlOptions {
 }
 
 const DURATIONS = ['maxAge', 'sMaxage', 'staleWhileRevalidate', 'staleIfError'] as const
-const FLAGS = ['public', 'private', 'noStore', 'noCache', 'mustRevalidate', 'proxyRevalidate', 'immutable', 'noTransform'] as const
+const FLAGS = [
+  'public',
+  'private',
+  'noStore',
+  'noCache',
+  'mustRevalidate',
+  'proxyRevalidate',
+  'immutable',
+  'noTransform',
+] as const
 /** Every directive option, for unknown-option checks. */
-export const CACHE_CONTROL_OPTIONS: readonly string[] = [...FLAGS.slice(0, 2), 'maxAge', 'sMaxage', ...FLAGS.slice(2), 'staleWhileRevalidate', 'staleIfError']
+export const CACHE_CONTROL_OPTIONS: readonly string[] = [
+  ...FLAGS.slice(0, 2),
+  'maxAge',
+  'sMaxage',
+  ...FLAGS.slice(2),
+  'staleWhileRevalidate',
+  'staleIfError',
+]
 
 /**
  * Builds a Cache-Control value from typed directives, in a stable order. A bad directive throws
@@ -68,36 +92,47 @@ export function cacheControl(options: CacheControlOptions): string {
 export function formatCacheControlField(value: CacheControlOptions | string, path: string): string {
   const name = path.slice(0, -1)
   if (typeof value === 'string') {
-    if (value.trim() === '' || /[\r\n]/.test(value)) throw new InvalidOptionError(name, 'a non-empty field value', value)
+    if (value.trim() === '' || /[\r\n]/.test(value))
+      throw new InvalidOptionError(name, 'a non-empty field value', value)
     return value
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InvalidOptionError(name, 'directives or a string', value)
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new InvalidOptionError(name, 'directives or a string', value)
   const formatted = formatDirectives(toWireDirectives(value, path))
-  if (formatted === '' && path !== '') throw new InvalidOptionError(name, 'at least one directive', value)
+  if (formatted === '' && path !== '')
+    throw new InvalidOptionError(name, 'at least one directive', value)
   return formatted
 }
 
 /** Directive options → the wire builder's (seconds), checking every name and value. */
 function toWireDirectives(options: CacheControlOptions, path: string): WireDirectives {
-  if (typeof options !== 'object' || options === null) throw new InvalidOptionError(path.slice(0, -1), 'an object of directives', options)
+  if (typeof options !== 'object' || options === null)
+    throw new InvalidOptionError(path.slice(0, -1), 'an object of directives', options)
   rejectUnknownOptions(options, CACHE_CONTROL_OPTIONS, path.slice(0, -1))
   const wire: WireDirectives = {}
   for (const flag of FLAGS) {
     const value = options[flag]
     if (value === undefined) continue
-    if (typeof value !== 'boolean') throw new InvalidOptionError(`${path}${flag}`, 'a boolean', value)
+    if (typeof value !== 'boolean')
+      throw new InvalidOptionError(`${path}${flag}`, 'a boolean', value)
     wire[flag] = value
   }
   for (const name of DURATIONS) {
     const value = options[name]
     if (value !== undefined) wire[name] = wholeSeconds(value, `${path}${name}`)
   }
-  if (wire.public === true && wire.private === true) throw new InvalidOptionError(`${path}private`, 'false when public is true', true)
+  if (wire.public === true && wire.private === true)
+    throw new InvalidOptionError(`${path}private`, 'false when public is true', true)
   return wire
 }
 
 function wholeSeconds(value: unknown, option: string): number {
   const ms = parseDuration(value, option, { allowZero: true })
-  if (ms % 1000 !== 0) throw new InvalidOptionError(option, 'a whole number of seconds (Cache-Control counts in seconds)', value)
+  if (ms % 1000 !== 0)
+    throw new InvalidOptionError(
+      option,
+      'a whole number of seconds (Cache-Control counts in seconds)',
+      value
+    )
   return ms / 1000
 }

@@ -49,7 +49,10 @@ export function cacheHelpers(loop: ServeLoop<never, never>): ResponseCacheHelper
  * return withHelpers(function cachewire(req, res, next) { … }, self)
  * ```
  */
-export function withHelpers<F extends object>(middleware: F, helpers: ResponseCacheHelpers): F & ResponseCacheHelpers {
+export function withHelpers<F extends object>(
+  middleware: F,
+  helpers: ResponseCacheHelpers
+): F & ResponseCacheHelpers {
   const { engine, cache, invalidateTags, purgeUrl, whenIdle, close } = helpers
   return Object.assign(middleware, { engine, cache, invalidateTags, purgeUrl, whenIdle, close })
 }

@@ -36,7 +36,10 @@ export interface ResponseBuffer {
  * buffer.restore()
  * ```
  */
-export function bufferResponse(res: ServerResponse, options: { resetHead: boolean }): ResponseBuffer {
+export function bufferResponse(
+  res: ServerResponse,
+  options: { resetHead: boolean }
+): ResponseBuffer {
   const savedStatus = res.statusCode
   const savedMessage = res.statusMessage
   const savedHeaders = res.getHeaderNames().map((name) => [name, res.getHeader(name)] as const)
@@ -56,7 +59,8 @@ export function bufferResponse(res: ServerResponse, options: { resetHead: boolea
     settled = true
     reject(new Error('the client closed the connection before the handler answered'))
   }
-  const takeHead = (): { status: number; headers: HeaderPair[] } => (head ??= { status: res.statusCode, headers: snapshotHeaders(res) })
+  const takeHead = (): { status: number; headers: HeaderPair[] } =>
+    (head ??= { status: res.statusCode, headers: snapshotHeaders(res) })
   /**
    * The head moment of a write or an end with no head yet: Node would call `this.writeHead`
    * there (its implicit header), so wrappers installed after this one (a route's capture inside a

@@ -1,6 +1,9 @@
 import type { ServerResponse } from 'node:http'
 import { InvalidOptionError } from '@cachewire/core'
-import { formatCacheControlField, type CacheControlOptions } from '../headers/cache-control-value.js'
+import {
+  formatCacheControlField,
+  type CacheControlOptions,
+} from '../headers/cache-control-value.js'
 import type { HeaderPair } from '../types.js'
 import { intercept } from './intercept.js'
 import { cacheControlApplies } from './status-rules.js'
@@ -30,15 +33,24 @@ export interface CacheControlFields {
  * resolveCacheControlFields({ public: true, maxAge: '1m', cdnCacheControl: { maxAge: '10m' } })
  * ```
  */
-export function resolveCacheControlFields(options: CacheControlMiddlewareOptions): CacheControlFields {
-  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an object', options)
+export function resolveCacheControlFields(
+  options: CacheControlMiddlewareOptions
+): CacheControlFields {
+  if (typeof options !== 'object' || options === null)
+    throw new InvalidOptionError('', 'an object', options)
   const { surrogateControl, cdnCacheControl, override, ...directives } = options
   const fields: HeaderPair[] = []
   const own = formatCacheControlField(directives, '')
   if (own !== '') fields.push(['cache-control', own])
-  if (surrogateControl !== undefined) fields.push(['surrogate-control', formatCacheControlField(surrogateControl, 'surrogateControl.')])
-  if (cdnCacheControl !== undefined) fields.push(['cdn-cache-control', formatCacheControlField(cdnCacheControl, 'cdnCacheControl.')])
-  if (override !== undefined && typeof override !== 'boolean') throw new InvalidOptionError('override', 'a boolean', override)
+  if (surrogateControl !== undefined)
+    fields.push([
+      'surrogate-control',
+      formatCacheControlField(surrogateControl, 'surrogateControl.'),
+    ])
+  if (cdnCacheControl !== undefined)
+    fields.push(['cdn-cache-control', formatCacheControlField(cdnCacheControl, 'cdnCacheControl.')])
+  if (override !== undefined && typeof override !== 'boolean')
+    throw new InvalidOptionError('override', 'a boolean', override)
   if (fields.length === 0) throw new InvalidOptionError('', 'at least one directive', options)
   return Object.freeze({ fields: Object.freeze(fields), replace: override === true })
 }
@@ -52,9 +64,14 @@ export function resolveCacheControlFields(options: CacheControlMiddlewareOptions
  * applyCacheControlFields(ctx.res, ctx.status, resolved)
  * ```
  */
-export function applyCacheControlFields(res: ServerResponse, status: number, resolved: CacheControlFields): void {
+export function applyCacheControlFields(
+  res: ServerResponse,
+  status: number,
+  resolved: CacheControlFields
+): void {
   if (!cacheControlApplies(status)) return
-  for (const [name, value] of resolved.fields) if (resolved.replace || !res.hasHeader(name)) res.setHeader(name, value)
+  for (const [name, value] of resolved.fields)
+    if (resolved.replace || !res.hasHeader(name)) res.setHeader(name, value)
 }
 
 /**

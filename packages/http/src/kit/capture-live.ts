@@ -98,7 +98,11 @@ export function captureLive(res: ServerResponse, options: LiveCaptureOptions): L
       return !omitBody
     },
     end(end) {
-      if (options.holdEnd !== undefined) return options.holdEnd(head ?? { status: res.statusCode, headers: snapshotHeaders(res) }, end)
+      if (options.holdEnd !== undefined)
+        return options.holdEnd(
+          head ?? { status: res.statusCode, headers: snapshotHeaders(res) },
+          end
+        )
       // A second `end` while the first is held (a stream pipeline's) goes after it.
       if (holding !== undefined) return void holding.then(end)
       if (options.storeBeforeEnd !== true || done) return end()
@@ -129,7 +133,10 @@ export function captureLive(res: ServerResponse, options: LiveCaptureOptions): L
  * applyPatch(res, outcome.patch(res.statusCode, snapshotHeaders(res)))
  * ```
  */
-export function applyPatch(res: ServerResponse, patch: Pick<ResponsePatch, 'remove' | 'set'>): void {
+export function applyPatch(
+  res: ServerResponse,
+  patch: Pick<ResponsePatch, 'remove' | 'set'>
+): void {
   for (const name of patch.remove) res.removeHeader(name)
   const grouped = new Map<string, string[]>()
   for (const [name, value] of patch.set) {
@@ -137,5 +144,6 @@ export function applyPatch(res: ServerResponse, patch: Pick<ResponsePatch, 'remo
     if (values === undefined) grouped.set(name, [value])
     else values.push(value)
   }
-  for (const [name, values] of grouped) res.setHeader(name, values.length === 1 ? (values[0] as string) : values)
+  for (const [name, values] of grouped)
+    res.setHeader(name, values.length === 1 ? (values[0] as string) : values)
 }

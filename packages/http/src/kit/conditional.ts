@@ -32,14 +32,24 @@ export interface ResolvedConditionalOptions {
  * resolveConditionalOptions({ maxBodyBytes: 65_536 })
  * ```
  */
-export function resolveConditionalOptions(options: ConditionalOptions = {}): ResolvedConditionalOptions {
-  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an object', options)
-  if ('maxBodySize' in options) throw new InvalidOptionError('maxBodySize', 'written as options.maxBodyBytes since 1.0', (options as Record<string, unknown>)['maxBodySize'])
+export function resolveConditionalOptions(
+  options: ConditionalOptions = {}
+): ResolvedConditionalOptions {
+  if (typeof options !== 'object' || options === null)
+    throw new InvalidOptionError('', 'an object', options)
+  if ('maxBodySize' in options)
+    throw new InvalidOptionError(
+      'maxBodySize',
+      'written as options.maxBodyBytes since 1.0',
+      (options as Record<string, unknown>)['maxBodySize']
+    )
   rejectUnknownOptions(options, ['etag', 'maxBodyBytes'], '')
   const etag = options.etag ?? 'strong'
-  if (etag !== 'strong' && etag !== 'weak' && etag !== false) throw new InvalidOptionError('etag', '"strong", "weak" or false', etag)
+  if (etag !== 'strong' && etag !== 'weak' && etag !== false)
+    throw new InvalidOptionError('etag', '"strong", "weak" or false', etag)
   const maxBodyBytes = options.maxBodyBytes ?? 1_048_576
-  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 0) throw new InvalidOptionError('maxBodyBytes', 'a non-negative integer', options.maxBodyBytes)
+  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 0)
+    throw new InvalidOptionError('maxBodyBytes', 'a non-negative integer', options.maxBodyBytes)
   return Object.freeze({ etag, maxBodyBytes })
 }
 
@@ -52,8 +62,14 @@ export function resolveConditionalOptions(options: ConditionalOptions = {}): Res
  * etagFor(200, undefined, Buffer.from('hi'), 'strong') // '"2-witfkXg0JglCjW9RssWvTAveakI"'
  * ```
  */
-export function etagFor(status: number, existing: string | undefined, body: Buffer, mode: EtagMode): string | undefined {
-  if (mode === false || status < 200 || status > 299 || status === 204 || status === 206) return undefined
+export function etagFor(
+  status: number,
+  existing: string | undefined,
+  body: Buffer,
+  mode: EtagMode
+): string | undefined {
+  if (mode === false || status < 200 || status > 299 || status === 204 || status === 206)
+    return undefined
   const etag = generateEtag(body, mode)
   if (existing === undefined) return etag
   return mode === 'strong' && existing === `W/${etag}` ? etag : undefined
@@ -84,7 +100,12 @@ export function toNotModified(res: ServerResponse): void {
  * conditionalResponse(res, clientHeaders, 'GET', resolveConditionalOptions())
  * ```
  */
-export function conditionalResponse(res: ServerResponse, clientHeaders: RequestHeaders, method: string, options: ResolvedConditionalOptions): void {
+export function conditionalResponse(
+  res: ServerResponse,
+  clientHeaders: RequestHeaders,
+  method: string,
+  options: ResolvedConditionalOptions
+): void {
   let decided = false
   let notModified = false
   let held: Buffer[] = []
@@ -96,7 +117,15 @@ export function conditionalResponse(res: ServerResponse, clientHeaders: RequestH
       const etag = etagFor(res.statusCode, header(res, 'etag'), body, options.etag)
       if (etag !== undefined) res.setHeader('etag', etag)
     }
-    notModified = isNotModified(clientHeaders, { status: res.statusCode, etag: header(res, 'etag'), lastModified: header(res, 'last-modified') }, Date.now())
+    notModified = isNotModified(
+      clientHeaders,
+      {
+        status: res.statusCode,
+        etag: header(res, 'etag'),
+        lastModified: header(res, 'last-modified'),
+      },
+      Date.now()
+    )
     interception.flushHead()
   }
   const release = (): void => {

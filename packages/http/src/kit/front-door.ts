@@ -28,7 +28,10 @@ export interface FrontDoorOptions {
  * http.createServer(listener).listen(3000)
  * ```
  */
-export function createFrontDoor(engine: HttpCache, options: FrontDoorOptions): (req: IncomingMessage, res: ServerResponse) => void {
+export function createFrontDoor(
+  engine: HttpCache,
+  options: FrontDoorOptions
+): (req: IncomingMessage, res: ServerResponse) => void {
   const { toRequest, next } = options
   return function cachewireFrontDoor(req: IncomingMessage, res: ServerResponse): void {
     let request: HttpRequest | undefined

@@ -59,10 +59,15 @@ export function intercept(res: ServerResponse, handlers: InterceptHandlers): Int
   let folded = 0
 
   const writeHead = (status: number): ServerResponse =>
-    Reflect.apply(originalWriteHead, res, reason !== undefined && status === folded ? [status, reason] : [status]) as ServerResponse
+    Reflect.apply(
+      originalWriteHead,
+      res,
+      reason !== undefined && status === folded ? [status, reason] : [status]
+    ) as ServerResponse
 
   res.writeHead = function writeHead_(this: ServerResponse, ...args: unknown[]): ServerResponse {
-    if (passing || this.headersSent || state === 'after') return Reflect.apply(originalWriteHead, this, args) as ServerResponse
+    if (passing || this.headersSent || state === 'after')
+      return Reflect.apply(originalWriteHead, this, args) as ServerResponse
     if (state === 'flushing') {
       state = 'after'
       handlers.flush?.(this)
@@ -81,14 +86,25 @@ export function intercept(res: ServerResponse, handlers: InterceptHandlers): Int
     return writeHead(this.statusCode)
   } as ServerResponse['writeHead']
 
-  res.write = function write(this: ServerResponse, chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
+  res.write = function write(
+    this: ServerResponse,
+    chunk: unknown,
+    encoding?: unknown,
+    callback?: unknown
+  ): boolean {
     if (passing || ending) return originalWrite.call(this, chunk, encoding, callback)
     const buffer = toBuffer(chunk, encoding)
-    if (buffer !== undefined && buffer.length > 0 && handlers.body?.(buffer) === false) return held(encoding, callback)
+    if (buffer !== undefined && buffer.length > 0 && handlers.body?.(buffer) === false)
+      return held(encoding, callback)
     return originalWrite.call(this, chunk, encoding, callback)
   } as ServerResponse['write']
 
-  res.end = function end(this: ServerResponse, chunk?: unknown, encoding?: unknown, callback?: unknown): ServerResponse {
+  res.end = function end(
+    this: ServerResponse,
+    chunk?: unknown,
+    encoding?: unknown,
+    callback?: unknown
+  ): ServerResponse {
     if (passing) return originalEnd.call(this, chunk, encoding, callback)
     const buffer = typeof chunk === 'function' ? undefined : toBuffer(chunk, encoding)
     const send = buffer === undefined || buffer.length === 0 || handlers.body?.(buffer) !== false
@@ -153,7 +169,10 @@ export function snapshotHeaders(res: ServerResponse): HeaderPair[] {
  * way Node does (an object sets, a flat `[name, value, …]` array replaces then appends), so a
  * head snapshot sees them. Returns the status and reason phrase left to pass on.
  */
-function foldWriteHeadArguments(res: ServerResponse, args: readonly unknown[]): { status: number; reason: string | undefined } {
+function foldWriteHeadArguments(
+  res: ServerResponse,
+  args: readonly unknown[]
+): { status: number; reason: string | undefined } {
   const status = Number(args[0])
   const reason = typeof args[1] === 'string' ? args[1] : undefined
   const headers = reason === undefined ? args[1] : args[2]
@@ -163,13 +182,16 @@ function foldWriteHeadArguments(res: ServerResponse, args: readonly unknown[]): 
     if (headers.length > 0 && Array.isArray(headers[0])) {
       for (const pair of headers as Array<[string, unknown]>) pairs.push([pair[0], pair[1]])
     } else {
-      for (let i = 0; i + 1 < headers.length; i += 2) pairs.push([String(headers[i]), headers[i + 1]])
+      for (let i = 0; i + 1 < headers.length; i += 2)
+        pairs.push([String(headers[i]), headers[i + 1]])
     }
     for (const [name] of pairs) res.removeHeader(name)
-    for (const [name, value] of pairs) if (name !== '') res.appendHeader(name, value as string | string[])
+    for (const [name, value] of pairs)
+      if (name !== '') res.appendHeader(name, value as string | string[])
   } else if (typeof headers === 'object' && headers !== null) {
     for (const [name, value] of Object.entries(headers)) {
-      if (name !== '' && value !== undefined) res.setHeader(name, value as string | number | readonly string[])
+      if (name !== '' && value !== undefined)
+        res.setHeader(name, value as string | number | readonly string[])
     }
   }
   return { status, reason }
@@ -178,10 +200,14 @@ function foldWriteHeadArguments(res: ServerResponse, args: readonly unknown[]): 
 /** Bytes of a chunk passed to `write`/`end`: strings in their encoding (UTF-8 by default). */
 function toBuffer(chunk: unknown, encoding: unknown): Buffer | undefined {
   if (typeof chunk === 'string') {
-    return Buffer.from(chunk, typeof encoding === 'string' && Buffer.isEncoding(encoding) ? encoding : 'utf8')
+    return Buffer.from(
+      chunk,
+      typeof encoding === 'string' && Buffer.isEncoding(encoding) ? encoding : 'utf8'
+    )
   }
   if (Buffer.isBuffer(chunk)) return chunk
-  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+  if (chunk instanceof Uint8Array)
+    return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
   return undefined
 }
 

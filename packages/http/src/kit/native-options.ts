@@ -35,7 +35,10 @@ export function engineRoute<N>(options: RouteOptions<N>): RouteOptions {
 function withNativeFunctions(options: object): object {
   const out: Record<string, unknown> = { ...options }
   out['tags'] = bind(out['tags'])
-  for (const [group, name] of [['keys', 'key'], ['safety', 'privateKey']] as const) {
+  for (const [group, name] of [
+    ['keys', 'key'],
+    ['safety', 'privateKey'],
+  ] as const) {
     const value = out[group]
     if (typeof value === 'object' && value !== null && !Array.isArray(value) && name in value) {
       out[group] = { ...value, [name]: bind((value as Record<string, unknown>)[name]) }
@@ -52,7 +55,10 @@ function bind(value: unknown): unknown {
 }
 
 function nativeOf(request: HttpRequest): unknown {
-  if (request.native === undefined) throw new TypeError('cachewire: a key, tags or privateKey function was called without the framework request')
+  if (request.native === undefined)
+    throw new TypeError(
+      'cachewire: a key, tags or privateKey function was called without the framework request'
+    )
   return request.native
 }
 
@@ -66,10 +72,22 @@ function nativeOf(request: HttpRequest): unknown {
  * const route = routePolicy(engine, { ttl: '5m', tags: (req) => ['user:' + req.params.id] }, 'responseCache()')
  * ```
  */
-export function routePolicy<N>(engine: HttpCache, options: RouteOptions<N>, where: string): RoutePolicy {
+export function routePolicy<N>(
+  engine: HttpCache,
+  options: RouteOptions<N>,
+  where: string
+): RoutePolicy {
   const route = resolveRoutePolicy(engineRoute(options), where)
-  if (route.scope === 'private' && route.privateKey === undefined && engine.options.privateKey === undefined) {
-    throw new InvalidOptionError('safety.privateKey', "a function when safety.scope is 'private' (on the route or the app)", undefined)
+  if (
+    route.scope === 'private' &&
+    route.privateKey === undefined &&
+    engine.options.privateKey === undefined
+  ) {
+    throw new InvalidOptionError(
+      'safety.privateKey',
+      "a function when safety.scope is 'private' (on the route or the app)",
+      undefined
+    )
   }
   return route
 }

@@ -35,14 +35,22 @@ export interface CompiledPathRules<N> {
  * ```
  */
 export function compilePathRules<N>(rules: PathRules<N> = {}): CompiledPathRules<N> | undefined {
-  if (typeof rules !== 'object' || rules === null) throw new InvalidOptionError('', 'an object of { include, exclude }', rules)
+  if (typeof rules !== 'object' || rules === null)
+    throw new InvalidOptionError('', 'an object of { include, exclude }', rules)
   for (const name of Object.keys(rules)) {
-    if (name !== 'include' && name !== 'exclude') throw new InvalidOptionError(name, 'include or exclude (the only path rules)', (rules as Record<string, unknown>)[name])
+    if (name !== 'include' && name !== 'exclude')
+      throw new InvalidOptionError(
+        name,
+        'include or exclude (the only path rules)',
+        (rules as Record<string, unknown>)[name]
+      )
   }
   const included = rules.include === undefined ? undefined : compileRules(rules.include, 'include')
   const excluded = rules.exclude === undefined ? undefined : compileRules(rules.exclude, 'exclude')
   if (included === undefined && excluded === undefined) return undefined
-  const needsNative = [rules.include, rules.exclude].flat().some((rule) => typeof rule === 'function')
+  const needsNative = [rules.include, rules.exclude]
+    .flat()
+    .some((rule) => typeof rule === 'function')
   return {
     needsNative,
     selects(url, native) {
@@ -55,13 +63,17 @@ export function compilePathRules<N>(rules: PathRules<N> = {}): CompiledPathRules
 
 type CompiledRule<N> = (native: N | undefined, path: string) => boolean
 
-function compileRules<N>(value: PathRule<N> | readonly PathRule<N>[], name: string): CompiledRule<N>[] {
+function compileRules<N>(
+  value: PathRule<N> | readonly PathRule<N>[],
+  name: string
+): CompiledRule<N>[] {
   const list: readonly unknown[] = Array.isArray(value) ? value : [value]
   return list.map((rule, i) => compileRule<N>(rule, Array.isArray(value) ? `${name}[${i}]` : name))
 }
 
 function compileRule<N>(rule: unknown, name: string): CompiledRule<N> {
-  if (typeof rule === 'function') return (native) => native !== undefined && (rule as (native: N) => boolean)(native) === true
+  if (typeof rule === 'function')
+    return (native) => native !== undefined && (rule as (native: N) => boolean)(native) === true
   if (rule instanceof RegExp) {
     // A global or sticky RegExp keeps lastIndex between tests; a copy without those flags does not.
     const pattern = new RegExp(rule.source, rule.flags.replace(/[gy]/g, ''))
@@ -72,7 +84,11 @@ function compileRule<N>(rule: unknown, name: string): CompiledRule<N> {
     if (prefix === '/') return () => true
     return (_native, path) => path === prefix || path.startsWith(`${prefix}/`)
   }
-  throw new InvalidOptionError(name, 'a path prefix starting with "/", a RegExp or a function', rule)
+  throw new InvalidOptionError(
+    name,
+    'a path prefix starting with "/", a RegExp or a function',
+    rule
+  )
 }
 
 function pathOf(url: string): string {

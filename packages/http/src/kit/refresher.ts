@@ -46,10 +46,21 @@ export class Refresher {
     this.#timeoutMs = timeoutMs
   }
 
-  dispatch(listener: NodeListener, origin: OriginRequest, remoteAddress: string | undefined, prepared?: PreparedRequest): Promise<CapturedResponse> {
+  dispatch(
+    listener: NodeListener,
+    origin: OriginRequest,
+    remoteAddress: string | undefined,
+    prepared?: PreparedRequest
+  ): Promise<CapturedResponse> {
     const id = (++this.#sequence).toString(36)
     return new Promise<CapturedResponse>((resolve, reject) => {
-      const timer = setTimeout(() => settleLate(new Error(`the refresh of ${origin.url} took longer than ${this.#timeoutMs} ms`)), this.#timeoutMs)
+      const timer = setTimeout(
+        () =>
+          settleLate(
+            new Error(`the refresh of ${origin.url} took longer than ${this.#timeoutMs} ms`)
+          ),
+        this.#timeoutMs
+      )
       timer.unref()
       this.#pending.set(id, {
         prepared,
@@ -82,7 +93,12 @@ export class Refresher {
           })
         )
         .then(
-          () => settleLate(new Error(`the refresh of ${origin.url} was answered before it reached the cache middleware`)),
+          () =>
+            settleLate(
+              new Error(
+                `the refresh of ${origin.url} was answered before it reached the cache middleware`
+              )
+            ),
           (error: unknown) => settleLate(error instanceof Error ? error : new Error(String(error)))
         )
     })
@@ -116,7 +132,8 @@ export class Refresher {
     const raw = req.rawHeaders ?? []
     const kept: string[] = []
     for (let i = 0; i + 1 < raw.length; i += 2) {
-      if ((raw[i] as string).toLowerCase() !== REFRESH_HEADER) kept.push(raw[i] as string, raw[i + 1] as string)
+      if ((raw[i] as string).toLowerCase() !== REFRESH_HEADER)
+        kept.push(raw[i] as string, raw[i + 1] as string)
     }
     req.rawHeaders = kept
   }

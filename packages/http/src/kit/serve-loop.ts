@@ -38,9 +38,20 @@ export interface FrameworkBinding<N, D> {
    * Runs the rest live: the handler streams to the client, the capture reports what it sent to
    * `finish` (once). Resolves when the framework may move on.
    */
-  live(native: N, outcome: ForwardOutcome, next: D, pass: Pass, finish: (captured: CapturedResponse | undefined) => Promise<void>): void | Promise<void>
+  live(
+    native: N,
+    outcome: ForwardOutcome,
+    next: D,
+    pass: Pass,
+    finish: (captured: CapturedResponse | undefined) => Promise<void>
+  ): void | Promise<void>
   /** Runs the rest into memory (`origin` set: a revalidation's request headers) and resolves what it answered. */
-  buffered(native: N, origin: OriginRequest | undefined, next: D, pass: Pass): Promise<CapturedResponse>
+  buffered(
+    native: N,
+    origin: OriginRequest | undefined,
+    next: D,
+    pass: Pass
+  ): Promise<CapturedResponse>
   /** Answers the synthetic request of a background refresh once `pending` has its response. */
   refreshed(native: N, pending: PendingRefresh, next: D, pass: Pass): void | Promise<void>
   /** The app as a `node:http` listener, for a refresh's synthetic request. */
@@ -79,7 +90,12 @@ export class Pass {
   /** What the adapter does when the pass is released (Express: stop its capture). */
   onRelease: (() => void) | undefined
 
-  constructor(prepared: PreparedRequest, mode: Pass['mode'], clientHeaders: RequestHeaders, outcome?: ForwardOutcome) {
+  constructor(
+    prepared: PreparedRequest,
+    mode: Pass['mode'],
+    clientHeaders: RequestHeaders,
+    outcome?: ForwardOutcome
+  ) {
     this.prepared = prepared
     this.mode = mode
     this.clientHeaders = clientHeaders
@@ -88,7 +104,11 @@ export class Pass {
 
   /** What a buffered or refresh run hands the engine about routes met downstream. */
   get capturedRoute(): CapturedResponse['route'] {
-    return this.superseded ? 'superseded' : this.route === undefined ? undefined : { adopted: this.route }
+    return this.superseded
+      ? 'superseded'
+      : this.route === undefined
+        ? undefined
+        : { adopted: this.route }
   }
 }
 
@@ -143,7 +163,8 @@ export class ServeLoop<N, D> {
       ready = this.engine.prepare({ ...ready.request, stripsIgnoredParams: false })
     }
     const found = this.engine.lookup(ready)
-    if (found instanceof Promise) return found.then((lookup) => this.#handle(native, next, ready, lookup))
+    if (found instanceof Promise)
+      return found.then((lookup) => this.#handle(native, next, ready, lookup))
     return this.#handle(native, next, ready, found)
   }
 
@@ -188,7 +209,12 @@ export class ServeLoop<N, D> {
     const binding = this.#binding
     const runHandler: RunHandler = (origin) => this.#buffered(native, next, prepared, origin)
     const refresh: RunHandler = (origin) =>
-      this.#refresher.dispatch(binding.listener(native), origin, binding.req(native).socket?.remoteAddress, prepared)
+      this.#refresher.dispatch(
+        binding.listener(native),
+        origin,
+        binding.req(native).socket?.remoteAddress,
+        prepared
+      )
     let outcome: Outcome | Promise<Outcome>
     try {
       outcome = this.engine.handle(prepared, found, runHandler, refresh)
@@ -216,7 +242,9 @@ export class ServeLoop<N, D> {
       if (outcome.requestHeaders !== req.headers) req.headers = { ...outcome.requestHeaders }
       binding.expose(native, this.helpers(native))
       this.#passes.set(req, pass)
-      return binding.live(native, outcome, next, pass, (captured) => this.#track(outcome.finish(captured)))
+      return binding.live(native, outcome, next, pass, (captured) =>
+        this.#track(outcome.finish(captured))
+      )
     }
     try {
       binding.write(native, outcome, next)
@@ -226,7 +254,12 @@ export class ServeLoop<N, D> {
     }
   }
 
-  async #buffered(native: N, next: D, prepared: PreparedRequest, origin: OriginRequest): Promise<CapturedResponse> {
+  async #buffered(
+    native: N,
+    next: D,
+    prepared: PreparedRequest,
+    origin: OriginRequest
+  ): Promise<CapturedResponse> {
     const req = this.#binding.req(native)
     const pass = new Pass(prepared, 'buffered', req.headers)
     req.headers = { ...origin.headers }
@@ -244,10 +277,23 @@ export class ServeLoop<N, D> {
   #refresh(native: N, next: D, pending: PendingRefresh): void | Promise<void> {
     const req = this.#binding.req(native)
     Refresher.strip(req)
-    const pass = new Pass(pending.prepared ?? this.engine.prepare(this.#toRequest(native, undefined)), 'refresh', req.headers)
+    const pass = new Pass(
+      pending.prepared ?? this.engine.prepare(this.#toRequest(native, undefined)),
+      'refresh',
+      req.headers
+    )
     this.#binding.expose(native, this.helpers(native))
     this.#passes.set(req, pass)
-    return this.#binding.refreshed(native, { prepared: pending.prepared, resolve: (captured) => pending.resolve({ ...captured, route: pass.capturedRoute }), reject: (error) => pending.reject(error) }, next, pass)
+    return this.#binding.refreshed(
+      native,
+      {
+        prepared: pending.prepared,
+        resolve: (captured) => pending.resolve({ ...captured, route: pass.capturedRoute }),
+        reject: (error) => pending.reject(error),
+      },
+      next,
+      pass
+    )
   }
 
   /** A route met inside the pass keeps its key: its policy applies to what the pass stores. */

@@ -33,5 +33,7 @@ export function errorStatus(error: unknown): number {
   const e = error as { status?: unknown; statusCode?: unknown; code?: unknown }
   if (e.code === 'ENOENT') return 404
   const status = e.status ?? e.statusCode
-  return typeof status === 'number' && Number.isInteger(status) && status >= 400 && status <= 599 ? status : 500
+  return typeof status === 'number' && Number.isInteger(status) && status >= 400 && status <= 599
+    ? status
+    : 500
 }

@@ -44,7 +44,10 @@ export function onResponseDone(res: ServerResponse, done: (sent: boolean) => voi
  * ctx.body = stream
  * ```
  */
-export function teeStream(source: Readable, maxBytes: number): { stream: Transform; copy: Promise<StreamCopy | undefined> } {
+export function teeStream(
+  source: Readable,
+  maxBytes: number
+): { stream: Transform; copy: Promise<StreamCopy | undefined> } {
   const collector = new Collector(maxBytes)
   const stream = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
@@ -88,7 +91,10 @@ export async function readStream(source: Readable, maxBytes: number): Promise<St
  * const held = await holdStream(stream, 1 << 20) // { bytes } or { stream }
  * ```
  */
-export async function holdStream(source: Readable, maxBytes: number): Promise<{ bytes: Buffer; stream?: undefined } | { stream: Readable; bytes?: undefined }> {
+export async function holdStream(
+  source: Readable,
+  maxBytes: number
+): Promise<{ bytes: Buffer; stream?: undefined } | { stream: Readable; bytes?: undefined }> {
   const iterator = (source as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]()
   const held: Buffer[] = []
   let bytes = 0

@@ -30,7 +30,8 @@ export function createDebugLog(
   const nodeEnabled = env === process.env && node.enabled
   if (enabled.size === 0 && !nodeEnabled) return () => {}
   return (area, message, ...args) => {
-    if (enabled.has(area)) write(`${new Date().toISOString()} cachewire:${area} ${format(message, ...args)}\n`)
+    if (enabled.has(area))
+      write(`${new Date().toISOString()} cachewire:${area} ${format(message, ...args)}\n`)
     if (nodeEnabled) node(`${area} ${message}`, ...args)
   }
 }
@@ -46,7 +47,9 @@ function parseDebug(value: string | undefined): Patterns {
     if (part === '') continue
     const negated = part.startsWith('-')
     const body = negated ? part.slice(1) : part
-    const regex = new RegExp(`^${body.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*?')}$`)
+    const regex = new RegExp(
+      `^${body.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*?')}$`
+    )
     ;(negated ? patterns.exclude : patterns.include).push(regex)
   }
   return patterns

@@ -62,7 +62,13 @@ export class EngineObserver {
   readonly #cache: Cache
   readonly #clock: () => number
   readonly #log = createDebugLog()
-  readonly #lookups: Record<LookupResult | 'bypass', number> = { hit: 0, stale: 0, miss: 0, revalidated: 0, bypass: 0 }
+  readonly #lookups: Record<LookupResult | 'bypass', number> = {
+    hit: 0,
+    stale: 0,
+    miss: 0,
+    revalidated: 0,
+    bypass: 0,
+  }
   readonly #bypassReasons = new Map<string, number>()
   readonly #notStoredReasons = new Map<string, number>()
   readonly #purges = new Map<string, number>()
@@ -110,7 +116,11 @@ export class EngineObserver {
   }
 
   /** Counts a request `handle` answered through the store; returns `outcome` unchanged. */
-  answered<T extends Outcome>(context: RequestContext, entry: StoredResponse | undefined, outcome: T): T {
+  answered<T extends Outcome>(
+    context: RequestContext,
+    entry: StoredResponse | undefined,
+    outcome: T
+  ): T {
     const result = classify(outcome, entry, this.#clock())
     if (result !== undefined) this.#lookup(context, result, entry)
     return outcome
@@ -146,19 +156,38 @@ export class EngineObserver {
     increment(this.#notStoredReasons, admission.reason)
     this.#remember('not-stored', admission.reason, context.path)
     this.#log('store', 'not stored %s %s: %s', context.method, context.path, admission.reason)
-    publish.store(() => ({ stored: false, reason: admission.reason, path: context.path, bytes: 0, durationMs: 0 }))
+    publish.store(() => ({
+      stored: false,
+      reason: admission.reason,
+      path: context.path,
+      bytes: 0,
+      durationMs: 0,
+    }))
   }
 
   /** Times a store write and counts it when the store took it; a write it refused is a not-stored reason. */
-  async stored(context: RequestContext, admission: Admission & { stored: true }, write: () => Promise<WriteOutcome>): Promise<WriteOutcome> {
+  async stored(
+    context: RequestContext,
+    admission: Admission & { stored: true },
+    write: () => Promise<WriteOutcome>
+  ): Promise<WriteOutcome> {
     const started = performance.now()
     const { entry } = admission
     const outcome = await traceEntryWrite(
-      () => ({ ...traceBase(context), status: entry.status, bytes: entry.body.byteLength, freshMs: entry.staleAt - entry.storedAt, tags: entry.tags.length }),
+      () => ({
+        ...traceBase(context),
+        status: entry.status,
+        bytes: entry.body.byteLength,
+        freshMs: entry.staleAt - entry.storedAt,
+        tags: entry.tags.length,
+      }),
       write
     )
     if (outcome !== 'stored') {
-      this.admitted(context, { stored: false, reason: outcome === 'variant-cap' ? Reason.VariantCap : Reason.WriteFailed })
+      this.admitted(context, {
+        stored: false,
+        reason: outcome === 'variant-cap' ? Reason.VariantCap : Reason.WriteFailed,
+      })
       return outcome
     }
     const durationMs = performance.now() - started
@@ -166,8 +195,21 @@ export class EngineObserver {
     this.#stores++
     this.#storedBytes += bytes
     this.#top.stored(pathLabel(context.path), bytes)
-    this.#log('store', 'stored %s %s: %d bytes in %dms', context.method, context.path, bytes, Math.round(durationMs))
-    const message: StoreMessage = { stored: true, reason: undefined, path: context.path, bytes, durationMs }
+    this.#log(
+      'store',
+      'stored %s %s: %d bytes in %dms',
+      context.method,
+      context.path,
+      bytes,
+      Math.round(durationMs)
+    )
+    const message: StoreMessage = {
+      stored: true,
+      reason: undefined,
+      path: context.path,
+      bytes,
+      durationMs,
+    }
     for (const listener of this.#storeListeners) listener(message)
     publish.store(() => message)
     return outcome
@@ -211,7 +253,12 @@ export class EngineObserver {
     this.#lookups[result]++
     const served = (result === 'hit' || result === 'stale') && entry !== undefined
     // A route's entry answered before the route was met (app-wide middleware, front door) is still the route's.
-    this.#routes.add(served && context.route === undefined && entry.route !== undefined ? entry.route : routeLabel(context.route), result)
+    this.#routes.add(
+      served && context.route === undefined && entry.route !== undefined
+        ? entry.route
+        : routeLabel(context.route),
+      result
+    )
     if (served) this.#top.hit(pathLabel(path), entry.body.byteLength)
     publish.lookup(() => ({ result, method, path }))
   }
@@ -222,7 +269,11 @@ export class EngineObserver {
   }
 }
 
-function classify(outcome: Outcome, entry: StoredResponse | undefined, now: number): LookupResult | undefined {
+function classify(
+  outcome: Outcome,
+  entry: StoredResponse | undefined,
+  now: number
+): LookupResult | undefined {
   switch (outcome.kind) {
     case 'hit':
     case 'not-modified':

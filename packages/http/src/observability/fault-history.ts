@@ -17,7 +17,13 @@ export interface Fault {
 /** Faults kept; an outage that flaps fills it with its latest transitions. */
 const FAULTS_KEPT = 100
 /** Store operations that are invalidations: their failure means stale entries may still be served. */
-const INVALIDATIONS: ReadonlySet<string> = new Set(['invalidateTags', 'deletePattern', 'delete', 'clear', 'renewNamespace'])
+const INVALIDATIONS: ReadonlySet<string> = new Set([
+  'invalidateTags',
+  'deletePattern',
+  'delete',
+  'clear',
+  'renewNamespace',
+])
 
 /** Loose listener registration, for events a cache may or may not emit (queued invalidations are newer). */
 type Listen = (event: string, listener: (payload: never) => void) => unknown
@@ -42,12 +48,31 @@ export class FaultHistory {
     this.#cache = cache
     this.#clock = clock
     this.#listeners = [
-      ['breaker', (event: CacheEvents['breaker'][0]) => this.#add('breaker', `${event.from} → ${event.to}${where(event)}`)],
-      ['invalidation-queued', (event: { target?: unknown; queued?: number; error?: Error }) => this.#add('invalidation-queued', `${target(event.target)} waits (${event.queued ?? '?'} queued): ${event.error?.message ?? 'store unreachable'}`)],
-      ['invalidation-applied', (event: { target?: unknown; delayMs?: number; attempts?: number }) => this.#add('invalidation-applied', `${target(event.target)} applied after ${Math.round(event.delayMs ?? 0)} ms (${event.attempts ?? 1} attempts)`)],
+      [
+        'breaker',
+        (event: CacheEvents['breaker'][0]) =>
+          this.#add('breaker', `${event.from} → ${event.to}${where(event)}`),
+      ],
+      [
+        'invalidation-queued',
+        (event: { target?: unknown; queued?: number; error?: Error }) =>
+          this.#add(
+            'invalidation-queued',
+            `${target(event.target)} waits (${event.queued ?? '?'} queued): ${event.error?.message ?? 'store unreachable'}`
+          ),
+      ],
+      [
+        'invalidation-applied',
+        (event: { target?: unknown; delayMs?: number; attempts?: number }) =>
+          this.#add(
+            'invalidation-applied',
+            `${target(event.target)} applied after ${Math.round(event.delayMs ?? 0)} ms (${event.attempts ?? 1} attempts)`
+          ),
+      ],
       ['error', (error: Error) => this.#failed(error)],
     ]
-    for (const [event, listener] of this.#listeners) (cache.on as unknown as Listen).call(cache, event, listener)
+    for (const [event, listener] of this.#listeners)
+      (cache.on as unknown as Listen).call(cache, event, listener)
   }
 
   /** The faults, most recent first. */
@@ -56,13 +81,15 @@ export class FaultHistory {
   }
 
   close(): void {
-    for (const [event, listener] of this.#listeners) (this.#cache.off as unknown as Listen).call(this.#cache, event, listener)
+    for (const [event, listener] of this.#listeners)
+      (this.#cache.off as unknown as Listen).call(this.#cache, event, listener)
   }
 
   #failed(error: Error): void {
     const operation = (error as { operation?: unknown }).operation
     // The store's errors say which operation failed ("store invalidateTags failed: …").
-    if (typeof operation === 'string' && INVALIDATIONS.has(operation)) this.#add('invalidation-failed', error.message)
+    if (typeof operation === 'string' && INVALIDATIONS.has(operation))
+      this.#add('invalidation-failed', error.message)
   }
 
   #add(kind: Fault['kind'], detail: string): void {
@@ -80,7 +107,8 @@ function where(event: CacheEvents['breaker'][0]): string {
 function target(value: unknown): string {
   if (typeof value !== 'object' || value === null) return 'invalidation'
   const { kind, tags, key, pattern, namespace } = value as Record<string, unknown>
-  if (kind === 'tags' && Array.isArray(tags)) return `tags ${tags.slice(0, 5).join(', ')}${tags.length > 5 ? ', …' : ''}`
+  if (kind === 'tags' && Array.isArray(tags))
+    return `tags ${tags.slice(0, 5).join(', ')}${tags.length > 5 ? ', …' : ''}`
   if (kind === 'delete') return `key ${String(key)}`
   if (kind === 'pattern') return `pattern ${String(pattern)}`
   if (kind === 'namespace') return `namespace ${String(namespace)}`

@@ -1,4 +1,12 @@
-import { InvalidArgumentError, InvalidOptionError, parseDuration, rejectUnknownOptions, type Cache, type CacheHealth, type Duration } from '@cachewire/core'
+import {
+  InvalidArgumentError,
+  InvalidOptionError,
+  parseDuration,
+  rejectUnknownOptions,
+  type Cache,
+  type CacheHealth,
+  type Duration,
+} from '@cachewire/core'
 
 export interface HealthCheckOptions {
   /** Deadline of the store's ping in a readiness check. @default '1s' */
@@ -37,7 +45,10 @@ export interface HealthChecks {
 export type HealthTarget = Cache | { readonly cache: Cache }
 
 const OPTIONS = ['timeout', 'failWhenDegraded'] as const
-const HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' } as const
+const HEADERS = {
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': 'no-store',
+} as const
 
 /**
  * Kubernetes-style probes for a cache. Liveness never depends on Redis (a restart does not fix
@@ -52,9 +63,13 @@ const HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-cont
  * const answer = await checks.ready() // { status: 200, headers, body: '{"status":"ready","cache":{…}}' }
  * ```
  */
-export function createHealthChecks(target: HealthTarget, options: HealthCheckOptions = {}): HealthChecks {
+export function createHealthChecks(
+  target: HealthTarget,
+  options: HealthCheckOptions = {}
+): HealthChecks {
   const cache = cacheOf(target)
-  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an object', options)
+  if (typeof options !== 'object' || options === null)
+    throw new InvalidOptionError('', 'an object', options)
   rejectUnknownOptions(options, OPTIONS, '')
   const timeout = options.timeout ?? '1s'
   parseDuration(timeout, 'timeout', { kind: 'timeout' })
@@ -70,7 +85,10 @@ export function createHealthChecks(target: HealthTarget, options: HealthCheckOpt
         health = await cache.health({ timeout })
       } catch (error) {
         // health() does not reject; if it ever did, say so rather than answer a 500.
-        return answer(503, { status: 'not-ready', error: error instanceof Error ? error.message : String(error) })
+        return answer(503, {
+          status: 'not-ready',
+          error: error instanceof Error ? error.message : String(error),
+        })
       }
       const ready = health.status === 'ok' || !failWhenDegraded
       return answer(ready ? 200 : 503, { status: ready ? 'ready' : 'not-ready', cache: health })
@@ -92,8 +110,16 @@ export function livenessAnswer(): HealthAnswer {
 }
 
 function cacheOf(target: HealthTarget): Cache {
-  const candidate = typeof (target as Cache | undefined)?.health === 'function' ? (target as Cache) : (target as { cache?: Cache } | undefined)?.cache
-  if (typeof candidate?.health !== 'function') throw new InvalidArgumentError('cache', 'a Cache, or an object holding one as `cache` (a ResponseCache)', target)
+  const candidate =
+    typeof (target as Cache | undefined)?.health === 'function'
+      ? (target as Cache)
+      : (target as { cache?: Cache } | undefined)?.cache
+  if (typeof candidate?.health !== 'function')
+    throw new InvalidArgumentError(
+      'cache',
+      'a Cache, or an object holding one as `cache` (a ResponseCache)',
+      target
+    )
   return candidate
 }
 

@@ -1,8 +1,29 @@
 import diagnosticsChannel from 'node:diagnostics_channel'
-import { context as otelContext, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type TracerProvider } from '@opentelemetry/api'
+import {
+  context as otelContext,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+  type TracerProvider,
+} from '@opentelemetry/api'
 import { CoreTracingChannel, InvalidOptionError, rejectUnknownOptions } from '@cachewire/core'
-import type { GetTraceContext, InvalidateTraceContext, SetTraceContext, Store, StoreTraceContext, WrapTraceContext } from '@cachewire/core'
-import { HttpTracingChannel, type EntryWriteTraceContext, type LookupTraceContext, type RevalidateTraceContext } from './tracing.js'
+import type {
+  GetTraceContext,
+  InvalidateTraceContext,
+  SetTraceContext,
+  Store,
+  StoreTraceContext,
+  WrapTraceContext,
+} from '@cachewire/core'
+import {
+  HttpTracingChannel,
+  type EntryWriteTraceContext,
+  type LookupTraceContext,
+  type RevalidateTraceContext,
+} from './tracing.js'
 
 export interface OpenTelemetryOptions {
   /** Where spans go. @default the global provider (`trace.getTracerProvider()`), as set by the OpenTelemetry SDK */
@@ -66,11 +87,15 @@ const SCOPE = '@cachewire/http'
  * // … on shutdown: instrumentation.disable()
  * ```
  */
-export function instrumentCachewire(options: OpenTelemetryOptions = {}): OpenTelemetryInstrumentation {
-  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an object', options)
+export function instrumentCachewire(
+  options: OpenTelemetryOptions = {}
+): OpenTelemetryInstrumentation {
+  if (typeof options !== 'object' || options === null)
+    throw new InvalidOptionError('', 'an object', options)
   rejectUnknownOptions(options, OPTIONS, '')
   const provider = options.tracerProvider ?? trace.getTracerProvider()
-  if (typeof provider?.getTracer !== 'function') throw new InvalidOptionError('tracerProvider', 'an OpenTelemetry TracerProvider', provider)
+  if (typeof provider?.getTracer !== 'function')
+    throw new InvalidOptionError('tracerProvider', 'an OpenTelemetry TracerProvider', provider)
   const recordKeys = options.recordKeys === true
   const tracer = provider.getTracer(SCOPE)
   const spans = new WeakMap<object, Span>()
@@ -86,7 +111,8 @@ export function instrumentCachewire(options: OpenTelemetryOptions = {}): OpenTel
       if (span === undefined) return
       spans.delete(traced)
       span.setAttributes(spec.end(traced, recordKeys))
-      if (traced.error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: messageOf(traced.error) })
+      if (traced.error !== undefined)
+        span.setStatus({ code: SpanStatusCode.ERROR, message: messageOf(traced.error) })
       span.end()
     }
     const subscribers: diagnosticsChannel.TracingChannelSubscribers<C & Settled> = {
@@ -109,7 +135,11 @@ export function instrumentCachewire(options: OpenTelemetryOptions = {}): OpenTel
     channel.start.bindStore(store as never, (traced) => {
       const parent = otelContext.active()
       try {
-        const span = tracer.startSpan(spec.name(traced), { kind: spec.kind, attributes: spec.start(traced, recordKeys) }, parent)
+        const span = tracer.startSpan(
+          spec.name(traced),
+          { kind: spec.kind, attributes: spec.start(traced, recordKeys) },
+          parent
+        )
         spans.set(traced, span)
         return trace.setSpan(parent, span)
       } catch {
@@ -135,7 +165,11 @@ export function instrumentCachewire(options: OpenTelemetryOptions = {}): OpenTel
 }
 
 function request(context: { method: string; path: string; route: string }): Attributes {
-  return { 'http.request.method': context.method, 'url.path': context.path, 'cachewire.route': context.route }
+  return {
+    'http.request.method': context.method,
+    'url.path': context.path,
+    'cachewire.route': context.route,
+  }
 }
 
 const HTTP_SPANS = [
@@ -144,7 +178,11 @@ const HTTP_SPANS = [
     kind: SpanKind.INTERNAL,
     name: () => 'cachewire.http.lookup',
     start: (context: LookupTraceContext) => request(context),
-    end: (context: LookupTraceContext) => defined({ 'cachewire.lookup.outcome': context.outcome, 'cachewire.lookup.reason': context.reason }),
+    end: (context: LookupTraceContext) =>
+      defined({
+        'cachewire.lookup.outcome': context.outcome,
+        'cachewire.lookup.reason': context.reason,
+      }),
   } satisfies SpanSpec<LookupTraceContext>,
   {
     channel: HttpTracingChannel.Store,
@@ -163,13 +201,27 @@ const HTTP_SPANS = [
     channel: HttpTracingChannel.Revalidate,
     kind: SpanKind.INTERNAL,
     name: () => 'cachewire.http.revalidate',
-    start: (context: RevalidateTraceContext) => ({ ...request(context), 'cachewire.revalidate.mode': context.mode }),
-    end: (context: RevalidateTraceContext) => defined({ 'cachewire.revalidate.outcome': context.outcome, 'http.response.status_code': context.status }),
+    start: (context: RevalidateTraceContext) => ({
+      ...request(context),
+      'cachewire.revalidate.mode': context.mode,
+    }),
+    end: (context: RevalidateTraceContext) =>
+      defined({
+        'cachewire.revalidate.outcome': context.outcome,
+        'http.response.status_code': context.status,
+      }),
   } satisfies SpanSpec<RevalidateTraceContext>,
 ]
 
-function cacheCall(context: GetTraceContext | SetTraceContext | WrapTraceContext, recordKeys: boolean): Attributes {
-  return defined({ 'cachewire.store': context.store.name, 'cachewire.namespace': context.namespace, 'cachewire.key': recordKeys ? context.key : undefined })
+function cacheCall(
+  context: GetTraceContext | SetTraceContext | WrapTraceContext,
+  recordKeys: boolean
+): Attributes {
+  return defined({
+    'cachewire.store': context.store.name,
+    'cachewire.namespace': context.namespace,
+    'cachewire.key': recordKeys ? context.key : undefined,
+  })
 }
 
 const CORE_SPANS = [
@@ -197,7 +249,11 @@ const CORE_SPANS = [
     kind: SpanKind.INTERNAL,
     name: () => 'cachewire.wrap',
     start: cacheCall,
-    end: (context: WrapTraceContext) => defined({ 'cachewire.wrap.outcome': context.outcome, 'cachewire.hit': context.outcome === undefined ? undefined : context.outcome !== 'miss' }),
+    end: (context: WrapTraceContext) =>
+      defined({
+        'cachewire.wrap.outcome': context.outcome,
+        'cachewire.hit': context.outcome === undefined ? undefined : context.outcome !== 'miss',
+      }),
   } satisfies SpanSpec<WrapTraceContext>,
   {
     channel: CoreTracingChannel.Invalidate,
@@ -211,7 +267,8 @@ const CORE_SPANS = [
         'cachewire.tags': recordKeys && context.tags !== undefined ? [...context.tags] : undefined,
         'cachewire.key': recordKeys ? (context.key ?? context.pattern) : undefined,
       }),
-    end: (context: InvalidateTraceContext) => defined({ 'cachewire.invalidate.removed': context.removed }),
+    end: (context: InvalidateTraceContext) =>
+      defined({ 'cachewire.invalidate.removed': context.removed }),
   } satisfies SpanSpec<InvalidateTraceContext>,
 ]
 
@@ -220,8 +277,14 @@ const STORE_SPAN = {
   channel: CoreTracingChannel.Store,
   kind: SpanKind.CLIENT,
   name: (context: StoreTraceContext) => `cachewire.store.${context.operation}`,
-  start: (context: StoreTraceContext) => ({ ...defined({ 'db.system.name': dbSystem(context.store) }), 'db.operation.name': context.operation, 'cachewire.store': context.store.name, ...server(context.store) }),
-  end: (context: StoreTraceContext & Settled) => defined({ 'db.response.status_code': replyCode(context.error) }),
+  start: (context: StoreTraceContext) => ({
+    ...defined({ 'db.system.name': dbSystem(context.store) }),
+    'db.operation.name': context.operation,
+    'cachewire.store': context.store.name,
+    ...server(context.store),
+  }),
+  end: (context: StoreTraceContext & Settled) =>
+    defined({ 'db.response.status_code': replyCode(context.error) }),
 } satisfies SpanSpec<StoreTraceContext>
 
 /** `db.system.name` where a well-known value fits: Redis (alone or as a tiered store's L2). */
@@ -233,10 +296,16 @@ function dbSystem(store: Store): string | undefined {
 /** `server.address` and `server.port` of a standalone Redis client; a Cluster has many: none. */
 function server(store: Store): Attributes {
   const shared = store.name === 'tiered' ? (store as { l2?: Store }).l2 : store
-  const client = (shared as { client?: { isCluster?: boolean; options?: { host?: unknown; port?: unknown } } } | undefined)?.client
+  const client = (
+    shared as
+      { client?: { isCluster?: boolean; options?: { host?: unknown; port?: unknown } } } | undefined
+  )?.client
   if (client === undefined || client.isCluster !== false) return {}
   const { host, port } = client.options ?? {}
-  return defined({ 'server.address': typeof host === 'string' ? host : undefined, 'server.port': typeof port === 'number' ? port : undefined })
+  return defined({
+    'server.address': typeof host === 'string' ? host : undefined,
+    'server.port': typeof port === 'number' ? port : undefined,
+  })
 }
 
 /** The Redis error prefix (`WRONGPASS`, `OOM`…) of a reply error, the database convention's status code. */
@@ -259,7 +328,9 @@ function messageOf(error: unknown): string {
 }
 
 /** The attributes whose value is set (OpenTelemetry drops undefined values, but types do not allow them). */
-function defined(attributes: Record<string, string | number | boolean | string[] | undefined>): Attributes {
+function defined(
+  attributes: Record<string, string | number | boolean | string[] | undefined>
+): Attributes {
   const out: Attributes = {}
   for (const [name, value] of Object.entries(attributes)) if (value !== undefined) out[name] = value
   return out

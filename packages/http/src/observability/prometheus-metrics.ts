@@ -44,9 +44,15 @@ const BREAKER_STATES = ['closed', 'open', 'half-open'] as const
 export function createPrometheusMetrics(options: PrometheusMetricsOptions): PrometheusMetrics {
   const engine = options.engine
   const cache = engine?.cache ?? options.cache
-  if (cache === undefined) throw new InvalidOptionError('engine', 'an HttpCache (or options.cache, a Cache)', options.engine)
+  if (cache === undefined)
+    throw new InvalidOptionError(
+      'engine',
+      'an HttpCache (or options.cache, a Cache)',
+      options.engine
+    )
   const prefix = options.prefix ?? 'cachewire_'
-  if (typeof prefix !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix)) throw new InvalidOptionError('prefix', 'a Prometheus metric name prefix', prefix)
+  if (typeof prefix !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix))
+    throw new InvalidOptionError('prefix', 'a Prometheus metric name prefix', prefix)
   const register = options.register ?? new Registry()
   const registers = [register]
   const names: string[] = []
@@ -70,11 +76,16 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions): Prom
         this.inc({ result: 'miss' }, stats.misses)
         return
       }
-      for (const [result, count] of Object.entries(engine.observer.stats(0).lookups)) this.inc({ result }, count)
+      for (const [result, count] of Object.entries(engine.observer.stats(0).lookups))
+        this.inc({ result }, count)
     },
   })
   if (engine !== undefined) {
-    const reasons = (metric: string, help: string, pick: 'bypassReasons' | 'notStoredReasons'): void => {
+    const reasons = (
+      metric: string,
+      help: string,
+      pick: 'bypassReasons' | 'notStoredReasons'
+    ): void => {
       new Counter({
         name: name(metric),
         help,
@@ -82,12 +93,21 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions): Prom
         registers,
         collect() {
           this.reset()
-          for (const [reason, count] of Object.entries(engine.observer.stats(0)[pick])) this.inc({ reason }, count)
+          for (const [reason, count] of Object.entries(engine.observer.stats(0)[pick]))
+            this.inc({ reason }, count)
         },
       })
     }
-    reasons('bypasses_total', 'Requests that went around the cache, by reason (the Cache-Status detail words).', 'bypassReasons')
-    reasons('not_stored_total', 'Responses not stored, by reason (the Cache-Status detail words).', 'notStoredReasons')
+    reasons(
+      'bypasses_total',
+      'Requests that went around the cache, by reason (the Cache-Status detail words).',
+      'bypassReasons'
+    )
+    reasons(
+      'not_stored_total',
+      'Responses not stored, by reason (the Cache-Status detail words).',
+      'notStoredReasons'
+    )
     new Counter({
       name: name('route_lookups_total'),
       help: 'Requests answered per route policy name (default: no route; unnamed: a route without a name), by result; hit ratio = (hit + stale) / (hit + stale + miss + revalidated).',
@@ -95,8 +115,10 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions): Prom
       registers,
       collect() {
         this.reset()
-        for (const { route, hit, stale, miss, revalidated, bypass } of engine.observer.stats(0).routes) {
-          for (const [result, count] of Object.entries({ hit, stale, miss, revalidated, bypass })) this.inc({ route, result }, count)
+        for (const { route, hit, stale, miss, revalidated, bypass } of engine.observer.stats(0)
+          .routes) {
+          for (const [result, count] of Object.entries({ hit, stale, miss, revalidated, bypass }))
+            this.inc({ route, result }, count)
         }
       },
     })
@@ -107,7 +129,8 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions): Prom
       registers,
       collect() {
         this.reset()
-        for (const [kind, count] of Object.entries(engine.observer.stats(0).purges)) this.inc({ kind }, count)
+        for (const [kind, count] of Object.entries(engine.observer.stats(0).purges))
+          this.inc({ kind }, count)
       },
     })
   }
@@ -131,7 +154,7 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions): Prom
   })
   new Gauge({
     name: name('entries'),
-    help: 'Entries held, as cache.stats() tells (memory and a tiered store\'s L1: live entries; Redis: its last measurement, see store_server_entries); 0 where it cannot tell.',
+    help: "Entries held, as cache.stats() tells (memory and a tiered store's L1: live entries; Redis: its last measurement, see store_server_entries); 0 where it cannot tell.",
     registers,
     collect() {
       this.set(cache.stats().entries ?? 0)
@@ -139,7 +162,7 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions): Prom
   })
   new Gauge({
     name: name('bytes'),
-    help: 'Bytes held, as cache.stats() tells (memory and a tiered store\'s L1; Redis: its last measurement, see store_server_bytes); 0 where it cannot tell.',
+    help: "Bytes held, as cache.stats() tells (memory and a tiered store's L1; Redis: its last measurement, see store_server_bytes); 0 where it cannot tell.",
     registers,
     collect() {
       this.set(cache.stats().bytes ?? 0)
@@ -147,12 +170,13 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions): Prom
   })
   new Gauge({
     name: name('breaker_state'),
-    help: 'Circuit breaker state (the worst of the store\'s breakers; per node: node_breaker_state): 1 for the current state, 0 for the others.',
+    help: "Circuit breaker state (the worst of the store's breakers; per node: node_breaker_state): 1 for the current state, 0 for the others.",
     labelNames: ['state'],
     registers,
     collect() {
       const state = cache.stats().breaker
-      for (const candidate of BREAKER_STATES) this.set({ state: candidate }, candidate === state ? 1 : 0)
+      for (const candidate of BREAKER_STATES)
+        this.set({ state: candidate }, candidate === state ? 1 : 0)
     },
   })
   if (writeBehind !== undefined) {
@@ -180,7 +204,9 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions): Prom
     buckets,
     registers,
   })
-  const stopListening = engine?.observer.onStore((message) => histogram.observe(message.durationMs / 1000))
+  const stopListening = engine?.observer.onStore((message) =>
+    histogram.observe(message.durationMs / 1000)
+  )
   const stopStore = storeMetrics({ name, registers, buckets }, cache)
   return {
     register,

@@ -1,6 +1,14 @@
 import diagnosticsChannel from 'node:diagnostics_channel'
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
-import { CoreTracingChannel, StoreUnavailableError, withDeadline, type Cache, type CacheEvents, type Store, type StoreTraceContext } from '@cachewire/core'
+import {
+  CoreTracingChannel,
+  StoreUnavailableError,
+  withDeadline,
+  type Cache,
+  type CacheEvents,
+  type Store,
+  type StoreTraceContext,
+} from '@cachewire/core'
 
 /** What the store metrics are built with. */
 export interface StoreMetricsKit {
@@ -73,10 +81,18 @@ export function storeMetrics(kit: StoreMetricsKit, cache: Cache): () => void {
     if (at === undefined) return
     started.delete(context)
     inFlight--
-    duration.observe({ store: store.name, operation: context.operation }, (performance.now() - at) / 1000)
+    duration.observe(
+      { store: store.name, operation: context.operation },
+      (performance.now() - at) / 1000
+    )
   }
-  const channel = diagnosticsChannel.tracingChannel<unknown, StoreTraceContext & { error?: unknown; result?: unknown }>(CoreTracingChannel.Store)
-  const subscribers: diagnosticsChannel.TracingChannelSubscribers<StoreTraceContext & { error?: unknown; result?: unknown }> = {
+  const channel = diagnosticsChannel.tracingChannel<
+    unknown,
+    StoreTraceContext & { error?: unknown; result?: unknown }
+  >(CoreTracingChannel.Store)
+  const subscribers: diagnosticsChannel.TracingChannelSubscribers<
+    StoreTraceContext & { error?: unknown; result?: unknown }
+  > = {
     start: (context) => {
       if (context.store !== store) return
       started.set(context, performance.now())
@@ -92,7 +108,12 @@ export function storeMetrics(kit: StoreMetricsKit, cache: Cache): () => void {
       if (context.store !== store || context.error instanceof StoreUnavailableError) return
       const code = (context.error as { code?: unknown } | undefined)?.code
       const failedOn = (context.error as { node?: unknown } | undefined)?.node
-      errors.inc({ store: store.name, operation: context.operation, node: typeof failedOn === 'string' ? failedOn : node, type: code === 'CACHEWIRE_STORE_TIMEOUT' ? 'timeout' : 'error' })
+      errors.inc({
+        store: store.name,
+        operation: context.operation,
+        node: typeof failedOn === 'string' ? failedOn : node,
+        type: code === 'CACHEWIRE_STORE_TIMEOUT' ? 'timeout' : 'error',
+      })
     },
   }
   channel.subscribe(subscribers)
@@ -110,7 +131,8 @@ export function storeMetrics(kit: StoreMetricsKit, cache: Cache): () => void {
         return
       }
       for (const [direction, reasons] of Object.entries(snapshot.dropped)) {
-        for (const [reason, count] of Object.entries(reasons)) this.inc({ direction, reason }, count)
+        for (const [reason, count] of Object.entries(reasons))
+          this.inc({ direction, reason }, count)
       }
     },
   })
@@ -122,9 +144,16 @@ export function storeMetrics(kit: StoreMetricsKit, cache: Cache): () => void {
     collect() {
       this.reset()
       const snapshot = stats()
-      const breakers = snapshot.breakers !== undefined && snapshot.breakers.length > 0 ? snapshot.breakers : [{ node, direction: 'any', state: snapshot.breaker }]
+      const breakers =
+        snapshot.breakers !== undefined && snapshot.breakers.length > 0
+          ? snapshot.breakers
+          : [{ node, direction: 'any', state: snapshot.breaker }]
       for (const breaker of breakers) {
-        for (const state of BREAKER_STATES) this.set({ node: breaker.node, direction: breaker.direction, state }, breaker.state === state ? 1 : 0)
+        for (const state of BREAKER_STATES)
+          this.set(
+            { node: breaker.node, direction: breaker.direction, state },
+            breaker.state === state ? 1 : 0
+          )
       }
     },
   })
@@ -139,7 +168,7 @@ export function storeMetrics(kit: StoreMetricsKit, cache: Cache): () => void {
   }
   new Gauge({
     name: name('pending_operations'),
-    help: 'Store operations not finished: calls on the wire, waiting in the store\'s queue, and invalidations waiting to be retried.',
+    help: "Store operations not finished: calls on the wire, waiting in the store's queue, and invalidations waiting to be retried.",
     registers,
     collect() {
       this.set(stats().pendingOperations ?? inFlight)
@@ -166,12 +195,13 @@ export function storeMetrics(kit: StoreMetricsKit, cache: Cache): () => void {
     ['invalidation-queued', () => invalidations.inc({ status: 'queued' })],
     ['invalidation-applied', () => invalidations.inc({ status: 'applied_late' })],
   ]
-  for (const [event, listener] of listeners) (cache.on as unknown as Listen).call(cache, event, listener)
+  for (const [event, listener] of listeners)
+    (cache.on as unknown as Listen).call(cache, event, listener)
 
   const measure = measurer(cache)
   new Gauge({
     name: name('store_server_entries'),
-    help: 'Entries counted by the store\'s server (Redis: exact when small, sampled when large), asked at most every 30 s; no sample when the store cannot measure.',
+    help: "Entries counted by the store's server (Redis: exact when small, sampled when large), asked at most every 30 s; no sample when the store cannot measure.",
     labelNames: ['store'],
     registers,
     async collect() {
@@ -182,7 +212,7 @@ export function storeMetrics(kit: StoreMetricsKit, cache: Cache): () => void {
   })
   new Gauge({
     name: name('store_server_bytes'),
-    help: 'Bytes held on the store\'s server, measured with store_server_entries; no sample when the store cannot measure.',
+    help: "Bytes held on the store's server, measured with store_server_entries; no sample when the store cannot measure.",
     labelNames: ['store'],
     registers,
     async collect() {
@@ -194,7 +224,8 @@ export function storeMetrics(kit: StoreMetricsKit, cache: Cache): () => void {
 
   return () => {
     channel.unsubscribe(subscribers)
-    for (const [event, listener] of listeners) (cache.off as unknown as Listen).call(cache, event, listener)
+    for (const [event, listener] of listeners)
+      (cache.off as unknown as Listen).call(cache, event, listener)
   }
 }
 
@@ -207,13 +238,21 @@ function measurer(cache: Cache): () => Promise<{ entries: number; bytes: number 
   const own = (cache as unknown as { measure?: Measure }).measure
   const store = cache.store as Store & { measure?: Measure }
   const measure: Measure | undefined =
-    typeof store.measure !== 'function' ? undefined : typeof own === 'function' ? () => own.call(cache) : () => (store.measure as Measure).call(store)
-  let last: { at: number; value: Promise<{ entries: number; bytes: number } | undefined> } | undefined
+    typeof store.measure !== 'function'
+      ? undefined
+      : typeof own === 'function'
+        ? () => own.call(cache)
+        : () => (store.measure as Measure).call(store)
+  let last:
+    { at: number; value: Promise<{ entries: number; bytes: number } | undefined> } | undefined
   return () => {
     if (measure === undefined) return Promise.resolve(undefined)
     const now = performance.now()
     if (last === undefined || now - last.at >= MEASURE_INTERVAL_MS) {
-      last = { at: now, value: withDeadline(measure(), MEASURE_TIMEOUT_MS, 'measure').catch(() => undefined) }
+      last = {
+        at: now,
+        value: withDeadline(measure(), MEASURE_TIMEOUT_MS, 'measure').catch(() => undefined),
+      }
     }
     return last.value
   }
@@ -225,7 +264,9 @@ function measurer(cache: Cache): () => Promise<{ entries: number; bytes: number 
  */
 export function defaultNode(store: Store): string {
   const shared = store.name === 'tiered' ? ((store as { l2?: Store }).l2 ?? store) : store
-  const client = (shared as { client?: { isCluster?: boolean; options?: { host?: unknown; port?: unknown } } }).client
+  const client = (
+    shared as { client?: { isCluster?: boolean; options?: { host?: unknown; port?: unknown } } }
+  ).client
   if (client === undefined) return shared.name
   if (client.isCluster === true) return 'cluster'
   const { host, port } = client.options ?? {}

@@ -83,18 +83,28 @@ export interface PurgeResult {
  * const response = await api.handle({ method: 'POST', path: '/purge/tags', ... })
  * ```
  */
-export function createPurgeApi(options: PurgeApiOptions): { handle(request: PurgeApiRequest): Promise<PurgeApiResponse> } {
-  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('', 'an object', options)
+export function createPurgeApi(options: PurgeApiOptions): {
+  handle(request: PurgeApiRequest): Promise<PurgeApiResponse>
+} {
+  if (typeof options !== 'object' || options === null)
+    throw new InvalidOptionError('', 'an object', options)
   rejectUnknownOptions(options, ['engine', 'token', 'dryRun', 'inspector', 'log'], '')
   const { engine, token } = options
-  if (typeof engine?.purgeUrl !== 'function') throw new InvalidOptionError('engine', 'an HttpCache (middleware.engine)', engine)
+  if (typeof engine?.purgeUrl !== 'function')
+    throw new InvalidOptionError('engine', 'an HttpCache (middleware.engine)', engine)
   if (typeof token !== 'string' || token.length < MIN_PURGE_TOKEN_LENGTH) {
-    throw new InvalidOptionError('token', `a string of at least ${MIN_PURGE_TOKEN_LENGTH} characters`, typeof token === 'string' ? `${token.length} characters` : token)
+    throw new InvalidOptionError(
+      'token',
+      `a string of at least ${MIN_PURGE_TOKEN_LENGTH} characters`,
+      typeof token === 'string' ? `${token.length} characters` : token
+    )
   }
   const expected = digest(token)
   const forceDryRun = options.dryRun === true
   const serveInspector = options.inspector !== false
-  const log = options.log ?? ((entry: PurgeLogEntry) => console.info(JSON.stringify({ cachewire: 'purge', ...entry })))
+  const log =
+    options.log ??
+    ((entry: PurgeLogEntry) => console.info(JSON.stringify({ cachewire: 'purge', ...entry })))
 
   const authorised = (header: string | undefined): boolean => {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')
@@ -105,31 +115,41 @@ export function createPurgeApi(options: PurgeApiOptions): { handle(request: Purg
   return {
     async handle(request) {
       if (request.path === '/inspector' && serveInspector) {
-        if (request.method !== 'GET' && request.method !== 'HEAD') return json(405, { ok: false, error: 'method not allowed' }, { allow: 'GET, HEAD' })
+        if (request.method !== 'GET' && request.method !== 'HEAD')
+          return json(405, { ok: false, error: 'method not allowed' }, { allow: 'GET, HEAD' })
         // The page holds no data: it asks /stats with the token the user types in.
         return {
           status: 200,
           headers: {
             'content-type': 'text/html; charset=utf-8',
             'cache-control': 'no-store',
-            'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+            'content-security-policy':
+              "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
             'referrer-policy': 'no-referrer',
           },
           body: INSPECTOR_HTML,
         }
       }
-      if (!authorised(request.authorization)) return json(401, { ok: false, error: 'unauthorized' }, { 'www-authenticate': 'Bearer realm="cachewire"' })
+      if (!authorised(request.authorization))
+        return json(
+          401,
+          { ok: false, error: 'unauthorized' },
+          { 'www-authenticate': 'Bearer realm="cachewire"' }
+        )
       if (request.path === '/stats') {
-        if (request.method !== 'GET') return json(405, { ok: false, error: 'method not allowed' }, { allow: 'GET' })
+        if (request.method !== 'GET')
+          return json(405, { ok: false, error: 'method not allowed' }, { allow: 'GET' })
         return json(200, { ok: true, at: Date.now(), ...engine.observer.stats() })
       }
       if (request.path === '/health') {
-        if (request.method !== 'GET') return json(405, { ok: false, error: 'method not allowed' }, { allow: 'GET' })
+        if (request.method !== 'GET')
+          return json(405, { ok: false, error: 'method not allowed' }, { allow: 'GET' })
         return json(200, { ok: true, ...(await engine.cache.health({ timeout: HEALTH_TIMEOUT })) })
       }
       const kind = PURGE_ROUTES[request.path]
       if (kind === undefined) return json(404, { ok: false, error: 'not found' })
-      if (request.method !== 'POST') return json(405, { ok: false, error: 'method not allowed' }, { allow: 'POST' })
+      if (request.method !== 'POST')
+        return json(405, { ok: false, error: 'method not allowed' }, { allow: 'POST' })
       const input = readInput(kind, request)
       if ('error' in input) return json(400, { ok: false, error: input.error })
       const dryRun = forceDryRun || isYes(request.query.get('dryRun'))
@@ -137,7 +157,10 @@ export function createPurgeApi(options: PurgeApiOptions): { handle(request: Purg
       try {
         done = await purge(engine, kind, input, dryRun)
       } catch (error) {
-        return json(400, { ok: false, error: error instanceof Error ? error.message : String(error) })
+        return json(400, {
+          ok: false,
+          error: error instanceof Error ? error.message : String(error),
+        })
       }
       const { count, status } = done
       const targets = input.targets
@@ -173,15 +196,24 @@ interface PurgeInput {
 }
 
 function readInput(kind: PurgeKind, request: PurgeApiRequest): PurgeInput | { error: string } {
-  const body = typeof request.body === 'object' && request.body !== null ? (request.body as Record<string, unknown>) : {}
+  const body =
+    typeof request.body === 'object' && request.body !== null
+      ? (request.body as Record<string, unknown>)
+      : {}
   const field = kind === 'url' ? 'url' : kind === 'tags' ? 'tags' : 'namespace'
   const fromBody = body[field] ?? (kind === 'tags' ? body['tag'] : undefined)
   const fromQuery = request.query.getAll(kind === 'tags' ? 'tag' : field)
   const raw = fromBody === undefined ? fromQuery : Array.isArray(fromBody) ? fromBody : [fromBody]
-  const targets = raw.filter((value): value is string => typeof value === 'string' && value.length > 0)
-  if (targets.length === 0 || targets.length !== raw.length) return { error: `expected ${field} to be a non-empty string${kind === 'tags' ? ' or a list of them' : ''}` }
+  const targets = raw.filter(
+    (value): value is string => typeof value === 'string' && value.length > 0
+  )
+  if (targets.length === 0 || targets.length !== raw.length)
+    return {
+      error: `expected ${field} to be a non-empty string${kind === 'tags' ? ' or a list of them' : ''}`,
+    }
   if (targets.length > MAX_TARGETS) return { error: `expected at most ${MAX_TARGETS} targets` }
-  const host = typeof body['host'] === 'string' ? body['host'] : (request.query.get('host') ?? undefined)
+  const host =
+    typeof body['host'] === 'string' ? body['host'] : (request.query.get('host') ?? undefined)
   return { targets, host }
 }
 
@@ -204,7 +236,12 @@ function combine(results: readonly InvalidationResult[]): InvalidationResult {
   return { status, removed }
 }
 
-async function purge(engine: HttpCache, kind: PurgeKind, input: PurgeInput, dryRun: boolean): Promise<PurgeDone> {
+async function purge(
+  engine: HttpCache,
+  kind: PurgeKind,
+  input: PurgeInput,
+  dryRun: boolean
+): Promise<PurgeDone> {
   if (dryRun) {
     const tags =
       kind === 'tags'
@@ -212,12 +249,18 @@ async function purge(engine: HttpCache, kind: PurgeKind, input: PurgeInput, dryR
         : kind === 'url'
           ? input.targets.map((url) => {
               const result = purgeTag(url, input.host, engine.options.query)
-              if ('error' in result) throw new Error(`expected ${result.error} to be ${result.error === 'url' ? 'an absolute URL or a path' : 'a host name'}`)
+              if ('error' in result)
+                throw new Error(
+                  `expected ${result.error} to be ${result.error === 'url' ? 'an absolute URL or a path' : 'a host name'}`
+                )
               return result.tag
             })
           : undefined
     // A namespace is dropped in O(1) by a version bump, so nothing is counted.
-    return { count: tags === undefined ? null : ((await engine.cache.countTagged(tags)) ?? null), status: 'applied' }
+    return {
+      count: tags === undefined ? null : ((await engine.cache.countTagged(tags)) ?? null),
+      status: 'applied',
+    }
   }
   const results: InvalidationResult[] = []
   switch (kind) {
@@ -243,6 +286,18 @@ function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest()
 }
 
-function json(status: number, value: unknown, headers: Record<string, string> = {}): PurgeApiResponse {
-  return { status, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers }, body: JSON.stringify(value) }
+function json(
+  status: number,
+  value: unknown,
+  headers: Record<string, string> = {}
+): PurgeApiResponse {
+  return {
+    status,
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': 'no-store',
+      ...headers,
+    },
+    body: JSON.stringify(value),
+  }
 }

@@ -7,7 +7,10 @@
  * const body = await readJsonBody(req, 64 * 1024)
  * ```
  */
-export async function readJsonBody(stream: AsyncIterable<Buffer>, maxBytes: number): Promise<unknown> {
+export async function readJsonBody(
+  stream: AsyncIterable<Buffer>,
+  maxBytes: number
+): Promise<unknown> {
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of stream) {

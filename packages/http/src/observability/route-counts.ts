@@ -49,7 +49,8 @@ export class RouteCounts {
       const reads = counts.hit + counts.stale + counts.miss + counts.revalidated
       return { route, ...counts, hitRate: reads === 0 ? 0 : (counts.hit + counts.stale) / reads }
     })
-    const total = (row: RouteStats): number => row.hit + row.stale + row.miss + row.revalidated + row.bypass
+    const total = (row: RouteStats): number =>
+      row.hit + row.stale + row.miss + row.revalidated + row.bypass
     return rows.sort((a, b) => total(b) - total(a) || a.route.localeCompare(b.route))
   }
 

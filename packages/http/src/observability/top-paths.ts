@@ -36,11 +36,17 @@ export class TopPaths {
   }
 
   byHits(limit: number): PathStats[] {
-    return [...this.#rows.values()].sort((a, b) => b.hits - a.hits).slice(0, limit).map((row) => ({ ...row }))
+    return [...this.#rows.values()]
+      .sort((a, b) => b.hits - a.hits)
+      .slice(0, limit)
+      .map((row) => ({ ...row }))
   }
 
   byBytes(limit: number): PathStats[] {
-    return [...this.#rows.values()].sort((a, b) => b.bytes - a.bytes).slice(0, limit).map((row) => ({ ...row }))
+    return [...this.#rows.values()]
+      .sort((a, b) => b.bytes - a.bytes)
+      .slice(0, limit)
+      .map((row) => ({ ...row }))
   }
 
   #row(path: string): PathStats {
@@ -48,7 +54,8 @@ export class TopPaths {
     if (row !== undefined) return row
     if (this.#rows.size >= this.#capacity) {
       let coldest: PathStats | undefined
-      for (const candidate of this.#rows.values()) if (coldest === undefined || candidate.hits < coldest.hits) coldest = candidate
+      for (const candidate of this.#rows.values())
+        if (coldest === undefined || candidate.hits < coldest.hits) coldest = candidate
       if (coldest !== undefined) this.#rows.delete(coldest.path)
     }
     row = { path, hits: 0, bytes: 0 }

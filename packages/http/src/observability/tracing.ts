@@ -80,12 +80,20 @@ type Channel<C extends object> = diagnosticsChannel.TracingChannel<unknown, C>
 
 const channels = {
   lookup: diagnosticsChannel.tracingChannel<unknown, LookupTraceContext>(HttpTracingChannel.Lookup),
-  store: diagnosticsChannel.tracingChannel<unknown, EntryWriteTraceContext>(HttpTracingChannel.Store),
-  revalidate: diagnosticsChannel.tracingChannel<unknown, RevalidateTraceContext>(HttpTracingChannel.Revalidate),
+  store: diagnosticsChannel.tracingChannel<unknown, EntryWriteTraceContext>(
+    HttpTracingChannel.Store
+  ),
+  revalidate: diagnosticsChannel.tracingChannel<unknown, RevalidateTraceContext>(
+    HttpTracingChannel.Revalidate
+  ),
 }
 
 /** The trace fields of a request the engine prepared. */
-export function traceBase(context: { method: string; path: string; route: RoutePolicy | undefined }): HttpTraceContext {
+export function traceBase(context: {
+  method: string
+  path: string
+  route: RoutePolicy | undefined
+}): HttpTraceContext {
   return { method: context.method, path: context.path, route: routeLabel(context.route) }
 }
 
@@ -115,7 +123,12 @@ function listened(channel: Channel<object>): boolean {
  * `run` under `channel`, as `traceSync` when it answers a value and as `tracePromise` when it
  * answers a promise, so a synchronous memory hit stays synchronous.
  */
-function traceMaybeAsync<C extends object, R>(channel: Channel<C>, context: C, run: () => R | Promise<R>, finish: (context: C, result: R) => void): R | Promise<R> {
+function traceMaybeAsync<C extends object, R>(
+  channel: Channel<C>,
+  context: C,
+  run: () => R | Promise<R>,
+  finish: (context: C, result: R) => void
+): R | Promise<R> {
   const traced = context as C & { result?: R; error?: unknown }
   return channel.start.runStores(traced, () => {
     try {
@@ -158,17 +171,26 @@ export function traceLookup<R>(
   classify: (result: R) => Pick<LookupTraceContext, 'outcome' | 'reason'>
 ): R | Promise<R> {
   if (!listened(channels.lookup)) return run()
-  return traceMaybeAsync<LookupTraceContext, R>(channels.lookup, base(), run, (context, result) => Object.assign(context, classify(result)))
+  return traceMaybeAsync<LookupTraceContext, R>(channels.lookup, base(), run, (context, result) =>
+    Object.assign(context, classify(result))
+  )
 }
 
 /** A store write under `cachewire:http.store`. */
-export function traceEntryWrite<R>(context: () => EntryWriteTraceContext, run: () => Promise<R>): Promise<R> {
+export function traceEntryWrite<R>(
+  context: () => EntryWriteTraceContext,
+  run: () => Promise<R>
+): Promise<R> {
   if (!listened(channels.store)) return run()
   return channels.store.tracePromise(run, context())
 }
 
 /** A revalidation under `cachewire:http.revalidate`; `run` records `status` and `outcome` on the context it is given. */
-export function traceRevalidation<R>(base: () => HttpTraceContext, mode: RevalidateTraceContext['mode'], run: (context: RevalidateTraceContext | undefined) => Promise<R>): Promise<R> {
+export function traceRevalidation<R>(
+  base: () => HttpTraceContext,
+  mode: RevalidateTraceContext['mode'],
+  run: (context: RevalidateTraceContext | undefined) => Promise<R>
+): Promise<R> {
   if (!listened(channels.revalidate)) return run(undefined)
   const context: RevalidateTraceContext = { ...base(), mode }
   return channels.revalidate.tracePromise(() => run(context), context)

@@ -7,10 +7,28 @@ import { isCacheStatusName } from '../semantics/cache-status.js'
 import type { EtagMode } from '../semantics/etag.js'
 import { DEFAULT_HEURISTIC_POLICY, type HeuristicPolicy } from '../semantics/heuristic-freshness.js'
 import { DEFAULT_CACHEABLE_STATUSES } from '../semantics/storability.js'
-import type { CacheScope, CardinalityLimit, KeyFunction, PrivateKeyFunction, ResolvedCdnOptions, TagsOption } from '../types.js'
+import type {
+  CacheScope,
+  CardinalityLimit,
+  KeyFunction,
+  PrivateKeyFunction,
+  ResolvedCdnOptions,
+  TagsOption,
+} from '../types.js'
 import { KNOWN, MOVED_COALESCE, MOVED_TOP } from './known-options.js'
 import type { HeuristicOptions, HttpCacheOptions, KeysOptions } from './types.js'
-import { bool, cardinalityLimit, FIELD_NAME, group, headerList, optionalFunction, positiveInteger, scopeOption, tagsOption, window } from './validators.js'
+import {
+  bool,
+  cardinalityLimit,
+  FIELD_NAME,
+  group,
+  headerList,
+  optionalFunction,
+  positiveInteger,
+  scopeOption,
+  tagsOption,
+  window,
+} from './validators.js'
 
 const kResolved = Symbol.for('cachewire.http.resolved-options')
 
@@ -64,7 +82,10 @@ export interface ResolvedHttpCacheOptions {
 }
 
 /** Generous enough for any real route; tight enough that a busting flood cannot fill memory. */
-const DEFAULT_CARDINALITY_LIMIT: CardinalityLimit = Object.freeze({ keys: 10_000, windowMs: 60_000 })
+const DEFAULT_CARDINALITY_LIMIT: CardinalityLimit = Object.freeze({
+  keys: 10_000,
+  windowMs: 60_000,
+})
 const DEFAULT_QUERY_IGNORE = ['utm_*', 'fbclid', 'gclid']
 
 /**
@@ -77,7 +98,9 @@ const DEFAULT_QUERY_IGNORE = ['utm_*', 'fbclid', 'gclid']
  * const resolved = resolveHttpCacheOptions({ ttl: '1m', storage: { maxEntryBytes: 512_000 } })
  * ```
  */
-export function resolveHttpCacheOptions(options: HttpCacheOptions | ResolvedHttpCacheOptions = {}): ResolvedHttpCacheOptions {
+export function resolveHttpCacheOptions(
+  options: HttpCacheOptions | ResolvedHttpCacheOptions = {}
+): ResolvedHttpCacheOptions {
   if (typeof options === 'object' && options !== null && kResolved in options) return options
   const o = group(options as HttpCacheOptions, '', KNOWN.top, MOVED_TOP)
   const storage = group(o.storage, 'storage', KNOWN.storage)
@@ -90,7 +113,11 @@ export function resolveHttpCacheOptions(options: HttpCacheOptions | ResolvedHttp
   const scope = scopeOption(safety.scope, 'safety.scope') ?? 'shared'
   const privateKey = optionalFunction<PrivateKeyFunction>(safety.privateKey, 'safety.privateKey')
   if (scope === 'private' && privateKey === undefined) {
-    throw new InvalidOptionError('safety.privateKey', "a function when safety.scope is 'private'", privateKey)
+    throw new InvalidOptionError(
+      'safety.privateKey',
+      "a function when safety.scope is 'private'",
+      privateKey
+    )
   }
   const perResponseCdn = pick(cdn, CDN_FIELD_OPTIONS)
   const resolvedCdn = resolveCdnOptions(perResponseCdn, 'cdn', CDN_FIELD_OPTIONS)
@@ -100,7 +127,11 @@ export function resolveHttpCacheOptions(options: HttpCacheOptions | ResolvedHttp
     tags: tagsOption(o.tags, 'tags'),
     etag: etagMode(o.etag),
     statuses: new Set(statusList(freshness.statuses)),
-    revalidationWindowMs: window(freshness.revalidationWindow, 'freshness.revalidationWindow', 300_000),
+    revalidationWindowMs: window(
+      freshness.revalidationWindow,
+      'freshness.revalidationWindow',
+      300_000
+    ),
     targetedField: fieldName(freshness.targetedField, 'freshness.targetedField', false),
     honourRequestDirectives: requestDirectives(freshness.requestDirectives),
     heuristic: heuristicPolicy(freshness.heuristic),
@@ -117,14 +148,25 @@ export function resolveHttpCacheOptions(options: HttpCacheOptions | ResolvedHttp
     privateIfCredentialed: bool(safety.privateIfCredentialed, 'safety.privateIfCredentialed', true),
     scope,
     privateKey,
-    maxKeysPerWindow: cardinalityLimit(safety.maxKeysPerWindow, 'safety.maxKeysPerWindow') ?? DEFAULT_CARDINALITY_LIMIT,
+    maxKeysPerWindow:
+      cardinalityLimit(safety.maxKeysPerWindow, 'safety.maxKeysPerWindow') ??
+      DEFAULT_CARDINALITY_LIMIT,
     coalesce: resolveCoalesce(o.coalesce),
-    cdn: resolvedCdn !== undefined && (resolvedCdn.surrogateKeys || resolvedCdn.fields.length > 0) ? resolvedCdn : undefined,
-    surrogateKeyHeader: fieldName(cdn.surrogateKeyHeader, 'cdn.surrogateKeyHeader', 'Surrogate-Key'),
+    cdn:
+      resolvedCdn !== undefined && (resolvedCdn.surrogateKeys || resolvedCdn.fields.length > 0)
+        ? resolvedCdn
+        : undefined,
+    surrogateKeyHeader: fieldName(
+      cdn.surrogateKeyHeader,
+      'cdn.surrogateKeyHeader',
+      'Surrogate-Key'
+    ),
     purgeHooks: purgeHookList(cdn.purgeHooks),
     debug: bool(observability.debug, 'observability.debug', false),
     cacheStatusName: cacheStatusName(observability.cacheStatusName),
-    onError: optionalFunction<(error: Error) => void>(observability.onError, 'observability.onError') ?? (() => {}),
+    onError:
+      optionalFunction<(error: Error) => void>(observability.onError, 'observability.onError') ??
+      (() => {}),
     clock: optionalFunction<() => number>(o.clock, 'clock') ?? Date.now,
     // Last, so no Cache is built for options that fail.
     ...resolveStorage(storage),
@@ -133,7 +175,12 @@ export function resolveHttpCacheOptions(options: HttpCacheOptions | ResolvedHttp
 
 function resolveStorage(storage: Partial<NonNullable<HttpCacheOptions['storage']>>) {
   const store = storage.store
-  if (store !== undefined && (typeof store !== 'object' || store === null || typeof (store as { get?: unknown }).get !== 'function')) {
+  if (
+    store !== undefined &&
+    (typeof store !== 'object' ||
+      store === null ||
+      typeof (store as { get?: unknown }).get !== 'function')
+  ) {
     throw new InvalidOptionError('storage.store', 'a Store (MemoryStore, RedisStore, …)', store)
   }
   let cache: Cache
@@ -141,7 +188,8 @@ function resolveStorage(storage: Partial<NonNullable<HttpCacheOptions['storage']
   else {
     const candidate = storage.cache as unknown as Record<string, unknown> | null
     for (const method of ['get', 'set', 'delete', 'invalidateTags', 'on', 'off']) {
-      if (typeof candidate?.[method] !== 'function') throw new InvalidOptionError('storage.cache', 'a Cache from @cachewire/core', storage.cache)
+      if (typeof candidate?.[method] !== 'function')
+        throw new InvalidOptionError('storage.cache', 'a Cache from @cachewire/core', storage.cache)
     }
     cache = storage.cache
   }
@@ -156,31 +204,54 @@ function resolveStorage(storage: Partial<NonNullable<HttpCacheOptions['storage']
 
 function pick<T extends object>(value: T, names: readonly string[]): T | undefined {
   const out: Record<string, unknown> = {}
-  for (const name of names) if ((value as Record<string, unknown>)[name] !== undefined) out[name] = (value as Record<string, unknown>)[name]
+  for (const name of names)
+    if ((value as Record<string, unknown>)[name] !== undefined)
+      out[name] = (value as Record<string, unknown>)[name]
   return Object.keys(out).length === 0 ? undefined : (out as T)
 }
 
-function resolveCoalesce(value: HttpCacheOptions['coalesce']): { enabled: boolean; timeoutMs: number } {
-  if (value === undefined || typeof value === 'boolean') return { enabled: value ?? true, timeoutMs: 5000 }
+function resolveCoalesce(value: HttpCacheOptions['coalesce']): {
+  enabled: boolean
+  timeoutMs: number
+} {
+  if (value === undefined || typeof value === 'boolean')
+    return { enabled: value ?? true, timeoutMs: 5000 }
   const { timeout } = group(value, 'coalesce', KNOWN.coalesce, MOVED_COALESCE)
-  return { enabled: true, timeoutMs: timeout === undefined ? 5000 : parseDuration(timeout, 'coalesce.timeout', { kind: 'timeout' }) }
+  return {
+    enabled: true,
+    timeoutMs:
+      timeout === undefined
+        ? 5000
+        : parseDuration(timeout, 'coalesce.timeout', { kind: 'timeout' }),
+  }
 }
 
 function purgeHookList(value: readonly PurgeHook[] | undefined): readonly PurgeHook[] {
   if (value === undefined) return []
-  if (!Array.isArray(value)) throw new InvalidOptionError('cdn.purgeHooks', 'an array of { purge(event) } hooks', value)
+  if (!Array.isArray(value))
+    throw new InvalidOptionError('cdn.purgeHooks', 'an array of { purge(event) } hooks', value)
   value.forEach((hook: unknown, i) => {
-    if (typeof (hook as PurgeHook | null)?.purge !== 'function') throw new InvalidOptionError(`cdn.purgeHooks[${i}]`, 'an object with a purge(event) method', hook)
+    if (typeof (hook as PurgeHook | null)?.purge !== 'function')
+      throw new InvalidOptionError(
+        `cdn.purgeHooks[${i}]`,
+        'an object with a purge(event) method',
+        hook
+      )
   })
   return Object.freeze([...value])
 }
 
 function statusList(value: readonly number[] | undefined): readonly number[] {
   if (value === undefined) return DEFAULT_CACHEABLE_STATUSES
-  if (!Array.isArray(value)) throw new InvalidOptionError('freshness.statuses', 'an array of status codes', value)
+  if (!Array.isArray(value))
+    throw new InvalidOptionError('freshness.statuses', 'an array of status codes', value)
   value.forEach((status: unknown, i) => {
     if (!Number.isInteger(status) || (status as number) < 200 || (status as number) > 599) {
-      throw new InvalidOptionError(`freshness.statuses[${i}]`, 'a final status code (200-599)', status)
+      throw new InvalidOptionError(
+        `freshness.statuses[${i}]`,
+        'a final status code (200-599)',
+        status
+      )
     }
   })
   return value
@@ -195,22 +266,42 @@ function requestDirectives(value: unknown): boolean {
 /** `false` or absent: none; `{}`: RFC 9111 §4.2.2's typical 10 %, at most a day. */
 function heuristicPolicy(value: unknown): HeuristicPolicy | undefined {
   if (value === undefined || value === false) return undefined
-  if (value === true) throw new InvalidOptionError('freshness.heuristic', "false or { fraction?, max? } ({} for 10 %, at most '1d')", value)
+  if (value === true)
+    throw new InvalidOptionError(
+      'freshness.heuristic',
+      "false or { fraction?, max? } ({} for 10 %, at most '1d')",
+      value
+    )
   const { fraction, max } = group(value as HeuristicOptions, 'freshness.heuristic', KNOWN.heuristic)
-  if (fraction !== undefined && (typeof fraction !== 'number' || !(fraction > 0 && fraction <= 1))) {
-    throw new InvalidOptionError('freshness.heuristic.fraction', 'a number in (0, 1], like 0.1', fraction)
+  if (
+    fraction !== undefined &&
+    (typeof fraction !== 'number' || !(fraction > 0 && fraction <= 1))
+  ) {
+    throw new InvalidOptionError(
+      'freshness.heuristic.fraction',
+      'a number in (0, 1], like 0.1',
+      fraction
+    )
   }
   return Object.freeze({
     fraction: fraction ?? DEFAULT_HEURISTIC_POLICY.fraction,
-    maxMs: max === undefined ? DEFAULT_HEURISTIC_POLICY.maxMs : parseDuration(max, 'freshness.heuristic.max'),
+    maxMs:
+      max === undefined
+        ? DEFAULT_HEURISTIC_POLICY.maxMs
+        : parseDuration(max, 'freshness.heuristic.max'),
   })
 }
 
 function hostList(value: readonly string[]): (hostname: string) => boolean {
-  if (!Array.isArray(value)) throw new InvalidOptionError('keys.hosts', 'an array of host names', value)
+  if (!Array.isArray(value))
+    throw new InvalidOptionError('keys.hosts', 'an array of host names', value)
   value.forEach((host: unknown, i) => {
     if (typeof host !== 'string' || compileHostAllowList([host]) === undefined) {
-      throw new InvalidOptionError(`keys.hosts[${i}]`, 'a host name like "example.com" or "*.example.com"', host)
+      throw new InvalidOptionError(
+        `keys.hosts[${i}]`,
+        'a host name like "example.com" or "*.example.com"',
+        host
+      )
     }
   })
   return compileHostAllowList(value) as (hostname: string) => boolean
@@ -219,32 +310,41 @@ function hostList(value: readonly string[]): (hostname: string) => boolean {
 function queryPolicy(value: KeysOptions['query']): QueryPolicy {
   const query = group(value, 'keys.query', KNOWN.query)
   const ignore = query.ignore ?? DEFAULT_QUERY_IGNORE
-  if (!Array.isArray(ignore)) throw new InvalidOptionError('keys.query.ignore', 'an array of parameter names', ignore)
+  if (!Array.isArray(ignore))
+    throw new InvalidOptionError('keys.query.ignore', 'an array of parameter names', ignore)
   ignore.forEach((name: unknown, i) => {
-    if (typeof name !== 'string' || name === '') throw new InvalidOptionError(`keys.query.ignore[${i}]`, 'a non-empty string', name)
+    if (typeof name !== 'string' || name === '')
+      throw new InvalidOptionError(`keys.query.ignore[${i}]`, 'a non-empty string', name)
   })
   return { sort: bool(query.sort, 'keys.query.sort', true), ignore: compileIgnoreList(ignore) }
 }
 
 function methodList(value: KeysOptions['methods']): ReadonlySet<string> {
   if (value === undefined) return new Set(['GET', 'HEAD'])
-  if (!Array.isArray(value) || value.length === 0) throw new InvalidOptionError('keys.methods', 'a non-empty array of "GET" and "HEAD"', value)
+  if (!Array.isArray(value) || value.length === 0)
+    throw new InvalidOptionError('keys.methods', 'a non-empty array of "GET" and "HEAD"', value)
   value.forEach((method: unknown, i) => {
-    if (method !== 'GET' && method !== 'HEAD') throw new InvalidOptionError(`keys.methods[${i}]`, '"GET" or "HEAD"', method)
+    if (method !== 'GET' && method !== 'HEAD')
+      throw new InvalidOptionError(`keys.methods[${i}]`, '"GET" or "HEAD"', method)
   })
   return new Set(value)
 }
 
 function etagMode(value: unknown): EtagMode {
   if (value === undefined) return 'strong'
-  if (value !== 'strong' && value !== 'weak' && value !== false) throw new InvalidOptionError('etag', '"strong", "weak" or false', value)
+  if (value !== 'strong' && value !== 'weak' && value !== false)
+    throw new InvalidOptionError('etag', '"strong", "weak" or false', value)
   return value
 }
 
 function fieldName(value: unknown, name: string, fallback: string | false): string | undefined {
   const chosen = value === undefined ? fallback : value
   if (chosen === false) return undefined
-  if (typeof chosen !== 'string' || !FIELD_NAME.test(chosen) || chosen.toLowerCase() === 'cache-control') {
+  if (
+    typeof chosen !== 'string' ||
+    !FIELD_NAME.test(chosen) ||
+    chosen.toLowerCase() === 'cache-control'
+  ) {
     throw new InvalidOptionError(name, 'a header field name or false', chosen)
   }
   return chosen.toLowerCase()
@@ -252,6 +352,11 @@ function fieldName(value: unknown, name: string, fallback: string | false): stri
 
 function cacheStatusName(value: unknown): string {
   if (value === undefined) return 'cachewire'
-  if (typeof value !== 'string' || !isCacheStatusName(value)) throw new InvalidOptionError('observability.cacheStatusName', 'a structured-field token like "cachewire"', value)
+  if (typeof value !== 'string' || !isCacheStatusName(value))
+    throw new InvalidOptionError(
+      'observability.cacheStatusName',
+      'a structured-field token like "cachewire"',
+      value
+    )
   return value
 }

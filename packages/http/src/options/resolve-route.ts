@@ -1,9 +1,24 @@
 import { parseDuration } from '@cachewire/core'
 import { resolveCdnOptions } from '../cdn/cdn-headers.js'
-import { ROUTE_POLICY, type KeyFunction, type PrivateKeyFunction, type RoutePolicy } from '../types.js'
+import {
+  ROUTE_POLICY,
+  type KeyFunction,
+  type PrivateKeyFunction,
+  type RoutePolicy,
+} from '../types.js'
 import { appOnly, KNOWN } from './known-options.js'
 import type { RouteOptions } from './types.js'
-import { cardinalityLimit, group, headerList, optionalBool, optionalFunction, routeName, scopeOption, tagsOption, window } from './validators.js'
+import {
+  cardinalityLimit,
+  group,
+  headerList,
+  optionalBool,
+  optionalFunction,
+  routeName,
+  scopeOption,
+  tagsOption,
+  window,
+} from './validators.js'
 
 /**
  * Validates a per-route policy once, when the route is built; pass the result on every request
@@ -19,14 +34,18 @@ import { cardinalityLimit, group, headerList, optionalBool, optionalFunction, ro
  * const outcome = await engine.respond({ ...request, route }, runHandler)
  * ```
  */
-export function resolveRoutePolicy(options: RouteOptions | RoutePolicy = {}, where = 'createHttpCache()'): RoutePolicy {
+export function resolveRoutePolicy(
+  options: RouteOptions | RoutePolicy = {},
+  where = 'createHttpCache()'
+): RoutePolicy {
   if (typeof options === 'object' && options !== null && ROUTE_POLICY in options) return options
   const moved = appOnly(where)
   const o = group(options as RouteOptions, '', KNOWN.routeTop, moved.top)
   const stale = group(o.stale, 'stale', KNOWN.stale)
   const keys = group(o.keys, 'keys', KNOWN.routeKeys, moved.keys)
   const safety = group(o.safety, 'safety', KNOWN.routeSafety)
-  const optionalWindow = (value: unknown, name: string): number | undefined => (value === undefined ? undefined : window(value, name, 0))
+  const optionalWindow = (value: unknown, name: string): number | undefined =>
+    value === undefined ? undefined : window(value, name, 0)
   let cdn: RoutePolicy['cdn']
   if (o.cdn === false) cdn = false
   else if (o.cdn !== undefined) {
@@ -48,7 +67,10 @@ export function resolveRoutePolicy(options: RouteOptions | RoutePolicy = {}, whe
     ignoredHeaders: ignored === undefined ? undefined : new Set(ignored),
     allowCookies: optionalBool(safety.allowCookies, 'safety.allowCookies'),
     shareAuthenticated: optionalBool(safety.shareAuthenticated, 'safety.shareAuthenticated'),
-    privateIfCredentialed: optionalBool(safety.privateIfCredentialed, 'safety.privateIfCredentialed'),
+    privateIfCredentialed: optionalBool(
+      safety.privateIfCredentialed,
+      'safety.privateIfCredentialed'
+    ),
     scope,
     privateKey,
     maxKeysPerWindow: cardinalityLimit(safety.maxKeysPerWindow, 'safety.maxKeysPerWindow'),

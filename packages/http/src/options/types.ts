@@ -1,7 +1,13 @@
 import type { Cache, Duration, Store } from '@cachewire/core'
 import type { PurgeHook } from '../cdn/purge-hook.js'
 import type { CacheControlOptions } from '../headers/cache-control-value.js'
-import type { CacheScope, HttpRequest, KeyFunction, PrivateKeyFunction, TagsOption } from '../types.js'
+import type {
+  CacheScope,
+  HttpRequest,
+  KeyFunction,
+  PrivateKeyFunction,
+  TagsOption,
+} from '../types.js'
 
 /**
  * Options of `createHttpCache` (and, with `R` the framework's request, of an adapter's
@@ -281,5 +287,6 @@ export interface RouteOptions<R = HttpRequest> {
       }
     | undefined
   /** Replaces the app's CDN fields for this route; false sends none. */
-  cdn?: Pick<CdnOptions, 'surrogateKeys' | 'surrogateControl' | 'cdnCacheControl'> | false | undefined
+  cdn?:
+    Pick<CdnOptions, 'surrogateKeys' | 'surrogateControl' | 'cdnCacheControl'> | false | undefined
 }

@@ -72,7 +72,12 @@ export function primaryKey(parts: PrimaryKeyParts): string {
   const { scheme, authority, path, query, extra } = parts
   // Printable ASCII without `"` or `\` is its own JSON string body: the same text, without
   // JSON.stringify's array walk on every hit.
-  if (extra.length === 0 && JSON_PLAIN.test(authority) && JSON_PLAIN.test(path) && JSON_PLAIN.test(query)) {
+  if (
+    extra.length === 0 &&
+    JSON_PLAIN.test(authority) &&
+    JSON_PLAIN.test(path) &&
+    JSON_PLAIN.test(query)
+  ) {
     return `["${KEY_FORMAT_VERSION}","GET","${scheme}","${authority}","${path}","${query}"]`
   }
   return JSON.stringify([KEY_FORMAT_VERSION, 'GET', scheme, authority, path, query, ...extra])

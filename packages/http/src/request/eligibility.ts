@@ -59,7 +59,8 @@ export function checkEligibility(
   if (!policy.methods.has(method)) {
     return { eligible: false, reason: Reason.Method, invalidates: !SAFE_METHODS.has(method) }
   }
-  if (hasRequestBody(headers)) return { eligible: false, reason: Reason.RequestBody, invalidates: false }
+  if (hasRequestBody(headers))
+    return { eligible: false, reason: Reason.RequestBody, invalidates: false }
   if (headers.cookie !== undefined && !policy.allowCookies) {
     return { eligible: false, reason: Reason.Cookie, invalidates: false }
   }
@@ -70,7 +71,11 @@ export function checkEligibility(
   let directives = parseCacheControl(cacheControl)
   // RFC 7234 §5.4 (kept by HTTP/1.0-era clients; RFC 9111 §5.4 deprecates Pragma): without
   // Cache-Control, `Pragma: no-cache` asks what `Cache-Control: no-cache` asks.
-  if (cacheControl === undefined && headers.pragma !== undefined && /(?:^|,)\s*no-cache\s*(?:,|$)/i.test(String(headers.pragma))) {
+  if (
+    cacheControl === undefined &&
+    headers.pragma !== undefined &&
+    /(?:^|,)\s*no-cache\s*(?:,|$)/i.test(String(headers.pragma))
+  ) {
     directives = { ...directives, 'no-cache': true }
   }
   return {

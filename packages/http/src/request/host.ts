@@ -20,7 +20,10 @@ const DEFAULT_PORTS: Readonly<Record<'http' | 'https', string>> = { http: '80', 
  * normaliseHost('a b', 'http')               // undefined
  * ```
  */
-export function normaliseHost(host: string, protocol: 'http' | 'https'): NormalisedHost | undefined {
+export function normaliseHost(
+  host: string,
+  protocol: 'http' | 'https'
+): NormalisedHost | undefined {
   const memo = protocol === 'https' ? HTTPS_MEMO : HTTP_MEMO
   let found = memo.get(host)
   if (found === undefined) {
@@ -45,7 +48,8 @@ function parseHost(host: string, protocol: 'http' | 'https'): NormalisedHost | u
   const hostname = match[1] as string
   const port = match[2]
   if (port !== undefined && Number(port) > 65535) return undefined
-  const authority = port === undefined || port === DEFAULT_PORTS[protocol] ? hostname : `${hostname}:${port}`
+  const authority =
+    port === undefined || port === DEFAULT_PORTS[protocol] ? hostname : `${hostname}:${port}`
   return { hostname, authority }
 }
 
@@ -61,7 +65,9 @@ function parseHost(host: string, protocol: 'http' | 'https'): NormalisedHost | u
  * allowed?.('example.org')     // false
  * ```
  */
-export function compileHostAllowList(patterns: readonly string[]): ((hostname: string) => boolean) | undefined {
+export function compileHostAllowList(
+  patterns: readonly string[]
+): ((hostname: string) => boolean) | undefined {
   const exact = new Set<string>()
   const suffixes: string[] = []
   for (const pattern of patterns) {

@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto'
 import type { ResolvedHttpCacheOptions } from '../options/resolve-options.js'
 import type { CacheControlDirectives } from '../semantics/cache-control.js'
 import { Reason } from '../semantics/reasons.js'
-import type { CacheScope, CardinalityLimit, HttpRequest, PrivateKeyFunction, RoutePolicy } from '../types.js'
+import type {
+  CacheScope,
+  CardinalityLimit,
+  HttpRequest,
+  PrivateKeyFunction,
+  RoutePolicy,
+} from '../types.js'
 import { parseTarget, primaryKey, type KeyHasher, type RequestTarget } from './cache-key.js'
 import { checkEligibility } from './eligibility.js'
 import { forwardedProtoApplied } from './forwarded-proto.js'
@@ -49,7 +55,8 @@ export interface RequestContext {
 export interface Bypass {
   reason: Reason
   /** Set for unsafe methods on an allowed host: the URL to invalidate on success. */
-  invalidation: { protocol: 'http' | 'https'; authority: string; path: string; query: string } | undefined
+  invalidation:
+    { protocol: 'http' | 'https'; authority: string; path: string; query: string } | undefined
 }
 
 /** What a request is, whatever the policy: computed once and shared by its refinements. */
@@ -108,7 +115,12 @@ export class PreparedRequest {
  * if (prepared.bypass !== undefined) console.log('bypass:', prepared.bypass.reason)
  * ```
  */
-export function prepareRequest(request: HttpRequest, options: ResolvedHttpCacheOptions, hasher: KeyHasher, facts?: RequestFacts): PreparedRequest {
+export function prepareRequest(
+  request: HttpRequest,
+  options: ResolvedHttpCacheOptions,
+  hasher: KeyHasher,
+  facts?: RequestFacts
+): PreparedRequest {
   const { route } = request
   const known = facts ?? analyse(request, options)
   return new PreparedRequest(request, verdict(request, route, known, options, hasher), known)
@@ -124,18 +136,41 @@ export function prepareRequest(request: HttpRequest, options: ResolvedHttpCacheO
  * if (prepared.sameEntry(refined)) outcome.adopt(route)
  * ```
  */
-export function refineRequest(prepared: PreparedRequest, route: RoutePolicy, options: ResolvedHttpCacheOptions, hasher: KeyHasher): PreparedRequest {
+export function refineRequest(
+  prepared: PreparedRequest,
+  route: RoutePolicy,
+  options: ResolvedHttpCacheOptions,
+  hasher: KeyHasher
+): PreparedRequest {
   return prepareRequest({ ...prepared.request, route }, options, hasher, prepared.facts)
 }
 
 function analyse(request: HttpRequest, options: ResolvedHttpCacheOptions): RequestFacts {
   const target = typeof request.url === 'string' ? parseTarget(request.url) : undefined
-  const host = typeof request.host === 'string' && (request.protocol === 'http' || request.protocol === 'https') ? normaliseHost(request.host, request.protocol) : undefined
+  const host =
+    typeof request.host === 'string' &&
+    (request.protocol === 'http' || request.protocol === 'https')
+      ? normaliseHost(request.host, request.protocol)
+      : undefined
   const allowed = host !== undefined && (options.hosts?.(host.hostname) ?? true) ? host : undefined
-  return { target, host, allowed, query: undefined, ignored: false, appKey: undefined, ids: new Map() }
+  return {
+    target,
+    host,
+    allowed,
+    query: undefined,
+    ignored: false,
+    appKey: undefined,
+    ids: new Map(),
+  }
 }
 
-function verdict(request: HttpRequest, route: RoutePolicy | undefined, facts: RequestFacts, options: ResolvedHttpCacheOptions, hasher: KeyHasher): RequestContext | Bypass {
+function verdict(
+  request: HttpRequest,
+  route: RoutePolicy | undefined,
+  facts: RequestFacts,
+  options: ResolvedHttpCacheOptions,
+  hasher: KeyHasher
+): RequestContext | Bypass {
   const scope = route?.scope ?? options.scope
   const eligibility = checkEligibility(request.method, request.headers, {
     methods: options.methods,
@@ -143,25 +178,38 @@ function verdict(request: HttpRequest, route: RoutePolicy | undefined, facts: Re
     allowCookies: scope === 'private' || (route?.allowCookies ?? options.allowCookies),
   })
   const protocol = request.protocol
-  if (protocol !== 'http' && protocol !== 'https') return { reason: Reason.Url, invalidation: undefined }
+  if (protocol !== 'http' && protocol !== 'https')
+    return { reason: Reason.Url, invalidation: undefined }
   const { target, allowed } = facts
   if (!eligibility.eligible) {
     const invalidation =
       eligibility.invalidates && target !== undefined && allowed !== undefined
-        ? { protocol, authority: allowed.authority, path: target.path, query: queryOf(facts, options) }
+        ? {
+            protocol,
+            authority: allowed.authority,
+            path: target.path,
+            query: queryOf(facts, options),
+          }
         : undefined
     return { reason: eligibility.reason, invalidation }
   }
   // RFC 9112 §3.2: a request target has no fragment, and clients never send one. Node passes it
   // through in `req.url`, where an app that reflects its URL would read it, yet the key cannot
   // cover it: it would be an unkeyed input (`/page#"><script>` stored under `/page`).
-  if (target === undefined || request.url.includes('#')) return { reason: Reason.Url, invalidation: undefined }
+  if (target === undefined || request.url.includes('#'))
+    return { reason: Reason.Url, invalidation: undefined }
   const keyedHeaders = route?.keyedHeaders ?? options.keyedHeaders
   const ignoredHeaders = route?.ignoredHeaders ?? options.ignoredHeaders
   // Before the host is judged: a host the framework took from a forwarded value the key does not
   // hold exactly (Fastify reads the last member of an X-Forwarded-Host list) came from an
   // unkeyed input, and that, not the allow-list, is why the request goes around the cache.
-  if (findUnkeyedHeader(request.headers, { keyed: keyedHeaders, ignored: ignoredHeaders }, appliedForwarded(request)) !== undefined) {
+  if (
+    findUnkeyedHeader(
+      request.headers,
+      { keyed: keyedHeaders, ignored: ignoredHeaders },
+      appliedForwarded(request)
+    ) !== undefined
+  ) {
     return { reason: Reason.UnkeyedHeader, invalidation: undefined }
   }
   if (allowed === undefined) return { reason: Reason.Host, invalidation: undefined }
@@ -174,11 +222,13 @@ function verdict(request: HttpRequest, route: RoutePolicy | undefined, facts: Re
   const query = queryOf(facts, options)
   // A parameter the key ignores must not reach the handler (DESIGN rule 2): the adapter removes
   // it from the request the app sees, or the request goes around the cache.
-  if (facts.ignored && request.stripsIgnoredParams !== true) return { reason: Reason.IgnoredParam, invalidation: undefined }
+  if (facts.ignored && request.stripsIgnoredParams !== true)
+    return { reason: Reason.IgnoredParam, invalidation: undefined }
   const extra: string[] = []
   if (scope === 'private') {
     const id = privateId(request, route?.privateKey ?? options.privateKey, facts)
-    if (typeof id !== 'string' || id === '') return { reason: Reason.PrivateKey, invalidation: undefined }
+    if (typeof id !== 'string' || id === '')
+      return { reason: Reason.PrivateKey, invalidation: undefined }
     // Only a hash of the id reaches the key text, which is kept inside stored entries.
     extra.push(`private:${createHash('sha256').update(`cachewire-private\n${id}`).digest('hex')}`)
   }
@@ -201,7 +251,13 @@ function verdict(request: HttpRequest, route: RoutePolicy | undefined, facts: Re
     if (route.cdn !== undefined && cdn !== cdnFingerprint(options.cdn)) extra.push(`cdn:${cdn}`)
     if (route.allowCookies === false && options.allowCookies) extra.push('cookies:off')
   }
-  const primary = primaryKey({ scheme: protocol, authority: allowed.authority, path: target.path, query, extra })
+  const primary = primaryKey({
+    scheme: protocol,
+    authority: allowed.authority,
+    path: target.path,
+    query,
+    extra,
+  })
   return {
     request,
     route,
@@ -257,7 +313,11 @@ function queryOf(facts: RequestFacts, options: ResolvedHttpCacheOptions): string
   return facts.query
 }
 
-function privateId(request: HttpRequest, fn: PrivateKeyFunction | undefined, facts: RequestFacts): string | undefined {
+function privateId(
+  request: HttpRequest,
+  fn: PrivateKeyFunction | undefined,
+  facts: RequestFacts
+): string | undefined {
   if (fn === undefined) return undefined
   if (!facts.ids.has(fn)) facts.ids.set(fn, fn(request))
   return facts.ids.get(fn)

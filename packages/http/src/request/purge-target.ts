@@ -13,7 +13,11 @@ import { normaliseQuery, type QueryPolicy } from './query.js'
  * purgeTag('/a', undefined, policy)         // { error: 'host' }
  * ```
  */
-export function purgeTag(url: string, host: string | undefined, query: QueryPolicy): { tag: string } | { error: 'url' | 'host' } {
+export function purgeTag(
+  url: string,
+  host: string | undefined,
+  query: QueryPolicy
+): { tag: string } | { error: 'url' | 'host' } {
   const target = parseTarget(url)
   if (target === undefined) return { error: 'url' }
   const absolute = /^(https?):\/\/([^/?#]*)/i.exec(url)

@@ -33,7 +33,10 @@ export function normaliseQuery(query: string, policy: QueryPolicy): string {
  * // { query: 'a=1', ignored: true }
  * ```
  */
-export function normaliseQueryReporting(query: string, policy: QueryPolicy): { query: string; ignored: boolean } {
+export function normaliseQueryReporting(
+  query: string,
+  policy: QueryPolicy
+): { query: string; ignored: boolean } {
   return scanQuery(query, policy)
 }
 
@@ -76,7 +79,8 @@ function scanQuery(query: string, policy: QueryPolicy): { query: string; ignored
       continue
     }
     const value = recode(rawValue)
-    const text = name === undefined || value === undefined ? member : `${name.encoded}=${value.encoded}`
+    const text =
+      name === undefined || value === undefined ? member : `${name.encoded}=${value.encoded}`
     members.push({ name: name?.decoded ?? rawName, text })
   }
   // Array#sort is stable (ES2019), so repeated names keep their order, which apps rely on.

@@ -31,7 +31,8 @@ export function stripValidators(headers: RequestHeaders): RequestHeaders {
   const copy: Record<string, string | string[] | undefined> = {}
   for (const [name, value] of Object.entries(headers)) {
     // `__proto__` as a plain assignment would replace the copy's prototype.
-    if (!VALIDATOR_HEADERS.has(name) && value !== undefined && name !== '__proto__') copy[name] = value
+    if (!VALIDATOR_HEADERS.has(name) && value !== undefined && name !== '__proto__')
+      copy[name] = value
   }
   return copy
 }

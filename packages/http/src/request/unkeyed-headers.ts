@@ -49,8 +49,14 @@ export function findUnkeyedHeader(
   // Walks the request's few fields rather than probing for thirteen absent ones: every hit pays this.
   for (const name in headers) {
     const first = name.charCodeAt(0)
-    if ((first !== 120 /* x */ && first !== 102) /* f */ || !GUARDED.has(name) || headers[name] === undefined) continue
-    if (policy.ignored.has(name) || policy.keyed.includes(name) || applied?.includes(name) === true) continue
+    if (
+      (first !== 120 /* x */ && first !== 102) /* f */ ||
+      !GUARDED.has(name) ||
+      headers[name] === undefined
+    )
+      continue
+    if (policy.ignored.has(name) || policy.keyed.includes(name) || applied?.includes(name) === true)
+      continue
     return name
   }
   return undefined
@@ -68,7 +74,10 @@ const GUARDED: ReadonlySet<string> = new Set(UNKEYED_REQUEST_HEADERS)
  * // 'headers:[["x-forwarded-host","a.example"]]'
  * ```
  */
-export function keyedHeaderMaterial(headers: RequestHeaders, names: readonly string[]): string | undefined {
+export function keyedHeaderMaterial(
+  headers: RequestHeaders,
+  names: readonly string[]
+): string | undefined {
   if (names.length === 0) return undefined
   const pairs = names.map((name) => {
     const value = headers[name]

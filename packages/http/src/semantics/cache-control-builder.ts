@@ -74,7 +74,9 @@ export function cacheControl(options: CacheControlOptions): string {
       const value = options[option]
       if (value === undefined) continue
       if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-        throw new TypeError(`expected ${option} to be a non-negative integer of seconds, got ${String(value)}`)
+        throw new TypeError(
+          `expected ${option} to be a non-negative integer of seconds, got ${String(value)}`
+        )
       }
       parts.push(`${directive}=${value}`)
     }

@@ -44,17 +44,31 @@ export interface CacheControlField {
 /** RFC 9111 §1.2.2: a delta-seconds too large to represent is taken as 2^31. */
 export const MAX_DELTA_SECONDS = 2_147_483_648
 
-type DeltaDirective = 'max-age' | 's-maxage' | 'stale-while-revalidate' | 'stale-if-error' | 'max-stale' | 'min-fresh'
+type DeltaDirective =
+  'max-age' | 's-maxage' | 'stale-while-revalidate' | 'stale-if-error' | 'max-stale' | 'min-fresh'
 type FlagDirective = Exclude<keyof CacheControlDirectives, DeltaDirective>
 
 const DELTA_DIRECTIVES: ReadonlySet<string> = new Set<DeltaDirective>([
-  'max-age', 's-maxage', 'stale-while-revalidate', 'stale-if-error', 'max-stale', 'min-fresh',
+  'max-age',
+  's-maxage',
+  'stale-while-revalidate',
+  'stale-if-error',
+  'max-stale',
+  'min-fresh',
 ])
 /** RFC 9111 §4.2.1: the directives that give a freshness lifetime. */
 const FRESHNESS_DIRECTIVES: ReadonlySet<string> = new Set<DeltaDirective>(['max-age', 's-maxage'])
 const FLAG_DIRECTIVES: ReadonlySet<string> = new Set<FlagDirective>([
-  'public', 'private', 'no-store', 'no-cache', 'must-revalidate', 'proxy-revalidate', 'must-understand',
-  'immutable', 'no-transform', 'only-if-cached',
+  'public',
+  'private',
+  'no-store',
+  'no-cache',
+  'must-revalidate',
+  'proxy-revalidate',
+  'must-understand',
+  'immutable',
+  'no-transform',
+  'only-if-cached',
 ])
 /**
  * Flags that widen what a cache may do. A malformed member naming one of them is dropped; a
@@ -62,7 +76,10 @@ const FLAG_DIRECTIVES: ReadonlySet<string> = new Set<FlagDirective>([
  * that "the most restrictive directive should be honored" when the origin's intent is unclear.
  */
 const PERMISSIVE_FLAGS: ReadonlySet<string> = new Set<FlagDirective>([
-  'public', 'immutable', 'must-understand', 'only-if-cached',
+  'public',
+  'immutable',
+  'must-understand',
+  'only-if-cached',
 ])
 
 /** One `cache-directive` (RFC 9111 §5.2): `token [ "=" ( token / quoted-string ) ]`. */
@@ -96,7 +113,9 @@ interface Member {
  * parseCacheControl('max-age=60, max-age=5')              // { 'max-age': 0 }
  * ```
  */
-export function parseCacheControl(value: string | readonly string[] | undefined): CacheControlDirectives {
+export function parseCacheControl(
+  value: string | readonly string[] | undefined
+): CacheControlDirectives {
   return parseCacheControlField(value).directives
 }
 
@@ -114,10 +133,17 @@ export function parseCacheControl(value: string | readonly string[] | undefined)
  * field.extensions      // Map { 'community' => 'UCI' }
  * ```
  */
-export function parseCacheControlField(value: string | readonly string[] | undefined): CacheControlField {
+export function parseCacheControlField(
+  value: string | readonly string[] | undefined
+): CacheControlField {
   const directives = Object.create(null) as CacheControlDirectives
   const extensions = new Map<string, string | undefined>()
-  const result: CacheControlField = { directives, noCacheFields: undefined, privateFields: undefined, extensions }
+  const result: CacheControlField = {
+    directives,
+    noCacheFields: undefined,
+    privateFields: undefined,
+    extensions,
+  }
   if (value === undefined) return result
   const text = typeof value === 'string' ? value : value.join(',')
   const own = directives as Record<string, number | true>
@@ -161,14 +187,17 @@ function parseMember(text: string): Member | undefined {
   const raw = rest.slice(1)
   if (raw.charCodeAt(0) === 0x22 /* " */) {
     const unquoted = unquote(raw)
-    return unquoted === undefined ? { name, argument: raw, valid: false } : { name, argument: unquoted, valid: true }
+    return unquoted === undefined
+      ? { name, argument: raw, valid: false }
+      : { name, argument: unquoted, valid: true }
   }
   return { name, argument: raw, valid: TOKEN.test(raw) }
 }
 
 function deltaSeconds(name: string, member: Member): number | undefined {
   const { argument, valid } = member
-  if (valid && argument !== undefined && /^\d+$/.test(argument)) return Math.min(Number(argument), MAX_DELTA_SECONDS)
+  if (valid && argument !== undefined && /^\d+$/.test(argument))
+    return Math.min(Number(argument), MAX_DELTA_SECONDS)
   // RFC 9111 §5.2.1.2: max-stale without a value accepts a response of any staleness.
   if (name === 'max-stale' && valid && argument === undefined) return Infinity
   // RFC 9111 §4.2.1: invalid freshness information means the response is stale.
@@ -182,7 +211,8 @@ function collectFields(
   name: 'no-cache' | 'private',
   member: Member
 ): void {
-  const fields = member.valid && member.argument !== undefined ? fieldNameList(member.argument) : undefined
+  const fields =
+    member.valid && member.argument !== undefined ? fieldNameList(member.argument) : undefined
   const known = lists.get(name)
   if (fields === undefined || known === 'unqualified') {
     lists.set(name, 'unqualified')

@@ -65,7 +65,8 @@ export function formatCacheStatus(name: string, params: CacheStatusParams): stri
   if (params.stored === true) value += '; stored'
   if (params.collapsed === true) value += '; collapsed'
   if (params.ttl !== undefined) value += `; ttl=${Math.trunc(params.ttl)}`
-  if (params.detail !== undefined && SF_TOKEN.test(params.detail)) value += `; detail=${params.detail}`
+  if (params.detail !== undefined && SF_TOKEN.test(params.detail))
+    value += `; detail=${params.detail}`
   return value
 }
 

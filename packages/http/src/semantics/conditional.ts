@@ -32,7 +32,11 @@ const ENTITY_TAG = /(W\/)?"([\x21\x23-\x7e\x80-\xff]*)"/g
  * isNotModified({ 'if-none-match': ' "a", W/"b"' }, { status: 200, etag: '"b"' }) // true
  * ```
  */
-export function isNotModified(headers: RequestHeaders, validators: Validators, now?: number): boolean {
+export function isNotModified(
+  headers: RequestHeaders,
+  validators: Validators,
+  now?: number
+): boolean {
   const { status } = validators
   if (status < 200 || status > 299 || status === 206) return false
   const noneMatch = requestHeader(headers, 'if-none-match')

@@ -4,7 +4,15 @@ import { heuristicLifetime, type HeuristicPolicy } from './heuristic-freshness.j
 import { parseHttpDate } from './http-date.js'
 
 /** Where a response's freshness lifetime came from. */
-export type FreshnessSource = 'no-cache' | 's-maxage' | 'max-age' | 'expires' | 'route' | 'heuristic' | 'must-revalidate' | 'none'
+export type FreshnessSource =
+  | 'no-cache'
+  | 's-maxage'
+  | 'max-age'
+  | 'expires'
+  | 'route'
+  | 'heuristic'
+  | 'must-revalidate'
+  | 'none'
 
 export interface Freshness {
   lifetimeMs: number
@@ -29,7 +37,8 @@ export interface FreshnessInput {
    * Opt-in heuristic freshness (RFC 9111 §4.2.2), tried after the route TTL. Absent: no heuristic.
    * `status` and `lastModified` are the response's.
    */
-  heuristic?: { policy: HeuristicPolicy; status: number; lastModified: string | undefined } | undefined
+  heuristic?:
+    { policy: HeuristicPolicy; status: number; lastModified: string | undefined } | undefined
 }
 
 /**
@@ -62,11 +71,14 @@ export function freshnessLifetime(input: FreshnessInput): Freshness {
     const expires = parseHttpDate(input.expires, input.responseTime)
     if (expires === undefined) return { lifetimeMs: 0, source: 'expires' }
     // RFC 9111 §4.2.1: Expires minus Date; without a (valid) Date, the time the response arrived.
-    const date = input.date === undefined ? undefined : parseHttpDate(input.date, input.responseTime)
+    const date =
+      input.date === undefined ? undefined : parseHttpDate(input.date, input.responseTime)
     return { lifetimeMs: Math.max(0, expires - (date ?? input.responseTime)), source: 'expires' }
   }
-  const revalidate = directives['must-revalidate'] === true || directives['proxy-revalidate'] === true
-  if (input.routeTtlMs !== undefined && !revalidate) return { lifetimeMs: input.routeTtlMs, source: 'route' }
+  const revalidate =
+    directives['must-revalidate'] === true || directives['proxy-revalidate'] === true
+  if (input.routeTtlMs !== undefined && !revalidate)
+    return { lifetimeMs: input.routeTtlMs, source: 'route' }
   if (input.heuristic !== undefined) {
     const { policy, status, lastModified } = input.heuristic
     const lifetimeMs = heuristicLifetime({
@@ -185,6 +197,7 @@ export function requestUsability(
   }
   if (remaining > 0) return 'usable'
   const maxStale = request['max-stale']
-  if (maxStale !== undefined && facts.allowMaxStale && -remaining <= maxStale * 1000) return 'usable'
+  if (maxStale !== undefined && facts.allowMaxStale && -remaining <= maxStale * 1000)
+    return 'usable'
   return 'stale'
 }

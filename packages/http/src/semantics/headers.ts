@@ -44,7 +44,8 @@ export const NOT_MODIFIED_HEADERS: ReadonlySet<string> = new Set([
 export function toHeaderPairs(headers: ResponseHeaders): HeaderPair[] {
   const pairs: HeaderPair[] = []
   if (Array.isArray(headers)) {
-    for (const [name, value] of headers as HeaderPairs) pairs.push([name.toLowerCase(), String(value)])
+    for (const [name, value] of headers as HeaderPairs)
+      pairs.push([name.toLowerCase(), String(value)])
     return pairs
   }
   for (const [name, value] of Object.entries(headers)) {

@@ -1,6 +1,10 @@
 import type { CacheControlDirectives } from './cache-control.js'
 import { parseHttpDate } from './http-date.js'
-import { HEURISTICALLY_CACHEABLE_STATUSES, NEVER_STORED_STATUSES, UNDERSTOOD_STATUSES } from './status-codes.js'
+import {
+  HEURISTICALLY_CACHEABLE_STATUSES,
+  NEVER_STORED_STATUSES,
+  UNDERSTOOD_STATUSES,
+} from './status-codes.js'
 
 /** How a heuristic lifetime is made from Last-Modified (RFC 9111 §4.2.2). */
 export interface HeuristicPolicy {
@@ -14,7 +18,10 @@ export interface HeuristicPolicy {
  * RFC 9111 §4.2.2: "A typical setting of this fraction might be 10%"; capped at one day. These
  * are Apache httpd's defaults too (CacheLastModifiedFactor 0.1, CacheMaxExpire 86400 s).
  */
-export const DEFAULT_HEURISTIC_POLICY: HeuristicPolicy = Object.freeze({ fraction: 0.1, maxMs: 86_400_000 })
+export const DEFAULT_HEURISTIC_POLICY: HeuristicPolicy = Object.freeze({
+  fraction: 0.1,
+  maxMs: 86_400_000,
+})
 
 export interface HeuristicInput {
   status: number
@@ -60,11 +67,16 @@ export interface HeuristicInput {
  */
 export function heuristicLifetime(input: HeuristicInput): number | undefined {
   const { directives } = input
-  if (directives['max-age'] !== undefined || directives['s-maxage'] !== undefined || input.expires !== undefined) {
+  if (
+    directives['max-age'] !== undefined ||
+    directives['s-maxage'] !== undefined ||
+    input.expires !== undefined
+  ) {
     return undefined
   }
   if (directives['no-cache'] === true) return undefined
-  if (directives['must-understand'] === true && !UNDERSTOOD_STATUSES.has(input.status)) return undefined
+  if (directives['must-understand'] === true && !UNDERSTOOD_STATUSES.has(input.status))
+    return undefined
   const { status } = input
   if (NEVER_STORED_STATUSES.has(status)) return undefined
   const statuses = input.statuses ?? HEURISTICALLY_CACHEABLE_STATUSES

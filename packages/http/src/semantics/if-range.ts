@@ -37,7 +37,8 @@ export function ifRangeMatches(value: string, validators: RangeValidators, now: 
     return requested[1] === undefined && stored[1] === undefined && requested[2] === stored[2]
   }
   const date = parseHttpDate(text, now)
-  if (date === undefined || validators.lastModified === undefined || validators.date === undefined) return false
+  if (date === undefined || validators.lastModified === undefined || validators.date === undefined)
+    return false
   const lastModified = parseHttpDate(validators.lastModified, now)
   const responseDate = parseHttpDate(validators.date, now)
   if (lastModified === undefined || responseDate === undefined) return false

@@ -49,11 +49,16 @@ export function partialContent(
     const { start, end } = ranges[0] as ByteRange
     const part = body.subarray(start, end + 1)
     const out = headers.filter(([name]) => !WHOLE_BODY_FIELDS.has(name))
-    out.push(['content-range', `bytes ${start}-${end}/${length}`], ['content-length', String(part.length)])
+    out.push(
+      ['content-range', `bytes ${start}-${end}/${length}`],
+      ['content-length', String(part.length)]
+    )
     return { status: 206, headers: out, body: part }
   }
   if (!BOUNDARY.test(boundary)) {
-    throw new TypeError(`expected boundary to be 1-70 letters, digits, "_" or "-", got ${JSON.stringify(boundary)}`)
+    throw new TypeError(
+      `expected boundary to be 1-70 letters, digits, "_" or "-", got ${JSON.stringify(boundary)}`
+    )
   }
   const contentType = headerValue(headers, 'content-type')
   const chunks: Buffer[] = []
@@ -66,7 +71,10 @@ export function partialContent(
   chunks.push(Buffer.from(`\r\n--${boundary}--\r\n`, 'latin1'))
   const multipart = Buffer.concat(chunks)
   const out = headers.filter(([name]) => !WHOLE_BODY_FIELDS.has(name) && name !== 'content-type')
-  out.push(['content-type', `multipart/byteranges; boundary=${boundary}`], ['content-length', String(multipart.length)])
+  out.push(
+    ['content-type', `multipart/byteranges; boundary=${boundary}`],
+    ['content-length', String(multipart.length)]
+  )
   return { status: 206, headers: out, body: multipart }
 }
 

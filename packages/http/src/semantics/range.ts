@@ -70,7 +70,11 @@ export const DEFAULT_COALESCE_GAP = 80
  * evaluateRange('items=0-1', 1000)          // { kind: 'full', reason: 'unit' }
  * ```
  */
-export function evaluateRange(value: string | undefined, length: number, limits: RangeLimits = {}): RangeDecision {
+export function evaluateRange(
+  value: string | undefined,
+  length: number,
+  limits: RangeLimits = {}
+): RangeDecision {
   if (value === undefined) return { kind: 'full', reason: 'absent' }
   const text = value.trim()
   const eq = text.indexOf('=')
@@ -106,7 +110,10 @@ export function evaluateRange(value: string | undefined, length: number, limits:
       const suffix = last as number
       if (suffix > 0) ranges.push({ start: Math.max(0, length - suffix), end: length - 1 })
     } else if (first < length) {
-      ranges.push({ start: first, end: last === undefined ? length - 1 : Math.min(last, length - 1) })
+      ranges.push({
+        start: first,
+        end: last === undefined ? length - 1 : Math.min(last, length - 1),
+      })
     }
   }
   if (ranges.length === 0) return { kind: 'unsatisfiable' }
@@ -161,7 +168,8 @@ export function rangeRequest(input: RangeRequestInput, limits?: RangeLimits): Ra
   }
   const decision = evaluateRange(range, input.length, limits)
   const encoded = headerValue(input.responseHeaders, 'content-encoding') !== undefined
-  if (decision.kind === 'partial' && decision.ranges.length > 1 && encoded) return { kind: 'full', reason: 'encoded-multipart' }
+  if (decision.kind === 'partial' && decision.ranges.length > 1 && encoded)
+    return { kind: 'full', reason: 'encoded-multipart' }
   return decision
 }
 

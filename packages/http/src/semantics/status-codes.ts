@@ -32,10 +32,8 @@ export const DEFAULT_CACHEABLE_STATUSES: readonly number[] = [
  * Added: 451 (RFC 7725). Grows only when a status is defined whose caching rules we implement.
  */
 export const UNDERSTOOD_STATUSES: ReadonlySet<number> = new Set([
-  200, 201, 202, 203, 204, 205,
-  300, 301, 302, 303, 307, 308,
-  400, 401, 403, 404, 405, 406, 409, 410, 414, 422, 451,
-  500, 501, 502, 503, 504,
+  200, 201, 202, 203, 204, 205, 300, 301, 302, 303, 307, 308, 400, 401, 403, 404, 405, 406, 409,
+  410, 414, 422, 451, 500, 501, 502, 503, 504,
 ])
 
 /**

@@ -3,7 +3,11 @@ import type { CacheControlDirectives } from './cache-control.js'
 import { Reason } from './reasons.js'
 import { NEVER_STORED_STATUSES, UNDERSTOOD_STATUSES } from './status-codes.js'
 
-export { DEFAULT_CACHEABLE_STATUSES, NEVER_STORED_STATUSES, UNDERSTOOD_STATUSES } from './status-codes.js'
+export {
+  DEFAULT_CACHEABLE_STATUSES,
+  NEVER_STORED_STATUSES,
+  UNDERSTOOD_STATUSES,
+} from './status-codes.js'
 
 export interface StorabilityInput {
   /** Request method; only GET responses are stored. */
@@ -77,12 +81,14 @@ export function canStore(input: StorabilityInput): true | Reason {
     // RFC 9111 §7.3 / DESIGN rule 2: a cookie set for one user must never reach another.
     if (name === 'set-cookie') return Reason.SetCookie
     // RFC 9111 §4.1: Vary: * never matches, so storing it is pointless.
-    if (name === 'vary' && value.split(',').some((token) => token.trim() === '*')) return Reason.VaryStar
+    if (name === 'vary' && value.split(',').some((token) => token.trim() === '*'))
+      return Reason.VaryStar
     if (name === 'content-length') contentLength = value
   }
   // RFC 9111 §3.5: responses to authenticated requests only when the origin explicitly allows it;
   // and, an app cache never doing it silently (DESIGN rule 2), only on a route that opted in.
-  if (input.authorization && !(input.shareAuthenticated && allowsAuthenticated(directives))) return Reason.Authorization
+  if (input.authorization && !(input.shareAuthenticated && allowsAuthenticated(directives)))
+    return Reason.Authorization
   if (input.cookie) return Reason.Cookie
   // RFC 9111 §3.3: an incomplete response is not stored as if it were complete.
   if (!input.complete) return Reason.Incomplete
@@ -109,8 +115,15 @@ export function canStore(input: StorabilityInput): true | Reason {
  * hasExplicitFreshness({ 'must-revalidate': true }, [])     // false
  * ```
  */
-export function hasExplicitFreshness(directives: CacheControlDirectives, headers: HeaderPairs): boolean {
-  if (directives['max-age'] !== undefined || directives['s-maxage'] !== undefined || directives.public === true) {
+export function hasExplicitFreshness(
+  directives: CacheControlDirectives,
+  headers: HeaderPairs
+): boolean {
+  if (
+    directives['max-age'] !== undefined ||
+    directives['s-maxage'] !== undefined ||
+    directives.public === true
+  ) {
     return true
   }
   return headers.some(([name]) => name === 'expires')

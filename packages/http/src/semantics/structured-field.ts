@@ -13,7 +13,11 @@ export type Parameters = ReadonlyMap<string, BareItem>
 /** RFC 8941 §3.3 item, or §3.1.1 inner list, with its parameters. */
 export type DictionaryMember =
   | { kind: 'item'; value: BareItem; params: Parameters }
-  | { kind: 'inner-list'; items: ReadonlyArray<{ value: BareItem; params: Parameters }>; params: Parameters }
+  | {
+      kind: 'inner-list'
+      items: ReadonlyArray<{ value: BareItem; params: Parameters }>
+      params: Parameters
+    }
 
 /** RFC 8941 §3.3.1: an Integer has at most 15 digits. */
 const MAX_INTEGER_DIGITS = 15
@@ -70,7 +74,11 @@ class Parser {
         this.#pos++
         member = this.#itemOrInnerList()
       } else {
-        member = { kind: 'item', value: { type: 'boolean', value: true }, params: this.#parameters() }
+        member = {
+          kind: 'item',
+          value: { type: 'boolean', value: true },
+          params: this.#parameters(),
+        }
       }
       dictionary.set(key, member)
       this.#skipOws()

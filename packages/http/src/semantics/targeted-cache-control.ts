@@ -12,13 +12,21 @@ import { parseDictionary, type BareItem, type DictionaryMember } from './structu
 
 /** Response directives with a delta-seconds argument, an sf-integer in a targeted field. */
 const DELTA_DIRECTIVES: ReadonlySet<string> = new Set([
-  'max-age', 's-maxage', 'stale-while-revalidate', 'stale-if-error',
+  'max-age',
+  's-maxage',
+  'stale-while-revalidate',
+  'stale-if-error',
 ])
 /** RFC 9111 §4.2.1: an invalid freshness directive makes the response stale. */
 const FRESHNESS_DIRECTIVES: ReadonlySet<string> = new Set(['max-age', 's-maxage'])
 /** Flags that narrow what a cache may do: any value but `?0` turns them on. */
 const RESTRICTIVE_FLAGS: ReadonlySet<string> = new Set([
-  'no-store', 'no-cache', 'private', 'must-revalidate', 'proxy-revalidate', 'no-transform',
+  'no-store',
+  'no-cache',
+  'private',
+  'must-revalidate',
+  'proxy-revalidate',
+  'no-transform',
 ])
 /** Flags that widen what a cache may do: only `?1` (a bare key) turns them on. */
 const PERMISSIVE_FLAGS: ReadonlySet<string> = new Set(['public', 'immutable', 'must-understand'])
@@ -46,18 +54,26 @@ const REQUEST_ONLY: ReadonlySet<string> = new Set(['max-stale', 'min-fresh', 'on
  * parseTargetedCacheControl('max-age=600, &&&')                           // undefined
  * ```
  */
-export function parseTargetedCacheControl(value: string | readonly string[] | undefined): CacheControlField | undefined {
+export function parseTargetedCacheControl(
+  value: string | readonly string[] | undefined
+): CacheControlField | undefined {
   if (value === undefined) return undefined
   const dictionary = parseDictionary(typeof value === 'string' ? value : value.join(', '))
   if (dictionary === undefined || dictionary.size === 0) return undefined
   const directives = Object.create(null) as CacheControlDirectives
   const own = directives as Record<string, number | true>
   const extensions = new Map<string, string | undefined>()
-  const field: CacheControlField = { directives, noCacheFields: undefined, privateFields: undefined, extensions }
+  const field: CacheControlField = {
+    directives,
+    noCacheFields: undefined,
+    privateFields: undefined,
+    extensions,
+  }
   for (const [name, member] of dictionary) {
     const item = member.kind === 'item' ? member.value : undefined
     if (DELTA_DIRECTIVES.has(name)) {
-      if (item?.type === 'integer' && item.value >= 0) own[name] = Math.min(item.value, MAX_DELTA_SECONDS)
+      if (item?.type === 'integer' && item.value >= 0)
+        own[name] = Math.min(item.value, MAX_DELTA_SECONDS)
       else if (FRESHNESS_DIRECTIVES.has(name)) own[name] = 0
     } else if (RESTRICTIVE_FLAGS.has(name)) {
       if (item?.type === 'boolean' && !item.value) continue
@@ -67,7 +83,10 @@ export function parseTargetedCacheControl(value: string | readonly string[] | un
     } else if (PERMISSIVE_FLAGS.has(name)) {
       if (item?.type === 'boolean' && item.value) own[name] = true
     } else if (!REQUEST_ONLY.has(name)) {
-      extensions.set(name, item === undefined || item.type === 'boolean' ? undefined : String(item.value))
+      extensions.set(
+        name,
+        item === undefined || item.type === 'boolean' ? undefined : String(item.value)
+      )
     }
   }
   return field
@@ -128,7 +147,8 @@ export function selectCacheControl(
 
 /** The field names of a qualified private/no-cache in a targeted field, or undefined (unqualified). */
 function qualifiedFields(member: DictionaryMember): string[] | undefined {
-  if (member.kind === 'item') return member.value.type === 'string' ? fieldNameList(member.value.value) : undefined
+  if (member.kind === 'item')
+    return member.value.type === 'string' ? fieldNameList(member.value.value) : undefined
   const names: string[] = []
   for (const { value } of member.items) {
     const name = fieldName(value)
@@ -139,6 +159,7 @@ function qualifiedFields(member: DictionaryMember): string[] | undefined {
 }
 
 function fieldName(item: BareItem): string | undefined {
-  if ((item.type === 'token' || item.type === 'string') && TOKEN.test(item.value)) return item.value.toLowerCase()
+  if ((item.type === 'token' || item.type === 'string') && TOKEN.test(item.value))
+    return item.value.toLowerCase()
   return undefined
 }

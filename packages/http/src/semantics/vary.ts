@@ -64,7 +64,11 @@ export function secondaryKey(names: readonly string[], headers: RequestHeaders):
  * exceedsVariantCap(['a', 'b'], 'a', 2) // false
  * ```
  */
-export function exceedsVariantCap(known: readonly string[], candidate: string, cap: number): boolean {
+export function exceedsVariantCap(
+  known: readonly string[],
+  candidate: string,
+  cap: number
+): boolean {
   return !known.includes(candidate) && known.length >= cap
 }
 

@@ -1,6 +1,16 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { accessSync, chownSync, constants, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import {
+  accessSync,
+  chownSync,
+  constants,
+  mkdtempSync,
+  openSync,
+  closeSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -49,13 +59,20 @@ export function findPostgresBinaries(binDir?: string): { binDir?: string; reason
   else {
     if (process.env.PG_BIN) candidates.push(process.env.PG_BIN)
     try {
-      const versions = readdirSync(CANDIDATE_ROOT).filter((name) => /^\d+$/.test(name)).sort((a, b) => Number(b) - Number(a))
+      const versions = readdirSync(CANDIDATE_ROOT)
+        .filter((name) => /^\d+$/.test(name))
+        .sort((a, b) => Number(b) - Number(a))
       candidates.push(...versions.map((version) => join(CANDIDATE_ROOT, version, 'bin')))
     } catch {
       // not Debian's layout
     }
     try {
-      candidates.push(execFileSync('pg_config', ['--bindir'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim())
+      candidates.push(
+        execFileSync('pg_config', ['--bindir'], {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'ignore'],
+        }).trim()
+      )
     } catch {
       // no pg_config on PATH
     }
@@ -69,7 +86,9 @@ export function findPostgresBinaries(binDir?: string): { binDir?: string; reason
       // try the next
     }
   }
-  return { reason: `no initdb and postgres found (looked in ${candidates.join(', ') || `${CANDIDATE_ROOT}/*/bin`}; set PG_BIN, or: apt-get install postgresql)` }
+  return {
+    reason: `no initdb and postgres found (looked in ${candidates.join(', ') || `${CANDIDATE_ROOT}/*/bin`}; set PG_BIN, or: apt-get install postgresql)`,
+  }
 }
 
 /**
@@ -94,7 +113,9 @@ export function findPostgresBinaries(binDir?: string): { binDir?: string; reason
  * await server.stop()
  * ```
  */
-export async function startTemporaryPostgres(options: TemporaryPostgresOptions = {}): Promise<TemporaryPostgres> {
+export async function startTemporaryPostgres(
+  options: TemporaryPostgresOptions = {}
+): Promise<TemporaryPostgres> {
   const found = findPostgresBinaries(options.binDir)
   if (found.binDir === undefined) throw new Error(`cannot start PostgreSQL: ${found.reason}`)
   const binDir = found.binDir
@@ -104,18 +125,29 @@ export async function startTemporaryPostgres(options: TemporaryPostgresOptions =
   if (owner !== undefined) chownSync(base, owner.uid, owner.gid)
   // The watchdog first: from here on, whatever happens to this process, the directory goes.
   const watchdog = startWatchdog(base)
-  const env = { ...process.env, LC_ALL: 'C', LANG: 'C', ...(owner !== undefined ? { HOME: base } : {}) }
+  const env = {
+    ...process.env,
+    LC_ALL: 'C',
+    LANG: 'C',
+    ...(owner !== undefined ? { HOME: base } : {}),
+  }
   let server: ChildProcess | undefined
   try {
-    execFileSync(join(binDir, 'initdb'), ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync'], {
-      env,
-      cwd: base, // the server user may not be allowed into ours
-      stdio: ['ignore', 'ignore', 'pipe'],
-      ...(owner !== undefined ? { uid: owner.uid, gid: owner.gid } : {}),
-    })
+    execFileSync(
+      join(binDir, 'initdb'),
+      ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync'],
+      {
+        env,
+        cwd: base, // the server user may not be allowed into ours
+        stdio: ['ignore', 'ignore', 'pipe'],
+        ...(owner !== undefined ? { uid: owner.uid, gid: owner.gid } : {}),
+      }
+    )
   } catch (error) {
     await watchdog.stop()
-    throw new Error(`initdb failed: ${String((error as { stderr?: Buffer }).stderr ?? error)}`, { cause: error })
+    throw new Error(`initdb failed: ${String((error as { stderr?: Buffer }).stderr ?? error)}`, {
+      cause: error,
+    })
   }
   const port = await freePort()
   const settings: Record<string, string> = {
@@ -134,7 +166,11 @@ export async function startTemporaryPostgres(options: TemporaryPostgresOptions =
   const startServer = async (): Promise<void> => {
     if (server !== undefined && server.exitCode === null && server.signalCode === null) return
     const logFd = openSync(log, 'a')
-    const args = ['-D', dataDir, ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`])]
+    const args = [
+      '-D',
+      dataDir,
+      ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+    ]
     const child = spawn(join(binDir, 'postgres'), args, {
       env,
       cwd: base,
@@ -175,7 +211,10 @@ export async function startTemporaryPostgres(options: TemporaryPostgresOptions =
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
     dataDir,
-    pid: () => (server !== undefined && server.exitCode === null && server.signalCode === null ? server.pid : undefined),
+    pid: () =>
+      server !== undefined && server.exitCode === null && server.signalCode === null
+        ? server.pid
+        : undefined,
     stopServer,
     startServer,
     stop,
@@ -185,12 +224,16 @@ export async function startTemporaryPostgres(options: TemporaryPostgresOptions =
 /** The user the server runs as when we are root (initdb and postgres refuse root). */
 function serverUser(): { uid: number; gid: number } | undefined {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) return undefined
-  const passwd = readFileSync('/etc/passwd', 'utf8').split('\n').map((line) => line.split(':'))
+  const passwd = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .map((line) => line.split(':'))
   for (const name of ['postgres', 'nobody']) {
     const entry = passwd.find((fields) => fields[0] === name)
     if (entry !== undefined) return { uid: Number(entry[2]), gid: Number(entry[3]) }
   }
-  throw new Error('running as root, PostgreSQL needs another user to run as: create a `postgres` user (Debian\'s postgresql package does)')
+  throw new Error(
+    "running as root, PostgreSQL needs another user to run as: create a `postgres` user (Debian's postgresql package does)"
+  )
 }
 
 /**
@@ -217,7 +260,10 @@ if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
 fi
 rm -rf -- "$1"
 `
-  const child = spawn('sh', ['-c', script, 'cachewire-pg-watchdog', base], { stdio: ['pipe', 'ignore', 'ignore'], detached: true })
+  const child = spawn('sh', ['-c', script, 'cachewire-pg-watchdog', base], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+    detached: true,
+  })
   child.unref()
   // The pipe must not keep this process alive either.
   ;(child.stdin as unknown as { unref?: () => void }).unref?.()
@@ -249,7 +295,13 @@ async function waitUntilReady(port: number, child: ChildProcess, log: string): P
   const deadline = Date.now() + 60_000
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) break
-    const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres', connectionTimeoutMillis: 1000 })
+    const client = new pg.Client({
+      host: '127.0.0.1',
+      port,
+      user: 'postgres',
+      database: 'postgres',
+      connectionTimeoutMillis: 1000,
+    })
     client.on('error', () => {})
     try {
       await client.connect()
