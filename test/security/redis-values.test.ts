@@ -180,7 +180,8 @@ eachTarget(
       expect(keys.length).toBeGreaterThan(nasty.length)
       const escaped = (app.prefix as string).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
       const HASHED = new RegExp(
-        `^${escaped}(?:k:http:[0-9a-f]{64}|tag:(?:http-url:[0-9a-f]{64}|products))$`
+        // `:variants`: the Vary cap's bounded set of a varying URL, under its entry's hash.
+        `^${escaped}(?:k:http:[0-9a-f]{64}(?::variants)?|tag:(?:http-url:[0-9a-f]{64}|products))$`
       )
       for (const key of keys) expect(key).toMatch(HASHED)
       for (const key of keys)

@@ -112,9 +112,17 @@ export class CacheReads {
     if (pending !== undefined) return this.#decodeHit<T>(key, pending)
     const store = this.#context.store
     if (store.getSync === undefined || store.syncReads === undefined) return NOT_SYNC
-    const storeKey = this.#keys.storeKeySync(key)
-    if (storeKey === undefined || this.#hidden(storeKey)) return NOT_SYNC
-    const bytes = store.getSync(storeKey)
+    let storeKey: string | undefined
+    let bytes: Uint8Array | undefined
+    try {
+      storeKey = this.#keys.storeKeySync(key)
+      if (storeKey === undefined || this.#hidden(storeKey)) return NOT_SYNC
+      bytes = store.getSync(storeKey)
+    } catch {
+      // A synchronous read that throws: the full read reports the fault (error event, strict
+      // reads) as for any store call.
+      return NOT_SYNC
+    }
     if (bytes === undefined || this.#expiredGrace(bytes)) {
       if (store.syncReads !== 'complete') return NOT_SYNC
       return this.#miss(key)

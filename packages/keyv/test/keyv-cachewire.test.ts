@@ -10,6 +10,11 @@ class FlakyStore extends MemoryStore {
     if (this.failing) throw new Error('flaky: read failed')
     return super.get(key)
   }
+  // The cache reads a memory store synchronously when it can: fail that read too.
+  override getSync(key: string): Uint8Array | undefined {
+    if (this.failing) throw new Error('flaky: read failed')
+    return super.getSync(key)
+  }
 }
 
 function setup(
