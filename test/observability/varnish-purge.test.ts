@@ -92,7 +92,8 @@ describeWithBinary(VARNISHD, 'Varnish in front of an Express app with cachewire'
       await cache.whenIdle()
       expect(varnishHit(await request(`${varnish.url}${path}`)), path).toBe(true)
     }
-    const removed = await cache.invalidateTags(['products'])
+    const { status, removed } = await cache.invalidateTags(['products'])
+    expect(status).toBe('applied')
     expect(removed).toBeGreaterThanOrEqual(2) // cachewire's own entries for /products/2 and /3
 
     const after = await request(`${varnish.url}/products/2`)
