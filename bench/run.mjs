@@ -1,6 +1,8 @@
 // `pnpm bench`: every server pinned to core 0, wrk pinned to core 1, rounds interleaved (each
 // round visits every variant once), medians and same-run ratios written to bench/RESULTS.md.
-// Options: --rounds 3 --duration 5 --connections 64 --sizes 1024,51200 --only a,b --out RESULTS.md
+// Options: --rounds 3 --duration 5 --warmup 3 --connections 64 --sizes 1024,51200 --only a,b --out RESULTS.md
+// The warm-up (seconds of the same load before the measured run) is long enough for V8 to have
+// optimized the paths a variant takes: a -miss server at 1 s was still measuring its interpreter.
 import { execFileSync, fork, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
 import { writeFileSync, readFileSync } from 'node:fs'
@@ -12,7 +14,7 @@ const { values: args } = parseArgs({
   options: {
     rounds: { type: 'string', default: '3' },
     duration: { type: 'string', default: '5' },
-    warmup: { type: 'string', default: '1' },
+    warmup: { type: 'string', default: '3' },
     connections: { type: 'string', default: '64' },
     sizes: { type: 'string', default: '1024,51200' },
     only: { type: 'string' },

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { sha256 } from './digest.js'
 import { InvalidArgumentError } from './errors.js'
 
 /**
@@ -38,11 +38,11 @@ export function argumentsKey(args: readonly unknown[]): string {
 
 /** SHA-256 of the function's source, first 8 hex digits: enough to tell functions apart, short in keys. */
 function sourceHash(fn: (...args: never[]) => unknown): string {
-  return createHash('sha256').update(Function.prototype.toString.call(fn)).digest('hex').slice(0, 8)
+  return sha256(Function.prototype.toString.call(fn), 'hex').slice(0, 8)
 }
 
 function hash(text: string): string {
-  return createHash('sha256').update(text).digest('base64url')
+  return sha256(text, 'base64url')
 }
 
 /** A type tag, then the value; strings are length-prefixed so no value can end another early. */

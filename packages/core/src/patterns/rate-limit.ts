@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { sha256 } from '../digest.js'
 import { InvalidArgumentError, InvalidOptionError, StoreUnavailableError } from '../errors.js'
 import { parseDuration, type Duration } from '../duration.js'
 import { rejectUnknownOptions } from '../known-options.js'
@@ -152,7 +152,7 @@ export class RateLimiter {
       cost,
       sliding: this.#sliding,
     }
-    const storeKey = this.#prefix + createHash('sha256').update(key).digest('base64url')
+    const storeKey = this.#prefix + sha256(key, 'base64url')
     const store = this.#access.store
     let state
     try {

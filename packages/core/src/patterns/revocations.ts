@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { sha256 } from '../digest.js'
 import { InvalidArgumentError, InvalidOptionError, StoreUnavailableError } from '../errors.js'
 import { parseDuration, type Duration } from '../duration.js'
 import { rejectUnknownOptions } from '../known-options.js'
@@ -214,7 +214,7 @@ export class RevocationList {
 function hashToken(token: string): string {
   if (typeof token !== 'string' || token.length === 0)
     throw new InvalidArgumentError('token', 'a non-empty string', token)
-  return createHash('sha256').update(token).digest('base64url')
+  return sha256(token, 'base64url')
 }
 
 function keyOf(hash: string): string {

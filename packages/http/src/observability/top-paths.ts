@@ -54,8 +54,11 @@ export class TopPaths {
     if (row !== undefined) return row
     if (this.#rows.size >= this.#capacity) {
       let coldest: PathStats | undefined
-      for (const candidate of this.#rows.values())
+      for (const candidate of this.#rows.values()) {
         if (coldest === undefined || candidate.hits < coldest.hits) coldest = candidate
+        // Nothing is colder than a path never hit: a flood of new paths evicts in O(1), not O(capacity).
+        if (coldest.hits === 0) break
+      }
       if (coldest !== undefined) this.#rows.delete(coldest.path)
     }
     row = { path, hits: 0, bytes: 0 }

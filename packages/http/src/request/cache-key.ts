@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { sha256 } from './digest.js'
 
 /**
  * Part of every key. Bump it when the key text or the entry format changes incompatibly, so old
@@ -107,7 +107,7 @@ export function variantKey(primary: string, secondary: string): string {
  * ```
  */
 export function hashKey(key: string): string {
-  return `http:${createHash('sha256').update(key).digest('hex')}`
+  return `http:${sha256(key, 'hex')}`
 }
 
 /** How many key → hash results one generation of the memo holds (two generations are kept). */
@@ -149,5 +149,5 @@ export class KeyHasher {
  */
 export function urlTag(authority: string, path: string, query: string): string {
   const target = query === '' ? path : `${path}?${query}`
-  return `http-url:${createHash('sha256').update(`${authority}\n${target}`).digest('hex')}`
+  return `http-url:${sha256(`${authority}\n${target}`, 'hex')}`
 }

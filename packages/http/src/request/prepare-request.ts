@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { sha256 } from './digest.js'
 import type { ResolvedHttpCacheOptions } from '../options/resolve-options.js'
 import type { CacheControlDirectives } from '../semantics/cache-control.js'
 import { Reason } from '../semantics/reasons.js'
@@ -230,7 +230,7 @@ function verdict(
     if (typeof id !== 'string' || id === '')
       return { reason: Reason.PrivateKey, invalidation: undefined }
     // Only a hash of the id reaches the key text, which is kept inside stored entries.
-    extra.push(`private:${createHash('sha256').update(`cachewire-private\n${id}`).digest('hex')}`)
+    extra.push(`private:${sha256(`cachewire-private\n${id}`, 'hex')}`)
   }
   const headerPart = keyedHeaderMaterial(request.headers, keyedHeaders)
   if (headerPart !== undefined) extra.push(headerPart)

@@ -1,0 +1,29 @@
+import { describe, expect, test } from 'vitest'
+import { TopPaths } from '../src/observability/top-paths.js'
+
+describe('TopPaths', () => {
+  test('when full, a new path replaces the one with the fewest hits', () => {
+    const top = new TopPaths(3)
+    top.hit('/a', 1)
+    top.hit('/a', 1)
+    top.hit('/b', 1)
+    top.hit('/c', 1)
+    top.hit('/c', 1)
+    top.hit('/d', 1)
+    expect(top.byHits(10).map((row) => row.path)).toEqual(['/a', '/c', '/d'])
+  })
+
+  test('a flood of stored, never-hit paths replaces the oldest of them and keeps every hit path', () => {
+    const top = new TopPaths(4)
+    top.hit('/hot', 10)
+    top.hit('/warm', 10)
+    for (let i = 0; i < 1000; i++) top.stored(`/new/${i}`, 10)
+    const paths = top.byBytes(10).map((row) => row.path)
+    expect(paths).toContain('/hot')
+    expect(paths).toContain('/warm')
+    expect(paths.filter((path) => path.startsWith('/new/')).sort()).toEqual([
+      '/new/998',
+      '/new/999',
+    ])
+  })
+})
