@@ -2,7 +2,7 @@
  * Health for Kubernetes probes, over real servers and real redis-servers: liveness never asks
  * Redis; readiness reports the cache's health and stays 200 while the cache is degraded (it fails
  * open) unless told otherwise; a wrong password, no password and a stopped Redis each read
- * clearly. Express and Koa.
+ * clearly. Express, Koa and Fastify.
  */
 import Router from '@koa/router'
 import express from 'express'
@@ -12,6 +12,8 @@ import { Cache } from '@cachewire/core'
 import { RedisStore } from '@cachewire/core/redis'
 import { liveness, readiness, responseCache } from '@cachewire/express'
 import * as koaCache from '@cachewire/koa'
+import * as fastifyCache from '@cachewire/fastify'
+import Fastify from 'fastify'
 import { startRedisProcess } from '../helpers/redis-process.js'
 import { listen, request } from '../helpers/servers.js'
 import {
@@ -183,6 +185,44 @@ describe('readiness and liveness (Koa)', () => {
     })
     expect((await probe(`${url}/readyz-strict`)).status).toBe(503)
     await cache.close()
+  })
+})
+
+describe('readiness and liveness (Fastify)', () => {
+  it('answer on routes, with a wrong password read as auth, and are never cached', async () => {
+    const redis = await startRedisProcess({ password: 'right-password' })
+    const cache = fastifyCache.responseCache({
+      ttl: '1m',
+      storage: { store: new RedisStore({ url: `redis://:nope@127.0.0.1:${redis.port}` }) },
+    })
+    const app = Fastify()
+    await app.register(cache.plugin)
+    app.get('/livez', cache.liveness())
+    app.get('/readyz', cache.readiness())
+    app.get('/readyz-strict', fastifyCache.readiness(cache, { failWhenDegraded: true }))
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
+    try {
+      const live = await request(`${url}/livez`)
+      expect([live.status, live.body.toString(), live.headers['cache-control']]).toEqual([
+        200,
+        '{"status":"ok"}',
+        'no-store',
+      ])
+      expect(live.headers['content-type']).toMatch(/^application\/json/)
+      const ready = await probe(`${url}/readyz`)
+      expect(ready.status).toBe(200)
+      expect(ready.cacheControl).toBe('no-store')
+      expect(ready.body).toMatchObject({
+        status: 'ready',
+        cache: { status: 'degraded', store: { problem: 'auth' } },
+      })
+      expect((await probe(`${url}/readyz-strict`)).status).toBe(503)
+      // Asked again, still answered live: a probe never comes from the cache.
+      expect((await request(`${url}/livez`)).headers['cache-status']).not.toMatch(/hit/)
+    } finally {
+      await app.close()
+    }
   })
 })
 

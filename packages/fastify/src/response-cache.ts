@@ -7,6 +7,7 @@ import type {
 } from 'fastify'
 import fp from 'fastify-plugin'
 import { createHttpCache, InvalidOptionError, type RoutePolicy } from '@cachewire/http'
+import type { HealthCheckOptions } from '@cachewire/http/operations'
 import {
   cacheHelpers,
   compilePathRules,
@@ -18,6 +19,7 @@ import {
 } from '@cachewire/http/kit'
 import { fastifyBinding } from './binding.js'
 import { frontDoor, serverFactory } from './front-door.js'
+import { liveness, readiness, type ProbeHandler } from './health.js'
 import { purgeRouter, type PurgeRouterOptions } from './purge-router.js'
 import { cachePolicyOf, RoutePolicies } from './route-policies.js'
 import type {
@@ -57,6 +59,10 @@ export interface ResponseCache extends ResponseCacheHelpers {
   serverFactory(rules?: PathRules): FastifyServerFactory
   /** The purge API and inspector: `app.register(cache.purgeRouter({ token }), { prefix: '/_cache' })`. */
   purgeRouter(options: Omit<PurgeRouterOptions, 'engine'>): FastifyPluginCallback
+  /** A liveness probe handler: 200 while the process answers; never asks the store. */
+  liveness(): ProbeHandler
+  /** A readiness probe handler: this cache's health as JSON; 200 while degraded unless `failWhenDegraded`. */
+  readiness(options?: HealthCheckOptions): ProbeHandler
 }
 
 /** The versions of Fastify the plugin declares (checked by Fastify when it is registered). */
@@ -138,6 +144,8 @@ export function responseCache(options: ResponseCacheOptions = {}): ResponseCache
     },
     frontDoor: (app, rules) => frontDoor(engine, app, rules),
     serverFactory: (rules) => serverFactory(engine, rules),
+    liveness: () => liveness(),
+    readiness: (healthOptions) => readiness(engine, healthOptions),
     purgeRouter: (routerOptions) => purgeRouter({ ...routerOptions, engine }),
   }
   return self

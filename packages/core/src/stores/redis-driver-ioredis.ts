@@ -6,7 +6,7 @@ import type {
   RedisNodeConnection,
   RedisScript,
 } from './redis-driver.js'
-import { RedisTopology, type IoredisClient } from './redis-topology.js'
+import { listen, RedisTopology, type IoredisClient } from './redis-topology.js'
 
 export function isIoredisClient(value: unknown): value is IoredisClient {
   return (
@@ -132,8 +132,8 @@ export class IoredisDriver implements RedisDriver {
   }
 
   on(event: RedisConnectionEvent, listener: (error?: Error) => void): () => void {
-    this.client.on(event, listener)
-    return () => this.client.off(event, listener)
+    // Counted: many stores (one per prefix) may share one client without a MaxListeners warning.
+    return listen(this.client, event, listener)
   }
 
   duplicate(): RedisDriver {

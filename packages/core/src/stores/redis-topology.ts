@@ -14,10 +14,10 @@ const UNMAPPED = 'cluster'
  * Adds a listener the store will remove, raising the emitter's listener limit by one meanwhile:
  * several stores may share one client (one per prefix), and each listens once, which is no leak.
  */
-function listen(
+export function listen<A extends unknown[]>(
   emitter: IoredisClient | Redis,
   event: string,
-  listener: (connection: Redis) => void
+  listener: (...args: A) => void
 ): () => void {
   const limit = emitter.getMaxListeners()
   if (limit > 0) emitter.setMaxListeners(limit + 1)
