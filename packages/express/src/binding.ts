@@ -4,7 +4,6 @@ import type { HttpCache, HttpRequest, ReplyOutcome } from '@cachewire/http'
 import {
   bufferResponse,
   captureLive,
-  SAFE_METHODS,
   setReplyHeaders,
   type FrameworkBinding,
 } from '@cachewire/http/kit'
@@ -34,17 +33,17 @@ export function expressBinding(engine: HttpCache): FrameworkBinding<Request, Dow
         maxBodyBytes: outcome.maxBodyBytes,
         onDone: (captured) => finish(captured),
         // Read-your-writes: a stored response is in the store before it ends.
-        storeBeforeEnd: outcome.captureBody && SAFE_METHODS.has(req.method),
+        storeBeforeEnd: outcome.storeBeforeEnd,
         // Read-your-writes: a POST's invalidation is done before its response ends.
-        holdEnd: SAFE_METHODS.has(req.method)
-          ? undefined
-          : (head, end) =>
+        holdEnd: outcome.invalidateBeforeEnd
+          ? (head, end) =>
               void finish({
                 status: head.status,
                 headers: head.headers,
                 body: EMPTY_BODY,
                 complete: true,
-              }).then(end, end),
+              }).then(end, end)
+          : undefined,
       })
       pass.onRelease = () => capture.passThrough()
       run(req, downstream)

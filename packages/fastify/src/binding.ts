@@ -4,7 +4,6 @@ import {
   bufferResponse,
   captureLive,
   intercept,
-  SAFE_METHODS,
   setReplyHeaders,
   type FrameworkBinding,
 } from '@cachewire/http/kit'
@@ -39,18 +38,17 @@ export function fastifyBinding(engine: HttpCache): FrameworkBinding<Exchange, Ho
         maxBodyBytes: outcome.maxBodyBytes,
         onDone: (captured) => finish(captured),
         // Read-your-writes: a stored response is in the store before it ends.
-        storeBeforeEnd:
-          outcome.captureBody && SAFE_METHODS.has(exchange.request.raw.method ?? 'GET'),
+        storeBeforeEnd: outcome.storeBeforeEnd,
         // Read-your-writes: a POST's invalidation is done before its response ends.
-        holdEnd: SAFE_METHODS.has(exchange.request.raw.method ?? 'GET')
-          ? undefined
-          : (head, end) =>
+        holdEnd: outcome.invalidateBeforeEnd
+          ? (head, end) =>
               void finish({
                 status: head.status,
                 headers: head.headers,
                 body: EMPTY_BODY,
                 complete: true,
-              }).then(end, end),
+              }).then(end, end)
+          : undefined,
       })
       pass.onRelease = () => capture.passThrough()
       proceed(exchange, done)

@@ -133,6 +133,17 @@ export interface ForwardBase {
   captureBody: boolean
   /** Stop capturing past this many bytes and report `complete: false`. */
   maxBodyBytes: number
+  /**
+   * Read-your-writes for a response that may be stored: end it only once `finish` has settled (the
+   * entry is in the store), and when the handler ends it in one call, write the head after that
+   * too, so `patch` can say whether the store took it. True exactly when `captureBody` is.
+   */
+  storeBeforeEnd: boolean
+  /**
+   * Read-your-writes for an unsafe method (POST, PUT, DELETE…): end its response only once
+   * `finish` has settled, so the URLs it invalidates are gone before the client hears back.
+   */
+  invalidateBeforeEnd: boolean
   /** Call when the response head is about to be written; apply the result before writing it. */
   patch(status: number, headers: ResponseHeaders): ResponsePatch
   /**

@@ -202,6 +202,7 @@ describe('forward outcome patch', () => {
     clientHeaders: { 'if-none-match': '"a"' },
     captureBody: true,
     maxBodyBytes: 10,
+    unsafeMethod: false,
     surrogateKeyHeader: 'surrogate-key',
     clock: () => Date.UTC(2025, 0, 1),
     head: (status) => ({ member: `c; fwd-status=${status}`, capture: true, fields: [] }),

@@ -4,7 +4,6 @@ import {
   bufferResponse,
   errorStatus,
   onResponseDone,
-  SAFE_METHODS,
   setReplyHeaders,
   type FrameworkBinding,
   type HeaderPair,
@@ -124,7 +123,7 @@ export function koaBinding(): FrameworkBinding<CacheContext, Downstream> {
     const body = outcome.captureBody ? settleBody(ctx) : undefined
     const status = ctx.status
     const headers = responseHead(ctx)
-    if (body?.bytes !== undefined && SAFE_METHODS.has(ctx.method)) {
+    if (body?.bytes !== undefined && outcome.storeBeforeEnd) {
       // Read-your-writes: a body in memory is stored before Koa sends it, and the head then says
       // whether the store took it.
       const bytes = body.bytes
@@ -167,7 +166,7 @@ export function koaBinding(): FrameworkBinding<CacheContext, Downstream> {
       captured === undefined
         ? undefined
         : { status, headers, body: captured.body, complete: captured.complete }
-    if (!SAFE_METHODS.has(ctx.method)) {
+    if (outcome.invalidateBeforeEnd) {
       // Read-your-writes: an unsafe request's invalidation is done before Koa sends its response.
       await finish(respond(await copy))
       return

@@ -6,6 +6,7 @@ import { createForwardOutcome } from '../flows/forward.js'
 import { invalidationTags, invalidationUrls } from '../flows/invalidation.js'
 import type { Bypass, RequestContext } from '../request/prepare-request.js'
 import { stripValidators } from '../request/strip-validators.js'
+import { SAFE_METHODS } from '../request/eligibility.js'
 import { remainingTtl, type Forward } from '../semantics/cache-status.js'
 import { toHeaderPairs } from '../semantics/headers.js'
 import { Reason } from '../semantics/reasons.js'
@@ -47,6 +48,7 @@ export function forwardMiss(
     clientHeaders: context.request.headers,
     captureBody: storable,
     maxBodyBytes: options.maxEntryBytes,
+    unsafeMethod: false,
     surrogateKeyHeader: options.surrogateKeyHeader,
     clock: options.clock,
     head: (status, pairs) => {
@@ -171,6 +173,7 @@ export function forwardBypass(
     clientHeaders: undefined,
     captureBody: false,
     maxBodyBytes: 0,
+    unsafeMethod: !SAFE_METHODS.has(request.method),
     surrogateKeyHeader: options.surrogateKeyHeader,
     clock: options.clock,
     head: (status, pairs) => {

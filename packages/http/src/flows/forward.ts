@@ -32,6 +32,8 @@ interface ForwardCommon {
   clientHeaders: RequestHeaders | undefined
   captureBody: boolean
   maxBodyBytes: number
+  /** The request's method is unsafe: its invalidation settles before the response ends. */
+  unsafeMethod: boolean
   /** Lower-case surrogate-key field, removed before the response leaves. */
   surrogateKeyHeader: string | undefined
   /** The engine's clock (RFC 9110 §5.6.7: two-digit years of obsolete dates). */
@@ -64,6 +66,8 @@ export function createForwardOutcome(params: ForwardParams): ForwardOutcome {
     requestHeaders: params.requestHeaders,
     captureBody: params.captureBody,
     maxBodyBytes: params.maxBodyBytes,
+    storeBeforeEnd: params.captureBody,
+    invalidateBeforeEnd: params.unsafeMethod,
     patch: (status: number, headers: ResponseHeaders) => patchResponse(params, status, headers),
     finish: (captured: CapturedResponse | undefined) =>
       (finished ??= released ? Promise.resolve() : params.finish(captured)),
