@@ -73,6 +73,39 @@ for (const version of VERSIONS) {
       capabilities: CAPABILITIES,
     })
 
+    describe('many stores on one client', () => {
+      it('share it without a MaxListenersExceededWarning, and leave its listener limit as it was once closed', async () => {
+        const shared = (await connectNodeRedis(version)) as unknown as RedisClient & {
+          getMaxListeners(): number
+        }
+        const limitBefore = shared.getMaxListeners()
+        const warnings: string[] = []
+        const onWarning = (warning: Error): void => {
+          if (warning.name === 'MaxListenersExceededWarning') warnings.push(warning.message)
+        }
+        process.on('warning', onWarning)
+        const own = uniquePrefix(`node-redis-v${version}-shared`)
+        try {
+          const stores = Array.from(
+            { length: 30 },
+            (_, i) =>
+              new RedisStore({ client: shared, prefix: `${own}${i}:`, timeout: CONTRACT_TIMEOUT })
+          )
+          await Promise.all(
+            stores.map((each, i) => each.set('k', Buffer.from(String(i)), { ttlMs: 60_000 }))
+          )
+          expect((await stores[29]?.get('k'))?.toString()).toBe('29')
+          await new Promise((resolve) => setImmediate(resolve))
+          expect(warnings).toEqual([])
+          await Promise.all(stores.map((each) => each.close()))
+          expect(shared.getMaxListeners()).toBe(limitBefore)
+        } finally {
+          process.off('warning', onWarning)
+          await deleteKeysWithPrefix(createClient(), own)
+        }
+      })
+    })
+
     describe('storage layout and lifetime', () => {
       it('stores one binary string per entry, readable by ioredis: the two libraries share a store', async () => {
         const own = uniquePrefix('node-redis-layout')

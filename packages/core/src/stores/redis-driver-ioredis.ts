@@ -6,7 +6,8 @@ import type {
   RedisNodeConnection,
   RedisScript,
 } from './redis-driver.js'
-import { listen, RedisTopology, type IoredisClient } from './redis-topology.js'
+import { listen } from './redis-driver.js'
+import { RedisTopology, type IoredisClient } from './redis-topology.js'
 
 export function isIoredisClient(value: unknown): value is IoredisClient {
   return (

@@ -7,6 +7,7 @@ import type {
   RedisNodeConnection,
   RedisScript,
 } from './redis-driver.js'
+import { listen } from './redis-driver.js'
 
 /**
  * The parts of a node-redis (`redis` v4 or v5) client the store uses, typed here so that
@@ -87,22 +88,6 @@ export function isNodeRedisClient(value: unknown): value is NodeRedisAnyClient {
  */
 const AS_BUFFERS = { returnBuffers: true, typeMapping: { 36: Buffer } }
 const AS_STRINGS = { returnBuffers: false, typeMapping: {} }
-
-/** Without a limit in the way: several stores may share one client, each listening once. */
-function listen(
-  emitter: Pick<NodeRedisClient, 'on' | 'off' | 'getMaxListeners' | 'setMaxListeners'>,
-  event: string,
-  listener: (...args: unknown[]) => void
-): () => void {
-  const limit = emitter.getMaxListeners()
-  if (limit > 0) emitter.setMaxListeners(limit + 1)
-  emitter.on(event, listener)
-  return () => {
-    emitter.off(event, listener)
-    const now = emitter.getMaxListeners()
-    if (now > 0) emitter.setMaxListeners(Math.max(1, now - 1))
-  }
-}
 
 /** `host:port` of a standalone client, as its options say (the breaker's node name). */
 function clientName(client: NodeRedisClient): string {

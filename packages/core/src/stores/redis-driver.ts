@@ -27,6 +27,38 @@ export interface RedisNodeConnection {
 
 export type RedisConnectionEvent = 'ready' | 'error' | 'end'
 
+/** What `listen` needs of a client: Node's EventEmitter, which ioredis and node-redis clients are. */
+export interface ListenerCounted {
+  on(event: string, listener: (...args: unknown[]) => void): unknown
+  off(event: string, listener: (...args: unknown[]) => void): unknown
+  getMaxListeners(): number
+  setMaxListeners(n: number): unknown
+}
+
+/**
+ * Adds a listener the store will remove, raising the emitter's listener limit by one meanwhile:
+ * several stores may share one client (one per prefix), and each listens once, which is no leak.
+ * The remover is idempotent, so a store and its driver may both call it on close without
+ * lowering the app's own limit twice.
+ */
+export function listen<A extends unknown[]>(
+  emitter: ListenerCounted,
+  event: string,
+  listener: (...args: A) => void
+): () => void {
+  const limit = emitter.getMaxListeners()
+  if (limit > 0) emitter.setMaxListeners(limit + 1)
+  emitter.on(event, listener as (...args: unknown[]) => void)
+  let removed = false
+  return () => {
+    if (removed) return
+    removed = true
+    emitter.off(event, listener as (...args: unknown[]) => void)
+    const now = emitter.getMaxListeners()
+    if (now > 0) emitter.setMaxListeners(Math.max(1, now - 1))
+  }
+}
+
 export interface RedisDriver {
   /** Which library: what error messages and docs name. */
   readonly library: 'ioredis' | 'node-redis'

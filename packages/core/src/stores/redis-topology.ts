@@ -1,5 +1,6 @@
 import calculateSlot from 'cluster-key-slot'
 import type { Cluster, Redis } from 'ioredis'
+import { listen } from './redis-driver.js'
 
 /** An ioredis `Redis` or `Cluster`. */
 export type IoredisClient = Redis | Cluster
@@ -9,25 +10,6 @@ export const SLOTS_REFRESH_INTERVAL_MS = 2000
 
 /** The node a key maps to while a Cluster does not know its slots yet (connecting). */
 const UNMAPPED = 'cluster'
-
-/**
- * Adds a listener the store will remove, raising the emitter's listener limit by one meanwhile:
- * several stores may share one client (one per prefix), and each listens once, which is no leak.
- */
-export function listen<A extends unknown[]>(
-  emitter: IoredisClient | Redis,
-  event: string,
-  listener: (...args: A) => void
-): () => void {
-  const limit = emitter.getMaxListeners()
-  if (limit > 0) emitter.setMaxListeners(limit + 1)
-  emitter.on(event, listener)
-  return () => {
-    emitter.off(event, listener)
-    const now = emitter.getMaxListeners()
-    if (now > 0) emitter.setMaxListeners(Math.max(1, now - 1))
-  }
-}
 
 function isCluster(client: IoredisClient): client is Cluster {
   return client.isCluster
