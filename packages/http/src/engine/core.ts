@@ -1,4 +1,4 @@
-import { DecodeError, type Cache } from '@cachewire/core'
+import { DecodeError, type Cache, type InvalidationResult } from '@cachewire/core'
 import { cdnHeaders } from '../cdn/cdn-headers.js'
 import type { PurgeEvent } from '../cdn/purge-hook.js'
 import { EntryStore, type Lookup, type WriteOutcome } from '../entry/entry-store.js'
@@ -159,6 +159,15 @@ export class EngineCore implements RevalidationServices {
       timer.unref?.()
     })
     return Promise.race([work, late]).finally(() => clearTimeout(timer))
+  }
+
+  /**
+   * Every invalidation the engine makes goes through here: what was settled for late joiners
+   * is forgotten first, so a purged response can never answer a request that began before it.
+   */
+  invalidateTags(tags: readonly string[]): Promise<InvalidationResult> {
+    this.coalescer.forgetSettled()
+    return this.cache.invalidateTags(tags)
   }
 
   remove(hash: string | undefined): Promise<void> {

@@ -195,7 +195,7 @@ export function forwardBypass(
       try {
         const pairs = toHeaderPairs(captured.headers)
         const tags = invalidationTags(captured.status, pairs, invalidation, options.query)
-        if (tags.length > 0) await core.cache.invalidateTags(tags)
+        if (tags.length > 0) await core.invalidateTags(tags)
         const urls =
           tags.length > 0 && options.purgeHooks.length > 0
             ? invalidationUrls(captured.status, pairs, invalidation, options.query)

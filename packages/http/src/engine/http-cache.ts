@@ -257,8 +257,7 @@ export class HttpCache {
         throw new InvalidArgumentError('url', 'an absolute URL or a path', url)
       throw new InvalidArgumentError('host', 'a host name (or an absolute url)', host)
     }
-    this.#core.coalescer.forgetSettled()
-    const outcome = await this.cache.invalidateTags([result.tag])
+    const outcome = await this.#core.invalidateTags([result.tag])
     await this.#core.notifyPurge({
       kind: 'url',
       tags: [],
@@ -277,8 +276,7 @@ export class HttpCache {
    * ```
    */
   async invalidateTags(tags: readonly string[]): Promise<InvalidationResult> {
-    this.#core.coalescer.forgetSettled()
-    const outcome = await this.cache.invalidateTags(tags)
+    const outcome = await this.#core.invalidateTags(tags)
     const forCdn = publicTags(tags)
     if (forCdn.length > 0) await this.#core.notifyPurge({ kind: 'tags', tags: forCdn, urls: [] })
     return outcome

@@ -112,8 +112,16 @@ export class Coalescer<T> {
   }
 
   #keep(key: string, value: T): void {
+    const now = this.#clock()
+    // Settled values older than the timeout can answer nobody (`#since` refuses them), yet they
+    // hold whole responses: drop them from the head (oldest first) so a burst of misses does not
+    // pin up to MAX_SETTLED bodies until 1,024 newer ones arrive.
+    for (const [oldKey, old] of this.#settled) {
+      if (now - old.at < this.#timeoutMs) break
+      this.#settled.delete(oldKey)
+    }
     this.#settled.delete(key)
-    this.#settled.set(key, { value, seq: ++this.#seq, at: this.#clock() })
+    this.#settled.set(key, { value, seq: ++this.#seq, at: now })
     if (this.#settled.size > MAX_SETTLED)
       this.#settled.delete(this.#settled.keys().next().value as string)
   }
