@@ -26,4 +26,24 @@ describe('TopPaths', () => {
       '/new/999',
     ])
   })
+
+  test('a long tail of paths hit once keeps the busy paths and the latest tail path', () => {
+    const top = new TopPaths(3)
+    for (let i = 0; i < 5; i++) top.hit('/a', 1)
+    for (let i = 0; i < 3; i++) top.hit('/b', 1)
+    for (let i = 0; i < 100; i++) top.hit(`/tail/${i}`, 1)
+    expect(top.byHits(10).map((row) => [row.path, row.hits])).toEqual([
+      ['/a', 5],
+      ['/b', 3],
+      ['/tail/99', 1],
+    ])
+    // Once the newest row has more than one hit, the coldest is found by a scan: still not /a or /b.
+    top.hit('/tail/99', 1)
+    top.hit('/tail/100', 1)
+    expect(top.byHits(10).map((row) => [row.path, row.hits])).toEqual([
+      ['/a', 5],
+      ['/b', 3],
+      ['/tail/100', 1],
+    ])
+  })
 })

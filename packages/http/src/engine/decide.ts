@@ -157,7 +157,12 @@ export function miss(
   // A flood of new keys (cache busting) is served uncached rather than evicting useful entries.
   if (
     context.limit !== false &&
-    !core.guard.admit(context.limit, context.group, context.primaryHash)
+    !core.guard.admit(
+      context.limit,
+      // Keys are counted per route policy, else per host and path: built here, on a miss only.
+      context.route ?? `${context.protocol}://${context.authority}${context.path}`,
+      context.primaryHash
+    )
   ) {
     return forwardBypass(core, context.request, {
       reason: Reason.Cardinality,

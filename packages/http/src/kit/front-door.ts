@@ -95,7 +95,12 @@ export function writeReply(res: ServerResponse, reply: ReplyOutcome): void {
  */
 export function setReplyHeaders(res: ServerResponse, headers: HeaderPairs): void {
   const lines = wireLines(headers)
+  if (!lines.repeats) {
+    // setHeader replaces a value set earlier under the same name: nothing to clear per hit.
+    for (const [name, value] of headers) res.setHeader(name, value)
+    return
+  }
+  // Appended lines must not join a value set earlier under the same name: clear those first.
   for (const name of res.getHeaderNames()) if (lines.names.has(name)) res.removeHeader(name)
-  if (lines.repeats) for (const [name, value] of headers) res.appendHeader(name, value)
-  else for (const [name, value] of headers) res.setHeader(name, value)
+  for (const [name, value] of headers) res.appendHeader(name, value)
 }

@@ -42,8 +42,6 @@ export interface RequestContext {
   scope: CacheScope
   /** The cardinality guard's limit for this request, or false. */
   limit: CardinalityLimit | false
-  /** What the guard counts keys per: the route's policy, or the host and path. */
-  group: unknown
   /**
    * The coalescer's count of settled runs when the lookup began (see `Coalescer.ticket`): a run
    * that settled after it may answer this request, whose lookup could not have seen its write.
@@ -274,9 +272,10 @@ function verdict(
     handlerUrl: facts.ignored ? withoutIgnoredParams(request.url, options.query) : request.url,
     primary,
     primaryHash: hasher.hash(primary),
+    // Set by the lookup; in the literal so every context has one shape.
+    ticket: undefined,
     scope,
     limit: route?.maxKeysPerWindow ?? options.maxKeysPerWindow,
-    group: route ?? `${protocol}://${allowed.authority}${target.path}`,
   }
 }
 
