@@ -68,23 +68,23 @@ export class Slabs {
   }
 
   /**
-   * Moves the live values of sparse slabs into the current one. Run outside the LRU's own calls
+   * Moves the live values of one sparse slab into the current one. Run outside the LRU's own calls
    * (its dispose hook marks slabs sparse), with `find` returning the holder now under a key.
    */
   compact(find: (key: string) => SlabHolder | undefined): void {
-    if (this.#sparse.size === 0) return
-    const sparse = [...this.#sparse]
-    this.#sparse.clear()
-    for (const slab of sparse) {
-      for (const key of slab.keys) {
-        const holder = find(key)
-        if (holder === undefined || holder.slab !== slab) continue
-        const value = holder.value
-        slab.live -= value.byteLength
-        this.place(key, value, holder)
-      }
-      slab.keys.length = 0
+    // One slab per call: a large invalidation can leave many slabs sparse at once, and the one
+    // write that comes next must not pay for all of them (each later write takes the next).
+    const slab = this.#sparse.values().next().value
+    if (slab === undefined) return
+    this.#sparse.delete(slab)
+    for (const key of slab.keys) {
+      const holder = find(key)
+      if (holder === undefined || holder.slab !== slab) continue
+      const value = holder.value
+      slab.live -= value.byteLength
+      this.place(key, value, holder)
     }
+    slab.keys.length = 0
   }
 
   /** Forgets every slab; views already handed out keep theirs alive until dropped. */

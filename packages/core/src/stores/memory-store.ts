@@ -75,7 +75,8 @@ const ENTRY_OVERHEAD_BYTES = 312
 
 /**
  * An in-process store on `lru-cache`, bounded by bytes rather than entry counts, so memory stays
- * flat whatever passes through it. Values are kept as given (not copied).
+ * flat whatever passes through it. Values up to 4 KiB are copied into shared slabs (one small
+ * view each, not one Buffer each); larger ones are kept as given (not copied).
  *
  * @example
  * ```ts
