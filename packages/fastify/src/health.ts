@@ -41,14 +41,9 @@ export function liveness(): ProbeHandler {
  */
 export function readiness(target: HealthTarget, options?: HealthCheckOptions): ProbeHandler {
   const checks = createHealthChecks(target, options)
+  // `ready()` never rejects: a failed health check is its own 503 answer.
   return async function cachewireReadiness(_request, reply) {
-    let answer: HealthAnswer
-    try {
-      answer = await checks.ready()
-    } catch {
-      answer = { status: 503, headers: { 'cache-control': 'no-store' }, body: '' }
-    }
-    return write(reply, answer)
+    return write(reply, await checks.ready())
   }
 }
 
