@@ -1,5 +1,5 @@
 import { cdnHeaders } from '../cdn/cdn-headers.js'
-import type { Lookup } from '../entry/entry-store.js'
+import { notStoredReason, type Lookup } from '../entry/entry-store.js'
 import { captureInput, collectTags, type Admission, type NotStored } from '../flows/admit.js'
 import { marksPrivate, PRIVATE_LINE } from '../flows/deception-armor.js'
 import { createForwardOutcome } from '../flows/forward.js'
@@ -129,11 +129,7 @@ export function forwardMiss(
       const written = await core.write(context, admission, found)
       if (written === 'stored')
         verdict = { stored: true, ttl: remainingTtl(admission.entry.staleAt, responseTime) }
-      else if (written !== undefined)
-        verdict = {
-          stored: false,
-          reason: written === 'variant-cap' ? Reason.VariantCap : Reason.WriteFailed,
-        }
+      else if (written !== undefined) verdict = { stored: false, reason: notStoredReason(written) }
     },
     adopt: (route) => {
       core.observer.adopted(context.route, route)

@@ -3,6 +3,7 @@ import type { Admission } from '../flows/admit.js'
 import { KeyHasher, urlTag, variantKey } from '../request/cache-key.js'
 import type { RequestContext } from '../request/prepare-request.js'
 import { secondaryKey } from '../semantics/vary.js'
+import { Reason } from '../semantics/reasons.js'
 import type { StoredResponse } from '../types.js'
 import {
   decodeValue,
@@ -12,8 +13,19 @@ import {
   type VaryIndex,
 } from './entry-codec.js'
 
-/** What a store write did: `stored` only when the store took the entry (and, for a variant, its index). */
-export type WriteOutcome = 'stored' | 'failed' | 'variant-cap'
+/**
+ * What a store write did: `stored`; `failed` (the store did not take it: unreachable, refused, or
+ * a partial Vary write); `variant-cap` (the URL has its maximum of variants); `expired` (its
+ * lifetime ran out before it could be written: nothing was sent to the store).
+ */
+export type WriteOutcome = 'stored' | 'failed' | 'variant-cap' | 'expired'
+
+/** The not-stored reason a write outcome other than `stored` counts and shows in Cache-Status. */
+export function notStoredReason(outcome: Exclude<WriteOutcome, 'stored'>): Reason {
+  if (outcome === 'variant-cap') return Reason.VariantCap
+  if (outcome === 'expired') return Reason.NoFreshness
+  return Reason.WriteFailed
+}
 
 /** Key of the bounded set holding the variants of the URL whose primary key hashes to `primaryHash`. */
 function variantSetKey(primaryHash: string): string {
@@ -119,7 +131,7 @@ export class EntryStore {
     const { entry, variantHash } = admission
     const now = this.#clock()
     const ttlMs = Math.ceil(entry.expiresAt - now)
-    if (ttlMs <= 0) return 'failed'
+    if (ttlMs <= 0) return 'expired'
     // A computed lifetime is milliseconds by construction: say so, so one under a second is not
     // refused as a likely seconds-for-milliseconds slip (the unit rule for lifetimes).
     const ttl = `${ttlMs}ms` as const

@@ -1,4 +1,4 @@
-import type { Lookup, WriteOutcome } from '../entry/entry-store.js'
+import { notStoredReason, type Lookup, type WriteOutcome } from '../entry/entry-store.js'
 import type { RequestContext } from '../request/prepare-request.js'
 import { remainingTtl, type CacheStatusParams, type Forward } from '../semantics/cache-status.js'
 import { Reason } from '../semantics/reasons.js'
@@ -160,12 +160,7 @@ async function revalidateOnce(
       fwdStatus: captured.status,
       stored: written === undefined ? undefined : written === 'stored',
       ttl: written === 'stored' ? fresh : undefined,
-      detail:
-        written === 'failed'
-          ? Reason.WriteFailed
-          : written === 'variant-cap'
-            ? Reason.VariantCap
-            : undefined,
+      detail: written === undefined || written === 'stored' ? undefined : notStoredReason(written),
     })
     return note(
       trace,

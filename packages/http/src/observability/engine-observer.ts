@@ -2,7 +2,7 @@ import type { Cache, CacheEvents, CacheStats } from '@cachewire/core'
 import type { RequestContext } from '../request/prepare-request.js'
 import type { Admission } from '../flows/admit.js'
 import { Reason } from '../semantics/reasons.js'
-import type { WriteOutcome } from '../entry/entry-store.js'
+import { notStoredReason, type WriteOutcome } from '../entry/entry-store.js'
 import type { HttpRequest, Outcome, RoutePolicy, StoredResponse } from '../types.js'
 import { createDebugLog } from './debug-log.js'
 import { publish, type LookupResult, type StoreMessage } from './diagnostics.js'
@@ -186,7 +186,7 @@ export class EngineObserver {
     if (outcome !== 'stored') {
       this.admitted(context, {
         stored: false,
-        reason: outcome === 'variant-cap' ? Reason.VariantCap : Reason.WriteFailed,
+        reason: notStoredReason(outcome),
       })
       return outcome
     }
