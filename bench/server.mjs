@@ -233,7 +233,14 @@ if (build === undefined) {
   console.error(`unknown variant ${variant}; one of: ${Object.keys(variants).join(', ')}`)
   process.exit(2)
 }
-const server = await build(undefined)
+// With 10,000 keys (or a new key per request) the default 64 MiB MemoryStore would hold only
+// ~1,300 entries of 50 KB, while apicache and koa-cash keep everything: a -zipf or -miss variant
+// gets a store roomy enough for all its keys, so the comparison is hit against hit.
+async function roomyStore() {
+  const { MemoryStore } = await import('@cachewire/core')
+  return new MemoryStore({ maxBytes: Math.max(64 * 2 ** 20, 10_000 * (bodyBytes + 4096)) })
+}
+const server = await build(manyKeys ? await roomyStore() : undefined)
 server.keepAliveTimeout = 60_000
 server.listen(
   port,
