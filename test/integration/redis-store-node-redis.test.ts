@@ -5,6 +5,7 @@ import type { RedisClient } from '@cachewire/core/redis'
 import { InvalidOptionError } from '@cachewire/core'
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { startRedisProcess } from '../helpers/redis-process.js'
+import { expectManyStoresShareOneClient } from '../helpers/shared-client.js'
 import { CORE_README, runSnippet, snippet, typecheckSources } from '../migration/readme-snippets.js'
 import {
   connectNodeRedis,
@@ -78,31 +79,7 @@ for (const version of VERSIONS) {
         const shared = (await connectNodeRedis(version)) as unknown as RedisClient & {
           getMaxListeners(): number
         }
-        const limitBefore = shared.getMaxListeners()
-        const warnings: string[] = []
-        const onWarning = (warning: Error): void => {
-          if (warning.name === 'MaxListenersExceededWarning') warnings.push(warning.message)
-        }
-        process.on('warning', onWarning)
-        const own = uniquePrefix(`node-redis-v${version}-shared`)
-        try {
-          const stores = Array.from(
-            { length: 30 },
-            (_, i) =>
-              new RedisStore({ client: shared, prefix: `${own}${i}:`, timeout: CONTRACT_TIMEOUT })
-          )
-          await Promise.all(
-            stores.map((each, i) => each.set('k', Buffer.from(String(i)), { ttlMs: 60_000 }))
-          )
-          expect((await stores[29]?.get('k'))?.toString()).toBe('29')
-          await new Promise((resolve) => setImmediate(resolve))
-          expect(warnings).toEqual([])
-          await Promise.all(stores.map((each) => each.close()))
-          expect(shared.getMaxListeners()).toBe(limitBefore)
-        } finally {
-          process.off('warning', onWarning)
-          await deleteKeysWithPrefix(createClient(), own)
-        }
+        await expectManyStoresShareOneClient(shared, CONTRACT_TIMEOUT)
       })
     })
 

@@ -10,6 +10,7 @@ import {
   uniquePrefix,
 } from '../setup/redis.js'
 import { createTcpProxy } from '../helpers/tcp-proxy.js'
+import { expectManyStoresShareOneClient } from '../helpers/shared-client.js'
 import { REDIS_LIBRARIES } from '../setup/node-redis.js'
 
 /**
@@ -43,33 +44,7 @@ describeRedis('RedisStore on a standalone Redis', () => {
 
   describe('many stores on one client', () => {
     it('share it without a MaxListenersExceededWarning, and leave its listener limit as it was once closed', async () => {
-      const shared = createClient()
-      const limitBefore = shared.getMaxListeners()
-      const warnings: string[] = []
-      const onWarning = (warning: Error): void => {
-        if (warning.name === 'MaxListenersExceededWarning') warnings.push(warning.message)
-      }
-      process.on('warning', onWarning)
-      const own = uniquePrefix('shared-client')
-      try {
-        const stores = Array.from(
-          { length: 30 },
-          (_, i) =>
-            new RedisStore({ client: shared, prefix: `${own}${i}:`, timeout: CONTRACT_TIMEOUT })
-        )
-        await Promise.all(
-          stores.map((store, i) => store.set('k', Buffer.from(String(i)), { ttlMs: 60_000 }))
-        )
-        expect((await stores[29]?.get('k'))?.toString()).toBe('29')
-        // Warnings are emitted on the next tick.
-        await new Promise((resolve) => setImmediate(resolve))
-        expect(warnings).toEqual([])
-        await Promise.all(stores.map((store) => store.close()))
-        expect(shared.getMaxListeners()).toBe(limitBefore)
-      } finally {
-        process.off('warning', onWarning)
-        await deleteKeysWithPrefix(shared, own)
-      }
+      await expectManyStoresShareOneClient(createClient(), CONTRACT_TIMEOUT)
     })
   })
 
