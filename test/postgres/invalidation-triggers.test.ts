@@ -15,6 +15,12 @@ import { createTcpProxy } from '../helpers/tcp-proxy.js'
 import { registerCleanup } from '../setup/cleanup.js'
 import { createClient, deleteKeysWithPrefix, uniquePrefix } from '../setup/redis.js'
 
+/**
+ * vi.waitFor's default (1 s) is a deadline a loaded CI machine misses (2,000 keys through the
+ * listener at load 7+): a bound on how long to wait for the listener, not a speed check.
+ */
+const SETTLES = { timeout: 15_000, interval: 20 }
+
 describePostgres('invalidation triggers and the listener', () => {
   const postgres = usePostgres()
   const prefix = uniquePrefix('pg-triggers')
@@ -33,7 +39,7 @@ describePostgres('invalidation triggers and the listener', () => {
       tags: ['members', 'org:{org_id}'],
     })
     const redis = createClient()
-    cache = new Cache({ store: new RedisStore({ client: redis, prefix }) })
+    cache = new Cache({ store: new RedisStore({ client: redis, prefix, timeout: '2s' }) })
     return () => deleteKeysWithPrefix(redis, prefix)
   })
 
@@ -73,7 +79,7 @@ describePostgres('invalidation triggers and the listener', () => {
     await cache.set('org-3-page', ['…'], { tags: ['org:3'] })
     await cache.set('org-0-page', ['…'], { tags: ['org:0'] })
     await pool.query('UPDATE members SET org_id = 0 WHERE id = 7') // 7 % 4 = 3: from org 3 to org 0
-    await vi.waitFor(() => expect(changes).toHaveLength(1))
+    await vi.waitFor(() => expect(changes).toHaveLength(1), SETTLES)
     expect(changes[0]).toMatchObject({ op: 'UPDATE', keys: ['member:7'], source: 'notify' })
     expect([...(changes[0] as AppliedChange).tags].sort()).toEqual(['members', 'org:0', 'org:3'])
     expect(await cache.get('member:7')).toBeUndefined()
@@ -90,7 +96,7 @@ describePostgres('invalidation triggers and the listener', () => {
     await client.query(`UPDATE members SET name = 'never' WHERE id = 8`)
     await client.query('ROLLBACK')
     client.release()
-    await vi.waitFor(() => expect(changes).toHaveLength(2))
+    await vi.waitFor(() => expect(changes).toHaveLength(2), SETTLES)
     expect(changes.map((change) => [change.op, change.keys])).toEqual([
       ['INSERT', ['member:5000']],
       ['DELETE', ['member:5000']],
@@ -103,7 +109,7 @@ describePostgres('invalidation triggers and the listener', () => {
     const { changes } = await listen()
     await cache.set('member:1999', 'cached')
     await pool.query(`UPDATE members SET name = name || '!'`)
-    await vi.waitFor(() => expect(changes).toHaveLength(1))
+    await vi.waitFor(() => expect(changes).toHaveLength(1), SETTLES)
     expect(changes[0]?.keys).toHaveLength(2000)
     expect(await cache.get('member:1999')).toBeUndefined()
   })
@@ -118,7 +124,7 @@ describePostgres('invalidation triggers and the listener', () => {
     const { changes } = await listen()
     await cache.set('scratch-list', [1], { tags: ['scratch'] })
     await pool.query('TRUNCATE scratch')
-    await vi.waitFor(() => expect(changes).toHaveLength(1))
+    await vi.waitFor(() => expect(changes).toHaveLength(1), SETTLES)
     expect(changes[0]).toMatchObject({ op: 'TRUNCATE', keys: [], tags: ['scratch'] })
     expect(await cache.get('scratch-list')).toBeUndefined()
     await removeInvalidationTriggers(pool, { table: 'scratch' })
@@ -138,7 +144,10 @@ describePostgres('invalidation triggers and the listener', () => {
     await early.query('BEGIN')
     await early.query(`UPDATE members SET name = 'early' WHERE id = 10`)
     await pool.query(`UPDATE members SET name = 'late' WHERE id = 11`)
-    await vi.waitFor(() => expect(changes.map((change) => change.keys[0])).toEqual(['member:11']))
+    await vi.waitFor(
+      () => expect(changes.map((change) => change.keys[0])).toEqual(['member:11']),
+      SETTLES
+    )
     const disconnected = new Promise((resolve) => listener.once('disconnected', resolve))
     proxy.setMode('reset')
     await disconnected
@@ -164,10 +173,12 @@ describePostgres('invalidation triggers and the listener', () => {
       checkInterval: '100ms',
       prune: { maxRows: 5, interval: '100ms' },
     })
-    await vi.waitFor(async () =>
-      expect(
-        Number((await pool.query('SELECT count(*) FROM cachewire_changes')).rows[0].count)
-      ).toBeLessThanOrEqual(5)
+    await vi.waitFor(
+      async () =>
+        expect(
+          Number((await pool.query('SELECT count(*) FROM cachewire_changes')).rows[0].count)
+        ).toBeLessThanOrEqual(5),
+      SETTLES
     )
     await pruner.listener.close()
     const missed: unknown[] = []
