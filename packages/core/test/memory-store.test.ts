@@ -81,6 +81,34 @@ describe('MemoryStore', () => {
         expect(await store.get(`cold:${i}`)).toEqual(Buffer.alloc(100, i % 250))
       expect(await store.invalidateTags(['hot'])).toBe(1)
     })
+
+    it('never rewrites the bytes of a value a reader was given, after the entry is gone', async () => {
+      const store = new MemoryStore({ maxBytes: 4 * 1024 * 1024 })
+      for (let i = 0; i < 100; i++)
+        await store.set(`read:${i}`, Buffer.alloc(100, i), { ttlMs: 60_000 })
+      const held = (await store.get('read:7')) as Uint8Array
+      const heldWithTtl = (await store.getWithTtl('read:8'))?.value as Uint8Array
+      // Empty their slab and write many slabs' worth after it: emptied slabs nobody read are reused.
+      for (let i = 0; i < 100; i++) await store.delete(`read:${i}`)
+      for (let round = 0; round < 3; round++)
+        for (let i = 0; i < 20_000; i++)
+          await store.set(`churn:${i}`, Buffer.alloc(100, 0xee), { ttlMs: 60_000 })
+      expect(held).toEqual(Buffer.alloc(100, 7))
+      expect(heldWithTtl).toEqual(Buffer.alloc(100, 8))
+    })
+
+    it('keeps every value intact while slabs nobody read are emptied and written again', async () => {
+      const store = new MemoryStore({ maxBytes: 2 * 1024 * 1024 })
+      const valueOf = (i: number): Buffer => Buffer.alloc(64 + (i % 50), i % 251)
+      // Far more than the store holds: the oldest are evicted, their slabs empty and are reused.
+      for (let i = 0; i < 60_000; i++) await store.set(`k:${i}`, valueOf(i), { ttlMs: 60_000 })
+      const held = store.size().entries
+      expect(held).toBeGreaterThan(1_000)
+      for (let i = 60_000 - held; i < 60_000; i++)
+        expect(store.getSync(`k:${i}`)).toEqual(valueOf(i))
+      expect(await store.increment('counter', 2, 60_000)).toBe(2)
+      expect(await store.increment('counter', 3, 60_000)).toBe(5)
+    })
   })
 
   describe('with an injected clock', () => {

@@ -39,13 +39,16 @@ interface EntryExtra {
 }
 
 /**
- * One stored value. A class, so every entry has one shape and reads stay monomorphic; four fields
+ * One stored value. A class, so every entry has one shape and reads stay monomorphic; few fields
  * and no boxed numbers, since a store holds hundreds of thousands. The expiry is lru-cache's own.
  */
 class MemoryEntry implements SlabHolder {
-  value: Uint8Array
-  /** The slab holding `value`, for a small value copied into one. */
+  /** The value as given (a large one), or a view made when a slab value is first read. */
+  value: Uint8Array | undefined
+  /** The slab holding the value, for a small value copied into one. */
   slab: Slab | undefined = undefined
+  offset = 0
+  readonly length: number
   readonly tags: readonly string[] | undefined
   /** When it was written: ms since the store was built, on its wall clock (a small integer, kept unboxed). */
   readonly storedAt: number
@@ -58,6 +61,7 @@ class MemoryEntry implements SlabHolder {
     extra?: EntryExtra
   ) {
     this.value = value
+    this.length = value.byteLength
     this.tags = tags
     this.storedAt = storedAt
     this.extra = extra
@@ -67,16 +71,18 @@ class MemoryEntry implements SlabHolder {
 /**
  * Heap cost of one entry beyond its key and value bytes: lru-cache's map entry and slot arrays,
  * TTL arrays, our entry object, the view into a slab and the key string's header. Measured on
- * Node 20: 339 bytes of heap per entry with a 15-character key, its 100-byte value in a slab
- * (heapUsed after 200,000 entries, gc'd); so the charge matches what an entry really holds.
- * Revisit when lru-cache or V8 changes its layout.
+ * Node 20 (heapUsed after 200,000 entries with 15-character keys and 100-byte values in slabs,
+ * gc'd): 290 bytes per entry once read, 203 before its first read made the view; the charge is
+ * the read entry's, so a store of hot entries keeps to its budget. Revisit when lru-cache or V8
+ * changes its layout.
  */
 const ENTRY_OVERHEAD_BYTES = 312
 
 /**
  * An in-process store on `lru-cache`, bounded by bytes rather than entry counts, so memory stays
- * flat whatever passes through it. Values up to 4 KiB are copied into shared slabs (one small
- * view each, not one Buffer each); larger ones are kept as given (not copied).
+ * flat whatever passes through it. Values up to 4 KiB are copied into shared slabs (a small
+ * view each, made on its first read, not one Buffer each); larger ones are kept as given (not
+ * copied).
  *
  * @example
  * ```ts
@@ -89,7 +95,7 @@ export class MemoryStore implements Store {
   readonly syncReads = 'complete'
   readonly #lru: LRUCache<string, MemoryEntry>
   readonly #keysByTag = new Map<string, Set<string>>()
-  readonly #slabs = new Slabs()
+  readonly #slabs: Slabs
   readonly #maxEntryBytes: number
   /** Finds the entry under a key for slab compaction, expired or not, leaving its recency alone. */
   readonly #holderOf = (key: string): MemoryEntry | undefined =>
@@ -130,6 +136,7 @@ export class MemoryStore implements Store {
     this.#now = clock ?? (() => performance.now())
     this.#wall = clock ?? Date.now
     this.#maxEntryBytes = maxEntryBytes
+    this.#slabs = new Slabs(maxBytes)
     this.#epoch = this.#wall()
     this.#lru = new LRUCache<string, MemoryEntry>({
       maxSize: maxBytes,
@@ -154,12 +161,14 @@ export class MemoryStore implements Store {
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
-    return this.#lru.get(key)?.value
+    return this.getSync(key)
   }
 
   /** Synchronous read for callers on a hot path; same result as `get`. */
   getSync(key: string): Uint8Array | undefined {
-    return this.#lru.get(key)?.value
+    const entry = this.#lru.get(key)
+    if (entry === undefined) return undefined
+    return entry.value ?? Slabs.lend(entry)
   }
 
   async set(key: string, value: Uint8Array, options: StoreSetOptions): Promise<void> {
@@ -185,10 +194,11 @@ export class MemoryStore implements Store {
 
   async getWithTtl(key: string): Promise<{ value: Uint8Array; ttlMs: number } | undefined> {
     const entry = this.#lru.get(key)
-    if (entry === undefined) return undefined
+    const value = entry === undefined ? undefined : (entry.value ?? Slabs.lend(entry))
+    if (value === undefined) return undefined
     const remaining = this.#lru.getRemainingTTL(key)
     return {
-      value: entry.value,
+      value,
       ttlMs: Number.isFinite(remaining)
         ? Math.max(1, Math.floor(remaining))
         : Number.MAX_SAFE_INTEGER,
@@ -246,7 +256,7 @@ export class MemoryStore implements Store {
 
   async increment(key: string, by: number, ttlMs: number): Promise<number> {
     const current = this.#lru.get(key)
-    const previous = current === undefined ? 0 : parseCounter(current.value)
+    const previous = current === undefined ? 0 : parseCounter(Slabs.peek(current))
     if (previous === undefined)
       throw new TypeError(`value at ${JSON.stringify(key)} is not an integer`)
     const next = previous + by
@@ -390,7 +400,8 @@ export class MemoryStore implements Store {
       return undefined
     }
     const value = entry.value
-    const length = value.byteLength
+    const length = entry.length
+    if (value === undefined) throw new TypeError('a new entry holds its value')
     if (length > 0 && length <= SLAB_VALUE_MAX_BYTES) this.#slabs.place(key, value, entry)
     else if (value.buffer.byteLength > length * 2) entry.value = Buffer.from(value)
     this.#lru.set(key, entry, { ttl, size })
@@ -410,7 +421,7 @@ export class MemoryStore implements Store {
 }
 
 function entrySize(key: string, entry: MemoryEntry): number {
-  let size = ENTRY_OVERHEAD_BYTES + key.length * 2 + entry.value.byteLength
+  let size = ENTRY_OVERHEAD_BYTES + key.length * 2 + entry.length
   // A tag costs a Set slot per key plus, at worst, the tag string itself.
   if (entry.tags !== undefined) for (const tag of entry.tags) size += 48 + tag.length * 2
   return size
