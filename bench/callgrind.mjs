@@ -1,7 +1,8 @@
 // Instructions per request of one bench/server.mjs variant, counted by callgrind: a figure that
 // other tenants of a busy host do not move, unlike req/s or CPU time.
-// `node bench/callgrind.mjs <variant> [--size 1024] [--requests 2000] [--warmup 5000] [--path /data]`
-// (needs valgrind). The server runs under callgrind with instrumentation off; after the warm-up
+// `node bench/callgrind.mjs <variant> [--size 1024] [--requests 2000] [--warmup 5000] [--path /data]
+// [--paths one|zipf|unique]` (needs valgrind; --paths defaults to what a -zipf or -miss name says).
+// The server runs under callgrind with instrumentation off; after the warm-up
 // requests, instrumentation goes on for the measured requests (4 keep-alive connections), then
 // the counts are dumped. Client work is not counted: the client is this process.
 import { spawn, spawnSync } from 'node:child_process'
@@ -20,11 +21,13 @@ const { values: args, positionals } = parseArgs({
     warmup: { type: 'string', default: '5000' },
     path: { type: 'string', default: '/data' },
     // A path per request: `zipf` picks among /data/0../data/9999, `unique` never repeats one.
-    paths: { type: 'string', default: 'one' },
+    // Default: what the variant's name says (-zipf, -miss), else the one path.
+    paths: { type: 'string' },
     port: { type: 'string', default: '3390' },
   },
 })
 const variant = positionals[0]
+args.paths ??= variant?.endsWith('-zipf') ? 'zipf' : variant?.endsWith('-miss') ? 'unique' : 'one'
 if (variant === undefined) {
   console.error(
     'usage: node bench/callgrind.mjs <variant> [--size 1024] [--requests 2000] [--warmup 5000]'
@@ -95,13 +98,17 @@ function control(...flags) {
   if (result.status !== 0) throw new Error(`callgrind_control ${flags.join(' ')}: ${result.stderr}`)
 }
 
-await load(Number(args.warmup))
-control('-i', 'on')
-await load(Number(args.requests))
-control('-d')
-control('-i', 'off')
-server.kill('SIGINT')
-agent.destroy()
+try {
+  await load(Number(args.warmup))
+  control('-i', 'on')
+  await load(Number(args.requests))
+  control('-d')
+  control('-i', 'off')
+} finally {
+  // Also on a failed request, so no valgrind'd server is left holding the port.
+  server.kill('SIGINT')
+  agent.destroy()
+}
 
 // The dump of the measured requests is the numbered file. V8 may still be optimising in the
 // background then; that work is reported apart, as it is warm-up, not the cost of a request.

@@ -22,6 +22,9 @@ const payloadText = JSON.stringify(payload)
 // A -miss variant measures the cost of storing, so the cardinality guard (which, past 10,000 new
 // keys a minute, serves further new keys uncached) is off there: with it on, the run would measure
 // bypasses once the guard trips. The hit and Zipf variants keep every default safety check.
+/** Work the SIGTERM handler awaits before exiting: a Redis variant's key removal. */
+const beforeExit = []
+
 const safety = /-miss$/.test(variant ?? '') ? { safety: { maxKeysPerWindow: false } } : {}
 
 async function redisStore() {
@@ -32,7 +35,8 @@ async function redisStore() {
     prefix,
     timeout: Number(process.env.REDIS_DEADLINE_MS) || undefined,
   })
-  process.on('SIGTERM', () => void store.clear().finally(() => process.exit(0)))
+  // Its keys are removed before the process exits on SIGTERM (see the handler at the end).
+  beforeExit.push(() => store.clear())
   return store
 }
 
@@ -203,7 +207,7 @@ const variants = {
     const { cachePlugin } = await import('@cachewire/fastify')
     const app = Fastify()
     await app.register(cachePlugin, { ttl: '5m', storage: { store }, ...safety })
-    app.get('/data', async () => payload)
+    app.get(route, async () => payload)
     await app.ready()
     return http.createServer((req, res) => app.routing(req, res))
   },
@@ -213,7 +217,7 @@ const variants = {
     const app = Fastify()
     const cache = responseCache({ ttl: '5m', storage: { store }, ...safety })
     await app.register(cache.plugin)
-    app.get('/data', async () => payload)
+    app.get(route, async () => payload)
     await app.ready()
     return http.createServer(cache.frontDoor(app))
   },
@@ -247,7 +251,12 @@ server.listen(
   '127.0.0.1',
   () => process.send?.('listening') ?? console.log(`${variant} on ${port}`)
 )
-process.on('SIGTERM', () => server.close(() => process.exit(0)))
+// One handler, so the exit cannot race a Redis variant's clean-up and leave its keys behind.
+process.on('SIGTERM', () => {
+  server.close()
+  server.closeAllConnections?.()
+  void Promise.allSettled(beforeExit.map((run) => run())).finally(() => process.exit(0))
+})
 // SIGINT exits at once (and lets --cpu-prof write its profile).
 process.on('SIGINT', () => process.exit(0))
 if (process.env.EXIT_AFTER_MS) setTimeout(() => process.exit(0), Number(process.env.EXIT_AFTER_MS))
