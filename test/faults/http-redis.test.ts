@@ -227,12 +227,25 @@ describe('coalescing in process, whatever the store', () => {
     const { cache } = redisCache(`redis://127.0.0.1:${proxy.port}`, 'hot:')
     const runs = new Map<string, number>()
     const app = express()
-    const responses = responseCache({ ttl: '5m', storage: { cache } })
+    // Waiters give up after the coalescing timeout (5 s by default); arrivals at load 12+ took 4 s.
+    const responses = responseCache({ ttl: '5m', storage: { cache }, coalesce: { timeout: '30s' } })
+    // A handler that takes a while, as a real one does: it answers once every concurrent request
+    // has reached the app (a fixed 300 ms was not enough at load 12+, where 200 requests took
+    // seconds to arrive, and a request that starts after its leader settled rightly looks again).
+    let arrived = 0
+    let allArrived = (): void => {}
+    const arrivedAll = new Promise<void>((resolve) => (allArrived = resolve))
+    app.use((req, _res, next) => {
+      if (req.path.startsWith('/hot/') && !req.path.startsWith('/hot/warm') && ++arrived === 200)
+        allArrived()
+      next()
+    })
     app.use(responses.middleware())
     app.get('/hot/:n', (req, res) => {
       runs.set(req.params.n, (runs.get(req.params.n) ?? 0) + 1)
-      // A handler that takes a while, as a real one does: the concurrent requests arrive meanwhile.
-      setTimeout(() => res.json({ n: req.params.n }), 300)
+      const answer = (): void => void res.json({ n: req.params.n })
+      if (req.params.n.startsWith('warm')) setTimeout(answer, 300)
+      else void arrivedAll.then(() => setTimeout(answer, 50))
     })
     const { url } = await listen(app)
     const before = await Promise.all(

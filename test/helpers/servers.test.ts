@@ -60,9 +60,16 @@ describe('listen(app) + request(url, options)', () => {
   })
 
   it('close() ends keep-alive sockets too, and can be called twice', async () => {
-    const server = await listen((_req, res) => res.end('ok'))
+    let answered = (): void => {}
+    const answeredOnce = new Promise<void>((resolve) => (answered = resolve))
+    const server = await listen((_req, res) => {
+      res.end('ok')
+      res.on('finish', answered)
+    })
     const raw = rawRequest(server.port, 'GET / HTTP/1.1\r\nHost: a\r\n\r\n', { halfClose: false })
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    // The socket is open and idle (keep-alive) once the answer is out; a fixed 50 ms wait was
+    // not always enough for the request to arrive at load 12+.
+    await answeredOnce
     await Promise.all([server.close(), server.close()])
     const res = await raw
     expect(res.status).toBe(200)
