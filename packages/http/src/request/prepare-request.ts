@@ -249,13 +249,17 @@ function verdict(
     if (route.cdn !== undefined && cdn !== cdnFingerprint(options.cdn)) extra.push(`cdn:${cdn}`)
     if (route.allowCookies === false && options.allowCookies) extra.push('cookies:off')
   }
-  const primary = primaryKey({
-    scheme: protocol,
-    authority: allowed.authority,
-    path: target.path,
-    query,
-    extra,
-  })
+  const plain =
+    extra.length === 0 ? hasher.plain(protocol, allowed.authority, target.path, query) : undefined
+  const primary =
+    plain?.key ??
+    primaryKey({
+      scheme: protocol,
+      authority: allowed.authority,
+      path: target.path,
+      query,
+      extra,
+    })
   return {
     request,
     route,
@@ -271,7 +275,7 @@ function verdict(
     ignoredParams: facts.ignored,
     handlerUrl: facts.ignored ? withoutIgnoredParams(request.url, options.query) : request.url,
     primary,
-    primaryHash: hasher.hash(primary),
+    primaryHash: plain?.hash ?? hasher.hash(primary),
     // Set by the lookup; in the literal so every context has one shape.
     ticket: undefined,
     scope,
