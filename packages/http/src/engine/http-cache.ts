@@ -356,7 +356,7 @@ function bypassed(request: HttpRequest, from: PreparedRequest | undefined): Prep
     query: undefined,
     ignored: false,
     appKey: undefined,
-    ids: new Map(),
+    ids: undefined,
   }
   return new PreparedRequest(request, { reason: Reason.Error, invalidation: undefined }, facts)
 }

@@ -68,8 +68,8 @@ export interface RequestFacts {
   ignored: boolean
   /** The app's `key()` output, once it ran (it runs at most once per request). */
   appKey: { value: string | false | undefined } | undefined
-  /** Private ids by the function that gave them. */
-  readonly ids: Map<PrivateKeyFunction, string | undefined>
+  /** Private ids by the function that gave them; made on the first, as most requests have none. */
+  ids: Map<PrivateKeyFunction, string | undefined> | undefined
 }
 
 /**
@@ -158,7 +158,7 @@ function analyse(request: HttpRequest, options: ResolvedHttpCacheOptions): Reque
     query: undefined,
     ignored: false,
     appKey: undefined,
-    ids: new Map(),
+    ids: undefined,
   }
 }
 
@@ -322,8 +322,9 @@ function privateId(
   facts: RequestFacts
 ): string | undefined {
   if (fn === undefined) return undefined
-  if (!facts.ids.has(fn)) facts.ids.set(fn, fn(request))
-  return facts.ids.get(fn)
+  const ids = (facts.ids ??= new Map())
+  if (!ids.has(fn)) ids.set(fn, fn(request))
+  return ids.get(fn)
 }
 
 function cdnFingerprint(cdn: RoutePolicy['cdn']): string {
