@@ -114,8 +114,16 @@ function toRequest(req: Request, route: HttpRequest['route']): HttpRequest {
     url: req.originalUrl,
     headers: req.headers,
     host: hostOf(req, trusted),
-    // Express's own getter: what the app reads is what the key holds.
-    protocol: req.protocol === 'https' ? 'https' : 'http',
+    // Express's own getter: what the app reads is what the key holds. For a peer it does not
+    // trust, that getter answers the connection's own scheme, read here without asking the
+    // trust function a second time.
+    protocol: trusted
+      ? req.protocol === 'https'
+        ? 'https'
+        : 'http'
+      : (req.socket as { encrypted?: boolean } | undefined)?.encrypted === true
+        ? 'https'
+        : 'http',
     route,
     forwarded: trusted ? APPLIED_FORWARDED_HEADERS : undefined,
     native: req,

@@ -462,4 +462,25 @@ describe('KeyHasher', () => {
     }
     // 80,000 checks: 5 s was not enough at load 12+.
   }, 30_000)
+
+  it('gives a plain key the primaryKey text and hash whichever scheme, host or query last used its path, across memo turns', () => {
+    const hasher = new KeyHasher()
+    const variants = [
+      ['https', 'shop.example', ''],
+      ['http', 'shop.example', ''],
+      ['https', 'other.example', ''],
+      ['https', 'shop.example', 'a=1'],
+    ] as const
+    for (let i = 0; i < 12_000; i++) {
+      const [scheme, authority, query] = variants[i % variants.length] as (typeof variants)[number]
+      // Hot paths met under every scheme, host and query, between a tail of paths never met twice.
+      for (const path of [`/hot/${i % 7}`, `/tail/${i}`]) {
+        const key = primaryKey({ scheme, authority, path, query, extra: [] })
+        expect(hasher.plain(scheme, authority, path, query)).toMatchObject({
+          key,
+          hash: hashKey(key),
+        })
+      }
+    }
+  }, 30_000)
 })

@@ -185,12 +185,14 @@ export function koaBinding(): FrameworkBinding<CacheContext, Downstream> {
  * host and protocol and so do not bypass as unkeyed headers.
  */
 function toRequest(ctx: CacheContext, route: HttpRequest['route']): HttpRequest {
+  // Read on `ctx.request`, whose getters `ctx.method`, `ctx.host` and `ctx.protocol` delegate to.
+  const request = ctx.request
   return {
-    method: ctx.method,
+    method: request.method,
     url: ctx.originalUrl,
     headers: ctx.req.headers,
-    host: ctx.host,
-    protocol: ctx.protocol === 'https' ? 'https' : 'http',
+    host: request.host,
+    protocol: request.protocol === 'https' ? 'https' : 'http',
     route,
     forwarded: ctx.app.proxy ? APPLIED_FORWARDED_HEADERS : undefined,
     native: ctx,
@@ -234,16 +236,20 @@ function run(ctx: CacheContext, downstream: Downstream): Promise<void> {
  */
 function writeReply(ctx: CacheContext, reply: ReplyOutcome): void {
   const res = ctx.res
-  ctx.status = reply.status
+  // Koa's own setters, on `ctx.response` itself: `ctx.status` and `ctx.body` only delegate there,
+  // through a keyed store that goes the slow way on every hit.
+  const response = ctx.response
+  response.status = reply.status
   res.removeHeader('content-type')
-  setReplyHeaders(res, reply.headers)
+  const { contentLength } = setReplyHeaders(res, reply.headers)
   // With Content-Type already on the response, Koa's body setter skips its MIME lookup.
-  ctx.body = reply.body
+  response.body = reply.body
   // Koa set Content-Length from the body it was given; the stored one describes the full
   // representation (a HEAD's body is empty), or, when none was stored, there should be none.
-  const length = reply.headers.find(([name]) => name === 'content-length')
-  if (length !== undefined) res.setHeader('content-length', length[1])
-  else res.removeHeader('content-length')
+  // A full GET's is the same value as Koa's, and is not set twice.
+  if (contentLength === undefined) res.removeHeader('content-length')
+  else if (res.getHeader('content-length') !== contentLength)
+    res.setHeader('content-length', contentLength)
 }
 
 /** The engine's patch on a live response whose head Koa has yet to write (a 304 drops the body, as Koa does). */

@@ -76,22 +76,32 @@ export function responseCache(options: ResponseCacheOptions = {}): ResponseCache
     ...cacheHelpers(loop as ServeLoop<never, never>),
     middleware(rules) {
       const selects = compilePathRules<CacheContext>(rules)
-      return withHelpers<Middleware>(async function cachewire(
+      return withHelpers<Middleware>(function cachewire(
         ctx: CacheContext,
         next: Next
       ): Promise<void> {
         appCache(ctx.app, self)
         if (selects !== undefined && !selects.selects(ctx.originalUrl, ctx)) return next()
-        await loop.serve(ctx, { next, handler: undefined })
+        // A hit is written synchronously: the shared settled promise spares Koa's stack the
+        // microtask an async function's resumption costs per hit. A throw rejects, as it would there.
+        try {
+          return loop.serve(ctx, { next, handler: undefined }) ?? DONE
+        } catch (error) {
+          return Promise.reject(error)
+        }
       }, self)
     },
     route(policy = {}, handler) {
       if (handler !== undefined && typeof handler !== 'function')
         throw new InvalidArgumentError('handler', 'a function', handler)
       const route = routePolicy<CacheContext>(engine, policy, 'responseCache()')
-      return async function cachedRoute(ctx: CacheContext, next: Next): Promise<void> {
+      return function cachedRoute(ctx: CacheContext, next: Next): Promise<void> {
         appCache(ctx.app, self)
-        await loop.serve(ctx, { next, handler }, route)
+        try {
+          return loop.serve(ctx, { next, handler }, route) ?? DONE
+        } catch (error) {
+          return Promise.reject(error)
+        }
       }
     },
     frontDoor(app, rules) {
@@ -104,3 +114,6 @@ export function responseCache(options: ResponseCacheOptions = {}): ResponseCache
   }
   return self
 }
+
+/** What a middleware answers for a request served synchronously (a hit). */
+const DONE: Promise<void> = Promise.resolve()

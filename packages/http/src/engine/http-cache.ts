@@ -3,7 +3,13 @@ import { publicTags } from '../cdn/cdn-headers.js'
 import type { Lookup } from '../entry/entry-store.js'
 import { HandlerFailure } from '../flows/revalidation-flow.js'
 import type { EngineObserver } from '../observability/engine-observer.js'
-import { pathOf, routeLabel, traceBase, traceLookup } from '../observability/tracing.js'
+import {
+  lookupsTraced,
+  pathOf,
+  routeLabel,
+  traceBase,
+  traceLookup,
+} from '../observability/tracing.js'
 import {
   resolveHttpCacheOptions,
   type ResolvedHttpCacheOptions,
@@ -131,6 +137,7 @@ export class HttpCache {
     try {
       const core = this.#core
       context.ticket = core.coalescer.ticket()
+      if (!lookupsTraced()) return core.entries.lookup(context)
       return traceLookup(
         () => traceBase(context),
         () => core.entries.lookup(context),
@@ -349,7 +356,7 @@ function bypassed(request: HttpRequest, from: PreparedRequest | undefined): Prep
     query: undefined,
     ignored: false,
     appKey: undefined,
-    ids: new Map(),
+    ids: undefined,
   }
   return new PreparedRequest(request, { reason: Reason.Error, invalidation: undefined }, facts)
 }

@@ -105,6 +105,8 @@ export interface WireLines {
   readonly names: ReadonlySet<string>
   /** Whether some name has more than one line (then it must be appended, not set). */
   readonly repeats: boolean
+  /** The first Content-Length line's value: an adapter whose framework sets its own checks it per hit. */
+  readonly contentLength: string | undefined
 }
 
 const wireLinesMemo = new WeakMap<HeaderPairs, WireLines>()
@@ -123,11 +125,18 @@ export function wireLines(headers: HeaderPairs): WireLines {
   if (lines === undefined) {
     const raw: string[] = []
     const names = new Set<string>()
+    let contentLength: string | undefined
     for (const [name, value] of headers) {
       raw.push(name, value)
       names.add(name)
+      if (name === 'content-length') contentLength ??= value
     }
-    lines = { raw: Object.freeze(raw), names, repeats: names.size < headers.length }
+    lines = {
+      raw: Object.freeze(raw),
+      names,
+      repeats: names.size < headers.length,
+      contentLength,
+    }
     wireLinesMemo.set(headers, lines)
   }
   return lines

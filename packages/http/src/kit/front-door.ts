@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { HttpCache } from '../engine/http-cache.js'
 import type { Lookup } from '../entry/entry-store.js'
-import { wireLines } from '../flows/serve-stored.js'
+import { wireLines, type WireLines } from '../flows/serve-stored.js'
 import type { HeaderPairs } from '../types.js'
 import type { HttpRequest, ReplyOutcome } from '../types.js'
 
@@ -86,6 +86,7 @@ export function writeReply(res: ServerResponse, reply: ReplyOutcome): void {
  * middleware before the cache): a name the reply has replaces what was set, a repeated name is
  * appended line by line, and everything else set earlier stays. Only names already set are
  * removed, and a name that does not repeat is set once (`appendHeader` would check it twice).
+ * Returns the reply's lines in wire form (see `wireLines`).
  *
  * @example
  * ```ts
@@ -93,14 +94,17 @@ export function writeReply(res: ServerResponse, reply: ReplyOutcome): void {
  * res.writeHead(reply.status)
  * ```
  */
-export function setReplyHeaders(res: ServerResponse, headers: HeaderPairs): void {
+export function setReplyHeaders(res: ServerResponse, headers: HeaderPairs): WireLines {
   const lines = wireLines(headers)
+  const raw = lines.raw
   if (!lines.repeats) {
-    // setHeader replaces a value set earlier under the same name: nothing to clear per hit.
-    for (const [name, value] of headers) res.setHeader(name, value)
-    return
+    // setHeader replaces a value set earlier under the same name: nothing to clear per hit. The
+    // flat list is walked by index: destructuring each pair costs an iterator per line.
+    for (let i = 0; i < raw.length; i += 2) res.setHeader(raw[i] as string, raw[i + 1] as string)
+    return lines
   }
   // Appended lines must not join a value set earlier under the same name: clear those first.
   for (const name of res.getHeaderNames()) if (lines.names.has(name)) res.removeHeader(name)
-  for (const [name, value] of headers) res.appendHeader(name, value)
+  for (let i = 0; i < raw.length; i += 2) res.appendHeader(raw[i] as string, raw[i + 1] as string)
+  return lines
 }

@@ -164,6 +164,11 @@ function traceMaybeAsync<C extends object, R>(
   })
 }
 
+/** Whether anyone listens to the lookup channel: while nobody does, a lookup builds no closures for it. */
+export function lookupsTraced(): boolean {
+  return listened(channels.lookup)
+}
+
 /** An engine lookup under `cachewire:http.lookup`; `classify` names what it found. */
 export function traceLookup<R>(
   base: () => HttpTraceContext,

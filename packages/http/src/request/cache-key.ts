@@ -124,6 +124,41 @@ const HASH_MEMO_ENTRIES = 4096
 export class KeyHasher {
   #current = new Map<string, string>()
   #previous = new Map<string, string>()
+  #plainCurrent = new Map<string, PlainKey>()
+  #plainPrevious = new Map<string, PlainKey>()
+
+  /**
+   * The primary key and its hash for a key with no extra parts (the usual request), memoised by
+   * path (generations as for `hash`): a hit finds them through its short path, instead of building
+   * the key text and hashing all of it for the `hash` memo. Scheme, authority and query are
+   * compared before a memoised key is used.
+   */
+  plain(scheme: 'http' | 'https', authority: string, path: string, query: string): PlainKey {
+    let found = this.#plainCurrent.get(path)
+    if (
+      found !== undefined &&
+      found.scheme === scheme &&
+      found.authority === authority &&
+      found.query === query
+    )
+      return found
+    found = this.#plainPrevious.get(path)
+    if (
+      found === undefined ||
+      found.scheme !== scheme ||
+      found.authority !== authority ||
+      found.query !== query
+    ) {
+      const key = primaryKey({ scheme, authority, path, query, extra: NO_EXTRA })
+      found = { scheme, authority, query, key, hash: this.hash(key) }
+    }
+    if (this.#plainCurrent.size >= HASH_MEMO_ENTRIES) {
+      this.#plainPrevious = this.#plainCurrent
+      this.#plainCurrent = new Map()
+    }
+    this.#plainCurrent.set(path, found)
+    return found
+  }
 
   hash(key: string): string {
     let hash = this.#current.get(key)
@@ -137,6 +172,17 @@ export class KeyHasher {
     return hash
   }
 }
+
+/** A memoised primary key with no extra parts, with what it was made of besides its path. */
+export interface PlainKey {
+  readonly scheme: 'http' | 'https'
+  readonly authority: string
+  readonly query: string
+  readonly key: string
+  readonly hash: string
+}
+
+const NO_EXTRA: readonly string[] = Object.freeze([])
 
 /**
  * The tag every entry of one URL carries, whatever its scheme, key-function part or variant, so

@@ -68,8 +68,8 @@ export interface RequestFacts {
   ignored: boolean
   /** The app's `key()` output, once it ran (it runs at most once per request). */
   appKey: { value: string | false | undefined } | undefined
-  /** Private ids by the function that gave them. */
-  readonly ids: Map<PrivateKeyFunction, string | undefined>
+  /** Private ids by the function that gave them; made on the first, as most requests have none. */
+  ids: Map<PrivateKeyFunction, string | undefined> | undefined
 }
 
 /**
@@ -158,7 +158,7 @@ function analyse(request: HttpRequest, options: ResolvedHttpCacheOptions): Reque
     query: undefined,
     ignored: false,
     appKey: undefined,
-    ids: new Map(),
+    ids: undefined,
   }
 }
 
@@ -249,13 +249,17 @@ function verdict(
     if (route.cdn !== undefined && cdn !== cdnFingerprint(options.cdn)) extra.push(`cdn:${cdn}`)
     if (route.allowCookies === false && options.allowCookies) extra.push('cookies:off')
   }
-  const primary = primaryKey({
-    scheme: protocol,
-    authority: allowed.authority,
-    path: target.path,
-    query,
-    extra,
-  })
+  const plain =
+    extra.length === 0 ? hasher.plain(protocol, allowed.authority, target.path, query) : undefined
+  const primary =
+    plain?.key ??
+    primaryKey({
+      scheme: protocol,
+      authority: allowed.authority,
+      path: target.path,
+      query,
+      extra,
+    })
   return {
     request,
     route,
@@ -271,7 +275,7 @@ function verdict(
     ignoredParams: facts.ignored,
     handlerUrl: facts.ignored ? withoutIgnoredParams(request.url, options.query) : request.url,
     primary,
-    primaryHash: hasher.hash(primary),
+    primaryHash: plain?.hash ?? hasher.hash(primary),
     // Set by the lookup; in the literal so every context has one shape.
     ticket: undefined,
     scope,
@@ -318,8 +322,9 @@ function privateId(
   facts: RequestFacts
 ): string | undefined {
   if (fn === undefined) return undefined
-  if (!facts.ids.has(fn)) facts.ids.set(fn, fn(request))
-  return facts.ids.get(fn)
+  const ids = (facts.ids ??= new Map())
+  if (!ids.has(fn)) ids.set(fn, fn(request))
+  return ids.get(fn)
 }
 
 function cdnFingerprint(cdn: RoutePolicy['cdn']): string {
