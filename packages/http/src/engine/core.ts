@@ -38,6 +38,9 @@ import type {
  */
 export const WRITE_WAIT_MS = 2000
 
+/** Most plain-hit Cache-Status values remembered (one per whole second of remaining ttl). */
+const HIT_STATUSES_KEPT = 4096
+
 /** Not-stored reasons that are size or count bounds, counted by `counters()`. */
 const BOUND_REASONS: ReadonlySet<string> = new Set([
   Reason.VariantCap,
@@ -67,8 +70,15 @@ export class EngineCore implements RevalidationServices {
   readonly #pending = new Set<Promise<void>>()
   /** Bound and isolation trips, by reason (see `counters`). */
   readonly #trips = new Map<string, number>()
-  /** The last plain-hit Cache-Status value, by whole seconds of ttl. */
-  #hitStatus = { ttl: Number.NaN, value: '' }
+  /**
+   * Plain-hit Cache-Status values by whole seconds of ttl. Entries stored at different times have
+   * different ttls, so with many keys one remembered value would be rebuilt on nearly every hit;
+   * a ttl of a few minutes has a few hundred values. Bounded: cleared when full.
+   */
+  readonly #hitStatuses = new Map<number, string>()
+  /** The last of them: a single hot key asks for the same one all second. */
+  #lastHitTtl = Number.NaN
+  #lastHitStatus = ''
   #warnedNoFreshness = false
   readonly #onCacheError: (error: Error) => void
 
@@ -187,12 +197,16 @@ export class EngineCore implements RevalidationServices {
       params.detail === undefined
     ) {
       const ttl = Math.trunc(params.ttl)
-      if (ttl !== this.#hitStatus.ttl)
-        this.#hitStatus = {
-          ttl,
-          value: formatCacheStatus(this.options.cacheStatusName, { hit: true, ttl }),
-        }
-      return this.#hitStatus.value
+      if (ttl === this.#lastHitTtl) return this.#lastHitStatus
+      let value = this.#hitStatuses.get(ttl)
+      if (value === undefined) {
+        if (this.#hitStatuses.size >= HIT_STATUSES_KEPT) this.#hitStatuses.clear()
+        value = formatCacheStatus(this.options.cacheStatusName, { hit: true, ttl })
+        this.#hitStatuses.set(ttl, value)
+      }
+      this.#lastHitTtl = ttl
+      this.#lastHitStatus = value
+      return value
     }
     if (!this.options.debug && params.detail !== undefined)
       params = { ...params, detail: undefined }

@@ -70,30 +70,58 @@ export function serveStored(
   }
 }
 
-/** An entry's full-response lines for one Age and Cache-Status value. */
+/**
+ * An entry's full-response lines as last served. Names and whether one repeats are the entry's
+ * own, worked out once per entry; only the Age and Cache-Status values change, once a second at
+ * most. The record is made once per entry and updated in place: a key hit less often than once a
+ * second (the long tail of many keys) would otherwise add a weak-map key, a name set and a raw
+ * list on every hit, all garbage a second later.
+ */
 interface PreparedLines {
-  readonly age: string
-  readonly status: string
-  readonly pairs: HeaderPairs
+  readonly names: ReadonlySet<string>
+  readonly repeats: boolean
+  readonly contentLength: string | undefined
+  age: string
+  status: string
+  pairs: HeaderPairs
 }
 
 /**
- * The lines of the last full response served from each entry. Age and Cache-Status change once a
- * second at most, so a hit reuses the array of the hits before it, and with it the forms
- * `wireLines` made of it. Weak: an evicted entry's lines go with it.
+ * The lines of the last full response served from each entry. A hit within the same second reuses
+ * the array of the hits before it, and with it its wire forms. Weak: an evicted entry's lines go
+ * with it.
  */
 const preparedLines = new WeakMap<StoredResponse, PreparedLines>()
 
+/** Where a prepared lines array carries its wire forms, so `wireLines` needs no weak-map entry per array. */
+const WIRE: unique symbol = Symbol('cachewire.wire-lines')
+
 function fullResponseLines(entry: StoredResponse, age: string, status: string): HeaderPairs {
   let prepared = preparedLines.get(entry)
-  if (prepared === undefined || prepared.age !== age || prepared.status !== status) {
+  if (prepared === undefined) {
+    const names = new Set<string>(['age', 'cache-status'])
+    let contentLength: string | undefined
+    for (const [name, value] of entry.headers) {
+      names.add(name)
+      if (name === 'content-length') contentLength ??= value
+    }
     prepared = {
-      age,
-      status,
-      pairs: Object.freeze([...entry.headers, ['age', age], ['cache-status', status]] as const),
+      names,
+      repeats: names.size < entry.headers.length + 2,
+      contentLength,
+      age: '',
+      status: '',
+      pairs: [],
     }
     preparedLines.set(entry, prepared)
-  }
+  } else if (prepared.age === age && prepared.status === status) return prepared.pairs
+  const pairs: HeaderPair[] = [...entry.headers, ['age', age], ['cache-status', status]]
+  Object.defineProperty(pairs, WIRE, {
+    value: new PreparedWire(pairs, prepared.names, prepared.repeats, prepared.contentLength),
+  })
+  prepared.age = age
+  prepared.status = status
+  prepared.pairs = Object.freeze(pairs)
   return prepared.pairs
 }
 
@@ -109,6 +137,37 @@ export interface WireLines {
   readonly contentLength: string | undefined
 }
 
+/** The wire forms of prepared lines: names from the entry, the raw list only when a front door asks. */
+class PreparedWire implements WireLines {
+  readonly names: ReadonlySet<string>
+  readonly repeats: boolean
+  readonly contentLength: string | undefined
+  readonly #pairs: HeaderPairs
+  #raw: readonly string[] | undefined
+
+  constructor(
+    pairs: HeaderPairs,
+    names: ReadonlySet<string>,
+    repeats: boolean,
+    contentLength: string | undefined
+  ) {
+    this.#pairs = pairs
+    this.names = names
+    this.repeats = repeats
+    this.contentLength = contentLength
+  }
+
+  get raw(): readonly string[] {
+    return (this.#raw ??= rawLines(this.#pairs))
+  }
+}
+
+function rawLines(headers: HeaderPairs): readonly string[] {
+  const raw: string[] = []
+  for (const [name, value] of headers) raw.push(name, value)
+  return Object.freeze(raw)
+}
+
 const wireLinesMemo = new WeakMap<HeaderPairs, WireLines>()
 
 /**
@@ -121,18 +180,18 @@ const wireLinesMemo = new WeakMap<HeaderPairs, WireLines>()
  * ```
  */
 export function wireLines(headers: HeaderPairs): WireLines {
+  const prepared = (headers as { [WIRE]?: WireLines })[WIRE]
+  if (prepared !== undefined) return prepared
   let lines = wireLinesMemo.get(headers)
   if (lines === undefined) {
-    const raw: string[] = []
     const names = new Set<string>()
     let contentLength: string | undefined
     for (const [name, value] of headers) {
-      raw.push(name, value)
       names.add(name)
       if (name === 'content-length') contentLength ??= value
     }
     lines = {
-      raw: Object.freeze(raw),
+      raw: rawLines(headers),
       names,
       repeats: names.size < headers.length,
       contentLength,

@@ -110,28 +110,40 @@ export function hashKey(key: string): string {
   return `http:${sha256(key, 'hex')}`
 }
 
-/** How many key → hash results one generation of the memo holds (two generations are kept). */
-const HASH_MEMO_ENTRIES = 4096
+/**
+ * How many key → hash results one generation of the memo holds (two generations are kept): room
+ * for a site's 10,000 hot URLs in the current one. With fewer, a Zipf tail turned the generations
+ * over every few thousand requests, and the keys found only in the previous one were moved back
+ * one by one, so most hits of a 10,000-key site paid two map misses and an insert, a tenth of them
+ * a SHA-256 too.
+ */
+const HASH_MEMO_ENTRIES = 16_384
+/** Characters of keys one generation holds at most, so long keys cannot make the count bound costly. */
+const HASH_MEMO_CHARS = 4 * 2 ** 20
 
 /**
  * `hashKey` with a bounded per-engine memo: hot URLs skip SHA-256 on every hit (DESIGN rule 7).
  * Two generations: when the current one is full it becomes the previous one and a new one starts,
  * and a key found only in the previous one moves back. Keys hit since the last turn survive it,
- * so a long tail of cold URLs (10,000 keys under a Zipf law) never flushes the hot ones, as
- * emptying one full map would. Bounded by count (two generations of 4,096), and keys are at
- * most a few KB, so it holds at most a few tens of MB even with the largest keys.
+ * so a long tail of cold URLs never flushes the hot ones, as emptying one full map would. Bounded
+ * by count and by key length: two generations of at most 16,384 keys and 4 Mi characters each
+ * (about 20 MB with the longest keys, a few MB with ordinary URLs).
  */
 export class KeyHasher {
   #current = new Map<string, string>()
   #previous = new Map<string, string>()
+  /** Characters of the keys in `#current`. */
+  #chars = 0
   #plainCurrent = new Map<string, PlainKey>()
   #plainPrevious = new Map<string, PlainKey>()
+  /** Characters of the keys in `#plainCurrent` (its paths and key texts). */
+  #plainChars = 0
 
   /**
    * The primary key and its hash for a key with no extra parts (the usual request), memoised by
-   * path (generations as for `hash`): a hit finds them through its short path, instead of building
-   * the key text and hashing all of it for the `hash` memo. Scheme, authority and query are
-   * compared before a memoised key is used.
+   * path (generations and bounds as for `hash`): a hit finds them through its short path, instead
+   * of building the key text and hashing all of it for the `hash` memo. Scheme, authority and
+   * query are compared before a memoised key is used.
    */
   plain(scheme: 'http' | 'https', authority: string, path: string, query: string): PlainKey {
     let found = this.#plainCurrent.get(path)
@@ -152,11 +164,17 @@ export class KeyHasher {
       const key = primaryKey({ scheme, authority, path, query, extra: NO_EXTRA })
       found = { scheme, authority, query, key, hash: this.hash(key) }
     }
-    if (this.#plainCurrent.size >= HASH_MEMO_ENTRIES) {
+    const chars = path.length + found.key.length
+    if (
+      this.#plainCurrent.size >= HASH_MEMO_ENTRIES ||
+      this.#plainChars + chars > HASH_MEMO_CHARS
+    ) {
       this.#plainPrevious = this.#plainCurrent
       this.#plainCurrent = new Map()
+      this.#plainChars = 0
     }
     this.#plainCurrent.set(path, found)
+    this.#plainChars += chars
     return found
   }
 
@@ -164,11 +182,13 @@ export class KeyHasher {
     let hash = this.#current.get(key)
     if (hash !== undefined) return hash
     hash = this.#previous.get(key) ?? hashKey(key)
-    if (this.#current.size >= HASH_MEMO_ENTRIES) {
+    if (this.#current.size >= HASH_MEMO_ENTRIES || this.#chars + key.length > HASH_MEMO_CHARS) {
       this.#previous = this.#current
       this.#current = new Map()
+      this.#chars = 0
     }
     this.#current.set(key, hash)
+    this.#chars += key.length
     return hash
   }
 }
