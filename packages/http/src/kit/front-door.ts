@@ -96,15 +96,21 @@ export function writeReply(res: ServerResponse, reply: ReplyOutcome): void {
  */
 export function setReplyHeaders(res: ServerResponse, headers: HeaderPairs): WireLines {
   const lines = wireLines(headers)
-  const raw = lines.raw
+  // The pairs are walked by index: destructuring each costs an iterator per line, and the flat
+  // `raw` list is only made for a front door's writeHead.
   if (!lines.repeats) {
-    // setHeader replaces a value set earlier under the same name: nothing to clear per hit. The
-    // flat list is walked by index: destructuring each pair costs an iterator per line.
-    for (let i = 0; i < raw.length; i += 2) res.setHeader(raw[i] as string, raw[i + 1] as string)
+    // setHeader replaces a value set earlier under the same name: nothing to clear per hit.
+    for (let i = 0; i < headers.length; i++) {
+      const pair = headers[i] as HeaderPairs[number]
+      res.setHeader(pair[0], pair[1])
+    }
     return lines
   }
   // Appended lines must not join a value set earlier under the same name: clear those first.
   for (const name of res.getHeaderNames()) if (lines.names.has(name)) res.removeHeader(name)
-  for (let i = 0; i < raw.length; i += 2) res.appendHeader(raw[i] as string, raw[i + 1] as string)
+  for (let i = 0; i < headers.length; i++) {
+    const pair = headers[i] as HeaderPairs[number]
+    res.appendHeader(pair[0], pair[1])
+  }
   return lines
 }

@@ -130,14 +130,8 @@ const HASH_MEMO_CHARS = 4 * 2 ** 20
  * (about 20 MB with the longest keys, a few MB with ordinary URLs).
  */
 export class KeyHasher {
-  #current = new Map<string, string>()
-  #previous = new Map<string, string>()
-  /** Characters of the keys in `#current`. */
-  #chars = 0
-  #plainCurrent = new Map<string, PlainKey>()
-  #plainPrevious = new Map<string, PlainKey>()
-  /** Characters of the keys in `#plainCurrent` (its paths and key texts). */
-  #plainChars = 0
+  readonly #hashes = new GenerationMemo<string>()
+  readonly #plain = new GenerationMemo<PlainKey>()
 
   /**
    * The primary key and its hash for a key with no extra parts (the usual request), memoised by
@@ -146,50 +140,58 @@ export class KeyHasher {
    * query are compared before a memoised key is used.
    */
   plain(scheme: 'http' | 'https', authority: string, path: string, query: string): PlainKey {
-    let found = this.#plainCurrent.get(path)
-    if (
-      found !== undefined &&
-      found.scheme === scheme &&
-      found.authority === authority &&
-      found.query === query
-    )
-      return found
-    found = this.#plainPrevious.get(path)
-    if (
-      found === undefined ||
-      found.scheme !== scheme ||
-      found.authority !== authority ||
-      found.query !== query
-    ) {
+    const current = this.#plain.current(path)
+    if (current !== undefined && madeOf(current, scheme, authority, query)) return current
+    let found = this.#plain.previous(path)
+    if (found === undefined || !madeOf(found, scheme, authority, query)) {
       const key = primaryKey({ scheme, authority, path, query, extra: NO_EXTRA })
       found = { scheme, authority, query, key, hash: this.hash(key) }
     }
-    const chars = path.length + found.key.length
-    if (
-      this.#plainCurrent.size >= HASH_MEMO_ENTRIES ||
-      this.#plainChars + chars > HASH_MEMO_CHARS
-    ) {
-      this.#plainPrevious = this.#plainCurrent
-      this.#plainCurrent = new Map()
-      this.#plainChars = 0
-    }
-    this.#plainCurrent.set(path, found)
-    this.#plainChars += chars
+    this.#plain.keep(path, found, path.length + found.key.length)
     return found
   }
 
   hash(key: string): string {
-    let hash = this.#current.get(key)
+    const hash = this.#hashes.current(key)
     if (hash !== undefined) return hash
-    hash = this.#previous.get(key) ?? hashKey(key)
-    if (this.#current.size >= HASH_MEMO_ENTRIES || this.#chars + key.length > HASH_MEMO_CHARS) {
+    const known = this.#hashes.previous(key) ?? hashKey(key)
+    this.#hashes.keep(key, known, key.length)
+    return known
+  }
+}
+
+/** Whether a memoised plain key was made of these parts besides its path. */
+function madeOf(found: PlainKey, scheme: string, authority: string, query: string): boolean {
+  return found.scheme === scheme && found.authority === authority && found.query === query
+}
+
+/**
+ * Two generations of a bounded memo: when the current one is full (by count or by characters) it
+ * becomes the previous one and a new one starts; a value found only in the previous one is kept
+ * again by its caller, so what is used since the last turn survives it.
+ */
+class GenerationMemo<V> {
+  #current = new Map<string, V>()
+  #previous = new Map<string, V>()
+  /** Characters charged to `#current`. */
+  #chars = 0
+
+  current(key: string): V | undefined {
+    return this.#current.get(key)
+  }
+
+  previous(key: string): V | undefined {
+    return this.#previous.get(key)
+  }
+
+  keep(key: string, value: V, chars: number): void {
+    if (this.#current.size >= HASH_MEMO_ENTRIES || this.#chars + chars > HASH_MEMO_CHARS) {
       this.#previous = this.#current
       this.#current = new Map()
       this.#chars = 0
     }
-    this.#current.set(key, hash)
-    this.#chars += key.length
-    return hash
+    this.#current.set(key, value)
+    this.#chars += chars
   }
 }
 
