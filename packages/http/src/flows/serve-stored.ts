@@ -125,7 +125,7 @@ function fullResponseLines(entry: StoredResponse, age: string, status: string): 
   return prepared.pairs
 }
 
-/** A reply's lines in the forms Node's response API takes, made once per lines array. */
+/** A reply's lines in the forms Node's response API takes. */
 export interface WireLines {
   /** `[name, value, name, value…]`, for `ServerResponse.writeHead`: a repeated name stays two lines. */
   readonly raw: readonly string[]
@@ -168,11 +168,11 @@ function rawLines(headers: HeaderPairs): readonly string[] {
   return Object.freeze(raw)
 }
 
-const wireLinesMemo = new WeakMap<HeaderPairs, WireLines>()
-
 /**
- * A reply's lines as Node's response API takes them, made once per lines array: the hits of an
- * entry within the same second share one.
+ * A reply's lines as Node's response API takes them. Prepared lines (a full response from an
+ * entry) carry theirs, shared by the hits of that entry within the same second; other lines (a
+ * 304, a 206) are one reply's and are worked out here, with no memo: a WeakMap entry per reply
+ * would be held by V8's young-generation collector and outlive the reply.
  *
  * @example
  * ```ts
@@ -182,23 +182,13 @@ const wireLinesMemo = new WeakMap<HeaderPairs, WireLines>()
 export function wireLines(headers: HeaderPairs): WireLines {
   const prepared = (headers as { [WIRE]?: WireLines })[WIRE]
   if (prepared !== undefined) return prepared
-  let lines = wireLinesMemo.get(headers)
-  if (lines === undefined) {
-    const names = new Set<string>()
-    let contentLength: string | undefined
-    for (const [name, value] of headers) {
-      names.add(name)
-      if (name === 'content-length') contentLength ??= value
-    }
-    lines = {
-      raw: rawLines(headers),
-      names,
-      repeats: names.size < headers.length,
-      contentLength,
-    }
-    wireLinesMemo.set(headers, lines)
+  const names = new Set<string>()
+  let contentLength: string | undefined
+  for (const [name, value] of headers) {
+    names.add(name)
+    if (name === 'content-length') contentLength ??= value
   }
-  return lines
+  return { raw: rawLines(headers), names, repeats: names.size < headers.length, contentLength }
 }
 
 /** The 206 or 416 for a Range request, or undefined when the full response answers it. */
