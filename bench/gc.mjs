@@ -1,0 +1,147 @@
+// Young-generation garbage collection of one bench/server.mjs variant under load: how often V8
+// scavenges, how long each pause is and how much each one promotes to the old generation. A hit
+// whose objects die young costs a fraction of a millisecond per scavenge; objects that outlive
+// their request (held by a long-lived structure) are copied and promoted, and a scavenge then
+// takes several milliseconds.
+// `node bench/gc.mjs <variant> [--size 1024] [--warmup 3] [--duration 5] [--connections 16]
+// [--misses 0]` (needs wrk and the packages built). A -zipf variant first asks for each of its
+// 10,000 keys once, as bench/run.mjs does; a -miss variant's load never repeats a path. `--misses N` first sends N requests with
+// `Cache-Control: no-store` to the load's path, one at a time: each runs the handler live, the
+// burst of misses a server sees after a deploy.
+import { execFileSync, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+
+const { values: args, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    size: { type: 'string', default: '1024' },
+    warmup: { type: 'string', default: '3' },
+    duration: { type: 'string', default: '5' },
+    connections: { type: 'string', default: '16' },
+    misses: { type: 'string', default: '0' },
+    port: { type: 'string', default: '3380' },
+  },
+})
+const variant = positionals[0]
+if (variant === undefined) {
+  console.error('usage: node bench/gc.mjs <variant> [--size 1024] [--duration 5] [--misses 0]')
+  process.exit(2)
+}
+const here = path.dirname(fileURLToPath(import.meta.url))
+const zipf = variant.endsWith('-zipf')
+const miss = variant.endsWith('-miss')
+const port = Number(args.port)
+const origin = `http://127.0.0.1:${port}`
+const loadPath = zipf || miss ? '/data/1' : '/data'
+
+const traceDir = mkdtempSync(path.join(os.tmpdir(), 'cachewire-gc-'))
+const traceFile = path.join(traceDir, 'trace.txt')
+const server = spawn(
+  'taskset',
+  ['-c', '0', process.execPath, '--trace-gc-nvp', path.join(here, 'server.mjs'), variant],
+  {
+    env: { ...process.env, PORT: String(port), BODY_BYTES: args.size },
+    // A file, not a pipe: wrk runs synchronously here, and a pipe nobody drains would stop the
+    // server at its next trace line.
+    stdio: ['ignore', openSync(traceFile, 'w'), 'inherit', 'ipc'],
+  }
+)
+const spawnedAt = Date.now()
+const exited = once(server, 'exit')
+let listening = false
+
+try {
+  await Promise.race([
+    once(server, 'message'),
+    exited.then(() => {
+      if (!listening) throw new Error(`${variant} exited before listening`)
+    }),
+  ])
+  listening = true
+  if (zipf)
+    await askEach(
+      Array.from({ length: 10_000 }, (_, id) => `/data/${id}`),
+      {},
+      16
+    )
+  const misses = Number(args.misses)
+  if (misses > 0) await askEach(Array(misses).fill(loadPath), { 'cache-control': 'no-store' }, 1)
+  wrk(args.warmup)
+  const from = Date.now() - spawnedAt
+  const output = wrk(args.duration)
+  const to = Date.now() - spawnedAt
+  // V8's trace reaches the file through a buffered stdout: it is read whole once the server has
+  // exited, and the measured run's collections are told by their time since the server started.
+  server.kill('SIGTERM')
+  await exited
+  const log = readFileSync(traceFile, 'utf8')
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1])
+  const gcs = log
+    .split('\n')
+    .map((line) => ({
+      at: Number(/^\[[^\]]*\]\s+(\d+) ms:/.exec(line)?.[1]),
+      kind: /\bgc=(\w+)/.exec(line)?.[1],
+      pause: field(line, 'pause'),
+      promoted: field(line, 'promoted'),
+    }))
+    .filter((gc) => gc.kind !== undefined && gc.at >= from && gc.at <= to)
+  const scavenges = gcs.filter((gc) => gc.kind === 's')
+  const pauses = scavenges.reduce((sum, gc) => sum + gc.pause, 0)
+  const promoted = scavenges.reduce((sum, gc) => sum + gc.promoted, 0)
+  const seconds = (to - from) / 1000
+  console.log(
+    `${variant} ${args.size} B${misses > 0 ? `, after ${misses} misses` : ''}: ${Math.round(rps)} req/s; ` +
+      `${(scavenges.length / seconds).toFixed(1)} scavenges/s, ` +
+      `${(pauses / Math.max(1, scavenges.length)).toFixed(2)} ms and ` +
+      `${Math.round(promoted / 1024 / Math.max(1, scavenges.length))} KiB promoted per scavenge, ` +
+      `${((100 * pauses) / (seconds * 1000)).toFixed(1)} % of the time in scavenges; ` +
+      `${gcs.length - scavenges.length} other collections`
+  )
+} finally {
+  // SIGTERM: a Redis variant removes its keys before it exits.
+  if (server.exitCode === null) server.kill('SIGTERM')
+  rmSync(traceDir, { recursive: true, force: true })
+}
+
+function field(line, name) {
+  return Number(new RegExp(`\\b${name}=([\\d.]+)`).exec(line)?.[1] ?? 0)
+}
+
+let wrkRuns = 0
+function wrk(seconds) {
+  // A -miss load names its paths after this run, so the warm-up and the measured run never meet.
+  const script = zipf
+    ? ['-s', path.join(here, 'zipf.lua'), origin + loadPath]
+    : miss
+      ? [
+          '-s',
+          path.join(here, 'miss.lua'),
+          origin + loadPath,
+          '--',
+          `gc${process.pid}x${++wrkRuns}`,
+        ]
+      : [origin + loadPath]
+  return execFileSync(
+    'taskset',
+    ['-c', '1', 'wrk', '-t1', `-c${args.connections}`, `-d${seconds}s`, ...script],
+    { encoding: 'utf8' }
+  )
+}
+
+/** Asks for every path in `paths`, `concurrency` at a time. */
+async function askEach(paths, headers, concurrency) {
+  let next = 0
+  const worker = async () => {
+    while (next < paths.length) {
+      const response = await fetch(origin + paths[next++], { headers })
+      await response.arrayBuffer()
+      if (response.status !== 200) throw new Error(`status ${response.status} from ${variant}`)
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker))
+}
