@@ -12,6 +12,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { ZIPF_KEYS } from './requests.mjs'
 
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
@@ -66,7 +67,7 @@ await new Promise((resolve, reject) => {
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 4 })
 let sequence = 0
-const zipf = zipfSampler(10_000, 1)
+const zipf = zipfSampler(ZIPF_KEYS, 1)
 function nextPath() {
   if (args.paths === 'zipf') return `/data/${zipf()}`
   if (args.paths === 'unique') return `/data/miss-${process.pid}-${sequence++}`

@@ -15,6 +15,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { askEach, storeEveryZipfKey } from './requests.mjs'
 
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
@@ -63,14 +64,13 @@ try {
     }),
   ])
   listening = true
-  if (zipf)
-    await askEach(
-      Array.from({ length: 10_000 }, (_, id) => `/data/${id}`),
-      {},
-      16
-    )
+  if (zipf) await storeEveryZipfKey(origin)
   const misses = Number(args.misses)
-  if (misses > 0) await askEach(Array(misses).fill(loadPath), { 'cache-control': 'no-store' }, 1)
+  if (misses > 0)
+    await askEach(origin, Array(misses).fill(loadPath), {
+      headers: { 'cache-control': 'no-store' },
+      concurrency: 1,
+    })
   wrk(args.warmup)
   const from = Date.now() - spawnedAt
   const output = wrk(args.duration)
@@ -131,17 +131,4 @@ function wrk(seconds) {
     ['-c', '1', 'wrk', '-t1', `-c${args.connections}`, `-d${seconds}s`, ...script],
     { encoding: 'utf8' }
   )
-}
-
-/** Asks for every path in `paths`, `concurrency` at a time. */
-async function askEach(paths, headers, concurrency) {
-  let next = 0
-  const worker = async () => {
-    while (next < paths.length) {
-      const response = await fetch(origin + paths[next++], { headers })
-      await response.arrayBuffer()
-      if (response.status !== 200) throw new Error(`status ${response.status} from ${variant}`)
-    }
-  }
-  await Promise.all(Array.from({ length: concurrency }, worker))
 }

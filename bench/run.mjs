@@ -9,6 +9,7 @@ import { writeFileSync, readFileSync } from 'node:fs'
 import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { storeEveryZipfKey } from './requests.mjs'
 
 const { values: args } = parseArgs({
   options: {
@@ -121,23 +122,6 @@ async function check(port, path) {
   }
 }
 
-// A -zipf run compares hits across 10,000 keys: each is asked for once before the warm-up, so
-// every server holds all of them when the measured run starts. With a fixed-time warm-up alone, a
-// faster server stored more of the tail before measuring, so the rows mixed hit cost with how
-// warm each server got (about a quarter of the measured requests were misses). The cost of
-// storing is what the -miss rows measure.
-async function storeEveryKey(port) {
-  let next = 0
-  const worker = async () => {
-    while (next < 10_000) {
-      const response = await fetch(`http://127.0.0.1:${port}/data/${next++}`)
-      await response.arrayBuffer()
-      if (response.status !== 200) throw new Error(`status ${response.status} storing the keys`)
-    }
-  }
-  await Promise.all(Array.from({ length: 16 }, worker))
-}
-
 // The server's own CPU time (user + system, from /proc) per request: on a host whose other
 // tenants steal or stall the core, req/s swings between runs, CPU time per request much less.
 const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100
@@ -203,7 +187,7 @@ for (let round = 1; round <= rounds; round++) {
         const load = loadOf(variant)
         const seen = await check(port, load.path)
         notes.set(`${variant}|${size}`, seen)
-        if (variant.endsWith('-zipf')) await storeEveryKey(port)
+        if (variant.endsWith('-zipf')) await storeEveryZipfKey(`http://127.0.0.1:${port}`)
         wrk(port, args.warmup, undefined, load)
         const sample = wrk(port, args.duration, child.pid, load)
         const key = `${variant}|${size}`
