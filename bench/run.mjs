@@ -79,12 +79,13 @@ if (spawnSync('wrk', ['--version']).error) {
   }
 }
 
-async function startServer(variant, bodyBytes, port) {
+/** Starts a variant on a free port; resolves the child and the port it listens on. */
+async function startServer(variant, bodyBytes) {
   // taskset pins the server; fork keeps an IPC channel to know when it listens.
   const child = fork(serverPath, [variant], {
     env: {
       ...process.env,
-      PORT: String(port),
+      PORT: '0',
       BODY_BYTES: String(bodyBytes),
       NODE_ENV: 'production',
     },
@@ -96,8 +97,11 @@ async function startServer(variant, bodyBytes, port) {
     once(child, 'message'),
     once(child, 'exit').then(() => ['exited']),
   ])
-  if (message !== 'listening') throw new Error(`${variant} did not start`)
-  return child
+  if (typeof message?.listening !== 'number') {
+    if (child.exitCode === null) child.kill('SIGKILL')
+    throw new Error(`${variant} did not start`)
+  }
+  return { child, port: message.listening }
 }
 
 // What the load asks for: one path, or a wrk script choosing one per request.
@@ -176,14 +180,15 @@ const median = (list) => {
 
 const results = new Map()
 const notes = new Map()
-let port = 3200
+const unavailable = []
 for (let round = 1; round <= rounds; round++) {
   for (const size of sizes) {
     for (const variant of variants) {
-      port++
       let child
       try {
-        child = await startServer(variant, size, port)
+        const started = await startServer(variant, size)
+        child = started.child
+        const port = started.port
         const load = loadOf(variant)
         const seen = await check(port, load.path)
         notes.set(`${variant}|${size}`, seen)
@@ -197,6 +202,7 @@ for (let round = 1; round <= rounds; round++) {
           `round ${round} ${String(size).padStart(6)} B ${variant.padEnd(30)} ${Math.round(sample.rps).toString().padStart(7)} req/s  ${sample.cpuUs?.toFixed(1) ?? '?'} CPU µs/req  p99 ${sample.p99}  non-2xx ${sample.errors}`
         )
       } catch (error) {
+        unavailable.push(`round ${round}, ${size} B, ${variant}: ${error.message}`)
         console.log(
           `round ${round} ${String(size).padStart(6)} B ${variant.padEnd(30)} unavailable: ${error.message}`
         )
@@ -296,6 +302,11 @@ lines.push(
   '',
   "Server CPU counts the server process only (user + system time from /proc); on the Redis variants Redis's own CPU is not in it."
 )
+if (unavailable.length > 0)
+  lines.push(
+    '',
+    `Samples missing (their medians are of the rounds that ran): ${unavailable.join('; ')}.`
+  )
 lines.push('', '## Targets (ratios of medians from this run)', '')
 lines.push(
   'By req/s, and by requests per server CPU-second (the inverse ratio of CPU µs per request), which a noisy host disturbs less.',

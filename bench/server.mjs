@@ -246,11 +246,12 @@ async function roomyStore() {
 }
 const server = await build(manyKeys ? await roomyStore() : undefined)
 server.keepAliveTimeout = 60_000
-server.listen(
-  port,
-  '127.0.0.1',
-  () => process.send?.('listening') ?? console.log(`${variant} on ${port}`)
-)
+// PORT=0 takes a free port: the parent learns which from the message (a fixed range once ran
+// into a local MariaDB's 3306).
+server.listen(port, '127.0.0.1', () => {
+  const bound = server.address().port
+  process.send?.({ listening: bound }) ?? console.log(`${variant} on ${bound}`)
+})
 // One handler, so the exit cannot race a Redis variant's clean-up and leave its keys behind.
 process.on('SIGTERM', () => {
   server.close()
