@@ -106,6 +106,41 @@ describe.each(KOAS)('responseCache: one engine per app, on $name', ({ Koa }) => 
     expect(frontCache.engine.observer.stats().lookups.hit).toBe(before + 1)
   })
 
+  it('under proxy, the front door answers a forwarded host from the entry the app stored for it; a forwarded list is not answered', async () => {
+    const app = new Koa()
+    app.proxy = true
+    const cache = responseCache({ ttl: '1m', clock })
+    let runs = 0
+    app.use(cache.middleware())
+    app.use((ctx) => void (ctx.body = `${ctx.host} ${++runs}`))
+    const server = http.createServer(cache.frontDoor(app))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    onTestFinished(
+      () =>
+        new Promise<void>(
+          (resolve) => (server.closeAllConnections(), server.close(() => resolve()))
+        )
+    )
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/h`
+    const forwarded = (host: string) => request(url, { headers: { 'x-forwarded-host': host } })
+    expect((await forwarded('shop.test')).text).toBe('shop.test 1')
+    await cache.whenIdle()
+    const before = cache.engine.observer.stats().lookups.hit
+    const hit = await forwarded('shop.test')
+    expect([hit.text, hit.headers['cache-status']]).toEqual([
+      'shop.test 1',
+      'cachewire; hit; ttl=60',
+    ])
+    expect(cache.engine.observer.stats().lookups.hit).toBe(before + 1)
+    // Which name of a list a proxy meant is not the cache's to guess: neither answered nor stored.
+    const listed = await forwarded('shop.test, edge.test')
+    expect([listed.text, listed.headers['cache-status']]).toEqual([
+      'shop.test 2',
+      'cachewire; fwd=bypass; fwd-status=200',
+    ])
+    expect((await forwarded('edge.test')).text).toBe('edge.test 3')
+  })
+
   it('the front door is refused when the app key needs the Koa context', () => {
     const app = new Koa()
     try {
