@@ -250,7 +250,8 @@ server.keepAliveTimeout = 60_000
 // into a local MariaDB's 3306).
 server.listen(port, '127.0.0.1', () => {
   const bound = server.address().port
-  process.send?.({ listening: bound }) ?? console.log(`${variant} on ${bound}`)
+  if (process.send) process.send({ listening: bound })
+  else console.log(`${variant} on ${bound}`)
 })
 // One handler, so the exit cannot race a Redis variant's clean-up and leave its keys behind.
 process.on('SIGTERM', () => {
