@@ -1,0 +1,169 @@
+// Instructions per request of the main bench variants, counted by callgrind (bench/callgrind.mjs),
+// with the same-run ratios of bench/RESULTS.md's targets, written to bench/INSTRUCTIONS.md.
+// A count that other tenants of the host do not move: req/s and CPU time on a shared 2-core host
+// swing by 1.5× between rounds, a count by a few per cent. It leaves out what the kernel does for
+// a request (the socket writes) and the time lost to cache misses, so it complements the wrk
+// table and does not replace it.
+// `node bench/instructions.mjs [--runs 2] [--size 1024] [--only a,b] [--out INSTRUCTIONS.md]`
+// Each variant runs `--runs` times in its own server; the table gives the fewest instructions and
+// the most. Work V8 does in the background on some runs (a late optimisation, or a deoptimised
+// path it keeps running) only adds, so the fewest is the request's own cost.
+import { execFileSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+
+const { values: args } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '2' },
+    size: { type: 'string', default: '1024' },
+    only: { type: 'string' },
+    out: { type: 'string', default: fileURLToPath(new URL('./INSTRUCTIONS.md', import.meta.url)) },
+  },
+})
+
+const VARIANTS = [
+  'raw-node',
+  'express-floor',
+  'apicache',
+  'cachewire-express',
+  'cachewire-express-front',
+  'koa-floor',
+  'koa-cash',
+  'cachewire-koa',
+  'cachewire-koa-front',
+  'fastify-floor',
+  'cachewire-fastify',
+  'cachewire-fastify-front',
+  'cachewire-express-front-redis',
+  'cachewire-koa-front-redis',
+  'cachewire-express-front-tiered',
+  'cachewire-koa-front-tiered',
+  'apicache-zipf',
+  'cachewire-express-zipf',
+  'koa-cash-zipf',
+  'cachewire-koa-zipf',
+  'apicache-miss',
+  'cachewire-express-miss',
+  'koa-cash-miss',
+  'cachewire-koa-miss',
+]
+const variants = args.only ? args.only.split(',') : VARIANTS
+const runs = Number(args.runs)
+// Enough for V8 to settle: at 5,000 a raw node:http server still counted ~7 % more than at 20,000.
+const WARMUP = '20000'
+const callgrind = fileURLToPath(new URL('./callgrind.mjs', import.meta.url))
+const started = new Date()
+
+const counts = new Map()
+for (const variant of variants) {
+  const list = []
+  for (let run = 1; run <= runs; run++) {
+    try {
+      const out = execFileSync(
+        process.execPath,
+        [callgrind, variant, '--size', args.size, '--warmup', WARMUP],
+        {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'inherit'],
+        }
+      )
+      const match = /: ([\d,]+) instructions\/request/.exec(out)
+      if (match === null) throw new Error(`no count in: ${out.trim()}`)
+      list.push(Number(match[1].replaceAll(',', '')))
+      console.log(`${variant} run ${run}: ${match[1]} instructions/request`)
+    } catch (error) {
+      console.log(`${variant} run ${run}: unavailable: ${error.message.split('\n')[0]}`)
+    }
+  }
+  if (list.length > 0) counts.set(variant, list)
+}
+
+const fewest = (variant) => (counts.has(variant) ? Math.min(...counts.get(variant)) : undefined)
+const format = (n) => (n === undefined ? 'n/a' : n.toLocaleString('en-US'))
+// Requests per instruction of a over b: b's instructions per request over a's.
+const ratio = (a, b) => {
+  const x = fewest(a)
+  const y = fewest(b)
+  return x && y ? (y / x).toFixed(2) : 'n/a'
+}
+
+const TARGETS = [
+  ['Express middleware hit / Express floor', 'cachewire-express', 'express-floor', '≥ 0.95'],
+  ['Express middleware hit / apicache', 'cachewire-express', 'apicache', '≥ 1.15'],
+  ['Koa middleware hit / Koa floor', 'cachewire-koa', 'koa-floor', '≥ 0.9'],
+  ['Koa middleware hit / koa-cash', 'cachewire-koa', 'koa-cash', '≥ 1.1'],
+  ['Express front door / raw node:http', 'cachewire-express-front', 'raw-node', '≥ 0.95'],
+  ['Koa front door / raw node:http', 'cachewire-koa-front', 'raw-node', '≥ 0.95'],
+  ['Fastify plugin hit / Fastify floor', 'cachewire-fastify', 'fastify-floor', '—'],
+  ['Fastify front door / raw node:http', 'cachewire-fastify-front', 'raw-node', '≥ 0.95'],
+  [
+    'Express front door on Redis / on memory',
+    'cachewire-express-front-redis',
+    'cachewire-express-front',
+    '≥ 0.6',
+  ],
+  [
+    'Koa front door on Redis / on memory',
+    'cachewire-koa-front-redis',
+    'cachewire-koa-front',
+    '≥ 0.6',
+  ],
+  [
+    'Express front door tiered / on memory',
+    'cachewire-express-front-tiered',
+    'cachewire-express-front',
+    '≥ 0.6',
+  ],
+  [
+    'Koa front door tiered / on memory',
+    'cachewire-koa-front-tiered',
+    'cachewire-koa-front',
+    '≥ 0.6',
+  ],
+  [
+    'Express middleware, 10,000 Zipf keys / apicache',
+    'cachewire-express-zipf',
+    'apicache-zipf',
+    '≥ 1.15',
+  ],
+  ['Koa middleware, 10,000 Zipf keys / koa-cash', 'cachewire-koa-zipf', 'koa-cash-zipf', '≥ 1.1'],
+  [
+    'Express middleware, every request a miss / apicache',
+    'cachewire-express-miss',
+    'apicache-miss',
+    '—',
+  ],
+  ['Koa middleware, every request a miss / koa-cash', 'cachewire-koa-miss', 'koa-cash-miss', '—'],
+]
+
+const lines = [
+  '# cachewire: instructions per request',
+  '',
+  `Run on ${started.toISOString()} by \`node bench/instructions.mjs --runs ${runs} --size ${args.size}\` (Node ${process.version}).`,
+  '',
+  `- Each variant's server runs under callgrind (\`node bench/callgrind.mjs <variant> --size ${args.size} --warmup ${WARMUP}\`: ${Number(WARMUP).toLocaleString('en-US')} warm-up requests uncounted, then 2,000 counted over 4 keep-alive connections; a -zipf server is first asked for each of its 10,000 keys, a -miss load asks for a new path each time). ${runs} run${runs === 1 ? '' : 's'} per variant, each in a fresh server.`,
+  "- Counted: the server process's user-space instructions (V8's background compiling left out). Not counted: the kernel's work for the socket writes and reads, and time lost to cache misses, which a load across many keys pays more of. So these ratios isolate the work the code does; bench/RESULTS.md has the time.",
+  '',
+  '| variant | fewest instructions/request | most |',
+  '|---|---:|---:|',
+]
+for (const variant of variants) {
+  const list = counts.get(variant)
+  lines.push(
+    `| ${variant} | ${format(list && Math.min(...list))} | ${format(list && Math.max(...list))} |`
+  )
+}
+lines.push(
+  '',
+  '## Targets (requests per instruction, from the fewest counts above)',
+  '',
+  '| target | goal (by req/s) | ratio |',
+  '|---|---|---:|'
+)
+for (const [name, a, b, goal] of TARGETS) {
+  if (!variants.includes(a) || !variants.includes(b)) continue
+  lines.push(`| ${name} | ${goal} | ${ratio(a, b)} |`)
+}
+writeFileSync(args.out, `${lines.join('\n')}\n`)
+console.log(`\nwrote ${args.out}`)
