@@ -57,6 +57,11 @@ export interface EntryMeta<T> {
  * back the same bytes each time (memory) gets the same view each time, so callers can memoise
  * work per stored value. Other values are decoded fresh: callers may mutate them. Weak: evicted
  * entries take their views along.
+ *
+ * Bytes read over the network (Redis) are new on every read, so a memo of them is never used
+ * again, and it costs: V8's young-generation collector holds a WeakMap's values strongly, so each
+ * such read's value outlived the next minor collection (on a Redis hit, the whole decoded entry).
+ * Callers say `remember: false` for them.
  */
 export class DecodedValues {
   readonly #views = new WeakMap<Uint8Array, unknown>()
@@ -66,12 +71,12 @@ export class DecodedValues {
     this.serializer = serializer
   }
 
-  /** Throws `DecodeError` like `decodeValue`. */
-  decode(bytes: Uint8Array, key: string): unknown {
+  /** Throws `DecodeError` like `decodeValue`. `remember`: whether these bytes can be handed back again (see above). */
+  decode(bytes: Uint8Array, key: string, remember = true): unknown {
     let value = this.#views.get(bytes)
     if (value === undefined) {
       value = decodeValue(bytes, key, this.serializer)
-      if (Buffer.isBuffer(value)) this.#views.set(bytes, value)
+      if (remember && Buffer.isBuffer(value)) this.#views.set(bytes, value)
     }
     return value
   }
@@ -97,7 +102,7 @@ export class CacheReads {
     const found = await this.#read(key, strict)
     if (found === undefined) return this.#miss(key)
     if (this.#expiredGrace(found.bytes)) return this.#miss(key)
-    return this.#decodeHit<T>(key, found.bytes, found.storeKey)
+    return this.#decodeHit<T>(key, found.bytes, found.storeKey, this.#rereads())
   }
 
   /** See `Cache.readSync`. */
@@ -182,7 +187,7 @@ export class CacheReads {
     const stale = fresh <= now
     let value: T
     try {
-      value = this.#context.values.decode(found.value, key) as T
+      value = this.#context.values.decode(found.value, key, this.#rereads()) as T
     } catch (error) {
       this.#undecodable(key, storeKey, error)
       return this.#miss(key)
@@ -255,10 +260,20 @@ export class CacheReads {
     return this.#context.pending.get(this.#keys.namespace, key)
   }
 
-  #decodeHit<T>(key: string, bytes: Uint8Array, storeKey?: string): T | undefined {
+  /** Whether the store can hand back the same bytes on a later read: one that reads in process. */
+  #rereads(): boolean {
+    return this.#context.store.syncReads !== undefined
+  }
+
+  #decodeHit<T>(
+    key: string,
+    bytes: Uint8Array,
+    storeKey?: string,
+    remember = true
+  ): T | undefined {
     let value: unknown
     try {
-      value = this.#context.values.decode(bytes, key)
+      value = this.#context.values.decode(bytes, key, remember)
     } catch (error) {
       this.#undecodable(key, storeKey, error)
       return this.#miss(key)

@@ -18,6 +18,19 @@ describe('Cache.readSync', () => {
     expect(cache.stats()).toMatchObject({ hits: 3, misses: 1 })
   })
 
+  it('keeps no view of bytes from a store without synchronous reads: each read decodes afresh', async () => {
+    // Such a store (Redis) reads new bytes each time: a view of them would never be looked up
+    // again, and holding it kept each read's value past the next minor collection.
+    const cache = new Cache({ store: new ChaosStore(new MemoryStore()) })
+    await cache.set('k', Buffer.from('bytes'))
+    const first = await cache.get<Buffer>('k')
+    expect(first?.toString()).toBe('bytes')
+    const second = await cache.get<Buffer>('k')
+    expect(second?.toString()).toBe('bytes')
+    expect(second).not.toBe(first)
+    expect((await cache.getWithMeta<Buffer>('k'))?.value).not.toBe(first)
+  })
+
   it('says "ask get" for a store without synchronous reads', async () => {
     const cache = new Cache({ store: new ChaosStore(new MemoryStore()) })
     await cache.set('k', 1)

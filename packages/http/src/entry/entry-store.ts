@@ -65,7 +65,9 @@ export class EntryStore {
   readonly #hasher: KeyHasher
   /**
    * Decoded values by the stored bytes they came from. A memory store hands back the same bytes
-   * for every hit, so a hit skips decoding; a Redis read brings new bytes and decodes. Entries are
+   * for every hit, so a hit skips decoding; a Redis read brings new bytes and decodes, and is not
+   * put here: V8's young-generation collector holds a WeakMap's values strongly, so every Redis
+   * hit's decoded entry outlived the next minor collection for a memo nobody reads. Entries are
    * immutable, and the map is weak: an evicted entry's decoding goes with it.
    */
   readonly #decoded = new WeakMap<Uint8Array, DecodedValue>()
@@ -219,9 +221,12 @@ export class EntryStore {
       this.#report(error)
       return undefined
     }
-    const checked = this.#check(value, fullKey, now)
+    // Only a store that reads in process hands back the same bytes on a later read: a Redis
+    // read's decoding is never looked up again, so it is not remembered (see `#decoded`).
+    const remember = this.#cache.store.syncReads !== undefined
+    const checked = this.#check(value, fullKey, now, remember)
     if (checked !== REPAIR) return checked
-    const decoded = value instanceof Uint8Array ? this.#decode(value) : undefined
+    const decoded = value instanceof Uint8Array ? this.#decode(value, remember) : undefined
     // A different full key under the same hash is a collision or tampering: never serve it, and
     // delete it, so a planted value cannot keep a URL from being cached.
     this.#report(
@@ -234,9 +239,14 @@ export class EntryStore {
   }
 
   /** A stored value as a record of this key, `undefined` (a miss), or REPAIR (undecodable or another key's). */
-  #check(value: unknown, fullKey: string, now: number): DecodedValue | undefined | typeof REPAIR {
+  #check(
+    value: unknown,
+    fullKey: string,
+    now: number,
+    remember = true
+  ): DecodedValue | undefined | typeof REPAIR {
     if (value === undefined) return undefined
-    const decoded = value instanceof Uint8Array ? this.#decode(value) : undefined
+    const decoded = value instanceof Uint8Array ? this.#decode(value, remember) : undefined
     if (decoded === undefined) return REPAIR
     const record = decoded.kind === 'entry' ? decoded.entry : decoded.index
     if (record.key !== fullKey) return REPAIR
@@ -244,11 +254,11 @@ export class EntryStore {
     return decoded
   }
 
-  #decode(value: Uint8Array): DecodedValue | undefined {
+  #decode(value: Uint8Array, remember: boolean): DecodedValue | undefined {
     let decoded = this.#decoded.get(value)
     if (decoded === undefined) {
       decoded = decodeValue(value)
-      if (decoded !== undefined) this.#decoded.set(value, decoded)
+      if (remember && decoded !== undefined) this.#decoded.set(value, decoded)
     }
     return decoded
   }

@@ -74,8 +74,8 @@ export function serveStored(
  * An entry's full-response lines as last served. Names and whether one repeats are the entry's
  * own, worked out once per entry; only the Age and Cache-Status values change, once a second at
  * most. The record is made once per entry and updated in place: a key hit less often than once a
- * second (the long tail of many keys) would otherwise add a weak-map key, a name set and a raw
- * list on every hit, all garbage a second later.
+ * second (the long tail of many keys) would otherwise make a name set and a raw list on every
+ * hit, all garbage a second later.
  */
 interface PreparedLines {
   readonly names: ReadonlySet<string>
@@ -87,17 +87,22 @@ interface PreparedLines {
 }
 
 /**
- * The lines of the last full response served from each entry. A hit within the same second reuses
- * the array of the hits before it, and with it its wire forms. Weak: an evicted entry's lines go
- * with it.
+ * Where an entry keeps the lines of the last full response served from it: a hit within the same
+ * second reuses the array of the hits before it, and with it its wire forms. A property of the
+ * entry (non-enumerable, so a copy of the entry does not take it along), not a WeakMap entry:
+ * V8's young-generation collector holds a WeakMap's values strongly, so an entry served once and
+ * dropped (each Redis hit decodes a new one; a fresh response is served from the entry it is
+ * stored as) kept its lines alive past the next minor collection. On the Redis front door they were
+ * a quarter of what outlived its scavenges (a sampling heap profile, includeObjectsCollectedByMinorGC:
+ * false). An entry that cannot take a property is served without the memo.
  */
-const preparedLines = new WeakMap<StoredResponse, PreparedLines>()
+const PREPARED: unique symbol = Symbol('cachewire.prepared-lines')
 
 /** Where a prepared lines array carries its wire forms, so `wireLines` needs no weak-map entry per array. */
 const WIRE: unique symbol = Symbol('cachewire.wire-lines')
 
 function fullResponseLines(entry: StoredResponse, age: string, status: string): HeaderPairs {
-  let prepared = preparedLines.get(entry)
+  let prepared = (entry as { [PREPARED]?: PreparedLines })[PREPARED]
   if (prepared === undefined) {
     const names = new Set<string>(['age', 'cache-status'])
     let contentLength: string | undefined
@@ -113,7 +118,7 @@ function fullResponseLines(entry: StoredResponse, age: string, status: string): 
       status: '',
       pairs: [],
     }
-    preparedLines.set(entry, prepared)
+    if (Object.isExtensible(entry)) Object.defineProperty(entry, PREPARED, { value: prepared })
   } else if (prepared.age === age && prepared.status === status) return prepared.pairs
   const pairs: HeaderPair[] = [...entry.headers, ['age', age], ['cache-status', status]]
   Object.defineProperty(pairs, WIRE, {
