@@ -265,12 +265,7 @@ export class CacheReads {
     return this.#context.store.syncReads !== undefined
   }
 
-  #decodeHit<T>(
-    key: string,
-    bytes: Uint8Array,
-    storeKey?: string,
-    remember = true
-  ): T | undefined {
+  #decodeHit<T>(key: string, bytes: Uint8Array, storeKey?: string, remember = true): T | undefined {
     let value: unknown
     try {
       value = this.#context.values.decode(bytes, key, remember)
