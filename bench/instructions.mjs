@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { TARGETS } from './targets.mjs'
 
 const { values: args } = parseArgs({
   options: {
@@ -87,55 +88,6 @@ const ratio = (a, b) => {
   const y = fewest(b)
   return x && y ? (y / x).toFixed(2) : 'n/a'
 }
-
-const TARGETS = [
-  ['Express middleware hit / Express floor', 'cachewire-express', 'express-floor', '≥ 0.95'],
-  ['Express middleware hit / apicache', 'cachewire-express', 'apicache', '≥ 1.15'],
-  ['Koa middleware hit / Koa floor', 'cachewire-koa', 'koa-floor', '≥ 0.9'],
-  ['Koa middleware hit / koa-cash', 'cachewire-koa', 'koa-cash', '≥ 1.1'],
-  ['Express front door / raw node:http', 'cachewire-express-front', 'raw-node', '≥ 0.95'],
-  ['Koa front door / raw node:http', 'cachewire-koa-front', 'raw-node', '≥ 0.95'],
-  ['Fastify plugin hit / Fastify floor', 'cachewire-fastify', 'fastify-floor', '—'],
-  ['Fastify front door / raw node:http', 'cachewire-fastify-front', 'raw-node', '≥ 0.95'],
-  [
-    'Express front door on Redis / on memory',
-    'cachewire-express-front-redis',
-    'cachewire-express-front',
-    '≥ 0.6',
-  ],
-  [
-    'Koa front door on Redis / on memory',
-    'cachewire-koa-front-redis',
-    'cachewire-koa-front',
-    '≥ 0.6',
-  ],
-  [
-    'Express front door tiered / on memory',
-    'cachewire-express-front-tiered',
-    'cachewire-express-front',
-    '≥ 0.6',
-  ],
-  [
-    'Koa front door tiered / on memory',
-    'cachewire-koa-front-tiered',
-    'cachewire-koa-front',
-    '≥ 0.6',
-  ],
-  [
-    'Express middleware, 10,000 Zipf keys / apicache',
-    'cachewire-express-zipf',
-    'apicache-zipf',
-    '≥ 1.15',
-  ],
-  ['Koa middleware, 10,000 Zipf keys / koa-cash', 'cachewire-koa-zipf', 'koa-cash-zipf', '≥ 1.1'],
-  [
-    'Express middleware, every request a miss / apicache',
-    'cachewire-express-miss',
-    'apicache-miss',
-    '—',
-  ],
-  ['Koa middleware, every request a miss / koa-cash', 'cachewire-koa-miss', 'koa-cash-miss', '—'],
-]
 
 const lines = [
   '# cachewire: instructions per request',
