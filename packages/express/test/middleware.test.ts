@@ -397,6 +397,44 @@ describe.each(cases)(
       expect(app.calls('/x')).toBe(3)
     })
 
+    it('a hit serves what the shared store holds now, after another process stored a new response', async () => {
+      // Two apps on one store, as two processes on one Redis. B's hits of the first response are
+      // decoded once and reused (for Redis, while the bytes read stay the same); once A stores a
+      // new response under the same key, B's next hit reads and serves the new one.
+      const store = createStore()
+      let version = 1
+      const start = async () => {
+        const app = create()
+        const cache = cacheMiddleware({ storage: { store }, ttl: '1m' })
+        app.use(cache)
+        app.get('/shared', (_req, res) => {
+          res.send(`version ${version}`)
+        })
+        return { cache, server: await listen(app) }
+      }
+      const a = await start()
+      const b = await start()
+      const fetchFrom = async (app: Awaited<ReturnType<typeof start>>): Promise<Reply> => {
+        const reply = await request(app.server.url, '/shared', { headers: { host: 'shared.test' } })
+        await settle(app.cache)
+        return reply
+      }
+      expect((await fetchFrom(a)).text).toBe('version 1')
+      for (let i = 0; i < 3; i++) {
+        const hit = await fetchFrom(b)
+        expect(hit.text).toBe('version 1')
+        expect(hit.headers['cache-status']).toMatch(/; hit/)
+      }
+      version = 2
+      await a.cache.purgeUrl('http://shared.test/shared')
+      expect((await fetchFrom(a)).text).toBe('version 2')
+      for (let i = 0; i < 3; i++) {
+        const hit = await fetchFrom(b)
+        expect(hit.text).toBe('version 2')
+        expect(hit.headers['cache-status']).toMatch(/; hit/)
+      }
+    })
+
     it('a forged refresh header is an ordinary request', async () => {
       const app = await serve((a, count) =>
         a.get('/r', (req, res) => {

@@ -12,6 +12,7 @@ import {
   type DecodedValue,
   type VaryIndex,
 } from './entry-codec.js'
+import { RecentDecodings } from './recent-decodings.js'
 
 /**
  * What a store write did: `stored`; `failed` (the store did not take it: unreachable, refused, or
@@ -71,6 +72,8 @@ export class EntryStore {
    * immutable, and the map is weak: an evicted entry's decoding goes with it.
    */
   readonly #decoded = new WeakMap<Uint8Array, DecodedValue>()
+  /** A Redis read whose bytes did not change since the last read of its key reuses that decoding. */
+  readonly #recent = new RecentDecodings()
 
   constructor(
     cache: Cache,
@@ -208,7 +211,7 @@ export class EntryStore {
       return undefined
     }
     if (found === undefined) return this.#get(hash, fullKey, now)
-    const checked = this.#check(found.value, fullKey, now)
+    const checked = this.#check(found.value, hash, fullKey, now)
     // What needs repair (a delete) or a report goes the asynchronous way.
     return checked === REPAIR ? this.#get(hash, fullKey, now) : checked
   }
@@ -222,11 +225,11 @@ export class EntryStore {
       return undefined
     }
     // Only a store that reads in process hands back the same bytes on a later read: a Redis
-    // read's decoding is never looked up again, so it is not remembered (see `#decoded`).
-    const remember = this.#cache.store.syncReads !== undefined
-    const checked = this.#check(value, fullKey, now, remember)
+    // read's bytes are new, so its decoding is kept by key (`#recent`), not by bytes (`#decoded`).
+    const inProcess = this.#cache.store.syncReads !== undefined
+    const checked = this.#check(value, hash, fullKey, now, inProcess)
     if (checked !== REPAIR) return checked
-    const decoded = value instanceof Uint8Array ? this.#decode(value, remember) : undefined
+    const decoded = value instanceof Uint8Array ? this.#decode(value, hash, inProcess) : undefined
     // A different full key under the same hash is a collision or tampering: never serve it, and
     // delete it, so a planted value cannot keep a URL from being cached.
     this.#report(
@@ -241,12 +244,13 @@ export class EntryStore {
   /** A stored value as a record of this key, `undefined` (a miss), or REPAIR (undecodable or another key's). */
   #check(
     value: unknown,
+    hash: string,
     fullKey: string,
     now: number,
-    remember = true
+    inProcess = true
   ): DecodedValue | undefined | typeof REPAIR {
     if (value === undefined) return undefined
-    const decoded = value instanceof Uint8Array ? this.#decode(value, remember) : undefined
+    const decoded = value instanceof Uint8Array ? this.#decode(value, hash, inProcess) : undefined
     if (decoded === undefined) return REPAIR
     const record = decoded.kind === 'entry' ? decoded.entry : decoded.index
     if (record.key !== fullKey) return REPAIR
@@ -254,11 +258,12 @@ export class EntryStore {
     return decoded
   }
 
-  #decode(value: Uint8Array, remember: boolean): DecodedValue | undefined {
+  #decode(value: Uint8Array, hash: string, inProcess: boolean): DecodedValue | undefined {
+    if (!inProcess) return this.#recent.decode(hash, value)
     let decoded = this.#decoded.get(value)
     if (decoded === undefined) {
       decoded = decodeValue(value)
-      if (remember && decoded !== undefined) this.#decoded.set(value, decoded)
+      if (decoded !== undefined) this.#decoded.set(value, decoded)
     }
     return decoded
   }
