@@ -143,3 +143,30 @@ describe('serveStored — Range from the stored full response (RFC 9110 §14, RF
     expect([none.status, none.header('accept-ranges')]).toEqual([200, 'none'])
   })
 })
+
+describe('serveStored — the lines of a full response', () => {
+  const full = (entry: ReturnType<typeof stored>, now: number, status = 'c; hit') =>
+    serveStored(entry, { method: 'GET', headers: {} }, now, status, 'hit').headers
+
+  it('are kept by the entry only once it is hit often within a second, and only for that second', () => {
+    const entry = stored([['etag', '"e1"']])
+    const first = Array.from({ length: 7 }, () => full(entry, NOW + 500))
+    // Each of the first hits of a second gets its own lines: a key hit about once a second keeps
+    // nothing that would outlive a young-generation collection.
+    expect(new Set(first).size).toBe(7)
+    const kept = full(entry, NOW + 500)
+    expect(full(entry, NOW + 600)).toBe(kept)
+    expect(kept).toEqual([...first[0]!])
+    expect(kept.slice(-2)).toEqual([
+      ['age', '0'],
+      ['cache-status', 'c; hit'],
+    ])
+    // A new second (Age 1) or another Cache-Status starts over.
+    const later = full(entry, NOW + 1500)
+    expect(later).not.toBe(kept)
+    expect(later.find(([name]) => name === 'age')?.[1]).toBe('1')
+    expect(full(entry, NOW + 1500, 'c; hit; ttl=5')).not.toBe(
+      full(entry, NOW + 1500, 'c; hit; ttl=5')
+    )
+  })
+})

@@ -46,4 +46,21 @@ describe('TopPaths', () => {
       ['/tail/100', 1],
     ])
   })
+
+  test('a tail path hit a second time is kept over the tail paths hit once after it', () => {
+    const top = new TopPaths(4)
+    for (let i = 0; i < 5; i++) top.hit('/a', 1)
+    for (let i = 0; i < 3; i++) top.hit('/b', 1)
+    for (let i = 0; i < 50; i++) top.hit(`/tail/${i}`, 1)
+    top.hit('/tail/49', 1)
+    for (let i = 50; i < 100; i++) top.hit(`/tail/${i}`, 1)
+    top.stored('/stored', 7)
+    expect(top.byHits(10).map((row) => [row.path, row.hits])).toEqual([
+      ['/a', 5],
+      ['/b', 3],
+      ['/tail/49', 2],
+      ['/stored', 0],
+    ])
+    expect(top.byBytes(1)).toEqual([{ path: '/stored', hits: 0, bytes: 7 }])
+  })
 })

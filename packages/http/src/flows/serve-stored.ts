@@ -83,12 +83,28 @@ interface PreparedLines {
   readonly contentLength: string | undefined
   age: string
   status: string
-  pairs: HeaderPairs
+  /** Hits served with this `age` and `status` so far. */
+  hits: number
+  /** The lines of those hits, once there were `HITS_BEFORE_KEEPING_LINES` of them. */
+  pairs: HeaderPairs | undefined
 }
 
 /**
+ * Hits within one second before an entry keeps their lines for the rest of that second; the hits
+ * before that each make their own, which die young. Lines an entry keeps outlive a young-generation
+ * collection (the entry holds them for up to a second) and are copied to the old generation.
+ * Under a Zipf load over 10,000 keys, most keys are hit a few times a second or less: keeping
+ * lines from the first hit moved 140 KiB per scavenge (bench/gc.mjs cachewire-koa-zipf), from the
+ * 8th about 50 KiB, of which the lines were a tenth (a sampling heap profile of what survived
+ * scavenges: 4 MB of lines in 5 s kept from the 1st hit, 2 MB from the 2nd, 0.2 MB from the 8th).
+ * A key hit thousands of times a second builds its lines 8 times a second.
+ */
+const HITS_BEFORE_KEEPING_LINES = 8
+
+/**
  * Where an entry keeps the lines of the last full response served from it: a hit within the same
- * second reuses the array of the hits before it, and with it its wire forms. A property of the
+ * second reuses the array of the hits before it, and with it its wire forms (once the entry is
+ * busy: `HITS_BEFORE_KEEPING_LINES`). A property of the
  * entry (non-enumerable, so a copy of the entry does not take it along), not a WeakMap entry:
  * V8's young-generation collector holds a WeakMap's values strongly, so an entry served once and
  * dropped (each Redis hit decodes a new one; a fresh response is served from the entry it is
@@ -116,18 +132,27 @@ function fullResponseLines(entry: StoredResponse, age: string, status: string): 
       contentLength,
       age: '',
       status: '',
-      pairs: [],
+      hits: 0,
+      pairs: undefined,
     }
     if (Object.isExtensible(entry)) Object.defineProperty(entry, PREPARED, { value: prepared })
-  } else if (prepared.age === age && prepared.status === status) return prepared.pairs
+  }
+  if (prepared.age === age && prepared.status === status) {
+    if (prepared.pairs !== undefined) return prepared.pairs
+    prepared.hits++
+  } else {
+    prepared.age = age
+    prepared.status = status
+    prepared.hits = 1
+    prepared.pairs = undefined
+  }
   const pairs: HeaderPair[] = [...entry.headers, ['age', age], ['cache-status', status]]
   Object.defineProperty(pairs, WIRE, {
     value: new PreparedWire(pairs, prepared.names, prepared.repeats, prepared.contentLength),
   })
-  prepared.age = age
-  prepared.status = status
-  prepared.pairs = Object.freeze(pairs)
-  return prepared.pairs
+  Object.freeze(pairs)
+  if (prepared.hits >= HITS_BEFORE_KEEPING_LINES) prepared.pairs = pairs
+  return pairs
 }
 
 /** A reply's lines in the forms Node's response API takes. */

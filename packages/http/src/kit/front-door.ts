@@ -71,7 +71,7 @@ export function createFrontDoor(
 
 /**
  * Writes a reply on a bare Node response: one `writeHead` with the raw lines (repeated names
- * stay separate lines; the list is shared by the hits of an entry within a second) and one
+ * stay separate lines; a busy entry's hits within a second share the list) and one
  * `end`. Node still adds Date and the keep-alive fields, and sends no body for HEAD.
  */
 export function writeReply(res: ServerResponse, reply: ReplyOutcome): void {
