@@ -7,7 +7,8 @@
 // [--misses 0]` (needs wrk and the packages built). A -zipf variant first asks for each of its
 // 10,000 keys once, as bench/run.mjs does; a -miss variant's load never repeats a path. `--misses N` first sends N requests with
 // `Cache-Control: no-store` to the load's path, one at a time: each runs the handler live, the
-// burst of misses a server sees after a deploy.
+// burst of misses a server sees after a deploy. `--survivors` also prints what outlived the
+// scavenges of the measured run, by allocating stack (V8's sampling heap profiler, in the server).
 import { execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
@@ -26,6 +27,7 @@ const { values: args, positionals } = parseArgs({
     connections: { type: 'string', default: '16' },
     misses: { type: 'string', default: '0' },
     port: { type: 'string', default: '3380' },
+    survivors: { type: 'boolean', default: false },
   },
 })
 const variant = positionals[0]
@@ -44,7 +46,17 @@ const traceDir = mkdtempSync(path.join(os.tmpdir(), 'cachewire-gc-'))
 const traceFile = path.join(traceDir, 'trace.txt')
 const server = spawn(
   'taskset',
-  ['-c', '0', process.execPath, '--trace-gc-nvp', path.join(here, 'server.mjs'), variant],
+  [
+    '-c',
+    '0',
+    process.execPath,
+    '--trace-gc-nvp',
+    ...(args.survivors
+      ? ['--expose-gc', '--import', path.join(here, 'survivors-preload.mjs')]
+      : []),
+    path.join(here, 'server.mjs'),
+    variant,
+  ],
   {
     env: { ...process.env, PORT: String(port), BODY_BYTES: args.size },
     // A file, not a pipe: wrk runs synchronously here, and a pipe nobody drains would stop the
@@ -72,9 +84,12 @@ try {
       concurrency: 1,
     })
   wrk(args.warmup)
+  if (args.survivors) await survivorsSay('start', 'started')
   const from = Date.now() - spawnedAt
   const output = wrk(args.duration)
   const to = Date.now() - spawnedAt
+  const profileFile = path.join(traceDir, 'survivors.json')
+  if (args.survivors) await survivorsSay('stop', 'written', profileFile)
   // V8's trace reaches the file through a buffered stdout: it is read whole once the server has
   // exited, and the measured run's collections are told by their time since the server started.
   server.kill('SIGTERM')
@@ -102,10 +117,44 @@ try {
       `${((100 * pauses) / (seconds * 1000)).toFixed(1)} % of the time in scavenges; ` +
       `${gcs.length - scavenges.length} other collections`
   )
+  if (args.survivors) printSurvivors(JSON.parse(readFileSync(profileFile, 'utf8')))
 } finally {
   // SIGTERM: a Redis variant removes its keys before it exits.
   if (server.exitCode === null) server.kill('SIGTERM')
   rmSync(traceDir, { recursive: true, force: true })
+}
+
+async function survivorsSay(what, answer, file) {
+  const answered = new Promise((resolve) =>
+    server.on('message', (message) => (message?.survivors === answer ? resolve() : undefined))
+  )
+  server.send({ survivors: what, file })
+  await answered
+}
+
+/**
+ * Sampled bytes that outlived a scavenge, by their allocating stack's innermost four frames: what
+ * a long-lived structure kept (and the old generation took), plus what was still in use at the end.
+ */
+function printSurvivors(profile) {
+  const bytesByStack = new Map()
+  const walk = (node, frames) => {
+    const { functionName, url, lineNumber } = node.callFrame
+    const here = [
+      ...frames,
+      `${functionName || '(anonymous)'} ${path.basename(url)}:${lineNumber + 1}`,
+    ]
+    if (node.selfSize > 0) {
+      const stack = here.slice(-4).join(' < ')
+      bytesByStack.set(stack, (bytesByStack.get(stack) ?? 0) + node.selfSize)
+    }
+    for (const child of node.children) walk(child, here)
+  }
+  walk(profile.head, [])
+  const total = [...bytesByStack.values()].reduce((sum, bytes) => sum + bytes, 0)
+  console.log(`outlived a scavenge: ${Math.round(total / 1024)} KiB sampled; by allocating stack:`)
+  for (const [stack, bytes] of [...bytesByStack].sort((a, b) => b[1] - a[1]).slice(0, 12))
+    console.log(`${String(Math.round(bytes / 1024)).padStart(7)} KiB  ${stack}`)
 }
 
 function field(line, name) {

@@ -102,15 +102,15 @@ interface PreparedLines {
 const HITS_BEFORE_KEEPING_LINES = 8
 
 /**
- * Where an entry keeps the lines of the last full response served from it: a hit within the same
- * second reuses the array of the hits before it, and with it its wire forms (once the entry is
- * busy: `HITS_BEFORE_KEEPING_LINES`). A property of the
- * entry (non-enumerable, so a copy of the entry does not take it along), not a WeakMap entry:
- * V8's young-generation collector holds a WeakMap's values strongly, so an entry served once and
- * dropped (each Redis hit decodes a new one; a fresh response is served from the entry it is
- * stored as) kept its lines alive past the next minor collection. On the Redis front door they were
- * a quarter of what outlived its scavenges (a sampling heap profile, includeObjectsCollectedByMinorGC:
- * false). An entry that cannot take a property is served without the memo.
+ * Where an entry keeps the lines of the last full response served from it: once the entry is busy
+ * (`HITS_BEFORE_KEEPING_LINES`), a hit within the same second reuses the array of the hits before
+ * it, and with it its wire forms. A property of the entry (non-enumerable, so a copy of the entry
+ * does not take it along), not a WeakMap entry: V8's young-generation collector holds a WeakMap's
+ * values strongly, so an entry served once and dropped (each Redis hit decodes a new one; a fresh
+ * response is served from the entry it is stored as) kept its lines alive past the next minor
+ * collection. On the Redis front door they were a quarter of what outlived its scavenges (a
+ * sampling heap profile, includeObjectsCollectedByMinorGC: false). An entry that cannot take a
+ * property is served without the memo.
  */
 const PREPARED: unique symbol = Symbol('cachewire.prepared-lines')
 

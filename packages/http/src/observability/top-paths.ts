@@ -11,8 +11,8 @@ export interface PathStats {
  * full, a new path replaces the one with the fewest hits, so memory stays at `capacity` rows.
  *
  * A full table takes a new path into one row kept outside its map (`#probe`), which the next new
- * path overwrites in place while it has at most one hit, and which joins the map on its second
- * hit. A long tail of paths hit about once (10,000 keys under a Zipf law) then costs no map
+ * path overwrites in place while it has one hit (and no row in the map has none), and which joins
+ * the map on its second hit. A long tail of paths hit about once (10,000 keys under a Zipf law) then costs no map
  * writes: a delete and an insert per tail hit made V8 rebuild the map's table every few hundred
  * hits, each copy outliving a young-generation collection (bench/gc.mjs cachewire-koa-zipf).
  *
