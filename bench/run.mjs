@@ -3,14 +3,14 @@
 // Options: --rounds 3 --duration 5 --warmup 3 --connections 64 --sizes 1024,51200 --only a,b --out RESULTS.md
 // The warm-up (seconds of the same load before the measured run) is long enough for V8 to have
 // optimized the paths a variant takes: a -miss server at 1 s was still measuring its interpreter.
-import { execFileSync, fork, spawnSync } from 'node:child_process'
-import { once } from 'node:events'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { writeFileSync, readFileSync } from 'node:fs'
 import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { storeEveryZipfKey } from './requests.mjs'
 import { TARGETS } from './targets.mjs'
+import { LOAD_CORE, SERVER_CORE, loadOf, median, startServer, stopServer, wrk } from './load.mjs'
 
 const { values: args } = parseArgs({
   options: {
@@ -61,9 +61,8 @@ const variants = args.only ? args.only.split(',') : VARIANTS
 const sizes = args.sizes.split(',').map(Number)
 const rounds = Number(args.rounds)
 const serverPath = fileURLToPath(new URL('./server.mjs', import.meta.url))
-const cores = os.cpus().length
-const serverCore = '0'
-const loadCore = cores > 1 ? '1' : '0'
+const serverCore = SERVER_CORE
+const loadCore = LOAD_CORE
 
 if (spawnSync('wrk', ['--version']).error) {
   // A fresh Debian machine has no wrk; as root, fetch it from Debian's packages rather than stop.
@@ -80,40 +79,6 @@ if (spawnSync('wrk', ['--version']).error) {
   }
 }
 
-/** Starts a variant on a free port; resolves the child and the port it listens on. */
-async function startServer(variant, bodyBytes) {
-  // taskset pins the server; fork keeps an IPC channel to know when it listens.
-  const child = fork(serverPath, [variant], {
-    env: {
-      ...process.env,
-      PORT: '0',
-      BODY_BYTES: String(bodyBytes),
-      NODE_ENV: 'production',
-    },
-    execPath: 'taskset',
-    execArgv: ['-c', serverCore, process.execPath],
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  })
-  const [message] = await Promise.race([
-    once(child, 'message'),
-    once(child, 'exit').then(() => ['exited']),
-  ])
-  if (typeof message?.listening !== 'number') {
-    if (child.exitCode === null) child.kill('SIGKILL')
-    throw new Error(`${variant} did not start`)
-  }
-  return { child, port: message.listening }
-}
-
-// What the load asks for: one path, or a wrk script choosing one per request.
-function loadOf(variant) {
-  if (variant.endsWith('-zipf'))
-    return { path: '/data/0', script: fileURLToPath(new URL('./zipf.lua', import.meta.url)) }
-  if (variant.endsWith('-miss'))
-    return { path: '/data/check', script: fileURLToPath(new URL('./miss.lua', import.meta.url)) }
-  return { path: '/data', script: undefined }
-}
-
 async function check(port, path) {
   const response = await fetch(`http://127.0.0.1:${port}${path}`)
   const body = await response.arrayBuffer()
@@ -127,58 +92,6 @@ async function check(port, path) {
   }
 }
 
-// The server's own CPU time (user + system, from /proc) per request: on a host whose other
-// tenants steal or stall the core, req/s swings between runs, CPU time per request much less.
-const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100
-function cpuTicks(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-    return Number(fields[11]) + Number(fields[12])
-  } catch {
-    return undefined
-  }
-}
-
-let wrkRuns = 0
-function wrk(port, seconds, pid, load) {
-  const before = pid === undefined ? undefined : cpuTicks(pid)
-  // A script gets a number no other run of this process used: the miss load's paths never repeat.
-  const script = load.script === undefined ? [] : ['-s', load.script]
-  const target = `http://127.0.0.1:${port}${load.script === undefined ? load.path : '/data'}`
-  const scriptArgs = load.script === undefined ? [] : ['--', `${process.pid}x${++wrkRuns}`]
-  const output = execFileSync(
-    'taskset',
-    [
-      '-c',
-      loadCore,
-      'wrk',
-      '-t1',
-      `-c${args.connections}`,
-      `-d${seconds}s`,
-      '--latency',
-      ...script,
-      target,
-      ...scriptArgs,
-    ],
-    { encoding: 'utf8' }
-  )
-  const after = pid === undefined ? undefined : cpuTicks(pid)
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1])
-  const requests = Number(/(\d+) requests in/.exec(output)?.[1])
-  const p99 = /99%\s+([\d.]+\w+)/.exec(output)?.[1] ?? '?'
-  const errors = /Non-2xx or 3xx responses: (\d+)/.exec(output)?.[1] ?? '0'
-  const cpuUs =
-    before !== undefined && after !== undefined && requests > 0
-      ? ((after - before) * 1e6) / CLOCK_TICKS / requests
-      : undefined
-  return { rps, p99, errors: Number(errors), cpuUs }
-}
-
-const median = (list) => {
-  const sorted = [...list].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)]
-}
-
 const results = new Map()
 const notes = new Map()
 const unavailable = []
@@ -187,15 +100,21 @@ for (let round = 1; round <= rounds; round++) {
     for (const variant of variants) {
       let child
       try {
-        const started = await startServer(variant, size)
+        const started = await startServer(serverPath, variant, size)
         child = started.child
         const port = started.port
         const load = loadOf(variant)
         const seen = await check(port, load.path)
         notes.set(`${variant}|${size}`, seen)
         if (variant.endsWith('-zipf')) await storeEveryZipfKey(`http://127.0.0.1:${port}`)
-        wrk(port, args.warmup, undefined, load)
-        const sample = wrk(port, args.duration, child.pid, load)
+        wrk({ port, seconds: args.warmup, connections: args.connections, load })
+        const sample = wrk({
+          port,
+          seconds: args.duration,
+          connections: args.connections,
+          load,
+          pid: child.pid,
+        })
         const key = `${variant}|${size}`
         if (!results.has(key)) results.set(key, [])
         results.get(key).push(sample)
@@ -208,12 +127,7 @@ for (let round = 1; round <= rounds; round++) {
           `round ${round} ${String(size).padStart(6)} B ${variant.padEnd(30)} unavailable: ${error.message}`
         )
       } finally {
-        if (child && child.exitCode === null) {
-          const exited = once(child, 'exit')
-          child.kill('SIGTERM')
-          await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 2000))])
-          if (child.exitCode === null) child.kill('SIGKILL')
-        }
+        await stopServer(child)
       }
     }
   }
@@ -263,7 +177,7 @@ lines.push(
   ''
 )
 lines.push(
-  `- Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${cores} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}`
+  `- Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}`
 )
 lines.push(
   `- Node ${process.version}; ${Object.entries(versions)
