@@ -57,6 +57,20 @@ describe('MemoryStore', () => {
     })
   })
 
+  describe('when a tag names one key, then more', () => {
+    it('purges every key it named, and a key written again under other tags leaves it', async () => {
+      const store = new MemoryStore()
+      await store.set('a', Buffer.from('1'), { ttlMs: 60_000, tags: ['t', 'only-a'] })
+      await store.set('b', Buffer.from('2'), { ttlMs: 60_000, tags: ['t'] })
+      await store.set('c', Buffer.from('3'), { ttlMs: 60_000, tags: ['t'] })
+      await store.set('c', Buffer.from('4'), { ttlMs: 60_000, tags: ['other'] })
+      expect(await store.invalidateTagsReturningKeys(['only-a'])).toEqual(['a'])
+      expect(await store.invalidateTagsReturningKeys(['t'])).toEqual(['b'])
+      expect(await store.get('c')).toBeDefined()
+      expect(await store.invalidateTagsReturningKeys(['other'])).toEqual(['c'])
+    })
+  })
+
   describe('when small values are packed into shared slabs', () => {
     it('keeps a copy, so the caller may reuse its buffer', async () => {
       const store = new MemoryStore()

@@ -15,6 +15,7 @@ import type {
   WindowState,
 } from '../types.js'
 import { SLAB_VALUE_MAX_BYTES, Slabs, type Slab, type SlabHolder } from './memory-slabs.js'
+import { TagIndex } from './tag-index.js'
 
 export interface MemoryStoreOptions {
   /** Total bytes held (keys, values and tag records, estimated). The least recently used entries go first. @default 67_108_864 (64 MiB) */
@@ -94,7 +95,7 @@ export class MemoryStore implements Store {
   readonly name = 'memory'
   readonly syncReads = 'complete'
   readonly #lru: LRUCache<string, MemoryEntry>
-  readonly #keysByTag = new Map<string, Set<string>>()
+  readonly #keysByTag = new TagIndex()
   readonly #slabs: Slabs
   readonly #maxEntryBytes: number
   /** Finds the entry under a key for slab compaction, expired or not, leaving its recency alone. */
@@ -179,11 +180,7 @@ export class MemoryStore implements Store {
     const entry = this.#put(key, new MemoryEntry(value, tags, this.#storedNow()), options.ttlMs)
     // Index tags only once the entry is really held: an oversized value is refused.
     if (tags !== undefined && entry !== undefined) {
-      for (const tag of tags) {
-        let keys = this.#keysByTag.get(tag)
-        if (keys === undefined) this.#keysByTag.set(tag, (keys = new Set()))
-        keys.add(key)
-      }
+      for (const tag of tags) this.#keysByTag.add(tag, key)
     }
   }
 
@@ -215,18 +212,14 @@ export class MemoryStore implements Store {
   async countTagged(tags: readonly string[]): Promise<number> {
     const live = new Set<string>()
     for (const tag of tags)
-      for (const key of this.#keysByTag.get(tag) ?? []) if (this.#lru.has(key)) live.add(key)
+      for (const key of this.#keysByTag.keysOf(tag)) if (this.#lru.has(key)) live.add(key)
     return live.size
   }
 
   async invalidateTagsReturningKeys(tags: readonly string[]): Promise<readonly string[]> {
     const removed: string[] = []
-    for (const tag of tags) {
-      const keys = this.#keysByTag.get(tag)
-      if (keys === undefined) continue
-      this.#keysByTag.delete(tag)
-      for (const key of keys) if (this.#lru.delete(key)) removed.push(key)
-    }
+    for (const tag of tags)
+      for (const key of this.#keysByTag.take(tag)) if (this.#lru.delete(key)) removed.push(key)
     return removed
   }
 
@@ -419,18 +412,13 @@ export class MemoryStore implements Store {
 
   #unindex(key: string, tags: readonly string[] | undefined): void {
     if (tags === undefined) return
-    for (const tag of tags) {
-      const keys = this.#keysByTag.get(tag)
-      if (keys === undefined) continue
-      keys.delete(key)
-      if (keys.size === 0) this.#keysByTag.delete(tag)
-    }
+    for (const tag of tags) this.#keysByTag.remove(tag, key)
   }
 }
 
 function entrySize(key: string, entry: MemoryEntry): number {
   let size = ENTRY_OVERHEAD_BYTES + key.length * 2 + entry.length
-  // A tag costs a Set slot per key plus, at worst, the tag string itself.
+  // A tag costs a map entry or a set slot per key plus, at worst, the tag string itself.
   if (entry.tags !== undefined) for (const tag of entry.tags) size += 48 + tag.length * 2
   return size
 }

@@ -78,7 +78,6 @@ export function serveStored(
  * hit, all garbage a second later.
  */
 interface PreparedLines {
-  readonly names: ReadonlySet<string>
   readonly repeats: boolean
   readonly contentLength: string | undefined
   age: string
@@ -120,15 +119,11 @@ const WIRE: unique symbol = Symbol('cachewire.wire-lines')
 function fullResponseLines(entry: StoredResponse, age: string, status: string): HeaderPairs {
   let prepared = (entry as { [PREPARED]?: PreparedLines })[PREPARED]
   if (prepared === undefined) {
-    const names = new Set<string>(['age', 'cache-status'])
     let contentLength: string | undefined
-    for (const [name, value] of entry.headers) {
-      names.add(name)
+    for (const [name, value] of entry.headers)
       if (name === 'content-length') contentLength ??= value
-    }
     prepared = {
-      names,
-      repeats: names.size < entry.headers.length + 2,
+      repeats: repeatsAName(entry.headers),
       contentLength,
       age: '',
       status: '',
@@ -148,7 +143,7 @@ function fullResponseLines(entry: StoredResponse, age: string, status: string): 
   }
   const pairs: HeaderPair[] = [...entry.headers, ['age', age], ['cache-status', status]]
   Object.defineProperty(pairs, WIRE, {
-    value: new PreparedWire(pairs, prepared.names, prepared.repeats, prepared.contentLength),
+    value: new PreparedWire(pairs, prepared.repeats, prepared.contentLength),
   })
   Object.freeze(pairs)
   if (prepared.hits >= HITS_BEFORE_KEEPING_LINES) prepared.pairs = pairs
@@ -167,22 +162,19 @@ export interface WireLines {
   readonly contentLength: string | undefined
 }
 
-/** The wire forms of prepared lines: names from the entry, the raw list only when a front door asks. */
+/**
+ * The wire forms of prepared lines: whether a name repeats from the entry, the raw list and the
+ * name set only when asked (a front door's writeHead; an adapter appending repeated lines).
+ */
 class PreparedWire implements WireLines {
-  readonly names: ReadonlySet<string>
   readonly repeats: boolean
   readonly contentLength: string | undefined
   readonly #pairs: HeaderPairs
   #raw: readonly string[] | undefined
+  #names: ReadonlySet<string> | undefined
 
-  constructor(
-    pairs: HeaderPairs,
-    names: ReadonlySet<string>,
-    repeats: boolean,
-    contentLength: string | undefined
-  ) {
+  constructor(pairs: HeaderPairs, repeats: boolean, contentLength: string | undefined) {
     this.#pairs = pairs
-    this.names = names
     this.repeats = repeats
     this.contentLength = contentLength
   }
@@ -190,7 +182,35 @@ class PreparedWire implements WireLines {
   get raw(): readonly string[] {
     return (this.#raw ??= rawLines(this.#pairs))
   }
+
+  get names(): ReadonlySet<string> {
+    return (this.#names ??= new Set(this.#pairs.map(([name]) => name)))
+  }
 }
+
+/**
+ * Whether an entry's lines, with the Age and Cache-Status lines a hit appends, name a field twice.
+ * Pairwise, not through a name set: the set was kept by every entry served once (about 220 bytes,
+ * a tenth of the heap a first hit kept per entry: bench/heap-per-entry.mjs) to answer this one
+ * question.
+ * Names are stored lower-case.
+ */
+function repeatsAName(headers: HeaderPairs): boolean {
+  if (headers.length > PAIRWISE_NAMES_MAX) {
+    const names = new Set(headers.map(([name]) => name))
+    return names.size < headers.length || names.has('age') || names.has('cache-status')
+  }
+  for (let i = 0; i < headers.length; i++) {
+    const name = (headers[i] as HeaderPair)[0]
+    if (name === 'age' || name === 'cache-status') return true
+    for (let j = i + 1; j < headers.length; j++)
+      if ((headers[j] as HeaderPair)[0] === name) return true
+  }
+  return false
+}
+
+/** Lines up to which `repeatsAName` compares names pairwise; a longer list (rare) takes a set made once. */
+const PAIRWISE_NAMES_MAX = 32
 
 function rawLines(headers: HeaderPairs): readonly string[] {
   const raw: string[] = []
