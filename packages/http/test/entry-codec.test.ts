@@ -183,3 +183,22 @@ describe('entry codec — DESIGN data model', () => {
     }
   })
 })
+
+describe('decodeValue of many entries', () => {
+  it('gives each entry its own values, past the table of shared header texts', () => {
+    for (let i = 0; i < 300; i++) {
+      const own: StoredResponse = {
+        ...entry,
+        headers: [
+          ['content-type', `text/plain; v=${i}`],
+          ['etag', `"e${i}"`],
+        ],
+        notModifiedHeaders: [],
+        etag: i % 2 === 0 ? `"e${i}"` : `"other${i}"`,
+      }
+      const decoded = decodeValue(encodeEntry(own))
+      expect(decoded?.kind === 'entry' && decoded.entry.headers).toEqual(own.headers)
+      expect(decoded?.kind === 'entry' && decoded.entry.etag).toBe(own.etag)
+    }
+  })
+})

@@ -177,7 +177,7 @@ function readEntry(record: Record<string, unknown>, body: Buffer): StoredRespons
     staleWhileRevalidateUntil: record.staleWhileRevalidateUntil as number,
     staleIfErrorUntil: record.staleIfErrorUntil as number,
     expiresAt: record.expiresAt as number,
-    etag: etag as string | undefined,
+    etag: sameText(etag as string | undefined, headers, 'etag'),
     etagGenerated: record.etagGenerated,
     lastModified: lastModified as string | undefined,
     vary,
@@ -213,8 +213,48 @@ function readHeaders(value: unknown): HeaderPair[] | undefined {
     const [name, text] = item as unknown[]
     if (typeof name !== 'string' || typeof text !== 'string') return undefined
     if (!FIELD_NAME.test(name) || UNSAFE_VALUE.test(text)) return undefined
+    if (SHARED_VALUE_FIELDS.has(name)) item[1] = sharedValue(text)
   }
   return value as HeaderPair[]
+}
+
+/**
+ * Fields whose value most entries share (one Content-Type for a whole API): a decoded entry takes
+ * the process's one copy of the text instead of the string JSON.parse made for it, which it would
+ * keep for its life (`application/json; charset=utf-8`, 9,000 times over 9,000 served entries).
+ */
+const SHARED_VALUE_FIELDS: ReadonlySet<string> = new Set([
+  'content-type',
+  'cache-control',
+  'content-encoding',
+  'content-language',
+  'vary',
+])
+/** The shared texts: the first ones seen, bounded, so varied values cannot grow the table. */
+const sharedValues = new Map<string, string>()
+const SHARED_VALUES_MAX = 256
+const SHARED_VALUE_MAX_LENGTH = 128
+
+function sharedValue(text: string): string {
+  const known = sharedValues.get(text)
+  if (known !== undefined) return known
+  if (sharedValues.size < SHARED_VALUES_MAX && text.length <= SHARED_VALUE_MAX_LENGTH)
+    sharedValues.set(text, text)
+  return text
+}
+
+/**
+ * `text`, or the equal value of the entry's `name` line: JSON.parse makes a string per occurrence,
+ * and a decoded entry keeps both for its life (the ETag is a field and a header line).
+ */
+function sameText(
+  text: string | undefined,
+  headers: HeaderPairs,
+  name: string
+): string | undefined {
+  if (text === undefined) return undefined
+  for (const [field, value] of headers) if (field === name && value === text) return value
+  return text
 }
 
 function readStrings(value: unknown, pattern?: RegExp): string[] | undefined {
