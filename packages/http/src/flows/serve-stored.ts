@@ -192,8 +192,7 @@ class PreparedWire implements WireLines {
  * Whether an entry's lines, with the Age and Cache-Status lines a hit appends, name a field twice.
  * Pairwise, not through a name set: the set was kept by every entry served once (about 220 bytes,
  * a tenth of the heap a first hit kept per entry: bench/heap-per-entry.mjs) to answer this one
- * question.
- * Names are stored lower-case.
+ * question. Names are stored lower-case.
  */
 function repeatsAName(headers: HeaderPairs): boolean {
   if (headers.length > PAIRWISE_NAMES_MAX) {

@@ -12,9 +12,10 @@ export interface PathStats {
  *
  * A full table takes a new path into one row kept outside its map (`#probe`), which the next new
  * path overwrites in place while it has one hit (and no row in the map has none), and which joins
- * the map on its second hit. A long tail of paths hit about once (10,000 keys under a Zipf law) then costs no map
- * writes: a delete and an insert per tail hit made V8 rebuild the map's table every few hundred
- * hits, each copy outliving a young-generation collection (bench/gc.mjs cachewire-koa-zipf).
+ * the map on its second hit. A long tail of paths hit about once (10,000 keys under a Zipf law)
+ * then costs no map writes: a delete and an insert per tail hit made V8 rebuild the map's table
+ * every few hundred hits, each copy outliving a young-generation collection (bench/gc.mjs
+ * cachewire-koa-zipf).
  *
  * @example
  * ```ts
