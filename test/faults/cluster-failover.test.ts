@@ -220,6 +220,17 @@ describeCluster('Redis Cluster faults (a private cluster)', () => {
     const hitsBackAfterPromotionMs = Math.round(performance.now() - promotedAt)
     const sinceFreezeMs = Math.round(performance.now() - frozenAt)
     process.kill(pid, 'SIGCONT')
+    // The resumed old master can answer a slot-map read queued while it was frozen with its stale
+    // view, and for a moment its keys are routed to it (its breaker still half-open): misses, seen
+    // in 2 of 8 CI runs. Data is lost only if the keys do not come back once the cluster settles.
+    const resumedAt = performance.now()
+    const settledMs = await msUntil(
+      async () =>
+        (await Promise.all(keys.map((key) => cache.get(key)))).every(
+          (value) => value !== undefined
+        ),
+      { timeoutMs: 10_000, intervalMs: 50 }
+    ).catch(() => Math.round(performance.now() - resumedAt))
     const lost = (await Promise.all(keys.map((key) => cache.get(key)))).filter(
       (value) => value === undefined
     ).length
@@ -233,6 +244,7 @@ describeCluster('Redis Cluster faults (a private cluster)', () => {
       promotedAfterMs: promotedMs,
       hitsBackAfterPromotionMs,
       allHitsBackSinceFreezeMs: sinceFreezeMs,
+      hitsBackAfterResumeMs: settledMs,
       lost,
       errorEvents: errors.length,
     })
