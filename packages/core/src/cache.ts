@@ -191,6 +191,27 @@ export class Cache {
   }
 
   /**
+   * Tells the store that this process keeps `bytes` of memory for the value under `key` (`value`,
+   * as `get` or `readSync` gave it) for as long as the store holds it: a decoding or a prepared
+   * form served from it. A store with a byte budget (`MemoryStore`, a tiered store's L1) counts
+   * them against `maxBytes`, so the budget covers what readers keep; other stores, a value that
+   * changed since, and a value decoded afresh on each read (not a byte value) are left alone. No
+   * I/O; the HTTP adapters call it for each entry they decode.
+   *
+   * @example
+   * ```ts
+   * const found = cache.readSync<Buffer>('page:1')
+   * if (found?.value !== undefined) cache.retain('page:1', found.value, 2048)
+   * ```
+   */
+  retain(key: string, value: unknown, bytes: number): void {
+    assertKey(key, 'key')
+    if (!Number.isSafeInteger(bytes) || bytes < 0)
+      throw new InvalidArgumentError('bytes', 'a non-negative integer', bytes)
+    this.#reads.retain(key, value, bytes)
+  }
+
+  /**
    * The value with its lifetime: `{ value, ttlMs, expiresAt, stale }`; a value kept past its TTL
    * for a `wrap` grace period comes back with `stale: true`. `undefined` when absent.
    *

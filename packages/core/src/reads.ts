@@ -142,6 +142,23 @@ export class CacheReads {
     return this.#hit(key, value as T)
   }
 
+  /** See `Cache.retain`: the stored bytes `value` was decoded from, charged by the store. */
+  retain(key: string, value: unknown, bytes: number): void {
+    const store = this.#context.store
+    if (typeof value !== 'object' || value === null) return
+    if (store.retain === undefined || store.getSync === undefined) return
+    try {
+      const storeKey = this.#keys.storeKeySync(key)
+      if (storeKey === undefined) return
+      const stored = store.getSync(storeKey)
+      // Only a byte value is the same object on every read of the same bytes (`DecodedValues`).
+      if (stored === undefined || this.#context.values.decode(stored, key) !== value) return
+      store.retain(storeKey, stored, bytes)
+    } catch {
+      // A store that cannot answer synchronously leaves the charge out; reads report faults.
+    }
+  }
+
   /** The fresh value with its remaining freshness (`Infinity` when the store cannot tell), for early refresh. */
   async getWithTtl<T>(key: string): Promise<{ value: T; ttlMs: number } | undefined> {
     const entry = await this.getWithMeta<T>(key, false)

@@ -53,6 +53,13 @@ export interface Store {
    * a miss. `'partial'`: it sees part (a tiered store's L1), so `undefined` means "ask `get`".
    */
   readonly syncReads?: 'complete' | 'partial'
+  /**
+   * A reader keeps `bytes` of this process's memory derived from `value` (a decoding it serves
+   * from) for as long as the store holds `value` under `key`. A store with a byte budget counts
+   * them against it, once per value (a larger figure replaces a smaller one); a store holding
+   * something else under `key` now ignores the call. Synchronous, never throws.
+   */
+  retain?(key: string, value: Uint8Array, bytes: number): void
   /** The value and its remaining TTL in one call; lets a tiered store give L1 copies the right lifetime. */
   getWithTtl?(key: string): Promise<{ value: Uint8Array; ttlMs: number } | undefined>
   /** How many live keys are filed under any of `tags`, removing nothing (a purge dry run). */

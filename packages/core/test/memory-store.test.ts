@@ -57,6 +57,82 @@ describe('MemoryStore', () => {
     })
   })
 
+  describe('when a reader retains memory for a value it read', () => {
+    const ttlMs = 60_000
+
+    it('charges the entry, once: a larger figure replaces a smaller one', async () => {
+      const store = new MemoryStore()
+      await store.set('k', Buffer.from('value'), { ttlMs, tags: ['t'] })
+      const before = store.size().bytes
+      const value = store.getSync('k') as Uint8Array
+      store.retain('k', value, 1_000)
+      expect(store.size().bytes).toBe(before + 1_000)
+      store.retain('k', value, 400)
+      store.retain('k', value, 1_000)
+      expect(store.size().bytes).toBe(before + 1_000)
+      store.retain('k', value, 1_500)
+      expect(store.size().bytes).toBe(before + 1_500)
+    })
+
+    it('keeps the value, its lifetime and its tags', async () => {
+      const store = new MemoryStore()
+      await store.set('k', Buffer.from('value'), { ttlMs, tags: ['t'] })
+      const ttlBefore = (await store.ttl('k')) as number
+      const value = store.getSync('k') as Uint8Array
+      store.retain('k', value, 2_000)
+      expect(store.getSync('k')).toBe(value)
+      expect(Buffer.from(value).toString()).toBe('value')
+      expect(await store.ttl('k')).toBeLessThanOrEqual(ttlBefore)
+      expect(await store.invalidateTags(['t'])).toBe(1)
+      expect(store.size()).toMatchObject({ entries: 0, bytes: 0 })
+    })
+
+    it('ignores a key that holds another value now, or nothing', async () => {
+      const store = new MemoryStore()
+      await store.set('k', Buffer.from('one'), { ttlMs })
+      const old = store.getSync('k') as Uint8Array
+      await store.set('k', Buffer.from('two'), { ttlMs })
+      const before = store.size().bytes
+      store.retain('k', old, 1_000)
+      store.retain('absent', old, 1_000)
+      expect(store.size().bytes).toBe(before)
+    })
+
+    it('makes room by evicting the least recently used entries', async () => {
+      const store = new MemoryStore({ maxBytes: 10_000, maxEntryBytes: 5_000 })
+      for (let i = 0; i < 16; i++) await store.set(`k${i}`, Buffer.alloc(200), { ttlMs })
+      const entries = store.size().entries
+      store.retain('k15', store.getSync('k15') as Uint8Array, 3_000)
+      expect(store.size().bytes).toBeLessThanOrEqual(10_000)
+      expect(store.size().entries).toBeLessThan(entries)
+      expect(store.getSync('k15')).toBeDefined()
+      expect(store.getSync('k0')).toBeUndefined()
+    })
+
+    it('leaves the charge out rather than drop an entry past maxEntryBytes', async () => {
+      const store = new MemoryStore({ maxBytes: 10_000, maxEntryBytes: 1_000 })
+      await store.set('k', Buffer.alloc(200), { ttlMs })
+      const before = store.size().bytes
+      store.retain('k', store.getSync('k') as Uint8Array, 5_000)
+      expect(store.getSync('k')).toBeDefined()
+      expect(store.size().bytes).toBe(before)
+    })
+
+    it('keeps a charged value readable when slabs are compacted around it', async () => {
+      const store = new MemoryStore({ maxBytes: 64 * 1024 * 1024 })
+      const text = (i: number): string => `value ${i} `.padEnd(1_000, '.')
+      for (let i = 0; i < 2_000; i++) await store.set(`k${i}`, Buffer.from(text(i)), { ttlMs })
+      for (let i = 0; i < 2_000; i += 10)
+        store.retain(`k${i}`, store.getSync(`k${i}`) as Uint8Array, 1_000)
+      // Most values deleted: their slabs turn sparse and are compacted by the writes that follow.
+      for (let i = 0; i < 2_000; i++) if (i % 10 !== 0) await store.delete(`k${i}`)
+      for (let i = 0; i < 2_000; i++) await store.set(`n${i}`, Buffer.from(text(i)), { ttlMs })
+      for (let i = 0; i < 2_000; i += 10)
+        expect(Buffer.from(store.getSync(`k${i}`) as Uint8Array).toString()).toBe(text(i))
+      expect(store.size().entries).toBe(2_200)
+    })
+  })
+
   describe('when a tag names one key, then more', () => {
     it('purges every key it named, and a key written again under other tags leaves it', async () => {
       const store = new MemoryStore()

@@ -84,3 +84,49 @@ describe('Cache.readSync', () => {
     )
   })
 })
+
+describe('Cache.retain', () => {
+  it("charges the store for memory kept per value read, under the view's store key", async () => {
+    const store = new MemoryStore()
+    const cache = new Cache({ store }).namespace('pages')
+    await cache.set('k', Buffer.from('bytes'))
+    const before = store.size().bytes
+    const value = cache.readSync<Buffer>('k')?.value
+    cache.retain('k', value, 2_000)
+    expect(store.size().bytes).toBe(before + 2_000)
+    // The charge goes with the value: one written over it starts uncharged.
+    await cache.set('k', Buffer.from('other'))
+    expect(store.size().bytes).toBe(before)
+  })
+
+  it('leaves alone a value that is not what the store holds, or one decoded afresh', async () => {
+    const store = new MemoryStore()
+    const cache = new Cache({ store })
+    await cache.set('bytes', Buffer.from('bytes'))
+    await cache.set('object', { id: 1 })
+    const before = store.size().bytes
+    cache.retain('bytes', Buffer.from('bytes'), 2_000)
+    cache.retain('object', cache.readSync('object')?.value, 2_000)
+    cache.retain('absent', undefined, 2_000)
+    expect(store.size().bytes).toBe(before)
+  })
+
+  it("charges a tiered store's L1, and does nothing on a store without it", async () => {
+    const l1 = new MemoryStore()
+    const cache = new Cache({ store: new TieredStore({ l1, l2: new MemoryStore() }) })
+    await cache.set('k', Buffer.from('bytes'))
+    const before = l1.size().bytes
+    cache.retain('k', cache.readSync<Buffer>('k')?.value, 1_000)
+    expect(l1.size().bytes).toBe(before + 1_000)
+    const remote = new Cache({ store: new ChaosStore(new MemoryStore()) })
+    await remote.set('k', Buffer.from('bytes'))
+    expect(() => remote.retain('k', Buffer.from('bytes'), 1_000)).not.toThrow()
+  })
+
+  it('rejects a figure that is not a non-negative integer', () => {
+    const cache = new Cache()
+    expect(() => cache.retain('k', undefined, -1)).toThrow(InvalidArgumentError)
+    expect(() => cache.retain('k', undefined, 1.5)).toThrow(InvalidArgumentError)
+    expect(() => cache.retain('', undefined, 1)).toThrow()
+  })
+})

@@ -69,3 +69,18 @@ describe('engine.lookup on a memory store', () => {
     expect((outcome as { kind: string }).kind).toBe('hit')
   })
 })
+
+describe('what a served entry keeps, counted in the memory store', () => {
+  it("charges the store for an entry's decoding on its first hit, and only then", async () => {
+    const t = setup()
+    await t.send()
+    const stored = t.store.size().bytes
+    expect((await t.send()).outcome.kind).toBe('hit')
+    const served = t.store.size().bytes
+    // About 900 bytes plus its key, tags and header lines (see retainedBytes in entry-store.ts).
+    expect(served - stored).toBeGreaterThan(1_000)
+    expect(served - stored).toBeLessThan(3_000)
+    expect((await t.send()).outcome.kind).toBe('hit')
+    expect(t.store.size().bytes).toBe(served)
+  })
+})

@@ -54,6 +54,8 @@ class MemoryEntry implements SlabHolder {
   /** When it was written: ms since the store was built, on its wall clock (a small integer, kept unboxed). */
   readonly storedAt: number
   readonly extra: EntryExtra | undefined
+  /** Bytes a reader keeps for this value (`MemoryStore.retain`), charged with the entry. */
+  retained = 0
 
   constructor(
     value: Uint8Array,
@@ -173,6 +175,26 @@ export class MemoryStore implements Store {
     const entry = this.#lru.get(key)
     if (entry === undefined) return undefined
     return entry.value ?? Slabs.lend(entry)
+  }
+
+  /**
+   * Charges the entry under `key` for `bytes` a reader keeps while the store holds `value` (an
+   * HTTP entry's decoding, about 1.4 KB for a 1 KB JSON response), so `maxBytes` covers them: the
+   * entry grows by the difference and older entries make room. Ignored when `key` now holds
+   * another value, or when the entry would pass `maxEntryBytes` (a value just read stays).
+   */
+  retain(key: string, value: Uint8Array, bytes: number): void {
+    const entry = this.#lru.peek(key)
+    if (entry === undefined || entry.value !== value || !(bytes > entry.retained)) return
+    // lru-cache re-sizes an entry only when it is given a new value object: a copy, same bytes.
+    const charged = new MemoryEntry(value, entry.tags, entry.storedAt, entry.extra)
+    charged.slab = entry.slab
+    charged.offset = entry.offset
+    charged.retained = Math.ceil(bytes)
+    const size = entrySize(key, charged)
+    if (size > this.#maxEntryBytes) return
+    // No dispose: the slab space and the tag index stay with the key, now under the copy.
+    this.#lru.set(key, charged, { size, noUpdateTTL: true, noDisposeOnSet: true })
   }
 
   async set(key: string, value: Uint8Array, options: StoreSetOptions): Promise<void> {
@@ -417,7 +439,7 @@ export class MemoryStore implements Store {
 }
 
 function entrySize(key: string, entry: MemoryEntry): number {
-  let size = ENTRY_OVERHEAD_BYTES + key.length * 2 + entry.length
+  let size = ENTRY_OVERHEAD_BYTES + key.length * 2 + entry.length + entry.retained
   // A tag costs a map entry or a set slot per key plus, at worst, the tag string itself.
   if (entry.tags !== undefined) for (const tag of entry.tags) size += 48 + tag.length * 2
   return size

@@ -115,6 +115,11 @@ export class TieredStore implements Store {
     return (await this.getWithTtl(key))?.value
   }
 
+  /** A reader's memory for an L1 copy, counted by L1 (see `Store.retain`); L2 keeps no decodings. */
+  retain(key: string, value: Uint8Array, bytes: number): void {
+    this.l1.retain?.(key, value, bytes)
+  }
+
   async getWithTtl(key: string): Promise<{ value: Uint8Array; ttlMs: number } | undefined> {
     const near =
       this.l1.getWithTtl !== undefined
