@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { Cache, MemoryStore } from '@cachewire/core'
 import { setup } from './harness.js'
 
 describe('engine.answer (front door)', () => {
@@ -82,5 +83,15 @@ describe('what a served entry keeps, counted in the memory store', () => {
     expect(served - stored).toBeLessThan(3_000)
     expect((await t.send()).outcome.kind).toBe('hit')
     expect(t.store.size().bytes).toBe(served)
+  })
+
+  it('serves hits from a cache that cannot take the charge (a Cache from an older core)', async () => {
+    const cache = new Cache({ store: new MemoryStore() })
+    Object.defineProperty(cache, 'retain', { value: undefined })
+    const t = setup({ storage: { cache } })
+    await t.send()
+    expect((await t.send()).outcome.kind).toBe('hit')
+    expect((await t.send()).outcome.kind).toBe('hit')
+    expect(t.errors).toEqual([])
   })
 })

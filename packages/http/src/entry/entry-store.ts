@@ -266,7 +266,9 @@ export class EntryStore {
       if (decoded !== undefined) {
         this.#decoded.set(value, decoded)
         // The decoding lives as long as the stored value: a memory store counts it in maxBytes.
-        this.#cache.retain(hash, value, retainedBytes(decoded))
+        // (`storage.cache` is checked by shape: a Cache from an older core has no `retain`.)
+        const cache: Partial<Pick<Cache, 'retain'>> = this.#cache
+        cache.retain?.(hash, value, retainedBytes(decoded))
       }
     }
     return decoded
