@@ -1,4 +1,5 @@
 import type { HeaderPair, HeaderPairs, StoredResponse } from '../types.js'
+import { headerValue } from '../semantics/headers.js'
 
 /**
  * The URL-level record stored under a primary key when responses Vary: which fields select the
@@ -165,6 +166,9 @@ function readEntry(record: Record<string, unknown>, body: Buffer): StoredRespons
     'expiresAt',
   ] as const
   for (const name of times) if (!Number.isFinite(record[name])) return undefined
+  // One string for the field and its line: JSON.parse made one per occurrence, and a decoded
+  // entry keeps both for its life.
+  const etagLine = headerValue(headers, 'etag')
   return {
     key,
     status: status as number,
@@ -177,7 +181,7 @@ function readEntry(record: Record<string, unknown>, body: Buffer): StoredRespons
     staleWhileRevalidateUntil: record.staleWhileRevalidateUntil as number,
     staleIfErrorUntil: record.staleIfErrorUntil as number,
     expiresAt: record.expiresAt as number,
-    etag: sameText(etag as string | undefined, headers, 'etag'),
+    etag: etagLine !== undefined && etagLine === etag ? etagLine : (etag as string | undefined),
     etagGenerated: record.etagGenerated,
     lastModified: lastModified as string | undefined,
     vary,
@@ -240,20 +244,6 @@ function sharedValue(text: string): string {
   if (known !== undefined) return known
   if (sharedValues.size < SHARED_VALUES_MAX && text.length <= SHARED_VALUE_MAX_LENGTH)
     sharedValues.set(text, text)
-  return text
-}
-
-/**
- * `text`, or the equal value of the entry's `name` line: JSON.parse makes a string per occurrence,
- * and a decoded entry keeps both for its life (the ETag is a field and a header line).
- */
-function sameText(
-  text: string | undefined,
-  headers: HeaderPairs,
-  name: string
-): string | undefined {
-  if (text === undefined) return undefined
-  for (const [field, value] of headers) if (field === name && value === text) return value
   return text
 }
 
