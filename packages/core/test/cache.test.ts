@@ -257,6 +257,25 @@ describe('Cache', () => {
       await getUser(1)
       expect(fn).toHaveBeenCalledTimes(2)
     })
+
+    it("tags each call of a cached() function with that call's own tags, or the fixed list", async () => {
+      const cache = new Cache()
+      const byCall = vi.fn(async (id: number) => ({ id }))
+      const getUser = cache.cached(byCall, {
+        key: (id) => `user:${id}`,
+        tags: (id) => [`user:${id}`],
+      })
+      const fixed = vi.fn(async (id: number) => ({ id }))
+      const getOrder = cache.cached(fixed, { key: (id) => `order:${id}`, tags: ['orders'] })
+      await Promise.all([getUser(1), getUser(2), getOrder(1), getOrder(2)])
+      await cache.invalidateTags(['user:2'])
+      await Promise.all([getUser(1), getUser(2)])
+      // Only the call tagged user:2 was dropped: the tags of one call do not carry to the next.
+      expect(byCall.mock.calls.map(([id]) => id)).toEqual([1, 2, 2])
+      await cache.invalidateTags(['orders'])
+      await Promise.all([getOrder(1), getOrder(2)])
+      expect(fixed).toHaveBeenCalledTimes(4)
+    })
   })
 
   describe('writeThrough', () => {

@@ -59,9 +59,13 @@ export function cached<Args extends unknown[], T>(
   if (options.ttl !== undefined) parseDuration(options.ttl, 'ttl')
   const { key, tags, ...rest } = options
   const prefix = key === undefined ? functionKey(fn) : ''
+  // Made once with `tags` among its fields: a call's copy then only replaces it. V8 (Node 20) adds
+  // a property to an object spread's copy through its runtime, about a microsecond a call.
+  const wrapOptions = { ...rest, tags: typeof tags === 'function' ? undefined : tags }
   return function cachedCall(...args: Args): Promise<T> {
-    const resolvedTags = typeof tags === 'function' ? tags(...args) : tags
+    const callOptions =
+      typeof tags === 'function' ? { ...wrapOptions, tags: tags(...args) } : wrapOptions
     const cacheKey = key === undefined ? `${prefix}:${argumentsKey(args)}` : key(...args)
-    return cache.wrap(cacheKey, () => fn(...args), { ...rest, tags: resolvedTags })
+    return cache.wrap(cacheKey, () => fn(...args), callOptions)
   }
 }

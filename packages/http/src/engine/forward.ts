@@ -113,7 +113,7 @@ export function forwardMiss(
         if (captured !== undefined && storable) {
           admission = core.admit(
             context,
-            { ...captureInput(captured, requestTime, responseTime), index: found.index },
+            captureInput(captured, requestTime, responseTime, found.index),
             refused
           )
         }

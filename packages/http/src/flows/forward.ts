@@ -62,7 +62,12 @@ interface ForwardCommon {
 export function createForwardOutcome(params: ForwardParams): ForwardOutcome {
   let finished: Promise<void> | undefined
   let released = false
-  const common = {
+  // One literal, kind and reason included: V8 (Node 20) adds each property to an object spread's
+  // copy through its runtime, about a microsecond apiece (`{ ...common, kind }` cost two per miss).
+  // `kind` and `reason` come from `params` together, so the pair is one of the union's.
+  return {
+    kind: params.kind,
+    reason: params.reason,
     requestHeaders: params.requestHeaders,
     captureBody: params.captureBody,
     maxBodyBytes: params.maxBodyBytes,
@@ -77,10 +82,7 @@ export function createForwardOutcome(params: ForwardParams): ForwardOutcome {
       released = true
       params.release()
     },
-  }
-  return params.kind === 'miss'
-    ? { ...common, kind: 'miss', reason: undefined }
-    : { ...common, kind: 'bypass', reason: params.reason }
+  } as ForwardOutcome
 }
 
 function patchResponse(

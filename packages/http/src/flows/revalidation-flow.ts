@@ -119,7 +119,7 @@ async function revalidateOnce(
     return serveStored(entry, request, now, status, 'hit')
   }
   const responseTime = services.clock()
-  const input = captureInput(captured, requestTime, responseTime)
+  const input = captureInput(captured, requestTime, responseTime, found.index)
   // A route with a key of its own ran its own pass downstream: its answer goes out as it is.
   if (captured.route === 'superseded')
     return note(trace, 'superseded', captured.status, passedOn(request, input))
@@ -150,7 +150,7 @@ async function revalidateOnce(
     )
   }
   const full = fullResponse(entry, input, answer)
-  const admission = services.admit(context, { ...full, index: found.index })
+  const admission = services.admit(context, full)
   if (admission.stored) {
     if (stored !== undefined) stored.entry = admission.entry
     // The answer is buffered anyway: it goes once the store took the entry, so the client's next
@@ -208,7 +208,7 @@ export async function refreshInBackground(
   if (captured.route === 'superseded')
     return note(trace, 'superseded', captured.status, services.remove(found.entryHash))
   const route = captured.route === undefined ? context.route : captured.route.adopted
-  const input = captureInput(captured, requestTime, services.clock())
+  const input = captureInput(captured, requestTime, services.clock(), found.index)
   const answer = classifyRevalidation(entry, captured.status, input.pairs)
   if (answer.type === 'error' || answer.type === 'mismatch')
     return note(
@@ -220,7 +220,7 @@ export async function refreshInBackground(
   // The refresh is a GET even when a HEAD triggered it.
   const admission = services.admit(
     { ...context, route, method: 'GET' },
-    { ...fullResponse(entry, input, answer), index: found.index }
+    fullResponse(entry, input, answer)
   )
   note(trace, admission.stored ? 'updated' : 'removed', captured.status, undefined)
   if (admission.stored) await services.write(context, admission, found)
@@ -244,9 +244,9 @@ function note<T>(
 /** RFC 9111 §4.3.4: a 304 turns the stored response, headers updated, into the origin's full answer. */
 function fullResponse(
   entry: StoredResponse,
-  input: Omit<AdmitInput, 'index'>,
+  input: AdmitInput,
   answer: RevalidationAnswer
-): Omit<AdmitInput, 'index'> {
+): AdmitInput {
   if (answer.type !== 'not-modified') return input
   return { ...input, status: entry.status, pairs: answer.headers, body: entry.body, complete: true }
 }

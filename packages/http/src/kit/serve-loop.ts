@@ -274,7 +274,7 @@ export class ServeLoop<N, D> {
     this.#setPass(req, pass)
     try {
       const captured = await this.#binding.buffered(native, origin, next, pass)
-      return { ...captured, route: pass.capturedRoute }
+      return withRoute(captured, pass.capturedRoute)
     } finally {
       req.headers = pass.clientHeaders
       if (this.#passOf(req) === pass) this.#setPass(req, undefined)
@@ -295,7 +295,7 @@ export class ServeLoop<N, D> {
       native,
       {
         prepared: pending.prepared,
-        resolve: (captured) => pending.resolve({ ...captured, route: pass.capturedRoute }),
+        resolve: (captured) => pending.resolve(withRoute(captured, pass.capturedRoute)),
         reject: (error) => pending.reject(error),
       },
       next,
@@ -332,5 +332,19 @@ export class ServeLoop<N, D> {
     const remove = (): void => void this.#finishing.delete(work)
     work.then(remove, remove)
     return work
+  }
+}
+
+/**
+ * The captured response with the route the pass met. Copied field by field: V8 (Node 20) adds a
+ * property to an object spread's copy through its runtime, about a microsecond apiece.
+ */
+function withRoute(captured: CapturedResponse, route: CapturedResponse['route']): CapturedResponse {
+  return {
+    status: captured.status,
+    headers: captured.headers,
+    body: captured.body,
+    complete: captured.complete,
+    route,
   }
 }
