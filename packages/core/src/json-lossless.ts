@@ -36,57 +36,68 @@ export function findLossy(
   rules: LosslessRules,
   path = 'value'
 ): LossyPart | undefined {
-  return walk(value, rules, path, new Set(), 0)
+  const found = walk(value, rules, new Set(), 0)
+  if (found === undefined) return undefined
+  // The path is written only for a value that has a problem: the walk itself builds no text.
+  const { inner, problem, cloneable } = found
+  let full = path
+  for (let i = inner.length - 1; i >= 0; i--) full += inner[i]
+  return { path: full, problem, cloneable }
+}
+
+/** A problem found by `walk`: `inner` holds the path's steps to it, innermost first. */
+interface Found {
+  inner: string[]
+  problem: string
+  cloneable: boolean
+}
+
+function problem(problem: string, cloneable: boolean): Found {
+  return { inner: [], problem, cloneable }
 }
 
 function walk(
   value: unknown,
   rules: LosslessRules,
-  path: string,
   ancestors: Set<object>,
   depth: number
-): LossyPart | undefined {
+): Found | undefined {
   switch (typeof value) {
     case 'string':
     case 'boolean':
       return undefined
     case 'number':
-      if (!Number.isFinite(value))
-        return { path, problem: `is ${value} (JSON would write null)`, cloneable: true }
-      if (Object.is(value, -0))
-        return { path, problem: 'is -0 (JSON would write 0)', cloneable: true }
+      if (!Number.isFinite(value)) return problem(`is ${value} (JSON would write null)`, true)
+      if (Object.is(value, -0)) return problem('is -0 (JSON would write 0)', true)
       return undefined
     case 'bigint':
-      return { path, problem: 'is a BigInt (JSON cannot hold it)', cloneable: true }
+      return problem('is a BigInt (JSON cannot hold it)', true)
     case 'undefined':
-      return {
-        path,
-        problem: 'is undefined (JSON would write null or leave it out)',
-        cloneable: true,
-      }
+      return problem('is undefined (JSON would write null or leave it out)', true)
     case 'function':
-      return { path, problem: 'is a function (no serializer can store it)', cloneable: false }
+      return problem('is a function (no serializer can store it)', false)
     case 'symbol':
-      return { path, problem: 'is a symbol (no serializer can store it)', cloneable: false }
+      return problem('is a symbol (no serializer can store it)', false)
     case 'object':
       break
   }
   if (value === null) return undefined
   const object = value as object
-  if (depth > MAX_DEPTH)
-    return { path, problem: `is nested deeper than ${MAX_DEPTH} levels`, cloneable: false }
-  if (ancestors.has(object))
-    return { path, problem: 'is circular (JSON cannot hold it)', cloneable: true }
+  if (depth > MAX_DEPTH) return problem(`is nested deeper than ${MAX_DEPTH} levels`, false)
+  if (ancestors.has(object)) return problem('is circular (JSON cannot hold it)', true)
   const rich = describeRich(object)
-  if (rich !== undefined) return { path, problem: rich, cloneable: true }
+  if (rich !== undefined) return problem(rich, true)
   if (Array.isArray(object)) {
     ancestors.add(object)
     for (let i = 0; i < object.length; i++) {
-      const itemPath = `${path}[${i}]`
-      if (!(i in object))
-        return { path: itemPath, problem: 'is a hole (JSON would write null)', cloneable: true }
-      const found = walk(object[i], rules, itemPath, ancestors, depth + 1)
-      if (found !== undefined) return found
+      const found =
+        i in object
+          ? walk(object[i], rules, ancestors, depth + 1)
+          : problem('is a hole (JSON would write null)', true)
+      if (found !== undefined) {
+        found.inner.push(`[${i}]`)
+        return found
+      }
     }
     ancestors.delete(object)
     return undefined
@@ -95,13 +106,12 @@ function walk(
   const plain = proto === Object.prototype || proto === null
   if (rules.strict) {
     if (!plain)
-      return {
-        path,
-        problem: `is an instance of ${constructorName(object)} (JSON would return a plain object)`,
-        cloneable: true,
-      }
+      return problem(
+        `is an instance of ${constructorName(object)} (JSON would return a plain object)`,
+        true
+      )
     if (Object.getOwnPropertySymbols(object).length > 0)
-      return { path, problem: 'has symbol keys (JSON would drop them)', cloneable: true }
+      return problem('has symbol keys (JSON would drop them)', true)
   } else if (typeof (object as { toJSON?: unknown }).toJSON === 'function') {
     // JSON's own answer for such values (a Decimal, a Moment): what the old codec stored, kept.
     return undefined
@@ -110,8 +120,11 @@ function walk(
   for (const key of Object.keys(object)) {
     const item = (object as Record<string, unknown>)[key]
     if (item === undefined) continue
-    const found = walk(item, rules, `${path}${propertyPath(key)}`, ancestors, depth + 1)
-    if (found !== undefined) return found
+    const found = walk(item, rules, ancestors, depth + 1)
+    if (found !== undefined) {
+      found.inner.push(propertyPath(key))
+      return found
+    }
   }
   ancestors.delete(object)
   return undefined

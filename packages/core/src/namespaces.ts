@@ -75,9 +75,12 @@ export class NamespaceKeys {
    * The store key, or `undefined` when a namespace version cannot be read. `strict`: throw
    * `StoreUnavailableError` instead of resolving `undefined`.
    */
-  async storeKey(key: string, strict = false): Promise<string | undefined> {
-    const prefix = await this.storePrefix(strict)
-    return prefix === undefined ? undefined : prefix + key
+  storeKey(key: string, strict = false): Promise<string | undefined> | string {
+    // The root cache's keys are the store's: no promise of its own for a caller to wait on.
+    if (this.#segments.length === 0) return key
+    return this.storePrefix(strict).then((prefix) =>
+      prefix === undefined ? undefined : prefix + key
+    )
   }
 
   /** '' for the root cache; `<namespace>@<version>:` (per level) for a view. `undefined` when a version cannot be read. */

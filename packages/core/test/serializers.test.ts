@@ -83,6 +83,12 @@ describe('serializers', () => {
         /instance of User/,
       ],
       ['value[0]', [undefined], /undefined/],
+      [
+        'value.orders[1]["line items"][0].at',
+        { orders: [{ at: 1 }, { id: 2, 'line items': [{ at: new Date() }] }] },
+        /is a Date/,
+      ],
+      ['value.grid[1][0]', { grid: [[1], new Array(2)] }, /is a hole/],
     ])('refuses %s', (path, value, problem) => {
       let error: unknown
       try {
