@@ -26,10 +26,14 @@ const lru = new LRUCache({
 const store = new MemoryStore({ maxBytes: 64 * 1024 * 1024 })
 // Its own store: the set rows below write raw bytes the cache would read as another format (a miss).
 const cache = new Cache({ store: new MemoryStore({ maxBytes: 64 * 1024 * 1024 }) })
+// What the data API mostly holds: a small object, stored as JSON and read back as a fresh copy.
+const record = { id: 1, name: 'item 1', tags: ['a', 'b'], ok: true }
+const records = new Cache({ store: new MemoryStore({ maxBytes: 64 * 1024 * 1024 }) })
 for (const key of keys) {
   lru.set(key, value, { ttl: 600_000 })
   await store.set(key, value, { ttlMs: 600_000 })
   await cache.set(key, value, { ttl: 600_000 })
+  await records.set(key, record, { ttl: 600_000 })
 }
 
 const cases = {
@@ -52,11 +56,17 @@ const cases = {
   'Cache await get (decode)': async () => {
     for (let i = 0; i < OPS; i++) await cache.get(keys[i % KEYS])
   },
+  'Cache await get (JSON object)': async () => {
+    for (let i = 0; i < OPS; i++) await records.get(keys[i % KEYS])
+  },
   'lru-cache set': async () => {
     for (let i = 0; i < OPS; i++) lru.set(keys[i % KEYS], value, { ttl: 600_000 })
   },
   'MemoryStore await set': async () => {
     for (let i = 0; i < OPS; i++) await store.set(keys[i % KEYS], value, { ttlMs: 600_000 })
+  },
+  'Cache await set (JSON object)': async () => {
+    for (let i = 0; i < OPS; i++) await records.set(keys[i % KEYS], record, { ttl: 600_000 })
   },
 }
 const results = Object.fromEntries(Object.keys(cases).map((name) => [name, []]))
