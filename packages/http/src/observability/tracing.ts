@@ -197,6 +197,6 @@ export function traceRevalidation<R>(
   run: (context: RevalidateTraceContext | undefined) => Promise<R>
 ): Promise<R> {
   if (!listened(channels.revalidate)) return run(undefined)
-  const context: RevalidateTraceContext = { ...base(), mode }
+  const context: RevalidateTraceContext = Object.assign(base(), { mode })
   return channels.revalidate.tracePromise(() => run(context), context)
 }
