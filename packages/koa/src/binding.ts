@@ -241,14 +241,15 @@ function writeReply(ctx: CacheContext, reply: ReplyOutcome): void {
   const response = ctx.response
   response.status = reply.status
   res.removeHeader('content-type')
-  const { contentLength } = setReplyHeaders(res, reply.headers)
+  // Content-Length is left to Koa's body setter, which sets it from the body anyway.
+  const { contentLength } = setReplyHeaders(res, reply.headers, 'content-length')
   // With Content-Type already on the response, Koa's body setter skips its MIME lookup.
   response.body = reply.body
   // Koa set Content-Length from the body it was given; the stored one describes the full
   // representation (a HEAD's body is empty), or, when none was stored, there should be none.
-  // A full GET's is the same value as Koa's, and is not set twice.
+  // A full GET's is the same value as Koa's, and is set once (Koa 3 sets it as a number).
   if (contentLength === undefined) res.removeHeader('content-length')
-  else if (res.getHeader('content-length') !== contentLength)
+  else if (String(res.getHeader('content-length')) !== contentLength)
     res.setHeader('content-length', contentLength)
 }
 

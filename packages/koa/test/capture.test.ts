@@ -272,6 +272,32 @@ describe.each(KOAS)('capture on $name', ({ name, Koa }) => {
       expect(head.body.length).toBe(0)
       expect(state.calls).toBe(1)
     })
+
+    it('keeps the stored Content-Length over one set before the cache, on GET and HEAD hits', async () => {
+      const app = new Koa()
+      app.silent = true
+      // Middleware before the cache that sets a length of its own (wrong for any body here).
+      app.use(async (ctx, next) => {
+        ctx.set('Content-Length', '999')
+        await next()
+      })
+      const middleware = cacheMiddleware({ ttl: '1m' })
+      app.use(middleware)
+      app.use((ctx) => {
+        ctx.body = 'twelve bytes'
+      })
+      const { request } = await serve(app)
+      await request('/')
+      await middleware.whenIdle()
+      const hit = await request('/')
+      const head = await request('/', { method: 'HEAD' })
+      expect(hit.headers['cache-status']).toMatch(/^cachewire; hit/)
+      expect(hit.headers['content-length']).toBe('12')
+      expect(hit.text).toBe('twelve bytes')
+      expect(head.headers['cache-status']).toMatch(/^cachewire; hit/)
+      expect(head.headers['content-length']).toBe('12')
+      expect(head.body.length).toBe(0)
+    })
   })
 
   if (name === 'koa 2') {

@@ -88,13 +88,22 @@ export function writeReply(res: ServerResponse, reply: ReplyOutcome): void {
  * removed, and a name that does not repeat is set once (`appendHeader` would check it twice).
  * Returns the reply's lines in wire form (see `wireLines`).
  *
+ * `leftToCaller` names a (lower-case) field whose lines are not set here: the caller's framework
+ * sets it anyway (Koa's body setter sets Content-Length), and each `setHeader` is a validation of
+ * name and value. The caller compares what the framework set with the reply's (`contentLength`
+ * for Content-Length) and fixes it.
+ *
  * @example
  * ```ts
  * setReplyHeaders(res, reply.headers)
  * res.writeHead(reply.status)
  * ```
  */
-export function setReplyHeaders(res: ServerResponse, headers: HeaderPairs): WireLines {
+export function setReplyHeaders(
+  res: ServerResponse,
+  headers: HeaderPairs,
+  leftToCaller?: string
+): WireLines {
   const lines = wireLines(headers)
   // The pairs are walked by index: destructuring each costs an iterator per line, and the flat
   // `raw` list is only made for a front door's writeHead.
@@ -102,7 +111,7 @@ export function setReplyHeaders(res: ServerResponse, headers: HeaderPairs): Wire
     // setHeader replaces a value set earlier under the same name: nothing to clear per hit.
     for (let i = 0; i < headers.length; i++) {
       const pair = headers[i] as HeaderPairs[number]
-      res.setHeader(pair[0], pair[1])
+      if (pair[0] !== leftToCaller) res.setHeader(pair[0], pair[1])
     }
     return lines
   }
@@ -110,7 +119,7 @@ export function setReplyHeaders(res: ServerResponse, headers: HeaderPairs): Wire
   for (const name of res.getHeaderNames()) if (lines.names.has(name)) res.removeHeader(name)
   for (let i = 0; i < headers.length; i++) {
     const pair = headers[i] as HeaderPairs[number]
-    res.appendHeader(pair[0], pair[1])
+    if (pair[0] !== leftToCaller) res.appendHeader(pair[0], pair[1])
   }
   return lines
 }
