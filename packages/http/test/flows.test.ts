@@ -101,6 +101,30 @@ describe('Coalescer', () => {
     expect(coalescer.join('k', early)).toBeUndefined()
   })
 
+  it('keeps the last 1,024 settled values, oldest out first; a key settled again is the newest', async () => {
+    const now = 0
+    const coalescer = new Coalescer<string>(1000, () => now)
+    const early = coalescer.ticket()
+    for (let i = 0; i < 1024; i++) coalescer.lead(`k${i}`).settle(`v${i}`)
+    coalescer.lead('k0').settle('v0 again')
+    coalescer.lead('k1024').settle('v1024')
+    expect(coalescer.join('k1', early)).toBeUndefined()
+    expect(await coalescer.join('k0', early)).toBe('v0 again')
+    expect(await coalescer.join('k2', early)).toBe('v2')
+    expect(await coalescer.join('k1024', early)).toBe('v1024')
+  })
+
+  it('a settled value older than timeoutMs is not shared', () => {
+    let now = 0
+    const coalescer = new Coalescer<string>(100, () => now)
+    const early = coalescer.ticket()
+    coalescer.lead('a').settle('old')
+    now = 100
+    coalescer.lead('b').settle('new')
+    expect(coalescer.join('a', early)).toBeUndefined()
+    expect(coalescer.join('b', early)).toBeInstanceOf(Promise)
+  })
+
   it('a leader older than timeoutMs is forgotten', () => {
     let now = 0
     const coalescer = new Coalescer<string>(100, () => now)
