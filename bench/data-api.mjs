@@ -99,6 +99,12 @@ async function suite(label, cache, calls, extra = {}) {
     "cache.replace('k', v)"
   )
   await add('wrap (hit)', () => cache.wrap('hot', async () => plain), "cache.wrap('hot', load)")
+  // A new key each call: the loader runs and its duration is recorded (10,000 keys are kept).
+  await add(
+    'wrap (miss, a new key each call)',
+    (i) => cache.wrap(`load:${label}:${i}`, async () => plain, { ttl: '1m' }),
+    "cache.wrap('k', load, { ttl: '1m' })"
+  )
   await cache.wrap('graced', async () => plain, { ttl: '1h', grace: '1h' })
   // Until the fill's write lands, callers join the fill (no read of their own): let it land.
   await settle()

@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { Cache } from '../src/cache.js'
 import { MemoryStore } from '../src/stores/memory-store.js'
 import { InvalidArgumentError, InvalidOptionError } from '../src/errors.js'
+import { LoaderDurations } from '../src/patterns/wrap.js'
 
 /** A cache whose store, clock and random source are all driven by the test. */
 function drivenCache(): {
@@ -128,5 +129,23 @@ describe('Cache.wrap with an injected clock and random source', () => {
       await expect(cache.wrap('k', loader, { ttl: 60 })).rejects.toThrow(InvalidOptionError)
       expect(loader).not.toHaveBeenCalled()
     })
+  })
+})
+
+describe('LoaderDurations (the loader times early refresh reads)', () => {
+  it('keeps the last 10,000 recorded keys, oldest out first; a key recorded again is the newest', () => {
+    const durations = new LoaderDurations()
+    expect(durations.get('k0')).toBeUndefined()
+    for (let i = 0; i < 10_000; i++) durations.record(`k${i}`, i)
+    durations.record('k0', 7)
+    // Reading is not recording: k2 stays second oldest.
+    expect(durations.get('k2')).toBe(2)
+    durations.record('k10000', 1)
+    durations.record('k10001', 1)
+    expect(durations.get('k1')).toBeUndefined()
+    expect(durations.get('k2')).toBeUndefined()
+    expect(durations.get('k0')).toBe(7)
+    expect(durations.get('k3')).toBe(3)
+    expect(durations.get('k10001')).toBe(1)
   })
 })

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache'
 import { InvalidArgumentError, InvalidOptionError } from '../errors.js'
 import { parseDuration, type Duration } from '../duration.js'
 import { rejectUnknownOptions } from '../known-options.js'
@@ -83,19 +84,23 @@ const LOADER_DURATIONS_KEPT = 10_000
 /** Between polls of a waiter for a value another process is loading under the fill lock. */
 const LOCK_POLL_MS = 25
 
-/** Recent loader durations per key (ms), for XFetch's delta; insertion-ordered and bounded. */
+/** Recent loader durations per key (ms), for XFetch's delta; in record order and bounded. */
 export class LoaderDurations {
-  readonly #durations = new Map<string, number>()
+  /**
+   * Not a Map used as a queue: V8 keeps a Map's deleted slots until it rehashes, and finding the
+   * oldest key walked them, thousands a load once full. Made on the first record, as lru-cache
+   * sizes its arrays for all of them up front and most caches never load through `wrap`.
+   */
+  #durations: LRUCache<string, number> | undefined
 
   record(key: string, ms: number): void {
-    this.#durations.delete(key)
-    this.#durations.set(key, ms)
-    if (this.#durations.size > LOADER_DURATIONS_KEPT)
-      this.#durations.delete(this.#durations.keys().next().value as string)
+    // Set again, the key becomes the newest; past the bound the oldest goes.
+    ;(this.#durations ??= new LRUCache({ max: LOADER_DURATIONS_KEPT })).set(key, ms)
   }
 
   get(key: string): number | undefined {
-    return this.#durations.get(key)
+    // `peek`: reading a duration does not make it newer.
+    return this.#durations?.peek(key)
   }
 }
 
