@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache'
 import { decodeValue, type DecodedValue } from './entry-codec.js'
 
 /** Decodings kept, at most. */
@@ -6,14 +7,10 @@ const MAX_ROWS = 1024
 const MAX_BYTES = 8 * 1024 * 1024
 /** A value larger than this is decoded each time and not kept: it would take a large share of the room. */
 const MAX_VALUE_BYTES = 256 * 1024
-/** Rows passed over (read since their last pass) before the oldest goes anyway. */
-const MAX_SECOND_CHANCES = 8
 
 interface Row {
   bytes: Buffer
   decoded: DecodedValue
-  /** Read since eviction last passed over it. */
-  read: boolean
 }
 
 /**
@@ -26,8 +23,8 @@ interface Row {
  *
  * Kept only for keys read twice (the first read of a key is remembered by name alone), so a long
  * tail of keys read once does not churn the rows: each row made and dropped is a copy, a decode
- * and an object that outlives its request. A full table drops its oldest row not read since the
- * last pass (second chance). Bounded by rows and bytes.
+ * and an object that outlives its request. A full table drops its least recently read row.
+ * Bounded by rows and bytes.
  *
  * @example
  * ```ts
@@ -38,14 +35,21 @@ interface Row {
  * ```
  */
 export class RecentDecodings {
-  readonly #rows = new Map<string, Row>()
+  /**
+   * lru-cache, not a Map kept in read order by hand: V8 keeps a Map's deleted slots until it
+   * rehashes, and each look at a Map's oldest row walked them (hundreds per row made, once full).
+   */
+  readonly #rows = new LRUCache<string, Row>({
+    max: MAX_ROWS,
+    maxSize: MAX_BYTES,
+    sizeCalculation: (row) => row.bytes.byteLength,
+  })
   /** Keys read once since the last reset: the next read of one makes its row. */
   readonly #readOnce = new Set<string>()
-  #bytes = 0
 
   /** Bytes kept for comparison, over all rows. */
   get bytes(): number {
-    return this.#bytes
+    return this.#rows.calculatedSize
   }
 
   /** Rows kept. */
@@ -54,14 +58,11 @@ export class RecentDecodings {
   }
 
   decode(key: string, value: Uint8Array): DecodedValue | undefined {
+    // A read makes the row the most recent.
     const row = this.#rows.get(key)
     if (row !== undefined) {
-      if (row.bytes.equals(value)) {
-        row.read = true
-        return row.decoded
-      }
+      if (row.bytes.equals(value)) return row.decoded
       this.#rows.delete(key)
-      this.#bytes -= row.bytes.byteLength
     } else if (!this.#readOnce.has(key)) {
       // Cleared when full rather than trimmed: a key read twice within the window is what counts.
       if (this.#readOnce.size >= 2 * MAX_ROWS) this.#readOnce.clear()
@@ -74,24 +75,7 @@ export class RecentDecodings {
     const bytes = Buffer.from(value)
     const decoded = decodeValue(bytes)
     if (decoded === undefined) return undefined
-    this.#rows.set(key, { bytes, decoded, read: false })
-    this.#bytes += bytes.byteLength
-    this.#trim()
+    this.#rows.set(key, { bytes, decoded })
     return decoded
-  }
-
-  #trim(): void {
-    let chances = 0
-    while (this.#rows.size > MAX_ROWS || this.#bytes > MAX_BYTES) {
-      const [key, oldest] = this.#rows.entries().next().value as [string, Row]
-      this.#rows.delete(key)
-      if (oldest.read && chances < MAX_SECOND_CHANCES) {
-        chances++
-        oldest.read = false
-        this.#rows.set(key, oldest)
-      } else {
-        this.#bytes -= oldest.bytes.byteLength
-      }
-    }
   }
 }
