@@ -112,12 +112,16 @@ export function decodeValue(bytes: Uint8Array): DecodedValue | undefined {
 }
 
 function frame(kind: number, header: object, body: Uint8Array): Buffer {
-  const json = Buffer.from(JSON.stringify(header), 'utf8')
-  const prefix = Buffer.allocUnsafe(PREFIX_BYTES)
-  prefix.set(MAGIC, 0)
-  prefix[4] = kind
-  prefix.writeUInt32BE(json.length, 5)
-  return Buffer.concat([prefix, json, body])
+  const json = JSON.stringify(header)
+  const jsonBytes = Buffer.byteLength(json, 'utf8')
+  // One buffer, written in place: no Buffer of the JSON and no concat copying it again.
+  const bytes = Buffer.allocUnsafe(PREFIX_BYTES + jsonBytes + body.length)
+  bytes.set(MAGIC, 0)
+  bytes[4] = kind
+  bytes.writeUInt32BE(jsonBytes, 5)
+  bytes.write(json, PREFIX_BYTES, jsonBytes, 'utf8')
+  bytes.set(body, PREFIX_BYTES + jsonBytes)
+  return bytes
 }
 
 /** RFC 9110 §5.1 field-name (lower-case) and a field value without CR, LF or NUL (§5.5). */
