@@ -38,31 +38,29 @@ export class RecentDecodings {
   /**
    * lru-cache, not a Map kept in read order by hand: V8 keeps a Map's deleted slots until it
    * rehashes, and each look at a Map's oldest row walked them (hundreds per row made, once full).
+   * Made on the first row, as lru-cache sizes its arrays up front and an engine on a memory store
+   * never makes one.
    */
-  readonly #rows = new LRUCache<string, Row>({
-    max: MAX_ROWS,
-    maxSize: MAX_BYTES,
-    sizeCalculation: (row) => row.bytes.byteLength,
-  })
+  #rows: LRUCache<string, Row> | undefined
   /** Keys read once since the last reset: the next read of one makes its row. */
   readonly #readOnce = new Set<string>()
 
   /** Bytes kept for comparison, over all rows. */
   get bytes(): number {
-    return this.#rows.calculatedSize
+    return this.#rows?.calculatedSize ?? 0
   }
 
   /** Rows kept. */
   get size(): number {
-    return this.#rows.size
+    return this.#rows?.size ?? 0
   }
 
   decode(key: string, value: Uint8Array): DecodedValue | undefined {
     // A read makes the row the most recent.
-    const row = this.#rows.get(key)
+    const row = this.#rows?.get(key)
     if (row !== undefined) {
       if (row.bytes.equals(value)) return row.decoded
-      this.#rows.delete(key)
+      this.#rows?.delete(key)
     } else if (!this.#readOnce.has(key)) {
       // Cleared when full rather than trimmed: a key read twice within the window is what counts.
       if (this.#readOnce.size >= 2 * MAX_ROWS) this.#readOnce.clear()
@@ -75,6 +73,11 @@ export class RecentDecodings {
     const bytes = Buffer.from(value)
     const decoded = decodeValue(bytes)
     if (decoded === undefined) return undefined
+    this.#rows ??= new LRUCache<string, Row>({
+      max: MAX_ROWS,
+      maxSize: MAX_BYTES,
+      sizeCalculation: (kept) => kept.bytes.byteLength,
+    })
     this.#rows.set(key, { bytes, decoded })
     return decoded
   }
