@@ -229,10 +229,11 @@ function run(ctx: CacheContext, downstream: Downstream): Promise<void> {
 /**
  * Sets a reply on `ctx` for Koa's `respond` to send: the status, the body as a Buffer, and the
  * stored lines exactly (a repeated name is appended, never overwritten). Koa derives a
- * Content-Type and Content-Length from a Buffer body; those are removed first, so a stored
- * `text/css` never turns into `application/octet-stream` and a HEAD keeps the full body's
- * Content-Length. Headers set earlier (by middleware before the cache) stay unless the reply has
- * the same name. Later middleware never runs.
+ * Content-Type and a Content-Length from a Buffer body: the stored Content-Type is on the response
+ * before the body is set, so a stored `text/css` never turns into `application/octet-stream`, and
+ * the Content-Length Koa sets is checked against the stored one after, so a HEAD keeps the full
+ * body's. Headers set earlier (by middleware before the cache) stay unless the reply has the same
+ * name. Later middleware never runs.
  */
 function writeReply(ctx: CacheContext, reply: ReplyOutcome): void {
   const res = ctx.res
