@@ -312,6 +312,10 @@ export class ServeLoop<N, D> {
   }
 
   #passOf(req: IncomingMessage): Pass | undefined {
+    // Own properties only: Express 5 gives every request a map of its own (it sets the request's
+    // prototype), so a load of a key the request lacks missed its inline cache on every request
+    // and walked the whole prototype chain in the runtime.
+    if (!Object.hasOwn(req, this.#passKey)) return undefined
     return (req as IncomingMessage & { [key: symbol]: Pass | undefined })[this.#passKey]
   }
 
