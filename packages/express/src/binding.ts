@@ -4,6 +4,7 @@ import type { HttpCache, HttpRequest, ReplyOutcome } from '@cachewire/http'
 import {
   bufferResponse,
   captureLive,
+  endReply,
   setReplyHeaders,
   type FrameworkBinding,
 } from '@cachewire/http/kit'
@@ -209,8 +210,7 @@ function header(req: Request, name: string): string | undefined {
 function writeReply(res: ServerResponse, reply: ReplyOutcome): void {
   setReplyHeaders(res, reply.headers)
   res.writeHead(reply.status)
-  if (reply.body.length > 0) res.end(reply.body)
-  else res.end()
+  endReply(res, reply.body)
 }
 
 /** Runs what comes after the cache the Express way: a wrapped handler's throw or rejection goes to `next`. */

@@ -105,6 +105,32 @@ describe.each(cases)(
       })
     })
 
+    it('a hit replays a binary body byte for byte, small (sent as a string) and large', async () => {
+      const small = Buffer.from(Array.from({ length: 1024 }, (_, i) => i % 256))
+      const large = Buffer.from(Array.from({ length: 40_000 }, (_, i) => (i * 7) % 256))
+      const app = await serve((a, count) => {
+        a.get('/small.bin', (req, res) => {
+          count(req)
+          res.type('application/octet-stream').send(small)
+        })
+        a.get('/large.bin', (req, res) => {
+          count(req)
+          res.type('application/octet-stream').send(large)
+        })
+      })
+      for (const [path, body] of [
+        ['/small.bin', small],
+        ['/large.bin', large],
+      ] as const) {
+        await app.get(path)
+        const hit = await app.get(path)
+        expect(hit.headers['cache-status']).toMatch(/; hit/)
+        expect(hit.headers['content-length']).toBe(String(body.length))
+        expect(hit.raw.equals(body)).toBe(true)
+        expect(app.calls(path)).toBe(1)
+      }
+    })
+
     it('concurrent misses for one URL wait for one handler run', async () => {
       const app = await serve((a, count) =>
         a.get('/slow', async (req, res) => {

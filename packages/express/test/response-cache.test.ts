@@ -158,6 +158,26 @@ describe.each(EXPRESS_VERSIONS)('responseCache: one engine per app, on $express'
     }
   })
 
+  it('the front door replays a binary body byte for byte', async () => {
+    const app = create()
+    const cache = responseCache({ ttl: '1m', clock })
+    const body = Buffer.from(Array.from({ length: 2048 }, (_, i) => 255 - (i % 256)))
+    app.use(cache.middleware())
+    app.get('/bytes', (_req, res) => void res.type('application/octet-stream').send(body))
+    const server = http.createServer(cache.frontDoor(app))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    try {
+      await get(url, '/bytes', cache)
+      const hit = await get(url, '/bytes', cache)
+      expect(hit.headers['cache-status']).toBe('cachewire; hit; ttl=60')
+      expect(hit.raw.equals(body)).toBe(true)
+    } finally {
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    }
+  })
+
   it('the front door is refused when the app key needs the Express request', () => {
     const app = create()
     for (const [cache, option] of [

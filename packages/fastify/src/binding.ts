@@ -3,6 +3,7 @@ import type { HttpCache, ReplyOutcome } from '@cachewire/http'
 import {
   bufferResponse,
   captureLive,
+  endReply,
   intercept,
   setReplyHeaders,
   type FrameworkBinding,
@@ -137,6 +138,5 @@ function writeReply(exchange: Exchange, reply: ReplyOutcome): void {
   }
   setReplyHeaders(res, reply.headers)
   res.writeHead(reply.status)
-  if (reply.body.length > 0) res.end(reply.body)
-  else res.end()
+  endReply(res, reply.body)
 }

@@ -87,6 +87,27 @@ describe.each(FASTIFY_VERSIONS)(
       expect(broken.text).toMatch(/ttl/)
     })
 
+    it('a hit replays a binary body byte for byte, small (sent as a string) and large', async () => {
+      const app = create()
+      const cache = responseCache({ ttl: '1m', clock })
+      await app.register(cache.plugin)
+      const bodies: Record<string, Buffer> = {
+        '/small.bin': Buffer.from(Array.from({ length: 1024 }, (_, i) => i % 256)),
+        '/large.bin': Buffer.from(Array.from({ length: 40_000 }, (_, i) => (i * 7) % 256)),
+      }
+      for (const [path, body] of Object.entries(bodies))
+        app.get(path, async (_request, reply) =>
+          reply.type('application/octet-stream').send(body)
+        )
+      const { url } = await listen(app)
+      for (const [path, body] of Object.entries(bodies)) {
+        await get(url, path, cache)
+        const hit = await get(url, path, cache)
+        expect(hit.headers['cache-status']).toBe('cachewire; hit; ttl=60')
+        expect(hit.raw.equals(body)).toBe(true)
+      }
+    })
+
     it('bad options are refused where they are given: responseCache(), the plugin, cache.route()', async () => {
       expect(() => responseCache({ ttl: 60 } as never)).toThrow(InvalidOptionError)
       expect(() => responseCache({ tll: '1m' } as never)).toThrow(/did you mean "ttl"/)
