@@ -45,6 +45,8 @@ const VARIANTS = [
   'cachewire-express-front-redis',
   'cachewire-koa-redis',
   'cachewire-koa-front-redis',
+  'cachewire-express-front-node-redis',
+  'cachewire-koa-front-node-redis',
   'cachewire-express-front-tiered',
   'cachewire-koa-front-tiered',
   // 10,000 hot keys under a Zipf law (bench/zipf.lua), and a new key on every request (bench/miss.lua).
@@ -157,7 +159,16 @@ const cpuRatio = (a, b, size) => {
 }
 
 const versions = {}
-for (const name of ['express', 'koa', 'fastify', 'apicache', 'koa-cash', 'ioredis', 'lru-cache']) {
+for (const name of [
+  'express',
+  'koa',
+  'fastify',
+  'apicache',
+  'koa-cash',
+  'ioredis',
+  'redis',
+  'lru-cache',
+]) {
   try {
     versions[name] = JSON.parse(
       readFileSync(

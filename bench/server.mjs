@@ -40,6 +40,22 @@ async function redisStore() {
   return store
 }
 
+// The same store on a node-redis client (the store takes either library's client).
+async function nodeRedisStore() {
+  const { createClient } = await import('redis')
+  const { RedisStore } = await import('@cachewire/core/redis')
+  const client = createClient({ url: redisUrl })
+  client.on('error', (error) => console.error('redis:', error.message))
+  await client.connect()
+  const store = new RedisStore({
+    client,
+    prefix: `cw-bench:${process.pid}:`,
+    timeout: Number(process.env.REDIS_DEADLINE_MS) || undefined,
+  })
+  beforeExit.push(() => store.clear())
+  return store
+}
+
 // The production setup: a memory L1 in front of Redis, kept in step across processes by the bus.
 async function tieredStore() {
   const { TieredStore } = await import('@cachewire/core')
@@ -112,6 +128,9 @@ const variants = {
   },
   async 'cachewire-express-front-redis'() {
     return variants['cachewire-express-front'](await redisStore())
+  },
+  async 'cachewire-express-front-node-redis'() {
+    return variants['cachewire-express-front'](await nodeRedisStore())
   },
   async 'cachewire-express-front-tiered'() {
     return variants['cachewire-express-front'](await tieredStore())
@@ -226,6 +245,9 @@ const variants = {
   },
   async 'cachewire-koa-front-redis'() {
     return variants['cachewire-koa-front'](await redisStore())
+  },
+  async 'cachewire-koa-front-node-redis'() {
+    return variants['cachewire-koa-front'](await nodeRedisStore())
   },
   async 'cachewire-koa-front-tiered'() {
     return variants['cachewire-koa-front'](await tieredStore())

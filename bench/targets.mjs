@@ -22,6 +22,18 @@ export const TARGETS = [
     '≥ 0.6 (1 KB), ≥ 0.5 (50 KB)',
   ],
   [
+    'Express front door on Redis through node-redis / on memory',
+    'cachewire-express-front-node-redis',
+    'cachewire-express-front',
+    '≥ 0.6 (1 KB), ≥ 0.5 (50 KB)',
+  ],
+  [
+    'Koa front door on Redis through node-redis / on memory',
+    'cachewire-koa-front-node-redis',
+    'cachewire-koa-front',
+    '≥ 0.6 (1 KB), ≥ 0.5 (50 KB)',
+  ],
+  [
     'Express front door tiered (memory L1 + Redis) / on memory',
     'cachewire-express-front-tiered',
     'cachewire-express-front',
