@@ -96,9 +96,7 @@ describe.each(FASTIFY_VERSIONS)(
         '/large.bin': Buffer.from(Array.from({ length: 40_000 }, (_, i) => (i * 7) % 256)),
       }
       for (const [path, body] of Object.entries(bodies))
-        app.get(path, async (_request, reply) =>
-          reply.type('application/octet-stream').send(body)
-        )
+        app.get(path, async (_request, reply) => reply.type('application/octet-stream').send(body))
       const { url } = await listen(app)
       for (const [path, body] of Object.entries(bodies)) {
         await get(url, path, cache)
