@@ -27,12 +27,15 @@ const beforeExit = []
 
 const safety = /-miss$/.test(variant ?? '') ? { safety: { maxKeysPerWindow: false } } : {}
 
-async function redisStore() {
+/**
+ * A RedisStore on the URL (the store builds its ioredis client) or, given `connect`, on the
+ * client it makes: the store takes either library's client.
+ */
+async function redisStore(connect) {
   const { RedisStore } = await import('@cachewire/core/redis')
-  const prefix = `cw-bench:${process.pid}:`
   const store = new RedisStore({
-    url: redisUrl,
-    prefix,
+    ...(connect === undefined ? { url: redisUrl } : { client: await connect() }),
+    prefix: `cw-bench:${process.pid}:`,
     timeout: Number(process.env.REDIS_DEADLINE_MS) || undefined,
   })
   // Its keys are removed before the process exits on SIGTERM (see the handler at the end).
@@ -40,20 +43,12 @@ async function redisStore() {
   return store
 }
 
-// The same store on a node-redis client (the store takes either library's client).
-async function nodeRedisStore() {
+async function nodeRedisClient() {
   const { createClient } = await import('redis')
-  const { RedisStore } = await import('@cachewire/core/redis')
   const client = createClient({ url: redisUrl })
   client.on('error', (error) => console.error('redis:', error.message))
   await client.connect()
-  const store = new RedisStore({
-    client,
-    prefix: `cw-bench:${process.pid}:`,
-    timeout: Number(process.env.REDIS_DEADLINE_MS) || undefined,
-  })
-  beforeExit.push(() => store.clear())
-  return store
+  return client
 }
 
 // The production setup: a memory L1 in front of Redis, kept in step across processes by the bus.
@@ -130,7 +125,7 @@ const variants = {
     return variants['cachewire-express-front'](await redisStore())
   },
   async 'cachewire-express-front-node-redis'() {
-    return variants['cachewire-express-front'](await nodeRedisStore())
+    return variants['cachewire-express-front'](await redisStore(nodeRedisClient))
   },
   async 'cachewire-express-front-tiered'() {
     return variants['cachewire-express-front'](await tieredStore())
@@ -247,7 +242,7 @@ const variants = {
     return variants['cachewire-koa-front'](await redisStore())
   },
   async 'cachewire-koa-front-node-redis'() {
-    return variants['cachewire-koa-front'](await nodeRedisStore())
+    return variants['cachewire-koa-front'](await redisStore(nodeRedisClient))
   },
   async 'cachewire-koa-front-tiered'() {
     return variants['cachewire-koa-front'](await tieredStore())
