@@ -12,6 +12,7 @@ import {
   type ResponseCacheHelpers,
 } from '@cachewire/http/kit'
 import { expressBinding, outermost } from './binding.js'
+import { shareHiddenClasses } from './hidden-classes.js'
 import { frontDoor, type ExpressListener } from './front-door.js'
 import { purgeRouter, type PurgeRouterOptions } from './purge-router.js'
 import { liveness, readiness } from './health.js'
@@ -77,7 +78,8 @@ export function responseCache(options: ResponseCacheOptions = {}): ResponseCache
     middleware(rules) {
       const selects = compilePathRules<Request>(rules)
       return withHelpers(
-        function cachewire(req: Request, _res: Response, next: NextFunction): void {
+        function cachewire(req: Request, res: Response, next: NextFunction): void {
+          shareHiddenClasses(req, res)
           appCache(outermost(req.app), self)
           if (selects !== undefined && !selects.selects(req.originalUrl, req)) return next()
           serve(loop, req, { next, handler: undefined })
@@ -89,7 +91,8 @@ export function responseCache(options: ResponseCacheOptions = {}): ResponseCache
       if (handler !== undefined && typeof handler !== 'function')
         throw new InvalidArgumentError('handler', 'a function', handler)
       const route = routePolicy<Request>(engine, policy, 'responseCache()')
-      return function cachedRoute(req: Request, _res: Response, next: NextFunction): void {
+      return function cachedRoute(req: Request, res: Response, next: NextFunction): void {
+        shareHiddenClasses(req, res)
         appCache(outermost(req.app), self)
         serve(loop, req, { next, handler }, route)
       } as Middleware
