@@ -1,10 +1,13 @@
+import type { ServerResponse } from 'node:http'
 import type { HttpRequest, CapturedResponse, ForwardOutcome, ReplyOutcome } from '@cachewire/http'
 import {
   applyPatch,
   bufferResponse,
+  endReply,
   errorStatus,
   onResponseDone,
   setReplyHeaders,
+  writeReply as writeWholeReply,
   type FrameworkBinding,
   type HeaderPair,
   type ResponsePatch,
@@ -235,8 +238,12 @@ function run(ctx: CacheContext, downstream: Downstream): Promise<void> {
  * body's. Headers set earlier (by middleware before the cache) stay unless the reply has the same
  * name. Later middleware never runs.
  */
-function writeReply(ctx: CacheContext, reply: ReplyOutcome): void {
+function writeReply(ctx: CacheContext, reply: ReplyOutcome, downstream?: Downstream): void {
   const res = ctx.res
+  if (downstream?.first === true && ctx.respond !== false) {
+    writeFirst(ctx, res, reply)
+    return
+  }
   // Koa's own setters, on `ctx.response` itself: `ctx.status` and `ctx.body` only delegate there,
   // through a keyed store that goes the slow way on every hit.
   const response = ctx.response
@@ -252,6 +259,25 @@ function writeReply(ctx: CacheContext, reply: ReplyOutcome): void {
   if (contentLength === undefined) res.removeHeader('content-length')
   else if (String(res.getHeader('content-length')) !== contentLength)
     res.setHeader('content-length', contentLength)
+}
+
+/**
+ * Writes a reply of the app's first middleware straight to the socket, as the front door does:
+ * Koa's `respond` is told to stay out (`ctx.respond = false`), and its body and header setters,
+ * which nothing after the cache would read, are skipped. With no header set on the response yet
+ * (the usual case: Koa sets none before its middleware), the stored lines go in one `writeHead`;
+ * otherwise they go on the response first, so those already set stay unless the reply has the
+ * same name. HEAD and 304 replies lose their body in Node, as they do through Koa.
+ */
+function writeFirst(ctx: CacheContext, res: ServerResponse, reply: ReplyOutcome): void {
+  ctx.respond = false
+  if (res.getHeaderNames().length === 0) {
+    writeWholeReply(res, reply)
+    return
+  }
+  setReplyHeaders(res, reply.headers)
+  res.writeHead(reply.status)
+  endReply(res, reply.body)
 }
 
 /** The engine's patch on a live response whose head Koa has yet to write (a 304 drops the body, as Koa does). */

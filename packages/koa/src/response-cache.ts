@@ -76,20 +76,22 @@ export function responseCache(options: ResponseCacheOptions = {}): ResponseCache
     ...cacheHelpers(loop as ServeLoop<never, never>),
     middleware(rules) {
       const selects = compilePathRules<CacheContext>(rules)
-      return withHelpers<Middleware>(function cachewire(
+      const middleware = withHelpers<Middleware>(function cachewire(
         ctx: CacheContext,
         next: Next
       ): Promise<void> {
         appCache(ctx.app, self)
         if (selects !== undefined && !selects.selects(ctx.originalUrl, ctx)) return next()
+        const first = (ctx.app as { middleware?: unknown[] }).middleware?.[0] === middleware
         // A hit is written synchronously: the shared settled promise spares Koa's stack the
         // microtask an async function's resumption costs per hit. A throw rejects, as it would there.
         try {
-          return loop.serve(ctx, { next, handler: undefined }) ?? DONE
+          return loop.serve(ctx, { next, handler: undefined, first }) ?? DONE
         } catch (error) {
           return Promise.reject(error)
         }
       }, self)
+      return middleware
     },
     route(policy = {}, handler) {
       if (handler !== undefined && typeof handler !== 'function')

@@ -42,4 +42,9 @@ export type Middleware = (ctx: CacheContext, next: Next) => Promise<void>
 export interface Downstream {
   next: Next
   handler: KoaMiddleware | undefined
+  /**
+   * The cache's middleware is the app's first: no middleware before it has code to run after
+   * `await next()`, so a reply may go straight to the socket instead of through Koa's `respond`.
+   */
+  first?: boolean
 }

@@ -1,0 +1,126 @@
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { cacheMiddleware, MemoryStore } from '../src/index.js'
+import { KOAS, request } from './helpers.js'
+
+type KoaApp = InstanceType<(typeof KOAS)[number]['Koa']>
+
+/**
+ * Serves `app` through a listener that can set headers before Koa runs, and records, for each
+ * finished response, the header names still held on `res`: Node keeps none when the head was
+ * written by one `writeHead(status, lines)` (the straight path), and every name Koa set otherwise.
+ */
+async function serveRecording(app: KoaApp, before?: (res: http.ServerResponse) => void) {
+  const callback = app.callback()
+  const held: string[][] = []
+  const server = http.createServer((req, res) => {
+    before?.(res)
+    res.on('finish', () => held.push(res.getHeaderNames()))
+    void callback(req, res)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  onTestFinished(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      })
+  )
+  const { port } = server.address() as AddressInfo
+  return {
+    held,
+    get: (path: string, options?: Parameters<typeof request>[1]) =>
+      request(`http://127.0.0.1:${port}${path}`, options),
+  }
+}
+
+function handler(ctx: { set(name: string, value: string): void; body: unknown; path: string }) {
+  ctx.set('etag', '"v1"')
+  ctx.set('x-handler', 'yes')
+  ctx.body = { path: ctx.path }
+}
+
+/** What a client can compare between two answers: everything but the clock's fields. */
+function comparable(headers: http.IncomingHttpHeaders) {
+  const { date: _date, age: _age, ...rest } = headers
+  return rest
+}
+
+describe.each(KOAS)('the cache as the first middleware of a $name app', ({ Koa }) => {
+  it('sends a hit straight to the socket, with the same status, headers and body Koa sends', async () => {
+    const first = new Koa()
+    first.use(cacheMiddleware({ ttl: '1m', storage: { store: new MemoryStore() } }))
+    first.use(handler)
+    const behind = new Koa()
+    behind.use(async (_ctx, next) => {
+      await next()
+    })
+    behind.use(cacheMiddleware({ ttl: '1m', storage: { store: new MemoryStore() } }))
+    behind.use(handler)
+    const straight = await serveRecording(first)
+    const throughKoa = await serveRecording(behind)
+
+    for (const served of [straight, throughKoa]) expect((await served.get('/a')).status).toBe(200)
+    const hit = await straight.get('/a')
+    const koaHit = await throughKoa.get('/a')
+
+    expect(hit.headers['cache-status']).toMatch(/; hit/)
+    expect(hit.status).toBe(koaHit.status)
+    expect(hit.text).toBe(koaHit.text)
+    expect(JSON.parse(hit.text)).toEqual({ path: '/a' })
+    expect(comparable(hit.headers)).toEqual(comparable(koaHit.headers))
+    expect(straight.held.at(-1)).toEqual([])
+    expect(throughKoa.held.at(-1)).toContain('cache-status')
+  })
+
+  it('answers HEAD with the stored Content-Length and no body, and a matching validator with 304', async () => {
+    const app = new Koa()
+    app.use(cacheMiddleware({ ttl: '1m', storage: { store: new MemoryStore() } }))
+    app.use(handler)
+    const served = await serveRecording(app)
+    const stored = await served.get('/b')
+
+    const head = await served.get('/b', { method: 'HEAD' })
+    expect(head.status).toBe(200)
+    expect(head.body.length).toBe(0)
+    expect(head.headers['content-length']).toBe(stored.headers['content-length'])
+    expect(head.headers['cache-status']).toMatch(/; hit/)
+
+    const notModified = await served.get('/b', { headers: { 'if-none-match': '"v1"' } })
+    expect(notModified.status).toBe(304)
+    expect(notModified.body.length).toBe(0)
+    expect(notModified.headers.etag).toBe('"v1"')
+    expect(served.held.slice(1)).toEqual([[], []])
+  })
+
+  it('keeps headers set on the response before Koa ran', async () => {
+    const app = new Koa()
+    app.use(cacheMiddleware({ ttl: '1m', storage: { store: new MemoryStore() } }))
+    app.use(handler)
+    const served = await serveRecording(app, (res) => res.setHeader('x-edge', 'e1'))
+    await served.get('/c')
+
+    const hit = await served.get('/c')
+    expect(hit.headers['cache-status']).toMatch(/; hit/)
+    expect(hit.headers['x-edge']).toBe('e1')
+    expect(hit.headers['x-handler']).toBe('yes')
+    expect(JSON.parse(hit.text)).toEqual({ path: '/c' })
+  })
+
+  it('with middleware before it, a hit goes through Koa, so their code after `await next()` applies', async () => {
+    const app = new Koa()
+    app.use(async (ctx, next) => {
+      await next()
+      ctx.set('x-after', String(ctx.status))
+    })
+    app.use(cacheMiddleware({ ttl: '1m', storage: { store: new MemoryStore() } }))
+    app.use(handler)
+    const served = await serveRecording(app)
+    await served.get('/d')
+
+    const hit = await served.get('/d')
+    expect(hit.headers['cache-status']).toMatch(/; hit/)
+    expect(hit.headers['x-after']).toBe('200')
+  })
+})
