@@ -1,10 +1,9 @@
 import http from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { cacheMiddleware, MemoryStore } from '../src/index.js'
-import { KOAS, request } from './helpers.js'
+import { KOAS, serve } from './helpers.js'
 
-type KoaApp = InstanceType<(typeof KOAS)[number]['Koa']>
+type KoaApp = { callback(): (req: http.IncomingMessage, res: http.ServerResponse) => unknown }
 
 /**
  * Serves `app` through a listener that can set headers before Koa runs, and records, for each
@@ -14,25 +13,13 @@ type KoaApp = InstanceType<(typeof KOAS)[number]['Koa']>
 async function serveRecording(app: KoaApp, before?: (res: http.ServerResponse) => void) {
   const callback = app.callback()
   const held: string[][] = []
-  const server = http.createServer((req, res) => {
+  const listener: http.RequestListener = (req, res) => {
     before?.(res)
     res.on('finish', () => held.push(res.getHeaderNames()))
     void callback(req, res)
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  onTestFinished(
-    () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        server.closeAllConnections()
-      })
-  )
-  const { port } = server.address() as AddressInfo
-  return {
-    held,
-    get: (path: string, options?: Parameters<typeof request>[1]) =>
-      request(`http://127.0.0.1:${port}${path}`, options),
   }
+  const served = await serve({ callback: () => listener })
+  return { held, get: served.request }
 }
 
 function handler(ctx: { set(name: string, value: string): void; body: unknown; path: string }) {
