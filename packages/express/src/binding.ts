@@ -1,13 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Application, Request, Response } from 'express'
-import type { HttpCache, HttpRequest, ReplyOutcome } from '@cachewire/http'
-import {
-  bufferResponse,
-  captureLive,
-  endReply,
-  setReplyHeaders,
-  type FrameworkBinding,
-} from '@cachewire/http/kit'
+import type { HttpCache, HttpRequest } from '@cachewire/http'
+import { bufferResponse, captureLive, sendReply, type FrameworkBinding } from '@cachewire/http/kit'
 import type { Downstream } from './types.js'
 
 const EMPTY_BODY: Buffer = Buffer.alloc(0)
@@ -26,7 +20,10 @@ export function expressBinding(engine: HttpCache): FrameworkBinding<Request, Dow
       req.cache = helpers
     },
     proceed: run,
-    write: (req, reply) => writeReply(response(req), reply),
+    // Straight to the socket (`sendReply`): Express's `res.send` machinery and later middleware
+    // never run; headers set earlier (X-Powered-By, middleware before the cache) stay unless the
+    // reply has the same name.
+    write: (req, reply) => sendReply(response(req), reply),
     live(req, outcome, downstream, pass, finish) {
       const capture = captureLive(response(req), {
         onHead: (status, headers) => outcome.patch(status, headers),
@@ -197,20 +194,6 @@ function header(req: Request, name: string): string | undefined {
   const value = req.headers[name]
   const first = Array.isArray(value) ? value[0] : value
   return first === undefined || first === '' ? undefined : first
-}
-
-/**
- * Writes a reply straight to the socket: the wire-order lines, then one `writeHead` and one
- * `end`; Express's `res.send` machinery and later middleware never run. A repeated name is
- * appended, never overwritten; headers set earlier (by middleware before the cache) stay unless
- * the reply has the same name. The lines go on `res` before `writeHead` rather than into it,
- * because Node 20's `writeHead(status, array)` keeps only the last line of a repeated name once
- * any header was set with `setHeader`.
- */
-function writeReply(res: ServerResponse, reply: ReplyOutcome): void {
-  setReplyHeaders(res, reply.headers)
-  res.writeHead(reply.status)
-  endReply(res, reply.body)
 }
 
 /** Runs what comes after the cache the Express way: a wrapped handler's throw or rejection goes to `next`. */

@@ -3,9 +3,8 @@ import type { HttpCache, ReplyOutcome } from '@cachewire/http'
 import {
   bufferResponse,
   captureLive,
-  endReply,
   intercept,
-  setReplyHeaders,
+  sendReply,
   type FrameworkBinding,
 } from '@cachewire/http/kit'
 import { rewriteFastifyUrl } from './rewrite-url.js'
@@ -136,7 +135,5 @@ function writeReply(exchange: Exchange, reply: ReplyOutcome): void {
     if (value !== undefined && !res.hasHeader(name))
       res.setHeader(name, value as OutgoingHttpHeader)
   }
-  setReplyHeaders(res, reply.headers)
-  res.writeHead(reply.status)
-  endReply(res, reply.body)
+  sendReply(res, reply)
 }

@@ -30,7 +30,13 @@ export type {
   CacheControlMiddlewareOptions,
   CacheControlFields,
 } from './kit/cache-control-fields.js'
-export { createFrontDoor, endReply, setReplyHeaders, writeReply } from './kit/front-door.js'
+export {
+  createFrontDoor,
+  endReply,
+  sendReply,
+  setReplyHeaders,
+  writeReply,
+} from './kit/front-door.js'
 export type { FrontDoorOptions } from './kit/front-door.js'
 export type { WireLines } from './flows/serve-stored.js'
 export { Refresher, REFRESH_HEADER } from './kit/refresher.js'

@@ -1,13 +1,11 @@
-import type { ServerResponse } from 'node:http'
 import type { HttpRequest, CapturedResponse, ForwardOutcome, ReplyOutcome } from '@cachewire/http'
 import {
   applyPatch,
   bufferResponse,
-  endReply,
   errorStatus,
   onResponseDone,
+  sendReply,
   setReplyHeaders,
-  writeReply as writeWholeReply,
   type FrameworkBinding,
   type HeaderPair,
   type ResponsePatch,
@@ -241,7 +239,7 @@ function run(ctx: CacheContext, downstream: Downstream): Promise<void> {
 function writeReply(ctx: CacheContext, reply: ReplyOutcome, downstream?: Downstream): void {
   const res = ctx.res
   if (downstream?.first === true && ctx.respond !== false) {
-    writeFirst(ctx, res, reply)
+    writeFirst(ctx, reply)
     return
   }
   // Koa's own setters, on `ctx.response` itself: `ctx.status` and `ctx.body` only delegate there,
@@ -262,22 +260,14 @@ function writeReply(ctx: CacheContext, reply: ReplyOutcome, downstream?: Downstr
 }
 
 /**
- * Writes a reply of the app's first middleware straight to the socket, as the front door does:
- * Koa's `respond` is told to stay out (`ctx.respond = false`), and its body and header setters,
- * which nothing after the cache would read, are skipped. With no header set on the response yet
- * (the usual case: Koa sets none before its middleware), the stored lines go in one `writeHead`;
- * otherwise they go on the response first, so those already set stay unless the reply has the
- * same name. HEAD and 304 replies lose their body in Node, as they do through Koa.
+ * Writes a reply of the app's first middleware straight to the socket, as the Express and Fastify
+ * bindings do (`sendReply`): Koa's `respond` is told to stay out (`ctx.respond = false`), and its
+ * body and header setters, which nothing after the cache would read, are skipped. HEAD and 304
+ * replies lose their body in Node, as they do through Koa.
  */
-function writeFirst(ctx: CacheContext, res: ServerResponse, reply: ReplyOutcome): void {
+function writeFirst(ctx: CacheContext, reply: ReplyOutcome): void {
   ctx.respond = false
-  if (res.getHeaderNames().length === 0) {
-    writeWholeReply(res, reply)
-    return
-  }
-  setReplyHeaders(res, reply.headers)
-  res.writeHead(reply.status)
-  endReply(res, reply.body)
+  sendReply(ctx.res, reply)
 }
 
 /** The engine's patch on a live response whose head Koa has yet to write (a 304 drops the body, as Koa does). */

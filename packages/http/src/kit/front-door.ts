@@ -83,6 +83,26 @@ export function writeReply(res: ServerResponse, reply: ReplyOutcome): void {
 }
 
 /**
+ * Writes a reply straight to the socket on a response a framework owns (Express, Fastify, Koa's
+ * first middleware): the lines go on `res` with `setReplyHeaders`, so headers set earlier stay
+ * unless the reply has the same name and a repeated name stays several lines, then one
+ * `writeHead` and one `end`. Unlike `writeReply`, the lines stay readable with `res.getHeader` for
+ * whatever watches the response finish (a logger reading Content-Length or Cache-Status). They go
+ * on `res` before `writeHead` rather than into it because Node 20's `writeHead(status, array)`
+ * keeps only the last line of a repeated name once any header was set with `setHeader`.
+ *
+ * @example
+ * ```ts
+ * sendReply(res, { kind: 'response', status: 200, headers: [['content-type', 'text/plain']], body })
+ * ```
+ */
+export function sendReply(res: ServerResponse, reply: ReplyOutcome): void {
+  setReplyHeaders(res, reply.headers)
+  res.writeHead(reply.status)
+  endReply(res, reply.body)
+}
+
+/**
  * Bodies up to this size are sent as a latin1 string (see `endReply`). The string is a copy of the
  * body, and Node copies it again to write it: past a couple of KiB the copies cost more than the
  * gathered write they save (callgrind, front door: 1 KB −0.8 k instructions a hit, 2 KB level,
