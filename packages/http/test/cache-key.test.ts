@@ -113,7 +113,7 @@ describe('cache key — DESIGN rule 1, RFC 9111 §4', () => {
     const a = primaryKey({ scheme: 'https', authority: 'a', path: '/x","y', query: '', extra: [] })
     const b = primaryKey({ scheme: 'https', authority: 'a', path: '/x', query: 'y', extra: [] })
     expect(a).not.toBe(b)
-    expect(JSON.parse(a)).toEqual(['cw3', 'GET', 'https', 'a', '/x","y', ''])
+    expect(JSON.parse(a)).toEqual(['cw4', 'GET', 'https', 'a', '/x","y', ''])
     expect(variantKey(a, 's')).toBe(`${a}\ns`)
     expect(hashKey(a)).not.toBe(hashKey(b))
   })
@@ -383,7 +383,7 @@ describe('prepareRequest(request, options, hasher)', () => {
 describe('primaryKey text', () => {
   const reference = (parts: Parameters<typeof primaryKey>[0]): string =>
     JSON.stringify([
-      'cw3',
+      'cw4',
       'GET',
       parts.scheme,
       parts.authority,
@@ -418,7 +418,7 @@ describe('primaryKey text', () => {
     const a = primaryKey({ scheme: 'http', authority: 'h', path: '/a","b', query: '', extra: [] })
     const b = primaryKey({ scheme: 'http', authority: 'h', path: '/a', query: 'b', extra: [] })
     expect(a).not.toBe(b)
-    expect(JSON.parse(a)).toEqual(['cw3', 'GET', 'http', 'h', '/a","b', ''])
+    expect(JSON.parse(a)).toEqual(['cw4', 'GET', 'http', 'h', '/a","b', ''])
   })
 })
 
@@ -451,7 +451,7 @@ describe('KeyHasher', () => {
     const hasher = new KeyHasher()
     const hot = Array.from(
       { length: 50 },
-      (_, i) => `["cw3","GET","https","shop.example","/hot/${i}",""]`
+      (_, i) => `["cw4","GET","https","shop.example","/hot/${i}",""]`
     )
     const hotHashes = hot.map(hashKey)
     // Counted, then asserted once: 120,000 expect() calls would outlast the test timeout on a
@@ -460,7 +460,7 @@ describe('KeyHasher', () => {
     for (let i = 0; i < 60_000; i++) {
       // A tail of keys never asked twice turns the memo (16,384 keys a generation) over several
       // times between hot hits.
-      const tail = `["cw3","GET","https","shop.example","/tail/${i}",""]`
+      const tail = `["cw4","GET","https","shop.example","/tail/${i}",""]`
       if (hasher.hash(tail) !== hashKey(tail)) wrong++
       if (hasher.hash(hot[i % hot.length] as string) !== hotHashes[i % hot.length]) wrong++
     }
@@ -493,7 +493,7 @@ describe('KeyHasher', () => {
     // 600 keys of 8 KB hold 4.8 Mi characters: past one generation's bound by characters.
     const keys = Array.from(
       { length: 600 },
-      (_, i) => `["cw3","GET","https","h","/${'x'.repeat(8192)}/${i}",""]`
+      (_, i) => `["cw4","GET","https","h","/${'x'.repeat(8192)}/${i}",""]`
     )
     for (const key of keys) expect(hasher.hash(key)).toBe(hashKey(key))
     for (const key of keys) expect(hasher.hash(key)).toBe(hashKey(key))

@@ -17,7 +17,7 @@ interface Row {
  * The decodings of values read often from a store that reads over the network (Redis), each
  * with a copy of the bytes it came from. Such a read brings new bytes every time; when they are
  * equal to the bytes kept under the same key, the kept decoding is the decoding of these bytes,
- * and the hit skips the JSON parse, the header checks and, since the entry object is the same,
+ * and the hit skips the decoding, the header checks and, since the entry object is the same,
  * the wire lines prepared from it. Nothing is served without this read: the store still decides
  * what is current, and a changed or deleted value reads differently.
  *

@@ -5,9 +5,9 @@ import { sha256 } from './digest.js'
  * entries in a shared Redis are simply never found (they expire by their TTL). cw2 (1.0): key
  * function output is tagged (`key:`, `route:`) and route policies mark their entries, so an entry
  * is found only under the key policy that stored it. cw3: entries say whether their ETag is the
- * cache's own (entry format 2).
+ * cache's own (entry format 2). cw4: an entry's header part is binary, not JSON (entry format 3).
  */
-export const KEY_FORMAT_VERSION = 'cw3'
+export const KEY_FORMAT_VERSION = 'cw4'
 
 /** The path and raw query of a request target. */
 export interface RequestTarget {
