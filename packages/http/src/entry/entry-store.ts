@@ -280,9 +280,10 @@ export class EntryStore {
  * the body's view, the lines prepared for hits, and the text of its key, tags and header lines.
  * Fitted to `bench/heap-per-entry.mjs` on Node 20: a 1 KB JSON response with 4 header lines kept
  * 1,444 bytes once served, and the same with 8 more lines of 53 characters 2,527, with entry
- * format 2 (JSON); format 3 keeps 1,498–1,505 for the first (its strings are decoded one by one,
- * and field names shared), so the entry's figure went up by 60; this gives 1,501. A Vary index (an object, its key and two short lists) is not measured: its
- * figure is an estimate on the same scale, and there is one per varying URL, not per variant.
+ * format 2 (JSON); format 3 keeps 1,498–1,508 for the first (its strings are decoded one by one,
+ * and field names shared), so the entry's figure went up by 60; this gives 1,501. A Vary index
+ * (an object, its key and two short lists) is not measured: its figure is an estimate on the same
+ * scale, and there is one per varying URL, not per variant.
  */
 function retainedBytes(decoded: DecodedValue): number {
   if (decoded.kind === 'vary') {
