@@ -136,6 +136,7 @@ describe('entry codec — DESIGN data model', () => {
     ],
     ['a status out of range', corrupt((h) => (h.status = 99))],
     ['a status past 599', corrupt((h) => (h.status = 600))],
+    ['a status past 16 bits (never masked into a valid one)', corrupt((h) => (h.status = 65_736))],
     ['a timestamp that is not a number', corrupt((h) => (h.staleAt = Number.NaN))],
     ['an infinite timestamp', corrupt((h) => (h.expiresAt = Number.POSITIVE_INFINITY))],
     ['an unknown flag', patched(2, 1, 0x80)],

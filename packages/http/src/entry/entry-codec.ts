@@ -100,7 +100,13 @@ export function encodeEntry(entry: StoredResponse): Buffer {
   bytes.set(MAGIC, 0)
   bytes[4] = KIND_ENTRY
   bytes.writeUInt32BE(headerBytes, 5)
-  let at = bytes.writeUInt16LE(entry.status & 0xffff, PREFIX_BYTES)
+  // A status no entry may have is written as 0, which never decodes; masking it to 16 bits could
+  // turn it into a valid one (65,736 into 200).
+  const status = entry.status
+  let at = bytes.writeUInt16LE(
+    Number.isInteger(status) && status >= 100 && status <= 599 ? status : 0,
+    PREFIX_BYTES
+  )
   bytes[at++] = flags
   bytes[at++] = 0
   at = bytes.writeDoubleLE(entry.storedAt, at)
