@@ -1,5 +1,5 @@
 import { defineStoreContract } from '@cachewire/core/testing'
-import { RedisStore } from '@cachewire/core/redis'
+import { CACHE_CLIENT_DEFAULTS, RedisStore } from '@cachewire/core/redis'
 import { Cache, StoreTimeoutError, StoreUnavailableError } from '@cachewire/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
@@ -89,6 +89,31 @@ describeRedis('RedisStore on a standalone Redis', () => {
       await store.close()
       await new Promise((resolve) => setTimeout(resolve, 50))
       expect(['close', 'end']).toContain(store.client.status)
+    })
+
+    it('sends the read of a hit alone, and auto-pipelines the other commands of a tick', async () => {
+      // Each HTTP request reads in a tick of its own: a pipeline built for one GET was pure cost.
+      const own = uniquePrefix('pipelining')
+      const store = new RedisStore({ url: redisUrl(), prefix: own, timeout: CONTRACT_TIMEOUT })
+      await store.set('k', Buffer.from('v'), { ttlMs: 60_000 })
+      expect(await store.get('k')).toBeDefined()
+      const read = store.get('k')
+      expect(store.client.autoPipelineQueueSize).toBe(0)
+      const batched = [store.client.exists(`${own}x`), store.client.exists(`${own}y`)]
+      expect(store.client.autoPipelineQueueSize).toBe(2)
+      expect(Buffer.from((await read) as Uint8Array).toString()).toBe('v')
+      expect(await Promise.all(batched)).toEqual([0, 0])
+
+      // The defaults as a user's own client takes them (a loaded test machine may connect slowly).
+      const client = createClient({ ...CACHE_CLIENT_DEFAULTS, connectTimeout: 5_000 })
+      await client.ping()
+      const reads = [client.getBuffer(`${own}k`), client.pttl(`${own}k`)]
+      expect(client.autoPipelineQueueSize).toBe(0)
+      const writes = [client.set(`${own}w`, 'v', 'PX', 60_000), client.pexpire(`${own}w`, 60_000)]
+      expect(client.autoPipelineQueueSize).toBe(2)
+      expect(await Promise.all([...reads, ...writes])).toEqual([null, -2, 'OK', 1])
+      await store.clear()
+      await store.close()
     })
   })
 
