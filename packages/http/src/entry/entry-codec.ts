@@ -102,11 +102,7 @@ export function encodeEntry(entry: StoredResponse): Buffer {
   bytes.writeUInt32BE(headerBytes, 5)
   // A status no entry may have is written as 0, which never decodes; masking it to 16 bits could
   // turn it into a valid one (65,736 into 200).
-  const status = entry.status
-  let at = bytes.writeUInt16LE(
-    Number.isInteger(status) && status >= 100 && status <= 599 ? status : 0,
-    PREFIX_BYTES
-  )
+  let at = bytes.writeUInt16LE(isEntryStatus(entry.status) ? entry.status : 0, PREFIX_BYTES)
   bytes[at++] = flags
   bytes[at++] = 0
   at = bytes.writeDoubleLE(entry.storedAt, at)
@@ -230,13 +226,17 @@ class StringCursor {
   }
 }
 
+/** A status an entry may carry: the one rule the encoder writes by and the decoder checks. */
+function isEntryStatus(status: number): boolean {
+  return Number.isInteger(status) && status >= 100 && status <= 599
+}
+
 function readEntry(view: Buffer, end: number, body: Buffer): StoredResponse | undefined {
   let at = PREFIX_BYTES
   if (end - at < FIXED_BYTES) return undefined
   const status = view.readUInt16LE(at)
   const flags = view[at + 2] as number
-  if (status < 100 || status > 599 || (flags & ~KNOWN_FLAGS) !== 0 || view[at + 3] !== 0)
-    return undefined
+  if (!isEntryStatus(status) || (flags & ~KNOWN_FLAGS) !== 0 || view[at + 3] !== 0) return undefined
   const storedAt = view.readDoubleLE(at + 4)
   const initialAgeMs = view.readDoubleLE(at + 12)
   const staleAt = view.readDoubleLE(at + 20)
