@@ -41,6 +41,11 @@ if (variant === undefined) {
   )
   process.exit(2)
 }
+const connections = Number(args.connections)
+if (!Number.isSafeInteger(connections) || connections < 1) {
+  console.error(`callgrind: --connections must be a positive integer, not ${args.connections}`)
+  process.exit(2)
+}
 if (spawnSync('valgrind', ['--version']).error) {
   console.error('callgrind: valgrind is not installed (apt-get install -y valgrind)')
   process.exit(1)
@@ -73,7 +78,6 @@ await new Promise((resolve, reject) => {
   server.on('exit', () => reject(new Error(`server exited:\n${serverLog}`)))
 })
 
-const connections = Number(args.connections)
 const agent = new http.Agent({ keepAlive: true, maxSockets: connections })
 let sequence = 0
 const zipf = zipfSampler(ZIPF_KEYS, 1)
@@ -148,9 +152,10 @@ console.log(
     `(+ ${perRequest(compiling)} of background optimisation; ${requests} requests; ${path.join(outDir, dump)})`
 )
 if (args['cache-sim']) {
-  // The totals line lists every event in the order of the `events:` line of the dump.
-  const names = /^Events shown:\s+(.+)$/m.exec(annotate())?.[1]?.trim().split(/\s+/) ?? []
-  const totals = /^(.*)PROGRAM TOTALS/m.exec(annotate())?.[1] ?? ''
+  // The totals line lists every event, in the order its `Events shown:` line names them.
+  const all = annotate()
+  const names = /^Events shown:\s+(.+)$/m.exec(all)?.[1]?.trim().split(/\s+/) ?? []
+  const totals = /^(.*)PROGRAM TOTALS/m.exec(all)?.[1] ?? ''
   const values = [...totals.matchAll(/([\d,]+) \(/g)].map((m) => Number(m[1].replaceAll(',', '')))
   const event = Object.fromEntries(names.map((name, i) => [name, values[i] ?? 0]))
   const firstLevel = event.I1mr + event.D1mr + event.D1mw
