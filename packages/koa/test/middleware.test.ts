@@ -170,6 +170,58 @@ describe.each(KOAS)('cacheMiddleware on $name', ({ Koa }) => {
     expect(spoofed.headers['cache-status']).toBe('cachewire; fwd=bypass; fwd-status=200')
   })
 
+  it('keys on the host ctx.host gives for a Host that lists names or carries userinfo', async () => {
+    const { get, calls } = await app({ ttl: '1m', keys: { hosts: ['shop.test'] } })
+    const listed = await get('/l', { headers: { host: 'shop.test, other.test' } })
+    expect(listed.headers['cache-status']).toMatch(/stored/)
+    const plain = await get('/l', { headers: { host: 'shop.test' } })
+    expect(plain.headers['cache-status']).toMatch(/^cachewire; hit/)
+    // Koa 2.16 and 3.3 both drop userinfo from ctx.host.
+    const withUser = await get('/l', { headers: { host: 'user@shop.test' } })
+    expect(withUser.headers['cache-status']).toMatch(/^cachewire; hit/)
+    expect(withUser.text).toBe('/l v1')
+    const other = await get('/l', { headers: { host: 'other.test' } })
+    expect(other.headers['cache-status']).toBe('cachewire; fwd=bypass; fwd-status=200')
+    expect(calls('/l')).toBe(2)
+  })
+
+  it("keys on an app's own request.host getter, never on the Host field under it", async () => {
+    const { get, calls } = await app(
+      { ttl: '1m', keys: { hosts: ['a.test', 'b.test'] } },
+      (koa) => {
+        Object.defineProperty(koa.request, 'host', {
+          get(this: { get(field: string): string }) {
+            return this.get('x-tenant-host')
+          },
+        })
+      }
+    )
+    const a = await get('/t', { headers: { 'x-tenant-host': 'a.test' } })
+    expect(a.headers['cache-status']).toMatch(/stored/)
+    const b = await get('/t', { headers: { 'x-tenant-host': 'b.test' } })
+    expect(b.headers['cache-status']).toMatch(/stored/)
+    expect(b.text).toBe('/t v2')
+    const againA = await get('/t', { headers: { 'x-tenant-host': 'a.test' } })
+    expect(againA.headers['cache-status']).toMatch(/^cachewire; hit/)
+    expect(againA.text).toBe('/t v1')
+    expect(calls('/t')).toBe(2)
+  })
+
+  it('keys on a host an earlier middleware set on ctx.request', async () => {
+    const { get, calls } = await app({ ttl: '1m', keys: { hosts: ['a.test', 'b.test'] } }, (koa) =>
+      koa.use((ctx, next) => {
+        Object.defineProperty(ctx.request, 'host', { value: ctx.get('x-tenant-host') })
+        return next()
+      })
+    )
+    expect((await get('/m', { headers: { 'x-tenant-host': 'a.test' } })).text).toBe('/m v1')
+    expect((await get('/m', { headers: { 'x-tenant-host': 'b.test' } })).text).toBe('/m v2')
+    const againB = await get('/m', { headers: { 'x-tenant-host': 'b.test' } })
+    expect(againB.headers['cache-status']).toMatch(/^cachewire; hit/)
+    expect(againB.text).toBe('/m v2')
+    expect(calls('/m')).toBe(2)
+  })
+
   describe('stale-while-revalidate', () => {
     it('refreshes in the background through the app, with the stored validators', async () => {
       const clock = manualClock()
