@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { analyseResponse, buildStoredResponse, type EntryPolicy } from '../src/entry/entry.js'
-import { serveStored } from '../src/flows/serve-stored.js'
+import { serveStored, wireLines } from '../src/flows/serve-stored.js'
 import type { HeaderPair, RequestHeaders } from '../src/types.js'
 
 const NOW = Date.UTC(2025, 0, 1)
@@ -168,5 +168,31 @@ describe('serveStored — the lines of a full response', () => {
     expect(full(entry, NOW + 1500, 'c; hit; ttl=5')).not.toBe(
       full(entry, NOW + 1500, 'c; hit; ttl=5')
     )
+  })
+
+  it('give their wire forms for a hit not kept, also when another reply was prepared since', () => {
+    const plain = stored([['etag', '"a"']])
+    const linked = stored([
+      ['link', '</a.css>; rel=preload'],
+      ['link', '</b.js>; rel=preload'],
+    ])
+    const first = full(plain, NOW + 500)
+    const second = full(linked, NOW + 500)
+    const kept = (() => {
+      for (let i = 0; i < 7; i++) full(plain, NOW + 2500)
+      return full(plain, NOW + 2500)
+    })()
+    for (const [lines, repeats] of [
+      [second, true],
+      [first, false],
+      [kept, false],
+    ] as const) {
+      const wire = wireLines(lines)
+      expect(wire.raw).toEqual(lines.flat())
+      expect(wire.names).toEqual(new Set(lines.map(([name]) => name)))
+      expect(wire.repeats).toBe(repeats)
+      expect(wire.contentLength).toBe('10')
+    }
+    expect(Object.isFrozen(kept)).toBe(true)
   })
 })
