@@ -1,3 +1,5 @@
+import { keepTickObjectShape } from './tick-shape.js'
+
 export { Cache } from './cache.js'
 export type { NamespaceOptions } from './cache.js'
 export type { ReadOptions, EntryMeta } from './reads.js'
@@ -119,3 +121,6 @@ export type {
   DropReason,
 } from './resilience/store-health.js'
 export type { OutageStats } from './stores/tiered-outage.js'
+
+// Before the app connects a store: see keepTickObjectShape.
+keepTickObjectShape()

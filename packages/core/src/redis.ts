@@ -1,3 +1,5 @@
+import { keepTickObjectShape } from './tick-shape.js'
+
 export { RedisStore, CACHE_CLIENT_DEFAULTS, CACHE_CLUSTER_DEFAULTS } from './stores/redis-store.js'
 export type {
   RedisStoreOptions,
@@ -12,3 +14,6 @@ export { RedisJournal } from './stores/redis-journal.js'
 export type { RedisJournalOptions } from './stores/redis-journal.js'
 export { RedisRevocationSync } from './stores/redis-revocation-sync.js'
 export type { RedisRevocationSyncOptions } from './stores/redis-revocation-sync.js'
+
+// Before the app connects a store: see keepTickObjectShape.
+keepTickObjectShape()

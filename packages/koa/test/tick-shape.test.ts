@@ -7,7 +7,7 @@ const run = promisify(execFile)
 const child = fileURLToPath(new URL('./fixtures/next-tick-feedback.mjs', import.meta.url))
 
 /** V8's feedback for the four stores of nextTick's queue-entry literal, as the child printed it. */
-async function literalStores(mode: 'cached' | 'bare'): Promise<string[]> {
+async function literalStores(mode: 'cached' | 'bare' | 'store-first'): Promise<string[]> {
   const { stdout } = await run(
     process.execPath,
     ['--allow-natives-syntax', '--expose-gc', child, mode],
@@ -21,6 +21,15 @@ async function literalStores(mode: 'cached' | 'bare'): Promise<string[]> {
 describe("process.nextTick's queue entries across a full GC", () => {
   it('behind cacheMiddleware, every store of the entry literal stays monomorphic', async () => {
     expect(await literalStores('cached')).toEqual([
+      'MONOMORPHIC',
+      'MONOMORPHIC',
+      'MONOMORPHIC',
+      'MONOMORPHIC',
+    ])
+  })
+
+  it('with a store connected before the middleware is built, they stay monomorphic too', async () => {
+    expect(await literalStores('store-first')).toEqual([
       'MONOMORPHIC',
       'MONOMORPHIC',
       'MONOMORPHIC',

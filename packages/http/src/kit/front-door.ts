@@ -4,7 +4,6 @@ import type { Lookup } from '../entry/entry-store.js'
 import { wireLines, type WireLines } from '../flows/serve-stored.js'
 import type { HeaderPairs } from '../types.js'
 import type { HttpRequest, ReplyOutcome } from '../types.js'
-import { keepTickObjectShape } from './tick-shape.js'
 
 export interface FrontDoorOptions {
   /**
@@ -34,7 +33,6 @@ export function createFrontDoor(
   options: FrontDoorOptions
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const { toRequest, next } = options
-  keepTickObjectShape()
   return function cachewireFrontDoor(req: IncomingMessage, res: ServerResponse): void {
     let request: HttpRequest | undefined
     // Only GET and HEAD can be answered from the cache; everything else goes straight through.

@@ -15,7 +15,6 @@ import type {
 } from '../types.js'
 import { Refresher, REFRESH_HEADER, type NodeListener, type PendingRefresh } from './refresher.js'
 import { RequestCache } from './request-helpers.js'
-import { keepTickObjectShape } from './tick-shape.js'
 
 /**
  * The framework's side of the serve loop: how its request and response look, and how it runs
@@ -145,7 +144,6 @@ export class ServeLoop<N, D> {
   constructor(engine: HttpCache, binding: FrameworkBinding<N, D>) {
     this.engine = engine
     this.#binding = binding
-    keepTickObjectShape()
   }
 
   /** Serves one request; `route` is the policy of the route it is on, if any. Never rejects for a cache reason. */
