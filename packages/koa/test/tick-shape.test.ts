@@ -19,17 +19,11 @@ async function literalStores(mode: 'cached' | 'bare' | 'store-first'): Promise<s
 }
 
 describe("process.nextTick's queue entries across a full GC", () => {
-  it('behind cacheMiddleware, every store of the entry literal stays monomorphic', async () => {
-    expect(await literalStores('cached')).toEqual([
-      'MONOMORPHIC',
-      'MONOMORPHIC',
-      'MONOMORPHIC',
-      'MONOMORPHIC',
-    ])
-  })
-
-  it('with a store connected before the middleware is built, they stay monomorphic too', async () => {
-    expect(await literalStores('store-first')).toEqual([
+  it.each([
+    ['behind cacheMiddleware', 'cached'],
+    ['with a store connected before the middleware is built', 'store-first'],
+  ] as const)('%s, every store of the entry literal stays monomorphic', async (_, mode) => {
+    expect(await literalStores(mode)).toEqual([
       'MONOMORPHIC',
       'MONOMORPHIC',
       'MONOMORPHIC',
