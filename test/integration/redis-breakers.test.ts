@@ -1,7 +1,7 @@
 import { Cluster } from 'ioredis'
 import { Cache, StoreTimeoutError, StoreUnavailableError } from '@cachewire/core'
 import { RedisStore } from '@cachewire/core/redis'
-import { describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { createTcpProxy } from '../helpers/tcp-proxy.js'
 import { REDIS_LIBRARIES, type RedisLibrary } from '../setup/node-redis.js'
 import {
@@ -241,6 +241,31 @@ describeCluster('RedisStore on a Cluster: slot map refresh', () => {
     const untouched = new RedisStore({ client: tuned, prefix: uniquePrefix('refresh') })
     expect(tuned.options.slotsRefreshInterval).toBe(10_000)
     await untouched.close()
+  })
+
+  it('warns once about a Cluster with auto-pipelining on, and writes on a connection without it', async () => {
+    const warnings: Error[] = []
+    const listen = (warning: Error): void => void warnings.push(warning)
+    process.on('warning', listen)
+    onTestFinished(() => void process.off('warning', listen))
+    const autoPipelined = createClusterClient({ lazyConnect: true, enableAutoPipelining: true })
+    const stores = [
+      new RedisStore({ client: autoPipelined, prefix: uniquePrefix('auto-pipelined') }),
+      new RedisStore({ client: autoPipelined, prefix: uniquePrefix('auto-pipelined') }),
+      new RedisStore({
+        client: createClusterClient({ lazyConnect: true }),
+        prefix: uniquePrefix('plain'),
+      }),
+    ]
+    await new Promise((resolve) => setImmediate(resolve))
+    const about = warnings.filter(
+      (warning) =>
+        (warning as Error & { code?: string }).code === 'CACHEWIRE_CLUSTER_AUTO_PIPELINING'
+    )
+    // One: the client's. The write connection each store duplicates from it would be a second.
+    expect(about).toHaveLength(1)
+    expect(about[0]?.message).toMatch(/enableAutoPipelining: false/)
+    await Promise.all(stores.map((store) => store.close()))
   })
 
   it('keeps one breaker per master and direction', async () => {

@@ -52,6 +52,28 @@ function nodeConnection(node: Redis): RedisNodeConnection {
   }
 }
 
+/** Cluster clients already warned about auto-pipelining: many stores may share one. */
+const warnedAutoPipelining = new WeakSet<object>()
+
+/**
+ * ioredis 5 can throw `TypeError: results[i] is not iterable` from the callback of an
+ * auto-pipelined batch on a Cluster while slots move (redis/ioredis#1931), from a
+ * `process.nextTick` no caller can catch: the process ends. The store's own write connection
+ * turns it off; a user's client is the user's to change, so they are told once.
+ */
+function warnClusterAutoPipelining(client: IoredisClient): void {
+  if (!client.isCluster || client.options.enableAutoPipelining !== true) return
+  if (warnedAutoPipelining.has(client)) return
+  warnedAutoPipelining.add(client)
+  process.emitWarning(
+    'cachewire: this ioredis Cluster has enableAutoPipelining on. While slots move (a reshard, a ' +
+      'failover), ioredis 5 can throw an uncaught TypeError from an auto-pipelined batch, which ends ' +
+      "the process. The store's writes go on a connection of its own without it; build the Cluster " +
+      'with enableAutoPipelining: false (CACHE_CLUSTER_DEFAULTS) for the reads too.',
+    { code: 'CACHEWIRE_CLUSTER_AUTO_PIPELINING' }
+  )
+}
+
 /**
  * ioredis, standalone or Cluster: ioredis routes each command by its key (MOVED and ASK
  * followed), auto-pipelines when asked to, and runs scripts registered with `defineCommand`
@@ -65,6 +87,7 @@ export class IoredisDriver implements RedisDriver {
   constructor(client: IoredisClient) {
     this.client = client
     this.#topology = new RedisTopology(client)
+    warnClusterAutoPipelining(client)
   }
 
   get isCluster(): boolean {
@@ -140,7 +163,7 @@ export class IoredisDriver implements RedisDriver {
   duplicate(): RedisDriver {
     return new IoredisDriver(
       this.client.isCluster
-        ? (this.client as Cluster).duplicate()
+        ? (this.client as Cluster).duplicate([], { enableAutoPipelining: false })
         : (this.client as Redis).duplicate()
     )
   }
