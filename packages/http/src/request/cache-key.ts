@@ -145,7 +145,9 @@ export class KeyHasher {
     let found = this.#plain.previous(path)
     if (found === undefined || !madeOf(found, scheme, authority, query)) {
       const key = primaryKey({ scheme, authority, path, query, extra: NO_EXTRA })
-      found = { scheme, authority, query, key, hash: this.hash(key) }
+      // Hashed outside the `hash` memo: this memo holds the result, and a second copy there
+      // (the key text and its hash, per new path) only added to what a run of misses promotes.
+      found = { scheme, authority, query, key, hash: hashKey(key) }
     }
     this.#plain.keep(path, found, path.length + found.key.length)
     return found
