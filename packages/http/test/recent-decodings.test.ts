@@ -86,12 +86,14 @@ describe('RecentDecodings', () => {
     const hotBytes = stored('hot', 'hot')
     recent.decode('hot', networkRead(hotBytes))
     const hot = recent.decode('hot', networkRead(hotBytes))
+    let hotDecodedAgain = 0
     for (let i = 0; i < 5_000; i++) {
       const bytes = stored(`cold:${i}`, 'x'.repeat(2_000))
       recent.decode(`cold:${i}`, networkRead(bytes))
       recent.decode(`cold:${i}`, networkRead(bytes))
-      expect(recent.decode('hot', networkRead(hotBytes))).toBe(hot)
+      if (recent.decode('hot', networkRead(hotBytes)) !== hot) hotDecodedAgain++
     }
+    expect(hotDecodedAgain).toBe(0)
     expect(recent.size).toBeLessThanOrEqual(1024)
     expect(recent.bytes).toBeLessThanOrEqual(8 * 1024 * 1024)
   })

@@ -18,7 +18,9 @@ async function literalStores(mode: 'cached' | 'bare' | 'store-first'): Promise<s
   )
 }
 
-describe("process.nextTick's queue entries across a full GC", () => {
+// Each case starts a Node process that loads Koa and serves requests: about a second here, and
+// several times that on a loaded CI host, past vitest's 5 s default.
+describe("process.nextTick's queue entries across a full GC", { timeout: 30_000 }, () => {
   it.each([
     ['behind cacheMiddleware', 'cached'],
     ['with a store connected before the middleware is built', 'store-first'],
