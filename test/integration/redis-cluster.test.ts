@@ -8,6 +8,7 @@ import {
   describeCluster,
   uniquePrefix,
 } from '../setup/redis.js'
+import { countSocketWrites, nextTurn } from '../helpers/socket-writes.js'
 
 /**
  * These cases test what the store does, not how fast: the default 50 ms deadline also covers a
@@ -58,6 +59,31 @@ describeCluster('RedisStore on a Redis Cluster (3 masters, 3 replicas)', () => {
       await store.clear()
       const left = await Promise.all(cluster.nodes('master').map((node) => node.keys(`${own}*`)))
       expect(left.flat()).toEqual([])
+      await store.close()
+    })
+  })
+
+  describe('the reads of one event-loop turn', () => {
+    it('go out in one socket write per master, and every node is released after the turn', async () => {
+      const own = uniquePrefix('one-write')
+      const store = new RedisStore({ client: cluster, prefix: own, timeout: CONTRACT_TIMEOUT })
+      const keys = Array.from({ length: 60 }, (_, i) => `item:${i}`)
+      await Promise.all(keys.map((key) => store.set(key, Buffer.from(key), { ttlMs: 60_000 })))
+      // The store writes on a connection of its own: the file's client connects to each master here.
+      await Promise.all(cluster.nodes('master').map((node) => node.ping()))
+      const masters = cluster.nodes('master')
+      const writes = masters.map((node) => countSocketWrites(node.stream))
+      const values = await Promise.all(keys.map((key) => store.get(key)))
+      for (const counted of writes) counted.restore()
+      expect(values.map((value) => Buffer.from(value as Uint8Array).toString())).toEqual(keys)
+      // 60 keys spread over three masters: every master read some, each in one write.
+      expect(writes.map((counted) => counted.calls)).toEqual([1, 1, 1])
+      expect(writes.reduce((sum, counted) => sum + counted.chunks, 0)).toBe(60)
+      await nextTurn()
+      expect(cluster.nodes('all').map((node) => node.stream?.writableCorked ?? 0)).toEqual(
+        cluster.nodes('all').map(() => 0)
+      )
+      await store.clear()
       await store.close()
     })
   })

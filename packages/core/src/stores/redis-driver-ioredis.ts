@@ -1,4 +1,5 @@
 import type { Cluster, Redis } from 'ioredis'
+import type { Writable } from 'node:stream'
 import type {
   RedisArgument,
   RedisConnectionEvent,
@@ -83,6 +84,23 @@ export class IoredisDriver implements RedisDriver {
   readonly library = 'ioredis'
   readonly client: IoredisClient
   readonly #topology: RedisTopology
+  /**
+   * The sockets whose writes wait for the end of this event-loop turn, or `undefined` when
+   * none do. ioredis writes each command on its own (`write()` per GET: the store leaves reads
+   * out of auto-pipelining, which would build a pipeline per request), and on loopback each
+   * write runs Redis's side of the socket in our system time too. Corked from the first command
+   * of a turn until a `setImmediate` (after the poll phase), every request that one poll brought
+   * in sends its commands in one `writev`, as node-redis does with its own writes. A command sent
+   * from a `setImmediate` callback after the release waits for the next turn's.
+   */
+  #held: Writable[] | undefined
+
+  readonly #releaseWrites = (): void => {
+    const held = this.#held
+    this.#held = undefined
+    // The streams corked, not the client's current ones: a reconnect may have replaced them.
+    if (held !== undefined) for (const stream of held) stream.uncork()
+  }
 
   constructor(client: IoredisClient) {
     this.client = client
@@ -103,10 +121,31 @@ export class IoredisDriver implements RedisDriver {
   }
 
   command(_key: string, args: readonly RedisArgument[], buffers = false): Promise<unknown> {
+    if (this.#held === undefined) this.#holdWrites()
     return invoke(this.client, args, buffers)
   }
 
+  #holdWrites(): void {
+    if (this.client.status !== 'ready') return
+    const held: Writable[] = []
+    const connections = this.client.isCluster
+      ? (this.client as Cluster).nodes('all')
+      : [this.client as Redis]
+    for (const connection of connections) {
+      const stream = connection.stream as Writable | undefined
+      if (connection.status !== 'ready' || stream === undefined || stream.destroyed) continue
+      stream.cork()
+      held.push(stream)
+    }
+    if (held.length === 0) return
+    this.#held = held
+    // Scheduled before the command is sent: ioredis's own auto-pipelines also flush in a
+    // setImmediate, and theirs then find the socket already released.
+    setImmediate(this.#releaseWrites)
+  }
+
   script(script: RedisScript, key: string, args: readonly RedisArgument[]): Promise<unknown> {
+    if (this.#held === undefined) this.#holdWrites()
     const commands = this.client as unknown as Record<
       string,
       ((...args: RedisArgument[]) => Promise<unknown>) | undefined
