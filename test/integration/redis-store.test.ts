@@ -163,7 +163,7 @@ describeRedis('RedisStore on a standalone Redis', () => {
       await store.close()
     })
 
-    it('a command sent from a setImmediate callback, after the turn released its socket, goes out in the next one', async () => {
+    it('a command sent from a setImmediate callback, after the turn released its socket, is answered, and the socket is released again', async () => {
       const own = uniquePrefix('late-write')
       const store = new RedisStore({ url: redisUrl(), prefix: own, timeout: CONTRACT_TIMEOUT })
       await store.set('k', Buffer.from('v'), { ttlMs: 60_000 })
