@@ -51,8 +51,3 @@ export function countSocketWrites(stream: Writable): SocketWrites {
     },
   }
 }
-
-/** Resolves after the current event-loop turn's `setImmediate` callbacks have run. */
-export function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve))
-}

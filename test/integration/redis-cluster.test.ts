@@ -8,7 +8,8 @@ import {
   describeCluster,
   uniquePrefix,
 } from '../setup/redis.js'
-import { countSocketWrites, nextTurn } from '../helpers/socket-writes.js'
+import { setImmediate as nextTurn } from 'node:timers/promises'
+import { countSocketWrites } from '../helpers/socket-writes.js'
 
 /**
  * These cases test what the store does, not how fast: the default 50 ms deadline also covers a

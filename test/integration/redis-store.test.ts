@@ -12,7 +12,8 @@ import {
 import { createTcpProxy } from '../helpers/tcp-proxy.js'
 import { expectManyStoresShareOneClient } from '../helpers/shared-client.js'
 import { REDIS_LIBRARIES } from '../setup/node-redis.js'
-import { countSocketWrites, nextTurn } from '../helpers/socket-writes.js'
+import { setImmediate as nextTurn } from 'node:timers/promises'
+import { countSocketWrites } from '../helpers/socket-writes.js'
 
 /**
  * The contract tests what the store does, not how fast: the default 50 ms deadline also covers a
