@@ -1,7 +1,7 @@
 import { defineStoreContract } from '@cachewire/core/testing'
 import { CACHE_CLIENT_DEFAULTS, RedisStore } from '@cachewire/core/redis'
 import { Cache, StoreTimeoutError, StoreUnavailableError } from '@cachewire/core'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
   createClient,
   deleteKeysWithPrefix,
@@ -240,7 +240,11 @@ describeRedis('RedisStore on a standalone Redis', () => {
         })
         const cache = new Cache({ store, breaker: false })
         cache.on('error', () => {})
-        await cache.set('revoked:abc', 1)
+        // Polled, as the read after the fault: a healthy write can miss a 50 ms deadline under load.
+        await vi.waitFor(async () => expect(await cache.set('revoked:abc', 1)).toBe(true), {
+          timeout: 10_000,
+          interval: 20,
+        })
         proxy.setMode('blackhole')
         expect(await cache.has('revoked:abc')).toBe(false)
         const error = await cache.has('revoked:abc', { strict: true }).then(
@@ -250,7 +254,13 @@ describeRedis('RedisStore on a standalone Redis', () => {
         expect(error).toBeInstanceOf(StoreUnavailableError)
         expect((error as StoreUnavailableError).reason).toBe('timeout')
         proxy.setMode('pass')
-        expect(await cache.has('revoked:abc', { strict: true })).toBe(true)
+        await vi.waitFor(
+          async () => expect(await cache.has('revoked:abc', { strict: true })).toBe(true),
+          {
+            timeout: 10_000,
+            interval: 20,
+          }
+        )
         await store.clear()
         await proxy.close()
       })
