@@ -1,21 +1,25 @@
 // Instructions per request of one bench/server.mjs variant, counted by callgrind: a figure that
 // other tenants of a busy host do not move, unlike req/s or CPU time.
 // `node bench/callgrind.mjs <variant> [--size 1024] [--requests 2000] [--warmup 5000] [--path /data]
-// [--paths one|zipf|unique] [--connections 4] [--cache-sim]` (needs valgrind; --paths defaults to
-// what a -zipf or -miss name says).
+// [--paths one|zipf|unique] [--connections 4] [--cache-sim] [--functions 30]` (needs valgrind;
+// --paths defaults to what a -zipf or -miss name says).
 // The server runs under callgrind with instrumentation off; after the warm-up
 // requests, instrumentation goes on for the measured requests (`--connections` keep-alive
 // connections, 4 by default), then the counts are dumped. Client work is not counted: the client
 // is this process. `--cache-sim` also simulates the caches and branch predictor and prints, per
 // request, first-level misses, last-level misses (an 8 MiB last level), mispredicted branches
 // and a cycle estimate: equal instruction counts can still differ in what the work misses.
+// `--functions N` runs the server with --perf-basic-prof and prints the N JavaScript functions
+// that cost most a request, each with the builtins and runtime calls charged to it, and the
+// totals by source (bench/callgrind-functions.mjs).
 import { spawn, spawnSync } from 'node:child_process'
 import http from 'node:http'
-import { mkdtempSync, readdirSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { costsByFunction } from './callgrind-functions.mjs'
 import { ZIPF_KEYS, storeEveryZipfKey } from './requests.mjs'
 
 const { values: args, positionals } = parseArgs({
@@ -31,6 +35,7 @@ const { values: args, positionals } = parseArgs({
     port: { type: 'string', default: '3390' },
     connections: { type: 'string', default: '4' },
     'cache-sim': { type: 'boolean', default: false },
+    functions: { type: 'string' },
   },
 })
 const variant = positionals[0]
@@ -63,6 +68,7 @@ const server = spawn(
     ...(args['cache-sim'] ? ['--cache-sim=yes', '--branch-sim=yes', '--LL=8388608,16,64'] : []),
     `--callgrind-out-file=${outDir}/callgrind.out.%p`,
     process.execPath,
+    ...(args.functions === undefined ? [] : ['--perf-basic-prof']),
     serverPath,
     variant,
   ],
@@ -168,6 +174,27 @@ if (args['cache-sim']) {
       `${perRequest(lastLevel)} last-level misses, ${perRequest(mispredicted)} mispredicted branches; ` +
       `~${perRequest(cycles)} cycles estimated`
   )
+}
+
+if (args.functions !== undefined) {
+  // V8 writes the map to /tmp under the server's pid (valgrind runs node in its own process).
+  const perfMap = path.join('/tmp', `perf-${server.pid}.map`)
+  const { functions, files } = costsByFunction(path.join(outDir, dump), perfMap, requests)
+  const round = (n) => Math.round(n).toLocaleString('en-US')
+  console.log('  by source, per request (JavaScript and the builtins it calls):')
+  for (const [file, total] of files.slice(0, 20))
+    console.log(`    ${round(total).padStart(7)}  ${file}`)
+  console.log(`  the ${args.functions} costliest functions, per request:`)
+  for (const fn of functions.slice(0, Number(args.functions))) {
+    const calls = fn.calls
+      .slice(0, 4)
+      .map(([name, n]) => `${name.replace(/^Builtins_/, '')} ${round(n)}`)
+      .join(', ')
+    console.log(
+      `    ${round(fn.total).padStart(7)}  ${fn.name}  (own ${round(fn.own)}${calls ? `; ${calls}` : ''})`
+    )
+  }
+  rmSync(perfMap, { force: true })
 }
 
 /** Ranks 0..n-1 with P(rank k) proportional to 1/(k+1)^s, by inverting the cumulative weights. */
