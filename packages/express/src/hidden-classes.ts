@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Application } from 'express'
 
 /**
  * Puts an Express request and its response in V8's dictionary mode, where every object with the
@@ -41,4 +42,66 @@ function normalize(target: object): void {
     return
   Reflect.deleteProperty(target, EARLY_OWN_FIELD)
   Object.defineProperty(target, EARLY_OWN_FIELD, descriptor)
+}
+
+/** Set on an app once its router has been looked at, so each request checks one field. */
+const ENTRY_SEEN: unique symbol = Symbol('cachewire.entry-shares-hidden-classes')
+
+type Handle = (req: IncomingMessage, res: ServerResponse, done: unknown) => unknown
+type Hookable = Application & {
+  [ENTRY_SEEN]?: true
+  parent?: Application
+  lazyrouter?: unknown
+}
+
+/**
+ * From the next request on, puts each request and response entering `app` (and each app it is
+ * mounted in) in dictionary mode as soon as Express 5 has changed their prototypes, before its
+ * router runs, rather than when they reach the cache.
+ *
+ * `Object.setPrototypeOf` on an object V8 keeps in fast mode (Express 5's `app.handle` does it to
+ * every request and response) makes that object, and what is allocated for it while it stays so,
+ * outlive V8's young-generation collections: everything the router allocates per request was
+ * promoted to the old generation and left to full collections. Per scavenge under 64 connections
+ * (`node bench/gc.mjs <variant> --connections 64`): a Koa app or bare `node:http` promotes about
+ * 1 KiB, Express 5 answering in its first middleware (`express-floor`) 3.6 MiB, the cache
+ * middleware's hits 2.4 MiB when it put them in dictionary mode itself and 0.7 MiB since it is done
+ * here (5.4 % of the time in scavenges, was 12.5 %); those hits went from 16.6 k to 25.3 k requests
+ * a second (`node bench/pair.mjs cachewire-express --connections 64`, 5 rounds).
+ *
+ * Express 5 calls `app.router.handle` right after the prototype change; that one method of the
+ * app's own router is wrapped. Express 4 changes prototypes in its first router layer, so the
+ * cache middleware's own call (`shareHiddenClasses`) is the earliest point there, and its
+ * `app.router` throws: an app with `lazyrouter` (Express 4) is left alone, as is a router that
+ * cannot take the wrapper. The first requests of an app, before a cache met it, are not covered.
+ */
+export function shareHiddenClassesAtEntry(app: Application | undefined): void {
+  for (let current = app as Hookable | undefined; current !== undefined; current = current.parent) {
+    if (current[ENTRY_SEEN] === true) continue
+    if (!Object.isExtensible(current)) return
+    current[ENTRY_SEEN] = true
+    if (typeof current.lazyrouter !== 'function') wrapRouterHandle(current)
+  }
+}
+
+function wrapRouterHandle(app: Hookable): void {
+  let router: { handle?: unknown } | undefined
+  try {
+    router = (app as { router?: { handle?: unknown } }).router
+  } catch {
+    // A getter that refuses (as Express 4's does): nothing to wrap.
+    return
+  }
+  if (typeof router !== 'function' && (typeof router !== 'object' || router === null)) return
+  const handle = router.handle
+  if (typeof handle !== 'function' || !Object.isExtensible(router)) return
+  router.handle = function sharedHiddenClassesHandle(
+    this: unknown,
+    req: IncomingMessage,
+    res: ServerResponse,
+    done: unknown
+  ): unknown {
+    shareHiddenClasses(req, res)
+    return (handle as Handle).call(this, req, res, done)
+  }
 }

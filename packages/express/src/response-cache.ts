@@ -12,7 +12,7 @@ import {
   type ResponseCacheHelpers,
 } from '@cachewire/http/kit'
 import { expressBinding, outermost } from './binding.js'
-import { shareHiddenClasses } from './hidden-classes.js'
+import { shareHiddenClasses, shareHiddenClassesAtEntry } from './hidden-classes.js'
 import { frontDoor, type ExpressListener } from './front-door.js'
 import { purgeRouter, type PurgeRouterOptions } from './purge-router.js'
 import { liveness, readiness } from './health.js'
@@ -80,6 +80,7 @@ export function responseCache(options: ResponseCacheOptions = {}): ResponseCache
       return withHelpers(
         function cachewire(req: Request, res: Response, next: NextFunction): void {
           shareHiddenClasses(req, res)
+          shareHiddenClassesAtEntry(req.app)
           appCache(outermost(req.app), self)
           if (selects !== undefined && !selects.selects(req.originalUrl, req)) return next()
           serve(loop, req, { next, handler: undefined })
@@ -93,6 +94,7 @@ export function responseCache(options: ResponseCacheOptions = {}): ResponseCache
       const route = routePolicy<Request>(engine, policy, 'responseCache()')
       return function cachedRoute(req: Request, res: Response, next: NextFunction): void {
         shareHiddenClasses(req, res)
+        shareHiddenClassesAtEntry(req.app)
         appCache(outermost(req.app), self)
         serve(loop, req, { next, handler }, route)
       } as Middleware

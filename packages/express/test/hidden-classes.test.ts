@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events'
 import v8 from 'node:v8'
-import type { Request } from 'express'
+import type { Express, Request } from 'express'
 import { describe, expect, it } from 'vitest'
 import { cachedRoute, cacheMiddleware, MemoryStore } from '../src/index.js'
-import { shareHiddenClasses } from '../src/hidden-classes.js'
+import { shareHiddenClasses, shareHiddenClassesAtEntry } from '../src/hidden-classes.js'
 import { EXPRESS_VERSIONS, listen, request } from './helpers.js'
 
 // V8's own view of an object's mode: what the normalization is for, checked where it happens.
@@ -94,4 +94,94 @@ describe.each(EXPRESS_VERSIONS)('on $express', ({ create }) => {
       expect(reply.headers['cache-status']).toContain('stored')
     }
   )
+})
+
+describe('shareHiddenClassesAtEntry', () => {
+  /** Modes seen by a middleware that runs before the cache, one row per request. */
+  async function modesBeforeTheCache(
+    create: () => Express,
+    paths: string[],
+    mounted: boolean
+  ): Promise<{ seen: boolean[][]; statuses: number[] }> {
+    const app = create()
+    const seen: boolean[][] = []
+    app.use((req: Request, res: object, next: () => void) => {
+      seen.push([hasFastProperties(req), hasFastProperties(res)])
+      next()
+    })
+    // The cache in the app itself, or in a sub-app mounted under /sub.
+    const inner = mounted ? create() : app
+    inner.use(cacheMiddleware({ ttl: '1m', storage: { store: new MemoryStore() } }))
+    inner.get('/a', (req: Request, res: { json(body: unknown): void }) => res.json({ ok: true }))
+    if (mounted) app.use('/sub', inner)
+    const server = await listen(app)
+    const statuses: number[] = []
+    for (const path of paths) statuses.push((await request(server.url, path)).status)
+    await server.close()
+    return { seen, statuses }
+  }
+
+  const [express5, express4] = EXPRESS_VERSIONS
+
+  it('on express 5, once the cache has met the app, what comes before it gets both objects in dictionary mode', async () => {
+    const { seen, statuses } = await modesBeforeTheCache(
+      express5!.create,
+      ['/a', '/a', '/x'],
+      false
+    )
+    expect(statuses).toEqual([200, 200, 404])
+    // The first request met the cache after the middleware before it had run.
+    expect(seen).toEqual([
+      [true, true],
+      [false, false],
+      [false, false],
+    ])
+  })
+
+  it('on express 5, an app the cache is mounted in is covered too', async () => {
+    const { seen, statuses } = await modesBeforeTheCache(
+      express5!.create,
+      ['/sub/a', '/sub/a'],
+      true
+    )
+    expect(statuses).toEqual([200, 200])
+    expect(seen).toEqual([
+      [true, true],
+      [false, false],
+    ])
+  })
+
+  it('on express 4, leaves the app as it was (its app.router throws) and serves as before', async () => {
+    const { seen, statuses } = await modesBeforeTheCache(express4!.create, ['/a', '/a'], false)
+    expect(statuses).toEqual([200, 200])
+    expect(seen).toEqual([
+      [true, true],
+      [true, true],
+    ])
+  })
+
+  it('looks at an app once, and leaves alone an app or a router it cannot change', () => {
+    let reads = 0
+    const handle = () => 'handled'
+    const app = Object.defineProperty(() => undefined, 'router', {
+      get: () => {
+        reads++
+        return { handle }
+      },
+    })
+    shareHiddenClassesAtEntry(app as never)
+    shareHiddenClassesAtEntry(app as never)
+    expect(reads).toBe(1)
+
+    const frozenRouter = Object.freeze({ handle })
+    const withFrozenRouter = Object.defineProperty(() => undefined, 'router', {
+      value: frozenRouter,
+    })
+    expect(() => shareHiddenClassesAtEntry(withFrozenRouter as never)).not.toThrow()
+    expect(frozenRouter.handle).toBe(handle)
+
+    const frozenApp = Object.freeze(() => undefined)
+    expect(() => shareHiddenClassesAtEntry(frozenApp as never)).not.toThrow()
+    expect(() => shareHiddenClassesAtEntry(undefined)).not.toThrow()
+  })
 })
