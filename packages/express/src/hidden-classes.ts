@@ -44,12 +44,15 @@ function normalize(target: object): void {
   Object.defineProperty(target, EARLY_OWN_FIELD, descriptor)
 }
 
-/** Set on an app once its router has been looked at, so each request checks one field. */
-const ENTRY_SEEN: unique symbol = Symbol('cachewire.entry-shares-hidden-classes')
+/**
+ * Set on an app once its router has been looked at, so each request checks one field: `true` when
+ * its router now shares hidden classes at entry, `false` when it was left alone.
+ */
+const ENTRY_SHARES: unique symbol = Symbol('cachewire.entry-shares-hidden-classes')
 
 type Handle = (req: IncomingMessage, res: ServerResponse, done: unknown) => unknown
 type Hookable = Application & {
-  [ENTRY_SEEN]?: true
+  [ENTRY_SHARES]?: boolean
   parent?: Application
   lazyrouter?: unknown
 }
@@ -74,27 +77,32 @@ type Hookable = Application & {
  * cache middleware's own call (`shareHiddenClasses`) is the earliest point there, and its
  * `app.router` throws: an app with `lazyrouter` (Express 4) is left alone, as is a router that
  * cannot take the wrapper. The first requests of an app, before a cache met it, are not covered.
+ *
+ * Returns whether `app`'s router already did it for the request at hand (its router was wrapped
+ * before this call), so the caller can skip its own `shareHiddenClasses`.
  */
-export function shareHiddenClassesAtEntry(app: Application | undefined): void {
+export function shareHiddenClassesAtEntry(app: Application | undefined): boolean {
+  const sharedAlready = (app as Hookable | undefined)?.[ENTRY_SHARES] === true
   for (let current = app as Hookable | undefined; current !== undefined; current = current.parent) {
-    if (current[ENTRY_SEEN] === true) continue
-    if (!Object.isExtensible(current)) return
-    current[ENTRY_SEEN] = true
-    if (typeof current.lazyrouter !== 'function') wrapRouterHandle(current)
+    if (current[ENTRY_SHARES] !== undefined) continue
+    if (!Object.isExtensible(current)) break
+    current[ENTRY_SHARES] = typeof current.lazyrouter !== 'function' && wrapRouterHandle(current)
   }
+  return sharedAlready
 }
 
-function wrapRouterHandle(app: Hookable): void {
+/** Whether the app's router now shares hidden classes as it receives a request. */
+function wrapRouterHandle(app: Hookable): boolean {
   let router: { handle?: unknown } | undefined
   try {
     router = (app as { router?: { handle?: unknown } }).router
   } catch {
     // A getter that refuses (as Express 4's does): nothing to wrap.
-    return
+    return false
   }
-  if (typeof router !== 'function' && (typeof router !== 'object' || router === null)) return
+  if (typeof router !== 'function' && (typeof router !== 'object' || router === null)) return false
   const handle = router.handle
-  if (typeof handle !== 'function' || !Object.isExtensible(router)) return
+  if (typeof handle !== 'function' || !Object.isExtensible(router)) return false
   router.handle = function sharedHiddenClassesHandle(
     this: unknown,
     req: IncomingMessage,
@@ -104,4 +112,5 @@ function wrapRouterHandle(app: Hookable): void {
     shareHiddenClasses(req, res)
     return (handle as Handle).call(this, req, res, done)
   }
+  return true
 }

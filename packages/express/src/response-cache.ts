@@ -79,8 +79,8 @@ export function responseCache(options: ResponseCacheOptions = {}): ResponseCache
       const selects = compilePathRules<Request>(rules)
       return withHelpers(
         function cachewire(req: Request, res: Response, next: NextFunction): void {
-          shareHiddenClasses(req, res)
-          shareHiddenClassesAtEntry(req.app)
+          // On Express 5 the app's router does it as the request comes in, once it has met the cache.
+          if (!shareHiddenClassesAtEntry(req.app)) shareHiddenClasses(req, res)
           appCache(outermost(req.app), self)
           if (selects !== undefined && !selects.selects(req.originalUrl, req)) return next()
           serve(loop, req, { next, handler: undefined })
@@ -93,8 +93,8 @@ export function responseCache(options: ResponseCacheOptions = {}): ResponseCache
         throw new InvalidArgumentError('handler', 'a function', handler)
       const route = routePolicy<Request>(engine, policy, 'responseCache()')
       return function cachedRoute(req: Request, res: Response, next: NextFunction): void {
-        shareHiddenClasses(req, res)
-        shareHiddenClassesAtEntry(req.app)
+        // On Express 5 the app's router does it as the request comes in, once it has met the cache.
+        if (!shareHiddenClassesAtEntry(req.app)) shareHiddenClasses(req, res)
         appCache(outermost(req.app), self)
         serve(loop, req, { next, handler }, route)
       } as Middleware

@@ -169,19 +169,53 @@ describe('shareHiddenClassesAtEntry', () => {
         return { handle }
       },
     })
-    shareHiddenClassesAtEntry(app as never)
-    shareHiddenClassesAtEntry(app as never)
+    // The first call wraps; only from the next one on has the router done it for the request.
+    expect(shareHiddenClassesAtEntry(app as never)).toBe(false)
+    expect(shareHiddenClassesAtEntry(app as never)).toBe(true)
     expect(reads).toBe(1)
 
     const frozenRouter = Object.freeze({ handle })
     const withFrozenRouter = Object.defineProperty(() => undefined, 'router', {
       value: frozenRouter,
     })
-    expect(() => shareHiddenClassesAtEntry(withFrozenRouter as never)).not.toThrow()
+    expect(shareHiddenClassesAtEntry(withFrozenRouter as never)).toBe(false)
+    expect(shareHiddenClassesAtEntry(withFrozenRouter as never)).toBe(false)
     expect(frozenRouter.handle).toBe(handle)
 
     const frozenApp = Object.freeze(() => undefined)
     expect(() => shareHiddenClassesAtEntry(frozenApp as never)).not.toThrow()
     expect(() => shareHiddenClassesAtEntry(undefined)).not.toThrow()
+  })
+})
+
+describe.each(EXPRESS_VERSIONS)('on $express, request after request', ({ create }) => {
+  it('what runs after the cache gets both objects in dictionary mode every time, in the app and after a sub-app', async () => {
+    const app = create()
+    const sub = create()
+    const seen: string[] = []
+    const record = (where: string) => (req: Request, res: object, next: () => void) => {
+      seen.push(`${where} ${hasFastProperties(req)} ${hasFastProperties(res)}`)
+      next()
+    }
+    // The cache in a sub-app; what the sub-app does not answer goes back to the app, whose
+    // prototypes Express puts back on the way out.
+    sub.use(cacheMiddleware({ ttl: '1m', storage: { store: new MemoryStore() } }))
+    sub.use(record('sub'))
+    app.use('/sub', sub)
+    app.use(record('app'))
+    app.use((req: Request, res: { status(code: number): { json(body: unknown): void } }) =>
+      res.status(200).json({ ok: true })
+    )
+    const server = await listen(app)
+    for (const path of ['/sub/a', '/sub/b', '/sub/c']) await request(server.url, path)
+    await server.close()
+    expect(seen).toEqual([
+      'sub false false',
+      'app false false',
+      'sub false false',
+      'app false false',
+      'sub false false',
+      'app false false',
+    ])
   })
 })
