@@ -192,7 +192,36 @@ describe('serveStored — the lines of a full response', () => {
       expect(wire.names).toEqual(new Set(lines.map(([name]) => name)))
       expect(wire.repeats).toBe(repeats)
       expect(wire.contentLength).toBe('10')
+      const record = wire.record
+      expect(Object.getPrototypeOf(record)).toBeNull()
+      expect(Object.keys(record)).toEqual([...new Set(lines.map(([name]) => name))])
     }
     expect(Object.isFrozen(kept)).toBe(true)
+    expect(wireLines(second).record['link']).toEqual([
+      'link',
+      ['</a.css>; rel=preload', '</b.js>; rel=preload'],
+    ])
+    expect(wireLines(first).record['etag']).toEqual(['etag', '"a"'])
+  })
+
+  it("give hits that share lines one frozen record of them, as Node's response keeps headers", () => {
+    const linked = stored([
+      ['link', '</a.css>; rel=preload'],
+      ['link', '</b.js>; rel=preload'],
+    ])
+    for (let i = 0; i < 7; i++) full(linked, NOW + 500)
+    const kept = full(linked, NOW + 500)
+    const record = wireLines(kept).record
+    // The next hit of that second reads the same record; nothing a reader does to it can change it.
+    expect(wireLines(full(linked, NOW + 600)).record).toBe(record)
+    expect(Object.isFrozen(record)).toBe(true)
+    const link = record['link'] as readonly [string, string[]]
+    expect(Object.isFrozen(link)).toBe(true)
+    expect(() => link[1].push('</c.js>')).toThrow(TypeError)
+    expect(record['age']).toEqual(['age', '0'])
+    // A hit not kept gets a record of its own, as `setHeader` would have made it: not frozen.
+    const own = wireLines(full(linked, NOW + 1500)).record
+    expect(own).not.toBe(record)
+    expect(Object.isFrozen(own)).toBe(false)
   })
 })

@@ -149,8 +149,9 @@ function fullResponseLines(entry: StoredResponse, age: string, status: string): 
     prepared.pairs = undefined
   }
   const pairs: HeaderPair[] = [...entry.headers, ['age', age], ['cache-status', status]]
-  const wire = new PreparedWire(pairs, prepared.repeats, prepared.contentLength)
-  if (prepared.hits < HITS_BEFORE_KEEPING_LINES) {
+  const kept = prepared.hits >= HITS_BEFORE_KEEPING_LINES
+  const wire = new PreparedWire(pairs, prepared.repeats, prepared.contentLength, kept)
+  if (!kept) {
     // One reply's own lines (typed readonly), not shared: its wire forms go in the one-reply slot
     // `wireLines` checks. A non-enumerable property and a freeze on every such array cost ~2.5 k
     // instructions a hit on keys hit fewer than 8 times a second (callgrind, Koa middleware over
@@ -174,7 +175,17 @@ export interface WireLines {
   readonly repeats: boolean
   /** The first Content-Length line's value: an adapter whose framework sets its own checks it per hit. */
   readonly contentLength: string | undefined
+  /**
+   * The lines as Node's response records headers set on it (what `getHeader` reads): lower-case
+   * name → `[name, value]`, a repeated name's values in one array. Frozen when hits share it.
+   */
+  readonly record: HeaderRecord
 }
+
+/** Node's record of a response's set headers: lower-case name → `[name, value or values]`. */
+export type HeaderRecord = Readonly<
+  Record<string, readonly [name: string, value: string | readonly string[]]>
+>
 
 /**
  * The wire forms of prepared lines: whether a name repeats from the entry, the raw list and the
@@ -184,13 +195,25 @@ class PreparedWire implements WireLines {
   readonly repeats: boolean
   readonly contentLength: string | undefined
   readonly #pairs: HeaderPairs
+  readonly #shared: boolean
   #raw: readonly string[] | undefined
   #names: ReadonlySet<string> | undefined
+  #record: HeaderRecord | undefined
 
-  constructor(pairs: HeaderPairs, repeats: boolean, contentLength: string | undefined) {
+  constructor(
+    pairs: HeaderPairs,
+    repeats: boolean,
+    contentLength: string | undefined,
+    shared: boolean
+  ) {
     this.#pairs = pairs
     this.repeats = repeats
     this.contentLength = contentLength
+    this.#shared = shared
+  }
+
+  get record(): HeaderRecord {
+    return (this.#record ??= headerRecord(this.#pairs, this.#shared))
   }
 
   get raw(): readonly string[] {
@@ -225,6 +248,29 @@ function repeatsAName(headers: HeaderPairs): boolean {
 /** Lines up to which `repeatsAName` compares names pairwise; a longer list (rare) takes a set made once. */
 const PAIRWISE_NAMES_MAX = 32
 
+/**
+ * Lines as Node's response keeps headers set on it, built as `setHeader` and `appendHeader` would
+ * (a repeated name's values in one array, in order). A record hits share is frozen, so what one
+ * response's reader does to it (`getHeader('link').push(…)`) cannot show in another's.
+ */
+function headerRecord(headers: HeaderPairs, shared: boolean): HeaderRecord {
+  const record: Record<string, [string, string | string[]]> = Object.create(null)
+  for (let i = 0; i < headers.length; i++) {
+    const [name, value] = headers[i] as HeaderPair
+    const key = name.toLowerCase()
+    const held = record[key]
+    if (held === undefined) record[key] = [name, value]
+    else held[1] = typeof held[1] === 'string' ? [held[1], value] : [...held[1], value]
+  }
+  if (!shared) return record
+  for (const key in record) {
+    const held = record[key] as [string, string | string[]]
+    if (typeof held[1] !== 'string') Object.freeze(held[1])
+    Object.freeze(held)
+  }
+  return Object.freeze(record)
+}
+
 function rawLines(headers: HeaderPairs): readonly string[] {
   const raw: string[] = []
   for (const [name, value] of headers) raw.push(name, value)
@@ -252,7 +298,15 @@ export function wireLines(headers: HeaderPairs): WireLines {
     names.add(name)
     if (name === 'content-length') contentLength ??= value
   }
-  return { raw: rawLines(headers), names, repeats: names.size < headers.length, contentLength }
+  return {
+    raw: rawLines(headers),
+    names,
+    repeats: names.size < headers.length,
+    contentLength,
+    get record() {
+      return headerRecord(headers, false)
+    },
+  }
 }
 
 /** The 206 or 416 for a Range request, or undefined when the full response answers it. */
