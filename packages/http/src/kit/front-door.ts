@@ -98,9 +98,9 @@ export function writeReply(res: ServerResponse, reply: ReplyOutcome): void {
  * once more and Node would walk its record again to write the head (callgrind, Koa middleware
  * hit: 93.7 k → 85.9 k instructions). Otherwise (headers set earlier, `writeHead` or
  * `setHeader` wrapped on the response, or a Node whose responses keep their headers where this
- * cannot find them) the lines go on `res` with `setReplyHeaders`
- * before a bare `writeHead`, because Node 20's `writeHead(status, array)` keeps only the last line
- * of a repeated name once any header was set with `setHeader`.
+ * cannot find them) the lines go on `res` with `setReplyHeaders` before a bare `writeHead`,
+ * because Node 20's `writeHead(status, array)` keeps only the last line of a repeated name once
+ * any header was set with `setHeader`.
  *
  * @example
  * ```ts
