@@ -31,27 +31,38 @@ async function freePort(): Promise<number> {
   return port
 }
 
+/** Tries at a free port before `startRedisProcess` gives up: another socket may take it first. */
+const PORT_ATTEMPTS = 5
+/** How long one redis-server has to answer PING after it is spawned (a busy machine is slow). */
+const READY_WITHIN_MS = 20_000
+
 /**
  * A private redis-server for fault tests, on a free loopback port, stopped by PID when the test
  * file ends. Freezing or stopping it never disturbs the shared Redis other files use.
  * `password` starts it with `--requirepass` (clients must AUTH); `args` go on its command line
  * (`['--maxmemory', '4mb']`, `['--replicaof', '127.0.0.1', String(port)]`).
+ *
+ * The port is free when chosen, but between then and redis-server's bind another socket may take
+ * it (any client's ephemeral port, under a parallel test run): redis-server then exits, or a
+ * server that is not this one answers there. Either way the server is started again on another
+ * port; it is ready once it answers PING and says it is the process spawned. A server that never
+ * gets there fails the test at once rather than leaving clients retrying until the test's timeout.
  */
 export async function startRedisProcess(
   options: { password?: string; args?: readonly string[] } = {}
 ): Promise<RedisProcess> {
-  const port = await freePort()
   // A directory of its own: a replica saves the RDB of its full sync there, and a server loads
   // whatever dump.rdb it finds in its directory at start (the repo's, if it ran in the cwd).
   const dir = mkdtempSync(join(tmpdir(), 'cachewire-redis-'))
   let child: ChildProcess | undefined
-  const launch = async (): Promise<void> => {
+  let port = 0
+  const spawnOn = async (at: number): Promise<string | undefined> => {
     const auth = options.password === undefined ? [] : ['--requirepass', options.password]
-    child = spawn(
+    const spawned = spawn(
       'redis-server',
       [
         '--port',
-        String(port),
+        String(at),
         '--bind',
         '127.0.0.1',
         '--dir',
@@ -65,8 +76,9 @@ export async function startRedisProcess(
       ],
       { stdio: 'ignore' }
     )
+    child = spawned
     const probe = new Redis({
-      port,
+      port: at,
       host: '127.0.0.1',
       password: options.password,
       lazyConnect: true,
@@ -74,15 +86,42 @@ export async function startRedisProcess(
       maxRetriesPerRequest: 0,
     })
     probe.on('error', () => {})
-    for (let i = 0; i < 100; i++) {
-      try {
-        if (probe.status !== 'ready') await probe.connect()
-        if ((await probe.ping()) === 'PONG') break
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, 50))
+    const deadline = Date.now() + READY_WITHIN_MS
+    let failure = 'did not answer PING'
+    try {
+      while (Date.now() < deadline) {
+        if (spawned.exitCode !== null || spawned.signalCode !== null)
+          return `exited (${spawned.exitCode ?? spawned.signalCode}) before answering`
+        try {
+          if (probe.status !== 'ready') await probe.connect()
+          const info = await probe.info('server')
+          if (/^process_id:(\d+)/m.exec(info)?.[1] === String(spawned.pid)) return undefined
+          failure = 'another server answers on its port'
+          break
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, 50))
+        }
       }
+    } finally {
+      probe.disconnect()
     }
-    probe.disconnect()
+    spawned.kill('SIGKILL')
+    return failure
+  }
+  const launch = async (): Promise<void> => {
+    // A restart keeps its port: the clients under test reconnect to it.
+    const fixed = port !== 0
+    const failures: string[] = []
+    for (let attempt = 0; attempt < (fixed ? 1 : PORT_ATTEMPTS); attempt++) {
+      const at = fixed ? port : await freePort()
+      const failure = await spawnOn(at)
+      if (failure === undefined) {
+        port = at
+        return
+      }
+      failures.push(`port ${at}: ${failure}`)
+    }
+    throw new Error(`redis-server did not start: ${failures.join('; ')}`)
   }
   const stop = async (): Promise<void> => {
     const running = child
@@ -93,11 +132,11 @@ export async function startRedisProcess(
     running.kill('SIGTERM')
     await exited
   }
-  await launch()
   registerCleanup(async () => {
     await stop()
     rmSync(dir, { recursive: true, force: true })
   })
+  await launch()
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
