@@ -105,7 +105,12 @@ export async function startRedisProcess(
     } finally {
       probe.disconnect()
     }
-    spawned.kill('SIGKILL')
+    if (spawned.exitCode === null && spawned.signalCode === null) {
+      const exited = once(spawned, 'exit')
+      spawned.kill('SIGKILL')
+      await exited
+    }
+    child = undefined
     return failure
   }
   const launch = async (): Promise<void> => {
@@ -126,7 +131,7 @@ export async function startRedisProcess(
   const stop = async (): Promise<void> => {
     const running = child
     child = undefined
-    if (running === undefined || running.exitCode !== null) return
+    if (running === undefined || running.exitCode !== null || running.signalCode !== null) return
     running.kill('SIGCONT')
     const exited = once(running, 'exit')
     running.kill('SIGTERM')
