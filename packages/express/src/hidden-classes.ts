@@ -82,13 +82,15 @@ type Hookable = Application & {
  * before this call), so the caller can skip its own `shareHiddenClasses`.
  */
 export function shareHiddenClassesAtEntry(app: Application | undefined): boolean {
-  const sharedAlready = (app as Hookable | undefined)?.[ENTRY_SHARES] === true
+  const looked = (app as Hookable | undefined)?.[ENTRY_SHARES]
+  // The apps it is mounted in were looked at in the same pass as the app: no walk up per request.
+  if (looked !== undefined) return looked
   for (let current = app as Hookable | undefined; current !== undefined; current = current.parent) {
     if (current[ENTRY_SHARES] !== undefined) continue
     if (!Object.isExtensible(current)) break
     current[ENTRY_SHARES] = typeof current.lazyrouter !== 'function' && wrapRouterHandle(current)
   }
-  return sharedAlready
+  return false
 }
 
 /** Whether the app's router now shares hidden classes as it receives a request. */

@@ -141,7 +141,8 @@ function isNodesOwnHead(res: ServerResponse): boolean {
  * The own property where Node's `OutgoingMessage` keeps the headers set on it (`kOutHeaders`,
  * null until one is set; `getHeader`, `getHeaders`, `hasHeader` and `getHeaderNames` read it),
  * found once and checked against what `setHeader` leaves there. `null` when this Node keeps them
- * elsewhere: `sendReply` then sets each line.
+ * elsewhere: `sendReply` then sets each line. A response that is not Node's HTTP/1 one (an HTTP/2
+ * compatibility response) has no such property: `sendReply` finds no null there and sets each line.
  */
 let setHeadersKey: symbol | null | undefined
 
@@ -151,7 +152,9 @@ function setHeadersSlot(res: ServerResponse): symbol | undefined {
     if (!(res instanceof OutgoingMessage)) return undefined
     setHeadersKey = findSetHeadersKey()
   }
-  return setHeadersKey !== null && setHeadersKey in res ? setHeadersKey : undefined
+  // No `in` check per hit: a response without the property reads undefined there, not the null
+  // `sendReply` looks for.
+  return setHeadersKey ?? undefined
 }
 
 function findSetHeadersKey(): symbol | null {
