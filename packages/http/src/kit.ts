@@ -38,7 +38,7 @@ export {
   writeReply,
 } from './kit/front-door.js'
 export type { FrontDoorOptions } from './kit/front-door.js'
-export type { HeaderRecord, WireLines } from './flows/serve-stored.js'
+export type { HeaderRecord, WireLines } from './flows/wire-lines.js'
 export { Refresher, REFRESH_HEADER } from './kit/refresher.js'
 export type { PendingRefresh, NodeListener } from './kit/refresher.js'
 export { RequestCache } from './kit/request-helpers.js'

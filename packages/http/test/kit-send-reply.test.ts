@@ -1,8 +1,10 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { sendReply } from '../src/kit/front-door.js'
-import type { HeaderPairs } from '../src/types.js'
+import { analyseResponse, buildStoredResponse, type EntryPolicy } from '../src/entry/entry.js'
+import { serveStored } from '../src/flows/serve-stored.js'
+import { sendReply, writeReply } from '../src/kit/front-door.js'
+import type { HeaderPair, HeaderPairs, ReplyOutcome } from '../src/types.js'
 
 /** What a reader watching the response finish sees through Node's header API. */
 interface SeenAtFinish {
@@ -25,8 +27,12 @@ afterEach(async () => {
  * what the client got (raw header lines, body) and what `finish` listeners read.
  */
 async function exchange(
-  headers: HeaderPairs,
-  options: { method?: string; before?: (res: http.ServerResponse) => void } = {}
+  headers: HeaderPairs | (() => ReplyOutcome),
+  options: {
+    method?: string
+    before?: (res: http.ServerResponse) => void
+    send?: (res: http.ServerResponse, reply: ReplyOutcome) => void
+  } = {}
 ) {
   const seen: SeenAtFinish[] = []
   const server = http.createServer((_req, res) => {
@@ -42,7 +48,11 @@ async function exchange(
         hasCookie: res.hasHeader('set-cookie'),
       })
     )
-    sendReply(res, { kind: 'response', status: 200, headers, body: Buffer.from('hello') })
+    const reply =
+      typeof headers === 'function'
+        ? headers()
+        : { kind: 'response' as const, status: 200, headers, body: Buffer.from('hello') }
+    ;(options.send ?? sendReply)(res, reply)
   })
   servers.push(server)
   await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening))
@@ -155,6 +165,92 @@ describe('sendReply', () => {
       })
     ).toThrow(expect.objectContaining({ code: 'ERR_INVALID_CHAR' }))
     expect(res.headersSent).toBe(false)
+    expect(res.getHeaderNames()).toEqual([])
+  })
+})
+
+const NOW = Date.now()
+const POLICY: EntryPolicy = {
+  etag: 'strong',
+  targetedField: undefined,
+  surrogateKeyHeader: undefined,
+  ttlMs: undefined,
+  staleWhileRevalidateMs: 0,
+  staleIfErrorMs: 0,
+  revalidationWindowMs: 300_000,
+}
+
+/** A stored entry as the engine keeps it, with `extra` lines put in as bytes from a store could hold them. */
+function entryWith(extra: HeaderPair[] = []) {
+  const pairs: HeaderPair[] = [
+    ['content-type', 'text/plain'],
+    ['cache-control', 'max-age=60'],
+    ['link', '</a.css>; rel=preload'],
+    ['link', '</b.js>; rel=preload'],
+  ]
+  const entry = buildStoredResponse(
+    {
+      key: 'k',
+      status: 200,
+      pairs,
+      body: Buffer.from('hello'),
+      facts: analyseResponse(pairs, POLICY, NOW, 200),
+      requestTime: NOW,
+      responseTime: NOW,
+      tags: [],
+    },
+    POLICY
+  )
+  ;(entry.headers as HeaderPair[]).push(...extra)
+  return entry
+}
+
+const hit = (entry: ReturnType<typeof entryWith>): ReplyOutcome =>
+  serveStored(entry, { method: 'GET', headers: {} }, NOW, 'cachewire; hit', 'hit')
+
+describe.each([
+  ['sendReply', sendReply],
+  ['writeReply (the front door)', writeReply],
+])('%s, a full response from an entry', (_name, send) => {
+  it('gives Node the lines as headers set on the response, and the head is written from them', async () => {
+    const writeHead = vi.spyOn(http.ServerResponse.prototype, 'writeHead')
+    const setHeader = vi.spyOn(http.OutgoingMessage.prototype, 'setHeader')
+    const entry = entryWith()
+    const { rawHeaders, body, seen } = await exchange(() => hit(entry), { send })
+    const onResponses = <T>(mock: { contexts: unknown[]; calls: T[] }) =>
+      mock.calls.filter((_call, i) => mock.contexts[i] instanceof http.ServerResponse)
+    // The status alone: Node writes the head from its record of set headers, which it does not
+    // check again, and no line went through setHeader.
+    expect(onResponses(writeHead.mock)).toEqual([[200]])
+    expect(onResponses(setHeader.mock)).toEqual([])
+    writeHead.mockRestore()
+    setHeader.mockRestore()
+    expect(lines(rawHeaders)).toEqual(hit(entry).headers)
+    expect(body).toBe('hello')
+    expect(seen.link).toEqual(['</a.css>; rel=preload', '</b.js>; rel=preload'])
+    expect(seen.cacheStatus).toBe('cachewire; hit')
+  })
+
+  it('leaves Node to check and refuse a stored line it would refuse, with nothing sent and nothing recorded', () => {
+    for (const bad of [
+      ['x-split', 'a\r\nset-cookie: b=c'],
+      ['bad name', 'v'],
+    ] as HeaderPair[]) {
+      const res = new http.ServerResponse(new http.IncomingMessage(null as never))
+      expect(() => send(res, hit(entryWith([bad])))).toThrow(
+        expect.objectContaining({ code: expect.stringMatching(/^ERR_INVALID_(CHAR|HTTP_TOKEN)$/) })
+      )
+      expect(res.headersSent).toBe(false)
+      expect(res.getHeaderNames()).toEqual([])
+    }
+  })
+
+  it('on a response whose head was written already: throws as Node does, leaving nothing recorded', () => {
+    const res = new http.ServerResponse(new http.IncomingMessage(null as never))
+    res.writeHead(204)
+    expect(() => send(res, hit(entryWith()))).toThrow(
+      expect.objectContaining({ code: 'ERR_HTTP_HEADERS_SENT' })
+    )
     expect(res.getHeaderNames()).toEqual([])
   })
 })

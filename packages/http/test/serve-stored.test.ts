@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { analyseResponse, buildStoredResponse, type EntryPolicy } from '../src/entry/entry.js'
-import { serveStored, wireLines } from '../src/flows/serve-stored.js'
+import { serveStored } from '../src/flows/serve-stored.js'
+import { wireLines } from '../src/flows/wire-lines.js'
 import type { HeaderPair, RequestHeaders } from '../src/types.js'
 
 const NOW = Date.UTC(2025, 0, 1)
@@ -204,6 +205,33 @@ describe('serveStored — the lines of a full response', () => {
       ['</a.css>; rel=preload', '</b.js>; rel=preload'],
     ])
     expect(wireLines(first).record['etag']).toEqual(['etag', '"a"'])
+  })
+
+  it('are marked checked only when every line passes the checks Node makes of a header it is given', () => {
+    const plain = stored([['etag', '"e1"']])
+    expect(wireLines(full(plain, NOW + 500)).checked).toBe(true)
+    // Kept lines are checked once for the entry, and stay so.
+    for (let i = 0; i < 8; i++) full(plain, NOW + 2500)
+    expect(wireLines(full(plain, NOW + 2500)).checked).toBe(true)
+    // Bytes from a store can hold what no handler could have set: Node must check those lines.
+    for (const bad of [
+      ['x-split', 'a\r\nset-cookie: b=c'],
+      ['x-nul', 'a\u0000b'],
+      ['bad name', 'v'],
+      ['', 'v'],
+    ] as HeaderPair[]) {
+      const entry = stored([['etag', '"e1"']])
+      ;(entry.headers as HeaderPair[]).push(bad)
+      expect(wireLines(full(entry, NOW + 500)).checked).toBe(false)
+    }
+    // So must a Cache-Status line whose upstream member holds a control character.
+    const upstream = stored([['etag', '"e1"']])
+    ;(upstream as { upstreamCacheStatus: string }).upstreamCacheStatus = 'origin\nx-a: b'
+    expect(wireLines(full(upstream, NOW + 500)).checked).toBe(false)
+    // A good status in a later second is checked again, and passes.
+    expect(wireLines(full(plain, NOW + 9500, 'c; hit; ttl=50')).checked).toBe(true)
+    // Lines not prepared from an entry (a 304, a 206) are left to Node.
+    expect(wireLines([['etag', '"e1"']]).checked).toBe(false)
   })
 
   it("give hits that share lines one frozen record of them, as Node's response keeps headers", () => {

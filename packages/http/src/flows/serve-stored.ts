@@ -5,6 +5,14 @@ import { currentAge } from '../semantics/freshness.js'
 import { headerValue } from '../semantics/headers.js'
 import { rangeRequest } from '../semantics/range.js'
 import { partialContent, rangeNotSatisfiable } from '../semantics/range-reply.js'
+import {
+  PreparedWire,
+  WIRE,
+  lendWire,
+  passesNodeChecks,
+  passNodeChecks,
+  repeatsAName,
+} from './wire-lines.js'
 import type {
   HeaderPair,
   HeaderPairs,
@@ -80,8 +88,12 @@ export function serveStored(
 interface PreparedLines {
   readonly repeats: boolean
   readonly contentLength: string | undefined
+  /** Whether the entry's own lines pass Node's header checks (`passNodeChecks`), found once per entry. */
+  readonly entryChecked: boolean
   age: string
   status: string
+  /** Whether `status` passes them too (Age is digits by construction). */
+  statusChecked: boolean
   /** Hits served with this `age` and `status` so far. */
   hits: number
   /** The lines of those hits, once there were `HITS_BEFORE_KEEPING_LINES` of them. */
@@ -113,16 +125,6 @@ const HITS_BEFORE_KEEPING_LINES = 8
  */
 const PREPARED: unique symbol = Symbol('cachewire.prepared-lines')
 
-/** Where kept lines carry their wire forms, so `wireLines` needs no weak-map entry per array. */
-const WIRE: unique symbol = Symbol('cachewire.wire-lines')
-
-/**
- * The last hit's own (not kept) lines and their wire forms. An adapter asks for them right after
- * the hit is served; if another reply was prepared in between, `wireLines` works them out again.
- */
-let lastLines: HeaderPairs | undefined
-let lastWire: WireLines | undefined
-
 function fullResponseLines(entry: StoredResponse, age: string, status: string): HeaderPairs {
   let prepared = (entry as { [PREPARED]?: PreparedLines })[PREPARED]
   if (prepared === undefined) {
@@ -132,8 +134,10 @@ function fullResponseLines(entry: StoredResponse, age: string, status: string): 
     prepared = {
       repeats: repeatsAName(entry.headers),
       contentLength,
+      entryChecked: passNodeChecks(entry.headers),
       age: '',
       status: '',
+      statusChecked: false,
       hits: 0,
       pairs: undefined,
     }
@@ -143,196 +147,34 @@ function fullResponseLines(entry: StoredResponse, age: string, status: string): 
     if (prepared.pairs !== undefined) return prepared.pairs
     prepared.hits++
   } else {
+    if (prepared.status !== status) {
+      prepared.statusChecked = prepared.entryChecked && passesNodeChecks('cache-status', status)
+      prepared.status = status
+    }
     prepared.age = age
-    prepared.status = status
     prepared.hits = 1
     prepared.pairs = undefined
   }
   const pairs: HeaderPair[] = [...entry.headers, ['age', age], ['cache-status', status]]
   const kept = prepared.hits >= HITS_BEFORE_KEEPING_LINES
-  const wire = new PreparedWire(pairs, prepared.repeats, prepared.contentLength, kept)
+  const wire = new PreparedWire(
+    pairs,
+    prepared.repeats,
+    prepared.contentLength,
+    prepared.statusChecked,
+    kept
+  )
   if (!kept) {
     // One reply's own lines (typed readonly), not shared: its wire forms go in the one-reply slot
     // `wireLines` checks. A non-enumerable property and a freeze on every such array cost ~2.5 k
     // instructions a hit on keys hit fewer than 8 times a second (callgrind, Koa middleware over
     // 10,000 Zipf keys: 105.4–106.7 k → 102.4–103.6 k).
-    lastLines = pairs
-    lastWire = wire
+    lendWire(pairs, wire)
     return pairs
   }
   Object.defineProperty(pairs, WIRE, { value: wire })
   prepared.pairs = Object.freeze(pairs)
   return pairs
-}
-
-/** A reply's lines in the forms Node's response API takes. */
-export interface WireLines {
-  /** `[name, value, name, value…]`, for `ServerResponse.writeHead`: a repeated name stays two lines. */
-  readonly raw: readonly string[]
-  /** The names, lower-case. */
-  readonly names: ReadonlySet<string>
-  /** Whether some name has more than one line (then it must be appended, not set). */
-  readonly repeats: boolean
-  /** The first Content-Length line's value: an adapter whose framework sets its own checks it per hit. */
-  readonly contentLength: string | undefined
-  /**
-   * The lines as Node's response records headers set on it (what `getHeader` reads): lower-case
-   * name → `[name, value]`, a repeated name's values in one array. Frozen when hits share it.
-   */
-  readonly record: HeaderRecord
-}
-
-/** Node's record of a response's set headers: lower-case name → `[name, value or values]`. */
-export type HeaderRecord = Readonly<
-  Record<string, readonly [name: string, value: string | readonly string[]]>
->
-
-/**
- * The wire forms of prepared lines: whether a name repeats from the entry, the raw list and the
- * name set only when asked (a front door's writeHead; an adapter appending repeated lines).
- */
-class PreparedWire implements WireLines {
-  readonly repeats: boolean
-  readonly contentLength: string | undefined
-  readonly #pairs: HeaderPairs
-  readonly #shared: boolean
-  #raw: readonly string[] | undefined
-  #names: ReadonlySet<string> | undefined
-  #record: HeaderRecord | undefined
-
-  constructor(
-    pairs: HeaderPairs,
-    repeats: boolean,
-    contentLength: string | undefined,
-    shared: boolean
-  ) {
-    this.#pairs = pairs
-    this.repeats = repeats
-    this.contentLength = contentLength
-    this.#shared = shared
-  }
-
-  get record(): HeaderRecord {
-    return (this.#record ??= headerRecord(this.#pairs, this.#shared, this))
-  }
-
-  get raw(): readonly string[] {
-    return (this.#raw ??= rawLines(this.#pairs, this.#shared))
-  }
-
-  get names(): ReadonlySet<string> {
-    return (this.#names ??= new Set(this.#pairs.map(([name]) => name)))
-  }
-}
-
-/**
- * Whether an entry's lines, with the Age and Cache-Status lines a hit appends, name a field twice.
- * Pairwise, not through a name set: the set was kept by every entry served once (about 220 bytes,
- * a tenth of the heap a first hit kept per entry: bench/heap-per-entry.mjs) to answer this one
- * question. Names are stored lower-case.
- */
-function repeatsAName(headers: HeaderPairs): boolean {
-  if (headers.length > PAIRWISE_NAMES_MAX) {
-    const names = new Set(headers.map(([name]) => name))
-    return names.size < headers.length || names.has('age') || names.has('cache-status')
-  }
-  for (let i = 0; i < headers.length; i++) {
-    const name = (headers[i] as HeaderPair)[0]
-    if (name === 'age' || name === 'cache-status') return true
-    for (let j = i + 1; j < headers.length; j++)
-      if ((headers[j] as HeaderPair)[0] === name) return true
-  }
-  return false
-}
-
-/** Lines up to which `repeatsAName` compares names pairwise; a longer list (rare) takes a set made once. */
-const PAIRWISE_NAMES_MAX = 32
-
-/**
- * The prototype of a header record: empty, with no prototype itself, so a record inherits no name
- * (`hasHeader('constructor')` is false, as with Node's own null-prototype record), yet stays in
- * V8's fast mode, where a null-prototype object is a dictionary from the start: adding its six
- * lines took ~2.6 k instructions a hit (callgrind, Koa middleware over 10,000 Zipf keys).
- */
-const RECORD_BASE: object = Object.freeze(Object.create(null))
-
-/**
- * Lines as Node's response keeps headers set on it, built as `setHeader` and `appendHeader` would
- * (a repeated name's values in one array, in order). A record hits share is frozen, so what one
- * response's reader does to it (`getHeader('link').push(…)`) cannot show in another's. Prepared
- * lines are an entry's, whose names are lower-case (the codec refuses others) and, unless
- * `repeats`, distinct: each is stored as it is.
- */
-function headerRecord(
-  headers: HeaderPairs,
-  shared: boolean,
-  prepared?: { readonly repeats: boolean }
-): HeaderRecord {
-  const record: Record<string, [string, string | string[]]> = Object.create(RECORD_BASE)
-  if (prepared !== undefined && !prepared.repeats) {
-    for (let i = 0; i < headers.length; i++) {
-      const pair = headers[i] as HeaderPair
-      record[pair[0]] = [pair[0], pair[1]]
-    }
-  } else {
-    for (let i = 0; i < headers.length; i++) {
-      const [name, value] = headers[i] as HeaderPair
-      const key = prepared === undefined ? name.toLowerCase() : name
-      const held = record[key]
-      if (held === undefined) record[key] = [name, value]
-      else held[1] = typeof held[1] === 'string' ? [held[1], value] : [...held[1], value]
-    }
-  }
-  if (!shared) return record
-  for (const key in record) {
-    const held = record[key] as [string, string | string[]]
-    if (typeof held[1] !== 'string') Object.freeze(held[1])
-    Object.freeze(held)
-  }
-  return Object.freeze(record)
-}
-
-/** The flat list `writeHead` takes; frozen when hits share it (one reply's own is not worth a freeze). */
-function rawLines(headers: HeaderPairs, shared: boolean): readonly string[] {
-  const raw: string[] = []
-  // By index: destructuring each pair costs an iterator per line, on every hit not kept.
-  for (let i = 0; i < headers.length; i++) {
-    const pair = headers[i] as HeaderPair
-    raw.push(pair[0], pair[1])
-  }
-  return shared ? Object.freeze(raw) : raw
-}
-
-/**
- * A reply's lines as Node's response API takes them. Prepared lines (a full response from an
- * entry) carry theirs, shared by the hits of that entry within the same second; other lines (a
- * 304, a 206) are one reply's and are worked out here, with no memo: a WeakMap entry per reply
- * would be held by V8's young-generation collector and outlive the reply.
- *
- * @example
- * ```ts
- * res.writeHead(reply.status, wireLines(reply.headers).raw as string[])
- * ```
- */
-export function wireLines(headers: HeaderPairs): WireLines {
-  const prepared = (headers as { [WIRE]?: WireLines })[WIRE]
-  if (prepared !== undefined) return prepared
-  if (headers === lastLines && lastWire !== undefined) return lastWire
-  const names = new Set<string>()
-  let contentLength: string | undefined
-  for (const [name, value] of headers) {
-    names.add(name)
-    if (name === 'content-length') contentLength ??= value
-  }
-  return {
-    raw: rawLines(headers, false),
-    names,
-    repeats: names.size < headers.length,
-    contentLength,
-    get record() {
-      return headerRecord(headers, false)
-    },
-  }
 }
 
 /** The 206 or 416 for a Range request, or undefined when the full response answers it. */
