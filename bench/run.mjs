@@ -272,7 +272,7 @@ if (!args['skip-core']) {
   )
   lines.push(
     '',
-    '## MemoryStore against lru-cache (same process, same run)',
+    '## MemoryStore against lru-cache (one run, a process per case)',
     '',
     `\`taskset -c ${serverCore} node bench/core-store.mjs\``,
     '',
