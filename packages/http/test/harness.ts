@@ -1,5 +1,6 @@
 import { MemoryStore } from '@cachewire/core'
 import { createHttpCache, type HttpCache } from '../src/engine/http-cache.js'
+import type { EntryPolicy } from '../src/entry/entry.js'
 import type { HttpCacheOptions } from '../src/options/types.js'
 import type {
   HeaderPair,
@@ -8,6 +9,17 @@ import type {
   Outcome,
   ResponseHeaders,
 } from '../src/types.js'
+
+/** An entry policy with no lifetimes of its own and strong ETags, for tests that build entries directly. */
+export const PLAIN_POLICY: EntryPolicy = {
+  etag: 'strong',
+  targetedField: undefined,
+  surrogateKeyHeader: undefined,
+  ttlMs: undefined,
+  staleWhileRevalidateMs: 0,
+  staleIfErrorMs: 0,
+  revalidationWindowMs: 300_000,
+}
 
 /** What a fake app answers. */
 export interface AppResponse {

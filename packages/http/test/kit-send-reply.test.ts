@@ -1,10 +1,11 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { analyseResponse, buildStoredResponse, type EntryPolicy } from '../src/entry/entry.js'
+import { analyseResponse, buildStoredResponse } from '../src/entry/entry.js'
 import { serveStored } from '../src/flows/serve-stored.js'
 import { sendReply, writeReply } from '../src/kit/front-door.js'
 import type { HeaderPair, HeaderPairs, ReplyOutcome } from '../src/types.js'
+import { PLAIN_POLICY } from './harness.js'
 
 /** What a reader watching the response finish sees through Node's header API. */
 interface SeenAtFinish {
@@ -170,15 +171,7 @@ describe('sendReply', () => {
 })
 
 const NOW = Date.now()
-const POLICY: EntryPolicy = {
-  etag: 'strong',
-  targetedField: undefined,
-  surrogateKeyHeader: undefined,
-  ttlMs: undefined,
-  staleWhileRevalidateMs: 0,
-  staleIfErrorMs: 0,
-  revalidationWindowMs: 300_000,
-}
+const POLICY = PLAIN_POLICY
 
 /** A stored entry as the engine keeps it, with `extra` lines put in as bytes from a store could hold them. */
 function entryWith(extra: HeaderPair[] = []) {

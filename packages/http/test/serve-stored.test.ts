@@ -1,19 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { analyseResponse, buildStoredResponse, type EntryPolicy } from '../src/entry/entry.js'
+import { analyseResponse, buildStoredResponse } from '../src/entry/entry.js'
 import { serveStored } from '../src/flows/serve-stored.js'
 import { wireLines } from '../src/flows/wire-lines.js'
 import type { HeaderPair, RequestHeaders } from '../src/types.js'
+import { PLAIN_POLICY } from './harness.js'
 
 const NOW = Date.UTC(2025, 0, 1)
-const policy: EntryPolicy = {
-  etag: 'strong',
-  targetedField: undefined,
-  surrogateKeyHeader: undefined,
-  ttlMs: undefined,
-  staleWhileRevalidateMs: 0,
-  staleIfErrorMs: 0,
-  revalidationWindowMs: 300_000,
-}
+const policy = PLAIN_POLICY
 
 function stored(pairs: HeaderPair[], body = 'abcdefghij', status = 200) {
   const all: HeaderPair[] = [
