@@ -57,7 +57,8 @@ export function loadOf(variant) {
 
 // The server's own CPU time (user + system, from /proc) per request: on a host whose other
 // tenants steal or stall the core, req/s swings between runs, CPU time per request much less.
-const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100
+export const CLOCK_TICKS =
+  Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100
 function cpuTicks(pid) {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')

@@ -119,7 +119,7 @@ for (let round = 1; round <= rounds; round++) {
         })
         const key = `${variant}|${size}`
         if (!results.has(key)) results.set(key, [])
-        results.get(key).push(sample)
+        results.get(key).push({ ...sample, round })
         console.log(
           `round ${round} ${String(size).padStart(6)} B ${variant.padEnd(30)} ${Math.round(sample.rps).toString().padStart(7)} req/s  ${sample.cpuUs?.toFixed(1) ?? '?'} CPU µs/req  p99 ${sample.p99}  non-2xx ${sample.errors}`
         )
@@ -150,6 +150,19 @@ const cpu = (variant, size) => {
     ?.map((sample) => sample.cpuUs)
     .filter((us) => us !== undefined)
   return samples?.length ? median(samples) : undefined
+}
+// a's req/s over b's within each round both ran in: the host's speed drifts between rounds (other
+// tenants), and a ratio of medians can pair a fast round of one with a slow round of the other.
+const roundRatios = (a, b, size) => {
+  const other = new Map((results.get(`${b}|${size}`) ?? []).map((sample) => [sample.round, sample]))
+  return (results.get(`${a}|${size}`) ?? [])
+    .filter((sample) => other.has(sample.round))
+    .map((sample) => sample.rps / other.get(sample.round).rps)
+}
+const roundRatioCell = (a, b, size) => {
+  const list = roundRatios(a, b, size)
+  if (list.length === 0) return 'n/a'
+  return `${median(list).toFixed(2)} (${list.map((value) => value.toFixed(2)).join(', ')})`
 }
 // Requests per CPU-second of a over b: b's CPU time per request over a's.
 const cpuRatio = (a, b, size) => {
@@ -245,6 +258,18 @@ lines.push(`|---|---|${sizes.map(() => '---:').join('|')}|${sizes.map(() => '---
 for (const [label, a, b, goal] of TARGETS) {
   lines.push(
     `| ${label} | ${goal} | ${sizes.map((size) => ratio(a, b, size)).join(' | ')} | ${sizes.map((size) => cpuRatio(a, b, size)).join(' | ')} |`
+  )
+}
+lines.push('', '## Targets round by round', '')
+lines.push(
+  "By req/s within each round, the median of the rounds' ratios first, then each round's in order: the host's speed drifts between rounds, and a ratio of medians can pair one variant's fast round with the other's slow one.",
+  ''
+)
+lines.push(`| target | goal | ${sizes.map((size) => `${size} B`).join(' | ')} |`)
+lines.push(`|---|---|${sizes.map(() => '---').join('|')}|`)
+for (const [label, a, b, goal] of TARGETS) {
+  lines.push(
+    `| ${label} | ${goal} | ${sizes.map((size) => roundRatioCell(a, b, size)).join(' | ')} |`
   )
 }
 
