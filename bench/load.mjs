@@ -59,14 +59,25 @@ export function loadOf(variant) {
 // tenants steal or stall the core, req/s swings between runs, CPU time per request much less.
 export const CLOCK_TICKS =
   Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100
-function cpuTicks(pid) {
+
+/**
+ * A process's counters from /proc/<pid>/stat: minor page faults, CPU ticks (user + system; see
+ * CLOCK_TICKS) and resident pages. `undefined` when there is no such process here.
+ */
+export function processStat(pid) {
   try {
+    // The fields after the command name: minflt is the 8th, utime the 12th, stime the 13th, rss the 22nd.
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-    return Number(fields[11]) + Number(fields[12])
+    return {
+      minorFaults: Number(fields[7]),
+      cpuTicks: Number(fields[11]) + Number(fields[12]),
+      rssPages: Number(fields[21]),
+    }
   } catch {
     return undefined
   }
 }
+const cpuTicks = (pid) => processStat(pid)?.cpuTicks
 
 let wrkRuns = 0
 /**

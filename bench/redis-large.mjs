@@ -8,13 +8,13 @@
 // `node bench/redis-large.mjs [variant…] [--size 51200] [--rounds 5] [--connections 64]
 // [--warmup 2] [--duration 4] [--out file.md]` (needs wrk, a built checkout and a local Redis at
 // REDIS_URL; Redis's CPU is read from /proc, so only a Redis on this host is counted).
-import { readFileSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { Redis } from 'ioredis'
-import { CLOCK_TICKS, loadOf, median, startServer, stopServer, wrk } from './load.mjs'
+import { CLOCK_TICKS, loadOf, median, processStat, startServer, stopServer, wrk } from './load.mjs'
 
 const GLIBC_TUNABLES = 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824'
 const DEFAULT_VARIANTS = [
@@ -39,20 +39,6 @@ const { values: args, positionals } = parseArgs({
 const cases = positionals.length > 0 ? positionals : DEFAULT_VARIANTS
 const serverPath = path.join(path.dirname(fileURLToPath(import.meta.url)), 'server.mjs')
 
-// Fields of /proc/<pid>/stat after the command name: minflt is 8th, utime 12th, stime 13th, rss 22nd.
-function procStat(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-    return {
-      minorFaults: Number(fields[7]),
-      cpuTicks: Number(fields[11]) + Number(fields[12]),
-      rssPages: Number(fields[21]),
-    }
-  } catch {
-    return undefined
-  }
-}
-
 async function localRedisPid() {
   const client = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
     lazyConnect: true,
@@ -61,7 +47,7 @@ async function localRedisPid() {
   try {
     await client.connect()
     const pid = Number(/process_id:(\d+)/.exec(await client.info('server'))?.[1])
-    return procStat(pid) === undefined ? undefined : pid
+    return processStat(pid) === undefined ? undefined : pid
   } catch {
     return undefined
   } finally {
@@ -86,11 +72,11 @@ for (let round = 0; round < Number(args.rounds); round++) {
     try {
       const run = { port: server.port, connections: args.connections, load: loadOf(variant) }
       wrk({ ...run, seconds: args.warmup })
-      const [serverBefore, redisBefore] = [procStat(server.child.pid), procStat(redisPid)]
+      const [serverBefore, redisBefore] = [processStat(server.child.pid), processStat(redisPid)]
       const started = Date.now()
       const { rps, cpuUs } = wrk({ ...run, seconds: args.duration, pid: server.child.pid })
       const requests = (rps * (Date.now() - started)) / 1000
-      const [serverAfter, redisAfter] = [procStat(server.child.pid), procStat(redisPid)]
+      const [serverAfter, redisAfter] = [processStat(server.child.pid), processStat(redisPid)]
       samples.get(name).push({
         rps,
         cpuUs,
