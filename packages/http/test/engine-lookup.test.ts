@@ -85,6 +85,29 @@ describe('what a served entry keeps, counted in the memory store', () => {
     expect(t.store.size().bytes).toBe(served)
   })
 
+  it('decodes an entry once, whether or not its stored bytes can carry the decoding', async () => {
+    class NonExtensibleValues extends MemoryStore {
+      override getSync(key: string): Uint8Array | undefined {
+        const value = super.getSync(key)
+        return value === undefined ? undefined : Object.preventExtensions(value)
+      }
+    }
+    for (const store of [new MemoryStore(), new NonExtensibleValues()]) {
+      const t = setup({ storage: { store } })
+      await t.send()
+      const first = t.engine.lookup(t.engine.prepare(t.request()))
+      const charged = store.size().bytes
+      const second = t.engine.lookup(t.engine.prepare(t.request()))
+      expect(first).not.toBeInstanceOf(Promise)
+      const entry = (first as { entry: unknown }).entry
+      expect(entry).toMatchObject({ status: 200 })
+      expect((second as { entry: unknown }).entry).toBe(entry)
+      expect(charged).toBeGreaterThan(0)
+      expect(store.size().bytes).toBe(charged)
+      expect(t.errors).toEqual([])
+    }
+  })
+
   it('serves hits from a cache that cannot take the charge (a Cache from an older core)', async () => {
     const cache = new Cache({ store: new MemoryStore() })
     Object.defineProperty(cache, 'retain', { value: undefined })

@@ -72,6 +72,18 @@ describe('entry codec — DESIGN data model', () => {
     expect(decoded?.kind === 'entry' && decoded.entry.body.buffer).toBe(bytes.buffer)
   })
 
+  it("holds the reader's own key string when the stored key is the same text", () => {
+    const bytes = encodeEntry(entry)
+    const expected = [entry.key].join('')
+    const decoded = decodeValue(bytes, expected)
+    expect(decoded?.kind === 'entry' && decoded.entry.key).toBe(expected)
+    const other = decodeValue(bytes, 'another key')
+    expect(other?.kind === 'entry' && other.entry.key).toBe(entry.key)
+    const index = { key: 'k', vary: ['accept'], variants: ['h'], expiresAt: 5 }
+    const same = decodeValue(encodeVaryIndex(index), ['k'].join(''))
+    expect(same).toEqual({ kind: 'vary', index })
+  })
+
   it('round-trips a Vary index', () => {
     const index: VaryIndex = {
       key: 'k',

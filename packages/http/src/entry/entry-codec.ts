@@ -148,14 +148,15 @@ export type DecodedValue =
  * `encodeVaryIndex` wrote (wrong magic, truncated, lengths that do not add up, bad JSON in a Vary
  * index, a missing or mistyped field, a header line that could inject CR/LF) gives undefined: a
  * miss, never a crash. Objects are built field by field, so nothing from the store reaches a
- * prototype. The body is a zero-copy view.
+ * prototype. The body is a zero-copy view. `expectedKey`, the key the reader looks for, is used
+ * as the record's key when the stored one is the same text (see `sameText`).
  *
  * @example
  * ```ts
  * decodeValue(Buffer.from('garbage')) // undefined
  * ```
  */
-export function decodeValue(bytes: Uint8Array): DecodedValue | undefined {
+export function decodeValue(bytes: Uint8Array, expectedKey?: string): DecodedValue | undefined {
   if (bytes.length < PREFIX_BYTES) return undefined
   for (let i = 0; i < MAGIC.length; i++) if (bytes[i] !== MAGIC[i]) return undefined
   const kind = bytes[4]
@@ -165,7 +166,7 @@ export function decodeValue(bytes: Uint8Array): DecodedValue | undefined {
   const end = PREFIX_BYTES + headerBytes
   const body = view.subarray(end)
   if (kind === KIND_ENTRY) {
-    const entry = readEntry(view, end, body)
+    const entry = readEntry(view, end, body, expectedKey)
     return entry === undefined ? undefined : { kind: 'entry', entry }
   }
   if (kind !== KIND_VARY || body.length !== 0) return undefined
@@ -176,7 +177,7 @@ export function decodeValue(bytes: Uint8Array): DecodedValue | undefined {
     return undefined
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined
-  const index = readVaryIndex(parsed as Record<string, unknown>)
+  const index = readVaryIndex(parsed as Record<string, unknown>, expectedKey)
   return index === undefined ? undefined : { kind: 'vary', index }
 }
 
@@ -231,7 +232,12 @@ function isEntryStatus(status: number): boolean {
   return Number.isInteger(status) && status >= 100 && status <= 599
 }
 
-function readEntry(view: Buffer, end: number, body: Buffer): StoredResponse | undefined {
+function readEntry(
+  view: Buffer,
+  end: number,
+  body: Buffer,
+  expectedKey: string | undefined
+): StoredResponse | undefined {
   let at = PREFIX_BYTES
   if (end - at < FIXED_BYTES) return undefined
   const status = view.readUInt16LE(at)
@@ -307,7 +313,7 @@ function readEntry(view: Buffer, end: number, body: Buffer): StoredResponse | un
   // One string for the field and its line, as the entry was before it was stored.
   const etagLine = headerValue(headers, 'etag')
   return {
-    key,
+    key: sameText(key, expectedKey),
     status,
     headers: headers.slice(),
     notModifiedHeaders: notModified.slice(),
@@ -359,13 +365,22 @@ function isSafeOptional(value: string | undefined): boolean {
   return value === undefined || !UNSAFE_VALUE.test(value)
 }
 
-function readVaryIndex(record: Record<string, unknown>): VaryIndex | undefined {
+function readVaryIndex(
+  record: Record<string, unknown>,
+  expectedKey: string | undefined
+): VaryIndex | undefined {
   const vary = readStrings(record.vary, FIELD_NAME)
   const variants = readStrings(record.variants)
   if (typeof record.key !== 'string' || vary === undefined || variants === undefined)
     return undefined
   if (!Number.isFinite(record.expiresAt)) return undefined
-  return { key: record.key, vary, variants, expiresAt: record.expiresAt as number }
+  const key = sameText(record.key, expectedKey)
+  return { key, vary, variants, expiresAt: record.expiresAt as number }
+}
+
+/** The reader's string when the stored key reads the same: later reads compare keys by identity. */
+function sameText(stored: string, expected: string | undefined): string {
+  return stored === expected ? expected : stored
 }
 
 function readStrings(value: unknown, pattern?: RegExp): string[] | undefined {

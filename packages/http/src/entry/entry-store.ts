@@ -44,6 +44,9 @@ export interface Lookup {
   fwd: 'uri-miss' | 'vary-miss'
 }
 
+/** Where stored bytes from an in-process store carry their decoding (`EntryStore.#decode`). */
+const DECODED: unique symbol = Symbol('cachewire.decoded')
+
 /**
  * Entries in a core `Cache`: the one place HTTP entries are read, written and deleted.
  *
@@ -65,11 +68,8 @@ export class EntryStore {
   readonly #report: (error: unknown) => void
   readonly #hasher: KeyHasher
   /**
-   * Decoded values by the stored bytes they came from. A memory store hands back the same bytes
-   * for every hit, so a hit skips decoding; a Redis read brings new bytes and decodes, and is not
-   * put here: V8's young-generation collector holds a WeakMap's values strongly, so every Redis
-   * hit's decoded entry outlived the next minor collection for a memo nobody reads. Entries are
-   * immutable, and the map is weak: an evicted entry's decoding goes with it.
+   * Decodings of stored bytes that cannot hold their own (`DECODED`: bytes made non-extensible).
+   * Entries are immutable, and the map is weak: an evicted entry's decoding goes with it.
    */
   readonly #decoded = new WeakMap<Uint8Array, DecodedValue>()
   /** A Redis read whose bytes did not change since the last read of its key reuses that decoding. */
@@ -229,7 +229,8 @@ export class EntryStore {
     const inProcess = this.#cache.store.syncReads !== undefined
     const checked = this.#check(value, hash, fullKey, now, inProcess)
     if (checked !== REPAIR) return checked
-    const decoded = value instanceof Uint8Array ? this.#decode(value, hash, inProcess) : undefined
+    const decoded =
+      value instanceof Uint8Array ? this.#decode(value, hash, fullKey, inProcess) : undefined
     // A different full key under the same hash is a collision or tampering: never serve it, and
     // delete it, so a planted value cannot keep a URL from being cached.
     this.#report(
@@ -250,7 +251,8 @@ export class EntryStore {
     inProcess = true
   ): DecodedValue | undefined | typeof REPAIR {
     if (value === undefined) return undefined
-    const decoded = value instanceof Uint8Array ? this.#decode(value, hash, inProcess) : undefined
+    const decoded =
+      value instanceof Uint8Array ? this.#decode(value, hash, fullKey, inProcess) : undefined
     if (decoded === undefined) return REPAIR
     const record = decoded.kind === 'entry' ? decoded.entry : decoded.index
     if (record.key !== fullKey) return REPAIR
@@ -258,19 +260,32 @@ export class EntryStore {
     return decoded
   }
 
-  #decode(value: Uint8Array, hash: string, inProcess: boolean): DecodedValue | undefined {
+  /**
+   * A memory store hands back the same bytes for every hit, so they carry their decoding (a
+   * non-enumerable property, `DECODED`) and a hit skips decoding. On the bytes rather than in a
+   * weak map by bytes: over 10,000 keys each map lookup was a cache miss or two a hit (its table
+   * is far larger than a core's cache), where the bytes are loaded anyway. A Redis read brings new
+   * bytes and decodes, and its decoding is kept by key (`#recent`): V8's young-generation collector
+   * holds a weak map's values strongly, and every Redis hit's decoding outlived the next minor
+   * collection for a memo nobody reads.
+   */
+  #decode(
+    value: Uint8Array,
+    hash: string,
+    fullKey: string,
+    inProcess: boolean
+  ): DecodedValue | undefined {
     if (!inProcess) return this.#recent.decode(hash, value)
-    let decoded = this.#decoded.get(value)
-    if (decoded === undefined) {
-      decoded = decodeValue(value)
-      if (decoded !== undefined) {
-        this.#decoded.set(value, decoded)
-        // The decoding lives as long as the stored value: a memory store counts it in maxBytes.
-        // (`storage.cache` is checked by shape: a Cache from an older core has no `retain`.)
-        const cache: Partial<Pick<Cache, 'retain'>> = this.#cache
-        cache.retain?.(hash, value, retainedBytes(decoded))
-      }
-    }
+    const held = (value as { [DECODED]?: DecodedValue })[DECODED] ?? this.#decoded.get(value)
+    if (held !== undefined) return held
+    const decoded = decodeValue(value, fullKey)
+    if (decoded === undefined) return undefined
+    if (Object.isExtensible(value)) Object.defineProperty(value, DECODED, { value: decoded })
+    else this.#decoded.set(value, decoded)
+    // The decoding lives as long as the stored value: a memory store counts it in maxBytes.
+    // (`storage.cache` is checked by shape: a Cache from an older core has no `retain`.)
+    const cache: Partial<Pick<Cache, 'retain'>> = this.#cache
+    cache.retain?.(hash, value, retainedBytes(decoded))
     return decoded
   }
 }
