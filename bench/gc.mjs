@@ -9,6 +9,8 @@
 // `Cache-Control: no-store` to the load's path, one at a time: each runs the handler live, the
 // burst of misses a server sees after a deploy. `--survivors` also prints what outlived the
 // scavenges of the measured run, by allocating stack (V8's sampling heap profiler, in the server).
+// `--node-flags "<flags>"` starts the server's node with them (V8 options such as
+// `--no-allocation-site-pretenuring`).
 import { execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
@@ -28,6 +30,8 @@ const { values: args, positionals } = parseArgs({
     misses: { type: 'string', default: '0' },
     port: { type: 'string', default: '3380' },
     survivors: { type: 'boolean', default: false },
+    // Options for the server's node, space-separated (`--no-allocation-site-pretenuring`).
+    'node-flags': { type: 'string', default: '' },
   },
 })
 const variant = positionals[0]
@@ -36,6 +40,8 @@ if (variant === undefined) {
   process.exit(2)
 }
 const here = path.dirname(fileURLToPath(import.meta.url))
+// Runs of wrk so far: a -miss load names its paths after its run (see `wrk`).
+let wrkRuns = 0
 const zipf = variant.endsWith('-zipf')
 const miss = variant.endsWith('-miss')
 const port = Number(args.port)
@@ -51,6 +57,7 @@ const server = spawn(
     '0',
     process.execPath,
     '--trace-gc-nvp',
+    ...args['node-flags'].split(' ').filter((flag) => flag !== ''),
     ...(args.survivors
       ? ['--expose-gc', '--import', path.join(here, 'survivors-preload.mjs')]
       : []),
@@ -161,7 +168,6 @@ function field(line, name) {
   return Number(new RegExp(`\\b${name}=([\\d.]+)`).exec(line)?.[1] ?? 0)
 }
 
-let wrkRuns = 0
 function wrk(seconds) {
   // A -miss load names its paths after this run, so the warm-up and the measured run never meet.
   const script = zipf
