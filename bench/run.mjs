@@ -214,6 +214,9 @@ lines.push(
 lines.push(
   '- `-zipf` variants: every request asks for `/data/<id>`, the id drawn from 10,000 keys under a Zipf law (`bench/zipf.lua`; each of the 10,000 is asked for once before the warm-up, so the run measures hits across many keys). `-miss` variants: every request asks for a path never asked for before (`bench/miss.lua`), so each is a miss that is stored: the cost of storing. `-tiered`: a memory L1 in front of Redis (`TieredStore` with a `RedisBus`).'
 )
+lines.push(
+  "- Storing a -zipf variant's 10,000 keys first is 10,000 misses. After them V8 allocates much of what an Express middleware hit makes in the old generation (allocation-site pretenuring), so the Express -zipf rows pay full collections the one-key rows do not (`node bench/gc.mjs cachewire-express-zipf --connections 64`); `node --no-allocation-site-pretenuring` avoids it (packages/express/README.md). The servers here run with node's defaults."
+)
 lines.push('')
 lines.push(
   `| variant | ${sizes.map((size) => `${size} B req/s (median)`).join(' | ')} | ${sizes.map((size) => `${size} B server CPU µs/req (median)`).join(' | ')} | ${sizes.map((size) => `${size} B p99 per round`).join(' | ')} | Cache-Status on 2nd request |`
