@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -22,13 +22,54 @@ export interface RedisProcess {
   start(): Promise<void>
 }
 
+/**
+ * A free loopback port below the kernel's range of ephemeral ports. A stopped server is started
+ * again on its port while its clients keep reconnecting to it, and a port inside that range can be
+ * taken meanwhile by one of their own connections: the kernel may pick it as a connection's source
+ * port, even for a connection to that very port, which then connects to itself (seen under load:
+ * "redis-server did not start: port 46625: exited (1) before answering"). Below the range only a
+ * listener can hold it.
+ */
 async function freePort(): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  server.close()
+  const ceiling = ephemeralPortsStart()
+  if (ceiling !== undefined && ceiling - PORT_FLOOR >= 1024) {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const port = PORT_FLOOR + Math.floor(Math.random() * (ceiling - PORT_FLOOR))
+      if ((await listenOn(port)) !== undefined) return port
+    }
+  }
+  const port = await listenOn(0)
+  if (port === undefined) throw new Error('no free loopback port')
   return port
+}
+
+/** Lowest port this helper picks: above the local Redis Cluster's ports and their bus ports. */
+const PORT_FLOOR = 20_000
+
+/** The first ephemeral port (Linux's ip_local_port_range), or undefined where it cannot be read. */
+function ephemeralPortsStart(): number | undefined {
+  try {
+    const start = Number(
+      readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]
+    )
+    return Number.isInteger(start) && start > 0 ? start : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Binds `port` on loopback and lets it go: the port bound, or undefined when it is taken. */
+async function listenOn(port: number): Promise<number | undefined> {
+  const server = createServer()
+  try {
+    server.listen(port, '127.0.0.1')
+    await once(server, 'listening')
+    return (server.address() as { port: number }).port
+  } catch {
+    return undefined
+  } finally {
+    server.close()
+  }
 }
 
 /** Tries at a free port before `startRedisProcess` gives up: another socket may take it first. */
