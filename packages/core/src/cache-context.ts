@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events'
-import { DecodedValues } from './reads.js'
+import { DecodedValues, ReadListeners } from './reads.js'
 import { StatsCounters } from './stats.js'
 import { resolveCacheOptions, type CacheOptions } from './options.js'
 import { SingleFlight } from './patterns/single-flight.js'
@@ -24,6 +24,7 @@ export interface Shared {
   calls: StoreCalls
   values: DecodedValues
   events: EventEmitter<CacheEvents>
+  listeners: ReadListeners
   pending: PendingWrites
   wrap: WrapContext
   /** Invalidations waiting for the store. */
@@ -64,6 +65,7 @@ export function createShared(options: CacheOptions): Shared {
     calls,
     values: new DecodedValues(resolved.serializer),
     events,
+    listeners: new ReadListeners(events),
     pending: new PendingWrites(),
     wrap: {
       flights: new SingleFlight(),

@@ -17,6 +17,8 @@ export interface ReadContext {
   readonly values: DecodedValues
   readonly stats: StatsCounters
   readonly events: EventEmitter<CacheEvents>
+  /** Whether `events` has `hit` and `miss` listeners, kept as they come and go. */
+  readonly listeners: ReadListeners
   readonly pending: PendingWrites
   readonly clock: Clock
   /** Purges waiting for the store: what they remove is a miss meanwhile. */
@@ -52,11 +54,17 @@ export interface EntryMeta<T> {
   stale: boolean
 }
 
+/** Where bytes from an in-process store carry the byte view decoded from them (`DecodedValues`). */
+const DECODED_VIEW: unique symbol = Symbol('cachewire.decoded-view')
+
 /**
  * Decodes stored bytes, memoising byte values by the stored bytes they view: a store that hands
  * back the same bytes each time (memory) gets the same view each time, so callers can memoise
- * work per stored value. Other values are decoded fresh: callers may mutate them. Weak: evicted
- * entries take their views along.
+ * work per stored value. Other values are decoded fresh: callers may mutate them. The view rides
+ * on the bytes as a non-enumerable property (`DECODED_VIEW`), so an evicted entry takes it along
+ * and a read finds it on bytes it has loaded anyway: a weak map by bytes cost a hash lookup a
+ * read (~80 instructions, callgrind). Bytes that cannot take a property (made non-extensible)
+ * keep theirs in a weak map.
  *
  * Bytes read over the network (Redis) are new on every read, so a memo of them is never used
  * again, and it costs: V8's young-generation collector holds a WeakMap's values strongly, so each
@@ -73,12 +81,43 @@ export class DecodedValues {
 
   /** Throws `DecodeError` like `decodeValue`. `remember`: whether these bytes can be handed back again (see above). */
   decode(bytes: Uint8Array, key: string, remember = true): unknown {
-    let value = this.#views.get(bytes)
-    if (value === undefined) {
-      value = decodeValue(bytes, key, this.serializer)
-      if (remember && Buffer.isBuffer(value)) this.#views.set(bytes, value)
+    const carried = (bytes as { [DECODED_VIEW]?: Buffer })[DECODED_VIEW]
+    if (carried !== undefined) return carried
+    if (!Object.isExtensible(bytes)) {
+      const held = this.#views.get(bytes)
+      if (held !== undefined) return held
+    }
+    const value = decodeValue(bytes, key, this.serializer)
+    if (remember && Buffer.isBuffer(value)) {
+      if (Object.isExtensible(bytes)) Object.defineProperty(bytes, DECODED_VIEW, { value })
+      else this.#views.set(bytes, value)
     }
     return value
+  }
+}
+
+/**
+ * Whether anyone listens for `hit` and for `miss`, kept as listeners are added and removed
+ * (`once` ones included): every read asks, and `listenerCount` looked the name up in the
+ * emitter's table, a dictionary once a listener was removed (~185 instructions a read,
+ * callgrind: a fifth of a memory read's).
+ */
+export class ReadListeners {
+  hit = false
+  miss = false
+
+  constructor(events: EventEmitter<CacheEvents>) {
+    const emitter = events as unknown as EventEmitter
+    // `newListener` comes before the listener is added, `removeListener` after it is gone.
+    emitter.on('newListener', (name: string | symbol) => this.#note(name, true))
+    emitter.on('removeListener', (name: string | symbol) =>
+      this.#note(name, emitter.listenerCount(name) > 0)
+    )
+  }
+
+  #note(name: string | symbol, listened: boolean): void {
+    if (name === 'hit') this.hit = listened
+    else if (name === 'miss') this.miss = listened
   }
 }
 
@@ -301,17 +340,17 @@ export class CacheReads {
   }
 
   #hit<T>(key: string, value: T): T {
-    const { stats, events } = this.#context
+    const { stats, events, listeners } = this.#context
     stats.hits++
     // No event object is built for nobody: this runs on every hit.
-    if (events.listenerCount('hit') > 0) events.emit('hit', { key })
+    if (listeners.hit) events.emit('hit', { key })
     return value
   }
 
   #miss(key: string): undefined {
-    const { stats, events } = this.#context
+    const { stats, events, listeners } = this.#context
     stats.misses++
-    if (events.listenerCount('miss') > 0) events.emit('miss', { key })
+    if (listeners.miss) events.emit('miss', { key })
     return undefined
   }
 }

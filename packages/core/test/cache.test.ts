@@ -133,6 +133,31 @@ describe('Cache', () => {
   })
 
   describe('events and stats', () => {
+    it('tells hit and miss listeners as they come and go, once ones included', async () => {
+      const cache = new Cache()
+      await cache.set('k', 'v')
+      const seen: string[] = []
+      await cache.get('k')
+      const first = (): number => seen.push('first')
+      const second = (): number => seen.push('second')
+      cache
+        .on('hit', first)
+        .on('hit', second)
+        .once('miss', () => seen.push('once'))
+      await cache.get('k')
+      cache.off('hit', first)
+      await cache.get('k')
+      await cache.get('absent')
+      await cache.get('absent')
+      cache.off('hit', second)
+      expect(cache.readSync('k')).toEqual({ value: 'v' })
+      cache.once('hit', () => seen.push('again'))
+      await cache.get('k')
+      await cache.get('k')
+      expect(seen).toEqual(['first', 'second', 'second', 'once', 'again'])
+      expect(cache.stats()).toMatchObject({ hits: 6, misses: 2 })
+    })
+
     it('emits hit, miss, set and delete and counts them', async () => {
       const cache = new Cache()
       const seen: string[] = []

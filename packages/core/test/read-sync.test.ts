@@ -18,6 +18,32 @@ describe('Cache.readSync', () => {
     expect(cache.stats()).toMatchObject({ hits: 3, misses: 1 })
   })
 
+  it('keeps the view on the stored bytes out of sight, and in a weak map for bytes that take no property', async () => {
+    const store = new MemoryStore()
+    const cache = new Cache({ store })
+    await cache.set('k', Buffer.from('bytes'))
+    const view = cache.readSync<Buffer>('k')?.value
+    const stored = store.getSync('k') as Uint8Array
+    // Not enumerable: a copy of the stored bytes' own properties takes none of it.
+    expect(Object.getOwnPropertySymbols({ ...stored })).toEqual([])
+    expect(Object.keys(stored)).toEqual(Object.keys(Buffer.from(stored)))
+    expect(cache.readSync<Buffer>('k')?.value).toBe(view)
+
+    // Bytes made non-extensible (a store's own choice) cannot carry it: the same view all the same.
+    class SealedBytesStore extends MemoryStore {
+      override getSync(key: string): Uint8Array | undefined {
+        const bytes = super.getSync(key)
+        return bytes === undefined ? undefined : Object.preventExtensions(bytes)
+      }
+    }
+    const sealed = new Cache({ store: new SealedBytesStore() })
+    await sealed.set('k', Buffer.from('bytes'))
+    const sealedView = sealed.readSync<Buffer>('k')?.value
+    expect(sealedView?.toString()).toBe('bytes')
+    expect(sealed.readSync<Buffer>('k')?.value).toBe(sealedView)
+    expect(await sealed.get<Buffer>('k')).toBe(sealedView)
+  })
+
   it('keeps no view of bytes from a store without synchronous reads: each read decodes afresh', async () => {
     // Such a store (Redis) reads new bytes each time: a view of them would never be looked up
     // again, and holding it kept each read's value past the next minor collection.
