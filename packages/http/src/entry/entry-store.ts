@@ -67,11 +67,6 @@ export class EntryStore {
   readonly #clock: () => number
   readonly #report: (error: unknown) => void
   readonly #hasher: KeyHasher
-  /**
-   * Decodings of stored bytes that cannot hold their own (`DECODED`: bytes made non-extensible).
-   * Entries are immutable, and the map is weak: an evicted entry's decoding goes with it.
-   */
-  readonly #decoded = new WeakMap<Uint8Array, DecodedValue>()
   /** A Redis read whose bytes did not change since the last read of its key reuses that decoding. */
   readonly #recent = new RecentDecodings()
 
@@ -225,7 +220,7 @@ export class EntryStore {
       return undefined
     }
     // Only a store that reads in process hands back the same bytes on a later read: a Redis
-    // read's bytes are new, so its decoding is kept by key (`#recent`), not by bytes (`#decoded`).
+    // read's bytes are new, so its decoding is kept by key (`#recent`), not on the bytes (`DECODED`).
     const inProcess = this.#cache.store.syncReads !== undefined
     const checked = this.#check(value, hash, fullKey, now, inProcess)
     if (checked !== REPAIR) return checked
@@ -261,13 +256,15 @@ export class EntryStore {
   }
 
   /**
-   * A memory store hands back the same bytes for every hit, so they carry their decoding (a
+   * A memory store's hit gets the same bytes every time (core's `Cache.readSync` hands back one
+   * view per stored value, a Buffer of its own making), so they carry their decoding (a
    * non-enumerable property, `DECODED`) and a hit skips decoding. On the bytes rather than in a
    * weak map by bytes: over 10,000 keys each map lookup was a cache miss or two a hit (its table
-   * is far larger than a core's cache), where the bytes are loaded anyway. A Redis read brings new
-   * bytes and decodes, and its decoding is kept by key (`#recent`): V8's young-generation collector
-   * holds a weak map's values strongly, and every Redis hit's decoding outlived the next minor
-   * collection for a memo nobody reads.
+   * is far larger than a core's cache), where the bytes are loaded anyway. Stored bytes that take
+   * no property are core's to handle; a view someone else made non-extensible is decoded afresh.
+   * A Redis read brings new bytes and decodes, and its decoding is kept by key (`#recent`): V8's
+   * young-generation collector holds a weak map's values strongly, and every Redis hit's decoding
+   * outlived the next minor collection for a memo nobody reads.
    */
   #decode(
     value: Uint8Array,
@@ -276,12 +273,11 @@ export class EntryStore {
     inProcess: boolean
   ): DecodedValue | undefined {
     if (!inProcess) return this.#recent.decode(hash, value)
-    const held = (value as { [DECODED]?: DecodedValue })[DECODED] ?? this.#decoded.get(value)
+    const held = (value as { [DECODED]?: DecodedValue })[DECODED]
     if (held !== undefined) return held
     const decoded = decodeValue(value, fullKey)
-    if (decoded === undefined) return undefined
-    if (Object.isExtensible(value)) Object.defineProperty(value, DECODED, { value: decoded })
-    else this.#decoded.set(value, decoded)
+    if (decoded === undefined || !Object.isExtensible(value)) return decoded
+    Object.defineProperty(value, DECODED, { value: decoded })
     // The decoding lives as long as the stored value: a memory store counts it in maxBytes.
     // (`storage.cache` is checked by shape: a Cache from an older core has no `retain`.)
     const cache: Partial<Pick<Cache, 'retain'>> = this.#cache
