@@ -7,7 +7,7 @@ import type { HttpRequest, Outcome, RoutePolicy, StoredResponse } from '../types
 import { createDebugLog } from './debug-log.js'
 import { publish, type LookupResult, type StoreMessage } from './diagnostics.js'
 import { FaultHistory, type Fault } from './fault-history.js'
-import { RouteCounts, type RouteStats } from './route-counts.js'
+import { RouteCounts, addCount, type RouteStats } from './route-counts.js'
 import { routeLabel, traceBase, traceEntryWrite } from './tracing.js'
 import { TopPaths, type PathStats } from './top-paths.js'
 
@@ -107,7 +107,7 @@ export class EngineObserver {
    * over: the route's own pass counts it once.
    */
   retract(kind: 'miss' | 'bypass', reason?: string, route?: RoutePolicy): void {
-    if (this.#lookups[kind] > 0) this.#lookups[kind]--
+    if (this.#lookups[kind] > 0) addCount(this.#lookups, kind, -1)
     this.#routes.take(routeLabel(route), kind)
     if (reason === undefined) return
     const count = (this.#bypassReasons.get(reason) ?? 0) - 1
@@ -252,7 +252,7 @@ export class EngineObserver {
 
   #lookup(context: RequestContext, result: LookupResult, entry: StoredResponse | undefined): void {
     const { method, path } = context
-    this.#lookups[result]++
+    addCount(this.#lookups, result)
     const served = (result === 'hit' || result === 'stale') && entry !== undefined
     // A route's entry answered before the route was met (app-wide middleware, front door) is still the route's.
     this.#routes.add(
