@@ -20,6 +20,7 @@ import { EngineObserver } from '../observability/engine-observer.js'
 import { traceBase, traceRevalidation } from '../observability/tracing.js'
 import type { ResolvedHttpCacheOptions } from '../options/resolve-options.js'
 import { KeyHasher } from '../request/cache-key.js'
+import { PendingWork } from './pending-work.js'
 import type { RequestContext } from '../request/prepare-request.js'
 import { formatCacheStatus, type CacheStatusParams } from '../semantics/cache-status.js'
 import { Reason } from '../semantics/reasons.js'
@@ -67,7 +68,7 @@ export class EngineCore implements RevalidationServices {
   /** The store is in this process (memory): an admitted entry's write cannot fail for want of a store. */
   readonly writesInProcess: boolean
   readonly #refreshing = new Set<string>()
-  readonly #pending = new Set<Promise<void>>()
+  readonly #pending = new PendingWork()
   /** Bound and isolation trips, by reason (see `counters`). */
   readonly #trips = new Map<string, number>()
   /**
@@ -162,13 +163,22 @@ export class EngineCore implements RevalidationServices {
         if (outcome === 'variant-cap') this.trip(Reason.VariantCap)
         return outcome
       })
-    this.track(work.then(() => undefined))
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const late = new Promise<undefined>((resolve) => {
-      timer = setTimeout(resolve, WRITE_WAIT_MS, undefined)
+    this.track(work)
+    // One promise and one timer, not a race of two and a `finally`: every stored miss comes here.
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(resolve, WRITE_WAIT_MS, undefined)
       timer.unref?.()
+      work.then(
+        (outcome) => {
+          clearTimeout(timer)
+          resolve(outcome)
+        },
+        (error: unknown) => {
+          clearTimeout(timer)
+          reject(error)
+        }
+      )
     })
-    return Promise.race([work, late]).finally(() => clearTimeout(timer))
   }
 
   /**
@@ -290,16 +300,13 @@ export class EngineCore implements RevalidationServices {
     )
   }
 
-  track(work: Promise<void>): void {
+  track(work: Promise<unknown>): void {
     // Tracked work is built not to reject; if it ever did, it is reported, never left unhandled.
-    const settled: Promise<void> = work
-      .catch((error: unknown) => this.report(error))
-      .finally(() => this.#pending.delete(settled))
-    this.#pending.add(settled)
+    this.#pending.add(work, (error) => this.report(error))
   }
 
-  async whenIdle(): Promise<void> {
-    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending])
+  whenIdle(): Promise<void> {
+    return this.#pending.idle()
   }
 
   trip(reason: string): void {

@@ -132,9 +132,10 @@ export class EntryStore {
     const now = this.#clock()
     const ttlMs = Math.ceil(entry.expiresAt - now)
     if (ttlMs <= 0) return 'expired'
-    // A computed lifetime is milliseconds by construction: say so, so one under a second is not
-    // refused as a likely seconds-for-milliseconds slip (the unit rule for lifetimes).
-    const ttl = `${ttlMs}ms` as const
+    // A computed lifetime is milliseconds by construction. Under a second it says so, or it would
+    // be refused as a likely seconds-for-milliseconds slip (the unit rule for lifetimes); from a
+    // second up it stays a number, which the store reads without parsing text on every write.
+    const ttl = ttlMs >= 1000 ? ttlMs : (`${ttlMs}ms` as const)
     try {
       if (variantHash === undefined) {
         return (await this.#cache.set(context.primaryHash, encodeEntry(entry), {

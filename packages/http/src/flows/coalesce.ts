@@ -53,6 +53,11 @@ export class Coalescer<T> {
    * each look at the oldest entry walked them, about 500 slots (7 k instructions) a stored miss.
    */
   readonly #settled = new LRUCache<string, Settled<T>>({ max: MAX_SETTLED })
+  /**
+   * No kept value settled before this (Infinity when none is kept): until the timeout has passed
+   * since it, nothing can have expired and `#keep` skips the look at the oldest.
+   */
+  #oldestAt = Infinity
   #seq = 0
   readonly #timeoutMs: number
   readonly #clock: () => number
@@ -109,28 +114,41 @@ export class Coalescer<T> {
   /** Frees every slot: waiters run the handler themselves, no timer is left (the engine is closing). */
   close(): void {
     for (const [key, slot] of [...this.#slots]) this.#expire(key, slot)
-    this.#settled.clear()
+    this.forgetSettled()
   }
 
   /** Forgets settled values (after a purge: what was purged must not answer a late joiner). */
   forgetSettled(): void {
     this.#settled.clear()
+    this.#oldestAt = Infinity
   }
 
   #keep(key: string, value: T): void {
     const now = this.#clock()
-    // Settled values older than the timeout can answer nobody (`#since` refuses them), yet they
-    // hold whole responses: drop them from the head (oldest first) so a burst of misses does not
-    // pin up to MAX_SETTLED bodies until 1,024 newer ones arrive.
-    for (;;) {
-      const oldestKey = this.#settled.rkeys().next().value
-      if (oldestKey === undefined) break
-      const oldest = this.#settled.peek(oldestKey) as Settled<T>
-      if (now - oldest.at < this.#timeoutMs) break
-      this.#settled.delete(oldestKey)
-    }
+    if (now - this.#oldestAt >= this.#timeoutMs) this.#dropExpired(now)
     // Set again, the key becomes the newest; past MAX_SETTLED the oldest goes.
     this.#settled.set(key, { value, seq: ++this.#seq, at: now })
+    // A clock that stepped back keeps the bound a bound.
+    this.#oldestAt = Math.min(this.#oldestAt, now)
+  }
+
+  /**
+   * Settled values older than the timeout can answer nobody (`#since` refuses them), yet they hold
+   * whole responses: they are dropped from the head (oldest first) so a burst of misses does not
+   * pin up to MAX_SETTLED bodies until 1,024 newer ones arrive.
+   */
+  #dropExpired(now: number): void {
+    this.#oldestAt = Infinity
+    for (;;) {
+      const oldestKey = this.#settled.rkeys().next().value
+      if (oldestKey === undefined) return
+      const oldest = this.#settled.peek(oldestKey) as Settled<T>
+      if (now - oldest.at < this.#timeoutMs) {
+        this.#oldestAt = oldest.at
+        return
+      }
+      this.#settled.delete(oldestKey)
+    }
   }
 
   #since(key: string, ticket: number): Promise<T> | undefined {
@@ -146,6 +164,11 @@ export class Coalescer<T> {
   /** Keys with a request in flight (for tests and stats). */
   get size(): number {
     return this.#slots.size
+  }
+
+  /** Settled values kept for late joiners (for tests). */
+  get settledSize(): number {
+    return this.#settled.size
   }
 
   #expire(key: string, slot: Slot<T>): void {

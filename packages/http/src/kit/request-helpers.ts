@@ -23,18 +23,21 @@ export interface CacheHelpers {
 }
 
 /**
- * The helpers bound to one request's host.
+ * The helpers bound to one request's host. The host may be given as a function, read on the
+ * first `purgeUrl`: every miss gets helpers and few handlers purge, while reading the host
+ * through a framework (Koa's `ctx.host` splits the header) costs as much on every request.
  *
  * @example
  * ```ts
  * req.cache = new RequestCache(engine, 'shop.example.com')
+ * ctx.cache = new RequestCache(engine, () => ctx.host)
  * ```
  */
 export class RequestCache implements CacheHelpers {
   readonly #engine: HttpCache
-  readonly #host: string
+  #host: string | (() => string)
 
-  constructor(engine: HttpCache, host: string) {
+  constructor(engine: HttpCache, host: string | (() => string)) {
     this.#engine = engine
     this.#host = host
   }
@@ -48,6 +51,7 @@ export class RequestCache implements CacheHelpers {
   }
 
   purgeUrl(url: string): Promise<InvalidationResult> {
+    if (typeof this.#host === 'function') this.#host = this.#host()
     return this.#engine.purgeUrl(url, this.#host)
   }
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import type { HttpCache } from '../engine/http-cache.js'
+import { PendingWork } from '../engine/pending-work.js'
 import type { Lookup } from '../entry/entry-store.js'
 import type { PreparedRequest } from '../request/prepare-request.js'
 import type {
@@ -139,7 +140,7 @@ export class ServeLoop<N, D> {
    */
   readonly #passKey: symbol = Symbol('cachewire.pass')
   /** Store writes and invalidations started by `finish`, for `whenIdle`. */
-  readonly #finishing = new Set<Promise<void>>()
+  readonly #finishing = new PendingWork()
 
   constructor(engine: HttpCache, binding: FrameworkBinding<N, D>) {
     this.engine = engine
@@ -177,7 +178,7 @@ export class ServeLoop<N, D> {
 
   /** Resolves when every `finish` and the engine's background work (refreshes) have settled. */
   async whenIdle(): Promise<void> {
-    while (this.#finishing.size > 0) await Promise.allSettled([...this.#finishing])
+    await this.#finishing.idle()
     await this.engine.whenIdle()
   }
 
@@ -190,7 +191,8 @@ export class ServeLoop<N, D> {
 
   /** The helpers a handler behind this engine gets. */
   helpers(native: N): RequestCache {
-    return new RequestCache(this.engine, this.#binding.host(native))
+    const binding = this.#binding
+    return new RequestCache(this.engine, () => binding.host(native))
   }
 
   #toRequest(native: N, route: RoutePolicy | undefined): HttpRequest {
@@ -332,9 +334,8 @@ export class ServeLoop<N, D> {
   }
 
   #track(work: Promise<void>): Promise<void> {
+    // Its rejection is the caller's, who has `work` back.
     this.#finishing.add(work)
-    const remove = (): void => void this.#finishing.delete(work)
-    work.then(remove, remove)
     return work
   }
 }
