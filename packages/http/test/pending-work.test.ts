@@ -1,7 +1,5 @@
 import { describe, expect, test } from 'vitest'
 import { PendingWork } from '../src/engine/pending-work.js'
-import { RequestCache } from '../src/kit/request-helpers.js'
-import type { HttpCache } from '../src/engine/http-cache.js'
 
 function deferred(): { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } {
   let resolve!: () => void
@@ -50,29 +48,5 @@ describe('PendingWork', () => {
     await pending.idle()
     expect(errors).toEqual([failure])
     expect(pending.size).toBe(0)
-  })
-})
-
-describe('RequestCache', () => {
-  test('a host given as a function is read on the first purgeUrl, once', async () => {
-    const hosts: string[] = []
-    let reads = 0
-    const engine = {
-      purgeUrl: (url: string, host: string) => {
-        hosts.push(`${host} ${url}`)
-        return Promise.resolve({ status: 'applied', removed: 0 })
-      },
-    } as unknown as HttpCache
-    const helpers = new RequestCache(engine, () => {
-      reads++
-      return 'shop.example.com'
-    })
-    expect(reads).toBe(0)
-    await helpers.purgeUrl('/a')
-    await helpers.purgeUrl('/b')
-    expect(reads).toBe(1)
-    expect(hosts).toEqual(['shop.example.com /a', 'shop.example.com /b'])
-    await new RequestCache(engine, 'other.example').purgeUrl('/c')
-    expect(hosts[2]).toBe('other.example /c')
   })
 })

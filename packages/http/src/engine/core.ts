@@ -20,7 +20,6 @@ import { EngineObserver } from '../observability/engine-observer.js'
 import { traceBase, traceRevalidation } from '../observability/tracing.js'
 import type { ResolvedHttpCacheOptions } from '../options/resolve-options.js'
 import { KeyHasher } from '../request/cache-key.js'
-import { PendingWork } from './pending-work.js'
 import type { RequestContext } from '../request/prepare-request.js'
 import { formatCacheStatus, type CacheStatusParams } from '../semantics/cache-status.js'
 import { Reason } from '../semantics/reasons.js'
@@ -32,6 +31,7 @@ import type {
   RunHandler,
   StoredResponse,
 } from '../types.js'
+import { PendingWork } from './pending-work.js'
 
 /**
  * Longest a response is held for its store write (read-your-writes, and `stored` in Cache-Status
