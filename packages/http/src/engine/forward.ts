@@ -52,49 +52,40 @@ export function forwardMiss(
     surrogateKeyHeader: options.surrogateKeyHeader,
     clock: options.clock,
     head: (status, pairs) => {
-      const guess = storable
-        ? core.predict(context, status, pairs)
-        : {
-            stored: false as const,
-            reason: context.method === 'HEAD' ? Reason.Head : Reason.RequestNoStore,
-          }
-      refused = guess.stored ? undefined : guess
       // The adapters hold a response ended in one call (and its head) until its write settled:
-      // then `stored` is what the store did. A head that went first (a streamed body, Fastify)
-      // cannot know yet: on an in-process store the write cannot fail once admitted, elsewhere
-      // it says nothing about storing rather than something that may be untrue.
+      // then `stored` is what the store did, and nothing needs predicting. A head that went first
+      // (a streamed body, Fastify) cannot know yet: on an in-process store the write cannot fail
+      // once admitted, elsewhere it says nothing about storing rather than something that may be
+      // untrue.
       const known = verdict
-      const stored =
-        known !== undefined
-          ? known.stored
-          : guess.stored
-            ? core.writesInProcess
-              ? true
-              : undefined
-            : false
-      const notStoredReason =
-        known !== undefined
-          ? known.stored
-            ? undefined
-            : known.reason
-          : guess.stored
-            ? undefined
-            : guess.reason
+      let stored: boolean | undefined
+      let ttl: number | undefined
+      let notStoredReason: Reason | undefined
+      if (known !== undefined) {
+        stored = known.stored
+        ttl = known.stored ? known.ttl : undefined
+        notStoredReason = known.stored ? undefined : known.reason
+      } else {
+        const guess = storable
+          ? core.predict(context, status, pairs)
+          : {
+              stored: false as const,
+              reason: context.method === 'HEAD' ? Reason.Head : Reason.RequestNoStore,
+            }
+        refused = guess.stored ? undefined : guess
+        stored = guess.stored ? (core.writesInProcess ? true : undefined) : false
+        ttl = stored === true && guess.stored ? guess.ttl : undefined
+        notStoredReason = guess.stored ? undefined : guess.reason
+      }
       const member = core.status({
         fwd,
         fwdStatus: status,
         stored,
-        ttl:
-          stored === true
-            ? guess.stored
-              ? guess.ttl
-              : known?.stored === true
-                ? known.ttl
-                : undefined
-            : undefined,
+        ttl,
         detail: stored === false ? notStoredReason : detail,
       })
-      const willStore = stored ?? guess.stored
+      // Undefined only for a response predicted storable whose write has not settled.
+      const willStore = stored ?? true
       // Only a response the engine stores is announced to the CDN: never a private or Set-Cookie one.
       const fields = willStore ? cdnFields(core, context, pairs) : NO_FIELDS
       const armor = marksPrivate({
