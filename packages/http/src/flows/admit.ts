@@ -204,22 +204,36 @@ export function collectTags(
   pairs: HeaderPairs,
   options: ResolvedHttpCacheOptions
 ): string[] {
-  const tags = new Set([urlTag(context.authority, context.path, context.query)])
-  const add = (option: TagsOption | undefined): void => {
-    const list = typeof option === 'function' ? option(context.request) : option
+  const url = urlTag(context.authority, context.path, context.query)
+  const engineTags = tagList(options.tags, context)
+  const routeTags = tagList(context.route?.tags, context)
+  const keys = surrogateKeys(pairs, options.surrogateKeyHeader)
+  // Most responses carry the URL tag alone: no Set is built and spread for it on every store.
+  if (engineTags === undefined && routeTags === undefined && keys.length === 0) return [url]
+  const tags = new Set([url])
+  for (const list of [engineTags, routeTags])
     if (list !== undefined)
       for (const tag of list)
         if (typeof tag === 'string' && tag !== '' && tag.length <= 256) tags.add(tag)
-  }
-  add(options.tags)
-  add(context.route?.tags)
-  if (options.surrogateKeyHeader !== undefined) {
-    const value = headerValue(pairs, options.surrogateKeyHeader)
-    const keys =
-      value === undefined ? [] : value.split(/[\s,]+/).filter((key) => SURROGATE_KEY.test(key))
-    for (const key of keys.slice(0, MAX_SURROGATE_KEYS)) tags.add(key)
-  }
+  for (const key of keys) tags.add(key)
   return [...tags]
+}
+
+function tagList(
+  option: TagsOption | undefined,
+  context: RequestContext
+): readonly unknown[] | undefined {
+  return typeof option === 'function' ? option(context.request) : option
+}
+
+/** The response's surrogate keys (the configured field), well-formed ones only, at most MAX_SURROGATE_KEYS. */
+function surrogateKeys(pairs: HeaderPairs, field: string | undefined): string[] {
+  const value = field === undefined ? undefined : headerValue(pairs, field)
+  if (value === undefined) return []
+  return value
+    .split(/[\s,]+/)
+    .filter((key) => SURROGATE_KEY.test(key))
+    .slice(0, MAX_SURROGATE_KEYS)
 }
 
 function notStored(reason: Reason, facts: ResponseFacts): NotStored {
