@@ -131,29 +131,22 @@ describe('Coalescer', () => {
   it('drops settled values once they are older than timeoutMs, when the next run settles', () => {
     let now = 0
     const coalescer = new Coalescer<string>(100, () => now)
-    coalescer.lead('a').settle('a')
-    now = 40
-    coalescer.lead('b').settle('b')
-    now = 99
-    coalescer.lead('c').settle('c')
-    expect(coalescer.settledSize).toBe(3)
-    // `a` is 100 ms old: it goes; `b` (60 ms) and `c` stay, and so does the new one.
-    now = 100
-    coalescer.lead('d').settle('d')
-    expect(coalescer.settledSize).toBe(3)
-    now = 140
-    coalescer.lead('e').settle('e')
-    expect(coalescer.settledSize).toBe(3)
-    // A clock that stepped back: `f` is dated before the values ahead of it and goes with them,
-    // oldest out first; no value dated after the head is dropped before its time.
-    now = 50
-    coalescer.lead('f').settle('f')
-    now = 150
-    coalescer.lead('g').settle('g')
-    expect(coalescer.settledSize).toBe(5)
-    now = 250
-    coalescer.lead('h').settle('h')
-    expect(coalescer.settledSize).toBe(1)
+    const settleAt = (at: number, key: string): number => {
+      now = at
+      coalescer.lead(key).settle(key)
+      return coalescer.settledSize
+    }
+    const runs: [number, string][] = [
+      [0, 'a'],
+      [40, 'b'],
+      [99, 'c'],
+      [100, 'd'], // `a` is 100 ms old and goes; `b` and `c` stay
+      [140, 'e'], // `b` goes
+      [50, 'f'], // a clock that stepped back: `f` waits behind the values ahead of it
+      [150, 'g'], // the head (`c`, 51 ms) is young: nothing goes, `f` included
+      [250, 'h'], // everything before is 100 ms old or more
+    ]
+    expect(runs.map(([at, key]) => settleAt(at, key))).toEqual([1, 2, 3, 3, 3, 4, 5, 1])
     coalescer.forgetSettled()
     expect(coalescer.settledSize).toBe(0)
   })
