@@ -2,6 +2,7 @@ import type { HttpRequest, CapturedResponse, ForwardOutcome, ReplyOutcome } from
 import {
   applyPatch,
   bufferResponse,
+  capBody,
   errorStatus,
   onResponseDone,
   sendReply,
@@ -127,21 +128,17 @@ export function koaBinding(): FrameworkBinding<CacheContext, Downstream> {
     if (body?.bytes !== undefined && outcome.storeBeforeEnd) {
       // Read-your-writes: a body in memory is stored before Koa sends it, and the head then says
       // whether the store took it.
-      // Field by field, not a spread of one of two objects: every stored miss comes here, and V8
-      // (Node 20) copies a spread through its runtime.
-      const fits = body.bytes.length <= outcome.maxBodyBytes
-      await finish({ status, headers, body: fits ? body.bytes : EMPTY_BODY, complete: fits })
+      // Field by field, not a spread: every stored miss comes here, and V8 (Node 20) copies a
+      // spread through its runtime.
+      const captured = capBody(body.bytes, outcome.maxBodyBytes)
+      await finish({ status, headers, body: captured.body, complete: captured.complete })
       patchContext(ctx, outcome.patch(status, headers))
       return
     }
     const patch = outcome.patch(status, headers)
     let copy: Promise<CapturedBody | undefined> = NOTHING_CAPTURED
     if (patch.captureBody && body?.bytes !== undefined) {
-      copy = Promise.resolve(
-        body.bytes.length <= outcome.maxBodyBytes
-          ? { body: body.bytes, complete: true }
-          : { body: EMPTY_BODY, complete: false }
-      )
+      copy = Promise.resolve(capBody(body.bytes, outcome.maxBodyBytes))
     } else if (
       patch.captureBody &&
       body?.stream !== undefined &&

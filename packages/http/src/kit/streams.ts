@@ -8,6 +8,22 @@ export interface StreamCopy {
 }
 
 const EMPTY_BODY: Buffer = Buffer.alloc(0)
+/** A body past the cap: nothing kept (shared, frozen). */
+const OVER_CAP: Readonly<StreamCopy> = Object.freeze({ body: EMPTY_BODY, complete: false })
+
+/**
+ * The capture of a body already in memory, by the rule the stream copies keep: up to `maxBytes`
+ * the bytes themselves (no copy), past it nothing and `complete: false`.
+ *
+ * @example
+ * ```ts
+ * capBody(Buffer.from('hi'), 1 << 20) // { body: <Buffer 68 69>, complete: true }
+ * capBody(Buffer.from('hi'), 1)       // { body: <Buffer >, complete: false }
+ * ```
+ */
+export function capBody(bytes: Buffer, maxBytes: number): Readonly<StreamCopy> {
+  return bytes.length <= maxBytes ? { body: bytes, complete: true } : OVER_CAP
+}
 
 /**
  * Calls `done` once: with true when the response was sent in full, false when the connection
@@ -140,7 +156,7 @@ class Collector {
   }
 
   result(): StreamCopy {
-    if (this.#chunks === undefined) return { body: EMPTY_BODY, complete: false }
+    if (this.#chunks === undefined) return { ...OVER_CAP }
     return { body: Buffer.concat(this.#chunks, this.#bytes), complete: true }
   }
 }
