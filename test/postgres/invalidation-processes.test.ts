@@ -58,6 +58,23 @@ async function startApp(env: Record<string, string>): Promise<App> {
   return app
 }
 
+/**
+ * Until each process has received every bus message the other sent: a message still in flight
+ * when the next round caches the key again would take that copy away (it did, at load 7).
+ */
+async function busDelivered(apps: App[]): Promise<void> {
+  for (let attempt = 0; attempt < 500; attempt++) {
+    const counts = (await Promise.all(apps.map((app) => app.call('busCounts')))) as Array<{
+      published: number
+      received: number
+    }>
+    const [a, b] = counts as [(typeof counts)[0], (typeof counts)[0]]
+    if (a.received >= b.published && b.received >= a.published) return
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  throw new Error('bus messages between the two processes not delivered within 10 s')
+}
+
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b)
   const middle = Math.floor(sorted.length / 2)
@@ -121,7 +138,7 @@ describePostgres('database-driven invalidation across two app processes', () => 
       // Each process's listener applies every change (and tells the other over the bus): let the
       // slower one finish before the next round caches the key again.
       await applied
-      await new Promise((resolve) => setTimeout(resolve, 50))
+      await busDelivered(apps)
     }
     for (const app of apps)
       expect(await app.call('load', { key: 'user:1', userId: 1 })).toMatchObject({
