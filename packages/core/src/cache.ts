@@ -253,7 +253,7 @@ export class Cache {
    * Bad arguments (an empty key, `undefined`, an unknown option, a TTL like `60` that reads as
    * 60 ms) reject, and so does a value the serializer refuses (`SerializationError`).
    */
-  async set(key: string, value: unknown, options: SetOptions = {}): Promise<boolean> {
+  set(key: string, value: unknown, options: SetOptions = {}): Promise<boolean> {
     return this.#writes.write('set', key, value, options)
   }
 
@@ -266,7 +266,7 @@ export class Cache {
    * if (await cache.add('job:42:claimed', process.pid, { ttl: '5m' })) runJob(42)
    * ```
    */
-  async add(key: string, value: unknown, options: SetOptions = {}): Promise<boolean> {
+  add(key: string, value: unknown, options: SetOptions = {}): Promise<boolean> {
     return this.#writes.write('add', key, value, options)
   }
 
@@ -278,7 +278,7 @@ export class Cache {
    * await cache.replace('session:abc', { ...session, seenAt: Date.now() }, { ttl: '30m' })
    * ```
    */
-  async replace(key: string, value: unknown, options: SetOptions = {}): Promise<boolean> {
+  replace(key: string, value: unknown, options: SetOptions = {}): Promise<boolean> {
     return this.#writes.write('replace', key, value, options)
   }
 

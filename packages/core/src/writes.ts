@@ -37,13 +37,33 @@ export class CacheWrites {
   /**
    * Writes `value`; resolves whether it was stored. `graceMs` keeps the entry that much past its
    * TTL, marked stale (for `wrap` grace): readers other than `wrap` and `getWithMeta` never see it.
+   * Bad arguments and a value the serializer refuses reject, as from an async function.
+   *
+   * Not itself async, and `Cache.set` neither: an async function that returns a promise settles
+   * two microtask turns after it, and a root cache's store key needs no await. An awaited
+   * `Cache.set` on a memory store resumed after 7 turns of a microtask loop beside it, now 4
+   * (a small record's set: 17.8 k → 16.1 k instructions, callgrind).
    */
-  async write(
+  write(
     mode: WriteMode,
     key: string,
     value: unknown,
     options: SetOptions,
     graceMs = 0
+  ): Promise<boolean> {
+    try {
+      return this.#write(mode, key, value, options, graceMs)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  #write(
+    mode: WriteMode,
+    key: string,
+    value: unknown,
+    options: SetOptions,
+    graceMs: number
   ): Promise<boolean> {
     assertKey(key, 'key')
     assertOptions(options, SET_OPTIONS)
@@ -64,7 +84,8 @@ export class CacheWrites {
       key,
       { mode, ttlMs, tags, bytes: encoded.byteLength },
       async () => {
-        const storeKey = await this.#keys.storeKey(key)
+        const known = this.#keys.storeKey(key)
+        const storeKey = typeof known === 'string' ? known : await known
         if (storeKey === undefined) return false
         const storeOptions = { ttlMs: ttlMs + graceMs, tags }
         const stored = await calls.call(

@@ -64,6 +64,23 @@ describe('Cache', () => {
       // A value no serializer can hold is refused (a BigInt, refused by the old JSON-only codec, now round-trips).
       await expect(cache.set('k', () => 1)).rejects.toBeInstanceOf(SerializationError)
     })
+
+    it('rejects bad writes through the returned promise, never by throwing at the call', async () => {
+      const cache = new Cache()
+      const calls: Array<[() => Promise<boolean>, new (...args: never[]) => Error]> = [
+        [() => cache.set('', 1), InvalidArgumentError],
+        [() => cache.add('k', undefined), InvalidArgumentError],
+        [() => cache.replace('k', 1, { ttl: 60 }), InvalidOptionError],
+        [() => cache.set('k', 1, { tll: '1m' } as never), InvalidOptionError],
+        [() => cache.set('k', 1, { tags: [''] }), InvalidArgumentError],
+        [() => cache.add('k', () => 1), SerializationError],
+      ]
+      for (const [call, refusal] of calls) {
+        let pending: Promise<boolean> | undefined
+        expect(() => (pending = call())).not.toThrow()
+        await expect(pending).rejects.toBeInstanceOf(refusal)
+      }
+    })
   })
 
   describe('when the store fails', () => {

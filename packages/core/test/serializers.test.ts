@@ -89,6 +89,22 @@ describe('serializers', () => {
         /is a Date/,
       ],
       ['value.grid[1][0]', { grid: [[1], new Array(2)] }, /is a hole/],
+      // The bytes of a typed array whatever its prototype; an array made a Date by its prototype.
+      [
+        'value.bytes',
+        { bytes: Object.setPrototypeOf(new Uint8Array([1]), Object.prototype) as unknown },
+        /object of numbers/,
+      ],
+      ['value.when', { when: Object.setPrototypeOf([1], Date.prototype) as unknown }, /is a Date/],
+      [
+        'value.list[1].back',
+        (() => {
+          const list: unknown[] = [1]
+          list.push({ back: list })
+          return { list }
+        })(),
+        /is circular/,
+      ],
     ])('refuses %s', (path, value, problem) => {
       let error: unknown
       try {
@@ -99,6 +115,13 @@ describe('serializers', () => {
       expect(error).toBeInstanceOf(SerializationError)
       expect((error as SerializationError).path).toBe(path)
       expect((error as Error).message).toMatch(problem)
+    })
+
+    it('takes an object reached twice without a cycle, writing it twice as JSON does', () => {
+      const shared = { id: 1 }
+      const value = { a: shared, b: [shared, { c: shared }] }
+      const encoded = encodeValue(value, 'k', jsonSerializer)
+      expect(decodeValue(encoded, 'k', jsonSerializer)).toEqual(value)
     })
 
     it('takes plain data, leaving undefined properties out as JSON does', () => {
