@@ -407,15 +407,16 @@ export class Cache {
    * (callers that join count as hits). A loader error reaches every waiter and is not cached.
    * See `WrapOptions` for the fill lock across processes, early refresh, and grace with a timeout.
    */
-  async wrap<T>(
-    key: string,
-    loader: () => T | Promise<T>,
-    options: WrapOptions<T> = {}
-  ): Promise<T> {
-    assertKey(key, 'key')
-    return traceWrap(this.#shared.store, this.#keys.namespace, key, (trace) =>
-      this.#aside.wrap(key, loader, options, trace)
-    )
+  wrap<T>(key: string, loader: () => T | Promise<T>, options: WrapOptions<T> = {}): Promise<T> {
+    // Not async: a returned promise would settle two microtask turns after the one returned.
+    try {
+      assertKey(key, 'key')
+      return traceWrap(this.#shared.store, this.#keys.namespace, key, (trace) =>
+        this.#aside.wrap(key, loader, options, trace)
+      )
+    } catch (error) {
+      return Promise.reject(error)
+    }
   }
 
   /**
@@ -564,6 +565,8 @@ export class Cache {
     return {
       namespace: this.#keys.namespace,
       get: (key) => this.get(key, { strict: false }),
+      // As `get` reads synchronously, and not while `get` is traced: a traced read goes through `get`.
+      readSync: (key) => (getTraced() ? undefined : this.#reads.readSync(key)),
       getWithTtl: (key) => this.#reads.getWithTtl(key),
       getWithMeta: (key) => this.#reads.getWithMeta(key, false),
       fill: (key, value, { ttl, tags, graceMs }) =>

@@ -104,6 +104,28 @@ describe('Cache.wrap with an injected clock and random source', () => {
     })
   })
 
+  describe('on a store that reads in process', () => {
+    it('answers a hit without the loader and counts each read once', async () => {
+      const cache = new Cache()
+      const loader = vi.fn(() => ({ id: 1 }))
+      expect(await cache.wrap('k', loader, { ttl: '1m' })).toEqual({ id: 1 })
+      expect(cache.stats()).toMatchObject({ misses: 1, hits: 0 })
+      expect(await cache.wrap('k', loader, { ttl: '1m' })).toEqual({ id: 1 })
+      expect(await cache.wrap('k', loader, { ttl: '1m', lock: true })).toEqual({ id: 1 })
+      expect(loader).toHaveBeenCalledTimes(1)
+      expect(cache.stats()).toMatchObject({ misses: 1, hits: 2 })
+    })
+
+    it('still checks the options of a call its hit answers', async () => {
+      const cache = new Cache()
+      await cache.set('k', 1)
+      await expect(cache.wrap('k', () => 2, { tll: '1m' } as never)).rejects.toBeInstanceOf(
+        InvalidOptionError
+      )
+      await expect(cache.wrap('', () => 2)).rejects.toBeInstanceOf(InvalidArgumentError)
+    })
+  })
+
   describe('options', () => {
     it('rejects a clock or random that is not a function, naming it', () => {
       expect(() => new Cache({ clock: 5 as never })).toThrow(/options\.clock/)
