@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { createServer, request, type Server } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { PreparedWire } from '../src/flows/wire-lines.js'
 import { endReply } from '../src/kit/front-door.js'
 
 /** Every byte value, four times: what a text encoding would change if one were involved. */
@@ -12,7 +13,13 @@ const BODIES: Record<string, Buffer> = {
   '/every-byte': EVERY_BYTE,
   '/large': LARGE,
   '/empty': Buffer.alloc(0),
+  '/held': EVERY_BYTE,
+  '/held-for-another': Buffer.from('not the held one'),
 }
+
+/** Shared lines of a busy entry, holding the text of EVERY_BYTE (see `holdBodyText`). */
+const HELD = new PreparedWire([], false, undefined, false, true)
+HELD.keepBodyText(EVERY_BYTE)
 
 let server: Server
 let base: string
@@ -29,7 +36,7 @@ beforeAll(async () => {
         ? { 'content-type': 'application/octet-stream' }
         : { 'content-type': 'application/octet-stream', 'content-length': String(body.length) }
     )
-    endReply(res, body)
+    endReply(res, body, path === '/held' || path === '/held-for-another' ? HELD : undefined)
   })
   server.on('connection', (socket: Socket) => sockets.add(socket))
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -65,6 +72,13 @@ describe('endReply', () => {
     const reply = await get('/every-byte')
     expect(reply.headers['content-length']).toBe('1024')
     expect(reply.body.equals(EVERY_BYTE)).toBe(true)
+  })
+
+  it("sends the text a busy entry's lines hold, and only for the body it was made of", async () => {
+    const held = await get('/held')
+    expect(held.body.equals(EVERY_BYTE)).toBe(true)
+    const other = await get('/held-for-another')
+    expect(other.body.toString()).toBe('not the held one')
   })
 
   it('sends a large body byte for byte', async () => {

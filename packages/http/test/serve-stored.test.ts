@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { analyseResponse, buildStoredResponse } from '../src/entry/entry.js'
 import { serveStored } from '../src/flows/serve-stored.js'
-import { wireLines } from '../src/flows/wire-lines.js'
+import { PreparedWire, wireLines } from '../src/flows/wire-lines.js'
 import type { HeaderPair, RequestHeaders } from '../src/types.js'
 import { PLAIN_POLICY } from './harness.js'
 
@@ -246,5 +246,64 @@ describe('serveStored — the lines of a full response', () => {
     const own = wireLines(full(linked, NOW + 1500)).record
     expect(own).not.toBe(record)
     expect(Object.isFrozen(own)).toBe(false)
+  })
+})
+
+describe('serveStored — the body text of a busy entry', () => {
+  /** Every byte value, four times: latin1 text must give each back as it was. */
+  const EVERY_BYTE = Array.from({ length: 1024 }, (_, i) => String.fromCharCode(i % 256)).join('')
+  const entryOf = (body: string) => {
+    const entry = stored([['etag', '"e1"']])
+    ;(entry as { body: Buffer }).body = Buffer.from(body, 'latin1')
+    return entry
+  }
+  /** The wire of the lines the entry's hits share at `now`, after the hits that make it keep them. */
+  const busyWire = (entry: ReturnType<typeof stored>, now: number) => {
+    let lines = serveStored(entry, { method: 'GET', headers: {} }, now, 'c; hit', 'hit').headers
+    for (let i = 0; i < 8; i++)
+      lines = serveStored(entry, { method: 'GET', headers: {} }, now, 'c; hit', 'hit').headers
+    const wire = wireLines(lines)
+    expect(wire).toBeInstanceOf(PreparedWire)
+    return wire as PreparedWire
+  }
+  // Seconds of their own, far from other tests': texts are let go by the wall-clock second.
+  const at = (second: number) => NOW + 1_000_000 + second * 1000 + 250
+
+  it('is made once for the hits that share lines, byte for byte, and only for that body', () => {
+    const entry = entryOf(EVERY_BYTE)
+    const first = serveStored(entry, { method: 'GET', headers: {} }, at(0), 'c; hit', 'hit')
+    // A hit not kept makes its own text when sent: its wire holds none.
+    expect((wireLines(first.headers) as PreparedWire).bodyText(entry.body)).toBeUndefined()
+    const wire = busyWire(entry, at(0))
+    const text = wire.bodyText(entry.body)
+    expect(text).toBeDefined()
+    expect(Buffer.from(text as string, 'latin1').equals(entry.body)).toBe(true)
+    expect(wire.bodyText(Buffer.from(EVERY_BYTE, 'latin1'))).toBeUndefined()
+  })
+
+  it('is let go two seconds on, or when the clock jumps, so a once busy entry keeps no copy', () => {
+    const earlyEntry = entryOf('early one')
+    const kept = busyWire(earlyEntry, at(20))
+    busyWire(entryOf('a second on'), at(21))
+    // The second after, the early lines may still be current (Age moves per entry, not by the clock).
+    expect(kept.bodyText(earlyEntry.body)).toBe('early one')
+    busyWire(entryOf('two seconds on'), at(22))
+    expect(kept.bodyText(earlyEntry.body)).toBeUndefined()
+    // A clock that goes back (or jumps ahead) lets every held text go.
+    const entry = entryOf('before the jump')
+    const held = busyWire(entry, at(30))
+    busyWire(entryOf('after the jump'), at(5))
+    expect(held.bodyText(entry.body)).toBeUndefined()
+  })
+
+  it('is not made for an empty body, a body sent as bytes, or past 256 busy entries a second', () => {
+    const empty = entryOf('')
+    expect(busyWire(empty, at(40)).bodyText(empty.body)).toBeUndefined()
+    const large = entryOf('x'.repeat(2 * 1024 + 1))
+    expect(busyWire(large, at(40)).bodyText(large.body)).toBeUndefined()
+    const entries = Array.from({ length: 257 }, (_, i) => entryOf(`body ${i}`))
+    const wires = entries.map((entry) => busyWire(entry, at(50)))
+    expect(wires[255]?.bodyText(entries[255]!.body)).toBe('body 255')
+    expect(wires[256]?.bodyText(entries[256]!.body)).toBeUndefined()
   })
 })

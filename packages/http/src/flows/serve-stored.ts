@@ -8,6 +8,7 @@ import { partialContent, rangeNotSatisfiable } from '../semantics/range-reply.js
 import {
   PreparedWire,
   WIRE,
+  holdBodyText,
   lendWire,
   passesNodeChecks,
   passNodeChecks,
@@ -73,7 +74,7 @@ export function serveStored(
   return {
     kind,
     status: entry.status,
-    headers: fullResponseLines(entry, age, status),
+    headers: fullResponseLines(entry, age, status, now),
     body: request.method === 'HEAD' ? EMPTY_BODY : entry.body,
   }
 }
@@ -125,7 +126,12 @@ const HITS_BEFORE_KEEPING_LINES = 8
  */
 const PREPARED: unique symbol = Symbol('cachewire.prepared-lines')
 
-function fullResponseLines(entry: StoredResponse, age: string, status: string): HeaderPairs {
+function fullResponseLines(
+  entry: StoredResponse,
+  age: string,
+  status: string,
+  now: number
+): HeaderPairs {
   let prepared = (entry as { [PREPARED]?: PreparedLines })[PREPARED]
   if (prepared === undefined) {
     let contentLength: string | undefined
@@ -173,6 +179,7 @@ function fullResponseLines(entry: StoredResponse, age: string, status: string): 
     return pairs
   }
   Object.defineProperty(pairs, WIRE, { value: wire })
+  holdBodyText(wire, entry.body, now)
   prepared.pairs = Object.freeze(pairs)
   return pairs
 }

@@ -6,7 +6,13 @@ import {
 } from 'node:http'
 import type { HttpCache } from '../engine/http-cache.js'
 import type { Lookup } from '../entry/entry-store.js'
-import { wireLines, type HeaderRecord, type WireLines } from '../flows/wire-lines.js'
+import {
+  PreparedWire,
+  STRING_BODY_MAX_BYTES,
+  wireLines,
+  type HeaderRecord,
+  type WireLines,
+} from '../flows/wire-lines.js'
 import type { HeaderPairs } from '../types.js'
 import type { HttpRequest, ReplyOutcome } from '../types.js'
 
@@ -86,7 +92,7 @@ export function writeReply(res: ServerResponse, reply: ReplyOutcome): void {
   if (slot === undefined || !writeHeadFromRecord(res, reply.status, lines, slot))
     // Node only reads the list; its type just does not say so.
     res.writeHead(reply.status, lines.raw as string[])
-  endReply(res, reply.body)
+  endReply(res, reply.body, lines)
 }
 
 /**
@@ -123,11 +129,12 @@ export function sendReply(res: ServerResponse, reply: ReplyOutcome): void {
       res.writeHead(reply.status, lines.raw as string[])
       ;(res as unknown as Record<symbol, HeaderRecord>)[slot] = lines.record
     }
+    endReply(res, reply.body, lines)
   } else {
-    setReplyHeaders(res, reply.headers)
+    const lines = setReplyHeaders(res, reply.headers)
     res.writeHead(reply.status)
+    endReply(res, reply.body, lines)
   }
-  endReply(res, reply.body)
 }
 
 /**
@@ -208,20 +215,14 @@ function findSetHeadersKey(): symbol | null {
 }
 
 /**
- * Bodies up to this size are sent as a latin1 string (see `endReply`). The string is a copy of the
- * body, and Node copies it again to write it: past a couple of KiB the copies cost more than the
- * gathered write they save (callgrind, front door: 1 KB −0.8 k instructions a hit, 2 KB level,
- * 4 KB +1.4 k, 8 KB +10.9 k).
- */
-const STRING_BODY_MAX_BYTES = 2 * 1024
-
-/**
  * Ends a response whose head is set with its body, byte for byte. A small body goes out as a
  * latin1 string (one byte per character, so every byte comes back as it was), which Node joins
  * to the head and sends in one write; a Buffer body is queued behind the head and sent with a
  * gathered write instead, a longer path through Node's response (more of its fields read per
  * request, each an inline-cache miss on Express 5, whose requests each get a map of their own).
- * The Content-Length set with the head stays the stored one.
+ * The Content-Length set with the head stays the stored one. Given the reply's `lines`, a busy
+ * entry's shared lines may hold the body's text already (made once for the hits of that entry
+ * within a second; `holdBodyText`), and that text is sent instead of a new copy.
  *
  * @example
  * ```ts
@@ -229,10 +230,12 @@ const STRING_BODY_MAX_BYTES = 2 * 1024
  * endReply(res, Buffer.from('{}'))
  * ```
  */
-export function endReply(res: ServerResponse, body: Buffer): void {
+export function endReply(res: ServerResponse, body: Buffer, lines?: WireLines): void {
   if (body.length === 0) res.end()
-  else if (body.length <= STRING_BODY_MAX_BYTES) res.end(body.toString('latin1'), 'latin1')
-  else res.end(body)
+  else if (body.length <= STRING_BODY_MAX_BYTES) {
+    const text = lines instanceof PreparedWire ? lines.bodyText(body) : undefined
+    res.end(text ?? body.toString('latin1'), 'latin1')
+  } else res.end(body)
 }
 
 /**
