@@ -289,6 +289,21 @@ describe('checkEligibility(method, headers, policy)', () => {
     })
   })
 
+  it('gives requests without Cache-Control one frozen, empty set of directives; Pragma: no-cache its own', () => {
+    const one = checkEligibility('GET', {}, policy)
+    const other = checkEligibility('GET', { accept: 'text/html' }, policy)
+    if (!one.eligible || !other.eligible) throw new Error('expected eligible requests')
+    expect(one.directives).toBe(other.directives)
+    expect(Object.isFrozen(one.directives)).toBe(true)
+    expect(Object.keys(one.directives)).toEqual([])
+    expect((one.directives as Record<string, unknown>)['toString']).toBeUndefined()
+    const pragma = checkEligibility('GET', { pragma: 'no-cache' }, policy)
+    expect(pragma).toMatchObject({ eligible: true, directives: { 'no-cache': true } })
+    expect(one.directives).toEqual({})
+    const sent = checkEligibility('GET', { 'cache-control': 'max-age=5' }, policy)
+    expect(sent).toMatchObject({ eligible: true, directives: { 'max-age': 5 } })
+  })
+
   it('a Cookie is allowed when the route opts in', () => {
     expect(
       checkEligibility('GET', { cookie: 'a' }, { ...policy, allowCookies: true }).eligible

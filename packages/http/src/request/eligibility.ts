@@ -13,10 +13,18 @@ export interface EligibilityPolicy {
   allowCookies: boolean
 }
 
+/**
+ * The directives of a request without Cache-Control, most requests: one frozen object for all of
+ * them rather than a parse's empty object, map and result per request (about 400 bytes).
+ */
+const NO_DIRECTIVES: CacheControlDirectives = Object.freeze(
+  Object.create(null) as CacheControlDirectives
+)
+
 /** A request that may use the cache, with what the later steps need to know about it. */
 export interface Eligible {
   eligible: true
-  /** The request's Cache-Control directives (RFC 9111 §5.2.1). */
+  /** The request's Cache-Control directives (RFC 9111 §5.2.1); frozen and shared when it sent none. */
   directives: CacheControlDirectives
   /** Whether it carries Authorization (RFC 9111 §3.5: only explicitly shareable entries answer it). */
   authorization: boolean
@@ -68,7 +76,7 @@ export function checkEligibility(
     return { eligible: false, reason: Reason.Precondition, invalidates: false }
   }
   const cacheControl = headers['cache-control']
-  let directives = parseCacheControl(cacheControl)
+  let directives = cacheControl === undefined ? NO_DIRECTIVES : parseCacheControl(cacheControl)
   // RFC 7234 §5.4 (kept by HTTP/1.0-era clients; RFC 9111 §5.4 deprecates Pragma): without
   // Cache-Control, `Pragma: no-cache` asks what `Cache-Control: no-cache` asks.
   if (

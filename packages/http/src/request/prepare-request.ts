@@ -22,6 +22,7 @@ export interface RequestContext {
   /** The route policy in force. A route of the same engine met downstream may adopt the pass (see `adopt`). */
   route: RoutePolicy | undefined
   method: 'GET' | 'HEAD'
+  /** The request's Cache-Control directives: one frozen, empty object shared by requests that sent none. */
   directives: CacheControlDirectives
   authorization: boolean
   noStore: boolean
