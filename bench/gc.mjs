@@ -9,8 +9,11 @@
 // `Cache-Control: no-store` to the load's path, one at a time: each runs the handler live, the
 // burst of misses a server sees after a deploy. `--survivors` also prints what outlived the
 // scavenges of the measured run, by allocating stack (V8's sampling heap profiler, in the server).
-// `--node-flags "<flags>"` starts the server's node with them (V8 options such as
-// `--no-allocation-site-pretenuring`).
+// `--allocations` prints every allocation of the measured run instead: bytes a request (sampled)
+// and the functions that allocate most, each with the bytes it allocates itself a request (the
+// functions V8 inlined into it included).
+// `--node-flags="<flags>"` starts the server's node with them (V8 options such as
+// `--no-allocation-site-pretenuring`; with `=`, as a value that starts with `-` must be given).
 import { execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
@@ -30,6 +33,7 @@ const { values: args, positionals } = parseArgs({
     misses: { type: 'string', default: '0' },
     port: { type: 'string', default: '3380' },
     survivors: { type: 'boolean', default: false },
+    allocations: { type: 'boolean', default: false },
     // Options for the server's node, space-separated (`--no-allocation-site-pretenuring`).
     'node-flags': { type: 'string', default: '' },
   },
@@ -58,7 +62,7 @@ const server = spawn(
     process.execPath,
     '--trace-gc-nvp',
     ...args['node-flags'].split(' ').filter((flag) => flag !== ''),
-    ...(args.survivors
+    ...(args.survivors || args.allocations
       ? ['--expose-gc', '--import', path.join(here, 'survivors-preload.mjs')]
       : []),
     path.join(here, 'server.mjs'),
@@ -91,12 +95,13 @@ try {
       concurrency: 1,
     })
   wrk(args.warmup)
-  if (args.survivors) await survivorsSay('start', 'started')
+  const sampling = args.survivors || args.allocations
+  if (sampling) await survivorsSay('start', 'started')
   const from = Date.now() - spawnedAt
   const output = wrk(args.duration)
   const to = Date.now() - spawnedAt
   const profileFile = path.join(traceDir, 'survivors.json')
-  if (args.survivors) await survivorsSay('stop', 'written', profileFile)
+  if (sampling) await survivorsSay('stop', 'written', profileFile)
   // V8's trace reaches the file through a buffered stdout: it is read whole once the server has
   // exited, and the measured run's collections are told by their time since the server started.
   server.kill('SIGTERM')
@@ -125,6 +130,10 @@ try {
       `${gcs.length - scavenges.length} other collections`
   )
   if (args.survivors) printSurvivors(JSON.parse(readFileSync(profileFile, 'utf8')))
+  else if (args.allocations) {
+    const requests = Number(/(\d+) requests in/.exec(output)?.[1])
+    printAllocations(JSON.parse(readFileSync(profileFile, 'utf8')), requests)
+  }
 } finally {
   // SIGTERM: a Redis variant removes its keys before it exits.
   if (server.exitCode === null) server.kill('SIGTERM')
@@ -135,7 +144,7 @@ async function survivorsSay(what, answer, file) {
   const answered = new Promise((resolve) =>
     server.on('message', (message) => (message?.survivors === answer ? resolve() : undefined))
   )
-  server.send({ survivors: what, file })
+  server.send({ survivors: what, file, all: args.allocations })
   await answered
 }
 
@@ -162,6 +171,29 @@ function printSurvivors(profile) {
   console.log(`outlived a scavenge: ${Math.round(total / 1024)} KiB sampled; by allocating stack:`)
   for (const [stack, bytes] of [...bytesByStack].sort((a, b) => b[1] - a[1]).slice(0, 12))
     console.log(`${String(Math.round(bytes / 1024)).padStart(7)} KiB  ${stack}`)
+}
+
+/**
+ * Every sampled allocation of the measured run, a request: in all, and by the function that made
+ * it (its own allocations and those of what V8 inlined into it). Samples taken between wrk's
+ * requests (timers, the start and stop messages) are counted too, a small share.
+ */
+function printAllocations(profile, requests) {
+  const bytesByFunction = new Map()
+  let total = 0
+  const walk = (node) => {
+    const { functionName, url, lineNumber } = node.callFrame
+    if (node.selfSize > 0) {
+      const name = `${functionName || '(anonymous)'} ${path.basename(url)}:${lineNumber + 1}`
+      bytesByFunction.set(name, (bytesByFunction.get(name) ?? 0) + node.selfSize)
+      total += node.selfSize
+    }
+    for (const child of node.children) walk(child)
+  }
+  walk(profile.head)
+  console.log(`allocated: ${Math.round(total / requests)} bytes a request (sampled), by function:`)
+  for (const [name, bytes] of [...bytesByFunction].sort((a, b) => b[1] - a[1]).slice(0, 20))
+    console.log(`${String(Math.round(bytes / requests)).padStart(7)} B  ${name}`)
 }
 
 function field(line, name) {
