@@ -59,6 +59,9 @@ export class PreparedWire implements WireLines {
   #raw: readonly string[] | undefined
   #names: ReadonlySet<string> | undefined
   #record: HeaderRecord | undefined
+  /** The body whose latin1 text `#text` is, while these lines hold it (`holdBodyText`). */
+  #textOf: Buffer | undefined
+  #text: string | undefined
 
   constructor(
     pairs: HeaderPairs,
@@ -85,9 +88,6 @@ export class PreparedWire implements WireLines {
   get names(): ReadonlySet<string> {
     return (this.#names ??= new Set(this.#pairs.map(([name]) => name)))
   }
-
-  #textOf: Buffer | undefined
-  #text: string | undefined
 
   /**
    * `body` as the latin1 text `endReply` sends, when this wire holds it for that very body (see
