@@ -294,6 +294,10 @@ describe('serveStored — the body text of a busy entry', () => {
     const held = busyWire(entry, at(30))
     busyWire(entryOf('after the jump'), at(5))
     expect(held.bodyText(entry.body)).toBeUndefined()
+    const lastEntry = entryOf('made the second before the jump')
+    const last = busyWire(lastEntry, at(61))
+    busyWire(entryOf('three seconds on'), at(64))
+    expect(last.bodyText(lastEntry.body)).toBeUndefined()
   })
 
   it('is not made for an empty body, a body sent as bytes, or past 256 busy entries a second', () => {
