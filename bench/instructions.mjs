@@ -26,6 +26,7 @@ const { values: args } = parseArgs({
 
 const VARIANTS = [
   'raw-node',
+  'raw-node-same-lines',
   'express-floor',
   'apicache',
   'cachewire-express',

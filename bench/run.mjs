@@ -27,6 +27,7 @@ const { values: args } = parseArgs({
 
 const VARIANTS = [
   'raw-node',
+  'raw-node-same-lines',
   'express-floor',
   'express-constant',
   'apicache',
@@ -212,7 +213,7 @@ lines.push(
   `- Servers pinned to core ${serverCore} (\`taskset -c ${serverCore} node bench/server.mjs <variant>\`), load from core ${loadCore} (\`taskset -c ${loadCore} wrk -t1 -c${args.connections} -d${args.duration}s --latency\`), ${args.warmup}s warm-up per server, ${rounds} rounds interleaved, medians reported.`
 )
 lines.push(
-  '- `-zipf` variants: every request asks for `/data/<id>`, the id drawn from 10,000 keys under a Zipf law (`bench/zipf.lua`; each of the 10,000 is asked for once before the warm-up, so the run measures hits across many keys). `-miss` variants: every request asks for a path never asked for before (`bench/miss.lua`), so each is a miss that is stored: the cost of storing. `-tiered`: a memory L1 in front of Redis (`TieredStore` with a `RedisBus`).'
+  '- `-zipf` variants: every request asks for `/data/<id>`, the id drawn from 10,000 keys under a Zipf law (`bench/zipf.lua`; each of the 10,000 is asked for once before the warm-up, so the run measures hits across many keys). `-miss` variants: every request asks for a path never asked for before (`bench/miss.lua`), so each is a miss that is stored: the cost of storing. `-tiered`: a memory L1 in front of Redis (`TieredStore` with a `RedisBus`). `raw-node-same-lines`: raw node:http sending the bytes a front-door hit sends (six header lines where raw-node sends two, given to `writeHead` as an object, which Node checks line by line).'
 )
 lines.push(
   "- Storing a -zipf variant's 10,000 keys first is 10,000 misses. After them V8 allocates much of what an Express middleware hit makes in the old generation (allocation-site pretenuring), so the Express -zipf rows pay full collections the one-key rows do not (`node bench/gc.mjs cachewire-express-zipf --connections 64`); `node --no-allocation-site-pretenuring` avoids it (packages/express/README.md). The servers here run with node's defaults."
@@ -258,7 +259,9 @@ lines.push(
   `| target | goal | ${sizes.map((size) => `${size} B req/s`).join(' | ')} | ${sizes.map((size) => `${size} B per CPU-s`).join(' | ')} |`
 )
 lines.push(`|---|---|${sizes.map(() => '---:').join('|')}|${sizes.map(() => '---:').join('|')}|`)
-for (const [label, a, b, goal] of TARGETS) {
+// A run of some variants (`--only`) reports the targets it has both sides of.
+const targets = TARGETS.filter(([, a, b]) => variants.includes(a) && variants.includes(b))
+for (const [label, a, b, goal] of targets) {
   lines.push(
     `| ${label} | ${goal} | ${sizes.map((size) => ratio(a, b, size)).join(' | ')} | ${sizes.map((size) => cpuRatio(a, b, size)).join(' | ')} |`
   )
@@ -270,7 +273,7 @@ lines.push(
 )
 lines.push(`| target | goal | ${sizes.map((size) => `${size} B`).join(' | ')} |`)
 lines.push(`|---|---|${sizes.map(() => '---').join('|')}|`)
-for (const [label, a, b, goal] of TARGETS) {
+for (const [label, a, b, goal] of targets) {
   lines.push(
     `| ${label} | ${goal} | ${sizes.map((size) => roundRatioCell(a, b, size)).join(' | ')} |`
   )
