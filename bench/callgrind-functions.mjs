@@ -1,6 +1,7 @@
-// Instructions per request by JavaScript function, from a callgrind dump of a Node process run
-// with --perf-basic-prof: callgrind sees V8's generated code only as addresses, which the perf
-// map V8 writes (/tmp/perf-<pid>.map) names. Used by `node bench/callgrind.mjs <variant> --functions`.
+// Instructions (or estimated cycles, or any weighing of callgrind's events) per request by
+// JavaScript function, from a callgrind dump of a Node process run with --perf-basic-prof:
+// callgrind sees V8's generated code only as addresses, which the perf map V8 writes
+// (/tmp/perf-<pid>.map) names. Used by `node bench/callgrind.mjs <variant> --functions`.
 //
 // A function's figure is its own instructions and those of the V8 builtins and runtime calls it
 // makes (inline-cache handlers, Map lookups, Date.now, dictionary growth…), down to where they
@@ -35,12 +36,15 @@ function nameAt(ranges, address) {
 }
 
 /**
- * Per-request instruction counts by JavaScript function, most first. `functions`: `{ name, total,
- * own, calls: [[callee, instructions]] }`, the callees being the builtins and runtime functions
- * charged to it; `files`: the same summed by source (a package, a dependency, a Node module).
+ * Per-request costs by JavaScript function, most first. `functions`: `{ name, total, own, calls:
+ * [[callee, cost]] }`, the callees being the builtins and runtime functions charged to it;
+ * `files`: the same summed by source (a package, a dependency, a Node module). The cost of a line
+ * is `weigh(events)`, `events` naming each event the dump recorded (`Ir`, and with the cache
+ * simulation `I1mr`, `D1mr`, `DLmw`, `Bcm`…); by default its instructions.
  */
-export function costsByFunction(dumpFile, perfMapFile, requests) {
+export function costsByFunction(dumpFile, perfMapFile, requests, weigh = (events) => events.Ir) {
   const ranges = readPerfMap(perfMapFile)
+  let names = ['Ir']
   const compressed = new Map()
   const label = (spec) => {
     // callgrind names a function in full once, `(12) name`, and as `(12)` after that.
@@ -59,20 +63,25 @@ export function costsByFunction(dumpFile, perfMapFile, requests) {
   let current
   let callee
   for (const line of readFileSync(dumpFile, 'utf8').split('\n')) {
-    if (line.startsWith('fn=')) current = label(line.slice(3))
+    if (line.startsWith('events:')) names = line.slice(7).trim().split(/\s+/)
+    else if (line.startsWith('fn=')) current = label(line.slice(3))
     else if (line.startsWith('cfn=')) callee = label(line.slice(4))
     else if (/^[0-9+\-*]/.test(line)) {
+      // A cost line: its position (the line number), then one value per event, in the order
+      // `events:` names them; trailing zeros are left out.
       const fields = line.trim().split(/\s+/)
-      const instructions = Number(fields[fields.length - 1])
-      if (!Number.isFinite(instructions)) continue
+      const events = {}
+      for (let i = 0; i < names.length; i++) events[names[i]] = Number(fields[i + 1] ?? 0)
+      const cost = weigh(events)
+      if (!Number.isFinite(cost)) continue
       if (callee === undefined) {
-        own.set(current, (own.get(current) ?? 0) + instructions)
+        own.set(current, (own.get(current) ?? 0) + cost)
         continue
       }
       // The cost line after `calls=` is that call's inclusive cost.
       let out = calls.get(current)
       if (out === undefined) calls.set(current, (out = new Map()))
-      out.set(callee, (out.get(callee) ?? 0) + instructions)
+      out.set(callee, (out.get(callee) ?? 0) + cost)
       callee = undefined
     }
   }
