@@ -16,9 +16,9 @@ const KEYS = 10_000
 const OPS = 2_000_000
 // One process's figure swings by ±20 % on a shared host: of 56 pairs of lru-cache get and
 // MemoryStore getSync processes run back to back (three batches, either order first), each pair's
-// ratio lay in 0.76–1.16, the batches' medians in 0.93–1.02, all 56 at 0.96; five rounds' medians
-// read 0.90–0.98 from table to table. So the rounds are eleven, and every other one runs the cases in
-// reverse, so that no case always follows the same one.
+// ratio lay in 0.76–1.16, the batches' medians in 0.93–1.02, all 56 at 0.96; the tables' medians
+// read 0.90–0.98 from run to run. So the rounds are eleven, and every other one runs the cases
+// in reverse, so that no case always follows the same one.
 const ROUNDS = Number(process.env.ROUNDS ?? 11)
 const value = Buffer.alloc(100, 1)
 const keys = Array.from({ length: KEYS }, (_, i) => `key:${i}`)
