@@ -166,9 +166,7 @@ if (args['cache-sim']) {
   const totals = /^(.*)PROGRAM TOTALS/m.exec(all)?.[1] ?? ''
   const values = [...totals.matchAll(/([\d,]+) \(/g)].map((m) => Number(m[1].replaceAll(',', '')))
   const event = Object.fromEntries(names.map((name, i) => [name, values[i] ?? 0]))
-  const firstLevel = event.I1mr + event.D1mr + event.D1mw
-  const lastLevel = event.ILmr + event.DLmr + event.DLmw
-  const mispredicted = event.Bcm + event.Bim
+  const { firstLevel, lastLevel, mispredicted } = misses(event)
   const cycles = estimatedCycles(event)
   console.log(
     `  per request, background work included: ${perRequest(firstLevel)} first-level misses, ` +
@@ -206,14 +204,21 @@ if (args.functions !== undefined) {
   rmSync(perfMap, { force: true })
 }
 
+/** Cache misses (instruction and data) and mispredicted branches from callgrind's events. */
+function misses(event) {
+  return {
+    firstLevel: (event.I1mr ?? 0) + (event.D1mr ?? 0) + (event.D1mw ?? 0),
+    lastLevel: (event.ILmr ?? 0) + (event.DLmr ?? 0) + (event.DLmw ?? 0),
+    mispredicted: (event.Bcm ?? 0) + (event.Bim ?? 0),
+  }
+}
+
 /**
  * Cycles estimated from callgrind's events, with the usual weights: 10 cycles a first-level miss,
  * 100 a last-level one, 15 a mispredicted branch, on top of one an instruction.
  */
 function estimatedCycles(event) {
-  const firstLevel = (event.I1mr ?? 0) + (event.D1mr ?? 0) + (event.D1mw ?? 0)
-  const lastLevel = (event.ILmr ?? 0) + (event.DLmr ?? 0) + (event.DLmw ?? 0)
-  const mispredicted = (event.Bcm ?? 0) + (event.Bim ?? 0)
+  const { firstLevel, lastLevel, mispredicted } = misses(event)
   return event.Ir + 10 * firstLevel + 100 * lastLevel + 15 * mispredicted
 }
 
