@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { TARGETS } from './targets.mjs'
+import { targetsAmong } from './targets.mjs'
 
 const { values: args } = parseArgs({
   options: {
@@ -131,8 +131,7 @@ lines.push(
   '| target | goal (by req/s) | ratio |',
   '|---|---|---:|'
 )
-for (const [name, a, b, goal] of TARGETS) {
-  if (!variants.includes(a) || !variants.includes(b)) continue
+for (const [name, a, b, goal] of targetsAmong(variants)) {
   lines.push(`| ${name} | ${goal} | ${ratio(a, b)} |`)
 }
 writeFileSync(args.out, `${lines.join('\n')}\n`)

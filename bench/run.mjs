@@ -9,7 +9,7 @@ import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { storeEveryZipfKey } from './requests.mjs'
-import { TARGETS } from './targets.mjs'
+import { targetsAmong } from './targets.mjs'
 import { LOAD_CORE, SERVER_CORE, loadOf, median, startServer, stopServer, wrk } from './load.mjs'
 
 const { values: args } = parseArgs({
@@ -259,8 +259,7 @@ lines.push(
   `| target | goal | ${sizes.map((size) => `${size} B req/s`).join(' | ')} | ${sizes.map((size) => `${size} B per CPU-s`).join(' | ')} |`
 )
 lines.push(`|---|---|${sizes.map(() => '---:').join('|')}|${sizes.map(() => '---:').join('|')}|`)
-// A run of some variants (`--only`) reports the targets it has both sides of.
-const targets = TARGETS.filter(([, a, b]) => variants.includes(a) && variants.includes(b))
+const targets = targetsAmong(variants)
 for (const [label, a, b, goal] of targets) {
   lines.push(
     `| ${label} | ${goal} | ${sizes.map((size) => ratio(a, b, size)).join(' | ')} | ${sizes.map((size) => cpuRatio(a, b, size)).join(' | ')} |`

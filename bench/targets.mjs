@@ -84,3 +84,8 @@ export const TARGETS = [
   ['Koa middleware hit / Koa constant route', 'cachewire-koa', 'koa-constant', '—'],
   ['Fastify plugin hit / Fastify constant route', 'cachewire-fastify', 'fastify-constant', '—'],
 ]
+
+/** The targets a run of `variants` has both sides of (a run with `--only` measures some). */
+export function targetsAmong(variants) {
+  return TARGETS.filter(([, a, b]) => variants.includes(a) && variants.includes(b))
+}
