@@ -49,8 +49,15 @@ export async function typecheckSnippets(
   return typecheckSources(Object.fromEntries(names.map((name) => [name, snippet(name, readme)])))
 }
 
-/** As typecheckSnippets, for sources by file name (without `.ts`). */
-export async function typecheckSources(sources: Record<string, string>): Promise<string> {
+/**
+ * As typecheckSnippets, for sources by file name (without `.ts`); `compilerOptions` go over the
+ * repository's (`paths`, say, to give every import of a package, in our declarations too, another
+ * version of it, as a user's project that installed that version would).
+ */
+export async function typecheckSources(
+  sources: Record<string, string>,
+  compilerOptions: Record<string, unknown> = {}
+): Promise<string> {
   const dir = `${DIR}typecheck-${process.pid}-${Date.now()}/`
   mkdirSync(dir, { recursive: true })
   for (const [name, code] of Object.entries(sources))
@@ -59,7 +66,7 @@ export async function typecheckSources(sources: Record<string, string>): Promise
     `${dir}tsconfig.json`,
     JSON.stringify({
       extends: '../../../../tsconfig.base.json',
-      compilerOptions: { noEmit: true, rootDir: '.' },
+      compilerOptions: { noEmit: true, rootDir: '.', ...compilerOptions },
       include: ['*.ts'],
     })
   )

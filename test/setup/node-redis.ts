@@ -9,6 +9,7 @@ import { createClient as createClient4, createCluster as createCluster4 } from '
 import type { RedisClient } from '@cachewire/core/redis'
 import { registerCleanup } from './cleanup.js'
 import { clusterNodes, createClient, redisUrl } from './redis.js'
+import { createIoredis6Client } from './ioredis6.js'
 
 export type NodeRedisVersion = 4 | 5
 
@@ -82,6 +83,14 @@ export const REDIS_LIBRARIES: RedisLibrary[] = [
     name: 'ioredis',
     connect: async ({ port } = {}) => {
       const client = createClient(port === undefined ? {} : { port, host: '127.0.0.1' })
+      await client.ping()
+      return client
+    },
+  },
+  {
+    name: 'ioredis 6',
+    connect: async ({ port } = {}) => {
+      const client = createIoredis6Client(port === undefined ? {} : { port, host: '127.0.0.1' })
       await client.ping()
       return client
     },

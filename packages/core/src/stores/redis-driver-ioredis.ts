@@ -58,7 +58,8 @@ const warnedAutoPipelining = new WeakSet<object>()
 
 /**
  * ioredis 5 can throw `TypeError: results[i] is not iterable` from the callback of an
- * auto-pipelined batch on a Cluster while slots move (redis/ioredis#1931), from a
+ * auto-pipelined batch on a Cluster while slots move (redis/ioredis#1931; 6.1 spreads the
+ * batch's results over its callbacks the same way), from a
  * `process.nextTick` no caller can catch: the process ends. The store's own write connection
  * turns it off; a user's client is the user's to change, so they are told once.
  */
@@ -68,7 +69,7 @@ function warnClusterAutoPipelining(client: IoredisClient): void {
   warnedAutoPipelining.add(client)
   process.emitWarning(
     'cachewire: this ioredis Cluster has enableAutoPipelining on. While slots move (a reshard, a ' +
-      'failover), ioredis 5 can throw an uncaught TypeError from an auto-pipelined batch, which ends ' +
+      'failover), ioredis (5 and 6) can throw an uncaught TypeError from an auto-pipelined batch, which ends ' +
       "the process. The store's writes go on a connection of its own without it; build the Cluster " +
       'with enableAutoPipelining: false (CACHE_CLUSTER_DEFAULTS) for the reads too.',
     { code: 'CACHEWIRE_CLUSTER_AUTO_PIPELINING' }
