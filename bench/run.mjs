@@ -46,6 +46,8 @@ const VARIANTS = [
   'cachewire-express-front-redis',
   'cachewire-koa-redis',
   'cachewire-koa-front-redis',
+  'cachewire-express-front-ioredis6',
+  'cachewire-koa-front-ioredis6',
   'cachewire-express-front-node-redis',
   'cachewire-koa-front-node-redis',
   'cachewire-express-front-tiered',

@@ -43,6 +43,15 @@ async function redisStore(connect) {
   return store
 }
 
+/** An ioredis 6 client (the `ioredis6` alias) with the store's client defaults, as a user on v6 makes it. */
+async function ioredis6Client() {
+  const { Redis } = await import('ioredis6')
+  const { CACHE_CLIENT_DEFAULTS } = await import('@cachewire/core/redis')
+  const client = new Redis(redisUrl, CACHE_CLIENT_DEFAULTS)
+  await client.ping()
+  return client
+}
+
 async function nodeRedisClient() {
   const { createClient } = await import('redis')
   const client = createClient({ url: redisUrl })
@@ -142,6 +151,9 @@ const variants = {
   },
   async 'cachewire-express-front-redis'() {
     return variants['cachewire-express-front'](await redisStore())
+  },
+  async 'cachewire-express-front-ioredis6'() {
+    return variants['cachewire-express-front'](await redisStore(ioredis6Client))
   },
   async 'cachewire-express-front-node-redis'() {
     return variants['cachewire-express-front'](await redisStore(nodeRedisClient))
@@ -259,6 +271,9 @@ const variants = {
   },
   async 'cachewire-koa-front-redis'() {
     return variants['cachewire-koa-front'](await redisStore())
+  },
+  async 'cachewire-koa-front-ioredis6'() {
+    return variants['cachewire-koa-front'](await redisStore(ioredis6Client))
   },
   async 'cachewire-koa-front-node-redis'() {
     return variants['cachewire-koa-front'](await redisStore(nodeRedisClient))

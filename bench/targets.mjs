@@ -43,6 +43,18 @@ export const TARGETS = [
     '≥ 0.6 (1 KB), ≥ 0.5 (50 KB)',
   ],
   [
+    'Express front door on Redis through ioredis 6 / on memory',
+    'cachewire-express-front-ioredis6',
+    'cachewire-express-front',
+    '≥ 0.6 (1 KB), ≥ 0.5 (50 KB)',
+  ],
+  [
+    'Koa front door on Redis through ioredis 6 / on memory',
+    'cachewire-koa-front-ioredis6',
+    'cachewire-koa-front',
+    '≥ 0.6 (1 KB), ≥ 0.5 (50 KB)',
+  ],
+  [
     'Express front door on Redis through node-redis / on memory',
     'cachewire-express-front-node-redis',
     'cachewire-express-front',
