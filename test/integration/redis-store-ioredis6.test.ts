@@ -1,13 +1,7 @@
 import { defineStoreContract } from '@cachewire/core/testing'
-import {
-  RedisBus,
-  RedisJournal,
-  RedisRevocationSync,
-  RedisStore,
-  type RedisClient,
-} from '@cachewire/core/redis'
+import { RedisBus, RedisJournal, RedisRevocationSync, RedisStore } from '@cachewire/core/redis'
 import { Cache, revocations } from '@cachewire/core'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -34,9 +28,13 @@ const CAPABILITIES = { conditionalSet: true, rateWindows: true, ttl: true, measu
 
 for (const protocol of [3, 2] as const) {
   describeRedis(`RedisStore on ioredis 6, RESP${protocol} (standalone)`, () => {
-    const client = createIoredis6Client({ protocol })
+    let client: ReturnType<typeof createIoredis6Client>
     let prefix = uniquePrefix('ioredis6')
     let store: RedisStore | undefined
+    // In a hook, not the describe body, which vitest runs even when the describe is skipped.
+    beforeAll(() => {
+      client = createIoredis6Client({ protocol })
+    })
 
     defineStoreContract({
       name: `RedisStore (ioredis 6, RESP${protocol}, standalone)`,
@@ -68,7 +66,11 @@ describeRedis('RedisStore on ioredis 6 (standalone)', () => {
 
   it('stores one binary string per entry, readable through ioredis 5: the two majors share a store', async () => {
     const own = uniquePrefix('ioredis6-layout')
-    const store = new RedisStore({ client: createIoredis6Client(), prefix: own, timeout: '2s' })
+    const store = new RedisStore({
+      client: createIoredis6Client(),
+      prefix: own,
+      timeout: CONTRACT_TIMEOUT,
+    })
     const body = Buffer.from([0, 255, 10, 13, 0x7b])
     await store.set('entry', body, { ttlMs: 60_000, tags: ['t1'] })
     const v5 = createClient()
@@ -83,7 +85,11 @@ describeRedis('RedisStore on ioredis 6 (standalone)', () => {
 
   it('reads a value larger than a socket read whole (a reply that spans reads)', async () => {
     const own = uniquePrefix('ioredis6-large')
-    const store = new RedisStore({ client: createIoredis6Client(), prefix: own, timeout: '2s' })
+    const store = new RedisStore({
+      client: createIoredis6Client(),
+      prefix: own,
+      timeout: CONTRACT_TIMEOUT,
+    })
     const bodies = Array.from({ length: 8 }, (_, i) => Buffer.alloc(200_000 + i, i + 1))
     await Promise.all(bodies.map((body, i) => store.set(`big:${i}`, body, { ttlMs: 60_000 })))
     const read = await Promise.all(bodies.map((_, i) => store.get(`big:${i}`)))
@@ -197,7 +203,7 @@ describeRedis('RedisStore on ioredis 6 (standalone)', () => {
     expect(user).toEqual({ name: 'Ada' })
   })
 
-  it('typechecks in a project whose ioredis is v6: its clients and Clusters given to RedisStore, RedisBus, RedisJournal and RedisRevocationSync', async () => {
+  it("typechecks in a project whose ioredis is v6: its clients and Clusters given to RedisStore, RedisBus, RedisJournal and RedisRevocationSync, and the core README's snippet", async () => {
     const source = [
       "import { Cluster, Redis } from 'ioredis'",
       "import { CACHE_CLIENT_DEFAULTS, RedisBus, RedisJournal, RedisRevocationSync, RedisStore } from '@cachewire/core/redis'",
@@ -215,15 +221,21 @@ describeRedis('RedisStore on ioredis 6 (standalone)', () => {
       new URL('../node_modules/ioredis6/built/index.d.ts', import.meta.url)
     )
     expect(
-      await typecheckSources({ 'ioredis6-clients': source }, { paths: { ioredis: [ioredis6] } })
+      await typecheckSources(
+        { 'ioredis6-clients': source, 'ioredis6-store': snippet('ioredis6-store', CORE_README) },
+        { paths: { ioredis: [ioredis6] } }
+      )
     ).toBe('')
   }, 120_000)
 })
 
 describeCluster('RedisStore on ioredis 6 (Cluster, 3 masters, 3 replicas)', () => {
-  const cluster = createIoredis6ClusterClient()
+  let cluster: ReturnType<typeof createIoredis6ClusterClient>
   let prefix = uniquePrefix('ioredis6-cluster')
   let store: RedisStore | undefined
+  beforeAll(() => {
+    cluster = createIoredis6ClusterClient()
+  })
 
   defineStoreContract({
     name: 'RedisStore (ioredis 6, cluster)',
@@ -276,7 +288,7 @@ describeCluster('RedisStore on ioredis 6 (Cluster, 3 masters, 3 replicas)', () =
 
   it('carries RedisBus invalidations across the Cluster', async () => {
     const channel = `${uniquePrefix('ioredis6-cluster-bus')}invalidate`
-    const a = new RedisBus({ client: cluster as unknown as RedisClient, channel })
+    const a = new RedisBus({ client: cluster, channel })
     const b = new RedisBus({ client: createIoredis6ClusterClient(), channel })
     const received: unknown[] = []
     await b.subscribe((message) => received.push(message))

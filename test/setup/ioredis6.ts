@@ -7,29 +7,17 @@
 import { Cluster, Redis } from 'ioredis6'
 import type { ClusterOptions, RedisOptions } from 'ioredis6'
 import { registerCleanup } from './cleanup.js'
-import { clusterNodes, redisUrl } from './redis.js'
-
-export type Ioredis6Client = Redis
-export type Ioredis6Cluster = Cluster
-
-async function close(client: Redis | Cluster): Promise<void> {
-  if (client.status === 'end') return
-  const timer = new Promise((resolve) => setTimeout(resolve, 1_000).unref())
-  await Promise.race([client.quit().catch(() => {}), timer])
-  client.disconnect()
-}
+import { closeIoredis, clusterNodes, redisUrl, urlOptions } from './redis.js'
 
 /** An ioredis 6 client on REDIS_URL; `options` win over the URL (a tcp-proxy's port, `protocol: 2`). */
 export function createIoredis6Client(options: RedisOptions = {}): Redis {
-  const url = new URL(redisUrl())
   const client = new Redis({
-    host: url.hostname.replace(/^\[|\]$/g, ''),
-    port: Number(url.port || 6379),
+    ...urlOptions(redisUrl()),
     connectTimeout: 5_000,
     maxRetriesPerRequest: 1,
     ...options,
   })
-  registerCleanup(() => close(client))
+  registerCleanup(() => closeIoredis(client))
   return client
 }
 
@@ -39,6 +27,6 @@ export function createIoredis6ClusterClient(options: ClusterOptions = {}): Clust
     redisOptions: { connectTimeout: 5_000 },
     ...options,
   })
-  registerCleanup(() => close(client))
+  registerCleanup(() => closeIoredis(client))
   return client
 }
