@@ -4,13 +4,13 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { expect, it } from 'vitest'
 import { Cluster, type Redis } from 'ioredis'
-import { Cluster as Cluster6 } from 'ioredis6'
 import { Cache } from '@cachewire/core'
 import { RedisStore } from '@cachewire/core/redis'
 import { figures, measure, msUntil, sampleCalls } from '../helpers/measure.js'
 import { registerCleanup } from '../setup/cleanup.js'
 import { privateClusterBasePort } from '../setup/redis-cluster.js'
 import { describeCluster, usePrivateCluster } from '../setup/redis.js'
+import { IOREDIS6 } from '../setup/ioredis6.js'
 
 const run = promisify(execFile)
 const stateDir = fileURLToPath(new URL('../../.redis-cluster/', import.meta.url))
@@ -18,13 +18,10 @@ const stateDir = fileURLToPath(new URL('../../.redis-cluster/', import.meta.url)
 const TIMEOUT = '250ms'
 const MARGIN_MS = 750
 
-/**
- * Each client major on a private cluster of its own (the failover test leaves its cluster failed
- * over). ioredis 6's Cluster is typed here as 5's: the tests use what both have, the same way.
- */
+/** Each client major on a private cluster of its own (the failover test leaves its cluster failed over). */
 const LIBRARIES = [
   { name: 'ioredis 5', Cluster, clusterOffset: 10 },
-  { name: 'ioredis 6', Cluster: Cluster6 as unknown as typeof Cluster, clusterOffset: 20 },
+  { name: 'ioredis 6', Cluster: IOREDIS6.Cluster, clusterOffset: 20 },
 ]
 
 /**

@@ -1,69 +1,21 @@
-import { defineStoreContract } from '@cachewire/core/testing'
 import { RedisBus, RedisJournal, RedisRevocationSync, RedisStore } from '@cachewire/core/redis'
 import { Cache, revocations } from '@cachewire/core'
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
-import { setImmediate as nextTurn } from 'node:timers/promises'
+import { expect, it, vi } from 'vitest'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import {
-  createClient,
-  createClusterClient,
-  deleteKeysWithPrefix,
-  describeCluster,
-  describeRedis,
-  uniquePrefix,
-} from '../setup/redis.js'
-import { createIoredis6Client, createIoredis6ClusterClient } from '../setup/ioredis6.js'
-import { expectManyStoresShareOneClient } from '../helpers/shared-client.js'
-import { countSocketWrites } from '../helpers/socket-writes.js'
+import { createClient, deleteKeysWithPrefix, describeRedis, uniquePrefix } from '../setup/redis.js'
+import { createIoredis6Client } from '../setup/ioredis6.js'
 import { CORE_README, snippet, typecheckSources } from '../migration/readme-snippets.js'
 
 /**
- * The store's peer range takes ioredis 5 and 6; the other files drive v5. ioredis 6 speaks RESP3
- * by default and reads replies with its own decoder: the contract, the one-write-per-turn corking
- * and the ioredis-only parts (journal, revocation sync) run here on it, RESP3 and RESP2.
+ * What is particular to ioredis 6 (the store contract, the one-write-per-turn corking and the
+ * Cluster run on both majors in redis-store.test.ts and redis-cluster.test.ts): a store shared
+ * with ioredis 5 clients, replies its own decoder joins, the ioredis-only parts (journal,
+ * revocation sync) on RESP3, and the core README's snippet and types in a project on v6.
  */
 const CONTRACT_TIMEOUT = '2s'
-const CAPABILITIES = { conditionalSet: true, rateWindows: true, ttl: true, measure: true }
-
-for (const protocol of [3, 2] as const) {
-  describeRedis(`RedisStore on ioredis 6, RESP${protocol} (standalone)`, () => {
-    let client: ReturnType<typeof createIoredis6Client>
-    let prefix = uniquePrefix('ioredis6')
-    let store: RedisStore | undefined
-    // In a hook, not the describe body, which vitest runs even when the describe is skipped.
-    beforeAll(() => {
-      client = createIoredis6Client({ protocol })
-    })
-
-    defineStoreContract({
-      name: `RedisStore (ioredis 6, RESP${protocol}, standalone)`,
-      create: () => {
-        prefix = uniquePrefix(`ioredis6-resp${protocol}`)
-        store = new RedisStore({ client, prefix, timeout: CONTRACT_TIMEOUT })
-        return store
-      },
-      createPeer: () =>
-        new RedisStore({
-          client: createIoredis6Client({ protocol }),
-          prefix,
-          timeout: CONTRACT_TIMEOUT,
-        }),
-      cleanup: async () => {
-        await store?.close()
-        await deleteKeysWithPrefix(createClient(), prefix)
-      },
-      runner: { describe, it, beforeEach, afterEach },
-      capabilities: CAPABILITIES,
-    })
-  })
-}
 
 describeRedis('RedisStore on ioredis 6 (standalone)', () => {
-  it('shares one client among many stores without a MaxListenersExceededWarning', async () => {
-    await expectManyStoresShareOneClient(createIoredis6Client(), CONTRACT_TIMEOUT)
-  })
-
   it('stores one binary string per entry, readable through ioredis 5: the two majors share a store', async () => {
     const own = uniquePrefix('ioredis6-layout')
     const store = new RedisStore({
@@ -96,30 +48,6 @@ describeRedis('RedisStore on ioredis 6 (standalone)', () => {
     expect(read.map((value, i) => Buffer.from(value as Uint8Array).equals(bodies[i]!))).toEqual(
       bodies.map(() => true)
     )
-    await store.clear()
-    await store.close()
-  })
-
-  it("sends the commands of one event-loop turn in one socket write, the app's own with them, and releases the socket after the turn", async () => {
-    const own = uniquePrefix('ioredis6-one-write')
-    const shared = createIoredis6Client()
-    const store = new RedisStore({ client: shared, prefix: own, timeout: CONTRACT_TIMEOUT })
-    const keys = Array.from({ length: 30 }, (_, i) => `item:${i}`)
-    await Promise.all(keys.map((key) => store.set(key, Buffer.from(key), { ttlMs: 60_000 })))
-
-    const writes = countSocketWrites(shared.stream)
-    const reads = keys.map((key) => store.get(key))
-    const found = [store.has('item:0'), store.has('absent')]
-    const ping = shared.ping()
-    expect(writes.calls).toBe(0)
-    const values = await Promise.all(reads)
-    expect(await Promise.all(found)).toEqual([true, false])
-    expect(await ping).toBe('PONG')
-    writes.restore()
-    expect(values.map((value) => Buffer.from(value as Uint8Array).toString())).toEqual(keys)
-    expect({ calls: writes.calls, chunks: writes.chunks }).toEqual({ calls: 1, chunks: 33 })
-    await nextTurn()
-    expect(shared.stream.writableCorked).toBe(0)
     await store.clear()
     await store.close()
   })
@@ -227,76 +155,4 @@ describeRedis('RedisStore on ioredis 6 (standalone)', () => {
       )
     ).toBe('')
   }, 120_000)
-})
-
-describeCluster('RedisStore on ioredis 6 (Cluster, 3 masters, 3 replicas)', () => {
-  let cluster: ReturnType<typeof createIoredis6ClusterClient>
-  let prefix = uniquePrefix('ioredis6-cluster')
-  let store: RedisStore | undefined
-  beforeAll(() => {
-    cluster = createIoredis6ClusterClient()
-  })
-
-  defineStoreContract({
-    name: 'RedisStore (ioredis 6, cluster)',
-    create: () => {
-      prefix = uniquePrefix('ioredis6-cluster')
-      store = new RedisStore({ client: cluster, prefix, timeout: CONTRACT_TIMEOUT })
-      return store
-    },
-    createPeer: () =>
-      new RedisStore({
-        client: createIoredis6ClusterClient(),
-        prefix,
-        timeout: CONTRACT_TIMEOUT,
-      }),
-    cleanup: async () => {
-      await store?.close()
-      await deleteKeysWithPrefix(createClusterClient(), prefix)
-    },
-    runner: { describe, it, beforeEach, afterEach },
-    capabilities: CAPABILITIES,
-  })
-
-  it('spreads keys over every master and clears them all (no CROSSSLOT), each master read in one write a turn', async () => {
-    const own = uniquePrefix('ioredis6-spread')
-    const store = new RedisStore({ client: cluster, prefix: own, timeout: CONTRACT_TIMEOUT })
-    const keys = Array.from({ length: 60 }, (_, i) => `item:${i}`)
-    await Promise.all(
-      keys.map((key, i) =>
-        store.set(key, Buffer.from(key), { ttlMs: 60_000, tags: ['all', `even:${i % 2}`] })
-      )
-    )
-    await Promise.all(cluster.nodes('master').map((node) => node.ping()))
-    const masters = cluster.nodes('master')
-    const writes = masters.map((node) => countSocketWrites(node.stream))
-    const values = await Promise.all(keys.map((key) => store.get(key)))
-    for (const counted of writes) counted.restore()
-    expect(values.map((value) => Buffer.from(value as Uint8Array).toString())).toEqual(keys)
-    expect(writes.map((counted) => counted.calls)).toEqual([1, 1, 1])
-    await nextTurn()
-    expect(cluster.nodes('all').map((node) => node.stream?.writableCorked ?? 0)).toEqual(
-      cluster.nodes('all').map(() => 0)
-    )
-    expect(await store.invalidateTags(['even:0'])).toBe(30)
-    expect(await store.deletePattern('item:1*')).toBeGreaterThan(0)
-    await store.clear()
-    const left = await Promise.all(cluster.nodes('master').map((node) => node.keys(`${own}*`)))
-    expect(left.flat()).toEqual([])
-    await store.close()
-  })
-
-  it('carries RedisBus invalidations across the Cluster', async () => {
-    const channel = `${uniquePrefix('ioredis6-cluster-bus')}invalidate`
-    const a = new RedisBus({ client: cluster, channel })
-    const b = new RedisBus({ client: createIoredis6ClusterClient(), channel })
-    const received: unknown[] = []
-    await b.subscribe((message) => received.push(message))
-    await a.publish({ op: 'keys', keys: ['k1', 'k2'] })
-    await vi.waitFor(() => expect(received).toEqual([{ op: 'keys', keys: ['k1', 'k2'] }]), {
-      timeout: 5000,
-      interval: 20,
-    })
-    await Promise.all([a.close(), b.close()])
-  })
 })

@@ -6,6 +6,7 @@ import { InvalidOptionError } from '@cachewire/core'
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { startRedisProcess } from '../helpers/redis-process.js'
 import { expectManyStoresShareOneClient } from '../helpers/shared-client.js'
+import { expectBusCarries } from '../helpers/bus.js'
 import { CORE_README, runSnippet, snippet, typecheckSources } from '../migration/readme-snippets.js'
 import {
   connectNodeRedis,
@@ -229,17 +230,11 @@ for (const version of VERSIONS) {
     })
 
     it('carries RedisBus invalidations across the Cluster (published on one node, heard on another)', async () => {
-      const channel = `${uniquePrefix('node-redis-cluster-bus')}invalidate`
-      const a = new RedisBus({ client: cluster, channel })
-      const b = new RedisBus({ client: await connectNodeRedisCluster(version), channel })
-      const received: unknown[] = []
-      await b.subscribe((message) => received.push(message))
-      await a.publish({ op: 'keys', keys: ['k1', 'k2'] })
-      await vi.waitFor(() => expect(received).toEqual([{ op: 'keys', keys: ['k1', 'k2'] }]), {
-        timeout: 5000,
-        interval: 20,
-      })
-      await Promise.all([a.close(), b.close()])
+      await expectBusCarries(
+        cluster,
+        await connectNodeRedisCluster(version),
+        'node-redis-cluster-bus'
+      )
     })
   })
 }

@@ -1,7 +1,8 @@
 import { defineStoreContract } from '@cachewire/core/testing'
 import { CACHE_CLIENT_DEFAULTS, RedisStore } from '@cachewire/core/redis'
 import { Cache, StoreTimeoutError, StoreUnavailableError } from '@cachewire/core'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import type { Redis } from 'ioredis'
 import {
   createClient,
   deleteKeysWithPrefix,
@@ -12,6 +13,7 @@ import {
 import { createTcpProxy } from '../helpers/tcp-proxy.js'
 import { expectManyStoresShareOneClient } from '../helpers/shared-client.js'
 import { REDIS_LIBRARIES } from '../setup/node-redis.js'
+import { createIoredis6Client } from '../setup/ioredis6.js'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { countSocketWrites } from '../helpers/socket-writes.js'
 
@@ -22,33 +24,73 @@ import { countSocketWrites } from '../helpers/socket-writes.js'
  */
 const CONTRACT_TIMEOUT = '2s'
 
-describeRedis('RedisStore on a standalone Redis', () => {
-  const client = createClient()
-  let prefix = uniquePrefix('redis-store')
-  let store: RedisStore | undefined
+/** The clients the store must serve the same way: ioredis 5, and ioredis 6 on RESP3 and RESP2. */
+const STANDALONE_CLIENTS = [
+  { name: 'ioredis 5', connect: (): Redis => createClient() },
+  { name: 'ioredis 6, RESP3', connect: (): Redis => createIoredis6Client() },
+  { name: 'ioredis 6, RESP2', connect: (): Redis => createIoredis6Client({ protocol: 2 }) },
+]
 
-  defineStoreContract({
-    name: 'RedisStore (standalone)',
-    create: () => {
-      prefix = uniquePrefix('redis-store')
-      store = new RedisStore({ client, prefix, timeout: CONTRACT_TIMEOUT })
-      return store
-    },
-    createPeer: () => new RedisStore({ client: createClient(), prefix, timeout: CONTRACT_TIMEOUT }),
-    cleanup: async () => {
-      // The store's own write connection; the client is the file's.
-      await store?.close()
-      await deleteKeysWithPrefix(client, prefix)
-    },
-    runner: { describe, it, beforeEach, afterEach },
-    capabilities: { conditionalSet: true, rateWindows: true, ttl: true, measure: true },
-  })
+for (const { name, connect } of STANDALONE_CLIENTS)
+  describeRedis(`RedisStore on a standalone Redis through ${name}`, () => {
+    let client: Redis
+    let prefix = uniquePrefix('redis-store')
+    let store: RedisStore | undefined
+    // In a hook, not the describe body, which vitest runs even when the describe is skipped.
+    beforeAll(() => {
+      client = connect()
+    })
 
-  describe('many stores on one client', () => {
-    it('share it without a MaxListenersExceededWarning, and leave its listener limit as it was once closed', async () => {
-      await expectManyStoresShareOneClient(createClient(), CONTRACT_TIMEOUT)
+    defineStoreContract({
+      name: `RedisStore (standalone, ${name})`,
+      create: () => {
+        prefix = uniquePrefix('redis-store')
+        store = new RedisStore({ client, prefix, timeout: CONTRACT_TIMEOUT })
+        return store
+      },
+      createPeer: () => new RedisStore({ client: connect(), prefix, timeout: CONTRACT_TIMEOUT }),
+      cleanup: async () => {
+        // The store's own write connection; the client is the file's.
+        await store?.close()
+        await deleteKeysWithPrefix(client, prefix)
+      },
+      runner: { describe, it, beforeEach, afterEach },
+      capabilities: { conditionalSet: true, rateWindows: true, ttl: true, measure: true },
+    })
+
+    it('many stores share one client without a MaxListenersExceededWarning, and leave its listener limit as it was once closed', async () => {
+      await expectManyStoresShareOneClient(connect(), CONTRACT_TIMEOUT)
+    })
+
+    it("sends the commands of one event-loop turn in one socket write, the app's own commands on a shared client with them, and releases the socket after the turn", async () => {
+      const own = uniquePrefix('one-write')
+      // No auto-pipelining: ioredis would send the EXISTS and the PING in a pipeline of its own.
+      const shared = connect()
+      const store = new RedisStore({ client: shared, prefix: own, timeout: CONTRACT_TIMEOUT })
+      const keys = Array.from({ length: 30 }, (_, i) => `item:${i}`)
+      await Promise.all(keys.map((key) => store.set(key, Buffer.from(key), { ttlMs: 60_000 })))
+
+      const writes = countSocketWrites(shared.stream)
+      const reads = keys.map((key) => store.get(key))
+      const found = [store.has('item:0'), store.has('absent')]
+      const ping = shared.ping()
+      expect(writes.calls).toBe(0)
+      const values = await Promise.all(reads)
+      expect(await Promise.all(found)).toEqual([true, false])
+      expect(await ping).toBe('PONG')
+      writes.restore()
+      expect(values.map((value) => Buffer.from(value as Uint8Array).toString())).toEqual(keys)
+      expect({ calls: writes.calls, chunks: writes.chunks }).toEqual({ calls: 1, chunks: 33 })
+
+      await nextTurn()
+      expect(shared.stream.writableCorked).toBe(0)
+      await store.clear()
+      await store.close()
     })
   })
+
+describeRedis('RedisStore on a standalone Redis', () => {
+  const client = createClient()
 
   describe('storage layout', () => {
     it('stores one binary string per entry, with a TTL on every key', async () => {
@@ -120,32 +162,6 @@ describeRedis('RedisStore on a standalone Redis', () => {
   })
 
   describe('the commands of one event-loop turn', () => {
-    it("go out in one socket write, the app's own commands on a shared client with them, and the socket is released after the turn", async () => {
-      const own = uniquePrefix('one-write')
-      // No auto-pipelining: ioredis would send the EXISTS and the PING in a pipeline of its own.
-      const shared = createClient()
-      const store = new RedisStore({ client: shared, prefix: own, timeout: CONTRACT_TIMEOUT })
-      const keys = Array.from({ length: 30 }, (_, i) => `item:${i}`)
-      await Promise.all(keys.map((key) => store.set(key, Buffer.from(key), { ttlMs: 60_000 })))
-
-      const writes = countSocketWrites(shared.stream)
-      const reads = keys.map((key) => store.get(key))
-      const found = [store.has('item:0'), store.has('absent')]
-      const ping = shared.ping()
-      expect(writes.calls).toBe(0)
-      const values = await Promise.all(reads)
-      expect(await Promise.all(found)).toEqual([true, false])
-      expect(await ping).toBe('PONG')
-      writes.restore()
-      expect(values.map((value) => Buffer.from(value as Uint8Array).toString())).toEqual(keys)
-      expect({ calls: writes.calls, chunks: writes.chunks }).toEqual({ calls: 1, chunks: 33 })
-
-      await nextTurn()
-      expect(shared.stream.writableCorked).toBe(0)
-      await store.clear()
-      await store.close()
-    })
-
     it('on the cache client defaults, the reads go out in one write and the auto-pipelined commands in one more', async () => {
       const own = uniquePrefix('one-write-defaults')
       const store = new RedisStore({ url: redisUrl(), prefix: own, timeout: CONTRACT_TIMEOUT })

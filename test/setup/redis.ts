@@ -110,23 +110,16 @@ export function describeCluster(name: string, fn: () => void): void {
   describeWith('Redis Cluster', requireCluster, name, fn)
 }
 
-/**
- * Quit politely, but never let a hung (e.g. blackholed) connection hold up the cleanup. Typed by
- * what it uses, so that ioredis 6 clients (setup/ioredis6.ts) close the same way.
- */
-export async function closeIoredis(client: {
-  status: string
-  quit(): Promise<unknown>
-  disconnect(): void
-}): Promise<void> {
+/** Quit politely, but never let a hung (e.g. blackholed) connection hold up the cleanup. */
+async function close(client: Redis | Cluster): Promise<void> {
   if (client.status === 'end') return
   const timer = new Promise((resolve) => setTimeout(resolve, 1_000).unref())
   await Promise.race([client.quit().catch(() => {}), timer])
   client.disconnect()
 }
 
-/** REDIS_URL as ioredis options (v5's and v6's), so that `options.port` (a tcp-proxy, say) can override it. */
-export function urlOptions(url: string): RedisOptions {
+/** REDIS_URL as ioredis options, so that `options.port` (a tcp-proxy, say) can override it. */
+function urlOptions(url: string): RedisOptions {
   const u = new URL(url)
   return {
     host: u.hostname.replace(/^\[|\]$/g, ''),
@@ -141,25 +134,30 @@ export function urlOptions(url: string): RedisOptions {
 /**
  * A Redis client on REDIS_URL, quit when the test (or, outside a test, the file) ends.
  * `options` win over the URL: `createClient({ port: proxy.port })` goes through a tcp-proxy.
+ * `RedisClass` is ioredis 5's `Redis` unless given another major's (setup/ioredis6.ts).
  */
-export function createClient(options: RedisOptions = {}): Redis {
-  const client = new Redis({
+export function createClient(options: RedisOptions = {}, RedisClass: typeof Redis = Redis): Redis {
+  const client = new RedisClass({
     ...urlOptions(redisUrl()),
     connectTimeout: 5_000,
     maxRetriesPerRequest: 1,
     ...options,
   })
-  registerCleanup(() => closeIoredis(client))
+  registerCleanup(() => close(client))
   return client
 }
 
-/** A Cluster client on the shared cluster (or `nodes`), quit when the test (or file) ends. */
+/**
+ * A Cluster client on the shared cluster (or `nodes`), quit when the test (or file) ends.
+ * `ClusterClass` is ioredis 5's `Cluster` unless given another major's (setup/ioredis6.ts).
+ */
 export function createClusterClient(
   options: ClusterOptions = {},
-  nodes: ClusterNode[] = clusterNodes()
+  nodes: ClusterNode[] = clusterNodes(),
+  ClusterClass: typeof Cluster = Cluster
 ): Cluster {
-  const client = new Cluster(nodes, { redisOptions: { connectTimeout: 5_000 }, ...options })
-  registerCleanup(() => closeIoredis(client))
+  const client = new ClusterClass(nodes, { redisOptions: { connectTimeout: 5_000 }, ...options })
+  registerCleanup(() => close(client))
   return client
 }
 
@@ -174,7 +172,8 @@ export async function deleteKeysWithPrefix(
   prefix: string
 ): Promise<number> {
   const match = `${prefix.replace(GLOB_SPECIALS, '\\$&')}*`
-  const nodes = client instanceof Cluster ? client.nodes('master') : [client]
+  // isCluster, not instanceof: an ioredis 6 Cluster (setup/ioredis6.ts) is no instance of 5's class.
+  const nodes = client.isCluster ? (client as Cluster).nodes('master') : [client as Redis]
   let deleted = 0
   for (const node of nodes) {
     for await (const keys of node.scanStream({ match, count: 500 }) as AsyncIterable<string[]>) {
