@@ -10,7 +10,6 @@ import { figures, measure, msUntil, sampleCalls } from '../helpers/measure.js'
 import { registerCleanup } from '../setup/cleanup.js'
 import { privateClusterBasePort } from '../setup/redis-cluster.js'
 import { describeCluster, usePrivateCluster } from '../setup/redis.js'
-import { IOREDIS6 } from '../setup/ioredis6.js'
 
 const run = promisify(execFile)
 const stateDir = fileURLToPath(new URL('../../.redis-cluster/', import.meta.url))
@@ -18,21 +17,12 @@ const stateDir = fileURLToPath(new URL('../../.redis-cluster/', import.meta.url)
 const TIMEOUT = '250ms'
 const MARGIN_MS = 750
 
-/** Each client major on a private cluster of its own (the failover test leaves its cluster failed over). */
-const LIBRARIES = [
-  { name: 'ioredis 5', Cluster, clusterOffset: 10 },
-  { name: 'ioredis 6', Cluster: IOREDIS6.Cluster, clusterOffset: 20 },
-]
-
 /**
  * What a user writes from the README: a plain Cluster (auto-pipelining off, as the README says).
  * The store adds the slot map refresh.
  */
-function userCluster(
-  ClusterClient: typeof Cluster,
-  nodes: Array<{ host: string; port: number }>
-): Cluster {
-  const client = new ClusterClient(nodes, { redisOptions: { connectTimeout: 2000 } })
+function userCluster(nodes: Array<{ host: string; port: number }>): Cluster {
+  const client = new Cluster(nodes, { redisOptions: { connectTimeout: 2000 } })
   client.on('error', () => {})
   registerCleanup(() => client.disconnect())
   return client
@@ -143,241 +133,240 @@ async function whereReadsGo(
 
 const REDIRECTION = /MOVED|ASK|TRYAGAIN|CLUSTERDOWN|slots allocation group|same node|redirections/
 
-for (const library of LIBRARIES)
-  describeCluster(`Redis Cluster faults (a private cluster; ${library.name})`, () => {
-    const cluster = usePrivateCluster(privateClusterBasePort(library.clusterOffset))
+describeCluster('Redis Cluster faults (a private cluster)', () => {
+  const cluster = usePrivateCluster(privateClusterBasePort(10))
 
-    it('tag invalidations during a reshard remove every tagged entry, and no redirection reaches the app', async () => {
-      const client = userCluster(library.Cluster, cluster.nodes)
-      await ready(client)
-      const prefix = 'reshard:'
-      const { cache, errors } = cacheOn(client, prefix)
+  it('tag invalidations during a reshard remove every tagged entry, and no redirection reaches the app', async () => {
+    const client = userCluster(cluster.nodes)
+    await ready(client)
+    const prefix = 'reshard:'
+    const { cache, errors } = cacheOn(client, prefix)
+    await Promise.all(
+      Array.from({ length: 100 }, (_, i) => cache.set(`other:${i}`, i, { ttl: '5m' }))
+    )
+
+    const masters = client.nodes('master')
+    const ids = await Promise.all(
+      masters.map(async (node) => String(await node.call('CLUSTER', 'MYID')))
+    )
+    const seed = `${masters[0]?.options.host}:${masters[0]?.options.port}`
+    // Move 5,000 slots, a few keys per MIGRATE, while rounds of 600 tagged entries are written and
+    // invalidated: every round overlaps slots that are moving.
+    let resharding = true
+    const reshard = run(
+      'redis-cli',
+      [
+        '--cluster',
+        'reshard',
+        seed,
+        '--cluster-from',
+        ids[0] as string,
+        '--cluster-to',
+        ids[1] as string,
+        '--cluster-slots',
+        '5000',
+        '--cluster-yes',
+        '--cluster-pipeline',
+        '5',
+      ],
+      { timeout: 120_000 }
+    ).finally(() => (resharding = false))
+    const traffic = sampleCalls(
+      (i) =>
+        i % 3 === 0
+          ? cache.set(`other:${i % 100}`, i, { ttl: '5m' })
+          : cache.get(`other:${i % 100}`),
+      { durationMs: 3000, concurrency: 4 }
+    )
+    const statuses: string[] = []
+    const removed: number[] = []
+    let rounds = 0
+    while (resharding && rounds < 200) {
+      const keys = Array.from({ length: 600 }, (_, i) => `r${rounds}:item:${i}`)
       await Promise.all(
-        Array.from({ length: 100 }, (_, i) => cache.set(`other:${i}`, i, { ttl: '5m' }))
+        keys.map((key) => cache.set(key, key, { ttl: '5m', tags: [`round:${rounds}`] }))
       )
+      const result = await cache.invalidateTags([`round:${rounds}`])
+      statuses.push(result.status)
+      removed.push(result.removed)
+      rounds++
+    }
+    const idle = await cache.whenIdle()
+    const [during] = await Promise.all([traffic, reshard])
 
-      const masters = client.nodes('master')
-      const ids = await Promise.all(
-        masters.map(async (node) => String(await node.call('CLUSTER', 'MYID')))
-      )
-      const seed = `${masters[0]?.options.host}:${masters[0]?.options.port}`
-      // Move 5,000 slots, a few keys per MIGRATE, while rounds of 600 tagged entries are written and
-      // invalidated: every round overlaps slots that are moving.
-      let resharding = true
-      const reshard = run(
-        'redis-cli',
-        [
-          '--cluster',
-          'reshard',
-          seed,
-          '--cluster-from',
-          ids[0] as string,
-          '--cluster-to',
-          ids[1] as string,
-          '--cluster-slots',
-          '5000',
-          '--cluster-yes',
-          '--cluster-pipeline',
-          '5',
-        ],
-        { timeout: 120_000 }
-      ).finally(() => (resharding = false))
-      const traffic = sampleCalls(
-        (i) =>
-          i % 3 === 0
-            ? cache.set(`other:${i % 100}`, i, { ttl: '5m' })
-            : cache.get(`other:${i % 100}`),
-        { durationMs: 3000, concurrency: 4 }
-      )
-      const statuses: string[] = []
-      const removed: number[] = []
-      let rounds = 0
-      while (resharding && rounds < 200) {
-        const keys = Array.from({ length: 600 }, (_, i) => `r${rounds}:item:${i}`)
-        await Promise.all(
-          keys.map((key) => cache.set(key, key, { ttl: '5m', tags: [`round:${rounds}`] }))
-        )
-        const result = await cache.invalidateTags([`round:${rounds}`])
-        statuses.push(result.status)
-        removed.push(result.removed)
-        rounds++
-      }
-      const idle = await cache.whenIdle()
-      const [during] = await Promise.all([traffic, reshard])
+    // The slots are still now: a survivor of any round shows up on exactly one master.
+    let left = 0
+    for (const node of client.nodes('master')) {
+      for await (const found of node.scanStream({
+        match: `${prefix}k:r*`,
+        count: 1000,
+      }) as AsyncIterable<string[]>)
+        left += found.length
+    }
+    const redirections = errors.filter((error) => REDIRECTION.test(describeError(error)))
+    const applied = statuses.filter((status) => status === 'applied').length
+    measure('reshard-during-tag-invalidation', {
+      rounds,
+      taggedPerRound: 600,
+      applied,
+      queued: statuses.length - applied,
+      removedPerRound: `${Math.min(...removed)}..${Math.max(...removed)}`,
+      drained: idle.drained,
+      left,
+      ...figures('traffic', during),
+      redirectionErrors: redirections.length,
+      errorEvents: errors.length,
+      errors: errors.map((error) => describeError(error).slice(0, 160)),
+    })
 
-      // The slots are still now: a survivor of any round shows up on exactly one master.
-      let left = 0
-      for (const node of client.nodes('master')) {
-        for await (const found of node.scanStream({
-          match: `${prefix}k:r*`,
-          count: 1000,
-        }) as AsyncIterable<string[]>)
-          left += found.length
-      }
-      const redirections = errors.filter((error) => REDIRECTION.test(describeError(error)))
-      const applied = statuses.filter((status) => status === 'applied').length
-      measure('reshard-during-tag-invalidation', {
-        rounds,
-        taggedPerRound: 600,
-        applied,
-        queued: statuses.length - applied,
-        removedPerRound: `${Math.min(...removed)}..${Math.max(...removed)}`,
-        drained: idle.drained,
-        left,
-        ...figures('traffic', during),
-        redirectionErrors: redirections.length,
-        errorEvents: errors.length,
-        errors: errors.map((error) => describeError(error).slice(0, 160)),
-      })
+    expect(rounds).toBeGreaterThan(1)
+    expect(statuses.every((status) => status === 'applied' || status === 'queued')).toBe(true)
+    expect(idle.drained).toBe(true)
+    expect(left).toBe(0)
+    expect(during.rejected).toBe(0)
+    expect(redirections).toEqual([])
+    expect(await cache.get('other:1')).toBeDefined()
+  }, 180_000)
 
-      expect(rounds).toBeGreaterThan(1)
-      expect(statuses.every((status) => status === 'applied' || status === 'queued')).toBe(true)
-      expect(idle.drained).toBe(true)
-      expect(left).toBe(0)
-      expect(during.rejected).toBe(0)
-      expect(redirections).toEqual([])
-      expect(await cache.get('other:1')).toBeDefined()
-    }, 180_000)
+  it('one frozen master: the other shards keep hitting, and the failed-over shard comes back', async () => {
+    const client = userCluster(cluster.nodes)
+    await ready(client)
+    const { cache, errors } = cacheOn(client, 'frozen:')
+    const keys = Array.from({ length: 300 }, (_, i) => `key:${i}`)
+    await Promise.all(keys.map((key) => cache.set(key, key, { ttl: '5m' })))
+    // Let the replicas catch up before the master goes away.
+    for (const node of client.nodes('master')) await node.wait(1, 2000)
+    const before = await sampleCalls((i) => cache.get(keys[i % keys.length] as string), {
+      durationMs: 1000,
+    })
 
-    it('one frozen master: the other shards keep hitting, and the failed-over shard comes back', async () => {
-      const client = userCluster(library.Cluster, cluster.nodes)
-      await ready(client)
-      const { cache, errors } = cacheOn(client, 'frozen:')
-      const keys = Array.from({ length: 300 }, (_, i) => `key:${i}`)
-      await Promise.all(keys.map((key) => cache.set(key, key, { ttl: '5m' })))
-      // Let the replicas catch up before the master goes away.
-      for (const node of client.nodes('master')) await node.wait(1, 2000)
-      const before = await sampleCalls((i) => cache.get(keys[i % keys.length] as string), {
-        durationMs: 1000,
-      })
+    // The master serving most of these keys (the reshard above left the shares uneven).
+    const slots = await Promise.all(
+      keys.map(async (key) => Number(await client.cluster('KEYSLOT', `frozen:k:${key}`)))
+    )
+    const owners = keys.map((_, i) => client.slots[slots[i] as number]?.[0] as string)
+    const counts = new Map<string, number>()
+    for (const owner of owners) counts.set(owner, (counts.get(owner) ?? 0) + 1)
+    const victimName = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] as string
+    const victim = client
+      .nodes('master')
+      .find((node) => `${node.options.host}:${node.options.port}` === victimName) as Redis
+    const onVictim = new Set(keys.filter((_, i) => owners[i] === victimName))
+    const pid = Number(readFileSync(`${stateDir}${victim.options.port}/redis.pid`, 'utf8'))
+    process.kill(pid, 'SIGSTOP')
+    registerCleanup(() => void process.kill(pid, 'SIGCONT'))
+    const frozenAt = performance.now()
+    let healthyCalls = 0
+    let healthyHits = 0
+    const during = await sampleCalls(
+      async (i) => {
+        const key = keys[i % keys.length] as string
+        const value = await cache.get(key)
+        if (!onVictim.has(key)) {
+          healthyCalls++
+          if (value !== undefined) healthyHits++
+        }
+        return value
+      },
+      { durationMs: 1200 }
+    )
+    const breakers = cache
+      .stats()
+      .breakers.filter((b) => b.node !== 'cluster')
+      .map((b) => `${b.node === victimName ? 'frozen' : 'healthy'}/${b.direction}=${b.state}`)
 
-      // The master serving most of these keys (the reshard above left the shares uneven).
-      const slots = await Promise.all(
-        keys.map(async (key) => Number(await client.cluster('KEYSLOT', `frozen:k:${key}`)))
-      )
-      const owners = keys.map((_, i) => client.slots[slots[i] as number]?.[0] as string)
-      const counts = new Map<string, number>()
-      for (const owner of owners) counts.set(owner, (counts.get(owner) ?? 0) + 1)
-      const victimName = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] as string
-      const victim = client
-        .nodes('master')
-        .find((node) => `${node.options.host}:${node.options.port}` === victimName) as Redis
-      const onVictim = new Set(keys.filter((_, i) => owners[i] === victimName))
-      const pid = Number(readFileSync(`${stateDir}${victim.options.port}/redis.pid`, 'utf8'))
-      process.kill(pid, 'SIGSTOP')
-      registerCleanup(() => void process.kill(pid, 'SIGCONT'))
-      const frozenAt = performance.now()
-      let healthyCalls = 0
-      let healthyHits = 0
-      const during = await sampleCalls(
-        async (i) => {
-          const key = keys[i % keys.length] as string
-          const value = await cache.get(key)
-          if (!onVictim.has(key)) {
-            healthyCalls++
-            if (value !== undefined) healthyHits++
-          }
-          return value
-        },
-        { durationMs: 1200 }
-      )
-      const breakers = cache
-        .stats()
-        .breakers.filter((b) => b.node !== 'cluster')
-        .map((b) => `${b.node === victimName ? 'frozen' : 'healthy'}/${b.direction}=${b.state}`)
+    // cluster-node-timeout is 2 s: a replica takes over. From when a healthy node says so, how long until every key hits?
+    const healthy = client.nodes('master').find((node) => node !== victim) as Redis
+    const victimSlot = slots[keys.indexOf([...onVictim][0] as string)] as number
+    const promotedMs = await msUntil(
+      async () => {
+        const map = (await healthy.call('CLUSTER', 'SLOTS')) as Array<
+          [number, number, [string, number]]
+        >
+        const owner = map.find(([from, to]) => victimSlot >= from && victimSlot <= to)?.[2]
+        return owner !== undefined && `${owner[0]}:${owner[1]}` !== victimName
+      },
+      { timeoutMs: 30_000, intervalMs: 20 }
+    )
+    const promotedAt = performance.now()
+    await msUntil(
+      async () =>
+        (await Promise.all(keys.map((key) => cache.get(key)))).every(
+          (value) => value !== undefined
+        ),
+      { timeoutMs: 30_000, intervalMs: 20 }
+    )
+    const hitsBackAfterPromotionMs = Math.round(performance.now() - promotedAt)
+    const sinceFreezeMs = Math.round(performance.now() - frozenAt)
+    const resumedAt = performance.now()
+    const watch = watchClient(client, resumedAt)
+    process.kill(pid, 'SIGCONT')
+    // The resumed old master can answer a slot-map read queued while it was frozen with its stale
+    // view, and for a moment its keys are routed to it (its breaker still half-open): misses, seen
+    // in 2 of 8 CI runs. Data is lost only if the keys do not come back once the cluster settles,
+    // so what counts is the last read of that wait: a read after it found all 195 keys missing
+    // once, in a fresh-clone CI run, while the new master, just rejoined by the old one, answered
+    // CLUSTERDOWN for a moment and its read breaker was open.
+    let values: unknown[] = []
+    const settledMs = await msUntil(
+      async () => {
+        values = await Promise.all(keys.map((key) => cache.get(key)))
+        return values.every((value) => value !== undefined)
+      },
+      { timeoutMs: 10_000, intervalMs: 50 }
+    ).catch(() => Math.round(performance.now() - resumedAt))
+    const lostKeys = keys.filter((_, i) => values[i] === undefined)
+    const lost = lostKeys.length
+    watch.stop()
+    const lostRoute =
+      lost === 0
+        ? undefined
+        : await whereReadsGo(
+            client,
+            healthy,
+            cache,
+            slots[keys.indexOf(lostKeys[0] as string)] as number,
+            `frozen:k:${lostKeys[0] as string}`
+          )
+    measure('cluster-frozen-master', {
+      ...figures('before', before),
+      ...figures('during', during),
+      keysOnFrozenMaster: onVictim.size,
+      healthyHitRatio:
+        healthyCalls === 0 ? 0 : Math.round((healthyHits / healthyCalls) * 100) / 100,
+      breakers,
+      promotedAfterMs: promotedMs,
+      hitsBackAfterPromotionMs,
+      allHitsBackSinceFreezeMs: sinceFreezeMs,
+      hitsBackAfterResumeMs: settledMs,
+      lost,
+      ...(lostRoute === undefined ? {} : { lostRoute }),
+      errorEvents: errors.length,
+      ...(lost === 0
+        ? {}
+        : {
+            status: client.status,
+            timeline: watch.timeline.slice(0, 80),
+            errors: errors.map((error) => describeError(error).slice(0, 200)),
+          }),
+    })
 
-      // cluster-node-timeout is 2 s: a replica takes over. From when a healthy node says so, how long until every key hits?
-      const healthy = client.nodes('master').find((node) => node !== victim) as Redis
-      const victimSlot = slots[keys.indexOf([...onVictim][0] as string)] as number
-      const promotedMs = await msUntil(
-        async () => {
-          const map = (await healthy.call('CLUSTER', 'SLOTS')) as Array<
-            [number, number, [string, number]]
-          >
-          const owner = map.find(([from, to]) => victimSlot >= from && victimSlot <= to)?.[2]
-          return owner !== undefined && `${owner[0]}:${owner[1]}` !== victimName
-        },
-        { timeoutMs: 30_000, intervalMs: 20 }
-      )
-      const promotedAt = performance.now()
-      await msUntil(
-        async () =>
-          (await Promise.all(keys.map((key) => cache.get(key)))).every(
-            (value) => value !== undefined
-          ),
-        { timeoutMs: 30_000, intervalMs: 20 }
-      )
-      const hitsBackAfterPromotionMs = Math.round(performance.now() - promotedAt)
-      const sinceFreezeMs = Math.round(performance.now() - frozenAt)
-      const resumedAt = performance.now()
-      const watch = watchClient(client, resumedAt)
-      process.kill(pid, 'SIGCONT')
-      // The resumed old master can answer a slot-map read queued while it was frozen with its stale
-      // view, and for a moment its keys are routed to it (its breaker still half-open): misses, seen
-      // in 2 of 8 CI runs. Data is lost only if the keys do not come back once the cluster settles,
-      // so what counts is the last read of that wait: a read after it found all 195 keys missing
-      // once, in a fresh-clone CI run, while the new master, just rejoined by the old one, answered
-      // CLUSTERDOWN for a moment and its read breaker was open.
-      let values: unknown[] = []
-      const settledMs = await msUntil(
-        async () => {
-          values = await Promise.all(keys.map((key) => cache.get(key)))
-          return values.every((value) => value !== undefined)
-        },
-        { timeoutMs: 10_000, intervalMs: 50 }
-      ).catch(() => Math.round(performance.now() - resumedAt))
-      const lostKeys = keys.filter((_, i) => values[i] === undefined)
-      const lost = lostKeys.length
-      watch.stop()
-      const lostRoute =
-        lost === 0
-          ? undefined
-          : await whereReadsGo(
-              client,
-              healthy,
-              cache,
-              slots[keys.indexOf(lostKeys[0] as string)] as number,
-              `frozen:k:${lostKeys[0] as string}`
-            )
-      measure('cluster-frozen-master', {
-        ...figures('before', before),
-        ...figures('during', during),
-        keysOnFrozenMaster: onVictim.size,
-        healthyHitRatio:
-          healthyCalls === 0 ? 0 : Math.round((healthyHits / healthyCalls) * 100) / 100,
-        breakers,
-        promotedAfterMs: promotedMs,
-        hitsBackAfterPromotionMs,
-        allHitsBackSinceFreezeMs: sinceFreezeMs,
-        hitsBackAfterResumeMs: settledMs,
-        lost,
-        ...(lostRoute === undefined ? {} : { lostRoute }),
-        errorEvents: errors.length,
-        ...(lost === 0
-          ? {}
-          : {
-              status: client.status,
-              timeline: watch.timeline.slice(0, 80),
-              errors: errors.map((error) => describeError(error).slice(0, 200)),
-            }),
-      })
-
-      expect(before.rejected + during.rejected).toBe(0)
-      // Only the frozen master's slots are switched off.
-      expect(healthyHits).toBe(healthyCalls)
-      expect(
-        breakers
-          .filter((state) => state.startsWith('healthy/'))
-          .every((state) => state.endsWith('=closed'))
-      ).toBe(true)
-      expect(
-        breakers.some((state) => state.startsWith('frozen/read=') && !state.endsWith('=closed'))
-      ).toBe(true)
-      expect(during.max).toBeLessThan(250 + MARGIN_MS)
-      // The slot map is re-read every 500 ms while a breaker is open: the new master is found without
-      // waiting for the periodic refresh (2 s). A refresh that asks the frozen node first waits its
-      // slotsRefreshTimeout (1 s): on a loaded machine, hits came back 0.4 to 1.2 s after the promotion.
-      expect(hitsBackAfterPromotionMs).toBeLessThan(2000)
-      expect(lost).toBe(0)
-    }, 120_000)
-  })
+    expect(before.rejected + during.rejected).toBe(0)
+    // Only the frozen master's slots are switched off.
+    expect(healthyHits).toBe(healthyCalls)
+    expect(
+      breakers
+        .filter((state) => state.startsWith('healthy/'))
+        .every((state) => state.endsWith('=closed'))
+    ).toBe(true)
+    expect(
+      breakers.some((state) => state.startsWith('frozen/read=') && !state.endsWith('=closed'))
+    ).toBe(true)
+    expect(during.max).toBeLessThan(250 + MARGIN_MS)
+    // The slot map is re-read every 500 ms while a breaker is open: the new master is found without
+    // waiting for the periodic refresh (2 s). A refresh that asks the frozen node first waits its
+    // slotsRefreshTimeout (1 s): on a loaded machine, hits came back 0.4 to 1.2 s after the promotion.
+    expect(hitsBackAfterPromotionMs).toBeLessThan(2000)
+    expect(lost).toBe(0)
+  }, 120_000)
+})

@@ -35,22 +35,29 @@ describeRedis('RedisStore on ioredis 6 (standalone)', () => {
     await deleteKeysWithPrefix(v5, own)
   })
 
-  it('reads a value larger than a socket read whole (a reply that spans reads)', async () => {
-    const own = uniquePrefix('ioredis6-large')
-    const store = new RedisStore({
-      client: createIoredis6Client(),
-      prefix: own,
-      timeout: CONTRACT_TIMEOUT,
+  for (const protocol of [3, 2] as const)
+    it(`on RESP${protocol}: reads values larger than a socket read whole (replies that span reads), counts through a script, and invalidates a tag`, async () => {
+      const own = uniquePrefix(`ioredis6-resp${protocol}`)
+      const store = new RedisStore({
+        client: createIoredis6Client({ protocol }),
+        prefix: own,
+        timeout: CONTRACT_TIMEOUT,
+      })
+      const bodies = Array.from({ length: 8 }, (_, i) => Buffer.alloc(200_000 + i, i + 1))
+      await Promise.all(
+        bodies.map((body, i) => store.set(`big:${i}`, body, { ttlMs: 60_000, tags: ['big'] }))
+      )
+      const read = await Promise.all(bodies.map((_, i) => store.get(`big:${i}`)))
+      expect(read.map((value, i) => Buffer.from(value as Uint8Array).equals(bodies[i]!))).toEqual(
+        bodies.map(() => true)
+      )
+      expect(await store.increment('n', 2, 60_000)).toBe(2)
+      expect(await store.increment('n', 3, 60_000)).toBe(5)
+      expect(await store.invalidateTags(['big'])).toBe(8)
+      expect(await store.get('big:0')).toBeUndefined()
+      await store.clear()
+      await store.close()
     })
-    const bodies = Array.from({ length: 8 }, (_, i) => Buffer.alloc(200_000 + i, i + 1))
-    await Promise.all(bodies.map((body, i) => store.set(`big:${i}`, body, { ttlMs: 60_000 })))
-    const read = await Promise.all(bodies.map((_, i) => store.get(`big:${i}`)))
-    expect(read.map((value, i) => Buffer.from(value as Uint8Array).equals(bodies[i]!))).toEqual(
-      bodies.map(() => true)
-    )
-    await store.clear()
-    await store.close()
-  })
 
   it('carries RedisBus invalidations to a bus on ioredis 5 and back (the subscriber is a duplicate)', async () => {
     const channel = `${uniquePrefix('ioredis6-bus')}invalidate`
