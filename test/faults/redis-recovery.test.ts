@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { Cache } from '@cachewire/core'
 import { CACHE_CLIENT_DEFAULTS, RedisStore } from '@cachewire/core/redis'
-import { Redis as Redis6 } from 'ioredis6'
 import { startRedisProcess, type RedisProcess } from '../helpers/redis-process.js'
 import { createTcpProxy } from '../helpers/tcp-proxy.js'
 import {
@@ -13,6 +12,7 @@ import {
   type CallSamples,
 } from '../helpers/measure.js'
 import { registerCleanup } from '../setup/cleanup.js'
+import { IOREDIS6 } from '../setup/ioredis6.js'
 
 /**
  * Redis stops answering, then answers again: the cache must cost each call at most its deadline
@@ -39,7 +39,7 @@ const CLIENTS = [
   {
     name: 'ioredis 6',
     store: (url: string, prefix: string) => {
-      const client = new Redis6(url, CACHE_CLIENT_DEFAULTS)
+      const client = new IOREDIS6.Redis(url, CACHE_CLIENT_DEFAULTS)
       // As an app would: without a listener ioredis prints each refused reconnect. The store's
       // own reports of the outage reach the cache's `error` event, which the test counts.
       client.on('error', () => {})

@@ -36,3 +36,25 @@ export async function expectManyStoresShareOneClient(
     await deleteKeysWithPrefix(createClient(), own)
   }
 }
+
+/**
+ * `store` (on any client) writes an entry as one binary string an ioredis 5 client reads as it
+ * is, and a store on that client reads it and invalidates its tag: stores on different client
+ * libraries share one Redis. Closes `store`.
+ */
+export async function expectStoreSharedWithIoredis5(
+  store: RedisStore,
+  prefix: string,
+  timeout: string
+): Promise<void> {
+  const body = Buffer.from([0, 255, 10, 13, 0x7b])
+  await store.set('entry', body, { ttlMs: 60_000, tags: ['t1'] })
+  const ioredis = createClient()
+  expect((await ioredis.getBuffer(`${prefix}k:entry`))?.equals(body)).toBe(true)
+  const peer = new RedisStore({ client: ioredis, prefix, timeout })
+  expect(Buffer.from((await peer.get('entry')) as Uint8Array).equals(body)).toBe(true)
+  expect(await peer.invalidateTags(['t1'])).toBe(1)
+  expect(await store.get('entry')).toBeUndefined()
+  await Promise.all([store.close(), peer.close()])
+  await deleteKeysWithPrefix(ioredis, prefix)
+}

@@ -1,11 +1,11 @@
 import { RedisBus, RedisJournal, RedisRevocationSync, RedisStore } from '@cachewire/core/redis'
 import { Cache, revocations } from '@cachewire/core'
 import { expect, it, vi } from 'vitest'
-import { mkdirSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { createClient, deleteKeysWithPrefix, describeRedis, uniquePrefix } from '../setup/redis.js'
 import { createIoredis6Client } from '../setup/ioredis6.js'
-import { CORE_README, snippet, typecheckSources } from '../migration/readme-snippets.js'
+import { expectStoreSharedWithIoredis5 } from '../helpers/shared-client.js'
+import { CORE_README, runSnippet, snippet, typecheckSources } from '../migration/readme-snippets.js'
 
 /**
  * What is particular to ioredis 6 (the store contract, the one-write-per-turn corking and the
@@ -23,16 +23,7 @@ describeRedis('RedisStore on ioredis 6 (standalone)', () => {
       prefix: own,
       timeout: CONTRACT_TIMEOUT,
     })
-    const body = Buffer.from([0, 255, 10, 13, 0x7b])
-    await store.set('entry', body, { ttlMs: 60_000, tags: ['t1'] })
-    const v5 = createClient()
-    expect((await v5.getBuffer(`${own}k:entry`))?.equals(body)).toBe(true)
-    const peer = new RedisStore({ client: v5, prefix: own, timeout: CONTRACT_TIMEOUT })
-    expect(Buffer.from((await peer.get('entry')) as Uint8Array).equals(body)).toBe(true)
-    expect(await peer.invalidateTags(['t1'])).toBe(1)
-    expect(await store.get('entry')).toBeUndefined()
-    await Promise.all([store.close(), peer.close()])
-    await deleteKeysWithPrefix(v5, own)
+    await expectStoreSharedWithIoredis5(store, own, CONTRACT_TIMEOUT)
   })
 
   for (const protocol of [3, 2] as const)
@@ -129,12 +120,12 @@ describeRedis('RedisStore on ioredis 6 (standalone)', () => {
   })
 
   it("runs the core README's ioredis 6 snippet, its import of ioredis given v6", async () => {
-    const code = snippet('ioredis6-store', CORE_README).replace("from 'ioredis'", "from 'ioredis6'")
-    const dir = fileURLToPath(new URL('../migration/.snippets/', import.meta.url))
-    mkdirSync(dir, { recursive: true })
-    const file = `${dir}ioredis6-store-${process.pid}-${Date.now()}.ts`
-    writeFileSync(file, `${code}\nexport { user }\n`)
-    const { user } = (await import(/* @vite-ignore */ file)) as { user: unknown }
+    const { user } = await runSnippet<{ user: unknown }>(
+      'ioredis6-store',
+      ['user'],
+      CORE_README,
+      (code) => code.replace("from 'ioredis'", "from 'ioredis6'")
+    )
     expect(user).toEqual({ name: 'Ada' })
   })
 

@@ -5,7 +5,10 @@ import type { RedisClient } from '@cachewire/core/redis'
 import { InvalidOptionError } from '@cachewire/core'
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { startRedisProcess } from '../helpers/redis-process.js'
-import { expectManyStoresShareOneClient } from '../helpers/shared-client.js'
+import {
+  expectManyStoresShareOneClient,
+  expectStoreSharedWithIoredis5,
+} from '../helpers/shared-client.js'
 import { expectBusCarries } from '../helpers/bus.js'
 import { CORE_README, runSnippet, snippet, typecheckSources } from '../migration/readme-snippets.js'
 import {
@@ -88,16 +91,7 @@ for (const version of VERSIONS) {
       it('stores one binary string per entry, readable by ioredis: the two libraries share a store', async () => {
         const own = uniquePrefix('node-redis-layout')
         const store = new RedisStore({ client, prefix: own, timeout: CONTRACT_TIMEOUT })
-        const body = Buffer.from([0, 255, 10, 13, 0x7b])
-        await store.set('entry', body, { ttlMs: 60_000, tags: ['t1'] })
-        const ioredis = createClient()
-        expect((await ioredis.getBuffer(`${own}k:entry`))?.equals(body)).toBe(true)
-        const peer = new RedisStore({ client: ioredis, prefix: own, timeout: CONTRACT_TIMEOUT })
-        expect(Buffer.from((await peer.get('entry')) as Uint8Array).equals(body)).toBe(true)
-        expect(await peer.invalidateTags(['t1'])).toBe(1)
-        expect(await store.get('entry')).toBeUndefined()
-        await Promise.all([store.close(), peer.close()])
-        await deleteKeysWithPrefix(ioredis, own)
+        await expectStoreSharedWithIoredis5(store, own, CONTRACT_TIMEOUT)
       })
 
       it('closes its own write connection and leaves the client it was given open', async () => {

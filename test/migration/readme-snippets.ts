@@ -25,15 +25,17 @@ export function snippet(name: string, readme = README): string {
 
 /**
  * Runs a snippet as a module and hands back the names it defines. The only changes: the line
- * `app.listen(3000)` is left out (the test serves `app` on a free port), and an `export` of the
- * requested names is appended.
+ * `app.listen(3000)` is left out (the test serves `app` on a free port), an `export` of the
+ * requested names is appended, and `rewrite` (when given) is applied first (to send an import to
+ * another version of a package, say).
  */
 export async function runSnippet<T extends Record<string, unknown>>(
   name: string,
   names: readonly (keyof T & string)[],
-  readme = README
+  readme = README,
+  rewrite: (code: string) => string = (code) => code
 ): Promise<T> {
-  const code = snippet(name, readme)
+  const code = rewrite(snippet(name, readme))
   const lines = code.split('\n').filter((line) => line.trim() !== 'app.listen(3000)')
   mkdirSync(DIR, { recursive: true })
   const file = `${DIR}${name}-${process.pid}-${Date.now()}.ts`

@@ -8,8 +8,8 @@ import { createClient as createClient5, createCluster as createCluster5 } from '
 import { createClient as createClient4, createCluster as createCluster4 } from 'redis4'
 import type { RedisClient } from '@cachewire/core/redis'
 import { registerCleanup } from './cleanup.js'
-import { clusterNodes, createClient, redisUrl } from './redis.js'
-import { createIoredis6Client } from './ioredis6.js'
+import { clusterNodes, redisUrl } from './redis.js'
+import { IOREDIS_MAJORS } from './ioredis6.js'
 
 export type NodeRedisVersion = 4 | 5
 
@@ -79,22 +79,14 @@ export interface RedisLibrary {
 
 /** Every client library the store supports: the fault tests run once per library. */
 export const REDIS_LIBRARIES: RedisLibrary[] = [
-  {
-    name: 'ioredis',
-    connect: async ({ port } = {}) => {
-      const client = createClient(port === undefined ? {} : { port, host: '127.0.0.1' })
+  ...IOREDIS_MAJORS.map(({ name, createClient: connectOne }) => ({
+    name,
+    connect: async ({ port }: { port?: number } = {}) => {
+      const client = connectOne(port === undefined ? {} : { port, host: '127.0.0.1' })
       await client.ping()
       return client
     },
-  },
-  {
-    name: 'ioredis 6',
-    connect: async ({ port } = {}) => {
-      const client = createIoredis6Client(port === undefined ? {} : { port, host: '127.0.0.1' })
-      await client.ping()
-      return client
-    },
-  },
+  })),
   { name: 'node-redis v4', connect: (options) => connectNodeRedis(4, options) },
   { name: 'node-redis v5', connect: (options) => connectNodeRedis(5, options) },
 ]
