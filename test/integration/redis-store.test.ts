@@ -71,6 +71,9 @@ for (const { name, connect } of STANDALONE_CLIENTS)
       const store = new RedisStore({ client: shared, prefix: own, timeout: CONTRACT_TIMEOUT })
       const keys = Array.from({ length: 30 }, (_, i) => `item:${i}`)
       await Promise.all(keys.map((key) => store.set(key, Buffer.from(key), { ttlMs: 60_000 })))
+      // The store writes on a connection of its own: on a loaded machine the shared client may
+      // still be connecting, and its offline queue would send the reads in writes of its own.
+      await shared.ping()
 
       const writes = countSocketWrites(shared.stream)
       const reads = keys.map((key) => store.get(key))
@@ -169,6 +172,8 @@ describeRedis('RedisStore on a standalone Redis', () => {
       const store = new RedisStore({ url: redisUrl(), prefix: own, timeout: CONTRACT_TIMEOUT })
       const keys = Array.from({ length: 30 }, (_, i) => `item:${i}`)
       await Promise.all(keys.map((key) => store.set(key, Buffer.from(key), { ttlMs: 60_000 })))
+      // The read client may still be connecting (the sets went on the store's write connection).
+      await store.client.ping()
 
       const writes = countSocketWrites(store.client.stream)
       const reads = keys.map((key) => store.get(key))
@@ -204,6 +209,8 @@ describeRedis('RedisStore on a standalone Redis', () => {
       const shared = createClient({ ...CACHE_CLIENT_DEFAULTS, connectTimeout: 5_000 })
       const store = new RedisStore({ client: shared, prefix: own, timeout: CONTRACT_TIMEOUT })
       await store.set('k', Buffer.from('v'), { ttlMs: 60_000 })
+      // Ready, so the read below corks its socket (the set went on the store's write connection).
+      await shared.ping()
       const held = shared.stream
       const reconnected = new Promise((resolve) => shared.once('ready', resolve))
       const lost = store.get('k')
