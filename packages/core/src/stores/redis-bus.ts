@@ -3,7 +3,7 @@ import { InvalidOptionError } from '../errors.js'
 import { rejectUnknownOptions } from '../known-options.js'
 import type { Bus, InvalidationMessage } from '../types.js'
 import type { RedisClient } from './redis-client.js'
-import { isIoredisClient } from './redis-driver-ioredis.js'
+import { duplicateIoredis, isIoredisClient } from './redis-driver-ioredis.js'
 import {
   isNodeRedisClient,
   isNodeRedisCluster,
@@ -85,7 +85,7 @@ export class RedisBus implements Bus {
     receive: (text: string) => void,
     onReconnect: (() => void) | undefined
   ): Promise<void> {
-    const subscriber = client.duplicate()
+    const subscriber = duplicateIoredis(client)
     this.#subscriber = {
       close: () =>
         subscriber.quit().then(

@@ -1,4 +1,4 @@
-import type { Cluster, Redis } from 'ioredis'
+import type { Cluster, ClusterOptions, Redis } from 'ioredis'
 import type { Writable } from 'node:stream'
 import type {
   RedisArgument,
@@ -9,6 +9,20 @@ import type {
 } from './redis-driver.js'
 import { listen } from './redis-driver.js'
 import { RedisTopology, type IoredisClient } from './redis-topology.js'
+
+/**
+ * A new client like `client` (a connection, or a Cluster on the same nodes). Narrowed first: a
+ * union of ioredis 6's generic `duplicate` signatures cannot be called, so this compiles against
+ * ioredis 5 and 6 alike.
+ */
+export function duplicateIoredis(
+  client: IoredisClient,
+  clusterOptions?: ClusterOptions
+): IoredisClient {
+  return client.isCluster
+    ? (client as Cluster).duplicate([], clusterOptions)
+    : (client as Redis).duplicate()
+}
 
 export function isIoredisClient(value: unknown): value is IoredisClient {
   return (
@@ -201,11 +215,7 @@ export class IoredisDriver implements RedisDriver {
   }
 
   duplicate(): RedisDriver {
-    return new IoredisDriver(
-      this.client.isCluster
-        ? (this.client as Cluster).duplicate([], { enableAutoPipelining: false })
-        : (this.client as Redis).duplicate()
-    )
+    return new IoredisDriver(duplicateIoredis(this.client, { enableAutoPipelining: false }))
   }
 
   reopen(): void {

@@ -4,6 +4,7 @@ import { InvalidOptionError } from '../errors.js'
 import { parseDuration, type Duration } from '../duration.js'
 import { rejectUnknownOptions } from '../known-options.js'
 import type { RevocationSync } from '../patterns/revocations.js'
+import { duplicateIoredis } from './redis-driver-ioredis.js'
 import { isNodeRedisClient } from './redis-driver-node-redis.js'
 import type { IoredisClient } from './redis-topology.js'
 
@@ -150,7 +151,7 @@ export class RedisRevocationSync implements RevocationSync {
     lost(): void
   }): Promise<void> {
     this.#listener = listener
-    const subscriber = this.#client.duplicate() as IoredisClient
+    const subscriber = duplicateIoredis(this.#client)
     this.#subscriber = subscriber
     subscriber.on('error', () => {
       // Reconnects are ioredis's job; an unhandled 'error' event would crash the process.
