@@ -182,6 +182,7 @@ for (const name of [
   'apicache',
   'koa-cash',
   'ioredis',
+  'ioredis6',
   'redis',
   'lru-cache',
 ]) {
