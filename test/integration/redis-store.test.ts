@@ -13,7 +13,7 @@ import {
 import { createTcpProxy } from '../helpers/tcp-proxy.js'
 import { expectManyStoresShareOneClient } from '../helpers/shared-client.js'
 import { REDIS_LIBRARIES } from '../setup/node-redis.js'
-import { createIoredis6Client } from '../setup/ioredis6.js'
+import { IOREDIS_MAJORS } from '../setup/ioredis6.js'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { countSocketWrites } from '../helpers/socket-writes.js'
 
@@ -24,16 +24,9 @@ import { countSocketWrites } from '../helpers/socket-writes.js'
  */
 const CONTRACT_TIMEOUT = '2s'
 
-/**
- * The clients the store must serve the same way: ioredis 5, and ioredis 6 as it comes (RESP3).
- * ioredis 6 on RESP2 reads replies as 5 does; redis-store-ioredis6.test.ts checks a store on it.
- */
-const STANDALONE_CLIENTS = [
-  { name: 'ioredis 5', connect: (): Redis => createClient() },
-  { name: 'ioredis 6', connect: (): Redis => createIoredis6Client() },
-]
-
-for (const { name, connect } of STANDALONE_CLIENTS)
+// ioredis 5, and ioredis 6 as it comes (RESP3); on RESP2, 6 reads replies as 5 does, and
+// redis-store-ioredis6.test.ts checks a store on it.
+for (const { name, createClient: connect } of IOREDIS_MAJORS)
   describeRedis(`RedisStore on a standalone Redis through ${name}`, () => {
     let client: Redis
     let prefix = uniquePrefix('redis-store')
