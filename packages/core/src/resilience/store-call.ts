@@ -45,8 +45,7 @@ export class StoreCalls {
     try {
       return await traceStoreCall(this.#store, operation, run)
     } catch (error) {
-      this.report(this.wrap(operation, error))
-      return fallback
+      return this.failed(operation, error, fallback, false)
     }
   }
 
@@ -60,8 +59,19 @@ export class StoreCalls {
     try {
       return await traceStoreCall(this.#store, operation, run)
     } catch (error) {
-      throw this.#unavailable(operation, error)
+      return this.failed(operation, error, undefined as T, true)
     }
+  }
+
+  /**
+   * What a call that failed with `error` comes to, for a caller that awaits `trace` itself (a read
+   * without a frame of `call`'s in between): `fallback`, reported as `call` reports it, or for a
+   * `strict` call the `StoreUnavailableError` that `callStrict` throws.
+   */
+  failed<T>(operation: string, error: unknown, fallback: T, strict: boolean): T {
+    if (strict) throw this.#unavailable(operation, error)
+    this.report(this.wrap(operation, error))
+    return fallback
   }
 
   /** Runs a store call under the `cachewire:core.store` tracing channel, with no fallback: for invalidations, which the queue retries. */
