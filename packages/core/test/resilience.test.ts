@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process'
 import net from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { CircuitBreaker } from '../src/resilience/circuit-breaker.js'
-import { withDeadline } from '../src/resilience/deadline.js'
+import { raceDeadline, withDeadline, type DeadlineWatch } from '../src/resilience/deadline.js'
 import { ErrorThrottle } from '../src/resilience/error-throttle.js'
 import {
   CachewireError,
@@ -225,6 +225,101 @@ describe('withDeadline(..., { start: "after-send" })', () => {
     busy(300)
     setTimeout(() => answer('v'), 50)
     await expect(guarded).rejects.toBeInstanceOf(StoreTimeoutError)
+  })
+})
+
+describe('calls of one turn with after-send deadlines (one timer for the group)', () => {
+  const pending = <T>(): { promise: Promise<T>; answer: (value: T) => void } => {
+    let answer: (value: T) => void = () => {}
+    const promise = new Promise<T>((resolve) => (answer = resolve))
+    return { promise, answer }
+  }
+
+  it('times out only the calls still unanswered, each with its own name', async () => {
+    const answered = pending<string>()
+    const hung = pending<string>()
+    const calls = [
+      withDeadline(answered.promise, 40, 'get', { start: 'after-send' }),
+      withDeadline(hung.promise, 40, 'set', { start: 'after-send' }),
+      withDeadline(Promise.reject(new Error('boom')), 40, 'del', { start: 'after-send' }),
+    ]
+    answered.answer('v')
+    const [first, second, third] = await Promise.allSettled(calls)
+    expect(first).toEqual({ status: 'fulfilled', value: 'v' })
+    expect(second?.status).toBe('rejected')
+    const timedOut = (second as PromiseRejectedResult).reason as unknown
+    expect(timedOut).toBeInstanceOf(StoreTimeoutError)
+    expect(String(timedOut)).toContain('store set did not answer')
+    expect((third as PromiseRejectedResult).reason).toEqual(new Error('boom'))
+  })
+
+  it('gives each deadline of the turn its own timer', async () => {
+    const short = withDeadline(new Promise(() => {}), 20, 'short', { start: 'after-send' })
+    const long = pending<string>()
+    const longCall = withDeadline(long.promise, 5_000, 'long', { start: 'after-send' })
+    await expect(short).rejects.toBeInstanceOf(StoreTimeoutError)
+    long.answer('late but in time')
+    await expect(longCall).resolves.toBe('late but in time')
+  })
+
+  it('tells the watch once how each call ended, and a reply after the deadline only frees its slot', async () => {
+    const seen: string[] = []
+    const watch = (label: string): DeadlineWatch => ({
+      settled: () => seen.push(`${label} settled`),
+      resolved: () => seen.push(`${label} resolved`),
+      rejected: (error) => seen.push(`${label} rejected ${(error as Error).name}`),
+    })
+    const fast = pending<number>()
+    const slow = pending<number>()
+    const fastCall = raceDeadline(fast.promise, 30, 'get', true, watch('fast'))
+    const slowCall = raceDeadline(slow.promise, 30, 'get', true, watch('slow'))
+    fast.answer(1)
+    await expect(fastCall).resolves.toBe(1)
+    await expect(slowCall).rejects.toBeInstanceOf(StoreTimeoutError)
+    slow.answer(2)
+    await slow.promise
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(seen).toEqual([
+      'fast settled',
+      'fast resolved',
+      'slow rejected StoreTimeoutError',
+      'slow settled',
+    ])
+  })
+
+  it('fails the call with the error of a watch that throws, instead of leaving it unhandled', async () => {
+    const watch: DeadlineWatch = {
+      settled: () => {},
+      resolved: () => {
+        throw new Error('observer broke on success')
+      },
+      rejected: () => {
+        throw new Error('observer broke on failure')
+      },
+    }
+    await expect(raceDeadline(Promise.resolve(1), 50, 'get', true, watch)).rejects.toThrow(
+      'observer broke on success'
+    )
+    await expect(
+      raceDeadline(Promise.reject(new Error('no')), 50, 'get', true, watch)
+    ).rejects.toThrow('observer broke on failure')
+    await expect(raceDeadline(new Promise(() => {}), 10, 'get', false, watch)).rejects.toThrow(
+      'observer broke on failure'
+    )
+  })
+
+  it('tells the watch without a deadline too', async () => {
+    const seen: string[] = []
+    const watch: DeadlineWatch = {
+      settled: () => seen.push('settled'),
+      resolved: () => seen.push('resolved'),
+      rejected: () => seen.push('rejected'),
+    }
+    await expect(raceDeadline(Promise.resolve(1), Infinity, 'get', true, watch)).resolves.toBe(1)
+    await expect(
+      raceDeadline(Promise.reject(new Error('no')), 0, 'get', true, watch)
+    ).rejects.toThrow('no')
+    expect(seen).toEqual(['settled', 'resolved', 'settled', 'rejected'])
   })
 })
 

@@ -221,6 +221,10 @@ export class NodeRedisDriver implements RedisDriver {
     return this.#send(key, [...args], buffers ? AS_BUFFERS : AS_STRINGS)
   }
 
+  getBytes(key: string): Promise<unknown> {
+    return this.#send(key, ['GET', key], AS_BUFFERS)
+  }
+
   script(script: RedisScript, key: string, args: readonly RedisArgument[]): Promise<unknown> {
     return runScript((command) => this.#send(key, command, AS_STRINGS), script, key, args)
   }

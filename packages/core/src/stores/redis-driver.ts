@@ -69,6 +69,11 @@ export interface RedisDriver {
   readonly isReady: boolean
   /** A command on the key's node. `buffers`: bulk strings come back as Buffers (values), else strings. */
   command(key: string, args: readonly RedisArgument[], buffers?: boolean): Promise<unknown>
+  /**
+   * GET `key`, the value as bytes (`null` when absent): `command(key, ['GET', key], true)` without
+   * building and reading back an argument list, on the path of every read.
+   */
+  getBytes(key: string): Promise<unknown>
   /** A script on the key's node, EVALSHA first, EVAL on NOSCRIPT. */
   script(script: RedisScript, key: string, args: readonly RedisArgument[]): Promise<unknown>
   /** The node `fullKey` maps to now (its breaker's name). */

@@ -1,5 +1,6 @@
 import { StoreTimeoutError, StoreUnavailableError } from '../errors.js'
 import { isReplyError } from './redis-driver.js'
+import type { BreakerDirection } from '../resilience/store-health.js'
 
 /**
  * Cluster answers that mean "ask again, perhaps elsewhere" while slots move (resharding,
@@ -60,4 +61,12 @@ export function isNodeFault(error: unknown): boolean {
   if (!isReplyError(error)) return true
   const message = messageOf(error)
   return NODE_FAULT_PREFIXES.some((prefix) => message.startsWith(prefix))
+}
+
+/** Why a call to `node` in `direction` is not sent: its circuit breaker is open. */
+export function breakerOpen(direction: BreakerDirection, node: string): StoreUnavailableError {
+  return new StoreUnavailableError(
+    `store skipped: Redis ${direction}s on ${node} are off (circuit breaker open)`,
+    { reason: 'breaker-open' }
+  )
 }

@@ -135,10 +135,9 @@ export class RedisStore implements Store {
     })
   }
 
-  async get(key: string): Promise<Uint8Array | undefined> {
+  get(key: string): Promise<Uint8Array | undefined> {
     const fullKey = this.#entryPrefix + key
-    const value = await this.#runner.run('read', fullKey, 'get', () => this.#getBuffer(fullKey))
-    return value ?? undefined
+    return this.#runner.run('read', fullKey, 'get', () => this.#getBuffer(fullKey))
   }
 
   async getWithTtl(key: string): Promise<{ value: Uint8Array; ttlMs: number } | undefined> {
@@ -150,7 +149,7 @@ export class RedisStore implements Store {
         this.#reads.command(fullKey, ['PTTL', fullKey]).then(Number),
       ])
     )
-    if (value === null) return undefined
+    if (value === undefined) return undefined
     return { value, ttlMs: ttlMs > 0 ? ttlMs : 1 }
   }
 
@@ -402,14 +401,9 @@ export class RedisStore implements Store {
     await Promise.all(owned.map((driver) => driver.quit()))
   }
 
-  /** GET, the value as bytes. */
-  async #getBuffer(fullKey: string): Promise<Buffer | null> {
-    const value = await this.#reads.command(fullKey, ['GET', fullKey], true)
-    return value === null || value === undefined
-      ? null
-      : Buffer.isBuffer(value)
-        ? value
-        : Buffer.from(value as string)
+  /** GET, the value as bytes, `undefined` when absent. */
+  #getBuffer(fullKey: string): Promise<Buffer | undefined> {
+    return this.#reads.getBytes(fullKey).then(replyBytes)
   }
 
   /**
@@ -437,4 +431,13 @@ export class RedisStore implements Store {
 /** An invalidation retried by the cache's queue goes even while its breaker is open. */
 function guarded(options: StoreInvalidationOptions | undefined): RunFlags {
   return { guard: options?.retry !== true }
+}
+
+/** A GET reply as bytes: a client asked for buffers may still hand back a string. */
+function replyBytes(reply: unknown): Buffer | undefined {
+  return reply === null || reply === undefined
+    ? undefined
+    : Buffer.isBuffer(reply)
+      ? reply
+      : Buffer.from(reply as string)
 }
