@@ -4,13 +4,15 @@
 // swing by 1.5× between rounds, a count by a few per cent. It leaves out what the kernel does for
 // a request (the socket writes) and the time lost to cache misses, so it complements the wrk
 // table and does not replace it.
-// `node bench/instructions.mjs [--runs 2] [--size 1024] [--only a,b] [--out INSTRUCTIONS.md]`
+// `node bench/instructions.mjs [--runs 2] [--size 1024] [--only a,b] [--keep] [--out INSTRUCTIONS.md]`
+// `--keep` (with `--only`): every other row is kept from the --out file's earlier run, so a few
+// variants can be counted again after a change that touches only them.
 // Each variant runs `--runs` times in its own server; the table gives the fewest instructions and
 // the most. Work V8 does in the background on some runs (a late optimisation, or a deoptimised
 // path it keeps running) only adds, so the fewest is the request's own cost. Garbage collection is
 // the requests' own: the counted window is long enough to hold their share of it.
 import { execFileSync } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { targetsAmong } from './targets.mjs'
@@ -20,6 +22,7 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '2' },
     size: { type: 'string', default: '1024' },
     only: { type: 'string' },
+    keep: { type: 'boolean', default: false },
     out: { type: 'string', default: fileURLToPath(new URL('./INSTRUCTIONS.md', import.meta.url)) },
   },
 })
@@ -55,7 +58,14 @@ const VARIANTS = [
   'koa-cash-miss',
   'cachewire-koa-miss',
 ]
-const variants = args.only ? args.only.split(',') : VARIANTS
+const counted = args.only ? args.only.split(',') : VARIANTS
+if (args.keep && !args.only) {
+  console.error('instructions: --keep keeps the rows that --only does not count; give --only')
+  process.exit(2)
+}
+const variants = args.keep
+  ? [...VARIANTS, ...counted.filter((variant) => !VARIANTS.includes(variant))]
+  : counted
 const runs = Number(args.runs)
 // Enough for V8 to settle: at 5,000 a raw node:http server still counted ~7 % more than at 20,000.
 const WARMUP = '20000'
@@ -70,7 +80,22 @@ const callgrind = fileURLToPath(new URL('./callgrind.mjs', import.meta.url))
 const started = new Date()
 
 const counts = new Map()
-for (const variant of variants) {
+// `--keep`: the earlier run's rows (`| variant | fewest | most |`) and the line that says when.
+let keptFrom
+if (args.keep) {
+  const earlier = readFileSync(args.out, 'utf8')
+  keptFrom = /^Run on (\S+) by/m.exec(earlier)?.[1] ?? 'an earlier run'
+  for (const [, variant, fewest, most] of earlier.matchAll(
+    /^\| ([\w-]+) \| ([\d,]+) \| ([\d,]+) \|$/gm
+  )) {
+    if (counted.includes(variant)) continue
+    counts.set(
+      variant,
+      [fewest, most].map((n) => Number(n.replaceAll(',', '')))
+    )
+  }
+}
+for (const variant of counted) {
   const list = []
   for (let run = 1; run <= runs; run++) {
     try {
@@ -114,8 +139,13 @@ const ratio = (a, b) => {
 const lines = [
   '# cachewire: instructions per request',
   '',
-  `Run on ${started.toISOString()} by \`node bench/instructions.mjs --runs ${runs} --size ${args.size}\` (Node ${process.version}).`,
+  `Run on ${started.toISOString()} by \`node bench/instructions.mjs --runs ${runs} --size ${args.size}${args.only ? ` --only ${args.only}` : ''}${args.keep ? ' --keep' : ''}\` (Node ${process.version}).`,
   '',
+  ...(keptFrom === undefined
+    ? []
+    : [
+        `- Counted in this run: ${counted.join(', ')}. Every other row is kept from the run of ${keptFrom}.`,
+      ]),
   `- Each variant's server runs under callgrind (\`node bench/callgrind.mjs <variant> --size ${args.size} --warmup ${WARMUP} --requests 20000\`: ${Number(WARMUP).toLocaleString('en-US')} warm-up requests uncounted, then 20,000 counted over 4 keep-alive connections (2,000 for apicache-miss), a window that spans several full garbage collections of an Express app; a -zipf server is first asked for each of its 10,000 keys, a -miss load asks for a new path each time). ${runs} run${runs === 1 ? '' : 's'} per variant, each in a fresh server.`,
   "- Counted: the server process's user-space instructions (V8's background compiling left out). Not counted: the kernel's work for the socket writes and reads, and time lost to cache misses, which a load across many keys pays more of. So these ratios isolate the work the code does; bench/RESULTS.md has the time.",
   '',
