@@ -77,6 +77,19 @@ export function raceDeadline<T>(
   })
 }
 
+/**
+ * Calls `expire` once `deadlineMs` has passed and the event loop has polled for I/O once more:
+ * timers run before that poll, so on a busy process a reply may already sit in the socket when the
+ * timer fires. One poll phase (setImmediate) lets it be read, so our own backlog is not mistaken
+ * for a sick store; a hung store still fails at the deadline.
+ */
+function deadlineTimer(deadlineMs: number, expire: () => void): NodeJS.Timeout {
+  const timer = setTimeout(() => setImmediate(expire), deadlineMs)
+  // The timer must not keep a process alive that has nothing else to do.
+  timer.unref()
+  return timer
+}
+
 /** A call whose deadline can pass. */
 interface Expiring {
   readonly deadlineMs: number
@@ -93,7 +106,7 @@ class DeadlineRace<T> implements Expiring {
   readonly #watch: DeadlineWatch | undefined
   /** The calls whose deadline starts with this one's, after the turn it was made in. */
   group: TurnDeadlines | undefined
-  operationSettled = false
+  #operationSettled = false
   #callSettled = false
   #timer: NodeJS.Timeout | undefined
 
@@ -113,13 +126,11 @@ class DeadlineRace<T> implements Expiring {
 
   /** Starts this call's own timer (a deadline counted from the call). */
   arm(): void {
-    this.#timer = setTimeout(() => setImmediate(() => this.expire()), this.deadlineMs)
-    // The timer must not keep a process alive that has nothing else to do.
-    this.#timer.unref()
+    this.#timer = deadlineTimer(this.deadlineMs, () => this.expire())
   }
 
   expire(): void {
-    if (!this.operationSettled) this.#fail(new StoreTimeoutError(this.name, this.deadlineMs))
+    if (!this.#operationSettled) this.#fail(new StoreTimeoutError(this.name, this.deadlineMs))
   }
 
   answered(value: T): void {
@@ -149,7 +160,7 @@ class DeadlineRace<T> implements Expiring {
   }
 
   #operationEnded(): void {
-    this.operationSettled = true
+    this.#operationSettled = true
     if (this.#timer !== undefined) clearTimeout(this.#timer)
     this.group?.settled()
     this.#watch?.settled()
@@ -214,13 +225,7 @@ class TurnDeadlines {
   }
 
   #arm(): void {
-    if (this.#unsettled === 0) return
-    // Timers run before the event loop polls for I/O: on a busy process the replies may already
-    // sit in the socket when the timer fires. One poll phase (setImmediate) lets them be read, so
-    // our own backlog is not mistaken for a sick store; a hung store still fails at the deadline.
-    this.#timer = setTimeout(() => setImmediate(() => this.#expire()), this.deadlineMs)
-    // The timer must not keep a process alive that has nothing else to do.
-    this.#timer.unref()
+    if (this.#unsettled > 0) this.#timer = deadlineTimer(this.deadlineMs, () => this.#expire())
   }
 
   #expire(): void {
