@@ -218,15 +218,14 @@ export class RedisRunner {
     const breaker = direction === 'read' ? state.breakers?.read : state.breakers?.write
     if (flags.guard !== false && breaker !== undefined && breaker.state !== 'closed')
       return Promise.reject(this.#skip(direction, 'breaker-open', state.node))
-    const connecting = (
-      direction === 'read' ? this.#topologies.read : this.#topologies.write
-    ).connecting()
+    const topology = direction === 'read' ? this.#topologies.read : this.#topologies.write
+    const connecting = topology.connecting()
     if (connecting !== undefined)
       return this.#sendQueued(state, direction, name, command, flags, connecting, undefined)
     const wait = (direction === 'read' ? state.lanes.read : state.lanes.write).acquire(direction)
     if (wait !== undefined)
       return this.#sendQueued(state, direction, name, command, flags, undefined, wait)
-    return this.#dispatch(state, direction, name, command, flags)
+    return this.#dispatch(state, direction, name, command, this.#deadline(flags))
   }
 
   /**
@@ -240,10 +239,9 @@ export class RedisRunner {
     command: () => Promise<T>,
     flags: RunFlags,
     connecting: Promise<void> | undefined,
-    slot: Promise<void> | undefined
+    wait: Promise<void> | undefined
   ): Promise<T> {
     const lane = state.lanes[direction]
-    let wait = slot
     if (connecting !== undefined) {
       await waitAtMost(connecting, this.#options.queueTimeoutMs)
       wait = lane.acquire(direction)
@@ -262,16 +260,16 @@ export class RedisRunner {
         throw this.#skip(direction, 'breaker-open', state.node)
       }
     }
-    return this.#dispatch(state, direction, name, command, flags)
+    return this.#dispatch(state, direction, name, command, this.#deadline(flags))
   }
 
-  /** Sends `command` in a slot already held: the slot is given back once Redis really answers. */
+  /** Sends `command` in a slot already held, against `deadlineMs`: the slot is given back once Redis really answers. */
   #dispatch<T>(
     state: NodeState,
     direction: BreakerDirection,
     name: string,
     command: () => Promise<T>,
-    flags: RunFlags
+    deadlineMs: number
   ): Promise<T> {
     let reply: Promise<T>
     try {
@@ -285,11 +283,16 @@ export class RedisRunner {
     // until the deadline.
     return raceDeadline(
       reply,
-      flags.timeoutMs ?? this.#options.timeoutMs,
+      deadlineMs,
       name,
       true,
       direction === 'read' ? state.outcomes.read : state.outcomes.write
     )
+  }
+
+  /** A command's deadline: its own (`flags.timeoutMs`, bulk work) or the store's `timeout`. */
+  #deadline(flags: RunFlags): number {
+    return flags.timeoutMs ?? this.#options.timeoutMs
   }
 
   #state(node: string): NodeState {
