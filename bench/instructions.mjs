@@ -85,6 +85,13 @@ let keptFrom
 if (args.keep) {
   const earlier = readFileSync(args.out, 'utf8')
   keptFrom = /^Run on (\S+) by/m.exec(earlier)?.[1] ?? 'an earlier run'
+  const earlierSize = /^Run on .* --size (\d+)/m.exec(earlier)?.[1]
+  if (earlierSize !== args.size) {
+    console.error(
+      `instructions: ${args.out} counts ${earlierSize ?? 'another'} B bodies, not ${args.size}`
+    )
+    process.exit(2)
+  }
   for (const [, variant, fewest, most] of earlier.matchAll(
     /^\| ([\w-]+) \| ([\d,]+) \| ([\d,]+) \|$/gm
   )) {
