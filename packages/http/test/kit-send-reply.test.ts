@@ -1,8 +1,9 @@
 import http from 'node:http'
-import type { AddressInfo } from 'node:net'
+import net, { type AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { analyseResponse, buildStoredResponse } from '../src/entry/entry.js'
 import { serveStored } from '../src/flows/serve-stored.js'
+import { PreparedWire, wireLines } from '../src/flows/wire-lines.js'
 import { sendReply, writeReply } from '../src/kit/front-door.js'
 import type { HeaderPair, HeaderPairs, ReplyOutcome } from '../src/types.js'
 import { PLAIN_POLICY } from './harness.js'
@@ -198,6 +199,57 @@ function entryWith(extra: HeaderPair[] = []) {
   return entry
 }
 
+/** An entry whose names are distinct, with the origin's Date line among them. */
+function distinctEntry() {
+  const pairs: HeaderPair[] = [
+    ['content-type', 'text/plain'],
+    ['date', new Date(NOW).toUTCString()],
+    ['cache-control', 'max-age=60'],
+    ['x-origin', 'one'],
+    ['x-trace', 'two'],
+  ]
+  return buildStoredResponse(
+    {
+      key: 'k',
+      status: 200,
+      pairs,
+      body: Buffer.from('hello'),
+      facts: analyseResponse(pairs, POLICY, NOW, 200),
+      requestTime: NOW,
+      responseTime: NOW,
+      tags: [],
+    },
+    POLICY
+  )
+}
+
+/** A hit whose lines the entry's hits share (served often enough within the second). */
+function sharedHit(entry: ReturnType<typeof distinctEntry>): ReplyOutcome {
+  for (let i = 0; i < 16; i++) hit(entry)
+  const reply = hit(entry)
+  const wire = wireLines(reply.headers)
+  // The packed record applies: shared lines that passed Node's checks, no name twice.
+  expect(wire).toBeInstanceOf(PreparedWire)
+  expect((wire as PreparedWire).headRecord).not.toBe(wire.record)
+  return reply
+}
+
+/** The raw response to a request written by hand (`request`), once the server closes the socket. */
+async function rawExchange(send: (res: http.ServerResponse) => void, request: string) {
+  const server = http.createServer((_req, res) => send(res))
+  servers.push(server)
+  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening))
+  const { port } = server.address() as AddressInfo
+  return new Promise<string>((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.end(request))
+    let text = ''
+    socket.setEncoding('latin1')
+    socket.on('data', (chunk: string) => (text += chunk))
+    socket.on('end', () => resolve(text))
+    socket.on('error', reject)
+  })
+}
+
 const hit = (entry: ReturnType<typeof entryWith>): ReplyOutcome =>
   serveStored(entry, { method: 'GET', headers: {} }, NOW, 'cachewire; hit', 'hit')
 
@@ -210,8 +262,12 @@ describe.each([
     const setHeader = vi.spyOn(http.OutgoingMessage.prototype, 'setHeader')
     const entry = entryWith()
     const { rawHeaders, body, seen } = await exchange(() => hit(entry), { send })
+    // Responses on a connection: the front door tries packed heads once on one never sent.
     const onResponses = <T>(mock: { contexts: unknown[]; calls: T[] }) =>
-      mock.calls.filter((_call, i) => mock.contexts[i] instanceof http.ServerResponse)
+      mock.calls.filter((_call, i) => {
+        const res = mock.contexts[i]
+        return res instanceof http.ServerResponse && res.req.socket !== null
+      })
     // The status alone: Node writes the head from its record of set headers, which it does not
     // check again, and no line went through setHeader.
     expect(onResponses(writeHead.mock)).toEqual([[200]])
@@ -222,6 +278,38 @@ describe.each([
     expect(body).toBe('hello')
     expect(seen.link).toEqual(['</a.css>; rel=preload', '</b.js>; rel=preload'])
     expect(seen.cacheStatus).toBe('cachewire; hit')
+  })
+
+  it('writes the same head from the packed record of shared lines, and the header API reads each line', async () => {
+    const entry = distinctEntry()
+    const reply = sharedHit(entry)
+    const { rawHeaders, body, seen } = await exchange(() => reply, { send })
+    // Line for line, in order, the origin's Date among them and no Date of Node's own.
+    expect(lines(rawHeaders)).toEqual(reply.headers)
+    expect(rawHeaders.filter((name) => name.toLowerCase() === 'date')).toEqual(['date'])
+    expect(rawHeaders).toContain('keep-alive')
+    expect(body).toBe('hello')
+    expect(seen.names).toEqual(reply.headers.map(([name]) => name))
+    expect(seen.rawNames).toEqual(reply.headers.map(([name]) => name))
+    expect(seen.all).toEqual(Object.fromEntries(reply.headers))
+    expect(seen.cacheStatus).toBe('cachewire; hit')
+    expect(seen.hasEtag).toBe(true)
+
+    const head = await exchange(() => reply, { send, method: 'HEAD' })
+    expect(lines(head.rawHeaders)).toEqual(reply.headers)
+    expect(head.body).toBe('')
+  })
+
+  it('from a packed record still leaves keep-alive to Node: an HTTP/1.0 request gets its connection closed', async () => {
+    const reply = sharedHit(distinctEntry())
+    const text = await rawExchange((res) => send(res, reply), 'GET / HTTP/1.0\r\n\r\n')
+    const [head, body] = text.split('\r\n\r\n')
+    const wireLines = (head as string).split('\r\n').slice(1)
+    expect(wireLines).toEqual([
+      ...reply.headers.map(([name, value]) => `${name}: ${value}`),
+      'Connection: close',
+    ])
+    expect(body).toBe('hello')
   })
 
   it('leaves Node to check and refuse a stored line it would refuse, with nothing sent and nothing recorded', () => {
@@ -245,5 +333,38 @@ describe.each([
       expect.objectContaining({ code: 'ERR_HTTP_HEADERS_SENT' })
     )
     expect(res.getHeaderNames()).toEqual([])
+  })
+})
+
+describe('PreparedWire.headRecord', () => {
+  const pairs: HeaderPairs = [
+    ['content-type', 'text/plain'],
+    ['content-length', '5'],
+    ['etag', '"v1"'],
+    ['age', '3'],
+    ['date', 'Mon, 07 Dec 2026 05:00:00 GMT'],
+    ['cache-status', 'cachewire; hit'],
+  ]
+
+  it("joins each run of lines Node does not read into its first entry, and keeps Node's own lines apart", () => {
+    const wire = new PreparedWire(pairs, false, '5', true, true)
+    expect({ ...wire.headRecord }).toEqual({
+      'content-type': ['content-type', 'text/plain'],
+      'content-length': ['content-length', '5'],
+      etag: ['etag', '"v1"\r\nage: 3'],
+      date: ['date', 'Mon, 07 Dec 2026 05:00:00 GMT'],
+      'cache-status': ['cache-status', 'cachewire; hit'],
+    })
+    expect(Object.isFrozen(wire.headRecord)).toBe(true)
+    expect(wire.headRecord).toBe(wire.headRecord)
+  })
+
+  it("is the readable record for one reply's lines, unchecked lines and lines that repeat a name", () => {
+    for (const wire of [
+      new PreparedWire(pairs, false, '5', true, false),
+      new PreparedWire(pairs, false, '5', false, true),
+      new PreparedWire([...pairs, ['etag', '"v2"']], true, '5', true, true),
+    ])
+      expect(wire.headRecord).toBe(wire.record)
   })
 })

@@ -1,9 +1,10 @@
 import {
+  IncomingMessage,
   OutgoingMessage,
   ServerResponse as NodeServerResponse,
-  type IncomingMessage,
   type ServerResponse,
 } from 'node:http'
+import type { Socket } from 'node:net'
 import type { HttpCache } from '../engine/http-cache.js'
 import type { Lookup } from '../entry/entry-store.js'
 import type { PreparedRequest } from '../request/prepare-request.js'
@@ -169,7 +170,9 @@ function writeHeadFromRecord(
 ): boolean {
   const headers = res as unknown as Record<symbol, HeaderRecord | null>
   if (!lines.checked || headers[slot] !== null || !isNodesOwnHead(res)) return false
-  headers[slot] = lines.record
+  const head =
+    lines instanceof PreparedWire && writesPackedHeads(slot) ? lines.headRecord : lines.record
+  headers[slot] = head
   try {
     res.writeHead(status)
   } catch (error) {
@@ -177,7 +180,55 @@ function writeHeadFromRecord(
     headers[slot] = null
     throw error
   }
+  // The head is written; whatever reads the response from now on sees each line as set.
+  if (head !== lines.record) headers[slot] = lines.record
   return true
+}
+
+/**
+ * Whether this Node writes the same head from a packed record (`PreparedWire.headRecord`) as
+ * from the record of each line, tried once on a response that is never sent. A Node that
+ * differs (another reading of the record, a check of values it took as checked) gets each line.
+ */
+let packedHeadsMatch: boolean | undefined
+
+function writesPackedHeads(slot: symbol): boolean {
+  if (packedHeadsMatch === undefined) {
+    const probe = new PreparedWire(
+      [
+        ['content-type', 'text/plain'],
+        ['etag', '"probe"'],
+        ['content-length', '5'],
+        ['age', '1'],
+        ['cache-status', 'cachewire; hit'],
+      ],
+      false,
+      '5',
+      true,
+      true
+    )
+    try {
+      const each = writtenHead(slot, probe.record)
+      packedHeadsMatch = each !== undefined && each === writtenHead(slot, probe.headRecord)
+    } catch {
+      packedHeadsMatch = false
+    }
+  }
+  return packedHeadsMatch
+}
+
+/** The head Node writes for a 200 to a GET from `record` as the headers set, without a Date line. */
+function writtenHead(slot: symbol, record: HeaderRecord): string | undefined {
+  const req = new IncomingMessage(null as unknown as Socket)
+  req.method = 'GET'
+  req.httpVersionMajor = 1
+  req.httpVersionMinor = 1
+  const res = new NodeServerResponse(req)
+  res.sendDate = false
+  ;(res as unknown as Record<symbol, HeaderRecord>)[slot] = record
+  res.writeHead(200)
+  const head = (res as unknown as { _header?: unknown })._header
+  return typeof head === 'string' ? head : undefined
 }
 
 /**
