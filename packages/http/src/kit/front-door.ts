@@ -160,7 +160,9 @@ export function sendReply(res: ServerResponse, reply: ReplyOutcome): void {
  * hit: Koa front door 71.6 k → 65.3 k instructions, Koa middleware 87.9 k → 80.7 k). Only for
  * lines checked once per entry the way Node checks them (`WireLines.checked`), on a response
  * nothing was set on and whose `writeHead` and `setHeader` are Node's own (a wrapper could set a
- * header into the shared, frozen record). Returns false, having written nothing, otherwise.
+ * header into the shared, frozen record). Lines hits share are written from their packed record
+ * (`PreparedWire.headRecord`), and the record of each line is put back once the head is written.
+ * Returns false, having written nothing, otherwise.
  */
 function writeHeadFromRecord(
   res: ServerResponse,
