@@ -182,32 +182,13 @@ function entryWith(extra: HeaderPair[] = []) {
     ['link', '</a.css>; rel=preload'],
     ['link', '</b.js>; rel=preload'],
   ]
-  const entry = buildStoredResponse(
-    {
-      key: 'k',
-      status: 200,
-      pairs,
-      body: Buffer.from('hello'),
-      facts: analyseResponse(pairs, POLICY, NOW, 200),
-      requestTime: NOW,
-      responseTime: NOW,
-      tags: [],
-    },
-    POLICY
-  )
+  const entry = storedEntry(pairs)
   ;(entry.headers as HeaderPair[]).push(...extra)
   return entry
 }
 
-/** An entry whose names are distinct, with the origin's Date line among them. */
-function distinctEntry() {
-  const pairs: HeaderPair[] = [
-    ['content-type', 'text/plain'],
-    ['date', new Date(NOW).toUTCString()],
-    ['cache-control', 'max-age=60'],
-    ['x-origin', 'one'],
-    ['x-trace', 'two'],
-  ]
+/** The entry the engine stores for a 200 with `pairs` and the body `hello`. */
+function storedEntry(pairs: HeaderPair[]) {
   return buildStoredResponse(
     {
       key: 'k',
@@ -221,6 +202,17 @@ function distinctEntry() {
     },
     POLICY
   )
+}
+
+/** An entry whose names are distinct, with the origin's Date line among them. */
+function distinctEntry() {
+  return storedEntry([
+    ['content-type', 'text/plain'],
+    ['date', new Date(NOW).toUTCString()],
+    ['cache-control', 'max-age=60'],
+    ['x-origin', 'one'],
+    ['x-trace', 'two'],
+  ])
 }
 
 /** A hit whose lines the entry's hits share (served often enough within the second). */
