@@ -1,7 +1,8 @@
+import { MemoryStore } from '@cachewire/core'
 import { describe, expect, it } from 'vitest'
 import { resolveRoutePolicy } from '../src/options/resolve-route.js'
 import type { ForwardOutcome } from '../src/types.js'
-import { setup } from './harness.js'
+import { headerOf, setup } from './harness.js'
 
 describe('engine: coalescing', () => {
   it('concurrent misses for one key wait for one handler run', async () => {
@@ -83,6 +84,45 @@ describe('engine: coalescing', () => {
       await ((await second) as ForwardOutcome).finish(undefined)
     }
   )
+
+  describe('a run that settled while a lookup waited', () => {
+    /** A leader's miss held open, a second request looked up, then the leader's response stored. */
+    async function settleBetween(store: MemoryStore) {
+      const t = setup({ storage: { store } })
+      const leader = (await t.engine.respond(t.request(), t.run)) as ForwardOutcome
+      expect(leader.kind).toBe('miss')
+      const prepared = t.engine.prepare(t.request())
+      const found = t.engine.lookup(prepared)
+      const headers = { 'cache-control': 'max-age=60' }
+      leader.patch(200, headers)
+      await leader.finish({ status: 200, headers, body: Buffer.from('once'), complete: true })
+      const outcome = await t.engine.handle(prepared, await found, t.run)
+      return { t, found, outcome }
+    }
+
+    it('is shared with a request whose lookup waited on the store', async () => {
+      // Reads that cannot tell a miss at once go through a promise, as a Redis store's do.
+      const store = new MemoryStore()
+      Object.defineProperty(store, 'syncReads', { value: 'partial' })
+      const { t, found, outcome } = await settleBetween(store)
+      expect(found).toBeInstanceOf(Promise)
+      expect(outcome.kind).toBe('hit')
+      expect(outcome.kind === 'hit' && outcome.body.toString()).toBe('once')
+      expect(outcome.kind === 'hit' && headerOf([...outcome.headers], 'cache-status')).toBe(
+        'cachewire; fwd=uri-miss; fwd-status=200; collapsed; ttl=60'
+      )
+      expect(t.calls).toHaveLength(0)
+    })
+
+    it('is not kept while every lookup answers in process (no adapter lets a run settle in between)', async () => {
+      const { t, found, outcome } = await settleBetween(new MemoryStore())
+      expect(found).not.toBeInstanceOf(Promise)
+      // This request found nothing and shares nothing: it goes forward itself, and the next one hits.
+      expect(outcome.kind).toBe('miss')
+      await (outcome as ForwardOutcome).finish(undefined)
+      expect((await t.send()).outcome.kind).toBe('hit')
+    })
+  })
 
   it('can be turned off', async () => {
     const t = setup({ coalesce: false })

@@ -97,6 +97,20 @@ describe('Coalescer', () => {
     expect(coalescer.join('k', early)).toBeUndefined()
   })
 
+  it('made with keepsSettled false, keeps nothing for late joiners until a lookup went asynchronous', async () => {
+    const coalescer = new Coalescer<string>(1000, Date.now, false)
+    const early = coalescer.ticket()
+    coalescer.lead('k').settle('first')
+    expect(coalescer.keptSettled).toBe(0)
+    expect(coalescer.join('k', early)).toBeUndefined()
+    coalescer.lookupWentAsync()
+    const later = coalescer.ticket()
+    expect(later).toBe(early + 1)
+    coalescer.lead('k').settle('second')
+    expect(coalescer.keptSettled).toBe(1)
+    expect(await coalescer.join('k', later)).toBe('second')
+  })
+
   it('a run that settled with nothing reusable is not shared afterwards', () => {
     const coalescer = new Coalescer<string>(1000, Date.now)
     const early = coalescer.ticket()

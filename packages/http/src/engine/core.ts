@@ -105,7 +105,9 @@ export class EngineCore implements RevalidationServices {
       (error) => this.report(error),
       this.hasher
     )
-    this.coalescer = new Coalescer(options.coalesce.timeoutMs, this.clock)
+    // Settled runs are kept for late joiners only once a lookup has gone asynchronous
+    // (`HttpCache.lookup`): before that no request can look up while a run settles.
+    this.coalescer = new Coalescer(options.coalesce.timeoutMs, this.clock, false)
     this.guard = new CardinalityGuard(this.clock)
   }
 

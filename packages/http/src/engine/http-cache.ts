@@ -137,19 +137,23 @@ export class HttpCache {
     try {
       const core = this.#core
       context.ticket = core.coalescer.ticket()
-      if (!lookupsTraced()) return core.entries.lookup(context)
-      return traceLookup(
-        () => traceBase(context),
-        () => core.entries.lookup(context),
-        (found) => ({
-          outcome:
-            found.entry === undefined
-              ? 'miss'
-              : found.entry.staleAt <= core.clock()
-                ? 'stale'
-                : 'hit',
-        })
-      )
+      const found = lookupsTraced()
+        ? traceLookup(
+            () => traceBase(context),
+            () => core.entries.lookup(context),
+            (looked) => ({
+              outcome:
+                looked.entry === undefined
+                  ? 'miss'
+                  : looked.entry.staleAt <= core.clock()
+                    ? 'stale'
+                    : 'hit',
+            })
+          )
+        : core.entries.lookup(context)
+      // A run can settle while this lookup waits: from now on it is kept for late joiners.
+      if (found instanceof Promise) core.coalescer.lookupWentAsync()
+      return found
     } catch (error) {
       this.#core.report(error)
       return NOT_LOOKED_UP

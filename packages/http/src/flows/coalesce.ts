@@ -37,6 +37,13 @@ export interface CoalesceLeader<T> {
  * missed because the write was not visible yet (or the store is down) never runs the handler
  * again. A request that began later looks the store up itself.
  *
+ * Only an engine whose lookups can wait on I/O needs those kept values: made with
+ * `keepsSettled: false`, a coalescer keeps none until `lookupWentAsync()` says a lookup went
+ * through a promise. An in-process store's lookup and the join that follows run in one
+ * synchronous stretch, so no run can settle between them; and keeping each stored miss's whole
+ * response for late joiners that never come made it outlive the young generation (a flood of
+ * new paths on a memory store paid a full collection every few thousand misses for them).
+ *
  * @example
  * ```ts
  * const coalescer = new Coalescer<StoredResponse>(5000, Date.now)
@@ -59,12 +66,24 @@ export class Coalescer<T> {
    */
   #oldestAt = Infinity
   #seq = 0
+  #keepsSettled: boolean
   readonly #timeoutMs: number
   readonly #clock: () => number
 
-  constructor(timeoutMs: number, clock: () => number) {
+  constructor(timeoutMs: number, clock: () => number, keepsSettled = true) {
     this.#timeoutMs = timeoutMs
     this.#clock = clock
+    this.#keepsSettled = keepsSettled
+  }
+
+  /** A lookup went through a promise (a store that needs I/O): from now on settled values are kept. */
+  lookupWentAsync(): void {
+    this.#keepsSettled = true
+  }
+
+  /** How many settled values are kept for late joiners. */
+  get keptSettled(): number {
+    return this.#settled.size
   }
 
   /** How many runs have settled with a value so far: take it before a lookup, pass it to `join`. */
@@ -124,10 +143,12 @@ export class Coalescer<T> {
   }
 
   #keep(key: string, value: T): void {
+    const seq = ++this.#seq
+    if (!this.#keepsSettled) return
     const now = this.#clock()
     if (now - this.#oldestAt >= this.#timeoutMs) this.#dropExpired(now)
     // Set again, the key becomes the newest; past MAX_SETTLED the oldest goes.
-    this.#settled.set(key, { value, seq: ++this.#seq, at: now })
+    this.#settled.set(key, { value, seq, at: now })
     // A clock that stepped back keeps the bound a bound.
     this.#oldestAt = Math.min(this.#oldestAt, now)
   }
