@@ -37,9 +37,9 @@ export interface CoalesceLeader<T> {
  * missed because the write was not visible yet (or the store is down) never runs the handler
  * again. A request that began later looks the store up itself.
  *
- * Only an engine whose lookups can wait on I/O needs those kept values: made with
- * `keepsSettled: false`, a coalescer keeps none until `lookupWentAsync()` says a lookup went
- * through a promise. An in-process store's lookup and the join that follows run in one
+ * Only an engine whose lookups can wait on I/O needs those kept values: made with `keepsSettled`
+ * (its third argument) false, a coalescer keeps none until `lookupWentAsync()` says a lookup
+ * went through a promise. An in-process store's lookup and the join that follows run in one
  * synchronous stretch, so no run can settle between them; and keeping each stored miss's whole
  * response for late joiners that never come made it outlive the young generation (a flood of
  * new paths on a memory store paid a full collection every few thousand misses for them).
