@@ -1,6 +1,5 @@
 import { StoreError, StoreUnavailableError } from '../errors.js'
-import { CircuitBreaker } from '../resilience/circuit-breaker.js'
-import { CommandLane } from '../resilience/command-lane.js'
+import type { CircuitBreaker } from '../resilience/circuit-breaker.js'
 import {
   idle,
   raceDeadline,
@@ -17,6 +16,14 @@ import {
   type StoreObserver,
 } from '../resilience/store-health.js'
 import { breakerOpen, isClusterRetry, isNodeFault } from './redis-errors.js'
+import {
+  DIRECTIONS,
+  isIdle,
+  newNodeState,
+  stopProbeTimers,
+  type NodeBreakerSettings,
+  type NodeState,
+} from './redis-node-state.js'
 import type { RedisDriver, RedisNodeConnection } from './redis-driver.js'
 
 export interface RunnerOptions {
@@ -26,7 +33,7 @@ export interface RunnerOptions {
   maxQueue: number
   queueTimeoutMs: number
   /** Per node and direction; `false`: no breakers. */
-  breaker: { failureThreshold: number; breakDurationMs: number; maxBreakDurationMs: number } | false
+  breaker: NodeBreakerSettings
   /** Prefix of the store's own keys (the write probe's key lives under it). */
   prefix: string
 }
@@ -51,22 +58,6 @@ const CLUSTER_RETRY_DELAY_MS = 25
  * not at the next periodic refresh.
  */
 const SLOTS_WATCH_MS = 500
-
-interface NodeState {
-  readonly node: string
-  /** One per direction: reads and writes go on connections of their own (see RedisStore). */
-  readonly lanes: Record<BreakerDirection, CommandLane>
-  readonly breakers: Record<BreakerDirection, CircuitBreaker> | undefined
-  /** The probe reply still outstanding per direction: one at a time, so probes never pile up behind a hung socket. */
-  readonly probing: Record<BreakerDirection, boolean>
-  /** Answering again; the breaker closes once observers have applied what waited (queued purges). */
-  readonly recovering: Record<BreakerDirection, boolean>
-  readonly timers: Record<BreakerDirection, NodeJS.Timeout | undefined>
-  /** How each sent command ends, per direction: its slot back, and its breaker told. */
-  readonly outcomes: Record<BreakerDirection, DeadlineWatch>
-}
-
-const DIRECTIONS: readonly BreakerDirection[] = ['read', 'write']
 
 /**
  * Sends every RedisStore command: per node and direction (reads, writes, each on its own
@@ -194,8 +185,7 @@ export class RedisRunner {
   close(): void {
     this.#closed = true
     clearInterval(this.#slotsWatch)
-    for (const state of this.#nodes.values())
-      for (const direction of DIRECTIONS) clearTimeout(state.timers[direction])
+    for (const state of this.#nodes.values()) stopProbeTimers(state)
     for (const direction of DIRECTIONS) this.#topologies[direction].close()
   }
 
@@ -298,35 +288,14 @@ export class RedisRunner {
   #state(node: string): NodeState {
     let state = this.#nodes.get(node)
     if (state === undefined) {
-      const { breaker, maxInFlight, maxQueue, queueTimeoutMs } = this.#options
-      const make = (settings: Exclude<RunnerOptions['breaker'], false>): CircuitBreaker =>
-        new CircuitBreaker({
-          failureThreshold: settings.failureThreshold,
-          breakDuration: settings.breakDurationMs,
-          maxBreakDuration: settings.maxBreakDurationMs,
-          clock: () => performance.now(),
-        })
-      const breakers = breaker === false ? undefined : { read: make(breaker), write: make(breaker) }
-      for (const direction of DIRECTIONS) {
-        breakers?.[direction].onTransition((from, to) => {
-          for (const observer of this.#observers)
-            observer.transition?.({ from, to, node, direction })
-        })
-      }
-      const outcomes = {} as Record<BreakerDirection, DeadlineWatch>
-      state = {
+      state = newNodeState(
         node,
-        lanes: {
-          read: new CommandLane({ maxInFlight, maxQueue, queueTimeoutMs }),
-          write: new CommandLane({ maxInFlight, maxQueue, queueTimeoutMs }),
+        this.#options,
+        (change) => {
+          for (const observer of this.#observers) observer.transition?.({ ...change, node })
         },
-        breakers,
-        probing: { read: false, write: false },
-        recovering: { read: false, write: false },
-        timers: { read: undefined, write: undefined },
-        outcomes,
-      }
-      for (const direction of DIRECTIONS) outcomes[direction] = this.#outcomes(state, direction)
+        (made, direction) => this.#outcomes(made, direction)
+      )
       this.#nodes.set(node, state)
     }
     return state
@@ -392,7 +361,8 @@ export class RedisRunner {
     this.#slotsWatch.unref()
   }
 
-  #scheduleProbe(state: NodeState, direction: BreakerDirection): void {
+  /** Probes when the breaker lets one through, and not before `atLeastMs`. */
+  #scheduleProbe(state: NodeState, direction: BreakerDirection, atLeastMs = 0): void {
     if (
       this.#closed ||
       state.probing[direction] ||
@@ -402,10 +372,13 @@ export class RedisRunner {
       return
     const breaker = state.breakers?.[direction]
     if (breaker === undefined || breaker.state === 'closed') return
-    const timer = setTimeout(() => {
-      state.timers[direction] = undefined
-      this.#probe(state, direction)
-    }, breaker.retryInMs)
+    const timer = setTimeout(
+      () => {
+        state.timers[direction] = undefined
+        this.#probe(state, direction)
+      },
+      Math.max(breaker.retryInMs, atLeastMs)
+    )
     timer.unref()
     state.timers[direction] = timer
   }
@@ -414,6 +387,7 @@ export class RedisRunner {
     const breaker = state.breakers?.[direction]
     if (
       this.#closed ||
+      this.#nodes.get(state.node) !== state ||
       breaker === undefined ||
       breaker.state === 'closed' ||
       state.recovering[direction]
@@ -421,12 +395,14 @@ export class RedisRunner {
       return
     const connection = this.#topologies[direction].connection(state.node)
     if (connection === undefined) {
-      // No longer a master (failed over, resharded away): no key maps here, nothing to probe.
-      const idle = DIRECTIONS.every(
-        (each) =>
-          state.lanes[each].inFlight === 0 && state.lanes[each].queued === 0 && !state.probing[each]
-      )
-      if (idle) this.#nodes.delete(state.node)
+      // Not a master in the client's slot map now (failed over, resharded away): nothing to probe.
+      // Once no call to it is out, its state goes, and a node that is a master again starts with a
+      // closed breaker. While calls are out the state stays, and so must the probing: the map may
+      // be a moment's stale view (a resumed old master answering a slot-map read), and a breaker
+      // left open with no probe to come would skip this node's keys for good once it is a master
+      // again.
+      if (isIdle(state)) this.#forget(state)
+      else this.#scheduleProbe(state, direction, SLOTS_WATCH_MS)
       return
     }
     if (!breaker.allow()) {
@@ -454,6 +430,12 @@ export class RedisRunner {
         state.probing[direction] = false
         this.#scheduleProbe(state, direction)
       })
+  }
+
+  /** Drops a node's state (its calls are done, it is no longer a master): its next call starts afresh. */
+  #forget(state: NodeState): void {
+    if (this.#nodes.get(state.node) === state) this.#nodes.delete(state.node)
+    stopProbeTimers(state)
   }
 
   #probeCommand(
