@@ -4,6 +4,7 @@ import { parseDuration, type Duration } from '../duration.js'
 import { rejectUnknownOptions } from '../known-options.js'
 import type { RedisClient } from './redis-client.js'
 import type { RedisDriver } from './redis-driver.js'
+import type { NodeBreakerSettings } from './redis-node-state.js'
 import { IoredisDriver, isIoredisClient } from './redis-driver-ioredis.js'
 import { NodeRedisDriver, isNodeRedisClient } from './redis-driver-node-redis.js'
 
@@ -66,7 +67,7 @@ export interface ResolvedRedisStoreOptions {
   timeoutMs: number
   bulkTimeoutMs: number
   scanCount: number
-  breaker: { failureThreshold: number; breakDurationMs: number; maxBreakDurationMs: number } | false
+  breaker: NodeBreakerSettings
   maxInFlight: number
   maxQueue: number
   queueTimeoutMs: number
