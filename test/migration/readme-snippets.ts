@@ -3,7 +3,8 @@
  * guides cannot drift from what runs. A snippet is the fenced block after `<!-- snippet: <name> -->`.
  */
 import { execFile } from 'node:child_process'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { randomUUID } from 'node:crypto'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 
@@ -38,9 +39,15 @@ export async function runSnippet<T extends Record<string, unknown>>(
   const code = rewrite(snippet(name, readme))
   const lines = code.split('\n').filter((line) => line.trim() !== 'app.listen(3000)')
   mkdirSync(DIR, { recursive: true })
-  const file = `${DIR}${name}-${process.pid}-${Date.now()}.ts`
+  const file = `${DIR}${name}-${randomUUID()}.ts`
   writeFileSync(file, `${lines.join('\n')}\nexport { ${names.join(', ')} }\n`)
-  return (await import(/* @vite-ignore */ file)) as T
+  // Each call removes only what it wrote: test files that share DIR run at the same time, and
+  // one removing the whole directory pulled another's files from under it (tsc: TS5058).
+  try {
+    return (await import(/* @vite-ignore */ file)) as T
+  } finally {
+    rmSync(file, { force: true })
+  }
 }
 
 /** Writes snippets as files with a tsconfig (the repo's strict settings) and runs tsc on them: '' when they typecheck. */
@@ -60,7 +67,7 @@ export async function typecheckSources(
   sources: Record<string, string>,
   compilerOptions: Record<string, unknown> = {}
 ): Promise<string> {
-  const dir = `${DIR}typecheck-${process.pid}-${Date.now()}/`
+  const dir = `${DIR}typecheck-${randomUUID()}/`
   mkdirSync(dir, { recursive: true })
   for (const [name, code] of Object.entries(sources))
     writeFileSync(`${dir}${name}.ts`, `${code}\nexport {}\n`)
@@ -74,8 +81,8 @@ export async function typecheckSources(
   )
   const tsc = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url))
   const run = promisify(execFile)
-  const result = await run(process.execPath, [tsc, '-p', `${dir}tsconfig.json`]).catch(
-    (error: { stdout?: string }) => ({ stdout: error.stdout ?? String(error) })
-  )
+  const result = await run(process.execPath, [tsc, '-p', `${dir}tsconfig.json`])
+    .catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? String(error) }))
+    .finally(() => rmSync(dir, { recursive: true, force: true }))
   return result.stdout
 }
