@@ -21,19 +21,15 @@ import {
   isIdle,
   newNodeState,
   stopProbeTimers,
-  type NodeBreakerSettings,
   type NodeState,
+  type NodeStateSettings,
 } from './redis-node-state.js'
 import type { RedisDriver, RedisNodeConnection } from './redis-driver.js'
 
-export interface RunnerOptions {
+/** What the runner is made with: each node's lanes and breakers (`NodeStateSettings`), a command's deadline, the store's prefix. */
+export interface RunnerOptions extends NodeStateSettings {
   /** Deadline of each command, from the moment it holds a connection slot. */
   timeoutMs: number
-  maxInFlight: number
-  maxQueue: number
-  queueTimeoutMs: number
-  /** Per node and direction; `false`: no breakers. */
-  breaker: NodeBreakerSettings
   /** Prefix of the store's own keys (the write probe's key lives under it). */
   prefix: string
 }
