@@ -23,7 +23,9 @@ const DEFAULT_VARIANTS = [
   'cachewire-koa-front-redis',
   'cachewire-koa-front-redis+glibc',
   'cachewire-koa-front-ioredis6',
+  'cachewire-koa-front-ioredis6+glibc',
   'cachewire-koa-front-node-redis',
+  'cachewire-koa-front-node-redis+glibc',
   'cachewire-koa-front-tiered',
 ]
 
