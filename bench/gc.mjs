@@ -1,8 +1,9 @@
 // Young-generation garbage collection of one bench/server.mjs variant under load: how often V8
-// scavenges, how long each pause is and how much each one promotes to the old generation. A hit
-// whose objects die young costs a fraction of a millisecond per scavenge; objects that outlive
-// their request (held by a long-lived structure) are copied and promoted, and a scavenge then
-// takes several milliseconds.
+// scavenges, how long each pause is and how much each one promotes to the old generation, and
+// the other collections (full mark-compacts) of the run with their pauses. A hit whose objects
+// die young costs a fraction of a millisecond per scavenge; objects that outlive their request
+// (held by a long-lived structure) are copied and promoted, and a scavenge then takes several
+// milliseconds.
 // `node bench/gc.mjs <variant> [--size 1024] [--warmup 3] [--duration 5] [--connections 16]
 // [--misses 0]` (needs wrk and the packages built). A -zipf variant first asks for each of its
 // 10,000 keys once, as bench/run.mjs does; a -miss variant's load never repeats a path. `--misses N` first sends N requests with
@@ -127,7 +128,10 @@ try {
       `${(pauses / Math.max(1, scavenges.length)).toFixed(2)} ms and ` +
       `${Math.round(promoted / 1024 / Math.max(1, scavenges.length))} KiB promoted per scavenge, ` +
       `${((100 * pauses) / (seconds * 1000)).toFixed(1)} % of the time in scavenges; ` +
-      `${gcs.length - scavenges.length} other collections`
+      otherCollections(
+        gcs.filter((gc) => gc.kind !== 's'),
+        seconds
+      )
   )
   if (args.survivors) printSurvivors(JSON.parse(readFileSync(profileFile, 'utf8')))
   else if (args.allocations) {
@@ -217,5 +221,24 @@ function wrk(seconds) {
     'taskset',
     ['-c', '1', 'wrk', '-t1', `-c${args.connections}`, `-d${seconds}s`, ...script],
     { encoding: 'utf8' }
+  )
+}
+
+/**
+ * The collections other than scavenges (`gc=mc` and the like in V8's trace), by kind, with their
+ * pauses as a share of the run: a store whose client allocates large buffers outside the heap
+ * (ioredis 5's reply pool) has V8 run full collections that scavenge figures do not show.
+ */
+function otherCollections(others, seconds) {
+  if (others.length === 0) return '0 other collections'
+  const kinds = {}
+  for (const gc of others) kinds[gc.kind] = (kinds[gc.kind] ?? 0) + 1
+  const pause = others.reduce((sum, gc) => sum + gc.pause, 0)
+  const byKind = Object.entries(kinds)
+    .map(([kind, count]) => `${kind} ${count}`)
+    .join(', ')
+  return (
+    `${others.length} other collections (${byKind}), ${pause.toFixed(1)} ms of pauses, ` +
+    `${((100 * pause) / (seconds * 1000)).toFixed(1)} % of the time`
   )
 }
