@@ -3,9 +3,10 @@
 // the server's CPU per request, Redis's own CPU per request (it shares the host's cores with the
 // server and the load), the server's minor page faults per request and its RSS. A variant named
 // `<variant>+glibc` runs the same server with glibc malloc thresholds raised (GLIBC_TUNABLES
-// below): ioredis 5's reply parser copies each reply that spans socket reads into a shared pool it
-// replaces with a larger one as it fills, and with glibc's defaults each new pool is memory the
-// kernel maps and faults in anew.
+// below), and the default list runs each Redis client both ways: ioredis 5's reply parser copies
+// each reply that spans socket reads into a shared pool it replaces with a larger one as it fills,
+// and with glibc's defaults each new pool is memory the kernel maps and faults in anew; the other
+// clients allocate less that way, and gain less or nothing.
 // `node bench/redis-large.mjs [variant…] [--size 51200] [--rounds 5] [--connections 64]
 // [--warmup 2] [--duration 4] [--out file.md]` (needs wrk, a built checkout and a local Redis at
 // REDIS_URL; Redis's CPU is read from /proc, so only a Redis on this host is counted).
