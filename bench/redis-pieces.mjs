@@ -21,7 +21,7 @@ import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { Redis } from 'ioredis'
-import { median } from './load.mjs'
+import { SERVER_CORE, median } from './load.mjs'
 
 const WAYS = [
   'whole',
@@ -155,7 +155,7 @@ for (let round = 0; round < Number(args.rounds); round++) {
   for (const way of order) {
     const out = execFileSync('taskset', [
       '-c',
-      '0',
+      SERVER_CORE,
       process.execPath,
       self,
       '--child',
