@@ -1,7 +1,7 @@
 // Instructions per request of one bench/server.mjs variant, counted by callgrind: a figure that
 // other tenants of a busy host do not move, unlike req/s or CPU time.
 // `node bench/callgrind.mjs <variant> [--size 1024] [--requests 2000] [--warmup 5000] [--path /data]
-// [--paths one|zipf|unique] [--connections 4] [--cache-sim] [--functions 30]` (needs valgrind;
+// [--paths one|zipf|unique] [--connections 4] [--cache-sim] [--functions 30] [--rank …]` (needs valgrind;
 // --paths defaults to what a -zipf or -miss name says).
 // The server runs under callgrind with instrumentation off; after the warm-up
 // requests, instrumentation goes on for the measured requests (`--connections` keep-alive
@@ -13,7 +13,8 @@
 // that cost most a request, each with the builtins and runtime calls charged to it, and the
 // totals by source (bench/callgrind-functions.mjs): by instructions, or with `--cache-sim` by
 // estimated cycles (a front-door hit's own code misses the instruction cache about once every
-// 14 instructions, so its cycles rank functions differently from its instructions).
+// 14 instructions, so its cycles rank functions differently from its instructions), or with
+// `--cache-sim --rank last-level` by last-level misses.
 import { spawn, spawnSync } from 'node:child_process'
 import http from 'node:http'
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
@@ -38,6 +39,9 @@ const { values: args, positionals } = parseArgs({
     connections: { type: 'string', default: '4' },
     'cache-sim': { type: 'boolean', default: false },
     functions: { type: 'string' },
+    // What `--functions` ranks by: instructions, estimated cycles or last-level misses (the two
+    // need --cache-sim). Default: cycles with --cache-sim, else instructions.
+    rank: { type: 'string' },
   },
 })
 const variant = positionals[0]
@@ -45,6 +49,23 @@ args.paths ??= variant?.endsWith('-zipf') ? 'zipf' : variant?.endsWith('-miss') 
 if (variant === undefined) {
   console.error(
     'usage: node bench/callgrind.mjs <variant> [--size 1024] [--requests 2000] [--warmup 5000]'
+  )
+  process.exit(2)
+}
+/** What `--functions` can rank by: how each weighs a line's events, and what the figures are. */
+const RANKS = {
+  instructions: { weigh: (event) => event.Ir, unit: 'instructions' },
+  cycles: { weigh: estimatedCycles, unit: 'estimated cycles' },
+  'last-level': { weigh: (event) => misses(event).lastLevel, unit: 'last-level misses' },
+}
+
+args.rank ??= args['cache-sim'] ? 'cycles' : 'instructions'
+if (
+  !['instructions', 'cycles', 'last-level'].includes(args.rank) ||
+  (args.rank !== 'instructions' && !args['cache-sim'])
+) {
+  console.error(
+    `callgrind: --rank is instructions, or with --cache-sim cycles or last-level, not ${args.rank}`
   )
   process.exit(2)
 }
@@ -179,15 +200,12 @@ if (args.functions !== undefined) {
   // V8 writes the map to /tmp under the server's pid (valgrind runs node in its own process).
   const perfMap = path.join('/tmp', `perf-${server.pid}.map`)
   // With the cache simulation, functions rank by estimated cycles: instructions that miss the
-  // caches or mispredict cost more than their count says.
-  const { functions, files } = costsByFunction(
-    path.join(outDir, dump),
-    perfMap,
-    requests,
-    args['cache-sim'] ? estimatedCycles : undefined
-  )
-  const unit = args['cache-sim'] ? 'estimated cycles' : 'instructions'
-  const round = (n) => Math.round(n).toLocaleString('en-US')
+  // caches or mispredict cost more than their count says. Or by the misses of the last level
+  // alone: what a load over many keys adds to a request is mostly memory the caches do not hold.
+  const { weigh, unit } = RANKS[args.rank]
+  const { functions, files } = costsByFunction(path.join(outDir, dump), perfMap, requests, weigh)
+  const round = (n) =>
+    n >= 100 ? Math.round(n).toLocaleString('en-US') : String(Number(n.toPrecision(2)))
   console.log(`  ${unit} by source, per request (JavaScript and the builtins it calls):`)
   for (const [file, total] of files.slice(0, 20))
     console.log(`    ${round(total).padStart(7)}  ${file}`)
