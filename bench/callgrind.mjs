@@ -1,8 +1,9 @@
 // Instructions per request of one bench/server.mjs variant, counted by callgrind: a figure that
 // other tenants of a busy host do not move, unlike req/s or CPU time.
 // `node bench/callgrind.mjs <variant> [--size 1024] [--requests 2000] [--warmup 5000] [--path /data]
-// [--paths one|zipf|unique] [--connections 4] [--cache-sim] [--functions 30] [--rank …]` (needs valgrind;
-// --paths defaults to what a -zipf or -miss name says).
+// [--paths one|zipf|unique] [--connections 4] [--cache-sim] [--functions 30]
+// [--rank instructions|cycles|last-level]` (needs valgrind; --paths defaults to what a -zipf or
+// -miss name says).
 // The server runs under callgrind with instrumentation off; after the warm-up
 // requests, instrumentation goes on for the measured requests (`--connections` keep-alive
 // connections, 4 by default), then the counts are dumped. Client work is not counted: the client
@@ -60,10 +61,7 @@ const RANKS = {
 }
 
 args.rank ??= args['cache-sim'] ? 'cycles' : 'instructions'
-if (
-  !['instructions', 'cycles', 'last-level'].includes(args.rank) ||
-  (args.rank !== 'instructions' && !args['cache-sim'])
-) {
+if (!Object.hasOwn(RANKS, args.rank) || (args.rank !== 'instructions' && !args['cache-sim'])) {
   console.error(
     `callgrind: --rank is instructions, or with --cache-sim cycles or last-level, not ${args.rank}`
   )
@@ -201,11 +199,12 @@ if (args.functions !== undefined) {
   const perfMap = path.join('/tmp', `perf-${server.pid}.map`)
   // With the cache simulation, functions rank by estimated cycles: instructions that miss the
   // caches or mispredict cost more than their count says. Or by the misses of the last level
-  // alone: what a load over many keys adds to a request is mostly memory the caches do not hold.
+  // alone: which functions touch memory the caches do not hold (a load over many keys).
   const { weigh, unit } = RANKS[args.rank]
   const { functions, files } = costsByFunction(path.join(outDir, dump), perfMap, requests, weigh)
+  // Misses a request are often a few or a fraction: those keep two decimals.
   const round = (n) =>
-    n >= 100 ? Math.round(n).toLocaleString('en-US') : String(Number(n.toPrecision(2)))
+    n >= 100 ? Math.round(n).toLocaleString('en-US') : String(Math.round(n * 100) / 100)
   console.log(`  ${unit} by source, per request (JavaScript and the builtins it calls):`)
   for (const [file, total] of files.slice(0, 20))
     console.log(`    ${round(total).padStart(7)}  ${file}`)
