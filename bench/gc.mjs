@@ -127,7 +127,7 @@ try {
       `${(scavenges.length / seconds).toFixed(1)} scavenges/s, ` +
       `${(pauses / Math.max(1, scavenges.length)).toFixed(2)} ms and ` +
       `${Math.round(promoted / 1024 / Math.max(1, scavenges.length))} KiB promoted per scavenge, ` +
-      `${((100 * pauses) / (seconds * 1000)).toFixed(1)} % of the time in scavenges; ` +
+      `${shareOfRun(pauses, seconds)} of the time in scavenges; ` +
       otherCollections(
         gcs.filter((gc) => gc.kind !== 's'),
         seconds
@@ -239,6 +239,11 @@ function otherCollections(others, seconds) {
     .join(', ')
   return (
     `${others.length} other collections (${byKind}), ${pause.toFixed(1)} ms of pauses, ` +
-    `${((100 * pause) / (seconds * 1000)).toFixed(1)} % of the time`
+    `${shareOfRun(pause, seconds)} of the time`
   )
+}
+
+/** Pauses of `ms` milliseconds as a share of a run of `seconds`, as printed: `2.1 %`. */
+function shareOfRun(ms, seconds) {
+  return `${((100 * ms) / (seconds * 1000)).toFixed(1)} %`
 }
