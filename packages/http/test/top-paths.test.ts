@@ -27,6 +27,35 @@ describe('TopPaths', () => {
     ])
   })
 
+  test('a flood evicts the oldest path still never hit, past paths hit since they were stored', () => {
+    const top = new TopPaths(4)
+    top.hit('/hot', 10)
+    for (let i = 0; i < 3; i++) top.stored(`/s/${i}`, 10)
+    top.hit('/s/0', 10)
+    top.hit('/s/1', 10)
+    // /s/2 is the only row never hit: it goes, and the new path takes its place.
+    top.stored('/n/0', 10)
+    expect(top.byHits(10).map((row) => row.path)).toEqual(['/hot', '/s/0', '/s/1', '/n/0'])
+    // Then the probe (/n/0, never hit) joins and goes first, oldest of the never-hit rows.
+    for (let i = 1; i < 200; i++) top.stored(`/n/${i}`, 10)
+    expect(top.byHits(10).map((row) => [row.path, row.hits])).toEqual([
+      ['/hot', 1],
+      ['/s/0', 1],
+      ['/s/1', 1],
+      ['/n/199', 0],
+    ])
+    // With no row left unhit but the probe, a new path replaces a row with one hit, the first.
+    top.hit('/n/199', 10)
+    top.hit('/n/199', 10)
+    top.stored('/late', 10)
+    expect(top.byHits(10).map((row) => [row.path, row.hits])).toEqual([
+      ['/n/199', 2],
+      ['/s/0', 1],
+      ['/s/1', 1],
+      ['/late', 0],
+    ])
+  })
+
   test('a long tail of paths hit once keeps the busy paths and the latest tail path', () => {
     const top = new TopPaths(3)
     for (let i = 0; i < 5; i++) top.hit('/a', 1)
