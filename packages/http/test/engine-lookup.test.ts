@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { Cache, MemoryStore } from '@cachewire/core'
-import { setup } from './harness.js'
+import { T0, setup } from './harness.js'
 
 describe('engine.answer (front door)', () => {
   it('answers nothing before the entry exists, and records nothing', async () => {
@@ -48,6 +48,37 @@ describe('engine.answer (front door)', () => {
     ).toBeUndefined()
     t.advance(61_000)
     expect(await t.frontDoor(t.request())).toBeUndefined()
+  })
+})
+
+describe('engine.lookup on a store that reads asynchronously', () => {
+  it('judges the entry by the clock when the read answers, not when it was sent', async () => {
+    let duringRead = (): void => {}
+    const memory = new MemoryStore({ clock: () => T0 })
+    // The memory store without its synchronous reads, and with a read that takes 61 s.
+    const slow = new Proxy(memory, {
+      get(target, name) {
+        if (name === 'syncReads') return undefined
+        if (name === 'get')
+          return async (key: string) => {
+            const value = await target.get(key)
+            duringRead()
+            return value
+          }
+        const value: unknown = Reflect.get(target, name, target)
+        return typeof value === 'function' ? value.bind(target) : value
+      },
+    })
+    const t = setup({ storage: { store: slow } })
+    await t.send()
+    const prepared = t.engine.prepare(t.request())
+    const found = t.engine.lookup(prepared)
+    expect(found).toBeInstanceOf(Promise)
+    expect(t.engine.answer(prepared, await found)).toMatchObject({ kind: 'hit' })
+    duringRead = () => t.advance(61_000)
+    const later = t.engine.prepare(t.request())
+    // Unexpired when the read was sent (max-age=60), stale when it answered: not a hit.
+    expect(t.engine.answer(later, await t.engine.lookup(later))).toBeUndefined()
   })
 })
 

@@ -34,7 +34,7 @@ export function fromStored(
   refresh: RunHandler | undefined
 ): Outcome | Promise<Outcome> {
   const entry = found.entry as StoredResponse
-  const now = core.clock()
+  const now = found.readAt ?? core.clock()
   // RFC 9111 §3.5: a request with Authorization is answered only from explicitly shareable entries.
   if (context.authorization && !entry.sharedWithAuthorization)
     return forwardMiss(core, context, found, 'request', false, Reason.Authorization)
@@ -241,7 +241,7 @@ export function frontDoorReply(
   const entry = found.entry
   if (entry === undefined) return undefined
   if (context.authorization && !entry.sharedWithAuthorization) return undefined
-  const now = core.clock()
+  const now = found.readAt ?? core.clock()
   const decision = decideStored(entry, context.directives, now, {
     respectRequest: core.options.honourRequestDirectives,
     canRefresh: false,

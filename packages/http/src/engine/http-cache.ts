@@ -145,7 +145,7 @@ export class HttpCache {
               outcome:
                 looked.entry === undefined
                   ? 'miss'
-                  : looked.entry.staleAt <= core.clock()
+                  : looked.entry.staleAt <= (looked.readAt ?? core.clock())
                     ? 'stale'
                     : 'hit',
             })
