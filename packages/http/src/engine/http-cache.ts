@@ -205,7 +205,7 @@ export class HttpCache {
           : miss(core, context, found)
       if (outcome instanceof Promise)
         return outcome.then((done) => core.observer.answered(context, found.entry, done), fail)
-      return core.observer.answered(context, found.entry, outcome)
+      return core.observer.answered(context, found.entry, outcome, found.readAt)
     } catch (error) {
       return fail(error)
     }

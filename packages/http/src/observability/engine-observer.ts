@@ -115,13 +115,18 @@ export class EngineObserver {
     else this.#bypassReasons.delete(reason)
   }
 
-  /** Counts a request `handle` answered through the store; returns `outcome` unchanged. */
+  /**
+   * Counts a request `handle` answered through the store; returns `outcome` unchanged. `judgedAt`
+   * is the time the answer was decided at, when it was decided in the lookup's tick (the lookup's
+   * `readAt`): a hit is counted stale by the time that made it one, without reading the clock again.
+   */
   answered<T extends Outcome>(
     context: RequestContext,
     entry: StoredResponse | undefined,
-    outcome: T
+    outcome: T,
+    judgedAt?: number
   ): T {
-    const result = classify(outcome, entry, this.#clock())
+    const result = classify(outcome, entry, judgedAt ?? this.#clock())
     if (result !== undefined) this.#lookup(context, result, entry)
     return outcome
   }
