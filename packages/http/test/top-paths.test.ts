@@ -1,6 +1,11 @@
 import { describe, expect, test } from 'vitest'
 import { TopPaths } from '../src/observability/top-paths.js'
 
+/** The table's rows by hits: path and hits. */
+function hitsByPath(top: TopPaths): [string, number][] {
+  return top.byHits(10).map((row) => [row.path, row.hits])
+}
+
 describe('TopPaths', () => {
   test('when full, a new path replaces the one with the fewest hits', () => {
     const top = new TopPaths(3)
@@ -38,7 +43,7 @@ describe('TopPaths', () => {
     expect(top.byHits(10).map((row) => row.path)).toEqual(['/hot', '/s/0', '/s/1', '/n/0'])
     // Then the probe (/n/0, never hit) joins and goes first, oldest of the never-hit rows.
     for (let i = 1; i < 200; i++) top.stored(`/n/${i}`, 10)
-    expect(top.byHits(10).map((row) => [row.path, row.hits])).toEqual([
+    expect(hitsByPath(top)).toEqual([
       ['/hot', 1],
       ['/s/0', 1],
       ['/s/1', 1],
@@ -48,7 +53,7 @@ describe('TopPaths', () => {
     top.hit('/n/199', 10)
     top.hit('/n/199', 10)
     top.stored('/late', 10)
-    expect(top.byHits(10).map((row) => [row.path, row.hits])).toEqual([
+    expect(hitsByPath(top)).toEqual([
       ['/n/199', 2],
       ['/s/0', 1],
       ['/s/1', 1],
@@ -61,7 +66,7 @@ describe('TopPaths', () => {
     for (let i = 0; i < 5; i++) top.hit('/a', 1)
     for (let i = 0; i < 3; i++) top.hit('/b', 1)
     for (let i = 0; i < 100; i++) top.hit(`/tail/${i}`, 1)
-    expect(top.byHits(10).map((row) => [row.path, row.hits])).toEqual([
+    expect(hitsByPath(top)).toEqual([
       ['/a', 5],
       ['/b', 3],
       ['/tail/99', 1],
@@ -69,7 +74,7 @@ describe('TopPaths', () => {
     // Once the newest row has more than one hit, the coldest is found by a scan: still not /a or /b.
     top.hit('/tail/99', 1)
     top.hit('/tail/100', 1)
-    expect(top.byHits(10).map((row) => [row.path, row.hits])).toEqual([
+    expect(hitsByPath(top)).toEqual([
       ['/a', 5],
       ['/b', 3],
       ['/tail/100', 1],
@@ -84,7 +89,7 @@ describe('TopPaths', () => {
     top.hit('/tail/49', 1)
     for (let i = 50; i < 100; i++) top.hit(`/tail/${i}`, 1)
     top.stored('/stored', 7)
-    expect(top.byHits(10).map((row) => [row.path, row.hits])).toEqual([
+    expect(hitsByPath(top)).toEqual([
       ['/a', 5],
       ['/b', 3],
       ['/tail/49', 2],
