@@ -3,14 +3,15 @@
 // host's drift between rounds falls on both sides alike. Prints median req/s and server CPU per
 // request, and new / base for each.
 // `node bench/pair.mjs <variant>... --base ../base [--size 1024] [--rounds 5] [--connections 16]
-// [--warmup 3] [--duration 3]` (needs wrk). Servers on core 0, wrk on core 1, as in bench/run.mjs.
+// [--warmup 3] [--zipf-warmup 15] [--duration 3]` (needs wrk). Servers on core 0, wrk on core 1,
+// as in bench/run.mjs.
 // A -zipf variant first asks for each of its 10,000 keys once; -zipf and -miss loads use the
 // wrk scripts bench/run.mjs uses (bench/load.mjs).
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { loadOf, median, startServer, stopServer, wrk } from './load.mjs'
+import { loadOf, median, startServer, stopServer, warmupSeconds, wrk } from './load.mjs'
 import { storeEveryZipfKey } from './requests.mjs'
 
 const { values: args, positionals: variants } = parseArgs({
@@ -21,6 +22,7 @@ const { values: args, positionals: variants } = parseArgs({
     rounds: { type: 'string', default: '5' },
     connections: { type: 'string', default: '16' },
     warmup: { type: 'string', default: '3' },
+    'zipf-warmup': { type: 'string', default: '15' },
     duration: { type: 'string', default: '3' },
   },
 })
@@ -40,7 +42,10 @@ for (let round = 0; round < Number(args.rounds); round++) {
       try {
         if (variant.endsWith('-zipf')) await storeEveryZipfKey(`http://127.0.0.1:${port}`)
         const run = { port, connections: args.connections, load }
-        wrk({ ...run, seconds: args.warmup })
+        wrk({
+          ...run,
+          seconds: warmupSeconds(variant, { warmup: args.warmup, zipfWarmup: args['zipf-warmup'] }),
+        })
         const { rps, cpuUs } = wrk({ ...run, seconds: args.duration, pid: child.pid })
         ;(samples[variant] ??= { base: [], new: [] })[tree].push({ rps, cpuUs })
       } finally {

@@ -1,8 +1,10 @@
 // `pnpm bench`: every server pinned to core 0, wrk pinned to core 1, rounds interleaved (each
 // round visits every variant once), medians and same-run ratios written to bench/RESULTS.md.
-// Options: --rounds 3 --duration 5 --warmup 3 --connections 64 --sizes 1024,51200 --only a,b --out RESULTS.md
+// Options: --rounds 3 --duration 5 --warmup 3 --zipf-warmup 15 --connections 64 --sizes 1024,51200
+// --only a,b --out RESULTS.md
 // The warm-up (seconds of the same load before the measured run) is long enough for V8 to have
 // optimized the paths a variant takes: a -miss server at 1 s was still measuring its interpreter.
+// A -zipf variant warms up for --zipf-warmup seconds instead (warmupSeconds in load.mjs says why).
 import { execFileSync, spawnSync } from 'node:child_process'
 import { writeFileSync, readFileSync } from 'node:fs'
 import os from 'node:os'
@@ -10,13 +12,23 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { storeEveryZipfKey } from './requests.mjs'
 import { targetsAmong } from './targets.mjs'
-import { LOAD_CORE, SERVER_CORE, loadOf, median, startServer, stopServer, wrk } from './load.mjs'
+import {
+  LOAD_CORE,
+  SERVER_CORE,
+  loadOf,
+  median,
+  startServer,
+  stopServer,
+  warmupSeconds,
+  wrk,
+} from './load.mjs'
 
 const { values: args } = parseArgs({
   options: {
     rounds: { type: 'string', default: '3' },
     duration: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '3' },
+    'zipf-warmup': { type: 'string', default: '15' },
     connections: { type: 'string', default: '64' },
     sizes: { type: 'string', default: '1024,51200' },
     only: { type: 'string' },
@@ -112,7 +124,11 @@ for (let round = 1; round <= rounds; round++) {
         const seen = await check(port, load.path)
         notes.set(`${variant}|${size}`, seen)
         if (variant.endsWith('-zipf')) await storeEveryZipfKey(`http://127.0.0.1:${port}`)
-        wrk({ port, seconds: args.warmup, connections: args.connections, load })
+        const warmup = warmupSeconds(variant, {
+          warmup: args.warmup,
+          zipfWarmup: args['zipf-warmup'],
+        })
+        wrk({ port, seconds: warmup, connections: args.connections, load })
         const sample = wrk({
           port,
           seconds: args.duration,
@@ -213,7 +229,7 @@ lines.push(
     .join(', ')}; ${wrkVersion}`
 )
 lines.push(
-  `- Servers pinned to core ${serverCore} (\`taskset -c ${serverCore} node bench/server.mjs <variant>\`), load from core ${loadCore} (\`taskset -c ${loadCore} wrk -t1 -c${args.connections} -d${args.duration}s --latency\`), ${args.warmup}s warm-up per server, ${rounds} rounds interleaved, medians reported.`
+  `- Servers pinned to core ${serverCore} (\`taskset -c ${serverCore} node bench/server.mjs <variant>\`), load from core ${loadCore} (\`taskset -c ${loadCore} wrk -t1 -c${args.connections} -d${args.duration}s --latency\`), ${args.warmup}s warm-up per server (${args['zipf-warmup']}s for a -zipf variant, which V8 is still optimizing for about 10 s after it stores its keys), ${rounds} rounds interleaved, medians reported.`
 )
 lines.push(
   '- `-zipf` variants: every request asks for `/data/<id>`, the id drawn from 10,000 keys under a Zipf law (`bench/zipf.lua`; each of the 10,000 is asked for once before the warm-up, so the run measures hits across many keys). `-miss` variants: every request asks for a path never asked for before (`bench/miss.lua`), so each is a miss that is stored: the cost of storing. `-tiered`: a memory L1 in front of Redis (`TieredStore` with a `RedisBus`). `raw-node-same-lines`: raw node:http sending the bytes a front-door hit sends (six header lines where raw-node sends two, given to `writeHead` as an object, which Node checks line by line).'
