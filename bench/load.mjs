@@ -56,17 +56,18 @@ export function loadOf(variant) {
 }
 
 /**
- * Seconds of load a variant's server gets before its measured run: `warmup`, or `zipfWarmup` for
- * a -zipf variant. A -zipf server has just stored its 10,000 keys (10,000 misses) when its
- * warm-up starts, and V8 goes on optimizing its hit paths for about 10 s after that. In 5 s
- * windows of the Zipf load (-c64, node --trace-opt), cachewire-koa-zipf finished 282, 82, 4, 8
- * and 4 optimizations and koa-cash-zipf 96, 88, 2, 6 and 2. In 3 s windows of one run without
- * tracing, cachewire-koa-zipf served 18.9 k, 21.9 k, 22.9 k, 23.2 k, then 23-24.7 k req/s, and
- * koa-cash-zipf 22.0 k, 23.4 k, 23.9 k, then 24.1 k. After 3 s, a -zipf row still counted the
- * compiler's work on the server's core, and more of it for the server with more code to optimize.
+ * Seconds of load a variant's server gets before its measured run, from the bench's options:
+ * `--warmup`, or `--zipf-warmup` for a -zipf variant. A -zipf server has just stored its 10,000
+ * keys (10,000 misses) when its warm-up starts, and V8 goes on optimizing its hit paths for about
+ * 10 s after that. In 5 s windows of the Zipf load (-c64, node --trace-opt), cachewire-koa-zipf
+ * finished 282, 82, 4, 8 and 4 optimizations and koa-cash-zipf 96, 88, 2, 6 and 2. In 3 s windows
+ * of one run without tracing, cachewire-koa-zipf served 18.9 k, 21.9 k, 22.9 k, 23.2 k, then
+ * 23-24.7 k req/s, and koa-cash-zipf 22.0 k, 23.4 k, 23.9 k, then 24.1 k. After 3 s, a -zipf row
+ * still counted the compiler's work on the server's core, and more of it for the server with more
+ * code to optimize.
  */
-export function warmupSeconds(variant, { warmup, zipfWarmup }) {
-  return variant.endsWith('-zipf') ? zipfWarmup : warmup
+export function warmupSeconds(variant, options) {
+  return variant.endsWith('-zipf') ? options['zipf-warmup'] : options.warmup
 }
 
 // The server's own CPU time (user + system, from /proc) per request: on a host whose other

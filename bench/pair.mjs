@@ -42,10 +42,7 @@ for (let round = 0; round < Number(args.rounds); round++) {
       try {
         if (variant.endsWith('-zipf')) await storeEveryZipfKey(`http://127.0.0.1:${port}`)
         const run = { port, connections: args.connections, load }
-        wrk({
-          ...run,
-          seconds: warmupSeconds(variant, { warmup: args.warmup, zipfWarmup: args['zipf-warmup'] }),
-        })
+        wrk({ ...run, seconds: warmupSeconds(variant, args) })
         const { rps, cpuUs } = wrk({ ...run, seconds: args.duration, pid: child.pid })
         ;(samples[variant] ??= { base: [], new: [] })[tree].push({ rps, cpuUs })
       } finally {

@@ -124,11 +124,7 @@ for (let round = 1; round <= rounds; round++) {
         const seen = await check(port, load.path)
         notes.set(`${variant}|${size}`, seen)
         if (variant.endsWith('-zipf')) await storeEveryZipfKey(`http://127.0.0.1:${port}`)
-        const warmup = warmupSeconds(variant, {
-          warmup: args.warmup,
-          zipfWarmup: args['zipf-warmup'],
-        })
-        wrk({ port, seconds: warmup, connections: args.connections, load })
+        wrk({ port, seconds: warmupSeconds(variant, args), connections: args.connections, load })
         const sample = wrk({
           port,
           seconds: args.duration,
